@@ -1,0 +1,21 @@
+// Names of the environment variables the service reads. One list, so the stack, the worker,
+// the docs and the tests agree.
+export const ENV = {
+  temporalAddress: 'TEMPORAL_ADDRESS',
+  temporalNamespace: 'TEMPORAL_NAMESPACE',
+  taskQueue: 'FTFLOW_TASK_QUEUE',
+  subscriptionId: 'AZURE_SUBSCRIPTION_ID',
+  resourceGroup: 'AZURE_RESOURCE_GROUP',
+  workspace: 'AZUREML_WORKSPACE_NAME',
+  workspaceConfigFile: 'AZUREML_CONFIG_FILE',
+  tenantId: 'AZURE_TENANT_ID',
+  clientId: 'AZURE_CLIENT_ID',
+  clientSecret: 'AZURE_CLIENT_SECRET',
+  authorityHost: 'AZURE_AUTHORITY_HOST',
+  armEndpoint: 'FTFLOW_ARM_ENDPOINT',
+  registryDiscoveryUrl: 'FTFLOW_REGISTRY_DISCOVERY_URL',
+  blobEndpointOverride: 'FTFLOW_BLOB_ENDPOINT',
+  hfEndpoint: 'HF_ENDPOINT',
+  hfToken: 'HF_TOKEN',
+  temporalCli: 'TEMPORAL_CLI',
+} as const;
