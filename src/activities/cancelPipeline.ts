@@ -1,0 +1,39 @@
+// Step 6, when the run is cancelled: asks Azure to cancel the job and waits until Azure says it is
+// terminal, so no GPU job outlives a cancelled run. Idempotent: a terminal job is left as it is.
+import type { ActivityDeps } from './deps';
+import type { JobOutcome } from './types';
+import { classified, isNotFound } from '../azure/errors';
+import { pause, withHeartbeat } from './heartbeat';
+
+const TERMINAL = new Set(['Completed', 'Failed', 'Canceled', 'NotResponding', 'Paused']);
+
+export function makeCancelPipeline(deps: ActivityDeps) {
+  const { config, arm } = deps;
+  return async function cancelPipeline(jobName: string): Promise<JobOutcome> {
+    return classified('cancelPipeline', async () => {
+      const status = async (): Promise<string | undefined> => {
+        try {
+          const job = await arm.jobs.get(config.resourceGroup, config.workspace, jobName);
+          return job.properties.status ?? 'Unknown';
+        } catch (err) {
+          if (isNotFound(err)) return undefined;
+          throw err;
+        }
+      };
+      let current = await status();
+      if (current === undefined) return { jobName, status: 'NotSubmitted' };
+      if (!TERMINAL.has(current)) {
+        await withHeartbeat(async () => {
+          const poller = await arm.jobs.beginCancel(config.resourceGroup, config.workspace, jobName, { updateIntervalInMs: config.lroPollMs });
+          await poller.pollUntilDone();
+        });
+        current = await status();
+        while (current !== undefined && !TERMINAL.has(current)) {
+          await pause(Math.min(config.jobPollSeconds * 1000, 5000), { status: current });
+          current = await status();
+        }
+      }
+      return { jobName, status: current ?? 'Deleted' };
+    });
+  };
+}

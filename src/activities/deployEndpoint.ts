@@ -1,0 +1,93 @@
+// Step 9. Managed online endpoint (key auth) + deployment + 100% traffic, each get-or-create under the
+// names derived from the run, so a retry adopts what the first attempt started. The endpoint is tagged
+// with the run id so the janitor can find orphans. Billing starts here; the workflow's finally deletes it.
+import type { OnlineEndpoint, OnlineEndpointProperties, OnlineDeployment, ManagedOnlineDeployment } from '@azure/arm-machinelearning';
+import type { ActivityDeps } from './deps';
+import type { DeployEndpointInput, DeployedEndpoint } from './types';
+import { classified, isNotFound, RunFailure } from '../azure/errors';
+import { isoDuration, withHeartbeat } from './heartbeat';
+
+export const RUN_TAG = 'ftflow-run';
+
+export function makeDeployEndpoint(deps: ActivityDeps) {
+  const { config, arm } = deps;
+  const rg = config.resourceGroup;
+  const ws = config.workspace;
+  return async function deployEndpoint(input: DeployEndpointInput): Promise<DeployedEndpoint> {
+    return classified('deployEndpoint', () =>
+      withHeartbeat(async (signal) => {
+        const { endpointName, deployment } = input;
+        const allow = input.inferenceComputeAllowList;
+        if (allow && !deployment.allowInstanceTypeOutsideAllowList && !allow.map((s) => s.toLowerCase()).includes(deployment.instanceType.toLowerCase())) {
+          throw new RunFailure('validation', `deployment.instanceType ${deployment.instanceType} is not in the inference allow list: ${allow.join(', ')}`, 'InstanceTypeNotAllowed');
+        }
+        const location = (await deps.workspace()).location;
+        const lro = { updateIntervalInMs: config.lroPollMs, abortSignal: signal };
+
+        // 1. Endpoint.
+        let endpoint = await getOrUndefined(() => arm.onlineEndpoints.get(rg, ws, endpointName, { abortSignal: signal }));
+        const adopted = endpoint !== undefined;
+        if (endpoint?.properties.provisioningState === 'Failed' || endpoint?.properties.provisioningState === 'Deleting') {
+          throw new RunFailure('transient', `endpoint ${endpointName} is ${endpoint.properties.provisioningState}; it will be cleaned up and retried`, 'EndpointNotUsable');
+        }
+        const endpointBody = (traffic: Record<string, number>): OnlineEndpoint => ({
+          location: location ?? 'eastus',
+          identity: { type: 'SystemAssigned' },
+          tags: { [RUN_TAG]: input.runId, 'ftflow-created-by': 'finetune-flow' },
+          properties: {
+            authMode: 'Key',
+            description: `Online endpoint for ${input.modelName}, fine tuned model for ultrachat-200k-chat-completion`,
+            properties: {},
+            traffic,
+          } satisfies OnlineEndpointProperties,
+        });
+        if (endpoint === undefined || endpoint.properties.provisioningState !== 'Succeeded') {
+          const poller = await arm.onlineEndpoints.beginCreateOrUpdate(rg, ws, endpointName, endpointBody(endpoint?.properties.traffic ?? {}), lro);
+          endpoint = await poller.pollUntilDone({ abortSignal: signal });
+        }
+
+        // 2. Deployment.
+        const existingDeployment = await getOrUndefined(() => arm.onlineDeployments.get(rg, ws, endpointName, deployment.name, { abortSignal: signal }));
+        if (existingDeployment?.properties.provisioningState === 'Failed') {
+          throw new RunFailure('capacity', `deployment ${deployment.name} on ${endpointName} failed to provision (${deployment.instanceType}); check quota and capacity for this instance type`, 'DeploymentFailed');
+        }
+        if (existingDeployment?.properties.provisioningState !== 'Succeeded') {
+          const body: OnlineDeployment = {
+            location: location ?? 'eastus',
+            tags: { [RUN_TAG]: input.runId },
+            sku: { name: 'Default', capacity: deployment.instanceCount },
+            properties: {
+              endpointComputeType: 'Managed',
+              model: input.modelId,
+              instanceType: deployment.instanceType,
+              livenessProbe: { initialDelay: isoDuration(deployment.livenessInitialDelaySeconds) },
+              requestSettings: { requestTimeout: isoDuration(deployment.requestTimeoutMs / 1000) },
+              appInsightsEnabled: false,
+              properties: {},
+            } as ManagedOnlineDeployment,
+          };
+          const poller = await arm.onlineDeployments.beginCreateOrUpdate(rg, ws, endpointName, deployment.name, body, lro);
+          await poller.pollUntilDone({ abortSignal: signal });
+        }
+
+        // 3. All traffic to the deployment (a second PUT of the whole endpoint, as the notebook does).
+        if (endpoint.properties.traffic?.[deployment.name] !== 100) {
+          const poller = await arm.onlineEndpoints.beginCreateOrUpdate(rg, ws, endpointName, endpointBody({ [deployment.name]: 100 }), lro);
+          endpoint = await poller.pollUntilDone({ abortSignal: signal });
+        }
+        const scoringUri = endpoint.properties.scoringUri;
+        if (!scoringUri) throw new RunFailure('transient', `endpoint ${endpointName} has no scoring URI yet`);
+        return { endpointName, deploymentName: deployment.name, scoringUri, adopted };
+      }),
+    );
+  };
+}
+
+async function getOrUndefined<T>(get: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await get();
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}

@@ -1,0 +1,62 @@
+// Clients the activities share, built once per worker from the configuration. Secrets live only here
+// (credential, datastore key, endpoint keys fetched on use) and never travel through Temporal.
+import type { TokenCredential } from '@azure/core-auth';
+import type { Workspace } from '@azure/arm-machinelearning';
+import { createArmClient, type ArmClient } from '../azure/arm';
+import type { AzureConfig } from '../azure/config';
+import { createCredential } from '../azure/credentials';
+import { openDefaultDatastore, type OpenDatastore } from '../azure/datastore';
+import { MlflowClient, trackingBaseUrl } from '../azure/mlflow';
+import { RegistryClient } from '../azure/registry';
+import { AzureRestClient } from '../azure/rest';
+import { RunFailure } from '../azure/errors';
+import { ENV } from '../config/env';
+
+export interface ActivityDeps {
+  config: AzureConfig;
+  credential: TokenCredential;
+  arm: ArmClient;
+  rest: AzureRestClient;
+  registry: RegistryClient;
+  workspace(): Promise<Workspace>;
+  datastore(): Promise<OpenDatastore>;
+  mlflow(): Promise<MlflowClient>;
+  hub: { endpoint: string; token?: string };
+}
+
+/** Caches a successful promise; a failure is forgotten so the next call tries again. */
+function memo<T>(make: () => Promise<T>): () => Promise<T> {
+  let cached: Promise<T> | undefined;
+  return () => {
+    if (!cached) {
+      cached = make();
+      cached.catch(() => {
+        cached = undefined;
+      });
+    }
+    return cached;
+  };
+}
+
+export function createDeps(config: AzureConfig, env: NodeJS.ProcessEnv = process.env, credential?: TokenCredential): ActivityDeps {
+  const cred = credential ?? createCredential(config, env);
+  const arm = createArmClient(config, cred);
+  const rest = new AzureRestClient(cred);
+  const workspace = memo(() => arm.workspaces.get(config.resourceGroup, config.workspace));
+  return {
+    config,
+    credential: cred,
+    arm,
+    rest,
+    registry: new RegistryClient(rest, config.registryDiscoveryUrl),
+    workspace,
+    datastore: memo(() => openDefaultDatastore(arm, config)),
+    mlflow: memo(async () => {
+      const ws = await workspace();
+      const uri = ws.mlFlowTrackingUri;
+      if (!uri) throw new RunFailure('validation', `workspace ${config.workspace} reports no MLflow tracking URI`, 'NoTrackingUri');
+      return new MlflowClient(rest, trackingBaseUrl(uri));
+    }),
+    hub: { endpoint: config.hfEndpoint, token: env[ENV.hfToken] || undefined },
+  };
+}

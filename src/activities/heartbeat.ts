@@ -1,0 +1,40 @@
+// Keeps a long activity visibly alive: heartbeats on a timer while the body runs, and hands the body
+// the activity's cancellation signal so pollers and requests stop when the run is cancelled.
+import { Context } from '@temporalio/activity';
+
+export async function withHeartbeat<T>(body: (signal: AbortSignal) => Promise<T>, details?: () => unknown): Promise<T> {
+  const ctx = Context.current();
+  const timeoutMs = ctx.info.heartbeatTimeoutMs ?? 0;
+  const everyMs = timeoutMs > 0 ? Math.max(200, Math.floor(timeoutMs / 3)) : 10_000;
+  ctx.heartbeat(details?.());
+  const timer = setInterval(() => ctx.heartbeat(details?.()), everyMs);
+  try {
+    return await body(ctx.cancellationSignal);
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** Sleeps for `ms`, heartbeating meanwhile; rejects with CancelledFailure when the activity is cancelled. */
+export async function pause(ms: number, details?: unknown): Promise<void> {
+  const ctx = Context.current();
+  const timeoutMs = ctx.info.heartbeatTimeoutMs ?? 0;
+  const slice = timeoutMs > 0 ? Math.max(200, Math.floor(timeoutMs / 3)) : ms;
+  let left = ms;
+  while (left > 0) {
+    const step = Math.min(slice, left);
+    ctx.heartbeat(details);
+    await ctx.sleep(step);
+    left -= step;
+  }
+  ctx.heartbeat(details);
+}
+
+export function isoDuration(totalSeconds: number): string {
+  const s = Math.round(totalSeconds);
+  if (s === 0) return 'PT0S';
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  return `PT${h ? `${h}H` : ''}${m ? `${m}M` : ''}${sec ? `${sec}S` : ''}`;
+}

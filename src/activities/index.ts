@@ -1,0 +1,35 @@
+// The activities of the fineTune workflow, one file per step of DESIGN.md's table, built from
+// injected clients so tests can point them at the emulator or at fakes.
+import type { ActivityDeps } from './deps';
+import { makeAuthenticate } from './authenticate';
+import { makeResolveModel } from './resolveModel';
+import { makeValidateCompute } from './validateCompute';
+import { makeStageDataset } from './stageDataset';
+import { makeSubmitPipeline } from './submitPipeline';
+import { makeAwaitPipeline } from './awaitPipeline';
+import { makeCancelPipeline } from './cancelPipeline';
+import { makeCollectMetrics } from './collectMetrics';
+import { makeRegisterModel } from './registerModel';
+import { makeDeployEndpoint } from './deployEndpoint';
+import { makeSmokeScore } from './smokeScore';
+import { makeDeleteEndpoint } from './deleteEndpoint';
+
+export function createActivities(deps: ActivityDeps) {
+  return {
+    authenticate: makeAuthenticate(deps),
+    resolveModel: makeResolveModel(deps),
+    validateCompute: makeValidateCompute(deps),
+    stageDataset: makeStageDataset(deps),
+    submitPipeline: makeSubmitPipeline(deps),
+    awaitPipeline: makeAwaitPipeline(deps),
+    cancelPipeline: makeCancelPipeline(deps),
+    collectMetrics: makeCollectMetrics(deps),
+    registerModel: makeRegisterModel(deps),
+    deployEndpoint: makeDeployEndpoint(deps),
+    smokeScore: makeSmokeScore(deps),
+    deleteEndpoint: makeDeleteEndpoint(deps),
+  };
+}
+
+export type FineTuneActivities = ReturnType<typeof createActivities>;
+export { createDeps, type ActivityDeps } from './deps';

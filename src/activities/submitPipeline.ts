@@ -1,0 +1,97 @@
+// Step 5. Builds the chat_completion_pipeline job as the notebook's DSL does and PUTs it under the name
+// derived from the run. Reads before it creates and treats "already exists" as success, so a retried or
+// resumed run adopts its job instead of paying for a second one.
+import type { JobBase, PipelineJob } from '@azure/arm-machinelearning';
+import type { ActivityDeps } from './deps';
+import type { SubmitPipelineInput, SubmittedJob } from './types';
+import { classified, isConflict, isNotFound, RunFailure } from '../azure/errors';
+import { SEED_TRAINING_PARAMETERS } from '../spec/defaults';
+import { pipelineDisplayName } from '../spec/displayName';
+import { declaredInputs, mergeTrainingParameters } from '../spec/trainingParameters';
+
+/** Inputs finetune-flow sets itself; a user may not override them through `training`. */
+const RESERVED = new Set([
+  'mlflow_model_path',
+  'compute_model_import',
+  'compute_preprocess',
+  'compute_finetune',
+  'compute_model_evaluation',
+  'train_file_path',
+  'test_file_path',
+  'number_of_gpu_to_use_finetuning',
+]);
+
+const PIPELINE_NODE = 'chat_completion_pipeline';
+
+export function makeSubmitPipeline(deps: ActivityDeps) {
+  const { config, arm } = deps;
+  return async function submitPipeline(input: SubmitPipelineInput): Promise<SubmittedJob> {
+    return classified('submitPipeline', async () => {
+      const { names, spec, model, compute, data } = input;
+      const component = await deps.registry.get(spec.model.registry, 'components', spec.pipelineComponent.name, spec.pipelineComponent.version);
+      const declared = declaredInputs(component.componentSpec);
+      if (Object.keys(declared).length === 0) {
+        throw new RunFailure('validation', `component ${component.name} ${component.version} declares no inputs; is it a pipeline component?`, 'BadComponent');
+      }
+      const merged = mergeTrainingParameters(SEED_TRAINING_PARAMETERS, model.modelSpecificDefaults, spec.training, declared, RESERVED);
+      if (merged.errors.length > 0) {
+        throw new RunFailure('validation', `training parameters rejected by ${component.name} ${component.version}:\n  - ${merged.errors.join('\n  - ')}`, 'InvalidTrainingParameters');
+      }
+      const displayName = pipelineDisplayName(model.name, merged.values, compute.gpusPerNode);
+      const result = { componentId: component.assetId, displayName, parameters: merged.literals, warnings: merged.warnings };
+
+      try {
+        const existing = await arm.jobs.get(config.resourceGroup, config.workspace, names.jobName);
+        return { jobName: existing.name ?? names.jobName, ...result, adopted: true };
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+
+      const literal = (value: string) => ({ job_input_type: 'literal', value });
+      const nodeInputs: Record<string, unknown> = {
+        mlflow_model_path: { job_input_type: 'mlflow_model', uri: model.assetId },
+        compute_model_import: literal(compute.name),
+        compute_preprocess: literal(compute.name),
+        compute_finetune: literal(compute.name),
+        compute_model_evaluation: literal(compute.name),
+        train_file_path: { job_input_type: 'uri_file', uri: data.train.uri },
+        test_file_path: { job_input_type: 'uri_file', uri: data.test.uri },
+        number_of_gpu_to_use_finetuning: literal(String(compute.gpusPerNode)),
+      };
+      for (const [key, value] of Object.entries(merged.literals)) nodeInputs[key] = literal(value);
+      for (const key of Object.keys(nodeInputs)) {
+        if (!(key in declared)) delete nodeInputs[key]; // e.g. compute_model_evaluation on versions without it
+      }
+      const properties: PipelineJob = {
+        jobType: 'Pipeline',
+        displayName,
+        experimentName: input.experimentName,
+        description: `finetune-flow run ${names.runId}`,
+        tags: { 'ftflow-run': names.runId },
+        properties: {},
+        inputs: {},
+        outputs: { trained_model: { jobOutputType: 'mlflow_model' } },
+        settings: { force_rerun: true, continue_on_step_failure: false, _source: 'DSL' },
+        jobs: {
+          [PIPELINE_NODE]: {
+            name: PIPELINE_NODE,
+            type: 'pipeline',
+            _source: 'REMOTE.REGISTRY',
+            componentId: component.assetId,
+            tags: {},
+            properties: {},
+            inputs: nodeInputs,
+            outputs: { mlflow_model_folder: { value: '${{parent.outputs.trained_model}}', type: 'literal' } },
+          },
+        },
+      };
+      try {
+        const created = await arm.jobs.createOrUpdate(config.resourceGroup, config.workspace, names.jobName, { properties } as JobBase);
+        return { jobName: created.name ?? names.jobName, ...result, adopted: false };
+      } catch (err) {
+        if (isConflict(err)) return { jobName: names.jobName, ...result, adopted: true };
+        throw err;
+      }
+    });
+  };
+}

@@ -1,0 +1,156 @@
+// Inputs and results of the activities: plain data, no secrets. Workflows import these as types only.
+import type { RunSpec } from '../spec/schema';
+import type { RunNames } from '../spec/names';
+
+export type ParameterValue = string | number | boolean;
+
+export interface AuthResult {
+  workspace: string;
+  location: string;
+  credentialKind: 'clientSecret' | 'default';
+}
+
+export interface ResolvedModel {
+  registry: string;
+  name: string;
+  version: string;
+  /** azureml://registries/<r>/models/<name>/versions/<v>, passed to the pipeline as mlflow_model_path. */
+  assetId: string;
+  finetuneComputeAllowList?: string[];
+  inferenceComputeAllowList?: string[];
+  modelSpecificDefaults?: Record<string, ParameterValue>;
+  lifecycleDates: Record<string, string>;
+}
+
+export interface ValidateComputeInput {
+  compute: RunSpec['compute'];
+  deployment: RunSpec['deployment'];
+  model: ResolvedModel;
+}
+
+export interface ValidatedCompute {
+  name: string;
+  vmSize: string;
+  gpusPerNode: number;
+  created: boolean;
+  warnings: string[];
+}
+
+export interface StageDatasetInput {
+  dataset: RunSpec['dataset'];
+}
+
+export interface InvalidRowSummary {
+  count: number;
+  byReason: Record<string, number>;
+  examples: { row: number; reason: string }[];
+}
+
+export interface StagedSplit {
+  split: string;
+  /** azureml://datastores/<ds>/paths/<path> */
+  uri: string;
+  blobPath: string;
+  /** Rows taken from the source (the percent slice) and rows written after validation. */
+  sourceRows: number;
+  rows: number;
+  bytes: number;
+  sha256: string;
+  invalid: InvalidRowSummary;
+  /** True when an identical upload (same content key, hash and row count) was found and reused. */
+  reused: boolean;
+}
+
+export interface StagedDataset {
+  revision: string;
+  contentKey: string;
+  train: StagedSplit;
+  test: StagedSplit;
+  scoring: StagedSplit;
+}
+
+export interface SubmitPipelineInput {
+  names: RunNames;
+  spec: RunSpec;
+  experimentName: string;
+  model: ResolvedModel;
+  compute: ValidatedCompute;
+  data: StagedDataset;
+}
+
+export interface SubmittedJob {
+  jobName: string;
+  componentId: string;
+  displayName: string;
+  parameters: Record<string, string>;
+  warnings: string[];
+  /** True when the job already existed (a retried or resumed run) and was adopted, not resubmitted. */
+  adopted: boolean;
+}
+
+export interface JobOutcome {
+  jobName: string;
+  status: string;
+}
+
+export interface CollectMetricsInput {
+  jobName: string;
+  experimentName: string;
+}
+
+export interface CollectedMetrics {
+  metrics: Record<string, number>;
+  runsSeen: number;
+}
+
+export interface RegisterModelInput {
+  jobName: string;
+  modelName: string;
+  version: string;
+  description: string;
+  runId: string;
+}
+
+export interface RegisteredModel {
+  name: string;
+  version: string;
+  /** ARM id, what the deployment references. */
+  id: string;
+  adopted: boolean;
+}
+
+export interface DeployEndpointInput {
+  runId: string;
+  endpointName: string;
+  deployment: RunSpec['deployment'];
+  modelId: string;
+  modelName: string;
+  inferenceComputeAllowList?: string[];
+}
+
+export interface DeployedEndpoint {
+  endpointName: string;
+  deploymentName: string;
+  scoringUri: string;
+  adopted: boolean;
+}
+
+export interface SmokeScoreInput {
+  endpointName: string;
+  deploymentName: string;
+  sampleBlobPath: string;
+  parameters: Record<string, ParameterValue>;
+}
+
+export interface SmokeScoreResult {
+  promptPreview: string;
+  replyPreview: string;
+  replyChars: number;
+  latencyMs: number;
+}
+
+export interface DeleteEndpointResult {
+  endpointName: string;
+  existed: boolean;
+  deleted: boolean;
+}

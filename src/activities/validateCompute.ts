@@ -1,0 +1,98 @@
+// Step 3. The notebook's compute checks, made strict and run before anything billable exists: the
+// cluster exists (or is created with min 0 nodes), is not failed, its size is allowed for this model,
+// its GPU count is known, and the inference instance type is allowed. Get-or-create, so idempotent.
+import type { ComputeResource, AmlCompute } from '@azure/arm-machinelearning';
+import type { ActivityDeps } from './deps';
+import type { ValidateComputeInput, ValidatedCompute } from './types';
+import { classified, isNotFound, RunFailure } from '../azure/errors';
+import { SEED_UNSUPPORTED_FINETUNE_VM_SIZES } from '../spec/defaults';
+import { withHeartbeat } from './heartbeat';
+
+export function makeValidateCompute(deps: ActivityDeps) {
+  const { config, arm } = deps;
+  return async function validateCompute(input: ValidateComputeInput): Promise<ValidatedCompute> {
+    return classified('validateCompute', () =>
+      withHeartbeat(async (signal) => {
+        const { compute, deployment, model } = input;
+        const warnings: string[] = [];
+        // Refuse a size the model does not allow before creating anything.
+        checkFinetuneSize(compute.vmSize, model.finetuneComputeAllowList, 'compute.vmSize');
+        checkInferenceType(deployment.instanceType, model.inferenceComputeAllowList, deployment.allowInstanceTypeOutsideAllowList, warnings);
+
+        let resource: ComputeResource | undefined;
+        let created = false;
+        try {
+          resource = await arm.computeOperations.get(config.resourceGroup, config.workspace, compute.name, { abortSignal: signal });
+        } catch (err) {
+          if (!isNotFound(err)) throw err;
+        }
+        if (!resource) {
+          if (!compute.createIfMissing) {
+            throw new RunFailure('validation', `compute cluster ${compute.name} does not exist in workspace ${config.workspace}: create it, or set compute.createIfMissing`, 'ComputeNotFound');
+          }
+          const ws = await deps.workspace();
+          const body: ComputeResource = {
+            location: ws.location,
+            properties: {
+              computeType: 'AmlCompute',
+              description: 'GPU cluster for finetune-flow runs',
+              properties: {
+                vmSize: compute.vmSize,
+                vmPriority: 'Dedicated',
+                osType: 'Linux',
+                scaleSettings: { maxNodeCount: compute.maxNodes, minNodeCount: 0, nodeIdleTimeBeforeScaleDown: 'PT120S' },
+              },
+            } as AmlCompute,
+          };
+          const poller = await arm.computeOperations.beginCreateOrUpdate(config.resourceGroup, config.workspace, compute.name, body, {
+            updateIntervalInMs: config.lroPollMs,
+            abortSignal: signal,
+          });
+          resource = await poller.pollUntilDone({ abortSignal: signal });
+          created = true;
+        }
+        const props = resource.properties;
+        const state = props?.provisioningState ?? 'Unknown';
+        if (state.toLowerCase() === 'failed') {
+          throw new RunFailure('validation', `compute ${compute.name} is in failed provisioning state: delete it or choose another cluster in compute.name`, 'ComputeFailed');
+        }
+        const vmSize = props?.computeType === 'AmlCompute' ? (props as AmlCompute).properties?.vmSize : undefined;
+        if (!vmSize) throw new RunFailure('validation', `compute ${compute.name} is not an AmlCompute cluster with a VM size`, 'ComputeNotAmlCompute');
+        if (vmSize.toLowerCase() !== compute.vmSize.toLowerCase()) {
+          warnings.push(`compute ${compute.name} exists with size ${vmSize}, not ${compute.vmSize}; using ${vmSize}`);
+          checkFinetuneSize(vmSize, model.finetuneComputeAllowList, `compute ${compute.name}'s size`);
+        }
+        const ws = await deps.workspace();
+        const sizes = await arm.virtualMachineSizes.list(ws.location ?? 'eastus', { abortSignal: signal });
+        const match = (sizes.value ?? []).find((s) => s.name?.toLowerCase() === vmSize.toLowerCase());
+        if (!match || typeof match.gpus !== 'number') {
+          const available = (sizes.value ?? []).map((s) => s.name).join(', ');
+          throw new RunFailure('validation', `number of GPUs of ${vmSize} not found in region ${ws.location}. Available sizes: ${available}. Check compute ${compute.name}`, 'GpuCountUnknown');
+        }
+        if (match.gpus < 1) {
+          throw new RunFailure('validation', `${vmSize} has no GPU; fine-tuning needs a GPU cluster. Choose a size from the model's allow list`, 'NoGpu');
+        }
+        return { name: compute.name, vmSize, gpusPerNode: match.gpus, created, warnings };
+      }),
+    );
+  };
+}
+
+function checkFinetuneSize(vmSize: string, allowList: string[] | undefined, field: string): void {
+  if (allowList) {
+    if (!allowList.map((s) => s.toLowerCase()).includes(vmSize.toLowerCase())) {
+      throw new RunFailure('validation', `${field} ${vmSize} is not in the model's finetune allow list: choose one of ${allowList.join(', ')}`, 'VmSizeNotAllowed');
+    }
+  } else if (SEED_UNSUPPORTED_FINETUNE_VM_SIZES.includes(vmSize.toLowerCase())) {
+    throw new RunFailure('validation', `${field} ${vmSize} is not supported for fine-tuning: choose a newer GPU size`, 'VmSizeNotSupported');
+  }
+}
+
+function checkInferenceType(instanceType: string, allowList: string[] | undefined, override: boolean, warnings: string[]): void {
+  if (!allowList || allowList.map((s) => s.toLowerCase()).includes(instanceType.toLowerCase())) return;
+  const message = `deployment.instanceType ${instanceType} is not in the model's inference allow list (${allowList.join(', ')})`;
+  if (!override) {
+    throw new RunFailure('validation', `${message}: choose one of them, or set deployment.allowInstanceTypeOutsideAllowList to deploy anyway`, 'InstanceTypeNotAllowed');
+  }
+  warnings.push(`${message}; deploying anyway because deployment.allowInstanceTypeOutsideAllowList is set`);
+}

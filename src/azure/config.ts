@@ -1,0 +1,100 @@
+// Where the worker finds Azure: environment variables, or a config.json in azure-ai-ml's format.
+import { readFileSync } from 'node:fs';
+import { ENV } from '../config/env';
+
+export interface AzureConfig {
+  subscriptionId: string;
+  resourceGroup: string;
+  workspace: string;
+  /** ARM base URL; https://management.azure.com on Azure, the emulator locally. */
+  armEndpoint: string;
+  /** Registry discovery base (cloud metadata `registry_discovery_endpoint`). */
+  registryDiscoveryUrl: string;
+  /** Local stacks only: the blob service URL to use instead of https://<account>.blob.<endpoint>. */
+  blobEndpointOverride?: string;
+  hfEndpoint: string;
+  credential: CredentialConfig;
+  /** How often awaitPipeline asks Azure for the job's status. */
+  jobPollSeconds: number;
+  /** Interval for the SDK's long-running-operation pollers. */
+  lroPollMs: number;
+}
+
+export type CredentialConfig =
+  | { kind: 'clientSecret'; tenantId: string; clientId: string; authorityHost?: string }
+  | { kind: 'default' };
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+interface WorkspaceConfigFile {
+  subscription_id?: string;
+  resource_group?: string;
+  workspace_name?: string;
+}
+
+function readWorkspaceFile(path: string): WorkspaceConfigFile {
+  try {
+    const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
+    if (typeof parsed !== 'object' || parsed === null) throw new Error('not a JSON object');
+    return parsed as WorkspaceConfigFile;
+  } catch (err) {
+    throw new ConfigError(`${ENV.workspaceConfigFile}=${path} could not be read as azure-ai-ml config.json: ${(err as Error).message}`);
+  }
+}
+
+function positive(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new ConfigError(`${name} must be a positive number, got "${raw}"`);
+  return value;
+}
+
+/** Reads the Azure target from the environment; every missing value is named with the variable to set. */
+export function loadAzureConfig(env: NodeJS.ProcessEnv = process.env): AzureConfig {
+  const file = env[ENV.workspaceConfigFile] ? readWorkspaceFile(env[ENV.workspaceConfigFile] as string) : {};
+  const need = (name: string, fromFile: string | undefined): string => {
+    const value = env[name] ?? fromFile;
+    if (!value) {
+      throw new ConfigError(`${name} is not set: export it, or point ${ENV.workspaceConfigFile} at the workspace's config.json`);
+    }
+    return value;
+  };
+  const tenantId = env[ENV.tenantId];
+  const clientId = env[ENV.clientId];
+  const hasSecret = Boolean(env[ENV.clientSecret]);
+  const credential: CredentialConfig =
+    hasSecret && tenantId && clientId
+      ? { kind: 'clientSecret', tenantId, clientId, authorityHost: env[ENV.authorityHost] || undefined }
+      : { kind: 'default' };
+  return {
+    subscriptionId: need(ENV.subscriptionId, file.subscription_id),
+    resourceGroup: need(ENV.resourceGroup, file.resource_group),
+    workspace: need(ENV.workspace, file.workspace_name),
+    armEndpoint: (env[ENV.armEndpoint] || 'https://management.azure.com').replace(/\/+$/, ''),
+    registryDiscoveryUrl: ensureSlash(env[ENV.registryDiscoveryUrl] || 'https://eastus.api.azureml.ms/'),
+    blobEndpointOverride: env[ENV.blobEndpointOverride] || undefined,
+    hfEndpoint: (env[ENV.hfEndpoint] || 'https://huggingface.co').replace(/\/+$/, ''),
+    credential,
+    jobPollSeconds: positive(env, 'FTFLOW_JOB_POLL_SECONDS', 30),
+    lroPollMs: positive(env, 'FTFLOW_LRO_POLL_MS', 5000),
+  };
+}
+
+function ensureSlash(url: string): string {
+  return url.endsWith('/') ? url : `${url}/`;
+}
+
+export function workspacePath(config: AzureConfig): string {
+  return `/subscriptions/${config.subscriptionId}/resourceGroups/${config.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${config.workspace}`;
+}
+
+/** The client secret is read where the credential is built, never copied into config objects. */
+export function clientSecretFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return env[ENV.clientSecret] || undefined;
+}

@@ -1,0 +1,163 @@
+// The one place where failures are classified into retryable and non-retryable. Activities wrap their
+// bodies with `asActivityFailure`, so retry policies follow from this table and nowhere else.
+import { ApplicationFailure } from '@temporalio/common';
+
+export type FailureKind =
+  | 'throttled' // 429: wait for Retry-After
+  | 'transient' // 5xx, 408, conflicting operation in progress
+  | 'network' // connection reset/refused/timeout
+  | 'validation' // 400 and our own input checks
+  | 'quota'
+  | 'capacity'
+  | 'auth'
+  | 'notFound'
+  | 'jobFailed'
+  | 'unknown';
+
+const RETRYABLE: ReadonlySet<FailureKind> = new Set(['throttled', 'transient', 'network', 'unknown']);
+
+export interface Classified {
+  kind: FailureKind;
+  retryable: boolean;
+  status?: number;
+  code?: string;
+  message: string;
+  retryAfterMs?: number;
+}
+
+/** A failure we raise ourselves with a known kind (bad input, a job that failed, a refused check). */
+export class RunFailure extends Error {
+  constructor(
+    readonly kind: FailureKind,
+    message: string,
+    readonly code: string = kind,
+  ) {
+    super(message);
+    this.name = 'RunFailure';
+  }
+}
+
+const QUOTA_CODES = /quota|limitexceeded|operationnotallowed.*quota|insufficientquota/i;
+const CAPACITY_CODES = /capacity|skunotavailable|allocationfailed|zonalallocationfailed|overconstrained/i;
+const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'ESOCKETTIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'UND_ERR_SOCKET', 'REQUEST_SEND_ERROR', 'UND_ERR_CONNECT_TIMEOUT']);
+
+interface ErrorLike {
+  name?: unknown;
+  message?: unknown;
+  statusCode?: unknown;
+  status?: unknown;
+  code?: unknown;
+  cause?: unknown;
+  retryAfterMs?: unknown;
+  response?: { headers?: { get?(name: string): string | undefined }; bodyAsText?: string | null };
+}
+
+function asRecord(value: unknown): ErrorLike {
+  return typeof value === 'object' && value !== null ? (value as ErrorLike) : {};
+}
+
+/** Parses Retry-After (seconds or HTTP date) and retry-after-ms headers into milliseconds. */
+export function parseRetryAfter(headers: { get(name: string): string | null | undefined }, now = Date.now()): number | undefined {
+  const ms = headers.get('retry-after-ms') ?? headers.get('x-ms-retry-after-ms');
+  if (ms && Number.isFinite(Number(ms))) return Number(ms);
+  const value = headers.get('retry-after');
+  if (!value) return undefined;
+  if (/^\d+(\.\d+)?$/.test(value.trim())) return Number(value) * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+function armErrorFromBody(body: string | null | undefined): { code?: string; message?: string } {
+  if (!body) return {};
+  try {
+    const parsed = JSON.parse(body) as { error?: { code?: unknown; message?: unknown } };
+    const code = typeof parsed.error?.code === 'string' ? parsed.error.code : undefined;
+    const message = typeof parsed.error?.message === 'string' ? parsed.error.message : undefined;
+    return { code, message };
+  } catch {
+    return {};
+  }
+}
+
+function kindFor(status: number | undefined, code: string | undefined): FailureKind {
+  const text = code ?? '';
+  if (status === 429) return 'throttled';
+  if (QUOTA_CODES.test(text)) return 'quota';
+  if (CAPACITY_CODES.test(text)) return 'capacity';
+  if (status === 401 || status === 403) return 'auth';
+  if (status === 404) return 'notFound';
+  if (status === 408 || status === 409 || (status !== undefined && status >= 500 && status !== 501 && status !== 505)) return 'transient';
+  if (status !== undefined && status >= 400) return 'validation';
+  if (code && NETWORK_CODES.has(code)) return 'network';
+  return 'unknown';
+}
+
+/** Maps any error (ARM RestError, fetch failure, identity error, our own) to a kind and a retry decision. */
+export function classifyError(err: unknown): Classified {
+  if (err instanceof RunFailure) {
+    return { kind: err.kind, retryable: RETRYABLE.has(err.kind), code: err.code, message: err.message };
+  }
+  const e = asRecord(err);
+  const message = typeof e.message === 'string' ? e.message : String(err);
+  const name = typeof e.name === 'string' ? e.name : '';
+  if (name === 'CredentialUnavailableError' || name === 'AuthenticationRequiredError') {
+    return { kind: 'auth', retryable: false, message };
+  }
+  const status = typeof e.statusCode === 'number' ? e.statusCode : typeof e.status === 'number' ? e.status : undefined;
+  const fromBody = armErrorFromBody(e.response?.bodyAsText);
+  let code = fromBody.code ?? (typeof e.code === 'string' ? e.code : undefined);
+  if (status === undefined && code === undefined) {
+    const cause = asRecord(e.cause);
+    if (typeof cause.code === 'string') code = cause.code;
+  }
+  let kind = kindFor(status, code);
+  if (name === 'AuthenticationError' && (status === undefined || status < 500)) kind = 'auth';
+  if (kind === 'unknown' && /fetch failed|socket hang up|network/i.test(message)) kind = 'network';
+  const headers = e.response?.headers;
+  const retryAfterMs =
+    typeof e.retryAfterMs === 'number'
+      ? e.retryAfterMs
+      : headers && typeof headers.get === 'function'
+        ? parseRetryAfter({ get: (n: string) => headers.get?.(n) })
+        : undefined;
+  return { kind, retryable: RETRYABLE.has(kind), status, code, message: fromBody.message ?? message, retryAfterMs };
+}
+
+const HINTS: Partial<Record<FailureKind, string>> = {
+  auth: 'check the service principal (AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET) or `az login`, and its role on the workspace',
+  quota: 'request more quota for this VM family in the workspace region, or choose a smaller size',
+  capacity: 'the region has no capacity for this size now: retry later or choose another size or region',
+  notFound: 'check the names in the run spec and the workspace settings',
+};
+
+/** Converts an error into the ApplicationFailure Temporal retries (or not) according to its kind. */
+export function asActivityFailure(err: unknown, step: string): ApplicationFailure {
+  if (err instanceof ApplicationFailure) return err;
+  const c = classifyError(err);
+  const hint = HINTS[c.kind];
+  const where = c.status !== undefined ? ` (HTTP ${c.status}${c.code ? ` ${c.code}` : ''})` : c.code ? ` (${c.code})` : '';
+  return ApplicationFailure.create({
+    message: `${step}: ${c.message}${where}${hint && !c.retryable ? `. Hint: ${hint}` : ''}`,
+    type: `Azure${c.kind[0].toUpperCase()}${c.kind.slice(1)}`,
+    nonRetryable: !c.retryable,
+    nextRetryDelay: c.kind === 'throttled' && c.retryAfterMs !== undefined ? Math.max(c.retryAfterMs, 1000) : undefined,
+    details: [{ kind: c.kind, status: c.status ?? null, code: c.code ?? null }],
+  });
+}
+
+/** Runs an activity body and converts whatever it throws through the classifier. */
+export async function classified<T>(step: string, body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (err) {
+    throw asActivityFailure(err, step);
+  }
+}
+
+export function isNotFound(err: unknown): boolean {
+  return classifyError(err).kind === 'notFound';
+}
+
+export function isConflict(err: unknown): boolean {
+  return classifyError(err).status === 409;
+}

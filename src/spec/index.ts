@@ -1,0 +1,5 @@
+export * from './schema';
+export * from './defaults';
+export * from './names';
+export * from './displayName';
+export * from './trainingParameters';

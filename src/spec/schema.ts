@@ -1,0 +1,125 @@
+// The run spec: one zod schema shared by the client, the CLI and the API. Every default is the seed's.
+import { z } from 'zod';
+import {
+  DEFAULT_COMPUTE_NAME,
+  DEFAULT_COMPUTE_VM_SIZE,
+  SEED_DATASET,
+  SEED_INSTANCE_TYPE,
+  SEED_MODEL,
+  SEED_PIPELINE_COMPONENT,
+  SEED_SCORING_PARAMETERS,
+} from './defaults';
+import { ASSET_NAME_PATTERN, ENDPOINT_NAME_PATTERN } from './names';
+
+const parameterValue = z.union([z.string(), z.number(), z.boolean()]);
+
+const assetName = (what: string) =>
+  z
+    .string()
+    .regex(ASSET_NAME_PATTERN, `${what} must start with a letter or digit and use only letters, digits, '-' and '_' (max 255)`);
+
+export const ModelSpec = z.strictObject({
+  registry: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9\-_]{2,32}$/, 'registry must be an Azure ML registry name such as "azureml"').default(SEED_MODEL.registry),
+  name: assetName('model.name').default(SEED_MODEL.name),
+  /** Pin a version; without it the label "latest" is resolved as azure-ai-ml does. */
+  version: z.string().min(1).optional(),
+});
+
+export const ComputeSpec = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[a-zA-Z][a-zA-Z0-9-]{1,30}[a-zA-Z0-9]$/, 'compute.name must be 3-32 characters: a letter first, then letters, digits or hyphens')
+    .default(DEFAULT_COMPUTE_NAME),
+  vmSize: z.string().min(1).default(DEFAULT_COMPUTE_VM_SIZE),
+  /** Create the cluster (min 0 nodes, so it costs nothing idle) when it does not exist. */
+  createIfMissing: z.boolean().default(true),
+  maxNodes: z.number().int().min(1, 'compute.maxNodes must be at least 1').max(100).default(1),
+});
+
+export const DatasetSpec = z.strictObject({
+  /** Hugging Face dataset id, e.g. "HuggingFaceH4/ultrachat_200k". */
+  source: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'dataset.source must be a Hugging Face dataset id like "HuggingFaceH4/ultrachat_200k"').default(SEED_DATASET),
+  revision: z.string().min(1).default('main'),
+  trainSplit: z.string().min(1).default('train_sft'),
+  testSplit: z.string().min(1).default('test_sft'),
+  /** The split the smoke test takes its sample conversation from. */
+  scoringSplit: z.string().min(1).default('test_gen'),
+  percent: z
+    .number({ error: 'dataset.percent must be a number between 0 (exclusive) and 100' })
+    .gt(0, 'dataset.percent must be greater than 0')
+    .max(100, 'dataset.percent must be at most 100')
+    .default(5),
+  /** Fail the run before submitting when more than this fraction of rows is invalid. */
+  maxInvalidFraction: z.number().min(0).max(1).default(0.01),
+});
+
+export const DeploymentSpec = z.strictObject({
+  name: z
+    .string()
+    .min(3, 'deployment.name must have at least 3 characters')
+    .max(32, 'deployment.name must have at most 32 characters')
+    .regex(ENDPOINT_NAME_PATTERN, 'deployment.name must start with a letter and use only letters, digits and hyphens')
+    .default('demo'),
+  instanceType: z.string().min(1).default(SEED_INSTANCE_TYPE),
+  instanceCount: z.number().int().min(1).max(20).default(1),
+  livenessInitialDelaySeconds: z.number().int().min(0).default(600),
+  requestTimeoutMs: z.number().int().min(1000).max(180000).default(90000),
+  /** The notebook only printed a warning; we refuse unless this is set. */
+  allowInstanceTypeOutsideAllowList: z.boolean().default(false),
+});
+
+export const ScoringSpec = z.strictObject({
+  parameters: z.record(z.string(), parameterValue).default({ ...SEED_SCORING_PARAMETERS }),
+});
+
+export const RunSpec = z.strictObject({
+  model: ModelSpec.prefault({}),
+  pipelineComponent: z
+    .strictObject({ name: assetName('pipelineComponent.name').default(SEED_PIPELINE_COMPONENT), version: z.string().min(1).optional() })
+    .prefault({}),
+  compute: ComputeSpec.prefault({}),
+  dataset: DatasetSpec.prefault({}),
+  /** Explicit training inputs; they override the seed's and the model's defaults. */
+  training: z.record(z.string(), parameterValue).default({}),
+  deployment: DeploymentSpec.prefault({}),
+  scoring: ScoringSpec.prefault({}),
+  /** Defaults to "chat_completion_<model name>" as in the notebook. */
+  experimentName: z.string().min(1).max(255).optional(),
+});
+
+export type RunSpec = z.output<typeof RunSpec>;
+export type RunSpecInput = z.input<typeof RunSpec>;
+
+export interface SpecIssue {
+  field: string;
+  message: string;
+}
+
+export class RunSpecError extends Error {
+  constructor(readonly issues: SpecIssue[]) {
+    super(`Invalid run spec:\n${issues.map((i) => `  - ${i.field}: ${i.message}`).join('\n')}`);
+    this.name = 'RunSpecError';
+  }
+}
+
+function describeIssue(issue: z.core.$ZodIssue): SpecIssue {
+  const field = issue.path.length > 0 ? issue.path.map(String).join('.') : '(spec)';
+  if (issue.code === 'unrecognized_keys') {
+    return {
+      field,
+      message: `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}: remove them or check the spelling`,
+    };
+  }
+  return { field, message: issue.message };
+}
+
+/** Validates a user's run spec and fills in the seed's defaults; throws RunSpecError naming every bad field. */
+export function parseRunSpec(input: unknown): RunSpec {
+  const result = RunSpec.safeParse(input ?? {});
+  if (!result.success) throw new RunSpecError(result.error.issues.map(describeIssue));
+  return result.data;
+}
+
+export function experimentNameFor(spec: RunSpec): string {
+  return spec.experimentName ?? `chat_completion_${spec.model.name}`;
+}
