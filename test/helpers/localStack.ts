@@ -1,0 +1,114 @@
+// Test helpers over the stack that test/setup/globalSetup.ts started (Temporal, Azurite, emulator):
+// an in-process worker with the real activities, a client, and the emulator's own records.
+import { randomUUID } from 'node:crypto';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { Client, Connection } from '@temporalio/client';
+import { createActivities, createDeps, type FineTuneActivities } from '../../src/activities';
+import { loadAzureConfig } from '../../src/azure/config';
+import { FineTuneClient } from '../../src/client';
+import { workerOptions } from '../../src/worker';
+
+export const FAST_TUNING = { FTFLOW_JOB_POLL_SECONDS: '0.3', FTFLOW_LRO_POLL_MS: '200' };
+
+export function emulatorUrl(): string {
+  const url = process.env.FTFLOW_TEST_EMULATOR_URL;
+  if (!url) throw new Error('FTFLOW_TEST_EMULATOR_URL is not set: run the tests with `make test` (jest globalSetup starts the stack)');
+  return url;
+}
+
+export function temporalAddress(): string {
+  const address = process.env.TEMPORAL_ADDRESS;
+  if (!address) throw new Error('TEMPORAL_ADDRESS is not set: run the tests with `make test`');
+  return address;
+}
+
+export interface TestHarness {
+  taskQueue: string;
+  client: FineTuneClient;
+  temporal: Client;
+  activities: FineTuneActivities;
+  stop(): Promise<void>;
+}
+
+/** Starts a worker on a fresh task queue with the real activities pointed at the local stack. */
+export async function startHarness(overrides: Partial<FineTuneActivities> = {}): Promise<TestHarness> {
+  const env = { ...process.env, ...FAST_TUNING };
+  const taskQueue = `test-${randomUUID()}`;
+  const activities = { ...createActivities(createDeps(loadAzureConfig(env), env)), ...overrides };
+  const nativeConnection = await NativeConnection.connect({ address: temporalAddress() });
+  const worker = await Worker.create({
+    connection: nativeConnection,
+    ...workerOptions({ address: temporalAddress(), namespace: 'default', taskQueue }, activities),
+  });
+  const running = worker.run();
+  const connection = await Connection.connect({ address: temporalAddress() });
+  const temporal = new Client({ connection, namespace: 'default' });
+  const client = await FineTuneClient.connect({ client: temporal, taskQueue });
+  return {
+    taskQueue,
+    client,
+    temporal,
+    activities,
+    async stop() {
+      worker.shutdown();
+      await running;
+      await nativeConnection.close();
+      await connection.close();
+    },
+  };
+}
+
+export interface EmulatorResource {
+  name: string;
+  createdAt?: string;
+  deletedAt?: string | null;
+  state?: string;
+  [key: string]: unknown;
+}
+
+export interface EmulatorResources {
+  endpoints: EmulatorResource[];
+  deployments: EmulatorResource[];
+  jobs: EmulatorResource[];
+  models: EmulatorResource[];
+  computes: EmulatorResource[];
+}
+
+export interface EmulatorRequest {
+  method: string;
+  path: string;
+  status: number;
+}
+
+async function adminGet<T>(path: string): Promise<T> {
+  const res = await fetch(`${emulatorUrl()}/_emulator/${path}`);
+  if (!res.ok) throw new Error(`emulator /_emulator/${path} answered ${res.status}`);
+  return (await res.json()) as T;
+}
+
+export const emulator = {
+  resources: () => adminGet<EmulatorResources>('resources'),
+  async requests(): Promise<EmulatorRequest[]> {
+    const body = await adminGet<EmulatorRequest[] | { requests: EmulatorRequest[] }>('requests');
+    return Array.isArray(body) ? body : body.requests;
+  },
+};
+
+/** Endpoints, jobs and models the emulator ever saw whose name belongs to this run. */
+export async function resourcesOf(names: { jobName: string; endpointName: string }): Promise<{ endpoints: EmulatorResource[]; jobs: EmulatorResource[] }> {
+  const all = await emulator.resources();
+  return {
+    endpoints: all.endpoints.filter((e) => e.name === names.endpointName),
+    jobs: all.jobs.filter((j) => j.name === names.jobName),
+  };
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
