@@ -31,6 +31,7 @@ export async function pause(ms: number, details?: unknown): Promise<void> {
 }
 
 export function isoDuration(totalSeconds: number): string {
+  if (!(totalSeconds >= 0)) throw new RangeError(`duration must be a non-negative number of seconds, got ${totalSeconds}`);
   const s = Math.round(totalSeconds);
   if (s === 0) return 'PT0S';
   const h = Math.floor(s / 3600);

@@ -1,6 +1,6 @@
 // The one place where failures are classified into retryable and non-retryable. Activities wrap their
 // bodies with `asActivityFailure`, so retry policies follow from this table and nowhere else.
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 
 export type FailureKind =
   | 'throttled' // 429: wait for Retry-After
@@ -37,7 +37,7 @@ export class RunFailure extends Error {
   }
 }
 
-const QUOTA_CODES = /quota|limitexceeded|operationnotallowed.*quota|insufficientquota/i;
+const QUOTA_CODES = /quota|limitexceeded|insufficientquota/i;
 const CAPACITY_CODES = /capacity|skunotavailable|allocationfailed|zonalallocationfailed|overconstrained/i;
 const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'ESOCKETTIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'UND_ERR_SOCKET', 'REQUEST_SEND_ERROR', 'UND_ERR_CONNECT_TIMEOUT']);
 
@@ -79,8 +79,8 @@ function armErrorFromBody(body: string | null | undefined): { code?: string; mes
   }
 }
 
-function kindFor(status: number | undefined, code: string | undefined): FailureKind {
-  const text = code ?? '';
+function kindFor(status: number | undefined, code: string | undefined, message = ''): FailureKind {
+  const text = `${code ?? ''} ${status !== undefined && status >= 400 ? message : ''}`;
   if (status === 429) return 'throttled';
   if (QUOTA_CODES.test(text)) return 'quota';
   if (CAPACITY_CODES.test(text)) return 'capacity';
@@ -110,7 +110,7 @@ export function classifyError(err: unknown): Classified {
     const cause = asRecord(e.cause);
     if (typeof cause.code === 'string') code = cause.code;
   }
-  let kind = kindFor(status, code);
+  let kind = kindFor(status, code, fromBody.message ?? message);
   if (name === 'AuthenticationError' && (status === undefined || status < 500)) kind = 'auth';
   if (kind === 'unknown' && /fetch failed|socket hang up|network/i.test(message)) kind = 'network';
   const headers = e.response?.headers;
@@ -150,8 +150,14 @@ export async function classified<T>(step: string, body: () => Promise<T>): Promi
   try {
     return await body();
   } catch (err) {
+    // A cancelled activity must surface as cancelled (CancelledFailure or AbortError), not as a failure.
+    if (isCancellationError(err)) throw err;
     throw asActivityFailure(err, step);
   }
+}
+
+export function isCancellationError(err: unknown): boolean {
+  return err instanceof CancelledFailure || asRecord(err).name === 'AbortError';
 }
 
 export function isNotFound(err: unknown): boolean {

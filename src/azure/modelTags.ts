@@ -13,9 +13,13 @@ export interface ModelTagInfo {
   lifecycleDates: Record<string, string>;
 }
 
+// Quoted strings are matched first and kept as they are; bare True/False/None become JSON words.
+const PYTHON_WORDS = /'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|\b(True|False|None)\b/g;
+const PYTHON_TO_JSON: Record<string, string> = { True: 'true', False: 'false', None: 'null' };
+
 function parseLiteral(tag: string, raw: string): unknown {
   try {
-    return JSON5.parse(raw.replace(/\bTrue\b/g, 'true').replace(/\bFalse\b/g, 'false').replace(/\bNone\b/g, 'null'));
+    return JSON5.parse(raw.replace(PYTHON_WORDS, (match: string, word?: string) => (word ? PYTHON_TO_JSON[word] : match)));
   } catch (err) {
     throw new RunFailure('validation', `model tag ${tag} is not a list or dict literal (${(err as Error).message}): "${raw.slice(0, 80)}"`, 'BadModelTag');
   }

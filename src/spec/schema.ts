@@ -20,7 +20,11 @@ const assetName = (what: string) =>
 
 export const ModelSpec = z.strictObject({
   registry: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9\-_]{2,32}$/, 'registry must be an Azure ML registry name such as "azureml"').default(SEED_MODEL.registry),
-  name: assetName('model.name').default(SEED_MODEL.name),
+  // Registry model names may contain dots (e.g. Phi-3.5-mini-instruct).
+  name: z
+    .string()
+    .regex(/^[a-zA-Z0-9][a-zA-Z0-9\-_.]{0,254}$/, 'model.name must start with a letter or digit and use only letters, digits, ".", "-" and "_"')
+    .default(SEED_MODEL.name),
   /** Pin a version; without it the label "latest" is resolved as azure-ai-ml does. */
   version: z.string().min(1).optional(),
 });
@@ -69,7 +73,11 @@ export const DeploymentSpec = z.strictObject({
 });
 
 export const ScoringSpec = z.strictObject({
-  parameters: z.record(z.string(), parameterValue).default({ ...SEED_SCORING_PARAMETERS }),
+  /** Merged over the notebook's sampling parameters: setting one keeps the others. */
+  parameters: z
+    .record(z.string(), parameterValue)
+    .default({})
+    .transform((given) => ({ ...SEED_SCORING_PARAMETERS, ...given })),
 });
 
 export const RunSpec = z.strictObject({
