@@ -1,0 +1,130 @@
+// Pipeline jobs: PUT (synchronous create; 409 if the name exists), GET, list, and cancel
+// (202 + Location). Status is derived from the compressed clock (see clock.ts).
+import type { FastifyInstance } from 'fastify';
+import { jobStatus, TERMINAL_JOB_STATUSES, type JobTimeline } from '../clock';
+import { ML_PROVIDER, systemData, workspaceArmId, type EmulatorContext } from '../context';
+import { conflict, notFound, userError } from '../errors';
+import { asObject, asString, cloneJson, type JsonObject } from '../json';
+import { requestApiVersion } from '../policies';
+import type { JobRecord } from '../store';
+import { ARM_ROUTE, checkAssetName, findOperation, newOperation, replyAccepted, requireWorkspace, WS_PREFIX, type WorkspaceParams } from './common';
+import { validatePipelineJob } from './pipelineValidation';
+import { mlflowTrackingUri } from './workspace';
+
+type JobParams = WorkspaceParams & { id: string };
+
+export function findJob(ctx: EmulatorContext, name: string): JobRecord | undefined {
+  return ctx.store.state.jobs.find((j) => j.name === name);
+}
+
+export function jobTimeline(j: JobRecord): JobTimeline {
+  return { createdAt: j.createdAt, phaseMs: j.phaseMs, failed: j.failure !== undefined, cancelRequestedAt: j.cancelRequestedAt, cancelMs: j.cancelMs };
+}
+
+export function jobArmId(ctx: EmulatorContext, name: string): string {
+  return `${workspaceArmId(ctx)}/jobs/${name}`;
+}
+
+/** Where a job's output lands (the workspace artifact store, as Azure ML names it). */
+export function jobOutputUri(name: string, output: string): string {
+  return `azureml://datastores/workspaceartifactstore/paths/azureml/${name}/${output}/`;
+}
+
+export function studioUrl(ctx: EmulatorContext, name: string): string {
+  return `${ctx.baseUrl()}/_emulator/studio/runs/${name}?wsid=${workspaceArmId(ctx)}&tid=${ctx.config.identities.tenantId}`;
+}
+
+function jobResource(ctx: EmulatorContext, j: JobRecord): JsonObject {
+  const props = cloneJson(j.properties);
+  const status = jobStatus(jobTimeline(j), ctx.now());
+  const outputs: JsonObject = {};
+  for (const [name, raw] of Object.entries(asObject(props['outputs']) ?? {})) {
+    const o = asObject(raw) ?? {};
+    outputs[name] = { mode: 'ReadWriteMount', ...o, uri: asString(o['uri']) ?? jobOutputUri(j.name, name) };
+  }
+  const runProperties: Record<string, unknown> = { ...(asObject(props['properties']) ?? {}), runSource: 'MFE', runType: 'HTTP' };
+  if (status === 'Failed' && j.failure) {
+    // JobBase has no error field in 2022-10-01; the failure is reported in the run properties.
+    runProperties['azureml.error.code'] = j.failure.code;
+    runProperties['azureml.error.message'] = j.failure.message;
+  }
+  return {
+    id: jobArmId(ctx, j.name),
+    name: j.name,
+    type: `${ML_PROVIDER}/workspaces/jobs`,
+    systemData: systemData(ctx, j.createdAt, j.cancelRequestedAt ?? j.createdAt),
+    properties: {
+      ...props,
+      displayName: asString(props['displayName']) ?? j.name,
+      experimentName: j.experimentName,
+      tags: asObject(props['tags']) ?? {},
+      properties: runProperties,
+      computeId: asString(props['computeId']) ?? null,
+      isArchived: false,
+      status,
+      services: {
+        Studio: { jobServiceType: 'Studio', endpoint: studioUrl(ctx, j.name), properties: {} },
+        Tracking: { jobServiceType: 'Tracking', endpoint: `${mlflowTrackingUri(ctx)}?`, properties: {} },
+      },
+      outputs,
+    },
+  };
+}
+
+export function registerJobRoutes(app: FastifyInstance, ctx: EmulatorContext): void {
+  app.get<{ Params: WorkspaceParams }>(`${WS_PREFIX}/jobs`, ARM_ROUTE, (req) => {
+    requireWorkspace(ctx, req.params);
+    return { value: ctx.store.state.jobs.map((j) => jobResource(ctx, j)) };
+  });
+
+  app.get<{ Params: JobParams }>(`${WS_PREFIX}/jobs/:id`, ARM_ROUTE, (req) => {
+    requireWorkspace(ctx, req.params);
+    const j = findJob(ctx, req.params.id);
+    if (!j) throw notFound('job', req.params.id);
+    return jobResource(ctx, j);
+  });
+
+  app.put<{ Params: JobParams }>(`${WS_PREFIX}/jobs/:id`, ARM_ROUTE, async (req, reply) => {
+    requireWorkspace(ctx, req.params);
+    const name = req.params.id;
+    checkAssetName('id', name);
+    if (findJob(ctx, name)) throw conflict(`Job with name '${name}' already exists.`);
+    const properties = asObject(asObject(req.body)?.['properties']);
+    if (!properties) throw userError('properties', "The field 'properties' is required (JobBase).");
+    const failure = await validatePipelineJob(ctx, properties);
+    // Re-check after the asynchronous blob reads: a concurrent PUT may have created it.
+    if (findJob(ctx, name)) throw conflict(`Job with name '${name}' already exists.`);
+    const clock = ctx.config.clock;
+    const record: JobRecord = {
+      name,
+      createdAt: ctx.now(),
+      phaseMs: clock.jobPhaseMs,
+      cancelMs: clock.cancelMs,
+      experimentName: asString(properties['experimentName']) ?? 'Default',
+      properties: cloneJson(properties),
+      ...(failure ? { failure } : {}),
+    };
+    ctx.store.state.jobs.push(record);
+    ctx.store.commit();
+    return reply.code(201).send(jobResource(ctx, record));
+  });
+
+  app.post<{ Params: JobParams }>(`${WS_PREFIX}/jobs/:id/cancel`, ARM_ROUTE, (req, reply) => {
+    requireWorkspace(ctx, req.params);
+    const j = findJob(ctx, req.params.id);
+    if (!j) throw notFound('job', req.params.id);
+    const now = ctx.now();
+    const status = jobStatus(jobTimeline(j), now);
+    const apiVersion = requestApiVersion(req);
+    if (status === 'CancelRequested' && j.cancelOpId) {
+      const op = findOperation(ctx, j.cancelOpId);
+      if (op) return replyAccepted(ctx, reply, op, apiVersion);
+    }
+    if (TERMINAL_JOB_STATUSES.has(status)) return reply.code(200).send();
+    j.cancelRequestedAt = now;
+    const op = newOperation(ctx, 'jc', 'job-cancel', jobArmId(ctx, j.name), j.cancelMs);
+    j.cancelOpId = op.id;
+    ctx.store.commit();
+    return replyAccepted(ctx, reply, op, apiVersion);
+  });
+}

@@ -1,0 +1,28 @@
+// The `azureml` registry as the emulator serves it: Phi-3-mini-4k-instruct and the
+// chat_completion_pipeline versions, from the committed, generated data.
+import type { CatalogName } from '../options';
+import { CATALOG_DATA } from './data.generated';
+import type { RegistryComponentVersion, RegistryModelVersion } from './types';
+
+export type { RegistryComponentVersion, RegistryModelVersion } from './types';
+
+export interface Catalog {
+  readonly name: CatalogName;
+  readonly models: readonly RegistryModelVersion[];
+  readonly components: readonly RegistryComponentVersion[];
+  model(name: string, version: string): RegistryModelVersion | undefined;
+  component(name: string, version: string): RegistryComponentVersion | undefined;
+}
+
+export function loadCatalog(name: CatalogName): Catalog {
+  const models = CATALOG_DATA.models[name];
+  const components = CATALOG_DATA.components;
+  return {
+    name,
+    models,
+    components,
+    // Asset names are case-sensitive in Azure ML; versions are exact strings.
+    model: (n, v) => models.find((m) => m.name === n && m.version === v),
+    component: (n, v) => components.find((c) => c.name === n && c.version === v),
+  };
+}

@@ -1,0 +1,29 @@
+// The log of requests the emulator answered, for tests that assert on what Azure saw
+// ("zero PUTs", "one DELETE"). Admin routes are not logged.
+
+export interface LoggedRequest {
+  method: string;
+  path: string;
+  query: string;
+  status: number;
+  time: string;
+}
+
+export class RequestLog {
+  private entries: LoggedRequest[] = [];
+
+  constructor(private readonly limit: number) {}
+
+  add(entry: LoggedRequest): void {
+    this.entries.push(entry);
+    if (this.entries.length > this.limit) this.entries.splice(0, this.entries.length - this.limit);
+  }
+
+  list(): readonly LoggedRequest[] {
+    return this.entries;
+  }
+
+  clear(): void {
+    this.entries = [];
+  }
+}

@@ -1,0 +1,136 @@
+// Cross-cutting ARM behaviour: authentication, api-version, name rules, error envelope, headers,
+// and the LRO status endpoints.
+import { LOCAL_AZURE } from '../../src/config/local';
+import type { RunningEmulator } from '../../src/emulator/server';
+import { armToken, call, credentialFor, startTestEmulator, WS } from './helpers';
+
+let emulator: RunningEmulator;
+let token: string;
+const WS_GET = `${WS}?api-version=2022-10-01`;
+
+beforeAll(async () => {
+  emulator = await startTestEmulator();
+  token = await armToken(emulator);
+});
+
+afterAll(async () => {
+  await emulator?.close();
+});
+
+test('answers 401 with a Bearer challenge and ARM envelope without a token', async () => {
+  const res = await call(emulator, WS_GET);
+  expect(res.status).toBe(401);
+  expect(res.headers.get('www-authenticate')).toMatch(/^Bearer authorization_uri="https:\/\/127\.0\.0\.1:\d+\/[-0-9a-f]+"/);
+  expect(res.body).toMatchObject({ error: { code: 'InvalidAuthenticationToken' } });
+  const forged = await call(emulator, WS_GET, { token: `${token.slice(0, -4)}AAAA` });
+  expect(forged).toMatchObject({ status: 401, body: { error: { code: 'InvalidAuthenticationToken' } } });
+});
+
+test('refuses a token for another audience', async () => {
+  const storageToken = await credentialFor(emulator).getToken('https://storage.azure.com/.default');
+  const res = await call(emulator, WS_GET, { token: storageToken.token });
+  expect(res).toMatchObject({ status: 401, body: { error: { code: 'InvalidAuthenticationTokenAudience' } } });
+});
+
+test('refuses an expired token', async () => {
+  let offsetMs = 0;
+  const shifted = await startTestEmulator({ now: () => Date.now() + offsetMs });
+  try {
+    const fresh = await armToken(shifted);
+    expect((await call(shifted, WS_GET, { token: fresh })).status).toBe(200);
+    offsetMs = 2 * 3600_000;
+    expect((await call(shifted, WS_GET, { token: fresh })).body).toMatchObject({ error: { code: 'ExpiredAuthenticationToken' } });
+    // A token signed by another emulator instance does not verify here.
+    expect((await call(shifted, WS_GET, { token })).body).toMatchObject({ error: { code: 'InvalidAuthenticationToken' } });
+  } finally {
+    await shifted.close();
+  }
+});
+
+test('requires a supported api-version in ARM style', async () => {
+  const missing = await call(emulator, WS, { token });
+  expect(missing).toMatchObject({ status: 400, body: { error: { code: 'MissingApiVersionParameter' } } });
+  const bad = await call(emulator, `${WS}?api-version=2023-01-01`, { token });
+  expect(bad).toMatchObject({ status: 400, body: { error: { code: 'InvalidApiVersionParameter', message: "The api-version '2023-01-01' is invalid. The supported versions are '2022-10-01,2024-04-01'." } } });
+  expect((await call(emulator, `${WS}?api-version=2024-04-01`, { token })).status).toBe(200);
+});
+
+test('matches the provider segment case-insensitively and adds ARM headers', async () => {
+  const res = await call(emulator, `${WS.replace('Microsoft.MachineLearningServices', 'microsoft.machinelearningservices')}?api-version=2022-10-01`, { token });
+  expect(res.status).toBe(200);
+  expect(res.headers.get('x-ms-request-id')).toMatch(/^[-0-9a-f]{36}$/);
+  expect(Number(res.headers.get('x-ms-ratelimit-remaining-subscription-reads'))).toBeGreaterThan(0);
+  const put = await call(emulator, `${WS}/onlineEndpoints/ep-headers?api-version=2022-10-01`, { method: 'PUT', token, body: { location: 'eastus', properties: { authMode: 'Key' } } });
+  expect(put.headers.get('x-ms-ratelimit-remaining-subscription-writes')).not.toBeNull();
+});
+
+test('404s name the missing resource; unknown workspace is ResourceNotFound', async () => {
+  expect((await call(emulator, `${WS}/onlineEndpoints/absent?api-version=2022-10-01`, { token })).body).toMatchObject({ error: { code: 'ResourceNotFound' } });
+  const otherWs = WS.replace(LOCAL_AZURE.workspace, 'other-ws');
+  expect((await call(emulator, `${otherWs}?api-version=2022-10-01`, { token })).body).toMatchObject({ error: { code: 'ResourceNotFound' } });
+  expect((await call(emulator, `${otherWs}/jobs/x?api-version=2022-10-01`, { token })).body).toMatchObject({ error: { code: 'ParentResourceNotFound' } });
+});
+
+test('validates names and bodies server side, naming the field', async () => {
+  const badJob = await call(emulator, `${WS}/jobs/-bad?api-version=2022-10-01`, { method: 'PUT', token, body: { properties: { jobType: 'Pipeline' } } });
+  expect(badJob).toMatchObject({ status: 400, body: { error: { code: 'UserError', target: 'id' } } });
+  const badEp = await call(emulator, `${WS}/onlineEndpoints/ep_underscore?api-version=2022-10-01`, { method: 'PUT', token, body: { location: 'eastus', properties: { authMode: 'Key' } } });
+  expect(badEp).toMatchObject({ status: 400, body: { error: { target: 'endpointName' } } });
+  const noAuthMode = await call(emulator, `${WS}/onlineEndpoints/ep-no-auth?api-version=2022-10-01`, { method: 'PUT', token, body: { location: 'eastus', properties: {} } });
+  expect(noAuthMode).toMatchObject({ status: 400, body: { error: { target: 'properties.authMode' } } });
+  const badModel = await call(emulator, `${WS}/models/bad%20name/versions/1?api-version=2022-10-01`, { method: 'PUT', token, body: { properties: { modelUri: 'https://x/y' } } });
+  expect(badModel).toMatchObject({ status: 400, body: { error: { target: 'name' } } });
+});
+
+test('deployment body checks: model, instance type, durations, capacity', async () => {
+  const ep = 'ep-deploy-checks';
+  await call(emulator, `${WS}/onlineEndpoints/${ep}?api-version=2022-10-01`, { method: 'PUT', token, body: { location: 'eastus', properties: { authMode: 'Key' } } });
+  const put = (properties: Record<string, unknown>, sku: Record<string, unknown> = { name: 'Default', capacity: 1 }) =>
+    call(emulator, `${WS}/onlineEndpoints/${ep}/deployments/demo?api-version=2022-10-01`, { method: 'PUT', token, body: { location: 'eastus', sku, properties: { endpointComputeType: 'Managed', instanceType: 'Standard_NC6s_v3', model: 'azureml://registries/azureml/models/Phi-3-mini-4k-instruct/versions/15', ...properties } } });
+  // While the endpoint is still Creating, deployments wait.
+  expect((await put({})).status).toBe(409);
+  await new Promise((r) => setTimeout(r, 200));
+  expect((await put({ model: `${WS}/models/none/versions/1` })).body).toMatchObject({ error: { target: 'properties.model' } });
+  expect((await put({ instanceType: undefined })).body).toMatchObject({ error: { target: 'properties.instanceType' } });
+  expect((await put({ livenessProbe: { initialDelay: '600' } })).body).toMatchObject({ error: { target: 'properties.livenessProbe.initialDelay' } });
+  expect((await put({}, { name: 'Default', capacity: 0 })).body).toMatchObject({ error: { target: 'sku.capacity' } });
+  const ok = await put({ livenessProbe: { initialDelay: 'PT10M' }, requestSettings: { requestTimeout: 'PT1M30S' } });
+  expect(ok.status).toBe(201);
+  expect(ok.headers.get('azure-asyncoperation')).toMatch(new RegExp(`^${emulator.url}/subscriptions/.+/mfeOperationsStatus/od:`));
+  const traffic = (demo: number) => call(emulator, `${WS}/onlineEndpoints/${ep}?api-version=2022-10-01`, { method: 'PUT', token, body: { location: 'eastus', properties: { authMode: 'Key', traffic: { demo } } } });
+  // Traffic goes only to deployments that have Succeeded, and adds up to 100.
+  expect((await traffic(100)).body).toMatchObject({ error: { target: 'properties.traffic.demo' } });
+  await new Promise((r) => setTimeout(r, 200));
+  expect((await traffic(50)).body).toMatchObject({ error: { target: 'properties.traffic' } });
+  expect((await traffic(100)).status).toBe(201);
+});
+
+test('operation status answers for tracked operations and 404 for unknown ones', async () => {
+  const put = await call(emulator, `${WS}/onlineEndpoints/ep-ops?api-version=2022-10-01`, { method: 'PUT', token, body: { location: 'eastus', properties: { authMode: 'Key' } } });
+  const statusUrl = put.headers.get('azure-asyncoperation') ?? '';
+  const first = await call(emulator, statusUrl, { token });
+  expect(first.body).toMatchObject({ status: 'InProgress' });
+  expect(first.headers.get('retry-after')).toBe('0');
+  await new Promise((r) => setTimeout(r, 200));
+  expect((await call(emulator, statusUrl, { token })).body).toMatchObject({ status: 'Succeeded', endTime: expect.any(String) });
+  const del = await call(emulator, `${WS}/onlineEndpoints/ep-ops?api-version=2022-10-01`, { method: 'DELETE', token });
+  expect(del.status).toBe(202);
+  const location = del.headers.get('location') ?? '';
+  expect(location).toContain('/mfeOperationResults/');
+  expect((await call(emulator, location, { token })).status).toBe(202);
+  expect((await call(emulator, `${WS}/onlineEndpoints/ep-ops?api-version=2022-10-01`, { token })).body).toMatchObject({ properties: { provisioningState: 'Deleting' } });
+  await new Promise((r) => setTimeout(r, 200));
+  expect((await call(emulator, location, { token })).status).toBe(200);
+  const unknown = location.replace(/mfeOperationResults\/[^?]+/, 'mfeOperationResults/oe:nope');
+  expect((await call(emulator, unknown, { token })).status).toBe(404);
+});
+
+test('admin reset clears resources and the request log', async () => {
+  const reset = await call(emulator, '/_emulator/reset', { method: 'POST' });
+  expect(reset.status).toBe(200);
+  const resources = (await call(emulator, '/_emulator/resources')).body as { endpoints: unknown[] };
+  expect(resources.endpoints).toEqual([]);
+  expect(((await call(emulator, '/_emulator/requests')).body as { count: number }).count).toBe(0);
+  // Tokens issued before the reset stay valid.
+  expect((await call(emulator, WS_GET, { token })).status).toBe(200);
+});
