@@ -21,7 +21,14 @@ export function makeAwaitPipeline(deps: ActivityDeps) {
         ctx.heartbeat({ status });
         if (TERMINAL.has(status)) {
           if (status === 'Completed') return { jobName, status };
-          throw new RunFailure('jobFailed', `pipeline job ${jobName} ended ${status}; open it in Azure ML Studio for the failing step's logs`, `PipelineJob${status}`);
+          const props = job.properties.properties ?? {};
+          const reason = props['azureml.error.message'] ?? props['azureml.error.code'];
+          const studio = job.properties.services?.Studio?.endpoint;
+          throw new RunFailure(
+            'jobFailed',
+            `pipeline job ${jobName} ended ${status}${reason ? `: ${reason}` : ''}. ${studio ? `Logs: ${studio}` : "Open it in Azure ML Studio for the failing step's logs"}`,
+            `PipelineJob${status}`,
+          );
         }
         await pause(config.jobPollSeconds * 1000, { status });
       }

@@ -96,6 +96,22 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: EmulatorContext, 
         return { status: 'reset' };
       });
 
+      // The compressed clock for resources created from now on (each record keeps the durations it
+      // was created with, so changing it never moves an existing job or endpoint).
+      admin.get('/clock', { config }, () => ({ ...ctx.config.clock }));
+      admin.put('/clock', { config }, (req) => {
+        const body = asObject(req.body) ?? {};
+        const next = { ...ctx.config.clock };
+        for (const key of Object.keys(next) as (keyof typeof next)[]) {
+          const value = asNumber(body[key]);
+          if (body[key] === undefined) continue;
+          if (value === undefined || !Number.isFinite(value) || value < 0) throw new ArmError(400, 'ValidationError', `clock.${key} must be a number >= 0`);
+          next[key] = value;
+        }
+        Object.assign(ctx.config.clock, next);
+        return { ...ctx.config.clock };
+      });
+
       // What the job's Studio link shows locally.
       admin.get<{ Params: { name: string } }>('/studio/runs/:name', { config }, (req) => {
         const j = ctx.store.state.jobs.find((x) => x.name === req.params.name);

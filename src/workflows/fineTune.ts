@@ -33,7 +33,9 @@ function activityGroups(heartbeatTimeoutSeconds: number) {
     // Heartbeating steps that wait on Azure (cluster creation, upload, deployment, scoring).
     long: proxyActivities<Activities>({ ...long, startToCloseTimeout: '6 hours', retry: { ...retry, maximumAttempts: 20 } }),
     // Following a training job: for days if need be; a worker crash resumes after the heartbeat timeout.
-    wait: proxyActivities<Activities>({ ...long, startToCloseTimeout: '30 days', retry }),
+    // It only reads, so on cancellation the workflow need not wait for it: cancelling the GPU job at once
+    // matters more than the follower noticing (its next heartbeat stops it).
+    wait: proxyActivities<Activities>({ ...long, cancellationType: ActivityCancellationType.TRY_CANCEL, startToCloseTimeout: '30 days', retry }),
     // Cleanup: retried until it succeeds (no attempt limit), run in non-cancellable scopes.
     cleanup: proxyActivities<Activities>({ heartbeatTimeout, startToCloseTimeout: '1 hour', retry }),
   };

@@ -86,13 +86,37 @@ async function adminGet<T>(path: string): Promise<T> {
   return (await res.json()) as T;
 }
 
+export interface EmulatorClock {
+  jobPhaseMs: number;
+  provisionMs: number;
+  deleteMs: number;
+  cancelMs: number;
+}
+
 export const emulator = {
   resources: () => adminGet<EmulatorResources>('resources'),
+  clock: () => adminGet<EmulatorClock>('clock'),
+  async setClock(clock: Partial<EmulatorClock>): Promise<EmulatorClock> {
+    const res = await fetch(`${emulatorUrl()}/_emulator/clock`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(clock) });
+    if (!res.ok) throw new Error(`emulator PUT /_emulator/clock answered ${res.status}`);
+    return (await res.json()) as EmulatorClock;
+  },
   async requests(): Promise<EmulatorRequest[]> {
-    const body = await adminGet<EmulatorRequest[] | { requests: EmulatorRequest[] }>('requests');
-    return Array.isArray(body) ? body : body.requests;
+    const body = await adminGet<{ requests: EmulatorRequest[] }>('requests');
+    return body.requests;
   },
 };
+
+/** Runs `body` with a slower emulator clock for resources it creates (e.g. a job that runs long enough to cancel). */
+export async function withClock<T>(clock: Partial<EmulatorClock>, body: () => Promise<T>): Promise<T> {
+  const before = await emulator.clock();
+  await emulator.setClock(clock);
+  try {
+    return await body();
+  } finally {
+    await emulator.setClock(before);
+  }
+}
 
 /** Endpoints, jobs and models the emulator ever saw whose name belongs to this run. */
 export async function resourcesOf(names: { jobName: string; endpointName: string }): Promise<{ endpoints: EmulatorResource[]; jobs: EmulatorResource[] }> {
