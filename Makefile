@@ -9,6 +9,8 @@ CA_FILE := $(CURDIR)/.data/certs/ca.pem
 JEST_RESULTS := .data/jest-results.json
 # Extra arguments for jest, e.g. `make test JEST_ARGS=test/stack`.
 JEST_ARGS ?=
+# Extra arguments for the demo, e.g. `make demo ARGS=--keep`.
+ARGS ?=
 
 # Build inputs: TypeScript sources and the compiler configuration. dist/.build-stamp is newer than
 # all of them after a successful build, so `make build` is a no-op until something changes.
@@ -53,7 +55,7 @@ test: build
 	NODE_EXTRA_CA_CERTS=$(CA_FILE) $(NODE_BIN)/jest --runInBand --json --outputFile=$(JEST_RESULTS) $(JEST_ARGS)
 
 demo: build
-	NODE_EXTRA_CA_CERTS=$(CA_FILE) node dist/demo/main.js
+	NODE_EXTRA_CA_CERTS=$(CA_FILE) node dist/demo/main.js $(ARGS)
 
 stack: build
 	NODE_EXTRA_CA_CERTS=$(CA_FILE) node dist/stack/main.js up
