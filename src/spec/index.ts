@@ -3,3 +3,4 @@ export * from './defaults';
 export * from './names';
 export * from './displayName';
 export * from './trainingParameters';
+export * from './dataset';

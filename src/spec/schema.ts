@@ -3,13 +3,15 @@ import { z } from 'zod';
 import {
   DEFAULT_COMPUTE_NAME,
   DEFAULT_COMPUTE_VM_SIZE,
-  SEED_DATASET,
   SEED_INSTANCE_TYPE,
   SEED_MODEL,
   SEED_PIPELINE_COMPONENT,
   SEED_SCORING_PARAMETERS,
 } from './defaults';
 import { ASSET_NAME_PATTERN, ENDPOINT_NAME_PATTERN } from './names';
+import { DatasetSpec } from './dataset';
+
+export { DatasetSpec };
 
 const parameterValue = z.union([z.string(), z.number(), z.boolean()]);
 
@@ -40,22 +42,6 @@ export const ComputeSpec = z.strictObject({
   maxNodes: z.number().int().min(1, 'compute.maxNodes must be at least 1').max(100).default(1),
 });
 
-export const DatasetSpec = z.strictObject({
-  /** Hugging Face dataset id, e.g. "HuggingFaceH4/ultrachat_200k". */
-  source: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'dataset.source must be a Hugging Face dataset id like "HuggingFaceH4/ultrachat_200k"').default(SEED_DATASET),
-  revision: z.string().min(1).default('main'),
-  trainSplit: z.string().min(1).default('train_sft'),
-  testSplit: z.string().min(1).default('test_sft'),
-  /** The split the smoke test takes its sample conversation from. */
-  scoringSplit: z.string().min(1).default('test_gen'),
-  percent: z
-    .number({ error: 'dataset.percent must be a number between 0 (exclusive) and 100' })
-    .gt(0, 'dataset.percent must be greater than 0')
-    .max(100, 'dataset.percent must be at most 100')
-    .default(5),
-  /** Fail the run before submitting when more than this fraction of rows is invalid. */
-  maxInvalidFraction: z.number().min(0).max(1).default(0.01),
-});
 
 export const DeploymentSpec = z.strictObject({
   name: z
