@@ -5,7 +5,16 @@ import { ENV } from './config/env';
 import { FINETUNE_SEARCH_ATTRIBUTES as SA } from './config/searchAttributes';
 import { parseRunSpec, type RunSpec, type RunSpecInput } from './spec/schema';
 import { deriveRunNames, type RunNames } from './spec/names';
-import { TASK_QUEUE, progressQuery, type FineTuneOptions, type FineTuneResult, type RunProgress } from './workflows/definitions';
+import { defaultPayloadConverter } from '@temporalio/common';
+import {
+  TASK_QUEUE,
+  endpointLifetimeUpdate,
+  progressQuery,
+  type EndpointLifetimeChange,
+  type FineTuneOptions,
+  type FineTuneResult,
+  type RunProgress,
+} from './workflows/definitions';
 import type { fineTune } from './workflows/fineTune';
 
 export interface FineTuneClientOptions {
@@ -76,6 +85,32 @@ export class FineTuneClient {
   /** The run's progress as the workflow reports it (works after it closed too). */
   progress(runId: string): Promise<RunProgress> {
     return this.handle(runId).query(progressQuery);
+  }
+
+  /**
+   * Progress plus what only the running activity knows: the Azure job's latest status, read from the
+   * follower's heartbeat (so following a job for hours adds nothing to the workflow's history).
+   */
+  async get(runId: string): Promise<RunProgress & { jobStatus?: string }> {
+    const handle = this.handle(runId);
+    const [progress, description] = await Promise.all([handle.query(progressQuery), handle.describe()]);
+    let jobStatus: string | undefined;
+    for (const pending of description.raw.pendingActivities ?? []) {
+      const payload = pending.heartbeatDetails?.payloads?.[0];
+      if (pending.activityType?.name !== 'awaitPipeline' || !payload) continue;
+      const details = defaultPayloadConverter.fromPayload<{ status?: unknown }>(payload);
+      if (typeof details?.status === 'string') jobStatus = details.status;
+    }
+    if (jobStatus === undefined) {
+      const done = progress.steps.find((s) => s.name === 'awaitPipeline' && s.status === 'completed');
+      jobStatus = done?.detail;
+    }
+    return { ...progress, jobStatus };
+  }
+
+  /** Extends a kept-alive endpoint or ends it now; returns when it will be deleted (null: now). */
+  async endpointLifetime(runId: string, change: EndpointLifetimeChange): Promise<{ expiresAt: string | null }> {
+    return this.handle(runId).executeUpdate(endpointLifetimeUpdate, { args: [change] });
   }
 
   result(runId: string): Promise<FineTuneResult> {

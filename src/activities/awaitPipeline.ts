@@ -30,7 +30,8 @@ export function makeAwaitPipeline(deps: ActivityDeps) {
             `PipelineJob${status}`,
           );
         }
-        await pause(config.jobPollSeconds * 1000, { status });
+        // Jitter spreads the polls of runs that started together; the ARM budget spreads the rest.
+        await pause(config.jobPollSeconds * 1000 * (0.9 + Math.random() * 0.2), { status });
       }
     });
   };

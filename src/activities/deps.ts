@@ -9,6 +9,7 @@ import { openDefaultDatastore, type OpenDatastore } from '../azure/datastore';
 import { MlflowClient, trackingBaseUrl } from '../azure/mlflow';
 import { RegistryClient } from '../azure/registry';
 import { AzureRestClient } from '../azure/rest';
+import { sharedArmBudget } from '../azure/budget';
 import { RunFailure } from '../azure/errors';
 import { ENV } from '../config/env';
 
@@ -40,8 +41,9 @@ function memo<T>(make: () => Promise<T>): () => Promise<T> {
 
 export function createDeps(config: AzureConfig, env: NodeJS.ProcessEnv = process.env, credential?: TokenCredential): ActivityDeps {
   const cred = credential ?? createCredential(config, env);
-  const arm = createArmClient(config, cred);
-  const rest = new AzureRestClient(cred);
+  const budget = sharedArmBudget(config.armBudget);
+  const arm = createArmClient(config, cred, budget);
+  const rest = new AzureRestClient(cred, budget);
   const workspace = memo(() => arm.workspaces.get(config.resourceGroup, config.workspace));
   return {
     config,

@@ -4,13 +4,16 @@ import { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
 import type { TokenCredential } from '@azure/core-auth';
 import type { AzureConfig } from './config';
 import { ARM_SCOPE } from './credentials';
+import type { ArmRequestBudget } from './budget';
 
 export type ArmClient = AzureMachineLearningWorkspaces;
 
-export function createArmClient(config: AzureConfig, credential: TokenCredential): ArmClient {
+export function createArmClient(config: AzureConfig, credential: TokenCredential, budget?: ArmRequestBudget): ArmClient {
   return new AzureMachineLearningWorkspaces(credential, config.subscriptionId, {
     endpoint: config.armEndpoint,
     credentialScopes: [ARM_SCOPE],
     userAgentOptions: { userAgentPrefix: 'finetune-flow' },
+    // perCall: the budget is taken once per logical call, before the SDK's own retries.
+    additionalPolicies: budget ? [{ policy: budget.policy(), position: 'perCall' }] : [],
   });
 }

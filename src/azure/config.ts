@@ -1,6 +1,7 @@
 // Where the worker finds Azure: environment variables, or a config.json in azure-ai-ml's format.
 import { readFileSync } from 'node:fs';
 import { ENV } from '../config/env';
+import { DEFAULT_ARM_BUDGET, type ArmBudget } from './budget';
 
 export interface AzureConfig {
   subscriptionId: string;
@@ -18,6 +19,8 @@ export interface AzureConfig {
   jobPollSeconds: number;
   /** Interval for the SDK's long-running-operation pollers. */
   lroPollMs: number;
+  /** This worker's share of ARM's request budget (see budget.ts). */
+  armBudget: ArmBudget;
 }
 
 export type CredentialConfig =
@@ -81,8 +84,14 @@ export function loadAzureConfig(env: NodeJS.ProcessEnv = process.env): AzureConf
     blobEndpointOverride: env[ENV.blobEndpointOverride] || undefined,
     hfEndpoint: (env[ENV.hfEndpoint] || 'https://huggingface.co').replace(/\/+$/, ''),
     credential,
-    jobPollSeconds: positive(env, 'FTFLOW_JOB_POLL_SECONDS', 30),
+    jobPollSeconds: positive(env, 'FTFLOW_JOB_POLL_SECONDS', 40),
     lroPollMs: positive(env, 'FTFLOW_LRO_POLL_MS', 5000),
+    armBudget: {
+      readsPerSecond: positive(env, 'FTFLOW_ARM_READS_PER_SECOND', DEFAULT_ARM_BUDGET.readsPerSecond),
+      writesPerSecond: positive(env, 'FTFLOW_ARM_WRITES_PER_SECOND', DEFAULT_ARM_BUDGET.writesPerSecond),
+      deletesPerSecond: positive(env, 'FTFLOW_ARM_DELETES_PER_SECOND', DEFAULT_ARM_BUDGET.deletesPerSecond),
+      burst: positive(env, 'FTFLOW_ARM_BURST', DEFAULT_ARM_BUDGET.burst),
+    },
   };
 }
 

@@ -13,6 +13,7 @@ import {
 } from '@azure/core-rest-pipeline';
 import type { TokenCredential } from '@azure/core-auth';
 import { ARM_SCOPE } from './credentials';
+import type { ArmRequestBudget } from './budget';
 
 export interface RestResponse<T> {
   status: number;
@@ -23,9 +24,10 @@ export class AzureRestClient {
   private readonly pipeline: Pipeline;
   private readonly http: HttpClient = createDefaultHttpClient();
 
-  constructor(credential: TokenCredential) {
+  constructor(credential: TokenCredential, budget?: ArmRequestBudget) {
     this.pipeline = createPipelineFromOptions({ userAgentOptions: { userAgentPrefix: 'finetune-flow' } });
     this.pipeline.addPolicy(bearerTokenAuthenticationPolicy({ credential, scopes: ARM_SCOPE }));
+    if (budget) this.pipeline.addPolicy(budget.policy(), { phase: 'Serialize' });
   }
 
   /** Sends a request; non-2xx answers become RestError (classified by errors.ts) carrying the response. */

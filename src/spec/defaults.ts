@@ -29,3 +29,6 @@ export const SEED_DATASET = 'HuggingFaceH4/ultrachat_200k';
 export const DEFAULT_COMPUTE_VM_SIZE = 'Standard_NC24ads_A100_v4';
 export const DEFAULT_COMPUTE_NAME = 'ftflow-a100';
 export const SEED_INSTANCE_TYPE = 'Standard_NC6s_v3';
+
+/** Longest an endpoint may be kept alive after its smoke test (deployment.keepAliveMinutes). */
+export const MAX_KEEP_ALIVE_MINUTES = 7 * 24 * 60;

@@ -4,3 +4,4 @@ export * from './names';
 export * from './displayName';
 export * from './trainingParameters';
 export * from './dataset';
+export * from './qualityGate';

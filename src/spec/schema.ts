@@ -10,6 +10,7 @@ import {
 } from './defaults';
 import { ASSET_NAME_PATTERN, ENDPOINT_NAME_PATTERN } from './names';
 import { DatasetSpec } from './dataset';
+import { MAX_KEEP_ALIVE_MINUTES } from './defaults';
 
 export { DatasetSpec };
 
@@ -56,6 +57,28 @@ export const DeploymentSpec = z.strictObject({
   requestTimeoutMs: z.number().int().min(1000).max(180000).default(90000),
   /** The notebook only printed a warning; we refuse unless this is set. */
   allowInstanceTypeOutsideAllowList: z.boolean().default(false),
+  /**
+   * Keep the endpoint serving this long after the smoke test, then delete it on a durable timer
+   * (0 = delete right after the smoke test, as the notebook's last cell does). An update can
+   * extend it or end it early.
+   */
+  keepAliveMinutes: z
+    .number({ error: 'deployment.keepAliveMinutes must be a number of minutes' })
+    .min(0, 'deployment.keepAliveMinutes must be 0 or more')
+    .max(MAX_KEEP_ALIVE_MINUTES, `deployment.keepAliveMinutes must be at most ${MAX_KEEP_ALIVE_MINUTES} (7 days)`)
+    .default(0),
+});
+
+const metricBound = z
+  .strictObject({ max: z.number().optional(), min: z.number().optional() })
+  .refine((b) => b.max !== undefined || b.min !== undefined, 'give "max" and/or "min" for the metric');
+
+/** Thresholds over the job's final metrics, e.g. { "eval_loss": { "max": 1.2 } }. */
+export const QualityGateSpec = z.record(z.string().regex(/^[\w.\-/]+$/, 'qualityGate keys are metric names such as "eval_loss"'), metricBound);
+
+export const BudgetSpec = z.strictObject({
+  /** Cancel the training job (and fail the run) when it runs longer than this. */
+  maxTrainingMinutes: z.number().positive('budget.maxTrainingMinutes must be greater than 0').optional(),
 });
 
 export const ScoringSpec = z.strictObject({
@@ -77,6 +100,8 @@ export const RunSpec = z.strictObject({
   training: z.record(z.string(), parameterValue).default({}),
   deployment: DeploymentSpec.prefault({}),
   scoring: ScoringSpec.prefault({}),
+  qualityGate: QualityGateSpec.default({}),
+  budget: BudgetSpec.prefault({}),
   /** Defaults to "chat_completion_<model name>" as in the notebook. */
   experimentName: z.string().min(1).max(255).optional(),
 });

@@ -1,5 +1,6 @@
 // Messages, types and constants of the fineTune workflow, shared by the workflow, the client and tests.
-import { defineQuery } from '@temporalio/workflow';
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { GateEvaluation } from '../spec/qualityGate';
 import type { RunSpec } from '../spec/schema';
 import type {
   CollectedMetrics,
@@ -42,15 +43,22 @@ export interface StepState {
 
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
 
+/** Why the run ended, in the user's words. */
+export type RunOutcome = 'succeeded' | 'failed' | 'cancelled' | 'quality-gate-failed' | 'training-budget-exceeded';
+
 export interface RunProgress {
   runId: string;
   status: RunStatus;
+  outcome?: RunOutcome;
   currentStep?: StepName;
   steps: StepState[];
   jobName: string;
   endpointName: string;
+  /** While the endpoint is kept alive after the smoke test: when it will be deleted. */
+  endpointExpiresAt?: string;
   warnings: string[];
   metrics?: Record<string, number>;
+  qualityGate?: GateEvaluation;
   error?: string;
 }
 
@@ -74,10 +82,20 @@ export interface FineTuneResult {
   job: SubmittedJob & { status: string };
   metrics: CollectedMetrics['metrics'];
   registeredModel: RegisteredModel;
-  endpoint: DeleteEndpointResult & { scoringUri?: string };
+  endpoint: DeleteEndpointResult & { scoringUri?: string; servedSeconds: number };
+  qualityGate: GateEvaluation;
   smokeScore: SmokeScoreResult;
   warnings: string[];
   steps: StepState[];
 }
 
 export const progressQuery = defineQuery<RunProgress>('progress');
+
+/** Extend the kept-alive endpoint's lifetime by some minutes, or end it now. */
+export interface EndpointLifetimeChange {
+  extendMinutes?: number;
+  endNow?: boolean;
+}
+
+/** Returns when the endpoint will now be deleted (ISO time), or null when it is being deleted now. */
+export const endpointLifetimeUpdate = defineUpdate<{ expiresAt: string | null }, [EndpointLifetimeChange]>('endpointLifetime');

@@ -3,7 +3,9 @@
 // a submitted job is cancelled unless it finished, and the endpoint is ALWAYS deleted.
 import {
   ActivityCancellationType,
+  ApplicationFailure,
   CancellationScope,
+  condition,
   isCancellation,
   log,
   proxyActivities,
@@ -16,15 +18,46 @@ import {
 import type { createActivities } from '../activities';
 import { FINETUNE_SEARCH_ATTRIBUTES as SA } from '../config/searchAttributes';
 import { deriveRunNames, fineTunedModelName } from '../spec/names';
-import { STEPS, progressQuery, type FineTuneInput, type FineTuneResult, type RunProgress, type StepName } from './definitions';
+import { evaluateQualityGate } from '../spec/qualityGate';
+import { MAX_KEEP_ALIVE_MINUTES } from '../spec/defaults';
+import {
+  STEPS,
+  endpointLifetimeUpdate,
+  progressQuery,
+  type FineTuneInput,
+  type FineTuneResult,
+  type RunOutcome,
+  type RunProgress,
+  type StepName,
+} from './definitions';
 
 type Activities = ReturnType<typeof createActivities>;
+
+type Spec = FineTuneInput['spec'];
+
+/** The spec as an older client may have sent it: fields added since are missing. */
+type OlderSpec = Omit<Spec, 'budget' | 'qualityGate' | 'deployment'> & {
+  budget?: Spec['budget'];
+  qualityGate?: Spec['qualityGate'];
+  deployment: Omit<Spec['deployment'], 'keepAliveMinutes'> & { keepAliveMinutes?: number };
+};
+
+/** Runs started before budget, qualityGate and keepAliveMinutes existed get their defaults, so they replay unchanged. */
+function withLaterDefaults(spec: OlderSpec): Spec {
+  return {
+    ...spec,
+    budget: spec.budget ?? {},
+    qualityGate: spec.qualityGate ?? {},
+    deployment: { ...spec.deployment, keepAliveMinutes: spec.deployment.keepAliveMinutes ?? 0 },
+  };
+}
 
 function activityGroups(heartbeatTimeoutSeconds: number) {
   const heartbeatTimeout = heartbeatTimeoutSeconds * 1000;
   const retry: RetryPolicy = { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' };
   const long: ActivityOptions = {
     heartbeatTimeout,
+    // Cleanup must not start while a deployment is still being created.
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   };
   return {
@@ -42,7 +75,7 @@ function activityGroups(heartbeatTimeoutSeconds: number) {
 }
 
 export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
-  const { spec } = input;
+  const spec = withLaterDefaults(input.spec);
   const runId = workflowInfo().workflowId;
   const names = deriveRunNames(runId);
   const { quick, long, wait, cleanup } = activityGroups(input.options?.heartbeatTimeoutSeconds ?? 30);
@@ -57,6 +90,30 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
     warnings: [],
   };
   setHandler(progressQuery, () => progress);
+
+  // Endpoint keep-alive: set while the endpoint is kept serving after the smoke test.
+  let keepAlive: { expiresAt: number; changed: boolean } | undefined;
+  setHandler(
+    endpointLifetimeUpdate,
+    (change) => {
+      if (!keepAlive) throw ApplicationFailure.nonRetryable('the endpoint is not being kept alive');
+      keepAlive.expiresAt = change.endNow ? Date.now() : keepAlive.expiresAt + (change.extendMinutes ?? 0) * 60_000;
+      keepAlive.changed = true;
+      progress.endpointExpiresAt = keepAlive.expiresAt > Date.now() ? new Date(keepAlive.expiresAt).toISOString() : undefined;
+      return { expiresAt: progress.endpointExpiresAt ?? null };
+    },
+    {
+      validator: (change) => {
+        if (!keepAlive) throw new Error('the endpoint is not being kept alive (deployment.keepAliveMinutes was 0, or it has expired)');
+        if (!change.endNow && !(typeof change.extendMinutes === 'number' && change.extendMinutes > 0)) {
+          throw new Error('give extendMinutes > 0, or endNow: true');
+        }
+        if (!change.endNow && keepAlive.expiresAt + (change.extendMinutes ?? 0) * 60_000 - Date.now() > MAX_KEEP_ALIVE_MINUTES * 60_000) {
+          throw new Error(`an endpoint may be kept at most ${MAX_KEEP_ALIVE_MINUTES} minutes ahead`);
+        }
+      },
+    },
+  );
   upsertSearchAttributes([
     { key: SA.status, value: 'running' },
     { key: SA.model, value: `${spec.model.registry}/${spec.model.name}` },
@@ -78,10 +135,30 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
       return result;
     } catch (err) {
       state.status = isCancellation(err) ? 'cancelled' : 'failed';
-      state.detail = err instanceof Error ? err.message : String(err);
+      state.detail = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
       throw err;
     } finally {
       state.endedAt = new Date().toISOString();
+    }
+  }
+
+  /** Follows the job; with a training budget, gives up (and so cancels the job) when it runs out. */
+  async function followJob(jobName: string) {
+    const maxMinutes = spec.budget.maxTrainingMinutes;
+    const budgetMs = maxMinutes !== undefined ? maxMinutes * 60_000 : undefined;
+    if (budgetMs === undefined) return wait.awaitPipeline(jobName);
+    const started = Date.now();
+    try {
+      return await CancellationScope.withTimeout(budgetMs, () => wait.awaitPipeline(jobName));
+    } catch (err) {
+      if (isCancellation(err) && Date.now() - started >= budgetMs) {
+        progress.outcome = 'training-budget-exceeded';
+        throw ApplicationFailure.nonRetryable(
+          `training job ${jobName} ran longer than budget.maxTrainingMinutes (${maxMinutes} min); it was cancelled`,
+          'TrainingBudgetExceeded',
+        );
+      }
+      throw err;
     }
   }
 
@@ -108,7 +185,7 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
       );
       progress.warnings.push(...job.warnings);
       const submitted = job;
-      jobStatus = await step('awaitPipeline', () => wait.awaitPipeline(submitted.jobName), (o) => o.status);
+      jobStatus = await step('awaitPipeline', () => followJob(submitted.jobName), (o) => o.status);
       jobFinished = true;
     } finally {
       if (!jobFinished) {
@@ -119,8 +196,21 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
       }
     }
 
-    const metrics = await step('collectMetrics', () => quick.collectMetrics({ jobName: job.jobName, experimentName }));
+    const metrics = await step('collectMetrics', () => quick.collectMetrics({ jobName: job.jobName, experimentName }), (m) => `${Object.keys(m.metrics).length} metrics`);
     progress.metrics = metrics.metrics;
+    const gate = evaluateQualityGate(spec.qualityGate, metrics.metrics);
+    progress.qualityGate = gate;
+    if (!gate.passed) {
+      progress.outcome = 'quality-gate-failed';
+      throw ApplicationFailure.nonRetryable(
+        `quality gate failed: ${gate.checks
+          .filter((c) => !c.passed)
+          .map((c) => c.reason)
+          .join('; ')}. No model was registered and no endpoint created`,
+        'QualityGateFailed',
+        gate,
+      );
+    }
     const registeredModel = await step(
       'registerModel',
       () =>
@@ -137,7 +227,9 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
     let deployed;
     let score;
     let deletion;
+    let servingSince: number | undefined;
     try {
+      servingSince = Date.now();
       deployed = await step('deployEndpoint', () =>
         long.deployEndpoint({
           runId,
@@ -160,13 +252,16 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
           }),
         (s) => `${s.replyChars} chars in ${s.latencyMs} ms`,
       );
+      await keepServing(spec.deployment.keepAliveMinutes);
     } finally {
       deletion = await CancellationScope.nonCancellable(() =>
         step('deleteEndpoint', () => cleanup.deleteEndpoint(names.endpointName), (d) => (d.existed ? 'deleted' : 'nothing to delete')),
       );
+      progress.endpointExpiresAt = undefined;
     }
 
     progress.status = 'succeeded';
+    progress.outcome = 'succeeded';
     upsertSearchAttributes([{ key: SA.status, value: 'succeeded' }]);
     return {
       runId,
@@ -176,17 +271,36 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
       data: { revision: data.revision, train: data.train, test: data.test, scoring: data.scoring },
       job: { ...job, status: jobStatus.status },
       metrics: metrics.metrics,
+      qualityGate: gate,
       registeredModel,
-      endpoint: { ...deletion, scoringUri: deployed.scoringUri },
+      endpoint: { ...deletion, scoringUri: deployed.scoringUri, servedSeconds: Math.round((Date.now() - servingSince) / 1000) },
       smokeScore: score,
       warnings: progress.warnings,
       steps: progress.steps,
     };
   } catch (err) {
-    progress.status = isCancellation(err) ? 'cancelled' : 'failed';
+    const cancelled = isCancellation(err);
+    progress.status = cancelled ? 'cancelled' : 'failed';
+    progress.outcome ??= cancelled ? 'cancelled' : 'failed';
     progress.error = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
     for (const s of progress.steps) if (s.status === 'pending') s.status = 'skipped';
-    upsertSearchAttributes([{ key: SA.status, value: progress.status }]);
+    upsertSearchAttributes([{ key: SA.status, value: progress.outcome as RunOutcome }]);
     throw err;
+  }
+
+  /** Keeps the endpoint up for its keep-alive time; the endpointLifetime update extends it or ends it now. */
+  async function keepServing(minutes: number): Promise<void> {
+    if (minutes <= 0) return;
+    const state = { expiresAt: Date.now() + minutes * 60_000, changed: false };
+    keepAlive = state;
+    progress.endpointExpiresAt = new Date(state.expiresAt).toISOString();
+    try {
+      while (Date.now() < state.expiresAt) {
+        state.changed = false;
+        await condition(() => state.changed, state.expiresAt - Date.now());
+      }
+    } finally {
+      keepAlive = undefined;
+    }
   }
 }
