@@ -42,7 +42,11 @@ describe('run controls on the local stack', () => {
   });
 
   test('a job running past budget.maxTrainingMinutes is cancelled and the run fails with that reason', async () => {
-    const run = await withClock({ jobPhaseMs: 120_000 }, () => h.client.start({ budget: { maxTrainingMinutes: 0.05 } }, { options: QUICK }));
+    const run = await withClock({ jobPhaseMs: 120_000 }, async () => {
+      const started = await h.client.start({ budget: { maxTrainingMinutes: 0.05 } }, { options: QUICK });
+      await waitFor('the job to be followed', async () => ((await h.client.progress(started.runId)).currentStep === 'awaitPipeline' ? true : undefined));
+      return started;
+    });
     const progress = await failureOf(h, run.runId);
     expect(progress.outcome).toBe('training-budget-exceeded');
     expect(progress.error).toMatch(/budget.maxTrainingMinutes/);
