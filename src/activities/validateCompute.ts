@@ -72,10 +72,41 @@ export function makeValidateCompute(deps: ActivityDeps) {
         if (match.gpus < 1) {
           throw new RunFailure('validation', `${vmSize} has no GPU; fine-tuning needs a GPU cluster. Choose a size from the model's allow list`, 'NoGpu');
         }
+        await checkQuota(deps, ws.location ?? 'eastus', match.family, match.vCPUs, compute.maxNodes, vmSize, warnings, signal);
         return { name: compute.name, vmSize, gpusPerNode: match.gpus, created, warnings };
       }),
     );
   };
+}
+
+/** vCPU quota of the size's family in the region: at least one node must fit before a job is submitted. */
+async function checkQuota(
+  deps: ActivityDeps,
+  location: string,
+  family: string | undefined,
+  vCPUs: number | undefined,
+  maxNodes: number,
+  vmSize: string,
+  warnings: string[],
+  signal: AbortSignal,
+): Promise<void> {
+  if (!family || !vCPUs) return;
+  for await (const usage of deps.arm.usages.list(location, { abortSignal: signal })) {
+    if (usage.name?.value?.toLowerCase() !== family.toLowerCase()) continue;
+    const free = (usage.limit ?? 0) - (usage.currentValue ?? 0);
+    if (free < vCPUs) {
+      throw new RunFailure(
+        'quota',
+        `not enough ${family} vCPU quota in ${location} for one ${vmSize} node: ${vCPUs} vCPUs needed, ${Math.max(0, free)} of ${usage.limit ?? 0} free. ` +
+          'Request more quota for this family or choose another compute.vmSize',
+        'QuotaExceeded',
+      );
+    }
+    if (free < vCPUs * maxNodes) {
+      warnings.push(`${family} quota in ${location} fits ${Math.floor(free / vCPUs)} of compute.maxNodes ${maxNodes} nodes`);
+    }
+    return;
+  }
 }
 
 function checkFinetuneSize(vmSize: string, allowList: string[] | undefined, field: string): void {
