@@ -52,7 +52,7 @@ export function createDeps(config: AzureConfig, env: NodeJS.ProcessEnv = process
     rest,
     registry: new RegistryClient(rest, config.registryDiscoveryUrl),
     workspace,
-    datastore: memo(() => openDefaultDatastore(arm, config)),
+    datastore: memo(() => openDefaultDatastore(arm, config, cred)),
     mlflow: memo(async () => {
       const ws = await workspace();
       const uri = ws.mlFlowTrackingUri;

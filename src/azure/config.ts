@@ -21,6 +21,8 @@ export interface AzureConfig {
   lroPollMs: number;
   /** This worker's share of ARM's request budget (see budget.ts). */
   armBudget: ArmBudget;
+  /** How staging authenticates to the datastore's storage account: an Entra token (default) or its account key. */
+  datastoreAuth: 'identity' | 'accountKey';
 }
 
 export type CredentialConfig =
@@ -86,6 +88,7 @@ export function loadAzureConfig(env: NodeJS.ProcessEnv = process.env): AzureConf
     credential,
     jobPollSeconds: positive(env, 'FTFLOW_JOB_POLL_SECONDS', 40),
     lroPollMs: positive(env, 'FTFLOW_LRO_POLL_MS', 5000),
+    datastoreAuth: datastoreAuth(env),
     armBudget: {
       readsPerSecond: positive(env, 'FTFLOW_ARM_READS_PER_SECOND', DEFAULT_ARM_BUDGET.readsPerSecond),
       writesPerSecond: positive(env, 'FTFLOW_ARM_WRITES_PER_SECOND', DEFAULT_ARM_BUDGET.writesPerSecond),
@@ -93,6 +96,14 @@ export function loadAzureConfig(env: NodeJS.ProcessEnv = process.env): AzureConf
       burst: positive(env, 'FTFLOW_ARM_BURST', DEFAULT_ARM_BUDGET.burst),
     },
   };
+}
+
+function datastoreAuth(env: NodeJS.ProcessEnv): AzureConfig['datastoreAuth'] {
+  const value = env.FTFLOW_DATASTORE_AUTH || 'identity';
+  if (value !== 'identity' && value !== 'accountKey') {
+    throw new ConfigError(`FTFLOW_DATASTORE_AUTH must be "identity" (Entra token, needs Storage Blob Data Contributor) or "accountKey", got "${value}"`);
+  }
+  return value;
 }
 
 function ensureSlash(url: string): string {

@@ -207,7 +207,8 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: EmulatorContext): 
     const oid = stableGuid(`sp:${ids.clientId}`);
     const claims: TokenClaims = {
       aud: resource,
-      iss: `${origin(req)}/${ids.tenantId}/`,
+      // Access tokens carry Entra's v1 issuer, as real ARM and Storage tokens do (Azurite checks it).
+      iss: `https://sts.windows.net/${ids.tenantId}/`,
       iat: now,
       nbf: now,
       exp: now + TOKEN_LIFETIME_SECONDS,

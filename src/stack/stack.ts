@@ -455,17 +455,20 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
       const port = await stack.port('azurite', ports.azurite);
       const dir = path.join(stack.dataDir, 'azurite');
       fs.mkdirSync(dir, { recursive: true });
+      // HTTPS with OAuth, as Blob Storage on Azure: staging authenticates with an Entra token from the
+      // emulator's token endpoint, the same code path as against a real storage account.
       const args = [azuriteBlobEntry(), '--blobHost', STACK_HOST, '--blobPort', String(port),
-        '--skipApiVersionCheck', '--disableTelemetry', '--silent'];
+        '--skipApiVersionCheck', '--disableTelemetry', '--silent',
+        '--oauth', 'basic', '--cert', path.join(stack.certsDir, 'server.pem'), '--key', path.join(stack.certsDir, 'server-key.pem')];
       args.push(...((opts.azurite?.inMemory ?? false) ? ['--inMemoryPersistence'] : ['--location', dir]));
       const entry = await stack.spawn('azurite', { command: process.execPath, args, env, cwd: dir, argvHint: 'blob/main.js' });
-      const url = `http://${STACK_HOST}:${port}/${AZURITE_ACCOUNT.name}`;
-      await waitForHttp(`${url}?comp=list`, deadlineFor(), entry.child, (s) => s > 0);
+      const url = `https://${STACK_HOST}:${port}/${AZURITE_ACCOUNT.name}`;
+      await waitForHttp(`${url}?comp=list`, deadlineFor(), entry.child, (s) => s > 0, fs.readFileSync(stack.caFile));
       stack.urls.azuriteBlob = url;
       stack.markReady(entry, `at ${url}`);
     } else if (has('emulator')) {
       // The emulator still needs a Blob endpoint: the configured one (e.g. an Azurite run elsewhere).
-      stack.urls.azuriteBlob = `http://${STACK_HOST}:${ports.azurite}/${AZURITE_ACCOUNT.name}`;
+      stack.urls.azuriteBlob = `https://${STACK_HOST}:${ports.azurite}/${AZURITE_ACCOUNT.name}`;
     }
 
     if (has('emulator')) {

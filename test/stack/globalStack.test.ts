@@ -11,7 +11,7 @@ const maybe = enabled ? describe : describe.skip;
 maybe('global test stack', () => {
   test('process.env carries the connection details and .data/test/stack.json records them', () => {
     expect(process.env.TEMPORAL_ADDRESS).toMatch(/^127\.0\.0\.1:\d+$/);
-    expect(process.env.FTFLOW_BLOB_ENDPOINT).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/devstoreaccount1$/);
+    expect(process.env.FTFLOW_BLOB_ENDPOINT).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/devstoreaccount1$/);
     expect(process.env.NODE_EXTRA_CA_CERTS).toBeTruthy();
     const file = process.env.FTFLOW_TEST_STACK_FILE!;
     const rec = readStackRecord(file)!;

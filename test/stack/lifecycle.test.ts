@@ -46,10 +46,10 @@ describe('stack lifecycle (Temporal dev server + Azurite)', () => {
     expect(await httpStatus(s.urls.temporalUi!)).toBe(200);
   });
 
-  test('Azurite answers on its blob endpoint and persists under the data folder', async () => {
+  test('Azurite answers over HTTPS (OAuth enabled) on its blob endpoint and persists under the data folder', async () => {
     const s = stack!;
-    expect(s.urls.azuriteBlob).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/devstoreaccount1$/);
-    expect(await httpStatus(`${s.urls.azuriteBlob!}?comp=list`)).toBeGreaterThan(0);
+    expect(s.urls.azuriteBlob).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/devstoreaccount1$/);
+    expect(await httpStatus(`${s.urls.azuriteBlob!}?comp=list`, fs.readFileSync(s.caFile))).toBeGreaterThan(0);
     expect(fs.existsSync(path.join(dataDir, 'azurite'))).toBe(true);
   });
 
