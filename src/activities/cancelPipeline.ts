@@ -1,8 +1,9 @@
 // Step 6, when the run is cancelled: asks Azure to cancel the job and waits until Azure says it is
 // terminal, so no GPU job outlives a cancelled run. Idempotent: a terminal job is left as it is.
+// Every failure is retried until it succeeds.
 import type { ActivityDeps } from './deps';
 import type { JobOutcome } from './types';
-import { classified, isNotFound } from '../azure/errors';
+import { isNotFound, retriedUntilDone } from '../azure/errors';
 import { pause, withHeartbeat } from './heartbeat';
 
 const TERMINAL = new Set(['Completed', 'Failed', 'Canceled', 'NotResponding', 'Paused']);
@@ -10,7 +11,7 @@ const TERMINAL = new Set(['Completed', 'Failed', 'Canceled', 'NotResponding', 'P
 export function makeCancelPipeline(deps: ActivityDeps) {
   const { config, arm } = deps;
   return async function cancelPipeline(jobName: string): Promise<JobOutcome> {
-    return classified('cancelPipeline', async () => {
+    return retriedUntilDone('cancelPipeline', async () => {
       const status = async (): Promise<string | undefined> => {
         try {
           const job = await arm.jobs.get(config.resourceGroup, config.workspace, jobName);

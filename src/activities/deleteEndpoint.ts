@@ -1,8 +1,8 @@
 // Step 11, ALWAYS. Deletes the run's endpoint (its deployments go with it) and confirms it is gone.
-// Idempotent: an endpoint that does not exist counts as deleted. Retried until it succeeds.
+// Idempotent: an endpoint that does not exist counts as deleted. Every failure is retried until it succeeds.
 import type { ActivityDeps } from './deps';
 import type { DeleteEndpointResult } from './types';
-import { classified, isNotFound } from '../azure/errors';
+import { isNotFound, retriedUntilDone } from '../azure/errors';
 import { pause, withHeartbeat } from './heartbeat';
 
 export function makeDeleteEndpoint(deps: ActivityDeps) {
@@ -10,7 +10,7 @@ export function makeDeleteEndpoint(deps: ActivityDeps) {
   const rg = config.resourceGroup;
   const ws = config.workspace;
   return async function deleteEndpoint(endpointName: string): Promise<DeleteEndpointResult> {
-    return classified('deleteEndpoint', async () => {
+    return retriedUntilDone('deleteEndpoint', async () => {
       const exists = async (): Promise<boolean> => {
         try {
           await arm.onlineEndpoints.get(rg, ws, endpointName);

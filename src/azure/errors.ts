@@ -167,3 +167,24 @@ export function isNotFound(err: unknown): boolean {
 export function isConflict(err: unknown): boolean {
   return classifyError(err).status === 409;
 }
+
+/**
+ * For cleanup (deleting an endpoint, cancelling a job): every failure is retried, even one classified
+ * non-retryable, because giving up leaves something billing; an operator can fix credentials or quota
+ * while the retries wait (backoff capped by the workflow's retry policy).
+ */
+export async function retriedUntilDone<T>(step: string, body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (err) {
+    if (isCancellationError(err)) throw err;
+    const failure = asActivityFailure(err, step);
+    if (!failure.nonRetryable) throw failure;
+    throw ApplicationFailure.create({
+      message: `${failure.message} (cleanup keeps retrying)`,
+      type: failure.type ?? undefined,
+      nonRetryable: false,
+      details: failure.details ?? undefined,
+    });
+  }
+}

@@ -281,3 +281,19 @@ describe('classified', () => {
     });
   });
 });
+
+describe('retriedUntilDone (cleanup)', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { retriedUntilDone, RunFailure: Failure } = require('../../src/azure/errors') as typeof import('../../src/azure/errors');
+  test('turns a failure classified non-retryable into a retryable one, keeping its message', async () => {
+    const err = await retriedUntilDone('deleteEndpoint', async () => {
+      throw new Failure('auth', 'token expired');
+    }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ nonRetryable: false, message: expect.stringMatching(/deleteEndpoint: token expired.*cleanup keeps retrying/) });
+  });
+  test('lets a cancellation through unchanged', async () => {
+    const { CancelledFailure } = await import('@temporalio/common');
+    const cancelled = new CancelledFailure('CANCELLED');
+    await expect(retriedUntilDone('deleteEndpoint', async () => { throw cancelled; })).rejects.toBe(cancelled);
+  });
+});
