@@ -5,12 +5,24 @@ import type { ActivityDeps } from './deps';
 import type { JobOutcome } from './types';
 import { isNotFound, retriedUntilDone } from '../azure/errors';
 import { pause, withHeartbeat } from './heartbeat';
+import { MAX_JOB_ATTEMPTS, jobNameForAttempt } from '../spec/names';
 
 const TERMINAL = new Set(['Completed', 'Failed', 'Canceled', 'NotResponding', 'Paused']);
 
 export function makeCancelPipeline(deps: ActivityDeps) {
   const { config, arm } = deps;
-  return async function cancelPipeline(jobName: string): Promise<JobOutcome> {
+  /** Cancels every job of the run (each attempt's name, until the first that does not exist). */
+  return async function cancelPipeline(runJobName: string): Promise<JobOutcome> {
+    let last: JobOutcome = { jobName: runJobName, status: 'NotSubmitted' };
+    for (let attempt = 1; attempt <= MAX_JOB_ATTEMPTS; attempt++) {
+      const outcome = await cancelOne(jobNameForAttempt(runJobName, attempt));
+      if (outcome.status === 'NotSubmitted') break;
+      last = outcome;
+    }
+    return last;
+  };
+
+  function cancelOne(jobName: string): Promise<JobOutcome> {
     return retriedUntilDone('cancelPipeline', async () => {
       const status = async (): Promise<string | undefined> => {
         try {
@@ -36,5 +48,5 @@ export function makeCancelPipeline(deps: ActivityDeps) {
       }
       return { jobName, status: current ?? 'Deleted' };
     });
-  };
+  }
 }

@@ -1,6 +1,7 @@
 // Step 5. Builds the chat_completion_pipeline job as the notebook's DSL does and PUTs it under the name
 // derived from the run. Reads before it creates and treats "already exists" as success, so a retried or
-// resumed run adopts its job instead of paying for a second one.
+// resumed run adopts its job instead of paying for a second one; only a job that failed or was
+// cancelled is followed by a new one, under the run's next job name (<name>-r2, ...).
 import type { JobBase, PipelineJob } from '@azure/arm-machinelearning';
 import type { ActivityDeps } from './deps';
 import type { SubmitPipelineInput, SubmittedJob } from './types';
@@ -8,6 +9,10 @@ import { classified, isConflict, isNotFound, RunFailure } from '../azure/errors'
 import { SEED_TRAINING_PARAMETERS } from '../spec/defaults';
 import { pipelineDisplayName } from '../spec/displayName';
 import { declaredInputs, mergeTrainingParameters } from '../spec/trainingParameters';
+import { MAX_JOB_ATTEMPTS, jobNameForAttempt } from '../spec/names';
+
+/** A job in one of these states cannot produce a model; a resumed run submits a new one. */
+export const UNADOPTABLE_JOB_STATES = new Set(['Failed', 'Canceled', 'CancelRequested', 'NotResponding', 'Paused']);
 
 /** Inputs finetune-flow sets itself; a user may not override them through `training`. */
 const RESERVED = new Set([
@@ -40,11 +45,20 @@ export function makeSubmitPipeline(deps: ActivityDeps) {
       const displayName = pipelineDisplayName(model.name, merged.values, compute.gpusPerNode);
       const result = { componentId: component.assetId, displayName, parameters: merged.literals, warnings: merged.warnings };
 
-      try {
-        const existing = await arm.jobs.get(config.resourceGroup, config.workspace, names.jobName);
-        return { jobName: existing.name ?? names.jobName, ...result, adopted: true };
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
+      // The first of the run's job names that is free, or holds a job that can still succeed (adopted).
+      let jobName: string | undefined;
+      for (let attempt = 1; attempt <= MAX_JOB_ATTEMPTS && jobName === undefined; attempt++) {
+        const candidate = jobNameForAttempt(names.jobName, attempt);
+        try {
+          const existing = await arm.jobs.get(config.resourceGroup, config.workspace, candidate);
+          if (!UNADOPTABLE_JOB_STATES.has(existing.properties.status ?? '')) return { jobName: candidate, ...result, adopted: true };
+        } catch (err) {
+          if (!isNotFound(err)) throw err;
+          jobName = candidate;
+        }
+      }
+      if (jobName === undefined) {
+        throw new RunFailure('validation', `run ${names.runId} already has ${MAX_JOB_ATTEMPTS} failed or cancelled jobs; start a new run`, 'TooManyJobAttempts');
       }
 
       const literal = (value: string) => ({ job_input_type: 'literal', value });
@@ -86,10 +100,10 @@ export function makeSubmitPipeline(deps: ActivityDeps) {
         },
       };
       try {
-        const created = await arm.jobs.createOrUpdate(config.resourceGroup, config.workspace, names.jobName, { properties } as JobBase);
-        return { jobName: created.name ?? names.jobName, ...result, adopted: false };
+        const created = await arm.jobs.createOrUpdate(config.resourceGroup, config.workspace, jobName, { properties } as JobBase);
+        return { jobName: created.name ?? jobName, ...result, adopted: false };
       } catch (err) {
-        if (isConflict(err)) return { jobName: names.jobName, ...result, adopted: true };
+        if (isConflict(err)) return { jobName, ...result, adopted: true };
         throw err;
       }
     });

@@ -52,3 +52,11 @@ export function fineTunedModelName(baseModel: string, datasetId: string): string
   const datasetSlug = datasetId === 'HuggingFaceH4/ultrachat_200k' ? 'ultrachat-200k' : slug(datasetId.split('/').pop() ?? datasetId, 40);
   return slug(`${baseModel.replace(/\//g, '-')}-${datasetSlug}`, 200);
 }
+
+/** Failed or cancelled jobs cannot be adopted; a resumed run submits under the next of these names. */
+export const MAX_JOB_ATTEMPTS = 20;
+
+/** The run's job name for a given attempt: the first is the plain name, then <name>-r2, <name>-r3, ... */
+export function jobNameForAttempt(jobName: string, attempt: number): string {
+  return attempt <= 1 ? jobName : `${jobName}-r${attempt}`;
+}

@@ -184,6 +184,7 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
         (j) => `${j.jobName}${j.adopted ? ' (adopted)' : ''}`,
       );
       progress.warnings.push(...job.warnings);
+      progress.jobName = job.jobName;
       const submitted = job;
       jobStatus = await step('awaitPipeline', () => followJob(submitted.jobName), (o) => o.status);
       jobFinished = true;

@@ -32,10 +32,21 @@ describe('parseRunSpec defaults', () => {
       livenessInitialDelaySeconds: 600,
       requestTimeoutMs: 90000,
       allowInstanceTypeOutsideAllowList: false,
+      keepAliveMinutes: 0,
     });
+    expect(spec.qualityGate).toEqual({});
+    expect(spec.budget).toEqual({});
     expect(spec.scoring.parameters).toEqual({ temperature: 0.6, top_p: 0.9, do_sample: true, max_new_tokens: 200 });
     expect(spec.training).toEqual({});
     expect(spec.experimentName).toBeUndefined();
+  });
+
+  test('quality gate, budget and keep-alive are validated with the field named', () => {
+    expect(parseRunSpec({ qualityGate: { eval_loss: { max: 1.2 } } }).qualityGate).toEqual({ eval_loss: { max: 1.2 } });
+    expect(() => parseRunSpec({ qualityGate: { eval_loss: {} } })).toThrow(/qualityGate.eval_loss: give "max" and\/or "min"/);
+    expect(() => parseRunSpec({ budget: { maxTrainingMinutes: 0 } })).toThrow(/budget.maxTrainingMinutes must be greater than 0/);
+    expect(() => parseRunSpec({ deployment: { keepAliveMinutes: -1 } })).toThrow(/deployment.keepAliveMinutes must be 0 or more/);
+    expect(() => parseRunSpec({ deployment: { keepAliveMinutes: 7 * 24 * 60 + 1 } })).toThrow(/at most 10080/);
   });
 
   test('undefined and null are treated as an empty spec', () => {
