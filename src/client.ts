@@ -133,7 +133,7 @@ export class FineTuneClient {
     const taskQueue = opts.taskQueue ?? (env[ENV.taskQueue] || TASK_QUEUE);
     if (opts.client) return new FineTuneClient(opts.client, taskQueue);
     const target = resolveTemporalConnection(opts, env);
-    const connection = await Connection.connect({ address: target.address, tls: target.tls, apiKey: target.apiKey });
+    const connection = await Connection.connect({ address: target.address, tls: target.tls, apiKey: target.apiKey, connectTimeout: opts.connectTimeoutMs });
     return new FineTuneClient(new Client({ connection, namespace: target.namespace }), taskQueue, connection);
   }
 

@@ -7,6 +7,7 @@ export interface GlobalFlags {
   address?: string;
   namespace?: string;
   taskQueue?: string;
+  connectTimeout?: string;
   json?: boolean;
 }
 

@@ -4,7 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { FineTuneClient } from '../client';
 import { ControlError } from '../control/errors';
 import type { CliContext, GlobalFlags } from './context';
-import { EXIT, EXIT_CODE_HELP, exitCodeFor } from './exitCodes';
+import { CliInputError, EXIT, EXIT_CODE_HELP, exitCodeFor } from './exitCodes';
 import { processIO, type CliIO } from './io';
 import { registerRunCommands } from './commands/runs';
 import { registerScheduleCommands } from './commands/schedules';
@@ -33,7 +33,12 @@ export async function runCli(argv: string[], opts: CliOptions = {}): Promise<num
     io,
     env,
     async client() {
-      client ??= await FineTuneClient.connect({ address: globals.address, namespace: globals.namespace, taskQueue: globals.taskQueue }, env);
+      const seconds = globals.connectTimeout !== undefined ? Number(globals.connectTimeout) : undefined;
+      if (seconds !== undefined && !(seconds > 0)) throw new CliInputError('--connect-timeout must be a positive number of seconds');
+      client ??= await FineTuneClient.connect(
+        { address: globals.address, namespace: globals.namespace, taskQueue: globals.taskQueue, connectTimeoutMs: seconds !== undefined ? seconds * 1000 : undefined },
+        env,
+      );
       return client;
     },
     print(value, lines) {
@@ -55,6 +60,7 @@ export async function runCli(argv: string[], opts: CliOptions = {}): Promise<num
     .option('--address <host:port>', 'Temporal frontend (default $TEMPORAL_ADDRESS or 127.0.0.1:7233)')
     .option('--namespace <name>', 'Temporal namespace (default $TEMPORAL_NAMESPACE or default)')
     .option('--task-queue <name>', 'task queue of the workers (default $FTFLOW_TASK_QUEUE or finetune-flow)')
+    .option('--connect-timeout <seconds>', 'give up reaching Temporal after this long (exit 7)', '10')
     .option('--json', 'machine-readable output on stdout')
     .addHelpText('after', `\nTLS, mTLS and Temporal Cloud API keys: TEMPORAL_TLS, TEMPORAL_TLS_CERT, TEMPORAL_TLS_KEY, TEMPORAL_TLS_CA, TEMPORAL_API_KEY.\n\n${EXIT_CODE_HELP}`)
     .showHelpAfterError('(add --help for usage)')

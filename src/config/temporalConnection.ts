@@ -17,6 +17,8 @@ export interface TemporalConnectionOptions {
    * TEMPORAL_TLS_SERVER_NAME.
    */
   tls?: boolean | { cert?: string; key?: string; ca?: string; serverName?: string };
+  /** How long to try to reach the server before giving up; default 10 s. */
+  connectTimeoutMs?: number;
 }
 
 export interface ResolvedTemporalConnection {

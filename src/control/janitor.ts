@@ -59,7 +59,8 @@ export class JanitorControl {
       workflowType: 'janitor',
       args: [opts.input ?? {}],
       taskQueue: this.taskQueue,
-      workflowId: JANITOR_WORKFLOW_ID,
+      // Each tick is <schedule id>-<time>; the default schedule's ticks are ftflow-janitor-<time>.
+      workflowId: scheduleId,
     };
     const policies = { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 minute' as Duration };
     try {
