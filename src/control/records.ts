@@ -96,13 +96,21 @@ export function summaryOf(info: Pick<WorkflowExecutionInfo, 'workflowId' | 'runI
   };
 }
 
+/** A terminated run never saw its end: the step it was on still says running. */
+function stepsOf(summary: RunSummary, progress: RunProgress | undefined): StepState[] {
+  const steps = progress?.steps ?? [];
+  if (summary.status !== 'terminated' && summary.status !== 'timed-out') return steps;
+  const why = summary.status === 'terminated' ? 'the run was terminated during this step; no cleanup ran' : 'the run timed out during this step; no cleanup ran';
+  return steps.map((s) => (s.status === 'running' ? { ...s, status: 'cancelled', detail: why } : s));
+}
+
 export function recordOf(summary: RunSummary, memo: RunMemo | undefined, progress: RunProgress | undefined, jobStatus: string | undefined): RunRecord {
   return {
     ...summary,
     outcome: summary.outcome ?? (summary.status !== 'running' && summary.status !== 'terminated' && summary.status !== 'timed-out' ? progress?.outcome : undefined),
     spec: memo?.spec,
     currentStep: progress?.currentStep,
-    steps: progress?.steps ?? [],
+    steps: stepsOf(summary, progress),
     jobName: progress?.jobName,
     jobStatus,
     endpointName: progress?.endpointName,

@@ -25,6 +25,15 @@ describe('the ftflow CLI on the local stack', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
   const cli = (...args: string[]) => ftflow(args, h.taskQueue, { cwd: dir });
+  /** The same command line in this process (no Node start-up): for the commands whose process behaviour is covered elsewhere. */
+  async function inProcess(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    let stdout = '';
+    let stderr = '';
+    const io = (asJson: boolean): CliIO => ({ out: (l) => (stdout += l + '\n'), err: (l) => (stderr += l + '\n'), write: (t) => (stdout += t), isTTY: false, json: asJson });
+    const files = args.map((a) => (/^[\w-]+\.(yaml|json)$/.test(a) ? path.join(dir, a) : a));
+    const code = await runCli(['node', 'ftflow', ...files], { io, env: { ...process.env, FTFLOW_TASK_QUEUE: h.taskQueue } });
+    return { code, stdout, stderr };
+  }
 
   test('start twice with one idempotency key gives one run; watch follows it live to the end', async () => {
     const key = `cli-${stamp}`;
@@ -52,12 +61,12 @@ describe('the ftflow CLI on the local stack', () => {
     expect(plain.stdout).toMatch(/job ftflow-\S+ Completed/);
     expect(plain.stdout).toMatch(/succeeded/);
 
-    const status = json<{ status: string; steps: unknown[] }>((await cli('status', a.runId, '--json')).stdout);
+    const status = json<{ status: string; steps: unknown[] }>((await inProcess('status', a.runId, '--json')).stdout);
     expect(status).toMatchObject({ status: 'succeeded' });
     expect(status.steps).toHaveLength(11);
-    const listed = json<{ data: { id: string }[] }>((await cli('list', '--status', 'succeeded', '--limit', '100', '--json')).stdout);
+    const listed = json<{ data: { id: string }[] }>((await inProcess('list', '--status', 'succeeded', '--limit', '100', '--json')).stdout);
     expect(listed.data.map((r) => r.id)).toContain(a.runId);
-    const events = json<{ data: { type: string }[]; hasMore: boolean }>((await cli('events', a.runId, '--limit', '3', '--json')).stdout);
+    const events = json<{ data: { type: string }[]; hasMore: boolean }>((await inProcess('events', a.runId, '--limit', '3', '--json')).stdout);
     expect(events.data.map((e) => e.type)).toEqual(['run.started', 'step.started', 'step.completed']);
     expect(events.hasMore).toBe(true);
   });
@@ -67,12 +76,12 @@ describe('the ftflow CLI on the local stack', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/dataset\.percent: dataset\.percent must be greater than 0/);
     expect(bad.stderr).toMatch(/deployment\.keepAliveMinutes/);
-    const badJson = await cli('start', 'bad.json', '--json');
+    const badJson = await inProcess('start', 'bad.json', '--json');
     expect(json<{ error: { fields: { field: string }[]; exitCode: number } }>(badJson.stdout).error).toMatchObject({ exitCode: 2, fields: [{ field: 'dataset.percent' }, { field: 'deployment.keepAliveMinutes' }] });
-    expect((await cli('start', 'missing.yaml')).code).toBe(2);
-    expect((await cli('start', '--percent', 'lots')).code).toBe(2);
-    expect((await cli('start', '--set', 'nonsense')).code).toBe(2);
-    expect((await cli('list', '--status', 'sleeping')).code).toBe(2);
+    expect((await inProcess('start', 'missing.yaml')).code).toBe(2);
+    expect((await inProcess('start', '--percent', 'lots')).code).toBe(2);
+    expect((await inProcess('start', '--set', 'nonsense')).code).toBe(2);
+    expect((await inProcess('list', '--status', 'sleeping')).code).toBe(2);
     expect((await cli('no-such-command')).code).toBe(2);
 
     const unknown = await cli('status', 'ft-no-such-run');
@@ -82,7 +91,7 @@ describe('the ftflow CLI on the local stack', () => {
     const conflict = await cli('start', 'spec.yaml', '--percent', '7', '--idempotency-key', `cli-${stamp}`);
     expect(conflict.code).toBe(6);
     expect(conflict.stderr).toMatch(/used before with a different run spec/);
-    expect((await cli('resume', `ft-cli-${stamp}`)).code).toBe(6);
+    expect((await inProcess('resume', `ft-cli-${stamp}`)).code).toBe(6);
 
     expect((await cli('--address', '127.0.0.1:1', '--connect-timeout', '1', 'list')).code).toBe(7);
   });
@@ -93,7 +102,7 @@ describe('the ftflow CLI on the local stack', () => {
     expect(cancelled.code).toBe(0);
     expect(cancelled.stdout).toMatch(/ended \(cancelled\) after its cleanup/);
     expect((await cli('watch', started.runId)).code).toBe(3);
-    expect((await cli('cancel', started.runId)).stdout).toMatch(/had already ended/);
+    expect((await inProcess('cancel', started.runId)).stdout).toMatch(/had already ended/);
   });
 
   test('schedules: create, list, describe, pause, unpause, delete; the janitor sweeps on demand', async () => {
@@ -101,14 +110,18 @@ describe('the ftflow CLI on the local stack', () => {
     const created = await cli('schedule', 'create', id, 'spec.yaml', '--every', '7d', '--pause-on-failure', '--json');
     expect(created.code).toBe(0);
     expect(json(created.stdout)).toMatchObject({ scheduleId: id, overlap: 'skip', pauseOnFailure: true, every: ['7d'], catchupWindowSeconds: 600 });
-    expect((await cli('schedule', 'create', id, 'spec.yaml', '--every', '7d')).code).toBe(6);
-    expect((await cli('schedule', 'create', `${id}-x`, '--every', '7d', '--cron', '0 3 * * 1')).code).toBe(2);
-    expect(json<{ data: { scheduleId: string }[] }>((await cli('schedule', 'list', '--json')).stdout).data.map((s) => s.scheduleId)).toContain(id);
-    expect((await cli('schedule', 'describe', id)).stdout).toMatch(/overlap skip, catch-up 600s, pause on failure yes/);
-    expect(json((await cli('schedule', 'pause', id, '--note', 'freeze', '--json')).stdout)).toMatchObject({ paused: true, note: 'freeze' });
-    expect(json((await cli('schedule', 'unpause', id, '--json')).stdout)).toMatchObject({ paused: false });
-    expect((await cli('schedule', 'delete', id)).code).toBe(0);
-    expect((await cli('schedule', 'describe', id)).code).toBe(5);
+    expect((await inProcess('schedule', 'create', id, 'spec.yaml', '--every', '7d')).code).toBe(6);
+    expect((await inProcess('schedule', 'create', `${id}-x`, '--every', '7d', '--cron', '0 3 * * 1')).code).toBe(2);
+    expect(json<{ data: { scheduleId: string }[] }>((await inProcess('schedule', 'list', '--json')).stdout).data.map((s) => s.scheduleId)).toContain(id);
+    expect((await inProcess('schedule', 'describe', id)).stdout).toMatch(/overlap skip, catch-up 600s, pause on failure yes/);
+    expect(json((await inProcess('schedule', 'pause', id, '--note', 'freeze', '--json')).stdout)).toMatchObject({ paused: true, note: 'freeze' });
+    expect(json((await inProcess('schedule', 'unpause', id, '--json')).stdout)).toMatchObject({ paused: false });
+    expect((await inProcess('schedule', 'delete', id)).code).toBe(0);
+    expect((await inProcess('schedule', 'describe', id)).code).toBe(5);
+
+    // `ftflow stack ...` hands its arguments to the stack's own command line.
+    const stack = await cli('stack', 'status', '--data-dir', path.join(dir, 'no-stack'));
+    expect(stack).toMatchObject({ code: 1, stdout: expect.stringMatching(/no stack recorded in .*no-stack/) });
 
     const sweep = await cli('janitor', 'run', '--dry-run', '--json');
     expect(sweep.code).toBe(0);

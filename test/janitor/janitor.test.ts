@@ -27,7 +27,9 @@ describe('the janitor on the local stack', () => {
       return run;
     });
     expect((await resourcesOf(orphan.names)).endpoints.map((e) => e.deletedAt ?? null)).toEqual([null]);
-    expect(await h.client.get(orphan.runId)).toMatchObject({ status: 'terminated' });
+    const terminated = await h.client.get(orphan.runId);
+    expect(terminated.status).toBe('terminated');
+    expect(terminated.steps.find((s) => s.name === 'deployEndpoint')).toMatchObject({ status: 'cancelled', detail: expect.stringMatching(/terminated during this step; no cleanup ran/) });
 
     // The schedule the stack creates, here on this test's task queue; the test triggers it.
     const created = await h.client.janitor.ensureSchedule({ scheduleId, every: '1 hour' });
