@@ -7,6 +7,8 @@ export interface CliIO {
   /** Raw text to stdout (the live display). */
   write(text: string): void;
   isTTY: boolean;
+  /** Terminal width, when it is one. */
+  columns?: number;
   /** --json: machine-readable output only. */
   json: boolean;
 }
@@ -17,6 +19,7 @@ export function processIO(json: boolean): CliIO {
     err: (line) => process.stderr.write(line + '\n'),
     write: (text) => process.stdout.write(text),
     isTTY: Boolean(process.stdout.isTTY),
+    columns: process.stdout.columns,
     json,
   };
 }

@@ -22,7 +22,9 @@ export async function watchRun(client: FineTuneClient, runId: string, io: CliIO,
     if (io.json) {
       // Scripts get the final record only.
     } else if (live) {
-      const lines = recordLines(run);
+      // One terminal row per line (long lines are cut), so moving up by the line count redraws exactly.
+      const width = Math.max(20, (io.columns ?? 120) - 1);
+      const lines = recordLines(run).map((l) => ([...l].length > width ? [...l].slice(0, width - 1).join('') + '…' : l));
       io.write((drawn > 0 ? `\x1b[${drawn}A\r\x1b[J` : '') + lines.join('\n') + '\n');
       drawn = lines.length;
     } else {

@@ -163,6 +163,9 @@ export interface JanitorReport {
   checkedAt: string;
   dryRun: boolean;
   examined: number;
+  /** Deleted and confirmed gone (with dryRun: would be deleted). */
   deleted: JanitorDecision[];
   kept: JanitorDecision[];
+  /** Could not be deleted in this sweep; the next one tries again. */
+  failed: JanitorDecision[];
 }

@@ -11,11 +11,12 @@ const reads = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', maximumAttempts: 10 },
 });
-// Deletion is retried until Azure confirms it, as in the run's own cleanup.
+// A few attempts per sweep: an endpoint Azure will not delete yet is reported and tried again by the
+// next sweep, instead of holding this one open (the schedule skips ticks while one runs).
 const cleanup = proxyActivities<Activities>({
-  startToCloseTimeout: '1 hour',
+  startToCloseTimeout: '30 minutes',
   heartbeatTimeout: '1 minute',
-  retry: { initialInterval: '2 seconds', maximumInterval: '1 minute' },
+  retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', maximumAttempts: 5 },
 });
 
 export async function janitor(input: JanitorInput = {}): Promise<JanitorReport> {
@@ -47,9 +48,23 @@ export async function janitor(input: JanitorInput = {}): Promise<JanitorReport> 
     else kept.push({ endpointName, runId, reason: 'run is running' });
   }
 
-  if (!dryRun) {
-    await Promise.all(doomed.map((d) => cleanup.deleteEndpoint(d.endpointName)));
-    if (doomed.length > 0) log.info('janitor deleted orphaned endpoints', { endpoints: doomed.map((d) => d.endpointName) });
+  const deleted: JanitorDecision[] = [];
+  const failed: JanitorDecision[] = [];
+  if (dryRun) {
+    deleted.push(...doomed);
+  } else {
+    const outcomes = await Promise.allSettled(doomed.map((d) => cleanup.deleteEndpoint(d.endpointName)));
+    outcomes.forEach((outcome, i) => {
+      if (outcome.status === 'fulfilled') deleted.push(doomed[i]);
+      else failed.push({ ...doomed[i], reason: `${doomed[i].reason}; delete failed: ${failureText(outcome.reason)}` });
+    });
+    if (deleted.length > 0) log.info('janitor deleted orphaned endpoints', { endpoints: deleted.map((d) => d.endpointName) });
+    if (failed.length > 0) log.warn('janitor could not delete endpoints; the next sweep tries again', { endpoints: failed.map((d) => d.endpointName) });
   }
-  return { checkedAt: new Date().toISOString(), dryRun, examined: endpoints.length, deleted: doomed, kept };
+  return { checkedAt: new Date().toISOString(), dryRun, examined: endpoints.length, deleted, kept, failed };
+}
+
+function failureText(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  return err.cause instanceof Error ? err.cause.message : err.message;
 }

@@ -40,6 +40,7 @@ describe('the janitor on the local stack', () => {
     expect(swept.deleted).toContainEqual({ endpointName: orphan.names.endpointName, runId: orphan.runId, reason: 'run terminated' });
     expect(swept.kept).toContainEqual({ endpointName: alive.names.endpointName, runId: alive.runId, reason: 'run is running' });
     expect(swept.deleted.map((d) => d.endpointName)).not.toContain(alive.names.endpointName);
+    expect(swept.failed).toEqual([]);
     expect((await resourcesOf(orphan.names)).endpoints.every((e) => e.deletedAt)).toBe(true);
     expect((await resourcesOf(alive.names)).endpoints.map((e) => e.deletedAt ?? null)).toEqual([null]);
 

@@ -8,9 +8,10 @@ type Act = (handler: (...args: unknown[]) => Promise<number>) => (...args: unkno
 
 function reportLines(r: JanitorReport): string[] {
   return [
-    `janitor ${r.dryRun ? '(dry run) ' : ''}at ${r.checkedAt}: ${r.examined} endpoint(s) examined, ${r.deleted.length} ${r.dryRun ? 'to delete' : 'deleted'}, ${r.kept.length} kept`,
+    `janitor ${r.dryRun ? '(dry run) ' : ''}at ${r.checkedAt}: ${r.examined} endpoint(s) examined, ${r.deleted.length} ${r.dryRun ? 'to delete' : 'deleted'}, ${r.kept.length} kept${r.failed?.length ? `, ${r.failed.length} failed` : ''}`,
     ...r.deleted.map((d) => `  ${r.dryRun ? 'would delete' : 'deleted'} ${d.endpointName}  (${d.runId ?? 'no run'}: ${d.reason})`),
     ...r.kept.map((d) => `  kept    ${d.endpointName}  (${d.runId ?? 'no run'}: ${d.reason})`),
+    ...(r.failed ?? []).map((d) => `  FAILED  ${d.endpointName}  (${d.runId ?? 'no run'}: ${d.reason})`),
   ];
 }
 
