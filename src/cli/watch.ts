@@ -22,9 +22,9 @@ export async function watchRun(client: FineTuneClient, runId: string, io: CliIO,
     if (io.json) {
       // Scripts get the final record only.
     } else if (live) {
-      // One terminal row per line (long lines are cut), so moving up by the line count redraws exactly.
+      // Long lines are wrapped here, not by the terminal, so the row count to move up by is exact.
       const width = Math.max(20, (io.columns ?? 120) - 1);
-      const lines = recordLines(run).map((l) => ([...l].length > width ? [...l].slice(0, width - 1).join('') + '…' : l));
+      const lines = recordLines(run).flatMap((l) => wrap(l, width));
       io.write((drawn > 0 ? `\x1b[${drawn}A\r\x1b[J` : '') + lines.join('\n') + '\n');
       drawn = lines.length;
     } else {
@@ -34,6 +34,14 @@ export async function watchRun(client: FineTuneClient, runId: string, io: CliIO,
     if (deadline !== undefined && Date.now() >= deadline) return run;
     await new Promise((resolve) => setTimeout(resolve, interval));
   }
+}
+
+function wrap(line: string, width: number): string[] {
+  const chars = [...line];
+  if (chars.length <= width) return [line];
+  const rows: string[] = [];
+  for (let i = 0; i < chars.length; i += width) rows.push(chars.slice(i, i + width).join(''));
+  return rows;
 }
 
 /** What is new since the last look: step transitions, job status, metrics, warnings, the end. */

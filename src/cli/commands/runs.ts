@@ -21,7 +21,8 @@ interface WatchFlags {
   timeout?: string;
 }
 
-function specOptions(cmd: Command): Command {
+/** The flags that set run-spec fields, shared by run, start and schedule create. */
+export function specOptions(cmd: Command): Command {
   return cmd
     .option('--model <name>', 'model.name, or registry/name')
     .option('--model-version <version>', 'model.version (default: the label "latest")')

@@ -6,6 +6,7 @@ import type { CliContext } from '../context';
 import { CliInputError, EXIT } from '../exitCodes';
 import { table } from '../format';
 import { loadSpec, type SpecFlags } from '../specInput';
+import { specOptions } from './runs';
 
 type Act = (handler: (...args: unknown[]) => Promise<number>) => (...args: unknown[]) => Promise<void>;
 
@@ -31,10 +32,12 @@ export function registerScheduleCommands(program: Command, ctx: () => CliContext
   const schedule = program.command('schedule').description('retraining schedules (Temporal Schedules; overlapping ticks are skipped by default)');
   const overlap = () => new Option('--overlap <policy>', 'when a tick comes while the last one runs').choices(Object.keys(OVERLAP_POLICIES));
 
-  schedule
-    .command('create')
-    .argument('<id>', 'schedule id')
-    .argument('[spec-file]', 'run spec, YAML or JSON')
+  specOptions(
+    schedule
+      .command('create')
+      .argument('<id>', 'schedule id')
+      .argument('[spec-file]', 'run spec, YAML or JSON'),
+  )
     .option('--every <interval>', 'e.g. 7d, 12h, "1 week"')
     .option('--cron <expression>', 'e.g. "0 3 * * 1" (Mondays 03:00)')
     .option('--timezone <tz>', 'IANA time zone for --cron')
@@ -43,11 +46,6 @@ export function registerScheduleCommands(program: Command, ctx: () => CliContext
     .option('--pause-on-failure', 'pause the schedule when a run fails')
     .option('--paused', 'create it paused')
     .option('--note <text>', 'why it exists or is paused')
-    .option('--model <name>', 'model.name, or registry/name')
-    .option('--compute <name>', 'compute.name')
-    .option('--dataset <id>', 'dataset.source')
-    .option('--percent <n>', 'dataset.percent')
-    .option('--set <path=value>', 'any spec field (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .action(
       act(async (id, file, flags) => {
         const c = ctx();
