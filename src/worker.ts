@@ -1,6 +1,8 @@
 // The worker process: polls the task queue, runs the fineTune workflow and its activities against the
 // Azure target configured in the environment. Prints WORKER_READY once polling, so supervisors can wait.
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { Client, Connection } from '@temporalio/client';
+import { resolveTemporalConnection } from './config/temporalConnection';
 import { createActivities, createDeps } from './activities';
 import { loadAzureConfig } from './azure/config';
 import { ENV } from './config/env';
@@ -37,14 +39,20 @@ export function workerOptions(settings: WorkerSettings, activities: WorkerOption
 async function main(): Promise<void> {
   const settings = workerSettings();
   const config = loadAzureConfig();
-  const activities = createActivities(createDeps(config));
-  const connection = await NativeConnection.connect({ address: settings.address });
+  // TLS, mTLS or a Temporal Cloud API key, from the same variables as the client's.
+  const target = resolveTemporalConnection({ address: settings.address, namespace: settings.namespace });
+  const connection = await NativeConnection.connect({ address: target.address, tls: target.tls, apiKey: target.apiKey });
+  // The janitor and the schedules' de-duplication look at other runs through a client.
+  const clientConnection = await Connection.connect({ address: target.address, tls: target.tls, apiKey: target.apiKey });
+  const temporal = new Client({ connection: clientConnection, namespace: target.namespace });
+  const activities = createActivities(createDeps(config, process.env, undefined, { temporal }));
   try {
     const worker = await Worker.create({ connection, ...workerOptions(settings, activities) });
     const running = worker.run();
     process.stdout.write(`WORKER_READY ${settings.taskQueue}\n`);
     await running;
   } finally {
+    await clientConnection.close();
     await connection.close();
   }
 }
