@@ -2,6 +2,9 @@
 import { Client, Connection, WorkflowIdConflictPolicy, type WorkflowHandle } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { ENV } from './config/env';
+import { connectionOptions, loadTemporalConfig } from './config/temporal';
+import { loadObservabilityConfig } from './observability/config';
+import { installTracing, tracingClientInterceptors } from './observability/tracing';
 import { FINETUNE_SEARCH_ATTRIBUTES as SA } from './config/searchAttributes';
 import { parseRunSpec, type RunSpec, type RunSpecInput } from './spec/schema';
 import { deriveRunNames, type RunNames } from './spec/names';
@@ -51,8 +54,11 @@ export class FineTuneClient {
   static async connect(opts: FineTuneClientOptions = {}, env: NodeJS.ProcessEnv = process.env): Promise<FineTuneClient> {
     const taskQueue = opts.taskQueue ?? env[ENV.taskQueue] ?? TASK_QUEUE;
     if (opts.client) return new FineTuneClient(opts.client, taskQueue);
-    const connection = await Connection.connect({ address: opts.address ?? env[ENV.temporalAddress] ?? '127.0.0.1:7233' });
-    const client = new Client({ connection, namespace: opts.namespace ?? env[ENV.temporalNamespace] ?? 'default' });
+    // The worker's connection settings (address, namespace, TLS, mTLS or API key) and tracing, from the same variables.
+    const temporal = loadTemporalConfig({ ...env, [ENV.temporalAddress]: opts.address ?? env[ENV.temporalAddress], [ENV.temporalNamespace]: opts.namespace ?? env[ENV.temporalNamespace] });
+    const tracing = installTracing(loadObservabilityConfig(env));
+    const connection = await Connection.connect(connectionOptions(temporal));
+    const client = new Client({ connection, namespace: temporal.namespace, interceptors: { workflow: tracingClientInterceptors(tracing) } });
     return new FineTuneClient(client, taskQueue, connection);
   }
 
