@@ -13,20 +13,22 @@ export function stepInterceptors(): ActivityInterceptorsFactory {
   return (ctx) => ({
     inbound: {
       async execute(input, next) {
+        const tags = { step: ctx.info.activityType, namespace: ctx.info.namespace, taskQueue: ctx.info.taskQueue };
         const started = performance.now();
         const seconds = () => (performance.now() - started) / 1000;
         ctx.log.info('step started');
         try {
           const result = await next(input);
           const durationSeconds = seconds();
-          serviceMetrics().stepDuration.record(durationSeconds, { step: ctx.info.activityType, outcome: 'completed' });
+          serviceMetrics().stepDuration.record(durationSeconds, { ...tags, outcome: 'completed' });
           ctx.log.info('step completed', { durationSeconds });
           return result;
         } catch (err) {
           const durationSeconds = seconds();
           const outcome = outcomeOf(err);
-          serviceMetrics().stepDuration.record(durationSeconds, { step: ctx.info.activityType, outcome });
-          ctx.log.warn(outcome === 'cancelled' ? 'step cancelled' : 'step failed', { durationSeconds, error: err });
+          serviceMetrics().stepDuration.record(durationSeconds, { ...tags, outcome });
+          // The SDK logs the failure itself, with the error; this line adds the step's duration.
+          ctx.log.warn(outcome === 'cancelled' ? 'step cancelled' : 'step failed', { durationSeconds, reason: err instanceof Error ? err.message : String(err) });
           throw err;
         }
       },
