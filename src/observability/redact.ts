@@ -8,7 +8,7 @@ import { TEMPORAL_ENV } from '../config/temporal';
 export const REDACTED = '[redacted]';
 
 /** Environment variables whose values are secrets. */
-export const SECRET_ENV_VARS = [ENV.clientSecret, ENV.hfToken, TEMPORAL_ENV.apiKey, 'AZURE_STORAGE_KEY', 'AZURE_STORAGE_CONNECTION_STRING'] as const;
+export const SECRET_ENV_VARS = [ENV.clientSecret, ENV.hfToken, TEMPORAL_ENV.apiKey] as const;
 
 const SECRET_FIELD = /^(authorization|proxy-authorization|cookie|set-cookie|x-api-key|api[-_]?key|apikey|.*secret.*|.*password.*|primarykey|secondarykey|accountkey|.*accesstoken|refreshtoken|token|tasktoken|sig|sas)$/i;
 
