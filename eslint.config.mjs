@@ -26,7 +26,7 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-explicit-any': 'off', '@typescript-eslint/no-non-null-assertion': 'off' },
   },
   {
-    files: ['src/workflows/**/*.ts', 'src/spec/names.ts', 'src/spec/defaults.ts', 'src/config/searchAttributes.ts'],
+    files: ['src/workflows/**/*.ts', 'src/spec/names.ts', 'src/spec/defaults.ts', 'src/spec/contentKey.ts', 'src/config/searchAttributes.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',

@@ -1,111 +1,279 @@
-// Typed client for other services: start a run (idempotently), read its progress, wait, cancel.
-import { Client, Connection, WorkflowIdConflictPolicy, type WorkflowHandle } from '@temporalio/client';
+// Typed client for other services, the CLI and the HTTP API: start a run (idempotently), read it, list
+// runs, page through what happened, cancel with confirmed cleanup, resume a closed run, and manage
+// retraining schedules and the janitor.
+import {
+  Client,
+  Connection,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowIdConflictPolicy,
+  WorkflowIdReusePolicy,
+  WorkflowNotFoundError,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { executionInfoFromRaw } from '@temporalio/client/lib/helpers';
+import type { SearchAttributePair } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import { ENV } from './config/env';
 import { FINETUNE_SEARCH_ATTRIBUTES as SA } from './config/searchAttributes';
+import { resolveTemporalConnection, type TemporalConnectionOptions } from './config/temporalConnection';
+import { loadObservabilityConfig } from './observability/config';
+import { installTracing, tracingClientInterceptors } from './observability/tracing';
 import { parseRunSpec, type RunSpec, type RunSpecInput } from './spec/schema';
+import { runContentKey, sameSpec } from './spec/contentKey';
 import { deriveRunNames, type RunNames } from './spec/names';
-import { defaultPayloadConverter } from '@temporalio/common';
+import { ControlError, IdempotencyConflictError, RunNotFoundError, RunNotResumableError, asControlError, invalid } from './control/errors';
+import { eventsFromHistory, pageEvents, type EventPage, type RunEvent } from './control/events';
+import { JanitorControl } from './control/janitor';
+import { memoOf, recordOf, runStateOf, summaryOf, type RunRecord, type RunState, type RunSummary } from './control/records';
+import { RetrainingSchedules } from './control/schedules';
+import { findActiveRun, runListQuery, type RunFilter } from './control/visibility';
 import {
+  RUN_MEMO_KEY,
   TASK_QUEUE,
   endpointLifetimeUpdate,
   progressQuery,
   type EndpointLifetimeChange,
+  type FineTuneInput,
   type FineTuneOptions,
   type FineTuneResult,
+  type RunMemo,
   type RunProgress,
+  type RunSource,
 } from './workflows/definitions';
 import type { fineTune } from './workflows/fineTune';
 
-export interface FineTuneClientOptions {
-  /** host:port of the Temporal frontend; default TEMPORAL_ADDRESS or 127.0.0.1:7233. */
-  address?: string;
-  namespace?: string;
+export interface FineTuneClientOptions extends TemporalConnectionOptions {
   taskQueue?: string;
   /** An existing Temporal client to reuse (tests, embedding services). */
   client?: Client;
 }
 
 export interface StartOptions {
-  /** Becomes the run id (workflow id): starting again with the same key returns the same run. */
+  /** Becomes the run id (`ft-<key>`): starting again with the same key returns the same run, even after it ended. */
   idempotencyKey?: string;
+  /**
+   * Without a key: return the running run that trains the same thing (same model, component, data and
+   * training inputs) instead of starting a second one. Default false; the API and CLI turn it on.
+   */
+  dedupe?: boolean;
   /** Workflow-level options, e.g. a shorter heartbeat timeout for local stacks. */
   options?: FineTuneOptions;
+  /** Who starts it, recorded with the run. */
+  source?: RunSource;
 }
 
 export interface RunHandle {
   runId: string;
   names: RunNames;
   spec: RunSpec;
+  /** True when this call started the run; false when it found it (same key, or a running duplicate). */
+  created: boolean;
+  /** True when the run was found by content (dedupe), not by key. */
+  deduplicated: boolean;
+  contentKey: string;
+}
+
+export interface ListOptions extends RunFilter {
+  /** Page size, 1-100; default 20. */
+  limit?: number;
+  /** nextPageToken of the previous page. */
+  pageToken?: string;
+}
+
+export interface RunPage {
+  data: RunSummary[];
+  /** Pass as pageToken for the next page; null on the last page. */
+  nextPageToken: string | null;
+}
+
+export interface EventsOptions {
+  /** Events after this event id (the previous page's lastId). */
+  after?: string;
+  /** Page size, 1-500; default 50. */
+  limit?: number;
+}
+
+export interface CancelOptions {
+  /** How long to wait for the run's cleanup to finish; 0 = only request it. Default 300 s. */
+  waitSeconds?: number;
+}
+
+export interface CancelOutcome {
+  runId: string;
+  status: RunState;
+  /** requested: not waited for; confirmed: the run ended after its cleanup; timed-out: still cleaning up. */
+  cleanup: 'requested' | 'confirmed' | 'timed-out' | 'already-ended';
+  message: string;
+}
+
+export interface ResumeOutcome {
+  runId: string;
+  previousStatus: RunState;
+  /** Temporal's id of the new execution. */
+  executionId: string;
+  spec: RunSpec;
 }
 
 const RUN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+const QUERY_TIMEOUT_MS = 10_000;
 
 export class FineTuneClient {
+  readonly schedules: RetrainingSchedules;
+  readonly janitor: JanitorControl;
+
   private constructor(
     readonly temporal: Client,
-    private readonly taskQueue: string,
+    readonly taskQueue: string,
     private readonly ownedConnection?: Connection,
-  ) {}
+  ) {
+    this.schedules = new RetrainingSchedules(temporal, taskQueue);
+    this.janitor = new JanitorControl(temporal, taskQueue);
+  }
 
+  /** Connects from options, then the environment (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS or API key variables). */
   static async connect(opts: FineTuneClientOptions = {}, env: NodeJS.ProcessEnv = process.env): Promise<FineTuneClient> {
-    const taskQueue = opts.taskQueue ?? env[ENV.taskQueue] ?? TASK_QUEUE;
+    const taskQueue = opts.taskQueue ?? (env[ENV.taskQueue] || TASK_QUEUE);
     if (opts.client) return new FineTuneClient(opts.client, taskQueue);
-    const connection = await Connection.connect({ address: opts.address ?? env[ENV.temporalAddress] ?? '127.0.0.1:7233' });
-    const client = new Client({ connection, namespace: opts.namespace ?? env[ENV.temporalNamespace] ?? 'default' });
+    const target = resolveTemporalConnection(opts, env);
+    // Tracing from the same variables as the worker's (none unless FTFLOW_TRACING says otherwise).
+    const tracing = installTracing(loadObservabilityConfig(env));
+    const connection = await Connection.connect({ address: target.address, tls: target.tls, apiKey: target.apiKey, connectTimeout: opts.connectTimeoutMs });
+    const client = new Client({ connection, namespace: target.namespace, interceptors: { workflow: tracingClientInterceptors(tracing) } });
     return new FineTuneClient(client, taskQueue, connection);
+  }
+
+  get namespace(): string {
+    return this.temporal.options.namespace;
   }
 
   /** Validates the spec (errors name the field and the fix) and starts the run, or returns the existing one. */
   async start(specInput: RunSpecInput | unknown, opts: StartOptions = {}): Promise<RunHandle> {
-    const spec = parseRunSpec(specInput);
-    const runId = opts.idempotencyKey ? `ft-${opts.idempotencyKey}` : `ft-${randomUUID()}`;
-    if (!RUN_ID_PATTERN.test(runId)) {
-      throw new Error(`idempotency key "${opts.idempotencyKey}" must be 1-125 characters of letters, digits, '.', '_', ':' or '-'`);
+    const spec = this.parse(specInput);
+    const key = opts.idempotencyKey;
+    const runId = key !== undefined ? `ft-${key}` : `ft-${randomUUID()}`;
+    if (!RUN_ID_PATTERN.test(runId)) throw invalid('idempotencyKey', "must be 1-125 characters of letters, digits, '.', '_', ':' or '-', starting with a letter or digit");
+    const contentKey = runContentKey(spec);
+    if (key === undefined && opts.dedupe) {
+      const running = await findActiveRun(this.temporal, contentKey);
+      if (running !== undefined) return { ...(await this.existingHandle(running, spec)), deduplicated: true };
     }
-    await this.temporal.workflow.start<typeof fineTune>('fineTune', {
-      taskQueue: this.taskQueue,
-      workflowId: runId,
-      args: [{ spec, options: opts.options }],
-      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-      typedSearchAttributes: [
-        { key: SA.runKey, value: opts.idempotencyKey ?? runId },
-        { key: SA.model, value: `${spec.model.registry}/${spec.model.name}` },
-        { key: SA.dataset, value: spec.dataset.source },
-        { key: SA.status, value: 'running' },
-      ],
-    });
-    return { runId, names: deriveRunNames(runId), spec };
+    const startToken = randomUUID();
+    const memo: RunMemo = { spec, options: opts.options, source: opts.source ?? 'client', startToken, idempotencyKey: key };
+    try {
+      await this.temporal.workflow.start<typeof fineTune>('fineTune', {
+        taskQueue: this.taskQueue,
+        workflowId: runId,
+        args: [{ spec, options: opts.options }],
+        // Running: return it. Ended: still the same run (resume() is how a closed run runs again).
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        memo: { [RUN_MEMO_KEY]: memo },
+        typedSearchAttributes: searchAttributesFor(runId, spec, contentKey),
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+    const found = memoOf((await this.handle(runId).describe()).memo);
+    if (found?.startToken === startToken) return { runId, names: deriveRunNames(runId), spec, created: true, deduplicated: false, contentKey };
+    if (found && !sameSpec(found.spec, spec)) throw new IdempotencyConflictError(runId);
+    return { runId, names: deriveRunNames(runId), spec: found?.spec ?? spec, created: false, deduplicated: false, contentKey };
+  }
+
+  private async existingHandle(runId: string, spec: RunSpec): Promise<RunHandle> {
+    const memo = memoOf((await this.handle(runId).describe()).memo);
+    const actual = memo?.spec ?? spec;
+    return { runId, names: deriveRunNames(runId), spec: actual, created: false, deduplicated: false, contentKey: runContentKey(actual) };
   }
 
   handle(runId: string): WorkflowHandle<typeof fineTune> {
     return this.temporal.workflow.getHandle<typeof fineTune>(runId);
   }
 
-  /** The run's progress as the workflow reports it (works after it closed too). */
+  /** The run's progress as the workflow reports it (works after it closed too, while a worker answers). */
   progress(runId: string): Promise<RunProgress> {
     return this.handle(runId).query(progressQuery);
   }
 
+  /** What visibility records about a run (no query: cheap, and answers without a worker). */
+  async summary(runId: string): Promise<RunSummary> {
+    return summaryOf(await this.describe(runId));
+  }
+
   /**
-   * Progress plus what only the running activity knows: the Azure job's latest status, read from the
-   * follower's heartbeat (so following a job for hours adds nothing to the workflow's history).
+   * Everything known about a run: state, spec, each step, metrics, warnings, and what only the running
+   * activity knows: the Azure job's latest status, read from the follower's heartbeat (so following a
+   * job for hours adds nothing to the workflow's history).
    */
-  async get(runId: string): Promise<RunProgress & { jobStatus?: string }> {
+  async get(runId: string): Promise<RunRecord> {
     const handle = this.handle(runId);
-    const [progress, description] = await Promise.all([handle.query(progressQuery), handle.describe()]);
+    const description = await this.describe(runId);
+    const progress = await withTimeout(handle.query(progressQuery), QUERY_TIMEOUT_MS).catch(() => undefined);
     let jobStatus: string | undefined;
     for (const pending of description.raw.pendingActivities ?? []) {
       const payload = pending.heartbeatDetails?.payloads?.[0];
       if (pending.activityType?.name !== 'awaitPipeline' || !payload) continue;
-      const details = defaultPayloadConverter.fromPayload<{ status?: unknown }>(payload);
+      const details = this.temporal.options.loadedDataConverter.payloadConverter.fromPayload<{ status?: unknown }>(payload);
       if (typeof details?.status === 'string') jobStatus = details.status;
     }
     if (jobStatus === undefined) {
-      const done = progress.steps.find((s) => s.name === 'awaitPipeline' && s.status === 'completed');
-      jobStatus = done?.detail;
+      const done = progress?.steps.find((s) => s.name === 'awaitPipeline' && (s.status === 'completed' || s.status === 'failed'));
+      jobStatus = done?.status === 'completed' ? done.detail : undefined;
     }
-    return { ...progress, jobStatus };
+    return recordOf(summaryOf(description), memoOf(description.memo), progress, jobStatus);
+  }
+
+  /** Runs newest first, filtered by status, model or dataset through the search attributes; paged. */
+  async list(opts: ListOptions = {}): Promise<RunPage> {
+    const limit = opts.limit ?? 20;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw invalid('limit', 'must be an integer from 1 to 100');
+    let query: string;
+    try {
+      query = runListQuery(opts);
+    } catch (err) {
+      throw asControlError(err);
+    }
+    let nextPageToken: Uint8Array | undefined;
+    if (opts.pageToken !== undefined) {
+      if (!/^[A-Za-z0-9_-]+$/.test(opts.pageToken)) throw invalid('pageToken', 'is not a page token from a previous page');
+      nextPageToken = Buffer.from(opts.pageToken, 'base64url');
+    }
+    let response;
+    try {
+      response = await this.temporal.workflowService.listWorkflowExecutions({ namespace: this.namespace, query, pageSize: limit, nextPageToken });
+    } catch (err) {
+      if (opts.pageToken !== undefined && /token/i.test((err as Error).message)) throw invalid('pageToken', 'is not a page token from a previous page');
+      throw err;
+    }
+    const converter = this.temporal.options.loadedDataConverter;
+    const data = await Promise.all((response.executions ?? []).map(async (raw) => summaryOf(await executionInfoFromRaw(raw, converter, raw, this.namespace))));
+    const token = response.nextPageToken && response.nextPageToken.length > 0 ? Buffer.from(response.nextPageToken).toString('base64url') : null;
+    return { data, nextPageToken: token };
+  }
+
+  /** What happened, oldest first, across every execution of the run (a resume adds one); cursor-paged. */
+  async events(runId: string, opts: EventsOptions = {}): Promise<EventPage> {
+    const limit = opts.limit ?? 50;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw invalid('limit', 'must be an integer from 1 to 500');
+    const executions = await this.executions(runId);
+    const converter = this.temporal.options.loadedDataConverter.payloadConverter;
+    const all: RunEvent[] = [];
+    for (const [i, executionId] of executions.entries()) {
+      const history = await this.temporal.workflow.getHandle(runId, executionId).fetchHistory();
+      all.push(...eventsFromHistory(history, executionId, converter, i > 0));
+    }
+    const page = pageEvents(all, opts.after, limit);
+    if (!page) throw invalid('after', `no event ${opts.after} in run ${runId}`);
+    return page;
+  }
+
+  /** Temporal's executions of a run id, oldest first (visibility may lag behind a fresh resume; describe does not). */
+  private async executions(runId: string): Promise<string[]> {
+    const latest = await this.describe(runId);
+    const found = new Map<string, number>([[latest.runId, latest.startTime.getTime()]]);
+    for await (const e of this.temporal.workflow.list({ query: `WorkflowId = '${runId.replace(/'/g, '')}'` })) {
+      if (e.type === 'fineTune') found.set(e.runId, e.startTime.getTime());
+    }
+    return [...found.entries()].sort((a, b) => a[1] - b[1]).map(([id]) => id);
   }
 
   /** Extends a kept-alive endpoint or ends it now; returns when it will be deleted (null: now). */
@@ -117,12 +285,115 @@ export class FineTuneClient {
     return this.handle(runId).result();
   }
 
-  /** Requests cancellation; cleanup (job cancel, endpoint delete) runs inside the workflow. */
-  async cancel(runId: string): Promise<void> {
+  /**
+   * Cancels the run and waits until it has ended, which it does only after its cleanup (job cancelled
+   * and confirmed terminal, endpoint deleted and confirmed gone). Says so when it stops waiting first.
+   */
+  async cancel(runId: string, opts: CancelOptions = {}): Promise<CancelOutcome> {
+    const waitMs = (opts.waitSeconds ?? 300) * 1000;
+    const before = await this.describe(runId);
+    if (before.status.name !== 'RUNNING') {
+      const status = runStateOf(before.status.name);
+      return { runId, status, cleanup: 'already-ended', message: `run ${runId} had already ended (${status})` };
+    }
     await this.handle(runId).cancel();
+    if (waitMs <= 0) return { runId, status: 'running', cleanup: 'requested', message: `cancellation of ${runId} requested; cleanup runs before it ends` };
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const d = await this.describe(runId);
+      if (d.status.name !== 'RUNNING') {
+        const status = runStateOf(d.status.name);
+        return { runId, status, cleanup: 'confirmed', message: `run ${runId} ended (${status}) after its cleanup: no job running, no endpoint left` };
+      }
+      if (Date.now() >= deadline) {
+        return { runId, status: 'running', cleanup: 'timed-out', message: `run ${runId} is still cleaning up after ${Math.round(waitMs / 1000)} s; cancellation stands, check again with status` };
+      }
+      await sleep(Math.min(500, Math.max(0, deadline - Date.now())));
+    }
+  }
+
+  /**
+   * Starts a failed, cancelled, terminated or timed-out run again under the same run id with its
+   * original spec. Every Azure name derives from the run id, so each step adopts what exists: the
+   * staged data, a completed job (never retrained), the registered model.
+   */
+  async resume(runId: string, opts: { source?: RunSource } = {}): Promise<ResumeOutcome> {
+    const description = await this.describe(runId);
+    const previousStatus = runStateOf(description.status.name);
+    if (previousStatus === 'running' || previousStatus === 'succeeded') throw new RunNotResumableError(runId, previousStatus);
+    const memo = memoOf(description.memo) ?? (await this.memoFromHistory(runId));
+    const contentKey = runContentKey(memo.spec);
+    const resumedMemo: RunMemo = { ...memo, source: opts.source ?? memo.source, startToken: randomUUID() };
+    const handle = await this.temporal.workflow.start<typeof fineTune>('fineTune', {
+      taskQueue: this.taskQueue,
+      workflowId: runId,
+      args: [{ spec: memo.spec, options: memo.options }],
+      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+      // Two resumes at once: the second finds the first.
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      memo: { [RUN_MEMO_KEY]: resumedMemo },
+      typedSearchAttributes: searchAttributesFor(runId, memo.spec, contentKey, memo.idempotencyKey),
+    });
+    return { runId, previousStatus, executionId: handle.firstExecutionRunId, spec: memo.spec };
+  }
+
+  /** Runs started before the memo existed: the spec is the first event's input. */
+  private async memoFromHistory(runId: string): Promise<RunMemo> {
+    const history = await this.handle(runId).fetchHistory();
+    const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+    const input = payload ? this.temporal.options.loadedDataConverter.payloadConverter.fromPayload<FineTuneInput>(payload) : undefined;
+    if (!input?.spec) throw new ControlError('conflict', `run ${runId} has no recorded spec to resume with`);
+    return { spec: parseRunSpec(input.spec), options: input.options, source: 'client' };
+  }
+
+  private async describe(runId: string) {
+    if (!RUN_ID_PATTERN.test(runId)) throw new RunNotFoundError(runId);
+    try {
+      return await this.handle(runId).describe();
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw new RunNotFoundError(runId);
+      throw err;
+    }
+  }
+
+  private parse(specInput: unknown): RunSpec {
+    try {
+      return parseRunSpec(specInput);
+    } catch (err) {
+      throw asControlError(err);
+    }
   }
 
   async close(): Promise<void> {
     await this.ownedConnection?.close();
   }
 }
+
+function searchAttributesFor(runId: string, spec: RunSpec, contentKey: string, idempotencyKey?: string): SearchAttributePair[] {
+  return [
+    { key: SA.runKey, value: idempotencyKey ?? runId },
+    { key: SA.contentKey, value: contentKey },
+    { key: SA.model, value: `${spec.model.registry}/${spec.model.name}` },
+    { key: SA.dataset, value: spec.dataset.source },
+    { key: SA.status, value: 'running' },
+  ];
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+export { ControlError, IdempotencyConflictError, RunNotFoundError, RunNotResumableError } from './control/errors';
+export { ScheduleExistsError, ScheduleNotFoundError } from './control/errors';
+export type { RunRecord, RunSummary, RunState } from './control/records';
+export type { RunEvent, EventPage } from './control/events';
+export type { RetrainingSchedule, RetrainingScheduleOptions, BackfillOptions, OverlapPolicy } from './control/schedules';
+export type { JanitorScheduleInfo } from './control/janitor';

@@ -1,13 +1,18 @@
 // Step 9. Managed online endpoint (key auth) + deployment + 100% traffic, each get-or-create under the
 // names derived from the run, so a retry adopts what the first attempt started. The endpoint is tagged
-// with the run id so the janitor can find orphans. Billing starts here; the workflow's finally deletes it.
+// with the run id and namespace so the janitor can find orphans. Billing starts here; the workflow's finally deletes it.
 import type { OnlineEndpoint, OnlineEndpointProperties, OnlineDeployment, ManagedOnlineDeployment } from '@azure/arm-machinelearning';
 import type { ActivityDeps } from './deps';
 import type { DeployEndpointInput, DeployedEndpoint } from './types';
 import { classified, isNotFound, RunFailure } from '../azure/errors';
+import { Context } from '@temporalio/activity';
 import { isoDuration, withHeartbeat } from './heartbeat';
 
+/** Tags that let the janitor find an endpoint's run: which run, in which Temporal namespace, made by us. */
 export const RUN_TAG = 'ftflow-run';
+export const NAMESPACE_TAG = 'ftflow-namespace';
+export const CREATED_BY_TAG = 'ftflow-created-by';
+export const CREATED_BY = 'finetune-flow';
 
 export function makeDeployEndpoint(deps: ActivityDeps) {
   const { config, arm } = deps;
@@ -22,6 +27,7 @@ export function makeDeployEndpoint(deps: ActivityDeps) {
           throw new RunFailure('validation', `deployment.instanceType ${deployment.instanceType} is not in the inference allow list: ${allow.join(', ')}`, 'InstanceTypeNotAllowed');
         }
         const location = (await deps.workspace()).location;
+        const namespace = Context.current().info.workflowNamespace;
         const lro = { updateIntervalInMs: config.lroPollMs, abortSignal: signal };
 
         // 1. Endpoint.
@@ -36,7 +42,7 @@ export function makeDeployEndpoint(deps: ActivityDeps) {
         const endpointBody = (traffic: Record<string, number>): OnlineEndpoint => ({
           location: location ?? 'eastus',
           identity: { type: 'SystemAssigned' },
-          tags: { [RUN_TAG]: input.runId, 'ftflow-created-by': 'finetune-flow' },
+          tags: { [RUN_TAG]: input.runId, [CREATED_BY_TAG]: CREATED_BY, ...(namespace ? { [NAMESPACE_TAG]: namespace } : {}) },
           properties: {
             authMode: 'Key',
             description: `Online endpoint for ${input.modelName}, fine tuned model for ultrachat-200k-chat-completion`,

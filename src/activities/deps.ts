@@ -12,6 +12,8 @@ import { AzureRestClient } from '../azure/rest';
 import { sharedArmBudget } from '../azure/budget';
 import { RunFailure } from '../azure/errors';
 import { ENV } from '../config/env';
+import { Client, Connection } from '@temporalio/client';
+import { resolveTemporalConnection } from '../config/temporalConnection';
 
 export interface ActivityDeps {
   config: AzureConfig;
@@ -23,6 +25,13 @@ export interface ActivityDeps {
   datastore(): Promise<OpenDatastore>;
   mlflow(): Promise<MlflowClient>;
   hub: { endpoint: string; token?: string };
+  /** A Temporal client for the steps that look at other runs (schedules' de-duplication, the janitor). */
+  temporal(): Promise<Client>;
+}
+
+export interface DepsOptions {
+  /** The Temporal client to use; default: one connected on first use from the environment. */
+  temporal?: Client;
 }
 
 /** Caches a successful promise; a failure is forgotten so the next call tries again. */
@@ -39,12 +48,13 @@ function memo<T>(make: () => Promise<T>): () => Promise<T> {
   };
 }
 
-export function createDeps(config: AzureConfig, env: NodeJS.ProcessEnv = process.env, credential?: TokenCredential): ActivityDeps {
+export function createDeps(config: AzureConfig, env: NodeJS.ProcessEnv = process.env, credential?: TokenCredential, options: DepsOptions = {}): ActivityDeps {
   const cred = credential ?? createCredential(config, env);
   const budget = sharedArmBudget(config.armBudget);
   const arm = createArmClient(config, cred, budget);
   const rest = new AzureRestClient(cred, budget);
   const workspace = memo(() => arm.workspaces.get(config.resourceGroup, config.workspace));
+  const givenTemporal = options.temporal;
   return {
     config,
     credential: cred,
@@ -60,5 +70,12 @@ export function createDeps(config: AzureConfig, env: NodeJS.ProcessEnv = process
       return new MlflowClient(rest, trackingBaseUrl(uri));
     }),
     hub: { endpoint: config.hfEndpoint, token: env[ENV.hfToken] || undefined },
+    temporal: givenTemporal
+      ? async () => givenTemporal
+      : memo(async () => {
+          const target = resolveTemporalConnection({}, env);
+          const connection = await Connection.connect({ address: target.address, tls: target.tls, apiKey: target.apiKey });
+          return new Client({ connection, namespace: target.namespace });
+        }),
   };
 }

@@ -13,6 +13,9 @@ import { makeRegisterModel } from './registerModel';
 import { makeDeployEndpoint } from './deployEndpoint';
 import { makeSmokeScore } from './smokeScore';
 import { makeDeleteEndpoint } from './deleteEndpoint';
+import { makeFindActiveRun } from './findActiveRun';
+import { makeListTaggedEndpoints } from './listTaggedEndpoints';
+import { makeDescribeRuns } from './describeRuns';
 
 export function createActivities(deps: ActivityDeps) {
   return {
@@ -28,8 +31,13 @@ export function createActivities(deps: ActivityDeps) {
     deployEndpoint: makeDeployEndpoint(deps),
     smokeScore: makeSmokeScore(deps),
     deleteEndpoint: makeDeleteEndpoint(deps),
+    // Retraining schedules: defer to a running run that trains the same thing.
+    findActiveRun: makeFindActiveRun(deps),
+    // The janitor: endpoints we created, and whether their runs still run (deleteEndpoint does the rest).
+    listTaggedEndpoints: makeListTaggedEndpoints(deps),
+    describeRuns: makeDescribeRuns(deps),
   };
 }
 
 export type FineTuneActivities = ReturnType<typeof createActivities>;
-export { createDeps, type ActivityDeps } from './deps';
+export { createDeps, type ActivityDeps, type DepsOptions } from './deps';

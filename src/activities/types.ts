@@ -177,3 +177,22 @@ export interface DeleteEndpointResult {
   existed: boolean;
   deleted: boolean;
 }
+
+export interface TaggedEndpoint {
+  endpointName: string;
+  /** The run that created it (tag ftflow-run). */
+  runId?: string;
+  /** The Temporal namespace of that run (tag ftflow-namespace); absent on endpoints made before the tag. */
+  namespace?: string;
+  createdAt?: string;
+  provisioningState?: string;
+}
+
+export interface RunState {
+  runId: string;
+  /** closed: completed, failed, cancelled, terminated, timed out or continued; not-found: no such run. */
+  state: 'running' | 'closed' | 'not-found';
+  /** Temporal's execution status name, e.g. TERMINATED. */
+  status?: string;
+  closedAt?: string;
+}

@@ -18,4 +18,18 @@ export const ENV = {
   hfEndpoint: 'HF_ENDPOINT',
   hfToken: 'HF_TOKEN',
   temporalCli: 'TEMPORAL_CLI',
+  // Temporal connection security, with the Temporal CLI's names: TLS (mTLS with a client certificate)
+  // for self-hosted servers, an API key for Temporal Cloud.
+  temporalApiKey: 'TEMPORAL_API_KEY',
+  temporalTls: 'TEMPORAL_TLS',
+  temporalTlsCert: 'TEMPORAL_TLS_CERT',
+  temporalTlsKey: 'TEMPORAL_TLS_KEY',
+  temporalTlsCa: 'TEMPORAL_TLS_CA',
+  temporalTlsServerName: 'TEMPORAL_TLS_SERVER_NAME',
+  // The HTTP API.
+  apiHost: 'FTFLOW_API_HOST',
+  apiPort: 'FTFLOW_API_PORT',
+  apiKeysFile: 'FTFLOW_API_KEYS_FILE',
+  apiKeys: 'FTFLOW_API_KEYS',
+  apiRateLimit: 'FTFLOW_API_RATE_LIMIT',
 } as const;

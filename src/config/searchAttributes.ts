@@ -10,6 +10,8 @@ export const FINETUNE_SEARCH_ATTRIBUTES = {
   model: defineSearchAttributeKey('FineTuneModel', SearchAttributeType.KEYWORD),
   dataset: defineSearchAttributeKey('FineTuneDataset', SearchAttributeType.KEYWORD),
   runKey: defineSearchAttributeKey('FineTuneRunKey', SearchAttributeType.KEYWORD),
+  /** What the run trains (spec/contentKey.ts): runs with the same key de-duplicate. Set at start only. */
+  contentKey: defineSearchAttributeKey('FineTuneContentKey', SearchAttributeType.KEYWORD),
 } as const;
 
 export type FineTuneSearchAttributeName = keyof typeof FINETUNE_SEARCH_ATTRIBUTES;
@@ -21,4 +23,5 @@ export const FINETUNE_SEARCH_ATTRIBUTE_KEYS = [
   FINETUNE_SEARCH_ATTRIBUTES.model,
   FINETUNE_SEARCH_ATTRIBUTES.dataset,
   FINETUNE_SEARCH_ATTRIBUTES.runKey,
+  FINETUNE_SEARCH_ATTRIBUTES.contentKey,
 ] as const;

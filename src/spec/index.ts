@@ -5,3 +5,4 @@ export * from './displayName';
 export * from './trainingParameters';
 export * from './dataset';
 export * from './qualityGate';
+export * from './contentKey';

@@ -121,7 +121,8 @@ export class RunSpecError extends Error {
   }
 }
 
-function describeIssue(issue: z.core.$ZodIssue): SpecIssue {
+/** One zod issue as a field and a message; `unrecognized_keys` says which keys and what to do. */
+export function describeIssue(issue: z.core.$ZodIssue): SpecIssue {
   const field = issue.path.length > 0 ? issue.path.map(String).join('.') : '(spec)';
   if (issue.code === 'unrecognized_keys') {
     return {

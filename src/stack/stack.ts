@@ -19,6 +19,9 @@ import {
 import { assertDistinct, assertPortFree, pickFreePort, STACK_HOST, wantedPorts, type PortName } from './ports';
 import { waitForHttp, waitForTemporal } from './readiness';
 import { searchAttributeArgs } from './searchAttributes';
+import { Client, Connection } from '@temporalio/client';
+import { JanitorControl, DEFAULT_JANITOR_EVERY } from '../control/janitor';
+import { JANITOR_SCHEDULE_ID, TASK_QUEUE } from '../workflows/definitions';
 
 export type ComponentName = 'temporal' | 'azurite' | 'emulator' | 'worker';
 
@@ -58,6 +61,8 @@ export interface StackOptions {
   azurite?: { inMemory?: boolean };
   emulator?: { entry?: string; extraArgs?: readonly string[] };
   worker?: { entry?: string; env?: Record<string, string>; args?: readonly string[] };
+  /** With a worker: the janitor's schedule (deletes endpoints of ended runs); default every 5 minutes; false = none. */
+  janitor?: { every?: string } | false;
   /** Per-component readiness limit; default 60 s. */
   readyTimeoutMs?: number;
   /** Grace period between SIGTERM and SIGKILL per component; default 10 s. */
@@ -381,6 +386,17 @@ class StackImpl implements RunningStack {
   }
 }
 
+/** Creates (or updates) the janitor's schedule on the stack's Temporal server; returns its interval. */
+async function ensureJanitorSchedule(address: string, namespace: string, taskQueue: string, every: string = DEFAULT_JANITOR_EVERY): Promise<string> {
+  const connection = await Connection.connect({ address });
+  try {
+    await new JanitorControl(new Client({ connection, namespace }), taskQueue).ensureSchedule({ every });
+    return every;
+  } finally {
+    await connection.close();
+  }
+}
+
 function checkFile(file: string, what: string, fix: string): void {
   if (!fs.existsSync(file)) throw new Error(`${what} not found at ${file}: ${fix}`);
 }
@@ -500,6 +516,11 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
       });
       await entry.child.waitForLine(WORKER_READY_LINE, deadlineFor());
       stack.markReady(entry, `on ${stack.urls.temporalAddress ?? '?'}`);
+      if (opts.janitor !== false && stack.urls.temporalAddress !== undefined) {
+        const taskQueue = opts.worker?.env?.[ENV.taskQueue] ?? (env[ENV.taskQueue] || TASK_QUEUE);
+        const every = await ensureJanitorSchedule(stack.urls.temporalAddress, stack.namespace, taskQueue, opts.janitor?.every);
+        log(`janitor scheduled every ${every} (schedule ${JANITOR_SCHEDULE_ID})`);
+      }
     }
   } catch (err) {
     await stack.stop();

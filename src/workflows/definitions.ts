@@ -99,3 +99,70 @@ export interface EndpointLifetimeChange {
 
 /** Returns when the endpoint will now be deleted (ISO time), or null when it is being deleted now. */
 export const endpointLifetimeUpdate = defineUpdate<{ expiresAt: string | null }, [EndpointLifetimeChange]>('endpointLifetime');
+
+// ------------------------------------------------------------------------------------------------
+// What a run records about how it was started (the workflow memo), so resume can start it again.
+
+export const RUN_MEMO_KEY = 'ftflow';
+
+export type RunSource = 'client' | 'cli' | 'api' | 'schedule';
+
+export interface RunMemo {
+  spec: RunSpec;
+  options?: FineTuneOptions;
+  source: RunSource;
+  /** Unique per start request: tells the caller whether its request created the run or found it. */
+  startToken?: string;
+  idempotencyKey?: string;
+  scheduleId?: string;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Retraining schedules: each tick runs scheduledFineTune, which starts the run as a child, unless a
+// run that trains the same thing (same content key) is already running, whoever started it.
+
+/** Prefix of the schedule action's workflow id; the server appends the tick's time to it. */
+export const SCHEDULED_WORKFLOW_PREFIX = 'ftsched-';
+
+export interface ScheduledFineTuneInput {
+  scheduleId: string;
+  spec: RunSpec;
+  options?: FineTuneOptions;
+}
+
+export interface ScheduledFineTuneResult {
+  scheduleId: string;
+  /** The run this tick started, or the running run it deferred to. */
+  runId: string;
+  outcome: 'succeeded' | 'deferred';
+}
+
+// ------------------------------------------------------------------------------------------------
+// The janitor: deletes endpoints this service created whose run has closed (or that outlived a TTL).
+
+export const JANITOR_WORKFLOW_ID = 'ftflow-janitor';
+export const JANITOR_SCHEDULE_ID = 'ftflow-janitor';
+
+export interface JanitorInput {
+  /** Report what would be deleted, delete nothing. */
+  dryRun?: boolean;
+  /**
+   * Also delete endpoints older than this even while their run still runs: a hard ceiling for a run
+   * whose worker is gone. Unset by default (a kept-alive endpoint may legitimately serve for days).
+   */
+  maxEndpointAgeHours?: number;
+}
+
+export interface JanitorDecision {
+  endpointName: string;
+  runId?: string;
+  reason: string;
+}
+
+export interface JanitorReport {
+  checkedAt: string;
+  dryRun: boolean;
+  examined: number;
+  deleted: JanitorDecision[];
+  kept: JanitorDecision[];
+}

@@ -1,1 +1,3 @@
 export { fineTune } from './fineTune';
+export { scheduledFineTune } from './scheduledFineTune';
+export { janitor } from './janitor';

@@ -34,15 +34,15 @@ export interface TestHarness {
 export async function startHarness(overrides: Partial<FineTuneActivities> = {}): Promise<TestHarness> {
   const env = { ...process.env, ...FAST_TUNING };
   const taskQueue = `test-${randomUUID()}`;
-  const activities = { ...createActivities(createDeps(loadAzureConfig(env), env)), ...overrides };
+  const connection = await Connection.connect({ address: temporalAddress() });
+  const temporal = new Client({ connection, namespace: 'default' });
+  const activities = { ...createActivities(createDeps(loadAzureConfig(env), env, undefined, { temporal })), ...overrides };
   const nativeConnection = await NativeConnection.connect({ address: temporalAddress() });
   const worker = await Worker.create({
     connection: nativeConnection,
     ...workerOptions({ address: temporalAddress(), namespace: 'default', taskQueue }, activities),
   });
   const running = worker.run();
-  const connection = await Connection.connect({ address: temporalAddress() });
-  const temporal = new Client({ connection, namespace: 'default' });
   const client = await FineTuneClient.connect({ client: temporal, taskQueue });
   return {
     taskQueue,

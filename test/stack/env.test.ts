@@ -48,5 +48,6 @@ test('search attributes are passed to the dev server as Name=Keyword', () => {
     '--search-attribute', 'FineTuneModel=Keyword',
     '--search-attribute', 'FineTuneDataset=Keyword',
     '--search-attribute', 'FineTuneRunKey=Keyword',
+    '--search-attribute', 'FineTuneContentKey=Keyword',
   ]);
 });

@@ -210,7 +210,8 @@ describe('billing safety: a run cancelled or failing in any step leaves no endpo
   test('a cancel that lands while submitPipeline is still before its PUT leaves no job running after the run', async () => {
     const { run, plan } = await runWithPlan('submitPipeline', 'cancel', { realFirst: false, realAfterRelease: true, heartbeat: false });
     try {
-      await h.client.cancel(run.runId);
+      // Only request the cancellation: client.cancel() waits for confirmed cleanup, which waits for this attempt.
+      await h.client.handle(run.runId).cancel();
       // The attempt's PUT goes out after the cancel request: the run must wait for it, then cancel the job.
       await withClock(LONG_JOB, async () => {
         plan.release.resolve();

@@ -1,0 +1,222 @@
+// The API's OpenAPI 3.1 document. The run spec's schema is generated from the shared zod schema (so it
+// cannot drift from what the API validates); the rest describes the routes in src/api/routes/.
+import { z } from 'zod';
+import { RunSpec } from '../spec/schema';
+import { RUN_STATUS_FILTERS } from '../control/visibility';
+import { OVERLAP_POLICIES } from '../control/schedules';
+import { API_SCOPES } from './keys';
+
+type Schema = Record<string, unknown>;
+
+const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
+const str = (description?: string): Schema => ({ type: 'string', ...(description ? { description } : {}) });
+const obj = (properties: Record<string, Schema>, required: string[] = []): Schema => ({ type: 'object', properties, required });
+const json = (schema: Schema, description: string) => ({ description, content: { 'application/json': { schema } } });
+const errors = (...codes: number[]) =>
+  Object.fromEntries(
+    codes.map((c) => [
+      String(c),
+      json(ref('Error'), { 400: 'invalid request (fields name each problem)', 401: 'missing or unknown API key', 403: 'revoked key, or a key without the scope', 404: 'no such run or schedule', 409: 'conflict', 429: 'rate limit reached (see Retry-After)' }[c] ?? 'error'),
+    ]),
+  );
+const idParam = (what: string) => ({ name: 'id', in: 'path', required: true, schema: { type: 'string' }, description: what });
+const secured = (scope: string) => ({ security: [{ bearer: [scope] }] });
+
+function runSpecSchema(): Schema {
+  const { $schema: _ignored, ...schema } = z.toJSONSchema(RunSpec, { io: 'input', unrepresentable: 'any' }) as Schema;
+  return schema;
+}
+
+const step = obj({
+  name: str(),
+  status: { type: 'string', enum: ['pending', 'running', 'completed', 'failed', 'cancelled', 'skipped'] },
+  startedAt: str(),
+  endedAt: str(),
+  detail: str(),
+});
+
+const runStatus = { type: 'string', enum: Object.keys(RUN_STATUS_FILTERS) };
+
+const fineTuneSummary = obj(
+  {
+    id: str('the run id (the workflow id), e.g. ft-<idempotency key>'),
+    object: { const: 'fine_tune' },
+    status: runStatus,
+    outcome: str('succeeded, failed, cancelled, quality-gate-failed, training-budget-exceeded'),
+    stage: str('the step it is on or ended on'),
+    model: str('registry/name'),
+    dataset: str(),
+    contentKey: str('what it trains; runs with the same key de-duplicate'),
+    createdAt: str(),
+    finishedAt: str(),
+    executionId: str(),
+    source: { type: 'string', enum: ['client', 'cli', 'api', 'schedule'] },
+    scheduleId: str(),
+    idempotencyKey: str(),
+  },
+  ['id', 'object', 'status', 'createdAt', 'executionId'],
+);
+
+const fineTune = {
+  allOf: [
+    fineTuneSummary,
+    obj({
+      spec: ref('RunSpec'),
+      currentStep: str(),
+      steps: { type: 'array', items: step },
+      jobName: str(),
+      jobStatus: str("the Azure job's latest status"),
+      endpointName: str(),
+      endpointExpiresAt: str(),
+      metrics: { type: 'object', additionalProperties: { type: 'number' } },
+      warnings: { type: 'array', items: str() },
+      error: str(),
+      progressAvailable: { type: 'boolean' },
+    }),
+  ],
+};
+
+const event = obj(
+  {
+    id: str('stable; pass as `after` for the next page'),
+    object: { const: 'fine_tune.event' },
+    createdAt: str(),
+    level: { type: 'string', enum: ['info', 'warn', 'error'] },
+    type: str('run.started, step.completed, job.status, metrics, warning, run.succeeded, ...'),
+    message: str(),
+    step: str(),
+    data: { type: 'object' },
+  },
+  ['id', 'object', 'createdAt', 'level', 'type', 'message'],
+);
+
+const schedule = obj({
+  scheduleId: str(),
+  object: { const: 'fine_tune.schedule' },
+  paused: { type: 'boolean' },
+  note: str(),
+  every: { type: 'array', items: str() },
+  cron: { type: 'array', items: str() },
+  overlap: { type: 'string', enum: Object.keys(OVERLAP_POLICIES) },
+  catchupWindowSeconds: { type: 'number' },
+  pauseOnFailure: { type: 'boolean' },
+  spec: ref('RunSpec'),
+  contentKey: str(),
+  nextRuns: { type: 'array', items: str() },
+  recent: { type: 'array', items: obj({ scheduledAt: str(), takenAt: str(), tickId: str(), runId: str() }) },
+  runningTicks: { type: 'array', items: str() },
+  actionsTaken: { type: 'number' },
+  skippedOverlap: { type: 'number' },
+});
+
+const createSchedule = obj(
+  {
+    scheduleId: str('1-64 letters, digits, ".", "_" or "-"'),
+    spec: ref('RunSpec'),
+    every: str('an interval: "7 days", "12h", "30m" (this or cron)'),
+    cron: str('a cron expression, e.g. "0 3 * * 1"'),
+    timezone: str(),
+    overlap: { type: 'string', enum: Object.keys(OVERLAP_POLICIES), default: 'skip' },
+    catchupWindow: str('default "10 minutes"'),
+    pauseOnFailure: { type: 'boolean', default: false },
+    paused: { type: 'boolean', default: false },
+    note: str(),
+  },
+  ['scheduleId'],
+);
+
+export function openApiDocument(): Schema {
+  const fineTunePaths = {
+    '/v1/fine-tunes': {
+      post: {
+        summary: 'Start a fine-tune run',
+        description:
+          'Validates the run spec and starts the run. With an Idempotency-Key the run id is ft-<key> and a repeat returns the same run (200), even after it ended; the same key with another spec is a 409. Without a key, a running run that trains the same model, data and inputs is returned instead of starting a second one (dedupe=false to opt out).',
+        ...secured('fine-tunes:write'),
+        parameters: [
+          { name: 'Idempotency-Key', in: 'header', schema: { type: 'string' } },
+          { name: 'dedupe', in: 'query', schema: { type: 'string', enum: ['true', 'false'], default: 'true' } },
+        ],
+        requestBody: { required: false, content: { 'application/json': { schema: ref('RunSpec') } } },
+        responses: { 201: json(ref('FineTuneStarted'), 'started'), 200: json(ref('FineTuneStarted'), 'found: same key, or a running duplicate'), ...errors(400, 401, 403, 409, 429) },
+      },
+      get: {
+        summary: 'List runs, newest first',
+        ...secured('fine-tunes:read'),
+        parameters: [
+          { name: 'status', in: 'query', schema: runStatus },
+          { name: 'model', in: 'query', schema: { type: 'string' }, description: 'registry/name, or a name in azureml' },
+          { name: 'dataset', in: 'query', schema: { type: 'string' } },
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
+          { name: 'pageToken', in: 'query', schema: { type: 'string' } },
+        ],
+        responses: { 200: json(obj({ object: { const: 'list' }, data: { type: 'array', items: ref('FineTuneSummary') }, nextPageToken: { type: ['string', 'null'] } }), 'a page of runs'), ...errors(400, 401, 403, 429) },
+      },
+    },
+    '/v1/fine-tunes/{id}': {
+      get: { summary: 'A run: state, spec, steps, job status, metrics, warnings', ...secured('fine-tunes:read'), parameters: [idParam('run id')], responses: { 200: json(ref('FineTune'), 'the run'), ...errors(401, 403, 404, 429) } },
+    },
+    '/v1/fine-tunes/{id}/events': {
+      get: {
+        summary: 'What happened in a run, oldest first',
+        ...secured('fine-tunes:read'),
+        parameters: [idParam('run id'), { name: 'after', in: 'query', schema: { type: 'string' } }, { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 } }],
+        responses: { 200: json(obj({ object: { const: 'list' }, data: { type: 'array', items: ref('Event') }, hasMore: { type: 'boolean' }, lastId: { type: ['string', 'null'] } }), 'a page of events'), ...errors(400, 401, 403, 404, 429) },
+      },
+    },
+    '/v1/fine-tunes/{id}/cancel': {
+      post: {
+        summary: 'Cancel a run; answers once its cleanup is confirmed (200) or when the wait ran out (202)',
+        ...secured('fine-tunes:write'),
+        parameters: [idParam('run id'), { name: 'wait', in: 'query', schema: { type: 'number', minimum: 0, maximum: 300, default: 30 } }],
+        responses: { 200: json(ref('CancelOutcome'), 'the run ended after its cleanup (or had already ended)'), 202: json(ref('CancelOutcome'), 'cancellation requested; cleanup still running'), ...errors(401, 403, 404, 429) },
+      },
+    },
+    '/v1/fine-tunes/{id}/resume': {
+      post: {
+        summary: 'Start a failed, cancelled or terminated run again; each step adopts what Azure already has',
+        ...secured('fine-tunes:write'),
+        parameters: [idParam('run id')],
+        responses: { 202: json(obj({ runId: str(), previousStatus: runStatus, executionId: str(), spec: ref('RunSpec') }), 'resumed'), ...errors(401, 403, 404, 409, 429) },
+      },
+    },
+  };
+  const scheduleAction = (summary: string, extra: Schema = {}) => ({
+    post: { summary, ...secured('schedules:write'), parameters: [idParam('schedule id')], ...extra, responses: { 200: json(ref('Schedule'), 'the schedule'), 202: json({ type: 'object' }, 'accepted'), ...errors(400, 401, 403, 404, 429) } },
+  });
+  const schedulePaths = {
+    '/v1/schedules': {
+      post: { summary: 'Create a retraining schedule', ...secured('schedules:write'), requestBody: { required: true, content: { 'application/json': { schema: ref('CreateSchedule') } } }, responses: { 201: json(ref('Schedule'), 'created'), ...errors(400, 401, 403, 409, 429) } },
+      get: { summary: 'List retraining schedules', ...secured('schedules:read'), responses: { 200: json(obj({ object: { const: 'list' }, data: { type: 'array', items: ref('Schedule') } }), 'schedules'), ...errors(401, 403, 429) } },
+    },
+    '/v1/schedules/{id}': {
+      get: { summary: 'A schedule: spec, policies, next and recent ticks, counters', ...secured('schedules:read'), parameters: [idParam('schedule id')], responses: { 200: json(ref('Schedule'), 'the schedule'), ...errors(401, 403, 404, 429) } },
+      delete: { summary: 'Delete a schedule (a running tick goes on)', ...secured('schedules:write'), parameters: [idParam('schedule id')], responses: { 204: { description: 'deleted' }, ...errors(401, 403, 404, 429) } },
+    },
+    '/v1/schedules/{id}/pause': scheduleAction('Pause', { requestBody: { content: { 'application/json': { schema: obj({ note: str() }) } } } }),
+    '/v1/schedules/{id}/unpause': scheduleAction('Unpause', { requestBody: { content: { 'application/json': { schema: obj({ note: str() }) } } } }),
+    '/v1/schedules/{id}/trigger': scheduleAction("Run a tick now, under the schedule's overlap policy"),
+    '/v1/schedules/{id}/backfill': scheduleAction('Run the ticks between start and end', {
+      requestBody: { required: true, content: { 'application/json': { schema: obj({ start: str('ISO 8601'), end: str('ISO 8601'), overlap: { type: 'string', enum: Object.keys(OVERLAP_POLICIES) } }, ['start', 'end']) } } },
+    }),
+  };
+  return {
+    openapi: '3.1.0',
+    info: { title: 'finetune-flow API', version: '1.0.0', description: 'Fine-tune runs on Azure ML as durable Temporal workflows. Errors: {"error": {"type", "message", "fields": [{"field", "message"}]}}.' },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: `API key; scopes: ${API_SCOPES.join(', ')}` } },
+      schemas: {
+        RunSpec: runSpecSchema(),
+        FineTuneSummary: fineTuneSummary,
+        FineTune: fineTune,
+        FineTuneStarted: { allOf: [fineTuneSummary, obj({ created: { type: 'boolean' }, deduplicated: { type: 'boolean' }, jobName: str(), endpointName: str(), spec: ref('RunSpec') })] },
+        Event: event,
+        CancelOutcome: obj({ runId: str(), status: runStatus, cleanup: { type: 'string', enum: ['requested', 'confirmed', 'timed-out', 'already-ended'] }, message: str() }),
+        Schedule: schedule,
+        CreateSchedule: createSchedule,
+        Error: obj({ error: obj({ type: str(), message: str(), fields: { type: 'array', items: obj({ field: str(), message: str() }, ['field', 'message']) } }, ['type', 'message']) }, ['error']),
+      },
+    },
+    paths: { ...fineTunePaths, ...schedulePaths },
+  };
+}

@@ -1,0 +1,51 @@
+// The HTTP API over the typed client: fastify, bearer API keys with scopes, per-key rate limits, request
+// validation with the shared schemas, one error shape, and its OpenAPI document at /openapi.json.
+import Fastify, { type FastifyInstance } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
+import type { FineTuneClient } from '../client';
+import { registerAuth } from './auth';
+import { body, sendError } from './errors';
+import type { ApiKeyStore } from './keys';
+import { openApiDocument } from './openapi';
+import { registerFineTuneRoutes } from './routes/fineTunes';
+import { registerScheduleRoutes } from './routes/schedules';
+
+export const DEFAULT_RATE_LIMIT_PER_MINUTE = 120;
+
+export interface ApiOptions {
+  client: FineTuneClient;
+  keys: ApiKeyStore;
+  /** Requests per minute per key, unless the key sets its own; default 120. */
+  rateLimitPerMinute?: number;
+  /** Fastify's logger (pino); default off. */
+  logger?: boolean;
+}
+
+export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
+  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: 1024 * 1024 });
+  const perMinute = opts.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE;
+
+  app.setErrorHandler((err, _request, reply) => sendError(reply, err));
+  app.setNotFoundHandler((request, reply) => reply.code(404).send(body('not_found_error', `no route ${request.method} ${request.url.split('?')[0]}`)));
+
+  registerAuth(app, opts.keys);
+  // After authentication (onRequest), so the limit is counted per key, not per address.
+  await app.register(rateLimit, {
+    hook: 'preHandler',
+    timeWindow: 60_000,
+    max: (request) => request.apiKey?.rateLimitPerMinute ?? perMinute,
+    keyGenerator: (request) => (request.apiKey ? `key:${request.apiKey.id}` : `ip:${request.ip}`),
+    allowList: (request) => request.routeOptions.config?.scope === undefined,
+    errorResponseBuilder: (_request, context) => ({
+      statusCode: 429,
+      error: { type: 'rate_limit_error', message: `rate limit of ${context.max} requests per minute for this key reached; retry after ${context.after}` },
+    }),
+  });
+
+  const document = openApiDocument();
+  app.get('/openapi.json', async () => document);
+  app.get('/healthz', async () => ({ ok: true }));
+  registerFineTuneRoutes(app, opts.client);
+  registerScheduleRoutes(app, opts.client);
+  return app;
+}

@@ -1,0 +1,69 @@
+// Request validation: zod schemas for what the routes read besides the run spec (the spec itself goes
+// through the shared schema in the client), and their issues as {field, message} like the spec's.
+import { z } from 'zod';
+import { describeIssue, type SpecIssue } from '../spec/schema';
+import { RUN_STATUS_FILTERS } from '../control/visibility';
+import { OVERLAP_POLICIES } from '../control/schedules';
+import { ControlError } from '../control/errors';
+
+const overlap = z.enum(Object.keys(OVERLAP_POLICIES) as [keyof typeof OVERLAP_POLICIES, ...(keyof typeof OVERLAP_POLICIES)[]]);
+
+export const IdempotencyKeyHeader = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,124}$/, "Idempotency-Key must be 1-125 letters, digits, '.', '_', ':' or '-', starting with a letter or digit")
+  .optional();
+
+export const StartQuery = z.strictObject({
+  /** Return a running run that trains the same thing instead of starting another (ignored with an Idempotency-Key). */
+  dedupe: z.enum(['true', 'false']).default('true'),
+});
+
+export const ListQuery = z.strictObject({
+  status: z.enum(Object.keys(RUN_STATUS_FILTERS) as [keyof typeof RUN_STATUS_FILTERS, ...(keyof typeof RUN_STATUS_FILTERS)[]]).optional(),
+  model: z.string().min(1).optional(),
+  dataset: z.string().min(1).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  pageToken: z.string().min(1).optional(),
+});
+
+export const EventsQuery = z.strictObject({
+  after: z.string().min(1).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+
+export const CancelQuery = z.strictObject({
+  /** Seconds to wait for the run's cleanup before answering 202. */
+  wait: z.coerce.number().min(0).max(300).default(30),
+});
+
+export const CreateScheduleBody = z.strictObject({
+  scheduleId: z.string().min(1),
+  spec: z.unknown().default({}),
+  every: z.string().min(1).optional(),
+  cron: z.string().min(1).optional(),
+  timezone: z.string().min(1).optional(),
+  overlap: overlap.optional(),
+  catchupWindow: z.string().min(1).optional(),
+  pauseOnFailure: z.boolean().optional(),
+  paused: z.boolean().optional(),
+  note: z.string().max(500).optional(),
+});
+
+export const NoteBody = z.strictObject({ note: z.string().max(500).optional() }).default({});
+
+export const BackfillBody = z.strictObject({
+  start: z.iso.datetime({ offset: true }),
+  end: z.iso.datetime({ offset: true }),
+  overlap: overlap.optional(),
+});
+
+/** Parses a part of the request; the fields of the error are prefixed with where they were (query, header, body). */
+export function parsePart<S extends z.ZodType>(schema: S, value: unknown, where: 'query' | 'body' | 'header'): z.output<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issues: SpecIssue[] = result.error.issues.map((i) => {
+    const d = describeIssue(i);
+    return { field: d.field === '(spec)' ? where : `${where}.${d.field}`, message: d.message };
+  });
+  throw new ControlError('invalid', `invalid ${where}`, issues);
+}

@@ -1,0 +1,181 @@
+// Run commands: start, run (start and watch), status, watch, events, list, cancel, resume.
+import { Option, type Command } from 'commander';
+import type { RunFilter, RunStatusFilter } from '../../control/visibility';
+import { RUN_STATUS_FILTERS } from '../../control/visibility';
+import type { CliContext } from '../context';
+import { CliInputError, EXIT, exitCodeForRun } from '../exitCodes';
+import { eventLine, recordLines, runRows } from '../format';
+import { loadSpec, type SpecFlags } from '../specInput';
+import { watchRun } from '../watch';
+
+type Act = (handler: (...args: unknown[]) => Promise<number>) => (...args: unknown[]) => Promise<void>;
+
+interface StartFlags extends SpecFlags {
+  idempotencyKey?: string;
+  dedupe: boolean;
+  heartbeatTimeout?: string;
+}
+
+interface WatchFlags {
+  interval: string;
+  timeout?: string;
+}
+
+function specOptions(cmd: Command): Command {
+  return cmd
+    .option('--model <name>', 'model.name, or registry/name')
+    .option('--model-version <version>', 'model.version (default: the label "latest")')
+    .option('--compute <name>', 'compute.name (the GPU cluster)')
+    .option('--vm-size <size>', 'compute.vmSize')
+    .option('--dataset <id>', 'dataset.source (a Hugging Face dataset id)')
+    .option('--percent <n>', 'dataset.percent: how much of each split to take')
+    .option('--instance-type <type>', 'deployment.instanceType')
+    .option('--keep-alive <minutes>', 'deployment.keepAliveMinutes')
+    .option('--set <path=value>', 'any spec field, e.g. training.learning_rate=0.0002 (repeatable)', (v: string, prev: string[] = []) => [...prev, v]);
+}
+
+function startOptions(cmd: Command): Command {
+  return specOptions(cmd)
+    .option('--idempotency-key <key>', 'the run id becomes ft-<key>; starting again with it returns the same run')
+    .option('--no-dedupe', 'start even if a run training the same model, data and inputs is running')
+    .option('--heartbeat-timeout <seconds>', 'how soon a crashed worker is noticed (default 30)');
+}
+
+function watchOptions(cmd: Command): Command {
+  return cmd.option('--interval <seconds>', 'how often to look', '1').option('--timeout <seconds>', 'stop watching after this long (exit 4; the run goes on)');
+}
+
+function seconds(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new CliInputError(`${flag} must be a number of seconds (got "${value}")`);
+  return n;
+}
+
+async function startFromFlags(ctx: CliContext, file: string | undefined, flags: StartFlags) {
+  const spec = loadSpec(file, flags);
+  const heartbeat = seconds('--heartbeat-timeout', flags.heartbeatTimeout);
+  const client = await ctx.client();
+  return client.start(spec, {
+    idempotencyKey: flags.idempotencyKey,
+    dedupe: flags.dedupe,
+    source: 'cli',
+    options: heartbeat !== undefined ? { heartbeatTimeoutSeconds: heartbeat } : undefined,
+  });
+}
+
+async function watchAndExit(ctx: CliContext, runId: string, flags: WatchFlags): Promise<number> {
+  const client = await ctx.client();
+  const timeout = seconds('--timeout', flags.timeout);
+  const run = await watchRun(client, runId, ctx.io, { intervalMs: (seconds('--interval', flags.interval) ?? 1) * 1000, timeoutMs: timeout !== undefined ? timeout * 1000 : undefined });
+  if (ctx.io.json) ctx.io.out(JSON.stringify(run, null, 2));
+  if (run.status === 'running') ctx.io.err(`${runId} is still running; stopped watching after ${flags.timeout} s`);
+  return exitCodeForRun(run.status);
+}
+
+export function registerRunCommands(program: Command, ctx: () => CliContext, act: Act): void {
+  startOptions(program.command('start').argument('[spec-file]', 'run spec, YAML or JSON ("-" for stdin)').description('start a run (or find the existing one) and print its id'))
+    .action(
+      act(async (file, flags) => {
+        const c = ctx();
+        const run = await startFromFlags(c, file as string | undefined, flags as StartFlags);
+        c.print(run, () => [`${run.runId}  ${run.created ? 'started' : run.deduplicated ? 'already running (same model, data and inputs)' : 'exists (same idempotency key)'}`]);
+        return EXIT.ok;
+      }),
+    );
+
+  watchOptions(startOptions(program.command('run').argument('[spec-file]', 'run spec, YAML or JSON ("-" for stdin)').description('start a run and watch it to the end; exits with its outcome')))
+    .action(
+      act(async (file, flags) => {
+        const c = ctx();
+        const run = await startFromFlags(c, file as string | undefined, flags as StartFlags);
+        if (!c.io.json) c.io.err(`${run.runId} ${run.created ? 'started' : 'found (already started)'}`);
+        return watchAndExit(c, run.runId, flags as WatchFlags);
+      }),
+    );
+
+  program
+    .command('status')
+    .argument('<run>', 'run id')
+    .description("a run's state, steps, job status, metrics and warnings")
+    .action(
+      act(async (runId) => {
+        const c = ctx();
+        const run = await (await c.client()).get(runId as string);
+        c.print(run, () => recordLines(run));
+        return EXIT.ok;
+      }),
+    );
+
+  watchOptions(program.command('watch').argument('<run>', 'run id').description('follow a run live until it ends; exits with its outcome')).action(
+    act(async (runId, flags) => watchAndExit(ctx(), runId as string, flags as WatchFlags)),
+  );
+
+  program
+    .command('events')
+    .argument('<run>', 'run id')
+    .description('what happened in a run, oldest first (paged: --after <id of the last event seen>)')
+    .option('--after <event-id>', 'events after this one')
+    .option('--limit <n>', 'page size (1-500)', '50')
+    .action(
+      act(async (runId, flags) => {
+        const c = ctx();
+        const f = flags as { after?: string; limit: string };
+        const page = await (await c.client()).events(runId as string, { after: f.after, limit: Number(f.limit) });
+        c.print(page, () => [...page.data.map(eventLine), ...(page.hasMore ? [`(more: --after ${page.lastId})`] : [])]);
+        return EXIT.ok;
+      }),
+    );
+
+  program
+    .command('list')
+    .description('runs, newest first')
+    .addOption(new Option('--status <status>', 'only runs in this state').choices(Object.keys(RUN_STATUS_FILTERS)))
+    .option('--model <registry/name>', 'only runs of this model')
+    .option('--dataset <id>', 'only runs on this dataset')
+    .option('--limit <n>', 'page size (1-100)', '20')
+    .option('--page-token <token>', 'the next page, as the previous page said')
+    .action(
+      act(async (flags) => {
+        const c = ctx();
+        const f = flags as RunFilter & { limit: string; pageToken?: string; status?: RunStatusFilter };
+        const page = await (await c.client()).list({ status: f.status, model: f.model, dataset: f.dataset, limit: Number(f.limit), pageToken: f.pageToken });
+        c.print(page, () => [...runRows(page.data), ...(page.nextPageToken ? [`(more: --page-token ${page.nextPageToken})`] : [])]);
+        return EXIT.ok;
+      }),
+    );
+
+  program
+    .command('cancel')
+    .argument('<run>', 'run id')
+    .description('cancel a run and wait until its cleanup is confirmed (job cancelled, endpoint deleted)')
+    .option('--wait <seconds>', 'how long to wait for the cleanup (0: only request it)', '300')
+    .action(
+      act(async (runId, flags) => {
+        const c = ctx();
+        const outcome = await (await c.client()).cancel(runId as string, { waitSeconds: seconds('--wait', (flags as { wait: string }).wait) });
+        c.print(outcome, () => [outcome.message]);
+        return outcome.cleanup === 'timed-out' ? EXIT.timeout : EXIT.ok;
+      }),
+    );
+
+  watchOptions(
+    program
+      .command('resume')
+      .argument('<run>', 'run id of a failed, cancelled or terminated run')
+      .description('start the run again with its spec; every step adopts what Azure already has (never retrains a completed job)')
+      .option('--watch', 'watch it to the end and exit with its outcome'),
+  ).action(
+    act(async (runId, flags) => {
+      const c = ctx();
+      const outcome = await (await c.client()).resume(runId as string, { source: 'cli' });
+      const f = flags as WatchFlags & { watch?: boolean };
+      if (!f.watch) {
+        c.print(outcome, () => [`${outcome.runId} resumed (it had ${outcome.previousStatus})`]);
+        return EXIT.ok;
+      }
+      if (!c.io.json) c.io.err(`${outcome.runId} resumed (it had ${outcome.previousStatus})`);
+      return watchAndExit(c, outcome.runId, f);
+    }),
+  );
+}

@@ -1,0 +1,58 @@
+// Follows a run until it ends. On a terminal the record is redrawn in place (current step, job status,
+// elapsed time, metrics as they arrive); otherwise each change is printed once, as a timestamped line.
+import type { FineTuneClient } from '../client';
+import type { RunRecord } from '../control/records';
+import type { CliIO } from './io';
+import { headline, metricsLine, recordLines, stepLine } from './format';
+
+export interface WatchOptions {
+  intervalMs?: number;
+  /** Give up after this long (the run goes on). */
+  timeoutMs?: number;
+}
+
+export async function watchRun(client: FineTuneClient, runId: string, io: CliIO, opts: WatchOptions = {}): Promise<RunRecord> {
+  const interval = opts.intervalMs ?? 1000;
+  const deadline = opts.timeoutMs !== undefined ? Date.now() + opts.timeoutMs : undefined;
+  const live = io.isTTY && !io.json;
+  const seen = new Map<string, string>();
+  let drawn = 0;
+  for (;;) {
+    const run = await client.get(runId);
+    if (io.json) {
+      // Scripts get the final record only.
+    } else if (live) {
+      const lines = recordLines(run);
+      io.write((drawn > 0 ? `\x1b[${drawn}A\r\x1b[J` : '') + lines.join('\n') + '\n');
+      drawn = lines.length;
+    } else {
+      for (const line of changes(run, seen)) io.out(`${new Date().toISOString().slice(11, 19)} ${line}`);
+    }
+    if (run.status !== 'running') return run;
+    if (deadline !== undefined && Date.now() >= deadline) return run;
+    await new Promise((resolve) => setTimeout(resolve, interval));
+  }
+}
+
+/** What is new since the last look: step transitions, job status, metrics, warnings, the end. */
+function changes(run: RunRecord, seen: Map<string, string>): string[] {
+  const out: string[] = [];
+  const once = (key: string, value: string, line: string) => {
+    if (seen.get(key) === value) return;
+    seen.set(key, value);
+    out.push(line);
+  };
+  once('run', run.id, `${run.id} ${run.status === 'running' ? 'running' : run.status}`);
+  for (const step of run.steps) {
+    if (step.status === 'pending' || step.status === 'skipped') continue;
+    once(`step:${step.name}`, step.status, stepLine(step).trim());
+  }
+  if (run.jobStatus) once('job', run.jobStatus, `job ${run.jobName ?? ''} ${run.jobStatus}`);
+  const metrics = metricsLine(run.metrics);
+  if (metrics) once('metrics', metrics, metrics);
+  run.warnings.forEach((w, i) => once(`warning:${i}`, w, `warning ${w}`));
+  if (run.status !== 'running') {
+    once('end', run.status, `${headline(run)}${run.error ? `: ${run.error}` : ''}`);
+  }
+  return out;
+}

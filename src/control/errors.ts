@@ -1,0 +1,78 @@
+// What the client's callers can get wrong, as typed errors with a code: the CLI maps each code to an
+// exit status and the API to an HTTP status, so neither parses messages.
+import { RunSpecError, type SpecIssue } from '../spec/schema';
+import { InvalidFilterError } from './visibility';
+
+export type ControlErrorCode = 'invalid' | 'not-found' | 'conflict';
+
+export class ControlError extends Error {
+  constructor(
+    readonly code: ControlErrorCode,
+    message: string,
+    readonly issues: SpecIssue[] = [],
+  ) {
+    super(message);
+    this.name = 'ControlError';
+  }
+}
+
+export class RunNotFoundError extends ControlError {
+  constructor(readonly runId: string) {
+    super('not-found', `no run ${runId} in this namespace`);
+    this.name = 'RunNotFoundError';
+  }
+}
+
+export class ScheduleNotFoundError extends ControlError {
+  constructor(readonly scheduleId: string) {
+    super('not-found', `no schedule ${scheduleId} in this namespace`);
+    this.name = 'ScheduleNotFoundError';
+  }
+}
+
+/** An idempotency key that was used before with a different run spec. */
+export class IdempotencyConflictError extends ControlError {
+  constructor(readonly runId: string) {
+    super('conflict', `idempotency key of run ${runId} was used before with a different run spec; use a new key, or send the same spec to get the existing run`);
+    this.name = 'IdempotencyConflictError';
+  }
+}
+
+export class RunNotResumableError extends ControlError {
+  constructor(
+    readonly runId: string,
+    readonly status: string,
+  ) {
+    super(
+      'conflict',
+      status === 'running'
+        ? `run ${runId} is still running; nothing to resume`
+        : `run ${runId} ${status}; only a failed, cancelled, terminated or timed-out run can be resumed (start a new run to train again)`,
+    );
+    this.name = 'RunNotResumableError';
+  }
+}
+
+export class ScheduleExistsError extends ControlError {
+  constructor(readonly scheduleId: string) {
+    super('conflict', `schedule ${scheduleId} already exists; delete it first or choose another id`);
+    this.name = 'ScheduleExistsError';
+  }
+}
+
+export function invalid(field: string, message: string): ControlError {
+  return new ControlError('invalid', `${field}: ${message}`, [{ field, message }]);
+}
+
+/** Any error a caller caused, as a ControlError; other errors are returned unchanged. */
+export function asControlError(err: unknown): unknown {
+  if (err instanceof RunSpecError) return new ControlError('invalid', err.message, err.issues);
+  if (err instanceof InvalidFilterError) return invalid(err.field, err.message);
+  return err;
+}
+
+/** Temporal could not be reached (gRPC UNAVAILABLE, refused or timed-out connection). */
+export function isUnavailable(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown; name?: unknown } | undefined;
+  return e?.code === 14 || e?.name === 'TransportError' || /Failed to connect|ECONNREFUSED|UNAVAILABLE|connection refused/i.test(String(e?.message ?? ''));
+}

@@ -1,0 +1,114 @@
+// Runs the janitor (src/workflows/janitor.ts) now or on its schedule, and shows what it last did.
+import {
+  ScheduleAlreadyRunning,
+  ScheduleNotFoundError as SdkScheduleNotFoundError,
+  ScheduleOverlapPolicy,
+  WorkflowIdConflictPolicy,
+  type Client,
+  type ScheduleOptionsStartWorkflowAction,
+} from '@temporalio/client';
+import type { Duration } from '@temporalio/common';
+import { JANITOR_SCHEDULE_ID, JANITOR_WORKFLOW_ID, type JanitorInput, type JanitorReport } from '../workflows/definitions';
+import type { janitor } from '../workflows/janitor';
+import { ScheduleNotFoundError } from './errors';
+import { formatEvery } from './schedules';
+
+export const DEFAULT_JANITOR_EVERY = '5 minutes';
+
+export interface JanitorScheduleOptions {
+  /** Default ftflow-janitor. */
+  scheduleId?: string;
+  /** Default every 5 minutes. */
+  every?: string;
+  input?: JanitorInput;
+}
+
+export interface JanitorScheduleInfo {
+  scheduleId: string;
+  every: string[];
+  paused: boolean;
+  nextRuns: string[];
+  recent: { tickId: string; takenAt: string }[];
+  /** What the latest finished sweep did. */
+  lastReport?: JanitorReport & { tickId: string };
+}
+
+export class JanitorControl {
+  constructor(
+    private readonly client: Client,
+    private readonly taskQueue: string,
+  ) {}
+
+  /** Sweeps now and returns the report. Concurrent callers share one sweep. */
+  async runNow(input: JanitorInput = {}): Promise<JanitorReport> {
+    const handle = await this.client.workflow.start<typeof janitor>('janitor', {
+      taskQueue: this.taskQueue,
+      workflowId: `${JANITOR_WORKFLOW_ID}-now`,
+      args: [input],
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    });
+    return handle.result();
+  }
+
+  /** Creates the janitor's schedule, or brings an existing one to these settings (its paused state stays). */
+  async ensureSchedule(opts: JanitorScheduleOptions = {}): Promise<JanitorScheduleInfo> {
+    const scheduleId = opts.scheduleId ?? JANITOR_SCHEDULE_ID;
+    const every = (opts.every ?? DEFAULT_JANITOR_EVERY) as Duration;
+    const action: ScheduleOptionsStartWorkflowAction<typeof janitor> = {
+      type: 'startWorkflow',
+      workflowType: 'janitor',
+      args: [opts.input ?? {}],
+      taskQueue: this.taskQueue,
+      // Each tick is <schedule id>-<time>; the default schedule's ticks are ftflow-janitor-<time>.
+      workflowId: scheduleId,
+    };
+    const policies = { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 minute' as Duration };
+    try {
+      await this.client.schedule.create({ scheduleId, spec: { intervals: [{ every }] }, action, policies });
+    } catch (err) {
+      if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+      await this.client.schedule.getHandle(scheduleId).update((prev) => ({ ...prev, spec: { intervals: [{ every }] }, action, policies }));
+    }
+    return this.describeSchedule(scheduleId);
+  }
+
+  async describeSchedule(scheduleId: string = JANITOR_SCHEDULE_ID): Promise<JanitorScheduleInfo> {
+    const handle = this.client.schedule.getHandle(scheduleId);
+    let d;
+    try {
+      d = await handle.describe();
+    } catch (err) {
+      if (err instanceof SdkScheduleNotFoundError) throw new ScheduleNotFoundError(scheduleId);
+      throw err;
+    }
+    const running = new Set(d.info.runningActions.map((a) => a.workflow.workflowId));
+    const recent = d.info.recentActions.map((a) => ({ tickId: a.action.workflow.workflowId, takenAt: a.takenAt.toISOString() }));
+    const lastDone = [...recent].reverse().find((r) => !running.has(r.tickId));
+    let lastReport: JanitorScheduleInfo['lastReport'];
+    if (lastDone) {
+      try {
+        lastReport = { ...(await this.client.workflow.getHandle<typeof janitor>(lastDone.tickId).result()), tickId: lastDone.tickId };
+      } catch {
+        lastReport = undefined; // that sweep failed; its history says why
+      }
+    }
+    return {
+      scheduleId,
+      every: (d.spec.intervals ?? []).map((i) => formatEvery(Number(i.every))),
+      paused: d.state.paused,
+      nextRuns: d.info.nextActionTimes.map((t) => t.toISOString()),
+      recent,
+      lastReport,
+    };
+  }
+
+  /** Starts a sweep on the schedule now (skipped if one is running). */
+  async trigger(scheduleId: string = JANITOR_SCHEDULE_ID): Promise<void> {
+    try {
+      await this.client.schedule.getHandle(scheduleId).trigger(ScheduleOverlapPolicy.SKIP);
+    } catch (err) {
+      if (err instanceof SdkScheduleNotFoundError) throw new ScheduleNotFoundError(scheduleId);
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,55 @@
+// The janitor: the safety net behind "no endpoint outlives its run". A terminated run (or one that
+// timed out) runs no cleanup code, so on a schedule this lists the endpoints finetune-flow created,
+// keeps those whose run still runs, and deletes the rest (and, with a TTL, any that is too old).
+import { log, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { createActivities } from '../activities';
+import type { JanitorDecision, JanitorInput, JanitorReport } from './definitions';
+
+type Activities = ReturnType<typeof createActivities>;
+
+const reads = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', maximumAttempts: 10 },
+});
+// Deletion is retried until Azure confirms it, as in the run's own cleanup.
+const cleanup = proxyActivities<Activities>({
+  startToCloseTimeout: '1 hour',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '2 seconds', maximumInterval: '1 minute' },
+});
+
+export async function janitor(input: JanitorInput = {}): Promise<JanitorReport> {
+  const dryRun = input.dryRun ?? false;
+  const namespace = workflowInfo().namespace;
+  const endpoints = await reads.listTaggedEndpoints();
+  const runIds = [...new Set(endpoints.map((e) => e.runId).filter((id): id is string => id !== undefined))];
+  const runs = new Map((runIds.length > 0 ? await reads.describeRuns(runIds) : []).map((r) => [r.runId, r]));
+  const maxAgeMs = input.maxEndpointAgeHours !== undefined ? input.maxEndpointAgeHours * 3_600_000 : undefined;
+
+  const doomed: JanitorDecision[] = [];
+  const kept: JanitorDecision[] = [];
+  for (const endpoint of endpoints) {
+    const { endpointName, runId } = endpoint;
+    if (endpoint.namespace !== undefined && endpoint.namespace !== namespace) {
+      kept.push({ endpointName, runId, reason: `run belongs to namespace ${endpoint.namespace}` });
+      continue;
+    }
+    if (endpoint.provisioningState === 'Deleting') {
+      kept.push({ endpointName, runId, reason: 'already being deleted' });
+      continue;
+    }
+    const run = runId !== undefined ? runs.get(runId) : undefined;
+    const ageMs = endpoint.createdAt !== undefined ? Date.now() - Date.parse(endpoint.createdAt) : undefined;
+    if (runId === undefined) doomed.push({ endpointName, reason: 'no run tag' });
+    else if (run?.state === 'closed') doomed.push({ endpointName, runId, reason: `run ${(run.status ?? 'closed').toLowerCase()}` });
+    else if (run?.state === 'not-found') doomed.push({ endpointName, runId, reason: 'run not found' });
+    else if (maxAgeMs !== undefined && ageMs !== undefined && ageMs > maxAgeMs) doomed.push({ endpointName, runId, reason: `older than ${input.maxEndpointAgeHours} h` });
+    else kept.push({ endpointName, runId, reason: 'run is running' });
+  }
+
+  if (!dryRun) {
+    await Promise.all(doomed.map((d) => cleanup.deleteEndpoint(d.endpointName)));
+    if (doomed.length > 0) log.info('janitor deleted orphaned endpoints', { endpoints: doomed.map((d) => d.endpointName) });
+  }
+  return { checkedAt: new Date().toISOString(), dryRun, examined: endpoints.length, deleted: doomed, kept };
+}

@@ -1,0 +1,54 @@
+// The janitor deletes what a run that ran no cleanup left behind, and nothing a running run still uses.
+import { startHarness, resourcesOf, waitFor, withClock, type TestHarness } from '../helpers/localStack';
+
+const QUICK = { heartbeatTimeoutSeconds: 3 };
+
+describe('the janitor on the local stack', () => {
+  let h: TestHarness;
+  const scheduleId = `janitor-test-${Date.now()}`;
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(async () => {
+    await h?.temporal.schedule.getHandle(scheduleId).delete().catch(() => undefined);
+    await h?.stop();
+  });
+
+  test('deletes the orphan left by a run terminated mid-deploy and keeps the endpoint of a running run', async () => {
+    // A run that keeps its endpoint serving: the run is running, so its endpoint is not an orphan.
+    const alive = await h.client.start({ dataset: { percent: 4.1 }, deployment: { keepAliveMinutes: 30 } }, { options: QUICK });
+    await waitFor('the endpoint to be kept alive', async () => (await h.client.progress(alive.runId)).endpointExpiresAt);
+
+    // A run terminated while its deployment is being created: terminate runs no workflow code, so no cleanup.
+    const orphan = await withClock({ provisionMs: 4_000 }, async () => {
+      const run = await h.client.start({ dataset: { percent: 4.2 } }, { options: QUICK });
+      await waitFor('the endpoint to exist', async () => ((await resourcesOf(run.names)).endpoints.length > 0 ? true : undefined));
+      await h.client.handle(run.runId).terminate('test: the run is lost mid-deploy');
+      return run;
+    });
+    expect((await resourcesOf(orphan.names)).endpoints.map((e) => e.deletedAt ?? null)).toEqual([null]);
+    expect(await h.client.get(orphan.runId)).toMatchObject({ status: 'terminated' });
+
+    // The schedule the stack creates, here on this test's task queue; the test triggers it.
+    const created = await h.client.janitor.ensureSchedule({ scheduleId, every: '1 hour' });
+    expect(created).toMatchObject({ scheduleId, every: ['1h'], paused: false });
+    await h.client.janitor.trigger(scheduleId);
+    const swept = await waitFor('the sweep to report', async () => (await h.client.janitor.describeSchedule(scheduleId)).lastReport, 60_000);
+
+    expect(swept.deleted).toContainEqual({ endpointName: orphan.names.endpointName, runId: orphan.runId, reason: 'run terminated' });
+    expect(swept.kept).toContainEqual({ endpointName: alive.names.endpointName, runId: alive.runId, reason: 'run is running' });
+    expect(swept.deleted.map((d) => d.endpointName)).not.toContain(alive.names.endpointName);
+    expect((await resourcesOf(orphan.names)).endpoints.every((e) => e.deletedAt)).toBe(true);
+    expect((await resourcesOf(alive.names)).endpoints.map((e) => e.deletedAt ?? null)).toEqual([null]);
+
+    // The terminated run's deployment step, cancelled by its next heartbeat, recreates nothing.
+    await new Promise((r) => setTimeout(r, 4_000));
+    expect((await resourcesOf(orphan.names)).endpoints.every((e) => e.deletedAt)).toBe(true);
+    // A second sweep finds nothing more to do.
+    const again = await h.client.janitor.runNow({ dryRun: true });
+    expect(again.deleted.map((d) => d.endpointName)).not.toContain(orphan.names.endpointName);
+
+    await h.client.endpointLifetime(alive.runId, { endNow: true });
+    expect((await h.client.result(alive.runId)).endpoint).toMatchObject({ existed: true, deleted: true });
+  });
+});
