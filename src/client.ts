@@ -16,6 +16,8 @@ import { randomUUID } from 'node:crypto';
 import { ENV } from './config/env';
 import { FINETUNE_SEARCH_ATTRIBUTES as SA } from './config/searchAttributes';
 import { resolveTemporalConnection, type TemporalConnectionOptions } from './config/temporalConnection';
+import { loadObservabilityConfig } from './observability/config';
+import { installTracing, tracingClientInterceptors } from './observability/tracing';
 import { parseRunSpec, type RunSpec, type RunSpecInput } from './spec/schema';
 import { runContentKey, sameSpec } from './spec/contentKey';
 import { deriveRunNames, type RunNames } from './spec/names';
@@ -133,8 +135,11 @@ export class FineTuneClient {
     const taskQueue = opts.taskQueue ?? (env[ENV.taskQueue] || TASK_QUEUE);
     if (opts.client) return new FineTuneClient(opts.client, taskQueue);
     const target = resolveTemporalConnection(opts, env);
+    // Tracing from the same variables as the worker's (none unless FTFLOW_TRACING says otherwise).
+    const tracing = installTracing(loadObservabilityConfig(env));
     const connection = await Connection.connect({ address: target.address, tls: target.tls, apiKey: target.apiKey, connectTimeout: opts.connectTimeoutMs });
-    return new FineTuneClient(new Client({ connection, namespace: target.namespace }), taskQueue, connection);
+    const client = new Client({ connection, namespace: target.namespace, interceptors: { workflow: tracingClientInterceptors(tracing) } });
+    return new FineTuneClient(client, taskQueue, connection);
   }
 
   get namespace(): string {

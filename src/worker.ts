@@ -2,64 +2,89 @@
 // Azure target configured in the environment. Prints WORKER_READY once polling, so supervisors can wait.
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { Client, Connection } from '@temporalio/client';
-import { resolveTemporalConnection } from './config/temporalConnection';
 import { createActivities, createDeps } from './activities';
 import { loadAzureConfig } from './azure/config';
-import { ENV } from './config/env';
-import { TASK_QUEUE } from './workflows/definitions';
+import { connectionOptions, loadTemporalConfig, type TemporalConfig } from './config/temporal';
+import { setUpWorkerTelemetry, workerTelemetryOptions } from './observability';
+import { loadObservabilityConfig } from './observability/config';
 
 export interface WorkerSettings {
   address: string;
   namespace: string;
   taskQueue: string;
+  /** A prebuilt bundle (npm run bundle) to load instead of bundling src/workflows at start-up. */
+  workflowBundle?: string;
 }
 
-export function workerSettings(env: NodeJS.ProcessEnv = process.env): WorkerSettings {
-  return {
-    address: env[ENV.temporalAddress] || '127.0.0.1:7233',
-    namespace: env[ENV.temporalNamespace] || 'default',
-    taskQueue: env[ENV.taskQueue] || TASK_QUEUE,
-  };
+/** The worker's settings from the environment (config/temporal.ts and observability/config.ts validate them). */
+export function workerSettings(env: NodeJS.ProcessEnv = process.env, temporal: TemporalConfig = loadTemporalConfig(env)): WorkerSettings {
+  return { address: temporal.address, namespace: temporal.namespace, taskQueue: temporal.taskQueue, workflowBundle: loadObservabilityConfig(env).workflowBundle };
 }
+
+/**
+ * SIGTERM: stop polling and give in-flight activities this long to finish. The longest activity that does
+ * not heartbeat (the quick and submit groups of workflows/fineTune.ts: authenticate, resolveModel,
+ * collectMetrics, registerModel, submitPipeline) has a 5-minute start-to-close timeout; cut short, it would
+ * be retried only when that timeout fires, so it is cheaper to let it finish. Heartbeating steps are
+ * cancelled when the grace ends and resume on another worker from their last heartbeat.
+ */
+export const SHUTDOWN_GRACE_SECONDS = 300;
+/** After the grace, the worker gives up on a step that ignores cancellation and the process exits. */
+export const SHUTDOWN_FORCE_SECONDS = SHUTDOWN_GRACE_SECONDS + 30;
 
 /** Worker options shared by the process and the tests: one place for concurrency and shutdown. */
 export function workerOptions(settings: WorkerSettings, activities: WorkerOptions['activities']): Omit<WorkerOptions, 'connection'> {
   return {
     namespace: settings.namespace,
     taskQueue: settings.taskQueue,
-    workflowsPath: require.resolve('./workflows'),
+    ...(settings.workflowBundle ? { workflowBundle: { codePath: settings.workflowBundle } } : { workflowsPath: require.resolve('./workflows') }),
+    // Step logs and metrics, tracing, and the workflow interceptors (already inside a prebuilt bundle).
+    ...workerTelemetryOptions({ prebuiltBundle: settings.workflowBundle !== undefined }),
     activities,
     // Waiting on jobs is cheap (a GET per poll), so one worker can follow many runs at once.
     maxConcurrentActivityTaskExecutions: 1000,
-    // Let in-flight cleanup (endpoint deletes) finish on SIGTERM before cancelling them.
-    shutdownGraceTime: '30 seconds',
+    shutdownGraceTime: SHUTDOWN_GRACE_SECONDS * 1000,
+    shutdownForceTime: SHUTDOWN_FORCE_SECONDS * 1000,
   };
 }
 
 async function main(): Promise<void> {
-  const settings = workerSettings();
-  const config = loadAzureConfig();
-  // TLS, mTLS or a Temporal Cloud API key, from the same variables as the client's.
-  const target = resolveTemporalConnection({ address: settings.address, namespace: settings.namespace });
-  const connection = await NativeConnection.connect({ address: target.address, tls: target.tls, apiKey: target.apiKey });
-  // The janitor and the schedules' de-duplication look at other runs through a client.
-  const clientConnection = await Connection.connect({ address: target.address, tls: target.tls, apiKey: target.apiKey });
-  const temporal = new Client({ connection: clientConnection, namespace: target.namespace });
-  const activities = createActivities(createDeps(config, process.env, undefined, { temporal }));
+  // Logs, metrics and tracing first: the runtime must be installed before anything connects.
+  const { logger, tracing } = setUpWorkerTelemetry();
   try {
-    const worker = await Worker.create({ connection, ...workerOptions(settings, activities) });
-    const running = worker.run();
-    process.stdout.write(`WORKER_READY ${settings.taskQueue}\n`);
-    await running;
+    const temporal = loadTemporalConfig();
+    const settings = workerSettings(process.env, temporal);
+    const config = loadAzureConfig();
+    const connection = await NativeConnection.connect(connectionOptions(temporal));
+    // The janitor and the schedules' de-duplication look at other runs through a client.
+    const clientConnection = await Connection.connect(connectionOptions(temporal));
+    const client = new Client({ connection: clientConnection, namespace: temporal.namespace });
+    const activities = createActivities(createDeps(config, process.env, undefined, { temporal: client }));
+    try {
+      const worker = await Worker.create({ connection, ...workerOptions(settings, activities) });
+      const running = worker.run();
+      // Supervisors wait for this word (src/stack); startupMs feeds bench/startup.
+      logger.info(`WORKER_READY ${settings.taskQueue}`, {
+        taskQueue: settings.taskQueue, namespace: settings.namespace, address: settings.address, auth: temporal.auth,
+        workflowCode: settings.workflowBundle ? 'prebuilt bundle' : 'bundled at start-up', startupMs: Math.round(process.uptime() * 1000),
+      });
+      await running;
+    } finally {
+      await clientConnection.close();
+      await connection.close();
+    }
+  } catch (err) {
+    logger.error('worker failed', { error: err });
+    process.exitCode = 1;
   } finally {
-    await clientConnection.close();
-    await connection.close();
+    await tracing.shutdown();
   }
 }
 
 if (require.main === module) {
+  // Only a configuration error of the logging itself gets here: the logger does not exist yet.
   main().catch((err: unknown) => {
-    process.stderr.write(`worker failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.stderr.write(`worker failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(1);
   });
 }

@@ -33,8 +33,11 @@ export function makeDeployEndpoint(deps: ActivityDeps) {
         // 1. Endpoint.
         let endpoint = await getOrUndefined(() => arm.onlineEndpoints.get(rg, ws, endpointName, { abortSignal: signal }));
         const adopted = endpoint !== undefined;
-        if (endpoint?.properties.provisioningState === 'Failed' || endpoint?.properties.provisioningState === 'Deleting') {
-          throw new RunFailure('transient', `endpoint ${endpointName} is ${endpoint.properties.provisioningState}; it will be cleaned up and retried`, 'EndpointNotUsable');
+        if (endpoint?.properties.provisioningState === 'Failed') {
+          throw new RunFailure('capacity', `endpoint ${endpointName} failed to provision; check the subscription's endpoint quota and the region's capacity`, 'EndpointFailed');
+        }
+        if (endpoint?.properties.provisioningState === 'Deleting') {
+          throw new RunFailure('transient', `endpoint ${endpointName} is still being deleted; retrying once it is gone`, 'EndpointDeleting');
         }
         const endpointBody = (traffic: Record<string, number>): OnlineEndpoint => ({
           location: location ?? 'eastus',

@@ -1,54 +1,256 @@
-// Step 4. Takes the first `percent`% of each split the run needs (the notebook's slice, "closest"
-// rounding), validates every chat row, and streams JSONL into the workspace's default datastore.
-// Upload once: blobs are keyed by content (dataset, resolved revision, split, percent, sampling) and
-// carry their sha256 and row count in metadata; a run that finds a complete match uploads nothing.
-import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
+// Step 4. Stages the train, test and scoring splits (the notebook's first percent%, or a seeded hash
+// sample) from the Hub, a file or the datastore: validated, pandas-compatible JSONL, streamed block by
+// block into the default datastore. Idempotency key: the content key (format, source version, percent,
+// sampling) in the blob path and metadata; a complete blob with it is reused, nothing is uploaded.
+// Retry class: long, heartbeating; a retry continues after the last heartbeat's staged blocks. Bad
+// data, an empty slice or a missing file fail for good, before any job exists.
 import { Context } from '@temporalio/activity';
 import type { ActivityDeps } from './deps';
+import { withHeartbeat } from './heartbeat';
 import type { InvalidRowSummary, StageDatasetInput, StagedDataset, StagedSplit } from './types';
 import { classified, RunFailure } from '../azure/errors';
 import type { OpenDatastore } from '../azure/datastore';
-import { countRows, listSplitFiles, readRows, resolveRevision, HubError, type HubClientOptions, type HubFile } from '../dataset';
-import { sliceRowCount, sliceSpec } from '../dataset/split';
-import { toJsonLine } from '../dataset/jsonl';
-import { validateChatRow, ValidationTally, type ValidationSummary } from '../dataset/validate';
+import {
+  blobByteSource,
+  BlobNotFound,
+  byteSourceFor,
+  describeSampling,
+  FIRST_ROWS,
+  FileNotReadable,
+  fileSplitSource,
+  FormatError,
+  HttpStatusError,
+  HubError,
+  hubSplitSource,
+  listSplitFiles,
+  resolveRevision,
+  sliceSpec,
+  stageSplit,
+  StagingError,
+  ValidationTally,
+  verifyJsonl,
+  type ByteSource,
+  type HubClientOptions,
+  type Sampling,
+  type SplitCheckpoint,
+  type SplitSource,
+  type StageProgress,
+  type ValidationSummary,
+} from '../dataset';
+import { isFilesDataset, parseFileRef, type ParsedFileRef } from '../spec/dataset';
 import { stableHash } from '../spec/names';
 
-/** Bumped when the staged bytes for the same source would change (format, validation rules). */
-const STAGING_FORMAT = 'jsonl-v1';
-const UPLOAD_BUFFER_BYTES = 4 * 1024 * 1024;
+/** Part of every content key: bumped when the staged bytes or blocks for the same source would change. */
+const STAGING_FORMAT = 'jsonl-v2';
+const ROLES = ['train', 'test', 'scoring'] as const;
+type Role = (typeof ROLES)[number];
 
-interface SplitProgress {
+export interface StageDatasetOptions {
+  /** Target block size in bytes (default 4 MiB). Part of the blob layout, not of the content key. */
+  blockBytes?: number;
+  /** Blocks uploading at once (default 3). */
+  concurrency?: number;
+}
+
+/** A split to read and stage as JSONL. */
+interface StagePlan {
+  mode: 'stage';
+  role: Role;
+  split: string;
+  label: string;
+  source: SplitSource;
+  key: string;
+  /** False when the source has no version: no reuse, no resume. */
+  versioned: boolean;
+  blobPath: string;
+}
+
+/** A JSONL file already in the default datastore, used in place. */
+interface AsIsPlan {
+  mode: 'asIs';
+  role: Role;
+  split: string;
+  label: string;
+  bytes: ByteSource;
+  key: string;
+  blobPath: string;
+}
+
+type SplitPlan = StagePlan | AsIsPlan;
+
+/** What a heartbeat carries: live counters, and the resume point of the split being staged. */
+export interface StageHeartbeat {
   split: string;
   rowsRead: number;
   rowsWritten: number;
   bytes: number;
+  /** Content key of the split the checkpoint belongs to. */
+  key?: string;
+  /** Rows of that split's source, once counted. */
+  total?: number;
+  checkpoint?: SplitCheckpoint;
+}
+
+function readHeartbeat(details: unknown): StageHeartbeat | undefined {
+  if (typeof details !== 'object' || details === null) return undefined;
+  const d = details as Partial<StageHeartbeat>;
+  const cp = d.checkpoint;
+  const cpOk =
+    cp === undefined ||
+    (typeof cp === 'object' && cp !== null && Number.isSafeInteger(cp.nextRow) && Array.isArray(cp.blocks) && typeof cp.tally === 'object');
+  return typeof d.split === 'string' && cpOk ? (d as StageHeartbeat) : undefined;
 }
 
 function summarize(summary: ValidationSummary): InvalidRowSummary {
   const byReason: Record<string, number> = {};
   for (const [reason, count] of Object.entries(summary.byReason)) byReason[reason] = count ?? 0;
-  return { count: summary.invalid, byReason, examples: summary.examples.map((e) => ({ row: e.row, reason: e.reason })) };
+  return {
+    count: summary.invalid,
+    byReason,
+    examples: summary.examples.map((e) => ({ row: e.row, reason: e.reason })),
+    fraction: summary.total === 0 ? 0 : summary.invalid / summary.total,
+  };
 }
 
-async function findComplete(ds: OpenDatastore, blobPath: string, contentKey: string): Promise<StagedSplit | undefined> {
-  const blob = ds.container.getBlockBlobClient(blobPath);
+function slug(text: string): string {
+  return text.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._-]+/, '').slice(0, 100) || 'data';
+}
+
+function samplingKey(sampling: Sampling): string {
+  return sampling.method === 'first' ? 'first' : `hash:${sampling.seed}`;
+}
+
+function failure(err: unknown, field: string): unknown {
+  if (err instanceof HubError) {
+    const kind = err.code === 'Network' || err.code === 'BadResponse' || err.code === 'Http' ? 'transient' : err.code === 'Unauthorized' ? 'auth' : 'validation';
+    return new RunFailure(kind, `${err.message} (${field})`, `Hub${err.code}`);
+  }
+  if (err instanceof StagingError) {
+    const hint = err.code === 'TooManyInvalidRows' ? ' (dataset.maxInvalidFraction)' : '';
+    return new RunFailure('validation', `${err.message}${hint}`, err.code);
+  }
+  if (err instanceof BlobNotFound || err instanceof FormatError || err instanceof FileNotReadable) {
+    return new RunFailure('validation', `${field}: ${err.message}`, err.name);
+  }
+  if (err instanceof HttpStatusError && err.status < 500 && err.status !== 408 && err.status !== 429) {
+    return new RunFailure(err.status === 401 || err.status === 403 ? 'auth' : 'validation', `${field}: ${err.message}`, 'DatasetFileUnreadable');
+  }
+  return err;
+}
+
+async function contentKeyOf(source: SplitSource, percent: number, sampling: Sampling): Promise<{ key: string; versioned: boolean }> {
+  const id = await source.identity();
+  return {
+    key: stableHash(JSON.stringify([STAGING_FORMAT, id.location, id.version ?? null, percent, samplingKey(sampling)])),
+    versioned: id.version !== undefined,
+  };
+}
+
+/** Decides, for each role, where its rows come from and where they go. */
+async function planSplits(input: StageDatasetInput, ds: OpenDatastore, hub: HubClientOptions): Promise<{ revision: string; plans: Record<Role, SplitPlan> }> {
+  const { dataset } = input;
+  const sampling = dataset.sampling ?? FIRST_ROWS;
+  const plans = {} as Record<Role, SplitPlan>;
+
+  if (!isFilesDataset(dataset)) {
+    let revision: string;
+    try {
+      revision = await resolveRevision(hub, dataset.source, dataset.revision);
+    } catch (err) {
+      throw failure(err, 'dataset.source / dataset.revision');
+    }
+    const splits: Record<Role, string> = { train: dataset.trainSplit, test: dataset.testSplit, scoring: dataset.scoringSplit };
+    for (const role of ROLES) {
+      const split = splits[role];
+      const field = `dataset.${role}Split`;
+      let files;
+      try {
+        files = await listSplitFiles(hub, dataset.source, revision, split);
+      } catch (err) {
+        throw failure(err, field);
+      }
+      const source = hubSplitSource(dataset.source, revision, split, files, { ...(hub.token ? { token: hub.token } : {}) });
+      const { key, versioned } = await contentKeyOf(source, dataset.percent, sampling);
+      const label = sampling.method === 'first' ? `${dataset.source} ${sliceSpec(split, dataset.percent)}` : `${dataset.source} ${split} (${describeSampling(sampling, dataset.percent)})`;
+      plans[role] = { mode: 'stage', role, split, label, source, key, versioned, blobPath: `finetune-flow/datasets/${slug(dataset.source)}/${key}/${split}.jsonl` };
+    }
+    return { revision, plans };
+  }
+
+  const versions: string[] = [];
+  for (const role of ROLES) {
+    const value = dataset.files[role];
+    const field = `dataset.files.${role}`;
+    const ref = parseFileRef(value);
+    if ('error' in ref) throw new RunFailure('validation', `${field}: ${ref.error}`, 'BadDatasetFile');
+    const bytes = openFile(ref, value, ds, field);
+    let info;
+    try {
+      info = await bytes.info();
+    } catch (err) {
+      throw failure(err, field);
+    }
+    versions.push(info.version ?? 'unversioned');
+    const stem = slug(bytes.name.slice(bytes.name.lastIndexOf('/') + 1).replace(/\.[^.]*$/, ''));
+    const inDatastore = datastorePath(ref, value, ds);
+    if (inDatastore !== undefined && ref.format === 'jsonl' && dataset.percent === 100 && sampling.method === 'first') {
+      plans[role] = { mode: 'asIs', role, split: role, label: `${field} (${bytes.name})`, bytes, key: `as-is:${inDatastore}`, blobPath: inDatastore };
+      continue;
+    }
+    const source = fileSplitSource(bytes, ref.format, value);
+    const { key, versioned } = await contentKeyOf(source, dataset.percent, sampling);
+    const label = `${field} ${bytes.name} (${describeSampling(sampling, dataset.percent)})`;
+    plans[role] = { mode: 'stage', role, split: role, label, source, key, versioned, blobPath: `finetune-flow/datasets/files/${key}/${stem}.jsonl` };
+  }
+  return { revision: `files-${stableHash(versions.join('\n'))}`, plans };
+}
+
+/** The path inside the default datastore a file reference points at, if it does. */
+function datastorePath(ref: ParsedFileRef, value: string, ds: OpenDatastore): string | undefined {
+  if (ref.kind === 'datastore') return ref.path;
+  if (ref.kind !== 'http') return undefined;
+  const base = `${ds.container.url.replace(/\/+$/, '')}/`;
+  if (!value.startsWith(base)) return undefined;
+  return decodeURIComponent(new URL(value).pathname.slice(new URL(base).pathname.length));
+}
+
+function openFile(ref: ParsedFileRef, value: string, ds: OpenDatastore, field: string): ByteSource {
+  if (ref.kind === 'datastore' && ref.location !== ds.name) {
+    throw new RunFailure(
+      'validation',
+      `${field}: datastore "${ref.location}" is not the workspace's default datastore "${ds.name}"; finetune-flow reads files from the default datastore only: copy the file there, or give it as an http(s) URL`,
+      'UnsupportedDatastore',
+    );
+  }
+  const path = datastorePath(ref, value, ds);
+  if (path !== undefined) return blobByteSource(ds.container.getBlobClient(path), ds.uriFor(path));
+  return byteSourceFor(ref.kind === 'local' ? ref.location : value);
+}
+
+/** A staged split from a complete earlier upload (same content key), or undefined. */
+async function findComplete(ds: OpenDatastore, plan: StagePlan): Promise<StagedSplit | undefined> {
+  if (!plan.versioned) return undefined;
   try {
-    const props = await blob.getProperties();
+    const props = await ds.container.getBlockBlobClient(plan.blobPath).getProperties();
     const md = props.metadata ?? {};
-    if (md.ftflowcontentkey !== contentKey || !md.ftflowsha256 || md.ftflowrows === undefined) return undefined;
+    if (md.ftflowformat !== STAGING_FORMAT || md.ftflowcontentkey !== plan.key || !md.ftflowsha256 || md.ftflowrows === undefined) return undefined;
     if (Number(md.ftflowbytes) !== props.contentLength) return undefined;
     return {
-      split: md.ftflowsplit ?? '',
-      uri: ds.uriFor(blobPath),
-      blobPath,
+      split: plan.split,
+      uri: ds.uriFor(plan.blobPath),
+      blobPath: plan.blobPath,
       sourceRows: Number(md.ftflowsourcerows),
       rows: Number(md.ftflowrows),
       bytes: props.contentLength ?? 0,
       sha256: md.ftflowsha256,
       invalid: JSON.parse(md.ftflowinvalid ?? '{"count":0,"byReason":{},"examples":[]}') as InvalidRowSummary,
       reused: true,
+      contentKey: plan.key,
+      origin: plan.source.name,
+      sampling: md.ftflowsampling ?? '',
+      scannedRows: Number(md.ftflowscannedrows ?? md.ftflowsourcerows),
+      blocks: Number(md.ftflowblocks ?? 0),
+      sha256Of: 'blocks',
     };
   } catch (err) {
     if ((err as { statusCode?: number }).statusCode === 404) return undefined;
@@ -56,117 +258,155 @@ async function findComplete(ds: OpenDatastore, blobPath: string, contentKey: str
   }
 }
 
-export function makeStageDataset(deps: ActivityDeps) {
-  return async function stageDataset(input: StageDatasetInput): Promise<StagedDataset> {
-    return classified('stageDataset', async () => {
-      const ctx = Context.current();
-      const { dataset } = input;
-      const hub: HubClientOptions = { endpoint: deps.hub.endpoint, token: deps.hub.token };
-      let revision: string;
-      try {
-        revision = await resolveRevision(hub, dataset.source, dataset.revision);
-      } catch (err) {
-        throw hubFailure(err);
-      }
-      const contentKey = stableHash(JSON.stringify([STAGING_FORMAT, dataset.source, revision, dataset.percent, 'head']));
-      const prefix = `finetune-flow/datasets/${dataset.source.replace(/[^A-Za-z0-9._-]+/g, '_')}/${contentKey}`;
-      const ds = await deps.datastore();
-      const progress: SplitProgress = { split: '', rowsRead: 0, rowsWritten: 0, bytes: 0 };
-      const staged = new Map<string, StagedSplit>();
+function checkReused(split: StagedSplit, label: string, maxInvalidFraction: number): void {
+  const summary: ValidationSummary = {
+    total: split.sourceRows,
+    valid: split.sourceRows - split.invalid.count,
+    invalid: split.invalid.count,
+    byReason: split.invalid.byReason as ValidationSummary['byReason'],
+    examples: split.invalid.examples as ValidationSummary['examples'],
+  };
+  try {
+    ValidationTally.fromSummary(summary, label).check(maxInvalidFraction);
+  } catch (err) {
+    throw new RunFailure('validation', `${(err as Error).message} (dataset.maxInvalidFraction)`, 'TooManyInvalidRows');
+  }
+}
 
-      for (const split of [dataset.trainSplit, dataset.testSplit, dataset.scoringSplit]) {
-        if (staged.has(split)) continue;
-        const blobPath = `${prefix}/${split}.jsonl`;
-        const existing = await findComplete(ds, blobPath, contentKey);
-        if (existing) {
-          staged.set(split, { ...existing, split });
-          continue;
-        }
-        let files: HubFile[];
-        try {
-          files = await listSplitFiles(hub, dataset.source, revision, split);
-        } catch (err) {
-          throw hubFailure(err);
-        }
-        const total = await countRows(files, { token: hub.token });
-        const limit = sliceRowCount(total, dataset.percent);
-        if (limit === 0) {
-          throw new RunFailure('validation', `${sliceSpec(split, dataset.percent)} of ${dataset.source} is empty (${total} rows): raise dataset.percent`, 'EmptySlice');
-        }
-        const tally = new ValidationTally(`${dataset.source} ${sliceSpec(split, dataset.percent)}`);
-        const hash = createHash('sha256');
-        Object.assign(progress, { split, rowsRead: 0, rowsWritten: 0, bytes: 0 });
-        ctx.heartbeat(progress);
-
-        async function* lines(): AsyncGenerator<Buffer> {
-          for await (const batch of readRows(files, { limit, token: hub.token })) {
-            let chunk = '';
-            batch.rows.forEach((raw, i) => {
-              const result = validateChatRow(raw);
-              tally.record(batch.startRow + i, result);
-              if (result.ok) {
-                chunk += toJsonLine(result.row) + '\n';
-                progress.rowsWritten++;
-              }
-            });
-            progress.rowsRead += batch.rows.length;
-            const bytes = Buffer.from(chunk, 'utf8');
-            hash.update(bytes);
-            progress.bytes += bytes.length;
-            ctx.heartbeat(progress);
-            if (bytes.length > 0) yield bytes;
-          }
-        }
-
-        const blob = ds.container.getBlockBlobClient(blobPath);
-        await blob.uploadStream(Readable.from(lines()), UPLOAD_BUFFER_BYTES, 2, {
-          blobHTTPHeaders: { blobContentType: 'application/jsonl; charset=utf-8' },
-          abortSignal: ctx.cancellationSignal,
-        });
-        try {
-          tally.check(dataset.maxInvalidFraction);
-        } catch (err) {
-          await blob.deleteIfExists();
-          throw new RunFailure('validation', `${(err as Error).message} (dataset.maxInvalidFraction)`, 'TooManyInvalidRows');
-        }
-        const sha256 = hash.digest('hex');
-        const invalid = summarize(tally.summary());
-        // Metadata last: its presence marks the upload complete.
-        await blob.setMetadata({
-          ftflowcontentkey: contentKey,
-          ftflowsplit: split,
-          ftflowsha256: sha256,
-          ftflowrows: String(progress.rowsWritten),
-          ftflowsourcerows: String(progress.rowsRead),
-          ftflowbytes: String(progress.bytes),
-          ftflowinvalid: JSON.stringify(invalid),
-        });
-        staged.set(split, {
-          split,
-          uri: ds.uriFor(blobPath),
-          blobPath,
-          sourceRows: progress.rowsRead,
-          rows: progress.rowsWritten,
-          bytes: progress.bytes,
-          sha256,
-          invalid,
-          reused: false,
-        });
-      }
-      const get = (split: string): StagedSplit => {
-        const s = staged.get(split);
-        if (!s) throw new Error(`split ${split} was not staged`);
-        return s;
-      };
-      return { revision, contentKey, train: get(dataset.trainSplit), test: get(dataset.testSplit), scoring: get(dataset.scoringSplit) };
-    });
+/** A datastore JSONL file used in place: it must exist, and its rows must pass validation. */
+async function verifyAsIs(plan: AsIsPlan, ds: OpenDatastore, maxInvalidFraction: number, progress: StageProgress, signal: AbortSignal): Promise<StagedSplit> {
+  const file = await verifyJsonl(plan.bytes, { label: plan.label, maxInvalidFraction, progress, signal });
+  return {
+    split: plan.split,
+    uri: ds.uriFor(plan.blobPath),
+    blobPath: plan.blobPath,
+    sourceRows: file.sourceRows,
+    rows: file.rows,
+    bytes: file.bytes,
+    sha256: file.sha256,
+    invalid: summarize(file.invalid),
+    reused: false,
+    contentKey: plan.key,
+    origin: plan.bytes.name,
+    sampling: describeSampling(FIRST_ROWS, 100),
+    scannedRows: file.sourceRows,
+    sha256Of: 'bytes',
+    usedAsIs: true,
   };
 }
 
-function hubFailure(err: unknown): unknown {
-  if (err instanceof HubError) {
-    const kind = err.code === 'Network' || err.code === 'BadResponse' || err.code === 'Http' ? 'transient' : err.code === 'Unauthorized' ? 'auth' : 'validation';
-    return new RunFailure(kind, `${err.message} (dataset.source / dataset.revision / split names)`, `Hub${err.code}`);
-  }
-  return err;
+export function makeStageDataset(deps: ActivityDeps, options: StageDatasetOptions = {}) {
+  return async function stageDataset(input: StageDatasetInput): Promise<StagedDataset> {
+    return classified('stageDataset', async () => {
+      const ctx = Context.current();
+      const previous = readHeartbeat(ctx.info.heartbeatDetails);
+      const { dataset } = input;
+      const sampling = dataset.sampling ?? FIRST_ROWS;
+      const hub: HubClientOptions = { endpoint: deps.hub.endpoint, ...(deps.hub.token ? { token: deps.hub.token } : {}) };
+      const progress: StageProgress = { rowsRead: 0, rowsWritten: 0, bytes: 0 };
+      // The resume point outlives this attempt's first heartbeats: it is only replaced when another
+      // split starts staging, so a worker that dies early loses nothing the last one had staged.
+      let split = '';
+      let resumePoint: Pick<StageHeartbeat, 'key' | 'total' | 'checkpoint'> = previous
+        ? { ...(previous.key ? { key: previous.key } : {}), ...(previous.total !== undefined ? { total: previous.total } : {}), ...(previous.checkpoint ? { checkpoint: previous.checkpoint } : {}) }
+        : {};
+      const details = (): StageHeartbeat => ({ split, ...progress, ...resumePoint });
+
+      return withHeartbeat(async (signal) => {
+        const ds = await deps.datastore();
+        const { revision, plans } = await planSplits(input, ds, hub);
+        const staged = new Map<string, StagedSplit>();
+
+        for (const role of ROLES) {
+          const plan = plans[role];
+          const field = isFilesDataset(dataset) ? `dataset.files.${role}` : `dataset.${role}Split`;
+          if (staged.has(plan.key)) continue;
+          split = plan.split;
+          if (plan.mode === 'asIs') {
+            try {
+              staged.set(plan.key, await verifyAsIs(plan, ds, dataset.maxInvalidFraction, progress, signal));
+            } catch (err) {
+              throw failure(err, field);
+            }
+            continue;
+          }
+          const existing = await findComplete(ds, plan);
+          if (existing) {
+            // the threshold is not part of the content key: an earlier run may have allowed more
+            checkReused(existing, plan.label, dataset.maxInvalidFraction);
+            staged.set(plan.key, existing);
+            continue;
+          }
+          const resume = plan.versioned && resumePoint.key === plan.key ? resumePoint : undefined;
+          if (!resume) resumePoint = { key: plan.key };
+          const description = describeSampling(sampling, dataset.percent);
+          let result;
+          try {
+            result = await stageSplit({
+              source: plan.source,
+              target: ds.container.getBlockBlobClient(plan.blobPath),
+              label: plan.label,
+              percent: dataset.percent,
+              sampling,
+              maxInvalidFraction: dataset.maxInvalidFraction,
+              ...(options.blockBytes ? { blockBytes: options.blockBytes } : {}),
+              ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+              ...(resume?.total !== undefined ? { total: resume.total } : {}),
+              ...(resume?.checkpoint ? { resume: resume.checkpoint } : {}),
+              signal,
+              progress,
+              onTotal: (total) => {
+                resumePoint.total = total;
+              },
+              onCheckpoint: (checkpoint) => {
+                resumePoint.checkpoint = checkpoint;
+                ctx.heartbeat(details());
+              },
+              metadata: (r) => ({
+                ftflowformat: STAGING_FORMAT,
+                ftflowcontentkey: plan.key,
+                ftflowsplit: plan.split,
+                ftflowsource: encodeURIComponent(plan.source.name),
+                ftflowsampling: description,
+                ftflowsha256: r.sha256,
+                ftflowrows: String(r.rows),
+                ftflowsourcerows: String(r.sourceRows),
+                ftflowscannedrows: String(r.scannedRows),
+                ftflowbytes: String(r.bytes),
+                ftflowblocks: String(r.blocks),
+                ftflowinvalid: JSON.stringify(summarize(r.invalid)),
+              }),
+            });
+          } catch (err) {
+            throw failure(err, field);
+          }
+          staged.set(plan.key, {
+            split: plan.split,
+            uri: ds.uriFor(plan.blobPath),
+            blobPath: plan.blobPath,
+            sourceRows: result.sourceRows,
+            rows: result.rows,
+            bytes: result.bytes,
+            sha256: result.sha256,
+            invalid: summarize(result.invalid),
+            reused: false,
+            contentKey: plan.key,
+            origin: plan.source.name,
+            sampling: description,
+            scannedRows: result.scannedRows,
+            blocks: result.blocks,
+            sha256Of: 'blocks',
+            resumedAtRow: result.resumedAtRow,
+          });
+        }
+        const get = (role: Role): StagedSplit => {
+          const s = staged.get(plans[role].key);
+          if (!s) throw new Error(`internal: ${role} was not staged`);
+          return s.split === plans[role].split ? s : { ...s, split: plans[role].split };
+        };
+        const contentKey = stableHash(JSON.stringify(ROLES.map((r) => plans[r].key)));
+        return { revision, contentKey, train: get('train'), test: get('test'), scoring: get('scoring') };
+      }, details);
+    });
+  };
 }

@@ -15,7 +15,7 @@ import { MAX_JOB_ATTEMPTS, jobNameForAttempt } from '../spec/names';
 export const UNADOPTABLE_JOB_STATES = new Set(['Failed', 'Canceled', 'CancelRequested', 'NotResponding', 'Paused']);
 
 /** Inputs finetune-flow sets itself; a user may not override them through `training`. */
-const RESERVED = new Set([
+export const RESERVED_INPUTS: ReadonlySet<string> = new Set([
   'mlflow_model_path',
   'compute_model_import',
   'compute_preprocess',
@@ -38,7 +38,7 @@ export function makeSubmitPipeline(deps: ActivityDeps) {
       if (Object.keys(declared).length === 0) {
         throw new RunFailure('validation', `component ${component.name} ${component.version} declares no inputs; is it a pipeline component?`, 'BadComponent');
       }
-      const merged = mergeTrainingParameters(SEED_TRAINING_PARAMETERS, model.modelSpecificDefaults, spec.training, declared, RESERVED);
+      const merged = mergeTrainingParameters(SEED_TRAINING_PARAMETERS, model.modelSpecificDefaults, spec.training, declared, RESERVED_INPUTS);
       if (merged.errors.length > 0) {
         throw new RunFailure('validation', `training parameters rejected by ${component.name} ${component.version}:\n  - ${merged.errors.join('\n  - ')}`, 'InvalidTrainingParameters');
       }

@@ -5,6 +5,7 @@ import type { TokenCredential } from '@azure/core-auth';
 import type { AzureConfig } from './config';
 import { ARM_SCOPE } from './credentials';
 import type { ArmRequestBudget } from './budget';
+import { azureCallMetricsPolicy } from '../observability/azureCalls';
 
 export type ArmClient = AzureMachineLearningWorkspaces;
 
@@ -14,6 +15,7 @@ export function createArmClient(config: AzureConfig, credential: TokenCredential
     credentialScopes: [ARM_SCOPE],
     userAgentOptions: { userAgentPrefix: 'finetune-flow' },
     // perCall: the budget is taken once per logical call, before the SDK's own retries.
-    additionalPolicies: budget ? [{ policy: budget.policy(), position: 'perCall' }] : [],
+    // perRetry: every attempt is counted by status (ftflow_azure_calls_total).
+    additionalPolicies: [...(budget ? [{ policy: budget.policy(), position: 'perCall' as const }] : []), { policy: azureCallMetricsPolicy('arm'), position: 'perRetry' }],
   });
 }

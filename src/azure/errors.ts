@@ -39,6 +39,8 @@ export class RunFailure extends Error {
 
 const QUOTA_CODES = /quota|limitexceeded|insufficientquota/i;
 const CAPACITY_CODES = /capacity|skunotavailable|allocationfailed|zonalallocationfailed|overconstrained/i;
+const LRO_FAILURE = /^The long-running operation has failed\. (\w+)\. /;
+const TRANSIENT_LRO_CODES = /^(InternalServerError|ServiceUnavailable|ServerBusy|GatewayTimeout|TooManyRequests|RequestTimeout)$/i;
 const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'ESOCKETTIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'UND_ERR_SOCKET', 'REQUEST_SEND_ERROR', 'UND_ERR_CONNECT_TIMEOUT']);
 
 interface ErrorLike {
@@ -110,7 +112,15 @@ export function classifyError(err: unknown): Classified {
     const cause = asRecord(e.cause);
     if (typeof cause.code === 'string') code = cause.code;
   }
-  let kind = kindFor(status, code, fromBody.message ?? message);
+  // The SDK's long-running-operation poller rejects with a plain Error: "The long-running operation has
+  // failed. <Code>. <message>". Read the code from it and judge it as the 4xx it was on Azure's side.
+  let judgedStatus = status;
+  const lro = status === undefined && code === undefined ? LRO_FAILURE.exec(message) : null;
+  if (lro) {
+    code = lro[1];
+    judgedStatus = TRANSIENT_LRO_CODES.test(code) ? 500 : 400;
+  }
+  let kind = kindFor(judgedStatus, code, fromBody.message ?? message);
   if (name === 'AuthenticationError' && (status === undefined || status < 500)) kind = 'auth';
   if (kind === 'unknown' && /fetch failed|socket hang up|network/i.test(message)) kind = 'network';
   const headers = e.response?.headers;

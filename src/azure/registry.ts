@@ -97,7 +97,8 @@ export class RegistryClient {
     );
     const latest = list.value?.[0];
     if (!latest) {
-      throw new RunFailure('validation', `${what} ${name} does not exist in registry ${registry}: check the name (case matters) in the run spec`, 'AssetNotFound');
+      const field = kind === 'models' ? 'model.name' : 'pipelineComponent.name';
+      throw new RunFailure('validation', `${what} ${name} does not exist in registry ${registry}: check ${field} (case matters) or model.registry`, 'AssetNotFound');
     }
     return toAsset(registry, kind, name, latest);
   }

@@ -14,6 +14,7 @@ import {
 import type { TokenCredential } from '@azure/core-auth';
 import { ARM_SCOPE } from './credentials';
 import type { ArmRequestBudget } from './budget';
+import { azureCallMetricsPolicy } from '../observability/azureCalls';
 
 export interface RestResponse<T> {
   status: number;
@@ -28,6 +29,7 @@ export class AzureRestClient {
     this.pipeline = createPipelineFromOptions({ userAgentOptions: { userAgentPrefix: 'finetune-flow' } });
     this.pipeline.addPolicy(bearerTokenAuthenticationPolicy({ credential, scopes: ARM_SCOPE }));
     if (budget) this.pipeline.addPolicy(budget.policy(), { phase: 'Serialize' });
+    this.pipeline.addPolicy(azureCallMetricsPolicy('rest'), { afterPhase: 'Retry' });
   }
 
   /** Sends a request; non-2xx answers become RestError (classified by errors.ts) carrying the response. */

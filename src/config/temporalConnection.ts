@@ -1,8 +1,8 @@
 // Where and how to reach Temporal, from options or the environment, for the client, the worker, the CLI
 // and the API alike: plain TCP locally, TLS or mTLS for a self-hosted server, an API key for Temporal Cloud.
-import * as fs from 'node:fs';
 import type { TLSConfig } from '@temporalio/common/lib/internal-non-workflow';
 import { ENV } from './env';
+import { TEMPORAL_ENV, connectionOptions, loadTemporalConfig } from './temporal';
 
 export interface TemporalConnectionOptions {
   /** host:port of the frontend; default TEMPORAL_ADDRESS or 127.0.0.1:7233. */
@@ -28,41 +28,32 @@ export interface ResolvedTemporalConnection {
   tls?: TLSConfig;
 }
 
-function readPem(file: string, what: string): Buffer {
-  try {
-    return fs.readFileSync(file);
-  } catch (err) {
-    throw new Error(`cannot read the Temporal ${what} ${file}: ${(err as Error).message}`);
-  }
-}
-
-function truthy(value: string | undefined): boolean {
-  return value !== undefined && /^(1|true|yes|on)$/i.test(value.trim());
-}
-
-/** Options first, then the environment; certificate files are read here so a bad path fails at start. */
+/**
+ * Options first, then the environment, validated by the one schema the worker uses (config/temporal.ts);
+ * certificate files are read there, so a bad path fails at start.
+ */
 export function resolveTemporalConnection(opts: TemporalConnectionOptions = {}, env: NodeJS.ProcessEnv = process.env): ResolvedTemporalConnection {
-  const address = opts.address ?? (env[ENV.temporalAddress] || '127.0.0.1:7233');
-  const namespace = opts.namespace ?? (env[ENV.temporalNamespace] || 'default');
-  const apiKey = opts.apiKey ?? (env[ENV.temporalApiKey] || undefined);
-  const files =
-    typeof opts.tls === 'object'
-      ? opts.tls
-      : {
-          cert: env[ENV.temporalTlsCert] || undefined,
-          key: env[ENV.temporalTlsKey] || undefined,
-          ca: env[ENV.temporalTlsCa] || undefined,
-          serverName: env[ENV.temporalTlsServerName] || undefined,
-        };
-  const anyFile = files.cert !== undefined || files.key !== undefined || files.ca !== undefined;
-  const wantTls = opts.tls === false ? false : opts.tls !== undefined ? true : truthy(env[ENV.temporalTls]) || anyFile || apiKey !== undefined;
-  if (!wantTls) return { address, namespace, apiKey };
-  if ((files.cert === undefined) !== (files.key === undefined)) {
-    throw new Error(`mTLS needs both a client certificate and its key (${ENV.temporalTlsCert} and ${ENV.temporalTlsKey})`);
+  const merged: NodeJS.ProcessEnv = { ...env };
+  if (opts.address !== undefined) merged[ENV.temporalAddress] = opts.address;
+  if (opts.namespace !== undefined) merged[ENV.temporalNamespace] = opts.namespace;
+  if (opts.apiKey !== undefined) merged[TEMPORAL_ENV.apiKey] = opts.apiKey;
+  if (opts.tls === false) {
+    for (const name of [TEMPORAL_ENV.tls, TEMPORAL_ENV.tlsCert, TEMPORAL_ENV.tlsKey, TEMPORAL_ENV.tlsCa, TEMPORAL_ENV.tlsServerName]) delete merged[name];
+  } else if (opts.tls === true) {
+    merged[TEMPORAL_ENV.tls] = 'true';
+  } else if (typeof opts.tls === 'object') {
+    merged[TEMPORAL_ENV.tls] = 'true';
+    const files: [string, string | undefined][] = [
+      [TEMPORAL_ENV.tlsCert, opts.tls.cert],
+      [TEMPORAL_ENV.tlsKey, opts.tls.key],
+      [TEMPORAL_ENV.tlsCa, opts.tls.ca],
+      [TEMPORAL_ENV.tlsServerName, opts.tls.serverName],
+    ];
+    for (const [name, value] of files) {
+      if (value === undefined) delete merged[name];
+      else merged[name] = value;
+    }
   }
-  const tls: TLSConfig = {};
-  if (files.serverName) tls.serverNameOverride = files.serverName;
-  if (files.ca) tls.serverRootCACertificate = readPem(files.ca, 'CA certificate');
-  if (files.cert && files.key) tls.clientCertPair = { crt: readPem(files.cert, 'client certificate'), key: readPem(files.key, 'client key') };
-  return { address, namespace, apiKey, tls };
+  const config = loadTemporalConfig(merged);
+  return { ...connectionOptions(config), namespace: config.namespace };
 }

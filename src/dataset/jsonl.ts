@@ -50,3 +50,91 @@ export function toJsonLines(rows: Iterable<ChatRow>): string {
   for (const row of rows) out += toJsonLine(row) + '\n';
   return out;
 }
+
+/**
+ * A growable byte buffer that JSON lines are written into (staging fills one per block). `reserve`
+ * makes room for at least `n` more bytes; growing replaces `buf`.
+ */
+export interface ByteSink {
+  buf: Buffer;
+  length: number;
+  reserve(n: number): void;
+}
+
+const HEX_DIGITS = '0123456789abcdef';
+const BACKSLASH = 0x5c;
+
+/** Writes `value` as pandasJsonString does, straight into the sink: no intermediate strings. */
+function writeJsonString(value: string, sink: ByteSink): void {
+  sink.reserve(value.length + 2);
+  let buf = sink.buf;
+  let o = sink.length;
+  let room = buf.length - 7; // one more character fits while o < room (\uXXXX and the closing quote are the longest)
+  buf[o++] = 0x22;
+  for (let i = 0; i < value.length; i++) {
+    if (o >= room) {
+      sink.length = o;
+      sink.reserve((value.length - i) * 6 + 7);
+      buf = sink.buf;
+      room = buf.length - 7;
+    }
+    const c = value.charCodeAt(i);
+    if (c >= 0x20 && c < 0x80) {
+      if (c === 0x22 || c === BACKSLASH || c === 0x2f) buf[o++] = BACKSLASH;
+      buf[o++] = c;
+      continue;
+    }
+    buf[o++] = BACKSLASH;
+    switch (c) {
+      case 0x08:
+        buf[o++] = 0x62; // b
+        break;
+      case 0x09:
+        buf[o++] = 0x74; // t
+        break;
+      case 0x0a:
+        buf[o++] = 0x6e; // n
+        break;
+      case 0x0c:
+        buf[o++] = 0x66; // f
+        break;
+      case 0x0d:
+        buf[o++] = 0x72; // r
+        break;
+      default:
+        buf[o++] = 0x75; // u, then four lowercase hex digits (a code unit: surrogates stay pairs)
+        buf[o++] = HEX_DIGITS.charCodeAt(c >> 12);
+        buf[o++] = HEX_DIGITS.charCodeAt((c >> 8) & 15);
+        buf[o++] = HEX_DIGITS.charCodeAt((c >> 4) & 15);
+        buf[o++] = HEX_DIGITS.charCodeAt(c & 15);
+    }
+  }
+  buf[o++] = 0x22;
+  sink.length = o;
+}
+
+function writeAscii(text: string, sink: ByteSink): void {
+  sink.reserve(text.length);
+  sink.length += sink.buf.write(text, sink.length, 'latin1');
+}
+
+/**
+ * One record and its "\n", byte for byte what toJsonLine(row) + "\n" is, written into the sink.
+ * Staging uses this: a line never exists as a JS string, so memory holds only the block.
+ */
+export function writeJsonLine(row: ChatRow, sink: ByteSink): void {
+  writeAscii('{"prompt":', sink);
+  writeJsonString(row.prompt, sink);
+  writeAscii(',"prompt_id":', sink);
+  writeJsonString(row.prompt_id, sink);
+  writeAscii(',"messages":[', sink);
+  for (let i = 0; i < row.messages.length; i++) {
+    const m = row.messages[i];
+    writeAscii(i > 0 ? ',{"content":' : '{"content":', sink);
+    writeJsonString(m.content, sink);
+    writeAscii(',"role":', sink);
+    writeJsonString(m.role, sink);
+    writeAscii('}', sink);
+  }
+  writeAscii(']}\n', sink);
+}

@@ -12,3 +12,24 @@ export function errorMessage(err: unknown): string {
   }
   return String(err);
 }
+
+/** A file that is not what its name says (not parquet, not readable as the format). Not worth retrying. */
+export class FormatError extends Error {
+  override readonly name = 'FormatError';
+}
+
+/** An HTTP answer that is not the file; `status` lets the caller decide whether to retry. */
+export class HttpStatusError extends Error {
+  override readonly name = 'HttpStatusError';
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
+/** A local file that cannot be read (missing, a folder, no permission). Not worth retrying. */
+export class FileNotReadable extends Error {
+  override readonly name = 'FileNotReadable';
+}

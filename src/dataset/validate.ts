@@ -207,23 +207,42 @@ export class ValidationTally {
 
   /**
    * Throw when more than `maxInvalidFraction` (0..1; 0.01 = 1%) of the rows are invalid.
-   * Exactly at the threshold passes.
+   * Exactly at the threshold passes. With `outOf` (the rows the whole slice will have), the
+   * fraction is taken over those: it can only grow as more rows are read, so a slice that is
+   * already over the threshold fails early, before the rest of it is read and uploaded.
    */
-  check(maxInvalidFraction: number): void {
+  check(maxInvalidFraction: number, outOf?: number): void {
     if (!(maxInvalidFraction >= 0 && maxInvalidFraction <= 1)) {
       throw new RangeError(`maxInvalidFraction must be between 0 and 1, got ${maxInvalidFraction}`);
     }
-    if (this.fraction() <= maxInvalidFraction) return;
+    const total = outOf ?? this.total;
+    const fraction = total === 0 ? 0 : this.invalid / total;
+    if (fraction <= maxInvalidFraction) return;
     const pct = (x: number): string => `${Number((x * 100).toFixed(3))}%`;
     const reasons = (Object.keys(this.byReason) as InvalidReason[])
       .sort((a, b) => (this.byReason[b] ?? 0) - (this.byReason[a] ?? 0))
       .map((r) => `${this.byReason[r]} × ${r} (${INVALID_REASONS[r]})`)
       .join('; ');
     const examples = this.examples.map((e) => `row ${e.row}: ${e.reason}`).join(', ');
-    throw new Error(
-      `${this.label}: ${this.invalid} of ${this.total} rows are invalid (${pct(this.fraction())}), ` +
-        `more than the allowed ${pct(maxInvalidFraction)}. Reasons: ${reasons}. First examples: ${examples}. ` +
+    const count =
+      outOf === undefined || outOf === this.total
+        ? `${this.invalid} of ${this.total} rows are invalid (${pct(fraction)})`
+        : `${this.invalid} of the first ${this.total} rows are invalid, already ${pct(fraction)} of the ${outOf} rows of the slice`;
+    throw new TooManyInvalidRows(
+      `${this.label}: ${count}, more than the allowed ${pct(maxInvalidFraction)}. Reasons: ${reasons}. First examples: ${examples}. ` +
         'Fix the data or raise the invalid-row threshold.',
+      this.summary(),
     );
+  }
+}
+
+/** A split with more invalid rows than allowed; carries the tally for the run record. */
+export class TooManyInvalidRows extends Error {
+  override readonly name = 'TooManyInvalidRows';
+  constructor(
+    message: string,
+    readonly summary: ValidationSummary,
+  ) {
+    super(message);
   }
 }

@@ -1,30 +1,47 @@
-// Local-only administration: health, every resource ever created, billable seconds, the request
-// log and a reset. No authentication; answered only to loopback clients.
+// Local-only administration, outside ARM's paths (/_emulator/...). No authentication; answered only
+// to loopback clients.
+//   GET  health                  status, url, catalog
+//   GET  resources               every resource ever created, with creation/deletion times and PUT counts
+//   GET  billing                 billable seconds per endpoint, deployment (× instances) and compute node
+//   GET  requests                the request log (?method=&pathContains=)
+//   POST reset                   forget resources, requests, faults, throttle buckets, contract records
+//   GET  clock / PUT clock       durations, speed, time mode (real|stepped) and now
+//   POST clock/advance {ms}      move emulator time forward (stepped mode: the only way it moves)
+//   GET  faults / POST faults / DELETE faults / DELETE faults/:id
+//   GET  throttle / PUT throttle bucket limits (and enabled), with the live buckets
+//   GET  quotas / PUT quotas     quota limits and current usage
+//   GET  contract / DELETE contract   contract-check counters, covered operations, violations
+//   GET  studio/runs/:name       what a job's Studio link shows locally
 import type { FastifyInstance } from 'fastify';
-import { goneAt, jobStatus, lifecycleState, type Lifecycle } from './clock';
+import { billingReport, lifetime } from './billing';
+import { JOB_PHASES, jobEndedAt, jobStatus, type EmulatorClock, type TimeMode } from './clock';
 import { isoTime, type EmulatorContext } from './context';
 import { ArmError } from './errors';
-import { asNumber, asObject, asString, queryParam } from './json';
+import { asNumber, asObject, asString, isObject, queryParam } from './json';
+import { checkClock } from './options';
+import { putTarget } from './policies';
+import { checkQuotaConfig, currentUsage, usageList, type QuotaConfig } from './quota';
+import { computeScale, deploymentCapacity } from './records';
+import { checkBucketLimit, type ThrottleConfig } from './throttle';
 import { computeResourceId } from './arm/computes';
 import { jobArmId, jobTimeline, studioUrl } from './arm/jobs';
 import { modelVersionId } from './arm/models';
 import { deploymentArmId } from './arm/onlineDeployments';
 import { endpointArmId, endpointTraffic } from './arm/onlineEndpoints';
+import { lifecycleState } from './clock';
 
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
 
-function times(l: Lifecycle, now: number): { createdAt: string; deleteRequestedAt: string | null; deletedAt: string | null; seconds: number } {
-  const end = goneAt(l, now) ?? now;
-  return {
-    createdAt: isoTime(l.createdAt),
-    deleteRequestedAt: l.deleteRequestedAt !== undefined ? isoTime(l.deleteRequestedAt) : null,
-    deletedAt: goneAt(l, now) !== undefined ? isoTime(end) : null,
-    seconds: Math.max(0, end - l.createdAt) / 1000,
-  };
+function badRequest(message: string): ArmError {
+  return new ArmError(400, 'ValidationError', message);
 }
 
 export function registerAdminRoutes(app: FastifyInstance, ctx: EmulatorContext, startedAt: number): void {
   const config = { surface: 'admin' as const };
+  const puts = (id: string): number => ctx.store.state.putCounts?.[putTarget(id)] ?? 0;
+
+  const clockView = () => ({ ...ctx.config.clock, jobPhases: { ...ctx.config.clock.jobPhases }, mode: ctx.time.mode, now: isoTime(ctx.now()), nowMs: ctx.now() });
+
   app.register(
     async (admin) => {
       admin.addHook('onRequest', async (req) => {
@@ -36,17 +53,34 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: EmulatorContext, 
       admin.get('/resources', { config }, () => {
         const now = ctx.now();
         const s = ctx.store.state;
-        const endpoints = s.endpoints.map((e) => ({ id: endpointArmId(ctx, e.name), name: e.name, uid: e.uid, state: lifecycleState(e.lifecycle, now), traffic: endpointTraffic(e), tags: e.tags, ...times(e.lifecycle, now) }));
-        const deployments = s.deployments.map((d) => ({
-          id: deploymentArmId(ctx, d.endpointName, d.name), name: d.name, endpoint: d.endpointName, endpointUid: d.endpointUid, state: lifecycleState(d.lifecycle, now),
-          instanceType: asString(d.properties['instanceType']) ?? null, capacity: asNumber(d.sku['capacity']) ?? 1, ...times(d.lifecycle, now),
-        }));
-        const computes = s.computes.map((c) => ({ id: computeResourceId(ctx, c.name), name: c.name, state: lifecycleState(c.lifecycle, now), vmSize: asString(asObject(c.properties['properties'])?.['vmSize']) ?? null, ...times(c.lifecycle, now) }));
-        const jobs = s.jobs.map((j) => ({
-          id: jobArmId(ctx, j.name), name: j.name, state: jobStatus(jobTimeline(j), now), experimentName: j.experimentName, createdAt: isoTime(j.createdAt),
-          cancelRequestedAt: j.cancelRequestedAt !== undefined ? isoTime(j.cancelRequestedAt) : null, failure: j.failure ?? null,
-        }));
-        const models = s.models.map((m) => ({ id: modelVersionId(ctx, m.name, m.version), name: m.name, version: m.version, state: 'Succeeded', createdAt: isoTime(m.createdAt), jobName: asString(m.properties['jobName']) ?? null }));
+        const endpoints = s.endpoints.map((e) => {
+          const id = endpointArmId(ctx, e.name);
+          return { id, name: e.name, uid: e.uid, state: lifecycleState(e.lifecycle, now), traffic: endpointTraffic(e), tags: e.tags, putCount: puts(id), ...lifetime(e.lifecycle, now), error: e.lifecycle.provisionError ?? null };
+        });
+        const deployments = s.deployments.map((d) => {
+          const id = deploymentArmId(ctx, d.endpointName, d.name);
+          return {
+            id, name: d.name, endpoint: d.endpointName, endpointUid: d.endpointUid, state: lifecycleState(d.lifecycle, now),
+            instanceType: asString(d.properties['instanceType']) ?? null, capacity: deploymentCapacity(d), putCount: puts(id), ...lifetime(d.lifecycle, now), error: d.lifecycle.provisionError ?? null,
+          };
+        });
+        const computes = s.computes.map((c) => {
+          const id = computeResourceId(ctx, c.name);
+          const scale = computeScale(c);
+          return { id, name: c.name, state: lifecycleState(c.lifecycle, now), vmSize: scale.vmSize || null, minNodes: scale.minNodes, maxNodes: scale.maxNodes, putCount: puts(id), ...lifetime(c.lifecycle, now), error: c.lifecycle.provisionError ?? null };
+        });
+        const jobs = s.jobs.map((j) => {
+          const id = jobArmId(ctx, j.name);
+          const ended = jobEndedAt(jobTimeline(j), now);
+          return {
+            id, name: j.name, state: jobStatus(jobTimeline(j), now), experimentName: j.experimentName, createdAt: isoTime(j.createdAt), endedAt: ended !== undefined ? isoTime(ended) : null,
+            cancelRequestedAt: j.cancelRequestedAt !== undefined ? isoTime(j.cancelRequestedAt) : null, failure: j.failure ?? null, computes: j.computes ?? [], putCount: puts(id),
+          };
+        });
+        const models = s.models.map((m) => {
+          const id = modelVersionId(ctx, m.name, m.version);
+          return { id, name: m.name, version: m.version, state: 'Succeeded', createdAt: isoTime(m.createdAt), jobName: asString(m.properties['jobName']) ?? null, putCount: puts(id) };
+        });
         return {
           now: isoTime(now),
           counts: {
@@ -61,27 +95,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: EmulatorContext, 
         };
       });
 
-      admin.get('/billing', { config }, () => {
-        const now = ctx.now();
-        const s = ctx.store.state;
-        const endpoints = s.endpoints.map((e) => ({ id: endpointArmId(ctx, e.name), name: e.name, uid: e.uid, ...times(e.lifecycle, now) }));
-        const deployments = s.deployments.map((d) => {
-          const t = times(d.lifecycle, now);
-          const capacity = asNumber(d.sku['capacity']) ?? 1;
-          return { id: deploymentArmId(ctx, d.endpointName, d.name), name: d.name, endpoint: d.endpointName, instanceType: asString(d.properties['instanceType']) ?? null, capacity, ...t, instanceSeconds: t.seconds * capacity };
-        });
-        const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
-        return {
-          now: isoTime(now),
-          endpoints,
-          deployments,
-          totals: {
-            endpointSeconds: sum(endpoints.map((e) => e.seconds)),
-            deploymentSeconds: sum(deployments.map((d) => d.seconds)),
-            deploymentInstanceSeconds: sum(deployments.map((d) => d.instanceSeconds)),
-          },
-        };
-      });
+      admin.get('/billing', { config }, () => billingReport(ctx));
 
       admin.get('/requests', { config }, (req) => {
         const method = queryParam(req.query, 'method')?.toUpperCase();
@@ -93,23 +107,134 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: EmulatorContext, 
       admin.post('/reset', { config }, () => {
         ctx.store.reset();
         ctx.requests.clear();
+        ctx.faults.clear();
+        ctx.throttle.reset();
+        ctx.contract.clear();
         return { status: 'reset' };
       });
 
-      // The compressed clock for resources created from now on (each record keeps the durations it
-      // was created with, so changing it never moves an existing job or endpoint).
-      admin.get('/clock', { config }, () => ({ ...ctx.config.clock }));
+      // ---- time ---------------------------------------------------------------------------------
+      // Durations apply to resources created from then on (each record keeps the durations it was
+      // created with, so changing them never moves an existing job or endpoint).
+      admin.get('/clock', { config }, clockView);
       admin.put('/clock', { config }, (req) => {
         const body = asObject(req.body) ?? {};
-        const next = { ...ctx.config.clock };
-        for (const key of Object.keys(next) as (keyof typeof next)[]) {
-          const value = asNumber(body[key]);
+        const next: EmulatorClock = { ...ctx.config.clock, jobPhases: { ...ctx.config.clock.jobPhases } };
+        for (const key of ['jobPhaseMs', 'provisionMs', 'deleteMs', 'cancelMs', 'speed'] as const) {
           if (body[key] === undefined) continue;
-          if (value === undefined || !Number.isFinite(value) || value < 0) throw new ArmError(400, 'ValidationError', `clock.${key} must be a number >= 0`);
+          const value = asNumber(body[key]);
+          if (value === undefined) throw badRequest(`clock.${key} must be a number`);
           next[key] = value;
         }
+        if (body['jobPhases'] !== undefined) {
+          if (!isObject(body['jobPhases'])) throw badRequest(`clock.jobPhases must be an object of ${JOB_PHASES.join(', ')} → ms`);
+          next.jobPhases = {};
+          for (const [phase, v] of Object.entries(body['jobPhases'])) {
+            const ms = asNumber(v);
+            if (ms === undefined) throw badRequest(`clock.jobPhases.${phase} must be a number`);
+            (next.jobPhases as Record<string, number>)[phase] = ms;
+          }
+        }
+        let mode: TimeMode | undefined;
+        if (body['mode'] !== undefined) {
+          if (body['mode'] !== 'real' && body['mode'] !== 'stepped') throw badRequest("clock.mode must be 'real' or 'stepped'");
+          mode = body['mode'];
+        }
+        try {
+          checkClock(next);
+        } catch (err) {
+          throw badRequest(err instanceof Error ? err.message.replace(/^emulator: /, '') : String(err));
+        }
         Object.assign(ctx.config.clock, next);
-        return { ...ctx.config.clock };
+        if (mode) ctx.time.setMode(mode);
+        return clockView();
+      });
+      admin.post('/clock/advance', { config }, (req) => {
+        const ms = asNumber(asObject(req.body)?.['ms']);
+        if (ms === undefined || ms < 0) throw badRequest('advance needs {"ms": <milliseconds >= 0>}');
+        ctx.time.advance(ms);
+        return clockView();
+      });
+
+      // ---- faults -------------------------------------------------------------------------------
+      admin.get('/faults', { config }, () => ({ rules: ctx.faults.list() }));
+      admin.post('/faults', { config }, (req, reply) => {
+        const body = req.body;
+        const inputs = isObject(body) && Array.isArray(body['rules']) ? body['rules'] : Array.isArray(body) ? body : [body];
+        const rules = inputs.map((r) => ctx.faults.add(r));
+        return reply.code(201).send({ rules });
+      });
+      admin.delete('/faults', { config }, () => ({ removed: ctx.faults.clear() }));
+      admin.delete<{ Params: { id: string } }>('/faults/:id', { config }, (req) => {
+        if (!ctx.faults.remove(req.params.id)) throw new ArmError(404, 'NotFound', `Fault rule '${req.params.id}' was not found.`);
+        return { removed: 1 };
+      });
+
+      // ---- throttling ---------------------------------------------------------------------------
+      admin.get('/throttle', { config }, () => ({ ...ctx.throttle.settings, ...ctx.throttle.stats() }));
+      admin.put('/throttle', { config }, (req) => {
+        const body = asObject(req.body) ?? {};
+        const next: ThrottleConfig = ctx.throttle.settings;
+        if (body['enabled'] !== undefined) {
+          if (typeof body['enabled'] !== 'boolean') throw badRequest('throttle.enabled must be a boolean');
+          next.enabled = body['enabled'];
+        }
+        for (const type of ['reads', 'writes', 'deletes'] as const) {
+          const limit = asObject(body[type]);
+          if (body[type] === undefined) continue;
+          if (!limit) throw badRequest(`throttle.${type} must be {capacity, refillPerSecond}`);
+          next[type] = { capacity: asNumber(limit['capacity']) ?? next[type].capacity, refillPerSecond: asNumber(limit['refillPerSecond']) ?? next[type].refillPerSecond };
+          try {
+            checkBucketLimit(type, next[type]);
+          } catch (err) {
+            throw badRequest(err instanceof Error ? err.message.replace(/^emulator: /, '') : String(err));
+          }
+        }
+        ctx.throttle.configure(next);
+        return { ...ctx.throttle.settings, ...ctx.throttle.stats() };
+      });
+
+      // ---- quotas -------------------------------------------------------------------------------
+      const quotaView = () => {
+        const usage = currentUsage(ctx);
+        return {
+          ...ctx.config.quotas,
+          usage: { families: Object.fromEntries(usage.families), totalVcpus: usage.total, clusters: usage.clusters, endpoints: usage.endpoints },
+          usages: usageList(ctx, ctx.config.identities.subscriptionId, ctx.config.identities.location),
+        };
+      };
+      admin.get('/quotas', { config }, quotaView);
+      admin.put('/quotas', { config }, (req) => {
+        const body = asObject(req.body) ?? {};
+        const next: QuotaConfig = { ...ctx.config.quotas, familyVcpus: { ...ctx.config.quotas.familyVcpus } };
+        for (const key of ['defaultFamilyVcpus', 'totalRegionalVcpus', 'maxClusters', 'maxEndpoints', 'maxDeploymentsPerEndpoint', 'upgradeReservePercent'] as const) {
+          if (body[key] === undefined) continue;
+          const v = asNumber(body[key]);
+          if (v === undefined) throw badRequest(`quotas.${key} must be a number`);
+          next[key] = v;
+        }
+        if (body['familyVcpus'] !== undefined) {
+          if (!isObject(body['familyVcpus'])) throw badRequest('quotas.familyVcpus must be an object of family → vCPUs');
+          for (const [family, v] of Object.entries(body['familyVcpus'])) {
+            const n = asNumber(v);
+            if (n === undefined) throw badRequest(`quotas.familyVcpus.${family} must be a number`);
+            next.familyVcpus[family] = n;
+          }
+        }
+        try {
+          checkQuotaConfig(next);
+        } catch (err) {
+          throw badRequest(err instanceof Error ? err.message.replace(/^emulator: /, '') : String(err));
+        }
+        Object.assign(ctx.config.quotas, next);
+        return quotaView();
+      });
+
+      // ---- contract -----------------------------------------------------------------------------
+      admin.get('/contract', { config }, () => ctx.contract.report());
+      admin.delete('/contract', { config }, () => {
+        ctx.contract.clear();
+        return { status: 'cleared' };
       });
 
       // What the job's Studio link shows locally.

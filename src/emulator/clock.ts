@@ -1,32 +1,118 @@
-// The compressed clock. Nothing runs on timers: every state is a pure function of timestamps
-// stored with the resource and "now", so states survive a restart (via the state file) and tests
-// can move time by injecting `now`.
+// Time in the emulator. One time source (EmulatorTime: real, or stepped by an admin call with real
+// time frozen) and the compressed durations of each lifecycle (EmulatorClock, scaled by `speed`).
+// Nothing runs on timers: every state is a pure function of timestamps stored with the resource and
+// "now", so states survive a restart (via the state file) and tests move time at will.
+
+export const JOB_PHASES = ['NotStarted', 'Queued', 'Preparing', 'Running', 'Finalizing'] as const;
+export type JobPhase = (typeof JOB_PHASES)[number];
 
 export interface EmulatorClock {
-  /** Duration of each job phase (NotStarted, Queued, Preparing, Running, Finalizing). */
+  /** Default duration of each job phase (NotStarted, Queued, Preparing, Running, Finalizing). */
   jobPhaseMs: number;
+  /** Per-phase overrides of jobPhaseMs. */
+  jobPhases: Partial<Record<JobPhase, number>>;
   /** Provisioning of computes, endpoints and deployments (Creating/Updating → Succeeded). */
   provisionMs: number;
   /** Deleting → gone, for endpoints, deployments and computes. */
   deleteMs: number;
   /** CancelRequested → Canceled, for jobs. */
   cancelMs: number;
+  /** Every duration above is divided by this (2 = twice as fast). */
+  speed: number;
 }
 
 export const DEFAULT_CLOCK: EmulatorClock = {
   jobPhaseMs: 1500,
+  jobPhases: {},
   provisionMs: 1500,
   deleteMs: 1000,
   cancelMs: 1000,
+  speed: 1,
 };
 
-/** The lifecycle of an ARM resource with long-running create, update and delete. */
+/** The durations a resource created now gets (each record keeps its own, so changing the clock
+ *  never moves an existing job or endpoint). */
+export interface EffectiveDurations {
+  jobPhases: number[];
+  provisionMs: number;
+  deleteMs: number;
+  cancelMs: number;
+}
+
+export function effectiveDurations(clock: EmulatorClock): EffectiveDurations {
+  const scale = (ms: number): number => Math.max(0, Math.round(ms / clock.speed));
+  return {
+    jobPhases: JOB_PHASES.map((p) => scale(clock.jobPhases[p] ?? clock.jobPhaseMs)),
+    provisionMs: scale(clock.provisionMs),
+    deleteMs: scale(clock.deleteMs),
+    cancelMs: scale(clock.cancelMs),
+  };
+}
+
+// ---- the time source ---------------------------------------------------------------------------
+
+export type TimeMode = 'real' | 'stepped';
+
+export interface TimeState {
+  mode: TimeMode;
+  /** Real mode: added to the base clock (moved by advance()). */
+  offsetMs: number;
+  /** Stepped mode: the frozen emulator time. */
+  frozenAt?: number | undefined;
+}
+
+/** "Now" for every resource, token and timestamp the emulator hands out. In stepped mode real time
+ *  is frozen and only advance() moves it (tests); in real mode it follows the base clock. */
+export class EmulatorTime {
+  private state: TimeState;
+
+  constructor(
+    private readonly base: () => number,
+    initial: Partial<TimeState> = {},
+    private readonly onChange: (s: TimeState) => void = () => undefined,
+  ) {
+    const mode = initial.mode ?? 'real';
+    this.state = { mode, offsetMs: initial.offsetMs ?? 0, frozenAt: mode === 'stepped' ? (initial.frozenAt ?? base()) : undefined };
+  }
+
+  now(): number {
+    return this.state.mode === 'stepped' ? (this.state.frozenAt ?? this.base()) : this.base() + this.state.offsetMs;
+  }
+
+  get mode(): TimeMode {
+    return this.state.mode;
+  }
+
+  snapshot(): TimeState {
+    return { ...this.state };
+  }
+
+  setMode(mode: TimeMode): void {
+    if (mode === this.state.mode) return;
+    const now = this.now();
+    this.state = mode === 'stepped' ? { mode, offsetMs: this.state.offsetMs, frozenAt: now } : { mode, offsetMs: now - this.base(), frozenAt: undefined };
+    this.onChange(this.snapshot());
+  }
+
+  /** Moves emulator time forward (never back). */
+  advance(ms: number): number {
+    if (!Number.isFinite(ms) || ms < 0) throw new Error('advance: ms must be a number >= 0');
+    if (this.state.mode === 'stepped') this.state.frozenAt = this.now() + ms;
+    else this.state.offsetMs += ms;
+    this.onChange(this.snapshot());
+    return this.now();
+  }
+}
+
+// ---- resources with long-running create, update and delete -------------------------------------
+
 export interface Lifecycle {
   createdAt: number;
   provisionStartedAt: number;
   provisionMs: number;
   provisionKind: 'Creating' | 'Updating';
   provisionOutcome: 'Succeeded' | 'Failed';
+  provisionError?: { code: string; message: string } | undefined;
   deleteRequestedAt?: number | undefined;
   deleteMs: number;
 }
@@ -47,46 +133,68 @@ export function goneAt(l: Lifecycle, now: number): number | undefined {
   return now >= at ? at : undefined;
 }
 
-export const JOB_PHASES = ['NotStarted', 'Queued', 'Preparing', 'Running', 'Finalizing'] as const;
-export type JobStatus =
-  | (typeof JOB_PHASES)[number]
-  | 'Completed'
-  | 'Failed'
-  | 'CancelRequested'
-  | 'Canceled';
+// ---- jobs ---------------------------------------------------------------------------------------
+
+export type JobStatus = JobPhase | 'Completed' | 'Failed' | 'CancelRequested' | 'Canceled';
 
 export const TERMINAL_JOB_STATUSES: ReadonlySet<JobStatus> = new Set(['Completed', 'Failed', 'Canceled']);
 
 export interface JobTimeline {
   createdAt: number;
-  phaseMs: number;
-  /** A job that fails does so at the end of Preparing (input validation happens there). */
-  failed: boolean;
+  /** Duration of each of the five phases. */
+  phases: readonly number[];
+  /** Where a failing job fails: `fraction` of the way through `phase` (1 = at its end). */
+  failAt?: { phase: JobPhase; fraction: number } | undefined;
   cancelRequestedAt?: number | undefined;
   cancelMs: number;
 }
 
-/** When the job would end on its own (Completed, or Failed after Preparing). */
+/** When a phase starts. */
+export function phaseStart(t: JobTimeline, phase: JobPhase): number {
+  const index = JOB_PHASES.indexOf(phase);
+  return t.createdAt + t.phases.slice(0, index).reduce((a, b) => a + b, 0);
+}
+
+/** When the job would end on its own (Completed, or Failed at its failure point). */
 export function naturalEnd(t: JobTimeline): number {
-  return t.createdAt + (t.failed ? 3 : JOB_PHASES.length) * t.phaseMs;
+  if (t.failAt) {
+    const index = JOB_PHASES.indexOf(t.failAt.phase);
+    return phaseStart(t, t.failAt.phase) + Math.round((t.phases[index] ?? 0) * t.failAt.fraction);
+  }
+  return t.createdAt + t.phases.reduce((a, b) => a + b, 0);
+}
+
+function cancelled(t: JobTimeline): boolean {
+  return t.cancelRequestedAt !== undefined && t.cancelRequestedAt < naturalEnd(t);
 }
 
 export function jobStatus(t: JobTimeline, now: number): JobStatus {
-  if (t.cancelRequestedAt !== undefined && t.cancelRequestedAt < naturalEnd(t)) {
+  if (cancelled(t) && t.cancelRequestedAt !== undefined && now >= t.cancelRequestedAt) {
     return now < t.cancelRequestedAt + t.cancelMs ? 'CancelRequested' : 'Canceled';
   }
-  if (now >= naturalEnd(t)) return t.failed ? 'Failed' : 'Completed';
-  const index = Math.max(0, Math.floor((now - t.createdAt) / t.phaseMs));
-  return JOB_PHASES[Math.min(index, JOB_PHASES.length - 1)] ?? 'NotStarted';
+  if (now >= naturalEnd(t)) return t.failAt ? 'Failed' : 'Completed';
+  let at = t.createdAt;
+  for (const [i, phase] of JOB_PHASES.entries()) {
+    at += t.phases[i] ?? 0;
+    if (now < at) return phase;
+  }
+  return 'Finalizing';
+}
+
+/** When the job reached its terminal state (undefined while it runs). */
+export function jobEndedAt(t: JobTimeline, now: number): number | undefined {
+  const end = cancelled(t) && t.cancelRequestedAt !== undefined ? t.cancelRequestedAt + t.cancelMs : naturalEnd(t);
+  return now >= end ? end : undefined;
 }
 
 /** Start and end of the Running phase (training), used by the MLflow metric timeline. */
 export function runningWindow(t: JobTimeline): { start: number; end: number } {
-  return { start: t.createdAt + 3 * t.phaseMs, end: t.createdAt + 4 * t.phaseMs };
+  const start = phaseStart(t, 'Running');
+  return { start, end: start + (t.phases[3] ?? 0) };
 }
 
-/** The moment the job stopped making progress: cancel time or its natural end. */
+/** The moment the job stopped making progress: cancel time, failure time, or now. */
 export function progressCutoff(t: JobTimeline, now: number): number {
-  const stop = t.cancelRequestedAt !== undefined && t.cancelRequestedAt < naturalEnd(t) ? t.cancelRequestedAt : Infinity;
+  const stop = cancelled(t) && t.cancelRequestedAt !== undefined ? t.cancelRequestedAt : t.failAt ? naturalEnd(t) : Infinity;
   return Math.min(now, stop);
 }

@@ -2,9 +2,13 @@
 // the emulator's own public origin (known only once the server listens).
 import type { BlobAccess } from './blob';
 import type { Catalog } from './catalog';
+import type { EmulatorTime } from './clock';
+import type { ContractMonitor } from './contractPolicy';
+import type { FaultInjector } from './faults';
 import type { ResolvedConfig } from './options';
 import type { RequestLog } from './requestLog';
 import type { Store } from './store';
+import type { Throttle } from './throttle';
 
 export interface EmulatorContext {
   readonly config: ResolvedConfig;
@@ -12,6 +16,11 @@ export interface EmulatorContext {
   readonly catalog: Catalog;
   readonly blob: BlobAccess | undefined;
   readonly requests: RequestLog;
+  /** The one time source (real or stepped). */
+  readonly time: EmulatorTime;
+  readonly throttle: Throttle;
+  readonly faults: FaultInjector;
+  readonly contract: ContractMonitor;
   now(): number;
   /** https://127.0.0.1:PORT (no trailing slash). */
   baseUrl(): string;

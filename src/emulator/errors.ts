@@ -1,8 +1,25 @@
 // Every error the emulator answers with, in ARM's envelope `{"error":{"code","message"}}`.
 // Route code throws; the central error handler in server.ts renders.
 
+export interface ArmErrorDetail {
+  code: string;
+  message: string;
+  target?: string;
+}
+
 export interface ArmErrorBody {
-  error: { code: string; message: string; target?: string };
+  error: {
+    code: string;
+    message: string;
+    target?: string;
+    details?: ArmErrorDetail[];
+    additionalInfo?: { type: string; info: Record<string, unknown> }[];
+  };
+}
+
+export interface ArmErrorExtras {
+  details?: ArmErrorDetail[];
+  additionalInfo?: { type: string; info: Record<string, unknown> }[];
 }
 
 export class ArmError extends Error {
@@ -12,6 +29,7 @@ export class ArmError extends Error {
     message: string,
     readonly target?: string,
     readonly headers: Record<string, string> = {},
+    readonly extras: ArmErrorExtras = {},
   ) {
     super(message);
     this.name = 'ArmError';
@@ -19,9 +37,26 @@ export class ArmError extends Error {
 
   toBody(): ArmErrorBody {
     return {
-      error: { code: this.code, message: this.message, ...(this.target ? { target: this.target } : {}) },
+      error: {
+        code: this.code,
+        message: this.message,
+        ...(this.target ? { target: this.target } : {}),
+        ...(this.extras.details ? { details: this.extras.details } : {}),
+        ...(this.extras.additionalInfo ? { additionalInfo: this.extras.additionalInfo } : {}),
+      },
     };
   }
+}
+
+/** How the Azure ML management front end answers a request that breaks the API contract (a body,
+ *  path or query value the swagger does not allow): 400 BadRequest "The request is invalid." with
+ *  one detail per problem and the component name in additionalInfo. */
+export function invalidRequest(issues: readonly { target: string; message: string }[]): ArmError {
+  const only = issues.length === 1 ? issues[0] : undefined;
+  return new ArmError(400, 'BadRequest', 'The request is invalid.', only?.target, {}, {
+    details: issues.map((i) => ({ code: 'ValidationError', message: i.message, target: i.target })),
+    additionalInfo: [{ type: 'ComponentName', info: { value: 'managementfrontend' } }],
+  });
 }
 
 /** A 400 for a request field the caller must fix; `target` names the field. */

@@ -49,13 +49,13 @@ function runsOf(ctx: EmulatorContext, job: JobRecord): Run[] {
   const now = ctx.now();
   const timeline = jobTimeline(job);
   const window = runningWindow(timeline);
-  if (progressCutoff(timeline, now) < window.start) return [];
+  if (progressCutoff(timeline, now) < window.start || (timeline.failAt !== undefined && naturalEnd(timeline) <= window.start)) return [];
   const status = jobStatus(timeline, now);
   const runState = runStatus(status);
   const finished = runState !== 'RUNNING';
   const cancelEnd = job.cancelRequestedAt !== undefined ? job.cancelRequestedAt + job.cancelMs : undefined;
   const rootEnd = finished ? (status === 'Canceled' ? cancelEnd : naturalEnd(timeline)) : undefined;
-  const childEnd = finished ? (status === 'Canceled' ? cancelEnd : window.end) : undefined;
+  const childEnd = finished ? (status === 'Canceled' ? cancelEnd : Math.min(window.end, naturalEnd(timeline))) : undefined;
   const common = { 'mlflow.rootRunId': job.name, 'mlflow.user': ctx.config.identities.clientId, 'azureml.runsource': 'azureml.StepRun' };
   const displayName = asString(job.properties['displayName']) ?? job.name;
   return [
@@ -77,7 +77,7 @@ function runsOf(ctx: EmulatorContext, job: JobRecord): Run[] {
 function visibleMetrics(ctx: EmulatorContext, run: Run): MetricPoint[] {
   const timeline = jobTimeline(run.job);
   const cutoff = progressCutoff(timeline, ctx.now());
-  return trainingMetrics(run.job.name, run.job.properties, timeline).filter((p) => p.timestamp <= cutoff);
+  return trainingMetrics(run.job.name, run.job.properties, timeline, run.job.data).filter((p) => p.timestamp <= cutoff);
 }
 
 function renderRun(ctx: EmulatorContext, run: Run): JsonObject {

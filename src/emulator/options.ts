@@ -3,8 +3,10 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { LOCAL_AZURE } from '../config/local';
-import { DEFAULT_CLOCK, type EmulatorClock } from './clock';
+import { DEFAULT_CLOCK, JOB_PHASES, type EmulatorClock, type TimeMode } from './clock';
 import type { HubEmulatorOptions } from './hub/routes';
+import { checkQuotaConfig, DEFAULT_QUOTAS, type QuotaConfig } from './quota';
+import { DEFAULT_THROTTLE, type ThrottleConfig } from './throttle';
 
 export type LocalAzureIdentities = { -readonly [K in keyof typeof LOCAL_AZURE]: string };
 
@@ -27,8 +29,19 @@ export interface EmulatorOptions {
   clientSecret?: string;
   /** JSON snapshot rewritten after each mutation and loaded at start. Default: in memory only. */
   stateFile?: string;
-  /** Compressed clock; see EmulatorClock. */
+  /** Compressed clock: per-phase durations and a speed multiplier; see EmulatorClock. */
   clock?: Partial<EmulatorClock>;
+  /** 'real' (default): emulator time follows the clock. 'stepped': time stands still until
+   *  POST /_emulator/clock/advance moves it (tests). */
+  timeMode?: TimeMode;
+  /** ARM throttling (token buckets per subscription and principal); `false` turns it off. */
+  throttle?: Partial<ThrottleConfig> | false;
+  /** vCPU quota per VM family, regional vCPUs, the endpoint cap; see QuotaConfig. */
+  quotas?: Partial<QuotaConfig>;
+  /** Contract checks against the swagger files: requests (default true: invalid ones get 400) and
+   *  responses ('strict' default: a response that breaks the contract becomes a 500; 'record':
+   *  only listed under GET /_emulator/contract; 'off'). */
+  contract?: { requests?: boolean; responses?: 'strict' | 'record' | 'off' };
   /** Retry-After (seconds) on LRO responses and polls. Default 1. */
   retryAfterSeconds?: number;
   /** Registry content. Default 'seed'. */
@@ -52,6 +65,10 @@ export interface ResolvedConfig {
   clientSecret: string;
   stateFile: string | undefined;
   clock: EmulatorClock;
+  timeMode: TimeMode;
+  throttle: ThrottleConfig;
+  quotas: QuotaConfig;
+  contract: { requests: boolean; responses: 'strict' | 'record' | 'off' };
   retryAfterSeconds: number;
   catalog: CatalogName;
   requestLogLimit: number;
@@ -59,10 +76,13 @@ export interface ResolvedConfig {
 }
 
 export function resolveOptions(opts: EmulatorOptions): ResolvedConfig {
-  const clock: EmulatorClock = { ...DEFAULT_CLOCK, ...definedOnly(opts.clock ?? {}) };
-  for (const [name, value] of Object.entries(clock)) {
-    if (!Number.isFinite(value) || value < 0) throw new Error(`emulator: clock.${name} must be a number >= 0`);
-  }
+  const clock: EmulatorClock = { ...DEFAULT_CLOCK, ...definedOnly(opts.clock ?? {}), jobPhases: { ...(opts.clock?.jobPhases ?? {}) } };
+  checkClock(clock);
+  const throttle: ThrottleConfig = opts.throttle === false
+    ? { ...DEFAULT_THROTTLE, enabled: false }
+    : { ...DEFAULT_THROTTLE, ...definedOnly(opts.throttle ?? {}) };
+  const quotas: QuotaConfig = { ...DEFAULT_QUOTAS, ...definedOnly(opts.quotas ?? {}), familyVcpus: { ...DEFAULT_QUOTAS.familyVcpus, ...(opts.quotas?.familyVcpus ?? {}) } };
+  checkQuotaConfig(quotas);
   const retryAfterSeconds = opts.retryAfterSeconds ?? 1;
   if (!Number.isInteger(retryAfterSeconds) || retryAfterSeconds < 0) {
     throw new Error('emulator: retryAfterSeconds must be an integer >= 0');
@@ -76,11 +96,28 @@ export function resolveOptions(opts: EmulatorOptions): ResolvedConfig {
     clientSecret: opts.clientSecret ?? randomBytes(24).toString('base64url'),
     stateFile: opts.stateFile ? resolve(opts.stateFile) : undefined,
     clock,
+    timeMode: opts.timeMode ?? 'real',
+    throttle,
+    quotas,
+    contract: { requests: opts.contract?.requests ?? true, responses: opts.contract?.responses ?? 'strict' },
     retryAfterSeconds,
     catalog: opts.catalog ?? 'seed',
     requestLogLimit: opts.requestLogLimit ?? 10000,
     logger: opts.logger ?? false,
   };
+}
+
+/** Throws unless every duration is a number >= 0 and speed > 0. */
+export function checkClock(clock: EmulatorClock): void {
+  for (const name of ['jobPhaseMs', 'provisionMs', 'deleteMs', 'cancelMs'] as const) {
+    const value = clock[name];
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new Error(`emulator: clock.${name} must be a number >= 0`);
+  }
+  if (typeof clock.speed !== 'number' || !Number.isFinite(clock.speed) || clock.speed <= 0) throw new Error('emulator: clock.speed must be a number > 0');
+  for (const [phase, value] of Object.entries(clock.jobPhases)) {
+    if (!(JOB_PHASES as readonly string[]).includes(phase)) throw new Error(`emulator: clock.jobPhases.${phase} is not a job phase (${JOB_PHASES.join(', ')})`);
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new Error(`emulator: clock.jobPhases.${phase} must be a number >= 0`);
+  }
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {

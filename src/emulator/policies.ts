@@ -1,12 +1,16 @@
-// The one place every request passes before its route: request ids, ARM rate-limit headers,
-// bearer authentication and the api-version check, chosen by the route's `surface`. Later
-// policies (contract validation, throttling, fault injection) plug in through PolicyOptions.
+// The one place every request passes before (and after) its route, in ARM's order:
+//   request ids → injected faults → ARM throttling (+ x-ms-ratelimit-remaining-*) → bearer
+//   authentication → api-version → [body parsed] → contract check of the request → route →
+//   contract check of the response → request log and PUT counts.
+// Which checks apply is chosen by the route's `surface`.
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authenticateArm } from './auth';
 import type { EmulatorContext } from './context';
+import { noRegisteredProvider } from './contractPolicy';
 import { ArmError } from './errors';
 import { queryParam } from './json';
+import { operationType } from './throttle';
 
 /** Which API a route belongs to; decides authentication and checks. */
 export type Surface = 'arm' | 'registry' | 'mlflow' | 'scoring' | 'entra' | 'admin' | 'public';
@@ -20,7 +24,8 @@ declare module 'fastify' {
 }
 
 export const ARM_API_VERSIONS: readonly string[] = ['2022-10-01', '2024-04-01'];
-export const REGISTRY_API_VERSIONS: readonly string[] = [...ARM_API_VERSIONS, '2021-10-01-dataplanepreview'];
+/** Registry assets: ARM (2024-04-01; 2022-10-01 has no registries) and the data plane azure-ai-ml uses. */
+export const REGISTRY_API_VERSIONS: readonly string[] = ['2024-04-01', '2021-10-01-dataplanepreview'];
 
 /** A check or decoration applied to every request; throw an ArmError to answer instead of the route. */
 export type Policy = (req: FastifyRequest, reply: FastifyReply, ctx: EmulatorContext) => void | Promise<void>;
@@ -33,23 +38,61 @@ const requestIds: Policy = (req, reply) => {
   if (typeof clientRequestId === 'string') reply.header('x-ms-client-request-id', clientRequestId);
 };
 
-/** ARM's hourly per-subscription budgets (reads 12000, writes 1200, deletes 15000). */
-function rateLimitHeaders(): Policy {
-  const limits = { reads: 12000, writes: 1200, deletes: 15000 } as const;
-  let windowStart = 0;
-  const used = { reads: 0, writes: 0, deletes: 0 };
-  return (req, reply, ctx) => {
-    if (surfaceOf(req) !== 'arm') return;
-    const now = ctx.now();
-    if (now - windowStart >= 3_600_000) {
-      windowStart = now;
-      used.reads = used.writes = used.deletes = 0;
-    }
-    const kind = req.method === 'GET' || req.method === 'HEAD' ? 'reads' : req.method === 'DELETE' ? 'deletes' : 'writes';
-    used[kind] += 1;
-    reply.header(`x-ms-ratelimit-remaining-subscription-${kind}`, String(Math.max(0, limits[kind] - used[kind])));
-  };
+const contractMatch: Policy = (req, _reply, ctx) => {
+  ctx.contract.matchRequest(req);
+};
+
+const faults: Policy = async (req, reply, ctx) => {
+  if (surfaceOf(req) === 'admin') return;
+  await ctx.faults.apply(req, reply);
+};
+
+/** ARM paths are the ones under /subscriptions (the registry data plane lives under /mferp). */
+function armSubscription(req: FastifyRequest): string | undefined {
+  const surface = surfaceOf(req);
+  if (surface !== 'arm' && surface !== 'registry') return undefined;
+  return /^\/subscriptions\/([^/?]+)/i.exec(req.url)?.[1];
 }
+
+/** The principal behind a bearer token (not verified here: authentication comes next). */
+function actorOf(authorization: string | undefined): string {
+  const payload = /^Bearer\s+[^.\s]+\.([^.\s]+)\./i.exec(authorization ?? '')?.[1];
+  if (!payload) return 'anonymous';
+  try {
+    const claims: unknown = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+    const oid = typeof claims === 'object' && claims !== null ? (claims as Record<string, unknown>)['oid'] : undefined;
+    return typeof oid === 'string' ? oid : 'anonymous';
+  } catch {
+    return 'anonymous';
+  }
+}
+
+const SINGULAR = { reads: 'read', writes: 'write', deletes: 'delete' } as const;
+let lastThrottleLog = 0;
+
+const throttling: Policy = (req, reply, ctx) => {
+  const subscription = armSubscription(req);
+  if (!subscription) return;
+  const type = operationType(req.method);
+  const actor = actorOf(req.headers.authorization);
+  const result = ctx.throttle.take(`${subscription.toLowerCase()}|${actor}`, type);
+  reply.header(`x-ms-ratelimit-remaining-subscription-${type}`, String(result.remaining));
+  if (!result.allowed) {
+    const seconds = result.retryAfterSeconds;
+    const at = Date.now();
+    if (at - lastThrottleLog >= 10_000) {
+      lastThrottleLog = at;
+      process.stderr.write(`emulator: throttling ${SINGULAR[type]} requests of subscription ${subscription} (429, Retry-After ${seconds} s; ${ctx.throttle.stats().throttled} so far)\n`);
+    }
+    throw new ArmError(
+      429,
+      'SubscriptionRequestsThrottled',
+      `Number of '${SINGULAR[type]}' requests for subscription '${subscription}' actor '${actor}' exceeded. Please try again after '${seconds}' seconds after additional tokens are available. Refer to https://aka.ms/arm-throttling`,
+      undefined,
+      { 'Retry-After': String(seconds) },
+    );
+  }
+};
 
 const bearerAuth: Policy = (req, _reply, ctx) => {
   const surface = surfaceOf(req);
@@ -58,42 +101,66 @@ const bearerAuth: Policy = (req, _reply, ctx) => {
   }
 };
 
-const apiVersion: Policy = (req) => {
+const API_VERSION_SHAPE = /^\d{4}-\d{2}-\d{2}(-[a-z]+)?$/i;
+
+const apiVersion: Policy = (req, _reply, ctx) => {
   const accepted = req.routeOptions.config.apiVersions;
   if (!accepted) return;
   const given = queryParam(req.query, 'api-version');
   if (given === undefined || given === '') {
     throw new ArmError(400, 'MissingApiVersionParameter', 'The api-version query parameter (?api-version=) is required for all requests.');
   }
-  if (!accepted.includes(given)) {
-    throw new ArmError(400, 'InvalidApiVersionParameter', `The api-version '${given}' is invalid. The supported versions are '${accepted.join(',')}'.`);
+  if (accepted.includes(given)) return;
+  const [path = ''] = req.url.split('?', 2);
+  if (armSubscription(req) && API_VERSION_SHAPE.test(given)) {
+    // ARM refuses an api-version the provider does not register for the resource type.
+    throw noRegisteredProvider(ctx, path, given, accepted.filter((v) => ARM_API_VERSIONS.includes(v)));
   }
+  throw new ArmError(400, 'InvalidApiVersionParameter', `The api-version '${given}' is invalid. The supported versions are '${accepted.join(',')}'.`);
+};
+
+const contractRequest: Policy = (req, _reply, ctx) => {
+  ctx.contract.checkRequest(req, ctx);
 };
 
 function surfaceOf(req: FastifyRequest): Surface | undefined {
   return req.routeOptions.config.surface;
 }
 
-export interface PolicyOptions {
-  /** Run after the built-in request policies, before the body is read (throttling, faults). */
-  onRequest?: readonly Policy[];
-  /** Run once the body is parsed, before the route (request contract validation). */
-  preHandler?: readonly Policy[];
+/** The ARM id a PUT addresses (lower case), for the per-resource PUT counts. */
+export function putTarget(url: string): string {
+  const [path = ''] = url.split('?', 2);
+  return decodeURIComponentSafe(path.replace(/\/+$/, '')).toLowerCase();
 }
 
-export function installPolicies(app: FastifyInstance, ctx: EmulatorContext, extra: PolicyOptions = {}): void {
-  const onRequest: Policy[] = [requestIds, rateLimitHeaders(), bearerAuth, apiVersion, ...(extra.onRequest ?? [])];
-  const preHandler: Policy[] = [...(extra.preHandler ?? [])];
+function decodeURIComponentSafe(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+export function installPolicies(app: FastifyInstance, ctx: EmulatorContext): void {
+  const onRequest: Policy[] = [requestIds, contractMatch, faults, throttling, bearerAuth, apiVersion];
+  const preHandler: Policy[] = [contractRequest];
   app.addHook('onRequest', async (req, reply) => {
     for (const policy of onRequest) await policy(req, reply, ctx);
   });
   app.addHook('preHandler', async (req, reply) => {
     for (const policy of preHandler) await policy(req, reply, ctx);
   });
+  app.addHook('onSend', async (req, reply, payload) => ctx.contract.checkResponse(req, reply, payload));
   app.addHook('onResponse', async (req, reply) => {
     if (surfaceOf(req) === 'admin' || req.url.startsWith('/_emulator')) return;
     const [path = '', query = ''] = req.url.split('?', 2);
     ctx.requests.add({ method: req.method, path, query, status: reply.statusCode, time: new Date(ctx.now()).toISOString() });
+    if (req.method === 'PUT' && surfaceOf(req) === 'arm') {
+      const counts = (ctx.store.state.putCounts ??= {});
+      const id = putTarget(req.url);
+      counts[id] = (counts[id] ?? 0) + 1;
+      ctx.store.commit();
+    }
   });
 }
 

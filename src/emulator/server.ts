@@ -15,8 +15,11 @@ import { registerWorkspaceRoutes } from './arm/workspace';
 import { registerAuthRoutes } from './auth';
 import { createBlobAccess } from './blob';
 import { loadCatalog } from './catalog';
+import { EmulatorTime } from './clock';
 import type { EmulatorContext } from './context';
+import { ContractMonitor } from './contractPolicy';
 import { ArmError, MlflowError } from './errors';
+import { FaultInjector } from './faults';
 import { hubRoutes } from './hub/routes';
 import { registerMlflowRoutes } from './mlflow';
 import { resolveOptions, type EmulatorOptions, type LocalAzureIdentities, type ResolvedConfig } from './options';
@@ -25,6 +28,7 @@ import { registerRegistryRoutes } from './registry';
 import { RequestLog } from './requestLog';
 import { registerScoringRoutes } from './scoring';
 import { Store } from './store';
+import { Throttle } from './throttle';
 
 export type { EmulatorOptions } from './options';
 
@@ -46,13 +50,24 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
   if (blob) await blob.ensureContainer();
 
   let baseUrl = '';
+  // The time source: the state file's (stepped time and offsets survive a restart) unless the
+  // options ask for another mode.
+  const saved = store.state.clock;
+  const time = new EmulatorTime(opts.now ?? Date.now, saved && saved.mode === config.timeMode ? saved : { mode: config.timeMode, offsetMs: saved?.offsetMs ?? 0 }, (s) => {
+    store.state.clock = { mode: s.mode, offsetMs: s.offsetMs, ...(s.frozenAt !== undefined ? { frozenAt: s.frozenAt } : {}) };
+    store.commit();
+  });
   const ctx: EmulatorContext = {
     config,
     store,
     catalog: loadCatalog(config.catalog),
     blob,
     requests: new RequestLog(config.requestLogLimit),
-    now: opts.now ?? Date.now,
+    time,
+    throttle: new Throttle(config.throttle),
+    faults: new FaultInjector(),
+    contract: new ContractMonitor(config.contract),
+    now: () => time.now(),
     baseUrl: () => baseUrl,
   };
 

@@ -9,17 +9,20 @@ import { z } from 'zod';
 const jsonObject = z.record(z.string(), z.unknown());
 const stringMap = z.record(z.string(), z.string());
 
+const errorInfo = z.object({ code: z.string(), message: z.string() });
+
 const lifecycle = z.object({
   createdAt: z.number(),
   provisionStartedAt: z.number(),
   provisionMs: z.number(),
   provisionKind: z.enum(['Creating', 'Updating']),
   provisionOutcome: z.enum(['Succeeded', 'Failed']),
+  provisionError: errorInfo.optional(),
   deleteRequestedAt: z.number().optional(),
   deleteMs: z.number(),
 });
 
-const errorInfo = z.object({ code: z.string(), message: z.string() });
+const jobPhase = z.enum(['NotStarted', 'Queued', 'Preparing', 'Running', 'Finalizing']);
 
 const computeRecord = z.object({
   uid: z.string(),
@@ -35,11 +38,20 @@ const computeRecord = z.object({
 const jobRecord = z.object({
   name: z.string(),
   createdAt: z.number(),
+  /** Duration of every phase (records from before per-phase durations). */
   phaseMs: z.number(),
+  /** Duration of each of the five phases; overrides phaseMs. */
+  phaseDurations: z.array(z.number()).length(5).optional(),
   cancelMs: z.number(),
   cancelRequestedAt: z.number().optional(),
   cancelOpId: z.string().optional(),
-  failure: errorInfo.optional(),
+  failure: errorInfo.extend({ details: z.array(errorInfo).optional() }).optional(),
+  /** Where the job fails (default: at the end of Preparing, where the validation step runs). */
+  failAt: z.object({ phase: jobPhase, fraction: z.number().min(0).max(1) }).optional(),
+  /** The clusters the job runs on and the nodes it holds on each (for billing and usages). */
+  computes: z.array(z.object({ name: z.string(), nodes: z.number().int().min(1) })).optional(),
+  /** What the staged training data looked like at submission (drives the metric curves). */
+  data: z.object({ trainRows: z.number(), testRows: z.number().optional() }).optional(),
   experimentName: z.string(),
   /** The request's JobBase `properties`, as sent. */
   properties: jsonObject,
@@ -76,6 +88,8 @@ const deploymentRecord = z.object({
   tags: stringMap,
   kind: z.string().optional(),
   sku: jsonObject,
+  /** Instance count over time: [at, capacity] from creation (billing of scale changes). */
+  capacityHistory: z.array(z.tuple([z.number(), z.number()])).optional(),
   properties: jsonObject,
   modifiedAt: z.number(),
   lastOperationId: z.string(),
@@ -104,6 +118,10 @@ const stateSchema = z.object({
   endpoints: z.array(endpointRecord),
   deployments: z.array(deploymentRecord),
   operations: z.array(operationRecord),
+  /** PUT requests received per ARM resource id (lower case), whatever their outcome. */
+  putCounts: z.record(z.string(), z.number()).optional(),
+  /** The emulator's time source (stepped mode and offsets survive a restart). */
+  clock: z.object({ mode: z.enum(['real', 'stepped']), offsetMs: z.number(), frozenAt: z.number().optional() }).optional(),
 });
 
 export type ComputeRecord = z.infer<typeof computeRecord>;
@@ -151,7 +169,8 @@ export class Store {
 
   /** Forgets every resource; keeps the signing key so tokens already issued stay valid. */
   reset(): void {
-    this.state = emptyState(this.state.signingKey);
+    const clock = this.state.clock;
+    this.state = { ...emptyState(this.state.signingKey), ...(clock ? { clock } : {}) };
     this.commit();
   }
 }

@@ -63,6 +63,13 @@ function activityGroups(heartbeatTimeoutSeconds: number) {
   return {
     // Reads and idempotent writes that answer in seconds.
     quick: proxyActivities<Activities>({ startToCloseTimeout: '5 minutes', retry: { ...retry, maximumAttempts: 20 } }),
+    // Submitting the GPU job: on cancellation the workflow waits for the attempt to settle, so the
+    // job cleanup that follows sees the job it may have created (an abandoned attempt could PUT later).
+    submit: proxyActivities<Activities>({
+      startToCloseTimeout: '5 minutes',
+      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+      retry: { ...retry, maximumAttempts: 20 },
+    }),
     // Heartbeating steps that wait on Azure (cluster creation, upload, deployment, scoring).
     long: proxyActivities<Activities>({ ...long, startToCloseTimeout: '6 hours', retry: { ...retry, maximumAttempts: 20 } }),
     // Following a training job: for days if need be; a worker crash resumes after the heartbeat timeout.
@@ -78,7 +85,7 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
   const spec = withLaterDefaults(input.spec);
   const runId = workflowInfo().workflowId;
   const names = deriveRunNames(runId);
-  const { quick, long, wait, cleanup } = activityGroups(input.options?.heartbeatTimeoutSeconds ?? 30);
+  const { quick, submit, long, wait, cleanup } = activityGroups(input.options?.heartbeatTimeoutSeconds ?? 30);
   const experimentName = spec.experimentName ?? `chat_completion_${spec.model.name}`;
 
   const progress: RunProgress = {
@@ -180,7 +187,7 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
     try {
       job = await step(
         'submitPipeline',
-        () => quick.submitPipeline({ names, spec, experimentName, model, compute, data }),
+        () => submit.submitPipeline({ names, spec, experimentName, model, compute, data }),
         (j) => `${j.jobName}${j.adopted ? ' (adopted)' : ''}`,
       );
       progress.warnings.push(...job.warnings);

@@ -1,5 +1,5 @@
 // JSONL written exactly like pandas to_json(orient="records", lines=True) with default settings.
-import { pandasJsonString, toJsonLine, toJsonLines, validateChatRow, type ChatRow } from '../../src/dataset';
+import { pandasJsonString, toJsonLine, toJsonLines, validateChatRow, writeJsonLine, type ChatRow } from '../../src/dataset';
 
 describe('pandas-compatible JSONL', () => {
   test('escapes: non-ASCII as lowercase \\uXXXX (surrogate pairs beyond the BMP), "/" as "\\/"', () => {
@@ -50,5 +50,40 @@ describe('pandas-compatible JSONL', () => {
       '{"prompt":"p","prompt_id":"i","messages":[{"content":"u","role":"user"},{"content":"a","role":"assistant"}]}\n'.repeat(2),
     );
     expect(toJsonLines([])).toBe('');
+  });
+});
+
+describe('writeJsonLine', () => {
+  function sinkOf(size: number) {
+    return {
+      buf: Buffer.alloc(size),
+      length: 0,
+      reserve(n: number) {
+        if (this.length + n <= this.buf.length) return;
+        const bigger = Buffer.alloc((this.length + n) * 2);
+        this.buf.copy(bigger, 0, 0, this.length);
+        this.buf = bigger;
+      },
+    };
+  }
+
+  test('writes exactly toJsonLine(row) + "\\n", for every kind of character, growing the buffer as needed', () => {
+    // every ASCII character, controls, Latin-1, BMP, astral pairs, lone surrogates, and long runs of escapes
+    const all = Array.from({ length: 0x180 }, (_, i) => String.fromCharCode(i)).join('');
+    const samples = [all, '😀/"\\\n', '\ud800 lone \udfff', 'é'.repeat(5000), '/'.repeat(3000), 'plain text', '\u2028\u2029\ufeff'];
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    for (let n = 0; n < 50; n++) {
+      samples.push(Array.from({ length: Math.floor(rand() * 300) }, () => String.fromCharCode(Math.floor(rand() * 0x10000))).join(''));
+    }
+    for (const [i, text] of samples.entries()) {
+      const row: ChatRow = { prompt: text, prompt_id: `id${i}/x`, messages: [{ content: text, role: 'user' }, { content: text.slice(3), role: 'assistant' }] };
+      for (const size of [1, 64, 100_000]) {
+        const sink = sinkOf(size);
+        sink.length = size > 10 ? 5 : 0; // after earlier lines
+        writeJsonLine(row, sink);
+        expect(sink.buf.subarray(size > 10 ? 5 : 0, sink.length).toString('latin1')).toBe(toJsonLine(row) + '\n');
+      }
+    }
   });
 });

@@ -50,8 +50,13 @@ test('refuses an expired token', async () => {
 test('requires a supported api-version in ARM style', async () => {
   const missing = await call(emulator, WS, { token });
   expect(missing).toMatchObject({ status: 400, body: { error: { code: 'MissingApiVersionParameter' } } });
+  // ARM refuses an api-version the provider does not register for the resource type.
   const bad = await call(emulator, `${WS}?api-version=2023-01-01`, { token });
-  expect(bad).toMatchObject({ status: 400, body: { error: { code: 'InvalidApiVersionParameter', message: "The api-version '2023-01-01' is invalid. The supported versions are '2022-10-01,2024-04-01'." } } });
+  expect(bad).toMatchObject({ status: 400, body: { error: { code: 'NoRegisteredProviderFound', message: "No registered resource provider found for location 'eastus' and API version '2023-01-01' for type 'workspaces'. The supported api-versions are '2024-04-01, 2022-10-01'. The supported locations are 'eastus'." } } });
+  const deployments = await call(emulator, `${WS}/onlineEndpoints/ep/deployments?api-version=2021-01-01`, { token });
+  expect(deployments.body).toMatchObject({ error: { code: 'NoRegisteredProviderFound', message: expect.stringContaining("for type 'workspaces/onlineEndpoints/deployments'") } });
+  const malformed = await call(emulator, `${WS}?api-version=latest`, { token });
+  expect(malformed).toMatchObject({ status: 400, body: { error: { code: 'InvalidApiVersionParameter' } } });
   expect((await call(emulator, `${WS}?api-version=2024-04-01`, { token })).status).toBe(200);
 });
 
@@ -72,14 +77,16 @@ test('404s name the missing resource; unknown workspace is ResourceNotFound', as
 });
 
 test('validates names and bodies server side, naming the field', async () => {
+  // Violations of the swagger (path patterns, required fields, enums) get the management front
+  // end's envelope: BadRequest "The request is invalid." with one detail per problem.
   const badJob = await call(emulator, `${WS}/jobs/-bad?api-version=2022-10-01`, { method: 'PUT', token, body: { properties: { jobType: 'Pipeline' } } });
-  expect(badJob).toMatchObject({ status: 400, body: { error: { code: 'UserError', target: 'id' } } });
+  expect(badJob).toMatchObject({ status: 400, body: { error: { code: 'BadRequest', message: 'The request is invalid.', target: 'id', details: [{ code: 'ValidationError', target: 'id' }] } } });
   const badEp = await call(emulator, `${WS}/onlineEndpoints/ep_underscore?api-version=2022-10-01`, { method: 'PUT', token, body: { location: 'eastus', properties: { authMode: 'Key' } } });
   expect(badEp).toMatchObject({ status: 400, body: { error: { target: 'endpointName' } } });
   const noAuthMode = await call(emulator, `${WS}/onlineEndpoints/ep-no-auth?api-version=2022-10-01`, { method: 'PUT', token, body: { location: 'eastus', properties: {} } });
-  expect(noAuthMode).toMatchObject({ status: 400, body: { error: { target: 'properties.authMode' } } });
+  expect(noAuthMode).toMatchObject({ status: 400, body: { error: { code: 'BadRequest', target: 'properties.authMode' } } });
   const badModel = await call(emulator, `${WS}/models/bad%20name/versions/1?api-version=2022-10-01`, { method: 'PUT', token, body: { properties: { modelUri: 'https://x/y' } } });
-  expect(badModel).toMatchObject({ status: 400, body: { error: { target: 'name' } } });
+  expect(badModel).toMatchObject({ status: 400, body: { error: { code: 'BadRequest', target: 'name' } } });
 });
 
 test('deployment body checks: model, instance type, durations, capacity', async () => {
@@ -92,6 +99,9 @@ test('deployment body checks: model, instance type, durations, capacity', async 
   await new Promise((r) => setTimeout(r, 200));
   expect((await put({ model: `${WS}/models/none/versions/1` })).body).toMatchObject({ error: { target: 'properties.model' } });
   expect((await put({ instanceType: undefined })).body).toMatchObject({ error: { target: 'properties.instanceType' } });
+  // Instance types come from the region's managed online SKU list (a cluster-only size is refused).
+  expect((await put({ instanceType: 'Standard_D12_v2' })).body).toMatchObject({ error: { code: 'UserError', target: 'properties.instanceType', message: expect.stringContaining('Standard_NC6s_v3') } });
+  expect((await put({ instanceType: 'Standard_Imaginary_v9' })).body).toMatchObject({ error: { target: 'properties.instanceType' } });
   expect((await put({ livenessProbe: { initialDelay: '600' } })).body).toMatchObject({ error: { target: 'properties.livenessProbe.initialDelay' } });
   expect((await put({}, { name: 'Default', capacity: 0 })).body).toMatchObject({ error: { target: 'sku.capacity' } });
   const ok = await put({ livenessProbe: { initialDelay: 'PT10M' }, requestSettings: { requestTimeout: 'PT1M30S' } });

@@ -167,3 +167,16 @@ export function pipelineJobBody(opts: { compute: string; train: string; test: st
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
+
+/** The emulator's admin API (/_emulator/...). */
+export async function admin<T = unknown>(emulator: RunningEmulator, path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+  const res = await call(emulator, `/_emulator/${path}`, init);
+  if (res.status >= 300) throw new Error(`admin ${init.method ?? 'GET'} ${path} answered ${res.status}: ${JSON.stringify(res.body)}`);
+  return res.body as T;
+}
+
+/** Moves the emulator's clock (stepped mode: the only way it moves). */
+export async function advance(emulator: RunningEmulator, ms: number): Promise<number> {
+  const clock = await admin<{ nowMs: number }>(emulator, 'clock/advance', { method: 'POST', body: { ms } });
+  return clock.nowMs;
+}

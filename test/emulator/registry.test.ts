@@ -88,7 +88,9 @@ test('latest chat_completion_pipeline is 0.0.82; versions page with nextLink in 
 test('the same listing answers at the ARM path with api-version 2024-04-01', async () => {
   const path = `/subscriptions/${LOCAL_AZURE.registrySubscriptionId}/resourceGroups/${LOCAL_AZURE.registryResourceGroup}/providers/Microsoft.MachineLearningServices/registries/azureml/models/Phi-3-mini-4k-instruct/versions/15?api-version=2024-04-01`;
   expect((await call(seed, path, { token })).status).toBe(200);
-  expect((await call(seed, path.replace('2024-04-01', '2019-01-01'), { token })).body).toMatchObject({ error: { code: 'InvalidApiVersionParameter' } });
+  expect((await call(seed, path.replace('2024-04-01', '2019-01-01'), { token })).body).toMatchObject({ error: { code: 'NoRegisteredProviderFound' } });
+  // 2022-10-01 has no registries.
+  expect((await call(seed, path.replace('2024-04-01', '2022-10-01'), { token })).body).toMatchObject({ error: { code: 'NoRegisteredProviderFound', message: expect.stringContaining("for type 'registries/models/versions'") } });
 });
 
 test("the 'current' catalog serves Phi-3 archived and retired", async () => {

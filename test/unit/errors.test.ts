@@ -297,3 +297,14 @@ describe('retriedUntilDone (cleanup)', () => {
     await expect(retriedUntilDone('deleteEndpoint', async () => { throw cancelled; })).rejects.toBe(cancelled);
   });
 });
+
+describe('failures of long-running operations (the SDK poller gives only a message)', () => {
+  test.each([
+    ['The long-running operation has failed. OutOfQuota. Not enough quota available for Standard_NC6s_v3.', 'quota', false],
+    ['The long-running operation has failed. BadRequest. Compute exceeds the family vCPU quota of 96 and cannot accomodate 24 more.', 'quota', false],
+    ['The long-running operation has failed. ValidationError. Instance type is not supported.', 'validation', false],
+    ['The long-running operation has failed. InternalServerError. Something went wrong.', 'transient', true],
+  ])('%s → %s', (message, kind, retryable) => {
+    expect(classifyError(new Error(message))).toMatchObject({ kind, retryable });
+  });
+});

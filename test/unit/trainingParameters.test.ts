@@ -1,23 +1,13 @@
 import { SEED_TRAINING_PARAMETERS } from '../../src/spec/defaults';
 import { declaredInputs, mergeTrainingParameters, type DeclaredInput } from '../../src/spec/trainingParameters';
 import { PHI3_MODEL_DEFAULTS, pipelineComponentSpec } from './fixtures';
+import { RESERVED_INPUTS } from '../../src/activities/submitPipeline';
 
-// Same set as src/activities/submitPipeline.ts (not exported there).
-const RESERVED = new Set([
-  'mlflow_model_path',
-  'compute_model_import',
-  'compute_preprocess',
-  'compute_finetune',
-  'compute_model_evaluation',
-  'train_file_path',
-  'test_file_path',
-  'number_of_gpu_to_use_finetuning',
-]);
 
 const component = pipelineComponentSpec();
 const declared = declaredInputs(component);
 const merge = (user: Record<string, string | number | boolean>, modelDefaults: Record<string, string | number | boolean> | undefined = PHI3_MODEL_DEFAULTS) =>
-  mergeTrainingParameters(SEED_TRAINING_PARAMETERS, modelDefaults, user, declared, RESERVED);
+  mergeTrainingParameters(SEED_TRAINING_PARAMETERS, modelDefaults, user, declared, RESERVED_INPUTS);
 
 describe('declaredInputs', () => {
   test('reads the list form of chat_completion_pipeline 0.0.82 (69 inputs)', () => {
@@ -44,7 +34,7 @@ describe('declaredInputs', () => {
 
 describe('mergeTrainingParameters with the real pipeline inputs', () => {
   test('precedence is seed < model defaults < user', () => {
-    const seedOnly = mergeTrainingParameters(SEED_TRAINING_PARAMETERS, undefined, {}, declared, RESERVED);
+    const seedOnly = mergeTrainingParameters(SEED_TRAINING_PARAMETERS, undefined, {}, declared, RESERVED_INPUTS);
     expect(seedOnly.literals.num_train_epochs).toBe('3');
     const withModel = merge({});
     expect(withModel.literals.num_train_epochs).toBe('1');
@@ -102,7 +92,7 @@ describe('mergeTrainingParameters with the real pipeline inputs', () => {
   });
 
   test('reserved keys in seed or model defaults are skipped silently', () => {
-    const result = mergeTrainingParameters({ compute_finetune: 'x' }, { train_file_path: 'y' }, {}, declared, RESERVED);
+    const result = mergeTrainingParameters({ compute_finetune: 'x' }, { train_file_path: 'y' }, {}, declared, RESERVED_INPUTS);
     expect(result).toEqual({ values: {}, literals: {}, warnings: [], errors: [] });
   });
 

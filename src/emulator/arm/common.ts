@@ -44,6 +44,7 @@ export function newOperation(
   kind: string,
   resourceId: string,
   durationMs: number,
+  failure?: { code: string; message: string },
 ): OperationRecord {
   const ids = ctx.config.identities;
   const op: OperationRecord = {
@@ -54,7 +55,8 @@ export function newOperation(
     location: ids.location,
     startedAt: ctx.now(),
     durationMs,
-    outcome: 'Succeeded',
+    outcome: failure ? 'Failed' : 'Succeeded',
+    ...(failure ? { error: failure } : {}),
   };
   ctx.store.state.operations.push(op);
   return op;
@@ -89,8 +91,10 @@ export function replyCreated(ctx: EmulatorContext, reply: FastifyReply, op: Oper
     .send(body);
 }
 
-/** 202 + Location + Retry-After: how Azure ML answers a DELETE or a cancel. */
-export function replyAccepted(ctx: EmulatorContext, reply: FastifyReply, op: OperationRecord, apiVersion: string): FastifyReply {
+/** 202 + Location + Retry-After: how Azure ML answers a DELETE or a cancel. Compute deletion also
+ *  names the status URL (Azure-AsyncOperation), as its swagger declares. */
+export function replyAccepted(ctx: EmulatorContext, reply: FastifyReply, op: OperationRecord, apiVersion: string, withAsyncOperation = false): FastifyReply {
+  if (withAsyncOperation) reply.header('Azure-AsyncOperation', asyncOperationUrl(ctx, op, apiVersion));
   return reply
     .code(202)
     .header('Location', operationResultUrl(ctx, op, apiVersion))
@@ -121,4 +125,10 @@ export function checkEndpointName(field: string, value: string): void {
 }
 
 /** ISO-8601 duration as ARM expects it (PT10M, PT1M30S, P1D, PT0.5S). */
-export const ISO_DURATION = /^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$/;
+export { ISO_8601_DURATION as ISO_DURATION } from '../contract';
+
+/** The outcome of a provisioning fault or quota check: the record fails with this error. */
+export interface ProvisioningFailure {
+  code: string;
+  message: string;
+}

@@ -1,13 +1,15 @@
 // AmlCompute clusters: PUT (LRO via Azure-AsyncOperation), GET, list, DELETE (LRO via Location).
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { lifecycleState } from '../clock';
+import { effectiveDurations, lifecycleState } from '../clock';
 import { isoTime, ML_PROVIDER, sameName, systemData, workspaceArmId, type EmulatorContext } from '../context';
 import { conflict, notFound, userError } from '../errors';
 import { asNumber, asObject, asString, asStringMap, cloneJson, type JsonObject } from '../json';
 import { requestApiVersion } from '../policies';
+import { computeQuotaFailure } from '../quota';
+import { allocationsOn, computeScale, nodesAt } from '../records';
 import type { ComputeRecord } from '../store';
-import { ARM_ROUTE, ISO_DURATION, newOperation, replyAccepted, replyCreated, requireWorkspace, WS_PREFIX, type WorkspaceParams } from './common';
+import { ARM_ROUTE, ISO_DURATION, newOperation, replyAccepted, replyCreated, requireWorkspace, WS_PREFIX, type ProvisioningFailure, type WorkspaceParams } from './common';
 import { findVmSize } from './vmSizes';
 
 type ComputeParams = WorkspaceParams & { computeName: string };
@@ -24,10 +26,16 @@ export function computeResourceId(ctx: EmulatorContext, name: string): string {
 }
 
 function computeResource(ctx: EmulatorContext, c: ComputeRecord): JsonObject {
-  const state = lifecycleState(c.lifecycle, ctx.now());
+  const now = ctx.now();
+  const state = lifecycleState(c.lifecycle, now);
   const props = cloneJson(c.properties);
   const inner = asObject(props['properties']) ?? {};
   const scale = asObject(inner['scaleSettings']) ?? {};
+  const allocations = state === 'Succeeded' ? allocationsOn(c, ctx.store.state.jobs, now) : [];
+  const nodes = state === 'Succeeded' ? nodesAt(c, allocations, now) : 0;
+  const { minNodes } = computeScale(c);
+  const busy = Math.max(0, nodes - minNodes) > 0 ? nodes : 0;
+  const error = c.lifecycle.provisionError;
   return {
     id: computeResourceId(ctx, c.name),
     name: c.name,
@@ -42,7 +50,7 @@ function computeResource(ctx: EmulatorContext, c: ComputeRecord): JsonObject {
       provisioningState: state === 'Gone' ? 'Deleting' : state,
       createdOn: isoTime(c.lifecycle.createdAt),
       modifiedOn: isoTime(c.modifiedAt),
-      provisioningErrors: null,
+      provisioningErrors: state === 'Failed' && error ? [{ error: { code: error.code, message: error.message } }] : null,
       isAttachedCompute: false,
       disableLocalAuth: false,
       properties: {
@@ -56,16 +64,16 @@ function computeResource(ctx: EmulatorContext, c: ComputeRecord): JsonObject {
         allocationState: 'Steady',
         allocationStateTransitionTime: isoTime(c.lifecycle.createdAt),
         errors: null,
-        currentNodeCount: 0,
-        targetNodeCount: 0,
-        nodeStateCounts: { idleNodeCount: 0, runningNodeCount: 0, preparingNodeCount: 0, unusableNodeCount: 0, leavingNodeCount: 0, preemptedNodeCount: 0 },
+        currentNodeCount: nodes,
+        targetNodeCount: nodes,
+        nodeStateCounts: { idleNodeCount: nodes - busy, runningNodeCount: busy, preparingNodeCount: 0, unusableNodeCount: 0, leavingNodeCount: 0, preemptedNodeCount: 0 },
       },
     },
   };
 }
 
 /** Validates an AmlCompute PUT body; returns location, tags, the Compute properties and vmSize. */
-function parseComputeBody(body: unknown): { location: string; tags: Record<string, string>; properties: JsonObject; vmSize: string } {
+function parseComputeBody(body: unknown): { location: string; tags: Record<string, string>; properties: JsonObject; vmSize: string; family: string; vCPUs: number; minNodes: number } {
   const root = asObject(body);
   if (!root) throw userError('body', 'The request body must be a JSON object (ComputeResource).');
   const location = asString(root['location']);
@@ -94,7 +102,7 @@ function parseComputeBody(body: unknown): { location: string; tags: Record<strin
   if (idle !== undefined && idle !== null && !(typeof idle === 'string' && ISO_DURATION.test(idle))) {
     throw userError('properties.properties.scaleSettings.nodeIdleTimeBeforeScaleDown', 'nodeIdleTimeBeforeScaleDown must be an ISO-8601 duration such as PT120S.');
   }
-  return { location, tags: asStringMap(root['tags']), properties: cloneJson(properties), vmSize: size.name };
+  return { location, tags: asStringMap(root['tags']), properties: cloneJson(properties), vmSize: size.name, family: size.family, vCPUs: size.vCPUs, minNodes: min };
 }
 
 export function registerComputeRoutes(app: FastifyInstance, ctx: EmulatorContext): void {
@@ -121,7 +129,9 @@ export function registerComputeRoutes(app: FastifyInstance, ctx: EmulatorContext
     const now = ctx.now();
     const existing = liveCompute(ctx, name);
     if (existing) {
-      if (lifecycleState(existing.lifecycle, now) === 'Deleting') throw conflict(`Compute '${name}' is being deleted; retry when the deletion has finished.`);
+      const existingState = lifecycleState(existing.lifecycle, now);
+      if (existingState === 'Failed') throw conflict(`Compute '${name}' is in state Failed; delete it before creating it again.`);
+      if (existingState === 'Deleting') throw conflict(`Compute '${name}' is being deleted; retry when the deletion has finished.`);
       const oldSize = asString(asObject(existing.properties['properties'])?.['vmSize']);
       if (oldSize && oldSize.toLowerCase() !== parsed.vmSize.toLowerCase()) {
         throw userError('properties.properties.vmSize', `The VM size of existing compute '${name}' is '${oldSize}' and cannot be changed to '${parsed.vmSize}'.`);
@@ -132,7 +142,16 @@ export function registerComputeRoutes(app: FastifyInstance, ctx: EmulatorContext
       ctx.store.commit();
       return reply.code(200).send(computeResource(ctx, existing));
     }
-    const clock = ctx.config.clock;
+    const durations = effectiveDurations(ctx.config.clock);
+    // Quota is checked when the cluster provisions: a family quota that cannot hold one node (or
+    // the minimum) leaves the cluster Failed, as Azure ML does; so does an injected fault.
+    const injected = ctx.faults.take(req, 'failProvisioning');
+    const quotaFault = ctx.faults.take(req, 'quota');
+    const failure: ProvisioningFailure | undefined = injected
+      ? { code: injected.code ?? 'ComputeProvisioningFailed', message: injected.message ?? `Compute '${name}' failed to provision (fault injected by the emulator).` }
+      : quotaFault
+        ? computeQuotaFailure(ctx, parsed.vmSize, parsed.minNodes, parsed.family, parsed.vCPUs, 0)
+        : computeQuotaFailure(ctx, parsed.vmSize, parsed.minNodes, parsed.family, parsed.vCPUs);
     const record: ComputeRecord = {
       uid: randomUUID(),
       name,
@@ -140,10 +159,13 @@ export function registerComputeRoutes(app: FastifyInstance, ctx: EmulatorContext
       tags: parsed.tags,
       properties: parsed.properties,
       modifiedAt: now,
-      lifecycle: { createdAt: now, provisionStartedAt: now, provisionMs: clock.provisionMs, provisionKind: 'Creating', provisionOutcome: 'Succeeded', deleteMs: clock.deleteMs },
+      lifecycle: {
+        createdAt: now, provisionStartedAt: now, provisionMs: durations.provisionMs, provisionKind: 'Creating',
+        provisionOutcome: failure ? 'Failed' : 'Succeeded', ...(failure ? { provisionError: failure } : {}), deleteMs: durations.deleteMs,
+      },
     };
     ctx.store.state.computes.push(record);
-    const op = newOperation(ctx, 'cp', 'compute-create', computeResourceId(ctx, name), clock.provisionMs);
+    const op = newOperation(ctx, 'cp', 'compute-create', computeResourceId(ctx, name), durations.provisionMs, failure);
     ctx.store.commit();
     return replyCreated(ctx, reply, op, requestApiVersion(req), computeResource(ctx, record));
   });
@@ -158,6 +180,6 @@ export function registerComputeRoutes(app: FastifyInstance, ctx: EmulatorContext
     const remaining = c.lifecycle.deleteRequestedAt + c.lifecycle.deleteMs - now;
     const op = newOperation(ctx, 'cd', 'compute-delete', computeResourceId(ctx, c.name), remaining);
     ctx.store.commit();
-    return replyAccepted(ctx, reply, op, requestApiVersion(req));
+    return replyAccepted(ctx, reply, op, requestApiVersion(req), true);
   });
 }

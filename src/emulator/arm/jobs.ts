@@ -1,11 +1,12 @@
 // Pipeline jobs: PUT (synchronous create; 409 if the name exists), GET, list, and cancel
 // (202 + Location). Status is derived from the compressed clock (see clock.ts).
 import type { FastifyInstance } from 'fastify';
-import { jobStatus, TERMINAL_JOB_STATUSES, type JobTimeline } from '../clock';
+import { effectiveDurations, jobStatus, TERMINAL_JOB_STATUSES } from '../clock';
 import { ML_PROVIDER, systemData, workspaceArmId, type EmulatorContext } from '../context';
 import { conflict, notFound, userError } from '../errors';
 import { asObject, asString, cloneJson, type JsonObject } from '../json';
 import { requestApiVersion } from '../policies';
+import { jobTimeline } from '../records';
 import type { JobRecord } from '../store';
 import { ARM_ROUTE, checkAssetName, findOperation, newOperation, replyAccepted, requireWorkspace, WS_PREFIX, type WorkspaceParams } from './common';
 import { validatePipelineJob } from './pipelineValidation';
@@ -17,9 +18,7 @@ export function findJob(ctx: EmulatorContext, name: string): JobRecord | undefin
   return ctx.store.state.jobs.find((j) => j.name === name);
 }
 
-export function jobTimeline(j: JobRecord): JobTimeline {
-  return { createdAt: j.createdAt, phaseMs: j.phaseMs, failed: j.failure !== undefined, cancelRequestedAt: j.cancelRequestedAt, cancelMs: j.cancelMs };
-}
+export { jobTimeline } from '../records';
 
 export function jobArmId(ctx: EmulatorContext, name: string): string {
   return `${workspaceArmId(ctx)}/jobs/${name}`;
@@ -91,18 +90,26 @@ export function registerJobRoutes(app: FastifyInstance, ctx: EmulatorContext): v
     if (findJob(ctx, name)) throw conflict(`Job with name '${name}' already exists.`);
     const properties = asObject(asObject(req.body)?.['properties']);
     if (!properties) throw userError('properties', "The field 'properties' is required (JobBase).");
-    const failure = await validatePipelineJob(ctx, properties);
+    const checked = await validatePipelineJob(ctx, properties);
     // Re-check after the asynchronous blob reads: a concurrent PUT may have created it.
     if (findJob(ctx, name)) throw conflict(`Job with name '${name}' already exists.`);
-    const clock = ctx.config.clock;
+    const durations = effectiveDurations(ctx.config.clock);
+    // A job whose data the validation step refuses fails at the end of Preparing; an injected
+    // fault fails it where the rule says.
+    const injected = checked.failure ? undefined : ctx.faults.take(req, 'failJob');
+    const failure = checked.failure ?? (injected ? { code: injected.code ?? 'SystemError', message: injected.message ?? `The job failed during ${injected.phase} (fault injected by the emulator).` } : undefined);
     const record: JobRecord = {
       name,
       createdAt: ctx.now(),
-      phaseMs: clock.jobPhaseMs,
-      cancelMs: clock.cancelMs,
+      phaseMs: durations.jobPhases[0] ?? 0,
+      phaseDurations: durations.jobPhases,
+      cancelMs: durations.cancelMs,
       experimentName: asString(properties['experimentName']) ?? 'Default',
       properties: cloneJson(properties),
+      computes: checked.computes,
+      ...(checked.data ? { data: checked.data } : {}),
       ...(failure ? { failure } : {}),
+      ...(injected ? { failAt: { phase: injected.phase, fraction: injected.fraction ?? 0.5 } } : {}),
     };
     ctx.store.state.jobs.push(record);
     ctx.store.commit();

@@ -3,17 +3,18 @@
 // size, durations are ISO-8601, capacity >= 1.
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { lifecycleState } from '../clock';
+import { effectiveDurations, lifecycleState } from '../clock';
 import { ML_PROVIDER, sameName, systemData, type EmulatorContext } from '../context';
 import { parseRegistryAssetId, parseWorkspaceModelId } from '../assetIds';
 import { conflict, notFound, parentNotFound, userError } from '../errors';
 import { asNumber, asObject, asString, asStringMap, cloneJson, type JsonObject } from '../json';
 import { requestApiVersion } from '../policies';
+import { deploymentQuotaFailure, QUOTA_TROUBLESHOOTING } from '../quota';
 import type { DeploymentRecord, EndpointRecord } from '../store';
-import { ARM_ROUTE, checkEndpointName, ISO_DURATION, newOperation, replyAccepted, replyCreated, requireWorkspace, WS_PREFIX } from './common';
+import { ARM_ROUTE, checkEndpointName, ISO_DURATION, newOperation, replyAccepted, replyCreated, requireWorkspace, WS_PREFIX, type ProvisioningFailure } from './common';
 import { findModelVersion } from './models';
 import { endpointArmId, endpointState, endpointTraffic, liveEndpoint, type EndpointParams } from './onlineEndpoints';
-import { findVmSize } from './vmSizes';
+import { findVmSize, VM_SIZES } from './vmSizes';
 
 type DeploymentParams = EndpointParams & { deploymentName: string };
 
@@ -100,7 +101,10 @@ function parseDeploymentBody(ctx: EmulatorContext, body: unknown): { location: s
   checkModel(ctx, asString(props['model']));
   const instanceType = asString(props['instanceType']);
   if (!instanceType) throw userError('properties.instanceType', "The field 'properties.instanceType' is required.");
-  if (!findVmSize(instanceType)) throw userError('properties.instanceType', `Instance type '${instanceType}' is not supported in this region.`);
+  if (!findVmSize(instanceType)?.managedOnline) {
+    const supported = VM_SIZES.filter((v) => v.managedOnline).map((v) => v.name);
+    throw userError('properties.instanceType', `Instance type '${instanceType}' is not supported for managed online deployments in this region. Supported: ${supported.join(', ')}.`);
+  }
   checkDurations('properties.livenessProbe', props['livenessProbe'], ['timeout', 'period', 'initialDelay']);
   checkDurations('properties.readinessProbe', props['readinessProbe'], ['timeout', 'period', 'initialDelay']);
   checkDurations('properties.requestSettings', props['requestSettings'], ['requestTimeout', 'maxQueueWait']);
@@ -141,21 +145,39 @@ export function registerDeploymentRoutes(app: FastifyInstance, ctx: EmulatorCont
     }
     const parsed = parseDeploymentBody(ctx, req.body);
     const now = ctx.now();
-    const clock = ctx.config.clock;
+    const clock = effectiveDurations(ctx.config.clock);
     const apiVersion = requestApiVersion(req);
     const existing = liveDeployments(ctx, e).find((x) => sameName(x.name, name));
+    const instanceType = asString(parsed.properties['instanceType']) ?? '';
+    const capacity = asNumber(parsed.sku['capacity']) ?? 1;
+    // Quota (with the upgrade reserve) is checked when the deployment provisions: beyond it the
+    // deployment fails with OutOfQuota, reported in the operation status, as Azure ML reports it.
+    const injected = ctx.faults.take(req, 'failProvisioning');
+    const forcedQuota = ctx.faults.take(req, 'quota');
+    const limitReached = !existing && liveDeployments(ctx, e).length >= ctx.config.quotas.maxDeploymentsPerEndpoint;
+    const failure: ProvisioningFailure | undefined = injected
+      ? { code: injected.code ?? 'DeploymentProvisioningFailed', message: injected.message ?? `Deployment '${name}' failed to provision (fault injected by the emulator).` }
+      : forcedQuota
+        ? { code: 'OutOfQuota', message: `Not enough quota available for ${instanceType} (fault injected by the emulator). See ${QUOTA_TROUBLESHOOTING}` }
+        : limitReached
+          ? { code: 'OutOfQuota', message: `Endpoint '${e.name}' already has ${ctx.config.quotas.maxDeploymentsPerEndpoint} deployments, its limit. See ${QUOTA_TROUBLESHOOTING}` }
+          : deploymentQuotaFailure(ctx, instanceType, capacity, existing?.uid);
     if (existing) {
       const state = lifecycleState(existing.lifecycle, now);
       if (state === 'Deleting') throw conflict(`Deployment '${name}' is being deleted; retry after the deletion has finished.`);
-      Object.assign(existing, { tags: parsed.tags, sku: parsed.sku, properties: parsed.properties, modifiedAt: now });
-      if (state !== 'Creating') Object.assign(existing.lifecycle, { provisionStartedAt: now, provisionKind: 'Updating', provisionMs: clock.provisionMs });
+      const history = existing.capacityHistory ?? [[existing.lifecycle.createdAt, asNumber(existing.sku['capacity']) ?? 1]];
+      if (history[history.length - 1]?.[1] !== capacity) history.push([now, capacity]);
+      Object.assign(existing, { tags: parsed.tags, sku: parsed.sku, properties: parsed.properties, modifiedAt: now, capacityHistory: history });
+      if (state !== 'Creating') {
+        Object.assign(existing.lifecycle, { provisionStartedAt: now, provisionKind: 'Updating', provisionMs: clock.provisionMs, provisionOutcome: failure ? 'Failed' : 'Succeeded', provisionError: failure });
+      }
       const remaining = existing.lifecycle.provisionStartedAt + existing.lifecycle.provisionMs - now;
-      const op = newOperation(ctx, 'od', 'deployment-update', deploymentArmId(ctx, e.name, name), Math.max(0, remaining));
+      const op = newOperation(ctx, 'od', 'deployment-update', deploymentArmId(ctx, e.name, name), Math.max(0, remaining), state !== 'Creating' ? failure : existing.lifecycle.provisionError);
       existing.lastOperationId = op.id;
       ctx.store.commit();
       return replyCreated(ctx, reply, op, apiVersion, deploymentResource(ctx, existing));
     }
-    const op = newOperation(ctx, 'od', 'deployment-create', deploymentArmId(ctx, e.name, name), clock.provisionMs);
+    const op = newOperation(ctx, 'od', 'deployment-create', deploymentArmId(ctx, e.name, name), clock.provisionMs, failure);
     const record: DeploymentRecord = {
       uid: randomUUID(),
       endpointUid: e.uid,
@@ -165,10 +187,14 @@ export function registerDeploymentRoutes(app: FastifyInstance, ctx: EmulatorCont
       tags: parsed.tags,
       ...(parsed.kind ? { kind: parsed.kind } : {}),
       sku: parsed.sku,
+      capacityHistory: [[now, capacity]],
       properties: parsed.properties,
       modifiedAt: now,
       lastOperationId: op.id,
-      lifecycle: { createdAt: now, provisionStartedAt: now, provisionMs: clock.provisionMs, provisionKind: 'Creating', provisionOutcome: 'Succeeded', deleteMs: clock.deleteMs },
+      lifecycle: {
+        createdAt: now, provisionStartedAt: now, provisionMs: clock.provisionMs, provisionKind: 'Creating',
+        provisionOutcome: failure ? 'Failed' : 'Succeeded', ...(failure ? { provisionError: failure } : {}), deleteMs: clock.deleteMs,
+      },
     };
     ctx.store.state.deployments.push(record);
     ctx.store.commit();

@@ -3,14 +3,15 @@
 // listKeys.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { lifecycleState, type LifecycleState } from '../clock';
+import { effectiveDurations, lifecycleState, type LifecycleState } from '../clock';
 import { stableGuid } from '../auth';
 import { ML_PROVIDER, sameName, systemData, workspaceArmId, type EmulatorContext } from '../context';
 import { conflict, notFound, userError } from '../errors';
 import { asObject, asString, asStringMap, cloneJson, isObject, type JsonObject } from '../json';
 import { requestApiVersion } from '../policies';
+import { endpointQuotaFailure, QUOTA_TROUBLESHOOTING } from '../quota';
 import type { EndpointRecord } from '../store';
-import { ARM_ROUTE, asyncOperationUrl, checkEndpointName, findOperation, newOperation, replyAccepted, replyCreated, requireWorkspace, WS_PREFIX, type WorkspaceParams } from './common';
+import { ARM_ROUTE, asyncOperationUrl, checkEndpointName, findOperation, newOperation, replyAccepted, replyCreated, requireWorkspace, WS_PREFIX, type ProvisioningFailure, type WorkspaceParams } from './common';
 import { liveDeployments } from './onlineDeployments';
 
 export type EndpointParams = WorkspaceParams & { endpointName: string };
@@ -122,9 +123,16 @@ export function registerEndpointRoutes(app: FastifyInstance, ctx: EmulatorContex
     if (!authMode || !AUTH_MODES.includes(authMode)) throw userError('properties.authMode', `authMode is required and must be one of ${AUTH_MODES.join(', ')}.`);
     if (authMode !== 'Key') throw userError('properties.authMode', `authMode '${authMode}' is not supported by the emulator; use 'Key'.`);
     const now = ctx.now();
-    const clock = ctx.config.clock;
+    const clock = effectiveDurations(ctx.config.clock);
     const apiVersion = requestApiVersion(req);
     const existing = liveEndpoint(ctx, name);
+    const injected = ctx.faults.take(req, 'failProvisioning');
+    const forcedQuota = ctx.faults.take(req, 'quota');
+    const fault: ProvisioningFailure | undefined = injected
+      ? { code: injected.code ?? 'EndpointProvisioningFailed', message: injected.message ?? `Online endpoint '${name}' failed to provision (fault injected by the emulator).` }
+      : forcedQuota
+        ? { code: 'OutOfQuota', message: `Endpoint quota reached for this subscription (fault injected by the emulator). See ${QUOTA_TROUBLESHOOTING}` }
+        : undefined;
     const traffic = checkTraffic(ctx, existing, props['traffic']);
     const stored: JsonObject = { ...cloneJson(props), traffic };
     const identity = asObject(body['identity']);
@@ -141,16 +149,20 @@ export function registerEndpointRoutes(app: FastifyInstance, ctx: EmulatorContex
         existing.lifecycle.provisionStartedAt = now;
         existing.lifecycle.provisionKind = 'Updating';
         existing.lifecycle.provisionMs = clock.provisionMs;
+        existing.lifecycle.provisionOutcome = fault ? 'Failed' : 'Succeeded';
+        existing.lifecycle.provisionError = fault;
       }
       const remaining = existing.lifecycle.provisionStartedAt + existing.lifecycle.provisionMs - now;
-      const op = newOperation(ctx, 'oe', 'endpoint-update', endpointArmId(ctx, name), Math.max(0, remaining));
+      const op = newOperation(ctx, 'oe', 'endpoint-update', endpointArmId(ctx, name), Math.max(0, remaining), state !== 'Creating' ? fault : existing.lifecycle.provisionError);
       existing.lastOperationId = op.id;
       ctx.store.commit();
       return replyCreated(ctx, reply, op, apiVersion, endpointResource(ctx, existing, apiVersion));
     }
 
     if (Object.values(traffic).some((v) => v > 0)) throw userError('properties.traffic', 'A new endpoint has no deployments to route traffic to.');
-    const op = newOperation(ctx, 'oe', 'endpoint-create', endpointArmId(ctx, name), clock.provisionMs);
+    // Beyond the subscription's endpoint limit the endpoint fails to provision with OutOfQuota.
+    const failure = fault ?? endpointQuotaFailure(ctx);
+    const op = newOperation(ctx, 'oe', 'endpoint-create', endpointArmId(ctx, name), clock.provisionMs, failure);
     const record: EndpointRecord = {
       uid: randomUUID(),
       name,
@@ -162,7 +174,10 @@ export function registerEndpointRoutes(app: FastifyInstance, ctx: EmulatorContex
       keys: { primaryKey: randomBytes(24).toString('base64url'), secondaryKey: randomBytes(24).toString('base64url') },
       modifiedAt: now,
       lastOperationId: op.id,
-      lifecycle: { createdAt: now, provisionStartedAt: now, provisionMs: clock.provisionMs, provisionKind: 'Creating', provisionOutcome: 'Succeeded', deleteMs: clock.deleteMs },
+      lifecycle: {
+        createdAt: now, provisionStartedAt: now, provisionMs: clock.provisionMs, provisionKind: 'Creating',
+        provisionOutcome: failure ? 'Failed' : 'Succeeded', ...(failure ? { provisionError: failure } : {}), deleteMs: clock.deleteMs,
+      },
     };
     ctx.store.state.endpoints.push(record);
     ctx.store.commit();

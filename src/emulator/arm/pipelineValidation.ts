@@ -9,12 +9,22 @@ import type { RegistryComponentVersion } from '../catalog';
 import type { ComponentInputSpec } from '../catalog/types';
 import { userError } from '../errors';
 import { asObject, asString, type JsonObject } from '../json';
+import { nodesForJob } from '../quota';
 import { liveCompute } from './computes';
 import { findModelVersion } from './models';
 
 export interface JobFailure {
   code: string;
   message: string;
+  details?: { code: string; message: string }[];
+}
+
+/** What the submission check learned: the failure the job will end with (if any), the clusters it
+ *  will hold nodes on, and the staged data's row counts (which drive the metric curves). */
+export interface PipelineCheck {
+  failure?: JobFailure;
+  computes: { name: string; nodes: number }[];
+  data?: { trainRows: number; testRows?: number };
 }
 
 /** A staged input file the job will read, checked against blob storage. */
@@ -30,9 +40,8 @@ const HEAD_BYTES = 256 * 1024;
 const ROWS_CHECKED = 50;
 const CHAT_ROLES = new Set(['system', 'user', 'assistant']);
 
-/** Throws a 400 ArmError for a request Azure would reject; resolves to the failure the job will
- *  end with, or undefined when it will complete. */
-export async function validatePipelineJob(ctx: EmulatorContext, properties: JsonObject): Promise<JobFailure | undefined> {
+/** Throws a 400 ArmError for a request Azure would reject; resolves to what the job will do. */
+export async function validatePipelineJob(ctx: EmulatorContext, properties: JsonObject): Promise<PipelineCheck> {
   const jobType = asString(properties['jobType']);
   if (jobType !== 'Pipeline') {
     throw userError('properties.jobType', `Job type '${jobType ?? ''}' is not supported by the emulator; submit a 'Pipeline' job.`);
@@ -43,14 +52,40 @@ export async function validatePipelineJob(ctx: EmulatorContext, properties: Json
   }
   const pipelineInputs = asObject(properties['inputs']) ?? {};
   const files: FileInput[] = [];
+  const computes = new Map<string, number>();
   for (const [nodeName, rawNode] of Object.entries(nodes)) {
     const node = asObject(rawNode);
     if (!node) throw userError(`properties.jobs.${nodeName}`, `Pipeline node '${nodeName}' must be an object.`);
     const component = resolveComponent(ctx, nodeName, node);
-    files.push(...checkNodeInputs(ctx, nodeName, node, component, pipelineInputs));
+    const checked = checkNodeInputs(ctx, nodeName, node, component, pipelineInputs);
+    files.push(...checked.files);
+    for (const [name, nodesWanted] of checked.computes) computes.set(name, Math.max(computes.get(name) ?? 0, nodesWanted));
     checkNodeOutputs(nodeName, node, component);
   }
-  return checkFiles(ctx, files);
+  // The job's default compute (computeId or settings.default_compute) runs steps that name none.
+  const fallback = computeName(asString(properties['computeId'])) ?? computeName(asString(asObject(properties['settings'])?.['default_compute']));
+  if (fallback && computes.size === 0) {
+    if (!liveCompute(ctx, fallback)) throw userError('properties.computeId', `Compute '${fallback}' was not found in workspace '${ctx.config.identities.workspace}'.`);
+    computes.set(fallback, 1);
+  }
+  const held = [...computes.entries()].flatMap(([name, wanted]) => {
+    const c = liveCompute(ctx, name);
+    return c ? [{ name: c.name, nodes: nodesForJob(wanted, c) }] : [];
+  });
+  const stepOf = (node: string): string => {
+    const spec = resolveComponent(ctx, node, asObject(nodes[node]) ?? {}).componentSpec;
+    const step = Object.keys(spec.jobs).find((j) => /validation/.test(j)) ?? Object.keys(spec.jobs).find((j) => /preprocess/.test(j));
+    return step ? `${node}/${step}` : node;
+  };
+  const result = await checkFiles(ctx, files, stepOf);
+  return { ...(result.failure ? { failure: result.failure } : {}), computes: held, ...(result.data ? { data: result.data } : {}) };
+}
+
+/** A cluster name from a compute reference (a name, azureml:name or an ARM id). */
+function computeName(ref: string | undefined): string | undefined {
+  if (!ref) return undefined;
+  const name = ref.replace(/^azureml:/i, '').split('/').pop() ?? '';
+  return name === '' || name.toLowerCase() === 'serverless' ? undefined : name;
 }
 
 function resolveComponent(ctx: EmulatorContext, nodeName: string, node: JsonObject): RegistryComponentVersion {
@@ -76,11 +111,12 @@ function resolveComponent(ctx: EmulatorContext, nodeName: string, node: JsonObje
   return found;
 }
 
-function checkNodeInputs(ctx: EmulatorContext, nodeName: string, node: JsonObject, component: RegistryComponentVersion, pipelineInputs: JsonObject): FileInput[] {
+function checkNodeInputs(ctx: EmulatorContext, nodeName: string, node: JsonObject, component: RegistryComponentVersion, pipelineInputs: JsonObject): { files: FileInput[]; computes: Map<string, number> } {
   const spec = component.componentSpec;
   const label = `${spec.name}:${spec.version}`;
   const given = asObject(node['inputs']) ?? {};
   const files: FileInput[] = [];
+  const literals = new Map<string, string>();
   for (const [name, raw] of Object.entries(given)) {
     const field = `properties.jobs.${nodeName}.inputs.${name}`;
     const declared = spec.inputs[name];
@@ -99,13 +135,24 @@ function checkNodeInputs(ctx: EmulatorContext, nodeName: string, node: JsonObjec
     if (value.kind !== 'literal') throw userError(field, `Input '${name}' of component ${label} is of type ${declared.type}; pass a literal value.`);
     checkLiteral(field, name, label, declared, value.value);
     if (name.startsWith('compute_')) checkCompute(ctx, field, value.value);
+    literals.set(name, value.value);
   }
+  // A required input with a default (task_name: ChatCompletion) is filled in by the component.
   for (const [name, declared] of Object.entries(spec.inputs)) {
     if (declared.optional === false && declared.default === undefined && !(name in given)) {
       throw userError(`properties.jobs.${nodeName}.inputs.${name}`, `Input '${name}' is required by component ${label}.`);
     }
   }
-  return files;
+  // Clusters the steps run on, and the nodes the fine-tune step asks for on its cluster.
+  const computes = new Map<string, number>();
+  const valueOf = (name: string): string | undefined => literals.get(name) ?? (spec.inputs[name]?.default !== undefined ? String(spec.inputs[name]?.default) : undefined);
+  for (const role of Object.keys(spec.inputs).filter((n) => n.startsWith('compute_'))) {
+    const cluster = computeName(valueOf(role));
+    if (!cluster) continue;
+    const nodes = role === 'compute_finetune' ? Math.max(1, Math.floor(Number(valueOf('num_nodes_finetune') ?? '1')) || 1) : 1;
+    computes.set(cluster, Math.max(computes.get(cluster) ?? 0, nodes));
+  }
+  return { files, computes };
 }
 
 function checkNodeOutputs(nodeName: string, node: JsonObject, component: RegistryComponentVersion): void {
@@ -202,23 +249,45 @@ function datastorePath(ctx: EmulatorContext, field: string, uri: string): { path
   return { path: ref.path };
 }
 
-async function checkFiles(ctx: EmulatorContext, files: readonly FileInput[]): Promise<JobFailure | undefined> {
+async function checkFiles(ctx: EmulatorContext, files: readonly FileInput[], stepOf: (node: string) => string): Promise<{ failure?: JobFailure; data?: { trainRows: number; testRows?: number } }> {
   const blob = ctx.blob;
-  if (!blob) return undefined;
+  if (!blob) return {};
+  const rows: Record<string, number> = {};
+  // The validation step reports the first problem it finds, as an ACFT data error (UserError).
+  const fail = (f: FileInput, problem: string): { failure: JobFailure } => ({
+    failure: {
+      code: 'UserError',
+      message: `Pipeline step ${stepOf(f.node)} failed. ACFTDataException: input '${f.input}' (${f.uri}) ${problem}`,
+      details: [{ code: 'InvalidData', message: `${f.input}: ${problem}` }],
+    },
+  });
   for (const f of files) {
     if (!f.path) continue;
-    const where = `Input '${f.input}' of node '${f.node}'`;
     const info = await blob.inspect(f.path, HEAD_BYTES);
     if (!info) {
-      return { code: 'UserError', message: `${where}: file '${f.uri}' was not found in datastore '${ctx.config.identities.datastoreName}' (container '${blob.containerName}', blob '${f.path}').` };
+      return fail(f, `was not found in datastore '${ctx.config.identities.datastoreName}' (container '${blob.containerName}', blob '${f.path}').`);
     }
-    if (info.size === 0) return { code: 'UserError', message: `${where}: file '${f.uri}' is empty.` };
+    if (info.size === 0) return fail(f, 'is empty.');
     if (/\.jsonl$/i.test(f.path)) {
-      const problem = checkChatRows(info.head, info.size > info.head.length);
-      if (problem) return { code: 'UserError', message: `${where}: file '${f.uri}' ${problem}` };
+      const truncated = info.size > info.head.length;
+      const problem = checkChatRows(info.head, truncated);
+      if (problem) return fail(f, problem);
+      rows[f.input] = estimateRows(info.head, info.size, truncated);
     }
   }
-  return undefined;
+  const trainRows = rows['train_file_path'];
+  if (trainRows === undefined) return {};
+  const testRows = rows['test_file_path'];
+  return { data: { trainRows, ...(testRows !== undefined ? { testRows } : {}) } };
+}
+
+/** Rows of a JSONL file: exact when it was read whole, else extrapolated from the rows read. */
+function estimateRows(head: Buffer, size: number, truncated: boolean): number {
+  const text = head.toString('utf8');
+  const complete = truncated ? text.slice(0, text.lastIndexOf('\n') + 1) : text;
+  const count = complete.split('\n').filter((l) => l.trim() !== '').length;
+  if (!truncated || complete.length === 0) return count;
+  return Math.max(count, Math.round((count * size) / Buffer.byteLength(complete)));
 }
 
 /** The chat-completion validation step: each JSONL row needs `messages`, a list of {role, content}. */

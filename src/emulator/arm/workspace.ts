@@ -45,7 +45,6 @@ export function workspaceResource(ctx: EmulatorContext): Record<string, unknown>
       v1LegacyMode: false,
       storageHnsEnabled: false,
       privateLinkCount: 0,
-      notebookInfo: null,
     },
   };
 }

@@ -1,0 +1,34 @@
+# syntax=docker/dockerfile:1
+# The finetune-flow image: the worker (default command) and the HTTP API (node dist/api/main.js).
+# Stage `build` compiles TypeScript and bundles the workflows once (npm run bundle); stage `runtime`
+# holds production dependencies and dist/ only, runs as the unprivileged `node` user, and loads the
+# prebuilt bundle instead of running webpack at every start.
+# Debian (glibc), not Alpine: @temporalio/core-bridge ships prebuilt native binaries for glibc only.
+ARG NODE_VERSION=20
+
+FROM node:${NODE_VERSION}-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build \
+ && npm run bundle \
+ && npm prune --omit=dev --no-audit --no-fund
+
+FROM node:${NODE_VERSION}-bookworm-slim AS runtime
+ENV NODE_ENV=production \
+    FTFLOW_WORKFLOW_BUNDLE=/app/dist/workflow-bundle.js \
+    FTFLOW_LOG_FORMAT=json \
+    FTFLOW_METRICS_ADDRESS=0.0.0.0:9464
+WORKDIR /app
+# Owned by root and read-only for the service user: the process cannot rewrite its own code.
+COPY --from=build /app/package.json ./package.json
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+USER node
+# 9464: Prometheus /metrics (worker); 8080: the HTTP API.
+EXPOSE 9464 8080
+# SIGTERM starts the worker's graceful shutdown (src/worker.ts, SHUTDOWN_GRACE_SECONDS).
+STOPSIGNAL SIGTERM
+CMD ["node", "dist/worker.js"]

@@ -1,0 +1,143 @@
+// JSON Lines read from any ByteSource, with the byte offset where each row's line ends, so a
+// reader can stop after any row and a later one start right there (a restarted worker does not
+// read the part it already staged again).
+//
+// Rows are the non-blank lines: a line of JSON whitespace only (space, tab, CR) is skipped, as is
+// a UTF-8 byte-order mark at the start of the file. A line that is not JSON is yielded as an
+// UnparsableLine, so it counts as one invalid row instead of aborting the split; its line number
+// counts from where the read started (the file's start unless a byte offset was given).
+
+import type { ByteSource } from './bytes';
+import type { RowBatch } from './parquet';
+import { errorMessage } from './util';
+import { UnparsableLine } from './validate';
+
+const NEWLINE = 0x0a;
+
+function isBlank(line: Uint8Array): boolean {
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0d) return false;
+  }
+  return true;
+}
+
+interface LineChunk {
+  /** The lines completed by one chunk of input (without their "\n"). */
+  lines: Buffer[];
+  /** Byte offset just after each line's "\n" (or the end of the file for a last line without one). */
+  ends: number[];
+}
+
+/** Splits a byte stream that starts at `startOffset` of the file into lines, chunk by chunk. */
+export async function* splitLines(chunks: AsyncIterable<Uint8Array>, startOffset: number): AsyncGenerator<LineChunk> {
+  let carry: Buffer | undefined;
+  let pos = startOffset; // file offset of the first byte not yet consumed into a line
+  let first = startOffset === 0;
+  for await (const raw of chunks) {
+    let chunk = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+    if (first) {
+      first = false;
+      if (chunk.length >= 3 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) {
+        chunk = chunk.subarray(3);
+        pos += 3;
+      }
+    }
+    const out: LineChunk = { lines: [], ends: [] };
+    let start = 0;
+    for (let nl = chunk.indexOf(NEWLINE, start); nl !== -1; nl = chunk.indexOf(NEWLINE, start)) {
+      const piece = chunk.subarray(start, nl);
+      const line = carry ? Buffer.concat([carry, piece]) : piece;
+      carry = undefined;
+      pos += line.length + 1;
+      out.lines.push(line);
+      out.ends.push(pos);
+      start = nl + 1;
+    }
+    if (start < chunk.length) {
+      const rest = chunk.subarray(start);
+      // copy: the stream may reuse its chunk buffer
+      carry = carry ? Buffer.concat([carry, rest]) : Buffer.from(rest);
+    }
+    if (out.lines.length) yield out;
+  }
+  if (carry && carry.length) yield { lines: [carry], ends: [pos + carry.length] };
+}
+
+export interface JsonlReadOptions {
+  /** Index of the first row to yield. Default 0. */
+  startRow?: number;
+  /** Byte offset where row `startRow` starts (from an earlier read's `ends`); without it rows are skipped from the start. */
+  startOffset?: number;
+  /** End of the slice (exclusive). Default: all rows. */
+  limit?: number;
+  /** Rows per batch. Default 1000. */
+  batchSize?: number;
+  signal?: AbortSignal;
+}
+
+function checkRange(limit: number, startRow: number): void {
+  if (!(limit >= 0) || (Number.isFinite(limit) && !Number.isSafeInteger(limit))) {
+    throw new RangeError(`limit must be a non-negative integer, got ${limit}`);
+  }
+  if (!Number.isSafeInteger(startRow) || startRow < 0) {
+    throw new RangeError(`startRow must be a non-negative integer, got ${startRow}`);
+  }
+}
+
+/** Rows [startRow, limit) of a JSONL file, in batches, each row with the offset where its line ends. */
+export async function* readJsonlRows(source: ByteSource, opts: JsonlReadOptions = {}): AsyncGenerator<RowBatch> {
+  const limit = opts.limit ?? Infinity;
+  const startRow = opts.startRow ?? 0;
+  checkRange(limit, startRow);
+  if (startRow >= limit) return;
+  const seek = opts.startOffset !== undefined;
+  const startOffset = opts.startOffset ?? 0;
+  if (!Number.isSafeInteger(startOffset) || startOffset < 0) throw new RangeError(`startOffset must be a non-negative integer, got ${startOffset}`);
+  const batchSize = Math.max(1, opts.batchSize ?? 1000);
+
+  let row = seek ? startRow : 0;
+  let lineNumber = 0;
+  let chunk = 0;
+  let batch: unknown[] = [];
+  let ends: number[] = [];
+  let batchStart = startRow;
+  const stream = await source.stream(startOffset, opts.signal);
+  for await (const part of splitLines(stream, startOffset)) {
+    for (let i = 0; i < part.lines.length; i++) {
+      lineNumber++;
+      const line = part.lines[i];
+      if (isBlank(line)) continue;
+      const index = row++;
+      if (index < startRow) continue;
+      let value: unknown;
+      try {
+        value = JSON.parse(line.toString('utf8'));
+      } catch (err) {
+        value = new UnparsableLine(lineNumber, errorMessage(err));
+      }
+      batch.push(value);
+      ends.push(part.ends[i]);
+      if (index + 1 >= limit) {
+        yield { startRow: batchStart, rows: batch, file: source.name, fileIndex: 0, chunk, ends };
+        return;
+      }
+      if (batch.length >= batchSize) {
+        yield { startRow: batchStart, rows: batch, file: source.name, fileIndex: 0, chunk: chunk++, ends };
+        batch = [];
+        ends = [];
+        batchStart = index + 1;
+      }
+    }
+  }
+  if (batch.length) yield { startRow: batchStart, rows: batch, file: source.name, fileIndex: 0, chunk, ends };
+}
+
+/** Rows (non-blank lines) of a JSONL file, counted without parsing them. */
+export async function countJsonlRows(source: ByteSource, signal?: AbortSignal): Promise<number> {
+  let rows = 0;
+  for await (const part of splitLines(await source.stream(0, signal), 0)) {
+    for (const line of part.lines) if (!isBlank(line)) rows++;
+  }
+  return rows;
+}

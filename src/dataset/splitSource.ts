@@ -1,0 +1,61 @@
+// One split's rows, wherever they come from: the parquet shards of a Hub dataset split, or one
+// JSONL / parquet file (local, http(s), or a blob of the workspace's datastore). The staging code
+// sees only this: a name for messages, an identity for the content key, a row count, and rows from
+// a resume point on.
+import type { ByteSource } from './bytes';
+import type { HubFile } from './hub';
+import { countJsonlRows } from './lines';
+import { countParquetRows, countRows, readRows, readSourceRows, type FileFormat, type RowBatch } from './parquet';
+import type { HttpOptions } from './http';
+
+/** Where reading starts: a row, and for JSONL the byte offset of that row's line when known. */
+export interface ReadPosition {
+  row: number;
+  offset?: number;
+}
+
+export interface SplitSource {
+  /** For messages and records: never a token or a query string. */
+  readonly name: string;
+  /** Counting is a footer read (parquet), not a pass over the data (JSONL). */
+  readonly countIsCheap: boolean;
+  /**
+   * What the rows are: a location and a version that changes when the content does. Without a
+   * version (an http server that sends no ETag or Last-Modified) staged copies are never reused.
+   */
+  identity(): Promise<{ location: string; version?: string }>;
+  countRows(signal?: AbortSignal): Promise<number>;
+  /** Rows [from.row, limit), in order. */
+  read(from: ReadPosition, limit: number, signal?: AbortSignal): AsyncGenerator<RowBatch>;
+}
+
+/** A split of a Hub dataset at a resolved commit: its parquet shards, in order. */
+export function hubSplitSource(repoId: string, sha: string, split: string, files: readonly HubFile[], opts: HttpOptions = {}): SplitSource {
+  return {
+    name: `${repoId}@${sha.slice(0, 7)} ${split}`,
+    countIsCheap: true,
+    identity: async () => ({ location: `hf:${repoId}/${split}`, version: sha }),
+    countRows: () => countRows(files, opts),
+    read: (from, limit) => readRows(files, { ...opts, startRow: from.row, limit }),
+  };
+}
+
+/** One file holding a whole split. */
+export function fileSplitSource(bytes: ByteSource, format: FileFormat, location: string): SplitSource {
+  return {
+    name: bytes.name,
+    countIsCheap: format === 'parquet',
+    async identity() {
+      const info = await bytes.info();
+      return info.version === undefined ? { location } : { location, version: info.version };
+    },
+    countRows: (signal) => (format === 'parquet' ? countParquetRows([bytes]) : countJsonlRows(bytes, signal)),
+    read: (from, limit, signal) =>
+      readSourceRows(bytes, format, {
+        startRow: from.row,
+        ...(from.offset !== undefined && format === 'jsonl' ? { startOffset: from.offset } : {}),
+        ...(Number.isFinite(limit) ? { limit } : {}),
+        ...(signal ? { signal } : {}),
+      }),
+  };
+}

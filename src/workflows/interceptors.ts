@@ -1,0 +1,96 @@
+// Workflow interceptors (bundled with the workflows, so deterministic and free of I/O): every workflow log
+// line carries the step the run is at; each run records its outcome and duration, and the seconds its
+// online endpoint existed, through the workflow metric meter (which emits nothing while replaying).
+import {
+  ApplicationFailure,
+  ContinueAsNew,
+  isCancellation,
+  log,
+  metricMeter,
+  TemporalFailure,
+  type ActivityInput,
+  type Next,
+  type WorkflowExecuteInput,
+  type WorkflowInboundCallsInterceptor,
+  type WorkflowInterceptors,
+  type WorkflowOutboundCallsInterceptor,
+} from '@temporalio/workflow';
+import { METRIC } from '../observability/metricNames';
+
+/** Failure types the fineTune workflow ends with, as outcomes in the user's words. */
+const OUTCOME_BY_FAILURE_TYPE: Record<string, string> = {
+  QualityGateFailed: 'quality-gate-failed',
+  TrainingBudgetExceeded: 'training-budget-exceeded',
+};
+
+/** The run's outcome, or undefined when the error only fails a workflow task (retried, the run goes on). */
+export function outcomeOf(err: unknown): string | undefined {
+  if (isCancellation(err)) return 'cancelled';
+  if (err instanceof ContinueAsNew) return undefined;
+  if (err instanceof ApplicationFailure && err.type && OUTCOME_BY_FAILURE_TYPE[err.type]) return OUTCOME_BY_FAILURE_TYPE[err.type];
+  if (err instanceof TemporalFailure) return 'failed';
+  return undefined;
+}
+
+function instanceTypeOf(args: unknown[]): string {
+  const input = args[0] as { deployment?: { instanceType?: unknown } } | undefined;
+  return typeof input?.deployment?.instanceType === 'string' ? input.deployment.instanceType : 'unknown';
+}
+
+function existed(result: unknown): boolean {
+  return typeof result === 'object' && result !== null && (result as { existed?: unknown }).existed === true;
+}
+
+export function interceptors(): WorkflowInterceptors {
+  const state: { step: string; endpointSince?: number; instanceType: string } = { step: 'start', instanceType: 'unknown' };
+  const runs = metricMeter.createCounter(METRIC.runs, 'runs', 'Runs that ended, by outcome');
+  const runDuration = metricMeter.createHistogram(METRIC.runDuration, 'float', 's', 'Run wall time, by outcome');
+  const endpointSeconds = metricMeter.createCounter(METRIC.endpointSeconds, 's', 'Seconds an online endpoint of a run existed');
+
+  const inbound: WorkflowInboundCallsInterceptor = {
+    async execute(input: WorkflowExecuteInput, next: Next<WorkflowInboundCallsInterceptor, 'execute'>): Promise<unknown> {
+      const started = Date.now();
+      log.info('run started');
+      const ended = (outcome: string) => {
+        const seconds = (Date.now() - started) / 1000;
+        runs.add(1, { outcome });
+        runDuration.record(seconds, { outcome });
+        log.info('run ended', { outcome, durationSeconds: seconds });
+      };
+      try {
+        const result = await next(input);
+        ended('succeeded');
+        return result;
+      } catch (err) {
+        const outcome = outcomeOf(err);
+        if (outcome !== undefined) ended(outcome);
+        throw err;
+      }
+    },
+  };
+
+  const outbound: WorkflowOutboundCallsInterceptor = {
+    scheduleActivity(input: ActivityInput, next: Next<WorkflowOutboundCallsInterceptor, 'scheduleActivity'>): Promise<unknown> {
+      state.step = input.activityType;
+      if (input.activityType === 'deployEndpoint' && state.endpointSince === undefined) {
+        state.endpointSince = Date.now();
+        state.instanceType = instanceTypeOf(input.args);
+      }
+      const result = next(input);
+      if (input.activityType !== 'deleteEndpoint') return result;
+      return result.then((deleted) => {
+        if (existed(deleted) && state.endpointSince !== undefined) {
+          // Billed by the started second: an endpoint that existed at all counts at least one.
+          endpointSeconds.add(Math.max(1, Math.ceil((Date.now() - state.endpointSince) / 1000)), { instance_type: state.instanceType });
+        }
+        state.endpointSince = undefined;
+        return deleted;
+      });
+    },
+    getLogAttributes(input, next) {
+      return next({ ...input, step: state.step });
+    },
+  };
+
+  return { inbound: [inbound], outbound: [outbound] };
+}
