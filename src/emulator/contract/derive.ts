@@ -21,27 +21,23 @@ import { basename, join } from 'node:path';
 import { isObject, type JsonObject } from '../json';
 import type { ContractData, ContractOperation, ContractParameter, ContractResponse, ContractVersion, JsonSchema, ParameterLocation } from './types';
 
-/** The operations the emulator serves, per api-version (swagger operationIds). */
+/** The workspace operations the emulator serves in both api-versions (swagger operationIds). */
+const WORKSPACE_OPERATIONS = [
+  'Workspaces_Get',
+  'Datastores_List', 'Datastores_Get', 'Datastores_ListSecrets',
+  'Compute_List', 'Compute_Get', 'Compute_CreateOrUpdate', 'Compute_Delete',
+  'VirtualMachineSizes_List', 'Usages_List',
+  'Jobs_List', 'Jobs_Get', 'Jobs_CreateOrUpdate', 'Jobs_Cancel',
+  'ModelContainers_Get', 'ModelVersions_List', 'ModelVersions_Get', 'ModelVersions_CreateOrUpdate',
+  'OnlineEndpoints_List', 'OnlineEndpoints_Get', 'OnlineEndpoints_CreateOrUpdate', 'OnlineEndpoints_Delete', 'OnlineEndpoints_ListKeys',
+  'OnlineDeployments_List', 'OnlineDeployments_Get', 'OnlineDeployments_CreateOrUpdate', 'OnlineDeployments_Delete',
+];
+
+/** The operations the emulator serves, per api-version. */
 export const CONTRACT_OPERATIONS: Readonly<Record<string, readonly string[]>> = {
-  '2022-10-01': [
-    'Workspaces_Get',
-    'Datastores_List', 'Datastores_Get', 'Datastores_ListSecrets',
-    'Compute_List', 'Compute_Get', 'Compute_CreateOrUpdate', 'Compute_Delete',
-    'VirtualMachineSizes_List', 'Usages_List',
-    'Jobs_List', 'Jobs_Get', 'Jobs_CreateOrUpdate', 'Jobs_Cancel',
-    'ModelContainers_Get', 'ModelVersions_List', 'ModelVersions_Get', 'ModelVersions_CreateOrUpdate',
-    'OnlineEndpoints_List', 'OnlineEndpoints_Get', 'OnlineEndpoints_CreateOrUpdate', 'OnlineEndpoints_Delete', 'OnlineEndpoints_ListKeys',
-    'OnlineDeployments_List', 'OnlineDeployments_Get', 'OnlineDeployments_CreateOrUpdate', 'OnlineDeployments_Delete',
-  ],
+  '2022-10-01': WORKSPACE_OPERATIONS,
   '2024-04-01': [
-    'Workspaces_Get',
-    'Datastores_List', 'Datastores_Get', 'Datastores_ListSecrets',
-    'Compute_List', 'Compute_Get', 'Compute_CreateOrUpdate', 'Compute_Delete',
-    'VirtualMachineSizes_List', 'Usages_List',
-    'Jobs_List', 'Jobs_Get', 'Jobs_CreateOrUpdate', 'Jobs_Cancel',
-    'ModelContainers_Get', 'ModelVersions_List', 'ModelVersions_Get', 'ModelVersions_CreateOrUpdate',
-    'OnlineEndpoints_List', 'OnlineEndpoints_Get', 'OnlineEndpoints_CreateOrUpdate', 'OnlineEndpoints_Delete', 'OnlineEndpoints_ListKeys',
-    'OnlineDeployments_List', 'OnlineDeployments_Get', 'OnlineDeployments_CreateOrUpdate', 'OnlineDeployments_Delete',
+    ...WORKSPACE_OPERATIONS,
     'RegistryModelVersions_List', 'RegistryModelVersions_Get', 'RegistryComponentVersions_List', 'RegistryComponentVersions_Get',
   ],
 };

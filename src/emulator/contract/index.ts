@@ -4,7 +4,7 @@
 // body schema. Schemas come from data.generated.ts (no reference files are read at run time).
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
-import { isObject } from '../json';
+import { isObject, queryParam } from '../json';
 import { CONTRACT_DATA } from './data.generated';
 import { EXTRA_OPERATIONS } from './extra';
 import type { ContractData, ContractOperation, ContractParameter, JsonSchema } from './types';
@@ -100,7 +100,7 @@ export class Contract {
         if (value === undefined) continue;
         issues.push(...this.check(m, 'request', p.schema, value, p.name, `parameter:${p.name}`));
       } else if (p.in === 'query') {
-        const raw = queryValue(query, p.name);
+        const raw = queryParam(query, p.name);
         if (raw === undefined) {
           if (p.required) issues.push({ target: p.name, message: `The query parameter '${p.name}' is required.` });
           continue;
@@ -244,17 +244,6 @@ export function modeDefinitions(definitions: Record<string, JsonSchema>, mode: M
     return out;
   };
   return Object.fromEntries(Object.entries(definitions).map(([k, s]) => [k, visit(s) as JsonSchema]));
-}
-
-function queryValue(query: unknown, name: string): string | undefined {
-  if (!isObject(query)) return undefined;
-  const wanted = name.toLowerCase();
-  for (const [k, v] of Object.entries(query)) {
-    if (k.toLowerCase() !== wanted) continue;
-    if (typeof v === 'string') return v;
-    if (Array.isArray(v) && typeof v[0] === 'string') return v[0];
-  }
-  return undefined;
 }
 
 function coerce(raw: string, p: ContractParameter): unknown {
