@@ -33,13 +33,16 @@ describe('Temporal connection settings', () => {
   test('mTLS reads the certificate files and needs both the certificate and its key', () => {
     const cert = path.join(scratch, 'client.pem');
     const key = path.join(scratch, 'client-key.pem');
-    fs.writeFileSync(cert, 'CERT');
-    fs.writeFileSync(key, 'KEY');
+    const notPem = path.join(scratch, 'not-pem.txt');
+    fs.writeFileSync(cert, '-----BEGIN CERTIFICATE-----\nCERT\n-----END CERTIFICATE-----\n');
+    fs.writeFileSync(key, '-----BEGIN PRIVATE KEY-----\nKEY\n-----END PRIVATE KEY-----\n');
+    fs.writeFileSync(notPem, 'CERT');
     const tls = resolveTemporalConnection({}, { TEMPORAL_TLS_CERT: cert, TEMPORAL_TLS_KEY: key, TEMPORAL_TLS_SERVER_NAME: 'temporal.internal' }).tls;
     expect(tls?.serverNameOverride).toBe('temporal.internal');
-    expect(Buffer.from(tls?.clientCertPair?.crt ?? []).toString()).toBe('CERT');
-    expect(() => resolveTemporalConnection({}, { TEMPORAL_TLS_CERT: cert })).toThrow(/both a client certificate and its key/);
-    expect(() => resolveTemporalConnection({ tls: { ca: path.join(scratch, 'missing.pem') } })).toThrow(/cannot read the Temporal CA certificate/);
+    expect(Buffer.from(tls?.clientCertPair?.crt ?? []).toString()).toContain('CERT');
+    expect(() => resolveTemporalConnection({}, { TEMPORAL_TLS_CERT: cert })).toThrow(/mTLS needs both TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY/);
+    expect(() => resolveTemporalConnection({ tls: { ca: path.join(scratch, 'missing.pem') } })).toThrow(/TEMPORAL_TLS_CA=.*missing.pem cannot be read/);
+    expect(() => resolveTemporalConnection({ tls: { cert: notPem, key } })).toThrow(/TEMPORAL_TLS_CERT=.*is not a PEM file/);
   });
 });
 
