@@ -5,7 +5,7 @@
 // characters (accents, Greek, Cyrillic, CJK, emoji outside the BMP), slashes, quotes, backslashes,
 // tabs and newlines, so the JSONL escaping is exercised.
 //
-// Every row is a pure function of (seed, split, row index): any row can be regenerated on its own,
+// Every row is a pure function of (seed, split, row index), so each row can be regenerated on its own,
 // which is how tests check what a reader returns. A few rows are invalid on purpose at fixed
 // positions (see invalidReasonAt).
 
