@@ -117,6 +117,18 @@ export interface Lifecycle {
   deleteMs: number;
 }
 
+/** The lifecycle of a resource created now: Creating for provisionMs, then Succeeded (or Failed with `failure`). */
+export function newLifecycle(
+  now: number,
+  durations: { provisionMs: number; deleteMs: number },
+  failure?: { code: string; message: string },
+): Lifecycle {
+  return {
+    createdAt: now, provisionStartedAt: now, provisionMs: durations.provisionMs, provisionKind: 'Creating',
+    provisionOutcome: failure ? 'Failed' : 'Succeeded', ...(failure ? { provisionError: failure } : {}), deleteMs: durations.deleteMs,
+  };
+}
+
 export type LifecycleState = 'Creating' | 'Updating' | 'Succeeded' | 'Failed' | 'Deleting' | 'Gone';
 
 export function lifecycleState(l: Lifecycle, now: number): LifecycleState {

@@ -1,7 +1,7 @@
 // AmlCompute clusters: PUT (LRO via Azure-AsyncOperation), GET, list, DELETE (LRO via Location).
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { effectiveDurations, lifecycleState } from '../clock';
+import { effectiveDurations, lifecycleState, newLifecycle } from '../clock';
 import { isoTime, ML_PROVIDER, sameName, systemData, workspaceArmId, type EmulatorContext } from '../context';
 import { conflict, notFound, userError } from '../errors';
 import { asNumber, asObject, asString, asStringMap, cloneJson, type JsonObject } from '../json';
@@ -159,10 +159,7 @@ export function registerComputeRoutes(app: FastifyInstance, ctx: EmulatorContext
       tags: parsed.tags,
       properties: parsed.properties,
       modifiedAt: now,
-      lifecycle: {
-        createdAt: now, provisionStartedAt: now, provisionMs: durations.provisionMs, provisionKind: 'Creating',
-        provisionOutcome: failure ? 'Failed' : 'Succeeded', ...(failure ? { provisionError: failure } : {}), deleteMs: durations.deleteMs,
-      },
+      lifecycle: newLifecycle(now, durations, failure),
     };
     ctx.store.state.computes.push(record);
     const op = newOperation(ctx, 'cp', 'compute-create', computeResourceId(ctx, name), durations.provisionMs, failure);

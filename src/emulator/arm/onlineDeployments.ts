@@ -3,7 +3,7 @@
 // size, durations are ISO-8601, capacity >= 1.
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { effectiveDurations, lifecycleState } from '../clock';
+import { effectiveDurations, lifecycleState, newLifecycle } from '../clock';
 import { ML_PROVIDER, sameName, systemData, type EmulatorContext } from '../context';
 import { parseRegistryAssetId, parseWorkspaceModelId } from '../assetIds';
 import { conflict, notFound, parentNotFound, userError } from '../errors';
@@ -191,10 +191,7 @@ export function registerDeploymentRoutes(app: FastifyInstance, ctx: EmulatorCont
       properties: parsed.properties,
       modifiedAt: now,
       lastOperationId: op.id,
-      lifecycle: {
-        createdAt: now, provisionStartedAt: now, provisionMs: clock.provisionMs, provisionKind: 'Creating',
-        provisionOutcome: failure ? 'Failed' : 'Succeeded', ...(failure ? { provisionError: failure } : {}), deleteMs: clock.deleteMs,
-      },
+      lifecycle: newLifecycle(now, clock, failure),
     };
     ctx.store.state.deployments.push(record);
     ctx.store.commit();

@@ -3,7 +3,7 @@
 // listKeys.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { effectiveDurations, lifecycleState, type LifecycleState } from '../clock';
+import { effectiveDurations, lifecycleState, newLifecycle, type LifecycleState } from '../clock';
 import { stableGuid } from '../auth';
 import { ML_PROVIDER, sameName, systemData, workspaceArmId, type EmulatorContext } from '../context';
 import { conflict, notFound, userError } from '../errors';
@@ -174,10 +174,7 @@ export function registerEndpointRoutes(app: FastifyInstance, ctx: EmulatorContex
       keys: { primaryKey: randomBytes(24).toString('base64url'), secondaryKey: randomBytes(24).toString('base64url') },
       modifiedAt: now,
       lastOperationId: op.id,
-      lifecycle: {
-        createdAt: now, provisionStartedAt: now, provisionMs: clock.provisionMs, provisionKind: 'Creating',
-        provisionOutcome: failure ? 'Failed' : 'Succeeded', ...(failure ? { provisionError: failure } : {}), deleteMs: clock.deleteMs,
-      },
+      lifecycle: newLifecycle(now, clock, failure),
     };
     ctx.store.state.endpoints.push(record);
     ctx.store.commit();
