@@ -13,13 +13,31 @@ import { startWorkerProcess, type WorkerProcess } from '../helpers/workerProcess
 
 const RUNS = 4;
 
-/** workflowIds whose awaitPipeline step this worker started. */
-function followersOf(worker: WorkerProcess): Set<string> {
-  return new Set(worker.json().filter((l) => l.message === 'step started' && l.step === 'awaitPipeline').map((l) => String(l.workflowId)));
+/** Temporal's default worker identity is `<pid>@<hostname>`: the process a pending or finished task ran on. */
+function isWorker(worker: WorkerProcess, identity: string | null | undefined): boolean {
+  return typeof identity === 'string' && identity.startsWith(`${worker.child.pid}@`);
 }
 
-function activitiesRunBy(worker: WorkerProcess): number {
-  return worker.json().filter((l) => l.message === 'step started').length;
+/** The identity of the worker following each run's job (the pending awaitPipeline that has heartbeated). */
+async function followerIdentities(client: FineTuneClient, runs: RunHandle[]): Promise<Map<string, string> | undefined> {
+  const seen = new Map<string, string>();
+  for (const run of runs) {
+    const { raw } = await client.handle(run.runId).describe();
+    const pending = (raw.pendingActivities ?? []).find((a) => a.activityType?.name === 'awaitPipeline' && a.heartbeatDetails?.payloads?.length);
+    if (!pending?.lastWorkerIdentity) return undefined;
+    seen.set(run.runId, pending.lastWorkerIdentity);
+  }
+  return seen;
+}
+
+/** The identity recorded when the run's awaitPipeline step finished (its last attempt). */
+async function awaitPipelineFinishedBy(client: FineTuneClient, runId: string): Promise<string | undefined> {
+  const events = (await client.handle(runId).fetchHistory()).events ?? [];
+  const scheduledIds = new Set(
+    events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'awaitPipeline').map((e) => String(e.eventId)),
+  );
+  const started = events.filter((e) => scheduledIds.has(String(e.activityTaskStartedEventAttributes?.scheduledEventId ?? '')));
+  return started.at(-1)?.activityTaskStartedEventAttributes?.identity ?? undefined;
 }
 
 describe('two worker processes on one task queue', () => {
@@ -44,32 +62,27 @@ describe('two worker processes on one task queue', () => {
 
   test('runs complete on the survivor after the other is killed mid-run, each with exactly one job', async () => {
     // Jobs that train for ~10 s, so every run is following its job when the worker dies.
-    const runs: RunHandle[] = await withClock({ jobPhaseMs: 2_000 }, async () => {
+    const { runs, followers } = await withClock({ jobPhaseMs: 2_000 }, async () => {
       // A different slice per run: runs staging the same slice at the same moment collide in Blob Storage
       // (InvalidBlockList), a staging matter this test is not about.
-      const started = await Promise.all(
+      const started: RunHandle[] = await Promise.all(
         Array.from({ length: RUNS }, (_, i) => client.start({ dataset: { percent: 5 + i } }, { options: { heartbeatTimeoutSeconds: 3 } })),
       );
-      await waitFor(
-        'every run to follow its job',
-        async () => ((await Promise.all(started.map((r) => client.get(r.runId)))).every((p) => p.jobStatus !== undefined) ? true : undefined),
-        60_000,
-      );
-      return started;
+      // Who follows which job, as Temporal records it (Temporal may hand every task to one worker: what
+      // matters is that the killed one held followers and the survivor takes them over).
+      return { runs: started, followers: await waitFor('every run to follow its job', () => followerIdentities(client, started), 60_000) };
     });
 
-    // The one following more jobs dies (Temporal may hand every task to one worker; what matters is that
-    // the killed one held followers and the survivor takes them over).
-    expect(workers.map(activitiesRunBy).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
-    const [victim, survivor] = [...workers].sort((a, b) => followersOf(b).size - followersOf(a).size);
-    const orphaned = followersOf(victim);
-    expect(orphaned.size).toBeGreaterThan(0);
+    const held = (w: WorkerProcess) => [...followers].filter(([, identity]) => isWorker(w, identity)).map(([runId]) => runId);
+    const [victim, survivor] = [...workers].sort((a, b) => held(b).length - held(a).length);
+    const orphaned = held(victim);
+    expect({ followers: Object.fromEntries(followers), pids: workers.map((w) => w.child.pid), orphaned: orphaned.length > 0 }).toMatchObject({ orphaned: true });
     await victim.kill('SIGKILL');
 
     const results = await Promise.all(runs.map((r) => client.result(r.runId)));
     for (const result of results) expect(result.status).toBe('succeeded');
-    // The survivor picked up the dead worker's followers (after their 3 s heartbeat timeout).
-    for (const runId of orphaned) expect(followersOf(survivor)).toContain(runId);
+    // The survivor finished the dead worker's followers (after their 3 s heartbeat timeout).
+    for (const runId of orphaned) expect(isWorker(survivor, await awaitPipelineFinishedBy(client, runId))).toBe(true);
     for (const run of runs) {
       const seen = await resourcesOf(run.names);
       expect(seen.jobs).toHaveLength(1);
