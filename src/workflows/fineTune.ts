@@ -8,6 +8,7 @@ import {
   condition,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -19,6 +20,7 @@ import type { createActivities } from '../activities';
 import { FINETUNE_SEARCH_ATTRIBUTES as SA } from '../config/searchAttributes';
 import { deriveRunNames, fineTunedModelName } from '../spec/names';
 import { evaluateQualityGate } from '../spec/qualityGate';
+import { finetuneSizeRefusal, inferenceTypeCheck } from '../spec/computeAllowLists';
 import { MAX_KEEP_ALIVE_MINUTES } from '../spec/defaults';
 import {
   STEPS,
@@ -51,6 +53,9 @@ function withLaterDefaults(spec: OlderSpec): Spec {
     deployment: { ...spec.deployment, keepAliveMinutes: spec.deployment.keepAliveMinutes ?? 0 },
   };
 }
+
+/** Patch id: runs started since stage the dataset before validateCompute may create a cluster. */
+const STAGE_BEFORE_CLUSTER = 'stage-dataset-before-cluster';
 
 function activityGroups(heartbeatTimeoutSeconds: number) {
   const heartbeatTimeout = heartbeatTimeoutSeconds * 1000;
@@ -172,13 +177,29 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
   try {
     await step('authenticate', () => quick.authenticate(), (r) => `workspace ${r.workspace} (${r.location})`);
     const model = await step('resolveModel', () => quick.resolveModel(spec.model), (m) => `${m.name} v${m.version}`);
-    const compute = await step(
-      'validateCompute',
-      () => long.validateCompute({ compute: spec.compute, deployment: spec.deployment, model }),
-      (c) => `${c.name} ${c.vmSize}, ${c.gpusPerNode} GPU(s)/node${c.created ? ', created' : ''}`,
-    );
+    const validateCompute = () =>
+      step(
+        'validateCompute',
+        () => long.validateCompute({ compute: spec.compute, deployment: spec.deployment, model }),
+        (c) => `${c.name} ${c.vmSize}, ${c.gpusPerNode} GPU(s)/node${c.created ? ', created' : ''}`,
+      );
+    const stageDataset = () => step('stageDataset', () => long.stageDataset({ dataset: spec.dataset }), (d) => `train ${d.train.rows} rows, test ${d.test.rows} rows`);
+    let compute;
+    let data;
+    if (patched(STAGE_BEFORE_CLUSTER)) {
+      // Bad data must fail the run before a cluster is created: the allow lists are checked here (pure),
+      // then the data is staged, then the cluster is found or created.
+      const refusal =
+        finetuneSizeRefusal(spec.compute.vmSize, model.finetuneComputeAllowList, 'compute.vmSize') ??
+        inferenceTypeCheck(spec.deployment.instanceType, model.inferenceComputeAllowList, spec.deployment.allowInstanceTypeOutsideAllowList).refusal;
+      if (refusal) await step('validateCompute', () => Promise.reject(ApplicationFailure.nonRetryable(refusal.message, refusal.code)));
+      data = await stageDataset();
+      compute = await validateCompute();
+    } else {
+      compute = await validateCompute();
+      data = await stageDataset();
+    }
     progress.warnings.push(...compute.warnings);
-    const data = await step('stageDataset', () => long.stageDataset({ dataset: spec.dataset }), (d) => `train ${d.train.rows} rows, test ${d.test.rows} rows`);
 
     // From here on a GPU job may exist: unless it completes, cancel it whatever ends the run.
     let jobFinished = false;
