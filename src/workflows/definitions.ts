@@ -19,8 +19,9 @@ export const TASK_QUEUE = 'finetune-flow';
 export const STEPS = [
   'authenticate',
   'resolveModel',
-  'validateCompute',
+  // Staged before the cluster is looked up or created: bad data fails the run before any Azure resource exists.
   'stageDataset',
+  'validateCompute',
   'submitPipeline',
   'awaitPipeline',
   'collectMetrics',
