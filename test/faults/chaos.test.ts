@@ -57,6 +57,12 @@ describe('chaos verdict', () => {
     const report = verdict({ ...base, status: 'failed', failedStep: 'awaitPipeline', error: 'job ended Failed', faults: [{ kind: 'job-failed', target: 'job', hits: 1 }] });
     expect(report).toMatchObject({ lostRuns: 0, outcomes: { 'failed: job-failed': 1 } });
   });
+
+  test('a quota fault may surface as a failed deployment (found Failed by a retry after a kill), but a job fault may not', () => {
+    const adopted = 'deployEndpoint: deployment demo failed to provision (Standard_NC6s_v3); check quota and capacity for this instance type (DeploymentFailed)';
+    expect(verdict({ ...base, status: 'failed', failedStep: 'deployEndpoint', error: adopted, faults: [{ kind: 'quota-exceeded', target: 'PUT deployment', hits: 1 }] })).toMatchObject({ lostRuns: 0, outcomes: { 'failed: provisioning-failed': 1 } });
+    expect(verdict({ ...base, status: 'failed', failedStep: 'deployEndpoint', error: adopted, faults: [{ kind: 'job-failed', target: 'job', hits: 1 }] })).toMatchObject({ lostRuns: 1 });
+  });
 });
 
 describe('chaos mode on the local stack', () => {
