@@ -87,7 +87,7 @@ function failureCause(record: RunRecord): FailureCause | 'other' {
 
 /** Why the run's end does not match the faults that fired, or undefined when it does. */
 function inconsistency(record: RunRecord): string | undefined {
-  if (record.status === 'running') return 'did not reach a terminal state within the run timeout';
+  if (record.status === 'running') return record.error ?? 'did not reach a terminal state within the run timeout';
   const fatal = record.faults.find((f) => f.hits > 0 && !RETRYABLE_FAULTS.includes(f.kind));
   if (record.status === 'succeeded') return fatal ? `succeeded although ${fatal.kind} was injected` : undefined;
   if (record.status !== 'failed') return `ended ${record.status}${record.error ? `: ${record.error}` : ''}`;

@@ -46,7 +46,8 @@ export class WorkerPool {
   async kill(worker: SupervisedChild): Promise<void> {
     worker.killNow('SIGKILL');
     await worker.exited;
-    this.live.splice(this.live.indexOf(worker), 1);
+    const at = this.live.indexOf(worker);
+    if (at >= 0) this.live.splice(at, 1);
   }
 
   /** A new worker process in place of a killed one; resolves once it polls. */
