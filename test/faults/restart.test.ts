@@ -46,7 +46,7 @@ function underWay(temporal: Client, runId: string, step: string, worker: WorkerP
   return waitFor(`${step} to be under way`, async () => (runningOn(await pendingActivity(temporal, runId, step), worker.child.pid) && (await extra()) ? true : undefined), 90_000);
 }
 
-/** A delay on one request path of the emulator, so a step is surely in its middle when the server goes. */
+/** A delay on one request of the emulator (on a path only this run uses), so a step is surely in its middle when the server goes. */
 async function hold(admin: EmulatorAdmin, method: string, pathPattern: string): Promise<{ id: string; hit: () => Promise<boolean> }> {
   const id = await admin.addFault({ method, path: pathPattern, action: { type: 'delay', ms: 3_000 }, count: 1 });
   return { id, hit: async () => ((await admin.faults()).find((r) => r.id === id)?.hits ?? 0) > 0 };
@@ -95,8 +95,9 @@ describe('the Temporal dev server restarted mid-run on its SQLite file', () => {
     // 2. A crash (SIGKILL of the server's process group) while the deployment is being created.
     await underWay(temporal, run.runId, 'deployEndpoint', worker, deploying.hit);
     const pid = server.stack.processes.find((p) => p.name === 'temporal')?.pid;
-    expect(pid).toBeDefined();
-    process.kill(-(pid ?? 0), 'SIGKILL');
+    if (pid === undefined) throw new Error('the private Temporal server has no recorded pid');
+    // Its own process group (src/stack starts each server detached): the server and nothing else.
+    process.kill(-pid, 'SIGKILL');
     await server.stop();
     await new Promise((r) => setTimeout(r, DOWNTIME_MS));
     await server.start();
