@@ -35,10 +35,19 @@ async function startWorker(env: Record<string, string>): Promise<WorkerProcess> 
   return worker;
 }
 
-/** Which attempt finished each step (a step the restart interrupted may need a second one). */
-function report(server: string, events: Parameters<typeof stepAttempts>[0]): void {
+/** Which attempt finished each step (a step the restart interrupted may need a second one), and how long the restarts took. */
+function report(server: string, events: Parameters<typeof stepAttempts>[0], startSeconds: number[]): void {
   const line = stepAttempts(events).map((a) => `${a.step}#${a.attempt}`).join(' ');
-  process.stderr.write(`[restart] ${server}: ${line}\n`);
+  process.stderr.write(`[restart] ${server} back in ${startSeconds.map((s) => `${s.toFixed(1)} s`).join(', ')}; ${line}\n`);
+}
+
+/** Stops the server, leaves it down long enough for a heartbeat to be missed, starts it again; returns the start's seconds. */
+async function bounce(server: RestartableServer, stop: () => Promise<void> = () => server.stop()): Promise<number> {
+  await stop();
+  await new Promise((r) => setTimeout(r, DOWNTIME_MS));
+  const starting = Date.now();
+  await server.start();
+  return (Date.now() - starting) / 1000;
 }
 
 /** Waits until the step runs on the worker and has heartbeated there. */
@@ -88,19 +97,21 @@ describe('the Temporal dev server restarted mid-run on its SQLite file', () => {
     } finally {
       await admin.setClock({ jobPhaseMs: before.jobPhaseMs });
     }
-    await server.stop();
-    await new Promise((r) => setTimeout(r, DOWNTIME_MS));
-    await server.start();
+    const training = (await admin.resources()).jobs.find((j) => j.name === names.jobName);
+    expect(['NotStarted', 'Queued', 'Preparing', 'Running', 'Finalizing']).toContain(training?.state);
+    const restarts = [await bounce(server)];
 
     // 2. A crash (SIGKILL of the server's process group) while the deployment is being created.
     await underWay(temporal, run.runId, 'deployEndpoint', worker, deploying.hit);
     const pid = server.stack.processes.find((p) => p.name === 'temporal')?.pid;
     if (pid === undefined) throw new Error('the private Temporal server has no recorded pid');
-    // Its own process group (src/stack starts each server detached): the server and nothing else.
-    process.kill(-pid, 'SIGKILL');
-    await server.stop();
-    await new Promise((r) => setTimeout(r, DOWNTIME_MS));
-    await server.start();
+    restarts.push(
+      await bounce(server, async () => {
+        // Its own process group (src/stack starts each server detached): the server and nothing else.
+        process.kill(-pid, 'SIGKILL');
+        await server.stop();
+      }),
+    );
 
     const result = await client.result(run.runId);
     expect(result.status).toBe('succeeded');
@@ -108,7 +119,7 @@ describe('the Temporal dev server restarted mid-run on its SQLite file', () => {
     expect(azureRecordOf(await admin.resources(), names)).toEqual({ jobs: 1, modelVersions: 1, endpointsCreated: 1, liveEndpoints: 0, liveDeployments: 0 });
     // The same worker process saw it through: the server's restarts did not take it down.
     expect(worker.child.exitCode).toBeNull();
-    report('temporal', await historyOf(temporal, run.runId));
+    report('temporal', await historyOf(temporal, run.runId), restarts);
   }, 150_000);
 });
 
@@ -146,23 +157,19 @@ describe('the Azure ML emulator restarted mid-run with its state file', () => {
     await underWay(temporal, run.runId, 'awaitPipeline', worker);
     const training = (await admin.resources()).jobs.find((j) => j.name === names.jobName);
     expect(['NotStarted', 'Queued', 'Preparing', 'Running', 'Finalizing']).toContain(training?.state);
-    await emulator.stop();
-    await new Promise((r) => setTimeout(r, DOWNTIME_MS));
-    await emulator.start();
+    const restarts = [await bounce(emulator)];
     // (Fault rules are not part of the state file: the hold goes on the new process, the job still trains.)
     const deploying = await hold(admin, 'PUT', `*/onlineEndpoints/${names.endpointName}/deployments/*`);
 
     // 2. While the deployment is being created (its PUT held inside the emulator when it stops).
     await underWay(temporal, run.runId, 'deployEndpoint', worker, deploying.hit);
-    await emulator.stop();
-    await new Promise((r) => setTimeout(r, DOWNTIME_MS));
-    await emulator.start();
+    restarts.push(await bounce(emulator));
 
     const result = await client.result(run.runId);
     expect(result.status).toBe('succeeded');
     expect(result.endpoint).toMatchObject({ existed: true, deleted: true });
     expect(azureRecordOf(await admin.resources(), names)).toEqual({ jobs: 1, modelVersions: 1, endpointsCreated: 1, liveEndpoints: 0, liveDeployments: 0 });
     expect(worker.child.exitCode).toBeNull();
-    report('emulator', await historyOf(temporal, run.runId));
+    report('emulator', await historyOf(temporal, run.runId), restarts);
   }, 150_000);
 });

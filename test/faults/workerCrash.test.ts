@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { FineTuneClient } from '../../src/client';
 import { bundleWorkflows } from '../../src/scripts/bundleWorkflows';
-import { deriveRunNames } from '../../src/spec/names';
+import { deriveRunNames, type RunNames } from '../../src/spec/names';
 import { temporalAddress, type EmulatorClock } from '../helpers/localStack';
 import { describePoint, holdsFor, reach, verdictOf, type KillPoint, type KillRecord } from '../helpers/killPoints';
 import { emulatorAdmin } from '../helpers/privateStack';
@@ -52,10 +52,19 @@ describe('a worker killed at every step boundary and in the middle of every long
     await admin.setClock({ jobPhaseMs: 600 });
   }, 60_000);
 
-  // Hold rules still up when a test fails would slow the test files after this one.
+  // Hold rules still up when a test fails would slow the test files after this one: afterAll removes them.
   const holdsUp = new Set<string>();
-  const track = (id: string) => (holdsUp.add(id), id);
-  const untrack = async (id: string, removed: Promise<unknown>) => (await removed, holdsUp.delete(id));
+  async function addHolds(point: KillPoint, names: RunNames): Promise<string[]> {
+    const ids = await Promise.all(holdsFor(point, names).map((rule) => admin.addFault(rule)));
+    for (const id of ids) holdsUp.add(id);
+    return ids;
+  }
+  async function removeHolds(ids: string[]): Promise<void> {
+    for (const id of ids) {
+      await admin.removeFault(id);
+      holdsUp.delete(id);
+    }
+  }
 
   afterAll(async () => {
     for (const id of holdsUp) await admin.removeFault(id).catch(() => undefined);
@@ -79,8 +88,7 @@ describe('a worker killed at every step boundary and in the middle of every long
       // The run's names are known before it starts, so the first point's hold is up before the run can pass it.
       const idempotencyKey = `crash-${i}-${randomUUID()}`;
       const names = deriveRunNames(`ft-${idempotencyKey}`);
-      const holds = async (point: KillPoint) => Promise.all(holdsFor(point, names).map(async (rule) => track(await admin.addFault(rule))));
-      let holdIds = await holds(plan[0]);
+      let holdIds = await addHolds(plan[0], names);
       // Distinct slices, so the runs stage distinct blobs.
       const run = await client.start({ dataset: { percent: 5 + i } }, { idempotencyKey, options: OPTIONS });
       expect(run.names).toEqual(names);
@@ -91,8 +99,8 @@ describe('a worker killed at every step boundary and in the middle of every long
         const killedAtMs = Date.now();
         await victim.kill('SIGKILL');
         // The next point's hold goes up while no worker runs, so the run cannot pass it unseen.
-        await Promise.all(holdIds.map((id) => untrack(id, admin.removeFault(id))));
-        holdIds = k + 1 < plan.length ? await holds(plan[k + 1]) : [];
+        await removeHolds(holdIds);
+        holdIds = k + 1 < plan.length ? await addHolds(plan[k + 1], names) : [];
         const restarting = Date.now();
         worker = await startWorker();
         kills.push({ point, pid: victim.child.pid, nextPid: worker.child.pid, killedAtMs, restartMs: Date.now() - restarting, reached });
