@@ -27,6 +27,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const w of workers) await w.kill('SIGKILL');
+  if (bundle) fs.rmSync(path.dirname(bundle), { recursive: true, force: true });
 });
 
 async function startWorker(env: Record<string, string>): Promise<WorkerProcess> {

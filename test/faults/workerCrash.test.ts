@@ -71,6 +71,7 @@ describe('a worker killed at every step boundary and in the middle of every long
     for (const w of workers) await w.kill('SIGKILL');
     if (clockBefore) await admin.setClock(clockBefore);
     await connection?.close();
+    if (bundle) fs.rmSync(path.dirname(bundle), { recursive: true, force: true });
   });
 
   test('every run completes, each with one job, one model version and its endpoint deleted', async () => {
