@@ -57,8 +57,9 @@ function withLaterDefaults(spec: OlderSpec): Spec {
 /** Patch id: runs started since stage the dataset before validateCompute may create a cluster. */
 const STAGE_BEFORE_CLUSTER = 'stage-dataset-before-cluster';
 
-function activityGroups(heartbeatTimeoutSeconds: number) {
+function activityGroups(heartbeatTimeoutSeconds: number, quickStepTimeoutSeconds: number) {
   const heartbeatTimeout = heartbeatTimeoutSeconds * 1000;
+  const quickTimeout = quickStepTimeoutSeconds * 1000;
   const retry: RetryPolicy = { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' };
   const long: ActivityOptions = {
     heartbeatTimeout,
@@ -67,11 +68,11 @@ function activityGroups(heartbeatTimeoutSeconds: number) {
   };
   return {
     // Reads and idempotent writes that answer in seconds.
-    quick: proxyActivities<Activities>({ startToCloseTimeout: '5 minutes', retry: { ...retry, maximumAttempts: 20 } }),
+    quick: proxyActivities<Activities>({ startToCloseTimeout: quickTimeout, retry: { ...retry, maximumAttempts: 20 } }),
     // Submitting the GPU job: on cancellation the workflow waits for the attempt to settle, so the
     // job cleanup that follows sees the job it may have created (an abandoned attempt could PUT later).
     submit: proxyActivities<Activities>({
-      startToCloseTimeout: '5 minutes',
+      startToCloseTimeout: quickTimeout,
       cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
       retry: { ...retry, maximumAttempts: 20 },
     }),
@@ -90,7 +91,7 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
   const spec = withLaterDefaults(input.spec);
   const runId = workflowInfo().workflowId;
   const names = deriveRunNames(runId);
-  const { quick, submit, long, wait, cleanup } = activityGroups(input.options?.heartbeatTimeoutSeconds ?? 30);
+  const { quick, submit, long, wait, cleanup } = activityGroups(input.options?.heartbeatTimeoutSeconds ?? 30, input.options?.quickStepTimeoutSeconds ?? 300);
   const experimentName = spec.experimentName ?? `chat_completion_${spec.model.name}`;
 
   const progress: RunProgress = {
