@@ -31,9 +31,10 @@ export function holdsFor(point: KillPoint, names: RunNames): FaultRule[] {
   if ('after' in point) {
     const next: Record<StepName, FaultRule | undefined> = {
       authenticate: delay('GET', '*/registries/azureml/discovery', AFTER_HOLD_MS),
-      resolveModel: delay('GET', '*/computes/*', AFTER_HOLD_MS),
-      validateCompute: delay('GET', '*/hf/api/datasets/*/revision/main', AFTER_HOLD_MS),
-      stageDataset: delay('PUT', `*/jobs/${names.jobName}`, AFTER_HOLD_MS),
+      // Runs stage the dataset before they look up (or create) the cluster.
+      resolveModel: delay('GET', '*/hf/api/datasets/*/revision/main', AFTER_HOLD_MS),
+      stageDataset: delay('GET', '*/computes/*', AFTER_HOLD_MS),
+      validateCompute: delay('PUT', `*/jobs/${names.jobName}`, AFTER_HOLD_MS),
       submitPipeline: delay('GET', `*/jobs/${names.jobName}`, AFTER_HOLD_MS),
       awaitPipeline: delay('GET', '*/mlflow/experiments/get-by-name', AFTER_HOLD_MS),
       collectMetrics: delay('GET', `*/versions/${names.modelVersion}`, AFTER_HOLD_MS),
