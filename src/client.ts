@@ -250,7 +250,18 @@ export class FineTuneClient {
       throw err;
     }
     const converter = this.temporal.options.loadedDataConverter;
-    const data = await Promise.all((response.executions ?? []).map(async (raw) => summaryOf(await executionInfoFromRaw(raw, converter, raw, this.namespace))));
+    const data = await Promise.all(
+      (response.executions ?? []).map(async (raw) => {
+        try {
+          return summaryOf(await executionInfoFromRaw(raw, converter, raw, this.namespace));
+        } catch {
+          // A memo this client cannot read (encrypted with a key it does not hold): list the run from its
+          // search attributes alone rather than fail the whole page.
+          const plain = { ...raw, memo: null };
+          return summaryOf(await executionInfoFromRaw(plain, converter, plain, this.namespace));
+        }
+      }),
+    );
     const token = response.nextPageToken && response.nextPageToken.length > 0 ? Buffer.from(response.nextPageToken).toString('base64url') : null;
     return { data, nextPageToken: token };
   }

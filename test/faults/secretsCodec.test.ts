@@ -14,7 +14,7 @@ import { ENCRYPTED_ENCODING, EncryptionCodec, KEY_ID_METADATA, PayloadDecryption
 import { PAYLOAD_KEY_ENV, dataConverterFromEnv, payloadCodecFromEnv } from '../../src/codec/config';
 import { buildCodecServer } from '../../src/codec/server';
 import { workerOptions } from '../../src/worker';
-import { FAST_TUNING, temporalAddress } from '../helpers/localStack';
+import { FAST_TUNING, temporalAddress, waitFor } from '../helpers/localStack';
 
 const QUICK = { heartbeatTimeoutSeconds: 3 };
 const newKey = () => randomBytes(32).toString('base64');
@@ -112,6 +112,23 @@ describe('a run with payload encryption on', () => {
     expect(record.steps.every((s) => s.status === 'completed')).toBe(true);
     const events = await client.events(runId, { limit: 500 });
     expect(events.data.some((e) => e.type.includes('completed'))).toBe(true);
+  });
+
+  test('a client without the key still lists the encrypted run (from its search attributes) instead of failing the page', async () => {
+    await client.result(runId);
+    const keyless = await FineTuneClient.connect({ client: plain, taskQueue });
+    const listed = await waitFor('the run in the keyless list', async () => {
+      let pageToken: string | undefined;
+      do {
+        const page = await keyless.list({ limit: 100, pageToken });
+        const found = page.data.find((r) => r.id === runId && r.status === 'succeeded');
+        if (found) return found;
+        pageToken = page.nextPageToken ?? undefined;
+      } while (pageToken !== undefined);
+      return undefined;
+    });
+    expect(listed).toMatchObject({ id: runId, status: 'succeeded', outcome: 'succeeded' });
+    expect(listed?.source).toBeUndefined();
   });
 
   test('the raw history holds every payload encrypted and no plaintext of the spec', async () => {
