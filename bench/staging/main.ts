@@ -11,7 +11,10 @@
 //          --levels 5,100       percents to stage
 //          --reps N             repetitions of each mode per level (default 2)
 //          --block-mb N         block size (default 4)   --concurrency N   uploads at once (default 3)
-import { spawn } from 'node:child_process';
+//          --baseline FILE      a stager.js compiled from other sources (e.g. main before a change):
+//                               staged too in every repetition (stage, baseline, raw), so a change is
+//                               measured side by side under the same load
+// Environment: BENCH_STAGER_NODE_ARGS  node options for the stager processes (e.g. --cpu-prof)
 import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -21,12 +24,15 @@ import { AZURITE_ACCOUNT } from '../../src/config/local';
 import { DEFAULT_BLOCK_BYTES } from '../../src/dataset/blocks';
 import { FULL_SIZE_HUB_OPTIONS, SPLITS, type HubEmulatorOptions } from '../../src/emulator/hub';
 import { PROJECT_ROOT, startStack } from '../../src/stack';
+import { runJsonChild } from './child';
 import type { HubInfo } from './hub';
 import type { StagerReport } from './stager';
 
 const MB = 1024 * 1024;
 const BENCH_DIR = join(PROJECT_ROOT, '.data', 'bench');
 const TARGET_RATIO = 0.8;
+/** Extra node options for the stager processes, e.g. BENCH_STAGER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile them. */
+const STAGER_NODE_ARGS = (process.env.BENCH_STAGER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 const TARGET_PEAK_RSS_MIB = 256;
 /** The smoke dataset: a few MB, so `make test` stays quick. */
 const SMOKE_ROWS = { train_sft: 600, test_sft: 100, train_gen: 600, test_gen: 100 };
@@ -41,38 +47,10 @@ function log(line: string): void {
   process.stderr.write(`[bench:staging] ${line}\n`);
 }
 
-interface Child<T> {
-  pid: number;
-  result: Promise<T>;
-  kill(): Promise<void>;
-}
-
-/** A node child whose first stdout line is its JSON result; stderr passes through. */
-function runJsonChild<T>(script: string, args: string[]): Child<T> {
-  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const result = new Promise<T>((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString('utf8');
-      const nl = out.indexOf('\n');
-      if (nl !== -1) resolve(JSON.parse(out.slice(0, nl)) as T);
-    });
-    child.once('exit', (code, signal) => reject(new Error(`${script} exited (${code ?? signal}) before reporting`)));
-  });
-  return {
-    pid: child.pid as number,
-    result,
-    async kill() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
+type Mode = 'stage' | 'baseline' | 'raw';
 
 interface Rep {
-  mode: 'stage' | 'raw';
+  mode: Mode;
   report: StagerReport;
   mbps: number;
   cpu: { stager: ProcSummary; azurite?: ProcSummary; hub?: ProcSummary };
@@ -90,11 +68,14 @@ interface LevelResult {
   /** each staging repetition over the raw upload that followed it */
   pairRatios: number[];
   peakRssMiB: number;
+  /** With --baseline: the same figures for the baseline stager. */
+  baseline?: { stageMbps: number[]; ratio: number; pairRatios: number[]; peakRssMiB: number; cpuSecondsPerGiB: number };
   cpuSecondsPerGiB: { stage: { stager: number; azurite: number; hub: number }; raw: { stager: number; azurite: number } };
 }
 
 async function main(): Promise<void> {
-  const args = parseBenchArgs(process.argv.slice(2), ['levels', 'reps', 'block-mb', 'concurrency']);
+  const args = parseBenchArgs(process.argv.slice(2), ['levels', 'reps', 'block-mb', 'concurrency', 'baseline']);
+  const baselineStager = args.values.get('baseline');
   const smoke = args.smoke;
   const levels = listArg(args, 'levels', smoke ? [100] : [5, 100]);
   const reps = numberArg(args, 'reps', smoke ? 1 : 2);
@@ -118,20 +99,20 @@ async function main(): Promise<void> {
     const credential = new StorageSharedKeyCredential(AZURITE_ACCOUNT.name, AZURITE_ACCOUNT.key);
     let containers = 0;
 
-    const runRep = async (mode: 'stage' | 'raw', percent: number, files: string[]): Promise<{ rep: Rep; container: ContainerClient }> => {
+    const runRep = async (mode: Mode, percent: number, files: string[]): Promise<{ rep: Rep; container: ContainerClient }> => {
       const name = `bench-${++containers}-${mode}`;
-      const stagerArgs = ['--mode', mode, '--percent', String(percent), '--azurite', azuriteUrl, '--container', name, '--block-mb', String(blockMb), '--concurrency', String(concurrency)];
-      stagerArgs.push(...(mode === 'stage' ? ['--hub', hubInfo.endpoint, '--splits', SPLITS.join(',')] : ['--files', files.join(',')]));
-      const stager = runJsonChild<StagerReport>(join(__dirname, 'stager.js'), stagerArgs);
+      const stagerArgs = ['--mode', mode === 'raw' ? 'raw' : 'stage', '--percent', String(percent), '--azurite', azuriteUrl, '--container', name, '--block-mb', String(blockMb), '--concurrency', String(concurrency)];
+      stagerArgs.push(...(mode !== 'raw' ? ['--hub', hubInfo.endpoint, '--splits', SPLITS.join(',')] : ['--files', files.join(',')]));
+      const stager = runJsonChild<StagerReport>(mode === 'baseline' && baselineStager ? baselineStager : join(__dirname, 'stager.js'), stagerArgs, STAGER_NODE_ARGS);
       const samplers = {
         stager: new ProcSampler(stager.pid, 250, 5),
         ...(azuritePid ? { azurite: new ProcSampler(azuritePid, 250, 5) } : {}),
-        ...(mode === 'stage' ? { hub: new ProcSampler(hub.pid, 250, 5) } : {}),
+        ...(mode !== 'raw' ? { hub: new ProcSampler(hub.pid, 250, 5) } : {}),
       };
       const report = await stager.result;
       const cpu = { stager: samplers.stager.stop(), ...(samplers.azurite ? { azurite: samplers.azurite.stop() } : {}), ...(samplers.hub ? { hub: samplers.hub.stop() } : {}) };
       const mbps = report.bytes / MB / report.seconds;
-      log(`${mode.padEnd(5)} ${String(percent).padStart(3)}%: ${(report.bytes / MB).toFixed(0)} MB JSONL in ${report.seconds.toFixed(1)} s = ${mbps.toFixed(1)} MB/s, peak RSS ${report.peakRssMiB.toFixed(0)} MiB, CPU stager ${report.cpuSeconds.toFixed(1)} s, azurite ${cpu.azurite?.cpuSeconds ?? '?'} s${cpu.hub ? `, hub ${cpu.hub.cpuSeconds} s` : ''}`);
+      log(`${mode.padEnd(8)} ${String(percent).padStart(3)}%: ${(report.bytes / MB).toFixed(0)} MB JSONL in ${report.seconds.toFixed(1)} s = ${mbps.toFixed(1)} MB/s, peak RSS ${report.peakRssMiB.toFixed(0)} MiB, CPU stager ${report.cpuSeconds.toFixed(1)} s, azurite ${cpu.azurite?.cpuSeconds ?? '?'} s${cpu.hub ? `, hub ${cpu.hub.cpuSeconds} s` : ''}`);
       return { rep: { mode, report, mbps, cpu }, container: new ContainerClient(`${azuriteUrl}/${name}`, credential) };
     };
 
@@ -155,6 +136,12 @@ async function main(): Promise<void> {
           }
         }
         await staged.container.deleteIfExists();
+        if (baselineStager) {
+          const base = await runRep('baseline', percent, files);
+          done.push(base.rep);
+          await base.container.deleteIfExists();
+          if (base.rep.report.bytes !== staged.rep.report.bytes) log(`note: the baseline staged ${base.rep.report.bytes} bytes, this code ${staged.rep.report.bytes}`);
+        }
         const rawRep = await runRep('raw', percent, files);
         done.push(rawRep.rep);
         await rawRep.container.deleteIfExists();
@@ -163,6 +150,8 @@ async function main(): Promise<void> {
       rmSync(jsonlDir, { recursive: true, force: true });
       const stages = done.filter((d) => d.mode === 'stage');
       const raws = done.filter((d) => d.mode === 'raw');
+      const bases = done.filter((d) => d.mode === 'baseline');
+      const medianRaw = median(raws.map((s) => s.mbps)) ?? 1;
       const gib = stages[0].report.bytes / 1024 / MB;
       const perGiB = (list: Rep[], pick: (r: Rep) => number | undefined): number => fixed((median(list.map((r) => pick(r) ?? 0)) ?? 0) / gib, 1);
       results.push({
@@ -172,9 +161,20 @@ async function main(): Promise<void> {
         blocks: stages[0].report.splits.reduce((s, x) => s + x.blocks, 0),
         stageMbps: stages.map((s) => fixed(s.mbps, 1)),
         rawMbps: raws.map((s) => fixed(s.mbps, 1)),
-        ratio: fixed((median(stages.map((s) => s.mbps)) ?? 0) / (median(raws.map((s) => s.mbps)) ?? 1), 3),
+        ratio: fixed((median(stages.map((s) => s.mbps)) ?? 0) / medianRaw, 3),
         pairRatios: stages.map((s, i) => fixed(s.mbps / raws[i].mbps, 3)),
         peakRssMiB: fixed(Math.max(...stages.map((s) => s.report.peakRssMiB)), 1),
+        ...(bases.length
+          ? {
+              baseline: {
+                stageMbps: bases.map((s) => fixed(s.mbps, 1)),
+                ratio: fixed((median(bases.map((s) => s.mbps)) ?? 0) / medianRaw, 3),
+                pairRatios: bases.map((s, i) => fixed(s.mbps / raws[i].mbps, 3)),
+                peakRssMiB: fixed(Math.max(...bases.map((s) => s.report.peakRssMiB)), 1),
+                cpuSecondsPerGiB: perGiB(bases, (r) => r.report.cpuSeconds),
+              },
+            }
+          : {}),
         cpuSecondsPerGiB: {
           stage: { stager: perGiB(stages, (r) => r.report.cpuSeconds), azurite: perGiB(stages, (r) => r.cpu.azurite?.cpuSeconds), hub: perGiB(stages, (r) => r.cpu.hub?.cpuSeconds) },
           raw: { stager: perGiB(raws, (r) => r.report.cpuSeconds), azurite: perGiB(raws, (r) => r.cpu.azurite?.cpuSeconds) },
@@ -183,18 +183,40 @@ async function main(): Promise<void> {
     }
 
     const table = formatTable(
-      ['level', 'JSONL MB', 'rows', 'stage MB/s', 'raw MB/s', 'ratio', 'pairs', 'peak RSS MiB', 'CPU s/GiB stage (stager/azurite/hub)', 'CPU s/GiB raw (client/azurite)'],
-      results.map((l) => [
-        `${l.percent}%`,
-        Math.round(l.jsonlBytes / MB),
-        l.rows,
-        l.stageMbps.join(' '),
-        l.rawMbps.join(' '),
-        l.ratio.toFixed(2),
-        l.pairRatios.map((x) => x.toFixed(2)).join(' '),
-        l.peakRssMiB.toFixed(0),
-        `${l.cpuSecondsPerGiB.stage.stager}/${l.cpuSecondsPerGiB.stage.azurite}/${l.cpuSecondsPerGiB.stage.hub}`,
-        `${l.cpuSecondsPerGiB.raw.stager}/${l.cpuSecondsPerGiB.raw.azurite}`,
+      ['level', 'stager', 'JSONL MB', 'rows', 'stage MB/s', 'raw MB/s', 'ratio', 'pairs', 'peak RSS MiB', 'CPU s/GiB stager', 'CPU s/GiB azurite/hub', 'CPU s/GiB raw client/azurite'],
+      results.flatMap((l) => [
+        [
+          `${l.percent}%`,
+          'this',
+          Math.round(l.jsonlBytes / MB),
+          l.rows,
+          l.stageMbps.join(' '),
+          l.rawMbps.join(' '),
+          l.ratio.toFixed(2),
+          l.pairRatios.map((x) => x.toFixed(2)).join(' '),
+          l.peakRssMiB.toFixed(0),
+          l.cpuSecondsPerGiB.stage.stager,
+          `${l.cpuSecondsPerGiB.stage.azurite}/${l.cpuSecondsPerGiB.stage.hub}`,
+          `${l.cpuSecondsPerGiB.raw.stager}/${l.cpuSecondsPerGiB.raw.azurite}`,
+        ],
+        ...(l.baseline
+          ? [
+              [
+                `${l.percent}%`,
+                'baseline',
+                '',
+                '',
+                l.baseline.stageMbps.join(' '),
+                '',
+                l.baseline.ratio.toFixed(2),
+                l.baseline.pairRatios.map((x) => x.toFixed(2)).join(' '),
+                l.baseline.peakRssMiB.toFixed(0),
+                l.baseline.cpuSecondsPerGiB,
+                '',
+                '',
+              ],
+            ]
+          : []),
       ]),
     );
     process.stdout.write(`${table}\n`);
@@ -204,7 +226,7 @@ async function main(): Promise<void> {
     );
     reportResult('staging', smoke, {
       dataset: { parquetBytes, shards: hubInfo.files.length, generated: hubInfo.generated, prepareSeconds: fixed(hubInfo.prepareSeconds, 1) },
-      config: { blockMb, concurrency, reps },
+      config: { blockMb, concurrency, reps, ...(baselineStager ? { baseline: baselineStager } : {}) },
       levels: results,
       targets: {
         ratio: TARGET_RATIO,
