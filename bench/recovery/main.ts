@@ -12,7 +12,8 @@
 // Options: --smoke            tiny dataset, one kill (awaitPipeline), 3 s heartbeat timeout; nothing saved
 //          --runs N           runs, one after the other (default 1)
 //          --heartbeat S      the runs' heartbeat timeout in seconds (default 10)
-//          --percent P        dataset.percent of the runs (default 40: staging lasts long enough to kill)
+//          --percent P        dataset.percent of the first run (default 40: staging lasts long enough to
+//                             kill; run n stages P + n - 1 percent, a slice no run staged before)
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -274,8 +275,10 @@ async function main(): Promise<void> {
     const kills: KillResult[] = [];
     const checks: { run: number; runId: string; status: string; jobs: number; stagingResumedAtRow?: number }[] = [];
     for (let run = 1; run <= runs; run++) {
-      const handle = await client.start({ dataset: { percent } }, { options: { heartbeatTimeoutSeconds: heartbeat } });
-      log(`run ${run}: ${handle.runId} (dataset.percent ${percent}, heartbeat timeout ${heartbeat} s)`);
+      // a new slice per run: a run whose slice is already staged reuses it (pay once) and stages nothing
+      const runPercent = percent + run - 1;
+      const handle = await client.start({ dataset: { percent: runPercent } }, { options: { heartbeatTimeoutSeconds: heartbeat } });
+      log(`run ${run}: ${handle.runId} (dataset.percent ${runPercent}, heartbeat timeout ${heartbeat} s)`);
       if (!smoke) {
         // a checkpoint with blocks in the heartbeat: the kill lands mid-split, after some blocks are staged
         const k = await bench.killDuring(run, handle, 'stageDataset', heartbeat, (p) => {

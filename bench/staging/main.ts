@@ -112,7 +112,7 @@ async function main(): Promise<void> {
       const report = await stager.result;
       const cpu = { stager: samplers.stager.stop(), ...(samplers.azurite ? { azurite: samplers.azurite.stop() } : {}), ...(samplers.hub ? { hub: samplers.hub.stop() } : {}) };
       const mbps = report.bytes / MB / report.seconds;
-      log(`${mode.padEnd(8)} ${String(percent).padStart(3)}%: ${(report.bytes / MB).toFixed(0)} MB JSONL in ${report.seconds.toFixed(1)} s = ${mbps.toFixed(1)} MB/s, peak RSS ${report.peakRssMiB.toFixed(0)} MiB, CPU stager ${report.cpuSeconds.toFixed(1)} s, azurite ${cpu.azurite?.cpuSeconds ?? '?'} s${cpu.hub ? `, hub ${cpu.hub.cpuSeconds} s` : ''}`);
+      log(`${mode.padEnd(8)} ${String(percent).padStart(3)}%: ${(report.bytes / MB).toFixed(0)} MB JSONL in ${report.seconds.toFixed(1)} s = ${mbps.toFixed(1)} MB/s, peak RSS ${report.peakRssMiB.toFixed(0)} MiB (sampled: heap ${report.sampled?.heapTotalMiB ?? '?'}, external ${report.sampled?.externalMiB ?? '?'} MiB), CPU stager ${report.cpuSeconds.toFixed(1)} s, azurite ${cpu.azurite?.cpuSeconds ?? '?'} s${cpu.hub ? `, hub ${cpu.hub.cpuSeconds} s` : ''}`);
       return { rep: { mode, report, mbps, cpu }, container: new ContainerClient(`${azuriteUrl}/${name}`, credential) };
     };
 

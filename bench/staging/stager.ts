@@ -38,6 +38,26 @@ export interface StagerReport {
   baselineRssMiB: number;
   /** CPU seconds of this process (user + system) during the timed part. */
   cpuSeconds: number;
+  /** Highest values sampled every 50 ms (process.memoryUsage): where the memory is. */
+  sampled: { rssMiB: number; heapTotalMiB: number; heapUsedMiB: number; externalMiB: number; arrayBuffersMiB: number };
+}
+
+/** Peaks of process.memoryUsage(), sampled on a timer. */
+function memorySampler(): { stop(): StagerReport['sampled'] } {
+  const peak = { rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
+  const sample = (): void => {
+    const m = process.memoryUsage();
+    for (const key of Object.keys(peak) as (keyof typeof peak)[]) peak[key] = Math.max(peak[key], m[key]);
+  };
+  const timer = setInterval(sample, 50);
+  return {
+    stop() {
+      clearInterval(timer);
+      sample();
+      const mib = (n: number): number => Math.round((n / MB) * 10) / 10;
+      return { rssMiB: mib(peak.rss), heapTotalMiB: mib(peak.heapTotal), heapUsedMiB: mib(peak.heapUsed), externalMiB: mib(peak.external), arrayBuffersMiB: mib(peak.arrayBuffers) };
+    },
+  };
 }
 
 function option(name: string): string {
@@ -101,11 +121,13 @@ async function main(): Promise<void> {
   await container.createIfNotExists();
   const baselineRssMiB = process.memoryUsage().rss / MB;
   const cpu0 = cpuSeconds();
+  const memory = memorySampler();
   const t0 = performance.now();
   const percent = mode === 'stage' ? Number(option('percent')) : 100;
   const splits =
     mode === 'stage' ? await stage(container, option('splits').split(','), percent, blockBytes, concurrency) : await raw(container, option('files').split(','), blockBytes, concurrency);
   const seconds = (performance.now() - t0) / 1000;
+  const sampled = memory.stop();
   const report: StagerReport = {
     mode,
     percent,
@@ -115,6 +137,7 @@ async function main(): Promise<void> {
     peakRssMiB: process.resourceUsage().maxRSS / 1024,
     baselineRssMiB,
     cpuSeconds: cpuSeconds() - cpu0,
+    sampled,
   };
   process.stdout.write(JSON.stringify(report) + '\n');
 }
