@@ -1,0 +1,8 @@
+// Shared helpers of the benches (bench/<name>/): tables, the JSON result line and bench/results files,
+// /proc sampling of a process, order statistics, machine description and command-line options.
+export { fmt, formatTable, markdownTable, type Cell } from './table';
+export { parseResultLine, reportResult, RESULTS_DIR, writeResultFile, type ResultHeader } from './results';
+export { describeMachine, machineInfo, type MachineInfo } from './machine';
+export { ProcSampler, readProc, type ProcSample, type ProcSummary } from './procSampler';
+export { median, percentile, ratio, round } from './stats';
+export { listArg, numberArg, parseBenchArgs, type BenchArgs } from './args';
