@@ -29,7 +29,10 @@ export interface EmulatorRequest {
   method: string;
   path: string;
   status: number;
+  /** When the response was sent (emulator time). */
   time: string;
+  /** The emulator's handling time (request received to response sent). */
+  durationMs: number;
 }
 
 async function admin<T>(emulatorUrl: string, route: string, init?: RequestInit): Promise<T> {

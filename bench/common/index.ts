@@ -9,4 +9,4 @@ export { listArg, numberArg, parseBenchArgs, type BenchArgs } from './args';
 export { activityTimings, countActions, eventTimeMs, workflowTasks, type ActionCounts, type ActivityTiming } from './history';
 export { diffTotals, scrapeCounter, type MetricTotals } from './serverMetrics';
 export { startBenchWorker, type BenchWorker } from './workerProcess';
-export { emulatorAdmin, type EmulatorJob, type EmulatorResources, type ThrottleStats } from './emulatorAdmin';
+export { emulatorAdmin, type EmulatorJob, type EmulatorRequest, type EmulatorResources, type ThrottleStats } from './emulatorAdmin';

@@ -130,7 +130,7 @@ export async function runScaleBench(opts: ScaleBenchOptions): Promise<ScaleBench
   out(formatTable(headers, rows) + '\n');
   const settings: Record<string, string> = opts.smoke ? SMOKE_TUNING : { FTFLOW_JOB_POLL_SECONDS: 'default (40)', FTFLOW_ARM_READS_PER_SECOND: 'default (20)' };
   const growth = results.length > 1 ? Object.fromEntries(rows.map((r): [string, Cell] => [String(r[0]), r[r.length - 1] === '' ? null : r[r.length - 1]])) : null;
-  return reportResult('scale', opts.smoke, { jobSeconds: opts.jobSeconds, settings, levels: results, growth });
+  return reportResult('scale', opts.smoke, { jobSeconds: opts.jobSeconds, settings, levels: results, growth }, out);
 }
 
 async function main(): Promise<void> {
