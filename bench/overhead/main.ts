@@ -5,7 +5,8 @@
 //   activity work     each step's own duration, measured inside the activity (the worker's `step
 //                     completed` log line, durationSeconds), summed
 //   Azure time        the emulator's handling time of every request in the run (its request log,
-//                     durationMs), summed: ARM, registry, MLflow, token and scoring calls (not Blob)
+//                     durationMs), summed: ARM, registry, MLflow, token, scoring and Hub stand-in
+//                     calls (not Blob Storage, which is Azurite's)
 // and, per activity, from the history: scheduled→started (dispatch), started→closed minus its own work
 // (reporting the result), and the gap from the previous activity's close to this one's scheduling
 // (a workflow task round trip). Figures are medians over the repeats. Not part of `make test`
