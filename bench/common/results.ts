@@ -19,9 +19,14 @@ export interface ResultHeader {
 }
 
 /** Prints the JSON line and, unless this is a smoke run, writes bench/results/<bench>.json. Returns the object. */
-export function reportResult<T extends object>(bench: string, smoke: boolean, figures: T): ResultHeader & T {
+export function reportResult<T extends object>(
+  bench: string,
+  smoke: boolean,
+  figures: T,
+  write: (text: string) => void = (text) => process.stdout.write(text),
+): ResultHeader & T {
   const result = { bench, at: new Date().toISOString(), smoke, machine: machineInfo(), ...figures };
-  process.stdout.write(JSON.stringify(result) + '\n');
+  write(JSON.stringify(result) + '\n');
   // Smoke runs (make test) must not overwrite the committed figures of a real run.
   if (!smoke) writeResultFile(bench, result);
   return result;

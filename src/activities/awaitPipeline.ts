@@ -5,7 +5,7 @@ import { Context } from '@temporalio/activity';
 import type { ActivityDeps } from './deps';
 import type { JobOutcome } from './types';
 import { classified, RunFailure } from '../azure/errors';
-import { pause } from './heartbeat';
+import { pause, withHeartbeat } from './heartbeat';
 
 /** azure-ai-ml's terminal set (RunHistoryConstants). */
 const TERMINAL = new Set(['Completed', 'Failed', 'Canceled', 'NotResponding', 'Paused']);
@@ -15,9 +15,16 @@ export function makeAwaitPipeline(deps: ActivityDeps) {
   return async function awaitPipeline(jobName: string): Promise<JobOutcome> {
     return classified('awaitPipeline', async () => {
       const ctx = Context.current();
+      let status = (ctx.info.heartbeatDetails as { status?: string } | undefined)?.status;
       for (;;) {
-        const job = await arm.jobs.get(config.resourceGroup, config.workspace, jobName, { abortSignal: ctx.cancellationSignal });
-        const status = job.properties.status ?? 'Unknown';
+        // The GET can wait its turn in the worker's ARM budget for longer than the heartbeat timeout when
+        // hundreds of runs poll at once (bench/scale: at 1,000 runs, attempts timed out and were retried
+        // while queued); heartbeating meanwhile keeps a waiting follower from looking like a dead one.
+        const job = await withHeartbeat(
+          (signal) => arm.jobs.get(config.resourceGroup, config.workspace, jobName, { abortSignal: signal }),
+          () => (status ? { status } : undefined),
+        );
+        status = job.properties.status ?? 'Unknown';
         ctx.heartbeat({ status });
         if (TERMINAL.has(status)) {
           if (status === 'Completed') return { jobName, status };

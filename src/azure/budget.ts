@@ -25,8 +25,24 @@ export function requestClass(method: string): RequestClass {
   return 'write';
 }
 
+interface Waiter {
+  grant: () => void;
+}
+
+/** What the budget needs of an abort signal (a DOM AbortSignal or the Azure pipeline's AbortSignalLike). */
+interface AbortSignalLike {
+  readonly aborted: boolean;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
 export class ArmRequestBudget {
   private readonly buckets: Record<RequestClass, TokenBucket>;
+  /** Requests waiting for a token, first come first served. A request whose caller gave up (its abort
+   *  signal fired: a cancelled or timed-out activity attempt) leaves the queue without using a token;
+   *  otherwise, at 1,000 runs, tokens went to requests nobody waited for any more (bench/scale). */
+  private readonly queues: Record<RequestClass, Waiter[]> = { read: [], write: [], delete: [] };
+  private readonly timers: Partial<Record<RequestClass, NodeJS.Timeout>> = {};
   private waitedMs = 0;
   private granted = 0;
 
@@ -35,27 +51,71 @@ export class ArmRequestBudget {
     this.buckets = { read: bucket(budget.readsPerSecond), write: bucket(budget.writesPerSecond), delete: bucket(budget.deletesPerSecond) };
   }
 
-  /** Resolves when a request of this class may be sent. */
-  async take(method: string): Promise<void> {
+  /** Resolves when a request of this class may be sent; rejects (using no token) if `signal` aborts first. */
+  take(method: string, signal?: AbortSignalLike): Promise<void> {
+    const cls = requestClass(method);
     const started = Date.now();
-    await this.buckets[requestClass(method)].removeTokens(1);
-    this.waitedMs += Date.now() - started;
-    this.granted++;
+    const granted = () => {
+      this.waitedMs += Date.now() - started;
+      this.granted++;
+    };
+    if (signal?.aborted) return Promise.reject(abortError());
+    if (this.queues[cls].length === 0 && this.buckets[cls].tryRemoveTokens(1)) {
+      granted();
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = () => {
+        const queue = this.queues[cls];
+        const at = queue.indexOf(waiter);
+        if (at >= 0) queue.splice(at, 1);
+        reject(abortError());
+      };
+      const waiter: Waiter = {
+        grant: () => {
+          signal?.removeEventListener('abort', onAbort);
+          granted();
+          resolve();
+        },
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.queues[cls].push(waiter);
+      this.schedule(cls);
+    });
   }
 
-  stats(): { granted: number; waitedMs: number } {
-    return { granted: this.granted, waitedMs: this.waitedMs };
+  /** Hands out the tokens that are there, in order, and sleeps until the next one when some wait. */
+  private schedule(cls: RequestClass): void {
+    if (this.timers[cls] !== undefined) return;
+    const queue = this.queues[cls];
+    const bucket = this.buckets[cls];
+    while (queue.length > 0 && bucket.tryRemoveTokens(1)) queue.shift()?.grant();
+    if (queue.length === 0) return;
+    this.timers[cls] = setTimeout(() => {
+      delete this.timers[cls];
+      this.schedule(cls);
+    }, Math.max(1, bucket.getWaitTime(1)));
+  }
+
+  stats(): { granted: number; waitedMs: number; waiting: number } {
+    return { granted: this.granted, waitedMs: this.waitedMs, waiting: this.queues.read.length + this.queues.write.length + this.queues.delete.length };
   }
 
   policy(): PipelinePolicy {
     return {
       name: 'finetuneFlowArmBudgetPolicy',
       sendRequest: async (request, next) => {
-        await this.take(request.method);
+        await this.take(request.method, request.abortSignal);
         return next(request);
       },
     };
   }
+}
+
+function abortError(): Error {
+  const err = new Error('The operation was aborted while it waited for the ARM request budget.');
+  err.name = 'AbortError';
+  return err;
 }
 
 /** One budget per process, shared by every client the worker builds. */

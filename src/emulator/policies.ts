@@ -154,7 +154,7 @@ export function installPolicies(app: FastifyInstance, ctx: EmulatorContext): voi
   app.addHook('onResponse', async (req, reply) => {
     if (surfaceOf(req) === 'admin' || req.url.startsWith('/_emulator')) return;
     const [path = '', query = ''] = req.url.split('?', 2);
-    ctx.requests.add({ method: req.method, path, query, status: reply.statusCode, time: new Date(ctx.now()).toISOString() });
+    ctx.requests.add({ method: req.method, path, query, status: reply.statusCode, time: new Date(ctx.now()).toISOString(), durationMs: Math.round(reply.elapsedTime * 100) / 100 });
     if (req.method === 'PUT' && surfaceOf(req) === 'arm') {
       const counts = (ctx.store.state.putCounts ??= {});
       const id = putTarget(req.url);

@@ -6,7 +6,10 @@ export interface LoggedRequest {
   path: string;
   query: string;
   status: number;
+  /** When the response was sent (emulator time). */
   time: string;
+  /** How long the emulator took to answer, from receiving the request to sending the response. */
+  durationMs: number;
 }
 
 export class RequestLog {

@@ -55,6 +55,8 @@ export function checkBucketLimit(name: string, limit: BucketLimit): void {
 export class Throttle {
   private readonly buckets = new Map<string, Bucket>();
   private throttled = 0;
+  /** Requests let through per operation type since the last reset (benches turn these into rates). */
+  private granted: Record<OperationType, number> = { reads: 0, writes: 0, deletes: 0 };
 
   constructor(
     private config: ThrottleConfig,
@@ -77,22 +79,27 @@ export class Throttle {
   reset(): void {
     this.buckets.clear();
     this.throttled = 0;
+    this.granted = { reads: 0, writes: 0, deletes: 0 };
   }
 
   /** One request of `type` by `scope` (subscription + principal). */
   take(scope: string, type: OperationType): TakeResult {
     const limit = this.config[type];
-    if (!this.config.enabled) return { allowed: true, remaining: limit.capacity, retryAfterSeconds: 0 };
+    if (!this.config.enabled) {
+      this.granted[type] += 1;
+      return { allowed: true, remaining: limit.capacity, retryAfterSeconds: 0 };
+    }
     const bucket = this.refill(`${scope}|${type}`, limit);
     if (bucket.tokens >= 1) {
       bucket.tokens -= 1;
+      this.granted[type] += 1;
       return { allowed: true, remaining: Math.floor(bucket.tokens), retryAfterSeconds: 0 };
     }
     this.throttled += 1;
     return { allowed: false, remaining: 0, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / limit.refillPerSecond)) };
   }
 
-  stats(): { throttled: number; buckets: { scope: string; type: string; tokens: number }[] } {
+  stats(): { throttled: number; granted: Record<OperationType, number>; buckets: { scope: string; type: string; tokens: number }[] } {
     const buckets = [...this.buckets.entries()].map(([key, b]) => {
       const cut = key.lastIndexOf('|');
       const scope = key.slice(0, cut);
@@ -100,7 +107,7 @@ export class Throttle {
       const limit = this.config[type as OperationType];
       return { scope, type, tokens: Math.floor(Math.min(limit.capacity, b.tokens + ((this.clock() - b.at) / 1000) * limit.refillPerSecond)) };
     });
-    return { throttled: this.throttled, buckets };
+    return { throttled: this.throttled, granted: { ...this.granted }, buckets };
   }
 
   private refill(key: string, limit: BucketLimit): Bucket {

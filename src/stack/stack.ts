@@ -59,7 +59,9 @@ export interface StackOptions {
     extraArgs?: readonly string[];
   };
   azurite?: { inMemory?: boolean };
-  emulator?: { entry?: string; extraArgs?: readonly string[] };
+  /** stateFile: where the emulator keeps its state (default <dataDir>/emulator/state.json); false = in memory
+   *  only (benches: the state file is rewritten after every mutation, which costs more as resources pile up). */
+  emulator?: { entry?: string; extraArgs?: readonly string[]; stateFile?: string | false };
   worker?: { entry?: string; env?: Record<string, string>; args?: readonly string[] };
   /** With a worker: the janitor's schedule (deletes endpoints of ended runs); default every 5 minutes; false = none. */
   janitor?: { every?: string } | false;
@@ -494,7 +496,8 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
       stack.clientSecret = loadOrCreateClientSecret(stack.dataDir);
       const args = [emulatorEntry, '--port', String(port), '--host', STACK_HOST,
         '--cert', path.join(stack.certsDir, 'server.pem'), '--key', path.join(stack.certsDir, 'server-key.pem'),
-        '--azurite-url', stack.urls.azuriteBlob ?? '', '--state-file', path.join(dir, 'state.json'),
+        '--azurite-url', stack.urls.azuriteBlob ?? '',
+        ...(opts.emulator?.stateFile === false ? [] : ['--state-file', opts.emulator?.stateFile ?? path.join(dir, 'state.json')]),
         ...(opts.emulator?.extraArgs ?? [])];
       // The client secret goes by environment (the emulator reads AZURE_CLIENT_SECRET when there is no
       // --client-secret), so it shows neither in `ps` nor in the command line logged at the top of the log.

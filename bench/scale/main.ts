@@ -1,0 +1,154 @@
+// Scale: 10, 100 and 1,000 concurrent runs on ONE worker process against the emulator, the training
+// job long on the emulator's clock (runs spend their time waiting on it, as in reality) and the rest of
+// the lifecycle quick. Per level: worker peak RSS and CPU, Temporal actions per run, ARM reads/s at the
+// emulator's token bucket and 429s, p50/p95 delay from a job's end to its run noticing, runs completed,
+// endpoints left; then how each figure grows from the first level to the last. Not part of `make test`
+// (test/bench/smokeScaleOverhead.test.ts runs `--smoke`).
+//
+//   npm run bench:scale [-- --levels 10,100,1000 --job-seconds 480 --timeout-minutes 60]
+//   npm run bench:scale -- --smoke         (3 runs, short job, fast polling: checks the bench works)
+//
+// Each level gets a fresh stack (Temporal dev server in memory with its metrics endpoint, Azurite in
+// memory, the emulator without a state file) and a fresh worker process with the default settings
+// (job poll 40 s, ARM budget 20 reads/s). The emulator's vCPU and endpoint quotas are raised so that
+// 1,000 deployments fit (as one would ask Azure for): the bench is about the service, not the quota.
+import * as path from 'node:path';
+import { startStack, stackEnv, pickFreePort, PROJECT_ROOT, type RunningStack } from '../../src/stack';
+import { describeMachine, formatTable, listArg, numberArg, parseBenchArgs, ratio, reportResult, type Cell, type ResultHeader } from '../common';
+import { measureLevel, type LevelResult, type ScaleTarget } from './scale';
+
+export interface ScaleBenchOptions {
+  levels: number[];
+  /** Running phase of each job on the emulator's clock. */
+  jobSeconds: number;
+  timeoutMinutes: number;
+  smoke: boolean;
+  /** Use this stack instead of starting one per level (the smoke test passes the test suite's). */
+  target?: Omit<ScaleTarget, 'logDir'>;
+  log?: (line: string) => void;
+  out?: (text: string) => void;
+}
+
+/** Worker settings of a smoke run: poll fast so 3 runs finish in seconds (figures are not meaningful). */
+const SMOKE_TUNING = { FTFLOW_JOB_POLL_SECONDS: '1', FTFLOW_LRO_POLL_MS: '300' };
+
+async function levelStack(level: number, jobSeconds: number): Promise<{ stack: RunningStack; target: ScaleTarget }> {
+  const metricsPort = await pickFreePort();
+  const stack = await startStack({
+    dataDir: path.join(PROJECT_ROOT, '.data', 'bench-scale'),
+    components: ['temporal', 'azurite', 'emulator'],
+    ports: { temporal: 0, temporalUi: 0, azurite: 0, emulator: 0 },
+    temporal: { headless: true, inMemory: true, extraArgs: ['--metrics-port', String(metricsPort)] },
+    azurite: { inMemory: true },
+    emulator: {
+      stateFile: false,
+      extraArgs: [
+        '--job-phases', `Running=${jobSeconds * 1000}`,
+        '--default-vcpu-quota', '1000000', '--regional-vcpu-quota', '1000000', '--max-endpoints', '100000',
+      ],
+    },
+    stackFile: false,
+    log: (line) => process.stderr.write(`[stack ${level}] ${line}\n`),
+  });
+  const emulatorUrl = stack.urls.emulator;
+  const temporalAddress = stack.urls.temporalAddress;
+  if (!emulatorUrl || !temporalAddress) throw new Error('the stack did not report its addresses');
+  return {
+    stack,
+    target: {
+      temporalAddress, namespace: stack.namespace, emulatorUrl, workerEnv: stackEnv(stack),
+      temporalMetricsUrl: `http://127.0.0.1:${metricsPort}/metrics`, logDir: path.join(stack.dataDir, 'logs'),
+    },
+  };
+}
+
+function summaryRows(results: LevelResult[]): { headers: string[]; rows: Cell[][] } {
+  const first = results[0];
+  const lastLevel = results[results.length - 1];
+  const figures: [string, (r: LevelResult) => number | null, boolean][] = [
+    ['runs completed', (r) => r.runsCompleted, false],
+    ['runs failed', (r) => r.runsFailed, false],
+    ['endpoints left (target 0)', (r) => r.endpointsLeft, false],
+    ['jobs created', (r) => r.jobs, false],
+    ['wall time s', (r) => r.wallSeconds, true],
+    ['job submissions spread s', (r) => r.jobSubmitSpreadSeconds, true],
+    ['peak runs waiting on a job at once', (r) => r.peakRunsWaitingOnJob, true],
+    ['share of run time waiting on the job', (r) => r.waitingShare, false],
+    ['worker peak RSS MiB', (r) => r.worker.peakRssMiB, true],
+    ['worker CPU avg % of a core', (r) => r.worker.avgCpuPercent, true],
+    ['worker CPU peak % (10 s window)', (r) => r.worker.peakCpuPercent, true],
+    ['worker CPU s per run', (r) => r.worker.cpuSecondsPerRun, true],
+    ['history events per run', (r) => r.temporal.historyEventsPerRun, true],
+    ['workflow tasks per run', (r) => r.temporal.workflowTasksPerRun, true],
+    ['actions per run (history)', (r) => r.temporal.actionsPerRun.total, true],
+    ['actions per run (server metric)', (r) => r.temporal.serverActionsPerRun, true],
+    ['  of which heartbeats', (r) => r.temporal.heartbeatActionsPerRun, true],
+    ['ARM reads per run', (r) => r.arm.readsPerRun, true],
+    ['ARM reads/s peak 10 s', (r) => r.arm.peakReadsPerSecond10s, true],
+    ['ARM reads/s peak 60 s (target <= 25)', (r) => r.arm.peakReadsPerSecond60s, true],
+    ['ARM reads/s while >= 90% wait', (r) => r.arm.readsPerSecondWhileWaiting, true],
+    ['ARM 429s (target 0)', (r) => r.arm.throttled, false],
+    ['activity retries per run', (r) => r.activityRetriesPerRun, false],
+    ['notice delay p50 s', (r) => r.noticeDelaySeconds.p50, true],
+    ['notice delay p95 s (target <= 60)', (r) => r.noticeDelaySeconds.p95, true],
+    ['notice delay max s', (r) => r.noticeDelaySeconds.max, true],
+  ];
+  const headers = ['figure', ...results.map((r) => `${r.runs} runs`), ...(results.length > 1 ? [`${lastLevel.runs}/${first.runs}`] : [])];
+  const rows = figures.map(([name, get, grows]) => [name, ...results.map(get), ...(results.length > 1 ? [grows ? ratio(get(first), get(lastLevel)) : ''] : [])]);
+  return { headers, rows };
+}
+
+export type ScaleBenchResult = ResultHeader & {
+  jobSeconds: number;
+  settings: Record<string, string>;
+  levels: LevelResult[];
+  /** Last level / first level, per figure of the table (null for counts that should not grow). */
+  growth: Record<string, Cell> | null;
+};
+
+export async function runScaleBench(opts: ScaleBenchOptions): Promise<ScaleBenchResult> {
+  const log = opts.log ?? ((line: string) => process.stderr.write(`[scale] ${line}\n`));
+  const out = opts.out ?? ((text: string) => process.stdout.write(text));
+  const results: LevelResult[] = [];
+  for (const runs of opts.levels) {
+    log(`level ${runs}: starting (job Running phase ${opts.jobSeconds} s on the emulator's clock)`);
+    const own = opts.target ? undefined : await levelStack(runs, opts.jobSeconds);
+    const target: ScaleTarget = own?.target ?? { ...(opts.target as Omit<ScaleTarget, 'logDir'>), logDir: path.join(PROJECT_ROOT, '.data', 'bench-scale', 'logs') };
+    try {
+      const r = await measureLevel(target, {
+        runs, timeoutMs: opts.timeoutMinutes * 60_000, log: (l) => log(`level ${runs}: ${l}`), ...(opts.smoke ? { workerTuning: SMOKE_TUNING } : {}),
+      });
+      results.push(r);
+      log(`level ${runs}: ${r.runsCompleted}/${r.runs} completed in ${r.wallSeconds} s; delay p95 ${r.noticeDelaySeconds.p95} s; reads/s peak 60 s ${r.arm.peakReadsPerSecond60s}; 429s ${r.arm.throttled}`);
+    } finally {
+      await own?.stack.stop();
+    }
+  }
+  const { headers, rows } = summaryRows(results);
+  out(`scale: concurrent runs on one worker process; job Running phase ${opts.jobSeconds} s${opts.smoke ? ' (SMOKE: fast polling, figures not meaningful)' : ''}\n`);
+  out(`machine: ${describeMachine()}\n`);
+  out(formatTable(headers, rows) + '\n');
+  const settings: Record<string, string> = opts.smoke ? SMOKE_TUNING : { FTFLOW_JOB_POLL_SECONDS: 'default (40)', FTFLOW_ARM_READS_PER_SECOND: 'default (20)' };
+  const growth = results.length > 1 ? Object.fromEntries(rows.map((r): [string, Cell] => [String(r[0]), r[r.length - 1] === '' ? null : r[r.length - 1]])) : null;
+  return reportResult('scale', opts.smoke, { jobSeconds: opts.jobSeconds, settings, levels: results, growth }, out);
+}
+
+async function main(): Promise<void> {
+  const args = parseBenchArgs(process.argv.slice(2), ['levels', 'job-seconds', 'timeout-minutes']);
+  await runScaleBench({
+    smoke: args.smoke,
+    levels: listArg(args, 'levels', args.smoke ? [3] : [10, 100, 1000]),
+    jobSeconds: numberArg(args, 'job-seconds', args.smoke ? 5 : 480),
+    timeoutMinutes: numberArg(args, 'timeout-minutes', args.smoke ? 2 : 60),
+  });
+}
+
+if (require.main === module) {
+  main().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,287 @@
+// One level of the scale benchmark: N runs started at once on ONE worker process, jobs long on the
+// emulator's clock, everything else (staging a 1% slice, deployment, scoring, deletion) quick. While the
+// runs go, the worker's /proc entry and the emulator's ARM token-bucket counters are sampled each second;
+// when every run has closed, each run's history and the emulator's records give the rest.
+import { Client, Connection } from '@temporalio/client';
+import { FineTuneClient, type RunHandle } from '../../src/client';
+import { activityTimings, countActions, diffTotals, emulatorAdmin, median, percentile, ProcSampler, round, scrapeCounter, startBenchWorker, workflowTasks } from '../common';
+import type { ActionCounts, EmulatorResources, MetricTotals, ProcSummary } from '../common';
+
+/** Where a level runs: a stack started by the bench (main.ts) or the test suite's (smoke test). */
+export interface ScaleTarget {
+  temporalAddress: string;
+  namespace: string;
+  emulatorUrl: string;
+  /** Environment of the worker process (stackEnv of the stack + NODE_EXTRA_CA_CERTS). */
+  workerEnv: NodeJS.ProcessEnv;
+  /** The Temporal server's Prometheus endpoint, when it has one (for its `action` counter). */
+  temporalMetricsUrl?: string;
+  /** Folder for the worker's log. */
+  logDir: string;
+}
+
+export interface LevelOptions {
+  runs: number;
+  /** Extra environment of the worker (poll intervals for the smoke run). */
+  workerTuning?: Record<string, string>;
+  /** Give up waiting after this long (the runs still open are reported as not completed). */
+  timeoutMs: number;
+  log: (line: string) => void;
+}
+
+export interface LevelResult {
+  runs: number;
+  runsCompleted: number;
+  runsFailed: number;
+  wallSeconds: number;
+  /** Seconds between the first and the last job submission the emulator saw. */
+  jobSubmitSpreadSeconds: number | null;
+  /** The most runs following their job (awaitPipeline open) at the same moment. */
+  peakRunsWaitingOnJob: number;
+  /** Share of the runs' wall time spent in awaitPipeline. */
+  waitingShare: number | null;
+  worker: ProcSummary & { cpuSecondsPerRun: number | null };
+  temporal: {
+    historyEventsPerRun: number | null;
+    workflowTasksPerRun: number | null;
+    /** Mean per run of the history-derived billable actions (definition in bench/common/history.ts). */
+    actionsPerRun: ActionCounts;
+    /** The server's own `action` counter for the namespace during the level, by action type (null without metrics). */
+    serverActions: Record<string, number> | null;
+    serverActionsPerRun: number | null;
+    heartbeatActionsPerRun: number | null;
+  };
+  arm: {
+    reads: number;
+    writes: number;
+    deletes: number;
+    readsPerRun: number | null;
+    /** 429s the emulator's token buckets answered. */
+    throttled: number;
+    /** Highest reads/s over any 10 s window, and over any 60 s window (sustained). */
+    peakReadsPerSecond10s: number | null;
+    peakReadsPerSecond60s: number | null;
+    /** Mean reads/s while at least 90% of the runs were waiting on their jobs (null when never). */
+    readsPerSecondWhileWaiting: number | null;
+  };
+  /** Activity attempts beyond the first, per run (timeouts and retried failures), and which steps they hit. */
+  activityRetriesPerRun: number | null;
+  retriesByStep: Record<string, number>;
+  /** From the job's end (emulator) to awaitPipeline's completion (history), seconds. */
+  noticeDelaySeconds: { p50: number | null; p95: number | null; max: number | null; samples: number };
+  jobs: number;
+  endpointsLeft: number;
+}
+
+interface ThrottleTick {
+  atMs: number;
+  reads: number;
+  writes: number;
+  deletes: number;
+  throttled: number;
+}
+
+/** Highest mean rate over any window of `seconds` in a cumulative series. */
+function peakRate(series: readonly ThrottleTick[], seconds: number): number | null {
+  let best: number | null = null;
+  let j = 0;
+  for (let i = 0; i < series.length; i++) {
+    while (j < i && series[i].atMs - series[j + 1].atMs >= seconds * 1000) j++;
+    const span = (series[i].atMs - series[j].atMs) / 1000;
+    if (span >= seconds * 0.9) best = Math.max(best ?? 0, (series[i].reads - series[j].reads) / span);
+  }
+  return best === null ? null : round(best, 1);
+}
+
+/** Mean reads/s between two times of a cumulative series. */
+function meanRate(series: readonly ThrottleTick[], fromMs: number, toMs: number): number | null {
+  const inside = series.filter((t) => t.atMs >= fromMs && t.atMs <= toMs);
+  if (inside.length < 2) return null;
+  const a = inside[0];
+  const b = inside[inside.length - 1];
+  return round((b.reads - a.reads) / ((b.atMs - a.atMs) / 1000), 1);
+}
+
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array<R>(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i], i);
+      }
+    }),
+  );
+  return out;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Promise<LevelResult> {
+  const { runs, log } = opts;
+  const stamp = Date.now().toString(36);
+  const taskQueue = `bench-scale-${runs}-${stamp}`;
+  const worker = await startBenchWorker(
+    { ...process.env, ...target.workerEnv, FTFLOW_TASK_QUEUE: taskQueue, FTFLOW_LOG_LEVEL: 'INFO', ...(opts.workerTuning ?? {}) },
+    `${target.logDir}/worker-${runs}.log`,
+  );
+  const connection = await Connection.connect({ address: target.temporalAddress });
+  const temporal = new Client({ connection, namespace: target.namespace });
+  const client = await FineTuneClient.connect({ client: temporal, taskQueue });
+  const actionsBefore: MetricTotals | undefined = target.temporalMetricsUrl ? await scrapeCounter(target.temporalMetricsUrl, 'action', 'action_type') : undefined;
+  const throttleBase = await emulatorAdmin.throttle(target.emulatorUrl);
+  const t0 = Date.now();
+  const ticks: ThrottleTick[] = [];
+  let sampling = true;
+  const throttleLoop = (async () => {
+    while (sampling) {
+      const s = await emulatorAdmin.throttle(target.emulatorUrl).catch(() => undefined);
+      if (s) {
+        ticks.push({
+          atMs: Date.now(), reads: s.granted.reads - throttleBase.granted.reads, writes: s.granted.writes - throttleBase.granted.writes,
+          deletes: s.granted.deletes - throttleBase.granted.deletes, throttled: s.throttled - throttleBase.throttled,
+        });
+      }
+      await sleep(1000);
+    }
+  })();
+  const sampler = new ProcSampler(worker.pid, 1000, 10);
+  let handles: RunHandle[] = [];
+  try {
+    // Start every run at once (50 start calls in flight), as a batch of retraining requests would.
+    handles = await mapLimit(Array.from({ length: runs }, (_, i) => i), 50, (i) =>
+      client.start({ dataset: { percent: 1 } }, { idempotencyKey: `scale-${runs}-${stamp}-${i}` }),
+    );
+    log(`${runs} runs started in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    const deadline = t0 + opts.timeoutMs;
+    let lastLog = 0;
+    for (;;) {
+      const open = Number((await temporal.workflow.count(`TaskQueue = "${taskQueue}" AND ExecutionStatus = "Running"`)).count);
+      if (open === 0) break;
+      if (Date.now() > deadline) {
+        log(`timed out with ${open} runs still open`);
+        break;
+      }
+      if (Date.now() - lastLog > 30_000) {
+        lastLog = Date.now();
+        const last = ticks[ticks.length - 1];
+        const back = ticks.find((t) => last && last.atMs - t.atMs <= 30_000);
+        const rate = last && back && last.atMs > back.atMs ? ((last.reads - back.reads) / ((last.atMs - back.atMs) / 1000)).toFixed(1) : '?';
+        const s = sampler.summary();
+        log(`${Math.round((Date.now() - t0) / 1000)} s: ${open}/${runs} runs open; ARM reads ${rate}/s (last 30 s), 429s ${last?.throttled ?? 0}; worker RSS ${s.lastRssMiB} MiB`);
+      }
+      await sleep(runs >= 100 ? 5000 : 1000);
+    }
+  } finally {
+    sampling = false;
+    await throttleLoop;
+  }
+  const workerSummary = sampler.stop();
+  const wallEnd = Date.now();
+  await worker.stop();
+
+  // What Temporal recorded, run by run.
+  const histories = await mapLimit(handles, 20, async (h) => (await temporal.workflow.getHandle(h.runId).fetchHistory()).events ?? []);
+  const resources: EmulatorResources = await emulatorAdmin.resources(target.emulatorUrl);
+  const actionsAfter = target.temporalMetricsUrl ? await scrapeCounter(target.temporalMetricsUrl, 'action', 'action_type') : undefined;
+  await connection.close();
+
+  const jobsByName = new Map(resources.jobs.map((j) => [j.name, j]));
+  const mine = new Set(handles.map((h) => h.names.jobName));
+  const myJobs = resources.jobs.filter((j) => mine.has(j.name));
+  const myEndpoints = new Set(handles.map((h) => h.names.endpointName));
+  const endpointsLeft = resources.endpoints.filter((e) => myEndpoints.has(e.name) && e.state !== 'Gone').length;
+
+  let completed = 0;
+  let failed = 0;
+  const delays: number[] = [];
+  const waits: { from: number; to: number }[] = [];
+  let waitedMs = 0;
+  let runMs = 0;
+  let events = 0;
+  let tasks = 0;
+  let retries = 0;
+  const retriesByStep: Record<string, number> = {};
+  const actionSums: ActionCounts = { workflowStarted: 0, activityAttempts: 0, timers: 0, searchAttributeUpserts: 0, signals: 0, updates: 0, markers: 0, total: 0 };
+  handles.forEach((h, i) => {
+    const ev = histories[i];
+    const last = ev[ev.length - 1];
+    if (last?.workflowExecutionCompletedEventAttributes) completed++;
+    else if (ev.some((e) => e.workflowExecutionFailedEventAttributes || e.workflowExecutionTimedOutEventAttributes || e.workflowExecutionCanceledEventAttributes || e.workflowExecutionTerminatedEventAttributes)) failed++;
+    events += ev.length;
+    tasks += workflowTasks(ev);
+    const a = countActions(ev);
+    for (const k of Object.keys(actionSums) as (keyof ActionCounts)[]) actionSums[k] += a[k];
+    const timings = activityTimings(ev);
+    for (const t of timings) {
+      if (t.attempt <= 1) continue;
+      retries += t.attempt - 1;
+      retriesByStep[t.activityType] = (retriesByStep[t.activityType] ?? 0) + t.attempt - 1;
+    }
+    const first = timings[0];
+    const lastActivity = timings[timings.length - 1];
+    if (first && lastActivity?.closedMs !== undefined) runMs += lastActivity.closedMs - first.scheduledMs;
+    const follow = timings.filter((t) => t.activityType === 'awaitPipeline');
+    const done = follow.find((t) => t.outcome === 'completed');
+    for (const t of follow) {
+      if (t.closedMs !== undefined) {
+        waits.push({ from: t.scheduledMs, to: t.closedMs });
+        waitedMs += t.closedMs - t.scheduledMs;
+      }
+    }
+    const job = jobsByName.get(h.names.jobName);
+    if (done?.closedMs !== undefined && job?.endedAt) delays.push((done.closedMs - Date.parse(job.endedAt)) / 1000);
+  });
+  // Most runs following their job at once: sweep over the awaitPipeline intervals.
+  const edges = waits.flatMap((w) => [{ at: w.from, d: 1 }, { at: w.to, d: -1 }]).sort((a, b) => a.at - b.at || a.d - b.d);
+  let open = 0;
+  let peakWaiting = 0;
+  let waitingFrom: number | undefined;
+  let waitingTo: number | undefined;
+  for (const e of edges) {
+    open += e.d;
+    peakWaiting = Math.max(peakWaiting, open);
+    if (open >= Math.ceil(runs * 0.9)) waitingFrom ??= e.at;
+    else if (waitingFrom !== undefined && waitingTo === undefined) waitingTo = e.at;
+  }
+  const created = myJobs.map((j) => Date.parse(j.createdAt));
+  const last = ticks[ticks.length - 1] ?? { reads: 0, writes: 0, deletes: 0, throttled: 0, atMs: 0 };
+  const n = handles.length || 1;
+  const serverActions = actionsBefore && actionsAfter ? diffTotals(actionsBefore, actionsAfter) : null;
+  const serverTotal = serverActions ? Object.values(serverActions).reduce((a, b) => a + b, 0) : null;
+  const heartbeats = serverActions ? Object.entries(serverActions).filter(([k]) => /heartbeat/i.test(k) && /activity/i.test(k)).reduce((a, [, v]) => a + v, 0) : null;
+  return {
+    runs,
+    runsCompleted: completed,
+    runsFailed: failed,
+    wallSeconds: round((wallEnd - t0) / 1000, 1) ?? 0,
+    jobSubmitSpreadSeconds: created.length ? round((Math.max(...created) - Math.min(...created)) / 1000, 1) : null,
+    peakRunsWaitingOnJob: peakWaiting,
+    waitingShare: runMs > 0 ? round(waitedMs / runMs, 3) : null,
+    worker: { ...workerSummary, cpuSecondsPerRun: round(workerSummary.cpuSeconds / n, 3) },
+    temporal: {
+      historyEventsPerRun: round(events / n, 1),
+      workflowTasksPerRun: round(tasks / n, 1),
+      actionsPerRun: Object.fromEntries(Object.entries(actionSums).map(([k, v]) => [k, round(v / n, 2) ?? 0])) as unknown as ActionCounts,
+      serverActions,
+      serverActionsPerRun: serverTotal !== null ? round(serverTotal / n, 1) : null,
+      heartbeatActionsPerRun: heartbeats !== null ? round(heartbeats / n, 1) : null,
+    },
+    arm: {
+      reads: last.reads,
+      writes: last.writes,
+      deletes: last.deletes,
+      readsPerRun: round(last.reads / n, 1),
+      throttled: last.throttled,
+      peakReadsPerSecond10s: peakRate(ticks, 10),
+      peakReadsPerSecond60s: peakRate(ticks, 60),
+      readsPerSecondWhileWaiting: waitingFrom !== undefined ? meanRate(ticks, waitingFrom, waitingTo ?? wallEnd) : null,
+    },
+    activityRetriesPerRun: round(retries / n, 2),
+    retriesByStep,
+    noticeDelaySeconds: { p50: round(median(delays), 1), p95: round(percentile(delays, 95), 1), max: round(delays.length ? Math.max(...delays) : undefined, 1), samples: delays.length },
+    jobs: myJobs.length,
+    endpointsLeft,
+  };
+}

@@ -1,0 +1,35 @@
+// The worker's ARM request budget: first come first served, and a request whose caller gave up leaves
+// the queue without using a token (at 1,000 runs, tokens spent on abandoned requests starved the rest).
+import { ArmRequestBudget } from '../../src/azure/budget';
+
+const budget = () => new ArmRequestBudget({ readsPerSecond: 20, writesPerSecond: 20, deletesPerSecond: 20, burst: 1 });
+
+test('grants waiting reads in the order they asked, about 20 per second', async () => {
+  const b = budget();
+  const order: number[] = [];
+  const started = Date.now();
+  await Promise.all(Array.from({ length: 6 }, (_, i) => b.take('GET').then(() => order.push(i))));
+  expect(order).toEqual([0, 1, 2, 3, 4, 5]);
+  // The bucket starts empty: six tokens at 20/s take about 300 ms.
+  expect(Date.now() - started).toBeGreaterThanOrEqual(200);
+});
+
+test('an aborted request leaves the queue without using a token, and the next one is served in its place', async () => {
+  const b = new ArmRequestBudget({ readsPerSecond: 2, writesPerSecond: 2, deletesPerSecond: 2, burst: 1 });
+  const abandoned = new AbortController();
+  const first = b.take('GET', abandoned.signal);
+  const second = b.take('GET');
+  abandoned.abort();
+  await expect(first).rejects.toMatchObject({ name: 'AbortError' });
+  const started = Date.now();
+  await second;
+  // Served with the first token (about 500 ms at 2/s), not the second one (about 1,000 ms).
+  expect(Date.now() - started).toBeLessThan(900);
+  expect(b.stats()).toMatchObject({ granted: 1, waiting: 0 });
+});
+
+test('a request that was aborted before it asked is refused at once', async () => {
+  const controller = new AbortController();
+  controller.abort();
+  await expect(budget().take('DELETE', controller.signal)).rejects.toMatchObject({ name: 'AbortError' });
+});
