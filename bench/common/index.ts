@@ -10,3 +10,4 @@ export { activityTimings, countActions, eventTimeMs, workflowTasks, type ActionC
 export { diffTotals, scrapeCounter, type MetricTotals } from './serverMetrics';
 export { startBenchWorker, type BenchWorker } from './workerProcess';
 export { emulatorAdmin, type EmulatorJob, type EmulatorRequest, type EmulatorResources, type ThrottleStats } from './emulatorAdmin';
+export { runBench } from './run';

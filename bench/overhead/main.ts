@@ -20,7 +20,7 @@ import { Client, Connection } from '@temporalio/client';
 import { FineTuneClient } from '../../src/client';
 import { startStack, stackEnv, PROJECT_ROOT, type RunningStack } from '../../src/stack';
 import {
-  activityTimings, describeMachine, emulatorAdmin, eventTimeMs, formatTable, median, numberArg, parseBenchArgs, reportResult, round, startBenchWorker,
+  activityTimings, describeMachine, emulatorAdmin, eventTimeMs, formatTable, median, numberArg, parseBenchArgs, reportResult, round, runBench, startBenchWorker,
   type ResultHeader,
 } from '../common';
 
@@ -252,12 +252,4 @@ async function main(): Promise<void> {
   await runOverheadBench({ smoke: args.smoke, runs: args.smoke ? 1 : numberArg(args, 'runs', 5) });
 }
 
-if (require.main === module) {
-  main().then(
-    () => process.exit(0),
-    (err: unknown) => {
-      process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) runBench('overhead', main);

@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
-import { describeMachine, formatTable, numberArg, parseBenchArgs, reportResult } from '../common';
+import { describeMachine, formatTable, numberArg, parseBenchArgs, reportResult, runBench } from '../common';
 import { FineTuneClient, type RunHandle } from '../../src/client';
 import { AZURITE_ACCOUNT } from '../../src/config/local';
 import { FULL_SIZE_HUB_OPTIONS, type HubEmulatorOptions } from '../../src/emulator/hub';
@@ -341,10 +341,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    process.stderr.write(`[bench:recovery] failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exit(1);
-  },
-);
+runBench('recovery', main);

@@ -14,7 +14,7 @@
 // 1,000 deployments fit (as one would ask Azure for): the bench is about the service, not the quota.
 import * as path from 'node:path';
 import { startStack, stackEnv, pickFreePort, PROJECT_ROOT, type RunningStack } from '../../src/stack';
-import { describeMachine, formatTable, listArg, numberArg, parseBenchArgs, ratio, reportResult, type Cell, type ResultHeader } from '../common';
+import { describeMachine, formatTable, listArg, numberArg, parseBenchArgs, ratio, reportResult, runBench, type Cell, type ResultHeader } from '../common';
 import { measureLevel, type LevelResult, type ScaleTarget } from './scale';
 
 export interface ScaleBenchOptions {
@@ -143,12 +143,4 @@ async function main(): Promise<void> {
   });
 }
 
-if (require.main === module) {
-  main().then(
-    () => process.exit(0),
-    (err: unknown) => {
-      process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) runBench('scale', main);

@@ -19,7 +19,7 @@ import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { ContainerClient, StorageSharedKeyCredential } from '@azure/storage-blob';
-import { describeMachine, formatTable, listArg, median, numberArg, parseBenchArgs, ProcSampler, reportResult, type ProcSummary } from '../common';
+import { describeMachine, formatTable, listArg, median, numberArg, parseBenchArgs, ProcSampler, reportResult, runBench, type ProcSummary } from '../common';
 import { AZURITE_ACCOUNT } from '../../src/config/local';
 import { DEFAULT_BLOCK_BYTES } from '../../src/dataset/blocks';
 import { FULL_SIZE_HUB_OPTIONS, SPLITS, type HubEmulatorOptions } from '../../src/emulator/hub';
@@ -242,10 +242,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    process.stderr.write(`[bench:staging] failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exit(1);
-  },
-);
+runBench('staging', main);

@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { startStack } from '../../src/stack';
 import { PROJECT_ROOT, WORKER_ENTRY as WORKER_ENTRY_PATH } from '../../src/stack/paths';
+import { runBench } from '../common';
 
 type Mode = 'workflowsPath' | 'prebuiltBundle';
 
@@ -112,7 +113,4 @@ async function main(): Promise<void> {
   );
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-});
+runBench('startup', main);
