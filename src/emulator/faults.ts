@@ -1,8 +1,8 @@
 // Faults on demand, set through POST /_emulator/faults (outside ARM's paths). A rule matches
 // requests by method and path pattern and either answers them itself (a status code with or
-// without Retry-After, a connection reset, a delay) or changes what the route does (the next
-// endpoint/deployment/compute fails to provision, the next job fails at a chosen phase, the next
-// creation hits a quota error). Rules fire a limited number of times and/or with a probability
+// without Retry-After, a connection reset, a delay that ends early when its rule is removed) or
+// changes what the route does (the next endpoint/deployment/compute fails to provision, the next
+// job fails at a chosen phase, the next creation hits a quota error). Rules fire a limited number of times and/or with a probability
 // drawn from a seeded generator, so a test run is reproducible.
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -60,9 +60,28 @@ interface LiveRule {
   rule: FaultRule;
   matcher: RegExp | undefined;
   random: () => number;
+  /** Requests a delay rule holds right now; removing the rule lets them go on at once. */
+  held: Set<() => void>;
 }
 
 const pending = new WeakMap<FastifyRequest, LiveRule[]>();
+
+/** Holds a request for `ms`, or until its rule is removed, whichever comes first. */
+function hold(live: LiveRule, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      live.held.delete(done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    live.held.add(done);
+  });
+}
+
+function release(live: LiveRule): void {
+  for (const done of [...live.held]) done();
+}
 
 export class FaultInjector {
   private rules: LiveRule[] = [];
@@ -71,7 +90,7 @@ export class FaultInjector {
   add(input: unknown): FaultRule {
     const parsed = parseRule(input);
     const rule: FaultRule = { ...parsed, id: `fault-${this.nextId++}`, matched: 0, hits: 0, createdAt: new Date().toISOString() };
-    this.rules.push({ rule, matcher: parsed.path !== undefined ? pathMatcher(parsed.path) : undefined, random: seeded(parsed.seed ?? 1) });
+    this.rules.push({ rule, matcher: parsed.path !== undefined ? pathMatcher(parsed.path) : undefined, random: seeded(parsed.seed ?? 1), held: new Set() });
     return { ...rule };
   }
 
@@ -79,16 +98,20 @@ export class FaultInjector {
     return this.rules.map((r) => ({ ...r.rule, ...(r.rule.count !== undefined ? { remaining: Math.max(0, r.rule.count - r.rule.hits) } : {}) }));
   }
 
+  /** Removes every rule; requests that delay rules hold go on at once. */
   clear(): number {
     const n = this.rules.length;
+    for (const live of this.rules) release(live);
     this.rules = [];
     return n;
   }
 
+  /** Removes one rule; requests it holds (a delay) go on at once. */
   remove(id: string): boolean {
-    const before = this.rules.length;
+    const gone = this.rules.filter((r) => r.rule.id === id);
     this.rules = this.rules.filter((r) => r.rule.id !== id);
-    return this.rules.length < before;
+    for (const live of gone) release(live);
+    return gone.length > 0;
   }
 
   /** Runs in the request hook: answers the request itself when a rule says so, and remembers the
@@ -105,7 +128,7 @@ export class FaultInjector {
       }
       if (!this.fire(live)) continue;
       if (a.type === 'delay') {
-        await new Promise((r) => setTimeout(r, a.ms));
+        await hold(live, a.ms);
         continue;
       }
       if (a.type === 'reset') {

@@ -89,6 +89,24 @@ test('a delay slows the matching requests only', async () => {
   expect(Date.now() - started).toBeLessThan(290);
 });
 
+test('removing a delay rule lets the requests it holds go on at once', async () => {
+  const rule = await addFault({ method: 'GET', path: '/^.*\\/datastores$/', action: { type: 'delay', ms: 60_000 } });
+  const started = Date.now();
+  const held = call(emulator, `${WS}/datastores?api-version=2022-10-01`, { token });
+  while ((await listFaults()).find((r) => r.id === rule.id)?.hits !== 1) await sleep(20);
+  await admin(emulator, `faults/${rule.id}`, { method: 'DELETE' });
+  await held;
+  expect(Date.now() - started).toBeLessThan(10_000);
+  // Clearing every rule releases too.
+  await addFault({ method: 'GET', path: '/^.*\\/datastores$/', action: { type: 'delay', ms: 60_000 } });
+  const again = Date.now();
+  const heldAgain = call(emulator, `${WS}/datastores?api-version=2022-10-01`, { token });
+  while ((await listFaults())[0]?.hits !== 1) await sleep(20);
+  await admin(emulator, 'faults', { method: 'DELETE' });
+  await heldAgain;
+  expect(Date.now() - again).toBeLessThan(10_000);
+});
+
 test('failed provisioning of the next deployment, then a quota error on the one after', async () => {
   const rule = await addFault({ action: { type: 'failProvisioning', code: 'ResourceNotReady', message: 'Container crashed' }, path: '*/deployments/*', count: 1 });
   await expect(client.onlineDeployments.beginCreateOrUpdateAndWait(RG, WSNAME, 'ep-faults', 'blue', deployment, LRO)).rejects.toThrow(/The long-running operation has failed\. ResourceNotReady\. Container crashed/);

@@ -2,7 +2,8 @@
 // ("during"). Each point is reached on Temporal's records (history long poll, pending activities), and
 // held open by an emulator delay on the next request the run makes there, so the kill cannot come too
 // late on a slow machine: after a step, the next step cannot finish before the kill; during a step, the
-// step is blocked inside the emulator when the kill comes.
+// step is blocked inside the emulator when the kill comes. A delay ends as soon as its rule is removed,
+// right after the kill.
 import type { Client } from '@temporalio/client';
 import type { RunNames } from '../../src/spec/names';
 import type { StepName } from '../../src/workflows/definitions';
@@ -17,30 +18,42 @@ export function describePoint(point: KillPoint): string {
   return 'after' in point ? `after ${point.after}` : `during ${point.during}`;
 }
 
-const AFTER_HOLD_MS = 1_500;
-const DURING_HOLD_MS = 3_000;
+/**
+ * A hold that only ends when its rule goes: far beyond the seconds a loaded machine may take to notice
+ * the point. For rules on the run's own paths, and for shared paths that only heartbeating steps use
+ * (a step held there stays alive, however long other runs wait behind it).
+ */
+const HOLD_MS = 60_000;
+/**
+ * A path that a quick step (no heartbeats, timed out after quickStepTimeoutSeconds) also uses while the
+ * hold is up: other runs' quick steps on a shared path, or this run's own step before the point. Such a
+ * hold must stay well under that timeout.
+ */
+const BRIEF_HOLD_MS = 1_500;
 
 /**
  * Delay rules that hold the run at the point: after a step, the first request of the step that follows;
  * during a step, a request in its middle. Rules on paths no run owns (registry, computes, Hub, MLflow,
- * operation results) slow every run that passes there meanwhile; they are removed right after the kill.
+ * operation results) hold every run that passes there meanwhile, until they are removed after the kill.
  */
 export function holdsFor(point: KillPoint, names: RunNames): FaultRule[] {
   const ep = `*/onlineEndpoints/${names.endpointName}`;
-  const delay = (method: string, path: string, ms: number): FaultRule => ({ method, path, action: { type: 'delay', ms } });
+  const delay = (method: string, path: string, ms = HOLD_MS): FaultRule => ({ method, path, action: { type: 'delay', ms } });
   if ('after' in point) {
     const next: Record<StepName, FaultRule | undefined> = {
-      authenticate: delay('GET', '*/registries/azureml/discovery', AFTER_HOLD_MS),
+      authenticate: delay('GET', '*/registries/azureml/discovery', BRIEF_HOLD_MS),
       // Runs stage the dataset before they look up (or create) the cluster.
-      resolveModel: delay('GET', '*/hf/api/datasets/*/revision/main', AFTER_HOLD_MS),
-      stageDataset: delay('GET', '*/computes/*', AFTER_HOLD_MS),
-      validateCompute: delay('PUT', `*/jobs/${names.jobName}`, AFTER_HOLD_MS),
-      submitPipeline: delay('GET', `*/jobs/${names.jobName}`, AFTER_HOLD_MS),
-      awaitPipeline: delay('GET', '*/mlflow/experiments/get-by-name', AFTER_HOLD_MS),
-      collectMetrics: delay('GET', `*/versions/${names.modelVersion}`, AFTER_HOLD_MS),
-      registerModel: delay('GET', ep, AFTER_HOLD_MS),
-      deployEndpoint: delay('POST', `${ep}/listKeys`, AFTER_HOLD_MS),
-      smokeScore: delay('DELETE', ep, AFTER_HOLD_MS),
+      resolveModel: delay('GET', '*/hf/api/datasets/*/revision/main'),
+      stageDataset: delay('GET', '*/computes/*', BRIEF_HOLD_MS),
+      validateCompute: delay('PUT', `*/jobs/${names.jobName}`),
+      // submitPipeline reads the job first too (is it there already?); the job's training keeps
+      // awaitPipeline from completing on the victim, should the kill come late.
+      submitPipeline: delay('GET', `*/jobs/${names.jobName}`, BRIEF_HOLD_MS),
+      awaitPipeline: delay('GET', '*/mlflow/experiments/get-by-name', BRIEF_HOLD_MS),
+      collectMetrics: delay('GET', `*/versions/${names.modelVersion}`),
+      registerModel: delay('GET', ep),
+      deployEndpoint: delay('POST', `${ep}/listKeys`),
+      smokeScore: delay('DELETE', ep),
       deleteEndpoint: undefined,
     };
     const rule = next[point.after];
@@ -49,14 +62,14 @@ export function holdsFor(point: KillPoint, names: RunNames): FaultRule[] {
   }
   const during: Record<LongStep, FaultRule | undefined> = {
     // The last split (test_gen, the scoring sample): train and test are staged when it blocks.
-    stageDataset: delay('GET', '*/data/test_gen-*', DURING_HOLD_MS),
+    stageDataset: delay('GET', '*/data/test_gen-*'),
     // The job itself keeps running on the emulator's clock: nothing to hold.
     awaitPipeline: undefined,
     // The endpoint exists; its deployment is being created.
-    deployEndpoint: delay('PUT', `${ep}/deployments/*`, DURING_HOLD_MS),
-    smokeScore: delay('POST', `*/inference/${names.endpointName}/score`, DURING_HOLD_MS),
+    deployEndpoint: delay('PUT', `${ep}/deployments/*`),
+    smokeScore: delay('POST', `*/inference/${names.endpointName}/score`),
     // The delete was accepted; its operation is being followed.
-    deleteEndpoint: delay('GET', '*/mfeOperationResults/*', DURING_HOLD_MS),
+    deleteEndpoint: delay('GET', '*/mfeOperationResults/*'),
   };
   const rule = during[point.during];
   return rule ? [rule] : [];
