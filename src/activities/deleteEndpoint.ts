@@ -10,7 +10,9 @@ export function makeDeleteEndpoint(deps: ActivityDeps) {
   const rg = config.resourceGroup;
   const ws = config.workspace;
   return async function deleteEndpoint(endpointName: string): Promise<DeleteEndpointResult> {
-    return retriedUntilDone('deleteEndpoint', async () => {
+    // Heartbeats cover the reads too: at 1,000 runs a GET can wait for the worker's ARM budget longer than
+    // the heartbeat timeout (bench/scale saw 204 attempts timed out that way, each redone).
+    return retriedUntilDone('deleteEndpoint', () => withHeartbeat(async () => {
       const exists = async (): Promise<boolean> => {
         try {
           await arm.onlineEndpoints.get(rg, ws, endpointName);
@@ -21,13 +23,11 @@ export function makeDeleteEndpoint(deps: ActivityDeps) {
         }
       };
       if (!(await exists())) return { endpointName, existed: false, deleted: true };
-      await withHeartbeat(async () => {
-        const poller = await arm.onlineEndpoints.beginDelete(rg, ws, endpointName, { updateIntervalInMs: config.lroPollMs });
-        await poller.pollUntilDone();
-      });
+      const poller = await arm.onlineEndpoints.beginDelete(rg, ws, endpointName, { updateIntervalInMs: config.lroPollMs });
+      await poller.pollUntilDone();
       // Confirm with a read: the delete LRO finishing is not proof enough for billing.
       while (await exists()) await pause(Math.min(config.lroPollMs, 5000));
       return { endpointName, existed: true, deleted: true };
-    });
+    }));
   };
 }
