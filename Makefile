@@ -11,19 +11,23 @@ JEST_RESULTS := .data/jest-results.json
 JEST_ARGS ?=
 # Extra arguments for the demo, e.g. `make demo ARGS=--keep`.
 ARGS ?=
+# Chaos mode: `make chaos RUNS=100 SEED=7` (more options: `make chaos ARGS=--help`).
+RUNS ?= 20
+SEED ?= 7
 
 # Build inputs: TypeScript sources and the compiler configuration. dist/.build-stamp is newer than
 # all of them after a successful build, so `make build` is a no-op until something changes.
 SRC_FILES := $(shell find src -name '*.ts' 2>/dev/null)
 BUILD_STAMP := dist/.build-stamp
 
-.PHONY: help setup build test demo lint typecheck stack stack-down clean distclean
+.PHONY: help setup build test demo chaos lint typecheck stack stack-down clean distclean
 
 help:
 	@echo "make setup      install dependencies, the Temporal CLI (.tools/) and local certificates"
 	@echo "make build      compile TypeScript to dist/ (skipped when dist/ is up to date)"
 	@echo "make test       setup + build + jest against a throw-away local stack (results: $(JEST_RESULTS))"
 	@echo "make demo       setup + build + run the demo (node dist/demo/main.js)"
+	@echo "make chaos      setup + build + RUNS fine-tunes with seeded Azure faults and worker kills (RUNS=20 SEED=7)"
 	@echo "make stack      run the local stack (Temporal, Azurite, Azure ML emulator, worker) until Ctrl-C"
 	@echo "make stack-down stop a stack left running (node dist/stack/main.js down)"
 	@echo "make typecheck  tsc --noEmit over src, test and bench"
@@ -56,6 +60,9 @@ test: build
 
 demo: build
 	NODE_EXTRA_CA_CERTS=$(CA_FILE) node dist/demo/main.js $(ARGS)
+
+chaos: build
+	NODE_EXTRA_CA_CERTS=$(CA_FILE) node dist/chaos/main.js --runs $(RUNS) --seed $(SEED) $(ARGS)
 
 stack: build
 	NODE_EXTRA_CA_CERTS=$(CA_FILE) node dist/stack/main.js up

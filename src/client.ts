@@ -14,6 +14,8 @@ import { executionInfoFromRaw } from '@temporalio/client/lib/helpers';
 import type { SearchAttributePair } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import { ENV } from './config/env';
+import { dataConverterFromEnv } from './codec/config';
+import { decodePayload, decodePayloadsIn } from './codec/history';
 import { FINETUNE_SEARCH_ATTRIBUTES as SA } from './config/searchAttributes';
 import { resolveTemporalConnection, type TemporalConnectionOptions } from './config/temporalConnection';
 import { loadObservabilityConfig } from './observability/config';
@@ -135,10 +137,12 @@ export class FineTuneClient {
     const taskQueue = opts.taskQueue ?? (env[ENV.taskQueue] || TASK_QUEUE);
     if (opts.client) return new FineTuneClient(opts.client, taskQueue);
     const target = resolveTemporalConnection(opts, env);
+    // Payload encryption (FTFLOW_PAYLOAD_KEY), validated before anything connects.
+    const dataConverter = dataConverterFromEnv(env);
     // Tracing from the same variables as the worker's (none unless FTFLOW_TRACING says otherwise).
     const tracing = installTracing(loadObservabilityConfig(env));
     const connection = await Connection.connect({ address: target.address, tls: target.tls, apiKey: target.apiKey, connectTimeout: opts.connectTimeoutMs });
-    const client = new Client({ connection, namespace: target.namespace, interceptors: { workflow: tracingClientInterceptors(tracing) } });
+    const client = new Client({ connection, namespace: target.namespace, dataConverter, interceptors: { workflow: tracingClientInterceptors(tracing) } });
     return new FineTuneClient(client, taskQueue, connection);
   }
 
@@ -212,7 +216,8 @@ export class FineTuneClient {
     for (const pending of description.raw.pendingActivities ?? []) {
       const payload = pending.heartbeatDetails?.payloads?.[0];
       if (pending.activityType?.name !== 'awaitPipeline' || !payload) continue;
-      const details = this.temporal.options.loadedDataConverter.payloadConverter.fromPayload<{ status?: unknown }>(payload);
+      const { payloadConverter, payloadCodecs } = this.temporal.options.loadedDataConverter;
+      const details = payloadConverter.fromPayload<{ status?: unknown }>(await decodePayload(payloadCodecs, payload));
       if (typeof details?.status === 'string') jobStatus = details.status;
     }
     if (jobStatus === undefined) {
@@ -245,7 +250,18 @@ export class FineTuneClient {
       throw err;
     }
     const converter = this.temporal.options.loadedDataConverter;
-    const data = await Promise.all((response.executions ?? []).map(async (raw) => summaryOf(await executionInfoFromRaw(raw, converter, raw, this.namespace))));
+    const data = await Promise.all(
+      (response.executions ?? []).map(async (raw) => {
+        try {
+          return summaryOf(await executionInfoFromRaw(raw, converter, raw, this.namespace));
+        } catch {
+          // A memo this client cannot read (encrypted with a key it does not hold): list the run from its
+          // search attributes alone rather than fail the whole page.
+          const plain = { ...raw, memo: null };
+          return summaryOf(await executionInfoFromRaw(plain, converter, plain, this.namespace));
+        }
+      }),
+    );
     const token = response.nextPageToken && response.nextPageToken.length > 0 ? Buffer.from(response.nextPageToken).toString('base64url') : null;
     return { data, nextPageToken: token };
   }
@@ -258,7 +274,7 @@ export class FineTuneClient {
     const converter = this.temporal.options.loadedDataConverter.payloadConverter;
     const all: RunEvent[] = [];
     for (const [i, executionId] of executions.entries()) {
-      const history = await this.temporal.workflow.getHandle(runId, executionId).fetchHistory();
+      const history = await decodePayloadsIn(this.temporal.options.loadedDataConverter.payloadCodecs, await this.temporal.workflow.getHandle(runId, executionId).fetchHistory());
       all.push(...eventsFromHistory(history, executionId, converter, i > 0));
     }
     const page = pageEvents(all, opts.after, limit);
@@ -341,7 +357,8 @@ export class FineTuneClient {
   private async memoFromHistory(runId: string): Promise<RunMemo> {
     const history = await this.handle(runId).fetchHistory();
     const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
-    const input = payload ? this.temporal.options.loadedDataConverter.payloadConverter.fromPayload<FineTuneInput>(payload) : undefined;
+    const { payloadConverter, payloadCodecs } = this.temporal.options.loadedDataConverter;
+    const input = payload ? payloadConverter.fromPayload<FineTuneInput>(await decodePayload(payloadCodecs, payload)) : undefined;
     if (!input?.spec) throw new ControlError('conflict', `run ${runId} has no recorded spec to resume with`);
     return { spec: parseRunSpec(input.spec), options: input.options, source: 'client' };
   }

@@ -1,12 +1,14 @@
 // The worker process: polls the task queue, runs the fineTune workflow and its activities against the
 // Azure target configured in the environment. Prints WORKER_READY once polling, so supervisors can wait.
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { DataConverter } from '@temporalio/common';
 import { Client, Connection } from '@temporalio/client';
 import { createActivities, createDeps } from './activities';
 import { loadAzureConfig } from './azure/config';
 import { connectionOptions, loadTemporalConfig, type TemporalConfig } from './config/temporal';
 import { setUpWorkerTelemetry, workerTelemetryOptions } from './observability';
 import { loadObservabilityConfig } from './observability/config';
+import { dataConverterFromEnv } from './codec/config';
 
 export interface WorkerSettings {
   address: string;
@@ -14,11 +16,19 @@ export interface WorkerSettings {
   taskQueue: string;
   /** A prebuilt bundle (npm run bundle) to load instead of bundling src/workflows at start-up. */
   workflowBundle?: string;
+  /** Payload encryption (FTFLOW_PAYLOAD_KEY): the codec runs in the worker's main thread, outside the sandbox. */
+  dataConverter?: DataConverter;
 }
 
 /** The worker's settings from the environment (config/temporal.ts and observability/config.ts validate them). */
 export function workerSettings(env: NodeJS.ProcessEnv = process.env, temporal: TemporalConfig = loadTemporalConfig(env)): WorkerSettings {
-  return { address: temporal.address, namespace: temporal.namespace, taskQueue: temporal.taskQueue, workflowBundle: loadObservabilityConfig(env).workflowBundle };
+  return {
+    address: temporal.address,
+    namespace: temporal.namespace,
+    taskQueue: temporal.taskQueue,
+    workflowBundle: loadObservabilityConfig(env).workflowBundle,
+    dataConverter: dataConverterFromEnv(env),
+  };
 }
 
 /**
@@ -41,6 +51,7 @@ export function workerOptions(settings: WorkerSettings, activities: WorkerOption
     // Step logs and metrics, tracing, and the workflow interceptors (already inside a prebuilt bundle).
     ...workerTelemetryOptions({ prebuiltBundle: settings.workflowBundle !== undefined }),
     activities,
+    ...(settings.dataConverter ? { dataConverter: settings.dataConverter } : {}),
     // Waiting on jobs is cheap (a GET per poll), so one worker can follow many runs at once.
     maxConcurrentActivityTaskExecutions: 1000,
     shutdownGraceTime: SHUTDOWN_GRACE_SECONDS * 1000,
@@ -58,7 +69,7 @@ async function main(): Promise<void> {
     const connection = await NativeConnection.connect(connectionOptions(temporal));
     // The janitor and the schedules' de-duplication look at other runs through a client.
     const clientConnection = await Connection.connect(connectionOptions(temporal));
-    const client = new Client({ connection: clientConnection, namespace: temporal.namespace });
+    const client = new Client({ connection: clientConnection, namespace: temporal.namespace, dataConverter: settings.dataConverter });
     const activities = createActivities(createDeps(config, process.env, undefined, { temporal: client }));
     try {
       const worker = await Worker.create({ connection, ...workerOptions(settings, activities) });

@@ -1,11 +1,13 @@
-// The measured process of the staging benchmark (started by stage.ts): it loads only what staging
-// needs (src/dataset and the Blob SDK), stages 100% of one Hub split into Azurite with stageSplit,
-// and prints one JSON line: the result, the time, and its memory (peak RSS from getrusage, and
-// sampled RSS / heap / external). Then it uploads the same JSONL bytes with the SDK's uploadFile,
-// for a raw-upload baseline, after the peak has been read.
-import { createWriteStream, rmSync } from 'node:fs';
+// The measured process of the staging bench (started by main.ts, one process per repetition, so its
+// peak RSS is the staging code's own). Two modes, on the same Azurite, same block size and
+// concurrency:
+//   stage  every split of the Hub stand-in's dataset, `--percent` of each (the notebook's first rows),
+//          through the real staging path: Hub parquet over HTTP ranges -> rows -> validation ->
+//          JSONL blocks -> stageBlock/commit (stageSplit, as the stageDataset activity calls it);
+//   raw    the JSONL files given with `--files` uploaded as they are (the SDK's uploadFile): the
+//          upload-only baseline for the same bytes.
+// Prints one JSON line (StagerReport) and exits.
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { ContainerClient, StorageSharedKeyCredential } from '@azure/storage-blob';
 import { AZURITE_ACCOUNT } from '../../src/config/local';
 import { hubSplitSource, listSplitFiles, resolveRevision, stageSplit, type StageProgress } from '../../src/dataset';
@@ -13,109 +15,129 @@ import { hubSplitSource, listSplitFiles, resolveRevision, stageSplit, type Stage
 const MB = 1024 * 1024;
 const REPO = 'HuggingFaceH4/ultrachat_200k';
 
-export interface StageReport {
+export interface SplitFigures {
+  split: string;
   rows: number;
   sourceRows: number;
   invalid: number;
-  jsonlBytes: number;
+  bytes: number;
   blocks: number;
   seconds: number;
-  /** getrusage maxrss of this process, from its start to the end of staging. */
-  peakRssMb: number;
-  sampledPeakRssMb: number;
-  sampledPeakHeapMb: number;
-  sampledPeakExternalMb: number;
-  /** RSS once modules are loaded and the split listed, before the first row is read. */
-  baselineRssMb: number;
-  /** Peak RSS sampled while the first and the last third of the rows were staged (flat = equal). */
-  firstThirdPeakRssMb: number;
-  lastThirdPeakRssMb: number;
-  rawUploadSeconds: number;
+  blobPath: string;
 }
 
-function option(name: string, fallback: string): string {
-  const i = process.argv.indexOf(name);
-  return i === -1 ? fallback : (process.argv[i + 1] ?? fallback);
+export interface StagerReport {
+  mode: 'stage' | 'raw';
+  percent: number;
+  seconds: number;
+  bytes: number;
+  splits: SplitFigures[];
+  /** getrusage maxrss of this process at the end (staging or uploading included). */
+  peakRssMiB: number;
+  /** RSS once modules are loaded, before the first byte is read. */
+  baselineRssMiB: number;
+  /** CPU seconds of this process (user + system) during the timed part. */
+  cpuSeconds: number;
+  /** Highest values sampled every 50 ms (process.memoryUsage): where the memory is. */
+  sampled: { rssMiB: number; heapTotalMiB: number; heapUsedMiB: number; externalMiB: number; arrayBuffersMiB: number };
+}
+
+/** Peaks of process.memoryUsage(), sampled on a timer. */
+function memorySampler(): { stop(): StagerReport['sampled'] } {
+  const peak = { rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
+  const sample = (): void => {
+    const m = process.memoryUsage();
+    for (const key of Object.keys(peak) as (keyof typeof peak)[]) peak[key] = Math.max(peak[key], m[key]);
+  };
+  const timer = setInterval(sample, 50);
+  return {
+    stop() {
+      clearInterval(timer);
+      sample();
+      const mib = (n: number): number => Math.round((n / MB) * 10) / 10;
+      return { rssMiB: mib(peak.rss), heapTotalMiB: mib(peak.heapTotal), heapUsedMiB: mib(peak.heapUsed), externalMiB: mib(peak.external), arrayBuffersMiB: mib(peak.arrayBuffers) };
+    },
+  };
+}
+
+function option(name: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  const value = i === -1 ? undefined : process.argv[i + 1];
+  if (value === undefined) throw new Error(`stager: --${name} is required`);
+  return value;
+}
+
+function cpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
+async function stage(container: ContainerClient, splits: string[], percent: number, blockBytes: number, concurrency: number): Promise<SplitFigures[]> {
+  const endpoint = option('hub');
+  const revision = await resolveRevision({ endpoint }, REPO, 'main');
+  const out: SplitFigures[] = [];
+  for (const split of splits) {
+    const files = await listSplitFiles({ endpoint }, REPO, revision, split);
+    const source = hubSplitSource(REPO, revision, split, files);
+    const progress: StageProgress = { rowsRead: 0, rowsWritten: 0, bytes: 0 };
+    const blobPath = `staged/${split}.jsonl`;
+    const t0 = performance.now();
+    const r = await stageSplit({
+      source,
+      target: container.getBlockBlobClient(blobPath),
+      label: `${REPO} ${split}[:${percent}%]`,
+      percent,
+      maxInvalidFraction: 0.01,
+      blockBytes,
+      concurrency,
+      progress,
+    });
+    out.push({ split, rows: r.rows, sourceRows: r.sourceRows, invalid: r.invalid.invalid, bytes: r.bytes, blocks: r.blocks, seconds: (performance.now() - t0) / 1000, blobPath });
+  }
+  return out;
+}
+
+async function raw(container: ContainerClient, files: string[], blockBytes: number, concurrency: number): Promise<SplitFigures[]> {
+  const out: SplitFigures[] = [];
+  for (const file of files) {
+    const split = file.slice(file.lastIndexOf('/') + 1).replace(/\.jsonl$/, '');
+    const blobPath = `raw/${split}.jsonl`;
+    const blob = container.getBlockBlobClient(blobPath);
+    const t0 = performance.now();
+    await blob.uploadFile(file, { blockSize: blockBytes, concurrency });
+    const seconds = (performance.now() - t0) / 1000;
+    const props = await blob.getProperties();
+    out.push({ split, rows: 0, sourceRows: 0, invalid: 0, bytes: props.contentLength ?? 0, blocks: Math.ceil((props.contentLength ?? 0) / blockBytes), seconds, blobPath });
+  }
+  return out;
 }
 
 async function main(): Promise<void> {
-  const split = option('--split', 'train_sft');
-  const blockBytes = Number(option('--block-mb', '4')) * MB;
-  const concurrency = Number(option('--concurrency', '3'));
-  const endpoint = process.env.BENCH_HUB_ENDPOINT as string;
-  const benchDir = process.env.BENCH_DIR as string;
-  const container = new ContainerClient(
-    `${process.env.BENCH_AZURITE_URL as string}/bench-${Date.now()}`,
-    new StorageSharedKeyCredential(AZURITE_ACCOUNT.name, AZURITE_ACCOUNT.key),
-  );
+  const mode = option('mode');
+  if (mode !== 'stage' && mode !== 'raw') throw new Error(`stager: --mode stage|raw, got ${mode}`);
+  const blockBytes = Number(option('block-mb')) * MB;
+  const concurrency = Number(option('concurrency'));
+  const container = new ContainerClient(join(option('azurite'), option('container')), new StorageSharedKeyCredential(AZURITE_ACCOUNT.name, AZURITE_ACCOUNT.key));
   await container.createIfNotExists();
-  const revision = await resolveRevision({ endpoint }, REPO, 'main');
-  const files = await listSplitFiles({ endpoint }, REPO, revision, split);
-  const source = hubSplitSource(REPO, revision, split, files);
-  const total = await source.countRows();
-
-  const baselineRssMb = process.memoryUsage().rss / MB;
-  const progress: StageProgress = { rowsRead: 0, rowsWritten: 0, bytes: 0 };
-  const peaks = { rss: 0, heap: 0, external: 0, firstThird: 0, lastThird: 0 };
-  const sample = (): void => {
-    const m = process.memoryUsage();
-    peaks.rss = Math.max(peaks.rss, m.rss);
-    peaks.heap = Math.max(peaks.heap, m.heapUsed);
-    peaks.external = Math.max(peaks.external, m.external + m.arrayBuffers);
-    if (progress.rowsRead < total / 3) peaks.firstThird = Math.max(peaks.firstThird, m.rss);
-    if (progress.rowsRead >= (2 * total) / 3) peaks.lastThird = Math.max(peaks.lastThird, m.rss);
-  };
-  const timer = setInterval(sample, 25);
-  let lastLog = Date.now();
-  const blob = container.getBlockBlobClient(`staged/${split}.jsonl`);
-  const t0 = Date.now();
-  const result = await stageSplit({
-    source,
-    target: blob,
-    label: `${REPO} ${split}[0%:100%]`,
-    percent: 100,
-    maxInvalidFraction: 0.01,
-    total,
-    blockBytes,
-    concurrency,
-    progress,
-    onCheckpoint: () => {
-      if (Date.now() - lastLog > 10_000) {
-        lastLog = Date.now();
-        process.stderr.write(`[bench] staging: ${progress.rowsRead} of ${total} rows, ${(progress.bytes / MB).toFixed(0)} MB, rss ${(process.memoryUsage().rss / MB).toFixed(0)} MB\n`);
-      }
-    },
-  });
-  const seconds = (Date.now() - t0) / 1000;
-  clearInterval(timer);
-  sample();
-  const peakRssMb = process.resourceUsage().maxRSS / 1024;
-
-  // the raw upload of the same bytes: the staged blob copied to a file, then uploaded as it is
-  const file = join(benchDir, 'staged.jsonl');
-  const download = await blob.download();
-  await pipeline(download.readableStreamBody as NodeJS.ReadableStream, createWriteStream(file));
-  const t1 = Date.now();
-  await container.getBlockBlobClient(`raw/${split}.jsonl`).uploadFile(file, { blockSize: blockBytes, concurrency });
-  const rawUploadSeconds = (Date.now() - t1) / 1000;
-  rmSync(file, { force: true });
-  await container.deleteIfExists();
-
-  const report: StageReport = {
-    rows: result.rows,
-    sourceRows: result.sourceRows,
-    invalid: result.invalid.invalid,
-    jsonlBytes: result.bytes,
-    blocks: result.blocks,
+  const baselineRssMiB = process.memoryUsage().rss / MB;
+  const cpu0 = cpuSeconds();
+  const memory = memorySampler();
+  const t0 = performance.now();
+  const percent = mode === 'stage' ? Number(option('percent')) : 100;
+  const splits =
+    mode === 'stage' ? await stage(container, option('splits').split(','), percent, blockBytes, concurrency) : await raw(container, option('files').split(','), blockBytes, concurrency);
+  const seconds = (performance.now() - t0) / 1000;
+  const sampled = memory.stop();
+  const report: StagerReport = {
+    mode,
+    percent,
     seconds,
-    peakRssMb,
-    sampledPeakRssMb: peaks.rss / MB,
-    sampledPeakHeapMb: peaks.heap / MB,
-    sampledPeakExternalMb: peaks.external / MB,
-    baselineRssMb,
-    firstThirdPeakRssMb: peaks.firstThird / MB,
-    lastThirdPeakRssMb: peaks.lastThird / MB,
-    rawUploadSeconds,
+    bytes: splits.reduce((s, x) => s + x.bytes, 0),
+    splits,
+    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+    baselineRssMiB,
+    cpuSeconds: cpuSeconds() - cpu0,
+    sampled,
   };
   process.stdout.write(JSON.stringify(report) + '\n');
 }
@@ -123,7 +145,7 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   (err: unknown) => {
-    process.stderr.write(`[bench] staging failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(`[stager] failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(1);
   },
 );

@@ -14,6 +14,7 @@ import { RunFailure } from '../azure/errors';
 import { ENV } from '../config/env';
 import { Client, Connection } from '@temporalio/client';
 import { resolveTemporalConnection } from '../config/temporalConnection';
+import { dataConverterFromEnv } from '../codec/config';
 
 export interface ActivityDeps {
   config: AzureConfig;
@@ -75,7 +76,7 @@ export function createDeps(config: AzureConfig, env: NodeJS.ProcessEnv = process
       : memo(async () => {
           const target = resolveTemporalConnection({}, env);
           const connection = await Connection.connect({ address: target.address, tls: target.tls, apiKey: target.apiKey });
-          return new Client({ connection, namespace: target.namespace });
+          return new Client({ connection, namespace: target.namespace, dataConverter: dataConverterFromEnv(env) });
         }),
   };
 }

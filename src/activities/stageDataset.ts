@@ -258,6 +258,16 @@ async function findComplete(ds: OpenDatastore, plan: StagePlan): Promise<StagedS
   }
 }
 
+/** A split with no rows would only fail later, inside a paid job: refuse it here. */
+function requireRows(split: StagedSplit, field: string): StagedSplit {
+  if (split.rows > 0) return split;
+  throw new RunFailure(
+    'validation',
+    `${field}: ${split.origin} has no rows to train on (${split.sourceRows === 0 ? 'the file is empty or has blank lines only' : `none of its ${split.sourceRows} rows is kept`}): give a JSONL or parquet file of chat rows`,
+    'EmptySplit',
+  );
+}
+
 function checkReused(split: StagedSplit, label: string, maxInvalidFraction: number): void {
   const summary: ValidationSummary = {
     total: split.sourceRows,
@@ -324,7 +334,7 @@ export function makeStageDataset(deps: ActivityDeps, options: StageDatasetOption
           split = plan.split;
           if (plan.mode === 'asIs') {
             try {
-              staged.set(plan.key, await verifyAsIs(plan, ds, dataset.maxInvalidFraction, progress, signal));
+              staged.set(plan.key, requireRows(await verifyAsIs(plan, ds, dataset.maxInvalidFraction, progress, signal), field));
             } catch (err) {
               throw failure(err, field);
             }
@@ -334,7 +344,7 @@ export function makeStageDataset(deps: ActivityDeps, options: StageDatasetOption
           if (existing) {
             // the threshold is not part of the content key: an earlier run may have allowed more
             checkReused(existing, plan.label, dataset.maxInvalidFraction);
-            staged.set(plan.key, existing);
+            staged.set(plan.key, requireRows(existing, field));
             continue;
           }
           const resume = plan.versioned && resumePoint.key === plan.key ? resumePoint : undefined;
@@ -380,7 +390,7 @@ export function makeStageDataset(deps: ActivityDeps, options: StageDatasetOption
           } catch (err) {
             throw failure(err, field);
           }
-          staged.set(plan.key, {
+          staged.set(plan.key, requireRows({
             split: plan.split,
             uri: ds.uriFor(plan.blobPath),
             blobPath: plan.blobPath,
@@ -397,7 +407,7 @@ export function makeStageDataset(deps: ActivityDeps, options: StageDatasetOption
             blocks: result.blocks,
             sha256Of: 'blocks',
             resumedAtRow: result.resumedAtRow,
-          });
+          }, field));
         }
         const get = (role: Role): StagedSplit => {
           const s = staged.get(plans[role].key);

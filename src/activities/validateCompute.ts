@@ -5,7 +5,7 @@ import type { ComputeResource, AmlCompute } from '@azure/arm-machinelearning';
 import type { ActivityDeps } from './deps';
 import type { ValidateComputeInput, ValidatedCompute } from './types';
 import { classified, isNotFound, RunFailure } from '../azure/errors';
-import { SEED_UNSUPPORTED_FINETUNE_VM_SIZES } from '../spec/defaults';
+import { finetuneSizeRefusal, inferenceTypeCheck } from '../spec/computeAllowLists';
 import { withHeartbeat } from './heartbeat';
 
 export function makeValidateCompute(deps: ActivityDeps) {
@@ -110,20 +110,12 @@ async function checkQuota(
 }
 
 function checkFinetuneSize(vmSize: string, allowList: string[] | undefined, field: string): void {
-  if (allowList) {
-    if (!allowList.map((s) => s.toLowerCase()).includes(vmSize.toLowerCase())) {
-      throw new RunFailure('validation', `${field} ${vmSize} is not in the model's finetune allow list: choose one of ${allowList.join(', ')}`, 'VmSizeNotAllowed');
-    }
-  } else if (SEED_UNSUPPORTED_FINETUNE_VM_SIZES.includes(vmSize.toLowerCase())) {
-    throw new RunFailure('validation', `${field} ${vmSize} is not supported for fine-tuning: choose a newer GPU size`, 'VmSizeNotSupported');
-  }
+  const refusal = finetuneSizeRefusal(vmSize, allowList, field);
+  if (refusal) throw new RunFailure('validation', refusal.message, refusal.code);
 }
 
 function checkInferenceType(instanceType: string, allowList: string[] | undefined, override: boolean, warnings: string[]): void {
-  if (!allowList || allowList.map((s) => s.toLowerCase()).includes(instanceType.toLowerCase())) return;
-  const message = `deployment.instanceType ${instanceType} is not in the model's inference allow list (${allowList.join(', ')})`;
-  if (!override) {
-    throw new RunFailure('validation', `${message}: choose one of them, or set deployment.allowInstanceTypeOutsideAllowList to deploy anyway`, 'InstanceTypeNotAllowed');
-  }
-  warnings.push(`${message}; deploying anyway because deployment.allowInstanceTypeOutsideAllowList is set`);
+  const { refusal, warning } = inferenceTypeCheck(instanceType, allowList, override);
+  if (refusal) throw new RunFailure('validation', refusal.message, refusal.code);
+  if (warning) warnings.push(warning);
 }

@@ -58,7 +58,12 @@ export class RegistryClient {
     const key = registry.toLowerCase();
     let pending = this.discovered.get(key);
     if (!pending) {
-      pending = this.rest.get<DiscoveryDto>(`${this.discoveryUrl}registrymanagement/v1.0/registries/${encodeURIComponent(registry)}/discovery`);
+      pending = this.rest.get<DiscoveryDto>(`${this.discoveryUrl}registrymanagement/v1.0/registries/${encodeURIComponent(registry)}/discovery`).catch((err: unknown) => {
+        if ((err as { statusCode?: number }).statusCode === 404) {
+          throw new RunFailure('validation', `registry ${registry} does not exist: check model.registry (the foundation models are in "azureml")`, 'RegistryNotFound');
+        }
+        throw err;
+      });
       pending.catch(() => this.discovered.delete(key));
       this.discovered.set(key, pending);
     }
@@ -98,6 +103,18 @@ export class RegistryClient {
     const latest = list.value?.[0];
     if (!latest) {
       const field = kind === 'models' ? 'model.name' : 'pipelineComponent.name';
+      // "latest" skips archived versions: say so when those are all there is.
+      const archived = await this.rest.get<VersionList>(
+        `${url}?api-version=${REGISTRY_DATAPLANE_API_VERSION}&$orderBy=${encodeURIComponent('createdtime desc')}&$top=1&listViewType=ArchivedOnly`,
+      );
+      const last = archived.value?.[0];
+      if (last) {
+        throw new RunFailure(
+          'validation',
+          `${what} ${name} in registry ${registry} is archived (every version, the last ${last.name ?? '?'}): fine-tuning it is no longer supported. Choose a current model in ${field}`,
+          'ModelRetired',
+        );
+      }
       throw new RunFailure('validation', `${what} ${name} does not exist in registry ${registry}: check ${field} (case matters) or model.registry`, 'AssetNotFound');
     }
     return toAsset(registry, kind, name, latest);

@@ -63,52 +63,55 @@ export interface ByteSink {
 
 const HEX_DIGITS = '0123456789abcdef';
 const BACKSLASH = 0x5c;
+/** What writeJsonString escapes: the quote, backslash, slash, control characters and all non-ASCII. */
+const NEEDS_ESCAPE = /["\\/\u0000-\u001f\u0080-\uffff]/g;
 
-/** Writes `value` as pandasJsonString does, straight into the sink: no intermediate strings. */
+/**
+ * Writes `value` as pandasJsonString does, straight into the sink: no JSON string is built. Runs of
+ * characters that need no escape (most of any text) are copied by Buffer#write (latin1), one native
+ * call per run (they are ASCII, so latin1 is their UTF-8); only the characters between runs are
+ * escaped here, one code unit at a time.
+ */
 function writeJsonString(value: string, sink: ByteSink): void {
+  // Room for the text as it is; escapes may need more, found (rarely) on the way.
   sink.reserve(value.length + 2);
   let buf = sink.buf;
   let o = sink.length;
-  let room = buf.length - 7; // one more character fits while o < room (\uXXXX and the closing quote are the longest)
   buf[o++] = 0x22;
-  for (let i = 0; i < value.length; i++) {
-    if (o >= room) {
+  let from = 0;
+  NEEDS_ESCAPE.lastIndex = 0;
+  for (let m = NEEDS_ESCAPE.exec(value); m !== null; m = NEEDS_ESCAPE.exec(value)) {
+    const at = m.index;
+    if (o + (at - from) + 7 > buf.length) {
+      // the rest at worst: every code unit as \uXXXX, and the closing quote
       sink.length = o;
-      sink.reserve((value.length - i) * 6 + 7);
+      sink.reserve((value.length - from) * 6 + 1);
       buf = sink.buf;
-      room = buf.length - 7;
     }
-    const c = value.charCodeAt(i);
-    if (c >= 0x20 && c < 0x80) {
-      if (c === 0x22 || c === BACKSLASH || c === 0x2f) buf[o++] = BACKSLASH;
-      buf[o++] = c;
-      continue;
-    }
+    if (at > from) o += buf.write(value.substring(from, at), o, 'latin1');
+    const c = value.charCodeAt(at);
     buf[o++] = BACKSLASH;
-    switch (c) {
-      case 0x08:
-        buf[o++] = 0x62; // b
-        break;
-      case 0x09:
-        buf[o++] = 0x74; // t
-        break;
-      case 0x0a:
-        buf[o++] = 0x6e; // n
-        break;
-      case 0x0c:
-        buf[o++] = 0x66; // f
-        break;
-      case 0x0d:
-        buf[o++] = 0x72; // r
-        break;
-      default:
-        buf[o++] = 0x75; // u, then four lowercase hex digits (a code unit: surrogates stay pairs)
-        buf[o++] = HEX_DIGITS.charCodeAt(c >> 12);
-        buf[o++] = HEX_DIGITS.charCodeAt((c >> 8) & 15);
-        buf[o++] = HEX_DIGITS.charCodeAt((c >> 4) & 15);
-        buf[o++] = HEX_DIGITS.charCodeAt(c & 15);
+    if (c === 0x22 || c === BACKSLASH || c === 0x2f) buf[o++] = c;
+    else if (c === 0x0a) buf[o++] = 0x6e; // n
+    else if (c === 0x09) buf[o++] = 0x74; // t
+    else if (c === 0x0d) buf[o++] = 0x72; // r
+    else if (c === 0x08) buf[o++] = 0x62; // b
+    else if (c === 0x0c) buf[o++] = 0x66; // f
+    else {
+      buf[o++] = 0x75; // u, then four lowercase hex digits (a code unit: surrogates stay pairs)
+      buf[o++] = HEX_DIGITS.charCodeAt(c >> 12);
+      buf[o++] = HEX_DIGITS.charCodeAt((c >> 8) & 15);
+      buf[o++] = HEX_DIGITS.charCodeAt((c >> 4) & 15);
+      buf[o++] = HEX_DIGITS.charCodeAt(c & 15);
     }
+    from = at + 1;
   }
+  if (o + (value.length - from) + 1 > buf.length) {
+    sink.length = o;
+    sink.reserve(value.length - from + 1);
+    buf = sink.buf;
+  }
+  if (from < value.length) o += buf.write(from === 0 ? value : value.substring(from), o, 'latin1');
   buf[o++] = 0x22;
   sink.length = o;
 }

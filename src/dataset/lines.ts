@@ -13,6 +13,10 @@ import { errorMessage } from './util';
 import { UnparsableLine } from './validate';
 
 const NEWLINE = 0x0a;
+/** Longest line read as a row: a chat row for a 4k-128k token context is far below it. */
+export const MAX_ROW_BYTES = 1024 * 1024;
+// Replacement characters would otherwise hide bytes that are not UTF-8 (e.g. a Latin-1 file).
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 function isBlank(line: Uint8Array): boolean {
   for (let i = 0; i < line.length; i++) {
@@ -111,10 +115,22 @@ export async function* readJsonlRows(source: ByteSource, opts: JsonlReadOptions 
       const index = row++;
       if (index < startRow) continue;
       let value: unknown;
-      try {
-        value = JSON.parse(line.toString('utf8'));
-      } catch (err) {
-        value = new UnparsableLine(lineNumber, errorMessage(err));
+      if (line.length > MAX_ROW_BYTES) {
+        value = new UnparsableLine(lineNumber, `line is ${line.length} bytes`, 'row_too_large');
+      } else {
+        let text: string | undefined;
+        try {
+          text = strictUtf8.decode(line);
+        } catch (err) {
+          value = new UnparsableLine(lineNumber, errorMessage(err), 'not_utf8');
+        }
+        if (text !== undefined) {
+          try {
+            value = JSON.parse(text);
+          } catch (err) {
+            value = new UnparsableLine(lineNumber, errorMessage(err));
+          }
+        }
       }
       batch.push(value);
       ends.push(part.ends[i]);

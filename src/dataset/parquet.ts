@@ -11,7 +11,8 @@
 
 import { fileURLToPath } from 'node:url';
 import { parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
-import type { AsyncBuffer, FileMetaData } from 'hyparquet';
+import type { AsyncBuffer, Compressors, FileMetaData } from 'hyparquet';
+import { snappyUncompressor } from 'hysnappy';
 import { httpByteSource, localByteSource, httpAsyncBuffer, type ByteSource } from './bytes';
 import { displayName, remoteSize, type HttpOptions } from './http';
 import { readJsonlRows } from './lines';
@@ -58,6 +59,17 @@ export interface RowBatch {
   chunk: number;
   /** JSONL only: for each row, the byte offset just after its line (where the next row's line starts). */
   ends?: number[];
+}
+
+/**
+ * Snappy (the Hub's parquet codec) in WebAssembly: hyparquet's own decoder is plain JS and was half
+ * of the decoding time when staging (bench/staging). One instance per process, made on first use;
+ * its memory grows to the largest page decoded and stays there (pages are about a megabyte).
+ */
+let compressors: Compressors | undefined;
+function fastCompressors(): Compressors {
+  compressors ??= { SNAPPY: snappyUncompressor() };
+  return compressors;
 }
 
 /** First guess at the footer size; hyparquet fetches the rest when the footer is larger. */
@@ -153,6 +165,7 @@ async function* readParquetGroups(
       metadata,
       rowStart: t.start - fileStart,
       rowEnd: t.end - fileStart,
+      compressors: fastCompressors(),
       ...(meta.columns ? { columns: meta.columns } : {}),
     }).catch((err: unknown) => {
       throw new Error(`reading ${meta.name} rows ${t.start - fileStart}-${t.end - fileStart - 1}: ${errorMessage(err)}`);

@@ -25,6 +25,8 @@ export type ChatRole = (typeof CHAT_ROLES)[number];
 /** Why a row was rejected. Stable codes (they appear in run records and test expectations). */
 export const INVALID_REASONS = {
   invalid_json: 'the line is not valid JSON',
+  not_utf8: 'the line is not UTF-8 text (re-save the file as UTF-8)',
+  row_too_large: 'the line is longer than 1 MiB, more than a chat row for fine-tuning can hold',
   not_an_object: 'the row is not an object',
   prompt_invalid: '`prompt` is present but not a string',
   prompt_id_invalid: '`prompt_id` is present but not a string',
@@ -51,6 +53,7 @@ export class UnparsableLine {
   constructor(
     readonly lineNumber: number,
     readonly error: string,
+    readonly reason: 'invalid_json' | 'not_utf8' | 'row_too_large' = 'invalid_json',
   ) {}
 }
 
@@ -82,7 +85,7 @@ function isRole(value: string): value is ChatRole {
  * in that key order, so extra fields never reach the staged JSONL.
  */
 export function validateChatRow(row: unknown): ValidationResult {
-  if (row instanceof UnparsableLine) return { ok: false, reason: 'invalid_json' };
+  if (row instanceof UnparsableLine) return { ok: false, reason: row.reason };
   if (!isRecord(row)) return { ok: false, reason: 'not_an_object' };
 
   const messages = row['messages'];

@@ -12,6 +12,7 @@
 //   GET  quotas / PUT quotas     quota limits and current usage
 //   GET  contract / DELETE contract   contract-check counters, covered operations, violations
 //   GET  studio/runs/:name       what a job's Studio link shows locally
+//   POST registry/models         add a registry model version (a copy of a catalog model with changes)
 import type { FastifyInstance } from 'fastify';
 import { billingReport, lifetime } from './billing';
 import { JOB_PHASES, jobEndedAt, jobStatus, type EmulatorClock, type TimeMode } from './clock';
@@ -110,6 +111,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: EmulatorContext, 
         ctx.faults.clear();
         ctx.throttle.reset();
         ctx.contract.clear();
+        ctx.catalog.reset();
         return { status: 'reset' };
       });
 
@@ -235,6 +237,36 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: EmulatorContext, 
       admin.delete('/contract', { config }, () => {
         ctx.contract.clear();
         return { status: 'cleared' };
+      });
+
+      // ---- registry content -------------------------------------------------------------------
+      // A model version the catalog does not have (e.g. an archived one, for tests that must see a
+      // run refuse it): {"name", "version"?, "from"?, "isArchived"?, "tags"?, "createdAt"?}. It copies
+      // `from` (default: the catalog's first model), then applies the changes; tags are merged.
+      admin.post('/registry/models', { config }, (req, reply) => {
+        const body = asObject(req.body) ?? {};
+        const name = asString(body['name']);
+        if (!name || !/^[a-zA-Z0-9][a-zA-Z0-9\-_.]{0,254}$/.test(name)) throw badRequest('registry model needs a "name" (letters, digits, ".", "-", "_")');
+        const fromName = asString(body['from']);
+        const base = fromName ? ctx.catalog.models.find((m) => m.name === fromName) : ctx.catalog.models[0];
+        if (!base) throw badRequest(`no catalog model named "${fromName ?? ''}" to copy`);
+        if (body['isArchived'] !== undefined && typeof body['isArchived'] !== 'boolean') throw badRequest('"isArchived" must be a boolean');
+        const tags = asObject(body['tags']) ?? {};
+        const extraTags: Record<string, string> = {};
+        for (const [k, v] of Object.entries(tags)) {
+          if (typeof v !== 'string') throw badRequest(`tags.${k} must be a string`);
+          extraTags[k] = v;
+        }
+        const model = {
+          ...structuredClone(base),
+          name,
+          version: asString(body['version']) ?? '1',
+          createdAt: asString(body['createdAt']) ?? isoTime(ctx.now()),
+          isArchived: body['isArchived'] === true,
+          tags: { ...base.tags, ...extraTags },
+        };
+        ctx.catalog.addModel(model);
+        return reply.code(201).send({ name: model.name, version: model.version, isArchived: model.isArchived, createdAt: model.createdAt });
       });
 
       // What the job's Studio link shows locally.

@@ -154,7 +154,8 @@ export class FaultInjector {
 }
 
 function pathMatcher(pattern: string): RegExp {
-  const re = /^\/(.+)\/([a-z]*)$/.exec(pattern);
+  // Only real RegExp flags after the last '/': `/inference/ep/score` is a path, not a regex with flags 'score'.
+  const re = /^\/(.+)\/([dgimsuvy]*)$/.exec(pattern);
   if (re?.[1] && pattern.length > 2) return new RegExp(re[1], (re[2] ?? '').includes('i') ? re[2] : `${re[2] ?? ''}i`);
   const body = pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*');
   return new RegExp(`^${body}$`, 'i');

@@ -19,8 +19,9 @@ export const TASK_QUEUE = 'finetune-flow';
 export const STEPS = [
   'authenticate',
   'resolveModel',
-  'validateCompute',
+  // Staged before the cluster is looked up or created: bad data fails the run before any Azure resource exists.
   'stageDataset',
+  'validateCompute',
   'submitPipeline',
   'awaitPipeline',
   'collectMetrics',
@@ -65,6 +66,12 @@ export interface RunProgress {
 export interface FineTuneOptions {
   /** Heartbeat timeout of the long steps; a crashed worker is noticed after this long. Default 30 s. */
   heartbeatTimeoutSeconds?: number;
+  /**
+   * Start-to-close timeout of the steps that do not heartbeat (authenticate, resolveModel, submitPipeline,
+   * collectMetrics, registerModel). An attempt lost with a crashed worker is retried only when it fires.
+   * Default 300 s; tests that kill workers set a few seconds.
+   */
+  quickStepTimeoutSeconds?: number;
 }
 
 export interface FineTuneInput {

@@ -8,6 +8,7 @@ import {
   condition,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -19,6 +20,7 @@ import type { createActivities } from '../activities';
 import { FINETUNE_SEARCH_ATTRIBUTES as SA } from '../config/searchAttributes';
 import { deriveRunNames, fineTunedModelName } from '../spec/names';
 import { evaluateQualityGate } from '../spec/qualityGate';
+import { finetuneSizeRefusal, inferenceTypeCheck } from '../spec/computeAllowLists';
 import { MAX_KEEP_ALIVE_MINUTES } from '../spec/defaults';
 import {
   STEPS,
@@ -52,8 +54,12 @@ function withLaterDefaults(spec: OlderSpec): Spec {
   };
 }
 
-function activityGroups(heartbeatTimeoutSeconds: number) {
+/** Patch id: runs started since stage the dataset before validateCompute may create a cluster. */
+const STAGE_BEFORE_CLUSTER = 'stage-dataset-before-cluster';
+
+function activityGroups(heartbeatTimeoutSeconds: number, quickStepTimeoutSeconds: number) {
   const heartbeatTimeout = heartbeatTimeoutSeconds * 1000;
+  const quickTimeout = quickStepTimeoutSeconds * 1000;
   const retry: RetryPolicy = { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' };
   const long: ActivityOptions = {
     heartbeatTimeout,
@@ -62,11 +68,11 @@ function activityGroups(heartbeatTimeoutSeconds: number) {
   };
   return {
     // Reads and idempotent writes that answer in seconds.
-    quick: proxyActivities<Activities>({ startToCloseTimeout: '5 minutes', retry: { ...retry, maximumAttempts: 20 } }),
+    quick: proxyActivities<Activities>({ startToCloseTimeout: quickTimeout, retry: { ...retry, maximumAttempts: 20 } }),
     // Submitting the GPU job: on cancellation the workflow waits for the attempt to settle, so the
     // job cleanup that follows sees the job it may have created (an abandoned attempt could PUT later).
     submit: proxyActivities<Activities>({
-      startToCloseTimeout: '5 minutes',
+      startToCloseTimeout: quickTimeout,
       cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
       retry: { ...retry, maximumAttempts: 20 },
     }),
@@ -85,7 +91,7 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
   const spec = withLaterDefaults(input.spec);
   const runId = workflowInfo().workflowId;
   const names = deriveRunNames(runId);
-  const { quick, submit, long, wait, cleanup } = activityGroups(input.options?.heartbeatTimeoutSeconds ?? 30);
+  const { quick, submit, long, wait, cleanup } = activityGroups(input.options?.heartbeatTimeoutSeconds ?? 30, input.options?.quickStepTimeoutSeconds ?? 300);
   const experimentName = spec.experimentName ?? `chat_completion_${spec.model.name}`;
 
   const progress: RunProgress = {
@@ -172,13 +178,29 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
   try {
     await step('authenticate', () => quick.authenticate(), (r) => `workspace ${r.workspace} (${r.location})`);
     const model = await step('resolveModel', () => quick.resolveModel(spec.model), (m) => `${m.name} v${m.version}`);
-    const compute = await step(
-      'validateCompute',
-      () => long.validateCompute({ compute: spec.compute, deployment: spec.deployment, model }),
-      (c) => `${c.name} ${c.vmSize}, ${c.gpusPerNode} GPU(s)/node${c.created ? ', created' : ''}`,
-    );
+    const validateCompute = () =>
+      step(
+        'validateCompute',
+        () => long.validateCompute({ compute: spec.compute, deployment: spec.deployment, model }),
+        (c) => `${c.name} ${c.vmSize}, ${c.gpusPerNode} GPU(s)/node${c.created ? ', created' : ''}`,
+      );
+    const stageDataset = () => step('stageDataset', () => long.stageDataset({ dataset: spec.dataset }), (d) => `train ${d.train.rows} rows, test ${d.test.rows} rows`);
+    let compute;
+    let data;
+    if (patched(STAGE_BEFORE_CLUSTER)) {
+      // Bad data must fail the run before a cluster is created: the allow lists are checked here (pure),
+      // then the data is staged, then the cluster is found or created.
+      const refusal =
+        finetuneSizeRefusal(spec.compute.vmSize, model.finetuneComputeAllowList, 'compute.vmSize') ??
+        inferenceTypeCheck(spec.deployment.instanceType, model.inferenceComputeAllowList, spec.deployment.allowInstanceTypeOutsideAllowList).refusal;
+      if (refusal) await step('validateCompute', () => Promise.reject(ApplicationFailure.nonRetryable(refusal.message, refusal.code)));
+      data = await stageDataset();
+      compute = await validateCompute();
+    } else {
+      compute = await validateCompute();
+      data = await stageDataset();
+    }
     progress.warnings.push(...compute.warnings);
-    const data = await step('stageDataset', () => long.stageDataset({ dataset: spec.dataset }), (d) => `train ${d.train.rows} rows, test ${d.test.rows} rows`);
 
     // From here on a GPU job may exist: unless it completes, cancel it whatever ends the run.
     let jobFinished = false;

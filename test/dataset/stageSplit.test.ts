@@ -27,9 +27,11 @@ class MemoryBlob implements BlockBlobTarget {
   committed: string[] | undefined;
   metadata: Record<string, string> | undefined;
   stageCalls: string[] = [];
+  md5s: (Uint8Array | undefined)[] = [];
 
-  async stageBlock(id: string, body: Buffer): Promise<void> {
+  async stageBlock(id: string, body: Buffer, _length: number, options?: { transactionalContentMD5?: Uint8Array }): Promise<void> {
     this.stageCalls.push(id);
+    this.md5s.push(options?.transactionalContentMD5);
     this.staged.set(id, Buffer.from(body));
   }
 
@@ -119,6 +121,18 @@ describe('stageSplit', () => {
     expect(blob.committed).toEqual(sizes.map((_, i) => blockId(i)));
     expect(result.sha256).toBe(blockListSha256Of(blob.content(), sizes));
     expect(checkpoints.map((c) => c.blocks.length)).toEqual(sizes.map((_, i) => i + 1));
+  });
+
+  test('sends each block\'s MD5 for the service to check only when asked (contentMd5)', async () => {
+    const plain = new MemoryBlob();
+    await stageSplit(options(plain));
+    expect(plain.md5s.every((m) => m === undefined)).toBe(true);
+    const checked = new MemoryBlob();
+    await stageSplit(options(checked, { contentMd5: true }));
+    expect(checked.content().equals(plain.content())).toBe(true);
+    expect(checked.md5s.map((m) => Buffer.from(m ?? []).toString('base64'))).toEqual(
+      checked.stageCalls.map((id) => createHash('md5').update(checked.staged.get(id) as Buffer).digest('base64')),
+    );
   });
 
   test('resuming from any checkpoint stages only the rest and gives the same bytes and hash', async () => {

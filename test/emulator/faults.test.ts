@@ -71,6 +71,14 @@ test('a connection reset: raw fetch fails, the product REST client retries and s
   expect((await listFaults())[0]).toMatchObject({ hits: 1 });
 });
 
+test('a plain path ending in lowercase letters is a path, not a /regex/ with flags', async () => {
+  // `/.../datastores` once read as the regex `.../` with flags 'datastores', and the rule was refused.
+  await addFault({ method: 'GET', path: `${WS}/datastores`, action: { type: 'status', status: 503 }, count: 1 });
+  const res = await fetch(`${emulator.url}${WS}/datastores?api-version=2024-10-01`, { headers: { authorization: `Bearer ${token}` } });
+  expect(res.status).toBe(503);
+  expect((await listFaults())[0]).toMatchObject({ hits: 1 });
+});
+
 test('a delay slows the matching requests only', async () => {
   await addFault({ method: 'GET', path: '/^.*\\/datastores$/', action: { type: 'delay', ms: 300 } });
   let started = Date.now();

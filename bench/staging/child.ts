@@ -1,0 +1,33 @@
+// A node child of a bench whose first stdout line is its JSON result (stderr passes through).
+import { spawn } from 'node:child_process';
+
+export interface JsonChild<T> {
+  pid: number;
+  result: Promise<T>;
+  /** SIGTERM, then waits for the exit. */
+  kill(): Promise<void>;
+}
+
+export function runJsonChild<T>(script: string, args: string[], nodeArgs: string[] = []): JsonChild<T> {
+  const child = spawn(process.execPath, [...nodeArgs, script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const result = new Promise<T>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+      const nl = out.indexOf('\n');
+      if (nl !== -1) resolve(JSON.parse(out.slice(0, nl)) as T);
+    });
+    child.once('exit', (code, signal) => reject(new Error(`${script} exited (${code ?? signal}) before reporting`)));
+  });
+  result.catch(() => undefined);
+  return {
+    pid: child.pid as number,
+    result,
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}

@@ -1,0 +1,251 @@
+// Bench: dataset staging throughput and memory (issue 8, item 2). `npm run bench:staging [-- options]`
+//
+// Stages 5% and 100% of every split of a generated ultrachat_200k-shaped dataset of the real size
+// (about 1.6 GB of parquet, served by the Hub stand-in) into Azurite through the real staging path,
+// and uploads the same JSONL bytes raw to the same Azurite in the same run, repetitions interleaved
+// (stage, raw, stage, raw, ...) so that both see the same machine load. Reports JSONL MB/s of each,
+// their ratio (target >= 0.8), and the stager's peak RSS (target <= 256 MiB at 100%), with the CPU
+// used by the stager, Azurite and the Hub stand-in.
+//
+// Options: --smoke              tiny dataset, 100% only, one repetition; nothing saved
+//          --levels 5,100       percents to stage
+//          --reps N             repetitions of each mode per level (default 2)
+//          --block-mb N         block size (default 4)   --concurrency N   uploads at once (default 3)
+//          --baseline FILE      a stager.js compiled from other sources (e.g. main before a change):
+//                               staged too in every repetition (stage, baseline, raw), so a change is
+//                               measured side by side under the same load
+// Environment: BENCH_STAGER_NODE_ARGS  node options for the stager processes (e.g. --cpu-prof)
+import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { ContainerClient, StorageSharedKeyCredential } from '@azure/storage-blob';
+import { describeMachine, formatTable, listArg, median, numberArg, parseBenchArgs, ProcSampler, reportResult, type ProcSummary } from '../common';
+import { AZURITE_ACCOUNT } from '../../src/config/local';
+import { DEFAULT_BLOCK_BYTES } from '../../src/dataset/blocks';
+import { FULL_SIZE_HUB_OPTIONS, SPLITS, type HubEmulatorOptions } from '../../src/emulator/hub';
+import { PROJECT_ROOT, startStack } from '../../src/stack';
+import { runJsonChild } from './child';
+import type { HubInfo } from './hub';
+import type { StagerReport } from './stager';
+
+const MB = 1024 * 1024;
+const BENCH_DIR = join(PROJECT_ROOT, '.data', 'bench');
+const TARGET_RATIO = 0.8;
+/** Extra node options for the stager processes, e.g. BENCH_STAGER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile them. */
+const STAGER_NODE_ARGS = (process.env.BENCH_STAGER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+const TARGET_PEAK_RSS_MIB = 256;
+/** The smoke dataset: a few MB, so `make test` stays quick. */
+const SMOKE_ROWS = { train_sft: 600, test_sft: 100, train_gen: 600, test_gen: 100 };
+
+/** Rounds to `digits` decimals (0 for a missing figure). */
+function fixed(value: number | undefined, digits = 2): number {
+  if (value === undefined || !Number.isFinite(value)) return 0;
+  return Math.round(value * 10 ** digits) / 10 ** digits;
+}
+
+function log(line: string): void {
+  process.stderr.write(`[bench:staging] ${line}\n`);
+}
+
+type Mode = 'stage' | 'baseline' | 'raw';
+
+interface Rep {
+  mode: Mode;
+  report: StagerReport;
+  mbps: number;
+  cpu: { stager: ProcSummary; azurite?: ProcSummary; hub?: ProcSummary };
+}
+
+interface LevelResult {
+  percent: number;
+  jsonlBytes: number;
+  rows: number;
+  blocks: number;
+  stageMbps: number[];
+  rawMbps: number[];
+  /** median staging MB/s / median raw MB/s */
+  ratio: number;
+  /** each staging repetition over the raw upload that followed it */
+  pairRatios: number[];
+  peakRssMiB: number;
+  /** With --baseline: the same figures for the baseline stager. */
+  baseline?: { stageMbps: number[]; ratio: number; pairRatios: number[]; peakRssMiB: number; cpuSecondsPerGiB: number };
+  cpuSecondsPerGiB: { stage: { stager: number; azurite: number; hub: number }; raw: { stager: number; azurite: number } };
+}
+
+async function main(): Promise<void> {
+  const args = parseBenchArgs(process.argv.slice(2), ['levels', 'reps', 'block-mb', 'concurrency', 'baseline']);
+  const baselineStager = args.values.get('baseline');
+  const smoke = args.smoke;
+  const levels = listArg(args, 'levels', smoke ? [100] : [5, 100]);
+  const reps = numberArg(args, 'reps', smoke ? 1 : 2);
+  const blockMb = numberArg(args, 'block-mb', DEFAULT_BLOCK_BYTES / MB);
+  const concurrency = numberArg(args, 'concurrency', 3);
+  if (!process.env.NODE_EXTRA_CA_CERTS) throw new Error('set NODE_EXTRA_CA_CERTS=$PWD/.data/certs/ca.pem (Azurite runs over HTTPS with the project CA)');
+
+  const hubOptions: HubEmulatorOptions = { ...(smoke ? { rowsPerSplit: SMOKE_ROWS, contentScale: 1 } : FULL_SIZE_HUB_OPTIONS), cacheDir: join(BENCH_DIR, 'hub') };
+  log(`hub stand-in: ${smoke ? 'smoke dataset' : 'ultrachat_200k row counts (generated once into .data/bench/hub, takes about 1.5 min)'}`);
+  const hub = runJsonChild<HubInfo>(join(__dirname, 'hub.js'), [JSON.stringify(hubOptions)]);
+  const runDir = join(BENCH_DIR, `staging-${process.pid}`);
+  let stack: Awaited<ReturnType<typeof startStack>> | undefined;
+  try {
+    const hubInfo = await hub.result;
+    const parquetBytes = hubInfo.files.reduce((s, f) => s + f.size, 0);
+    log(`hub ready: ${(parquetBytes / MB).toFixed(0)} MB of parquet, ${hubInfo.generated ? 'generated' : 'from the cache'} in ${hubInfo.prepareSeconds.toFixed(1)} s`);
+
+    stack = await startStack({ dataDir: join(runDir, 'stack'), components: ['azurite'], ports: { azurite: 0 }, stackFile: false, handleSignals: true, log });
+    const azuriteUrl = stack.urls.azuriteBlob as string;
+    const azuritePid = stack.processes.find((p) => p.name === 'azurite')?.pid;
+    const credential = new StorageSharedKeyCredential(AZURITE_ACCOUNT.name, AZURITE_ACCOUNT.key);
+    let containers = 0;
+
+    const runRep = async (mode: Mode, percent: number, files: string[]): Promise<{ rep: Rep; container: ContainerClient }> => {
+      const name = `bench-${++containers}-${mode}`;
+      const stagerArgs = ['--mode', mode === 'raw' ? 'raw' : 'stage', '--percent', String(percent), '--azurite', azuriteUrl, '--container', name, '--block-mb', String(blockMb), '--concurrency', String(concurrency)];
+      stagerArgs.push(...(mode !== 'raw' ? ['--hub', hubInfo.endpoint, '--splits', SPLITS.join(',')] : ['--files', files.join(',')]));
+      const stager = runJsonChild<StagerReport>(mode === 'baseline' && baselineStager ? baselineStager : join(__dirname, 'stager.js'), stagerArgs, STAGER_NODE_ARGS);
+      const samplers = {
+        stager: new ProcSampler(stager.pid, 250, 5),
+        ...(azuritePid ? { azurite: new ProcSampler(azuritePid, 250, 5) } : {}),
+        ...(mode !== 'raw' ? { hub: new ProcSampler(hub.pid, 250, 5) } : {}),
+      };
+      const report = await stager.result;
+      const cpu = { stager: samplers.stager.stop(), ...(samplers.azurite ? { azurite: samplers.azurite.stop() } : {}), ...(samplers.hub ? { hub: samplers.hub.stop() } : {}) };
+      const mbps = report.bytes / MB / report.seconds;
+      log(`${mode.padEnd(8)} ${String(percent).padStart(3)}%: ${(report.bytes / MB).toFixed(0)} MB JSONL in ${report.seconds.toFixed(1)} s = ${mbps.toFixed(1)} MB/s, peak RSS ${report.peakRssMiB.toFixed(0)} MiB (sampled: heap ${report.sampled?.heapTotalMiB ?? '?'}, external ${report.sampled?.externalMiB ?? '?'} MiB), CPU stager ${report.cpuSeconds.toFixed(1)} s, azurite ${cpu.azurite?.cpuSeconds ?? '?'} s${cpu.hub ? `, hub ${cpu.hub.cpuSeconds} s` : ''}`);
+      return { rep: { mode, report, mbps, cpu }, container: new ContainerClient(`${azuriteUrl}/${name}`, credential) };
+    };
+
+    const results: LevelResult[] = [];
+    for (const percent of levels) {
+      const jsonlDir = join(runDir, `jsonl-${percent}`);
+      mkdirSync(jsonlDir, { recursive: true });
+      const done: Rep[] = [];
+      let files: string[] = [];
+      for (let r = 0; r < reps; r++) {
+        const staged = await runRep('stage', percent, files);
+        done.push(staged.rep);
+        if (r === 0) {
+          // the raw baseline uploads exactly the bytes staging produced
+          files = [];
+          for (const s of staged.rep.report.splits) {
+            const file = join(jsonlDir, `${s.split}.jsonl`);
+            const body = (await staged.container.getBlobClient(s.blobPath).download()).readableStreamBody as NodeJS.ReadableStream;
+            await pipeline(body, createWriteStream(file));
+            files.push(file);
+          }
+        }
+        await staged.container.deleteIfExists();
+        if (baselineStager) {
+          const base = await runRep('baseline', percent, files);
+          done.push(base.rep);
+          await base.container.deleteIfExists();
+          if (base.rep.report.bytes !== staged.rep.report.bytes) log(`note: the baseline staged ${base.rep.report.bytes} bytes, this code ${staged.rep.report.bytes}`);
+        }
+        const rawRep = await runRep('raw', percent, files);
+        done.push(rawRep.rep);
+        await rawRep.container.deleteIfExists();
+        if (rawRep.rep.report.bytes !== staged.rep.report.bytes) throw new Error(`raw upload has ${rawRep.rep.report.bytes} bytes, staging ${staged.rep.report.bytes}`);
+      }
+      rmSync(jsonlDir, { recursive: true, force: true });
+      const stages = done.filter((d) => d.mode === 'stage');
+      const raws = done.filter((d) => d.mode === 'raw');
+      const bases = done.filter((d) => d.mode === 'baseline');
+      const medianRaw = median(raws.map((s) => s.mbps)) ?? 1;
+      const gib = stages[0].report.bytes / 1024 / MB;
+      const perGiB = (list: Rep[], pick: (r: Rep) => number | undefined): number => fixed((median(list.map((r) => pick(r) ?? 0)) ?? 0) / gib, 1);
+      results.push({
+        percent,
+        jsonlBytes: stages[0].report.bytes,
+        rows: stages[0].report.splits.reduce((s, x) => s + x.rows, 0),
+        blocks: stages[0].report.splits.reduce((s, x) => s + x.blocks, 0),
+        stageMbps: stages.map((s) => fixed(s.mbps, 1)),
+        rawMbps: raws.map((s) => fixed(s.mbps, 1)),
+        ratio: fixed((median(stages.map((s) => s.mbps)) ?? 0) / medianRaw, 3),
+        pairRatios: stages.map((s, i) => fixed(s.mbps / raws[i].mbps, 3)),
+        peakRssMiB: fixed(Math.max(...stages.map((s) => s.report.peakRssMiB)), 1),
+        ...(bases.length
+          ? {
+              baseline: {
+                stageMbps: bases.map((s) => fixed(s.mbps, 1)),
+                ratio: fixed((median(bases.map((s) => s.mbps)) ?? 0) / medianRaw, 3),
+                pairRatios: bases.map((s, i) => fixed(s.mbps / raws[i].mbps, 3)),
+                peakRssMiB: fixed(Math.max(...bases.map((s) => s.report.peakRssMiB)), 1),
+                cpuSecondsPerGiB: perGiB(bases, (r) => r.report.cpuSeconds),
+              },
+            }
+          : {}),
+        cpuSecondsPerGiB: {
+          stage: { stager: perGiB(stages, (r) => r.report.cpuSeconds), azurite: perGiB(stages, (r) => r.cpu.azurite?.cpuSeconds), hub: perGiB(stages, (r) => r.cpu.hub?.cpuSeconds) },
+          raw: { stager: perGiB(raws, (r) => r.report.cpuSeconds), azurite: perGiB(raws, (r) => r.cpu.azurite?.cpuSeconds) },
+        },
+      });
+    }
+
+    const table = formatTable(
+      ['level', 'stager', 'JSONL MB', 'rows', 'stage MB/s', 'raw MB/s', 'ratio', 'pairs', 'peak RSS MiB', 'CPU s/GiB stager', 'CPU s/GiB azurite/hub', 'CPU s/GiB raw client/azurite'],
+      results.flatMap((l) => [
+        [
+          `${l.percent}%`,
+          'this',
+          Math.round(l.jsonlBytes / MB),
+          l.rows,
+          l.stageMbps.join(' '),
+          l.rawMbps.join(' '),
+          l.ratio.toFixed(2),
+          l.pairRatios.map((x) => x.toFixed(2)).join(' '),
+          l.peakRssMiB.toFixed(0),
+          l.cpuSecondsPerGiB.stage.stager,
+          `${l.cpuSecondsPerGiB.stage.azurite}/${l.cpuSecondsPerGiB.stage.hub}`,
+          `${l.cpuSecondsPerGiB.raw.stager}/${l.cpuSecondsPerGiB.raw.azurite}`,
+        ],
+        ...(l.baseline
+          ? [
+              [
+                `${l.percent}%`,
+                'baseline',
+                '',
+                '',
+                l.baseline.stageMbps.join(' '),
+                '',
+                l.baseline.ratio.toFixed(2),
+                l.baseline.pairRatios.map((x) => x.toFixed(2)).join(' '),
+                l.baseline.peakRssMiB.toFixed(0),
+                l.baseline.cpuSecondsPerGiB,
+                '',
+                '',
+              ],
+            ]
+          : []),
+      ]),
+    );
+    process.stdout.write(`${table}\n`);
+    const full = results.find((l) => l.percent === 100);
+    process.stdout.write(
+      `dataset: ${(parquetBytes / MB).toFixed(0)} MB parquet in ${hubInfo.files.length} shards; block ${blockMb} MiB, concurrency ${concurrency}, ${reps} repetition(s) of each mode, interleaved; ${describeMachine()}\n`,
+    );
+    reportResult('staging', smoke, {
+      dataset: { parquetBytes, shards: hubInfo.files.length, generated: hubInfo.generated, prepareSeconds: fixed(hubInfo.prepareSeconds, 1) },
+      config: { blockMb, concurrency, reps, ...(baselineStager ? { baseline: baselineStager } : {}) },
+      levels: results,
+      targets: {
+        ratio: TARGET_RATIO,
+        peakRssMiB: TARGET_PEAK_RSS_MIB,
+        ratioMet: results.every((l) => l.ratio >= TARGET_RATIO),
+        peakRssMet: full ? full.peakRssMiB <= TARGET_PEAK_RSS_MIB : null,
+      },
+    });
+  } finally {
+    await hub.kill();
+    await stack?.stop();
+    rmSync(runDir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`[bench:staging] failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);
