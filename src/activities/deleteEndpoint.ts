@@ -23,7 +23,8 @@ export function makeDeleteEndpoint(deps: ActivityDeps) {
   const ws = config.workspace;
   return async function deleteEndpoint(endpointName: string): Promise<DeleteEndpointResult> {
     // Heartbeats cover the reads too: at 1,000 runs a GET can wait for the worker's ARM budget longer than
-    // the heartbeat timeout (bench/scale saw 204 attempts timed out that way, each redone).
+    // the heartbeat timeout (bench/scale saw 204 attempts timed out that way, each redone). The first one
+    // waits an interval, so that "found it" is the first heartbeat of a quick attempt (see withHeartbeat).
     return retriedUntilDone('deleteEndpoint', async () => {
       const progress: DeleteProgress = { existed: foundBefore(Context.current().info.heartbeatDetails) };
       const exists = async (): Promise<boolean> => {
@@ -38,12 +39,13 @@ export function makeDeleteEndpoint(deps: ActivityDeps) {
       return withHeartbeat(async () => {
         if (!(await exists())) return { endpointName, existed: progress.existed, deleted: true };
         progress.existed = true;
+        Context.current().heartbeat(progress);
         const poller = await arm.onlineEndpoints.beginDelete(rg, ws, endpointName, { updateIntervalInMs: config.lroPollMs });
         await poller.pollUntilDone();
         // Confirm with a read: the delete LRO finishing is not proof enough for billing.
         while (await exists()) await pause(Math.min(config.lroPollMs, 5000), progress);
         return { endpointName, existed: true, deleted: true };
-      }, () => progress);
+      }, () => progress, { startNow: false });
     });
   };
 }
