@@ -22,8 +22,11 @@ export function makeDeleteEndpoint(deps: ActivityDeps) {
   const rg = config.resourceGroup;
   const ws = config.workspace;
   return async function deleteEndpoint(endpointName: string): Promise<DeleteEndpointResult> {
+    // Heartbeats cover the reads too: at 1,000 runs a GET can wait for the worker's ARM budget longer than
+    // the heartbeat timeout (bench/scale saw 204 attempts timed out that way, each redone). The first one
+    // waits an interval, so that "found it" is the first heartbeat of a quick attempt (see withHeartbeat).
     return retriedUntilDone('deleteEndpoint', async () => {
-      const existedBefore = foundBefore(Context.current().info.heartbeatDetails);
+      const progress: DeleteProgress = { existed: foundBefore(Context.current().info.heartbeatDetails) };
       const exists = async (): Promise<boolean> => {
         try {
           await arm.onlineEndpoints.get(rg, ws, endpointName);
@@ -33,15 +36,16 @@ export function makeDeleteEndpoint(deps: ActivityDeps) {
           throw err;
         }
       };
-      if (!(await exists())) return { endpointName, existed: existedBefore, deleted: true };
-      const progress: DeleteProgress = { existed: true };
-      await withHeartbeat(async () => {
+      return withHeartbeat(async () => {
+        if (!(await exists())) return { endpointName, existed: progress.existed, deleted: true };
+        progress.existed = true;
+        Context.current().heartbeat(progress);
         const poller = await arm.onlineEndpoints.beginDelete(rg, ws, endpointName, { updateIntervalInMs: config.lroPollMs });
         await poller.pollUntilDone();
-      }, () => progress);
-      // Confirm with a read: the delete LRO finishing is not proof enough for billing.
-      while (await exists()) await pause(Math.min(config.lroPollMs, 5000), progress);
-      return { endpointName, existed: true, deleted: true };
+        // Confirm with a read: the delete LRO finishing is not proof enough for billing.
+        while (await exists()) await pause(Math.min(config.lroPollMs, 5000), progress);
+        return { endpointName, existed: true, deleted: true };
+      }, () => progress, { startNow: false });
     });
   };
 }

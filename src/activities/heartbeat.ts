@@ -2,11 +2,16 @@
 // the activity's cancellation signal so pollers and requests stop when the run is cancelled.
 import { Context } from '@temporalio/activity';
 
-export async function withHeartbeat<T>(body: (signal: AbortSignal) => Promise<T>, details?: () => unknown): Promise<T> {
+/**
+ * `startNow: false` sends the first heartbeat only after one interval: the SDK sends one heartbeat at once
+ * and holds later ones back (up to 0.8 × the timeout), so a body that heartbeats something important soon
+ * after starting (deleteEndpoint: "I found the endpoint") must not have that slot taken by an empty one.
+ */
+export async function withHeartbeat<T>(body: (signal: AbortSignal) => Promise<T>, details?: () => unknown, options: { startNow?: boolean } = {}): Promise<T> {
   const ctx = Context.current();
   const timeoutMs = ctx.info.heartbeatTimeoutMs ?? 0;
   const everyMs = timeoutMs > 0 ? Math.max(200, Math.floor(timeoutMs / 3)) : 10_000;
-  ctx.heartbeat(details?.());
+  if (options.startNow ?? true) ctx.heartbeat(details?.());
   const timer = setInterval(() => ctx.heartbeat(details?.()), everyMs);
   try {
     return await body(ctx.cancellationSignal);
