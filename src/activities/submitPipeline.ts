@@ -6,25 +6,12 @@ import type { JobBase, PipelineJob } from '@azure/arm-machinelearning';
 import type { ActivityDeps } from './deps';
 import type { SubmitPipelineInput, SubmittedJob } from './types';
 import { classified, isConflict, isNotFound, RunFailure } from '../azure/errors';
-import { SEED_TRAINING_PARAMETERS } from '../spec/defaults';
 import { pipelineDisplayName } from '../spec/displayName';
-import { declaredInputs, mergeTrainingParameters } from '../spec/trainingParameters';
 import { MAX_JOB_ATTEMPTS, jobNameForAttempt } from '../spec/names';
+import { trainingInputs } from './trainingInputs';
 
 /** A job in one of these states cannot produce a model; a resumed run submits a new one. */
 export const UNADOPTABLE_JOB_STATES = new Set(['Failed', 'Canceled', 'CancelRequested', 'NotResponding', 'Paused']);
-
-/** Inputs finetune-flow sets itself; a user may not override them through `training`. */
-export const RESERVED_INPUTS: ReadonlySet<string> = new Set([
-  'mlflow_model_path',
-  'compute_model_import',
-  'compute_preprocess',
-  'compute_finetune',
-  'compute_model_evaluation',
-  'train_file_path',
-  'test_file_path',
-  'number_of_gpu_to_use_finetuning',
-]);
 
 const PIPELINE_NODE = 'chat_completion_pipeline';
 
@@ -33,15 +20,7 @@ export function makeSubmitPipeline(deps: ActivityDeps) {
   return async function submitPipeline(input: SubmitPipelineInput): Promise<SubmittedJob> {
     return classified('submitPipeline', async () => {
       const { names, spec, model, compute, data } = input;
-      const component = await deps.registry.get(spec.model.registry, 'components', spec.pipelineComponent.name, spec.pipelineComponent.version);
-      const declared = declaredInputs(component.componentSpec);
-      if (Object.keys(declared).length === 0) {
-        throw new RunFailure('validation', `component ${component.name} ${component.version} declares no inputs; is it a pipeline component?`, 'BadComponent');
-      }
-      const merged = mergeTrainingParameters(SEED_TRAINING_PARAMETERS, model.modelSpecificDefaults, spec.training, declared, RESERVED_INPUTS);
-      if (merged.errors.length > 0) {
-        throw new RunFailure('validation', `training parameters rejected by ${component.name} ${component.version}:\n  - ${merged.errors.join('\n  - ')}`, 'InvalidTrainingParameters');
-      }
+      const { component, declared, merged } = await trainingInputs(deps, spec.model.registry, spec.pipelineComponent, spec.training, model.modelSpecificDefaults);
       const displayName = pipelineDisplayName(model.name, merged.values, compute.gpusPerNode);
       const result = { componentId: component.assetId, displayName, parameters: merged.literals, warnings: merged.warnings };
 

@@ -41,13 +41,16 @@ export function declaredInputs(componentSpec: Record<string, unknown> | undefine
   return result;
 }
 
+const USER = 'training parameter';
+
 function stringify(value: ParameterValue): string {
   return typeof value === 'boolean' ? (value ? 'true' : 'false') : String(value);
 }
 
 function checkValue(name: string, value: ParameterValue, input: DeclaredInput, source: string): string | undefined {
   const text = stringify(value);
-  const where = `${source} "${name}" = ${JSON.stringify(value)}`;
+  // The user's own values are named by their field in the run spec, so the message says what to change.
+  const where = source === USER ? `training.${name} = ${JSON.stringify(value)}` : `${source} "${name}" = ${JSON.stringify(value)}`;
   switch (input.type) {
     case 'integer':
       if (!/^-?\d+$/.test(text)) return `${where} must be an integer`;
@@ -85,17 +88,17 @@ export function mergeTrainingParameters(
   const layers: [string, Readonly<Record<string, ParameterValue>>][] = [
     ['seed default', seed],
     ['model default', modelDefaults ?? {}],
-    ['training parameter', user],
+    [USER, user],
   ];
   for (const [source, layer] of layers) {
     for (const [key, value] of Object.entries(layer)) {
       if (reserved.has(key)) {
-        if (source === 'training parameter') errors.push(`training.${key} is set by finetune-flow itself (from the compute, model or dataset): remove it`);
+        if (source === USER) errors.push(`training.${key} is set by finetune-flow itself (from the compute, model or dataset): remove it`);
         continue;
       }
       if (!(key in declared)) {
         const msg = `${source} "${key}" is not an input of the pipeline component; dropped`;
-        if (source === 'training parameter') errors.push(`training.${key} is not an input of the pipeline component: remove it or check the spelling`);
+        if (source === USER) errors.push(`training.${key} is not an input of the pipeline component: remove it or check the spelling`);
         else warnings.push(msg);
         continue;
       }

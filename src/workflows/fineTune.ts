@@ -177,7 +177,7 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
 
   try {
     await step('authenticate', () => quick.authenticate(), (r) => `workspace ${r.workspace} (${r.location})`);
-    const model = await step('resolveModel', () => quick.resolveModel(spec.model), (m) => `${m.name} v${m.version}`);
+    const model = await step('resolveModel', () => quick.resolveModel(spec.model, { pipelineComponent: spec.pipelineComponent, training: spec.training }), (m) => `${m.name} v${m.version}`);
     const validateCompute = () =>
       step(
         'validateCompute',

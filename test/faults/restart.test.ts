@@ -70,6 +70,7 @@ describe('the Temporal dev server restarted mid-run on its SQLite file', () => {
   let worker: WorkerProcess;
   const admin = emulatorAdmin();
   const taskQueue = `restart-temporal-${randomUUID()}`;
+  const holds: string[] = [];
 
   beforeAll(async () => {
     server = await startPrivateTemporal();
@@ -80,6 +81,8 @@ describe('the Temporal dev server restarted mid-run on its SQLite file', () => {
   }, 90_000);
 
   afterAll(async () => {
+    // This emulator is the shared one: leave no rule behind for the test files after this one.
+    for (const id of holds) await admin.removeFault(id).catch(() => undefined);
     await connection?.close();
     await server?.dispose();
   });
@@ -90,6 +93,7 @@ describe('the Temporal dev server restarted mid-run on its SQLite file', () => {
     const before = await admin.clock();
     await admin.setClock({ jobPhaseMs: 2_000 });
     const deploying = await hold(admin, 'PUT', `*/onlineEndpoints/${names.endpointName}/deployments/*`);
+    holds.push(deploying.id);
     let run;
     try {
       run = await client.start({ dataset: { percent: 11 } }, { idempotencyKey, options: OPTIONS });

@@ -1,7 +1,7 @@
 import { SEED_TRAINING_PARAMETERS } from '../../src/spec/defaults';
 import { declaredInputs, mergeTrainingParameters, type DeclaredInput } from '../../src/spec/trainingParameters';
 import { PHI3_MODEL_DEFAULTS, pipelineComponentSpec } from './fixtures';
-import { RESERVED_INPUTS } from '../../src/activities/submitPipeline';
+import { RESERVED_INPUTS } from '../../src/activities/trainingInputs';
 
 
 const component = pipelineComponentSpec();
@@ -106,7 +106,7 @@ describe('mergeTrainingParameters with the real pipeline inputs', () => {
     ['per_device_train_batch_size', 0, 'must be at least 1'],
   ])('rejects %s = %p (%s)', (key, value, text) => {
     const result = merge({ [key]: value });
-    expect(result.errors).toEqual([`training parameter "${key}" = ${JSON.stringify(value)} ${text}`]);
+    expect(result.errors).toEqual([`training.${key} = ${JSON.stringify(value)} ${text}`]);
     expect(result.literals).not.toHaveProperty(key);
   });
 
@@ -141,15 +141,15 @@ describe('mergeTrainingParameters with the real pipeline inputs', () => {
 
   test('inputs that are not literals (models, files) cannot be set as training parameters', () => {
     const result = merge({ deepspeed: 'azureml://x' });
-    expect(result.errors).toEqual(['training parameter "deepspeed" = "azureml://x": input of type uri_file cannot be set as a training parameter']);
+    expect(result.errors).toEqual(['training.deepspeed = "azureml://x": input of type uri_file cannot be set as a training parameter']);
   });
 
   test('boolean-typed inputs accept true/false only, and max is enforced', () => {
     const own: Record<string, DeclaredInput> = { flag: { type: 'boolean' }, n: { type: 'integer', min: 1, max: 4 } };
     expect(mergeTrainingParameters({}, {}, { flag: true, n: 4 }, own, new Set()).errors).toEqual([]);
     expect(mergeTrainingParameters({}, {}, { flag: 'yes', n: 5 }, own, new Set()).errors).toEqual([
-      'training parameter "flag" = "yes" must be true or false',
-      'training parameter "n" = 5 must be at most 4',
+      'training.flag = "yes" must be true or false',
+      'training.n = 5 must be at most 4',
     ]);
   });
 });

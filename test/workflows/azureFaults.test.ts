@@ -20,6 +20,8 @@ describe('Azure faults during a run', () => {
   let h: TestHarness;
   beforeAll(async () => {
     h = await startHarness();
+    // The stack is shared by the test files: start without rules another file may have left behind.
+    await clearFaults();
   });
   afterEach(async () => {
     await clearFaults();
