@@ -2,6 +2,7 @@
 // through the shared schema in the client), and their issues as {field, message} like the spec's.
 import { z } from 'zod';
 import { describeIssue, type SpecIssue } from '../spec/schema';
+import { issueMessage } from '../spec/issueMessages';
 import { RUN_STATUS_FILTERS } from '../control/visibility';
 import { OVERLAP_POLICIES } from '../control/schedules';
 import { ControlError } from '../control/errors';
@@ -59,7 +60,7 @@ export const BackfillBody = z.strictObject({
 
 /** Parses a part of the request; the fields of the error are prefixed with where they were (query, header, body). */
 export function parsePart<S extends z.ZodType>(schema: S, value: unknown, where: 'query' | 'body' | 'header'): z.output<S> {
-  const result = schema.safeParse(value);
+  const result = schema.safeParse(value, { error: issueMessage });
   if (result.success) return result.data;
   const issues: SpecIssue[] = result.error.issues.map((i) => {
     const d = describeIssue(i);

@@ -8,6 +8,7 @@ import {
   SEED_PIPELINE_COMPONENT,
   SEED_SCORING_PARAMETERS,
 } from './defaults';
+import { issueMessage } from './issueMessages';
 import { ASSET_NAME_PATTERN, ENDPOINT_NAME_PATTERN } from './names';
 import { DatasetSpec } from './dataset';
 import { MAX_KEEP_ALIVE_MINUTES } from './defaults';
@@ -135,7 +136,7 @@ export function describeIssue(issue: z.core.$ZodIssue): SpecIssue {
 
 /** Validates a user's run spec and fills in the seed's defaults; throws RunSpecError naming every bad field. */
 export function parseRunSpec(input: unknown): RunSpec {
-  const result = RunSpec.safeParse(input ?? {});
+  const result = RunSpec.safeParse(input ?? {}, { error: issueMessage });
   if (!result.success) throw new RunSpecError(result.error.issues.map(describeIssue));
   return result.data;
 }
