@@ -26,8 +26,10 @@ export type FailureCause = 'job-failed' | 'provisioning-failed' | 'quota';
 
 /**
  * The failures each non-retryable fault may cause. A deployment that failed (provisioning or quota) is
- * reported with Azure's code by the attempt that watched it fail; an attempt that retries after a worker
- * kill finds it Failed and reports a deployment failure without the code, so either cause is consistent.
+ * reported with Azure's code by the attempt that watched it fail. An attempt that retries after a worker
+ * kill finds it Failed and asks the operation the dead attempt heartbeated, so it reports the code too;
+ * only a kill before that heartbeat reached Temporal leaves a deployment failure without the code, so
+ * either cause stays consistent.
  */
 export const EXPECTED_FAILURE: Readonly<Record<Exclude<FaultKind, 'throttled-429' | 'server-5xx' | 'connection-reset' | 'slow-response'>, { causes: readonly FailureCause[]; step: StepName }>> = {
   'job-failed': { causes: ['job-failed'], step: 'awaitPipeline' },

@@ -76,7 +76,7 @@ export function emulatorEnv(server: RestartableServer): Record<string, string> {
 export interface FaultRule {
   method?: string;
   path?: string;
-  action: { type: 'delay'; ms: number } | { type: 'status'; status: number; retryAfter?: number } | { type: 'reset' };
+  action: { type: 'delay'; ms: number } | { type: 'status'; status: number; retryAfter?: number } | { type: 'reset' } | { type: 'quota' } | { type: 'failProvisioning'; code?: string; message?: string };
   count?: number;
 }
 
