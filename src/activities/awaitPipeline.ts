@@ -1,11 +1,12 @@
-// Step 6. Follows the job to a terminal state, for hours if need be: one GET per poll interval, with
-// heartbeats in between so a crashed worker is noticed within the heartbeat timeout and the retry
-// simply resumes following the same job (it never resubmits). A failed job is non-retryable.
+// Step 6. Follows the job to a terminal state, for hours if need be, with heartbeats meanwhile so a crashed
+// worker is noticed within the heartbeat timeout and the retry simply resumes following the same job (it
+// never resubmits). The first read is its own GET; after that the worker's job watcher reads the job once
+// per poll interval, in one Jobs_List walk for all the runs it follows. A failed job is non-retryable.
 import { Context } from '@temporalio/activity';
 import type { ActivityDeps } from './deps';
 import type { JobOutcome } from './types';
 import { classified, RunFailure } from '../azure/errors';
-import { pause, withHeartbeat } from './heartbeat';
+import { withHeartbeat } from './heartbeat';
 
 /** azure-ai-ml's terminal set (RunHistoryConstants). */
 const TERMINAL = new Set(['Completed', 'Failed', 'Canceled', 'NotResponding', 'Paused']);
@@ -16,14 +17,15 @@ export function makeAwaitPipeline(deps: ActivityDeps) {
     return classified('awaitPipeline', async () => {
       const ctx = Context.current();
       let status = (ctx.info.heartbeatDetails as { status?: string } | undefined)?.status;
+      let first = true;
       for (;;) {
-        // The GET can wait its turn in the worker's ARM budget for longer than the heartbeat timeout when
-        // hundreds of runs poll at once (bench/scale: at 1,000 runs, attempts timed out and were retried
-        // while queued); heartbeating meanwhile keeps a waiting follower from looking like a dead one.
+        // Heartbeats go on while the read waits: for its turn in the worker's ARM budget, or for the
+        // watcher's next cycle (bench/scale: at 1,000 runs, attempts timed out while queued without it).
         const job = await withHeartbeat(
-          (signal) => arm.jobs.get(config.resourceGroup, config.workspace, jobName, { abortSignal: signal }),
+          (signal) => (first ? arm.jobs.get(config.resourceGroup, config.workspace, jobName, { abortSignal: signal }) : deps.jobs.next(jobName, signal)),
           () => (status ? { status } : undefined),
         );
+        first = false;
         status = job.properties.status ?? 'Unknown';
         ctx.heartbeat({ status });
         if (TERMINAL.has(status)) {
@@ -37,8 +39,6 @@ export function makeAwaitPipeline(deps: ActivityDeps) {
             `PipelineJob${status}`,
           );
         }
-        // Jitter spreads the polls of runs that started together; the ARM budget spreads the rest.
-        await pause(config.jobPollSeconds * 1000 * (0.9 + Math.random() * 0.2), { status });
       }
     });
   };

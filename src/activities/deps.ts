@@ -7,6 +7,7 @@ import type { AzureConfig } from '../azure/config';
 import { createCredential } from '../azure/credentials';
 import { openDefaultDatastore, type OpenDatastore } from '../azure/datastore';
 import { MlflowClient, trackingBaseUrl } from '../azure/mlflow';
+import { JobWatcher } from '../azure/jobWatcher';
 import { RegistryClient } from '../azure/registry';
 import { AzureRestClient } from '../azure/rest';
 import { sharedArmBudget } from '../azure/budget';
@@ -16,12 +17,17 @@ import { Client, Connection } from '@temporalio/client';
 import { resolveTemporalConnection } from '../config/temporalConnection';
 import { dataConverterFromEnv } from '../codec/config';
 
+/** The tag key submitPipeline puts on every job: the run id. */
+export const JOB_RUN_TAG = 'ftflow-run';
+
 export interface ActivityDeps {
   config: AzureConfig;
   credential: TokenCredential;
   arm: ArmClient;
   rest: AzureRestClient;
   registry: RegistryClient;
+  /** Follows every job this worker's runs wait on, in one poll cycle (awaitPipeline). */
+  jobs: JobWatcher;
   workspace(): Promise<Workspace>;
   datastore(): Promise<OpenDatastore>;
   mlflow(): Promise<MlflowClient>;
@@ -62,6 +68,7 @@ export function createDeps(config: AzureConfig, env: NodeJS.ProcessEnv = process
     arm,
     rest,
     registry: new RegistryClient(rest, config.registryDiscoveryUrl),
+    jobs: new JobWatcher(arm, { resourceGroup: config.resourceGroup, workspace: config.workspace, intervalMs: config.jobPollSeconds * 1000, tag: JOB_RUN_TAG }),
     workspace,
     datastore: memo(() => openDefaultDatastore(arm, config, cred)),
     mlflow: memo(async () => {

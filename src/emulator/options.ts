@@ -44,6 +44,8 @@ export interface EmulatorOptions {
   contract?: { requests?: boolean; responses?: 'strict' | 'record' | 'off' };
   /** Retry-After (seconds) on LRO responses and polls. Default 1. */
   retryAfterSeconds?: number;
+  /** Items per page of paged lists (Jobs_List). Default 100. */
+  listPageSize?: number;
   /** Registry content. Default 'seed'. */
   catalog?: CatalogName;
   /** Passed through to the Hugging Face Hub routes mounted under /hf (see hub/routes.ts). */
@@ -70,6 +72,7 @@ export interface ResolvedConfig {
   quotas: QuotaConfig;
   contract: { requests: boolean; responses: 'strict' | 'record' | 'off' };
   retryAfterSeconds: number;
+  listPageSize: number;
   catalog: CatalogName;
   requestLogLimit: number;
   logger: boolean;
@@ -87,6 +90,8 @@ export function resolveOptions(opts: EmulatorOptions): ResolvedConfig {
   if (!Number.isInteger(retryAfterSeconds) || retryAfterSeconds < 0) {
     throw new Error('emulator: retryAfterSeconds must be an integer >= 0');
   }
+  const listPageSize = opts.listPageSize ?? 100;
+  if (!Number.isInteger(listPageSize) || listPageSize < 1) throw new Error('emulator: listPageSize must be an integer >= 1');
   return {
     host: opts.host ?? '127.0.0.1',
     port: opts.port ?? 0,
@@ -101,6 +106,7 @@ export function resolveOptions(opts: EmulatorOptions): ResolvedConfig {
     quotas,
     contract: { requests: opts.contract?.requests ?? true, responses: opts.contract?.responses ?? 'strict' },
     retryAfterSeconds,
+    listPageSize,
     catalog: opts.catalog ?? 'seed',
     requestLogLimit: opts.requestLogLimit ?? 10000,
     logger: opts.logger ?? false,

@@ -71,9 +71,27 @@ function jobResource(ctx: EmulatorContext, j: JobRecord): JsonObject {
 }
 
 export function registerJobRoutes(app: FastifyInstance, ctx: EmulatorContext): void {
-  app.get<{ Params: WorkspaceParams }>(`${WS_PREFIX}/jobs`, ARM_ROUTE, (req) => {
+  // Jobs_List: filtered by `tag` (jobs carrying that tag key), `jobType` and `listViewType`, and paged:
+  // `nextLink` is absolute and continues with `$skip`, as the swagger declares. The page size Azure uses
+  // is not documented; clients must follow nextLink whatever it is.
+  app.get<{ Params: WorkspaceParams; Querystring: Record<string, string | undefined> }>(`${WS_PREFIX}/jobs`, ARM_ROUTE, (req) => {
     requireWorkspace(ctx, req.params);
-    return { value: ctx.store.state.jobs.map((j) => jobResource(ctx, j)) };
+    const { tag, jobType } = req.query;
+    const view = req.query['listViewType'] ?? 'ActiveOnly';
+    const skip = Number(req.query['$skip'] ?? 0);
+    if (!Number.isInteger(skip) || skip < 0) throw userError('$skip', `The value '${req.query['$skip'] ?? ''}' is not a valid $skip.`);
+    const jobs = ctx.store.state.jobs.filter((j) => {
+      const props = asObject(j.properties) ?? {};
+      if (tag !== undefined && !(tag in (asObject(props['tags']) ?? {}))) return false;
+      if (jobType !== undefined && String(props['jobType'] ?? '').toLowerCase() !== jobType.toLowerCase()) return false;
+      return view !== 'ArchivedOnly'; // the emulator never archives a job
+    });
+    const size = ctx.config.listPageSize;
+    const page = jobs.slice(skip, skip + size).map((j) => jobResource(ctx, j));
+    if (skip + size >= jobs.length) return { value: page };
+    const [path = '', query = ''] = req.url.split('?', 2);
+    const kept = query.split('&').filter((p) => p !== '' && !/^(\$|%24)skip=/i.test(p));
+    return { value: page, nextLink: `${ctx.baseUrl()}${path}?${[...kept, `$skip=${skip + size}`].join('&')}` };
   });
 
   app.get<{ Params: JobParams }>(`${WS_PREFIX}/jobs/:id`, ARM_ROUTE, (req) => {
