@@ -7,6 +7,7 @@ import type { OnlineEndpoint, OnlineEndpointProperties, OnlineDeployment, Manage
 import type { ActivityDeps } from './deps';
 import type { DeployEndpointInput, DeployedEndpoint } from './types';
 import { classified, isNotFound, RunFailure } from '../azure/errors';
+import { inferenceTypeCheck } from '../spec/computeAllowLists';
 import { Context } from '@temporalio/activity';
 import { isoDuration, withHeartbeat } from './heartbeat';
 
@@ -64,10 +65,8 @@ export function makeDeployEndpoint(deps: ActivityDeps) {
     return classified('deployEndpoint', () =>
       withHeartbeat(async (signal) => {
         const { endpointName, deployment } = input;
-        const allow = input.inferenceComputeAllowList;
-        if (allow && !deployment.allowInstanceTypeOutsideAllowList && !allow.map((s) => s.toLowerCase()).includes(deployment.instanceType.toLowerCase())) {
-          throw new RunFailure('validation', `deployment.instanceType ${deployment.instanceType} is not in the inference allow list: ${allow.join(', ')}`, 'InstanceTypeNotAllowed');
-        }
+        const { refusal } = inferenceTypeCheck(deployment.instanceType, input.inferenceComputeAllowList, deployment.allowInstanceTypeOutsideAllowList);
+        if (refusal) throw new RunFailure('validation', refusal.message, refusal.code);
         const location = (await deps.workspace()).location;
         const namespace = Context.current().info.workflowNamespace;
         const lro = { updateIntervalInMs: config.lroPollMs, abortSignal: signal };

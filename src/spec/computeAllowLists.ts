@@ -1,6 +1,6 @@
 // The model's compute allow lists, checked as pure functions: by validateCompute (before it creates a
-// cluster) and by the workflow itself before the dataset is staged, so a refused size fails the run
-// before anything exists in Azure.
+// cluster), by the workflow itself before the dataset is staged, so a refused size fails the run before
+// anything exists in Azure, and again by deployEndpoint before it creates the endpoint.
 import { SEED_UNSUPPORTED_FINETUNE_VM_SIZES } from './defaults';
 
 export interface ComputeRefusal {
