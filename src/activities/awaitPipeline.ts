@@ -17,20 +17,19 @@ export function makeAwaitPipeline(deps: ActivityDeps) {
     return classified('awaitPipeline', async () => {
       const ctx = Context.current();
       let status = (ctx.info.heartbeatDetails as { status?: string } | undefined)?.status;
-      let first = true;
+      const read = (signal: AbortSignal) => arm.jobs.get(config.resourceGroup, config.workspace, jobName, { abortSignal: signal });
+      // The first read is this attempt's own; the watcher's cycles give the later ones.
+      let fromWatcher = false;
       for (;;) {
         // Heartbeats go on while the read waits: for its turn in the worker's ARM budget, or for the
         // watcher's next cycle (bench/scale: at 1,000 runs, attempts timed out while queued without it).
-        const read = (signal: AbortSignal) => arm.jobs.get(config.resourceGroup, config.workspace, jobName, { abortSignal: signal });
-        let job = await withHeartbeat((signal) => (first ? read(signal) : deps.jobs.next(jobName, signal)), () => (status ? { status } : undefined));
-        const fromList = !first;
-        first = false;
+        let job = await withHeartbeat((signal) => (fromWatcher ? deps.jobs.next(jobName, signal) : read(signal)), () => (status ? { status } : undefined));
         status = job.properties.status ?? 'Unknown';
         ctx.heartbeat({ status });
         if (TERMINAL.has(status)) {
           if (status === 'Completed') return { jobName, status };
           // The watcher's copy may come from a list page: read the job itself for the failure's details.
-          if (fromList) job = await withHeartbeat(read, () => ({ status }));
+          if (fromWatcher) job = await withHeartbeat(read, () => ({ status }));
           const props = job.properties.properties ?? {};
           const reason = props['azureml.error.message'] ?? props['azureml.error.code'];
           const studio = job.properties.services?.Studio?.endpoint;
@@ -40,6 +39,7 @@ export function makeAwaitPipeline(deps: ActivityDeps) {
             `PipelineJob${status}`,
           );
         }
+        fromWatcher = true;
       }
     });
   };
