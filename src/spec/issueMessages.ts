@@ -76,6 +76,8 @@ export function issueMessage(issue: z.core.$ZodRawIssue): string | undefined {
       const types = unionTypes(issue.errors);
       return types ? `${field} must be ${types}, not ${kindOf(issue.input)}` : undefined;
     }
+    case 'unrecognized_keys':
+      return `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}: remove them or check the spelling`;
     case 'invalid_value':
       return `${field} must be ${issue.values.length === 1 ? JSON.stringify(issue.values[0]) : `one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`}`;
     default:

@@ -122,15 +122,9 @@ export class RunSpecError extends Error {
   }
 }
 
-/** One zod issue as a field and a message; `unrecognized_keys` says which keys and what to do. */
+/** One zod issue as a field and a message (parsed with `issueMessage`, so the message says what to do). */
 export function describeIssue(issue: z.core.$ZodIssue): SpecIssue {
   const field = issue.path.length > 0 ? issue.path.map(String).join('.') : '(spec)';
-  if (issue.code === 'unrecognized_keys') {
-    return {
-      field,
-      message: `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}: remove them or check the spelling`,
-    };
-  }
   return { field, message: issue.message };
 }
 

@@ -46,6 +46,8 @@ test.each([
   [{ only: 'y' }, 'only must be "x"'],
   [{ nested: { inner: '1' } }, 'nested.inner must be a number, not a string'],
   [{ nested: [] }, 'nested must be an object, not a list'],
+  [{ extra: 1, more: 2 }, 'unknown field(s) "extra", "more": remove them or check the spelling'],
+  [{ nested: { inner: 1, innr: 2 } }, 'unknown field(s) "innr": remove them or check the spelling'],
 ])('%j: %s', (patch, message) => {
   expect(messageFor(patch)).toEqual([message]);
 });
