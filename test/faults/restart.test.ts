@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { FineTuneClient } from '../../src/client';
 import { bundleWorkflows } from '../../src/scripts/bundleWorkflows';
-import { deriveRunNames } from '../../src/spec/names';
+import { deriveRunNames, type RunNames } from '../../src/spec/names';
 import { temporalAddress, waitFor } from '../helpers/localStack';
 import { emulatorAdmin, emulatorEnv, startPrivateEmulator, startPrivateTemporal, type EmulatorAdmin, type RestartableServer } from '../helpers/privateStack';
 import { azureRecordOf, pendingActivity, runningOn, stepAttempts, historyOf } from '../helpers/runRecords';
@@ -54,6 +54,25 @@ async function bounce(server: RestartableServer, stop: () => Promise<void> = () 
 /** Waits until the step runs on the worker and has heartbeated there. */
 function underWay(temporal: Client, runId: string, step: string, worker: WorkerProcess, extra: () => Promise<boolean> = async () => true) {
   return waitFor(`${step} to be under way`, async () => (runningOn(await pendingActivity(temporal, runId, step), worker.child.pid) && (await extra()) ? true : undefined), 90_000);
+}
+
+/**
+ * The run succeeded and paid once (one job, one model version, one endpoint, deleted), and the same worker
+ * process saw it through: the server's restarts did not take it down.
+ */
+async function expectSeenThrough(
+  on: { client: FineTuneClient; temporal: Client; admin: EmulatorAdmin; worker: WorkerProcess },
+  runId: string,
+  names: RunNames,
+  server: string,
+  restarts: number[],
+): Promise<void> {
+  const result = await on.client.result(runId);
+  expect(result.status).toBe('succeeded');
+  expect(result.endpoint).toMatchObject({ existed: true, deleted: true });
+  expect(azureRecordOf(await on.admin.resources(), names)).toEqual({ jobs: 1, modelVersions: 1, endpointsCreated: 1, liveEndpoints: 0, liveDeployments: 0 });
+  expect(on.worker.child.exitCode).toBeNull();
+  report(server, await historyOf(on.temporal, runId), restarts);
 }
 
 /** A delay on one request of the emulator (on a path only this run uses), so a step is surely in its middle when the server goes. */
@@ -118,13 +137,7 @@ describe('the Temporal dev server restarted mid-run on its SQLite file', () => {
       }),
     );
 
-    const result = await client.result(run.runId);
-    expect(result.status).toBe('succeeded');
-    expect(result.endpoint).toMatchObject({ existed: true, deleted: true });
-    expect(azureRecordOf(await admin.resources(), names)).toEqual({ jobs: 1, modelVersions: 1, endpointsCreated: 1, liveEndpoints: 0, liveDeployments: 0 });
-    // The same worker process saw it through: the server's restarts did not take it down.
-    expect(worker.child.exitCode).toBeNull();
-    report('temporal', await historyOf(temporal, run.runId), restarts);
+    await expectSeenThrough({ client, temporal, admin, worker }, run.runId, names, 'temporal', restarts);
   }, 150_000);
 });
 
@@ -170,11 +183,6 @@ describe('the Azure ML emulator restarted mid-run with its state file', () => {
     await underWay(temporal, run.runId, 'deployEndpoint', worker, deploying.hit);
     restarts.push(await bounce(emulator));
 
-    const result = await client.result(run.runId);
-    expect(result.status).toBe('succeeded');
-    expect(result.endpoint).toMatchObject({ existed: true, deleted: true });
-    expect(azureRecordOf(await admin.resources(), names)).toEqual({ jobs: 1, modelVersions: 1, endpointsCreated: 1, liveEndpoints: 0, liveDeployments: 0 });
-    expect(worker.child.exitCode).toBeNull();
-    report('emulator', await historyOf(temporal, run.runId), restarts);
+    await expectSeenThrough({ client, temporal, admin, worker }, run.runId, names, 'emulator', restarts);
   }, 150_000);
 });
