@@ -58,16 +58,21 @@ export interface EmulatorBilling {
   deployments: BilledDeployment[];
 }
 
+/** One call to the admin API at `baseUrl`; a non-2xx answer throws with its status and body. */
+export async function callEmulatorAdmin<T>(baseUrl: string, method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${baseUrl}/_emulator/${path}`, {
+    method,
+    ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
+  });
+  if (!res.ok) throw new Error(`emulator ${method} /_emulator/${path} answered ${res.status}: ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
 export class EmulatorAdmin {
   constructor(private readonly baseUrl: string) {}
 
-  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await fetch(`${this.baseUrl}/_emulator/${path}`, {
-      method,
-      ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
-    });
-    if (!res.ok) throw new Error(`emulator ${method} /_emulator/${path} answered ${res.status}: ${await res.text()}`);
-    return (await res.json()) as T;
+  private call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return callEmulatorAdmin<T>(this.baseUrl, method, path, body);
   }
 
   async addFaults(rules: readonly FaultRule[]): Promise<string[]> {

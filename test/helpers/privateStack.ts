@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { stackEnv, startStack, type RunningStack, type StackOptions } from '../../src/stack';
+import { callEmulatorAdmin } from '../../src/chaos/emulatorAdmin';
 import { TEST_EMULATOR_ARGS } from '../setup/testStack';
 import { emulatorUrl, type EmulatorClock, type EmulatorResources } from './localStack';
 
@@ -82,14 +83,7 @@ export interface FaultRule {
 
 /** The emulator's admin API (/_emulator) at `baseUrl` (default: the shared test emulator). */
 export function emulatorAdmin(baseUrl: string = emulatorUrl()) {
-  async function call<T>(method: string, route: string, body?: unknown): Promise<T> {
-    const res = await fetch(`${baseUrl}/_emulator/${route}`, {
-      method,
-      ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
-    });
-    if (!res.ok) throw new Error(`emulator ${method} /_emulator/${route} answered ${res.status}: ${await res.text()}`);
-    return (await res.json()) as T;
-  }
+  const call = <T>(method: string, route: string, body?: unknown): Promise<T> => callEmulatorAdmin<T>(baseUrl, method, route, body);
   return {
     resources: () => call<EmulatorResources>('GET', 'resources'),
     clock: () => call<EmulatorClock>('GET', 'clock'),
