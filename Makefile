@@ -5,6 +5,9 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 NODE_BIN := node_modules/.bin
+# scripts/setup.sh links the node it chose (the machine's when >= 22, else the pinned Node 24 from
+# PyPI in .tools/node/) as .tools/bin/{node,npm,npx}; every recipe finds those first.
+export PATH := $(CURDIR)/.tools/bin:$(PATH)
 CA_FILE := $(CURDIR)/.data/certs/ca.pem
 JEST_RESULTS := .data/jest-results.json
 # Extra arguments for jest, e.g. `make test JEST_ARGS=test/stack`.

