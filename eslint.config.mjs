@@ -26,13 +26,28 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-explicit-any': 'off', '@typescript-eslint/no-non-null-assertion': 'off' },
   },
   {
-    files: ['src/workflows/**/*.ts', 'src/spec/names.ts', 'src/spec/defaults.ts', 'src/spec/contentKey.ts', 'src/config/searchAttributes.ts'],
+    files: [
+      'src/workflows/**/*.ts',
+      'src/spec/names.ts',
+      'src/spec/defaults.ts',
+      'src/spec/contentKey.ts',
+      'src/config/searchAttributes.ts',
+    ],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
         {
-          paths: nodeBuiltins.map((name) => ({ name, message: 'Workflow code must not use Node built-ins (no I/O, deterministic).' })),
-          patterns: [{ group: ['../activities', '../activities/*'], message: 'Workflows import activities as types only.', allowTypeImports: true }],
+          paths: nodeBuiltins.map((name) => ({
+            name,
+            message: 'Workflow code must not use Node built-ins (no I/O, deterministic).',
+          })),
+          patterns: [
+            {
+              group: ['../activities', '../activities/*'],
+              message: 'Workflows import activities as types only.',
+              allowTypeImports: true,
+            },
+          ],
         },
       ],
     },

@@ -23,10 +23,25 @@ import { installTracing, tracingClientInterceptors } from './observability/traci
 import { parseRunSpec, type RunSpec, type RunSpecInput } from './spec/schema';
 import { runContentKey, sameSpec } from './spec/contentKey';
 import { deriveRunNames, type RunNames } from './spec/names';
-import { ControlError, IdempotencyConflictError, RunNotFoundError, RunNotResumableError, asControlError, invalid } from './control/errors';
+import {
+  ControlError,
+  IdempotencyConflictError,
+  RunNotFoundError,
+  RunNotResumableError,
+  asControlError,
+  invalid,
+} from './control/errors';
 import { eventsFromHistory, pageEvents, type EventPage, type RunEvent } from './control/events';
 import { JanitorControl } from './control/janitor';
-import { memoOf, recordOf, runStateOf, summaryOf, type RunRecord, type RunState, type RunSummary } from './control/records';
+import {
+  memoOf,
+  recordOf,
+  runStateOf,
+  summaryOf,
+  type RunRecord,
+  type RunState,
+  type RunSummary,
+} from './control/records';
 import { RetrainingSchedules } from './control/schedules';
 import { findActiveRun, runListQuery, type RunFilter } from './control/visibility';
 import {
@@ -133,7 +148,10 @@ export class FineTuneClient {
   }
 
   /** Connects from options, then the environment (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS or API key variables). */
-  static async connect(opts: FineTuneClientOptions = {}, env: NodeJS.ProcessEnv = process.env): Promise<FineTuneClient> {
+  static async connect(
+    opts: FineTuneClientOptions = {},
+    env: NodeJS.ProcessEnv = process.env,
+  ): Promise<FineTuneClient> {
     const taskQueue = opts.taskQueue ?? (env[ENV.taskQueue] || TASK_QUEUE);
     if (opts.client) return new FineTuneClient(opts.client, taskQueue);
     const target = resolveTemporalConnection(opts, env);
@@ -141,8 +159,18 @@ export class FineTuneClient {
     const dataConverter = dataConverterFromEnv(env);
     // Tracing from the same variables as the worker's (none unless FTFLOW_TRACING says otherwise).
     const tracing = installTracing(loadObservabilityConfig(env));
-    const connection = await Connection.connect({ address: target.address, tls: target.tls, apiKey: target.apiKey, connectTimeout: opts.connectTimeoutMs });
-    const client = new Client({ connection, namespace: target.namespace, dataConverter, interceptors: { workflow: tracingClientInterceptors(tracing) } });
+    const connection = await Connection.connect({
+      address: target.address,
+      tls: target.tls,
+      apiKey: target.apiKey,
+      connectTimeout: opts.connectTimeoutMs,
+    });
+    const client = new Client({
+      connection,
+      namespace: target.namespace,
+      dataConverter,
+      interceptors: { workflow: tracingClientInterceptors(tracing) },
+    });
     return new FineTuneClient(client, taskQueue, connection);
   }
 
@@ -155,14 +183,24 @@ export class FineTuneClient {
     const spec = this.parse(specInput);
     const key = opts.idempotencyKey;
     const runId = key !== undefined ? `ft-${key}` : `ft-${randomUUID()}`;
-    if (!RUN_ID_PATTERN.test(runId)) throw invalid('idempotencyKey', "must be 1-125 characters of letters, digits, '.', '_', ':' or '-', starting with a letter or digit");
+    if (!RUN_ID_PATTERN.test(runId))
+      throw invalid(
+        'idempotencyKey',
+        "must be 1-125 characters of letters, digits, '.', '_', ':' or '-', starting with a letter or digit",
+      );
     const contentKey = runContentKey(spec);
     if (key === undefined && opts.dedupe) {
       const running = await findActiveRun(this.temporal, contentKey);
       if (running !== undefined) return { ...(await this.existingHandle(running, spec)), deduplicated: true };
     }
     const startToken = randomUUID();
-    const memo: RunMemo = { spec, options: opts.options, source: opts.source ?? 'client', startToken, idempotencyKey: key };
+    const memo: RunMemo = {
+      spec,
+      options: opts.options,
+      source: opts.source ?? 'client',
+      startToken,
+      idempotencyKey: key,
+    };
     try {
       await this.temporal.workflow.start<typeof fineTune>('fineTune', {
         taskQueue: this.taskQueue,
@@ -178,15 +216,30 @@ export class FineTuneClient {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     }
     const found = memoOf((await this.handle(runId).describe()).memo);
-    if (found?.startToken === startToken) return { runId, names: deriveRunNames(runId), spec, created: true, deduplicated: false, contentKey };
+    if (found?.startToken === startToken)
+      return { runId, names: deriveRunNames(runId), spec, created: true, deduplicated: false, contentKey };
     if (found && !sameSpec(found.spec, spec)) throw new IdempotencyConflictError(runId);
-    return { runId, names: deriveRunNames(runId), spec: found?.spec ?? spec, created: false, deduplicated: false, contentKey };
+    return {
+      runId,
+      names: deriveRunNames(runId),
+      spec: found?.spec ?? spec,
+      created: false,
+      deduplicated: false,
+      contentKey,
+    };
   }
 
   private async existingHandle(runId: string, spec: RunSpec): Promise<RunHandle> {
     const memo = memoOf((await this.handle(runId).describe()).memo);
     const actual = memo?.spec ?? spec;
-    return { runId, names: deriveRunNames(runId), spec: actual, created: false, deduplicated: false, contentKey: runContentKey(actual) };
+    return {
+      runId,
+      names: deriveRunNames(runId),
+      spec: actual,
+      created: false,
+      deduplicated: false,
+      contentKey: runContentKey(actual),
+    };
   }
 
   handle(runId: string): WorkflowHandle<typeof fineTune> {
@@ -221,7 +274,9 @@ export class FineTuneClient {
       if (typeof details?.status === 'string') jobStatus = details.status;
     }
     if (jobStatus === undefined) {
-      const done = progress?.steps.find((s) => s.name === 'awaitPipeline' && (s.status === 'completed' || s.status === 'failed'));
+      const done = progress?.steps.find(
+        (s) => s.name === 'awaitPipeline' && (s.status === 'completed' || s.status === 'failed'),
+      );
       jobStatus = done?.status === 'completed' ? done.detail : undefined;
     }
     return recordOf(summaryOf(description), memoOf(description.memo), progress, jobStatus);
@@ -230,7 +285,8 @@ export class FineTuneClient {
   /** Runs newest first, filtered by status, model or dataset through the search attributes; paged. */
   async list(opts: ListOptions = {}): Promise<RunPage> {
     const limit = opts.limit ?? 20;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw invalid('limit', 'must be an integer from 1 to 100');
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100)
+      throw invalid('limit', 'must be an integer from 1 to 100');
     let query: string;
     try {
       query = runListQuery(opts);
@@ -239,14 +295,21 @@ export class FineTuneClient {
     }
     let nextPageToken: Uint8Array | undefined;
     if (opts.pageToken !== undefined) {
-      if (!/^[A-Za-z0-9_-]+$/.test(opts.pageToken)) throw invalid('pageToken', 'is not a page token from a previous page');
+      if (!/^[A-Za-z0-9_-]+$/.test(opts.pageToken))
+        throw invalid('pageToken', 'is not a page token from a previous page');
       nextPageToken = Buffer.from(opts.pageToken, 'base64url');
     }
     let response;
     try {
-      response = await this.temporal.workflowService.listWorkflowExecutions({ namespace: this.namespace, query, pageSize: limit, nextPageToken });
+      response = await this.temporal.workflowService.listWorkflowExecutions({
+        namespace: this.namespace,
+        query,
+        pageSize: limit,
+        nextPageToken,
+      });
     } catch (err) {
-      if (opts.pageToken !== undefined && /token/i.test((err as Error).message)) throw invalid('pageToken', 'is not a page token from a previous page');
+      if (opts.pageToken !== undefined && /token/i.test((err as Error).message))
+        throw invalid('pageToken', 'is not a page token from a previous page');
       throw err;
     }
     const converter = this.temporal.options.loadedDataConverter;
@@ -262,19 +325,26 @@ export class FineTuneClient {
         }
       }),
     );
-    const token = response.nextPageToken && response.nextPageToken.length > 0 ? Buffer.from(response.nextPageToken).toString('base64url') : null;
+    const token =
+      response.nextPageToken && response.nextPageToken.length > 0
+        ? Buffer.from(response.nextPageToken).toString('base64url')
+        : null;
     return { data, nextPageToken: token };
   }
 
   /** What happened, oldest first, across every execution of the run (a resume adds one); cursor-paged. */
   async events(runId: string, opts: EventsOptions = {}): Promise<EventPage> {
     const limit = opts.limit ?? 50;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw invalid('limit', 'must be an integer from 1 to 500');
+    if (!Number.isInteger(limit) || limit < 1 || limit > 500)
+      throw invalid('limit', 'must be an integer from 1 to 500');
     const executions = await this.executions(runId);
     const converter = this.temporal.options.loadedDataConverter.payloadConverter;
     const all: RunEvent[] = [];
     for (const [i, executionId] of executions.entries()) {
-      const history = await decodePayloadsIn(this.temporal.options.loadedDataConverter.payloadCodecs, await this.temporal.workflow.getHandle(runId, executionId).fetchHistory());
+      const history = await decodePayloadsIn(
+        this.temporal.options.loadedDataConverter.payloadCodecs,
+        await this.temporal.workflow.getHandle(runId, executionId).fetchHistory(),
+      );
       all.push(...eventsFromHistory(history, executionId, converter, i > 0));
     }
     const page = pageEvents(all, opts.after, limit);
@@ -313,16 +383,32 @@ export class FineTuneClient {
       return { runId, status, cleanup: 'already-ended', message: `run ${runId} had already ended (${status})` };
     }
     await this.handle(runId).cancel();
-    if (waitMs <= 0) return { runId, status: 'running', cleanup: 'requested', message: `cancellation of ${runId} requested; cleanup runs before it ends` };
+    if (waitMs <= 0)
+      return {
+        runId,
+        status: 'running',
+        cleanup: 'requested',
+        message: `cancellation of ${runId} requested; cleanup runs before it ends`,
+      };
     const deadline = Date.now() + waitMs;
     for (;;) {
       const d = await this.describe(runId);
       if (d.status.name !== 'RUNNING') {
         const status = runStateOf(d.status.name);
-        return { runId, status, cleanup: 'confirmed', message: `run ${runId} ended (${status}) after its cleanup: no job running, no endpoint left` };
+        return {
+          runId,
+          status,
+          cleanup: 'confirmed',
+          message: `run ${runId} ended (${status}) after its cleanup: no job running, no endpoint left`,
+        };
       }
       if (Date.now() >= deadline) {
-        return { runId, status: 'running', cleanup: 'timed-out', message: `run ${runId} is still cleaning up after ${Math.round(waitMs / 1000)} s; cancellation stands, check again with status` };
+        return {
+          runId,
+          status: 'running',
+          cleanup: 'timed-out',
+          message: `run ${runId} is still cleaning up after ${Math.round(waitMs / 1000)} s; cancellation stands, check again with status`,
+        };
       }
       await sleep(Math.min(500, Math.max(0, deadline - Date.now())));
     }
@@ -336,7 +422,8 @@ export class FineTuneClient {
   async resume(runId: string, opts: { source?: RunSource } = {}): Promise<ResumeOutcome> {
     const description = await this.describe(runId);
     const previousStatus = runStateOf(description.status.name);
-    if (previousStatus === 'running' || previousStatus === 'succeeded') throw new RunNotResumableError(runId, previousStatus);
+    if (previousStatus === 'running' || previousStatus === 'succeeded')
+      throw new RunNotResumableError(runId, previousStatus);
     const memo = memoOf(description.memo) ?? (await this.memoFromHistory(runId));
     const contentKey = runContentKey(memo.spec);
     const resumedMemo: RunMemo = { ...memo, source: opts.source ?? memo.source, startToken: randomUUID() };
@@ -358,7 +445,9 @@ export class FineTuneClient {
     const history = await this.handle(runId).fetchHistory();
     const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
     const { payloadConverter, payloadCodecs } = this.temporal.options.loadedDataConverter;
-    const input = payload ? payloadConverter.fromPayload<FineTuneInput>(await decodePayload(payloadCodecs, payload)) : undefined;
+    const input = payload
+      ? payloadConverter.fromPayload<FineTuneInput>(await decodePayload(payloadCodecs, payload))
+      : undefined;
     if (!input?.spec) throw new ControlError('conflict', `run ${runId} has no recorded spec to resume with`);
     return { spec: parseRunSpec(input.spec), options: input.options, source: 'client' };
   }
@@ -386,7 +475,12 @@ export class FineTuneClient {
   }
 }
 
-function searchAttributesFor(runId: string, spec: RunSpec, contentKey: string, idempotencyKey?: string): SearchAttributePair[] {
+function searchAttributesFor(
+  runId: string,
+  spec: RunSpec,
+  contentKey: string,
+  idempotencyKey?: string,
+): SearchAttributePair[] {
   return [
     { key: SA.runKey, value: idempotencyKey ?? runId },
     { key: SA.contentKey, value: contentKey },
@@ -412,5 +506,10 @@ export { ControlError, IdempotencyConflictError, RunNotFoundError, RunNotResumab
 export { ScheduleExistsError, ScheduleNotFoundError } from './control/errors';
 export type { RunRecord, RunSummary, RunState } from './control/records';
 export type { RunEvent, EventPage } from './control/events';
-export type { RetrainingSchedule, RetrainingScheduleOptions, BackfillOptions, OverlapPolicy } from './control/schedules';
+export type {
+  RetrainingSchedule,
+  RetrainingScheduleOptions,
+  BackfillOptions,
+  OverlapPolicy,
+} from './control/schedules';
 export type { JanitorScheduleInfo } from './control/janitor';

@@ -21,7 +21,10 @@ export interface WorkerSettings {
 }
 
 /** The worker's settings from the environment (config/temporal.ts and observability/config.ts validate them). */
-export function workerSettings(env: NodeJS.ProcessEnv = process.env, temporal: TemporalConfig = loadTemporalConfig(env)): WorkerSettings {
+export function workerSettings(
+  env: NodeJS.ProcessEnv = process.env,
+  temporal: TemporalConfig = loadTemporalConfig(env),
+): WorkerSettings {
   return {
     address: temporal.address,
     namespace: temporal.namespace,
@@ -43,11 +46,16 @@ export const SHUTDOWN_GRACE_SECONDS = 300;
 export const SHUTDOWN_FORCE_SECONDS = SHUTDOWN_GRACE_SECONDS + 30;
 
 /** Worker options shared by the process and the tests: one place for concurrency and shutdown. */
-export function workerOptions(settings: WorkerSettings, activities: WorkerOptions['activities']): Omit<WorkerOptions, 'connection'> {
+export function workerOptions(
+  settings: WorkerSettings,
+  activities: WorkerOptions['activities'],
+): Omit<WorkerOptions, 'connection'> {
   return {
     namespace: settings.namespace,
     taskQueue: settings.taskQueue,
-    ...(settings.workflowBundle ? { workflowBundle: { codePath: settings.workflowBundle } } : { workflowsPath: require.resolve('./workflows') }),
+    ...(settings.workflowBundle
+      ? { workflowBundle: { codePath: settings.workflowBundle } }
+      : { workflowsPath: require.resolve('./workflows') }),
     // Step logs and metrics, tracing, and the workflow interceptors (already inside a prebuilt bundle).
     ...workerTelemetryOptions({ prebuiltBundle: settings.workflowBundle !== undefined }),
     activities,
@@ -69,15 +77,23 @@ async function main(): Promise<void> {
     const connection = await NativeConnection.connect(connectionOptions(temporal));
     // The janitor and the schedules' de-duplication look at other runs through a client.
     const clientConnection = await Connection.connect(connectionOptions(temporal));
-    const client = new Client({ connection: clientConnection, namespace: temporal.namespace, dataConverter: settings.dataConverter });
+    const client = new Client({
+      connection: clientConnection,
+      namespace: temporal.namespace,
+      dataConverter: settings.dataConverter,
+    });
     const activities = createActivities(createDeps(config, process.env, undefined, { temporal: client }));
     try {
       const worker = await Worker.create({ connection, ...workerOptions(settings, activities) });
       const running = worker.run();
       // Supervisors wait for this word (src/stack); startupMs feeds bench/startup.
       logger.info(`WORKER_READY ${settings.taskQueue}`, {
-        taskQueue: settings.taskQueue, namespace: settings.namespace, address: settings.address, auth: temporal.auth,
-        workflowCode: settings.workflowBundle ? 'prebuilt bundle' : 'bundled at start-up', startupMs: Math.round(process.uptime() * 1000),
+        taskQueue: settings.taskQueue,
+        namespace: settings.namespace,
+        address: settings.address,
+        auth: temporal.auth,
+        workflowCode: settings.workflowBundle ? 'prebuilt bundle' : 'bundled at start-up',
+        startupMs: Math.round(process.uptime() * 1000),
       });
       await running;
     } finally {

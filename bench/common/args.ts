@@ -16,7 +16,8 @@ export function parseBenchArgs(argv: readonly string[], known: readonly string[]
       continue;
     }
     const name = flag.replace(/^--/, '');
-    if (!flag.startsWith('--') || !known.includes(name)) throw new Error(`unknown option ${flag} (known: --smoke${known.map((k) => ` --${k}`).join('')})`);
+    if (!flag.startsWith('--') || !known.includes(name))
+      throw new Error(`unknown option ${flag} (known: --smoke${known.map((k) => ` --${k}`).join('')})`);
     const value = argv[++i];
     if (value === undefined) throw new Error(`${flag} needs a value`);
     args.values.set(name, value);
@@ -38,6 +39,7 @@ export function listArg(args: BenchArgs, name: string, fallback: readonly number
   const raw = args.values.get(name);
   if (raw === undefined) return [...fallback];
   const list = raw.split(',').map((s) => Number(s.trim()));
-  if (list.length === 0 || list.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--${name} must be whole numbers >= 1, comma-separated (got '${raw}')`);
+  if (list.length === 0 || list.some((n) => !Number.isInteger(n) || n < 1))
+    throw new Error(`--${name} must be whole numbers >= 1, comma-separated (got '${raw}')`);
   return list;
 }

@@ -47,5 +47,9 @@ export const emulatorAdmin = {
   requests: (url: string) => admin<{ count: number; requests: EmulatorRequest[] }>(url, 'requests'),
   clock: (url: string) => admin<Record<string, unknown>>(url, 'clock'),
   setClock: (url: string, clock: Record<string, unknown>) =>
-    admin<Record<string, unknown>>(url, 'clock', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(clock) }),
+    admin<Record<string, unknown>>(url, 'clock', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(clock),
+    }),
 };

@@ -43,7 +43,12 @@ export function activityTimings(events: readonly HistoryEvent[]): ActivityTiming
     const id = String(e.eventId);
     const scheduled = e.activityTaskScheduledEventAttributes;
     if (scheduled) {
-      byScheduled.set(id, { activityType: scheduled.activityType?.name ?? '?', attempt: 0, scheduledMs: eventTimeMs(e), outcome: 'open' });
+      byScheduled.set(id, {
+        activityType: scheduled.activityType?.name ?? '?',
+        attempt: 0,
+        scheduledMs: eventTimeMs(e),
+        outcome: 'open',
+      });
       continue;
     }
     const started = e.activityTaskStartedEventAttributes;
@@ -77,18 +82,30 @@ export function activityTimings(events: readonly HistoryEvent[]): ActivityTiming
 
 /** The billable actions the history shows (definition at the top of this file). */
 export function countActions(events: readonly HistoryEvent[]): ActionCounts {
-  const c: ActionCounts = { workflowStarted: 0, activityAttempts: 0, timers: 0, searchAttributeUpserts: 0, signals: 0, updates: 0, markers: 0, total: 0 };
+  const c: ActionCounts = {
+    workflowStarted: 0,
+    activityAttempts: 0,
+    timers: 0,
+    searchAttributeUpserts: 0,
+    signals: 0,
+    updates: 0,
+    markers: 0,
+    total: 0,
+  };
   for (const e of events) {
     if (e.workflowExecutionStartedEventAttributes) c.workflowStarted++;
     else if (e.timerStartedEventAttributes) c.timers++;
     else if (e.upsertWorkflowSearchAttributesEventAttributes) c.searchAttributeUpserts++;
     else if (e.workflowExecutionSignaledEventAttributes) c.signals++;
-    else if (e.workflowExecutionUpdateAcceptedEventAttributes || e.workflowExecutionUpdateRejectedEventAttributes) c.updates++;
-    else if (e.markerRecordedEventAttributes && e.markerRecordedEventAttributes.markerName !== 'core_patch') c.markers++;
+    else if (e.workflowExecutionUpdateAcceptedEventAttributes || e.workflowExecutionUpdateRejectedEventAttributes)
+      c.updates++;
+    else if (e.markerRecordedEventAttributes && e.markerRecordedEventAttributes.markerName !== 'core_patch')
+      c.markers++;
   }
   // An activity that never started still cost its scheduling; one that was retried, each attempt.
   for (const t of activityTimings(events)) c.activityAttempts += Math.max(1, t.attempt);
-  c.total = c.workflowStarted + c.activityAttempts + c.timers + c.searchAttributeUpserts + c.signals + c.updates + c.markers;
+  c.total =
+    c.workflowStarted + c.activityAttempts + c.timers + c.searchAttributeUpserts + c.signals + c.updates + c.markers;
   return c;
 }
 

@@ -6,8 +6,21 @@ export { describeMachine, machineInfo, type MachineInfo } from './machine';
 export { ProcSampler, readProc, type ProcSample, type ProcSummary } from './procSampler';
 export { median, percentile, ratio, round } from './stats';
 export { listArg, numberArg, parseBenchArgs, type BenchArgs } from './args';
-export { activityTimings, countActions, eventTimeMs, workflowTasks, type ActionCounts, type ActivityTiming } from './history';
+export {
+  activityTimings,
+  countActions,
+  eventTimeMs,
+  workflowTasks,
+  type ActionCounts,
+  type ActivityTiming,
+} from './history';
 export { diffTotals, scrapeCounter, type MetricTotals } from './serverMetrics';
 export { startBenchWorker, type BenchWorker } from './workerProcess';
-export { emulatorAdmin, type EmulatorJob, type EmulatorRequest, type EmulatorResources, type ThrottleStats } from './emulatorAdmin';
+export {
+  emulatorAdmin,
+  type EmulatorJob,
+  type EmulatorRequest,
+  type EmulatorResources,
+  type ThrottleStats,
+} from './emulatorAdmin';
 export { runBench } from './run';

@@ -45,7 +45,11 @@ export function readProc(pid: number): { rssMiB: number; hwmMiB: number; cpuSeco
     // stime are fields 14 and 15 of the whole line, i.e. 12th and 13th after it.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const ticks = Number(fields[11]) + Number(fields[12]);
-    return { rssMiB: (readKiB(status, 'VmRSS') ?? 0) / 1024, hwmMiB: (readKiB(status, 'VmHWM') ?? 0) / 1024, cpuSeconds: ticks / CLOCK_TICKS };
+    return {
+      rssMiB: (readKiB(status, 'VmRSS') ?? 0) / 1024,
+      hwmMiB: (readKiB(status, 'VmHWM') ?? 0) / 1024,
+      cpuSeconds: ticks / CLOCK_TICKS,
+    };
   } catch {
     return undefined;
   }

@@ -5,7 +5,12 @@
 export type MetricTotals = Map<string, number>;
 
 /** Sums `metric{...namespace="<ns>"...}` by the value of `byLabel`. */
-export async function scrapeCounter(metricsUrl: string, metric: string, byLabel: string, namespace = 'default'): Promise<MetricTotals> {
+export async function scrapeCounter(
+  metricsUrl: string,
+  metric: string,
+  byLabel: string,
+  namespace = 'default',
+): Promise<MetricTotals> {
   const res = await fetch(metricsUrl);
   if (!res.ok) throw new Error(`GET ${metricsUrl}: ${res.status}`);
   const text = await res.text();

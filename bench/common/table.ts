@@ -22,5 +22,9 @@ export function formatTable(headers: readonly string[], rows: readonly (readonly
 /** The same table in Markdown (for bench/README.md). */
 export function markdownTable(headers: readonly string[], rows: readonly (readonly Cell[])[]): string {
   const line = (r: readonly string[]) => `| ${r.join(' | ')} |`;
-  return [line(headers.map(String)), line(headers.map(() => '---')), ...rows.map((r) => line(r.map((c) => fmt(c))))].join('\n');
+  return [
+    line(headers.map(String)),
+    line(headers.map(() => '---')),
+    ...rows.map((r) => line(r.map((c) => fmt(c)))),
+  ].join('\n');
 }

@@ -12,7 +12,11 @@ export interface BenchWorker {
   stop(graceMs?: number): Promise<void>;
 }
 
-export async function startBenchWorker(env: NodeJS.ProcessEnv, logFile: string, readyTimeoutMs = 90_000): Promise<BenchWorker> {
+export async function startBenchWorker(
+  env: NodeJS.ProcessEnv,
+  logFile: string,
+  readyTimeoutMs = 90_000,
+): Promise<BenchWorker> {
   if (!fs.existsSync(WORKER_ENTRY)) throw new Error(`${WORKER_ENTRY} is missing: run \`npm run build\` first`);
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   const out = fs.openSync(logFile, 'w');
@@ -23,7 +27,8 @@ export async function startBenchWorker(env: NodeJS.ProcessEnv, logFile: string, 
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const deadline = Date.now() + readyTimeoutMs;
   for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the worker exited before it was ready; see ${logFile}`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`the worker exited before it was ready; see ${logFile}`);
     if (/\bWORKER_READY\b/.test(fs.readFileSync(logFile, 'utf8'))) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');

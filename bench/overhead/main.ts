@@ -20,7 +20,18 @@ import { Client, Connection } from '@temporalio/client';
 import { FineTuneClient } from '../../src/client';
 import { startStack, stackEnv, PROJECT_ROOT, type RunningStack } from '../../src/stack';
 import {
-  activityTimings, describeMachine, emulatorAdmin, eventTimeMs, formatTable, median, numberArg, parseBenchArgs, reportResult, round, runBench, startBenchWorker,
+  activityTimings,
+  describeMachine,
+  emulatorAdmin,
+  eventTimeMs,
+  formatTable,
+  median,
+  numberArg,
+  parseBenchArgs,
+  reportResult,
+  round,
+  runBench,
+  startBenchWorker,
   type ResultHeader,
 } from '../common';
 
@@ -64,7 +75,14 @@ export type OverheadBenchResult = ResultHeader & {
   runs: number;
   runsCompleted: number;
   endpointsLeft: number;
-  median: { wallMs: number | null; activityWorkMs: number | null; azureMs: number | null; orchestrationMs: number | null; orchestrationShare: number | null; azureShare: number | null };
+  median: {
+    wallMs: number | null;
+    activityWorkMs: number | null;
+    azureMs: number | null;
+    orchestrationMs: number | null;
+    orchestrationShare: number | null;
+    azureShare: number | null;
+  };
   perActivityMedian: Record<string, Omit<ActivityOverhead, 'activityType'>>;
   perRun: RunOverhead[];
 };
@@ -91,14 +109,22 @@ function stepDurations(logFile: string, runId: string): { activityType: string; 
       if (!l.includes('"step completed"')) return [];
       try {
         const j = JSON.parse(l) as StepLine;
-        return j.workflowId === runId && typeof j.durationSeconds === 'number' ? [{ activityType: j.activityType ?? '?', ms: j.durationSeconds * 1000 }] : [];
+        return j.workflowId === runId && typeof j.durationSeconds === 'number'
+          ? [{ activityType: j.activityType ?? '?', ms: j.durationSeconds * 1000 }]
+          : [];
       } catch {
         return [];
       }
     });
 }
 
-async function measureRun(client: FineTuneClient, temporal: Client, target: OverheadTarget, logFile: string, key: string): Promise<RunOverhead & { completed: boolean; endpointName: string }> {
+async function measureRun(
+  client: FineTuneClient,
+  temporal: Client,
+  target: OverheadTarget,
+  logFile: string,
+  key: string,
+): Promise<RunOverhead & { completed: boolean; endpointName: string }> {
   const run = await client.start({ dataset: { percent: 1 } }, { idempotencyKey: key });
   await client.result(run.runId).catch(() => undefined);
   const events = (await temporal.workflow.getHandle(run.runId).fetchHistory()).events ?? [];
@@ -107,7 +133,9 @@ async function measureRun(client: FineTuneClient, temporal: Client, target: Over
   const endMs = eventTimeMs(closeEvent);
   const { requests } = await emulatorAdmin.requests(target.emulatorUrl);
   // One run at a time: every request answered between the run's start and end is the run's.
-  const inRun = requests.map((r) => ({ end: Date.parse(r.time), ms: r.durationMs ?? 0 })).filter((r) => r.end >= startMs && r.end <= endMs);
+  const inRun = requests
+    .map((r) => ({ end: Date.parse(r.time), ms: r.durationMs ?? 0 }))
+    .filter((r) => r.end >= startMs && r.end <= endMs);
   // The step lines are written as each step ends; give the log a moment to reach the file.
   await new Promise((r) => setTimeout(r, 300));
   const steps = stepDurations(logFile, run.runId);
@@ -126,7 +154,11 @@ async function measureRun(client: FineTuneClient, temporal: Client, target: Over
       startedToClosedMs: closed - started,
       workMs: work === null ? null : round(work, 1),
       reportMs: work === null ? null : round(closed - started - work, 1),
-      azureMs: round(calls.reduce((s, r) => s + r.ms, 0), 1) ?? 0,
+      azureMs:
+        round(
+          calls.reduce((s, r) => s + r.ms, 0),
+          1,
+        ) ?? 0,
       azureCalls: calls.length,
     };
     previousClose = closed;
@@ -139,7 +171,11 @@ async function measureRun(client: FineTuneClient, temporal: Client, target: Over
     completed: Boolean(closeEvent?.workflowExecutionCompletedEventAttributes),
     wallMs: endMs - startMs,
     activityWorkMs: round(activityWorkMs, 1) ?? 0,
-    azureMs: round(inRun.reduce((s, r) => s + r.ms, 0), 1) ?? 0,
+    azureMs:
+      round(
+        inRun.reduce((s, r) => s + r.ms, 0),
+        1,
+      ) ?? 0,
     azureCalls: inRun.length,
     orchestrationMs: round(endMs - startMs - activityWorkMs, 1) ?? 0,
     activities,
@@ -172,16 +208,46 @@ export async function runOverheadBench(opts: OverheadBenchOptions): Promise<Over
       ports: { temporal: 0, temporalUi: 0, azurite: 0, emulator: 0 },
       temporal: { headless: true, inMemory: true },
       azurite: { inMemory: true },
-      emulator: { stateFile: false, extraArgs: ['--job-phase-ms', '0', '--provision-ms', '0', '--delete-ms', '0', '--cancel-ms', '0', '--retry-after', '0'] },
+      emulator: {
+        stateFile: false,
+        extraArgs: [
+          '--job-phase-ms',
+          '0',
+          '--provision-ms',
+          '0',
+          '--delete-ms',
+          '0',
+          '--cancel-ms',
+          '0',
+          '--retry-after',
+          '0',
+        ],
+      },
       stackFile: false,
       log: (line) => process.stderr.write(`[stack] ${line}\n`),
     });
     if (!stack.urls.temporalAddress || !stack.urls.emulator) throw new Error('the stack did not report its addresses');
-    target = { temporalAddress: stack.urls.temporalAddress, namespace: stack.namespace, emulatorUrl: stack.urls.emulator, workerEnv: stackEnv(stack), logDir: path.join(stack.dataDir, 'logs') };
+    target = {
+      temporalAddress: stack.urls.temporalAddress,
+      namespace: stack.namespace,
+      emulatorUrl: stack.urls.emulator,
+      workerEnv: stackEnv(stack),
+      logDir: path.join(stack.dataDir, 'logs'),
+    };
   }
   const taskQueue = `bench-overhead-${Date.now().toString(36)}`;
   const logFile = path.join(target.logDir, 'worker-overhead.log');
-  const worker = await startBenchWorker({ ...process.env, ...target.workerEnv, FTFLOW_TASK_QUEUE: taskQueue, FTFLOW_LOG_LEVEL: 'INFO', FTFLOW_LOG_FORMAT: 'json', ...WORKER_TUNING }, logFile);
+  const worker = await startBenchWorker(
+    {
+      ...process.env,
+      ...target.workerEnv,
+      FTFLOW_TASK_QUEUE: taskQueue,
+      FTFLOW_LOG_LEVEL: 'INFO',
+      FTFLOW_LOG_FORMAT: 'json',
+      ...WORKER_TUNING,
+    },
+    logFile,
+  );
   const connection = await Connection.connect({ address: target.temporalAddress });
   const temporal = new Client({ connection, namespace: target.namespace });
   const client = await FineTuneClient.connect({ client: temporal, taskQueue });
@@ -191,7 +257,9 @@ export async function runOverheadBench(opts: OverheadBenchOptions): Promise<Over
     const warmup = opts.smoke ? 0 : 1;
     for (let i = -warmup; i < opts.runs; i++) {
       const r = await measureRun(client, temporal, target, logFile, `${taskQueue}-${i + warmup}`);
-      log(`${i < 0 ? 'warm-up' : `run ${i + 1}/${opts.runs}`}: wall ${r.wallMs} ms, activity work ${r.activityWorkMs} ms, Azure ${r.azureMs} ms (${r.azureCalls} calls)`);
+      log(
+        `${i < 0 ? 'warm-up' : `run ${i + 1}/${opts.runs}`}: wall ${r.wallMs} ms, activity work ${r.activityWorkMs} ms, Azure ${r.azureMs} ms (${r.azureCalls} calls)`,
+      );
       if (i >= 0) perRun.push(r);
     }
   } finally {
@@ -209,42 +277,78 @@ export async function runOverheadBench(opts: OverheadBenchOptions): Promise<Over
   const perActivityMedian: OverheadBenchResult['perActivityMedian'] = {};
   for (const type of types) {
     const all = perRun.flatMap((r) => r.activities.filter((a) => a.activityType === type));
-    const m = (f: (a: ActivityOverhead) => number | null) => round(median(all.map(f).filter((v): v is number => v !== null)), 1) ?? 0;
+    const m = (f: (a: ActivityOverhead) => number | null) =>
+      round(median(all.map(f).filter((v): v is number => v !== null)), 1) ?? 0;
     perActivityMedian[type] = {
-      scheduleGapMs: m((a) => a.scheduleGapMs), dispatchMs: m((a) => a.dispatchMs), startedToClosedMs: m((a) => a.startedToClosedMs),
-      workMs: m((a) => a.workMs), reportMs: m((a) => a.reportMs), azureMs: m((a) => a.azureMs), azureCalls: m((a) => a.azureCalls),
+      scheduleGapMs: m((a) => a.scheduleGapMs),
+      dispatchMs: m((a) => a.dispatchMs),
+      startedToClosedMs: m((a) => a.startedToClosedMs),
+      workMs: m((a) => a.workMs),
+      reportMs: m((a) => a.reportMs),
+      azureMs: m((a) => a.azureMs),
+      azureCalls: m((a) => a.azureCalls),
     };
   }
   const wall = med((r) => r.wallMs);
   const orchestration = med((r) => r.orchestrationMs);
   const azure = med((r) => r.azureMs);
   const summary = {
-    wallMs: wall, activityWorkMs: med((r) => r.activityWorkMs), azureMs: azure, orchestrationMs: orchestration,
+    wallMs: wall,
+    activityWorkMs: med((r) => r.activityWorkMs),
+    azureMs: azure,
+    orchestrationMs: orchestration,
     orchestrationShare: wall && orchestration !== null ? round(orchestration / wall, 3) : null,
     azureShare: wall && azure !== null ? round(azure / wall, 3) : null,
   };
 
-  out(`overhead: one run at a time, zero emulator latency, median of ${perRun.length} run(s)${opts.smoke ? ' (SMOKE)' : ''}\n`);
+  out(
+    `overhead: one run at a time, zero emulator latency, median of ${perRun.length} run(s)${opts.smoke ? ' (SMOKE)' : ''}\n`,
+  );
   out(`machine: ${describeMachine()}\n`);
-  out(formatTable(['per run', 'ms (median)'], [
-    ['workflow wall time', summary.wallMs], ['activities\' own work (sum)', summary.activityWorkMs], ['Azure calls, emulator-side (sum)', summary.azureMs],
-    ['orchestration = wall - own work', summary.orchestrationMs], ['orchestration share of wall', summary.orchestrationShare], ['Azure share of wall', summary.azureShare],
-  ]) + '\n\n');
-  out(formatTable(
-    ['activity', 'gap before ms', 'sched→start ms', 'start→close ms', 'own work ms', 'report ms', 'Azure ms', 'Azure calls'],
-    types.map((t) => {
-      const a = perActivityMedian[t];
-      return [t, a.scheduleGapMs, a.dispatchMs, a.startedToClosedMs, a.workMs, a.reportMs, a.azureMs, a.azureCalls];
-    }),
-  ) + '\n');
-  return reportResult('overhead', opts.smoke, {
-    runs: perRun.length,
-    runsCompleted: perRun.filter((r) => r.completed).length,
-    endpointsLeft,
-    median: summary,
-    perActivityMedian,
-    perRun: perRun.map(({ completed: _c, endpointName: _e, ...r }) => r),
-  }, out);
+  out(
+    formatTable(
+      ['per run', 'ms (median)'],
+      [
+        ['workflow wall time', summary.wallMs],
+        ["activities' own work (sum)", summary.activityWorkMs],
+        ['Azure calls, emulator-side (sum)', summary.azureMs],
+        ['orchestration = wall - own work', summary.orchestrationMs],
+        ['orchestration share of wall', summary.orchestrationShare],
+        ['Azure share of wall', summary.azureShare],
+      ],
+    ) + '\n\n',
+  );
+  out(
+    formatTable(
+      [
+        'activity',
+        'gap before ms',
+        'sched→start ms',
+        'start→close ms',
+        'own work ms',
+        'report ms',
+        'Azure ms',
+        'Azure calls',
+      ],
+      types.map((t) => {
+        const a = perActivityMedian[t];
+        return [t, a.scheduleGapMs, a.dispatchMs, a.startedToClosedMs, a.workMs, a.reportMs, a.azureMs, a.azureCalls];
+      }),
+    ) + '\n',
+  );
+  return reportResult(
+    'overhead',
+    opts.smoke,
+    {
+      runs: perRun.length,
+      runsCompleted: perRun.filter((r) => r.completed).length,
+      endpointsLeft,
+      median: summary,
+      perActivityMedian,
+      perRun: perRun.map(({ completed: _c, endpointName: _e, ...r }) => r),
+    },
+    out,
+  );
 }
 
 async function main(): Promise<void> {

@@ -71,7 +71,15 @@ export interface KillResult {
   targetSeconds: number;
   met: boolean;
   /** stageDataset only: what the killed attempt had staged and where the next one went on. */
-  staging?: { split: string; blocksInAzuriteAtKill: number; checkpointBlocks: number; checkpointRow: number; reuploadedBlocks: number; resumedAtRow?: number; blocksUploadedAfterRestart?: number };
+  staging?: {
+    split: string;
+    blocksInAzuriteAtKill: number;
+    checkpointBlocks: number;
+    checkpointRow: number;
+    reuploadedBlocks: number;
+    resumedAtRow?: number;
+    blocksUploadedAfterRestart?: number;
+  };
 }
 
 function log(line: string): void {
@@ -87,7 +95,12 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number, everyMs = 100): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+  everyMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -109,7 +122,10 @@ class Bench {
     private readonly temporal: Client,
     private readonly workerEnv: Record<string, string>,
   ) {
-    this.blobs = new BlobServiceClient(stack.urls.azuriteBlob as string, new StorageSharedKeyCredential(AZURITE_ACCOUNT.name, AZURITE_ACCOUNT.key));
+    this.blobs = new BlobServiceClient(
+      stack.urls.azuriteBlob as string,
+      new StorageSharedKeyCredential(AZURITE_ACCOUNT.name, AZURITE_ACCOUNT.key),
+    );
   }
 
   async startWorker(): Promise<BenchWorker> {
@@ -149,11 +165,27 @@ class Bench {
   }
 
   /** Kills the worker while `step` runs (once `ready` accepts its heartbeat), restarts it, and measures. */
-  async killDuring(run: number, handle: RunHandle, step: StepName, heartbeatTimeoutSeconds: number, ready: (p: PendingActivity) => boolean): Promise<KillResult> {
-    const before = await waitFor(`${step} to be running and heartbeating`, async () => {
-      const p = await this.pending(handle.runId, step);
-      return p && p.lastWorkerIdentity?.startsWith(this.worker.identityPrefix) && tsMs(p.lastHeartbeatTime) !== undefined && ready(p) ? p : undefined;
-    }, 300_000, 50);
+  async killDuring(
+    run: number,
+    handle: RunHandle,
+    step: StepName,
+    heartbeatTimeoutSeconds: number,
+    ready: (p: PendingActivity) => boolean,
+  ): Promise<KillResult> {
+    const before = await waitFor(
+      `${step} to be running and heartbeating`,
+      async () => {
+        const p = await this.pending(handle.runId, step);
+        return p &&
+          p.lastWorkerIdentity?.startsWith(this.worker.identityPrefix) &&
+          tsMs(p.lastHeartbeatTime) !== undefined &&
+          ready(p)
+          ? p
+          : undefined;
+      },
+      300_000,
+      50,
+    );
     const killedAt = Date.now();
     await this.worker.kill('SIGKILL');
     const killedAttempt = before.attempt ?? 1;
@@ -172,13 +204,24 @@ class Bench {
       };
       staging.reuploadedBlocks = Math.max(0, staging.blocksInAzuriteAtKill - staging.checkpointBlocks);
     }
-    const lastHeartbeat = tsMs((await this.pending(handle.runId, step))?.lastHeartbeatTime) ?? tsMs(before.lastHeartbeatTime) ?? killedAt;
+    const lastHeartbeat =
+      tsMs((await this.pending(handle.runId, step))?.lastHeartbeatTime) ?? tsMs(before.lastHeartbeatTime) ?? killedAt;
     const worker = await this.startWorker();
-    const next = await waitFor(`${step} attempt ${killedAttempt + 1} to heartbeat`, async () => {
-      const p = await this.pending(handle.runId, step);
-      const hb = tsMs(p?.lastHeartbeatTime);
-      return p && (p.attempt ?? 0) > killedAttempt && p.lastWorkerIdentity?.startsWith(worker.identityPrefix) && hb !== undefined && hb >= worker.spawnedAt ? p : undefined;
-    }, 120_000);
+    const next = await waitFor(
+      `${step} attempt ${killedAttempt + 1} to heartbeat`,
+      async () => {
+        const p = await this.pending(handle.runId, step);
+        const hb = tsMs(p?.lastHeartbeatTime);
+        return p &&
+          (p.attempt ?? 0) > killedAttempt &&
+          p.lastWorkerIdentity?.startsWith(worker.identityPrefix) &&
+          hb !== undefined &&
+          hb >= worker.spawnedAt
+          ? p
+          : undefined;
+      },
+      120_000,
+    );
     const started = tsMs(next.lastStartedTime) ?? Date.now();
     const heartbeat = tsMs(next.lastHeartbeatTime) ?? Date.now();
     const progress = Math.max(started, heartbeat) - worker.spawnedAt;
@@ -199,16 +242,26 @@ class Bench {
     };
     log(
       `${step}: killed attempt ${killedAttempt}; restart +${result.restartDelaySeconds} s, worker ready +${result.workerReadySeconds} s, attempt ${killedAttempt + 1} started +${result.attemptStartedSeconds} s, heartbeat +${result.heartbeatResumedSeconds} s (target ${targetSeconds} s)` +
-        (staging ? `; ${staging.split}: ${staging.blocksInAzuriteAtKill} blocks in Azurite at the kill, checkpoint ${staging.checkpointBlocks} blocks (row ${staging.checkpointRow}), ${staging.reuploadedBlocks} to upload again` : ''),
+        (staging
+          ? `; ${staging.split}: ${staging.blocksInAzuriteAtKill} blocks in Azurite at the kill, checkpoint ${staging.checkpointBlocks} blocks (row ${staging.checkpointRow}), ${staging.reuploadedBlocks} to upload again`
+          : ''),
     );
     return result;
   }
 
   /** The result of the run's last completed stageDataset attempt (StagedDataset), from history. */
-  async stagedResult(runId: string): Promise<{ train?: { resumedAtRow?: number; blocks?: number; split?: string } } | undefined> {
+  async stagedResult(
+    runId: string,
+  ): Promise<{ train?: { resumedAtRow?: number; blocks?: number; split?: string } } | undefined> {
     const events = (await this.client.handle(runId).fetchHistory()).events ?? [];
-    const scheduled = new Set(events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'stageDataset').map((e) => String(e.eventId)));
-    const done = events.filter((e) => scheduled.has(String(e.activityTaskCompletedEventAttributes?.scheduledEventId ?? ''))).at(-1);
+    const scheduled = new Set(
+      events
+        .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'stageDataset')
+        .map((e) => String(e.eventId)),
+    );
+    const done = events
+      .filter((e) => scheduled.has(String(e.activityTaskCompletedEventAttributes?.scheduledEventId ?? '')))
+      .at(-1);
     return this.decode(done?.activityTaskCompletedEventAttributes?.result?.payloads?.[0]);
   }
 
@@ -226,19 +279,26 @@ async function main(): Promise<void> {
   const runs = numberArg(args, 'runs', 1);
   const heartbeat = numberArg(args, 'heartbeat', smoke ? 3 : 10);
   const percent = numberArg(args, 'percent', smoke ? 5 : 40);
-  if (!process.env.NODE_EXTRA_CA_CERTS?.endsWith('ca.pem')) throw new Error('set NODE_EXTRA_CA_CERTS=$PWD/.data/certs/ca.pem (the stack runs over HTTPS with the project CA)');
+  if (!process.env.NODE_EXTRA_CA_CERTS?.endsWith('ca.pem'))
+    throw new Error('set NODE_EXTRA_CA_CERTS=$PWD/.data/certs/ca.pem (the stack runs over HTTPS with the project CA)');
   const runDir = join(BENCH_DIR, `recovery-${process.pid}`);
   mkdirSync(runDir, { recursive: true });
 
   // full mode: the real-size dataset, so staging lasts long enough to be killed mid-way
-  const hub = smoke ? undefined : runJsonChild<HubInfo>(join(__dirname, '..', 'staging', 'hub.js'), [JSON.stringify({ ...FULL_SIZE_HUB_OPTIONS, cacheDir: join(BENCH_DIR, 'hub') } satisfies HubEmulatorOptions)]);
+  const hub = smoke
+    ? undefined
+    : runJsonChild<HubInfo>(join(__dirname, '..', 'staging', 'hub.js'), [
+        JSON.stringify({ ...FULL_SIZE_HUB_OPTIONS, cacheDir: join(BENCH_DIR, 'hub') } satisfies HubEmulatorOptions),
+      ]);
   let stack: RunningStack | undefined;
   let bench: Bench | undefined;
   let connection: Connection | undefined;
   try {
     const t0 = Date.now();
     // the built dist, as the worker: webpack resolves the workflows from there
-    const { bundleWorkflows } = (await import(pathToFileURL(join(PROJECT_ROOT, 'dist', 'scripts', 'bundleWorkflows.js')).href)) as typeof import('../../src/scripts/bundleWorkflows');
+    const { bundleWorkflows } = (await import(
+      pathToFileURL(join(PROJECT_ROOT, 'dist', 'scripts', 'bundleWorkflows.js')).href
+    )) as typeof import('../../src/scripts/bundleWorkflows');
     // the job's Running phase outlasts a kill, a heartbeat timeout, the retry's 2 s backoff and a restart
     const runningMs = (heartbeat + (smoke ? 6 : 15)) * 1000;
     const [bundle, started] = await Promise.all([
@@ -248,7 +308,20 @@ async function main(): Promise<void> {
         components: ['temporal', 'azurite', 'emulator'],
         ports: { temporal: 0, temporalUi: 0, azurite: 0, emulator: 0 },
         temporal: { headless: true, inMemory: true },
-        emulator: { extraArgs: ['--job-phase-ms', '300', '--job-phases', `Running=${runningMs}`, '--provision-ms', '300', '--delete-ms', '200', '--cancel-ms', '200'] },
+        emulator: {
+          extraArgs: [
+            '--job-phase-ms',
+            '300',
+            '--job-phases',
+            `Running=${runningMs}`,
+            '--provision-ms',
+            '300',
+            '--delete-ms',
+            '200',
+            '--cancel-ms',
+            '200',
+          ],
+        },
         stackFile: false,
         log,
       }),
@@ -277,13 +350,18 @@ async function main(): Promise<void> {
     for (let run = 1; run <= runs; run++) {
       // a new slice per run: a run whose slice is already staged reuses it (pay once) and stages nothing
       const runPercent = percent + run - 1;
-      const handle = await client.start({ dataset: { percent: runPercent } }, { options: { heartbeatTimeoutSeconds: heartbeat } });
+      const handle = await client.start(
+        { dataset: { percent: runPercent } },
+        { options: { heartbeatTimeoutSeconds: heartbeat } },
+      );
       log(`run ${run}: ${handle.runId} (dataset.percent ${runPercent}, heartbeat timeout ${heartbeat} s)`);
       if (!smoke) {
         // a checkpoint with blocks in the heartbeat: the kill lands mid-split, after some blocks are staged
         const k = await bench.killDuring(run, handle, 'stageDataset', heartbeat, (p) => {
           const d = p.heartbeatDetails?.payloads?.[0];
-          const view = d ? (temporal.options.loadedDataConverter.payloadConverter.fromPayload(d as never) as StageCheckpointView) : undefined;
+          const view = d
+            ? (temporal.options.loadedDataConverter.payloadConverter.fromPayload(d as never) as StageCheckpointView)
+            : undefined;
           return (view?.checkpoint?.blocks.length ?? 0) >= 2;
         });
         kills.push(k);
@@ -297,13 +375,33 @@ async function main(): Promise<void> {
         stageKill.staging.blocksUploadedAfterRestart = (staged.train.blocks ?? 0) - stageKill.staging.checkpointBlocks;
       }
       const jobs = await bench.jobsOf(handle.names.jobName);
-      checks.push({ run, runId: handle.runId, status: result.status, jobs, ...(staged?.train?.resumedAtRow !== undefined ? { stagingResumedAtRow: staged.train.resumedAtRow } : {}) });
+      checks.push({
+        run,
+        runId: handle.runId,
+        status: result.status,
+        jobs,
+        ...(staged?.train?.resumedAtRow !== undefined ? { stagingResumedAtRow: staged.train.resumedAtRow } : {}),
+      });
       log(`run ${run}: ${result.status}, ${jobs} job(s) named ${handle.names.jobName}`);
     }
 
     process.stdout.write(
       formatTable(
-        ['run', 'killed during', 'HB timeout s', 'worker ready s', 'attempt started s', 'heartbeat s', 'target s', 'met', 'blocks at kill', 'checkpoint blocks', 're-uploaded', 'resumed at row', 'jobs'],
+        [
+          'run',
+          'killed during',
+          'HB timeout s',
+          'worker ready s',
+          'attempt started s',
+          'heartbeat s',
+          'target s',
+          'met',
+          'blocks at kill',
+          'checkpoint blocks',
+          're-uploaded',
+          'resumed at row',
+          'jobs',
+        ],
         kills.map((k) => [
           k.run,
           `${k.step} (attempt ${k.killedAttempt})`,
@@ -321,15 +419,25 @@ async function main(): Promise<void> {
         ]),
       ) + '\n',
     );
-    process.stdout.write(`times from the worker's restart (spawn), read from Temporal's pending-activity records; ${describeMachine()}\n`);
+    process.stdout.write(
+      `times from the worker's restart (spawn), read from Temporal's pending-activity records; ${describeMachine()}\n`,
+    );
     reportResult('recovery', smoke, {
-      config: { runs, heartbeatTimeoutSeconds: heartbeat, percent, targetSlackSeconds: TARGET_SLACK_SECONDS, hub: hubInfo ? 'full-size stand-in' : 'emulator default (tiny)' },
+      config: {
+        runs,
+        heartbeatTimeoutSeconds: heartbeat,
+        percent,
+        targetSlackSeconds: TARGET_SLACK_SECONDS,
+        hub: hubInfo ? 'full-size stand-in' : 'emulator default (tiny)',
+      },
       kills,
       runs: checks,
       targets: {
         recoveryMet: kills.every((k) => k.met),
         oneJobPerRun: checks.every((c) => c.jobs === 1),
-        stagingResumed: kills.filter((k) => k.staging).every((k) => (k.staging?.resumedAtRow ?? 0) > 0 && k.staging?.resumedAtRow === k.staging?.checkpointRow),
+        stagingResumed: kills
+          .filter((k) => k.staging)
+          .every((k) => (k.staging?.resumedAtRow ?? 0) > 0 && k.staging?.resumedAtRow === k.staging?.checkpointRow),
       },
     });
   } finally {

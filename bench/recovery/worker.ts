@@ -18,7 +18,10 @@ export interface BenchWorker {
 
 export async function startWorker(env: Record<string, string>, readyTimeoutMs = 60_000): Promise<BenchWorker> {
   const spawnedAt = Date.now();
-  const child = spawn(process.execPath, [WORKER_ENTRY], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [WORKER_ENTRY], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const tail: string[] = [];
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const ready = new Promise<number>((resolve, reject) => {
@@ -35,7 +38,10 @@ export async function startWorker(env: Record<string, string>, readyTimeoutMs = 
       });
     }
     void exited.then(() => reject(new Error(`worker exited before it was ready:\n${tail.join('\n')}`)));
-    setTimeout(() => reject(new Error(`worker not ready after ${readyTimeoutMs} ms:\n${tail.join('\n')}`)), readyTimeoutMs).unref();
+    setTimeout(
+      () => reject(new Error(`worker not ready after ${readyTimeoutMs} ms:\n${tail.join('\n')}`)),
+      readyTimeoutMs,
+    ).unref();
   });
   const kill = async (signal: NodeJS.Signals): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);

@@ -14,7 +14,18 @@
 // 1,000 deployments fit (as one would ask Azure for): the bench is about the service, not the quota.
 import * as path from 'node:path';
 import { startStack, stackEnv, pickFreePort, PROJECT_ROOT, type RunningStack } from '../../src/stack';
-import { describeMachine, formatTable, listArg, numberArg, parseBenchArgs, ratio, reportResult, runBench, type Cell, type ResultHeader } from '../common';
+import {
+  describeMachine,
+  formatTable,
+  listArg,
+  numberArg,
+  parseBenchArgs,
+  ratio,
+  reportResult,
+  runBench,
+  type Cell,
+  type ResultHeader,
+} from '../common';
 import { measureLevel, type LevelResult, type ScaleTarget } from './scale';
 
 export interface ScaleBenchOptions {
@@ -43,8 +54,14 @@ async function levelStack(level: number, jobSeconds: number): Promise<{ stack: R
     emulator: {
       stateFile: false,
       extraArgs: [
-        '--job-phases', `Running=${jobSeconds * 1000}`,
-        '--default-vcpu-quota', '1000000', '--regional-vcpu-quota', '1000000', '--max-endpoints', '100000',
+        '--job-phases',
+        `Running=${jobSeconds * 1000}`,
+        '--default-vcpu-quota',
+        '1000000',
+        '--regional-vcpu-quota',
+        '1000000',
+        '--max-endpoints',
+        '100000',
       ],
     },
     stackFile: false,
@@ -56,8 +73,12 @@ async function levelStack(level: number, jobSeconds: number): Promise<{ stack: R
   return {
     stack,
     target: {
-      temporalAddress, namespace: stack.namespace, emulatorUrl, workerEnv: stackEnv(stack),
-      temporalMetricsUrl: `http://127.0.0.1:${metricsPort}/metrics`, logDir: path.join(stack.dataDir, 'logs'),
+      temporalAddress,
+      namespace: stack.namespace,
+      emulatorUrl,
+      workerEnv: stackEnv(stack),
+      temporalMetricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
+      logDir: path.join(stack.dataDir, 'logs'),
     },
   };
 }
@@ -93,8 +114,16 @@ function summaryRows(results: LevelResult[]): { headers: string[]; rows: Cell[][
     ['notice delay p95 s (target <= 60)', (r) => r.noticeDelaySeconds.p95, true],
     ['notice delay max s', (r) => r.noticeDelaySeconds.max, true],
   ];
-  const headers = ['figure', ...results.map((r) => `${r.runs} runs`), ...(results.length > 1 ? [`${lastLevel.runs}/${first.runs}`] : [])];
-  const rows = figures.map(([name, get, grows]) => [name, ...results.map(get), ...(results.length > 1 ? [grows ? ratio(get(first), get(lastLevel)) : ''] : [])]);
+  const headers = [
+    'figure',
+    ...results.map((r) => `${r.runs} runs`),
+    ...(results.length > 1 ? [`${lastLevel.runs}/${first.runs}`] : []),
+  ];
+  const rows = figures.map(([name, get, grows]) => [
+    name,
+    ...results.map(get),
+    ...(results.length > 1 ? [grows ? ratio(get(first), get(lastLevel)) : ''] : []),
+  ]);
   return { headers, rows };
 }
 
@@ -113,23 +142,40 @@ export async function runScaleBench(opts: ScaleBenchOptions): Promise<ScaleBench
   for (const runs of opts.levels) {
     log(`level ${runs}: starting (job Running phase ${opts.jobSeconds} s on the emulator's clock)`);
     const own = opts.target ? undefined : await levelStack(runs, opts.jobSeconds);
-    const target: ScaleTarget = own?.target ?? { ...(opts.target as Omit<ScaleTarget, 'logDir'>), logDir: path.join(PROJECT_ROOT, '.data', 'bench-scale', 'logs') };
+    const target: ScaleTarget = own?.target ?? {
+      ...(opts.target as Omit<ScaleTarget, 'logDir'>),
+      logDir: path.join(PROJECT_ROOT, '.data', 'bench-scale', 'logs'),
+    };
     try {
       const r = await measureLevel(target, {
-        runs, timeoutMs: opts.timeoutMinutes * 60_000, log: (l) => log(`level ${runs}: ${l}`), ...(opts.smoke ? { workerTuning: SMOKE_TUNING } : {}),
+        runs,
+        timeoutMs: opts.timeoutMinutes * 60_000,
+        log: (l) => log(`level ${runs}: ${l}`),
+        ...(opts.smoke ? { workerTuning: SMOKE_TUNING } : {}),
       });
       results.push(r);
-      log(`level ${runs}: ${r.runsCompleted}/${r.runs} completed in ${r.wallSeconds} s; delay p95 ${r.noticeDelaySeconds.p95} s; reads/s peak 60 s ${r.arm.peakReadsPerSecond60s}; 429s ${r.arm.throttled}`);
+      log(
+        `level ${runs}: ${r.runsCompleted}/${r.runs} completed in ${r.wallSeconds} s; delay p95 ${r.noticeDelaySeconds.p95} s; reads/s peak 60 s ${r.arm.peakReadsPerSecond60s}; 429s ${r.arm.throttled}`,
+      );
     } finally {
       await own?.stack.stop();
     }
   }
   const { headers, rows } = summaryRows(results);
-  out(`scale: concurrent runs on one worker process; job Running phase ${opts.jobSeconds} s${opts.smoke ? ' (SMOKE: fast polling, figures not meaningful)' : ''}\n`);
+  out(
+    `scale: concurrent runs on one worker process; job Running phase ${opts.jobSeconds} s${opts.smoke ? ' (SMOKE: fast polling, figures not meaningful)' : ''}\n`,
+  );
   out(`machine: ${describeMachine()}\n`);
   out(formatTable(headers, rows) + '\n');
-  const settings: Record<string, string> = opts.smoke ? SMOKE_TUNING : { FTFLOW_JOB_POLL_SECONDS: 'default (40)', FTFLOW_ARM_READS_PER_SECOND: 'default (20)' };
-  const growth = results.length > 1 ? Object.fromEntries(rows.map((r): [string, Cell] => [String(r[0]), r[r.length - 1] === '' ? null : r[r.length - 1]])) : null;
+  const settings: Record<string, string> = opts.smoke
+    ? SMOKE_TUNING
+    : { FTFLOW_JOB_POLL_SECONDS: 'default (40)', FTFLOW_ARM_READS_PER_SECOND: 'default (20)' };
+  const growth =
+    results.length > 1
+      ? Object.fromEntries(
+          rows.map((r): [string, Cell] => [String(r[0]), r[r.length - 1] === '' ? null : r[r.length - 1]]),
+        )
+      : null;
   return reportResult('scale', opts.smoke, { jobSeconds: opts.jobSeconds, settings, levels: results, growth }, out);
 }
 

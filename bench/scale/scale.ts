@@ -4,7 +4,19 @@
 // when every run has closed, each run's history and the emulator's records give the rest.
 import { Client, Connection } from '@temporalio/client';
 import { FineTuneClient, type RunHandle } from '../../src/client';
-import { activityTimings, countActions, diffTotals, emulatorAdmin, median, percentile, ProcSampler, round, scrapeCounter, startBenchWorker, workflowTasks } from '../common';
+import {
+  activityTimings,
+  countActions,
+  diffTotals,
+  emulatorAdmin,
+  median,
+  percentile,
+  ProcSampler,
+  round,
+  scrapeCounter,
+  startBenchWorker,
+  workflowTasks,
+} from '../common';
 import type { ActionCounts, EmulatorResources, MetricTotals, ProcSummary } from '../common';
 
 /** Where a level runs: a stack started by the bench (main.ts) or the test suite's (smoke test). */
@@ -102,7 +114,11 @@ function meanRate(series: readonly ThrottleTick[], fromMs: number, toMs: number)
   return round((b.reads - a.reads) / ((b.atMs - a.atMs) / 1000), 1);
 }
 
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const out: R[] = new Array<R>(items.length);
   let next = 0;
   await Promise.all(
@@ -123,13 +139,21 @@ export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Pro
   const stamp = Date.now().toString(36);
   const taskQueue = `bench-scale-${runs}-${stamp}`;
   const worker = await startBenchWorker(
-    { ...process.env, ...target.workerEnv, FTFLOW_TASK_QUEUE: taskQueue, FTFLOW_LOG_LEVEL: 'INFO', ...(opts.workerTuning ?? {}) },
+    {
+      ...process.env,
+      ...target.workerEnv,
+      FTFLOW_TASK_QUEUE: taskQueue,
+      FTFLOW_LOG_LEVEL: 'INFO',
+      ...(opts.workerTuning ?? {}),
+    },
     `${target.logDir}/worker-${runs}.log`,
   );
   const connection = await Connection.connect({ address: target.temporalAddress });
   const temporal = new Client({ connection, namespace: target.namespace });
   const client = await FineTuneClient.connect({ client: temporal, taskQueue });
-  const actionsBefore: MetricTotals | undefined = target.temporalMetricsUrl ? await scrapeCounter(target.temporalMetricsUrl, 'action', 'action_type') : undefined;
+  const actionsBefore: MetricTotals | undefined = target.temporalMetricsUrl
+    ? await scrapeCounter(target.temporalMetricsUrl, 'action', 'action_type')
+    : undefined;
   const throttleBase = await emulatorAdmin.throttle(target.emulatorUrl);
   const t0 = Date.now();
   const ticks: ThrottleTick[] = [];
@@ -139,8 +163,11 @@ export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Pro
       const s = await emulatorAdmin.throttle(target.emulatorUrl).catch(() => undefined);
       if (s) {
         ticks.push({
-          atMs: Date.now(), reads: s.granted.reads - throttleBase.granted.reads, writes: s.granted.writes - throttleBase.granted.writes,
-          deletes: s.granted.deletes - throttleBase.granted.deletes, throttled: s.throttled - throttleBase.throttled,
+          atMs: Date.now(),
+          reads: s.granted.reads - throttleBase.granted.reads,
+          writes: s.granted.writes - throttleBase.granted.writes,
+          deletes: s.granted.deletes - throttleBase.granted.deletes,
+          throttled: s.throttled - throttleBase.throttled,
         });
       }
       await sleep(1000);
@@ -150,14 +177,18 @@ export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Pro
   let handles: RunHandle[] = [];
   try {
     // Start every run at once (50 start calls in flight), as a batch of retraining requests would.
-    handles = await mapLimit(Array.from({ length: runs }, (_, i) => i), 50, (i) =>
-      client.start({ dataset: { percent: 1 } }, { idempotencyKey: `scale-${runs}-${stamp}-${i}` }),
+    handles = await mapLimit(
+      Array.from({ length: runs }, (_, i) => i),
+      50,
+      (i) => client.start({ dataset: { percent: 1 } }, { idempotencyKey: `scale-${runs}-${stamp}-${i}` }),
     );
     log(`${runs} runs started in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     const deadline = t0 + opts.timeoutMs;
     let lastLog = 0;
     for (;;) {
-      const open = Number((await temporal.workflow.count(`TaskQueue = "${taskQueue}" AND ExecutionStatus = "Running"`)).count);
+      const open = Number(
+        (await temporal.workflow.count(`TaskQueue = "${taskQueue}" AND ExecutionStatus = "Running"`)).count,
+      );
       if (open === 0) break;
       if (Date.now() > deadline) {
         log(`timed out with ${open} runs still open`);
@@ -167,9 +198,14 @@ export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Pro
         lastLog = Date.now();
         const last = ticks[ticks.length - 1];
         const back = ticks.find((t) => last && last.atMs - t.atMs <= 30_000);
-        const rate = last && back && last.atMs > back.atMs ? ((last.reads - back.reads) / ((last.atMs - back.atMs) / 1000)).toFixed(1) : '?';
+        const rate =
+          last && back && last.atMs > back.atMs
+            ? ((last.reads - back.reads) / ((last.atMs - back.atMs) / 1000)).toFixed(1)
+            : '?';
         const s = sampler.summary();
-        log(`${Math.round((Date.now() - t0) / 1000)} s: ${open}/${runs} runs open; ARM reads ${rate}/s (last 30 s), 429s ${last?.throttled ?? 0}; worker RSS ${s.lastRssMiB} MiB`);
+        log(
+          `${Math.round((Date.now() - t0) / 1000)} s: ${open}/${runs} runs open; ARM reads ${rate}/s (last 30 s), 429s ${last?.throttled ?? 0}; worker RSS ${s.lastRssMiB} MiB`,
+        );
       }
       await sleep(runs >= 100 ? 5000 : 1000);
     }
@@ -182,9 +218,15 @@ export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Pro
   await worker.stop();
 
   // What Temporal recorded, run by run.
-  const histories = await mapLimit(handles, 20, async (h) => (await temporal.workflow.getHandle(h.runId).fetchHistory()).events ?? []);
+  const histories = await mapLimit(
+    handles,
+    20,
+    async (h) => (await temporal.workflow.getHandle(h.runId).fetchHistory()).events ?? [],
+  );
   const resources: EmulatorResources = await emulatorAdmin.resources(target.emulatorUrl);
-  const actionsAfter = target.temporalMetricsUrl ? await scrapeCounter(target.temporalMetricsUrl, 'action', 'action_type') : undefined;
+  const actionsAfter = target.temporalMetricsUrl
+    ? await scrapeCounter(target.temporalMetricsUrl, 'action', 'action_type')
+    : undefined;
   await connection.close();
 
   const jobsByName = new Map(resources.jobs.map((j) => [j.name, j]));
@@ -203,12 +245,30 @@ export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Pro
   let tasks = 0;
   let retries = 0;
   const retriesByStep: Record<string, number> = {};
-  const actionSums: ActionCounts = { workflowStarted: 0, activityAttempts: 0, timers: 0, searchAttributeUpserts: 0, signals: 0, updates: 0, markers: 0, total: 0 };
+  const actionSums: ActionCounts = {
+    workflowStarted: 0,
+    activityAttempts: 0,
+    timers: 0,
+    searchAttributeUpserts: 0,
+    signals: 0,
+    updates: 0,
+    markers: 0,
+    total: 0,
+  };
   handles.forEach((h, i) => {
     const ev = histories[i];
     const last = ev[ev.length - 1];
     if (last?.workflowExecutionCompletedEventAttributes) completed++;
-    else if (ev.some((e) => e.workflowExecutionFailedEventAttributes || e.workflowExecutionTimedOutEventAttributes || e.workflowExecutionCanceledEventAttributes || e.workflowExecutionTerminatedEventAttributes)) failed++;
+    else if (
+      ev.some(
+        (e) =>
+          e.workflowExecutionFailedEventAttributes ||
+          e.workflowExecutionTimedOutEventAttributes ||
+          e.workflowExecutionCanceledEventAttributes ||
+          e.workflowExecutionTerminatedEventAttributes,
+      )
+    )
+      failed++;
     events += ev.length;
     tasks += workflowTasks(ev);
     const a = countActions(ev);
@@ -234,7 +294,12 @@ export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Pro
     if (done?.closedMs !== undefined && job?.endedAt) delays.push((done.closedMs - Date.parse(job.endedAt)) / 1000);
   });
   // Most runs following their job at once: sweep over the awaitPipeline intervals.
-  const edges = waits.flatMap((w) => [{ at: w.from, d: 1 }, { at: w.to, d: -1 }]).sort((a, b) => a.at - b.at || a.d - b.d);
+  const edges = waits
+    .flatMap((w) => [
+      { at: w.from, d: 1 },
+      { at: w.to, d: -1 },
+    ])
+    .sort((a, b) => a.at - b.at || a.d - b.d);
   let open = 0;
   let peakWaiting = 0;
   let waitingFrom: number | undefined;
@@ -250,7 +315,11 @@ export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Pro
   const n = handles.length || 1;
   const serverActions = actionsBefore && actionsAfter ? diffTotals(actionsBefore, actionsAfter) : null;
   const serverTotal = serverActions ? Object.values(serverActions).reduce((a, b) => a + b, 0) : null;
-  const heartbeats = serverActions ? Object.entries(serverActions).filter(([k]) => /heartbeat/i.test(k) && /activity/i.test(k)).reduce((a, [, v]) => a + v, 0) : null;
+  const heartbeats = serverActions
+    ? Object.entries(serverActions)
+        .filter(([k]) => /heartbeat/i.test(k) && /activity/i.test(k))
+        .reduce((a, [, v]) => a + v, 0)
+    : null;
   return {
     runs,
     runsCompleted: completed,
@@ -263,7 +332,9 @@ export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Pro
     temporal: {
       historyEventsPerRun: round(events / n, 1),
       workflowTasksPerRun: round(tasks / n, 1),
-      actionsPerRun: Object.fromEntries(Object.entries(actionSums).map(([k, v]) => [k, round(v / n, 2) ?? 0])) as unknown as ActionCounts,
+      actionsPerRun: Object.fromEntries(
+        Object.entries(actionSums).map(([k, v]) => [k, round(v / n, 2) ?? 0]),
+      ) as unknown as ActionCounts,
       serverActions,
       serverActionsPerRun: serverTotal !== null ? round(serverTotal / n, 1) : null,
       heartbeatActionsPerRun: heartbeats !== null ? round(heartbeats / n, 1) : null,
@@ -280,7 +351,12 @@ export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Pro
     },
     activityRetriesPerRun: round(retries / n, 2),
     retriesByStep,
-    noticeDelaySeconds: { p50: round(median(delays), 1), p95: round(percentile(delays, 95), 1), max: round(delays.length ? Math.max(...delays) : undefined, 1), samples: delays.length },
+    noticeDelaySeconds: {
+      p50: round(median(delays), 1),
+      p95: round(percentile(delays, 95), 1),
+      max: round(delays.length ? Math.max(...delays) : undefined, 1),
+      samples: delays.length,
+    },
     jobs: myJobs.length,
     endpointsLeft,
   };

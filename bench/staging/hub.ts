@@ -28,7 +28,12 @@ async function main(): Promise<void> {
   await app.register(hubRoutes, { prefix: '/hf', ...opts });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as AddressInfo;
-  const info: HubInfo = { endpoint: `http://127.0.0.1:${port}/hf`, prepareSeconds, generated, files: repo.files.filter((f) => f.path.endsWith('.parquet')) };
+  const info: HubInfo = {
+    endpoint: `http://127.0.0.1:${port}/hf`,
+    prepareSeconds,
+    generated,
+    files: repo.files.filter((f) => f.path.endsWith('.parquet')),
+  };
   process.stdout.write(JSON.stringify(info) + '\n');
 }
 

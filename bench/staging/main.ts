@@ -19,7 +19,18 @@ import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { ContainerClient, StorageSharedKeyCredential } from '@azure/storage-blob';
-import { describeMachine, formatTable, listArg, median, numberArg, parseBenchArgs, ProcSampler, reportResult, runBench, type ProcSummary } from '../common';
+import {
+  describeMachine,
+  formatTable,
+  listArg,
+  median,
+  numberArg,
+  parseBenchArgs,
+  ProcSampler,
+  reportResult,
+  runBench,
+  type ProcSummary,
+} from '../common';
 import { AZURITE_ACCOUNT } from '../../src/config/local';
 import { DEFAULT_BLOCK_BYTES } from '../../src/dataset/blocks';
 import { FULL_SIZE_HUB_OPTIONS, SPLITS, type HubEmulatorOptions } from '../../src/emulator/hub';
@@ -70,7 +81,10 @@ interface LevelResult {
   peakRssMiB: number;
   /** With --baseline: the same figures for the baseline stager. */
   baseline?: { stageMbps: number[]; ratio: number; pairRatios: number[]; peakRssMiB: number; cpuSecondsPerGiB: number };
-  cpuSecondsPerGiB: { stage: { stager: number; azurite: number; hub: number }; raw: { stager: number; azurite: number } };
+  cpuSecondsPerGiB: {
+    stage: { stager: number; azurite: number; hub: number };
+    raw: { stager: number; azurite: number };
+  };
 }
 
 async function main(): Promise<void> {
@@ -81,38 +95,82 @@ async function main(): Promise<void> {
   const reps = numberArg(args, 'reps', smoke ? 1 : 2);
   const blockMb = numberArg(args, 'block-mb', DEFAULT_BLOCK_BYTES / MB);
   const concurrency = numberArg(args, 'concurrency', 3);
-  if (!process.env.NODE_EXTRA_CA_CERTS) throw new Error('set NODE_EXTRA_CA_CERTS=$PWD/.data/certs/ca.pem (Azurite runs over HTTPS with the project CA)');
+  if (!process.env.NODE_EXTRA_CA_CERTS)
+    throw new Error('set NODE_EXTRA_CA_CERTS=$PWD/.data/certs/ca.pem (Azurite runs over HTTPS with the project CA)');
 
-  const hubOptions: HubEmulatorOptions = { ...(smoke ? { rowsPerSplit: SMOKE_ROWS, contentScale: 1 } : FULL_SIZE_HUB_OPTIONS), cacheDir: join(BENCH_DIR, 'hub') };
-  log(`hub stand-in: ${smoke ? 'smoke dataset' : 'ultrachat_200k row counts (generated once into .data/bench/hub, takes about 1.5 min)'}`);
+  const hubOptions: HubEmulatorOptions = {
+    ...(smoke ? { rowsPerSplit: SMOKE_ROWS, contentScale: 1 } : FULL_SIZE_HUB_OPTIONS),
+    cacheDir: join(BENCH_DIR, 'hub'),
+  };
+  log(
+    `hub stand-in: ${smoke ? 'smoke dataset' : 'ultrachat_200k row counts (generated once into .data/bench/hub, takes about 1.5 min)'}`,
+  );
   const hub = runJsonChild<HubInfo>(join(__dirname, 'hub.js'), [JSON.stringify(hubOptions)]);
   const runDir = join(BENCH_DIR, `staging-${process.pid}`);
   let stack: Awaited<ReturnType<typeof startStack>> | undefined;
   try {
     const hubInfo = await hub.result;
     const parquetBytes = hubInfo.files.reduce((s, f) => s + f.size, 0);
-    log(`hub ready: ${(parquetBytes / MB).toFixed(0)} MB of parquet, ${hubInfo.generated ? 'generated' : 'from the cache'} in ${hubInfo.prepareSeconds.toFixed(1)} s`);
+    log(
+      `hub ready: ${(parquetBytes / MB).toFixed(0)} MB of parquet, ${hubInfo.generated ? 'generated' : 'from the cache'} in ${hubInfo.prepareSeconds.toFixed(1)} s`,
+    );
 
-    stack = await startStack({ dataDir: join(runDir, 'stack'), components: ['azurite'], ports: { azurite: 0 }, stackFile: false, handleSignals: true, log });
+    stack = await startStack({
+      dataDir: join(runDir, 'stack'),
+      components: ['azurite'],
+      ports: { azurite: 0 },
+      stackFile: false,
+      handleSignals: true,
+      log,
+    });
     const azuriteUrl = stack.urls.azuriteBlob as string;
     const azuritePid = stack.processes.find((p) => p.name === 'azurite')?.pid;
     const credential = new StorageSharedKeyCredential(AZURITE_ACCOUNT.name, AZURITE_ACCOUNT.key);
     let containers = 0;
 
-    const runRep = async (mode: Mode, percent: number, files: string[]): Promise<{ rep: Rep; container: ContainerClient }> => {
+    const runRep = async (
+      mode: Mode,
+      percent: number,
+      files: string[],
+    ): Promise<{ rep: Rep; container: ContainerClient }> => {
       const name = `bench-${++containers}-${mode}`;
-      const stagerArgs = ['--mode', mode === 'raw' ? 'raw' : 'stage', '--percent', String(percent), '--azurite', azuriteUrl, '--container', name, '--block-mb', String(blockMb), '--concurrency', String(concurrency)];
-      stagerArgs.push(...(mode !== 'raw' ? ['--hub', hubInfo.endpoint, '--splits', SPLITS.join(',')] : ['--files', files.join(',')]));
-      const stager = runJsonChild<StagerReport>(mode === 'baseline' && baselineStager ? baselineStager : join(__dirname, 'stager.js'), stagerArgs, STAGER_NODE_ARGS);
+      const stagerArgs = [
+        '--mode',
+        mode === 'raw' ? 'raw' : 'stage',
+        '--percent',
+        String(percent),
+        '--azurite',
+        azuriteUrl,
+        '--container',
+        name,
+        '--block-mb',
+        String(blockMb),
+        '--concurrency',
+        String(concurrency),
+      ];
+      stagerArgs.push(
+        ...(mode !== 'raw' ? ['--hub', hubInfo.endpoint, '--splits', SPLITS.join(',')] : ['--files', files.join(',')]),
+      );
+      const stager = runJsonChild<StagerReport>(
+        mode === 'baseline' && baselineStager ? baselineStager : join(__dirname, 'stager.js'),
+        stagerArgs,
+        STAGER_NODE_ARGS,
+      );
       const samplers = {
         stager: new ProcSampler(stager.pid, 250, 5),
         ...(azuritePid ? { azurite: new ProcSampler(azuritePid, 250, 5) } : {}),
         ...(mode !== 'raw' ? { hub: new ProcSampler(hub.pid, 250, 5) } : {}),
       };
       const report = await stager.result;
-      const cpu = { stager: samplers.stager.stop(), ...(samplers.azurite ? { azurite: samplers.azurite.stop() } : {}), ...(samplers.hub ? { hub: samplers.hub.stop() } : {}) };
+      const cpu = {
+        stager: samplers.stager.stop(),
+        ...(samplers.azurite ? { azurite: samplers.azurite.stop() } : {}),
+        ...(samplers.hub ? { hub: samplers.hub.stop() } : {}),
+      };
       const mbps = report.bytes / MB / report.seconds;
-      log(`${mode.padEnd(8)} ${String(percent).padStart(3)}%: ${(report.bytes / MB).toFixed(0)} MB JSONL in ${report.seconds.toFixed(1)} s = ${mbps.toFixed(1)} MB/s, peak RSS ${report.peakRssMiB.toFixed(0)} MiB (sampled: heap ${report.sampled?.heapTotalMiB ?? '?'}, external ${report.sampled?.externalMiB ?? '?'} MiB), CPU stager ${report.cpuSeconds.toFixed(1)} s, azurite ${cpu.azurite?.cpuSeconds ?? '?'} s${cpu.hub ? `, hub ${cpu.hub.cpuSeconds} s` : ''}`);
+      log(
+        `${mode.padEnd(8)} ${String(percent).padStart(3)}%: ${(report.bytes / MB).toFixed(0)} MB JSONL in ${report.seconds.toFixed(1)} s = ${mbps.toFixed(1)} MB/s, peak RSS ${report.peakRssMiB.toFixed(0)} MiB (sampled: heap ${report.sampled?.heapTotalMiB ?? '?'}, external ${report.sampled?.externalMiB ?? '?'} MiB), CPU stager ${report.cpuSeconds.toFixed(1)} s, azurite ${cpu.azurite?.cpuSeconds ?? '?'} s${cpu.hub ? `, hub ${cpu.hub.cpuSeconds} s` : ''}`,
+      );
       return { rep: { mode, report, mbps, cpu }, container: new ContainerClient(`${azuriteUrl}/${name}`, credential) };
     };
 
@@ -130,7 +188,8 @@ async function main(): Promise<void> {
           files = [];
           for (const s of staged.rep.report.splits) {
             const file = join(jsonlDir, `${s.split}.jsonl`);
-            const body = (await staged.container.getBlobClient(s.blobPath).download()).readableStreamBody as NodeJS.ReadableStream;
+            const body = (await staged.container.getBlobClient(s.blobPath).download())
+              .readableStreamBody as NodeJS.ReadableStream;
             await pipeline(body, createWriteStream(file));
             files.push(file);
           }
@@ -140,12 +199,14 @@ async function main(): Promise<void> {
           const base = await runRep('baseline', percent, files);
           done.push(base.rep);
           await base.container.deleteIfExists();
-          if (base.rep.report.bytes !== staged.rep.report.bytes) log(`note: the baseline staged ${base.rep.report.bytes} bytes, this code ${staged.rep.report.bytes}`);
+          if (base.rep.report.bytes !== staged.rep.report.bytes)
+            log(`note: the baseline staged ${base.rep.report.bytes} bytes, this code ${staged.rep.report.bytes}`);
         }
         const rawRep = await runRep('raw', percent, files);
         done.push(rawRep.rep);
         await rawRep.container.deleteIfExists();
-        if (rawRep.rep.report.bytes !== staged.rep.report.bytes) throw new Error(`raw upload has ${rawRep.rep.report.bytes} bytes, staging ${staged.rep.report.bytes}`);
+        if (rawRep.rep.report.bytes !== staged.rep.report.bytes)
+          throw new Error(`raw upload has ${rawRep.rep.report.bytes} bytes, staging ${staged.rep.report.bytes}`);
       }
       rmSync(jsonlDir, { recursive: true, force: true });
       const stages = done.filter((d) => d.mode === 'stage');
@@ -153,7 +214,8 @@ async function main(): Promise<void> {
       const bases = done.filter((d) => d.mode === 'baseline');
       const medianRaw = median(raws.map((s) => s.mbps)) ?? 1;
       const gib = stages[0].report.bytes / 1024 / MB;
-      const perGiB = (list: Rep[], pick: (r: Rep) => number | undefined): number => fixed((median(list.map((r) => pick(r) ?? 0)) ?? 0) / gib, 1);
+      const perGiB = (list: Rep[], pick: (r: Rep) => number | undefined): number =>
+        fixed((median(list.map((r) => pick(r) ?? 0)) ?? 0) / gib, 1);
       results.push({
         percent,
         jsonlBytes: stages[0].report.bytes,
@@ -176,14 +238,34 @@ async function main(): Promise<void> {
             }
           : {}),
         cpuSecondsPerGiB: {
-          stage: { stager: perGiB(stages, (r) => r.report.cpuSeconds), azurite: perGiB(stages, (r) => r.cpu.azurite?.cpuSeconds), hub: perGiB(stages, (r) => r.cpu.hub?.cpuSeconds) },
-          raw: { stager: perGiB(raws, (r) => r.report.cpuSeconds), azurite: perGiB(raws, (r) => r.cpu.azurite?.cpuSeconds) },
+          stage: {
+            stager: perGiB(stages, (r) => r.report.cpuSeconds),
+            azurite: perGiB(stages, (r) => r.cpu.azurite?.cpuSeconds),
+            hub: perGiB(stages, (r) => r.cpu.hub?.cpuSeconds),
+          },
+          raw: {
+            stager: perGiB(raws, (r) => r.report.cpuSeconds),
+            azurite: perGiB(raws, (r) => r.cpu.azurite?.cpuSeconds),
+          },
         },
       });
     }
 
     const table = formatTable(
-      ['level', 'stager', 'JSONL MB', 'rows', 'stage MB/s', 'raw MB/s', 'ratio', 'pairs', 'peak RSS MiB', 'CPU s/GiB stager', 'CPU s/GiB azurite/hub', 'CPU s/GiB raw client/azurite'],
+      [
+        'level',
+        'stager',
+        'JSONL MB',
+        'rows',
+        'stage MB/s',
+        'raw MB/s',
+        'ratio',
+        'pairs',
+        'peak RSS MiB',
+        'CPU s/GiB stager',
+        'CPU s/GiB azurite/hub',
+        'CPU s/GiB raw client/azurite',
+      ],
       results.flatMap((l) => [
         [
           `${l.percent}%`,
@@ -225,7 +307,12 @@ async function main(): Promise<void> {
       `dataset: ${(parquetBytes / MB).toFixed(0)} MB parquet in ${hubInfo.files.length} shards; block ${blockMb} MiB, concurrency ${concurrency}, ${reps} repetition(s) of each mode, interleaved; ${describeMachine()}\n`,
     );
     reportResult('staging', smoke, {
-      dataset: { parquetBytes, shards: hubInfo.files.length, generated: hubInfo.generated, prepareSeconds: fixed(hubInfo.prepareSeconds, 1) },
+      dataset: {
+        parquetBytes,
+        shards: hubInfo.files.length,
+        generated: hubInfo.generated,
+        prepareSeconds: fixed(hubInfo.prepareSeconds, 1),
+      },
       config: { blockMb, concurrency, reps, ...(baselineStager ? { baseline: baselineStager } : {}) },
       levels: results,
       targets: {

@@ -55,7 +55,13 @@ function memorySampler(): { stop(): StagerReport['sampled'] } {
       clearInterval(timer);
       sample();
       const mib = (n: number): number => Math.round((n / MB) * 10) / 10;
-      return { rssMiB: mib(peak.rss), heapTotalMiB: mib(peak.heapTotal), heapUsedMiB: mib(peak.heapUsed), externalMiB: mib(peak.external), arrayBuffersMiB: mib(peak.arrayBuffers) };
+      return {
+        rssMiB: mib(peak.rss),
+        heapTotalMiB: mib(peak.heapTotal),
+        heapUsedMiB: mib(peak.heapUsed),
+        externalMiB: mib(peak.external),
+        arrayBuffersMiB: mib(peak.arrayBuffers),
+      };
     },
   };
 }
@@ -72,7 +78,13 @@ function cpuSeconds(): number {
   return (u.user + u.system) / 1e6;
 }
 
-async function stage(container: ContainerClient, splits: string[], percent: number, blockBytes: number, concurrency: number): Promise<SplitFigures[]> {
+async function stage(
+  container: ContainerClient,
+  splits: string[],
+  percent: number,
+  blockBytes: number,
+  concurrency: number,
+): Promise<SplitFigures[]> {
   const endpoint = option('hub');
   const revision = await resolveRevision({ endpoint }, REPO, 'main');
   const out: SplitFigures[] = [];
@@ -92,12 +104,26 @@ async function stage(container: ContainerClient, splits: string[], percent: numb
       concurrency,
       progress,
     });
-    out.push({ split, rows: r.rows, sourceRows: r.sourceRows, invalid: r.invalid.invalid, bytes: r.bytes, blocks: r.blocks, seconds: (performance.now() - t0) / 1000, blobPath });
+    out.push({
+      split,
+      rows: r.rows,
+      sourceRows: r.sourceRows,
+      invalid: r.invalid.invalid,
+      bytes: r.bytes,
+      blocks: r.blocks,
+      seconds: (performance.now() - t0) / 1000,
+      blobPath,
+    });
   }
   return out;
 }
 
-async function raw(container: ContainerClient, files: string[], blockBytes: number, concurrency: number): Promise<SplitFigures[]> {
+async function raw(
+  container: ContainerClient,
+  files: string[],
+  blockBytes: number,
+  concurrency: number,
+): Promise<SplitFigures[]> {
   const out: SplitFigures[] = [];
   for (const file of files) {
     const split = file.slice(file.lastIndexOf('/') + 1).replace(/\.jsonl$/, '');
@@ -107,7 +133,16 @@ async function raw(container: ContainerClient, files: string[], blockBytes: numb
     await blob.uploadFile(file, { blockSize: blockBytes, concurrency });
     const seconds = (performance.now() - t0) / 1000;
     const props = await blob.getProperties();
-    out.push({ split, rows: 0, sourceRows: 0, invalid: 0, bytes: props.contentLength ?? 0, blocks: Math.ceil((props.contentLength ?? 0) / blockBytes), seconds, blobPath });
+    out.push({
+      split,
+      rows: 0,
+      sourceRows: 0,
+      invalid: 0,
+      bytes: props.contentLength ?? 0,
+      blocks: Math.ceil((props.contentLength ?? 0) / blockBytes),
+      seconds,
+      blobPath,
+    });
   }
   return out;
 }
@@ -117,7 +152,10 @@ async function main(): Promise<void> {
   if (mode !== 'stage' && mode !== 'raw') throw new Error(`stager: --mode stage|raw, got ${mode}`);
   const blockBytes = Number(option('block-mb')) * MB;
   const concurrency = Number(option('concurrency'));
-  const container = new ContainerClient(join(option('azurite'), option('container')), new StorageSharedKeyCredential(AZURITE_ACCOUNT.name, AZURITE_ACCOUNT.key));
+  const container = new ContainerClient(
+    join(option('azurite'), option('container')),
+    new StorageSharedKeyCredential(AZURITE_ACCOUNT.name, AZURITE_ACCOUNT.key),
+  );
   await container.createIfNotExists();
   const baselineRssMiB = process.memoryUsage().rss / MB;
   const cpu0 = cpuSeconds();
@@ -125,7 +163,9 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const percent = mode === 'stage' ? Number(option('percent')) : 100;
   const splits =
-    mode === 'stage' ? await stage(container, option('splits').split(','), percent, blockBytes, concurrency) : await raw(container, option('files').split(','), blockBytes, concurrency);
+    mode === 'stage'
+      ? await stage(container, option('splits').split(','), percent, blockBytes, concurrency)
+      : await raw(container, option('files').split(','), blockBytes, concurrency);
   const seconds = (performance.now() - t0) / 1000;
   const sampled = memory.stop();
   const report: StagerReport = {

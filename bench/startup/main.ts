@@ -57,7 +57,11 @@ async function main(): Promise<void> {
   // The bundle exactly as the image builds it: `npm run bundle` (node dist/scripts/bundleWorkflows.js).
   const bundlePath = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ftflow-bench-')), 'workflow-bundle.js');
   const bundleStarted = Date.now();
-  const built = spawnSync(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'scripts', 'bundleWorkflows.js'), bundlePath], { encoding: 'utf8' });
+  const built = spawnSync(
+    process.execPath,
+    [path.join(PROJECT_ROOT, 'dist', 'scripts', 'bundleWorkflows.js'), bundlePath],
+    { encoding: 'utf8' },
+  );
   if (built.status !== 0) throw new Error(`npm run bundle failed:\n${built.stderr}`);
   const bundle = { path: bundlePath, bytes: fs.statSync(bundlePath).size, ms: Date.now() - bundleStarted };
   const stack = await startStack({
@@ -84,7 +88,11 @@ async function main(): Promise<void> {
     // One warm-up of each (file cache), then the modes alternate so drift hits both alike.
     for (let i = -1; i < runs; i++) {
       for (const mode of ['workflowsPath', 'prebuiltBundle'] as const) {
-        const env = { ...base, FTFLOW_TASK_QUEUE: `bench-${mode}-${i + 1}`, ...(mode === 'prebuiltBundle' ? { FTFLOW_WORKFLOW_BUNDLE: bundle.path } : {}) };
+        const env = {
+          ...base,
+          FTFLOW_TASK_QUEUE: `bench-${mode}-${i + 1}`,
+          ...(mode === 'prebuiltBundle' ? { FTFLOW_WORKFLOW_BUNDLE: bundle.path } : {}),
+        };
         const sample = await startOnce(env);
         if (i >= 0) samples[mode].push(sample);
       }
@@ -93,12 +101,25 @@ async function main(): Promise<void> {
     await stack.stop();
   }
 
-  const rows = (['workflowsPath', 'prebuiltBundle'] as const).map((mode) => ({ mode, wall: stats(samples[mode].map((s) => s.wallMs)), uptime: stats(samples[mode].map((s) => s.uptimeMs)) }));
+  const rows = (['workflowsPath', 'prebuiltBundle'] as const).map((mode) => ({
+    mode,
+    wall: stats(samples[mode].map((s) => s.wallMs)),
+    uptime: stats(samples[mode].map((s) => s.uptimeMs)),
+  }));
   const pad = (s: string | number, n: number) => String(s).padStart(n);
-  process.stdout.write(`worker start-up, spawn to WORKER_READY, ${runs} runs per mode (node ${process.version}, ${os.cpus().length} CPUs)\n`);
-  process.stdout.write(`${'mode'.padEnd(16)}${pad('median ms', 11)}${pad('min ms', 9)}${pad('max ms', 9)}${pad('in-process median ms', 22)}\n`);
-  for (const r of rows) process.stdout.write(`${r.mode.padEnd(16)}${pad(r.wall.medianMs, 11)}${pad(r.wall.minMs, 9)}${pad(r.wall.maxMs, 9)}${pad(r.uptime.medianMs, 22)}\n`);
-  process.stdout.write(`bundle: ${(bundle.bytes / 1024 / 1024).toFixed(2)} MiB, built in ${bundle.ms} ms (npm run bundle, once per image)\n`);
+  process.stdout.write(
+    `worker start-up, spawn to WORKER_READY, ${runs} runs per mode (node ${process.version}, ${os.cpus().length} CPUs)\n`,
+  );
+  process.stdout.write(
+    `${'mode'.padEnd(16)}${pad('median ms', 11)}${pad('min ms', 9)}${pad('max ms', 9)}${pad('in-process median ms', 22)}\n`,
+  );
+  for (const r of rows)
+    process.stdout.write(
+      `${r.mode.padEnd(16)}${pad(r.wall.medianMs, 11)}${pad(r.wall.minMs, 9)}${pad(r.wall.maxMs, 9)}${pad(r.uptime.medianMs, 22)}\n`,
+    );
+  process.stdout.write(
+    `bundle: ${(bundle.bytes / 1024 / 1024).toFixed(2)} MiB, built in ${bundle.ms} ms (npm run bundle, once per image)\n`,
+  );
   process.stdout.write(
     JSON.stringify({
       bench: 'worker-startup',

@@ -17,13 +17,17 @@ export function makeAwaitPipeline(deps: ActivityDeps) {
     return classified('awaitPipeline', async () => {
       const ctx = Context.current();
       let status = (ctx.info.heartbeatDetails as { status?: string } | undefined)?.status;
-      const read = (signal: AbortSignal) => arm.jobs.get(config.resourceGroup, config.workspace, jobName, { abortSignal: signal });
+      const read = (signal: AbortSignal) =>
+        arm.jobs.get(config.resourceGroup, config.workspace, jobName, { abortSignal: signal });
       // The first read is this attempt's own; the watcher's cycles give the later ones.
       let fromWatcher = false;
       for (;;) {
         // Heartbeats go on while the read waits: for its turn in the worker's ARM budget, or for the
         // watcher's next cycle (bench/scale: at 1,000 runs, attempts timed out while queued without it).
-        let job = await withHeartbeat((signal) => (fromWatcher ? deps.jobs.next(jobName, signal) : read(signal)), () => (status ? { status } : undefined));
+        let job = await withHeartbeat(
+          (signal) => (fromWatcher ? deps.jobs.next(jobName, signal) : read(signal)),
+          () => (status ? { status } : undefined),
+        );
         status = job.properties.status ?? 'Unknown';
         ctx.heartbeat({ status });
         if (TERMINAL.has(status)) {

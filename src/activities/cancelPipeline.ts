@@ -37,7 +37,9 @@ export function makeCancelPipeline(deps: ActivityDeps) {
       if (current === undefined) return { jobName, status: 'NotSubmitted' };
       if (!TERMINAL.has(current)) {
         await withHeartbeat(async () => {
-          const poller = await arm.jobs.beginCancel(config.resourceGroup, config.workspace, jobName, { updateIntervalInMs: config.lroPollMs });
+          const poller = await arm.jobs.beginCancel(config.resourceGroup, config.workspace, jobName, {
+            updateIntervalInMs: config.lroPollMs,
+          });
           await poller.pollUntilDone();
         });
         current = await status();

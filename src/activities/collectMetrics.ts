@@ -10,7 +10,8 @@ export function makeCollectMetrics(deps: ActivityDeps) {
       const mlflow = await deps.mlflow();
       const { final, runsSeen } = await mlflow.jobMetrics(input.experimentName, input.jobName);
       const metrics = { ...final };
-      if (typeof metrics.eval_loss === 'number' && !('perplexity' in metrics)) metrics.perplexity = Math.exp(metrics.eval_loss);
+      if (typeof metrics.eval_loss === 'number' && !('perplexity' in metrics))
+        metrics.perplexity = Math.exp(metrics.eval_loss);
       return { metrics, runsSeen };
     });
   };

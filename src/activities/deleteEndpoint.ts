@@ -36,16 +36,22 @@ export function makeDeleteEndpoint(deps: ActivityDeps) {
           throw err;
         }
       };
-      return withHeartbeat(async () => {
-        if (!(await exists())) return { endpointName, existed: progress.existed, deleted: true };
-        progress.existed = true;
-        Context.current().heartbeat(progress);
-        const poller = await arm.onlineEndpoints.beginDelete(rg, ws, endpointName, { updateIntervalInMs: config.lroPollMs });
-        await poller.pollUntilDone();
-        // Confirm with a read: the delete LRO finishing is not proof enough for billing.
-        while (await exists()) await pause(Math.min(config.lroPollMs, 5000), progress);
-        return { endpointName, existed: true, deleted: true };
-      }, () => progress, { startNow: false });
+      return withHeartbeat(
+        async () => {
+          if (!(await exists())) return { endpointName, existed: progress.existed, deleted: true };
+          progress.existed = true;
+          Context.current().heartbeat(progress);
+          const poller = await arm.onlineEndpoints.beginDelete(rg, ws, endpointName, {
+            updateIntervalInMs: config.lroPollMs,
+          });
+          await poller.pollUntilDone();
+          // Confirm with a read: the delete LRO finishing is not proof enough for billing.
+          while (await exists()) await pause(Math.min(config.lroPollMs, 5000), progress);
+          return { endpointName, existed: true, deleted: true };
+        },
+        () => progress,
+        { startNow: false },
+      );
     });
   };
 }

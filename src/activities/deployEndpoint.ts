@@ -3,7 +3,12 @@
 // with the run id and namespace so the janitor can find orphans. Billing starts here; the workflow's finally deletes it.
 // Each creation's operation travels in the heartbeat: a retry that finds the endpoint or deployment Failed
 // (its worker died while it provisioned) asks that operation why, so quota reads as quota after a crash too.
-import type { OnlineEndpoint, OnlineEndpointProperties, OnlineDeployment, ManagedOnlineDeployment } from '@azure/arm-machinelearning';
+import type {
+  OnlineEndpoint,
+  OnlineEndpointProperties,
+  OnlineDeployment,
+  ManagedOnlineDeployment,
+} from '@azure/arm-machinelearning';
 import type { ActivityDeps } from './deps';
 import type { DeployEndpointInput, DeployedEndpoint } from './types';
 import { classified, isNotFound, RunFailure } from '../azure/errors';
@@ -41,7 +46,11 @@ interface ResumablePoller {
  * operation's error code, which `classified` reads: OutOfQuota is a quota failure). Returns when there is
  * nothing to learn: no operation was recorded, Azure no longer knows it, or it did not fail.
  */
-async function explainFailure(state: string | undefined, resume: (resumeFrom: string) => Promise<ResumablePoller>, signal: AbortSignal): Promise<void> {
+async function explainFailure(
+  state: string | undefined,
+  resume: (resumeFrom: string) => Promise<ResumablePoller>,
+  signal: AbortSignal,
+): Promise<void> {
   if (!state) return;
   try {
     await (await resume(state)).pollUntilDone({ abortSignal: signal });
@@ -63,76 +72,135 @@ export function makeDeployEndpoint(deps: ActivityDeps) {
       Context.current().heartbeat(progress);
     };
     return classified('deployEndpoint', () =>
-      withHeartbeat(async (signal) => {
-        const { endpointName, deployment } = input;
-        const { refusal } = inferenceTypeCheck(deployment.instanceType, input.inferenceComputeAllowList, deployment.allowInstanceTypeOutsideAllowList);
-        if (refusal) throw new RunFailure('validation', refusal.message, refusal.code);
-        const location = (await deps.workspace()).location;
-        const namespace = Context.current().info.workflowNamespace;
-        const lro = { updateIntervalInMs: config.lroPollMs, abortSignal: signal };
+      withHeartbeat(
+        async (signal) => {
+          const { endpointName, deployment } = input;
+          const { refusal } = inferenceTypeCheck(
+            deployment.instanceType,
+            input.inferenceComputeAllowList,
+            deployment.allowInstanceTypeOutsideAllowList,
+          );
+          if (refusal) throw new RunFailure('validation', refusal.message, refusal.code);
+          const location = (await deps.workspace()).location;
+          const namespace = Context.current().info.workflowNamespace;
+          const lro = { updateIntervalInMs: config.lroPollMs, abortSignal: signal };
 
-        // 1. Endpoint.
-        let endpoint = await getOrUndefined(() => arm.onlineEndpoints.get(rg, ws, endpointName, { abortSignal: signal }));
-        const adopted = endpoint !== undefined;
-        const endpointBody = (traffic: Record<string, number>): OnlineEndpoint => ({
-          location: location ?? 'eastus',
-          identity: { type: 'SystemAssigned' },
-          tags: { [RUN_TAG]: input.runId, [CREATED_BY_TAG]: CREATED_BY, ...(namespace ? { [NAMESPACE_TAG]: namespace } : {}) },
-          properties: {
-            authMode: 'Key',
-            description: `Online endpoint for ${input.modelName}, fine tuned model for ultrachat-200k-chat-completion`,
-            properties: {},
-            traffic,
-          } satisfies OnlineEndpointProperties,
-        });
-        if (endpoint?.properties.provisioningState === 'Failed') {
-          await explainFailure(previous.endpointOperation, (resumeFrom) => arm.onlineEndpoints.beginCreateOrUpdate(rg, ws, endpointName, endpointBody({}), { ...lro, resumeFrom }), signal);
-          throw new RunFailure('capacity', `endpoint ${endpointName} failed to provision; check the subscription's endpoint quota and the region's capacity`, 'EndpointFailed');
-        }
-        if (endpoint?.properties.provisioningState === 'Deleting') {
-          throw new RunFailure('transient', `endpoint ${endpointName} is still being deleted; retrying once it is gone`, 'EndpointDeleting');
-        }
-        if (endpoint === undefined || endpoint.properties.provisioningState !== 'Succeeded') {
-          const poller = await arm.onlineEndpoints.beginCreateOrUpdate(rg, ws, endpointName, endpointBody(endpoint?.properties.traffic ?? {}), lro);
-          started('endpointOperation', poller);
-          endpoint = await poller.pollUntilDone({ abortSignal: signal });
-        }
+          // 1. Endpoint.
+          let endpoint = await getOrUndefined(() =>
+            arm.onlineEndpoints.get(rg, ws, endpointName, { abortSignal: signal }),
+          );
+          const adopted = endpoint !== undefined;
+          const endpointBody = (traffic: Record<string, number>): OnlineEndpoint => ({
+            location: location ?? 'eastus',
+            identity: { type: 'SystemAssigned' },
+            tags: {
+              [RUN_TAG]: input.runId,
+              [CREATED_BY_TAG]: CREATED_BY,
+              ...(namespace ? { [NAMESPACE_TAG]: namespace } : {}),
+            },
+            properties: {
+              authMode: 'Key',
+              description: `Online endpoint for ${input.modelName}, fine tuned model for ultrachat-200k-chat-completion`,
+              properties: {},
+              traffic,
+            } satisfies OnlineEndpointProperties,
+          });
+          if (endpoint?.properties.provisioningState === 'Failed') {
+            await explainFailure(
+              previous.endpointOperation,
+              (resumeFrom) =>
+                arm.onlineEndpoints.beginCreateOrUpdate(rg, ws, endpointName, endpointBody({}), { ...lro, resumeFrom }),
+              signal,
+            );
+            throw new RunFailure(
+              'capacity',
+              `endpoint ${endpointName} failed to provision; check the subscription's endpoint quota and the region's capacity`,
+              'EndpointFailed',
+            );
+          }
+          if (endpoint?.properties.provisioningState === 'Deleting') {
+            throw new RunFailure(
+              'transient',
+              `endpoint ${endpointName} is still being deleted; retrying once it is gone`,
+              'EndpointDeleting',
+            );
+          }
+          if (endpoint === undefined || endpoint.properties.provisioningState !== 'Succeeded') {
+            const poller = await arm.onlineEndpoints.beginCreateOrUpdate(
+              rg,
+              ws,
+              endpointName,
+              endpointBody(endpoint?.properties.traffic ?? {}),
+              lro,
+            );
+            started('endpointOperation', poller);
+            endpoint = await poller.pollUntilDone({ abortSignal: signal });
+          }
 
-        // 2. Deployment.
-        const existingDeployment = await getOrUndefined(() => arm.onlineDeployments.get(rg, ws, endpointName, deployment.name, { abortSignal: signal }));
-        const deploymentBody: OnlineDeployment = {
-          location: location ?? 'eastus',
-          tags: { [RUN_TAG]: input.runId },
-          sku: { name: 'Default', capacity: deployment.instanceCount },
-          properties: {
-            endpointComputeType: 'Managed',
-            model: input.modelId,
-            instanceType: deployment.instanceType,
-            livenessProbe: { initialDelay: isoDuration(deployment.livenessInitialDelaySeconds) },
-            requestSettings: { requestTimeout: isoDuration(deployment.requestTimeoutMs / 1000) },
-            appInsightsEnabled: false,
-            properties: {},
-          } as ManagedOnlineDeployment,
-        };
-        if (existingDeployment?.properties.provisioningState === 'Failed') {
-          await explainFailure(previous.deploymentOperation, (resumeFrom) => arm.onlineDeployments.beginCreateOrUpdate(rg, ws, endpointName, deployment.name, deploymentBody, { ...lro, resumeFrom }), signal);
-          throw new RunFailure('capacity', `deployment ${deployment.name} on ${endpointName} failed to provision (${deployment.instanceType}); check quota and capacity for this instance type`, 'DeploymentFailed');
-        }
-        if (existingDeployment?.properties.provisioningState !== 'Succeeded') {
-          const poller = await arm.onlineDeployments.beginCreateOrUpdate(rg, ws, endpointName, deployment.name, deploymentBody, lro);
-          started('deploymentOperation', poller);
-          await poller.pollUntilDone({ abortSignal: signal });
-        }
+          // 2. Deployment.
+          const existingDeployment = await getOrUndefined(() =>
+            arm.onlineDeployments.get(rg, ws, endpointName, deployment.name, { abortSignal: signal }),
+          );
+          const deploymentBody: OnlineDeployment = {
+            location: location ?? 'eastus',
+            tags: { [RUN_TAG]: input.runId },
+            sku: { name: 'Default', capacity: deployment.instanceCount },
+            properties: {
+              endpointComputeType: 'Managed',
+              model: input.modelId,
+              instanceType: deployment.instanceType,
+              livenessProbe: { initialDelay: isoDuration(deployment.livenessInitialDelaySeconds) },
+              requestSettings: { requestTimeout: isoDuration(deployment.requestTimeoutMs / 1000) },
+              appInsightsEnabled: false,
+              properties: {},
+            } as ManagedOnlineDeployment,
+          };
+          if (existingDeployment?.properties.provisioningState === 'Failed') {
+            await explainFailure(
+              previous.deploymentOperation,
+              (resumeFrom) =>
+                arm.onlineDeployments.beginCreateOrUpdate(rg, ws, endpointName, deployment.name, deploymentBody, {
+                  ...lro,
+                  resumeFrom,
+                }),
+              signal,
+            );
+            throw new RunFailure(
+              'capacity',
+              `deployment ${deployment.name} on ${endpointName} failed to provision (${deployment.instanceType}); check quota and capacity for this instance type`,
+              'DeploymentFailed',
+            );
+          }
+          if (existingDeployment?.properties.provisioningState !== 'Succeeded') {
+            const poller = await arm.onlineDeployments.beginCreateOrUpdate(
+              rg,
+              ws,
+              endpointName,
+              deployment.name,
+              deploymentBody,
+              lro,
+            );
+            started('deploymentOperation', poller);
+            await poller.pollUntilDone({ abortSignal: signal });
+          }
 
-        // 3. All traffic to the deployment (a second PUT of the whole endpoint, as the notebook does).
-        if (endpoint.properties.traffic?.[deployment.name] !== 100) {
-          const poller = await arm.onlineEndpoints.beginCreateOrUpdate(rg, ws, endpointName, endpointBody({ [deployment.name]: 100 }), lro);
-          endpoint = await poller.pollUntilDone({ abortSignal: signal });
-        }
-        const scoringUri = endpoint.properties.scoringUri;
-        if (!scoringUri) throw new RunFailure('transient', `endpoint ${endpointName} has no scoring URI yet`);
-        return { endpointName, deploymentName: deployment.name, scoringUri, adopted };
-      }, () => progress),
+          // 3. All traffic to the deployment (a second PUT of the whole endpoint, as the notebook does).
+          if (endpoint.properties.traffic?.[deployment.name] !== 100) {
+            const poller = await arm.onlineEndpoints.beginCreateOrUpdate(
+              rg,
+              ws,
+              endpointName,
+              endpointBody({ [deployment.name]: 100 }),
+              lro,
+            );
+            endpoint = await poller.pollUntilDone({ abortSignal: signal });
+          }
+          const scoringUri = endpoint.properties.scoringUri;
+          if (!scoringUri) throw new RunFailure('transient', `endpoint ${endpointName} has no scoring URI yet`);
+          return { endpointName, deploymentName: deployment.name, scoringUri, adopted };
+        },
+        () => progress,
+      ),
     );
   };
 }

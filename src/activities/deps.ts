@@ -55,7 +55,12 @@ function memo<T>(make: () => Promise<T>): () => Promise<T> {
   };
 }
 
-export function createDeps(config: AzureConfig, env: NodeJS.ProcessEnv = process.env, credential?: TokenCredential, options: DepsOptions = {}): ActivityDeps {
+export function createDeps(
+  config: AzureConfig,
+  env: NodeJS.ProcessEnv = process.env,
+  credential?: TokenCredential,
+  options: DepsOptions = {},
+): ActivityDeps {
   const cred = credential ?? createCredential(config, env);
   const budget = sharedArmBudget(config.armBudget);
   const arm = createArmClient(config, cred, budget);
@@ -68,13 +73,23 @@ export function createDeps(config: AzureConfig, env: NodeJS.ProcessEnv = process
     arm,
     rest,
     registry: new RegistryClient(rest, config.registryDiscoveryUrl),
-    jobs: new JobWatcher(arm, { resourceGroup: config.resourceGroup, workspace: config.workspace, intervalMs: config.jobPollSeconds * 1000, tag: JOB_RUN_TAG }),
+    jobs: new JobWatcher(arm, {
+      resourceGroup: config.resourceGroup,
+      workspace: config.workspace,
+      intervalMs: config.jobPollSeconds * 1000,
+      tag: JOB_RUN_TAG,
+    }),
     workspace,
     datastore: memo(() => openDefaultDatastore(arm, config, cred)),
     mlflow: memo(async () => {
       const ws = await workspace();
       const uri = ws.mlFlowTrackingUri;
-      if (!uri) throw new RunFailure('validation', `workspace ${config.workspace} reports no MLflow tracking URI`, 'NoTrackingUri');
+      if (!uri)
+        throw new RunFailure(
+          'validation',
+          `workspace ${config.workspace} reports no MLflow tracking URI`,
+          'NoTrackingUri',
+        );
       return new MlflowClient(rest, trackingBaseUrl(uri));
     }),
     hub: { endpoint: config.hfEndpoint, token: env[ENV.hfToken] || undefined },
@@ -82,7 +97,11 @@ export function createDeps(config: AzureConfig, env: NodeJS.ProcessEnv = process
       ? async () => givenTemporal
       : memo(async () => {
           const target = resolveTemporalConnection({}, env);
-          const connection = await Connection.connect({ address: target.address, tls: target.tls, apiKey: target.apiKey });
+          const connection = await Connection.connect({
+            address: target.address,
+            tls: target.tls,
+            apiKey: target.apiKey,
+          });
           return new Client({ connection, namespace: target.namespace, dataConverter: dataConverterFromEnv(env) });
         }),
   };

@@ -12,7 +12,12 @@ export function makeDescribeRuns(deps: ActivityDeps) {
         try {
           const d = await client.workflow.getHandle(runId).describe();
           const status = d.status.name;
-          return { runId, state: status === 'RUNNING' ? 'running' : 'closed', status, closedAt: d.closeTime?.toISOString() };
+          return {
+            runId,
+            state: status === 'RUNNING' ? 'running' : 'closed',
+            status,
+            closedAt: d.closeTime?.toISOString(),
+          };
         } catch (err) {
           if (err instanceof WorkflowNotFoundError) return { runId, state: 'not-found' };
           throw err;

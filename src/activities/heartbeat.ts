@@ -7,7 +7,11 @@ import { Context } from '@temporalio/activity';
  * and holds later ones back (up to 0.8 × the timeout), so a body that heartbeats something important soon
  * after starting (deleteEndpoint: "I found the endpoint") must not have that slot taken by an empty one.
  */
-export async function withHeartbeat<T>(body: (signal: AbortSignal) => Promise<T>, details?: () => unknown, options: { startNow?: boolean } = {}): Promise<T> {
+export async function withHeartbeat<T>(
+  body: (signal: AbortSignal) => Promise<T>,
+  details?: () => unknown,
+  options: { startNow?: boolean } = {},
+): Promise<T> {
   const ctx = Context.current();
   const timeoutMs = ctx.info.heartbeatTimeoutMs ?? 0;
   const everyMs = timeoutMs > 0 ? Math.max(200, Math.floor(timeoutMs / 3)) : 10_000;
@@ -36,7 +40,8 @@ export async function pause(ms: number, details?: unknown): Promise<void> {
 }
 
 export function isoDuration(totalSeconds: number): string {
-  if (!(totalSeconds >= 0)) throw new RangeError(`duration must be a non-negative number of seconds, got ${totalSeconds}`);
+  if (!(totalSeconds >= 0))
+    throw new RangeError(`duration must be a non-negative number of seconds, got ${totalSeconds}`);
   const s = Math.round(totalSeconds);
   if (s === 0) return 'PT0S';
   const h = Math.floor(s / 3600);

@@ -11,9 +11,18 @@ export function makeRegisterModel(deps: ActivityDeps) {
     return classified('registerModel', async () => {
       const modelUri = `azureml://jobs/${input.jobName}/outputs/trained_model`;
       try {
-        const existing = await arm.modelVersions.get(config.resourceGroup, config.workspace, input.modelName, input.version);
+        const existing = await arm.modelVersions.get(
+          config.resourceGroup,
+          config.workspace,
+          input.modelName,
+          input.version,
+        );
         if (existing.properties.modelUri && existing.properties.modelUri !== modelUri) {
-          throw new RunFailure('validation', `model ${input.modelName} version ${input.version} already exists from ${existing.properties.modelUri}, not ${modelUri}`, 'ModelVersionTaken');
+          throw new RunFailure(
+            'validation',
+            `model ${input.modelName} version ${input.version} already exists from ${existing.properties.modelUri}, not ${modelUri}`,
+            'ModelVersionTaken',
+          );
         }
         return { name: input.modelName, version: input.version, id: existing.id ?? '', adopted: true };
       } catch (err) {
@@ -29,8 +38,15 @@ export function makeRegisterModel(deps: ActivityDeps) {
           modelUri,
         },
       };
-      const created = await arm.modelVersions.createOrUpdate(config.resourceGroup, config.workspace, input.modelName, input.version, body);
-      if (!created.id) throw new RunFailure('transient', `registering ${input.modelName}:${input.version} returned no id`);
+      const created = await arm.modelVersions.createOrUpdate(
+        config.resourceGroup,
+        config.workspace,
+        input.modelName,
+        input.version,
+        body,
+      );
+      if (!created.id)
+        throw new RunFailure('transient', `registering ${input.modelName}:${input.version} returned no id`);
       return { name: input.modelName, version: input.version, id: created.id, adopted: false };
     });
   };

@@ -30,7 +30,8 @@ export function makeResolveModel(deps: ActivityDeps) {
           'ModelRetired',
         );
       }
-      if (check) await trainingInputs(deps, model.registry, check.pipelineComponent, check.training, tags.modelSpecificDefaults);
+      if (check)
+        await trainingInputs(deps, model.registry, check.pipelineComponent, check.training, tags.modelSpecificDefaults);
       return {
         registry: model.registry,
         name: asset.name,

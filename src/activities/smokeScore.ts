@@ -31,7 +31,11 @@ async function sampleConversation(deps: ActivityDeps, blobPath: string): Promise
     lines.close();
     download.readableStreamBody.removeAllListeners();
   }
-  throw new RunFailure('validation', `the scoring split at ${blobPath} has no conversation with a user turn`, 'NoScoringSample');
+  throw new RunFailure(
+    'validation',
+    `the scoring split at ${blobPath} has no conversation with a user turn`,
+    'NoScoringSample',
+  );
 }
 
 export function makeSmokeScore(deps: ActivityDeps) {
@@ -40,11 +44,16 @@ export function makeSmokeScore(deps: ActivityDeps) {
     return classified('smokeScore', () =>
       withHeartbeat(async (signal) => {
         const messages = await sampleConversation(deps, input.sampleBlobPath);
-        const endpoint = await arm.onlineEndpoints.get(config.resourceGroup, config.workspace, input.endpointName, { abortSignal: signal });
+        const endpoint = await arm.onlineEndpoints.get(config.resourceGroup, config.workspace, input.endpointName, {
+          abortSignal: signal,
+        });
         const scoringUri = endpoint.properties.scoringUri;
         if (!scoringUri) throw new RunFailure('transient', `endpoint ${input.endpointName} has no scoring URI`);
-        const keys = await arm.onlineEndpoints.listKeys(config.resourceGroup, config.workspace, input.endpointName, { abortSignal: signal });
-        if (!keys.primaryKey) throw new RunFailure('auth', `endpoint ${input.endpointName} returned no key`, 'NoEndpointKey');
+        const keys = await arm.onlineEndpoints.listKeys(config.resourceGroup, config.workspace, input.endpointName, {
+          abortSignal: signal,
+        });
+        if (!keys.primaryKey)
+          throw new RunFailure('auth', `endpoint ${input.endpointName} returned no key`, 'NoEndpointKey');
         const result = await scoreEndpoint(
           scoringUri,
           keys.primaryKey,

@@ -97,7 +97,11 @@ function readHeartbeat(details: unknown): StageHeartbeat | undefined {
   const cp = d.checkpoint;
   const cpOk =
     cp === undefined ||
-    (typeof cp === 'object' && cp !== null && Number.isSafeInteger(cp.nextRow) && Array.isArray(cp.blocks) && typeof cp.tally === 'object');
+    (typeof cp === 'object' &&
+      cp !== null &&
+      Number.isSafeInteger(cp.nextRow) &&
+      Array.isArray(cp.blocks) &&
+      typeof cp.tally === 'object');
   return typeof d.split === 'string' && cpOk ? (d as StageHeartbeat) : undefined;
 }
 
@@ -113,7 +117,12 @@ function summarize(summary: ValidationSummary): InvalidRowSummary {
 }
 
 function slug(text: string): string {
-  return text.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._-]+/, '').slice(0, 100) || 'data';
+  return (
+    text
+      .replace(/[^A-Za-z0-9._-]+/g, '_')
+      .replace(/^[._-]+/, '')
+      .slice(0, 100) || 'data'
+  );
 }
 
 function samplingKey(sampling: Sampling): string {
@@ -122,7 +131,12 @@ function samplingKey(sampling: Sampling): string {
 
 function failure(err: unknown, field: string): unknown {
   if (err instanceof HubError) {
-    const kind = err.code === 'Network' || err.code === 'BadResponse' || err.code === 'Http' ? 'transient' : err.code === 'Unauthorized' ? 'auth' : 'validation';
+    const kind =
+      err.code === 'Network' || err.code === 'BadResponse' || err.code === 'Http'
+        ? 'transient'
+        : err.code === 'Unauthorized'
+          ? 'auth'
+          : 'validation';
     return new RunFailure(kind, `${err.message} (${field})`, `Hub${err.code}`);
   }
   if (err instanceof StagingError) {
@@ -133,12 +147,20 @@ function failure(err: unknown, field: string): unknown {
     return new RunFailure('validation', `${field}: ${err.message}`, err.name);
   }
   if (err instanceof HttpStatusError && err.status < 500 && err.status !== 408 && err.status !== 429) {
-    return new RunFailure(err.status === 401 || err.status === 403 ? 'auth' : 'validation', `${field}: ${err.message}`, 'DatasetFileUnreadable');
+    return new RunFailure(
+      err.status === 401 || err.status === 403 ? 'auth' : 'validation',
+      `${field}: ${err.message}`,
+      'DatasetFileUnreadable',
+    );
   }
   return err;
 }
 
-async function contentKeyOf(source: SplitSource, percent: number, sampling: Sampling): Promise<{ key: string; versioned: boolean }> {
+async function contentKeyOf(
+  source: SplitSource,
+  percent: number,
+  sampling: Sampling,
+): Promise<{ key: string; versioned: boolean }> {
   const id = await source.identity();
   return {
     key: stableHash(JSON.stringify([STAGING_FORMAT, id.location, id.version ?? null, percent, samplingKey(sampling)])),
@@ -147,7 +169,11 @@ async function contentKeyOf(source: SplitSource, percent: number, sampling: Samp
 }
 
 /** Decides, for each role, where its rows come from and where they go. */
-async function planSplits(input: StageDatasetInput, ds: OpenDatastore, hub: HubClientOptions): Promise<{ revision: string; plans: Record<Role, SplitPlan> }> {
+async function planSplits(
+  input: StageDatasetInput,
+  ds: OpenDatastore,
+  hub: HubClientOptions,
+): Promise<{ revision: string; plans: Record<Role, SplitPlan> }> {
   const { dataset } = input;
   const sampling = dataset.sampling ?? FIRST_ROWS;
   const plans = {} as Record<Role, SplitPlan>;
@@ -159,7 +185,11 @@ async function planSplits(input: StageDatasetInput, ds: OpenDatastore, hub: HubC
     } catch (err) {
       throw failure(err, 'dataset.source / dataset.revision');
     }
-    const splits: Record<Role, string> = { train: dataset.trainSplit, test: dataset.testSplit, scoring: dataset.scoringSplit };
+    const splits: Record<Role, string> = {
+      train: dataset.trainSplit,
+      test: dataset.testSplit,
+      scoring: dataset.scoringSplit,
+    };
     for (const role of ROLES) {
       const split = splits[role];
       const field = `dataset.${role}Split`;
@@ -169,10 +199,24 @@ async function planSplits(input: StageDatasetInput, ds: OpenDatastore, hub: HubC
       } catch (err) {
         throw failure(err, field);
       }
-      const source = hubSplitSource(dataset.source, revision, split, files, { ...(hub.token ? { token: hub.token } : {}) });
+      const source = hubSplitSource(dataset.source, revision, split, files, {
+        ...(hub.token ? { token: hub.token } : {}),
+      });
       const { key, versioned } = await contentKeyOf(source, dataset.percent, sampling);
-      const label = sampling.method === 'first' ? `${dataset.source} ${sliceSpec(split, dataset.percent)}` : `${dataset.source} ${split} (${describeSampling(sampling, dataset.percent)})`;
-      plans[role] = { mode: 'stage', role, split, label, source, key, versioned, blobPath: `finetune-flow/datasets/${slug(dataset.source)}/${key}/${split}.jsonl` };
+      const label =
+        sampling.method === 'first'
+          ? `${dataset.source} ${sliceSpec(split, dataset.percent)}`
+          : `${dataset.source} ${split} (${describeSampling(sampling, dataset.percent)})`;
+      plans[role] = {
+        mode: 'stage',
+        role,
+        split,
+        label,
+        source,
+        key,
+        versioned,
+        blobPath: `finetune-flow/datasets/${slug(dataset.source)}/${key}/${split}.jsonl`,
+      };
     }
     return { revision, plans };
   }
@@ -194,13 +238,30 @@ async function planSplits(input: StageDatasetInput, ds: OpenDatastore, hub: HubC
     const stem = slug(bytes.name.slice(bytes.name.lastIndexOf('/') + 1).replace(/\.[^.]*$/, ''));
     const inDatastore = datastorePath(ref, value, ds);
     if (inDatastore !== undefined && ref.format === 'jsonl' && dataset.percent === 100 && sampling.method === 'first') {
-      plans[role] = { mode: 'asIs', role, split: role, label: `${field} (${bytes.name})`, bytes, key: `as-is:${inDatastore}`, blobPath: inDatastore };
+      plans[role] = {
+        mode: 'asIs',
+        role,
+        split: role,
+        label: `${field} (${bytes.name})`,
+        bytes,
+        key: `as-is:${inDatastore}`,
+        blobPath: inDatastore,
+      };
       continue;
     }
     const source = fileSplitSource(bytes, ref.format, value);
     const { key, versioned } = await contentKeyOf(source, dataset.percent, sampling);
     const label = `${field} ${bytes.name} (${describeSampling(sampling, dataset.percent)})`;
-    plans[role] = { mode: 'stage', role, split: role, label, source, key, versioned, blobPath: `finetune-flow/datasets/files/${key}/${stem}.jsonl` };
+    plans[role] = {
+      mode: 'stage',
+      role,
+      split: role,
+      label,
+      source,
+      key,
+      versioned,
+      blobPath: `finetune-flow/datasets/files/${key}/${stem}.jsonl`,
+    };
   }
   return { revision: `files-${stableHash(versions.join('\n'))}`, plans };
 }
@@ -233,7 +294,13 @@ async function findComplete(ds: OpenDatastore, plan: StagePlan): Promise<StagedS
   try {
     const props = await ds.container.getBlockBlobClient(plan.blobPath).getProperties();
     const md = props.metadata ?? {};
-    if (md.ftflowformat !== STAGING_FORMAT || md.ftflowcontentkey !== plan.key || !md.ftflowsha256 || md.ftflowrows === undefined) return undefined;
+    if (
+      md.ftflowformat !== STAGING_FORMAT ||
+      md.ftflowcontentkey !== plan.key ||
+      !md.ftflowsha256 ||
+      md.ftflowrows === undefined
+    )
+      return undefined;
     if (Number(md.ftflowbytes) !== props.contentLength) return undefined;
     return {
       split: plan.split,
@@ -284,7 +351,13 @@ function checkReused(split: StagedSplit, label: string, maxInvalidFraction: numb
 }
 
 /** A datastore JSONL file used in place: it must exist, and its rows must pass validation. */
-async function verifyAsIs(plan: AsIsPlan, ds: OpenDatastore, maxInvalidFraction: number, progress: StageProgress, signal: AbortSignal): Promise<StagedSplit> {
+async function verifyAsIs(
+  plan: AsIsPlan,
+  ds: OpenDatastore,
+  maxInvalidFraction: number,
+  progress: StageProgress,
+  signal: AbortSignal,
+): Promise<StagedSplit> {
   const file = await verifyJsonl(plan.bytes, { label: plan.label, maxInvalidFraction, progress, signal });
   return {
     split: plan.split,
@@ -312,13 +385,20 @@ export function makeStageDataset(deps: ActivityDeps, options: StageDatasetOption
       const previous = readHeartbeat(ctx.info.heartbeatDetails);
       const { dataset } = input;
       const sampling = dataset.sampling ?? FIRST_ROWS;
-      const hub: HubClientOptions = { endpoint: deps.hub.endpoint, ...(deps.hub.token ? { token: deps.hub.token } : {}) };
+      const hub: HubClientOptions = {
+        endpoint: deps.hub.endpoint,
+        ...(deps.hub.token ? { token: deps.hub.token } : {}),
+      };
       const progress: StageProgress = { rowsRead: 0, rowsWritten: 0, bytes: 0 };
       // The resume point outlives this attempt's first heartbeats: it is only replaced when another
       // split starts staging, so a worker that dies early loses nothing the last one had staged.
       let split = '';
       let resumePoint: Pick<StageHeartbeat, 'key' | 'total' | 'checkpoint'> = previous
-        ? { ...(previous.key ? { key: previous.key } : {}), ...(previous.total !== undefined ? { total: previous.total } : {}), ...(previous.checkpoint ? { checkpoint: previous.checkpoint } : {}) }
+        ? {
+            ...(previous.key ? { key: previous.key } : {}),
+            ...(previous.total !== undefined ? { total: previous.total } : {}),
+            ...(previous.checkpoint ? { checkpoint: previous.checkpoint } : {}),
+          }
         : {};
       const details = (): StageHeartbeat => ({ split, ...progress, ...resumePoint });
 
@@ -334,7 +414,10 @@ export function makeStageDataset(deps: ActivityDeps, options: StageDatasetOption
           split = plan.split;
           if (plan.mode === 'asIs') {
             try {
-              staged.set(plan.key, requireRows(await verifyAsIs(plan, ds, dataset.maxInvalidFraction, progress, signal), field));
+              staged.set(
+                plan.key,
+                requireRows(await verifyAsIs(plan, ds, dataset.maxInvalidFraction, progress, signal), field),
+              );
             } catch (err) {
               throw failure(err, field);
             }
@@ -390,24 +473,30 @@ export function makeStageDataset(deps: ActivityDeps, options: StageDatasetOption
           } catch (err) {
             throw failure(err, field);
           }
-          staged.set(plan.key, requireRows({
-            split: plan.split,
-            uri: ds.uriFor(plan.blobPath),
-            blobPath: plan.blobPath,
-            sourceRows: result.sourceRows,
-            rows: result.rows,
-            bytes: result.bytes,
-            sha256: result.sha256,
-            invalid: summarize(result.invalid),
-            reused: false,
-            contentKey: plan.key,
-            origin: plan.source.name,
-            sampling: description,
-            scannedRows: result.scannedRows,
-            blocks: result.blocks,
-            sha256Of: 'blocks',
-            resumedAtRow: result.resumedAtRow,
-          }, field));
+          staged.set(
+            plan.key,
+            requireRows(
+              {
+                split: plan.split,
+                uri: ds.uriFor(plan.blobPath),
+                blobPath: plan.blobPath,
+                sourceRows: result.sourceRows,
+                rows: result.rows,
+                bytes: result.bytes,
+                sha256: result.sha256,
+                invalid: summarize(result.invalid),
+                reused: false,
+                contentKey: plan.key,
+                origin: plan.source.name,
+                sampling: description,
+                scannedRows: result.scannedRows,
+                blocks: result.blocks,
+                sha256Of: 'blocks',
+                resumedAtRow: result.resumedAtRow,
+              },
+              field,
+            ),
+          );
         }
         const get = (role: Role): StagedSplit => {
           const s = staged.get(plans[role].key);

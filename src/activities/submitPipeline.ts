@@ -20,9 +20,20 @@ export function makeSubmitPipeline(deps: ActivityDeps) {
   return async function submitPipeline(input: SubmitPipelineInput): Promise<SubmittedJob> {
     return classified('submitPipeline', async () => {
       const { names, spec, model, compute, data } = input;
-      const { component, declared, merged } = await trainingInputs(deps, spec.model.registry, spec.pipelineComponent, spec.training, model.modelSpecificDefaults);
+      const { component, declared, merged } = await trainingInputs(
+        deps,
+        spec.model.registry,
+        spec.pipelineComponent,
+        spec.training,
+        model.modelSpecificDefaults,
+      );
       const displayName = pipelineDisplayName(model.name, merged.values, compute.gpusPerNode);
-      const result = { componentId: component.assetId, displayName, parameters: merged.literals, warnings: merged.warnings };
+      const result = {
+        componentId: component.assetId,
+        displayName,
+        parameters: merged.literals,
+        warnings: merged.warnings,
+      };
 
       // The first of the run's job names that is free, or holds a job that can still succeed (adopted).
       let jobName: string | undefined;
@@ -30,14 +41,19 @@ export function makeSubmitPipeline(deps: ActivityDeps) {
         const candidate = jobNameForAttempt(names.jobName, attempt);
         try {
           const existing = await arm.jobs.get(config.resourceGroup, config.workspace, candidate);
-          if (!UNADOPTABLE_JOB_STATES.has(existing.properties.status ?? '')) return { jobName: candidate, ...result, adopted: true };
+          if (!UNADOPTABLE_JOB_STATES.has(existing.properties.status ?? ''))
+            return { jobName: candidate, ...result, adopted: true };
         } catch (err) {
           if (!isNotFound(err)) throw err;
           jobName = candidate;
         }
       }
       if (jobName === undefined) {
-        throw new RunFailure('validation', `run ${names.runId} already has ${MAX_JOB_ATTEMPTS} failed or cancelled jobs; start a new run`, 'TooManyJobAttempts');
+        throw new RunFailure(
+          'validation',
+          `run ${names.runId} already has ${MAX_JOB_ATTEMPTS} failed or cancelled jobs; start a new run`,
+          'TooManyJobAttempts',
+        );
       }
 
       const literal = (value: string) => ({ job_input_type: 'literal', value });
@@ -79,7 +95,9 @@ export function makeSubmitPipeline(deps: ActivityDeps) {
         },
       };
       try {
-        const created = await arm.jobs.createOrUpdate(config.resourceGroup, config.workspace, jobName, { properties } as JobBase);
+        const created = await arm.jobs.createOrUpdate(config.resourceGroup, config.workspace, jobName, {
+          properties,
+        } as JobBase);
         return { jobName: created.name ?? jobName, ...result, adopted: false };
       } catch (err) {
         if (isConflict(err)) return { jobName, ...result, adopted: true };

@@ -50,7 +50,11 @@ export async function trainingInputs(
   }
   const merged = mergeTrainingParameters(SEED_TRAINING_PARAMETERS, modelDefaults, training, declared, RESERVED_INPUTS);
   if (merged.errors.length > 0) {
-    throw new RunFailure('validation', `training parameters rejected by ${component.name} ${component.version}:\n  - ${merged.errors.join('\n  - ')}`, 'InvalidTrainingParameters');
+    throw new RunFailure(
+      'validation',
+      `training parameters rejected by ${component.name} ${component.version}:\n  - ${merged.errors.join('\n  - ')}`,
+      'InvalidTrainingParameters',
+    );
   }
   return { component, declared, merged };
 }

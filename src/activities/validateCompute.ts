@@ -17,18 +17,29 @@ export function makeValidateCompute(deps: ActivityDeps) {
         const warnings: string[] = [];
         // Refuse a size the model does not allow before creating anything.
         checkFinetuneSize(compute.vmSize, model.finetuneComputeAllowList, 'compute.vmSize');
-        checkInferenceType(deployment.instanceType, model.inferenceComputeAllowList, deployment.allowInstanceTypeOutsideAllowList, warnings);
+        checkInferenceType(
+          deployment.instanceType,
+          model.inferenceComputeAllowList,
+          deployment.allowInstanceTypeOutsideAllowList,
+          warnings,
+        );
 
         let resource: ComputeResource | undefined;
         let created = false;
         try {
-          resource = await arm.computeOperations.get(config.resourceGroup, config.workspace, compute.name, { abortSignal: signal });
+          resource = await arm.computeOperations.get(config.resourceGroup, config.workspace, compute.name, {
+            abortSignal: signal,
+          });
         } catch (err) {
           if (!isNotFound(err)) throw err;
         }
         if (!resource) {
           if (!compute.createIfMissing) {
-            throw new RunFailure('validation', `compute cluster ${compute.name} does not exist in workspace ${config.workspace}: create it, or set compute.createIfMissing`, 'ComputeNotFound');
+            throw new RunFailure(
+              'validation',
+              `compute cluster ${compute.name} does not exist in workspace ${config.workspace}: create it, or set compute.createIfMissing`,
+              'ComputeNotFound',
+            );
           }
           const ws = await deps.workspace();
           const body: ComputeResource = {
@@ -40,24 +51,43 @@ export function makeValidateCompute(deps: ActivityDeps) {
                 vmSize: compute.vmSize,
                 vmPriority: 'Dedicated',
                 osType: 'Linux',
-                scaleSettings: { maxNodeCount: compute.maxNodes, minNodeCount: 0, nodeIdleTimeBeforeScaleDown: 'PT120S' },
+                scaleSettings: {
+                  maxNodeCount: compute.maxNodes,
+                  minNodeCount: 0,
+                  nodeIdleTimeBeforeScaleDown: 'PT120S',
+                },
               },
             } as AmlCompute,
           };
-          const poller = await arm.computeOperations.beginCreateOrUpdate(config.resourceGroup, config.workspace, compute.name, body, {
-            updateIntervalInMs: config.lroPollMs,
-            abortSignal: signal,
-          });
+          const poller = await arm.computeOperations.beginCreateOrUpdate(
+            config.resourceGroup,
+            config.workspace,
+            compute.name,
+            body,
+            {
+              updateIntervalInMs: config.lroPollMs,
+              abortSignal: signal,
+            },
+          );
           resource = await poller.pollUntilDone({ abortSignal: signal });
           created = true;
         }
         const props = resource.properties;
         const state = props?.provisioningState ?? 'Unknown';
         if (state.toLowerCase() === 'failed') {
-          throw new RunFailure('validation', `compute ${compute.name} is in failed provisioning state: delete it or choose another cluster in compute.name`, 'ComputeFailed');
+          throw new RunFailure(
+            'validation',
+            `compute ${compute.name} is in failed provisioning state: delete it or choose another cluster in compute.name`,
+            'ComputeFailed',
+          );
         }
         const vmSize = props?.computeType === 'AmlCompute' ? (props as AmlCompute).properties?.vmSize : undefined;
-        if (!vmSize) throw new RunFailure('validation', `compute ${compute.name} is not an AmlCompute cluster with a VM size`, 'ComputeNotAmlCompute');
+        if (!vmSize)
+          throw new RunFailure(
+            'validation',
+            `compute ${compute.name} is not an AmlCompute cluster with a VM size`,
+            'ComputeNotAmlCompute',
+          );
         if (vmSize.toLowerCase() !== compute.vmSize.toLowerCase()) {
           warnings.push(`compute ${compute.name} exists with size ${vmSize}, not ${compute.vmSize}; using ${vmSize}`);
           checkFinetuneSize(vmSize, model.finetuneComputeAllowList, `compute ${compute.name}'s size`);
@@ -67,12 +97,29 @@ export function makeValidateCompute(deps: ActivityDeps) {
         const match = (sizes.value ?? []).find((s) => s.name?.toLowerCase() === vmSize.toLowerCase());
         if (!match || typeof match.gpus !== 'number') {
           const available = (sizes.value ?? []).map((s) => s.name).join(', ');
-          throw new RunFailure('validation', `number of GPUs of ${vmSize} not found in region ${ws.location}. Available sizes: ${available}. Check compute ${compute.name}`, 'GpuCountUnknown');
+          throw new RunFailure(
+            'validation',
+            `number of GPUs of ${vmSize} not found in region ${ws.location}. Available sizes: ${available}. Check compute ${compute.name}`,
+            'GpuCountUnknown',
+          );
         }
         if (match.gpus < 1) {
-          throw new RunFailure('validation', `${vmSize} has no GPU; fine-tuning needs a GPU cluster. Choose a size from the model's allow list`, 'NoGpu');
+          throw new RunFailure(
+            'validation',
+            `${vmSize} has no GPU; fine-tuning needs a GPU cluster. Choose a size from the model's allow list`,
+            'NoGpu',
+          );
         }
-        await checkQuota(deps, ws.location ?? 'eastus', match.family, match.vCPUs, compute.maxNodes, vmSize, warnings, signal);
+        await checkQuota(
+          deps,
+          ws.location ?? 'eastus',
+          match.family,
+          match.vCPUs,
+          compute.maxNodes,
+          vmSize,
+          warnings,
+          signal,
+        );
         return { name: compute.name, vmSize, gpusPerNode: match.gpus, created, warnings };
       }),
     );
@@ -103,7 +150,9 @@ async function checkQuota(
       );
     }
     if (free < vCPUs * maxNodes) {
-      warnings.push(`${family} quota in ${location} fits ${Math.floor(free / vCPUs)} of compute.maxNodes ${maxNodes} nodes`);
+      warnings.push(
+        `${family} quota in ${location} fits ${Math.floor(free / vCPUs)} of compute.maxNodes ${maxNodes} nodes`,
+      );
     }
     return;
   }
@@ -114,7 +163,12 @@ function checkFinetuneSize(vmSize: string, allowList: string[] | undefined, fiel
   if (refusal) throw new RunFailure('validation', refusal.message, refusal.code);
 }
 
-function checkInferenceType(instanceType: string, allowList: string[] | undefined, override: boolean, warnings: string[]): void {
+function checkInferenceType(
+  instanceType: string,
+  allowList: string[] | undefined,
+  override: boolean,
+  warnings: string[],
+): void {
   const { refusal, warning } = inferenceTypeCheck(instanceType, allowList, override);
   if (refusal) throw new RunFailure('validation', refusal.message, refusal.code);
   if (warning) warnings.push(warning);

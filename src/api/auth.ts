@@ -21,10 +21,15 @@ export function registerAuth(app: FastifyInstance, keys: ApiKeyStore): void {
     const auth = keys.authenticate(request.headers.authorization);
     if (auth.result === 'missing' || auth.result === 'unknown') {
       reply.header('www-authenticate', 'Bearer realm="finetune-flow"');
-      throw new ApiError(401, 'authentication_error', auth.result === 'missing' ? 'send an API key: Authorization: Bearer <key>' : 'unknown API key');
+      throw new ApiError(
+        401,
+        'authentication_error',
+        auth.result === 'missing' ? 'send an API key: Authorization: Bearer <key>' : 'unknown API key',
+      );
     }
     if (auth.result === 'revoked') throw new ApiError(403, 'permission_error', `API key ${auth.key.id} was revoked`);
-    if (!auth.key.scopes.includes(scope)) throw new ApiError(403, 'permission_error', `API key ${auth.key.id} lacks the scope ${scope}`);
+    if (!auth.key.scopes.includes(scope))
+      throw new ApiError(403, 'permission_error', `API key ${auth.key.id} lacks the scope ${scope}`);
     request.apiKey = auth.key;
   });
 }

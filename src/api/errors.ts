@@ -38,7 +38,15 @@ export function body(type: ApiErrorType, message: string, fields?: SpecIssue[]):
 export function toHttp(err: unknown): { status: number; payload: ApiErrorBody } {
   if (err instanceof ApiError) return { status: err.statusCode, payload: body(err.type, err.message, err.fields) };
   if (err instanceof ControlError) {
-    if (err.code === 'invalid') return { status: 400, payload: body('invalid_request_error', err.issues.length > 0 ? 'invalid request: see fields' : err.message, err.issues) };
+    if (err.code === 'invalid')
+      return {
+        status: 400,
+        payload: body(
+          'invalid_request_error',
+          err.issues.length > 0 ? 'invalid request: see fields' : err.message,
+          err.issues,
+        ),
+      };
     if (err.code === 'not-found') return { status: 404, payload: body('not_found_error', err.message) };
     return { status: 409, payload: body('conflict_error', err.message) };
   }
@@ -47,9 +55,15 @@ export function toHttp(err: unknown): { status: number; payload: ApiErrorBody } 
   if (fe.statusCode === 429 && fe.error) return { status: 429, payload: { error: fe.error } };
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     // Fastify's own: malformed JSON, wrong content type, body too large.
-    return { status: fe.statusCode, payload: body('invalid_request_error', fe.message ?? 'bad request', [{ field: 'body', message: fe.message ?? 'bad request' }]) };
+    return {
+      status: fe.statusCode,
+      payload: body('invalid_request_error', fe.message ?? 'bad request', [
+        { field: 'body', message: fe.message ?? 'bad request' },
+      ]),
+    };
   }
-  if (isUnavailable(err)) return { status: 503, payload: body('unavailable_error', 'the workflow service is unavailable; retry later') };
+  if (isUnavailable(err))
+    return { status: 503, payload: body('unavailable_error', 'the workflow service is unavailable; retry later') };
   return { status: 500, payload: body('api_error', 'internal error') };
 }
 

@@ -40,7 +40,8 @@ function parseKeys(text: string, where: string): StoredApiKey[] {
     throw new Error(`${where} is not JSON: ${(err as Error).message}`);
   }
   const parsed = KeyFile.safeParse(json);
-  if (!parsed.success) throw new Error(`${where}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new Error(`${where}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   const ids = new Set<string>();
   for (const k of parsed.data.keys) {
     if (ids.has(k.id)) throw new Error(`${where}: key id ${k.id} appears twice`);
@@ -77,7 +78,9 @@ export class ApiKeyStore {
     if (file) return ApiKeyStore.fromFile(file);
     const inline = env[ENV.apiKeys];
     if (inline) return new ApiKeyStore(parseKeys(inline, ENV.apiKeys));
-    throw new Error(`no API keys configured: set ${ENV.apiKeysFile} (create keys with \`ftflow api-key create\`) or ${ENV.apiKeys}`);
+    throw new Error(
+      `no API keys configured: set ${ENV.apiKeysFile} (create keys with \`ftflow api-key create\`) or ${ENV.apiKeys}`,
+    );
   }
 
   private reload(): void {
@@ -122,11 +125,22 @@ function writeKeyFile(file: string, keys: StoredApiKey[]): void {
 }
 
 /** Adds a key and returns it: the only time the key itself is shown. */
-export function createApiKey(file: string, id: string, scopes: readonly ApiScope[], rateLimitPerMinute?: number): { key: string; stored: StoredApiKey } {
+export function createApiKey(
+  file: string,
+  id: string,
+  scopes: readonly ApiScope[],
+  rateLimitPerMinute?: number,
+): { key: string; stored: StoredApiKey } {
   const keys = readKeyFile(file);
   if (keys.some((k) => k.id === id)) throw new Error(`key ${id} exists in ${file}; revoke it and choose another id`);
   const key = `ftflow_${randomBytes(32).toString('base64url')}`;
-  const stored = StoredKey.parse({ id, hash: hashKey(key), scopes: [...scopes], createdAt: new Date().toISOString(), rateLimitPerMinute });
+  const stored = StoredKey.parse({
+    id,
+    hash: hashKey(key),
+    scopes: [...scopes],
+    createdAt: new Date().toISOString(),
+    rateLimitPerMinute,
+  });
   writeKeyFile(file, [...keys, stored]);
   return { key, stored };
 }

@@ -13,7 +13,8 @@ async function main(): Promise<void> {
   const port = Number(env[ENV.apiPort] || 8080);
   const rate = Number(env[ENV.apiRateLimit] || DEFAULT_RATE_LIMIT_PER_MINUTE);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`${ENV.apiPort} must be a port number`);
-  if (!Number.isInteger(rate) || rate < 1) throw new Error(`${ENV.apiRateLimit} must be a positive whole number of requests per minute`);
+  if (!Number.isInteger(rate) || rate < 1)
+    throw new Error(`${ENV.apiRateLimit} must be a positive whole number of requests per minute`);
   const client = await FineTuneClient.connect({}, env);
   const app = await buildApi({ client, keys, rateLimitPerMinute: rate, logger: true });
   const url = await app.listen({ host, port });

@@ -10,16 +10,36 @@ type Schema = Record<string, unknown>;
 
 const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
 const str = (description?: string): Schema => ({ type: 'string', ...(description ? { description } : {}) });
-const obj = (properties: Record<string, Schema>, required: string[] = []): Schema => ({ type: 'object', properties, required });
+const obj = (properties: Record<string, Schema>, required: string[] = []): Schema => ({
+  type: 'object',
+  properties,
+  required,
+});
 const json = (schema: Schema, description: string) => ({ description, content: { 'application/json': { schema } } });
 const errors = (...codes: number[]) =>
   Object.fromEntries(
     codes.map((c) => [
       String(c),
-      json(ref('Error'), { 400: 'invalid request (fields name each problem)', 401: 'missing or unknown API key', 403: 'revoked key, or a key without the scope', 404: 'no such run or schedule', 409: 'conflict', 429: 'rate limit reached (see Retry-After)' }[c] ?? 'error'),
+      json(
+        ref('Error'),
+        {
+          400: 'invalid request (fields name each problem)',
+          401: 'missing or unknown API key',
+          403: 'revoked key, or a key without the scope',
+          404: 'no such run or schedule',
+          409: 'conflict',
+          429: 'rate limit reached (see Retry-After)',
+        }[c] ?? 'error',
+      ),
     ]),
   );
-const idParam = (what: string) => ({ name: 'id', in: 'path', required: true, schema: { type: 'string' }, description: what });
+const idParam = (what: string) => ({
+  name: 'id',
+  in: 'path',
+  required: true,
+  schema: { type: 'string' },
+  description: what,
+});
 const secured = (scope: string) => ({ security: [{ bearer: [scope] }] });
 
 function runSpecSchema(): Schema {
@@ -138,38 +158,84 @@ export function openApiDocument(): Schema {
           { name: 'dedupe', in: 'query', schema: { type: 'string', enum: ['true', 'false'], default: 'true' } },
         ],
         requestBody: { required: false, content: { 'application/json': { schema: ref('RunSpec') } } },
-        responses: { 201: json(ref('FineTuneStarted'), 'started'), 200: json(ref('FineTuneStarted'), 'found: same key, or a running duplicate'), ...errors(400, 401, 403, 409, 429) },
+        responses: {
+          201: json(ref('FineTuneStarted'), 'started'),
+          200: json(ref('FineTuneStarted'), 'found: same key, or a running duplicate'),
+          ...errors(400, 401, 403, 409, 429),
+        },
       },
       get: {
         summary: 'List runs, newest first',
         ...secured('fine-tunes:read'),
         parameters: [
           { name: 'status', in: 'query', schema: runStatus },
-          { name: 'model', in: 'query', schema: { type: 'string' }, description: 'registry/name, or a name in azureml' },
+          {
+            name: 'model',
+            in: 'query',
+            schema: { type: 'string' },
+            description: 'registry/name, or a name in azureml',
+          },
           { name: 'dataset', in: 'query', schema: { type: 'string' } },
           { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
           { name: 'pageToken', in: 'query', schema: { type: 'string' } },
         ],
-        responses: { 200: json(obj({ object: { const: 'list' }, data: { type: 'array', items: ref('FineTuneSummary') }, nextPageToken: { type: ['string', 'null'] } }), 'a page of runs'), ...errors(400, 401, 403, 429) },
+        responses: {
+          200: json(
+            obj({
+              object: { const: 'list' },
+              data: { type: 'array', items: ref('FineTuneSummary') },
+              nextPageToken: { type: ['string', 'null'] },
+            }),
+            'a page of runs',
+          ),
+          ...errors(400, 401, 403, 429),
+        },
       },
     },
     '/v1/fine-tunes/{id}': {
-      get: { summary: 'A run: state, spec, steps, job status, metrics, warnings', ...secured('fine-tunes:read'), parameters: [idParam('run id')], responses: { 200: json(ref('FineTune'), 'the run'), ...errors(401, 403, 404, 429) } },
+      get: {
+        summary: 'A run: state, spec, steps, job status, metrics, warnings',
+        ...secured('fine-tunes:read'),
+        parameters: [idParam('run id')],
+        responses: { 200: json(ref('FineTune'), 'the run'), ...errors(401, 403, 404, 429) },
+      },
     },
     '/v1/fine-tunes/{id}/events': {
       get: {
         summary: 'What happened in a run, oldest first',
         ...secured('fine-tunes:read'),
-        parameters: [idParam('run id'), { name: 'after', in: 'query', schema: { type: 'string' } }, { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 } }],
-        responses: { 200: json(obj({ object: { const: 'list' }, data: { type: 'array', items: ref('Event') }, hasMore: { type: 'boolean' }, lastId: { type: ['string', 'null'] } }), 'a page of events'), ...errors(400, 401, 403, 404, 429) },
+        parameters: [
+          idParam('run id'),
+          { name: 'after', in: 'query', schema: { type: 'string' } },
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 } },
+        ],
+        responses: {
+          200: json(
+            obj({
+              object: { const: 'list' },
+              data: { type: 'array', items: ref('Event') },
+              hasMore: { type: 'boolean' },
+              lastId: { type: ['string', 'null'] },
+            }),
+            'a page of events',
+          ),
+          ...errors(400, 401, 403, 404, 429),
+        },
       },
     },
     '/v1/fine-tunes/{id}/cancel': {
       post: {
         summary: 'Cancel a run; answers once its cleanup is confirmed (200) or when the wait ran out (202)',
         ...secured('fine-tunes:write'),
-        parameters: [idParam('run id'), { name: 'wait', in: 'query', schema: { type: 'number', minimum: 0, maximum: 300, default: 30 } }],
-        responses: { 200: json(ref('CancelOutcome'), 'the run ended after its cleanup (or had already ended)'), 202: json(ref('CancelOutcome'), 'cancellation requested; cleanup still running'), ...errors(401, 403, 404, 429) },
+        parameters: [
+          idParam('run id'),
+          { name: 'wait', in: 'query', schema: { type: 'number', minimum: 0, maximum: 300, default: 30 } },
+        ],
+        responses: {
+          200: json(ref('CancelOutcome'), 'the run ended after its cleanup (or had already ended)'),
+          202: json(ref('CancelOutcome'), 'cancellation requested; cleanup still running'),
+          ...errors(401, 403, 404, 429),
+        },
       },
     },
     '/v1/fine-tunes/{id}/resume': {
@@ -177,44 +243,135 @@ export function openApiDocument(): Schema {
         summary: 'Start a failed, cancelled or terminated run again; each step adopts what Azure already has',
         ...secured('fine-tunes:write'),
         parameters: [idParam('run id')],
-        responses: { 202: json(obj({ runId: str(), previousStatus: runStatus, executionId: str(), spec: ref('RunSpec') }), 'resumed'), ...errors(401, 403, 404, 409, 429) },
+        responses: {
+          202: json(
+            obj({ runId: str(), previousStatus: runStatus, executionId: str(), spec: ref('RunSpec') }),
+            'resumed',
+          ),
+          ...errors(401, 403, 404, 409, 429),
+        },
       },
     },
   };
   const scheduleAction = (summary: string, extra: Schema = {}) => ({
-    post: { summary, ...secured('schedules:write'), parameters: [idParam('schedule id')], ...extra, responses: { 200: json(ref('Schedule'), 'the schedule'), 202: json({ type: 'object' }, 'accepted'), ...errors(400, 401, 403, 404, 429) } },
+    post: {
+      summary,
+      ...secured('schedules:write'),
+      parameters: [idParam('schedule id')],
+      ...extra,
+      responses: {
+        200: json(ref('Schedule'), 'the schedule'),
+        202: json({ type: 'object' }, 'accepted'),
+        ...errors(400, 401, 403, 404, 429),
+      },
+    },
   });
   const schedulePaths = {
     '/v1/schedules': {
-      post: { summary: 'Create a retraining schedule', ...secured('schedules:write'), requestBody: { required: true, content: { 'application/json': { schema: ref('CreateSchedule') } } }, responses: { 201: json(ref('Schedule'), 'created'), ...errors(400, 401, 403, 409, 429) } },
-      get: { summary: 'List retraining schedules', ...secured('schedules:read'), responses: { 200: json(obj({ object: { const: 'list' }, data: { type: 'array', items: ref('Schedule') } }), 'schedules'), ...errors(401, 403, 429) } },
+      post: {
+        summary: 'Create a retraining schedule',
+        ...secured('schedules:write'),
+        requestBody: { required: true, content: { 'application/json': { schema: ref('CreateSchedule') } } },
+        responses: { 201: json(ref('Schedule'), 'created'), ...errors(400, 401, 403, 409, 429) },
+      },
+      get: {
+        summary: 'List retraining schedules',
+        ...secured('schedules:read'),
+        responses: {
+          200: json(obj({ object: { const: 'list' }, data: { type: 'array', items: ref('Schedule') } }), 'schedules'),
+          ...errors(401, 403, 429),
+        },
+      },
     },
     '/v1/schedules/{id}': {
-      get: { summary: 'A schedule: spec, policies, next and recent ticks, counters', ...secured('schedules:read'), parameters: [idParam('schedule id')], responses: { 200: json(ref('Schedule'), 'the schedule'), ...errors(401, 403, 404, 429) } },
-      delete: { summary: 'Delete a schedule (a running tick goes on)', ...secured('schedules:write'), parameters: [idParam('schedule id')], responses: { 204: { description: 'deleted' }, ...errors(401, 403, 404, 429) } },
+      get: {
+        summary: 'A schedule: spec, policies, next and recent ticks, counters',
+        ...secured('schedules:read'),
+        parameters: [idParam('schedule id')],
+        responses: { 200: json(ref('Schedule'), 'the schedule'), ...errors(401, 403, 404, 429) },
+      },
+      delete: {
+        summary: 'Delete a schedule (a running tick goes on)',
+        ...secured('schedules:write'),
+        parameters: [idParam('schedule id')],
+        responses: { 204: { description: 'deleted' }, ...errors(401, 403, 404, 429) },
+      },
     },
-    '/v1/schedules/{id}/pause': scheduleAction('Pause', { requestBody: { content: { 'application/json': { schema: obj({ note: str() }) } } } }),
-    '/v1/schedules/{id}/unpause': scheduleAction('Unpause', { requestBody: { content: { 'application/json': { schema: obj({ note: str() }) } } } }),
+    '/v1/schedules/{id}/pause': scheduleAction('Pause', {
+      requestBody: { content: { 'application/json': { schema: obj({ note: str() }) } } },
+    }),
+    '/v1/schedules/{id}/unpause': scheduleAction('Unpause', {
+      requestBody: { content: { 'application/json': { schema: obj({ note: str() }) } } },
+    }),
     '/v1/schedules/{id}/trigger': scheduleAction("Run a tick now, under the schedule's overlap policy"),
     '/v1/schedules/{id}/backfill': scheduleAction('Run the ticks between start and end', {
-      requestBody: { required: true, content: { 'application/json': { schema: obj({ start: str('ISO 8601'), end: str('ISO 8601'), overlap: { type: 'string', enum: Object.keys(OVERLAP_POLICIES) } }, ['start', 'end']) } } },
+      requestBody: {
+        required: true,
+        content: {
+          'application/json': {
+            schema: obj(
+              {
+                start: str('ISO 8601'),
+                end: str('ISO 8601'),
+                overlap: { type: 'string', enum: Object.keys(OVERLAP_POLICIES) },
+              },
+              ['start', 'end'],
+            ),
+          },
+        },
+      },
     }),
   };
   return {
     openapi: '3.1.0',
-    info: { title: 'finetune-flow API', version: '1.0.0', description: 'Fine-tune runs on Azure ML as durable Temporal workflows. Errors: {"error": {"type", "message", "fields": [{"field", "message"}]}}.' },
+    info: {
+      title: 'finetune-flow API',
+      version: '1.0.0',
+      description:
+        'Fine-tune runs on Azure ML as durable Temporal workflows. Errors: {"error": {"type", "message", "fields": [{"field", "message"}]}}.',
+    },
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: `API key; scopes: ${API_SCOPES.join(', ')}` } },
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: `API key; scopes: ${API_SCOPES.join(', ')}` },
+      },
       schemas: {
         RunSpec: runSpecSchema(),
         FineTuneSummary: fineTuneSummary,
         FineTune: fineTune,
-        FineTuneStarted: { allOf: [fineTuneSummary, obj({ created: { type: 'boolean' }, deduplicated: { type: 'boolean' }, jobName: str(), endpointName: str(), spec: ref('RunSpec') })] },
+        FineTuneStarted: {
+          allOf: [
+            fineTuneSummary,
+            obj({
+              created: { type: 'boolean' },
+              deduplicated: { type: 'boolean' },
+              jobName: str(),
+              endpointName: str(),
+              spec: ref('RunSpec'),
+            }),
+          ],
+        },
         Event: event,
-        CancelOutcome: obj({ runId: str(), status: runStatus, cleanup: { type: 'string', enum: ['requested', 'confirmed', 'timed-out', 'already-ended'] }, message: str() }),
+        CancelOutcome: obj({
+          runId: str(),
+          status: runStatus,
+          cleanup: { type: 'string', enum: ['requested', 'confirmed', 'timed-out', 'already-ended'] },
+          message: str(),
+        }),
         Schedule: schedule,
         CreateSchedule: createSchedule,
-        Error: obj({ error: obj({ type: str(), message: str(), fields: { type: 'array', items: obj({ field: str(), message: str() }, ['field', 'message']) } }, ['type', 'message']) }, ['error']),
+        Error: obj(
+          {
+            error: obj(
+              {
+                type: str(),
+                message: str(),
+                fields: { type: 'array', items: obj({ field: str(), message: str() }, ['field', 'message']) },
+              },
+              ['type', 'message'],
+            ),
+          },
+          ['error'],
+        ),
       },
     },
     paths: { ...fineTunePaths, ...schedulePaths },

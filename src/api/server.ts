@@ -26,7 +26,9 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   const perMinute = opts.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE;
 
   app.setErrorHandler((err, _request, reply) => sendError(reply, err));
-  app.setNotFoundHandler((request, reply) => reply.code(404).send(body('not_found_error', `no route ${request.method} ${request.url.split('?')[0]}`)));
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send(body('not_found_error', `no route ${request.method} ${request.url.split('?')[0]}`)),
+  );
 
   registerAuth(app, opts.keys);
   // After authentication (onRequest), so the limit is counted per key, not per address.
@@ -38,7 +40,10 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
     allowList: (request) => request.routeOptions.config?.scope === undefined,
     errorResponseBuilder: (_request, context) => ({
       statusCode: 429,
-      error: { type: 'rate_limit_error', message: `rate limit of ${context.max} requests per minute for this key reached; retry after ${context.after}` },
+      error: {
+        type: 'rate_limit_error',
+        message: `rate limit of ${context.max} requests per minute for this key reached; retry after ${context.after}`,
+      },
     }),
   });
 

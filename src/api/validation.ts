@@ -7,11 +7,16 @@ import { RUN_STATUS_FILTERS } from '../control/visibility';
 import { OVERLAP_POLICIES } from '../control/schedules';
 import { ControlError } from '../control/errors';
 
-const overlap = z.enum(Object.keys(OVERLAP_POLICIES) as [keyof typeof OVERLAP_POLICIES, ...(keyof typeof OVERLAP_POLICIES)[]]);
+const overlap = z.enum(
+  Object.keys(OVERLAP_POLICIES) as [keyof typeof OVERLAP_POLICIES, ...(keyof typeof OVERLAP_POLICIES)[]],
+);
 
 export const IdempotencyKeyHeader = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,124}$/, "Idempotency-Key must be 1-125 letters, digits, '.', '_', ':' or '-', starting with a letter or digit")
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._:-]{0,124}$/,
+    "Idempotency-Key must be 1-125 letters, digits, '.', '_', ':' or '-', starting with a letter or digit",
+  )
   .optional();
 
 export const StartQuery = z.strictObject({
@@ -20,7 +25,9 @@ export const StartQuery = z.strictObject({
 });
 
 export const ListQuery = z.strictObject({
-  status: z.enum(Object.keys(RUN_STATUS_FILTERS) as [keyof typeof RUN_STATUS_FILTERS, ...(keyof typeof RUN_STATUS_FILTERS)[]]).optional(),
+  status: z
+    .enum(Object.keys(RUN_STATUS_FILTERS) as [keyof typeof RUN_STATUS_FILTERS, ...(keyof typeof RUN_STATUS_FILTERS)[]])
+    .optional(),
   model: z.string().min(1).optional(),
   dataset: z.string().min(1).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
@@ -59,7 +66,11 @@ export const BackfillBody = z.strictObject({
 });
 
 /** Parses a part of the request; the fields of the error are prefixed with where they were (query, header, body). */
-export function parsePart<S extends z.ZodType>(schema: S, value: unknown, where: 'query' | 'body' | 'header'): z.output<S> {
+export function parsePart<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  where: 'query' | 'body' | 'header',
+): z.output<S> {
   const result = schema.safeParse(value, { error: issueMessage });
   if (result.success) return result.data;
   const issues: SpecIssue[] = result.error.issues.map((i) => {

@@ -9,13 +9,20 @@ import { azureCallMetricsPolicy } from '../observability/azureCalls';
 
 export type ArmClient = AzureMachineLearningWorkspaces;
 
-export function createArmClient(config: AzureConfig, credential: TokenCredential, budget?: ArmRequestBudget): ArmClient {
+export function createArmClient(
+  config: AzureConfig,
+  credential: TokenCredential,
+  budget?: ArmRequestBudget,
+): ArmClient {
   return new AzureMachineLearningWorkspaces(credential, config.subscriptionId, {
     endpoint: config.armEndpoint,
     credentialScopes: [ARM_SCOPE],
     userAgentOptions: { userAgentPrefix: 'finetune-flow' },
     // perCall: the budget is taken once per logical call, before the SDK's own retries.
     // perRetry: every attempt is counted by status (ftflow_azure_calls_total).
-    additionalPolicies: [...(budget ? [{ policy: budget.policy(), position: 'perCall' as const }] : []), { policy: azureCallMetricsPolicy('arm'), position: 'perRetry' }],
+    additionalPolicies: [
+      ...(budget ? [{ policy: budget.policy(), position: 'perCall' as const }] : []),
+      { policy: azureCallMetricsPolicy('arm'), position: 'perRetry' },
+    ],
   });
 }

@@ -47,8 +47,13 @@ export class ArmRequestBudget {
   private granted = 0;
 
   constructor(readonly budget: ArmBudget = DEFAULT_ARM_BUDGET) {
-    const bucket = (perSecond: number) => new TokenBucket({ bucketSize: budget.burst, tokensPerInterval: perSecond, interval: 'second' });
-    this.buckets = { read: bucket(budget.readsPerSecond), write: bucket(budget.writesPerSecond), delete: bucket(budget.deletesPerSecond) };
+    const bucket = (perSecond: number) =>
+      new TokenBucket({ bucketSize: budget.burst, tokensPerInterval: perSecond, interval: 'second' });
+    this.buckets = {
+      read: bucket(budget.readsPerSecond),
+      write: bucket(budget.writesPerSecond),
+      delete: bucket(budget.deletesPerSecond),
+    };
   }
 
   /** Resolves when a request of this class may be sent; rejects (using no token) if `signal` aborts first. */
@@ -91,14 +96,21 @@ export class ArmRequestBudget {
     const bucket = this.buckets[cls];
     while (queue.length > 0 && bucket.tryRemoveTokens(1)) queue.shift()?.grant();
     if (queue.length === 0) return;
-    this.timers[cls] = setTimeout(() => {
-      delete this.timers[cls];
-      this.schedule(cls);
-    }, Math.max(1, bucket.getWaitTime(1)));
+    this.timers[cls] = setTimeout(
+      () => {
+        delete this.timers[cls];
+        this.schedule(cls);
+      },
+      Math.max(1, bucket.getWaitTime(1)),
+    );
   }
 
   stats(): { granted: number; waitedMs: number; waiting: number } {
-    return { granted: this.granted, waitedMs: this.waitedMs, waiting: this.queues.read.length + this.queues.write.length + this.queues.delete.length };
+    return {
+      granted: this.granted,
+      waitedMs: this.waitedMs,
+      waiting: this.queues.read.length + this.queues.write.length + this.queues.delete.length,
+    };
   }
 
   policy(): PipelinePolicy {
@@ -121,6 +133,7 @@ function abortError(): Error {
 /** One budget per process, shared by every client the worker builds. */
 let shared: ArmRequestBudget | undefined;
 export function sharedArmBudget(budget?: ArmBudget): ArmRequestBudget {
-  if (!shared || (budget && JSON.stringify(budget) !== JSON.stringify(shared.budget))) shared = new ArmRequestBudget(budget);
+  if (!shared || (budget && JSON.stringify(budget) !== JSON.stringify(shared.budget)))
+    shared = new ArmRequestBudget(budget);
   return shared;
 }

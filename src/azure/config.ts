@@ -26,8 +26,7 @@ export interface AzureConfig {
 }
 
 export type CredentialConfig =
-  | { kind: 'clientSecret'; tenantId: string; clientId: string; authorityHost?: string }
-  | { kind: 'default' };
+  { kind: 'clientSecret'; tenantId: string; clientId: string; authorityHost?: string } | { kind: 'default' };
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -48,7 +47,9 @@ function readWorkspaceFile(path: string): WorkspaceConfigFile {
     if (typeof parsed !== 'object' || parsed === null) throw new Error('not a JSON object');
     return parsed as WorkspaceConfigFile;
   } catch (err) {
-    throw new ConfigError(`${ENV.workspaceConfigFile}=${path} could not be read as azure-ai-ml config.json: ${(err as Error).message}`);
+    throw new ConfigError(
+      `${ENV.workspaceConfigFile}=${path} could not be read as azure-ai-ml config.json: ${(err as Error).message}`,
+    );
   }
 }
 
@@ -66,7 +67,9 @@ export function loadAzureConfig(env: NodeJS.ProcessEnv = process.env): AzureConf
   const need = (name: string, fromFile: string | undefined): string => {
     const value = env[name] ?? fromFile;
     if (!value) {
-      throw new ConfigError(`${name} is not set: export it, or point ${ENV.workspaceConfigFile} at the workspace's config.json`);
+      throw new ConfigError(
+        `${name} is not set: export it, or point ${ENV.workspaceConfigFile} at the workspace's config.json`,
+      );
     }
     return value;
   };
@@ -101,7 +104,9 @@ export function loadAzureConfig(env: NodeJS.ProcessEnv = process.env): AzureConf
 function datastoreAuth(env: NodeJS.ProcessEnv): AzureConfig['datastoreAuth'] {
   const value = env.FTFLOW_DATASTORE_AUTH || 'identity';
   if (value !== 'identity' && value !== 'accountKey') {
-    throw new ConfigError(`FTFLOW_DATASTORE_AUTH must be "identity" (Entra token, needs Storage Blob Data Contributor) or "accountKey", got "${value}"`);
+    throw new ConfigError(
+      `FTFLOW_DATASTORE_AUTH must be "identity" (Entra token, needs Storage Blob Data Contributor) or "accountKey", got "${value}"`,
+    );
   }
   return value;
 }

@@ -12,7 +12,8 @@ export function createCredential(config: AzureConfig, env: NodeJS.ProcessEnv = p
     const secret = clientSecretFromEnv(env);
     if (!secret) throw new Error('AZURE_CLIENT_SECRET disappeared from the environment');
     const { tenantId, clientId, authorityHost } = config.credential;
-    const customAuthority = authorityHost !== undefined && !MICROSOFT_AUTHORITIES.some((h) => authorityHost.includes(h));
+    const customAuthority =
+      authorityHost !== undefined && !MICROSOFT_AUTHORITIES.some((h) => authorityHost.includes(h));
     return new ClientSecretCredential(tenantId, clientId, secret, {
       authorityHost,
       // A non-Microsoft authority (the local emulator) cannot be validated against Entra's instance list.

@@ -18,7 +18,11 @@ export interface OpenDatastore {
  * Opens the default datastore with an Entra token (the worker's credential, scope storage), or with the
  * account key from listSecrets when FTFLOW_DATASTORE_AUTH=accountKey.
  */
-export async function openDefaultDatastore(arm: ArmClient, config: AzureConfig, credential: TokenCredential): Promise<OpenDatastore> {
+export async function openDefaultDatastore(
+  arm: ArmClient,
+  config: AzureConfig,
+  credential: TokenCredential,
+): Promise<OpenDatastore> {
   let found: { name?: string; properties: AzureBlobDatastore } | undefined;
   for await (const ds of arm.datastores.list(config.resourceGroup, config.workspace, { isDefault: true })) {
     if (ds.properties.datastoreType === 'AzureBlob') {
@@ -26,16 +30,31 @@ export async function openDefaultDatastore(arm: ArmClient, config: AzureConfig, 
       break;
     }
   }
-  if (!found?.name) throw new RunFailure('validation', `workspace ${config.workspace} has no default Azure Blob datastore`, 'NoDefaultDatastore');
+  if (!found?.name)
+    throw new RunFailure(
+      'validation',
+      `workspace ${config.workspace} has no default Azure Blob datastore`,
+      'NoDefaultDatastore',
+    );
   const { accountName, containerName, endpoint, protocol } = found.properties;
-  if (!accountName || !containerName) throw new RunFailure('validation', `datastore ${found.name} has no account or container`, 'BadDatastore');
-  const serviceUrl = config.blobEndpointOverride ?? `${protocol ?? 'https'}://${accountName}.blob.${endpoint ?? 'core.windows.net'}`;
+  if (!accountName || !containerName)
+    throw new RunFailure('validation', `datastore ${found.name} has no account or container`, 'BadDatastore');
+  const serviceUrl =
+    config.blobEndpointOverride ?? `${protocol ?? 'https'}://${accountName}.blob.${endpoint ?? 'core.windows.net'}`;
   const containerUrl = `${serviceUrl.replace(/\/+$/, '')}/${containerName}`;
   let container: ContainerClient;
   if (config.datastoreAuth === 'accountKey') {
-    const secrets = (await arm.datastores.listSecrets(config.resourceGroup, config.workspace, found.name)) as AccountKeyDatastoreSecrets;
+    const secrets = (await arm.datastores.listSecrets(
+      config.resourceGroup,
+      config.workspace,
+      found.name,
+    )) as AccountKeyDatastoreSecrets;
     if (secrets.secretsType !== 'AccountKey' || !secrets.key) {
-      throw new RunFailure('validation', `datastore ${found.name} has no account key (${secrets.secretsType}): unset FTFLOW_DATASTORE_AUTH to use an Entra token`, 'NoAccountKey');
+      throw new RunFailure(
+        'validation',
+        `datastore ${found.name} has no account key (${secrets.secretsType}): unset FTFLOW_DATASTORE_AUTH to use an Entra token`,
+        'NoAccountKey',
+      );
     }
     container = new ContainerClient(containerUrl, new StorageSharedKeyCredential(accountName, secrets.key));
   } else {

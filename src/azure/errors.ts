@@ -40,8 +40,20 @@ export class RunFailure extends Error {
 const QUOTA_CODES = /quota|limitexceeded|insufficientquota/i;
 const CAPACITY_CODES = /capacity|skunotavailable|allocationfailed|zonalallocationfailed|overconstrained/i;
 const LRO_FAILURE = /^The long-running operation has failed\. (\w+)\. /;
-const TRANSIENT_LRO_CODES = /^(InternalServerError|ServiceUnavailable|ServerBusy|GatewayTimeout|TooManyRequests|RequestTimeout)$/i;
-const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'ESOCKETTIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'UND_ERR_SOCKET', 'REQUEST_SEND_ERROR', 'UND_ERR_CONNECT_TIMEOUT']);
+const TRANSIENT_LRO_CODES =
+  /^(InternalServerError|ServiceUnavailable|ServerBusy|GatewayTimeout|TooManyRequests|RequestTimeout)$/i;
+const NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'ESOCKETTIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'UND_ERR_SOCKET',
+  'REQUEST_SEND_ERROR',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 
 interface ErrorLike {
   name?: unknown;
@@ -59,7 +71,10 @@ function asRecord(value: unknown): ErrorLike {
 }
 
 /** Parses Retry-After (seconds or HTTP date) and retry-after-ms headers into milliseconds. */
-export function parseRetryAfter(headers: { get(name: string): string | null | undefined }, now = Date.now()): number | undefined {
+export function parseRetryAfter(
+  headers: { get(name: string): string | null | undefined },
+  now = Date.now(),
+): number | undefined {
   const ms = headers.get('retry-after-ms') ?? headers.get('x-ms-retry-after-ms');
   if (ms && Number.isFinite(Number(ms))) return Number(ms);
   const value = headers.get('retry-after');
@@ -88,7 +103,8 @@ function kindFor(status: number | undefined, code: string | undefined, message =
   if (CAPACITY_CODES.test(text)) return 'capacity';
   if (status === 401 || status === 403) return 'auth';
   if (status === 404) return 'notFound';
-  if (status === 408 || status === 409 || (status !== undefined && status >= 500 && status !== 501 && status !== 505)) return 'transient';
+  if (status === 408 || status === 409 || (status !== undefined && status >= 500 && status !== 501 && status !== 505))
+    return 'transient';
   if (status !== undefined && status >= 400) return 'validation';
   if (code && NETWORK_CODES.has(code)) return 'network';
   return 'unknown';
@@ -145,7 +161,8 @@ export function asActivityFailure(err: unknown, step: string): ApplicationFailur
   if (err instanceof ApplicationFailure) return err;
   const c = classifyError(err);
   const hint = HINTS[c.kind];
-  const where = c.status !== undefined ? ` (HTTP ${c.status}${c.code ? ` ${c.code}` : ''})` : c.code ? ` (${c.code})` : '';
+  const where =
+    c.status !== undefined ? ` (HTTP ${c.status}${c.code ? ` ${c.code}` : ''})` : c.code ? ` (${c.code})` : '';
   return ApplicationFailure.create({
     message: `${step}: ${c.message}${where}${hint && !c.retryable ? `. Hint: ${hint}` : ''}`,
     type: `Azure${c.kind[0].toUpperCase()}${c.kind.slice(1)}`,

@@ -140,7 +140,8 @@ export class JobWatcher {
     // Recorded before the waiters hear back, so a caller that looks right after sees this cycle.
     this.cycles.push({ followed: names.length, mode: useList ? 'list' : 'get', reads });
     if (this.cycles.length > 100) this.cycles.shift();
-    for (const [name, outcome] of outcomes) this.settle(name, (w) => ('job' in outcome ? w.resolve(outcome.job) : w.reject(outcome.error)));
+    for (const [name, outcome] of outcomes)
+      this.settle(name, (w) => ('job' in outcome ? w.resolve(outcome.job) : w.reject(outcome.error)));
   }
 
   private settle(name: string, how: (w: Waiter) => void): void {
@@ -153,7 +154,9 @@ export class JobWatcher {
   private async list(): Promise<{ jobs: Map<string, JobBase>; pages: number }> {
     const jobs = new Map<string, JobBase>();
     let pages = 0;
-    const iterator = this.arm.jobs.list(this.options.resourceGroup, this.options.workspace, { tag: this.options.tag, listViewType: 'ActiveOnly' }).byPage();
+    const iterator = this.arm.jobs
+      .list(this.options.resourceGroup, this.options.workspace, { tag: this.options.tag, listViewType: 'ActiveOnly' })
+      .byPage();
     for await (const page of iterator) {
       pages += 1;
       for (const job of page) if (job.name) jobs.set(job.name, job);
@@ -161,4 +164,3 @@ export class JobWatcher {
     return { jobs, pages };
   }
 }
-

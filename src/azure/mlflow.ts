@@ -22,7 +22,10 @@ export interface JobMetrics {
 
 /** azureml://<host>/mlflow/v1.0/... → https://<host>/mlflow/v1.0/... (without query). */
 export function trackingBaseUrl(mlFlowTrackingUri: string): string {
-  return mlFlowTrackingUri.replace(/^azureml:\/\//, 'https://').replace(/\?.*$/, '').replace(/\/+$/, '');
+  return mlFlowTrackingUri
+    .replace(/^azureml:\/\//, 'https://')
+    .replace(/\?.*$/, '')
+    .replace(/\/+$/, '');
 }
 
 export class MlflowClient {

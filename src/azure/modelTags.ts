@@ -19,9 +19,15 @@ const PYTHON_TO_JSON: Record<string, string> = { True: 'true', False: 'false', N
 
 function parseLiteral(tag: string, raw: string): unknown {
   try {
-    return JSON5.parse(raw.replace(PYTHON_WORDS, (match: string, word?: string) => (word ? PYTHON_TO_JSON[word] : match)));
+    return JSON5.parse(
+      raw.replace(PYTHON_WORDS, (match: string, word?: string) => (word ? PYTHON_TO_JSON[word] : match)),
+    );
   } catch (err) {
-    throw new RunFailure('validation', `model tag ${tag} is not a list or dict literal (${(err as Error).message}): "${raw.slice(0, 80)}"`, 'BadModelTag');
+    throw new RunFailure(
+      'validation',
+      `model tag ${tag} is not a list or dict literal (${(err as Error).message}): "${raw.slice(0, 80)}"`,
+      'BadModelTag',
+    );
   }
 }
 
@@ -29,7 +35,11 @@ function stringList(tag: string, raw: string | undefined): string[] | undefined 
   if (raw === undefined) return undefined;
   const value = parseLiteral(tag, raw);
   if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
-    throw new RunFailure('validation', `model tag ${tag} should be a list of VM sizes, got "${raw.slice(0, 80)}"`, 'BadModelTag');
+    throw new RunFailure(
+      'validation',
+      `model tag ${tag} should be a list of VM sizes, got "${raw.slice(0, 80)}"`,
+      'BadModelTag',
+    );
   }
   return value;
 }

@@ -58,12 +58,20 @@ export class RegistryClient {
     const key = registry.toLowerCase();
     let pending = this.discovered.get(key);
     if (!pending) {
-      pending = this.rest.get<DiscoveryDto>(`${this.discoveryUrl}registrymanagement/v1.0/registries/${encodeURIComponent(registry)}/discovery`).catch((err: unknown) => {
-        if ((err as { statusCode?: number }).statusCode === 404) {
-          throw new RunFailure('validation', `registry ${registry} does not exist: check model.registry (the foundation models are in "azureml")`, 'RegistryNotFound');
-        }
-        throw err;
-      });
+      pending = this.rest
+        .get<DiscoveryDto>(
+          `${this.discoveryUrl}registrymanagement/v1.0/registries/${encodeURIComponent(registry)}/discovery`,
+        )
+        .catch((err: unknown) => {
+          if ((err as { statusCode?: number }).statusCode === 404) {
+            throw new RunFailure(
+              'validation',
+              `registry ${registry} does not exist: check model.registry (the foundation models are in "azureml")`,
+              'RegistryNotFound',
+            );
+          }
+          throw err;
+        });
       pending.catch(() => this.discovered.delete(key));
       this.discovered.set(key, pending);
     }
@@ -75,7 +83,9 @@ export class RegistryClient {
     if (!dto.primaryRegionResourceProviderUri || !dto.subscriptionId || !dto.resourceGroup) {
       throw new RunFailure('transient', `registry discovery for "${registry}" returned an incomplete answer`);
     }
-    const base = dto.primaryRegionResourceProviderUri.endsWith('/') ? dto.primaryRegionResourceProviderUri : `${dto.primaryRegionResourceProviderUri}/`;
+    const base = dto.primaryRegionResourceProviderUri.endsWith('/')
+      ? dto.primaryRegionResourceProviderUri
+      : `${dto.primaryRegionResourceProviderUri}/`;
     return (
       `${base}mferp/managementfrontend/subscriptions/${dto.subscriptionId}/resourceGroups/${dto.resourceGroup}` +
       `/providers/Microsoft.MachineLearningServices/registries/${encodeURIComponent(registry)}/${kind}/${encodeURIComponent(name)}/versions`
@@ -88,11 +98,17 @@ export class RegistryClient {
     const what = kind === 'models' ? 'model' : 'component';
     if (version !== undefined) {
       try {
-        const resource = await this.rest.get<VersionResource>(`${url}/${encodeURIComponent(version)}?api-version=${REGISTRY_DATAPLANE_API_VERSION}`);
+        const resource = await this.rest.get<VersionResource>(
+          `${url}/${encodeURIComponent(version)}?api-version=${REGISTRY_DATAPLANE_API_VERSION}`,
+        );
         return toAsset(registry, kind, name, resource, version);
       } catch (err) {
         if ((err as { statusCode?: number }).statusCode === 404) {
-          throw new RunFailure('validation', `${what} ${name} version ${version} does not exist in registry ${registry}: check ${kind === 'models' ? 'model.version' : 'pipelineComponent.version'} or leave it unset for the latest`, 'AssetNotFound');
+          throw new RunFailure(
+            'validation',
+            `${what} ${name} version ${version} does not exist in registry ${registry}: check ${kind === 'models' ? 'model.version' : 'pipelineComponent.version'} or leave it unset for the latest`,
+            'AssetNotFound',
+          );
         }
         throw err;
       }
@@ -115,13 +131,23 @@ export class RegistryClient {
           'ModelRetired',
         );
       }
-      throw new RunFailure('validation', `${what} ${name} does not exist in registry ${registry}: check ${field} (case matters) or model.registry`, 'AssetNotFound');
+      throw new RunFailure(
+        'validation',
+        `${what} ${name} does not exist in registry ${registry}: check ${field} (case matters) or model.registry`,
+        'AssetNotFound',
+      );
     }
     return toAsset(registry, kind, name, latest);
   }
 }
 
-function toAsset(registry: string, kind: AssetKind, name: string, resource: VersionResource, pinned?: string): RegistryAssetVersion {
+function toAsset(
+  registry: string,
+  kind: AssetKind,
+  name: string,
+  resource: VersionResource,
+  pinned?: string,
+): RegistryAssetVersion {
   const version = resource.name ?? pinned;
   if (!version) throw new RunFailure('transient', `registry answered a ${kind} version without a name`);
   return {

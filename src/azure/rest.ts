@@ -37,7 +37,10 @@ export class AzureRestClient {
     const request = createPipelineRequest({
       url,
       method,
-      headers: createHttpHeaders({ accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }),
+      headers: createHttpHeaders({
+        accept: 'application/json',
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      }),
       body: body !== undefined ? JSON.stringify(body) : undefined,
       abortSignal: signal,
     });
@@ -47,7 +50,11 @@ export class AzureRestClient {
       let message = `${method} ${new URL(url).pathname} answered ${response.status}`;
       let code: string | undefined;
       try {
-        const parsed = JSON.parse(text) as { error?: { code?: string; message?: string } | string; message?: string; error_code?: string };
+        const parsed = JSON.parse(text) as {
+          error?: { code?: string; message?: string } | string;
+          message?: string;
+          error_code?: string;
+        };
         if (typeof parsed.error === 'object' && parsed.error) {
           code = parsed.error.code;
           message = parsed.error.message ?? message;

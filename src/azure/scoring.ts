@@ -3,7 +3,10 @@
 import { RunFailure } from './errors';
 
 export interface ScoreRequest {
-  input_data: { input_string: { role: string; content: string }[]; parameters: Record<string, string | number | boolean> };
+  input_data: {
+    input_string: { role: string; content: string }[];
+    parameters: Record<string, string | number | boolean>;
+  };
   params: Record<string, never>;
 }
 
@@ -51,8 +54,19 @@ export async function scoreEndpoint(
   const text = await response.text();
   const latencyMs = Date.now() - started;
   if (!response.ok) {
-    const kind = response.status === 429 ? 'throttled' : response.status >= 500 || response.status === 424 ? 'transient' : response.status === 401 || response.status === 403 ? 'auth' : 'validation';
-    throw new RunFailure(kind, `scoring ${new URL(scoringUri).host} answered ${response.status}: ${text.slice(0, 300)}`, `Scoring${response.status}`);
+    const kind =
+      response.status === 429
+        ? 'throttled'
+        : response.status >= 500 || response.status === 424
+          ? 'transient'
+          : response.status === 401 || response.status === 403
+            ? 'auth'
+            : 'validation';
+    throw new RunFailure(
+      kind,
+      `scoring ${new URL(scoringUri).host} answered ${response.status}: ${text.slice(0, 300)}`,
+      `Scoring${response.status}`,
+    );
   }
   let body: unknown;
   try {
@@ -62,7 +76,11 @@ export async function scoreEndpoint(
   }
   const reply = replyText(body);
   if (reply === undefined || reply.trim().length === 0) {
-    throw new RunFailure('validation', `scoring answered without a reply text: ${text.slice(0, 200)}`, 'ScoringBadResponse');
+    throw new RunFailure(
+      'validation',
+      `scoring answered without a reply text: ${text.slice(0, 200)}`,
+      'ScoringBadResponse',
+    );
   }
   return { status: response.status, reply, latencyMs };
 }

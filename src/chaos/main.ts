@@ -36,16 +36,38 @@ interface CliOptions {
 
 async function main(argv: string[]): Promise<number> {
   const program = new Command('chaos')
-    .description('fine-tune runs with seeded Azure faults and worker kills against an embedded local stack; reports leaks, duplicate jobs and lost runs')
+    .description(
+      'fine-tune runs with seeded Azure faults and worker kills against an embedded local stack; reports leaks, duplicate jobs and lost runs',
+    )
     .addOption(new Option('--runs <n>', 'fine-tune runs').argParser(integer(1)).default(20))
-    .addOption(new Option('--seed <n>', 'seed of the fault and kill schedule (same seed, same schedule)').argParser(integer(0)).default(7))
+    .addOption(
+      new Option('--seed <n>', 'seed of the fault and kill schedule (same seed, same schedule)')
+        .argParser(integer(0))
+        .default(7),
+    )
     .addOption(new Option('--concurrency <n>', 'runs in flight at once').argParser(integer(1)).default(4))
     .addOption(new Option('--workers <n>', 'worker processes').argParser(integer(1)).default(2))
-    .addOption(new Option('--kills <n>', 'worker kills (default: one per eight runs, at least one)').argParser(integer(0)))
-    .addOption(new Option('--failure-rate <p>', 'chance that a run gets a fault it cannot ride out').argParser(fraction).default(0.25))
-    .addOption(new Option('--heartbeat-timeout <s>', "the runs' heartbeat timeout: how soon a killed worker's step moves on").argParser(integer(1)).default(5))
-    .addOption(new Option('--run-timeout <s>', 'a run not ended after this long is lost').argParser(integer(10)).default(600))
-    .addOption(new Option('--job-phase-ms <ms>', 'emulator duration of each of the five job phases').argParser(integer(0)).default(600))
+    .addOption(
+      new Option('--kills <n>', 'worker kills (default: one per eight runs, at least one)').argParser(integer(0)),
+    )
+    .addOption(
+      new Option('--failure-rate <p>', 'chance that a run gets a fault it cannot ride out')
+        .argParser(fraction)
+        .default(0.25),
+    )
+    .addOption(
+      new Option('--heartbeat-timeout <s>', "the runs' heartbeat timeout: how soon a killed worker's step moves on")
+        .argParser(integer(1))
+        .default(5),
+    )
+    .addOption(
+      new Option('--run-timeout <s>', 'a run not ended after this long is lost').argParser(integer(10)).default(600),
+    )
+    .addOption(
+      new Option('--job-phase-ms <ms>', 'emulator duration of each of the five job phases')
+        .argParser(integer(0))
+        .default(600),
+    )
     .option('--plan', 'print the fault and kill schedule for the seed and exit (no stack)', false)
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
@@ -57,10 +79,20 @@ async function main(argv: string[]): Promise<number> {
   }
   const o = program.opts<CliOptions>();
   if (o.plan) {
-    const plan = makePlan({ runs: o.runs, seed: o.seed, tag: 'plan', ...(o.kills !== undefined ? { kills: o.kills } : {}), failureRate: o.failureRate });
+    const plan = makePlan({
+      runs: o.runs,
+      seed: o.seed,
+      tag: 'plan',
+      ...(o.kills !== undefined ? { kills: o.kills } : {}),
+      failureRate: o.failureRate,
+    });
     console.log(`seed ${plan.seed}, plan ${plan.digest}`);
-    for (const run of plan.runs) console.log(`run ${run.index}: ${run.faults.map((f) => `${f.kind} on ${f.target} ×${f.rule.count}`).join('; ') || 'no faults'}`);
-    for (const k of plan.kills) console.log(`kill: during run ${k.run} at ${k.atStep} or later, restart after ${k.restartDelayMs} ms`);
+    for (const run of plan.runs)
+      console.log(
+        `run ${run.index}: ${run.faults.map((f) => `${f.kind} on ${f.target} ×${f.rule.count}`).join('; ') || 'no faults'}`,
+      );
+    for (const k of plan.kills)
+      console.log(`kill: during run ${k.run} at ${k.atStep} or later, restart after ${k.restartDelayMs} ms`);
     return 0;
   }
   let report;

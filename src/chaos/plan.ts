@@ -19,7 +19,12 @@ export const FAULT_KINDS = [
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 /** Faults the service must ride out: the run still succeeds. */
-export const RETRYABLE_FAULTS: readonly FaultKind[] = ['throttled-429', 'server-5xx', 'connection-reset', 'slow-response'];
+export const RETRYABLE_FAULTS: readonly FaultKind[] = [
+  'throttled-429',
+  'server-5xx',
+  'connection-reset',
+  'slow-response',
+];
 
 /** Why a run that took a non-retryable fault must fail, and at which step. */
 export type FailureCause = 'job-failed' | 'provisioning-failed' | 'quota';
@@ -31,7 +36,12 @@ export type FailureCause = 'job-failed' | 'provisioning-failed' | 'quota';
  * only a kill before that heartbeat reached Temporal leaves a deployment failure without the code, so
  * either cause stays consistent.
  */
-export const EXPECTED_FAILURE: Readonly<Record<Exclude<FaultKind, 'throttled-429' | 'server-5xx' | 'connection-reset' | 'slow-response'>, { causes: readonly FailureCause[]; step: StepName }>> = {
+export const EXPECTED_FAILURE: Readonly<
+  Record<
+    Exclude<FaultKind, 'throttled-429' | 'server-5xx' | 'connection-reset' | 'slow-response'>,
+    { causes: readonly FailureCause[]; step: StepName }
+  >
+> = {
   'job-failed': { causes: ['job-failed'], step: 'awaitPipeline' },
   'deployment-provisioning-failed': { causes: ['provisioning-failed'], step: 'deployEndpoint' },
   'quota-exceeded': { causes: ['quota', 'provisioning-failed'], step: 'deployEndpoint' },
@@ -96,7 +106,13 @@ export interface PlanOptions {
 }
 
 /** Steps whose activities heartbeat, so a killed worker's attempt is retried after the heartbeat timeout. */
-export const KILLABLE_STEPS: readonly StepName[] = ['stageDataset', 'awaitPipeline', 'deployEndpoint', 'smokeScore', 'deleteEndpoint'];
+export const KILLABLE_STEPS: readonly StepName[] = [
+  'stageDataset',
+  'awaitPipeline',
+  'deployEndpoint',
+  'smokeScore',
+  'deleteEndpoint',
+];
 
 type Target = { name: string; method: string; path: string };
 
@@ -118,43 +134,124 @@ function targetsOf(names: RunNames, deploymentName: string): Record<string, Targ
 }
 
 function retryableFault(r: SeededRandom, targets: Record<string, Target>): PlannedFault {
-  const kind = r.weighted<FaultKind>([['throttled-429', 3], ['server-5xx', 3], ['connection-reset', 2], ['slow-response', 2]]);
+  const kind = r.weighted<FaultKind>([
+    ['throttled-429', 3],
+    ['server-5xx', 3],
+    ['connection-reset', 2],
+    ['slow-response', 2],
+  ]);
   const on = (keys: readonly string[]): Target => targets[r.pick(keys)] as Target;
   switch (kind) {
     case 'throttled-429': {
       const target = on(['jobGet', 'jobPut', 'endpointGet', 'endpointPut', 'deploymentPut', 'modelPut']);
-      return { kind, target: target.name, rule: { method: target.method, path: target.path, action: { type: 'status', status: 429, retryAfter: r.int(1, 2) }, count: r.int(2, 5) } };
+      return {
+        kind,
+        target: target.name,
+        rule: {
+          method: target.method,
+          path: target.path,
+          action: { type: 'status', status: 429, retryAfter: r.int(1, 2) },
+          count: r.int(2, 5),
+        },
+      };
     }
     case 'server-5xx': {
-      const target = on(['jobGet', 'jobPut', 'endpointPut', 'endpointDelete', 'deploymentGet', 'deploymentPut', 'listKeys', 'modelPut']);
-      return { kind, target: target.name, rule: { method: target.method, path: target.path, action: { type: 'status', status: r.pick([500, 502, 503, 504]) }, count: r.int(1, 3) } };
+      const target = on([
+        'jobGet',
+        'jobPut',
+        'endpointPut',
+        'endpointDelete',
+        'deploymentGet',
+        'deploymentPut',
+        'listKeys',
+        'modelPut',
+      ]);
+      return {
+        kind,
+        target: target.name,
+        rule: {
+          method: target.method,
+          path: target.path,
+          action: { type: 'status', status: r.pick([500, 502, 503, 504]) },
+          count: r.int(1, 3),
+        },
+      };
     }
     case 'connection-reset': {
       const target = on(['jobGet', 'jobPut', 'endpointGet', 'endpointDelete', 'deploymentGet', 'score']);
-      return { kind, target: target.name, rule: { method: target.method, path: target.path, action: { type: 'reset' }, count: r.int(1, 2) } };
+      return {
+        kind,
+        target: target.name,
+        rule: { method: target.method, path: target.path, action: { type: 'reset' }, count: r.int(1, 2) },
+      };
     }
     default: {
-      const target = on(['jobGet', 'jobPut', 'endpointGet', 'endpointPut', 'endpointDelete', 'deploymentPut', 'listKeys', 'score', 'modelPut']);
-      return { kind: 'slow-response', target: target.name, rule: { method: target.method, path: target.path, action: { type: 'delay', ms: r.int(5, 30) * 100 }, count: r.int(1, 3) } };
+      const target = on([
+        'jobGet',
+        'jobPut',
+        'endpointGet',
+        'endpointPut',
+        'endpointDelete',
+        'deploymentPut',
+        'listKeys',
+        'score',
+        'modelPut',
+      ]);
+      return {
+        kind: 'slow-response',
+        target: target.name,
+        rule: {
+          method: target.method,
+          path: target.path,
+          action: { type: 'delay', ms: r.int(5, 30) * 100 },
+          count: r.int(1, 3),
+        },
+      };
     }
   }
 }
 
 function failingFault(r: SeededRandom, targets: Record<string, Target>): PlannedFault {
-  const kind = r.weighted<FaultKind>([['job-failed', 2], ['deployment-provisioning-failed', 1], ['quota-exceeded', 1]]);
+  const kind = r.weighted<FaultKind>([
+    ['job-failed', 2],
+    ['deployment-provisioning-failed', 1],
+    ['quota-exceeded', 1],
+  ]);
   const deploymentPut = targets['deploymentPut'] as Target;
   if (kind === 'job-failed') {
     const jobPut = targets['jobPut'] as Target;
     const phase = r.pick(['Queued', 'Preparing', 'Running', 'Finalizing'] as const);
-    return { kind, target: `job at ${phase}`, rule: { method: 'PUT', path: jobPut.path, action: { type: 'failJob', phase, fraction: r.int(1, 9) / 10 }, count: 1 } };
+    return {
+      kind,
+      target: `job at ${phase}`,
+      rule: {
+        method: 'PUT',
+        path: jobPut.path,
+        action: { type: 'failJob', phase, fraction: r.int(1, 9) / 10 },
+        count: 1,
+      },
+    };
   }
   if (kind === 'quota-exceeded') {
-    return { kind, target: deploymentPut.name, rule: { method: 'PUT', path: deploymentPut.path, action: { type: 'quota' }, count: 1 } };
+    return {
+      kind,
+      target: deploymentPut.name,
+      rule: { method: 'PUT', path: deploymentPut.path, action: { type: 'quota' }, count: 1 },
+    };
   }
   return {
     kind,
     target: deploymentPut.name,
-    rule: { method: 'PUT', path: deploymentPut.path, action: { type: 'failProvisioning', code: 'ResourceNotReady', message: 'Deployment container failed to start (chaos)' }, count: 1 },
+    rule: {
+      method: 'PUT',
+      path: deploymentPut.path,
+      action: {
+        type: 'failProvisioning',
+        code: 'ResourceNotReady',
+        message: 'Deployment container failed to start (chaos)',
+      },
+      count: 1,
+    },
   };
 }
 
@@ -183,11 +280,24 @@ export function makePlan(opts: PlanOptions): ChaosPlan {
     .sort((a, b) => a - b)
     .map((run) => ({
       run,
-      atStep: r.weighted<StepName>([['awaitPipeline', 5], ['deployEndpoint', 3], ['stageDataset', 1], ['deleteEndpoint', 1]]),
+      atStep: r.weighted<StepName>([
+        ['awaitPipeline', 5],
+        ['deployEndpoint', 3],
+        ['stageDataset', 1],
+        ['deleteEndpoint', 1],
+      ]),
       restartDelayMs: r.int(5, 30) * 100,
     }));
   const digest = createHash('sha256')
-    .update(JSON.stringify({ seed: opts.seed, runs: runs.map((run) => run.faults.map((f) => ({ kind: f.kind, target: f.target, action: f.rule.action, count: f.rule.count }))), kills }))
+    .update(
+      JSON.stringify({
+        seed: opts.seed,
+        runs: runs.map((run) =>
+          run.faults.map((f) => ({ kind: f.kind, target: f.target, action: f.rule.action, count: f.rule.count })),
+        ),
+        kills,
+      }),
+    )
     .digest('hex')
     .slice(0, 16);
   return { seed: opts.seed, runs, kills, digest };

@@ -4,7 +4,15 @@
 import * as os from 'node:os';
 import type { RunNames } from '../spec/names';
 import type { EmulatorBilling, EmulatorResources } from './emulatorAdmin';
-import { EXPECTED_FAILURE, FAULT_KINDS, RETRYABLE_FAULTS, countByKind, type ChaosPlan, type FailureCause, type FaultKind } from './plan';
+import {
+  EXPECTED_FAILURE,
+  FAULT_KINDS,
+  RETRYABLE_FAULTS,
+  countByKind,
+  type ChaosPlan,
+  type FailureCause,
+  type FaultKind,
+} from './plan';
 
 export interface RunRecord {
   index: number;
@@ -81,7 +89,8 @@ function failureCause(record: RunRecord): FailureCause | 'other' {
   const text = record.error ?? '';
   if (record.failedStep === 'awaitPipeline' && /Failed/.test(text)) return 'job-failed';
   // Azure's OutOfQuota (the emulator's wording); "check quota and capacity" is the generic hint of a Failed deployment.
-  if (record.failedStep === 'deployEndpoint') return /OutOfQuota|not enough quota|quota reached/i.test(text) ? 'quota' : 'provisioning-failed';
+  if (record.failedStep === 'deployEndpoint')
+    return /OutOfQuota|not enough quota|quota reached/i.test(text) ? 'quota' : 'provisioning-failed';
   return 'other';
 }
 
@@ -91,7 +100,8 @@ function inconsistency(record: RunRecord): string | undefined {
   const fatal = record.faults.find((f) => f.hits > 0 && !RETRYABLE_FAULTS.includes(f.kind));
   if (record.status === 'succeeded') return fatal ? `succeeded although ${fatal.kind} was injected` : undefined;
   if (record.status !== 'failed') return `ended ${record.status}${record.error ? `: ${record.error}` : ''}`;
-  if (!fatal) return `failed at ${record.failedStep ?? '?'} although only retryable faults were injected: ${record.error ?? ''}`;
+  if (!fatal)
+    return `failed at ${record.failedStep ?? '?'} although only retryable faults were injected: ${record.error ?? ''}`;
   const expected = EXPECTED_FAILURE[fatal.kind as keyof typeof EXPECTED_FAILURE];
   const cause = failureCause(record);
   if (!(expected.causes as readonly string[]).includes(cause) || record.failedStep !== expected.step) {
@@ -127,10 +137,13 @@ export function judge(input: JudgeInput): ChaosReport {
   for (const r of records) {
     const problem = inconsistency(r);
     if (problem) lost.push({ runId: r.runId, reason: problem });
-    const outcome = r.status === 'failed' ? `failed: ${failureCause(r)}` : r.status === 'running' ? 'not terminal' : r.status;
+    const outcome =
+      r.status === 'failed' ? `failed: ${failureCause(r)}` : r.status === 'running' ? 'not terminal' : r.status;
     outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
 
-    const jobs = resources.jobs.filter((j) => j.name === r.names.jobName || j.name.startsWith(`${r.names.jobName}-r`)).map((j) => j.name);
+    const jobs = resources.jobs
+      .filter((j) => j.name === r.names.jobName || j.name.startsWith(`${r.names.jobName}-r`))
+      .map((j) => j.name);
     if (jobs.length > 1) duplicates.push({ runId: r.runId, jobs });
     for (const e of resources.endpoints.filter((x) => x.name === r.names.endpointName)) {
       if (e.state !== 'Gone' || e.deletedAt === null) leaked.push(`${e.name} (run ${r.runId}, ${e.state})`);
@@ -144,7 +157,9 @@ export function judge(input: JudgeInput): ChaosReport {
     for (const d of billing.deployments.filter((x) => x.endpoint === r.names.endpointName)) {
       if (r.closedAt === undefined) continue;
       const closedAt = r.closedAt;
-      for (const i of d.instances) deploymentAfterClose += (Math.max(0, Date.parse(i.end) - Math.max(Date.parse(i.start), closedAt)) / 1000) * i.count;
+      for (const i of d.instances)
+        deploymentAfterClose +=
+          (Math.max(0, Date.parse(i.end) - Math.max(Date.parse(i.start), closedAt)) / 1000) * i.count;
     }
   }
   const endpoints = records.length;
@@ -178,7 +193,12 @@ export function judge(input: JudgeInput): ChaosReport {
     leaked,
     duplicates,
   };
-  report.ok = leaked.length === 0 && duplicates.length === 0 && lost.length === 0 && afterClose <= tolerance && deploymentAfterClose <= tolerance;
+  report.ok =
+    leaked.length === 0 &&
+    duplicates.length === 0 &&
+    lost.length === 0 &&
+    afterClose <= tolerance &&
+    deploymentAfterClose <= tolerance;
   return report;
 }
 

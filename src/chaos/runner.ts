@@ -43,7 +43,13 @@ export interface ChaosOptions {
   log?: (line: string) => void;
 }
 
-export const DEFAULT_CHAOS_CLOCK: Partial<EmulatorClockSettings> = { jobPhaseMs: 600, jobPhases: {}, provisionMs: 500, deleteMs: 300, cancelMs: 300 };
+export const DEFAULT_CHAOS_CLOCK: Partial<EmulatorClockSettings> = {
+  jobPhaseMs: 600,
+  jobPhases: {},
+  provisionMs: 500,
+  deleteMs: 300,
+  cancelMs: 300,
+};
 
 /** Worker polling tuned to the compressed clock (the demo's settings, a little faster). */
 const WORKER_TUNING = { FTFLOW_JOB_POLL_SECONDS: '0.5', FTFLOW_LRO_POLL_MS: '200' };
@@ -63,11 +69,19 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   const t0 = Date.now();
   const log = opts.log ?? ((line: string) => process.stderr.write(`[chaos] ${line}\n`));
   const tag = opts.tag ?? randomBytes(3).toString('hex');
-  const plan = makePlan({ runs: opts.runs, seed: opts.seed, tag, ...(opts.kills !== undefined ? { kills: opts.kills } : {}), ...(opts.failureRate !== undefined ? { failureRate: opts.failureRate } : {}) });
+  const plan = makePlan({
+    runs: opts.runs,
+    seed: opts.seed,
+    tag,
+    ...(opts.kills !== undefined ? { kills: opts.kills } : {}),
+    ...(opts.failureRate !== undefined ? { failureRate: opts.failureRate } : {}),
+  });
   const concurrency = opts.concurrency ?? 4;
   const dataDir = path.resolve(opts.dataDir ?? path.join(PROJECT_ROOT, '.data', 'chaos', tag));
   fs.mkdirSync(dataDir, { recursive: true });
-  log(`seed ${plan.seed}, plan ${plan.digest}: ${plan.runs.length} runs, ${plan.runs.reduce((n, r) => n + r.faults.length, 0)} fault rules, ${plan.kills.length} kills; logs in ${dataDir}`);
+  log(
+    `seed ${plan.seed}, plan ${plan.digest}: ${plan.runs.length} runs, ${plan.runs.reduce((n, r) => n + r.faults.length, 0)} fault rules, ${plan.kills.length} kills; logs in ${dataDir}`,
+  );
 
   let ownStack: RunningStack | undefined;
   let pool: WorkerPool | undefined;
@@ -97,16 +111,37 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     pool = new WorkerPool({
       size: opts.workers ?? 2,
       logDir: path.join(dataDir, 'workers'),
-      env: { ...process.env, ...stackEnv(stack), ...WORKER_TUNING, FTFLOW_TASK_QUEUE: taskQueue, FTFLOW_WORKFLOW_BUNDLE: bundle.path },
+      env: {
+        ...process.env,
+        ...stackEnv(stack),
+        ...WORKER_TUNING,
+        FTFLOW_TASK_QUEUE: taskQueue,
+        FTFLOW_WORKFLOW_BUNDLE: bundle.path,
+      },
     });
     await pool.start();
     client = await FineTuneClient.connect({ address: temporalAddress, namespace: stack.namespace, taskQueue });
     log(`${pool.workers.length} workers ready on task queue ${taskQueue} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
 
-    const session = new ChaosSession(plan, client, admin, pool, { concurrency, log, heartbeatTimeoutSeconds: opts.heartbeatTimeoutSeconds ?? 5, runTimeoutMs: (opts.runTimeoutSeconds ?? 600) * 1000 });
+    const session = new ChaosSession(plan, client, admin, pool, {
+      concurrency,
+      log,
+      heartbeatTimeoutSeconds: opts.heartbeatTimeoutSeconds ?? 5,
+      runTimeoutMs: (opts.runTimeoutSeconds ?? 600) * 1000,
+    });
     const { records, kills } = await session.run();
     const [resources, billing, throttled] = await Promise.all([admin.resources(), admin.billing(), admin.throttled()]);
-    return judge({ plan, records, kills, resources, billing, throttled, concurrency, workers: opts.workers ?? 2, durationMs: Date.now() - t0 });
+    return judge({
+      plan,
+      records,
+      kills,
+      resources,
+      billing,
+      throttled,
+      concurrency,
+      workers: opts.workers ?? 2,
+      durationMs: Date.now() - t0,
+    });
   } finally {
     await client?.close().catch(() => undefined);
     await pool?.stop().catch(() => undefined);
@@ -160,13 +195,32 @@ class ChaosSession {
   private async runOne(run: PlannedRun): Promise<RunRecord> {
     const t0 = Date.now();
     const ruleIds = await this.admin.addFaults(run.faults.map((f) => f.rule));
-    const record: RunRecord = { index: run.index, runId: run.runId, names: run.names, status: 'running', faults: run.faults.map((f) => ({ kind: f.kind, target: f.target, hits: 0 })), durationMs: 0 };
+    const record: RunRecord = {
+      index: run.index,
+      runId: run.runId,
+      names: run.names,
+      status: 'running',
+      faults: run.faults.map((f) => ({ kind: f.kind, target: f.target, hits: 0 })),
+      durationMs: 0,
+    };
     try {
-      await this.client.start({}, { idempotencyKey: run.runId.replace(/^ft-/, ''), options: { heartbeatTimeoutSeconds: this.s.heartbeatTimeoutSeconds } });
+      await this.client.start(
+        {},
+        {
+          idempotencyKey: run.runId.replace(/^ft-/, ''),
+          options: { heartbeatTimeoutSeconds: this.s.heartbeatTimeoutSeconds },
+        },
+      );
       this.inFlight.add(run.runId);
       this.started.get(run.index)?.();
       const handle = this.client.handle(run.runId);
-      const ended = await Promise.race([handle.result().then(() => true, () => true), sleep(this.s.runTimeoutMs).then(() => false)]);
+      const ended = await Promise.race([
+        handle.result().then(
+          () => true,
+          () => true,
+        ),
+        sleep(this.s.runTimeoutMs).then(() => false),
+      ]);
       if (ended) {
         const d = await handle.describe();
         record.status = d.status.name === 'COMPLETED' ? 'succeeded' : d.status.name.toLowerCase();
@@ -187,7 +241,9 @@ class ChaosSession {
       record.durationMs = Date.now() - t0;
     }
     const hits = record.faults.filter((f) => f.hits > 0).map((f) => `${f.kind}×${f.hits}`);
-    this.s.log(`run ${run.index} ${record.status}${record.failedStep ? ` at ${record.failedStep}` : ''} in ${(record.durationMs / 1000).toFixed(1)} s${hits.length ? ` (faults: ${hits.join(', ')})` : ''}`);
+    this.s.log(
+      `run ${run.index} ${record.status}${record.failedStep ? ` at ${record.failedStep}` : ''} in ${(record.durationMs / 1000).toFixed(1)} s${hits.length ? ` (faults: ${hits.join(', ')})` : ''}`,
+    );
     return record;
   }
 
@@ -197,9 +253,13 @@ class ChaosSession {
       try {
         const p = await this.client.progress(runId);
         const failed = p.steps.find((s) => s.status === 'failed');
-        return { ...(failed ? { failedStep: failed.name } : {}), error: [failed?.detail, p.error].filter(Boolean).join(' / ') };
+        return {
+          ...(failed ? { failedStep: failed.name } : {}),
+          error: [failed?.detail, p.error].filter(Boolean).join(' / '),
+        };
       } catch (err) {
-        if (attempt >= 5) return { error: `progress query failed: ${err instanceof Error ? err.message : String(err)}` };
+        if (attempt >= 5)
+          return { error: `progress query failed: ${err instanceof Error ? err.message : String(err)}` };
         await sleep(1000);
       }
     }
@@ -250,7 +310,13 @@ class ChaosSession {
       let step: string | undefined;
       if (this.inFlight.has(run.runId)) {
         const pending = await this.pending(run.runId).catch(() => []);
-        const target = pending.find((p) => p.started && KILLABLE_STEPS.includes(p.step as StepName) && STEPS.indexOf(p.step as StepName) >= from && this.pool.byIdentity(p.identity));
+        const target = pending.find(
+          (p) =>
+            p.started &&
+            KILLABLE_STEPS.includes(p.step as StepName) &&
+            STEPS.indexOf(p.step as StepName) >= from &&
+            this.pool.byIdentity(p.identity),
+        );
         if (target) ({ identity: victimIdentity, step } = target);
       } else {
         // The run ended before it reached the step: kill a worker anyway, now.
@@ -262,10 +328,19 @@ class ChaosSession {
       if (victim && victimIdentity && (await this.safeToKill(victimIdentity))) {
         const at = Date.now();
         await this.pool.kill(victim);
-        this.s.log(`killed worker pid ${victim.pid} (SIGKILL) ${step ? `during run ${run.index}'s ${step}` : `after run ${run.index} ended`}; restarting in ${kill.restartDelayMs} ms`);
+        this.s.log(
+          `killed worker pid ${victim.pid} (SIGKILL) ${step ? `during run ${run.index}'s ${step}` : `after run ${run.index} ended`}; restarting in ${kill.restartDelayMs} ms`,
+        );
         await sleep(kill.restartDelayMs);
         const replacement = await this.pool.spawnOne();
-        this.kills.push({ run: run.index, step: step ?? null, pid: victim.pid, at, restartedPid: replacement.pid, restartMs: Date.now() - at });
+        this.kills.push({
+          run: run.index,
+          step: step ?? null,
+          pid: victim.pid,
+          at,
+          restartedPid: replacement.pid,
+          restartMs: Date.now() - at,
+        });
         return;
       }
       await sleep(fallback ? 500 : 150);

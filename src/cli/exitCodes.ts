@@ -56,7 +56,8 @@ export function exitCodeForRun(status: RunState): number {
 export function exitCodeFor(err: unknown): number {
   if (err instanceof CliInputError) return EXIT.badInput;
   if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.badInput;
-  if (err instanceof ControlError) return err.code === 'invalid' ? EXIT.badInput : err.code === 'not-found' ? EXIT.notFound : EXIT.conflict;
+  if (err instanceof ControlError)
+    return err.code === 'invalid' ? EXIT.badInput : err.code === 'not-found' ? EXIT.notFound : EXIT.conflict;
   if (isUnavailable(err)) return EXIT.unavailable;
   return EXIT.internal;
 }

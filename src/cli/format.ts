@@ -15,10 +15,19 @@ export function elapsedOf(run: Pick<RunSummary, 'createdAt' | 'finishedAt'>, now
   return duration((run.finishedAt ? Date.parse(run.finishedAt) : now) - Date.parse(run.createdAt));
 }
 
-const MARK: Record<StepState['status'], string> = { pending: '·', running: '▶', completed: '✓', failed: '✗', cancelled: '✗', skipped: '-' };
+const MARK: Record<StepState['status'], string> = {
+  pending: '·',
+  running: '▶',
+  completed: '✓',
+  failed: '✗',
+  cancelled: '✗',
+  skipped: '-',
+};
 
 export function stepLine(step: StepState, now = Date.now()): string {
-  const took = step.startedAt ? duration((step.endedAt ? Date.parse(step.endedAt) : now) - Date.parse(step.startedAt)) : '';
+  const took = step.startedAt
+    ? duration((step.endedAt ? Date.parse(step.endedAt) : now) - Date.parse(step.startedAt))
+    : '';
   return `  ${MARK[step.status]} ${step.name.padEnd(16)} ${took.padStart(6)}  ${step.detail ?? (step.status === 'running' ? 'running' : '')}`.trimEnd();
 }
 
@@ -48,14 +57,26 @@ export function recordLines(run: RunRecord, now = Date.now()): string[] {
 
 export function table(header: string[], rows: string[][]): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   return [line(header), ...rows.map(line)];
 }
 
 export function runRows(runs: RunSummary[]): string[] {
   return table(
     ['ID', 'STATUS', 'STAGE', 'MODEL', 'DATASET', 'CREATED', 'ELAPSED'],
-    runs.map((r) => [r.id, r.outcome && r.outcome !== r.status ? `${r.status}:${r.outcome}` : r.status, r.stage ?? '', r.model ?? '', r.dataset ?? '', r.createdAt, elapsedOf(r)]),
+    runs.map((r) => [
+      r.id,
+      r.outcome && r.outcome !== r.status ? `${r.status}:${r.outcome}` : r.status,
+      r.stage ?? '',
+      r.model ?? '',
+      r.dataset ?? '',
+      r.createdAt,
+      elapsedOf(r),
+    ]),
   );
 }
 

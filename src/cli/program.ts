@@ -17,7 +17,8 @@ export interface CliOptions {
 }
 
 function describeError(err: unknown): { message: string; fields: { field: string; message: string }[] } {
-  if (err instanceof ControlError) return { message: err.issues.length > 0 ? 'invalid input' : err.message, fields: err.issues };
+  if (err instanceof ControlError)
+    return { message: err.issues.length > 0 ? 'invalid input' : err.message, fields: err.issues };
   return { message: err instanceof Error ? err.message : String(err), fields: [] };
 }
 
@@ -34,9 +35,15 @@ export async function runCli(argv: string[], opts: CliOptions = {}): Promise<num
     env,
     async client() {
       const seconds = globals.connectTimeout !== undefined ? Number(globals.connectTimeout) : undefined;
-      if (seconds !== undefined && !(seconds > 0)) throw new CliInputError('--connect-timeout must be a positive number of seconds');
+      if (seconds !== undefined && !(seconds > 0))
+        throw new CliInputError('--connect-timeout must be a positive number of seconds');
       client ??= await FineTuneClient.connect(
-        { address: globals.address, namespace: globals.namespace, taskQueue: globals.taskQueue, connectTimeoutMs: seconds !== undefined ? seconds * 1000 : undefined },
+        {
+          address: globals.address,
+          namespace: globals.namespace,
+          taskQueue: globals.taskQueue,
+          connectTimeoutMs: seconds !== undefined ? seconds * 1000 : undefined,
+        },
         env,
       );
       return client;
@@ -56,16 +63,25 @@ export async function runCli(argv: string[], opts: CliOptions = {}): Promise<num
     };
 
   const program = new Command('ftflow')
-    .description('Fine-tune models on Azure ML as durable Temporal workflows: start, watch, list, cancel, resume, schedule.')
+    .description(
+      'Fine-tune models on Azure ML as durable Temporal workflows: start, watch, list, cancel, resume, schedule.',
+    )
     .option('--address <host:port>', 'Temporal frontend (default $TEMPORAL_ADDRESS or 127.0.0.1:7233)')
     .option('--namespace <name>', 'Temporal namespace (default $TEMPORAL_NAMESPACE or default)')
     .option('--task-queue <name>', 'task queue of the workers (default $FTFLOW_TASK_QUEUE or finetune-flow)')
     .option('--connect-timeout <seconds>', 'give up reaching Temporal after this long (exit 7)', '10')
     .option('--json', 'machine-readable output on stdout')
-    .addHelpText('after', `\nTLS, mTLS and Temporal Cloud API keys: TEMPORAL_TLS, TEMPORAL_TLS_CERT, TEMPORAL_TLS_KEY, TEMPORAL_TLS_CA, TEMPORAL_API_KEY.\n\n${EXIT_CODE_HELP}`)
+    .addHelpText(
+      'after',
+      `\nTLS, mTLS and Temporal Cloud API keys: TEMPORAL_TLS, TEMPORAL_TLS_CERT, TEMPORAL_TLS_KEY, TEMPORAL_TLS_CA, TEMPORAL_API_KEY.\n\n${EXIT_CODE_HELP}`,
+    )
     .showHelpAfterError('(add --help for usage)')
     .exitOverride()
-    .configureOutput({ writeOut: (s) => io.write(s), writeErr: (s) => process.stderr.write(s), outputError: (s, write) => write(s) });
+    .configureOutput({
+      writeOut: (s) => io.write(s),
+      writeErr: (s) => process.stderr.write(s),
+      outputError: (s, write) => write(s),
+    });
 
   const ctx = () => context;
   registerRunCommands(program, ctx, act);

@@ -42,12 +42,14 @@ function number(flag: string, value: string): number {
 
 function setPath(target: Json, path: string, value: unknown): void {
   const parts = path.split('.');
-  if (parts.some((p) => p === '' || p === '__proto__' || p === 'constructor' || p === 'prototype')) throw new CliInputError(`--set ${path}: not a field path`);
+  if (parts.some((p) => p === '' || p === '__proto__' || p === 'constructor' || p === 'prototype'))
+    throw new CliInputError(`--set ${path}: not a field path`);
   let node = target;
   for (const part of parts.slice(0, -1)) {
     const next = node[part];
     if (next === undefined) node[part] = {};
-    else if (next === null || typeof next !== 'object' || Array.isArray(next)) throw new CliInputError(`--set ${path}: ${part} is not an object in the spec`);
+    else if (next === null || typeof next !== 'object' || Array.isArray(next))
+      throw new CliInputError(`--set ${path}: ${part} is not an object in the spec`);
     node = node[part] as Json;
   }
   node[parts[parts.length - 1]] = value;
@@ -64,7 +66,8 @@ function parseSetValue(raw: string): unknown {
 /** The spec the file says, with the flags applied on top (unvalidated: the client validates). */
 export function loadSpec(file: string | undefined, flags: SpecFlags): unknown {
   const base = file !== undefined ? readSpecFile(file) : {};
-  if (base === null || typeof base !== 'object' || Array.isArray(base)) throw new CliInputError(`the run spec${file ? ` in ${file}` : ''} must be a mapping of fields`);
+  if (base === null || typeof base !== 'object' || Array.isArray(base))
+    throw new CliInputError(`the run spec${file ? ` in ${file}` : ''} must be a mapping of fields`);
   const spec = structuredClone(base) as Json;
   if (flags.model !== undefined) {
     const [registry, name] = flags.model.includes('/') ? flags.model.split('/', 2) : [undefined, flags.model];
@@ -77,7 +80,8 @@ export function loadSpec(file: string | undefined, flags: SpecFlags): unknown {
   if (flags.dataset !== undefined) setPath(spec, 'dataset.source', flags.dataset);
   if (flags.percent !== undefined) setPath(spec, 'dataset.percent', number('--percent', flags.percent));
   if (flags.instanceType !== undefined) setPath(spec, 'deployment.instanceType', flags.instanceType);
-  if (flags.keepAlive !== undefined) setPath(spec, 'deployment.keepAliveMinutes', number('--keep-alive', flags.keepAlive));
+  if (flags.keepAlive !== undefined)
+    setPath(spec, 'deployment.keepAliveMinutes', number('--keep-alive', flags.keepAlive));
   for (const pair of flags.set ?? []) {
     const eq = pair.indexOf('=');
     if (eq <= 0) throw new CliInputError(`--set needs path=value (got "${pair}")`);

@@ -11,7 +11,12 @@ export interface WatchOptions {
   timeoutMs?: number;
 }
 
-export async function watchRun(client: FineTuneClient, runId: string, io: CliIO, opts: WatchOptions = {}): Promise<RunRecord> {
+export async function watchRun(
+  client: FineTuneClient,
+  runId: string,
+  io: CliIO,
+  opts: WatchOptions = {},
+): Promise<RunRecord> {
   const interval = opts.intervalMs ?? 1000;
   const deadline = opts.timeoutMs !== undefined ? Date.now() + opts.timeoutMs : undefined;
   const live = io.isTTY && !io.json;

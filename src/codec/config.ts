@@ -17,9 +17,11 @@ export class PayloadKeyConfigError extends Error {
 function parseKey(text: string, variable: string, position?: number): PayloadKey {
   const where = position === undefined ? variable : `${variable} entry ${position + 1}`;
   const trimmed = text.trim();
-  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(trimmed)) throw new PayloadKeyConfigError(`${where} is not base64: give 32 random bytes in base64 (${FIX})`);
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(trimmed))
+    throw new PayloadKeyConfigError(`${where} is not base64: give 32 random bytes in base64 (${FIX})`);
   const key = Buffer.from(trimmed, 'base64');
-  if (key.length !== KEY_BYTES) throw new PayloadKeyConfigError(`${where} decodes to ${key.length} bytes; AES-256 needs ${KEY_BYTES} (${FIX})`);
+  if (key.length !== KEY_BYTES)
+    throw new PayloadKeyConfigError(`${where} decodes to ${key.length} bytes; AES-256 needs ${KEY_BYTES} (${FIX})`);
   return { id: keyIdOf(key), key };
 }
 
@@ -28,10 +30,16 @@ export function payloadCodecFromEnv(env: NodeJS.ProcessEnv = process.env): Encry
   const current = env[PAYLOAD_KEY_ENV];
   const old = (env[PAYLOAD_OLD_KEYS_ENV] ?? '').split(',').filter((s) => s.trim() !== '');
   if (current === undefined || current.trim() === '') {
-    if (old.length > 0) throw new PayloadKeyConfigError(`${PAYLOAD_OLD_KEYS_ENV} is set but ${PAYLOAD_KEY_ENV} is not: set ${PAYLOAD_KEY_ENV} to the current key (${FIX})`);
+    if (old.length > 0)
+      throw new PayloadKeyConfigError(
+        `${PAYLOAD_OLD_KEYS_ENV} is set but ${PAYLOAD_KEY_ENV} is not: set ${PAYLOAD_KEY_ENV} to the current key (${FIX})`,
+      );
     return undefined;
   }
-  return new EncryptionCodec(parseKey(current, PAYLOAD_KEY_ENV), old.map((k, i) => parseKey(k, PAYLOAD_OLD_KEYS_ENV, i)));
+  return new EncryptionCodec(
+    parseKey(current, PAYLOAD_KEY_ENV),
+    old.map((k, i) => parseKey(k, PAYLOAD_OLD_KEYS_ENV, i)),
+  );
 }
 
 /** Data converter options for a Client or Worker: the codec when one is configured, else nothing. */

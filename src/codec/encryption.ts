@@ -64,7 +64,10 @@ export class EncryptionCodec implements PayloadCodec {
       // The key id is authenticated too: a payload cannot be relabelled to another key.
       cipher.setAAD(utf8(this.current.id));
       const sealed = Buffer.concat([iv, cipher.update(serialize(payload)), cipher.final(), cipher.getAuthTag()]);
-      return { metadata: { encoding: utf8(ENCRYPTED_ENCODING), [KEY_ID_METADATA]: utf8(this.current.id) }, data: sealed };
+      return {
+        metadata: { encoding: utf8(ENCRYPTED_ENCODING), [KEY_ID_METADATA]: utf8(this.current.id) },
+        data: sealed,
+      };
     });
   }
 
@@ -83,14 +86,19 @@ export class EncryptionCodec implements PayloadCodec {
         );
       }
       const data = Buffer.from(payload.data ?? new Uint8Array());
-      if (data.length < IV_BYTES + TAG_BYTES) throw new PayloadDecryptionError(`encrypted payload (key id ${id}) is truncated`);
+      if (data.length < IV_BYTES + TAG_BYTES)
+        throw new PayloadDecryptionError(`encrypted payload (key id ${id}) is truncated`);
       try {
         const decipher = createDecipheriv(CIPHER, key, data.subarray(0, IV_BYTES));
         decipher.setAAD(utf8(id));
         decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
-        return deserialize(Buffer.concat([decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)), decipher.final()]));
+        return deserialize(
+          Buffer.concat([decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)), decipher.final()]),
+        );
       } catch {
-        throw new PayloadDecryptionError(`payload with key id ${id} failed authentication: it was altered, or the key given for that id is not the one it was written with`);
+        throw new PayloadDecryptionError(
+          `payload with key id ${id} failed authentication: it was altered, or the key given for that id is not the one it was written with`,
+        );
       }
     });
   }

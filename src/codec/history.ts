@@ -20,7 +20,9 @@ export async function decodePayloadsIn<T>(codecs: readonly PayloadCodec[], value
   if (codecs.length === 0) return value;
   const visit = async (node: unknown): Promise<void> => {
     if (typeof node !== 'object' || node === null || node instanceof Uint8Array) return;
-    const entries: [string | number, unknown][] = Array.isArray(node) ? node.map((v, i) => [i, v]) : Object.entries(node);
+    const entries: [string | number, unknown][] = Array.isArray(node)
+      ? node.map((v, i) => [i, v])
+      : Object.entries(node);
     for (const [k, v] of entries) {
       if (isPayload(v)) (node as Record<string | number, unknown>)[k] = await decodePayload(codecs, v);
       else await visit(v);

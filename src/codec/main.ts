@@ -7,13 +7,22 @@ import { buildCodecServer } from './server';
 
 export const DEFAULT_CODEC_CORS_ORIGINS = ['http://localhost:8233', 'http://127.0.0.1:8233'];
 
-export async function startCodecServer(env: NodeJS.ProcessEnv = process.env): Promise<{ url: string; close(): Promise<void> }> {
+export async function startCodecServer(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ url: string; close(): Promise<void> }> {
   const codec = payloadCodecFromEnv(env);
-  if (!codec) throw new Error(`${PAYLOAD_KEY_ENV} is not set: the codec server needs the key the workers use (base64 of 32 bytes)`);
+  if (!codec)
+    throw new Error(
+      `${PAYLOAD_KEY_ENV} is not set: the codec server needs the key the workers use (base64 of 32 bytes)`,
+    );
   const host = env.FTFLOW_CODEC_HOST || '127.0.0.1';
   const port = Number(env.FTFLOW_CODEC_PORT ?? 8888);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('FTFLOW_CODEC_PORT must be a port number');
-  const origins = env.FTFLOW_CODEC_CORS_ORIGINS ? env.FTFLOW_CODEC_CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean) : DEFAULT_CODEC_CORS_ORIGINS;
+  const origins = env.FTFLOW_CODEC_CORS_ORIGINS
+    ? env.FTFLOW_CODEC_CORS_ORIGINS.split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : DEFAULT_CODEC_CORS_ORIGINS;
   const app = buildCodecServer({ codec, corsOrigins: origins, authToken: env.FTFLOW_CODEC_AUTH_TOKEN || undefined });
   const url = await app.listen({ host, port });
   return { url, close: () => app.close() };

@@ -24,7 +24,8 @@ class BadRequest extends Error {}
 function fromJson(p: unknown, i: number): Payload {
   if (typeof p !== 'object' || p === null) throw new BadRequest(`payloads[${i}] must be an object {metadata, data}`);
   const { metadata = {}, data = '' } = p as JsonPayload;
-  if (typeof metadata !== 'object' || metadata === null || typeof data !== 'string') throw new BadRequest(`payloads[${i}] must have base64 "data" and a "metadata" object of base64 values`);
+  if (typeof metadata !== 'object' || metadata === null || typeof data !== 'string')
+    throw new BadRequest(`payloads[${i}] must have base64 "data" and a "metadata" object of base64 values`);
   const out: Record<string, Uint8Array> = {};
   for (const [k, v] of Object.entries(metadata)) {
     if (typeof v !== 'string') throw new BadRequest(`payloads[${i}].metadata.${k} must be a base64 string`);
@@ -63,7 +64,8 @@ export function buildCodecServer(opts: CodecServerOptions): FastifyInstance {
     if (opts.authToken !== undefined) {
       const header = req.headers.authorization ?? '';
       const token = header.startsWith('Bearer ') ? header.slice('Bearer '.length) : '';
-      if (!sameToken(token, opts.authToken)) return reply.code(401).send({ message: 'missing or wrong bearer token (FTFLOW_CODEC_AUTH_TOKEN)' });
+      if (!sameToken(token, opts.authToken))
+        return reply.code(401).send({ message: 'missing or wrong bearer token (FTFLOW_CODEC_AUTH_TOKEN)' });
     }
     return undefined;
   });
@@ -71,7 +73,8 @@ export function buildCodecServer(opts: CodecServerOptions): FastifyInstance {
 
   const handler = (direction: 'encode' | 'decode') => async (req: FastifyRequest, reply: FastifyReply) => {
     const body = req.body as { payloads?: unknown } | undefined;
-    if (!body || !Array.isArray(body.payloads)) return reply.code(400).send({ message: 'body must be {"payloads": [...]}' });
+    if (!body || !Array.isArray(body.payloads))
+      return reply.code(400).send({ message: 'body must be {"payloads": [...]}' });
     let payloads: Payload[];
     try {
       payloads = body.payloads.map(fromJson);

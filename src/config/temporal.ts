@@ -27,26 +27,48 @@ export class ConfigurationError extends Error {
 }
 
 /** Unset and empty mean the same: compose files and .env templates leave optional variables empty. */
-const optionalText = z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.string().trim().optional());
-const withDefault = (fallback: string) => z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.string().trim().default(fallback));
+const optionalText = z.preprocess(
+  (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+  z.string().trim().optional(),
+);
+const withDefault = (fallback: string) =>
+  z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.string().trim().default(fallback));
 const optionalFlag = z.preprocess(
   (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
-  z.stringbool({ truthy: ['true', '1', 'yes', 'on'], falsy: ['false', '0', 'no', 'off'], error: 'must be true or false' }).optional(),
+  z
+    .stringbool({
+      truthy: ['true', '1', 'yes', 'on'],
+      falsy: ['false', '0', 'no', 'off'],
+      error: 'must be true or false',
+    })
+    .optional(),
 );
 
 const HOST_PORT = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
 
 export const temporalEnvSchema = z.object({
   [ENV.temporalAddress]: withDefault(DEFAULT_TEMPORAL_ADDRESS)
-    .pipe(z.string().regex(HOST_PORT, 'must be host:port, e.g. temporal:7233 or <namespace>.<account>.tmprl.cloud:7233'))
-    .describe('Temporal frontend host:port (Temporal Cloud: <namespace>.<account>.tmprl.cloud:7233, or the regional endpoint for API keys)'),
-  [ENV.temporalNamespace]: withDefault('default').describe('Temporal namespace (Temporal Cloud: <namespace>.<account>)'),
+    .pipe(
+      z.string().regex(HOST_PORT, 'must be host:port, e.g. temporal:7233 or <namespace>.<account>.tmprl.cloud:7233'),
+    )
+    .describe(
+      'Temporal frontend host:port (Temporal Cloud: <namespace>.<account>.tmprl.cloud:7233, or the regional endpoint for API keys)',
+    ),
+  [ENV.temporalNamespace]: withDefault('default').describe(
+    'Temporal namespace (Temporal Cloud: <namespace>.<account>)',
+  ),
   [ENV.taskQueue]: withDefault(TASK_QUEUE).describe('task queue the workers poll and the client starts runs on'),
   [TEMPORAL_ENV.apiKey]: optionalText.describe('Temporal Cloud API key (secret); implies TLS'),
-  [TEMPORAL_ENV.tls]: optionalFlag.describe('true: TLS with the system roots; false: plaintext even with an API key; default: TLS when an API key or a certificate is set'),
+  [TEMPORAL_ENV.tls]: optionalFlag.describe(
+    'true: TLS with the system roots; false: plaintext even with an API key; default: TLS when an API key or a certificate is set',
+  ),
   [TEMPORAL_ENV.tlsCert]: optionalText.describe('mTLS client certificate (PEM file path); needs TEMPORAL_TLS_KEY'),
-  [TEMPORAL_ENV.tlsKey]: optionalText.describe('mTLS client private key (PEM file path, secret); needs TEMPORAL_TLS_CERT'),
-  [TEMPORAL_ENV.tlsCa]: optionalText.describe("CA certificate (PEM file path) of a server whose certificate the system doesn't trust"),
+  [TEMPORAL_ENV.tlsKey]: optionalText.describe(
+    'mTLS client private key (PEM file path, secret); needs TEMPORAL_TLS_CERT',
+  ),
+  [TEMPORAL_ENV.tlsCa]: optionalText.describe(
+    "CA certificate (PEM file path) of a server whose certificate the system doesn't trust",
+  ),
   [TEMPORAL_ENV.tlsServerName]: optionalText.describe('TLS server name (SNI) when it differs from the address host'),
 });
 
@@ -65,10 +87,13 @@ export interface TemporalConfig {
 function readPem(variable: string, file: string, problems: string[]): Buffer | undefined {
   try {
     const pem = readFileSync(file);
-    if (!pem.toString('utf8').includes('-----BEGIN ')) problems.push(`${variable}=${file} is not a PEM file (no "-----BEGIN" line)`);
+    if (!pem.toString('utf8').includes('-----BEGIN '))
+      problems.push(`${variable}=${file} is not a PEM file (no "-----BEGIN" line)`);
     return pem;
   } catch (err) {
-    problems.push(`${variable}=${file} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    problems.push(
+      `${variable}=${file} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
     return undefined;
   }
 }
@@ -91,17 +116,26 @@ export function loadTemporalConfig(env: NodeJS.ProcessEnv = process.env): Tempor
   const address = v[ENV.temporalAddress];
 
   if ((cert === undefined) !== (key === undefined)) {
-    problems.push(`mTLS needs both ${TEMPORAL_ENV.tlsCert} and ${TEMPORAL_ENV.tlsKey} (only ${cert !== undefined ? TEMPORAL_ENV.tlsCert : TEMPORAL_ENV.tlsKey} is set)`);
+    problems.push(
+      `mTLS needs both ${TEMPORAL_ENV.tlsCert} and ${TEMPORAL_ENV.tlsKey} (only ${cert !== undefined ? TEMPORAL_ENV.tlsCert : TEMPORAL_ENV.tlsKey} is set)`,
+    );
   }
-  const wantsTls = cert !== undefined || key !== undefined || ca !== undefined || v[TEMPORAL_ENV.tlsServerName] !== undefined;
+  const wantsTls =
+    cert !== undefined || key !== undefined || ca !== undefined || v[TEMPORAL_ENV.tlsServerName] !== undefined;
   if (v[TEMPORAL_ENV.tls] === false && wantsTls) {
-    problems.push(`${TEMPORAL_ENV.tls}=false contradicts the TLS files set (${TEMPORAL_ENV.tlsCert}, ${TEMPORAL_ENV.tlsKey}, ${TEMPORAL_ENV.tlsCa}, ${TEMPORAL_ENV.tlsServerName}): unset one or the other`);
+    problems.push(
+      `${TEMPORAL_ENV.tls}=false contradicts the TLS files set (${TEMPORAL_ENV.tlsCert}, ${TEMPORAL_ENV.tlsKey}, ${TEMPORAL_ENV.tlsCa}, ${TEMPORAL_ENV.tlsServerName}): unset one or the other`,
+    );
   }
   if (/\.tmprl\.cloud:\d+$/.test(address) && apiKey === undefined && cert === undefined) {
-    problems.push(`${ENV.temporalAddress}=${address} is Temporal Cloud: set ${TEMPORAL_ENV.apiKey}, or ${TEMPORAL_ENV.tlsCert} and ${TEMPORAL_ENV.tlsKey} for mTLS`);
+    problems.push(
+      `${ENV.temporalAddress}=${address} is Temporal Cloud: set ${TEMPORAL_ENV.apiKey}, or ${TEMPORAL_ENV.tlsCert} and ${TEMPORAL_ENV.tlsKey} for mTLS`,
+    );
   }
   if (cert !== undefined && key !== undefined && apiKey !== undefined) {
-    problems.push(`set either ${TEMPORAL_ENV.apiKey} or the mTLS pair ${TEMPORAL_ENV.tlsCert}/${TEMPORAL_ENV.tlsKey}, not both`);
+    problems.push(
+      `set either ${TEMPORAL_ENV.apiKey} or the mTLS pair ${TEMPORAL_ENV.tlsCert}/${TEMPORAL_ENV.tlsKey}, not both`,
+    );
   }
 
   const useTls = v[TEMPORAL_ENV.tls] ?? (wantsTls || apiKey !== undefined);
@@ -119,11 +153,16 @@ export function loadTemporalConfig(env: NodeJS.ProcessEnv = process.env): Tempor
   }
   if (problems.length > 0) throw new ConfigurationError(problems);
 
-  const auth: TemporalConfig['auth'] = apiKey !== undefined ? 'api-key' : tls?.clientCertPair ? 'mtls' : tls ? 'tls' : 'none';
+  const auth: TemporalConfig['auth'] =
+    apiKey !== undefined ? 'api-key' : tls?.clientCertPair ? 'mtls' : tls ? 'tls' : 'none';
   return { address, namespace: v[ENV.temporalNamespace], taskQueue: v[ENV.taskQueue], apiKey, tls, auth };
 }
 
 /** Options for NativeConnection.connect (worker) and Connection.connect (client): the same shape. */
 export function connectionOptions(config: TemporalConfig): { address: string; tls?: TLSConfig; apiKey?: string } {
-  return { address: config.address, ...(config.tls ? { tls: config.tls } : {}), ...(config.apiKey !== undefined ? { apiKey: config.apiKey } : {}) };
+  return {
+    address: config.address,
+    ...(config.tls ? { tls: config.tls } : {}),
+    ...(config.apiKey !== undefined ? { apiKey: config.apiKey } : {}),
+  };
 }

@@ -32,13 +32,23 @@ export interface ResolvedTemporalConnection {
  * Options first, then the environment, validated by the one schema the worker uses (config/temporal.ts);
  * certificate files are read there, so a bad path fails at start.
  */
-export function resolveTemporalConnection(opts: TemporalConnectionOptions = {}, env: NodeJS.ProcessEnv = process.env): ResolvedTemporalConnection {
+export function resolveTemporalConnection(
+  opts: TemporalConnectionOptions = {},
+  env: NodeJS.ProcessEnv = process.env,
+): ResolvedTemporalConnection {
   const merged: NodeJS.ProcessEnv = { ...env };
   if (opts.address !== undefined) merged[ENV.temporalAddress] = opts.address;
   if (opts.namespace !== undefined) merged[ENV.temporalNamespace] = opts.namespace;
   if (opts.apiKey !== undefined) merged[TEMPORAL_ENV.apiKey] = opts.apiKey;
   if (opts.tls === false) {
-    for (const name of [TEMPORAL_ENV.tls, TEMPORAL_ENV.tlsCert, TEMPORAL_ENV.tlsKey, TEMPORAL_ENV.tlsCa, TEMPORAL_ENV.tlsServerName]) delete merged[name];
+    for (const name of [
+      TEMPORAL_ENV.tls,
+      TEMPORAL_ENV.tlsCert,
+      TEMPORAL_ENV.tlsKey,
+      TEMPORAL_ENV.tlsCa,
+      TEMPORAL_ENV.tlsServerName,
+    ])
+      delete merged[name];
   } else if (opts.tls === true) {
     merged[TEMPORAL_ENV.tls] = 'true';
   } else if (typeof opts.tls === 'object') {

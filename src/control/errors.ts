@@ -33,7 +33,10 @@ export class ScheduleNotFoundError extends ControlError {
 /** An idempotency key that was used before with a different run spec. */
 export class IdempotencyConflictError extends ControlError {
   constructor(readonly runId: string) {
-    super('conflict', `idempotency key of run ${runId} was used before with a different run spec; use a new key, or send the same spec to get the existing run`);
+    super(
+      'conflict',
+      `idempotency key of run ${runId} was used before with a different run spec; use a new key, or send the same spec to get the existing run`,
+    );
     this.name = 'IdempotencyConflictError';
   }
 }
@@ -74,5 +77,9 @@ export function asControlError(err: unknown): unknown {
 /** Temporal could not be reached (gRPC UNAVAILABLE, refused or timed-out connection). */
 export function isUnavailable(err: unknown): boolean {
   const e = err as { code?: unknown; message?: unknown; name?: unknown } | undefined;
-  return e?.code === 14 || e?.name === 'TransportError' || /Failed to connect|ECONNREFUSED|UNAVAILABLE|connection refused/i.test(String(e?.message ?? ''));
+  return (
+    e?.code === 14 ||
+    e?.name === 'TransportError' ||
+    /Failed to connect|ECONNREFUSED|UNAVAILABLE|connection refused/i.test(String(e?.message ?? ''))
+  );
 }

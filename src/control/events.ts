@@ -3,7 +3,16 @@
 // the history event it comes from, so ids never change and serve as cursors.
 import type { PayloadConverter } from '@temporalio/common';
 import type { WorkflowHandle } from '@temporalio/client';
-import type { CollectedMetrics, DeleteEndpointResult, JobOutcome, RegisteredModel, StagedDataset, SubmittedJob, ValidatedCompute, DeployedEndpoint } from '../activities/types';
+import type {
+  CollectedMetrics,
+  DeleteEndpointResult,
+  JobOutcome,
+  RegisteredModel,
+  StagedDataset,
+  SubmittedJob,
+  ValidatedCompute,
+  DeployedEndpoint,
+} from '../activities/types';
 
 type History = Awaited<ReturnType<WorkflowHandle['fetchHistory']>>;
 type HistoryEvent = NonNullable<History['events']>[number];
@@ -56,7 +65,12 @@ function timestamp(event: HistoryEvent): string {
 }
 
 /** Turns one execution's history into events. `resumed` marks an execution that restarted a closed run. */
-export function eventsFromHistory(history: History, executionId: string, converter: PayloadConverter, resumed: boolean): RunEvent[] {
+export function eventsFromHistory(
+  history: History,
+  executionId: string,
+  converter: PayloadConverter,
+  resumed: boolean,
+): RunEvent[] {
   const out: RunEvent[] = [];
   const activityNames = new Map<string, string>();
   const prefix = executionId.slice(0, 8);
@@ -74,12 +88,28 @@ export function eventsFromHistory(history: History, executionId: string, convert
     const eventId = String(event.eventId ?? out.length);
     const createdAt = timestamp(event);
     let n = 0;
-    const add = (type: RunEventType, message: string, extra: Partial<Pick<RunEvent, 'level' | 'step' | 'data'>> = {}) => {
-      out.push({ id: `${prefix}.${eventId}.${n++}`, object: 'fine_tune.event', createdAt, level: extra.level ?? 'info', type, message, step: extra.step, data: extra.data });
+    const add = (
+      type: RunEventType,
+      message: string,
+      extra: Partial<Pick<RunEvent, 'level' | 'step' | 'data'>> = {},
+    ) => {
+      out.push({
+        id: `${prefix}.${eventId}.${n++}`,
+        object: 'fine_tune.event',
+        createdAt,
+        level: extra.level ?? 'info',
+        type,
+        message,
+        step: extra.step,
+        data: extra.data,
+      });
     };
 
     if (event.workflowExecutionStartedEventAttributes) {
-      add(resumed ? 'run.resumed' : 'run.started', resumed ? 'run resumed: each step adopts what Azure already has' : 'run started');
+      add(
+        resumed ? 'run.resumed' : 'run.started',
+        resumed ? 'run resumed: each step adopts what Azure already has' : 'run started',
+      );
     } else if (event.workflowExecutionCancelRequestedEventAttributes) {
       add('run.cancel_requested', 'cancellation requested: cleanup runs before the run ends', { level: 'warn' });
     } else if (event.activityTaskScheduledEventAttributes) {
@@ -102,17 +132,30 @@ export function eventsFromHistory(history: History, executionId: string, convert
       const step = activityNames.get(String(attrs.scheduledEventId)) ?? 'activity';
       add('step.timed_out', `${step} timed out: ${failureMessage(attrs.failure)}`, { step, level: 'error' });
     } else if (event.workflowExecutionUpdateCompletedEventAttributes) {
-      const value = decode<{ expiresAt?: string | null }>(event.workflowExecutionUpdateCompletedEventAttributes.outcome?.success);
-      if (value) add('endpoint.lifetime', value.expiresAt ? `endpoint kept alive until ${value.expiresAt}` : 'endpoint lifetime ended: deleting it now', { data: value });
+      const value = decode<{ expiresAt?: string | null }>(
+        event.workflowExecutionUpdateCompletedEventAttributes.outcome?.success,
+      );
+      if (value)
+        add(
+          'endpoint.lifetime',
+          value.expiresAt ? `endpoint kept alive until ${value.expiresAt}` : 'endpoint lifetime ended: deleting it now',
+          { data: value },
+        );
     } else if (event.workflowExecutionCompletedEventAttributes) {
       add('run.succeeded', 'run succeeded');
     } else if (event.workflowExecutionFailedEventAttributes) {
-      add('run.failed', `run failed: ${failureMessage(event.workflowExecutionFailedEventAttributes.failure)}`, { level: 'error' });
+      add('run.failed', `run failed: ${failureMessage(event.workflowExecutionFailedEventAttributes.failure)}`, {
+        level: 'error',
+      });
     } else if (event.workflowExecutionCanceledEventAttributes) {
       add('run.cancelled', 'run cancelled; cleanup finished', { level: 'warn' });
     } else if (event.workflowExecutionTerminatedEventAttributes) {
       const reason = event.workflowExecutionTerminatedEventAttributes.reason;
-      add('run.terminated', `run terminated${reason ? `: ${reason}` : ''}; no cleanup ran (the janitor deletes what it left)`, { level: 'error' });
+      add(
+        'run.terminated',
+        `run terminated${reason ? `: ${reason}` : ''}; no cleanup ran (the janitor deletes what it left)`,
+        { level: 'error' },
+      );
     } else if (event.workflowExecutionTimedOutEventAttributes) {
       add('run.timed_out', 'run timed out; no cleanup ran (the janitor deletes what it left)', { level: 'error' });
     }
@@ -127,7 +170,8 @@ type Add = (type: RunEventType, message: string, extra?: Partial<Pick<RunEvent, 
  * worth an event of their own: the job, its status, metrics, warnings.
  */
 function describeCompletion(step: string, result: unknown, add: Add): void {
-  const done = (detail?: string, data?: Record<string, unknown>) => add('step.completed', `${step} completed${detail ? `: ${detail}` : ''}`, { step, data });
+  const done = (detail?: string, data?: Record<string, unknown>) =>
+    add('step.completed', `${step} completed${detail ? `: ${detail}` : ''}`, { step, data });
   const warnings = (list: string[] | undefined) => {
     for (const w of list ?? []) add('warning', w, { step, level: 'warn' });
   };
@@ -141,26 +185,36 @@ function describeCompletion(step: string, result: unknown, add: Add): void {
     case 'stageDataset': {
       const data = result as StagedDataset;
       const reused = Boolean(data.train?.reused && data.test?.reused && data.scoring?.reused);
-      return done(`train ${data.train?.rows} rows, test ${data.test?.rows} rows${reused ? ' (already staged: nothing uploaded)' : ''}`, {
-        train: data.train?.uri,
-        test: data.test?.uri,
-        reused,
-      });
+      return done(
+        `train ${data.train?.rows} rows, test ${data.test?.rows} rows${reused ? ' (already staged: nothing uploaded)' : ''}`,
+        {
+          train: data.train?.uri,
+          test: data.test?.uri,
+          reused,
+        },
+      );
     }
     case 'submitPipeline': {
       const job = result as SubmittedJob;
       done(job.jobName);
-      add('job.submitted', job.adopted ? `job ${job.jobName} adopted (it already existed)` : `job ${job.jobName} submitted`, {
-        step,
-        data: { jobName: job.jobName, adopted: job.adopted, displayName: job.displayName },
-      });
+      add(
+        'job.submitted',
+        job.adopted ? `job ${job.jobName} adopted (it already existed)` : `job ${job.jobName} submitted`,
+        {
+          step,
+          data: { jobName: job.jobName, adopted: job.adopted, displayName: job.displayName },
+        },
+      );
       return warnings(job.warnings);
     }
     case 'awaitPipeline':
     case 'cancelPipeline': {
       const outcome = result as JobOutcome;
       done(outcome.status);
-      return add('job.status', `job ${outcome.jobName} ${outcome.status}`, { step, data: { jobName: outcome.jobName, status: outcome.status } });
+      return add('job.status', `job ${outcome.jobName} ${outcome.status}`, {
+        step,
+        data: { jobName: outcome.jobName, status: outcome.status },
+      });
     }
     case 'collectMetrics': {
       const metrics = (result as CollectedMetrics).metrics ?? {};
@@ -172,15 +226,26 @@ function describeCompletion(step: string, result: unknown, add: Add): void {
     }
     case 'registerModel': {
       const model = result as RegisteredModel;
-      return done(`${model.name}:${model.version}${model.adopted ? ' (adopted)' : ''}`, { name: model.name, version: model.version, adopted: model.adopted });
+      return done(`${model.name}:${model.version}${model.adopted ? ' (adopted)' : ''}`, {
+        name: model.name,
+        version: model.version,
+        adopted: model.adopted,
+      });
     }
     case 'deployEndpoint': {
       const endpoint = result as DeployedEndpoint;
-      return done(`${endpoint.endpointName} serving${endpoint.adopted ? ' (adopted)' : ''}`, { endpointName: endpoint.endpointName, adopted: endpoint.adopted });
+      return done(`${endpoint.endpointName} serving${endpoint.adopted ? ' (adopted)' : ''}`, {
+        endpointName: endpoint.endpointName,
+        adopted: endpoint.adopted,
+      });
     }
     case 'deleteEndpoint': {
       const deletion = result as DeleteEndpointResult;
-      return done(deletion.existed ? `${deletion.endpointName} deleted, confirmed gone` : `${deletion.endpointName}: nothing to delete`);
+      return done(
+        deletion.existed
+          ? `${deletion.endpointName} deleted, confirmed gone`
+          : `${deletion.endpointName}: nothing to delete`,
+      );
     }
     default:
       return done();
@@ -203,5 +268,9 @@ export function pageEvents(all: RunEvent[], after: string | undefined, limit: nu
     start = index + 1;
   }
   const data = all.slice(start, start + limit);
-  return { data, hasMore: start + limit < all.length, lastId: data.length > 0 ? data[data.length - 1].id : (after ?? null) };
+  return {
+    data,
+    hasMore: start + limit < all.length,
+    lastId: data.length > 0 ? data[data.length - 1].id : (after ?? null),
+  };
 }

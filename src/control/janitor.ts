@@ -8,7 +8,12 @@ import {
   type ScheduleOptionsStartWorkflowAction,
 } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
-import { JANITOR_SCHEDULE_ID, JANITOR_WORKFLOW_ID, type JanitorInput, type JanitorReport } from '../workflows/definitions';
+import {
+  JANITOR_SCHEDULE_ID,
+  JANITOR_WORKFLOW_ID,
+  type JanitorInput,
+  type JanitorReport,
+} from '../workflows/definitions';
 import type { janitor } from '../workflows/janitor';
 import { ScheduleNotFoundError } from './errors';
 import { formatEvery } from './schedules';
@@ -67,7 +72,9 @@ export class JanitorControl {
       await this.client.schedule.create({ scheduleId, spec: { intervals: [{ every }] }, action, policies });
     } catch (err) {
       if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-      await this.client.schedule.getHandle(scheduleId).update((prev) => ({ ...prev, spec: { intervals: [{ every }] }, action, policies }));
+      await this.client.schedule
+        .getHandle(scheduleId)
+        .update((prev) => ({ ...prev, spec: { intervals: [{ every }] }, action, policies }));
     }
     return this.describeSchedule(scheduleId);
   }
@@ -82,12 +89,18 @@ export class JanitorControl {
       throw err;
     }
     const running = new Set(d.info.runningActions.map((a) => a.workflow.workflowId));
-    const recent = d.info.recentActions.map((a) => ({ tickId: a.action.workflow.workflowId, takenAt: a.takenAt.toISOString() }));
+    const recent = d.info.recentActions.map((a) => ({
+      tickId: a.action.workflow.workflowId,
+      takenAt: a.takenAt.toISOString(),
+    }));
     const lastDone = [...recent].reverse().find((r) => !running.has(r.tickId));
     let lastReport: JanitorScheduleInfo['lastReport'];
     if (lastDone) {
       try {
-        lastReport = { ...(await this.client.workflow.getHandle<typeof janitor>(lastDone.tickId).result()), tickId: lastDone.tickId };
+        lastReport = {
+          ...(await this.client.workflow.getHandle<typeof janitor>(lastDone.tickId).result()),
+          tickId: lastDone.tickId,
+        };
       } catch {
         lastReport = undefined; // that sweep failed; its history says why
       }

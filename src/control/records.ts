@@ -4,7 +4,14 @@ import type { WorkflowExecutionInfo } from '@temporalio/client';
 import type { SearchAttributeType, SearchAttributeKey } from '@temporalio/common/lib/search-attributes';
 import { FINETUNE_SEARCH_ATTRIBUTES as SA } from '../config/searchAttributes';
 import type { RunSpec } from '../spec/schema';
-import { RUN_MEMO_KEY, type RunMemo, type RunProgress, type RunSource, type StepName, type StepState } from '../workflows/definitions';
+import {
+  RUN_MEMO_KEY,
+  type RunMemo,
+  type RunProgress,
+  type RunSource,
+  type StepName,
+  type StepState,
+} from '../workflows/definitions';
 import type { GateEvaluation } from '../spec/qualityGate';
 
 /** A run's state in the user's words; terminated and timed-out runs ran no cleanup code. */
@@ -68,12 +75,20 @@ export function memoOf(memo: Record<string, unknown> | undefined): RunMemo | und
   return value as RunMemo;
 }
 
-function keyword(info: Pick<WorkflowExecutionInfo, 'typedSearchAttributes'>, key: SearchAttributeKey<typeof SearchAttributeType.KEYWORD>): string | undefined {
+function keyword(
+  info: Pick<WorkflowExecutionInfo, 'typedSearchAttributes'>,
+  key: SearchAttributeKey<typeof SearchAttributeType.KEYWORD>,
+): string | undefined {
   const value = info.typedSearchAttributes.get(key);
   return typeof value === 'string' ? value : undefined;
 }
 
-export function summaryOf(info: Pick<WorkflowExecutionInfo, 'workflowId' | 'runId' | 'status' | 'startTime' | 'closeTime' | 'memo' | 'typedSearchAttributes'>): RunSummary {
+export function summaryOf(
+  info: Pick<
+    WorkflowExecutionInfo,
+    'workflowId' | 'runId' | 'status' | 'startTime' | 'closeTime' | 'memo' | 'typedSearchAttributes'
+  >,
+): RunSummary {
   const status = runStateOf(info.status.name);
   const recorded = keyword(info, SA.status);
   const memo = memoOf(info.memo);
@@ -100,14 +115,26 @@ export function summaryOf(info: Pick<WorkflowExecutionInfo, 'workflowId' | 'runI
 function stepsOf(summary: RunSummary, progress: RunProgress | undefined): StepState[] {
   const steps = progress?.steps ?? [];
   if (summary.status !== 'terminated' && summary.status !== 'timed-out') return steps;
-  const why = summary.status === 'terminated' ? 'the run was terminated during this step; no cleanup ran' : 'the run timed out during this step; no cleanup ran';
+  const why =
+    summary.status === 'terminated'
+      ? 'the run was terminated during this step; no cleanup ran'
+      : 'the run timed out during this step; no cleanup ran';
   return steps.map((s) => (s.status === 'running' ? { ...s, status: 'cancelled', detail: why } : s));
 }
 
-export function recordOf(summary: RunSummary, memo: RunMemo | undefined, progress: RunProgress | undefined, jobStatus: string | undefined): RunRecord {
+export function recordOf(
+  summary: RunSummary,
+  memo: RunMemo | undefined,
+  progress: RunProgress | undefined,
+  jobStatus: string | undefined,
+): RunRecord {
   return {
     ...summary,
-    outcome: summary.outcome ?? (summary.status !== 'running' && summary.status !== 'terminated' && summary.status !== 'timed-out' ? progress?.outcome : undefined),
+    outcome:
+      summary.outcome ??
+      (summary.status !== 'running' && summary.status !== 'terminated' && summary.status !== 'timed-out'
+        ? progress?.outcome
+        : undefined),
     spec: memo?.spec,
     currentStep: progress?.currentStep,
     steps: stepsOf(summary, progress),

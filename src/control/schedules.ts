@@ -106,7 +106,8 @@ function duration(field: string, value: string): Duration {
   } catch {
     ms = NaN;
   }
-  if (!Number.isFinite(ms) || ms <= 0) throw invalid(field, `"${value}" is not a duration such as "7 days", "12h" or "30m"`);
+  if (!Number.isFinite(ms) || ms <= 0)
+    throw invalid(field, `"${value}" is not a duration such as "7 days", "12h" or "30m"`);
   return value as Duration;
 }
 
@@ -125,14 +126,20 @@ function overlapName(policy: string | undefined): string {
 
 /** 300000 -> "5m", 604800000 -> "7d". */
 export function formatEvery(ms: number): string {
-  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+  for (const [unit, size] of [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ] as const) {
     if (ms % size === 0) return `${ms / size}${unit}`;
   }
   return `${ms}ms`;
 }
 
 export function checkScheduleId(scheduleId: string): void {
-  if (!SCHEDULE_ID_PATTERN.test(scheduleId)) throw invalid('scheduleId', "must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit");
+  if (!SCHEDULE_ID_PATTERN.test(scheduleId))
+    throw invalid('scheduleId', "must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit");
 }
 
 export class RetrainingSchedules {
@@ -151,10 +158,12 @@ export class RetrainingSchedules {
       const issues = err.issues.map((i) => ({ field: `spec.${i.field}`, message: i.message }));
       throw new ControlError('invalid', err.message, issues);
     }
-    if ((opts.every === undefined) === (opts.cron === undefined)) throw invalid('every', 'give exactly one of every (an interval) or cron');
-    const scheduleSpec: ScheduleSpec = opts.every !== undefined
-      ? { intervals: [{ every: duration('every', opts.every) }] }
-      : { cronExpressions: [opts.cron ?? ''], timezone: opts.timezone };
+    if ((opts.every === undefined) === (opts.cron === undefined))
+      throw invalid('every', 'give exactly one of every (an interval) or cron');
+    const scheduleSpec: ScheduleSpec =
+      opts.every !== undefined
+        ? { intervals: [{ every: duration('every', opts.every) }] }
+        : { cronExpressions: [opts.cron ?? ''], timezone: opts.timezone };
     const contentKey = runContentKey(spec);
     const input: ScheduledFineTuneInput = { scheduleId: opts.scheduleId, spec, options: opts.options };
     const memo: ScheduleMemo = { kind: 'retraining', contentKey, every: opts.every, cron: opts.cron };
@@ -189,10 +198,19 @@ export class RetrainingSchedules {
   async list(): Promise<RetrainingSchedule[]> {
     const ids: string[] = [];
     for await (const s of this.client.schedule.list()) {
-      if (s.action?.type === 'startWorkflow' && s.action.workflowType === SCHEDULED_WORKFLOW_TYPE) ids.push(s.scheduleId);
+      if (s.action?.type === 'startWorkflow' && s.action.workflowType === SCHEDULED_WORKFLOW_TYPE)
+        ids.push(s.scheduleId);
     }
     // Describe each: the summaries lack policies and counters. A schedule deleted meanwhile is skipped.
-    const described = await Promise.all(ids.sort().map((id) => this.describe(id).catch((err: unknown) => (err instanceof ScheduleNotFoundError ? undefined : Promise.reject(err)))));
+    const described = await Promise.all(
+      ids
+        .sort()
+        .map((id) =>
+          this.describe(id).catch((err: unknown) =>
+            err instanceof ScheduleNotFoundError ? undefined : Promise.reject(err),
+          ),
+        ),
+    );
     return described.filter((s): s is RetrainingSchedule => s !== undefined);
   }
 
@@ -246,13 +264,19 @@ export class RetrainingSchedules {
 
 function scheduleMemo(memo: Record<string, unknown> | undefined): ScheduleMemo | undefined {
   const value = memo?.[SCHEDULE_MEMO_KEY];
-  return value !== null && typeof value === 'object' && (value as { kind?: unknown }).kind === 'retraining' ? (value as ScheduleMemo) : undefined;
+  return value !== null && typeof value === 'object' && (value as { kind?: unknown }).kind === 'retraining'
+    ? (value as ScheduleMemo)
+    : undefined;
 }
 
 export function toRetrainingSchedule(d: ScheduleDescription): RetrainingSchedule {
   const memo = scheduleMemo(d.memo);
-  const input = d.action.workflowType === SCHEDULED_WORKFLOW_TYPE ? (d.action.args?.[0] as ScheduledFineTuneInput | undefined) : undefined;
-  const tickRunId = (tickId: string) => `ft-${tickId.startsWith(SCHEDULED_WORKFLOW_PREFIX) ? tickId.slice(SCHEDULED_WORKFLOW_PREFIX.length) : tickId}`;
+  const input =
+    d.action.workflowType === SCHEDULED_WORKFLOW_TYPE
+      ? (d.action.args?.[0] as ScheduledFineTuneInput | undefined)
+      : undefined;
+  const tickRunId = (tickId: string) =>
+    `ft-${tickId.startsWith(SCHEDULED_WORKFLOW_PREFIX) ? tickId.slice(SCHEDULED_WORKFLOW_PREFIX.length) : tickId}`;
   return {
     scheduleId: d.scheduleId,
     object: 'fine_tune.schedule',

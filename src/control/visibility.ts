@@ -20,7 +20,10 @@ export class InvalidFilterError extends Error {
 
 export function quoted(field: string, value: string): string {
   if (!SAFE_VALUE.test(value)) {
-    throw new InvalidFilterError(field, `${field} may contain only letters, digits and . _ : / @ + - (got ${JSON.stringify(value)})`);
+    throw new InvalidFilterError(
+      field,
+      `${field} may contain only letters, digits and . _ : / @ + - (got ${JSON.stringify(value)})`,
+    );
   }
   return `'${value}'`;
 }
@@ -49,7 +52,8 @@ export function runListQuery(filter: RunFilter = {}): string {
   const clauses = [`WorkflowType = '${FINE_TUNE_WORKFLOW_TYPE}'`];
   if (filter.status !== undefined) {
     const status = RUN_STATUS_FILTERS[filter.status];
-    if (status === undefined) throw new InvalidFilterError('status', `status must be one of ${Object.keys(RUN_STATUS_FILTERS).join(', ')}`);
+    if (status === undefined)
+      throw new InvalidFilterError('status', `status must be one of ${Object.keys(RUN_STATUS_FILTERS).join(', ')}`);
     clauses.push(`ExecutionStatus = '${status}'`);
   }
   if (filter.model !== undefined) {
@@ -57,7 +61,8 @@ export function runListQuery(filter: RunFilter = {}): string {
     clauses.push(`${SA.model.name} = ${quoted('model', model)}`);
   }
   if (filter.dataset !== undefined) clauses.push(`${SA.dataset.name} = ${quoted('dataset', filter.dataset)}`);
-  if (filter.contentKey !== undefined) clauses.push(`${SA.contentKey.name} = ${quoted('contentKey', filter.contentKey)}`);
+  if (filter.contentKey !== undefined)
+    clauses.push(`${SA.contentKey.name} = ${quoted('contentKey', filter.contentKey)}`);
   return clauses.join(' AND ');
 }
 

@@ -11,7 +11,15 @@ import { Readable } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { asyncBufferFromFile } from 'hyparquet';
 import type { AsyncBuffer } from 'hyparquet';
-import { displayName, fetchWithRetry, remoteFileInfo, requestHeaders, statusError, type HttpOptions, type ReadStats } from './http';
+import {
+  displayName,
+  fetchWithRetry,
+  remoteFileInfo,
+  requestHeaders,
+  statusError,
+  type HttpOptions,
+  type ReadStats,
+} from './http';
 import { errorMessage, FileNotReadable } from './util';
 
 export interface ByteSourceInfo {
@@ -102,7 +110,12 @@ export function httpAsyncBuffer(url: string, byteLength: number, opts: HttpOptio
     async slice(start: number, end?: number): Promise<ArrayBuffer> {
       const stop = Math.min(end ?? byteLength, byteLength);
       if (stop <= start) return new ArrayBuffer(0);
-      const res = await fetchWithRetry(url, { headers: { ...requestHeaders(opts), Range: `bytes=${start}-${stop - 1}` } }, opts, what);
+      const res = await fetchWithRetry(
+        url,
+        { headers: { ...requestHeaders(opts), Range: `bytes=${start}-${stop - 1}` } },
+        opts,
+        what,
+      );
       if (res.status === 206) {
         const body = await res.arrayBuffer();
         if (opts.stats) opts.stats.bytesFetched += body.byteLength;
@@ -114,7 +127,9 @@ export function httpAsyncBuffer(url: string, byteLength: number, opts: HttpOptio
       if (res.status === 200) {
         if (byteLength > WHOLE_BODY_LIMIT) {
           await res.body?.cancel().catch(() => undefined);
-          throw new Error(`${what}: the server ignores Range requests; refusing to download the whole ${byteLength}-byte file`);
+          throw new Error(
+            `${what}: the server ignores Range requests; refusing to download the whole ${byteLength}-byte file`,
+          );
         }
         const body = await res.arrayBuffer();
         if (opts.stats) opts.stats.bytesFetched += body.byteLength;
@@ -157,8 +172,14 @@ export function httpByteSource(url: string, opts: HttpOptions = {}): ByteSource 
 /** The part of @azure/storage-blob's BlobClient the readers use (kept structural: no Azure import here). */
 export interface BlobReader {
   readonly url: string;
-  getProperties(options?: { abortSignal?: AbortSignal }): Promise<{ contentLength?: number; etag?: string; lastModified?: Date }>;
-  download(offset?: number, count?: number, options?: { abortSignal?: AbortSignal }): Promise<{ readableStreamBody?: NodeJS.ReadableStream }>;
+  getProperties(options?: {
+    abortSignal?: AbortSignal;
+  }): Promise<{ contentLength?: number; etag?: string; lastModified?: Date }>;
+  download(
+    offset?: number,
+    count?: number,
+    options?: { abortSignal?: AbortSignal },
+  ): Promise<{ readableStreamBody?: NodeJS.ReadableStream }>;
 }
 
 /** A blob read with the datastore's credentials. Its version is the ETag. */
@@ -168,7 +189,8 @@ export function blobByteSource(blob: BlobReader, name: string, stats?: ReadStats
   const info = async (): Promise<ByteSourceInfo> => {
     if (!known) {
       const props = await blob.getProperties().catch((err: unknown) => {
-        if ((err as { statusCode?: number }).statusCode === 404) throw new BlobNotFound(`${what}: the blob does not exist`);
+        if ((err as { statusCode?: number }).statusCode === 404)
+          throw new BlobNotFound(`${what}: the blob does not exist`);
         throw err;
       });
       const size = props.contentLength ?? 0;
@@ -176,7 +198,11 @@ export function blobByteSource(blob: BlobReader, name: string, stats?: ReadStats
     }
     return known;
   };
-  const download = async (offset: number, count: number | undefined, signal?: AbortSignal): Promise<NodeJS.ReadableStream> => {
+  const download = async (
+    offset: number,
+    count: number | undefined,
+    signal?: AbortSignal,
+  ): Promise<NodeJS.ReadableStream> => {
     if (stats) stats.requests++;
     const res = await blob.download(offset, count, signal ? { abortSignal: signal } : {});
     if (!res.readableStreamBody) throw new Error(`${what}: the download has no body`);

@@ -44,7 +44,12 @@ export function requestHeaders(opts: HttpOptions): Record<string, string> {
 }
 
 /** fetch with a few retries on network errors, 408/429 and 5xx (honouring Retry-After). */
-export async function fetchWithRetry(url: string, init: RequestInit, opts: HttpOptions, what: string): Promise<Response> {
+export async function fetchWithRetry(
+  url: string,
+  init: RequestInit,
+  opts: HttpOptions,
+  what: string,
+): Promise<Response> {
   const doFetch = opts.fetch ?? fetch;
   let lastError = '';
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
@@ -55,7 +60,9 @@ export async function fetchWithRetry(url: string, init: RequestInit, opts: HttpO
       lastError = `HTTP ${res.status}`;
       const retryAfter = Number(res.headers.get('retry-after'));
       await res.body?.cancel().catch(() => undefined);
-      await delay(Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter * 1000, 30_000) : 250 * 2 ** attempt);
+      await delay(
+        Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter * 1000, 30_000) : 250 * 2 ** attempt,
+      );
     } catch (err) {
       if (init.signal?.aborted) throw err;
       lastError = errorMessage(err);
@@ -70,7 +77,10 @@ export function statusError(res: Response, what: string): HttpStatusError {
   const code = res.headers.get('x-error-code');
   const msg = res.headers.get('x-error-message');
   const hint = res.status === 401 || res.status === 403 ? ' (check the token: HF_TOKEN)' : '';
-  return new HttpStatusError(`${what}: HTTP ${res.status}${code ? ` ${code}` : ''}${msg ? ` — ${msg}` : ''}${hint}`, res.status);
+  return new HttpStatusError(
+    `${what}: HTTP ${res.status}${code ? ` ${code}` : ''}${msg ? ` — ${msg}` : ''}${hint}`,
+    res.status,
+  );
 }
 
 export interface RemoteFileInfo {

@@ -79,7 +79,11 @@ export function hubHeaders(opts: Pick<HubClientOptions, 'token'>): Record<string
   return opts.token ? { Authorization: `Bearer ${opts.token}` } : {};
 }
 
-async function hubGetJson(opts: HubClientOptions, url: string, what: string): Promise<{ body: unknown; link: string | null }> {
+async function hubGetJson(
+  opts: HubClientOptions,
+  url: string,
+  what: string,
+): Promise<{ body: unknown; link: string | null }> {
   const doFetch = opts.fetch ?? fetch;
   let res: Response;
   try {
@@ -95,7 +99,9 @@ async function hubGetJson(opts: HubClientOptions, url: string, what: string): Pr
     if (res.status === 401 || res.status === 403) {
       throw new HubError(
         `${what}: the Hub refused access (HTTP ${res.status}${code ? ` ${code}` : ''})${suffix}. ` +
-          (opts.token ? 'Check that the token (HF_TOKEN) is valid and has access to the dataset.' : 'Set HF_TOKEN to a token with access to the dataset.'),
+          (opts.token
+            ? 'Check that the token (HF_TOKEN) is valid and has access to the dataset.'
+            : 'Set HF_TOKEN to a token with access to the dataset.'),
         'Unauthorized',
         false,
         res.status,
@@ -111,7 +117,12 @@ async function hubGetJson(opts: HubClientOptions, url: string, what: string): Pr
   try {
     body = await res.json();
   } catch (err) {
-    throw new HubError(`${what}: the Hub answered with invalid JSON (${errorMessage(err)})`, 'BadResponse', true, res.status);
+    throw new HubError(
+      `${what}: the Hub answered with invalid JSON (${errorMessage(err)})`,
+      'BadResponse',
+      true,
+      res.status,
+    );
   }
   return { body, link: res.headers.get('link') };
 }
@@ -127,7 +138,13 @@ const revisionInfoSchema = z.object({
   cardData: z
     .object({
       configs: z
-        .array(z.object({ config_name: z.string(), data_files: dataFilesSchema.optional(), default: z.boolean().optional() }))
+        .array(
+          z.object({
+            config_name: z.string(),
+            data_files: dataFilesSchema.optional(),
+            default: z.boolean().optional(),
+          }),
+        )
         .optional(),
     })
     .loose()
@@ -155,16 +172,30 @@ async function revisionInfo(opts: HubClientOptions, repoId: string, revision: st
     ({ body } = await hubGetJson(opts, url, `reading ${what}`));
   } catch (err) {
     if (err instanceof HubError && err.code === 'RepoNotFound') {
-      throw new HubError(`dataset ${repoId} was not found on the Hub at ${endpointOf(opts)} (is the id right, and does the token have access?)`, 'RepoNotFound', false, err.status);
+      throw new HubError(
+        `dataset ${repoId} was not found on the Hub at ${endpointOf(opts)} (is the id right, and does the token have access?)`,
+        'RepoNotFound',
+        false,
+        err.status,
+      );
     }
     if (err instanceof HubError && err.code === 'RevisionNotFound') {
-      throw new HubError(`revision "${revision}" of dataset ${repoId} was not found on the Hub (use a branch, tag or commit sha that exists)`, 'RevisionNotFound', false, err.status);
+      throw new HubError(
+        `revision "${revision}" of dataset ${repoId} was not found on the Hub (use a branch, tag or commit sha that exists)`,
+        'RevisionNotFound',
+        false,
+        err.status,
+      );
     }
     throw err;
   }
   const parsed = revisionInfoSchema.safeParse(body);
   if (!parsed.success) {
-    throw new HubError(`reading ${what}: unexpected answer from the Hub (${parsed.error.issues[0]?.message ?? 'bad shape'})`, 'BadResponse', false);
+    throw new HubError(
+      `reading ${what}: unexpected answer from the Hub (${parsed.error.issues[0]?.message ?? 'bad shape'})`,
+      'BadResponse',
+      false,
+    );
   }
   return parsed.data;
 }
@@ -175,7 +206,13 @@ export async function resolveRevision(opts: HubClientOptions, repoId: string, re
 }
 
 /** Follow the tree API's Link-header paging and return every entry under `dir` (recursively). */
-async function listTree(opts: HubClientOptions, repoId: string, sha: string, dir: string, what: string): Promise<TreeEntry[]> {
+async function listTree(
+  opts: HubClientOptions,
+  repoId: string,
+  sha: string,
+  dir: string,
+  what: string,
+): Promise<TreeEntry[]> {
   const entries: TreeEntry[] = [];
   const dirPart = dir ? `/${encodePath(dir)}` : '';
   let url: string | null = `${endpointOf(opts)}/api/datasets/${repoId}/tree/${sha}${dirPart}?recursive=true`;
@@ -189,7 +226,11 @@ async function listTree(opts: HubClientOptions, repoId: string, sha: string, dir
     }
     const parsed = z.array(treeEntrySchema).safeParse(page.body);
     if (!parsed.success) {
-      throw new HubError(`${what}: unexpected tree listing from the Hub (${parsed.error.issues[0]?.message ?? 'bad shape'})`, 'BadResponse', false);
+      throw new HubError(
+        `${what}: unexpected tree listing from the Hub (${parsed.error.issues[0]?.message ?? 'bad shape'})`,
+        'BadResponse',
+        false,
+      );
     }
     entries.push(...parsed.data);
     url = nextLink(page.link, url);
@@ -280,7 +321,12 @@ async function splitPatterns(
  * URLs pinned to the revision's commit sha. The split's files are the ones matching the card's
  * data_files globs for it (for ultrachat_200k: `data/{split}-*`).
  */
-export async function listSplitFiles(opts: HubClientOptions, repoId: string, revision: string, split: string): Promise<HubFile[]> {
+export async function listSplitFiles(
+  opts: HubClientOptions,
+  repoId: string,
+  revision: string,
+  split: string,
+): Promise<HubFile[]> {
   const info = await revisionInfo(opts, repoId, revision);
   const what = `listing split "${split}" of dataset ${repoId} at revision "${revision}" (${info.sha.slice(0, 7)})`;
   const patterns = await splitPatterns(opts, repoId, info, what);

@@ -92,11 +92,16 @@ function writeJsonString(value: string, sink: ByteSink): void {
     const c = value.charCodeAt(at);
     buf[o++] = BACKSLASH;
     if (c === 0x22 || c === BACKSLASH || c === 0x2f) buf[o++] = c;
-    else if (c === 0x0a) buf[o++] = 0x6e; // n
-    else if (c === 0x09) buf[o++] = 0x74; // t
-    else if (c === 0x0d) buf[o++] = 0x72; // r
-    else if (c === 0x08) buf[o++] = 0x62; // b
-    else if (c === 0x0c) buf[o++] = 0x66; // f
+    else if (c === 0x0a)
+      buf[o++] = 0x6e; // n
+    else if (c === 0x09)
+      buf[o++] = 0x74; // t
+    else if (c === 0x0d)
+      buf[o++] = 0x72; // r
+    else if (c === 0x08)
+      buf[o++] = 0x62; // b
+    else if (c === 0x0c)
+      buf[o++] = 0x66; // f
     else {
       buf[o++] = 0x75; // u, then four lowercase hex digits (a code unit: surrogates stay pairs)
       buf[o++] = HEX_DIGITS.charCodeAt(c >> 12);

@@ -97,7 +97,8 @@ export async function* readJsonlRows(source: ByteSource, opts: JsonlReadOptions 
   if (startRow >= limit) return;
   const seek = opts.startOffset !== undefined;
   const startOffset = opts.startOffset ?? 0;
-  if (!Number.isSafeInteger(startOffset) || startOffset < 0) throw new RangeError(`startOffset must be a non-negative integer, got ${startOffset}`);
+  if (!Number.isSafeInteger(startOffset) || startOffset < 0)
+    throw new RangeError(`startOffset must be a non-negative integer, got ${startOffset}`);
   const batchSize = Math.max(1, opts.batchSize ?? 1000);
 
   let row = seek ? startRow : 0;

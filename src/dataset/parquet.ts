@@ -104,7 +104,11 @@ async function readFooter(buffer: AsyncBuffer, name: string): Promise<FileMetaDa
 }
 
 /** The bytes of a row group's column chunks: one contiguous range of the file. */
-function groupByteRange(metadata: FileMetaData, group: number, columns?: string[]): { start: number; end: number } | undefined {
+function groupByteRange(
+  metadata: FileMetaData,
+  group: number,
+  columns?: string[],
+): { start: number; end: number } | undefined {
   let start = Infinity;
   let end = 0;
   for (const chunk of metadata.row_groups[group].columns) {
@@ -168,7 +172,9 @@ async function* readParquetGroups(
       compressors: fastCompressors(),
       ...(meta.columns ? { columns: meta.columns } : {}),
     }).catch((err: unknown) => {
-      throw new Error(`reading ${meta.name} rows ${t.start - fileStart}-${t.end - fileStart - 1}: ${errorMessage(err)}`);
+      throw new Error(
+        `reading ${meta.name} rows ${t.start - fileStart}-${t.end - fileStart - 1}: ${errorMessage(err)}`,
+      );
     });
   let next: Promise<AsyncBuffer> | undefined = tasks.length ? fetchGroup(tasks[0]) : undefined;
   for (let i = 0; i < tasks.length && next; i++) {
@@ -274,7 +280,8 @@ export function fileFormatOf(location: string): FileFormat | undefined {
 
 function formatOf(location: string, override?: FileFormat): FileFormat {
   const format = override ?? fileFormatOf(location);
-  if (!format) throw new Error(`cannot tell the format of ${displayName(location)}: name it .jsonl or .parquet (or pass format)`);
+  if (!format)
+    throw new Error(`cannot tell the format of ${displayName(location)}: name it .jsonl or .parquet (or pass format)`);
   return format;
 }
 
@@ -285,7 +292,11 @@ export function byteSourceFor(location: string, opts: HttpOptions = {}): ByteSou
 }
 
 /** Rows of a JSONL or parquet ByteSource, with readRows' [startRow, limit) semantics. */
-export function readSourceRows(source: ByteSource, format: FileFormat, opts: ReadRowsOptions = {}): AsyncGenerator<RowBatch> {
+export function readSourceRows(
+  source: ByteSource,
+  format: FileFormat,
+  opts: ReadRowsOptions = {},
+): AsyncGenerator<RowBatch> {
   if (format === 'parquet') return readParquetRows([source], opts);
   return readJsonlRows(source, {
     ...(opts.startRow !== undefined ? { startRow: opts.startRow } : {}),

@@ -30,7 +30,13 @@ export interface SplitSource {
 }
 
 /** A split of a Hub dataset at a resolved commit: its parquet shards, in order. */
-export function hubSplitSource(repoId: string, sha: string, split: string, files: readonly HubFile[], opts: HttpOptions = {}): SplitSource {
+export function hubSplitSource(
+  repoId: string,
+  sha: string,
+  split: string,
+  files: readonly HubFile[],
+  opts: HttpOptions = {},
+): SplitSource {
   return {
     name: `${repoId}@${sha.slice(0, 7)} ${split}`,
     countIsCheap: true,

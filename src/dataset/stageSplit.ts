@@ -19,10 +19,19 @@ import { validateChatRow, ValidationTally, type ValidationSummary } from './vali
 
 /** The part of @azure/storage-blob's BlockBlobClient staging uses (structural: no Azure import here). */
 export interface BlockBlobTarget {
-  stageBlock(blockId: string, body: Buffer, contentLength: number, options?: { abortSignal?: AbortSignal; transactionalContentMD5?: Uint8Array }): Promise<unknown>;
+  stageBlock(
+    blockId: string,
+    body: Buffer,
+    contentLength: number,
+    options?: { abortSignal?: AbortSignal; transactionalContentMD5?: Uint8Array },
+  ): Promise<unknown>;
   commitBlockList(
     blocks: string[],
-    options?: { metadata?: Record<string, string>; blobHTTPHeaders?: { blobContentType?: string }; abortSignal?: AbortSignal },
+    options?: {
+      metadata?: Record<string, string>;
+      blobHTTPHeaders?: { blobContentType?: string };
+      abortSignal?: AbortSignal;
+    },
   ): Promise<unknown>;
 }
 
@@ -139,7 +148,10 @@ export async function stageSplit(opts: StageSplitOptions): Promise<StagedSplitRe
     }
     limit = sliceRowCount(total, percent);
     if (limit === 0) {
-      throw new StagingError(`${label} is empty (${percent}% of ${total} rows rounds to 0): raise dataset.percent`, 'EmptySlice');
+      throw new StagingError(
+        `${label} is empty (${percent}% of ${total} rows rounds to 0): raise dataset.percent`,
+        'EmptySlice',
+      );
     }
   }
 
@@ -149,7 +161,9 @@ export async function stageSplit(opts: StageSplitOptions): Promise<StagedSplitRe
   let bytes = resume?.bytes ?? 0;
   let rowsWritten = resume?.rowsWritten ?? 0;
   let rowsTaken = resume?.rowsTaken ?? 0;
-  const start: ReadPosition = resume ? { row: resume.nextRow, ...(resume.nextOffset !== undefined ? { offset: resume.nextOffset } : {}) } : { row: 0 };
+  const start: ReadPosition = resume
+    ? { row: resume.nextRow, ...(resume.nextOffset !== undefined ? { offset: resume.nextOffset } : {}) }
+    : { row: 0 };
   let scanned = start.row;
   const progress = opts.progress ?? { rowsRead: 0, rowsWritten: 0, bytes: 0 };
   Object.assign(progress, { rowsRead: scanned, rowsWritten, bytes });
@@ -184,7 +198,10 @@ export async function stageSplit(opts: StageSplitOptions): Promise<StagedSplitRe
   const cutBlock = async (nextRow: number, nextOffset: number | undefined): Promise<void> => {
     const index = digests.length;
     if (index >= MAX_BLOCKS) {
-      throw new StagingError(`${label}: more than ${MAX_BLOCKS} blocks of ${blockBytes} bytes; stage with larger blocks`, 'TooManyBlocks');
+      throw new StagingError(
+        `${label}: more than ${MAX_BLOCKS} blocks of ${blockBytes} bytes; stage with larger blocks`,
+        'TooManyBlocks',
+      );
     }
     const buffer = sink.buf;
     const body = buffer.subarray(0, sink.length);
@@ -222,7 +239,10 @@ export async function stageSplit(opts: StageSplitOptions): Promise<StagedSplitRe
         rows[i] = undefined; // the batch may be large: let each row go as soon as it is done
         const result = validateChatRow(raw);
         scanned = index + 1;
-        if (sampling.method === 'hash' && !inHashSample(sampling.seed, sampleKey(raw, index, result.ok ? result.row.prompt_id : undefined), percent)) {
+        if (
+          sampling.method === 'hash' &&
+          !inHashSample(sampling.seed, sampleKey(raw, index, result.ok ? result.row.prompt_id : undefined), percent)
+        ) {
           continue;
         }
         tally.record(index, result);

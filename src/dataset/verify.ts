@@ -47,8 +47,18 @@ export async function verifyJsonl(
   try {
     tally.check(opts.maxInvalidFraction);
   } catch (err) {
-    throw new StagingError(`${(err as Error).message} The file is used as it is, so fix it in place.`, 'TooManyInvalidRows', tally.summary());
+    throw new StagingError(
+      `${(err as Error).message} The file is used as it is, so fix it in place.`,
+      'TooManyInvalidRows',
+      tally.summary(),
+    );
   }
   if (tally.validRows === 0) throw new StagingError(`${opts.label} has no valid conversation`, 'EmptySlice');
-  return { sourceRows: tally.totalRows, rows: tally.validRows, bytes, sha256: hash.digest('hex'), invalid: tally.summary() };
+  return {
+    sourceRows: tally.totalRows,
+    rows: tally.validRows,
+    bytes,
+    sha256: hash.digest('hex'),
+    invalid: tally.summary(),
+  };
 }

@@ -18,8 +18,10 @@ function printTransitions(previous: Map<string, string>, progress: RunProgress):
     if (before === step.status) continue;
     previous.set(step.name, step.status);
     if (step.status === 'running') console.log(`  ▶ ${step.name}`);
-    else if (step.status === 'completed') console.log(`  ✓ ${step.name}  ${elapsed(step)}${step.detail ? `  ${step.detail}` : ''}`);
-    else if (step.status === 'failed' || step.status === 'cancelled') console.log(`  ✗ ${step.name} ${step.status}: ${step.detail ?? ''}`);
+    else if (step.status === 'completed')
+      console.log(`  ✓ ${step.name}  ${elapsed(step)}${step.detail ? `  ${step.detail}` : ''}`);
+    else if (step.status === 'failed' || step.status === 'cancelled')
+      console.log(`  ✗ ${step.name} ${step.status}: ${step.detail ?? ''}`);
   }
 }
 
@@ -29,7 +31,10 @@ interface EmulatorEndpointRecord {
 }
 
 /** Asks the emulator (not the run record) whether the run's endpoint is gone. */
-async function endpointGone(emulatorUrl: string, endpointName: string): Promise<{ gone: boolean; liveEndpoints: number }> {
+async function endpointGone(
+  emulatorUrl: string,
+  endpointName: string,
+): Promise<{ gone: boolean; liveEndpoints: number }> {
   const res = await fetch(`${emulatorUrl}/_emulator/resources`);
   const body = (await res.json()) as { endpoints?: EmulatorEndpointRecord[] };
   const endpoints = body.endpoints ?? [];
@@ -38,7 +43,11 @@ async function endpointGone(emulatorUrl: string, endpointName: string): Promise<
   return { gone: mine !== undefined && Boolean(mine.deletedAt), liveEndpoints: live.length };
 }
 
-function summary(result: FineTuneResult, check: { gone: boolean; liveEndpoints: number }, uiUrl: string | undefined): string {
+function summary(
+  result: FineTuneResult,
+  check: { gone: boolean; liveEndpoints: number },
+  uiUrl: string | undefined,
+): string {
   const metric = (k: string) => (typeof result.metrics[k] === 'number' ? result.metrics[k].toFixed(4) : 'n/a');
   return [
     '',
@@ -63,19 +72,28 @@ function summary(result: FineTuneResult, check: { gone: boolean; liveEndpoints: 
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { keep: { type: 'boolean', default: false } } });
   const started = Date.now();
-  console.log('finetune-flow demo: starting the local stack (Temporal dev server, Azurite, Azure ML emulator, worker)…');
+  console.log(
+    'finetune-flow demo: starting the local stack (Temporal dev server, Azurite, Azure ML emulator, worker)…',
+  );
   let stack: RunningStack | undefined;
   try {
     stack = await startStack({ components: ALL_COMPONENTS, worker: { env: LOCAL_WORKER_TUNING } });
     const address = stack.urls.temporalAddress;
     const emulatorUrl = stack.urls.emulator;
     if (!address || !emulatorUrl) throw new Error('the stack did not report its Temporal address and emulator URL');
-    console.log(`stack ready in ${(stack.startupMs / 1000).toFixed(1)} s; Temporal UI ${stack.urls.temporalUi ?? 'off'}`);
+    console.log(
+      `stack ready in ${(stack.startupMs / 1000).toFixed(1)} s; Temporal UI ${stack.urls.temporalUi ?? 'off'}`,
+    );
 
     const client = await FineTuneClient.connect({ address, namespace: stack.namespace });
     try {
-      const run = await client.start({}, { idempotencyKey: `demo-${Date.now()}`, options: { heartbeatTimeoutSeconds: 10 } });
-      console.log(`run ${run.runId}: Phi-3-mini-4k-instruct from azureml, 5% of ultrachat_200k, deployment "demo" on Standard_NC6s_v3`);
+      const run = await client.start(
+        {},
+        { idempotencyKey: `demo-${Date.now()}`, options: { heartbeatTimeoutSeconds: 10 } },
+      );
+      console.log(
+        `run ${run.runId}: Phi-3-mini-4k-instruct from azureml, 5% of ultrachat_200k, deployment "demo" on Standard_NC6s_v3`,
+      );
       const seen = new Map<string, string>();
       const resultPromise = client.result(run.runId);
       let done = false;

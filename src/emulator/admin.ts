@@ -41,46 +41,103 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: EmulatorContext, 
   const config = { surface: 'admin' as const };
   const puts = (id: string): number => ctx.store.state.putCounts?.[putTarget(id)] ?? 0;
 
-  const clockView = () => ({ ...ctx.config.clock, jobPhases: { ...ctx.config.clock.jobPhases }, mode: ctx.time.mode, now: isoTime(ctx.now()), nowMs: ctx.now() });
+  const clockView = () => ({
+    ...ctx.config.clock,
+    jobPhases: { ...ctx.config.clock.jobPhases },
+    mode: ctx.time.mode,
+    now: isoTime(ctx.now()),
+    nowMs: ctx.now(),
+  });
 
   app.register(
     async (admin) => {
       admin.addHook('onRequest', async (req) => {
-        if (!LOOPBACK.test(req.socket.remoteAddress ?? '')) throw new ArmError(403, 'Forbidden', 'The emulator admin API answers local clients only.');
+        if (!LOOPBACK.test(req.socket.remoteAddress ?? ''))
+          throw new ArmError(403, 'Forbidden', 'The emulator admin API answers local clients only.');
       });
 
-      admin.get('/health', { config }, () => ({ status: 'ok', url: ctx.baseUrl(), startedAt: isoTime(startedAt), catalog: ctx.catalog.name, azurite: ctx.blob !== undefined }));
+      admin.get('/health', { config }, () => ({
+        status: 'ok',
+        url: ctx.baseUrl(),
+        startedAt: isoTime(startedAt),
+        catalog: ctx.catalog.name,
+        azurite: ctx.blob !== undefined,
+      }));
 
       admin.get('/resources', { config }, () => {
         const now = ctx.now();
         const s = ctx.store.state;
         const endpoints = s.endpoints.map((e) => {
           const id = endpointArmId(ctx, e.name);
-          return { id, name: e.name, uid: e.uid, state: lifecycleState(e.lifecycle, now), traffic: endpointTraffic(e), tags: e.tags, putCount: puts(id), ...lifetime(e.lifecycle, now), error: e.lifecycle.provisionError ?? null };
+          return {
+            id,
+            name: e.name,
+            uid: e.uid,
+            state: lifecycleState(e.lifecycle, now),
+            traffic: endpointTraffic(e),
+            tags: e.tags,
+            putCount: puts(id),
+            ...lifetime(e.lifecycle, now),
+            error: e.lifecycle.provisionError ?? null,
+          };
         });
         const deployments = s.deployments.map((d) => {
           const id = deploymentArmId(ctx, d.endpointName, d.name);
           return {
-            id, name: d.name, endpoint: d.endpointName, endpointUid: d.endpointUid, state: lifecycleState(d.lifecycle, now),
-            instanceType: asString(d.properties['instanceType']) ?? null, capacity: deploymentCapacity(d), putCount: puts(id), ...lifetime(d.lifecycle, now), error: d.lifecycle.provisionError ?? null,
+            id,
+            name: d.name,
+            endpoint: d.endpointName,
+            endpointUid: d.endpointUid,
+            state: lifecycleState(d.lifecycle, now),
+            instanceType: asString(d.properties['instanceType']) ?? null,
+            capacity: deploymentCapacity(d),
+            putCount: puts(id),
+            ...lifetime(d.lifecycle, now),
+            error: d.lifecycle.provisionError ?? null,
           };
         });
         const computes = s.computes.map((c) => {
           const id = computeResourceId(ctx, c.name);
           const scale = computeScale(c);
-          return { id, name: c.name, state: lifecycleState(c.lifecycle, now), vmSize: scale.vmSize || null, minNodes: scale.minNodes, maxNodes: scale.maxNodes, putCount: puts(id), ...lifetime(c.lifecycle, now), error: c.lifecycle.provisionError ?? null };
+          return {
+            id,
+            name: c.name,
+            state: lifecycleState(c.lifecycle, now),
+            vmSize: scale.vmSize || null,
+            minNodes: scale.minNodes,
+            maxNodes: scale.maxNodes,
+            putCount: puts(id),
+            ...lifetime(c.lifecycle, now),
+            error: c.lifecycle.provisionError ?? null,
+          };
         });
         const jobs = s.jobs.map((j) => {
           const id = jobArmId(ctx, j.name);
           const ended = jobEndedAt(jobTimeline(j), now);
           return {
-            id, name: j.name, state: jobStatus(jobTimeline(j), now), experimentName: j.experimentName, createdAt: isoTime(j.createdAt), endedAt: ended !== undefined ? isoTime(ended) : null,
-            cancelRequestedAt: j.cancelRequestedAt !== undefined ? isoTime(j.cancelRequestedAt) : null, failure: j.failure ?? null, computes: j.computes ?? [], putCount: puts(id),
+            id,
+            name: j.name,
+            state: jobStatus(jobTimeline(j), now),
+            experimentName: j.experimentName,
+            createdAt: isoTime(j.createdAt),
+            endedAt: ended !== undefined ? isoTime(ended) : null,
+            cancelRequestedAt: j.cancelRequestedAt !== undefined ? isoTime(j.cancelRequestedAt) : null,
+            failure: j.failure ?? null,
+            computes: j.computes ?? [],
+            putCount: puts(id),
           };
         });
         const models = s.models.map((m) => {
           const id = modelVersionId(ctx, m.name, m.version);
-          return { id, name: m.name, version: m.version, state: 'Succeeded', createdAt: isoTime(m.createdAt), jobName: asString(m.properties['jobName']) ?? null, putCount: puts(id) };
+          return {
+            id,
+            name: m.name,
+            version: m.version,
+            state: 'Succeeded',
+            createdAt: isoTime(m.createdAt),
+            jobName: asString(m.properties['jobName']) ?? null,
+            putCount: puts(id),
+          };
         });
         return {
           now: isoTime(now),
@@ -92,7 +149,11 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: EmulatorContext, 
             jobs: jobs.length,
             models: models.length,
           },
-          endpoints, deployments, jobs, models, computes,
+          endpoints,
+          deployments,
+          jobs,
+          models,
+          computes,
         };
       });
 
@@ -101,7 +162,9 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: EmulatorContext, 
       admin.get('/requests', { config }, (req) => {
         const method = queryParam(req.query, 'method')?.toUpperCase();
         const contains = queryParam(req.query, 'pathContains');
-        const requests = ctx.requests.list().filter((r) => (!method || r.method === method) && (!contains || r.path.includes(contains)));
+        const requests = ctx.requests
+          .list()
+          .filter((r) => (!method || r.method === method) && (!contains || r.path.includes(contains)));
         return { count: requests.length, requests };
       });
 
@@ -129,7 +192,8 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: EmulatorContext, 
           next[key] = value;
         }
         if (body['jobPhases'] !== undefined) {
-          if (!isObject(body['jobPhases'])) throw badRequest(`clock.jobPhases must be an object of ${JOB_PHASES.join(', ')} → ms`);
+          if (!isObject(body['jobPhases']))
+            throw badRequest(`clock.jobPhases must be an object of ${JOB_PHASES.join(', ')} → ms`);
           next.jobPhases = {};
           for (const [phase, v] of Object.entries(body['jobPhases'])) {
             const ms = asNumber(v);
@@ -139,7 +203,8 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: EmulatorContext, 
         }
         let mode: TimeMode | undefined;
         if (body['mode'] !== undefined) {
-          if (body['mode'] !== 'real' && body['mode'] !== 'stepped') throw badRequest("clock.mode must be 'real' or 'stepped'");
+          if (body['mode'] !== 'real' && body['mode'] !== 'stepped')
+            throw badRequest("clock.mode must be 'real' or 'stepped'");
           mode = body['mode'];
         }
         try {
@@ -162,13 +227,15 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: EmulatorContext, 
       admin.get('/faults', { config }, () => ({ rules: ctx.faults.list() }));
       admin.post('/faults', { config }, (req, reply) => {
         const body = req.body;
-        const inputs = isObject(body) && Array.isArray(body['rules']) ? body['rules'] : Array.isArray(body) ? body : [body];
+        const inputs =
+          isObject(body) && Array.isArray(body['rules']) ? body['rules'] : Array.isArray(body) ? body : [body];
         const rules = inputs.map((r) => ctx.faults.add(r));
         return reply.code(201).send({ rules });
       });
       admin.delete('/faults', { config }, () => ({ removed: ctx.faults.clear() }));
       admin.delete<{ Params: { id: string } }>('/faults/:id', { config }, (req) => {
-        if (!ctx.faults.remove(req.params.id)) throw new ArmError(404, 'NotFound', `Fault rule '${req.params.id}' was not found.`);
+        if (!ctx.faults.remove(req.params.id))
+          throw new ArmError(404, 'NotFound', `Fault rule '${req.params.id}' was not found.`);
         return { removed: 1 };
       });
 
@@ -185,7 +252,10 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: EmulatorContext, 
           const limit = asObject(body[type]);
           if (body[type] === undefined) continue;
           if (!limit) throw badRequest(`throttle.${type} must be {capacity, refillPerSecond}`);
-          next[type] = { capacity: asNumber(limit['capacity']) ?? next[type].capacity, refillPerSecond: asNumber(limit['refillPerSecond']) ?? next[type].refillPerSecond };
+          next[type] = {
+            capacity: asNumber(limit['capacity']) ?? next[type].capacity,
+            refillPerSecond: asNumber(limit['refillPerSecond']) ?? next[type].refillPerSecond,
+          };
           try {
             checkBucketLimit(type, next[type]);
           } catch (err) {
@@ -201,7 +271,12 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: EmulatorContext, 
         const usage = currentUsage(ctx);
         return {
           ...ctx.config.quotas,
-          usage: { families: Object.fromEntries(usage.families), totalVcpus: usage.total, clusters: usage.clusters, endpoints: usage.endpoints },
+          usage: {
+            families: Object.fromEntries(usage.families),
+            totalVcpus: usage.total,
+            clusters: usage.clusters,
+            endpoints: usage.endpoints,
+          },
           usages: usageList(ctx, ctx.config.identities.subscriptionId, ctx.config.identities.location),
         };
       };
@@ -209,14 +284,22 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: EmulatorContext, 
       admin.put('/quotas', { config }, (req) => {
         const body = asObject(req.body) ?? {};
         const next: QuotaConfig = { ...ctx.config.quotas, familyVcpus: { ...ctx.config.quotas.familyVcpus } };
-        for (const key of ['defaultFamilyVcpus', 'totalRegionalVcpus', 'maxClusters', 'maxEndpoints', 'maxDeploymentsPerEndpoint', 'upgradeReservePercent'] as const) {
+        for (const key of [
+          'defaultFamilyVcpus',
+          'totalRegionalVcpus',
+          'maxClusters',
+          'maxEndpoints',
+          'maxDeploymentsPerEndpoint',
+          'upgradeReservePercent',
+        ] as const) {
           if (body[key] === undefined) continue;
           const v = asNumber(body[key]);
           if (v === undefined) throw badRequest(`quotas.${key} must be a number`);
           next[key] = v;
         }
         if (body['familyVcpus'] !== undefined) {
-          if (!isObject(body['familyVcpus'])) throw badRequest('quotas.familyVcpus must be an object of family → vCPUs');
+          if (!isObject(body['familyVcpus']))
+            throw badRequest('quotas.familyVcpus must be an object of family → vCPUs');
           for (const [family, v] of Object.entries(body['familyVcpus'])) {
             const n = asNumber(v);
             if (n === undefined) throw badRequest(`quotas.familyVcpus.${family} must be a number`);
@@ -246,11 +329,13 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: EmulatorContext, 
       admin.post('/registry/models', { config }, (req, reply) => {
         const body = asObject(req.body) ?? {};
         const name = asString(body['name']);
-        if (!name || !/^[a-zA-Z0-9][a-zA-Z0-9\-_.]{0,254}$/.test(name)) throw badRequest('registry model needs a "name" (letters, digits, ".", "-", "_")');
+        if (!name || !/^[a-zA-Z0-9][a-zA-Z0-9\-_.]{0,254}$/.test(name))
+          throw badRequest('registry model needs a "name" (letters, digits, ".", "-", "_")');
         const fromName = asString(body['from']);
         const base = fromName ? ctx.catalog.models.find((m) => m.name === fromName) : ctx.catalog.models[0];
         if (!base) throw badRequest(`no catalog model named "${fromName ?? ''}" to copy`);
-        if (body['isArchived'] !== undefined && typeof body['isArchived'] !== 'boolean') throw badRequest('"isArchived" must be a boolean');
+        if (body['isArchived'] !== undefined && typeof body['isArchived'] !== 'boolean')
+          throw badRequest('"isArchived" must be a boolean');
         const tags = asObject(body['tags']) ?? {};
         const extraTags: Record<string, string> = {};
         for (const [k, v] of Object.entries(tags)) {
@@ -266,14 +351,22 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: EmulatorContext, 
           tags: { ...base.tags, ...extraTags },
         };
         ctx.catalog.addModel(model);
-        return reply.code(201).send({ name: model.name, version: model.version, isArchived: model.isArchived, createdAt: model.createdAt });
+        return reply
+          .code(201)
+          .send({ name: model.name, version: model.version, isArchived: model.isArchived, createdAt: model.createdAt });
       });
 
       // What the job's Studio link shows locally.
       admin.get<{ Params: { name: string } }>('/studio/runs/:name', { config }, (req) => {
         const j = ctx.store.state.jobs.find((x) => x.name === req.params.name);
         if (!j) throw new ArmError(404, 'ResourceNotFound', `Job '${req.params.name}' was not found.`);
-        return { name: j.name, status: jobStatus(jobTimeline(j), ctx.now()), experimentName: j.experimentName, failure: j.failure ?? null, studio: studioUrl(ctx, j.name) };
+        return {
+          name: j.name,
+          status: jobStatus(jobTimeline(j), ctx.now()),
+          experimentName: j.experimentName,
+          failure: j.failure ?? null,
+          studio: studioUrl(ctx, j.name),
+        };
       });
     },
     { prefix: '/_emulator' },

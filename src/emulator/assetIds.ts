@@ -25,7 +25,10 @@ export interface DatastorePath {
 
 /** azureml://datastores/{ds}/paths/{path}, also the long form with subscriptions/.../workspaces/{ws}/. */
 export function parseDatastoreUri(uri: string): DatastorePath | undefined {
-  const m = /^azureml:\/\/(?:subscriptions\/[^/]+\/resource[gG]roups\/[^/]+\/(?:providers\/Microsoft\.MachineLearningServices\/)?workspaces\/[^/]+\/)?datastores\/([^/]+)\/paths\/(.+)$/i.exec(uri);
+  const m =
+    /^azureml:\/\/(?:subscriptions\/[^/]+\/resource[gG]roups\/[^/]+\/(?:providers\/Microsoft\.MachineLearningServices\/)?workspaces\/[^/]+\/)?datastores\/([^/]+)\/paths\/(.+)$/i.exec(
+      uri,
+    );
   if (!m?.[1] || !m[2]) return undefined;
   return { datastore: m[1], path: decodeURIComponent(m[2]) };
 }
@@ -47,7 +50,10 @@ export interface WorkspaceModelRef {
 
 /** /subscriptions/{s}/resourceGroups/{g}/providers/Microsoft.MachineLearningServices/workspaces/{w}/models/{n}/versions/{v} */
 export function parseWorkspaceModelId(id: string): WorkspaceModelRef | undefined {
-  const m = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.MachineLearningServices\/workspaces\/([^/]+)\/models\/([^/]+)\/versions\/([^/]+)$/i.exec(id);
+  const m =
+    /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.MachineLearningServices\/workspaces\/([^/]+)\/models\/([^/]+)\/versions\/([^/]+)$/i.exec(
+      id,
+    );
   if (!m?.[1] || !m[2] || !m[3] || !m[4] || !m[5]) return undefined;
   return { subscriptionId: m[1], resourceGroup: m[2], workspace: m[3], name: m[4], version: m[5] };
 }

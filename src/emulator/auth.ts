@@ -44,7 +44,10 @@ export function signToken(signingKey: string, claims: TokenClaims): string {
 
 /** Why a bearer token was refused, in ARM's error codes. */
 export class TokenError extends Error {
-  constructor(readonly code: string, message: string) {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -59,13 +62,19 @@ export function verifyToken(signingKey: string, token: string, nowMs: number): T
   const expected = hmac(signingKey, `${header}.${body}`);
   const actual = Buffer.from(signature, 'base64url');
   if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) {
-    throw new TokenError('InvalidAuthenticationToken', 'The access token is invalid: its signature could not be verified.');
+    throw new TokenError(
+      'InvalidAuthenticationToken',
+      'The access token is invalid: its signature could not be verified.',
+    );
   }
   const claims = parseClaims(Buffer.from(body, 'base64url').toString('utf8'));
   if (!claims) throw new TokenError('InvalidAuthenticationToken', 'The access token is invalid.');
   const now = Math.floor(nowMs / 1000);
   if (claims.exp <= now) {
-    throw new TokenError('ExpiredAuthenticationToken', `The access token expiry UTC time '${new Date(claims.exp * 1000).toUTCString()}' is earlier than current UTC time '${new Date(nowMs).toUTCString()}'.`);
+    throw new TokenError(
+      'ExpiredAuthenticationToken',
+      `The access token expiry UTC time '${new Date(claims.exp * 1000).toUTCString()}' is earlier than current UTC time '${new Date(nowMs).toUTCString()}'.`,
+    );
   }
   if (claims.nbf > now + 300) throw new TokenError('InvalidAuthenticationToken', 'The access token is not yet valid.');
   return claims;
@@ -81,10 +90,31 @@ function parseClaims(text: string): TokenClaims | undefined {
   if (!isObject(raw)) return undefined;
   const s = (k: string): string | undefined => asString(raw[k]);
   const n = (k: string): number | undefined => (typeof raw[k] === 'number' ? raw[k] : undefined);
-  const aud = s('aud'), iss = s('iss'), appid = s('appid'), tid = s('tid'), oid = s('oid');
-  const iat = n('iat'), nbf = n('nbf'), exp = n('exp');
-  if (!aud || !iss || !appid || !tid || !oid || iat === undefined || nbf === undefined || exp === undefined) return undefined;
-  return { aud, iss, iat, nbf, exp, appid, tid, oid, azp: s('azp') ?? appid, sub: s('sub') ?? oid, idtyp: s('idtyp') ?? 'app', ver: s('ver') ?? '1.0', uti: s('uti') ?? '' };
+  const aud = s('aud'),
+    iss = s('iss'),
+    appid = s('appid'),
+    tid = s('tid'),
+    oid = s('oid');
+  const iat = n('iat'),
+    nbf = n('nbf'),
+    exp = n('exp');
+  if (!aud || !iss || !appid || !tid || !oid || iat === undefined || nbf === undefined || exp === undefined)
+    return undefined;
+  return {
+    aud,
+    iss,
+    iat,
+    nbf,
+    exp,
+    appid,
+    tid,
+    oid,
+    azp: s('azp') ?? appid,
+    sub: s('sub') ?? oid,
+    idtyp: s('idtyp') ?? 'app',
+    ver: s('ver') ?? '1.0',
+    uti: s('uti') ?? '',
+  };
 }
 
 /** A 401 in ARM's shape, with the challenge naming this emulator's authority. */
@@ -111,14 +141,23 @@ function checkArmToken(ctx: EmulatorContext, authorization: string | undefined):
   }
   const match = /^Bearer\s+(\S+)$/i.exec(authorization);
   if (!match?.[1]) {
-    throw new TokenError('InvalidAuthenticationToken', "Authentication failed. The 'Authorization' header is provided in an invalid format.");
+    throw new TokenError(
+      'InvalidAuthenticationToken',
+      "Authentication failed. The 'Authorization' header is provided in an invalid format.",
+    );
   }
   const claims = verifyToken(ctx.store.state.signingKey, match[1], ctx.now());
   if (!ARM_AUDIENCES.includes(claims.aud)) {
-    throw new TokenError('InvalidAuthenticationTokenAudience', `The access token has been obtained for wrong audience or resource '${claims.aud}'. It should exactly match with one of the allowed audiences '${ARM_AUDIENCES.join("','")}'.`);
+    throw new TokenError(
+      'InvalidAuthenticationTokenAudience',
+      `The access token has been obtained for wrong audience or resource '${claims.aud}'. It should exactly match with one of the allowed audiences '${ARM_AUDIENCES.join("','")}'.`,
+    );
   }
   if (claims.tid.toLowerCase() !== ctx.config.identities.tenantId.toLowerCase()) {
-    throw new TokenError('InvalidAuthenticationTokenTenant', `The access token is from the wrong issuer. It must match the tenant '${ctx.config.identities.tenantId}'.`);
+    throw new TokenError(
+      'InvalidAuthenticationTokenTenant',
+      `The access token is from the wrong issuer. It must match the tenant '${ctx.config.identities.tenantId}'.`,
+    );
   }
   return claims;
 }
@@ -139,9 +178,20 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: EmulatorContext): 
   const config = { surface: 'entra' as const };
   const origin = (req: FastifyRequest): string => `https://${req.host}`;
 
-  const openIdConfiguration = (req: FastifyRequest<{ Params: TenantParams }>, reply: FastifyReply, v2: boolean): unknown => {
+  const openIdConfiguration = (
+    req: FastifyRequest<{ Params: TenantParams }>,
+    reply: FastifyReply,
+    v2: boolean,
+  ): unknown => {
     const tenant = req.params.tenant;
-    if (!knownTenant(ctx, tenant)) return sendEntraError(reply, 400, 'invalid_tenant', 90002, `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`);
+    if (!knownTenant(ctx, tenant))
+      return sendEntraError(
+        reply,
+        400,
+        'invalid_tenant',
+        90002,
+        `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`,
+      );
     const o = origin(req);
     const tid = ctx.config.identities.tenantId;
     const suffix = v2 ? '/v2.0' : '';
@@ -171,8 +221,12 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: EmulatorContext): 
     };
   };
 
-  app.get<{ Params: TenantParams }>('/:tenant/v2.0/.well-known/openid-configuration', { config }, (req, reply) => openIdConfiguration(req, reply, true));
-  app.get<{ Params: TenantParams }>('/:tenant/.well-known/openid-configuration', { config }, (req, reply) => openIdConfiguration(req, reply, false));
+  app.get<{ Params: TenantParams }>('/:tenant/v2.0/.well-known/openid-configuration', { config }, (req, reply) =>
+    openIdConfiguration(req, reply, true),
+  );
+  app.get<{ Params: TenantParams }>('/:tenant/.well-known/openid-configuration', { config }, (req, reply) =>
+    openIdConfiguration(req, reply, false),
+  );
   app.get('/:tenant/discovery/v2.0/keys', { config }, () => ({ keys: [] }));
   app.get('/:tenant/discovery/keys', { config }, () => ({ keys: [] }));
   // Instance discovery (MSAL skips it with disableInstanceDiscovery; answered for other clients).
@@ -184,24 +238,52 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: EmulatorContext): 
 
   app.post<{ Params: TenantParams }>('/:tenant/oauth2/v2.0/token', { config }, (req, reply) => {
     const ids = ctx.config.identities;
-    if (!knownTenant(ctx, req.params.tenant)) return sendEntraError(reply, 400, 'invalid_tenant', 90002, `Tenant '${req.params.tenant}' not found.`);
+    if (!knownTenant(ctx, req.params.tenant))
+      return sendEntraError(reply, 400, 'invalid_tenant', 90002, `Tenant '${req.params.tenant}' not found.`);
     const form = isObject(req.body) ? req.body : {};
     const grantType = asString(form['grant_type']);
     const clientId = asString(form['client_id']);
     const secret = asString(form['client_secret']);
     const scope = asString(form['scope']) ?? '';
     if (grantType !== 'client_credentials') {
-      return sendEntraError(reply, 400, 'unsupported_grant_type', 70003, `The app requested an unsupported grant type '${grantType ?? ''}'.`);
+      return sendEntraError(
+        reply,
+        400,
+        'unsupported_grant_type',
+        70003,
+        `The app requested an unsupported grant type '${grantType ?? ''}'.`,
+      );
     }
     if (!clientId || clientId.toLowerCase() !== ids.clientId.toLowerCase()) {
-      return sendEntraError(reply, 400, 'unauthorized_client', 700016, `Application with identifier '${clientId ?? ''}' was not found in the directory '${ids.tenantId}'.`);
+      return sendEntraError(
+        reply,
+        400,
+        'unauthorized_client',
+        700016,
+        `Application with identifier '${clientId ?? ''}' was not found in the directory '${ids.tenantId}'.`,
+      );
     }
     if (!secret || !sameSecret(secret, ctx.config.clientSecret)) {
-      return sendEntraError(reply, 401, 'invalid_client', 7000215, `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${ids.clientId}'.`);
+      return sendEntraError(
+        reply,
+        401,
+        'invalid_client',
+        7000215,
+        `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${ids.clientId}'.`,
+      );
     }
-    const resource = scope.split(' ').find((s) => s.endsWith('/.default'))?.slice(0, -'/.default'.length);
+    const resource = scope
+      .split(' ')
+      .find((s) => s.endsWith('/.default'))
+      ?.slice(0, -'/.default'.length);
     if (!resource) {
-      return sendEntraError(reply, 400, 'invalid_scope', 1002012, `The provided value for scope '${scope}' is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`);
+      return sendEntraError(
+        reply,
+        400,
+        'invalid_scope',
+        1002012,
+        `The provided value for scope '${scope}' is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`,
+      );
     }
     const now = Math.floor(ctx.now() / 1000);
     const oid = stableGuid(`sp:${ids.clientId}`);
@@ -240,7 +322,13 @@ function sameSecret(a: string, b: string): boolean {
   return timingSafeEqual(ha, hb);
 }
 
-function sendEntraError(reply: FastifyReply, status: number, error: string, code: number, description: string): FastifyReply {
+function sendEntraError(
+  reply: FastifyReply,
+  status: number,
+  error: string,
+  code: number,
+  description: string,
+): FastifyReply {
   const traceId = randomUUID();
   const correlationId = randomUUID();
   const timestamp = new Date().toISOString().replace('T', ' ').replace('Z', 'Z');

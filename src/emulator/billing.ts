@@ -8,7 +8,14 @@ import { asString } from './json';
 import { computeResourceId } from './arm/computes';
 import { deploymentArmId } from './arm/onlineDeployments';
 import { endpointArmId } from './arm/onlineEndpoints';
-import { capacityTimeline, computeScale, computeVcpus, nodeTimeline, weightedSeconds, type NodeInterval } from './records';
+import {
+  capacityTimeline,
+  computeScale,
+  computeVcpus,
+  nodeTimeline,
+  weightedSeconds,
+  type NodeInterval,
+} from './records';
 import type { Lifecycle } from './clock';
 
 export interface Lifetime {
@@ -30,12 +37,18 @@ export function lifetime(l: Lifecycle, now: number): Lifetime {
   };
 }
 
-const intervalsOut = (xs: readonly NodeInterval[]) => xs.map((i) => ({ start: isoTime(i.start), end: isoTime(i.end), count: i.nodes }));
+const intervalsOut = (xs: readonly NodeInterval[]) =>
+  xs.map((i) => ({ start: isoTime(i.start), end: isoTime(i.end), count: i.nodes }));
 
 export function billingReport(ctx: EmulatorContext) {
   const now = ctx.now();
   const s = ctx.store.state;
-  const endpoints = s.endpoints.map((e) => ({ id: endpointArmId(ctx, e.name), name: e.name, uid: e.uid, ...lifetime(e.lifecycle, now) }));
+  const endpoints = s.endpoints.map((e) => ({
+    id: endpointArmId(ctx, e.name),
+    name: e.name,
+    uid: e.uid,
+    ...lifetime(e.lifecycle, now),
+  }));
   const deployments = s.deployments.map((d) => {
     const instances = capacityTimeline(d, now);
     return {

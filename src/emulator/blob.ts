@@ -20,7 +20,9 @@ export interface BlobAccess {
 
 export function createBlobAccess(azuriteBlobUrl: string, containerName: string): BlobAccess {
   const credential = new StorageSharedKeyCredential(AZURITE_ACCOUNT.name, AZURITE_ACCOUNT.key);
-  const service = new BlobServiceClient(azuriteBlobUrl, credential, { retryOptions: { maxTries: 3, retryDelayInMs: 200 } });
+  const service = new BlobServiceClient(azuriteBlobUrl, credential, {
+    retryOptions: { maxTries: 3, retryDelayInMs: 200 },
+  });
   const container: ContainerClient = service.getContainerClient(containerName);
   return {
     accountName: AZURITE_ACCOUNT.name,
@@ -31,7 +33,9 @@ export function createBlobAccess(azuriteBlobUrl: string, containerName: string):
         await container.createIfNotExists();
       } catch (err) {
         const detail = err instanceof Error ? err.message : String(err);
-        throw new Error(`emulator: cannot create blob container '${containerName}' at ${azuriteBlobUrl} (is Azurite running?): ${detail}`);
+        throw new Error(
+          `emulator: cannot create blob container '${containerName}' at ${azuriteBlobUrl} (is Azurite running?): ${detail}`,
+        );
       }
     },
     async inspect(blobName, headBytes) {

@@ -72,7 +72,11 @@ export class EmulatorTime {
     private readonly onChange: (s: TimeState) => void = () => undefined,
   ) {
     const mode = initial.mode ?? 'real';
-    this.state = { mode, offsetMs: initial.offsetMs ?? 0, frozenAt: mode === 'stepped' ? (initial.frozenAt ?? base()) : undefined };
+    this.state = {
+      mode,
+      offsetMs: initial.offsetMs ?? 0,
+      frozenAt: mode === 'stepped' ? (initial.frozenAt ?? base()) : undefined,
+    };
   }
 
   now(): number {
@@ -90,7 +94,10 @@ export class EmulatorTime {
   setMode(mode: TimeMode): void {
     if (mode === this.state.mode) return;
     const now = this.now();
-    this.state = mode === 'stepped' ? { mode, offsetMs: this.state.offsetMs, frozenAt: now } : { mode, offsetMs: now - this.base(), frozenAt: undefined };
+    this.state =
+      mode === 'stepped'
+        ? { mode, offsetMs: this.state.offsetMs, frozenAt: now }
+        : { mode, offsetMs: now - this.base(), frozenAt: undefined };
     this.onChange(this.snapshot());
   }
 
@@ -124,8 +131,13 @@ export function newLifecycle(
   failure?: { code: string; message: string },
 ): Lifecycle {
   return {
-    createdAt: now, provisionStartedAt: now, provisionMs: durations.provisionMs, provisionKind: 'Creating',
-    provisionOutcome: failure ? 'Failed' : 'Succeeded', ...(failure ? { provisionError: failure } : {}), deleteMs: durations.deleteMs,
+    createdAt: now,
+    provisionStartedAt: now,
+    provisionMs: durations.provisionMs,
+    provisionKind: 'Creating',
+    provisionOutcome: failure ? 'Failed' : 'Succeeded',
+    ...(failure ? { provisionError: failure } : {}),
+    deleteMs: durations.deleteMs,
   };
 }
 
@@ -207,6 +219,7 @@ export function runningWindow(t: JobTimeline): { start: number; end: number } {
 
 /** The moment the job stopped making progress: cancel time, failure time, or now. */
 export function progressCutoff(t: JobTimeline, now: number): number {
-  const stop = cancelled(t) && t.cancelRequestedAt !== undefined ? t.cancelRequestedAt : t.failAt ? naturalEnd(t) : Infinity;
+  const stop =
+    cancelled(t) && t.cancelRequestedAt !== undefined ? t.cancelRequestedAt : t.failAt ? naturalEnd(t) : Infinity;
   return Math.min(now, stop);
 }

@@ -72,7 +72,8 @@ export class ContractMonitor {
     const m = matches.get(req);
     if (!m) return payload;
     this.counters.responsesChecked += 1;
-    const text = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : undefined;
+    const text =
+      typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : undefined;
     let body: unknown;
     let issues: ContractIssue[] = [];
     if (text !== undefined && text !== '') {
@@ -83,23 +84,50 @@ export class ContractMonitor {
       }
     }
     const headers: Record<string, string | undefined> = {};
-    for (const [k, v] of Object.entries(reply.getHeaders())) headers[k.toLowerCase()] = v === undefined ? undefined : String(v);
+    for (const [k, v] of Object.entries(reply.getHeaders()))
+      headers[k.toLowerCase()] = v === undefined ? undefined : String(v);
     issues = [...issues, ...this.contract.validateResponse(m, reply.statusCode, headers, body)];
     if (issues.length === 0) return payload;
     this.counters.responseViolations += 1;
     const [path = ''] = req.url.split('?', 2);
-    const violation: ContractViolation = { time: new Date().toISOString(), method: req.method, path, status: reply.statusCode, operationId: m.operation.operationId, specVersion: m.specVersion, issues };
+    const violation: ContractViolation = {
+      time: new Date().toISOString(),
+      method: req.method,
+      path,
+      status: reply.statusCode,
+      operationId: m.operation.operationId,
+      specVersion: m.specVersion,
+      issues,
+    };
     this.violations.push(violation);
     if (this.violations.length > MAX_VIOLATIONS) this.violations.splice(0, this.violations.length - MAX_VIOLATIONS);
-    process.stderr.write(`emulator: contract violation in the response to ${req.method} ${path} (${m.operation.operationId} ${m.specVersion}, status ${reply.statusCode}): ${issues.map((i) => `${i.target}: ${i.message}`).join('; ')}\n`);
+    process.stderr.write(
+      `emulator: contract violation in the response to ${req.method} ${path} (${m.operation.operationId} ${m.specVersion}, status ${reply.statusCode}): ${issues.map((i) => `${i.target}: ${i.message}`).join('; ')}\n`,
+    );
     if (this.mode.responses !== 'strict') return payload;
     reply.code(500).header('content-type', 'application/json; charset=utf-8');
     reply.removeHeader('content-length');
-    return JSON.stringify(new ArmError(500, 'EmulatorContractViolation', `The emulator's response to ${m.operation.operationId} broke the ${m.specVersion} contract: ${issues.map((i) => `${i.target}: ${i.message}`).join('; ')}`).toBody());
+    return JSON.stringify(
+      new ArmError(
+        500,
+        'EmulatorContractViolation',
+        `The emulator's response to ${m.operation.operationId} broke the ${m.specVersion} contract: ${issues.map((i) => `${i.target}: ${i.message}`).join('; ')}`,
+      ).toBody(),
+    );
   }
 
-  report(): { mode: { requests: boolean; responses: string }; counters: Record<string, number>; covered: string[]; violations: ContractViolation[] } {
-    return { mode: { ...this.mode }, counters: { ...this.counters }, covered: [...this.covered].sort(), violations: [...this.violations] };
+  report(): {
+    mode: { requests: boolean; responses: string };
+    counters: Record<string, number>;
+    covered: string[];
+    violations: ContractViolation[];
+  } {
+    return {
+      mode: { ...this.mode },
+      counters: { ...this.counters },
+      covered: [...this.covered].sort(),
+      violations: [...this.violations],
+    };
   }
 
   clear(): void {
@@ -123,7 +151,12 @@ export function resourceTypeOf(path: string): string {
 }
 
 /** ARM's answer to an api-version the resource provider does not register for the type. */
-export function noRegisteredProvider(ctx: EmulatorContext, path: string, apiVersion: string, versions: readonly string[]): ArmError {
+export function noRegisteredProvider(
+  ctx: EmulatorContext,
+  path: string,
+  apiVersion: string,
+  versions: readonly string[],
+): ArmError {
   const location = ctx.config.identities.location;
   return new ArmError(
     400,

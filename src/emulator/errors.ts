@@ -53,10 +53,17 @@ export class ArmError extends Error {
  *  one detail per problem and the component name in additionalInfo. */
 export function invalidRequest(issues: readonly { target: string; message: string }[]): ArmError {
   const only = issues.length === 1 ? issues[0] : undefined;
-  return new ArmError(400, 'BadRequest', 'The request is invalid.', only?.target, {}, {
-    details: issues.map((i) => ({ code: 'ValidationError', message: i.message, target: i.target })),
-    additionalInfo: [{ type: 'ComponentName', info: { value: 'managementfrontend' } }],
-  });
+  return new ArmError(
+    400,
+    'BadRequest',
+    'The request is invalid.',
+    only?.target,
+    {},
+    {
+      details: issues.map((i) => ({ code: 'ValidationError', message: i.message, target: i.target })),
+      additionalInfo: [{ type: 'ComponentName', info: { value: 'managementfrontend' } }],
+    },
+  );
 }
 
 /** A 400 for a request field the caller must fix; `target` names the field. */

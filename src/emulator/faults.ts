@@ -52,8 +52,15 @@ const EFFECT_PATHS: Record<EffectType, RegExp> = {
 };
 
 const DEFAULT_CODES: Record<number, string> = {
-  400: 'BadRequest', 404: 'NotFound', 408: 'RequestTimeout', 409: 'Conflict', 429: 'TooManyRequests',
-  500: 'InternalServerError', 502: 'BadGateway', 503: 'ServiceUnavailable', 504: 'GatewayTimeout',
+  400: 'BadRequest',
+  404: 'NotFound',
+  408: 'RequestTimeout',
+  409: 'Conflict',
+  429: 'TooManyRequests',
+  500: 'InternalServerError',
+  502: 'BadGateway',
+  503: 'ServiceUnavailable',
+  504: 'GatewayTimeout',
 };
 
 interface LiveRule {
@@ -89,13 +96,27 @@ export class FaultInjector {
 
   add(input: unknown): FaultRule {
     const parsed = parseRule(input);
-    const rule: FaultRule = { ...parsed, id: `fault-${this.nextId++}`, matched: 0, hits: 0, createdAt: new Date().toISOString() };
-    this.rules.push({ rule, matcher: parsed.path !== undefined ? pathMatcher(parsed.path) : undefined, random: seeded(parsed.seed ?? 1), held: new Set() });
+    const rule: FaultRule = {
+      ...parsed,
+      id: `fault-${this.nextId++}`,
+      matched: 0,
+      hits: 0,
+      createdAt: new Date().toISOString(),
+    };
+    this.rules.push({
+      rule,
+      matcher: parsed.path !== undefined ? pathMatcher(parsed.path) : undefined,
+      random: seeded(parsed.seed ?? 1),
+      held: new Set(),
+    });
     return { ...rule };
   }
 
   list(): (FaultRule & { remaining?: number })[] {
-    return this.rules.map((r) => ({ ...r.rule, ...(r.rule.count !== undefined ? { remaining: Math.max(0, r.rule.count - r.rule.hits) } : {}) }));
+    return this.rules.map((r) => ({
+      ...r.rule,
+      ...(r.rule.count !== undefined ? { remaining: Math.max(0, r.rule.count - r.rule.hits) } : {}),
+    }));
   }
 
   /** Removes every rule; requests that delay rules hold go on at once. */
@@ -139,7 +160,13 @@ export class FaultInjector {
       const headers: Record<string, string> = {};
       if (a.retryAfter !== undefined) headers['Retry-After'] = String(a.retryAfter);
       if (a.retryAfterMs !== undefined) headers['retry-after-ms'] = String(a.retryAfterMs);
-      throw new ArmError(a.status, a.code ?? DEFAULT_CODES[a.status] ?? 'InjectedFault', a.message ?? `Fault injected by the emulator (rule ${live.rule.id}).`, undefined, headers);
+      throw new ArmError(
+        a.status,
+        a.code ?? DEFAULT_CODES[a.status] ?? 'InjectedFault',
+        a.message ?? `Fault injected by the emulator (rule ${live.rule.id}).`,
+        undefined,
+        headers,
+      );
     }
     if (effects.length > 0) pending.set(req, effects);
   }
@@ -180,7 +207,10 @@ function pathMatcher(pattern: string): RegExp {
   // Only real RegExp flags after the last '/': `/inference/ep/score` is a path, not a regex with flags 'score'.
   const re = /^\/(.+)\/([dgimsuvy]*)$/.exec(pattern);
   if (re?.[1] && pattern.length > 2) return new RegExp(re[1], (re[2] ?? '').includes('i') ? re[2] : `${re[2] ?? ''}i`);
-  const body = pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*');
+  const body = pattern
+    .split('*')
+    .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+    .join('.*');
   return new RegExp(`^${body}$`, 'i');
 }
 
@@ -202,7 +232,8 @@ function bad(message: string): ArmError {
 /** Validates a rule from the admin API. */
 export function parseRule(input: unknown): FaultRuleInput {
   const o = asObject(input);
-  if (!o) throw bad('A fault rule is a JSON object: {method?, path?, action: {type, ...}, count?, probability?, seed?}.');
+  if (!o)
+    throw bad('A fault rule is a JSON object: {method?, path?, action: {type, ...}, count?, probability?, seed?}.');
   const action = parseAction(o['action']);
   const out: FaultRuleInput = { action };
   const method = asString(o['method']);
@@ -232,7 +263,8 @@ export function parseRule(input: unknown): FaultRuleInput {
 }
 
 function parseAction(raw: unknown): FaultAction {
-  if (!isObject(raw)) throw bad("action is required: {type: 'status'|'reset'|'delay'|'failProvisioning'|'failJob'|'quota', ...}.");
+  if (!isObject(raw))
+    throw bad("action is required: {type: 'status'|'reset'|'delay'|'failProvisioning'|'failJob'|'quota', ...}.");
   const type = asString(raw['type']);
   const code = asString(raw['code']);
   const message = asString(raw['message']);
@@ -240,12 +272,21 @@ function parseAction(raw: unknown): FaultAction {
   switch (type) {
     case 'status': {
       const status = asNumber(raw['status']);
-      if (status === undefined || !Number.isInteger(status) || status < 400 || status > 599) throw bad('status must be an HTTP error status (400-599).');
+      if (status === undefined || !Number.isInteger(status) || status < 400 || status > 599)
+        throw bad('status must be an HTTP error status (400-599).');
       const retryAfter = asNumber(raw['retryAfter']);
       const retryAfterMs = asNumber(raw['retryAfterMs']);
-      if (raw['retryAfter'] !== undefined && (retryAfter === undefined || retryAfter < 0)) throw bad('retryAfter must be a number of seconds >= 0.');
-      if (raw['retryAfterMs'] !== undefined && (retryAfterMs === undefined || retryAfterMs < 0)) throw bad('retryAfterMs must be a number >= 0.');
-      return { type, status, ...extras, ...(retryAfter !== undefined ? { retryAfter } : {}), ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
+      if (raw['retryAfter'] !== undefined && (retryAfter === undefined || retryAfter < 0))
+        throw bad('retryAfter must be a number of seconds >= 0.');
+      if (raw['retryAfterMs'] !== undefined && (retryAfterMs === undefined || retryAfterMs < 0))
+        throw bad('retryAfterMs must be a number >= 0.');
+      return {
+        type,
+        status,
+        ...extras,
+        ...(retryAfter !== undefined ? { retryAfter } : {}),
+        ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+      };
     }
     case 'reset':
       return { type };
@@ -258,9 +299,11 @@ function parseAction(raw: unknown): FaultAction {
       return { type, ...extras };
     case 'failJob': {
       const phase = asString(raw['phase']) ?? 'Running';
-      if (!(JOB_PHASES as readonly string[]).includes(phase) || phase === 'NotStarted') throw bad(`phase must be one of ${JOB_PHASES.slice(1).join(', ')}.`);
+      if (!(JOB_PHASES as readonly string[]).includes(phase) || phase === 'NotStarted')
+        throw bad(`phase must be one of ${JOB_PHASES.slice(1).join(', ')}.`);
       const fraction = raw['fraction'] === undefined ? undefined : asNumber(raw['fraction']);
-      if (raw['fraction'] !== undefined && (fraction === undefined || fraction < 0 || fraction > 1)) throw bad('fraction must be between 0 and 1.');
+      if (raw['fraction'] !== undefined && (fraction === undefined || fraction < 0 || fraction > 1))
+        throw bad('fraction must be between 0 and 1.');
       return { type, phase: phase as JobPhase, ...(fraction !== undefined ? { fraction } : {}), ...extras };
     }
     case 'quota':

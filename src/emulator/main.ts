@@ -32,7 +32,8 @@ function positive(name: string, value: string | undefined): number | undefined {
 function bucket(name: string, value: string | undefined): BucketLimit | undefined {
   if (value === undefined) return undefined;
   const m = /^(\d+):(\d+(\.\d+)?)$/.exec(value);
-  if (!m || Number(m[1]) < 1 || !(Number(m[2]) > 0)) throw new Error(`--${name} must be CAPACITY:REFILL_PER_SECOND, e.g. 250:25 (got '${value}')`);
+  if (!m || Number(m[1]) < 1 || !(Number(m[2]) > 0))
+    throw new Error(`--${name} must be CAPACITY:REFILL_PER_SECOND, e.g. 250:25 (got '${value}')`);
   return { capacity: Number(m[1]), refillPerSecond: Number(m[2]) };
 }
 
@@ -78,7 +79,8 @@ export function optionsFromArgs(argv: readonly string[], env: NodeJS.ProcessEnv)
   });
   if ((values.cert === undefined) !== (values.key === undefined)) throw new Error('--cert and --key go together');
   const catalog = values.catalog;
-  if (catalog !== undefined && catalog !== 'seed' && catalog !== 'current') throw new Error("--catalog must be 'seed' or 'current'");
+  if (catalog !== undefined && catalog !== 'seed' && catalog !== 'current')
+    throw new Error("--catalog must be 'seed' or 'current'");
   const clock: Partial<EmulatorClock> = {};
   const phase = int('job-phase-ms', values['job-phase-ms']);
   const provision = int('provision-ms', values['provision-ms']);
@@ -94,7 +96,8 @@ export function optionsFromArgs(argv: readonly string[], env: NodeJS.ProcessEnv)
     const phases: Partial<Record<JobPhase, number>> = {};
     for (const part of values['job-phases'].split(',').filter((p) => p.trim() !== '')) {
       const [phase = '', ms] = part.split('=', 2).map((x) => x.trim());
-      if (!(JOB_PHASES as readonly string[]).includes(phase)) throw new Error(`--job-phases: '${phase}' is not a job phase (${JOB_PHASES.join(', ')})`);
+      if (!(JOB_PHASES as readonly string[]).includes(phase))
+        throw new Error(`--job-phases: '${phase}' is not a job phase (${JOB_PHASES.join(', ')})`);
       const n = int('job-phases', ms);
       if (n === undefined) throw new Error(`--job-phases: ${phase} needs =MILLISECONDS`);
       phases[phase as JobPhase] = n;
@@ -119,7 +122,8 @@ export function optionsFromArgs(argv: readonly string[], env: NodeJS.ProcessEnv)
   for (const entry of values['vcpu-quota'] ?? []) {
     const [family = '', n] = entry.split('=', 2);
     const limit = int('vcpu-quota', n);
-    if (family === '' || limit === undefined) throw new Error(`--vcpu-quota must be FAMILY=VCPUS, e.g. standardNCSv3Family=24 (got '${entry}')`);
+    if (family === '' || limit === undefined)
+      throw new Error(`--vcpu-quota must be FAMILY=VCPUS, e.g. standardNCSv3Family=24 (got '${entry}')`);
     quotas.familyVcpus = { ...(quotas.familyVcpus ?? {}), [family]: limit };
   }
   const defaultQuota = int('default-vcpu-quota', values['default-vcpu-quota']);
@@ -131,9 +135,13 @@ export function optionsFromArgs(argv: readonly string[], env: NodeJS.ProcessEnv)
   if (Object.keys(quotas).length > 0) opts.quotas = quotas;
   const contractRequests = onOff('contract-requests', values['contract-requests']);
   const responses = values['contract-responses'];
-  if (responses !== undefined && responses !== 'strict' && responses !== 'record' && responses !== 'off') throw new Error("--contract-responses must be 'strict', 'record' or 'off'");
+  if (responses !== undefined && responses !== 'strict' && responses !== 'record' && responses !== 'off')
+    throw new Error("--contract-responses must be 'strict', 'record' or 'off'");
   if (contractRequests !== undefined || responses !== undefined) {
-    opts.contract = { ...(contractRequests !== undefined ? { requests: contractRequests } : {}), ...(responses !== undefined ? { responses } : {}) };
+    opts.contract = {
+      ...(contractRequests !== undefined ? { requests: contractRequests } : {}),
+      ...(responses !== undefined ? { responses } : {}),
+    };
   }
   const port = int('port', values.port);
   if (port !== undefined) opts.port = port;
@@ -155,7 +163,9 @@ async function main(): Promise<void> {
   const emulator = await startEmulator(opts);
   if (!opts.clientSecret) {
     // Never log a secret: without one given, no client can obtain tokens from this instance.
-    process.stderr.write(`emulator: no --client-secret or ${ENV.clientSecret} given; the token endpoint accepts a random secret nobody knows\n`);
+    process.stderr.write(
+      `emulator: no --client-secret or ${ENV.clientSecret} given; the token endpoint accepts a random secret nobody knows\n`,
+    );
   }
   process.stdout.write(`EMULATOR_READY ${emulator.url}\n`);
   let closing = false;

@@ -55,7 +55,8 @@ export function literalInputs(jobProperties: JsonObject): Record<string, string>
       const o = asObject(raw);
       const type = asString(o?.['job_input_type']) ?? asString(o?.['jobInputType']) ?? 'literal';
       const value = o ? o['value'] : raw;
-      if (type === 'literal' && (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')) out[name] = String(value);
+      if (type === 'literal' && (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'))
+        out[name] = String(value);
     }
   }
   return out;
@@ -71,7 +72,11 @@ export function trainingPlan(jobName: string, jobProperties: JsonObject, data?: 
   const fileRows = Math.max(1, data?.trainRows ?? 2000 + Math.floor(prng(`plan:${jobName}`)() * 1000));
   const trainRows = Math.max(1, Math.round(fileRows * 0.8));
   const evalRows = Math.max(1, fileRows - trainRows);
-  const effectiveBatch = num('per_device_train_batch_size', 1, 1) * num('number_of_gpu_to_use_finetuning', 1, 1) * num('num_nodes_finetune', 1, 1) * num('gradient_accumulation_steps', 1, 1);
+  const effectiveBatch =
+    num('per_device_train_batch_size', 1, 1) *
+    num('number_of_gpu_to_use_finetuning', 1, 1) *
+    num('num_nodes_finetune', 1, 1) *
+    num('gradient_accumulation_steps', 1, 1);
   const epochs = Math.max(1, Math.min(50, Math.floor(num('num_train_epochs', 1, 1))));
   const stepsPerEpoch = Math.max(1, Math.ceil(trainRows / effectiveBatch));
   const totalSteps = epochs * stepsPerEpoch;
@@ -114,7 +119,12 @@ export function lossCurve(plan: TrainingPlan, epochsDone: number): number {
 }
 
 /** Every metric point of the job, in timestamp order. Callers filter by what is visible now. */
-export function trainingMetrics(jobName: string, jobProperties: JsonObject, timeline: JobTimeline, data?: { trainRows: number }): MetricPoint[] {
+export function trainingMetrics(
+  jobName: string,
+  jobProperties: JsonObject,
+  timeline: JobTimeline,
+  data?: { trainRows: number },
+): MetricPoint[] {
   const plan = trainingPlan(jobName, jobProperties, data);
   const random = prng(`metrics:${jobName}`);
   const noise = (scale: number): number => (random() - 0.5) * 2 * scale;
@@ -159,10 +169,16 @@ export function trainingMetrics(jobName: string, jobProperties: JsonObject, time
   }
 
   const trainRuntime = round(totalSteps * (0.8 + random() * 0.4), 4);
-  const meanLoss = losses.length > 0 ? losses.reduce((a, b) => a + b, 0) / losses.length : lossCurve(plan, plan.epochs / 2);
+  const meanLoss =
+    losses.length > 0 ? losses.reduce((a, b) => a + b, 0) / losses.length : lossCurve(plan, plan.epochs / 2);
   points.push(
     { key: 'train_runtime', value: trainRuntime, step: totalSteps, timestamp: end },
-    { key: 'train_samples_per_second', value: round((plan.trainRows * plan.epochs) / trainRuntime, 3), step: totalSteps, timestamp: end },
+    {
+      key: 'train_samples_per_second',
+      value: round((plan.trainRows * plan.epochs) / trainRuntime, 3),
+      step: totalSteps,
+      timestamp: end,
+    },
     { key: 'train_steps_per_second', value: round(totalSteps / trainRuntime, 3), step: totalSteps, timestamp: end },
     { key: 'total_flos', value: Math.round(plan.trainRows * plan.epochs * 1.3e11), step: totalSteps, timestamp: end },
     { key: 'train_loss', value: round(meanLoss, 4), step: totalSteps, timestamp: end },

@@ -49,26 +49,59 @@ function runsOf(ctx: EmulatorContext, job: JobRecord): Run[] {
   const now = ctx.now();
   const timeline = jobTimeline(job);
   const window = runningWindow(timeline);
-  if (progressCutoff(timeline, now) < window.start || (timeline.failAt !== undefined && naturalEnd(timeline) <= window.start)) return [];
+  if (
+    progressCutoff(timeline, now) < window.start ||
+    (timeline.failAt !== undefined && naturalEnd(timeline) <= window.start)
+  )
+    return [];
   const status = jobStatus(timeline, now);
   const runState = runStatus(status);
   const finished = runState !== 'RUNNING';
   const cancelEnd = job.cancelRequestedAt !== undefined ? job.cancelRequestedAt + job.cancelMs : undefined;
   const rootEnd = finished ? (status === 'Canceled' ? cancelEnd : naturalEnd(timeline)) : undefined;
-  const childEnd = finished ? (status === 'Canceled' ? cancelEnd : Math.min(window.end, naturalEnd(timeline))) : undefined;
-  const common = { 'mlflow.rootRunId': job.name, 'mlflow.user': ctx.config.identities.clientId, 'azureml.runsource': 'azureml.StepRun' };
+  const childEnd = finished
+    ? status === 'Canceled'
+      ? cancelEnd
+      : Math.min(window.end, naturalEnd(timeline))
+    : undefined;
+  const common = {
+    'mlflow.rootRunId': job.name,
+    'mlflow.user': ctx.config.identities.clientId,
+    'azureml.runsource': 'azureml.StepRun',
+  };
   const displayName = asString(job.properties['displayName']) ?? job.name;
   return [
     {
-      job, runId: job.name, runName: displayName, isRoot: true, status: runState, startTime: job.createdAt,
+      job,
+      runId: job.name,
+      runName: displayName,
+      isRoot: true,
+      status: runState,
+      startTime: job.createdAt,
       ...(rootEnd !== undefined ? { endTime: rootEnd } : {}),
-      tags: { ...common, 'azureml.runsource': 'azureml.PipelineRun', 'mlflow.runName': displayName, PipelineType: 'Finetune' },
+      tags: {
+        ...common,
+        'azureml.runsource': 'azureml.PipelineRun',
+        'mlflow.runName': displayName,
+        PipelineType: 'Finetune',
+      },
       params: {},
     },
     {
-      job, runId: stableGuid(`run:${job.name}:${FINETUNE_STEP}`), runName: FINETUNE_STEP, isRoot: false, status: runState, startTime: window.start,
+      job,
+      runId: stableGuid(`run:${job.name}:${FINETUNE_STEP}`),
+      runName: FINETUNE_STEP,
+      isRoot: false,
+      status: runState,
+      startTime: window.start,
       ...(childEnd !== undefined ? { endTime: childEnd } : {}),
-      tags: { ...common, 'mlflow.parentRunId': job.name, 'mlflow.runName': FINETUNE_STEP, 'azureml.nodeid': FINETUNE_STEP, showMetricsAtRoot: 'true' },
+      tags: {
+        ...common,
+        'mlflow.parentRunId': job.name,
+        'mlflow.runName': FINETUNE_STEP,
+        'azureml.nodeid': FINETUNE_STEP,
+        showMetricsAtRoot: 'true',
+      },
       params: literalInputs(job.properties),
     },
   ];
@@ -128,7 +161,8 @@ function parseFilter(filter: string): Clause[] {
   if (filter.trim() === '') return [];
   return filter.split(/\s+and\s+/i).map((part) => {
     const m = /^\s*([\w.]+|[\w]+\.`[^`]+`)\s*(=|!=)\s*(?:'([^']*)'|"([^"]*)")\s*$/.exec(part);
-    if (!m?.[1] || !m[2]) throw new MlflowError(400, 'INVALID_PARAMETER_VALUE', `Unsupported filter clause: ${part.trim()}`);
+    if (!m?.[1] || !m[2])
+      throw new MlflowError(400, 'INVALID_PARAMETER_VALUE', `Unsupported filter clause: ${part.trim()}`);
     return { field: m[1].replace(/`/g, ''), op: m[2] === '=' ? '=' : '!=', value: m[3] ?? m[4] ?? '' };
   });
 }
@@ -152,7 +186,11 @@ function clauseValue(run: Run, field: string): string | undefined {
 export function registerMlflowRoutes(app: FastifyInstance, ctx: EmulatorContext): void {
   const checkWorkspace = (p: MlflowParams): void => {
     const ids = ctx.config.identities;
-    if (!sameName(p.subscriptionId, ids.subscriptionId) || !sameName(p.resourceGroupName, ids.resourceGroup) || !sameName(p.workspaceName, ids.workspace)) {
+    if (
+      !sameName(p.subscriptionId, ids.subscriptionId) ||
+      !sameName(p.resourceGroupName, ids.resourceGroup) ||
+      !sameName(p.workspaceName, ids.workspace)
+    ) {
       throw new MlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `Workspace '${p.workspaceName}' not found.`);
     }
   };
@@ -174,8 +212,10 @@ export function registerMlflowRoutes(app: FastifyInstance, ctx: EmulatorContext)
   app.get<{ Params: MlflowParams }>(`${PREFIX}/experiments/get-by-name`, ROUTE, (req) => {
     checkWorkspace(req.params);
     const name = queryParam(req.query, 'experiment_name');
-    if (!name) throw new MlflowError(400, 'INVALID_PARAMETER_VALUE', "Missing value for required parameter 'experiment_name'.");
-    if (!experimentNames().includes(name)) throw new MlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `Could not find experiment with name '${name}'`);
+    if (!name)
+      throw new MlflowError(400, 'INVALID_PARAMETER_VALUE', "Missing value for required parameter 'experiment_name'.");
+    if (!experimentNames().includes(name))
+      throw new MlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `Could not find experiment with name '${name}'`);
     return { experiment: renderExperiment(name) };
   });
 
@@ -202,7 +242,10 @@ export function registerMlflowRoutes(app: FastifyInstance, ctx: EmulatorContext)
       .filter((r) => clauses.every((c) => (clauseValue(r, c.field) === c.value) === (c.op === '=')))
       .sort((a, b) => b.startTime - a.startTime);
     const page = matching.slice(offset, offset + maxResults);
-    const next = offset + maxResults < matching.length ? Buffer.from(JSON.stringify({ offset: offset + maxResults })).toString('base64') : undefined;
+    const next =
+      offset + maxResults < matching.length
+        ? Buffer.from(JSON.stringify({ offset: offset + maxResults })).toString('base64')
+        : undefined;
     return { runs: page.map((r) => renderRun(ctx, r)), ...(next ? { next_page_token: next } : {}) };
   });
 
@@ -216,14 +259,22 @@ export function registerMlflowRoutes(app: FastifyInstance, ctx: EmulatorContext)
     checkWorkspace(req.params);
     const run = findRun(ctx, queryParam(req.query, 'run_id') ?? queryParam(req.query, 'run_uuid'));
     const key = queryParam(req.query, 'metric_key');
-    if (!key) throw new MlflowError(400, 'INVALID_PARAMETER_VALUE', "Missing value for required parameter 'metric_key'.");
+    if (!key)
+      throw new MlflowError(400, 'INVALID_PARAMETER_VALUE', "Missing value for required parameter 'metric_key'.");
     const all = visibleMetrics(ctx, run).filter((p) => p.key === key);
     const maxResults = Number(queryParam(req.query, 'max_results') ?? '25000');
-    if (!Number.isInteger(maxResults) || maxResults < 1) throw new MlflowError(400, 'INVALID_PARAMETER_VALUE', 'max_results must be a positive integer.');
+    if (!Number.isInteger(maxResults) || maxResults < 1)
+      throw new MlflowError(400, 'INVALID_PARAMETER_VALUE', 'max_results must be a positive integer.');
     const offset = decodePageToken(queryParam(req.query, 'page_token'));
     const page = all.slice(offset, offset + maxResults);
-    const next = offset + maxResults < all.length ? Buffer.from(JSON.stringify({ offset: offset + maxResults })).toString('base64') : undefined;
-    return { metrics: page.map((p) => ({ key: p.key, value: p.value, timestamp: p.timestamp, step: p.step })), ...(next ? { next_page_token: next } : {}) };
+    const next =
+      offset + maxResults < all.length
+        ? Buffer.from(JSON.stringify({ offset: offset + maxResults })).toString('base64')
+        : undefined;
+    return {
+      metrics: page.map((p) => ({ key: p.key, value: p.value, timestamp: p.timestamp, step: p.step })),
+      ...(next ? { next_page_token: next } : {}),
+    };
   });
 }
 
@@ -238,4 +289,3 @@ function decodePageToken(token: string | undefined): number {
   }
   throw new MlflowError(400, 'INVALID_PARAMETER_VALUE', 'Invalid page_token.');
 }
-

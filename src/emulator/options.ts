@@ -79,19 +79,29 @@ export interface ResolvedConfig {
 }
 
 export function resolveOptions(opts: EmulatorOptions): ResolvedConfig {
-  const clock: EmulatorClock = { ...DEFAULT_CLOCK, ...definedOnly(opts.clock ?? {}), jobPhases: { ...(opts.clock?.jobPhases ?? {}) } };
+  const clock: EmulatorClock = {
+    ...DEFAULT_CLOCK,
+    ...definedOnly(opts.clock ?? {}),
+    jobPhases: { ...(opts.clock?.jobPhases ?? {}) },
+  };
   checkClock(clock);
-  const throttle: ThrottleConfig = opts.throttle === false
-    ? { ...DEFAULT_THROTTLE, enabled: false }
-    : { ...DEFAULT_THROTTLE, ...definedOnly(opts.throttle ?? {}) };
-  const quotas: QuotaConfig = { ...DEFAULT_QUOTAS, ...definedOnly(opts.quotas ?? {}), familyVcpus: { ...DEFAULT_QUOTAS.familyVcpus, ...(opts.quotas?.familyVcpus ?? {}) } };
+  const throttle: ThrottleConfig =
+    opts.throttle === false
+      ? { ...DEFAULT_THROTTLE, enabled: false }
+      : { ...DEFAULT_THROTTLE, ...definedOnly(opts.throttle ?? {}) };
+  const quotas: QuotaConfig = {
+    ...DEFAULT_QUOTAS,
+    ...definedOnly(opts.quotas ?? {}),
+    familyVcpus: { ...DEFAULT_QUOTAS.familyVcpus, ...(opts.quotas?.familyVcpus ?? {}) },
+  };
   checkQuotaConfig(quotas);
   const retryAfterSeconds = opts.retryAfterSeconds ?? 1;
   if (!Number.isInteger(retryAfterSeconds) || retryAfterSeconds < 0) {
     throw new Error('emulator: retryAfterSeconds must be an integer >= 0');
   }
   const listPageSize = opts.listPageSize ?? 100;
-  if (!Number.isInteger(listPageSize) || listPageSize < 1) throw new Error('emulator: listPageSize must be an integer >= 1');
+  if (!Number.isInteger(listPageSize) || listPageSize < 1)
+    throw new Error('emulator: listPageSize must be an integer >= 1');
   return {
     host: opts.host ?? '127.0.0.1',
     port: opts.port ?? 0,
@@ -117,12 +127,16 @@ export function resolveOptions(opts: EmulatorOptions): ResolvedConfig {
 export function checkClock(clock: EmulatorClock): void {
   for (const name of ['jobPhaseMs', 'provisionMs', 'deleteMs', 'cancelMs'] as const) {
     const value = clock[name];
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new Error(`emulator: clock.${name} must be a number >= 0`);
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+      throw new Error(`emulator: clock.${name} must be a number >= 0`);
   }
-  if (typeof clock.speed !== 'number' || !Number.isFinite(clock.speed) || clock.speed <= 0) throw new Error('emulator: clock.speed must be a number > 0');
+  if (typeof clock.speed !== 'number' || !Number.isFinite(clock.speed) || clock.speed <= 0)
+    throw new Error('emulator: clock.speed must be a number > 0');
   for (const [phase, value] of Object.entries(clock.jobPhases)) {
-    if (!(JOB_PHASES as readonly string[]).includes(phase)) throw new Error(`emulator: clock.jobPhases.${phase} is not a job phase (${JOB_PHASES.join(', ')})`);
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new Error(`emulator: clock.jobPhases.${phase} must be a number >= 0`);
+    if (!(JOB_PHASES as readonly string[]).includes(phase))
+      throw new Error(`emulator: clock.jobPhases.${phase} is not a job phase (${JOB_PHASES.join(', ')})`);
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+      throw new Error(`emulator: clock.jobPhases.${phase} must be a number >= 0`);
   }
 }
 

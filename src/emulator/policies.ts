@@ -82,7 +82,9 @@ const throttling: Policy = (req, reply, ctx) => {
     const at = Date.now();
     if (at - lastThrottleLog >= 10_000) {
       lastThrottleLog = at;
-      process.stderr.write(`emulator: throttling ${SINGULAR[type]} requests of subscription ${subscription} (429, Retry-After ${seconds} s; ${ctx.throttle.stats().throttled} so far)\n`);
+      process.stderr.write(
+        `emulator: throttling ${SINGULAR[type]} requests of subscription ${subscription} (429, Retry-After ${seconds} s; ${ctx.throttle.stats().throttled} so far)\n`,
+      );
     }
     throw new ArmError(
       429,
@@ -108,15 +110,28 @@ const apiVersion: Policy = (req, _reply, ctx) => {
   if (!accepted) return;
   const given = queryParam(req.query, 'api-version');
   if (given === undefined || given === '') {
-    throw new ArmError(400, 'MissingApiVersionParameter', 'The api-version query parameter (?api-version=) is required for all requests.');
+    throw new ArmError(
+      400,
+      'MissingApiVersionParameter',
+      'The api-version query parameter (?api-version=) is required for all requests.',
+    );
   }
   if (accepted.includes(given)) return;
   const [path = ''] = req.url.split('?', 2);
   if (armSubscription(req) && API_VERSION_SHAPE.test(given)) {
     // ARM refuses an api-version the provider does not register for the resource type.
-    throw noRegisteredProvider(ctx, path, given, accepted.filter((v) => ARM_API_VERSIONS.includes(v)));
+    throw noRegisteredProvider(
+      ctx,
+      path,
+      given,
+      accepted.filter((v) => ARM_API_VERSIONS.includes(v)),
+    );
   }
-  throw new ArmError(400, 'InvalidApiVersionParameter', `The api-version '${given}' is invalid. The supported versions are '${accepted.join(',')}'.`);
+  throw new ArmError(
+    400,
+    'InvalidApiVersionParameter',
+    `The api-version '${given}' is invalid. The supported versions are '${accepted.join(',')}'.`,
+  );
 };
 
 const contractRequest: Policy = (req, _reply, ctx) => {
@@ -154,7 +169,14 @@ export function installPolicies(app: FastifyInstance, ctx: EmulatorContext): voi
   app.addHook('onResponse', async (req, reply) => {
     if (surfaceOf(req) === 'admin' || req.url.startsWith('/_emulator')) return;
     const [path = '', query = ''] = req.url.split('?', 2);
-    ctx.requests.add({ method: req.method, path, query, status: reply.statusCode, time: new Date(ctx.now()).toISOString(), durationMs: Math.round(reply.elapsedTime * 100) / 100 });
+    ctx.requests.add({
+      method: req.method,
+      path,
+      query,
+      status: reply.statusCode,
+      time: new Date(ctx.now()).toISOString(),
+      durationMs: Math.round(reply.elapsedTime * 100) / 100,
+    });
     if (req.method === 'PUT' && surfaceOf(req) === 'arm') {
       const counts = (ctx.store.state.putCounts ??= {});
       const id = putTarget(req.url);

@@ -43,12 +43,17 @@ export const QUOTA_TROUBLESHOOTING = 'https://aka.ms/oe-tsg#error-outofquota';
 
 export function checkQuotaConfig(q: QuotaConfig): void {
   const counts: [string, number][] = [
-    ['defaultFamilyVcpus', q.defaultFamilyVcpus], ['totalRegionalVcpus', q.totalRegionalVcpus], ['maxClusters', q.maxClusters],
-    ['maxEndpoints', q.maxEndpoints], ['maxDeploymentsPerEndpoint', q.maxDeploymentsPerEndpoint], ['upgradeReservePercent', q.upgradeReservePercent],
+    ['defaultFamilyVcpus', q.defaultFamilyVcpus],
+    ['totalRegionalVcpus', q.totalRegionalVcpus],
+    ['maxClusters', q.maxClusters],
+    ['maxEndpoints', q.maxEndpoints],
+    ['maxDeploymentsPerEndpoint', q.maxDeploymentsPerEndpoint],
+    ['upgradeReservePercent', q.upgradeReservePercent],
     ...Object.entries(q.familyVcpus).map(([f, v]): [string, number] => [`familyVcpus.${f}`, v]),
   ];
   for (const [name, v] of counts) {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new Error(`emulator: quotas.${name} must be an integer >= 0`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
+      throw new Error(`emulator: quotas.${name} must be an integer >= 0`);
   }
 }
 
@@ -106,26 +111,47 @@ export interface QuotaFailure {
 }
 
 /** A new cluster must fit one node (or its minimum) in its family's and the regional quota. */
-export function computeQuotaFailure(ctx: EmulatorContext, vmSize: string, minNodes: number, family: string, vCPUs: number, forcedLimit?: number): QuotaFailure | undefined {
+export function computeQuotaFailure(
+  ctx: EmulatorContext,
+  vmSize: string,
+  minNodes: number,
+  family: string,
+  vCPUs: number,
+  forcedLimit?: number,
+): QuotaFailure | undefined {
   const q = ctx.config.quotas;
   const nodes = Math.max(1, minNodes);
   const need = nodes * vCPUs;
   const nodeWords = `${nodes} requested managed compute node${nodes === 1 ? '' : 's'} which maps to ${need} vCPUs`;
   const limit = forcedLimit ?? familyLimit(q, family);
   if (limit < need) {
-    return { code: 'BadRequest', message: `The specified subscription has a ${familyUsageName(family).replace(' Family Cluster Dedicated vCPUs', '')} family vCPU quota of ${limit} and cannot accomodate for at least ${nodeWords} (${vmSize}). Request a quota increase for this VM family (https://learn.microsoft.com/azure/machine-learning/how-to-manage-quotas).` };
+    return {
+      code: 'BadRequest',
+      message: `The specified subscription has a ${familyUsageName(family).replace(' Family Cluster Dedicated vCPUs', '')} family vCPU quota of ${limit} and cannot accomodate for at least ${nodeWords} (${vmSize}). Request a quota increase for this VM family (https://learn.microsoft.com/azure/machine-learning/how-to-manage-quotas).`,
+    };
   }
   if (q.totalRegionalVcpus < need) {
-    return { code: 'BadRequest', message: `The specified subscription has a total vCPU quota of ${q.totalRegionalVcpus} and cannot accomodate for at least ${nodeWords} (${vmSize}).` };
+    return {
+      code: 'BadRequest',
+      message: `The specified subscription has a total vCPU quota of ${q.totalRegionalVcpus} and cannot accomodate for at least ${nodeWords} (${vmSize}).`,
+    };
   }
   if (currentUsage(ctx).clusters >= q.maxClusters) {
-    return { code: 'BadRequest', message: `The subscription has reached its limit of ${q.maxClusters} compute clusters in this region; delete unused clusters or request a limit increase.` };
+    return {
+      code: 'BadRequest',
+      message: `The subscription has reached its limit of ${q.maxClusters} compute clusters in this region; delete unused clusters or request a limit increase.`,
+    };
   }
   return undefined;
 }
 
 /** A deployment of `capacity` instances of `instanceType` must fit, with the upgrade reserve. */
-export function deploymentQuotaFailure(ctx: EmulatorContext, instanceType: string, capacity: number, exclude?: string): QuotaFailure | undefined {
+export function deploymentQuotaFailure(
+  ctx: EmulatorContext,
+  instanceType: string,
+  capacity: number,
+  exclude?: string,
+): QuotaFailure | undefined {
   const v = instanceVcpus(instanceType);
   if (!v) return undefined;
   const q = ctx.config.quotas;
@@ -134,10 +160,16 @@ export function deploymentQuotaFailure(ctx: EmulatorContext, instanceType: strin
   const used = usage.families.get(v.family) ?? 0;
   const limit = familyLimit(q, v.family);
   if (used + need > limit) {
-    return { code: 'OutOfQuota', message: `Not enough quota available for ${instanceType} (${familyUsageName(v.family)}): ${capacity} instance(s) plus the ${q.upgradeReservePercent}% upgrade reserve need ${need} vCPUs; ${used} of the limit of ${limit} are in use. Delete unused deployments or request a quota increase. See ${QUOTA_TROUBLESHOOTING}` };
+    return {
+      code: 'OutOfQuota',
+      message: `Not enough quota available for ${instanceType} (${familyUsageName(v.family)}): ${capacity} instance(s) plus the ${q.upgradeReservePercent}% upgrade reserve need ${need} vCPUs; ${used} of the limit of ${limit} are in use. Delete unused deployments or request a quota increase. See ${QUOTA_TROUBLESHOOTING}`,
+    };
   }
   if (usage.total + need > q.totalRegionalVcpus) {
-    return { code: 'OutOfQuota', message: `Not enough regional vCPU quota for ${instanceType}: ${need} more vCPUs needed, ${usage.total} of the limit of ${q.totalRegionalVcpus} are in use. See ${QUOTA_TROUBLESHOOTING}` };
+    return {
+      code: 'OutOfQuota',
+      message: `Not enough regional vCPU quota for ${instanceType}: ${need} more vCPUs needed, ${usage.total} of the limit of ${q.totalRegionalVcpus} are in use. See ${QUOTA_TROUBLESHOOTING}`,
+    };
   }
   return undefined;
 }
@@ -146,7 +178,10 @@ export function endpointQuotaFailure(ctx: EmulatorContext): QuotaFailure | undef
   const q = ctx.config.quotas;
   const usage = currentUsage(ctx);
   if (usage.endpoints >= q.maxEndpoints) {
-    return { code: 'OutOfQuota', message: `Endpoint quota reached: the subscription has ${usage.endpoints} online endpoints in this region and its limit is ${q.maxEndpoints}. Delete unused endpoints or request an endpoint limit increase. See ${QUOTA_TROUBLESHOOTING}` };
+    return {
+      code: 'OutOfQuota',
+      message: `Endpoint quota reached: the subscription has ${usage.endpoints} online endpoints in this region and its limit is ${q.maxEndpoints}. Delete unused endpoints or request an endpoint limit increase. See ${QUOTA_TROUBLESHOOTING}`,
+    };
   }
   return undefined;
 }
@@ -170,7 +205,13 @@ export function usageList(ctx: EmulatorContext, subscriptionId: string, location
     entry(base, 'dedicatedCores', 'Total Cluster Dedicated Regional vCPUs', usage.total, q.totalRegionalVcpus),
     ...vmFamilies().map((f) => {
       const name = familyUsageName(f);
-      return entry(`${base}/${name.replace(/ /g, '_')}`, 'vmFamily', name, usage.families.get(f) ?? 0, familyLimit(q, f));
+      return entry(
+        `${base}/${name.replace(/ /g, '_')}`,
+        'vmFamily',
+        name,
+        usage.families.get(f) ?? 0,
+        familyLimit(q, f),
+      );
     }),
   ];
 }

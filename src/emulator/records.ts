@@ -39,7 +39,11 @@ export function jobAllocations(j: JobRecord, now: number): NodeAllocation[] {
 export function computeScale(c: ComputeRecord): { vmSize: string; minNodes: number; maxNodes: number } {
   const inner = asObject(c.properties['properties']) ?? {};
   const scale = asObject(inner['scaleSettings']) ?? {};
-  return { vmSize: asString(inner['vmSize']) ?? '', minNodes: asNumber(scale['minNodeCount']) ?? 0, maxNodes: asNumber(scale['maxNodeCount']) ?? 0 };
+  return {
+    vmSize: asString(inner['vmSize']) ?? '',
+    minNodes: asNumber(scale['minNodeCount']) ?? 0,
+    maxNodes: asNumber(scale['maxNodeCount']) ?? 0,
+  };
 }
 
 export function computeVcpus(c: ComputeRecord): { family: string; vCPUs: number } | undefined {
@@ -52,13 +56,17 @@ export function allocationsOn(c: ComputeRecord, jobs: readonly JobRecord[], now:
   const end = goneAt(c.lifecycle, now) ?? Infinity;
   return jobs
     .flatMap((j) => jobAllocations(j, now))
-    .filter((a) => a.compute.toLowerCase() === c.name.toLowerCase() && a.start >= c.lifecycle.createdAt && a.start < end);
+    .filter(
+      (a) => a.compute.toLowerCase() === c.name.toLowerCase() && a.start >= c.lifecycle.createdAt && a.start < end,
+    );
 }
 
 /** Node count of a cluster at time t: its minimum plus what running jobs hold, up to its maximum. */
 export function nodesAt(c: ComputeRecord, allocations: readonly NodeAllocation[], t: number): number {
   const { minNodes, maxNodes } = computeScale(c);
-  const held = allocations.filter((a) => a.start <= t && (a.end === undefined || t < a.end)).reduce((n, a) => n + a.nodes, 0);
+  const held = allocations
+    .filter((a) => a.start <= t && (a.end === undefined || t < a.end))
+    .reduce((n, a) => n + a.nodes, 0);
   return Math.min(Math.max(maxNodes, minNodes), minNodes + held);
 }
 
@@ -100,7 +108,10 @@ export function deploymentCapacity(d: DeploymentRecord): number {
 export function capacityTimeline(d: DeploymentRecord, now: number): NodeInterval[] {
   const from = d.lifecycle.createdAt;
   const to = goneAt(d.lifecycle, now) ?? now;
-  const history = d.capacityHistory && d.capacityHistory.length > 0 ? d.capacityHistory : [[from, deploymentCapacity(d)] as [number, number]];
+  const history =
+    d.capacityHistory && d.capacityHistory.length > 0
+      ? d.capacityHistory
+      : [[from, deploymentCapacity(d)] as [number, number]];
   const out: NodeInterval[] = [];
   history.forEach(([at, capacity], i) => {
     const start = Math.max(from, at);

@@ -24,24 +24,35 @@ const DEFAULT_PAGE_SIZE = 100;
 export function registerRegistryRoutes(app: FastifyInstance, ctx: EmulatorContext): void {
   const ids = ctx.config.identities;
 
-  app.get<{ Params: { registryName: string } }>('/registrymanagement/v1.0/registries/:registryName/discovery', { config: { surface: 'registry' } }, (req) => {
-    if (!sameName(req.params.registryName, ids.registryName)) throw notFound('registry', req.params.registryName);
-    return {
-      registryName: ids.registryName,
-      tenantId: ids.tenantId,
-      primaryRegion: ids.location,
-      regions: [ids.location],
-      subscriptionId: ids.registrySubscriptionId,
-      resourceGroup: ids.registryResourceGroup,
-      workspaceName: null,
-      primaryRegionResourceProviderUri: `${ctx.baseUrl()}/`,
-    };
-  });
+  app.get<{ Params: { registryName: string } }>(
+    '/registrymanagement/v1.0/registries/:registryName/discovery',
+    { config: { surface: 'registry' } },
+    (req) => {
+      if (!sameName(req.params.registryName, ids.registryName)) throw notFound('registry', req.params.registryName);
+      return {
+        registryName: ids.registryName,
+        tenantId: ids.tenantId,
+        primaryRegion: ids.location,
+        regions: [ids.location],
+        subscriptionId: ids.registrySubscriptionId,
+        resourceGroup: ids.registryResourceGroup,
+        workspaceName: null,
+        primaryRegionResourceProviderUri: `${ctx.baseUrl()}/`,
+      };
+    },
+  );
 
   const checkRegistry = (p: RegistryParams): void => {
     if (!sameName(p.registryName, ids.registryName)) throw notFound('registry', p.registryName);
-    if (!sameName(p.subscriptionId, ids.registrySubscriptionId) || !sameName(p.resourceGroupName, ids.registryResourceGroup)) {
-      throw notFound('registry', p.registryName, `resource group '${p.resourceGroupName}' of subscription '${p.subscriptionId}'`);
+    if (
+      !sameName(p.subscriptionId, ids.registrySubscriptionId) ||
+      !sameName(p.resourceGroupName, ids.registryResourceGroup)
+    ) {
+      throw notFound(
+        'registry',
+        p.registryName,
+        `resource group '${p.resourceGroupName}' of subscription '${p.subscriptionId}'`,
+      );
     }
   };
 
@@ -84,45 +95,83 @@ export function registerRegistryRoutes(app: FastifyInstance, ctx: EmulatorContex
     const base = `${prefix}/subscriptions/:subscriptionId/resourceGroups/:resourceGroupName/providers/${ML_PROVIDER}/registries/:registryName`;
     app.get<{ Params: RegistryParams }>(`${base}/models/:name/versions`, ROUTE, (req) => {
       checkRegistry(req.params);
-      return listPage(ctx, req, ctx.catalog.models.filter((m) => m.name === req.params.name), modelItem);
+      return listPage(
+        ctx,
+        req,
+        ctx.catalog.models.filter((m) => m.name === req.params.name),
+        modelItem,
+      );
     });
     app.get<{ Params: RegistryParams }>(`${base}/models/:name/versions/:version`, ROUTE, (req) => {
       checkRegistry(req.params);
       const m = ctx.catalog.model(req.params.name, req.params.version ?? '');
-      if (!m) throw notFound('model version', `${req.params.name}:${req.params.version ?? ''}`, `registry '${req.params.registryName}'`);
+      if (!m)
+        throw notFound(
+          'model version',
+          `${req.params.name}:${req.params.version ?? ''}`,
+          `registry '${req.params.registryName}'`,
+        );
       return modelItem(m);
     });
     app.get<{ Params: RegistryParams }>(`${base}/components/:name/versions`, ROUTE, (req) => {
       checkRegistry(req.params);
-      return listPage(ctx, req, ctx.catalog.components.filter((c) => c.name === req.params.name), componentItem);
+      return listPage(
+        ctx,
+        req,
+        ctx.catalog.components.filter((c) => c.name === req.params.name),
+        componentItem,
+      );
     });
     app.get<{ Params: RegistryParams }>(`${base}/components/:name/versions/:version`, ROUTE, (req) => {
       checkRegistry(req.params);
       const c = ctx.catalog.component(req.params.name, req.params.version ?? '');
-      if (!c) throw notFound('component version', `${req.params.name}:${req.params.version ?? ''}`, `registry '${req.params.registryName}'`);
+      if (!c)
+        throw notFound(
+          'component version',
+          `${req.params.name}:${req.params.version ?? ''}`,
+          `registry '${req.params.registryName}'`,
+        );
       return componentItem(c);
     });
   }
 }
 
 function assetSystemData(a: Asset): Record<string, string> {
-  return { createdAt: a.createdAt, createdBy: 'azureml', createdByType: 'Application', lastModifiedAt: a.createdAt, lastModifiedBy: 'azureml', lastModifiedByType: 'Application' };
+  return {
+    createdAt: a.createdAt,
+    createdBy: 'azureml',
+    createdByType: 'Application',
+    lastModifiedAt: a.createdAt,
+    lastModifiedBy: 'azureml',
+    lastModifiedByType: 'Application',
+  };
 }
 
 /** `$orderBy` (createdtime desc|asc), `listViewType` (ActiveOnly default), `$top` (page size) and
  *  `$skip`; `nextLink` carries the same query with the next `$skip`. */
-function listPage<T extends Asset>(ctx: EmulatorContext, req: FastifyRequest, assets: readonly T[], render: (a: T) => JsonObject): JsonObject {
+function listPage<T extends Asset>(
+  ctx: EmulatorContext,
+  req: FastifyRequest,
+  assets: readonly T[],
+  render: (a: T) => JsonObject,
+): JsonObject {
   const q = req.query;
   const orderBy = (queryParam(q, '$orderBy') ?? 'createdtime desc').trim().toLowerCase().replace(/\s+/g, ' ');
   if (orderBy !== 'createdtime desc' && orderBy !== 'createdtime asc' && orderBy !== 'createdtime') {
-    throw userError('$orderBy', `$orderBy '${queryParam(q, '$orderBy') ?? ''}' is not supported; use 'createdtime desc' or 'createdtime asc'.`);
+    throw userError(
+      '$orderBy',
+      `$orderBy '${queryParam(q, '$orderBy') ?? ''}' is not supported; use 'createdtime desc' or 'createdtime asc'.`,
+    );
   }
   const view = (queryParam(q, 'listViewType') ?? 'ActiveOnly').toLowerCase();
-  if (!['activeonly', 'archivedonly', 'all'].includes(view)) throw userError('listViewType', 'listViewType must be ActiveOnly, ArchivedOnly or All.');
+  if (!['activeonly', 'archivedonly', 'all'].includes(view))
+    throw userError('listViewType', 'listViewType must be ActiveOnly, ArchivedOnly or All.');
   const top = intParam(q, '$top', DEFAULT_PAGE_SIZE);
   const skip = intParam(q, '$skip', 0);
   if (top < 1) throw userError('$top', '$top must be a positive integer.');
-  const visible = assets.filter((a) => (view === 'all' ? true : view === 'archivedonly' ? a.isArchived : !a.isArchived));
+  const visible = assets.filter((a) =>
+    view === 'all' ? true : view === 'archivedonly' ? a.isArchived : !a.isArchived,
+  );
   const sorted = [...visible].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   if (orderBy !== 'createdtime asc' && orderBy !== 'createdtime') sorted.reverse();
   const page = sorted.slice(skip, skip + top);
@@ -145,4 +194,3 @@ function intParam(query: unknown, name: string, fallback: number): number {
   if (!/^\d+$/.test(raw)) throw new ArmError(400, 'UserError', `${name} must be a non-negative integer.`, name);
   return Number(raw);
 }
-

@@ -46,17 +46,27 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
   const config = resolveOptions(opts);
   const tls = readTls(config);
   const store = Store.open(config.stateFile);
-  const blob = config.azuriteBlobUrl ? createBlobAccess(config.azuriteBlobUrl, config.identities.blobContainer) : undefined;
+  const blob = config.azuriteBlobUrl
+    ? createBlobAccess(config.azuriteBlobUrl, config.identities.blobContainer)
+    : undefined;
   if (blob) await blob.ensureContainer();
 
   let baseUrl = '';
   // The time source: the state file's (stepped time and offsets survive a restart) unless the
   // options ask for another mode.
   const saved = store.state.clock;
-  const time = new EmulatorTime(opts.now ?? Date.now, saved && saved.mode === config.timeMode ? saved : { mode: config.timeMode, offsetMs: saved?.offsetMs ?? 0 }, (s) => {
-    store.state.clock = { mode: s.mode, offsetMs: s.offsetMs, ...(s.frozenAt !== undefined ? { frozenAt: s.frozenAt } : {}) };
-    store.commit();
-  });
+  const time = new EmulatorTime(
+    opts.now ?? Date.now,
+    saved && saved.mode === config.timeMode ? saved : { mode: config.timeMode, offsetMs: saved?.offsetMs ?? 0 },
+    (s) => {
+      store.state.clock = {
+        mode: s.mode,
+        offsetMs: s.offsetMs,
+        ...(s.frozenAt !== undefined ? { frozenAt: s.frozenAt } : {}),
+      };
+      store.commit();
+    },
+  );
   const ctx: EmulatorContext = {
     config,
     store,
@@ -100,7 +110,12 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  const urlHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host;
+  const urlHost =
+    config.host === '0.0.0.0' || config.host === '::'
+      ? '127.0.0.1'
+      : config.host.includes(':')
+        ? `[${config.host}]`
+        : config.host;
   baseUrl = `https://${urlHost}:${port}`;
 
   return {
@@ -119,7 +134,9 @@ function readTls(config: ResolvedConfig): { key: Buffer; cert: Buffer } {
     return { cert: readFileSync(config.tls.certPath), key: readFileSync(config.tls.keyPath) };
   } catch (err) {
     const detail = err instanceof Error ? err.message : String(err);
-    throw new Error(`emulator: cannot read the TLS certificate/key (${config.tls.certPath}, ${config.tls.keyPath}); create them with \`bash scripts/certs.sh .data/certs\`: ${detail}`);
+    throw new Error(
+      `emulator: cannot read the TLS certificate/key (${config.tls.certPath}, ${config.tls.keyPath}); create them with \`bash scripts/certs.sh .data/certs\`: ${detail}`,
+    );
   }
 }
 
@@ -134,7 +151,14 @@ function installBodyParsers(app: FastifyInstance): void {
       done(null, parsed);
     } catch (err) {
       const detail = err instanceof Error ? err.message : String(err);
-      done(new ArmError(400, 'InvalidRequestContent', `The request content was invalid and could not be deserialized: ${detail}`), undefined);
+      done(
+        new ArmError(
+          400,
+          'InvalidRequestContent',
+          `The request content was invalid and could not be deserialized: ${detail}`,
+        ),
+        undefined,
+      );
     }
   });
   // The token endpoint takes form posts.
@@ -152,13 +176,18 @@ function installErrorHandlers(app: FastifyInstance): void {
     if (error instanceof MlflowError) {
       return reply.code(error.status).send({ error_code: error.errorCode, message: error.message });
     }
-    const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    const status =
+      typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500
+        ? error.statusCode
+        : 500;
     const code = status === 500 ? 'InternalServerError' : status === 415 ? 'UnsupportedMediaType' : 'BadRequest';
     if (status === 500) reply.log.error(error);
     return reply.code(status).send(new ArmError(status, code, error.message).toBody());
   });
   app.setNotFoundHandler((req, reply) => {
     const [path = ''] = req.url.split('?', 2);
-    return reply.code(404).send(new ArmError(404, 'NotFound', `No resource or route matches ${req.method} ${path}.`).toBody());
+    return reply
+      .code(404)
+      .send(new ArmError(404, 'NotFound', `No resource or route matches ${req.method} ${path}.`).toBody());
   });
 }

@@ -121,7 +121,9 @@ const stateSchema = z.object({
   /** PUT requests received per ARM resource id (lower case), whatever their outcome. */
   putCounts: z.record(z.string(), z.number()).optional(),
   /** The emulator's time source (stepped mode and offsets survive a restart). */
-  clock: z.object({ mode: z.enum(['real', 'stepped']), offsetMs: z.number(), frozenAt: z.number().optional() }).optional(),
+  clock: z
+    .object({ mode: z.enum(['real', 'stepped']), offsetMs: z.number(), frozenAt: z.number().optional() })
+    .optional(),
 });
 
 export type ComputeRecord = z.infer<typeof computeRecord>;

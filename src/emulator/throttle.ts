@@ -48,8 +48,10 @@ interface Bucket {
 }
 
 export function checkBucketLimit(name: string, limit: BucketLimit): void {
-  if (!Number.isFinite(limit.capacity) || limit.capacity < 1) throw new Error(`emulator: throttle.${name}.capacity must be >= 1`);
-  if (!Number.isFinite(limit.refillPerSecond) || limit.refillPerSecond <= 0) throw new Error(`emulator: throttle.${name}.refillPerSecond must be > 0`);
+  if (!Number.isFinite(limit.capacity) || limit.capacity < 1)
+    throw new Error(`emulator: throttle.${name}.capacity must be >= 1`);
+  if (!Number.isFinite(limit.refillPerSecond) || limit.refillPerSecond <= 0)
+    throw new Error(`emulator: throttle.${name}.refillPerSecond must be > 0`);
 }
 
 export class Throttle {
@@ -96,16 +98,28 @@ export class Throttle {
       return { allowed: true, remaining: Math.floor(bucket.tokens), retryAfterSeconds: 0 };
     }
     this.throttled += 1;
-    return { allowed: false, remaining: 0, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / limit.refillPerSecond)) };
+    return {
+      allowed: false,
+      remaining: 0,
+      retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / limit.refillPerSecond)),
+    };
   }
 
-  stats(): { throttled: number; granted: Record<OperationType, number>; buckets: { scope: string; type: string; tokens: number }[] } {
+  stats(): {
+    throttled: number;
+    granted: Record<OperationType, number>;
+    buckets: { scope: string; type: string; tokens: number }[];
+  } {
     const buckets = [...this.buckets.entries()].map(([key, b]) => {
       const cut = key.lastIndexOf('|');
       const scope = key.slice(0, cut);
       const type = key.slice(cut + 1);
       const limit = this.config[type as OperationType];
-      return { scope, type, tokens: Math.floor(Math.min(limit.capacity, b.tokens + ((this.clock() - b.at) / 1000) * limit.refillPerSecond)) };
+      return {
+        scope,
+        type,
+        tokens: Math.floor(Math.min(limit.capacity, b.tokens + ((this.clock() - b.at) / 1000) * limit.refillPerSecond)),
+      };
     });
     return { throttled: this.throttled, granted: { ...this.granted }, buckets };
   }

@@ -28,7 +28,10 @@ export function stepInterceptors(): ActivityInterceptorsFactory {
           const outcome = outcomeOf(err);
           serviceMetrics().stepDuration.record(durationSeconds, { ...tags, outcome });
           // The SDK logs the failure itself, with the error; this line adds the step's duration.
-          ctx.log.warn(outcome === 'cancelled' ? 'step cancelled' : 'step failed', { durationSeconds, reason: err instanceof Error ? err.message : String(err) });
+          ctx.log.warn(outcome === 'cancelled' ? 'step cancelled' : 'step failed', {
+            durationSeconds,
+            reason: err instanceof Error ? err.message : String(err),
+          });
           throw err;
         }
       },

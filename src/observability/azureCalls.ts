@@ -18,7 +18,11 @@ export function azureCallMetricsPolicy(client: AzureClientName): PipelinePolicy 
         return response;
       } catch (err) {
         const status = (err as { statusCode?: unknown }).statusCode;
-        metrics.azureCalls.add(1, { client, method, status: typeof status === 'number' ? String(status) : 'network-error' });
+        metrics.azureCalls.add(1, {
+          client,
+          method,
+          status: typeof status === 'number' ? String(status) : 'network-error',
+        });
         if (status === 429) metrics.azureThrottled.add(1, { client });
         throw err;
       }

@@ -24,26 +24,45 @@ const lower = (v: unknown) => (typeof v === 'string' ? v.trim().toLowerCase() : 
 
 export const observabilityEnvSchema = z.object({
   [OBSERVABILITY_ENV.logLevel]: z
-    .preprocess((v) => upper(blankToUndefined(v)), z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('INFO'))
+    .preprocess(
+      (v) => upper(blankToUndefined(v)),
+      z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('INFO'),
+    )
     .describe('lowest level logged (SDK, Core and the service)'),
   [OBSERVABILITY_ENV.logFormat]: z
-    .preprocess((v) => lower(blankToUndefined(v)), z.enum(['json', 'text'], { error: 'must be json or text' }).default('json'))
+    .preprocess(
+      (v) => lower(blankToUndefined(v)),
+      z.enum(['json', 'text'], { error: 'must be json or text' }).default('json'),
+    )
     .describe('json: one object per line on stdout; text: the SDK default, for a terminal'),
   [OBSERVABILITY_ENV.metricsAddress]: z
-    .preprocess(blankToUndefined, z.string().regex(/^[^:\s]+:\d{1,5}$/, 'must be host:port to bind, e.g. 0.0.0.0:9464').optional())
+    .preprocess(
+      blankToUndefined,
+      z
+        .string()
+        .regex(/^[^:\s]+:\d{1,5}$/, 'must be host:port to bind, e.g. 0.0.0.0:9464')
+        .optional(),
+    )
     .describe('bind address of the Prometheus endpoint (GET /metrics); unset: no endpoint'),
   [OBSERVABILITY_ENV.tracing]: z
-    .preprocess((v) => lower(blankToUndefined(v)), z.enum(TRACING_EXPORTERS, { error: `must be one of ${TRACING_EXPORTERS.join(', ')}` }).default('none'))
+    .preprocess(
+      (v) => lower(blankToUndefined(v)),
+      z.enum(TRACING_EXPORTERS, { error: `must be one of ${TRACING_EXPORTERS.join(', ')}` }).default('none'),
+    )
     .describe('span exporter: none, console (one JSON object per span on stdout) or otlp (OTLP/HTTP)'),
   [OBSERVABILITY_ENV.otlpEndpoint]: z
     .preprocess(blankToUndefined, z.url({ error: 'must be a URL, e.g. http://otel-collector:4318' }).optional())
-    .describe('OTLP/HTTP collector base URL for FTFLOW_TRACING=otlp (spans go to <url>/v1/traces); default http://localhost:4318'),
+    .describe(
+      'OTLP/HTTP collector base URL for FTFLOW_TRACING=otlp (spans go to <url>/v1/traces); default http://localhost:4318',
+    ),
   [OBSERVABILITY_ENV.serviceName]: z
     .preprocess(blankToUndefined, z.string().default('finetune-flow'))
     .describe('service.name of the spans'),
   [OBSERVABILITY_ENV.workflowBundle]: z
     .preprocess(blankToUndefined, z.string().optional())
-    .describe('prebuilt workflow bundle (npm run bundle: dist/workflow-bundle.js) the worker loads instead of bundling at start-up'),
+    .describe(
+      'prebuilt workflow bundle (npm run bundle: dist/workflow-bundle.js) the worker loads instead of bundling at start-up',
+    ),
 });
 
 /** Everything the worker process reads besides Azure (azure/config.ts): one schema. */

@@ -9,10 +9,19 @@ import { createJsonLogger, createTextLogger, routeProcessWarnings } from './logg
 import { DURATION_BUCKETS_SECONDS, METRIC } from './metricNames';
 import { installServiceMetrics } from './metrics';
 import { createRedactor } from './redact';
-import { OTEL_WORKFLOW_INTERCEPTORS_MODULE, currentTracing, installTracing, tracingWorkerParts, type Tracing } from './tracing';
+import {
+  OTEL_WORKFLOW_INTERCEPTORS_MODULE,
+  currentTracing,
+  installTracing,
+  tracingWorkerParts,
+  type Tracing,
+} from './tracing';
 
 /** Workflow interceptor modules: bundled with the workflows, whether at start-up or by `npm run bundle`. */
-export const WORKFLOW_INTERCEPTOR_MODULES: readonly string[] = [OTEL_WORKFLOW_INTERCEPTORS_MODULE, require.resolve('../workflows/interceptors')];
+export const WORKFLOW_INTERCEPTOR_MODULES: readonly string[] = [
+  OTEL_WORKFLOW_INTERCEPTORS_MODULE,
+  require.resolve('../workflows/interceptors'),
+];
 
 export interface WorkerTelemetry {
   config: ObservabilityConfig;
@@ -28,13 +37,20 @@ export interface WorkerTelemetry {
 export function setUpWorkerTelemetry(env: NodeJS.ProcessEnv = process.env): WorkerTelemetry {
   const config = loadObservabilityConfig(env);
   const redact = createRedactor(env);
-  const logger = config.logFormat === 'json' ? createJsonLogger({ level: config.logLevel, redact }) : createTextLogger({ level: config.logLevel, redact });
-  const durations = Object.fromEntries([METRIC.stepDuration, METRIC.runDuration].map((name) => [name, DURATION_BUCKETS_SECONDS]));
+  const logger =
+    config.logFormat === 'json'
+      ? createJsonLogger({ level: config.logLevel, redact })
+      : createTextLogger({ level: config.logLevel, redact });
+  const durations = Object.fromEntries(
+    [METRIC.stepDuration, METRIC.runDuration].map((name) => [name, DURATION_BUCKETS_SECONDS]),
+  );
   Runtime.install({
     logger,
     telemetryOptions: {
       logging: { forward: {}, filter: { core: config.logLevel, other: 'WARN' } },
-      ...(config.metricsAddress ? { metrics: { prometheus: { bindAddress: config.metricsAddress, histogramBucketOverrides: durations } } } : {}),
+      ...(config.metricsAddress
+        ? { metrics: { prometheus: { bindAddress: config.metricsAddress, histogramBucketOverrides: durations } } }
+        : {}),
     },
   });
   installServiceMetrics(Runtime.instance().metricMeter);
@@ -44,7 +60,10 @@ export function setUpWorkerTelemetry(env: NodeJS.ProcessEnv = process.env): Work
 }
 
 /** Interceptors and sinks for Worker.create: step logs and metrics, tracing, and the workflow interceptors. */
-export function workerTelemetryOptions(opts: { prebuiltBundle: boolean; tracing?: Tracing }): Pick<WorkerOptions, 'interceptors' | 'sinks'> {
+export function workerTelemetryOptions(opts: {
+  prebuiltBundle: boolean;
+  tracing?: Tracing;
+}): Pick<WorkerOptions, 'interceptors' | 'sinks'> {
   const tracing = tracingWorkerParts(opts.tracing ?? currentTracing());
   return {
     interceptors: {

@@ -31,7 +31,9 @@ export function createTextLogger(opts: JsonLoggerOptions): Logger {
   const write = opts.write ?? ((line: string) => process.stderr.write(line));
   return new DefaultLogger(opts.level, (entry) => {
     const meta = entry.meta ? ` ${JSON.stringify(redact(entry.meta))}` : '';
-    write(`${new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString()} [${entry.level}] ${String(redact(entry.message))}${meta}\n`);
+    write(
+      `${new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString()} [${entry.level}] ${String(redact(entry.message))}${meta}\n`,
+    );
   });
 }
 

@@ -17,4 +17,6 @@ export const METRIC = {
 } as const;
 
 /** Bucket boundaries in seconds: from sub-second calls to day-long training jobs. */
-export const DURATION_BUCKETS_SECONDS = [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 1800, 3600, 7200, 14400, 43200, 86400];
+export const DURATION_BUCKETS_SECONDS = [
+  0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 1800, 3600, 7200, 14400, 43200, 86400,
+];

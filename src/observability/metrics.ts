@@ -12,9 +12,22 @@ export interface ServiceMetrics {
 
 function createServiceMetrics(meter: MetricMeter): ServiceMetrics {
   return {
-    stepDuration: meter.createHistogram(METRIC.stepDuration, 'float', 's', 'Duration of one attempt of a step (activity), by step and outcome'),
-    azureCalls: meter.createCounter(METRIC.azureCalls, 'calls', 'HTTP attempts to Azure by client, method and status code'),
-    azureThrottled: meter.createCounter(METRIC.azureThrottled, 'calls', 'Azure attempts answered 429 Too Many Requests'),
+    stepDuration: meter.createHistogram(
+      METRIC.stepDuration,
+      'float',
+      's',
+      'Duration of one attempt of a step (activity), by step and outcome',
+    ),
+    azureCalls: meter.createCounter(
+      METRIC.azureCalls,
+      'calls',
+      'HTTP attempts to Azure by client, method and status code',
+    ),
+    azureThrottled: meter.createCounter(
+      METRIC.azureThrottled,
+      'calls',
+      'Azure attempts answered 429 Too Many Requests',
+    ),
   };
 }
 

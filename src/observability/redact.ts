@@ -10,7 +10,8 @@ export const REDACTED = '[redacted]';
 /** Environment variables whose values are secrets. */
 export const SECRET_ENV_VARS = [ENV.clientSecret, ENV.hfToken, TEMPORAL_ENV.apiKey] as const;
 
-const SECRET_FIELD = /^(authorization|proxy-authorization|cookie|set-cookie|x-api-key|api[-_]?key|apikey|.*secret.*|.*password.*|primarykey|secondarykey|accountkey|.*accesstoken|refreshtoken|token|tasktoken|sig|sas)$/i;
+const SECRET_FIELD =
+  /^(authorization|proxy-authorization|cookie|set-cookie|x-api-key|api[-_]?key|apikey|.*secret.*|.*password.*|primarykey|secondarykey|accountkey|.*accesstoken|refreshtoken|token|tasktoken|sig|sas)$/i;
 
 const PATTERNS: ReadonlyArray<[RegExp, string]> = [
   // JSON Web Tokens (Entra access tokens): header.payload.signature, the header always starts "eyJ".
@@ -28,7 +29,9 @@ export type Redactor = (value: unknown) => unknown;
 
 /** A redactor for this process: the secret values in `env` plus the fixed patterns. */
 export function createRedactor(env: NodeJS.ProcessEnv = process.env): Redactor {
-  const values = SECRET_ENV_VARS.map((name) => env[name]).filter((v): v is string => typeof v === 'string' && v.length >= 6);
+  const values = SECRET_ENV_VARS.map((name) => env[name]).filter(
+    (v): v is string => typeof v === 'string' && v.length >= 6,
+  );
   const redactString = (text: string): string => {
     let out = text;
     for (const secret of values) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
@@ -47,7 +50,8 @@ export function createRedactor(env: NodeJS.ProcessEnv = process.env): Redactor {
     if (value instanceof Uint8Array) return `[${value.byteLength} bytes]`;
     if (value instanceof Date) return value.toISOString();
     const out: Record<string, unknown> = {};
-    for (const [key, v] of Object.entries(value)) out[key] = SECRET_FIELD.test(key) && v !== undefined && v !== null ? REDACTED : visit(v, seen, depth + 1);
+    for (const [key, v] of Object.entries(value))
+      out[key] = SECRET_FIELD.test(key) && v !== undefined && v !== null ? REDACTED : visit(v, seen, depth + 1);
     return out;
   };
   const visitError = (err: Error, seen: WeakSet<object>, depth: number): Record<string, unknown> => {

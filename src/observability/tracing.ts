@@ -28,7 +28,8 @@ import type { ObservabilityConfig, TracingExporter } from './config';
 import { createRedactor, type Redactor } from './redact';
 
 /** The OpenTelemetry workflow interceptors, bundled with the workflows (see workflowInterceptorModules). */
-export const OTEL_WORKFLOW_INTERCEPTORS_MODULE = require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors');
+export const OTEL_WORKFLOW_INTERCEPTORS_MODULE =
+  require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors');
 
 export interface Tracing {
   /** False with FTFLOW_TRACING=none: no provider registered, spans are dropped. */
@@ -89,11 +90,20 @@ let installed: Tracing | undefined;
  * propagator and an async-hooks context manager registered globally (the interceptors use the global
  * API). With FTFLOW_TRACING=none nothing is registered and spans cost nothing.
  */
-export function installTracing(config: Pick<ObservabilityConfig, 'tracing' | 'otlpEndpoint' | 'serviceName'>, opts: TracingOptions = {}): Tracing {
+export function installTracing(
+  config: Pick<ObservabilityConfig, 'tracing' | 'otlpEndpoint' | 'serviceName'>,
+  opts: TracingOptions = {},
+): Tracing {
   if (installed) return installed;
   const resource = new Resource({ 'service.name': config.serviceName });
   if (config.tracing === 'none' && !opts.exporter) {
-    installed = { enabled: false, exporter: 'none', resource, spanProcessor: new NoopSpanProcessor(), shutdown: async () => {} };
+    installed = {
+      enabled: false,
+      exporter: 'none',
+      resource,
+      spanProcessor: new NoopSpanProcessor(),
+      shutdown: async () => {},
+    };
     return installed;
   }
   const spanProcessor =
@@ -101,7 +111,11 @@ export function installTracing(config: Pick<ObservabilityConfig, 'tracing' | 'ot
       ? new SimpleSpanProcessor(opts.exporter)
       : config.tracing === 'console'
         ? new SimpleSpanProcessor(new JsonLinesSpanExporter())
-        : new BatchSpanProcessor(new OTLPTraceExporter({ url: `${(config.otlpEndpoint ?? 'http://localhost:4318').replace(/\/+$/, '')}/v1/traces` }));
+        : new BatchSpanProcessor(
+            new OTLPTraceExporter({
+              url: `${(config.otlpEndpoint ?? 'http://localhost:4318').replace(/\/+$/, '')}/v1/traces`,
+            }),
+          );
   const provider = new BasicTracerProvider({ resource, spanProcessors: [spanProcessor] });
   provider.register({ contextManager: new AsyncLocalStorageContextManager().enable() });
   installed = {
@@ -118,7 +132,15 @@ export function installTracing(config: Pick<ObservabilityConfig, 'tracing' | 'ot
 
 /** The tracing this process installed, or a disabled one (nothing registered) if none was. */
 export function currentTracing(): Tracing {
-  return installed ?? { enabled: false, exporter: 'none', resource: new Resource({ 'service.name': 'finetune-flow' }), spanProcessor: new NoopSpanProcessor(), shutdown: async () => {} };
+  return (
+    installed ?? {
+      enabled: false,
+      exporter: 'none',
+      resource: new Resource({ 'service.name': 'finetune-flow' }),
+      spanProcessor: new NoopSpanProcessor(),
+      shutdown: async () => {},
+    }
+  );
 }
 
 /** Client interceptors that start a span per client call and pass its context to the workflow. */
@@ -127,7 +149,10 @@ export function tracingClientInterceptors(tracing: Tracing | undefined = install
 }
 
 /** Worker-side pieces: a span per activity attempt, and the sink the workflow spans are exported through. */
-export function tracingWorkerParts(tracing: Tracing): { activity: ActivityInterceptorsFactory; sinks: NonNullable<WorkerOptions['sinks']> } {
+export function tracingWorkerParts(tracing: Tracing): {
+  activity: ActivityInterceptorsFactory;
+  sinks: NonNullable<WorkerOptions['sinks']>;
+} {
   return {
     activity: (ctx) => ({
       inbound: new OpenTelemetryActivityInboundInterceptor(ctx),

@@ -8,7 +8,9 @@ import { WORKFLOW_INTERCEPTOR_MODULES } from '../observability';
 
 export const DEFAULT_BUNDLE_PATH = path.resolve(__dirname, '..', 'workflow-bundle.js');
 
-export async function bundleWorkflows(outFile: string = DEFAULT_BUNDLE_PATH): Promise<{ path: string; bytes: number; ms: number }> {
+export async function bundleWorkflows(
+  outFile: string = DEFAULT_BUNDLE_PATH,
+): Promise<{ path: string; bytes: number; ms: number }> {
   const started = Date.now();
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../workflows'),
@@ -23,7 +25,10 @@ export async function bundleWorkflows(outFile: string = DEFAULT_BUNDLE_PATH): Pr
 
 if (require.main === module) {
   bundleWorkflows(process.argv[2] ? path.resolve(process.argv[2]) : undefined).then(
-    (b) => process.stdout.write(`workflow bundle: ${path.relative(process.cwd(), b.path)} (${(b.bytes / 1024).toFixed(0)} KiB in ${(b.ms / 1000).toFixed(1)} s)\n`),
+    (b) =>
+      process.stdout.write(
+        `workflow bundle: ${path.relative(process.cwd(), b.path)} (${(b.bytes / 1024).toFixed(0)} KiB in ${(b.ms / 1000).toFixed(1)} s)\n`,
+      ),
     (err: unknown) => {
       process.stderr.write(`bundle failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
       process.exit(1);

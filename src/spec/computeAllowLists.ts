@@ -11,13 +11,23 @@ export interface ComputeRefusal {
 const lower = (list: readonly string[]) => list.map((s) => s.toLowerCase());
 
 /** Why `vmSize` may not fine-tune this model, if it may not. `field` names where the size came from. */
-export function finetuneSizeRefusal(vmSize: string, allowList: readonly string[] | undefined, field: string): ComputeRefusal | undefined {
+export function finetuneSizeRefusal(
+  vmSize: string,
+  allowList: readonly string[] | undefined,
+  field: string,
+): ComputeRefusal | undefined {
   if (allowList) {
     if (lower(allowList).includes(vmSize.toLowerCase())) return undefined;
-    return { code: 'VmSizeNotAllowed', message: `${field} ${vmSize} is not in the model's finetune allow list: choose one of ${allowList.join(', ')}` };
+    return {
+      code: 'VmSizeNotAllowed',
+      message: `${field} ${vmSize} is not in the model's finetune allow list: choose one of ${allowList.join(', ')}`,
+    };
   }
   if (SEED_UNSUPPORTED_FINETUNE_VM_SIZES.includes(vmSize.toLowerCase())) {
-    return { code: 'VmSizeNotSupported', message: `${field} ${vmSize} is not supported for fine-tuning: choose a newer GPU size` };
+    return {
+      code: 'VmSizeNotSupported',
+      message: `${field} ${vmSize} is not supported for fine-tuning: choose a newer GPU size`,
+    };
   }
   return undefined;
 }
@@ -31,7 +41,12 @@ export function inferenceTypeCheck(
   if (!allowList || lower(allowList).includes(instanceType.toLowerCase())) return {};
   const message = `deployment.instanceType ${instanceType} is not in the model's inference allow list (${allowList.join(', ')})`;
   if (!override) {
-    return { refusal: { code: 'InstanceTypeNotAllowed', message: `${message}: choose one of them, or set deployment.allowInstanceTypeOutsideAllowList to deploy anyway` } };
+    return {
+      refusal: {
+        code: 'InstanceTypeNotAllowed',
+        message: `${message}: choose one of them, or set deployment.allowInstanceTypeOutsideAllowList to deploy anyway`,
+      },
+    };
   }
   return { warning: `${message}; deploying anyway because deployment.allowInstanceTypeOutsideAllowList is set` };
 }

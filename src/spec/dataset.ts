@@ -23,7 +23,13 @@ const HUB_ID = /^[\w.-]+\/[\w.-]+$/;
 const FILES = 'files';
 
 /** The splits of the seed's dataset (the Hub shape's defaults). */
-const HUB_DEFAULTS = { revision: 'main', trainSplit: 'train_sft', testSplit: 'test_sft', scoringSplit: 'test_gen', percent: 5 } as const;
+const HUB_DEFAULTS = {
+  revision: 'main',
+  trainSplit: 'train_sft',
+  testSplit: 'test_sft',
+  scoringSplit: 'test_gen',
+  percent: 5,
+} as const;
 const HUB_ONLY = ['revision', 'trainSplit', 'testSplit', 'scoringSplit'] as const;
 
 export type FileRefKind = 'local' | 'http' | 'datastore';
@@ -38,7 +44,8 @@ export interface ParsedFileRef {
 }
 
 const DATASTORE_SHORT = /^azureml:\/\/datastores\/([^/]+)\/paths\/(.+)$/i;
-const DATASTORE_LONG = /^azureml:\/\/subscriptions\/[^/]+\/resourcegroups\/[^/]+\/(?:providers\/Microsoft\.MachineLearningServices\/)?workspaces\/[^/]+\/datastores\/([^/]+)\/paths\/(.+)$/i;
+const DATASTORE_LONG =
+  /^azureml:\/\/subscriptions\/[^/]+\/resourcegroups\/[^/]+\/(?:providers\/Microsoft\.MachineLearningServices\/)?workspaces\/[^/]+\/datastores\/([^/]+)\/paths\/(.+)$/i;
 
 function formatOf(pathname: string): 'jsonl' | 'parquet' | undefined {
   const lower = pathname.toLowerCase();
@@ -58,10 +65,17 @@ export function parseFileRef(value: string): ParsedFileRef | { error: string } {
     const [, name, path] = datastore as unknown as [string, string, string];
     const format = formatOf(path);
     if (!format) return { error: `${noFormat} (got "${value}")` };
-    return { kind: 'datastore', location: decodeURIComponent(name), path: decodeURIComponent(path).replace(/^\/+/, ''), format };
+    return {
+      kind: 'datastore',
+      location: decodeURIComponent(name),
+      path: decodeURIComponent(path).replace(/^\/+/, ''),
+      format,
+    };
   }
   if (/^azureml:/i.test(value)) {
-    return { error: `"${value}" is not a datastore file: use azureml://datastores/<datastore>/paths/<path/to/file.jsonl>` };
+    return {
+      error: `"${value}" is not a datastore file: use azureml://datastores/<datastore>/paths/<path/to/file.jsonl>`,
+    };
   }
   if (/^https?:/i.test(value)) {
     let url: URL;
@@ -71,7 +85,10 @@ export function parseFileRef(value: string): ParsedFileRef | { error: string } {
       return { error: `"${value}" is not a valid URL` };
     }
     if (url.username || url.password) {
-      return { error: 'the URL carries a user name or password, which would be stored in the run history: serve the file without them or copy it to the workspace datastore' };
+      return {
+        error:
+          'the URL carries a user name or password, which would be stored in the run history: serve the file without them or copy it to the workspace datastore',
+      };
     }
     if (url.searchParams.has('sig')) {
       return {
@@ -84,7 +101,9 @@ export function parseFileRef(value: string): ParsedFileRef | { error: string } {
     return { kind: 'http', location: value, format };
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value) && !/^file:/i.test(value)) {
-    return { error: `"${value.slice(0, value.indexOf(':'))}:" URLs are not supported: give an absolute path, an http(s) URL or an azureml://datastores/... URI` };
+    return {
+      error: `"${value.slice(0, value.indexOf(':'))}:" URLs are not supported: give an absolute path, an http(s) URL or an azureml://datastores/... URI`,
+    };
   }
   let path = value;
   if (/^file:/i.test(value)) {
@@ -95,7 +114,9 @@ export function parseFileRef(value: string): ParsedFileRef | { error: string } {
     }
   }
   if (!path.startsWith('/')) {
-    return { error: `"${value}" is a relative path; the worker reads the file, so give an absolute path (or an http(s) or azureml:// URL)` };
+    return {
+      error: `"${value}" is a relative path; the worker reads the file, so give an absolute path (or an http(s) or azureml:// URL)`,
+    };
   }
   const format = formatOf(path);
   if (!format) return { error: `${noFormat} (got "${path}")` };
@@ -104,7 +125,9 @@ export function parseFileRef(value: string): ParsedFileRef | { error: string } {
 
 const fileRef = (field: string) =>
   z
-    .string({ error: `${field} must be a string: an absolute path, an http(s) URL or an azureml://datastores/<name>/paths/<path> URI` })
+    .string({
+      error: `${field} must be a string: an absolute path, an http(s) URL or an azureml://datastores/<name>/paths/<path> URI`,
+    })
     .min(1, `${field} must not be empty`)
     .superRefine((value, ctx) => {
       const parsed = parseFileRef(value);
@@ -123,7 +146,12 @@ const FilesSpec = z.strictObject(
     /** Where the smoke test takes its sample conversation; default: the test file. */
     scoring: fileRef('dataset.files.scoring').optional(),
   },
-  { error: (issue) => (issue.code === 'invalid_type' ? 'dataset.files must be an object { train, test, scoring? } of file paths or URLs' : undefined) },
+  {
+    error: (issue) =>
+      issue.code === 'invalid_type'
+        ? 'dataset.files must be an object { train, test, scoring? } of file paths or URLs'
+        : undefined,
+  },
 );
 
 export const SamplingSpec = z.discriminatedUnion(
@@ -157,13 +185,18 @@ const DatasetInput = z
   .strictObject({
     /** A Hugging Face dataset id ("owner/name"), or "files" with dataset.files. */
     source: z
-      .string({ error: 'dataset.source must be a Hugging Face dataset id like "HuggingFaceH4/ultrachat_200k", or "files"' })
+      .string({
+        error: 'dataset.source must be a Hugging Face dataset id like "HuggingFaceH4/ultrachat_200k", or "files"',
+      })
       .refine(
         (s) => s === FILES || HUB_ID.test(s),
         'dataset.source must be a Hugging Face dataset id like "HuggingFaceH4/ultrachat_200k", or "files" (with dataset.files)',
       )
       .optional(),
-    revision: z.string({ error: 'dataset.revision must be a branch, tag or commit sha' }).min(1, 'dataset.revision must not be empty').optional(),
+    revision: z
+      .string({ error: 'dataset.revision must be a branch, tag or commit sha' })
+      .min(1, 'dataset.revision must not be empty')
+      .optional(),
     trainSplit: splitName('dataset.trainSplit').optional(),
     testSplit: splitName('dataset.testSplit').optional(),
     /** The split the smoke test takes its sample conversation from. */
@@ -186,12 +219,17 @@ const DatasetInput = z
         ctx.addIssue({
           code: 'custom',
           path: ['files'],
-          message: 'dataset.files is required when dataset.source is "files": give { train, test } (and optionally scoring) as absolute paths, http(s) URLs or azureml://datastores/<name>/paths/<path> URIs',
+          message:
+            'dataset.files is required when dataset.source is "files": give { train, test } (and optionally scoring) as absolute paths, http(s) URLs or azureml://datastores/<name>/paths/<path> URIs',
         });
       }
       for (const key of HUB_ONLY) {
         if (d[key] !== undefined) {
-          ctx.addIssue({ code: 'custom', path: [key], message: `dataset.${key} applies to Hugging Face datasets only: remove it (the data comes from dataset.files)` });
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: `dataset.${key} applies to Hugging Face datasets only: remove it (the data comes from dataset.files)`,
+          });
         }
       }
     } else if (d.files !== undefined) {

@@ -16,7 +16,10 @@ export function pipelineDisplayName(
     return value === undefined ? fallback : String(value);
   };
   const batchSize =
-    int('per_device_train_batch_size', 1) * int('gradient_accumulation_steps', 1) * Math.trunc(gpusPerNode) * int('num_nodes_finetune', 1);
+    int('per_device_train_batch_size', 1) *
+    int('gradient_accumulation_steps', 1) *
+    Math.trunc(gpusPerNode) *
+    int('num_nodes_finetune', 1);
   const scheduler = str('lr_scheduler_type', 'linear');
   const deepspeed = str('apply_deepspeed', 'false') === 'true' ? `ds${str('deepspeed_stage', '2')}` : 'nods';
   const lora = str('apply_lora', 'false') === 'true' ? 'lora' : 'nolora';

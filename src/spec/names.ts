@@ -49,7 +49,8 @@ export function deriveRunNames(runId: string): RunNames {
 
 /** The notebook's name for the fine-tuned model: "<model>-ultrachat-200k"; other datasets get their own slug. */
 export function fineTunedModelName(baseModel: string, datasetId: string): string {
-  const datasetSlug = datasetId === 'HuggingFaceH4/ultrachat_200k' ? 'ultrachat-200k' : slug(datasetId.split('/').pop() ?? datasetId, 40);
+  const datasetSlug =
+    datasetId === 'HuggingFaceH4/ultrachat_200k' ? 'ultrachat-200k' : slug(datasetId.split('/').pop() ?? datasetId, 40);
   return slug(`${baseModel.replace(/\//g, '-')}-${datasetSlug}`, 200);
 }
 

@@ -18,14 +18,19 @@ export interface GateEvaluation {
   checks: GateCheck[];
 }
 
-export function evaluateQualityGate(gate: Readonly<Record<string, MetricBound>>, metrics: Readonly<Record<string, number>>): GateEvaluation {
+export function evaluateQualityGate(
+  gate: Readonly<Record<string, MetricBound>>,
+  metrics: Readonly<Record<string, number>>,
+): GateEvaluation {
   const checks: GateCheck[] = Object.entries(gate).map(([metric, bound]) => {
     const value = metrics[metric];
     if (typeof value !== 'number' || !Number.isFinite(value)) {
       return { metric, value: null, bound, passed: false, reason: `${metric} was not logged by the job` };
     }
-    if (bound.max !== undefined && value > bound.max) return { metric, value, bound, passed: false, reason: `${metric} ${value} > max ${bound.max}` };
-    if (bound.min !== undefined && value < bound.min) return { metric, value, bound, passed: false, reason: `${metric} ${value} < min ${bound.min}` };
+    if (bound.max !== undefined && value > bound.max)
+      return { metric, value, bound, passed: false, reason: `${metric} ${value} > max ${bound.max}` };
+    if (bound.min !== undefined && value < bound.min)
+      return { metric, value, bound, passed: false, reason: `${metric} ${value} < min ${bound.min}` };
     return { metric, value, bound, passed: true };
   });
   return { passed: checks.every((c) => c.passed), checks };

@@ -20,14 +20,23 @@ const parameterValue = z.union([z.string(), z.number(), z.boolean()]);
 const assetName = (what: string) =>
   z
     .string()
-    .regex(ASSET_NAME_PATTERN, `${what} must start with a letter or digit and use only letters, digits, '-' and '_' (max 255)`);
+    .regex(
+      ASSET_NAME_PATTERN,
+      `${what} must start with a letter or digit and use only letters, digits, '-' and '_' (max 255)`,
+    );
 
 export const ModelSpec = z.strictObject({
-  registry: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9\-_]{2,32}$/, 'registry must be an Azure ML registry name such as "azureml"').default(SEED_MODEL.registry),
+  registry: z
+    .string()
+    .regex(/^[a-zA-Z0-9][a-zA-Z0-9\-_]{2,32}$/, 'registry must be an Azure ML registry name such as "azureml"')
+    .default(SEED_MODEL.registry),
   // Registry model names may contain dots (e.g. Phi-3.5-mini-instruct).
   name: z
     .string()
-    .regex(/^[a-zA-Z0-9][a-zA-Z0-9\-_.]{0,254}$/, 'model.name must start with a letter or digit and use only letters, digits, ".", "-" and "_"')
+    .regex(
+      /^[a-zA-Z0-9][a-zA-Z0-9\-_.]{0,254}$/,
+      'model.name must start with a letter or digit and use only letters, digits, ".", "-" and "_"',
+    )
     .default(SEED_MODEL.name),
   /** Pin a version; without it the label "latest" is resolved as azure-ai-ml does. */
   version: z.string().min(1).optional(),
@@ -36,14 +45,16 @@ export const ModelSpec = z.strictObject({
 export const ComputeSpec = z.strictObject({
   name: z
     .string()
-    .regex(/^[a-zA-Z][a-zA-Z0-9-]{1,30}[a-zA-Z0-9]$/, 'compute.name must be 3-32 characters: a letter first, then letters, digits or hyphens')
+    .regex(
+      /^[a-zA-Z][a-zA-Z0-9-]{1,30}[a-zA-Z0-9]$/,
+      'compute.name must be 3-32 characters: a letter first, then letters, digits or hyphens',
+    )
     .default(DEFAULT_COMPUTE_NAME),
   vmSize: z.string().min(1).default(DEFAULT_COMPUTE_VM_SIZE),
   /** Create the cluster (min 0 nodes, so it costs nothing idle) when it does not exist. */
   createIfMissing: z.boolean().default(true),
   maxNodes: z.number().int().min(1, 'compute.maxNodes must be at least 1').max(100).default(1),
 });
-
 
 export const DeploymentSpec = z.strictObject({
   name: z
@@ -75,7 +86,10 @@ const metricBound = z
   .refine((b) => b.max !== undefined || b.min !== undefined, 'give "max" and/or "min" for the metric');
 
 /** Thresholds over the job's final metrics, e.g. { "eval_loss": { "max": 1.2 } }. */
-export const QualityGateSpec = z.record(z.string().regex(/^[\w.\-/]+$/, 'qualityGate keys are metric names such as "eval_loss"'), metricBound);
+export const QualityGateSpec = z.record(
+  z.string().regex(/^[\w.\-/]+$/, 'qualityGate keys are metric names such as "eval_loss"'),
+  metricBound,
+);
 
 export const BudgetSpec = z.strictObject({
   /** Cancel the training job (and fail the run) when it runs longer than this. */
@@ -93,7 +107,10 @@ export const ScoringSpec = z.strictObject({
 export const RunSpec = z.strictObject({
   model: ModelSpec.prefault({}),
   pipelineComponent: z
-    .strictObject({ name: assetName('pipelineComponent.name').default(SEED_PIPELINE_COMPONENT), version: z.string().min(1).optional() })
+    .strictObject({
+      name: assetName('pipelineComponent.name').default(SEED_PIPELINE_COMPONENT),
+      version: z.string().min(1).optional(),
+    })
     .prefault({}),
   compute: ComputeSpec.prefault({}),
   dataset: DatasetSpec.prefault({}),

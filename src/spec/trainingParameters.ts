@@ -50,7 +50,8 @@ function stringify(value: ParameterValue): string {
 function checkValue(name: string, value: ParameterValue, input: DeclaredInput, source: string): string | undefined {
   const text = stringify(value);
   // The user's own values are named by their field in the run spec, so the message says what to change.
-  const where = source === USER ? `training.${name} = ${JSON.stringify(value)}` : `${source} "${name}" = ${JSON.stringify(value)}`;
+  const where =
+    source === USER ? `training.${name} = ${JSON.stringify(value)}` : `${source} "${name}" = ${JSON.stringify(value)}`;
   switch (input.type) {
     case 'integer':
       if (!/^-?\d+$/.test(text)) return `${where} must be an integer`;
@@ -93,12 +94,14 @@ export function mergeTrainingParameters(
   for (const [source, layer] of layers) {
     for (const [key, value] of Object.entries(layer)) {
       if (reserved.has(key)) {
-        if (source === USER) errors.push(`training.${key} is set by finetune-flow itself (from the compute, model or dataset): remove it`);
+        if (source === USER)
+          errors.push(`training.${key} is set by finetune-flow itself (from the compute, model or dataset): remove it`);
         continue;
       }
       if (!(key in declared)) {
         const msg = `${source} "${key}" is not an input of the pipeline component; dropped`;
-        if (source === USER) errors.push(`training.${key} is not an input of the pipeline component: remove it or check the spelling`);
+        if (source === USER)
+          errors.push(`training.${key} is not an input of the pipeline component: remove it or check the spelling`);
         else warnings.push(msg);
         continue;
       }

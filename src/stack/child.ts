@@ -237,9 +237,7 @@ export class SupervisedChild {
 
   tailText(lines = 20): string {
     const t = this.tail(lines);
-    return t.length === 0
-      ? ` (log ${this.logFile} is empty)`
-      : `\nLast lines of ${this.logFile}:\n  ${t.join('\n  ')}`;
+    return t.length === 0 ? ` (log ${this.logFile} is empty)` : `\nLast lines of ${this.logFile}:\n  ${t.join('\n  ')}`;
   }
 
   diedError(when: string): Error {

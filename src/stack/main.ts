@@ -41,7 +41,13 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { command: '', dataDir: DEFAULT_DATA_DIR, components: [...ALL_COMPONENTS], headless: false, keep: false };
+  const args: Args = {
+    command: '',
+    dataDir: DEFAULT_DATA_DIR,
+    components: [...ALL_COMPONENTS],
+    headless: false,
+    keep: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = (): string => {
@@ -53,9 +59,13 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--headless') args.headless = true;
     else if (a === '--data-dir') args.dataDir = path.resolve(value());
     else if (a === '--components') {
-      const list = value().split(',').map((s) => s.trim()).filter((s) => s !== '');
+      const list = value()
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
       const bad = list.filter((c) => !(ALL_COMPONENTS as readonly string[]).includes(c));
-      if (bad.length > 0) throw new Error(`unknown component(s) ${bad.join(', ')}; known: ${ALL_COMPONENTS.join(', ')}`);
+      if (bad.length > 0)
+        throw new Error(`unknown component(s) ${bad.join(', ')}; known: ${ALL_COMPONENTS.join(', ')}`);
       args.components = list as ComponentName[];
     } else if (a === '-h' || a === '--help') args.command = 'help';
     else if (a !== undefined && !a.startsWith('-') && args.command === '') args.command = a;
@@ -72,12 +82,20 @@ async function up(args: Args): Promise<number> {
   const file = stackFileFor(args.dataDir);
   const existing = readStackRecord(file);
   if (existing && liveRecordedProcesses(existing).length > 0) {
-    const live = liveRecordedProcesses(existing).map((p) => `${p.name} (pid ${p.pid})`).join(', ');
-    process.stderr.write(`[stack] a stack recorded in ${file} is still running: ${live}.\n` +
-      `[stack] stop it first: node dist/stack/main.js down${args.dataDir === DEFAULT_DATA_DIR ? '' : ` --data-dir ${args.dataDir}`}\n`);
+    const live = liveRecordedProcesses(existing)
+      .map((p) => `${p.name} (pid ${p.pid})`)
+      .join(', ');
+    process.stderr.write(
+      `[stack] a stack recorded in ${file} is still running: ${live}.\n` +
+        `[stack] stop it first: node dist/stack/main.js down${args.dataDir === DEFAULT_DATA_DIR ? '' : ` --data-dir ${args.dataDir}`}\n`,
+    );
     return 1;
   }
-  const stack = await startStack({ dataDir: args.dataDir, components: args.components, temporal: { headless: args.headless } });
+  const stack = await startStack({
+    dataDir: args.dataDir,
+    components: args.components,
+    temporal: { headless: args.headless },
+  });
   const u = stack.urls;
   const lines = [
     `up in ${(stack.startupMs / 1000).toFixed(1)} s; recorded in ${path.relative(process.cwd(), file) || file}`,
@@ -117,8 +135,13 @@ function status(args: Args): number {
     return 1;
   }
   const live = new Set(liveRecordedProcesses(rec).map((p) => p.pid));
-  process.stdout.write(`stack started ${rec.startedAt} (${rec.state}); supervisor ${rec.supervisorPid ?? 'detached'}\n`);
-  for (const p of rec.processes) process.stdout.write(`  ${p.name.padEnd(9)} pid ${String(p.pid).padEnd(8)} ${live.has(p.pid) ? 'running' : 'gone'}  ${p.logFile}\n`);
+  process.stdout.write(
+    `stack started ${rec.startedAt} (${rec.state}); supervisor ${rec.supervisorPid ?? 'detached'}\n`,
+  );
+  for (const p of rec.processes)
+    process.stdout.write(
+      `  ${p.name.padEnd(9)} pid ${String(p.pid).padEnd(8)} ${live.has(p.pid) ? 'running' : 'gone'}  ${p.logFile}\n`,
+    );
   for (const [k, v] of Object.entries(rec.urls)) process.stdout.write(`  ${k.padEnd(16)} ${String(v)}\n`);
   return live.size === rec.processes.length ? 0 : 1;
 }
@@ -136,7 +159,10 @@ function env(args: Args): number {
   } catch {
     clientSecret = undefined;
   }
-  const vars = stackEnv({ ...rec, ...(rec.urls.emulator !== undefined && clientSecret !== undefined ? { clientSecret } : {}) });
+  const vars = stackEnv({
+    ...rec,
+    ...(rec.urls.emulator !== undefined && clientSecret !== undefined ? { clientSecret } : {}),
+  });
   for (const [k, v] of Object.entries(vars)) process.stdout.write(`export ${k}=${shellQuote(v)}\n`);
   if (vars[ENV.clientSecret] === undefined && rec.urls.emulator !== undefined) {
     process.stderr.write('warning: no emulator client secret found\n');

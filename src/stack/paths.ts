@@ -67,8 +67,10 @@ export function resolveTemporalCli(explicit?: string, env: NodeJS.ProcessEnv = p
     const wanted = path.resolve(PROJECT_ROOT, explicit ?? fromEnv ?? '');
     if (!isExecutable(wanted)) {
       const source = explicit !== undefined ? 'the temporalCli option' : 'TEMPORAL_CLI';
-      throw new Error(`Temporal CLI not found: ${source} names ${wanted}, which is not an executable file. ` +
-        'Point it at a Temporal CLI binary, or unset TEMPORAL_CLI and run `make setup`.');
+      throw new Error(
+        `Temporal CLI not found: ${source} names ${wanted}, which is not an executable file. ` +
+          'Point it at a Temporal CLI binary, or unset TEMPORAL_CLI and run `make setup`.',
+      );
     }
     return wanted;
   }
@@ -81,6 +83,10 @@ export function resolveTemporalCli(explicit?: string, env: NodeJS.ProcessEnv = p
   }
   candidates.push(path.join(TOOLS_DIR, 'temporal', TEMPORAL_CLI_VERSION, 'temporal'));
   for (const c of candidates) if (isExecutable(c)) return c;
-  throw new Error('Temporal CLI not found (looked at ' + candidates.join(', ') + '). ' +
-    'Run `make setup` (installs the pinned CLI into .tools/), or set TEMPORAL_CLI=/path/to/temporal.');
+  throw new Error(
+    'Temporal CLI not found (looked at ' +
+      candidates.join(', ') +
+      '). ' +
+      'Run `make setup` (installs the pinned CLI into .tools/), or set TEMPORAL_CLI=/path/to/temporal.',
+  );
 }

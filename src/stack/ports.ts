@@ -56,7 +56,9 @@ export function wantedPorts(
       port = DEFAULT_PORTS[name];
     }
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      throw new Error(`Port ${port} for ${PORT_ROLE[name]} is out of range (use 1-65535, or 0 for any free port; env ${PORT_ENV[name]}).`);
+      throw new Error(
+        `Port ${port} for ${PORT_ROLE[name]} is out of range (use 1-65535, or 0 for any free port; env ${PORT_ENV[name]}).`,
+      );
     }
     out[name] = port;
   }
@@ -103,14 +105,20 @@ export async function assertPortFree(name: PortName, port: number, host: string 
   if (state === 'free') return;
   const envVar = PORT_ENV[name];
   if (state === 'denied') {
-    throw new PortInUseError(port, name,
+    throw new PortInUseError(
+      port,
+      name,
       `Port ${port} on ${host} cannot be bound (permission denied); the stack's ${PORT_ROLE[name]} wants it. ` +
-      `Choose a port above 1023: ${envVar}=<port> (0 = any free port).`);
+        `Choose a port above 1023: ${envVar}=<port> (0 = any free port).`,
+    );
   }
-  throw new PortInUseError(port, name,
+  throw new PortInUseError(
+    port,
+    name,
     `Port ${port} on ${host} is already in use; the stack's ${PORT_ROLE[name]} wants it. ` +
-    `Stop whatever listens there (\`ss -ltnp 'sport = :${port}'\` shows it; a stack left running stops with ` +
-    `\`node dist/stack/main.js down\`), or choose another port: ${envVar}=<port> (0 = any free port).`);
+      `Stop whatever listens there (\`ss -ltnp 'sport = :${port}'\` shows it; a stack left running stops with ` +
+      `\`node dist/stack/main.js down\`), or choose another port: ${envVar}=<port> (0 = any free port).`,
+  );
 }
 
 /** Explicit (non-zero) ports must be distinct from each other. */
@@ -120,8 +128,10 @@ export function assertDistinct(ports: ReadonlyArray<readonly [PortName, number]>
     if (port === 0) continue;
     const other = seen.get(port);
     if (other !== undefined) {
-      throw new Error(`Port ${port} is configured for both ${PORT_ROLE[other]} and ${PORT_ROLE[name]}; ` +
-        `change ${PORT_ENV[name]} or ${PORT_ENV[other]}.`);
+      throw new Error(
+        `Port ${port} is configured for both ${PORT_ROLE[other]} and ${PORT_ROLE[name]}; ` +
+          `change ${PORT_ENV[name]} or ${PORT_ENV[other]}.`,
+      );
     }
     seen.set(port, name);
   }

@@ -6,7 +6,16 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ENV } from '../config/env';
 import { AZURITE_ACCOUNT, LOCAL_AZURE } from '../config/local';
-import { commandLineOf, groupHasLiveMembers, isAlive, isRunning, sleep, stopProcessGroup, SupervisedChild, type ChildSpec } from './child';
+import {
+  commandLineOf,
+  groupHasLiveMembers,
+  isAlive,
+  isRunning,
+  sleep,
+  stopProcessGroup,
+  SupervisedChild,
+  type ChildSpec,
+} from './child';
 import {
   DEFAULT_CERTS_DIR,
   DEFAULT_DATA_DIR,
@@ -268,7 +277,8 @@ class StackImpl implements RunningStack {
     this.namespace = opts.temporal?.namespace ?? DEFAULT_NAMESPACE;
     this.components = components;
     this.handleSignals = opts.handleSignals ?? true;
-    this.stackFile = opts.stackFile === false ? undefined : path.resolve(opts.stackFile ?? path.join(this.dataDir, 'stack.json'));
+    this.stackFile =
+      opts.stackFile === false ? undefined : path.resolve(opts.stackFile ?? path.join(this.dataDir, 'stack.json'));
     this.unexpectedExit = new Promise<UnexpectedExit>((resolve) => {
       this.resolveUnexpected = resolve;
     });
@@ -297,7 +307,14 @@ class StackImpl implements RunningStack {
       if (!entry.ready || this.stopping !== undefined || this.detached) return;
       const lastLines = child.tail(20);
       const message = `${name} (pid ${child.pid}) exited unexpectedly (${child.describeExit()}).${child.tailText(20)}`;
-      const u: UnexpectedExit = { name, pid: child.pid, exit: child.describeExit(), logFile: child.logFile, lastLines, message };
+      const u: UnexpectedExit = {
+        name,
+        pid: child.pid,
+        exit: child.describeExit(),
+        logFile: child.logFile,
+        lastLines,
+        message,
+      };
       if (this.opts.onUnexpectedExit) this.opts.onUnexpectedExit(u);
       else this.log(message);
       this.resolveUnexpected(u);
@@ -310,7 +327,9 @@ class StackImpl implements RunningStack {
     entry.readyMs = Date.now() - entry.child.startedAt;
     const rel = path.relative(PROJECT_ROOT, entry.child.logFile);
     const logName = rel === '' || rel.startsWith('..') ? entry.child.logFile : rel;
-    this.log(`${entry.name} ready ${detail} in ${(entry.readyMs / 1000).toFixed(1)} s (pid ${entry.child.pid}, log ${logName})`);
+    this.log(
+      `${entry.name} ready ${detail} in ${(entry.readyMs / 1000).toFixed(1)} s (pid ${entry.child.pid}, log ${logName})`,
+    );
   }
 
   async port(name: PortName, wanted: number): Promise<number> {
@@ -365,7 +384,8 @@ class StackImpl implements RunningStack {
         const t0 = Date.now();
         const wasRunning = e.child.isRunning();
         await e.child.stop(grace);
-        if (wasRunning) this.log(`${e.name} stopped (${e.child.describeExit()}) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+        if (wasRunning)
+          this.log(`${e.name} stopped (${e.child.describeExit()}) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       }
       this.removeRecord();
       liveStacks.delete(this);
@@ -389,7 +409,12 @@ class StackImpl implements RunningStack {
 }
 
 /** Creates (or updates) the janitor's schedule on the stack's Temporal server; returns its interval. */
-async function ensureJanitorSchedule(address: string, namespace: string, taskQueue: string, every: string = DEFAULT_JANITOR_EVERY): Promise<string> {
+async function ensureJanitorSchedule(
+  address: string,
+  namespace: string,
+  taskQueue: string,
+  every: string = DEFAULT_JANITOR_EVERY,
+): Promise<string> {
   const connection = await Connection.connect({ address });
   try {
     await new JanitorControl(new Client({ connection, namespace }), taskQueue).ensureSchedule({ every });
@@ -413,7 +438,8 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
   const env = opts.env ?? process.env;
   const wanted = new Set(opts.components ?? ALL_COMPONENTS);
   for (const c of wanted) {
-    if (!ALL_COMPONENTS.includes(c)) throw new Error(`unknown stack component '${String(c)}' (known: ${ALL_COMPONENTS.join(', ')})`);
+    if (!ALL_COMPONENTS.includes(c))
+      throw new Error(`unknown stack component '${String(c)}' (known: ${ALL_COMPONENTS.join(', ')})`);
   }
   const components = ALL_COMPONENTS.filter((c) => wanted.has(c));
   const log = opts.log ?? ((line: string) => process.stderr.write(`[stack] ${line}\n`));
@@ -426,11 +452,21 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
   const temporalCli = has('temporal') ? resolveTemporalCli(opts.temporal?.cliPath, env) : undefined;
   const emulatorEntry = path.resolve(opts.emulator?.entry ?? EMULATOR_ENTRY);
   const workerEntry = path.resolve(opts.worker?.entry ?? WORKER_ENTRY);
-  if (has('emulator')) checkFile(emulatorEntry, 'the Azure ML emulator (dist/emulator/main.js)', 'build first (`npm run build`, or `make build`).');
-  if (has('worker')) checkFile(workerEntry, 'the worker (dist/worker.js)', 'build first (`npm run build`, or `make build`).');
+  if (has('emulator'))
+    checkFile(
+      emulatorEntry,
+      'the Azure ML emulator (dist/emulator/main.js)',
+      'build first (`npm run build`, or `make build`).',
+    );
+  if (has('worker'))
+    checkFile(workerEntry, 'the worker (dist/worker.js)', 'build first (`npm run build`, or `make build`).');
   if (has('emulator') || has('worker')) {
     for (const f of ['ca.pem', 'server.pem', 'server-key.pem']) {
-      checkFile(path.join(stack.certsDir, f), `certificate file ${f}`, 'run `make setup` (it runs scripts/certs.sh .data/certs).');
+      checkFile(
+        path.join(stack.certsDir, f),
+        `certificate file ${f}`,
+        'run `make setup` (it runs scripts/certs.sh .data/certs).',
+      );
     }
   }
   const portNames: PortName[] = [];
@@ -475,11 +511,30 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
       fs.mkdirSync(dir, { recursive: true });
       // HTTPS with OAuth, as Blob Storage on Azure: staging authenticates with an Entra token from the
       // emulator's token endpoint, the same code path as against a real storage account.
-      const args = [azuriteBlobEntry(), '--blobHost', STACK_HOST, '--blobPort', String(port),
-        '--skipApiVersionCheck', '--disableTelemetry', '--silent',
-        '--oauth', 'basic', '--cert', path.join(stack.certsDir, 'server.pem'), '--key', path.join(stack.certsDir, 'server-key.pem')];
+      const args = [
+        azuriteBlobEntry(),
+        '--blobHost',
+        STACK_HOST,
+        '--blobPort',
+        String(port),
+        '--skipApiVersionCheck',
+        '--disableTelemetry',
+        '--silent',
+        '--oauth',
+        'basic',
+        '--cert',
+        path.join(stack.certsDir, 'server.pem'),
+        '--key',
+        path.join(stack.certsDir, 'server-key.pem'),
+      ];
       args.push(...((opts.azurite?.inMemory ?? false) ? ['--inMemoryPersistence'] : ['--location', dir]));
-      const entry = await stack.spawn('azurite', { command: process.execPath, args, env, cwd: dir, argvHint: 'blob/main.js' });
+      const entry = await stack.spawn('azurite', {
+        command: process.execPath,
+        args,
+        env,
+        cwd: dir,
+        argvHint: 'blob/main.js',
+      });
       const url = `https://${STACK_HOST}:${port}/${AZURITE_ACCOUNT.name}`;
       await waitForHttp(`${url}?comp=list`, deadlineFor(), entry.child, (s) => s > 0, fs.readFileSync(stack.caFile));
       stack.urls.azuriteBlob = url;
@@ -494,15 +549,30 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
       const dir = path.join(stack.dataDir, 'emulator');
       fs.mkdirSync(dir, { recursive: true });
       stack.clientSecret = loadOrCreateClientSecret(stack.dataDir);
-      const args = [emulatorEntry, '--port', String(port), '--host', STACK_HOST,
-        '--cert', path.join(stack.certsDir, 'server.pem'), '--key', path.join(stack.certsDir, 'server-key.pem'),
-        '--azurite-url', stack.urls.azuriteBlob ?? '',
-        ...(opts.emulator?.stateFile === false ? [] : ['--state-file', opts.emulator?.stateFile ?? path.join(dir, 'state.json')]),
-        ...(opts.emulator?.extraArgs ?? [])];
+      const args = [
+        emulatorEntry,
+        '--port',
+        String(port),
+        '--host',
+        STACK_HOST,
+        '--cert',
+        path.join(stack.certsDir, 'server.pem'),
+        '--key',
+        path.join(stack.certsDir, 'server-key.pem'),
+        '--azurite-url',
+        stack.urls.azuriteBlob ?? '',
+        ...(opts.emulator?.stateFile === false
+          ? []
+          : ['--state-file', opts.emulator?.stateFile ?? path.join(dir, 'state.json')]),
+        ...(opts.emulator?.extraArgs ?? []),
+      ];
       // The client secret goes by environment (the emulator reads AZURE_CLIENT_SECRET when there is no
       // --client-secret), so it shows neither in `ps` nor in the command line logged at the top of the log.
       const entry = await stack.spawn('emulator', {
-        command: process.execPath, args, cwd: PROJECT_ROOT, argvHint: 'emulator/main.js',
+        command: process.execPath,
+        args,
+        cwd: PROJECT_ROOT,
+        argvHint: 'emulator/main.js',
         env: { ...env, NODE_EXTRA_CA_CERTS: stack.caFile, [ENV.clientSecret]: stack.clientSecret },
       });
       const url = `https://${STACK_HOST}:${port}`;
@@ -514,14 +584,22 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
 
     if (has('worker')) {
       const entry = await stack.spawn('worker', {
-        command: process.execPath, args: [workerEntry, ...(opts.worker?.args ?? [])], cwd: PROJECT_ROOT, argvHint: 'worker.js',
+        command: process.execPath,
+        args: [workerEntry, ...(opts.worker?.args ?? [])],
+        cwd: PROJECT_ROOT,
+        argvHint: 'worker.js',
         env: { ...env, ...stackEnv(stack), ...(opts.worker?.env ?? {}) },
       });
       await entry.child.waitForLine(WORKER_READY_LINE, deadlineFor());
       stack.markReady(entry, `on ${stack.urls.temporalAddress ?? '?'}`);
       if (opts.janitor !== false && stack.urls.temporalAddress !== undefined) {
         const taskQueue = opts.worker?.env?.[ENV.taskQueue] ?? (env[ENV.taskQueue] || TASK_QUEUE);
-        const every = await ensureJanitorSchedule(stack.urls.temporalAddress, stack.namespace, taskQueue, opts.janitor?.every);
+        const every = await ensureJanitorSchedule(
+          stack.urls.temporalAddress,
+          stack.namespace,
+          taskQueue,
+          opts.janitor?.every,
+        );
         log(`janitor scheduled every ${every} (schedule ${JANITOR_SCHEDULE_ID})`);
       }
     }
@@ -584,7 +662,12 @@ export async function stopRecordedStack(
   if (!rec) return { found: false, stopped: [] };
   const stopped: string[] = [];
   const sup = rec.supervisorPid;
-  if (sup !== null && sup !== process.pid && isRunning(sup) && (commandLineOf(sup)?.includes(rec.supervisorArgvHint) ?? true)) {
+  if (
+    sup !== null &&
+    sup !== process.pid &&
+    isRunning(sup) &&
+    (commandLineOf(sup)?.includes(rec.supervisorArgvHint) ?? true)
+  ) {
     log(`asking the supervising process ${sup} to stop the stack ...`);
     try {
       process.kill(sup, 'SIGTERM');

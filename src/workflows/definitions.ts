@@ -105,7 +105,9 @@ export interface EndpointLifetimeChange {
 }
 
 /** Returns when the endpoint will now be deleted (ISO time), or null when it is being deleted now. */
-export const endpointLifetimeUpdate = defineUpdate<{ expiresAt: string | null }, [EndpointLifetimeChange]>('endpointLifetime');
+export const endpointLifetimeUpdate = defineUpdate<{ expiresAt: string | null }, [EndpointLifetimeChange]>(
+  'endpointLifetime',
+);
 
 // ------------------------------------------------------------------------------------------------
 // What a run records about how it was started (the workflow memo), so resume can start it again.

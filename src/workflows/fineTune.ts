@@ -77,11 +77,20 @@ function activityGroups(heartbeatTimeoutSeconds: number, quickStepTimeoutSeconds
       retry: { ...retry, maximumAttempts: 20 },
     }),
     // Heartbeating steps that wait on Azure (cluster creation, upload, deployment, scoring).
-    long: proxyActivities<Activities>({ ...long, startToCloseTimeout: '6 hours', retry: { ...retry, maximumAttempts: 20 } }),
+    long: proxyActivities<Activities>({
+      ...long,
+      startToCloseTimeout: '6 hours',
+      retry: { ...retry, maximumAttempts: 20 },
+    }),
     // Following a training job: for days if need be; a worker crash resumes after the heartbeat timeout.
     // It only reads, so on cancellation the workflow need not wait for it: cancelling the GPU job at once
     // matters more than the follower noticing (its next heartbeat stops it).
-    wait: proxyActivities<Activities>({ ...long, cancellationType: ActivityCancellationType.TRY_CANCEL, startToCloseTimeout: '30 days', retry }),
+    wait: proxyActivities<Activities>({
+      ...long,
+      cancellationType: ActivityCancellationType.TRY_CANCEL,
+      startToCloseTimeout: '30 days',
+      retry,
+    }),
     // Cleanup: retried until it succeeds (no attempt limit), run in non-cancellable scopes.
     cleanup: proxyActivities<Activities>({ heartbeatTimeout, startToCloseTimeout: '1 hour', retry }),
   };
@@ -91,7 +100,10 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
   const spec = withLaterDefaults(input.spec);
   const runId = workflowInfo().workflowId;
   const names = deriveRunNames(runId);
-  const { quick, submit, long, wait, cleanup } = activityGroups(input.options?.heartbeatTimeoutSeconds ?? 30, input.options?.quickStepTimeoutSeconds ?? 300);
+  const { quick, submit, long, wait, cleanup } = activityGroups(
+    input.options?.heartbeatTimeoutSeconds ?? 30,
+    input.options?.quickStepTimeoutSeconds ?? 300,
+  );
   const experimentName = spec.experimentName ?? `chat_completion_${spec.model.name}`;
 
   const progress: RunProgress = {
@@ -112,16 +124,23 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
       if (!keepAlive) throw ApplicationFailure.nonRetryable('the endpoint is not being kept alive');
       keepAlive.expiresAt = change.endNow ? Date.now() : keepAlive.expiresAt + (change.extendMinutes ?? 0) * 60_000;
       keepAlive.changed = true;
-      progress.endpointExpiresAt = keepAlive.expiresAt > Date.now() ? new Date(keepAlive.expiresAt).toISOString() : undefined;
+      progress.endpointExpiresAt =
+        keepAlive.expiresAt > Date.now() ? new Date(keepAlive.expiresAt).toISOString() : undefined;
       return { expiresAt: progress.endpointExpiresAt ?? null };
     },
     {
       validator: (change) => {
-        if (!keepAlive) throw new Error('the endpoint is not being kept alive (deployment.keepAliveMinutes was 0, or it has expired)');
+        if (!keepAlive)
+          throw new Error(
+            'the endpoint is not being kept alive (deployment.keepAliveMinutes was 0, or it has expired)',
+          );
         if (!change.endNow && !(typeof change.extendMinutes === 'number' && change.extendMinutes > 0)) {
           throw new Error('give extendMinutes > 0, or endNow: true');
         }
-        if (!change.endNow && keepAlive.expiresAt + (change.extendMinutes ?? 0) * 60_000 - Date.now() > MAX_KEEP_ALIVE_MINUTES * 60_000) {
+        if (
+          !change.endNow &&
+          keepAlive.expiresAt + (change.extendMinutes ?? 0) * 60_000 - Date.now() > MAX_KEEP_ALIVE_MINUTES * 60_000
+        ) {
           throw new Error(`an endpoint may be kept at most ${MAX_KEEP_ALIVE_MINUTES} minutes ahead`);
         }
       },
@@ -148,7 +167,8 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
       return result;
     } catch (err) {
       state.status = isCancellation(err) ? 'cancelled' : 'failed';
-      state.detail = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+      state.detail =
+        err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
       throw err;
     } finally {
       state.endedAt = new Date().toISOString();
@@ -176,15 +196,28 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
   }
 
   try {
-    await step('authenticate', () => quick.authenticate(), (r) => `workspace ${r.workspace} (${r.location})`);
-    const model = await step('resolveModel', () => quick.resolveModel(spec.model, { pipelineComponent: spec.pipelineComponent, training: spec.training }), (m) => `${m.name} v${m.version}`);
+    await step(
+      'authenticate',
+      () => quick.authenticate(),
+      (r) => `workspace ${r.workspace} (${r.location})`,
+    );
+    const model = await step(
+      'resolveModel',
+      () => quick.resolveModel(spec.model, { pipelineComponent: spec.pipelineComponent, training: spec.training }),
+      (m) => `${m.name} v${m.version}`,
+    );
     const validateCompute = () =>
       step(
         'validateCompute',
         () => long.validateCompute({ compute: spec.compute, deployment: spec.deployment, model }),
         (c) => `${c.name} ${c.vmSize}, ${c.gpusPerNode} GPU(s)/node${c.created ? ', created' : ''}`,
       );
-    const stageDataset = () => step('stageDataset', () => long.stageDataset({ dataset: spec.dataset }), (d) => `train ${d.train.rows} rows, test ${d.test.rows} rows`);
+    const stageDataset = () =>
+      step(
+        'stageDataset',
+        () => long.stageDataset({ dataset: spec.dataset }),
+        (d) => `train ${d.train.rows} rows, test ${d.test.rows} rows`,
+      );
     let compute;
     let data;
     if (patched(STAGE_BEFORE_CLUSTER)) {
@@ -192,8 +225,15 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
       // then the data is staged, then the cluster is found or created.
       const refusal =
         finetuneSizeRefusal(spec.compute.vmSize, model.finetuneComputeAllowList, 'compute.vmSize') ??
-        inferenceTypeCheck(spec.deployment.instanceType, model.inferenceComputeAllowList, spec.deployment.allowInstanceTypeOutsideAllowList).refusal;
-      if (refusal) await step('validateCompute', () => Promise.reject(ApplicationFailure.nonRetryable(refusal.message, refusal.code)));
+        inferenceTypeCheck(
+          spec.deployment.instanceType,
+          model.inferenceComputeAllowList,
+          spec.deployment.allowInstanceTypeOutsideAllowList,
+        ).refusal;
+      if (refusal)
+        await step('validateCompute', () =>
+          Promise.reject(ApplicationFailure.nonRetryable(refusal.message, refusal.code)),
+        );
       data = await stageDataset();
       compute = await validateCompute();
     } else {
@@ -215,7 +255,11 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
       progress.warnings.push(...job.warnings);
       progress.jobName = job.jobName;
       const submitted = job;
-      jobStatus = await step('awaitPipeline', () => followJob(submitted.jobName), (o) => o.status);
+      jobStatus = await step(
+        'awaitPipeline',
+        () => followJob(submitted.jobName),
+        (o) => o.status,
+      );
       jobFinished = true;
     } finally {
       if (!jobFinished) {
@@ -226,7 +270,11 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
       }
     }
 
-    const metrics = await step('collectMetrics', () => quick.collectMetrics({ jobName: job.jobName, experimentName }), (m) => `${Object.keys(m.metrics).length} metrics`);
+    const metrics = await step(
+      'collectMetrics',
+      () => quick.collectMetrics({ jobName: job.jobName, experimentName }),
+      (m) => `${Object.keys(m.metrics).length} metrics`,
+    );
     progress.metrics = metrics.metrics;
     const gate = evaluateQualityGate(spec.qualityGate, metrics.metrics);
     progress.qualityGate = gate;
@@ -285,7 +333,11 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
       await keepServing(spec.deployment.keepAliveMinutes);
     } finally {
       deletion = await CancellationScope.nonCancellable(() =>
-        step('deleteEndpoint', () => cleanup.deleteEndpoint(names.endpointName), (d) => (d.existed ? 'deleted' : 'nothing to delete')),
+        step(
+          'deleteEndpoint',
+          () => cleanup.deleteEndpoint(names.endpointName),
+          (d) => (d.existed ? 'deleted' : 'nothing to delete'),
+        ),
       );
       progress.endpointExpiresAt = undefined;
     }
@@ -303,7 +355,11 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
       metrics: metrics.metrics,
       qualityGate: gate,
       registeredModel,
-      endpoint: { ...deletion, scoringUri: deployed.scoringUri, servedSeconds: Math.round((Date.now() - servingSince) / 1000) },
+      endpoint: {
+        ...deletion,
+        scoringUri: deployed.scoringUri,
+        servedSeconds: Math.round((Date.now() - servingSince) / 1000),
+      },
       smokeScore: score,
       warnings: progress.warnings,
       steps: progress.steps,
@@ -312,7 +368,8 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
     const cancelled = isCancellation(err);
     progress.status = cancelled ? 'cancelled' : 'failed';
     progress.outcome ??= cancelled ? 'cancelled' : 'failed';
-    progress.error = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+    progress.error =
+      err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
     for (const s of progress.steps) if (s.status === 'pending') s.status = 'skipped';
     upsertSearchAttributes([{ key: SA.status, value: progress.outcome as RunOutcome }]);
     throw err;

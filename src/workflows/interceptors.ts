@@ -27,7 +27,8 @@ const OUTCOME_BY_FAILURE_TYPE: Record<string, string> = {
 export function outcomeOf(err: unknown): string | undefined {
   if (isCancellation(err)) return 'cancelled';
   if (err instanceof ContinueAsNew) return undefined;
-  if (err instanceof ApplicationFailure && err.type && OUTCOME_BY_FAILURE_TYPE[err.type]) return OUTCOME_BY_FAILURE_TYPE[err.type];
+  if (err instanceof ApplicationFailure && err.type && OUTCOME_BY_FAILURE_TYPE[err.type])
+    return OUTCOME_BY_FAILURE_TYPE[err.type];
   if (err instanceof TemporalFailure) return 'failed';
   return undefined;
 }
@@ -42,13 +43,23 @@ function existed(result: unknown): boolean {
 }
 
 export function interceptors(): WorkflowInterceptors {
-  const state: { step: string; endpointSince?: number; instanceType: string } = { step: 'start', instanceType: 'unknown' };
+  const state: { step: string; endpointSince?: number; instanceType: string } = {
+    step: 'start',
+    instanceType: 'unknown',
+  };
   const runs = metricMeter.createCounter(METRIC.runs, 'runs', 'Runs that ended, by outcome');
   const runDuration = metricMeter.createHistogram(METRIC.runDuration, 'float', 's', 'Run wall time, by outcome');
-  const endpointSeconds = metricMeter.createCounter(METRIC.endpointSeconds, 's', 'Seconds an online endpoint of a run existed');
+  const endpointSeconds = metricMeter.createCounter(
+    METRIC.endpointSeconds,
+    's',
+    'Seconds an online endpoint of a run existed',
+  );
 
   const inbound: WorkflowInboundCallsInterceptor = {
-    async execute(input: WorkflowExecuteInput, next: Next<WorkflowInboundCallsInterceptor, 'execute'>): Promise<unknown> {
+    async execute(
+      input: WorkflowExecuteInput,
+      next: Next<WorkflowInboundCallsInterceptor, 'execute'>,
+    ): Promise<unknown> {
       const started = Date.now();
       log.info('run started');
       const ended = (outcome: string) => {
@@ -70,7 +81,10 @@ export function interceptors(): WorkflowInterceptors {
   };
 
   const outbound: WorkflowOutboundCallsInterceptor = {
-    scheduleActivity(input: ActivityInput, next: Next<WorkflowOutboundCallsInterceptor, 'scheduleActivity'>): Promise<unknown> {
+    scheduleActivity(
+      input: ActivityInput,
+      next: Next<WorkflowOutboundCallsInterceptor, 'scheduleActivity'>,
+    ): Promise<unknown> {
       state.step = input.activityType;
       if (input.activityType === 'deployEndpoint' && state.endpointSince === undefined) {
         state.endpointSince = Date.now();
@@ -81,7 +95,9 @@ export function interceptors(): WorkflowInterceptors {
       return result.then((deleted) => {
         if (existed(deleted) && state.endpointSince !== undefined) {
           // Billed by the started second: an endpoint that existed at all counts at least one.
-          endpointSeconds.add(Math.max(1, Math.ceil((Date.now() - state.endpointSince) / 1000)), { instance_type: state.instanceType });
+          endpointSeconds.add(Math.max(1, Math.ceil((Date.now() - state.endpointSince) / 1000)), {
+            instance_type: state.instanceType,
+          });
         }
         state.endpointSince = undefined;
         return deleted;

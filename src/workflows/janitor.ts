@@ -42,9 +42,11 @@ export async function janitor(input: JanitorInput = {}): Promise<JanitorReport> 
     const run = runId !== undefined ? runs.get(runId) : undefined;
     const ageMs = endpoint.createdAt !== undefined ? Date.now() - Date.parse(endpoint.createdAt) : undefined;
     if (runId === undefined) doomed.push({ endpointName, reason: 'no run tag' });
-    else if (run?.state === 'closed') doomed.push({ endpointName, runId, reason: `run ${(run.status ?? 'closed').toLowerCase()}` });
+    else if (run?.state === 'closed')
+      doomed.push({ endpointName, runId, reason: `run ${(run.status ?? 'closed').toLowerCase()}` });
     else if (run?.state === 'not-found') doomed.push({ endpointName, runId, reason: 'run not found' });
-    else if (maxAgeMs !== undefined && ageMs !== undefined && ageMs > maxAgeMs) doomed.push({ endpointName, runId, reason: `older than ${input.maxEndpointAgeHours} h` });
+    else if (maxAgeMs !== undefined && ageMs !== undefined && ageMs > maxAgeMs)
+      doomed.push({ endpointName, runId, reason: `older than ${input.maxEndpointAgeHours} h` });
     else kept.push({ endpointName, runId, reason: 'run is running' });
   }
 
@@ -58,8 +60,12 @@ export async function janitor(input: JanitorInput = {}): Promise<JanitorReport> 
       if (outcome.status === 'fulfilled') deleted.push(doomed[i]);
       else failed.push({ ...doomed[i], reason: `${doomed[i].reason}; delete failed: ${failureText(outcome.reason)}` });
     });
-    if (deleted.length > 0) log.info('janitor deleted orphaned endpoints', { endpoints: deleted.map((d) => d.endpointName) });
-    if (failed.length > 0) log.warn('janitor could not delete endpoints; the next sweep tries again', { endpoints: failed.map((d) => d.endpointName) });
+    if (deleted.length > 0)
+      log.info('janitor deleted orphaned endpoints', { endpoints: deleted.map((d) => d.endpointName) });
+    if (failed.length > 0)
+      log.warn('janitor could not delete endpoints; the next sweep tries again', {
+        endpoints: failed.map((d) => d.endpointName),
+      });
   }
   return { checkedAt: new Date().toISOString(), dryRun, examined: endpoints.length, deleted, kept, failed };
 }

@@ -28,7 +28,10 @@ export async function scheduledFineTune(input: ScheduledFineTuneInput): Promise<
   const contentKey = runContentKey(spec);
   const running = await findActiveRun(contentKey);
   if (running !== null) {
-    log.info('a run training the same model and data is running; this tick defers to it', { runId: running, contentKey });
+    log.info('a run training the same model and data is running; this tick defers to it', {
+      runId: running,
+      contentKey,
+    });
     return { scheduleId, runId: running, outcome: 'deferred' };
   }
   const runId = scheduledRunId(workflowInfo().workflowId);

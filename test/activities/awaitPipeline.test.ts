@@ -34,7 +34,8 @@ function fakeDeps(gets: JobBase[], watched: JobBase[]) {
   return { deps, calls };
 }
 
-const run = (deps: ActivityDeps) => new MockActivityEnvironment({ heartbeatTimeoutMs: 3000 }).run(makeAwaitPipeline(deps), 'job-1');
+const run = (deps: ActivityDeps) =>
+  new MockActivityEnvironment({ heartbeatTimeoutMs: 3000 }).run(makeAwaitPipeline(deps), 'job-1');
 
 test('a job that completes: one GET, then the watcher until Completed, no further GET', async () => {
   const { deps, calls } = fakeDeps([job('Running')], [job('Running'), job('Completed')]);
@@ -43,7 +44,10 @@ test('a job that completes: one GET, then the watcher until Completed, no furthe
 });
 
 test('a failure seen by the watcher is read again by GET, and the error names its cause', async () => {
-  const failed = job('Failed', { 'azureml.error.code': 'ExecutionFailed', 'azureml.error.message': 'CUDA out of memory' });
+  const failed = job('Failed', {
+    'azureml.error.code': 'ExecutionFailed',
+    'azureml.error.message': 'CUDA out of memory',
+  });
   const { deps, calls } = fakeDeps([job('Running'), failed], [job('Failed')]);
   await expect(run(deps)).rejects.toThrow(/pipeline job job-1 ended Failed: CUDA out of memory/);
   expect(calls).toEqual({ get: 2, next: 1 });

@@ -30,7 +30,9 @@ function run<P extends unknown[], R>(fn: (...args: P) => Promise<R>, ...args: P)
 
 /** Requests the emulator answered with this method whose path ends with `suffix`. */
 async function requestsTo(method: string, suffix: string): Promise<number> {
-  const res = await fetch(`${emulatorUrl()}/_emulator/requests?method=${method}&pathContains=${encodeURIComponent(suffix)}`);
+  const res = await fetch(
+    `${emulatorUrl()}/_emulator/requests?method=${method}&pathContains=${encodeURIComponent(suffix)}`,
+  );
   if (!res.ok) throw new Error(`emulator /_emulator/requests answered ${res.status}`);
   const body = (await res.json()) as { requests: { path: string }[] };
   return body.requests.filter((r) => r.path.endsWith(suffix)).length;
@@ -70,7 +72,9 @@ describe('activities re-run against the emulator adopt what exists and create no
     const second = await run(activities.authenticate);
     expect(second).toEqual(first);
     expect(first.workspace).toBeTruthy();
-    const writes = (await emulator.requests()).slice(before).filter((r) => ['PUT', 'PATCH', 'DELETE'].includes(r.method));
+    const writes = (await emulator.requests())
+      .slice(before)
+      .filter((r) => ['PUT', 'PATCH', 'DELETE'].includes(r.method));
     expect(writes).toEqual([]);
   });
 
@@ -98,7 +102,11 @@ describe('activities re-run against the emulator adopt what exists and create no
   test('validateCompute refuses a VM size outside the allow list non-retryably, naming compute.vmSize and the allowed sizes, before creating anything', async () => {
     const name = `idem-t4-${suffix}`;
     const err = await failureOf(
-      run(activities.validateCompute, { compute: { ...spec.compute, name, vmSize: 'Standard_NC4as_T4_v3' }, deployment: spec.deployment, model }),
+      run(activities.validateCompute, {
+        compute: { ...spec.compute, name, vmSize: 'Standard_NC4as_T4_v3' },
+        deployment: spec.deployment,
+        model,
+      }),
     );
     expect(err.nonRetryable).toBe(true);
     expect(err.message).toMatch(/compute\.vmSize Standard_NC4as_T4_v3 is not in the model's finetune allow list/);
@@ -155,7 +163,9 @@ describe('activities re-run against the emulator adopt what exists and create no
     expect(registered.id).toBeTruthy();
     expect(await run(activities.registerModel, input)).toEqual({ ...registered, adopted: true });
     expect(await requestsTo('PUT', `/models/${input.modelName}/versions/${names.modelVersion}`)).toBe(1);
-    const versions = (await emulator.resources()).models.filter((m) => m.name === input.modelName && m.version === names.modelVersion);
+    const versions = (await emulator.resources()).models.filter(
+      (m) => m.name === input.modelName && m.version === names.modelVersion,
+    );
     expect(versions).toHaveLength(1);
   });
 
@@ -169,7 +179,11 @@ describe('activities re-run against the emulator adopt what exists and create no
       inferenceComputeAllowList: model.inferenceComputeAllowList,
     };
     deployed = await run(activities.deployEndpoint, input);
-    expect(deployed).toMatchObject({ endpointName: names.endpointName, deploymentName: spec.deployment.name, adopted: false });
+    expect(deployed).toMatchObject({
+      endpointName: names.endpointName,
+      deploymentName: spec.deployment.name,
+      adopted: false,
+    });
     const endpointPuts = await requestsTo('PUT', endpointPath);
     const deploymentPuts = await requestsTo('PUT', deploymentPath);
     // Create, then route 100% traffic (the notebook's second PUT of the endpoint); one deployment.
@@ -185,7 +199,12 @@ describe('activities re-run against the emulator adopt what exists and create no
   });
 
   test('smokeScore gets the same reply twice and changes nothing', async () => {
-    const input = { endpointName: deployed.endpointName, deploymentName: deployed.deploymentName, sampleBlobPath: data.scoring.blobPath, parameters: spec.scoring.parameters };
+    const input = {
+      endpointName: deployed.endpointName,
+      deploymentName: deployed.deploymentName,
+      sampleBlobPath: data.scoring.blobPath,
+      parameters: spec.scoring.parameters,
+    };
     const first = await run(activities.smokeScore, input);
     expect(first.replyChars).toBeGreaterThan(0);
     const second = await run(activities.smokeScore, input);
@@ -213,13 +232,18 @@ describe('activities re-run against the emulator adopt what exists and create no
 
   test('cancelPipeline of a job never submitted sends nothing (NotSubmitted)', async () => {
     const never = deriveRunNames(`ft-idem-never-${suffix}`);
-    expect(await run(activities.cancelPipeline, never.jobName)).toEqual({ jobName: never.jobName, status: 'NotSubmitted' });
+    expect(await run(activities.cancelPipeline, never.jobName)).toEqual({
+      jobName: never.jobName,
+      status: 'NotSubmitted',
+    });
     expect(await requestsTo('POST', `/jobs/${never.jobName}/cancel`)).toBe(0);
   });
 
   test('cancelPipeline of a running job cancels it once and waits for Canceled; a re-run sends no second cancel', async () => {
     const other = deriveRunNames(`ft-idem-running-${suffix}`);
-    const submitted = await withClock({ jobPhaseMs: 120_000 }, () => run(activities.submitPipeline, { names: other, spec, experimentName, model, compute, data }));
+    const submitted = await withClock({ jobPhaseMs: 120_000 }, () =>
+      run(activities.submitPipeline, { names: other, spec, experimentName, model, compute, data }),
+    );
     expect(submitted.adopted).toBe(false);
     expect(await run(activities.cancelPipeline, other.jobName)).toEqual({ jobName: other.jobName, status: 'Canceled' });
     expect((await emulator.resources()).jobs.find((j) => j.name === other.jobName)?.state).toBe('Canceled');

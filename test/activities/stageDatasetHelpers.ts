@@ -33,7 +33,11 @@ export interface StageRun {
 export function runStage(
   stage: StageFn,
   dataset: unknown,
-  opts: { heartbeatDetails?: StageHeartbeat; attempt?: number; onHeartbeat?: (beat: StageHeartbeat, env: MockActivityEnvironment) => void } = {},
+  opts: {
+    heartbeatDetails?: StageHeartbeat;
+    attempt?: number;
+    onHeartbeat?: (beat: StageHeartbeat, env: MockActivityEnvironment) => void;
+  } = {},
 ): StageRun {
   const env = new MockActivityEnvironment(
     {

@@ -5,7 +5,16 @@ import type { OpenDatastore } from '../../src/azure/datastore';
 import { makeStageDataset, type StageHeartbeat } from '../../src/activities/stageDataset';
 import { hubExpectedRow, hubSplitRows } from '../../src/emulator/hub';
 import { blockListSha256Of, inHashSample } from '../../src/dataset';
-import { download, expectedHubJsonl, range, runStage, spyOnBlobWrites, stackDeps, stageActivity, type StageFn } from './stageDatasetHelpers';
+import {
+  download,
+  expectedHubJsonl,
+  range,
+  runStage,
+  spyOnBlobWrites,
+  stackDeps,
+  stageActivity,
+  type StageFn,
+} from './stageDatasetHelpers';
 
 const BLOCK_BYTES = 64 * 1024;
 
@@ -28,7 +37,9 @@ describe('stageDataset: resume and sampling', () => {
       },
     });
     await expect(first.result).rejects.toBeInstanceOf(CancelledFailure);
-    const last = first.heartbeats.filter((b) => b.checkpoint).at(-1) as StageHeartbeat & { checkpoint: NonNullable<StageHeartbeat['checkpoint']> };
+    const last = first.heartbeats.filter((b) => b.checkpoint).at(-1) as StageHeartbeat & {
+      checkpoint: NonNullable<StageHeartbeat['checkpoint']>;
+    };
     expect(last.checkpoint.blocks.length).toBe(10);
     expect(last.checkpoint.nextRow).toBeGreaterThan(0);
     expect(last).toMatchObject({ split: 'train_sft', total: hubSplitRows('train_sft') });
@@ -42,7 +53,9 @@ describe('stageDataset: resume and sampling', () => {
       const data = await second.result;
       // it went on from block 10 and row nextRow, not from the start
       const trainBlocks = data.train.blocks ?? 0;
-      expect(writes.stagedIds().slice(0, trainBlocks - 10)).toEqual(range(trainBlocks, 10).map((i) => `ftflow-block-${String(i).padStart(6, '0')}`));
+      expect(writes.stagedIds().slice(0, trainBlocks - 10)).toEqual(
+        range(trainBlocks, 10).map((i) => `ftflow-block-${String(i).padStart(6, '0')}`),
+      );
       expect(data.train.resumedAtRow).toBe(last.checkpoint.nextRow);
       expect(data.train).toMatchObject({ sourceRows: 2000, scannedRows: 2000, reused: false });
       expect(data.train.invalid.count).toBe(10);
@@ -63,15 +76,29 @@ describe('stageDataset: resume and sampling', () => {
 
   test('hash sampling keeps the rows whose hash(seed, prompt_id) is below pct%: deterministic, about pct%, a new seed a new sample', async () => {
     const stageDefault = stageActivity(stackDeps());
-    const data = await runStage(stageDefault, { percent: 30, sampling: { method: 'hash', seed: 7 }, maxInvalidFraction: 0.02 }).result;
+    const data = await runStage(stageDefault, {
+      percent: 30,
+      sampling: { method: 'hash', seed: 7 },
+      maxInvalidFraction: 0.02,
+    }).result;
     const kept = range(2000).filter((i) => inHashSample(7, hubExpectedRow('train_sft', i).prompt_id, 30));
     expect(data.train).toMatchObject({ sampling: 'hash(seed 7) 30%', sourceRows: kept.length, scannedRows: 2000 });
     expect(Math.abs(kept.length - 600)).toBeLessThan(5 * Math.sqrt(2000 * 0.3 * 0.7));
-    expect((await download(ds.container, data.train.blobPath)).toString('utf8')).toBe(expectedHubJsonl('train_sft', kept));
+    expect((await download(ds.container, data.train.blobPath)).toString('utf8')).toBe(
+      expectedHubJsonl('train_sft', kept),
+    );
 
-    const again = await runStage(stageDefault, { percent: 30, sampling: { method: 'hash', seed: 7 }, maxInvalidFraction: 0.02 }).result;
+    const again = await runStage(stageDefault, {
+      percent: 30,
+      sampling: { method: 'hash', seed: 7 },
+      maxInvalidFraction: 0.02,
+    }).result;
     expect(again.train).toMatchObject({ reused: true, contentKey: data.train.contentKey, sha256: data.train.sha256 });
-    const other = await runStage(stageDefault, { percent: 30, sampling: { method: 'hash', seed: 8 }, maxInvalidFraction: 0.02 }).result;
+    const other = await runStage(stageDefault, {
+      percent: 30,
+      sampling: { method: 'hash', seed: 8 },
+      maxInvalidFraction: 0.02,
+    }).result;
     expect(other.train.contentKey).not.toBe(data.train.contentKey);
     expect(other.train.sha256).not.toBe(data.train.sha256);
   });

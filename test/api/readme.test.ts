@@ -22,12 +22,20 @@ describe("the README's API example", () => {
 
   test('runs as written against the API process', async () => {
     const keysFile = path.join(dir, 'api-keys.json');
-    const created = await ftflow(['api-key', 'create', 'ci-pipeline', '--scopes', 'fine-tunes:read,fine-tunes:write', '--file', keysFile], h.taskQueue);
+    const created = await ftflow(
+      ['api-key', 'create', 'ci-pipeline', '--scopes', 'fine-tunes:read,fine-tunes:write', '--file', keysFile],
+      h.taskQueue,
+    );
     expect(created.code).toBe(0);
     const key = created.stdout.trim();
     expect(fs.readFileSync(keysFile, 'utf8')).not.toContain(key);
 
-    const env = { ...process.env, FTFLOW_TASK_QUEUE: h.taskQueue, FTFLOW_API_KEYS_FILE: keysFile, FTFLOW_API_PORT: '0' };
+    const env = {
+      ...process.env,
+      FTFLOW_TASK_QUEUE: h.taskQueue,
+      FTFLOW_API_KEYS_FILE: keysFile,
+      FTFLOW_API_PORT: '0',
+    };
     const proc = spawn(process.execPath, [API_MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     api = proc;
     const url = await new Promise<string>((resolve, reject) => {
@@ -45,7 +53,9 @@ describe("the README's API example", () => {
     if (ran.code !== 0) throw new Error(`README API block failed (exit ${ran.code}):\n${ran.stdout}\n${ran.stderr}`);
     expect(ran.stdout).toContain('"id":"ft-phi3-api-readme"');
     expect(ran.stdout).toContain('"cleanup":"confirmed"');
-    expect(ran.stdout).toContain('{"error":{"type":"invalid_request_error","message":"invalid request: see fields","fields":[{"field":"dataset.percent","message":"dataset.percent must be at most 100"}]}}');
+    expect(ran.stdout).toContain(
+      '{"error":{"type":"invalid_request_error","message":"invalid request: see fields","fields":[{"field":"dataset.percent","message":"dataset.percent must be at most 100"}]}}',
+    );
 
     // The key is revoked in the file: the running API refuses it from the next request on.
     expect((await ftflow(['api-key', 'revoke', 'ci-pipeline', '--file', keysFile], h.taskQueue)).code).toBe(0);

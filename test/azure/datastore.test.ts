@@ -33,10 +33,14 @@ describe('default datastore', () => {
   test('the container refuses a request with no credential', async () => {
     const ds = await open('identity');
     const anonymous = new ContainerClient(ds.container.url);
-    await expect(anonymous.getBlockBlobClient('tests/x.txt').upload('x', 1)).rejects.toMatchObject({ statusCode: expect.any(Number) });
+    await expect(anonymous.getBlockBlobClient('tests/x.txt').upload('x', 1)).rejects.toMatchObject({
+      statusCode: expect.any(Number),
+    });
   });
 
   test('an unknown FTFLOW_DATASTORE_AUTH is refused with the values it accepts', () => {
-    expect(() => loadAzureConfig({ ...process.env, FTFLOW_DATASTORE_AUTH: 'sas' })).toThrow(/FTFLOW_DATASTORE_AUTH must be "identity".*or "accountKey"/);
+    expect(() => loadAzureConfig({ ...process.env, FTFLOW_DATASTORE_AUTH: 'sas' })).toThrow(
+      /FTFLOW_DATASTORE_AUTH must be "identity".*or "accountKey"/,
+    );
   });
 });

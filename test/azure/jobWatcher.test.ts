@@ -35,21 +35,33 @@ async function requestCount(): Promise<number> {
 
 beforeAll(async () => {
   // Jobs stay in their first phases for the whole file.
-  emulator = await startTestEmulator({ listPageSize: PAGE, clock: { jobPhaseMs: 600_000, provisionMs: 50, deleteMs: 50, cancelMs: 50 } });
+  emulator = await startTestEmulator({
+    listPageSize: PAGE,
+    clock: { jobPhaseMs: 600_000, provisionMs: 50, deleteMs: 50, cancelMs: 50 },
+  });
   arm = armClient(emulator);
   token = await armToken(emulator);
   await arm.computeOperations.beginCreateOrUpdateAndWait(
     RG,
     WSNAME,
     'gpu',
-    { location: 'eastus', properties: { computeType: 'AmlCompute', properties: { vmSize: 'Standard_NC24ads_A100_v4', scaleSettings: { maxNodeCount: 1 } } } },
+    {
+      location: 'eastus',
+      properties: {
+        computeType: 'AmlCompute',
+        properties: { vmSize: 'Standard_NC24ads_A100_v4', scaleSettings: { maxNodeCount: 1 } },
+      },
+    },
     { updateIntervalInMs: 10 },
   );
   for (const name of [...TAGGED, ...UNTAGGED]) {
     const body = pipelineJobBody({ compute: 'gpu', train: 'x/train.jsonl', test: 'x/test.jsonl' });
     if (name.startsWith('watched')) body.properties.tags = { [TAG]: `run-${name}` } as typeof body.properties.tags;
     const res = await call(emulator, `${WS}/jobs/${name}?api-version=2022-10-01`, { method: 'PUT', token, body });
-    expect({ status: res.status, body: res.status === 201 ? undefined : res.body }).toEqual({ status: 201, body: undefined });
+    expect({ status: res.status, body: res.status === 201 ? undefined : res.body }).toEqual({
+      status: 201,
+      body: undefined,
+    });
   }
 });
 

@@ -7,20 +7,44 @@ import { STEPS } from '../../src/workflows/definitions';
 import { emulatorUrl, temporalAddress } from '../helpers/localStack';
 
 test('bench:scale --smoke and bench:overhead --smoke complete every run, leave no endpoint and print their result line', async () => {
-  const target = { temporalAddress: temporalAddress(), namespace: 'default', emulatorUrl: emulatorUrl(), workerEnv: process.env };
+  const target = {
+    temporalAddress: temporalAddress(),
+    namespace: 'default',
+    emulatorUrl: emulatorUrl(),
+    workerEnv: process.env,
+  };
   const printed = { scale: '', overhead: '' };
   const quiet = () => undefined;
   // Side by side, to stay within the time a smoke test may take (each starts its own worker process).
   const [scale, overhead] = await Promise.all([
-    runScaleBench({ smoke: true, levels: [3], jobSeconds: 5, timeoutMinutes: 1, target, log: quiet, out: (t) => (printed.scale += t) }),
+    runScaleBench({
+      smoke: true,
+      levels: [3],
+      jobSeconds: 5,
+      timeoutMinutes: 1,
+      target,
+      log: quiet,
+      out: (t) => (printed.scale += t),
+    }),
     runOverheadBench({ smoke: true, runs: 1, target, log: quiet, out: (t) => (printed.overhead += t) }),
   ]);
 
   expect(parseResultLine(printed.scale)).toEqual(JSON.parse(JSON.stringify(scale)));
-  expect(scale).toMatchObject({ bench: 'scale', smoke: true, machine: { cpus: expect.any(Number), node: process.version } });
+  expect(scale).toMatchObject({
+    bench: 'scale',
+    smoke: true,
+    machine: { cpus: expect.any(Number), node: process.version },
+  });
   expect(scale.levels).toHaveLength(1);
   const level = scale.levels[0];
-  expect(level).toMatchObject({ runs: 3, runsCompleted: 3, runsFailed: 0, endpointsLeft: 0, jobs: 3, peakRunsWaitingOnJob: expect.any(Number) });
+  expect(level).toMatchObject({
+    runs: 3,
+    runsCompleted: 3,
+    runsFailed: 0,
+    endpointsLeft: 0,
+    jobs: 3,
+    peakRunsWaitingOnJob: expect.any(Number),
+  });
   expect(level.worker.peakRssMiB).toBeGreaterThan(50);
   expect(level.worker.cpuSeconds).toBeGreaterThan(0);
   expect(level.temporal.actionsPerRun.workflowStarted).toBe(1);

@@ -12,14 +12,28 @@ const BENCH_DIST = path.join(PROJECT_ROOT, '.data', 'bench-dist');
 interface StagingLine {
   bench: string;
   smoke: boolean;
-  levels: { percent: number; jsonlBytes: number; rows: number; ratio: number; stageMbps: number[]; rawMbps: number[]; peakRssMiB: number }[];
+  levels: {
+    percent: number;
+    jsonlBytes: number;
+    rows: number;
+    ratio: number;
+    stageMbps: number[];
+    rawMbps: number[];
+    peakRssMiB: number;
+  }[];
   targets: Record<string, unknown>;
 }
 
 interface RecoveryLine {
   bench: string;
   smoke: boolean;
-  kills: { step: string; attemptStartedSeconds: number; heartbeatResumedSeconds: number; heartbeatTimeoutSeconds: number; killedAttempt: number }[];
+  kills: {
+    step: string;
+    attemptStartedSeconds: number;
+    heartbeatResumedSeconds: number;
+    heartbeatTimeoutSeconds: number;
+    killedAttempt: number;
+  }[];
   runs: { status: string; jobs: number }[];
 }
 
@@ -27,7 +41,10 @@ interface RecoveryLine {
 function runSmoke(bench: string): Promise<{ stdout: string; seconds: number }> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(BENCH_DIST, 'bench', bench, 'main.js'), '--smoke'], { cwd: PROJECT_ROOT, env: process.env });
+    const child = spawn(process.execPath, [path.join(BENCH_DIST, 'bench', bench, 'main.js'), '--smoke'], {
+      cwd: PROJECT_ROOT,
+      env: process.env,
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
@@ -42,9 +59,20 @@ function runSmoke(bench: string): Promise<{ stdout: string; seconds: number }> {
 describe('staging and recovery benches, smoke mode', () => {
   beforeAll(async () => {
     // incremental: quick when the benches were compiled before (npm run bench:*)
-    await promisify(execFile)(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'bench/tsconfig.json', '--incremental', '--tsBuildInfoFile', path.join(BENCH_DIST, '.tsbuildinfo')], {
-      cwd: PROJECT_ROOT,
-    });
+    await promisify(execFile)(
+      process.execPath,
+      [
+        require.resolve('typescript/bin/tsc'),
+        '-p',
+        'bench/tsconfig.json',
+        '--incremental',
+        '--tsBuildInfoFile',
+        path.join(BENCH_DIST, '.tsbuildinfo'),
+      ],
+      {
+        cwd: PROJECT_ROOT,
+      },
+    );
   }, 120_000);
 
   test('both run and report a sane result line: staging ratio > 0, recovery measured, one job', async () => {
@@ -75,6 +103,8 @@ describe('staging and recovery benches, smoke mode', () => {
     expect(kill.heartbeatResumedSeconds).toBeLessThan(kill.heartbeatTimeoutSeconds + 60);
     expect(r.runs).toEqual([expect.objectContaining({ status: 'succeeded', jobs: 1 })]);
 
-    process.stderr.write(`[smoke] staging ${staging.seconds.toFixed(1)} s, recovery ${recovery.seconds.toFixed(1)} s (in parallel)\n`);
+    process.stderr.write(
+      `[smoke] staging ${staging.seconds.toFixed(1)} s, recovery ${recovery.seconds.toFixed(1)} s (in parallel)\n`,
+    );
   }, 120_000);
 });

@@ -18,7 +18,10 @@ describe('the ftflow CLI on the local stack', () => {
     h = await startHarness();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ftflow-cli-'));
     fs.writeFileSync(path.join(dir, 'spec.yaml'), 'dataset:\n  percent: 5.5\ntraining:\n  num_train_epochs: 1\n');
-    fs.writeFileSync(path.join(dir, 'bad.json'), JSON.stringify({ dataset: { percent: 0 }, deployment: { keepAliveMinutes: -1 } }));
+    fs.writeFileSync(
+      path.join(dir, 'bad.json'),
+      JSON.stringify({ dataset: { percent: 0 }, deployment: { keepAliveMinutes: -1 } }),
+    );
   });
   afterAll(async () => {
     await h?.stop();
@@ -29,9 +32,18 @@ describe('the ftflow CLI on the local stack', () => {
   async function inProcess(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
     let stdout = '';
     let stderr = '';
-    const io = (asJson: boolean): CliIO => ({ out: (l) => (stdout += l + '\n'), err: (l) => (stderr += l + '\n'), write: (t) => (stdout += t), isTTY: false, json: asJson });
+    const io = (asJson: boolean): CliIO => ({
+      out: (l) => (stdout += l + '\n'),
+      err: (l) => (stderr += l + '\n'),
+      write: (t) => (stdout += t),
+      isTTY: false,
+      json: asJson,
+    });
     const files = args.map((a) => (/^[\w-]+\.(yaml|json)$/.test(a) ? path.join(dir, a) : a));
-    const code = await runCli(['node', 'ftflow', ...files], { io, env: { ...process.env, FTFLOW_TASK_QUEUE: h.taskQueue } });
+    const code = await runCli(['node', 'ftflow', ...files], {
+      io,
+      env: { ...process.env, FTFLOW_TASK_QUEUE: h.taskQueue },
+    });
     return { code, stdout, stderr };
   }
 
@@ -47,8 +59,17 @@ describe('the ftflow CLI on the local stack', () => {
 
     // On a terminal the display is redrawn in place (cursor up, clear) until the run ends.
     let screen = '';
-    const tty: CliIO = { out: (l) => (screen += l + '\n'), err: () => undefined, write: (t) => (screen += t), isTTY: true, json: false };
-    const code = await runCli(['node', 'ftflow', 'watch', a.runId, '--interval', '0.3'], { io: () => tty, env: { ...process.env, FTFLOW_TASK_QUEUE: h.taskQueue } });
+    const tty: CliIO = {
+      out: (l) => (screen += l + '\n'),
+      err: () => undefined,
+      write: (t) => (screen += t),
+      isTTY: true,
+      json: false,
+    };
+    const code = await runCli(['node', 'ftflow', 'watch', a.runId, '--interval', '0.3'], {
+      io: () => tty,
+      env: { ...process.env, FTFLOW_TASK_QUEUE: h.taskQueue },
+    });
     expect(code).toBe(0);
     expect(screen).toMatch(/\x1b\[\d+A\r\x1b\[J/);
     expect(screen).toMatch(/succeeded/);
@@ -64,9 +85,13 @@ describe('the ftflow CLI on the local stack', () => {
     const status = json<{ status: string; steps: unknown[] }>((await inProcess('status', a.runId, '--json')).stdout);
     expect(status).toMatchObject({ status: 'succeeded' });
     expect(status.steps).toHaveLength(11);
-    const listed = json<{ data: { id: string }[] }>((await inProcess('list', '--status', 'succeeded', '--limit', '100', '--json')).stdout);
+    const listed = json<{ data: { id: string }[] }>(
+      (await inProcess('list', '--status', 'succeeded', '--limit', '100', '--json')).stdout,
+    );
     expect(listed.data.map((r) => r.id)).toContain(a.runId);
-    const events = json<{ data: { type: string }[]; hasMore: boolean }>((await inProcess('events', a.runId, '--limit', '3', '--json')).stdout);
+    const events = json<{ data: { type: string }[]; hasMore: boolean }>(
+      (await inProcess('events', a.runId, '--limit', '3', '--json')).stdout,
+    );
     expect(events.data.map((e) => e.type)).toEqual(['run.started', 'step.started', 'step.completed']);
     expect(events.hasMore).toBe(true);
   });
@@ -77,7 +102,10 @@ describe('the ftflow CLI on the local stack', () => {
     expect(bad.stderr).toMatch(/dataset\.percent: dataset\.percent must be greater than 0/);
     expect(bad.stderr).toMatch(/deployment\.keepAliveMinutes/);
     const badJson = await inProcess('start', 'bad.json', '--json');
-    expect(json<{ error: { fields: { field: string }[]; exitCode: number } }>(badJson.stdout).error).toMatchObject({ exitCode: 2, fields: [{ field: 'dataset.percent' }, { field: 'deployment.keepAliveMinutes' }] });
+    expect(json<{ error: { fields: { field: string }[]; exitCode: number } }>(badJson.stdout).error).toMatchObject({
+      exitCode: 2,
+      fields: [{ field: 'dataset.percent' }, { field: 'deployment.keepAliveMinutes' }],
+    });
     expect((await inProcess('start', 'missing.yaml')).code).toBe(2);
     expect((await inProcess('start', '--percent', 'lots')).code).toBe(2);
     expect((await inProcess('start', '--set', 'nonsense')).code).toBe(2);
@@ -97,7 +125,9 @@ describe('the ftflow CLI on the local stack', () => {
   });
 
   test('cancel returns once cleanup is confirmed; watching the cancelled run exits 3', async () => {
-    const started = json<{ runId: string }>((await cli('start', 'spec.yaml', '--percent', '5.6', '--heartbeat-timeout', '3', '--json')).stdout);
+    const started = json<{ runId: string }>(
+      (await cli('start', 'spec.yaml', '--percent', '5.6', '--heartbeat-timeout', '3', '--json')).stdout,
+    );
     const cancelled = await cli('cancel', started.runId, '--wait', '60');
     expect(cancelled.code).toBe(0);
     expect(cancelled.stdout).toMatch(/ended \(cancelled\) after its cleanup/);
@@ -109,12 +139,27 @@ describe('the ftflow CLI on the local stack', () => {
     const id = `cli-weekly-${stamp}`;
     const created = await cli('schedule', 'create', id, 'spec.yaml', '--every', '7d', '--pause-on-failure', '--json');
     expect(created.code).toBe(0);
-    expect(json(created.stdout)).toMatchObject({ scheduleId: id, overlap: 'skip', pauseOnFailure: true, every: ['7d'], catchupWindowSeconds: 600 });
+    expect(json(created.stdout)).toMatchObject({
+      scheduleId: id,
+      overlap: 'skip',
+      pauseOnFailure: true,
+      every: ['7d'],
+      catchupWindowSeconds: 600,
+    });
     expect((await inProcess('schedule', 'create', id, 'spec.yaml', '--every', '7d')).code).toBe(6);
     expect((await inProcess('schedule', 'create', `${id}-x`, '--every', '7d', '--cron', '0 3 * * 1')).code).toBe(2);
-    expect(json<{ data: { scheduleId: string }[] }>((await inProcess('schedule', 'list', '--json')).stdout).data.map((s) => s.scheduleId)).toContain(id);
-    expect((await inProcess('schedule', 'describe', id)).stdout).toMatch(/overlap skip, catch-up 600s, pause on failure yes/);
-    expect(json((await inProcess('schedule', 'pause', id, '--note', 'freeze', '--json')).stdout)).toMatchObject({ paused: true, note: 'freeze' });
+    expect(
+      json<{ data: { scheduleId: string }[] }>((await inProcess('schedule', 'list', '--json')).stdout).data.map(
+        (s) => s.scheduleId,
+      ),
+    ).toContain(id);
+    expect((await inProcess('schedule', 'describe', id)).stdout).toMatch(
+      /overlap skip, catch-up 600s, pause on failure yes/,
+    );
+    expect(json((await inProcess('schedule', 'pause', id, '--note', 'freeze', '--json')).stdout)).toMatchObject({
+      paused: true,
+      note: 'freeze',
+    });
     expect(json((await inProcess('schedule', 'unpause', id, '--json')).stdout)).toMatchObject({ paused: false });
     expect((await inProcess('schedule', 'delete', id)).code).toBe(0);
     expect((await inProcess('schedule', 'describe', id)).code).toBe(5);
@@ -129,7 +174,9 @@ describe('the ftflow CLI on the local stack', () => {
     expect((await inProcess('janitor', 'schedule')).code).toBe(5);
     try {
       expect((await inProcess('janitor', 'install', '--every', '1h')).stdout).toMatch(/ftflow-janitor every 1h/);
-      expect((await inProcess('janitor', 'schedule')).stdout).toMatch(/ftflow-janitor {2}active {2}every 1h[\s\S]*no finished sweep yet/);
+      expect((await inProcess('janitor', 'schedule')).stdout).toMatch(
+        /ftflow-janitor {2}active {2}every 1h[\s\S]*no finished sweep yet/,
+      );
     } finally {
       await h.temporal.schedule.getHandle('ftflow-janitor').delete();
     }

@@ -25,7 +25,10 @@ describe("the README's examples", () => {
     expect(blocks.length).toBeGreaterThanOrEqual(2);
     for (const block of blocks) {
       const ran = await runBash(block, { cwd: work.dir, env: env() });
-      if (ran.code !== 0) throw new Error(`README block failed (exit ${ran.code}):\n${block}\n--- stdout\n${ran.stdout}\n--- stderr\n${ran.stderr}`);
+      if (ran.code !== 0)
+        throw new Error(
+          `README block failed (exit ${ran.code}):\n${block}\n--- stdout\n${ran.stdout}\n--- stderr\n${ran.stderr}`,
+        );
     }
     expect((await h.client.get('ft-phi3-readme')).status).toBe('succeeded');
     expect((await h.client.get('ft-phi3-cancel-readme')).status).toBe('succeeded');
@@ -36,13 +39,16 @@ describe("the README's examples", () => {
   test('the typed client example runs as written (importing the package by its name)', async () => {
     const [block] = readmeBlocks('client');
     expect(block).toContain("from 'finetune-flow/dist/client'");
-    const js = ts.transpileModule(block, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true } }).outputText;
+    const js = ts.transpileModule(block, {
+      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+    }).outputText;
     const dir = path.join(work.dir, 'client-example');
     fs.mkdirSync(path.join(dir, 'node_modules'), { recursive: true });
     fs.symlinkSync(PROJECT_ROOT, path.join(dir, 'node_modules', 'finetune-flow'));
     fs.writeFileSync(path.join(dir, 'example.js'), js);
     const ran = await runProcess(process.execPath, ['example.js'], { cwd: dir, env: env() });
-    if (ran.code !== 0) throw new Error(`README client example failed (exit ${ran.code}):\n${ran.stdout}\n${ran.stderr}`);
+    if (ran.code !== 0)
+      throw new Error(`README client example failed (exit ${ran.code}):\n${ran.stdout}\n${ran.stderr}`);
     expect(ran.stdout).toContain('ft-phi3-client-readme true false');
   });
 });

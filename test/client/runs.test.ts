@@ -35,7 +35,8 @@ describe('the typed client on the local stack', () => {
         return real.submitPipeline({ ...input, data: { ...input.data, train: missing } });
       },
       async deployEndpoint(input: DeployEndpointInput) {
-        if (failDeploy.delete(input.runId)) throw ApplicationFailure.nonRetryable('injected: deployment capacity unavailable', 'DeploymentFailed');
+        if (failDeploy.delete(input.runId))
+          throw ApplicationFailure.nonRetryable('injected: deployment capacity unavailable', 'DeploymentFailed');
         return real.deployEndpoint(input);
       },
     });
@@ -52,7 +53,9 @@ describe('the typed client on the local stack', () => {
     const second = await h.client.start(uniqueSpec(2.1), { idempotencyKey: key, options: QUICK });
     expect(first).toMatchObject({ runId: `ft-${key}`, created: true });
     expect(second).toMatchObject({ runId: first.runId, created: false });
-    await expect(h.client.start(uniqueSpec(2.2), { idempotencyKey: key })).rejects.toBeInstanceOf(IdempotencyConflictError);
+    await expect(h.client.start(uniqueSpec(2.2), { idempotencyKey: key })).rejects.toBeInstanceOf(
+      IdempotencyConflictError,
+    );
 
     await h.client.result(first.runId);
     const after = await h.client.start(uniqueSpec(2.1), { idempotencyKey: key, options: QUICK });
@@ -64,7 +67,14 @@ describe('the typed client on the local stack', () => {
 
   test('get() returns the record: spec, steps, job status, metrics, source', async () => {
     const run = await h.client.get(finished.runId);
-    expect(run).toMatchObject({ id: finished.runId, object: 'fine_tune', status: 'succeeded', outcome: 'succeeded', source: 'client', progressAvailable: true });
+    expect(run).toMatchObject({
+      id: finished.runId,
+      object: 'fine_tune',
+      status: 'succeeded',
+      outcome: 'succeeded',
+      source: 'client',
+      progressAvailable: true,
+    });
     expect(run.spec?.dataset.percent).toBe(2.1);
     expect(run.steps.every((s) => s.status === 'completed')).toBe(true);
     expect(run.jobStatus).toBe('Completed');
@@ -72,13 +82,19 @@ describe('the typed client on the local stack', () => {
   });
 
   test('list() filters by status, model and dataset and pages with a token', async () => {
-    const filter = { status: 'succeeded' as const, model: 'azureml/Phi-3-mini-4k-instruct', dataset: 'HuggingFaceH4/ultrachat_200k' };
+    const filter = {
+      status: 'succeeded' as const,
+      model: 'azureml/Phi-3-mini-4k-instruct',
+      dataset: 'HuggingFaceH4/ultrachat_200k',
+    };
     const seen = await waitFor('the run to be listed as succeeded', async () => {
       const page = await h.client.list({ ...filter, limit: 100 });
       return page.data.some((r) => r.id === finished.runId) ? page : undefined;
     });
     expect(seen.data.every((r) => r.status === 'succeeded' && r.model === filter.model)).toBe(true);
-    expect(await h.client.list({ ...filter, status: 'running', limit: 100 })).toMatchObject({ data: expect.not.arrayContaining([expect.objectContaining({ id: finished.runId })]) });
+    expect(await h.client.list({ ...filter, status: 'running', limit: 100 })).toMatchObject({
+      data: expect.not.arrayContaining([expect.objectContaining({ id: finished.runId })]),
+    });
 
     // Pages of one, followed by their tokens, give the same runs as one big page.
     const paged: string[] = [];
@@ -91,7 +107,10 @@ describe('the typed client on the local stack', () => {
     } while (pageToken !== undefined);
     expect(paged).toEqual((await h.client.list({ limit: 100 })).data.map((r) => r.id));
     await expect(h.client.list({ pageToken: 'not a token' })).rejects.toMatchObject({ code: 'invalid' });
-    await expect(h.client.list({ model: "x' OR 1=1" })).rejects.toMatchObject({ code: 'invalid', issues: [expect.objectContaining({ field: 'model' })] });
+    await expect(h.client.list({ model: "x' OR 1=1" })).rejects.toMatchObject({
+      code: 'invalid',
+      issues: [expect.objectContaining({ field: 'model' })],
+    });
   });
 
   test('events() lists what happened, oldest first, with stable ids as cursors', async () => {
@@ -106,7 +125,9 @@ describe('the typed client on the local stack', () => {
     const types = all.map((e) => e.type);
     expect(types[0]).toBe('run.started');
     expect(types[types.length - 1]).toBe('run.succeeded');
-    expect(types).toEqual(expect.arrayContaining(['step.started', 'step.completed', 'job.submitted', 'job.status', 'metrics', 'warning']));
+    expect(types).toEqual(
+      expect.arrayContaining(['step.started', 'step.completed', 'job.submitted', 'job.status', 'metrics', 'warning']),
+    );
     expect(new Set(all.map((e) => e.id)).size).toBe(all.length);
     expect(all.find((e) => e.type === 'job.status')?.message).toMatch(/Completed$/);
     // The same events, in one page, with the same ids.
@@ -117,7 +138,9 @@ describe('the typed client on the local stack', () => {
   test('cancel() returns once cleanup is confirmed, or says it stopped waiting first', async () => {
     const run = await withClock({ jobPhaseMs: 60_000, cancelMs: 2_500 }, async () => {
       const started = await h.client.start(uniqueSpec(2.3), { options: QUICK });
-      await waitFor('the job to be followed', async () => ((await h.client.progress(started.runId)).currentStep === 'awaitPipeline' ? true : undefined));
+      await waitFor('the job to be followed', async () =>
+        (await h.client.progress(started.runId)).currentStep === 'awaitPipeline' ? true : undefined,
+      );
       return started;
     });
     const early = await h.client.cancel(run.runId, { waitSeconds: 0.3 });
@@ -145,7 +168,11 @@ describe('the typed client on the local stack', () => {
     // The events cover both executions; the second one says it staged nothing.
     const events = (await h.client.events(run.runId, { limit: 500 })).data;
     expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['run.failed', 'run.resumed', 'run.succeeded']));
-    expect(events.filter((e) => e.step === 'stageDataset' && e.type === 'step.completed').map((e) => /already staged/.test(e.message))).toEqual([false, true]);
+    expect(
+      events
+        .filter((e) => e.step === 'stageDataset' && e.type === 'step.completed')
+        .map((e) => /already staged/.test(e.message)),
+    ).toEqual([false, true]);
   });
 
   test('resume after a failed deployment adopts the completed job and the registered model: no second job', async () => {

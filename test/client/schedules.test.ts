@@ -12,19 +12,28 @@ describe('retraining schedules on the dev server', () => {
     h = await startHarness();
   });
   afterAll(async () => {
-    for (const id of [`retrain-${stamp}`, `defer-${stamp}`]) await h?.client.schedules.delete(id).catch(() => undefined);
+    for (const id of [`retrain-${stamp}`, `defer-${stamp}`])
+      await h?.client.schedules.delete(id).catch(() => undefined);
     await h?.stop();
   });
 
   async function followingJob(runId: string): Promise<void> {
-    await waitFor('the run to follow its job', async () => ((await h.client.progress(runId).catch(() => undefined))?.currentStep === 'awaitPipeline' ? true : undefined));
+    await waitFor('the run to follow its job', async () =>
+      (await h.client.progress(runId).catch(() => undefined))?.currentStep === 'awaitPipeline' ? true : undefined,
+    );
   }
 
   test('a trigger runs a tick that starts the run; a second trigger while it runs is skipped; a start of the same model and data returns it', async () => {
     const scheduleId = `retrain-${stamp}`;
     const spec = { dataset: { percent: 3.1 } };
     const created = await h.client.schedules.create({ scheduleId, spec, every: '1 hour', options: QUICK });
-    expect(created).toMatchObject({ overlap: 'skip', catchupWindowSeconds: 600, pauseOnFailure: false, paused: false, every: ['1 hour'] });
+    expect(created).toMatchObject({
+      overlap: 'skip',
+      catchupWindowSeconds: 600,
+      pauseOnFailure: false,
+      paused: false,
+      every: ['1 hour'],
+    });
     expect(created.nextRuns.length).toBeGreaterThan(0);
 
     const runId = await withClock({ jobPhaseMs: 60_000 }, async () => {
@@ -50,7 +59,10 @@ describe('retraining schedules on the dev server', () => {
     const again = await h.client.start(spec, { dedupe: true, options: QUICK });
     expect(again).toMatchObject({ runId, created: false, deduplicated: true });
 
-    expect(await h.client.cancel(runId, { waitSeconds: 60 })).toMatchObject({ cleanup: 'confirmed', status: 'cancelled' });
+    expect(await h.client.cancel(runId, { waitSeconds: 60 })).toMatchObject({
+      cleanup: 'confirmed',
+      status: 'cancelled',
+    });
     const after = await waitFor('the tick to end', async () => {
       const d = await h.client.schedules.describe(scheduleId);
       return d.runningTicks.length === 0 ? d : undefined;
@@ -66,7 +78,14 @@ describe('retraining schedules on the dev server', () => {
       await followingJob(started.runId);
       return started;
     });
-    await h.client.schedules.create({ scheduleId, spec, every: '1 hour', paused: true, note: 'created paused', pauseOnFailure: true });
+    await h.client.schedules.create({
+      scheduleId,
+      spec,
+      every: '1 hour',
+      paused: true,
+      note: 'created paused',
+      pauseOnFailure: true,
+    });
 
     await h.client.schedules.trigger(scheduleId);
     const tick = await waitFor('the tick to end', async () => {
@@ -82,7 +101,10 @@ describe('retraining schedules on the dev server', () => {
       const d = await h.client.schedules.describe(scheduleId);
       return d.recent.length === 2 && d.runningTicks.length === 0 ? d.recent[1] : undefined;
     });
-    expect(await h.temporal.workflow.getHandle(backfilled.tickId).result()).toMatchObject({ outcome: 'deferred', runId: running.runId });
+    expect(await h.temporal.workflow.getHandle(backfilled.tickId).result()).toMatchObject({
+      outcome: 'deferred',
+      runId: running.runId,
+    });
 
     expect(await h.client.schedules.unpause(scheduleId, 'go')).toMatchObject({ paused: false, note: 'go' });
     expect(await h.client.schedules.pause(scheduleId)).toMatchObject({ paused: true });
@@ -97,8 +119,12 @@ describe('retraining schedules on the dev server', () => {
   });
 
   test('a schedule with a bad interval or spec is refused naming the field', async () => {
-    await expect(h.client.schedules.create({ scheduleId: `bad-${stamp}`, spec: {}, every: 'sometimes' })).rejects.toMatchObject({ code: 'invalid', issues: [{ field: 'every', message: expect.any(String) }] });
-    await expect(h.client.schedules.create({ scheduleId: `bad-${stamp}`, spec: { dataset: { percent: 0 } }, every: '1d' })).rejects.toMatchObject({
+    await expect(
+      h.client.schedules.create({ scheduleId: `bad-${stamp}`, spec: {}, every: 'sometimes' }),
+    ).rejects.toMatchObject({ code: 'invalid', issues: [{ field: 'every', message: expect.any(String) }] });
+    await expect(
+      h.client.schedules.create({ scheduleId: `bad-${stamp}`, spec: { dataset: { percent: 0 } }, every: '1d' }),
+    ).rejects.toMatchObject({
       issues: [{ field: 'spec.dataset.percent', message: expect.stringMatching(/greater than 0/) }],
     });
   });

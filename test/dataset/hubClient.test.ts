@@ -24,7 +24,9 @@ async function collect(gen: AsyncGenerator<RowBatch>): Promise<{ rows: unknown[]
   const rows: unknown[] = [];
   const batches: RowBatch[] = [];
   for await (const batch of gen) {
-    expect(batch.startRow).toBe((batches.length ? batches[batches.length - 1].startRow + batches[batches.length - 1].rows.length : batch.startRow));
+    expect(batch.startRow).toBe(
+      batches.length ? batches[batches.length - 1].startRow + batches[batches.length - 1].rows.length : batch.startRow,
+    );
     batches.push(batch);
     rows.push(...batch.rows);
   }
@@ -69,12 +71,18 @@ describe('Hub client against the stand-in', () => {
       const head = await fetch(f.url, { method: 'HEAD' });
       expect(Number(head.headers.get('content-length'))).toBe(f.size);
     }
-    expect((await listSplitFiles(client, REPO, 'main', 'test_gen')).map((f) => f.path)).toEqual([...SHARD_FILES.test_gen]);
+    expect((await listSplitFiles(client, REPO, 'main', 'test_gen')).map((f) => f.path)).toEqual([
+      ...SHARD_FILES.test_gen,
+    ]);
   });
 
   test('clear errors for an unknown dataset, revision or split', async () => {
-    await expect(listSplitFiles(client, 'nobody/nothing', 'main', 'train_sft')).rejects.toThrow(/dataset nobody\/nothing was not found/);
-    await expect(resolveRevision(client, REPO, 'v0.0-missing')).rejects.toThrow(/revision "v0\.0-missing" of dataset HuggingFaceH4\/ultrachat_200k was not found/);
+    await expect(listSplitFiles(client, 'nobody/nothing', 'main', 'train_sft')).rejects.toThrow(
+      /dataset nobody\/nothing was not found/,
+    );
+    await expect(resolveRevision(client, REPO, 'v0.0-missing')).rejects.toThrow(
+      /revision "v0\.0-missing" of dataset HuggingFaceH4\/ultrachat_200k was not found/,
+    );
     const err = await listSplitFiles(client, REPO, 'main', 'train').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HubError);
     expect((err as HubError).code).toBe('SplitNotFound');
@@ -83,7 +91,10 @@ describe('Hub client against the stand-in', () => {
       'dataset HuggingFaceH4/ultrachat_200k at revision "main" has no split "train"; its splits are: train_sft, test_sft, train_gen, test_gen',
     );
     await expect(resolveRevision(client, 'not a repo id', 'main')).rejects.toThrow(/owner\/name/);
-    await expect(resolveRevision({ endpoint: 'http://127.0.0.1:9' }, REPO, 'main')).rejects.toMatchObject({ code: 'Network', retryable: true });
+    await expect(resolveRevision({ endpoint: 'http://127.0.0.1:9' }, REPO, 'main')).rejects.toMatchObject({
+      code: 'Network',
+      retryable: true,
+    });
   });
 
   test('countRows reads only the footers', async () => {
@@ -152,7 +163,13 @@ describe('Hub client against the stand-in', () => {
       });
     }
     expect(rejected).toEqual(hubInvalidRows('train_sft', OPTS));
-    expect(rejected.map((r) => r.reason)).toEqual(['messages_empty', 'no_assistant_turn', 'empty_content', 'bad_role', 'messages_missing']);
+    expect(rejected.map((r) => r.reason)).toEqual([
+      'messages_empty',
+      'no_assistant_turn',
+      'empty_content',
+      'bad_role',
+      'messages_missing',
+    ]);
     expect(tally.fraction()).toBeCloseTo(0.005, 6);
     expect(() => tally.check(0.01)).not.toThrow();
     expect(() => tally.check(0.001)).toThrow(/5 of 1000 rows are invalid \(0\.5%\), more than the allowed 0\.1%/);
@@ -187,7 +204,9 @@ describe('Hub client with a token', () => {
     const err = await listSplitFiles({ endpoint: hub.endpoint }, REPO, 'main', 'test_sft').catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'Unauthorized', retryable: false, status: 401 });
     expect((err as Error).message).toMatch(/Set HF_TOKEN/);
-    const wrong = await resolveRevision({ endpoint: hub.endpoint, token: 'hf_wrong_xyz' }, REPO, 'main').catch((e: unknown) => e);
+    const wrong = await resolveRevision({ endpoint: hub.endpoint, token: 'hf_wrong_xyz' }, REPO, 'main').catch(
+      (e: unknown) => e,
+    );
     expect((wrong as Error).message).toMatch(/Invalid credentials/);
     expect((wrong as Error).message).not.toContain('hf_wrong_xyz');
   });

@@ -36,9 +36,14 @@ describe('Hub emulator', () => {
     expect(info['sha']).toBe(hubCommit(opts));
     expect(info['sha']).toMatch(/^[0-9a-f]{40}$/);
     const siblings = (info['siblings'] as { rfilename: string }[]).map((s) => s.rfilename);
-    expect(siblings).toEqual(expect.arrayContaining(['README.md', '.gitattributes', ...Object.values(SHARD_FILES).flat()]));
+    expect(siblings).toEqual(
+      expect.arrayContaining(['README.md', '.gitattributes', ...Object.values(SHARD_FILES).flat()]),
+    );
     expect(siblings).toHaveLength(2 + 8);
-    const card = info['cardData'] as { configs: { config_name: string; data_files: { split: string; path: string }[] }[]; dataset_info: { splits: { name: string; num_examples: number }[] } };
+    const card = info['cardData'] as {
+      configs: { config_name: string; data_files: { split: string; path: string }[] }[];
+      dataset_info: { splits: { name: string; num_examples: number }[] };
+    };
     expect(card.configs[0].config_name).toBe('default');
     expect(card.configs[0].data_files).toEqual([
       { split: 'train_sft', path: 'data/train_sft-*' },
@@ -115,7 +120,16 @@ describe('Hub emulator', () => {
     expect(meta.row_groups.map((g) => Number(g.num_rows))).toEqual([100, 30]);
     expect(meta.key_value_metadata?.find((kv) => kv.key === 'huggingface')?.value).toContain('"messages"');
     // messages is a real nested list<struct<content, role>> column
-    expect(meta.schema.map((s) => s.name)).toEqual(['schema', 'prompt', 'prompt_id', 'messages', 'list', 'element', 'content', 'role']);
+    expect(meta.schema.map((s) => s.name)).toEqual([
+      'schema',
+      'prompt',
+      'prompt_id',
+      'messages',
+      'list',
+      'element',
+      'content',
+      'role',
+    ]);
     const rows = await parquetReadObjects({ file: buffer, rowStart: 0, rowEnd: 3 });
     expect(rows).toHaveLength(3);
     for (let i = 0; i < 3; i++) {
@@ -130,7 +144,9 @@ describe('Hub emulator', () => {
   test('Range requests: 206 with Content-Range, suffix ranges, 416 past the end; HEAD has the headers', async () => {
     const path = SHARD_FILES.train_sft[0];
     const full = Buffer.from(await (await get(`/datasets/${REPO}/resolve/main/${path}`)).arrayBuffer());
-    const part = await get(`/datasets/${REPO}/resolve/${hubCommit(opts)}/${path}`, { headers: { Range: 'bytes=4-99' } });
+    const part = await get(`/datasets/${REPO}/resolve/${hubCommit(opts)}/${path}`, {
+      headers: { Range: 'bytes=4-99' },
+    });
     expect(part.status).toBe(206);
     expect(part.headers.get('content-range')).toBe(`bytes 4-99/${full.length}`);
     expect(part.headers.get('content-length')).toBe('96');
@@ -178,7 +194,9 @@ describe('Hub emulator', () => {
     const all = (await (await get(`/api/datasets/${REPO}/parquet`)).json()) as Record<string, Record<string, string[]>>;
     expect(Object.keys(all)).toEqual(['default']);
     expect(Object.keys(all['default'])).toEqual(['train_sft', 'test_sft', 'train_gen', 'test_gen']);
-    expect(all['default']['train_sft']).toEqual([0, 1, 2].map((n) => `${hub.endpoint}/api/datasets/${REPO}/parquet/default/train_sft/${n}.parquet`));
+    expect(all['default']['train_sft']).toEqual(
+      [0, 1, 2].map((n) => `${hub.endpoint}/api/datasets/${REPO}/parquet/default/train_sft/${n}.parquet`),
+    );
     const bySplit = (await (await get(`/api/datasets/${REPO}/parquet/default/test_gen`)).json()) as string[];
     expect(bySplit).toEqual([`${hub.endpoint}/api/datasets/${REPO}/parquet/default/test_gen/0.parquet`]);
     const byConfig = (await (await get(`/api/datasets/${REPO}/parquet/default`)).json()) as Record<string, string[]>;
@@ -187,11 +205,19 @@ describe('Hub emulator', () => {
 
     const redirect = await get(`/api/datasets/${REPO}/parquet/default/train_sft/1.parquet`, { redirect: 'manual' });
     expect(redirect.status).toBe(302);
-    expect(redirect.headers.get('location')).toBe(`${hub.endpoint}/datasets/${REPO}/resolve/refs%2Fconvert%2Fparquet/default/train_sft/0001.parquet`);
-    const converted = Buffer.from(await (await get(`/api/datasets/${REPO}/parquet/default/train_sft/1.parquet`)).arrayBuffer());
-    const original = Buffer.from(await (await get(`/datasets/${REPO}/resolve/main/${SHARD_FILES.train_sft[1]}`)).arrayBuffer());
+    expect(redirect.headers.get('location')).toBe(
+      `${hub.endpoint}/datasets/${REPO}/resolve/refs%2Fconvert%2Fparquet/default/train_sft/0001.parquet`,
+    );
+    const converted = Buffer.from(
+      await (await get(`/api/datasets/${REPO}/parquet/default/train_sft/1.parquet`)).arrayBuffer(),
+    );
+    const original = Buffer.from(
+      await (await get(`/datasets/${REPO}/resolve/main/${SHARD_FILES.train_sft[1]}`)).arrayBuffer(),
+    );
     expect(converted.equals(original)).toBe(true);
-    const convertTree = (await (await get(`/api/datasets/${REPO}/tree/refs%2Fconvert%2Fparquet/default?recursive=true`)).json()) as Entry[];
+    const convertTree = (await (
+      await get(`/api/datasets/${REPO}/tree/refs%2Fconvert%2Fparquet/default?recursive=true`)
+    ).json()) as Entry[];
     expect(convertTree.filter((e) => e.type === 'file').map((e) => e.path)).toContain('default/test_sft/0000.parquet');
   });
 });
@@ -206,7 +232,12 @@ describe('Hub emulator with a token', () => {
   });
 
   test('every route answers 401 without the bearer token or with a wrong one', async () => {
-    for (const path of [`/api/datasets/${REPO}`, `/api/datasets/${REPO}/tree/main/data`, `/datasets/${REPO}/resolve/main/README.md`, `/api/datasets/${REPO}/parquet`]) {
+    for (const path of [
+      `/api/datasets/${REPO}`,
+      `/api/datasets/${REPO}/tree/main/data`,
+      `/datasets/${REPO}/resolve/main/README.md`,
+      `/api/datasets/${REPO}/parquet`,
+    ]) {
       const none = await fetch(`${hub.endpoint}${path}`);
       expect(none.status).toBe(401);
       expect(none.headers.get('x-error-code')).toBe('GatedRepo');

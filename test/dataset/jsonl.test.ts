@@ -1,5 +1,12 @@
 // JSONL written exactly like pandas to_json(orient="records", lines=True) with default settings.
-import { pandasJsonString, toJsonLine, toJsonLines, validateChatRow, writeJsonLine, type ChatRow } from '../../src/dataset';
+import {
+  pandasJsonString,
+  toJsonLine,
+  toJsonLines,
+  validateChatRow,
+  writeJsonLine,
+  type ChatRow,
+} from '../../src/dataset';
 
 describe('pandas-compatible JSONL', () => {
   test('escapes: non-ASCII as lowercase \\uXXXX (surrogate pairs beyond the BMP), "/" as "\\/"', () => {
@@ -28,7 +35,9 @@ describe('pandas-compatible JSONL', () => {
       ],
     };
     expect(toJsonLine(row)).toBe(
-      '{"prompt":"Tell me about Z\\u00fcrich\\/Gen\\u00e8ve","prompt_id":"' + '0f'.repeat(32) + '",' +
+      '{"prompt":"Tell me about Z\\u00fcrich\\/Gen\\u00e8ve","prompt_id":"' +
+        '0f'.repeat(32) +
+        '",' +
         '"messages":[{"content":"Tell me about Z\\u00fcrich\\/Gen\\u00e8ve","role":"user"},' +
         '{"content":"Z\\u00fcrich is a city. \\ud83d\\ude80\\n\\n1. \\"Lake\\" view","role":"assistant"}]}',
     );
@@ -42,12 +51,17 @@ describe('pandas-compatible JSONL', () => {
       extra: 'dropped',
       prompt: 'p',
       prompt_id: 'i',
-      messages: [{ role: 'user', content: 'u', x: 1 }, { role: 'assistant', content: 'a' }],
+      messages: [
+        { role: 'user', content: 'u', x: 1 },
+        { role: 'assistant', content: 'a' },
+      ],
     });
     if (!r.ok) throw new Error('expected a valid row');
     const text = toJsonLines([r.row, r.row]);
     expect(text).toBe(
-      '{"prompt":"p","prompt_id":"i","messages":[{"content":"u","role":"user"},{"content":"a","role":"assistant"}]}\n'.repeat(2),
+      '{"prompt":"p","prompt_id":"i","messages":[{"content":"u","role":"user"},{"content":"a","role":"assistant"}]}\n'.repeat(
+        2,
+      ),
     );
     expect(toJsonLines([])).toBe('');
   });
@@ -70,14 +84,33 @@ describe('writeJsonLine', () => {
   test('writes exactly toJsonLine(row) + "\\n", for every kind of character, growing the buffer as needed', () => {
     // every ASCII character, controls, Latin-1, BMP, astral pairs, lone surrogates, and long runs of escapes
     const all = Array.from({ length: 0x180 }, (_, i) => String.fromCharCode(i)).join('');
-    const samples = [all, '😀/"\\\n', '\ud800 lone \udfff', 'é'.repeat(5000), '/'.repeat(3000), 'plain text', '\u2028\u2029\ufeff'];
+    const samples = [
+      all,
+      '😀/"\\\n',
+      '\ud800 lone \udfff',
+      'é'.repeat(5000),
+      '/'.repeat(3000),
+      'plain text',
+      '\u2028\u2029\ufeff',
+    ];
     let seed = 7;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
     for (let n = 0; n < 50; n++) {
-      samples.push(Array.from({ length: Math.floor(rand() * 300) }, () => String.fromCharCode(Math.floor(rand() * 0x10000))).join(''));
+      samples.push(
+        Array.from({ length: Math.floor(rand() * 300) }, () => String.fromCharCode(Math.floor(rand() * 0x10000))).join(
+          '',
+        ),
+      );
     }
     for (const [i, text] of samples.entries()) {
-      const row: ChatRow = { prompt: text, prompt_id: `id${i}/x`, messages: [{ content: text, role: 'user' }, { content: text.slice(3), role: 'assistant' }] };
+      const row: ChatRow = {
+        prompt: text,
+        prompt_id: `id${i}/x`,
+        messages: [
+          { content: text, role: 'user' },
+          { content: text.slice(3), role: 'assistant' },
+        ],
+      };
       for (const size of [1, 64, 100_000]) {
         const sink = sinkOf(size);
         sink.length = size > 10 ? 5 : 0; // after earlier lines

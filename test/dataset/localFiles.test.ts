@@ -6,7 +6,14 @@ import { pathToFileURL } from 'node:url';
 import fastify, { type FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { DEFAULT_REPO_ID, SHARD_FILES, hubExpectedRow } from '../../src/emulator/hub';
-import { UnparsableLine, readLocalRows, toJsonLine, validateChatRow, type ChatRow, type RowBatch } from '../../src/dataset';
+import {
+  UnparsableLine,
+  readLocalRows,
+  toJsonLine,
+  validateChatRow,
+  type ChatRow,
+  type RowBatch,
+} from '../../src/dataset';
 import { startHub, type RunningHub } from './hubServer';
 
 async function all(gen: AsyncGenerator<RowBatch>): Promise<{ rows: unknown[]; batches: RowBatch[] }> {
@@ -21,7 +28,14 @@ async function all(gen: AsyncGenerator<RowBatch>): Promise<{ rows: unknown[]; ba
 
 function chat(i: number): ChatRow {
   const text = `question ${i} — über/unter 😀`;
-  return { prompt: text, prompt_id: i.toString(16).padStart(64, '0'), messages: [{ content: text, role: 'user' }, { content: `answer ${i}`, role: 'assistant' }] };
+  return {
+    prompt: text,
+    prompt_id: i.toString(16).padStart(64, '0'),
+    messages: [
+      { content: text, role: 'user' },
+      { content: `answer ${i}`, role: 'assistant' },
+    ],
+  };
 }
 
 describe('readLocalRows', () => {
@@ -46,13 +60,19 @@ describe('readLocalRows', () => {
     await writeFile(jsonlPath, lines.join('\n').replace(toJsonLine(chat(3)), toJsonLine(chat(3)) + '\r') + '\n');
 
     hub = await startHub(OPTS);
-    const shard = Buffer.from(await (await fetch(`${hub.endpoint}/datasets/${DEFAULT_REPO_ID}/resolve/main/${SHARD_FILES.test_sft[0]}`)).arrayBuffer());
+    const shard = Buffer.from(
+      await (
+        await fetch(`${hub.endpoint}/datasets/${DEFAULT_REPO_ID}/resolve/main/${SHARD_FILES.test_sft[0]}`)
+      ).arrayBuffer(),
+    );
     parquetPath = join(dir, 'test_sft.parquet');
     await writeFile(parquetPath, shard);
 
     // a plain file server for the http(s) URL cases (JSONL without Range support)
     files = fastify({});
-    files.get('/files/train.jsonl', async (_req, reply) => reply.type('application/x-ndjson').send(await readFile(jsonlPath)));
+    files.get('/files/train.jsonl', async (_req, reply) =>
+      reply.type('application/x-ndjson').send(await readFile(jsonlPath)),
+    );
     await files.listen({ port: 0, host: '127.0.0.1' });
     filesBase = `http://127.0.0.1:${(files.server.address() as AddressInfo).port}`;
   });
@@ -85,7 +105,10 @@ describe('readLocalRows', () => {
       [12, 5],
       [17, 3],
     ]);
-    expect((await all(readLocalRows(pathToFileURL(jsonlPath).toString(), { limit: 2 }))).rows).toEqual([chat(0), chat(1)]);
+    expect((await all(readLocalRows(pathToFileURL(jsonlPath).toString(), { limit: 2 }))).rows).toEqual([
+      chat(0),
+      chat(1),
+    ]);
     expect((await all(readLocalRows(jsonlPath, { limit: 0 }))).rows).toEqual([]);
   });
 
@@ -117,7 +140,9 @@ describe('readLocalRows', () => {
     await expect(all(readLocalRows(join(dir, 'data.csv')))).rejects.toThrow(/cannot tell the format .*data\.csv/);
     await expect(all(readLocalRows(join(dir, 'missing.jsonl')))).rejects.toThrow(/missing\.jsonl: ENOENT/);
     await expect(all(readLocalRows(`${filesBase}/files/none.jsonl`))).rejects.toThrow(/HTTP 404/);
-    await expect(all(readLocalRows(`${hub.endpoint}/datasets/${DEFAULT_REPO_ID}/resolve/main/data/none.parquet`))).rejects.toThrow(/HTTP 404 EntryNotFound/);
+    await expect(
+      all(readLocalRows(`${hub.endpoint}/datasets/${DEFAULT_REPO_ID}/resolve/main/data/none.parquet`)),
+    ).rejects.toThrow(/HTTP 404 EntryNotFound/);
     await expect(all(readLocalRows(jsonlPath, { format: 'parquet' }))).rejects.toThrow(/not a readable parquet file/);
   });
 });

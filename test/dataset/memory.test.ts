@@ -5,7 +5,15 @@ import { join } from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { DEFAULT_REPO_ID, clearHubRepoCache, hubInvalidRows, prepareHubRepo } from '../../src/emulator/hub';
-import { ValidationTally, countRows, listSplitFiles, readRows, toJsonLine, validateChatRow, type ReadStats } from '../../src/dataset';
+import {
+  ValidationTally,
+  countRows,
+  listSplitFiles,
+  readRows,
+  toJsonLine,
+  validateChatRow,
+  type ReadStats,
+} from '../../src/dataset';
 import { startHub, type RunningHub } from './hubServer';
 
 v8.setFlagsFromString('--expose-gc');
@@ -42,7 +50,9 @@ describe('streaming memory', () => {
     const reuseMs = Date.now() - t0;
     expect(again).toEqual(first);
     expect(reuseMs).toBeLessThan(generateMs);
-    console.log(`hub generation of ${ROWS} train_sft rows: ${generateMs} ms (under jest); reuse from cacheDir: ${reuseMs} ms`);
+    console.log(
+      `hub generation of ${ROWS} train_sft rows: ${generateMs} ms (under jest); reuse from cacheDir: ${reuseMs} ms`,
+    );
   });
 
   test(`reading all ${ROWS} rows keeps retained heap growth small`, async () => {

@@ -43,7 +43,9 @@ describe('sliceRowCount', () => {
   });
 
   test('roundHalfEven matches Python round() on doubles', () => {
-    expect([0.5, 1.5, 2.5, -0.5, -1.5, 2.4999999, 2.5000001, 1155.5, 10393.25].map(roundHalfEven)).toEqual([0, 2, 2, 0, -2, 2, 3, 1156, 10393]);
+    expect([0.5, 1.5, 2.5, -0.5, -1.5, 2.4999999, 2.5000001, 1155.5, 10393.25].map(roundHalfEven)).toEqual([
+      0, 2, 2, 0, -2, 2, 3, 1156, 10393,
+    ]);
   });
 
   test('sliceSpec is the split string the notebook asks for', () => {

@@ -29,7 +29,12 @@ class MemoryBlob implements BlockBlobTarget {
   stageCalls: string[] = [];
   md5s: (Uint8Array | undefined)[] = [];
 
-  async stageBlock(id: string, body: Buffer, _length: number, options?: { transactionalContentMD5?: Uint8Array }): Promise<void> {
+  async stageBlock(
+    id: string,
+    body: Buffer,
+    _length: number,
+    options?: { transactionalContentMD5?: Uint8Array },
+  ): Promise<void> {
     this.stageCalls.push(id);
     this.md5s.push(options?.transactionalContentMD5);
     this.staged.set(id, Buffer.from(body));
@@ -52,7 +57,14 @@ class MemoryBlob implements BlockBlobTarget {
 
 function chat(i: number): ChatRow {
   const text = `question ${i}: ${'why/how über 😀 '.repeat(1 + (i % 7))}`;
-  return { prompt: text, prompt_id: createHash('sha256').update(text).digest('hex'), messages: [{ content: text, role: 'user' }, { content: `answer ${i} `.repeat(20), role: 'assistant' }] };
+  return {
+    prompt: text,
+    prompt_id: createHash('sha256').update(text).digest('hex'),
+    messages: [
+      { content: text, role: 'user' },
+      { content: `answer ${i} `.repeat(20), role: 'assistant' },
+    ],
+  };
 }
 
 const ROWS = 400;
@@ -70,7 +82,11 @@ describe('stageSplit', () => {
     for (let i = 0; i < ROWS; i++) {
       if (i === 100) lines.push('   ', '');
       if (INVALID.has(i)) {
-        lines.push(i === 150 ? '{"broken": ' : JSON.stringify({ prompt: 'x', messages: [{ role: 'user', content: 'only a question' }] }));
+        lines.push(
+          i === 150
+            ? '{"broken": '
+            : JSON.stringify({ prompt: 'x', messages: [{ role: 'user', content: 'only a question' }] }),
+        );
         continue;
       }
       // the source may be formatted any way: staging rewrites it as pandas writes JSONL
@@ -102,9 +118,17 @@ describe('stageSplit', () => {
   test('writes every valid row as pandas JSONL in blocks of whole lines; the hash is checkable from the blob', async () => {
     const blob = new MemoryBlob();
     const checkpoints: SplitCheckpoint[] = [];
-    const result = await stageSplit(options(blob, { onCheckpoint: (c) => checkpoints.push(c), metadata: (r) => ({ rows: String(r.rows) }) }));
+    const result = await stageSplit(
+      options(blob, { onCheckpoint: (c) => checkpoints.push(c), metadata: (r) => ({ rows: String(r.rows) }) }),
+    );
     expect(blob.content().equals(expected)).toBe(true);
-    expect(result).toMatchObject({ rows: ROWS - INVALID.size, sourceRows: ROWS, scannedRows: ROWS, bytes: expected.length, resumedAtRow: 0 });
+    expect(result).toMatchObject({
+      rows: ROWS - INVALID.size,
+      sourceRows: ROWS,
+      scannedRows: ROWS,
+      bytes: expected.length,
+      resumedAtRow: 0,
+    });
     expect(result.invalid).toMatchObject({ invalid: 4, byReason: { no_assistant_turn: 3, invalid_json: 1 } });
     expect(result.invalid.examples.map((e) => e.row)).toEqual([17, 150, 151]);
     expect(blob.metadata).toEqual({ rows: String(ROWS - INVALID.size) });
@@ -123,7 +147,7 @@ describe('stageSplit', () => {
     expect(checkpoints.map((c) => c.blocks.length)).toEqual(sizes.map((_, i) => i + 1));
   });
 
-  test('sends each block\'s MD5 for the service to check only when asked (contentMd5)', async () => {
+  test("sends each block's MD5 for the service to check only when asked (contentMd5)", async () => {
     const plain = new MemoryBlob();
     await stageSplit(options(plain));
     expect(plain.md5s.every((m) => m === undefined)).toBe(true);
@@ -131,14 +155,20 @@ describe('stageSplit', () => {
     await stageSplit(options(checked, { contentMd5: true }));
     expect(checked.content().equals(plain.content())).toBe(true);
     expect(checked.md5s.map((m) => Buffer.from(m ?? []).toString('base64'))).toEqual(
-      checked.stageCalls.map((id) => createHash('md5').update(checked.staged.get(id) as Buffer).digest('base64')),
+      checked.stageCalls.map((id) =>
+        createHash('md5')
+          .update(checked.staged.get(id) as Buffer)
+          .digest('base64'),
+      ),
     );
   });
 
   test('resuming from any checkpoint stages only the rest and gives the same bytes and hash', async () => {
     const full = new MemoryBlob();
     const checkpoints: SplitCheckpoint[] = [];
-    const reference = await stageSplit(options(full, { onCheckpoint: (c) => checkpoints.push(JSON.parse(JSON.stringify(c)) as SplitCheckpoint) }));
+    const reference = await stageSplit(
+      options(full, { onCheckpoint: (c) => checkpoints.push(JSON.parse(JSON.stringify(c)) as SplitCheckpoint) }),
+    );
     for (const k of [1, Math.floor(checkpoints.length / 2), checkpoints.length - 2]) {
       const cp = checkpoints[k - 1];
       expect(cp.nextOffset).toBeGreaterThan(0);
@@ -149,7 +179,12 @@ describe('stageSplit', () => {
       expect(blob.stageCalls[0]).toBe(blockId(k));
       expect(blob.stageCalls.length).toBe(checkpoints.length - k);
       expect(blob.content().equals(expected)).toBe(true);
-      expect(result).toMatchObject({ sha256: reference.sha256, rows: reference.rows, sourceRows: reference.sourceRows, resumedAtRow: cp.nextRow });
+      expect(result).toMatchObject({
+        sha256: reference.sha256,
+        rows: reference.rows,
+        sourceRows: reference.sourceRows,
+        resumedAtRow: cp.nextRow,
+      });
       expect(result.invalid).toEqual(reference.invalid);
     }
   });
@@ -168,13 +203,16 @@ describe('stageSplit', () => {
     const rest: unknown[] = [];
     for await (const b of readJsonlRows(bytes, { startRow: 120, startOffset: endOf120 })) rest.push(...b.rows);
     // an UnparsableLine's line number counts from where the read started: compare without it
-    const text = (rows: unknown[]) => JSON.stringify(rows, (key, value: unknown) => (key === 'lineNumber' ? undefined : value));
+    const text = (rows: unknown[]) =>
+      JSON.stringify(rows, (key, value: unknown) => (key === 'lineNumber' ? undefined : value));
     expect(text(rest)).toBe(text(all.slice(120)));
   });
 
   test('too many invalid rows: nothing is committed; a known slice fails as soon as it is over', async () => {
     const blob = new MemoryBlob();
-    await expect(stageSplit(options(blob, { maxInvalidFraction: 0.005 }))).rejects.toThrow(/4 of 400 rows are invalid \(1%\), more than the allowed 0.5%/);
+    await expect(stageSplit(options(blob, { maxInvalidFraction: 0.005 }))).rejects.toThrow(
+      /4 of 400 rows are invalid \(1%\), more than the allowed 0.5%/,
+    );
     expect(blob.committed).toBeUndefined();
     // 50% = 200 rows (a counting pass): 3 invalid among the first 152 is already over 1% of 200
     const early = new MemoryBlob();
@@ -187,9 +225,16 @@ describe('stageSplit', () => {
 
   test('hash sampling: deterministic, about percent% of rows, nested as percent grows, a function of prompt_id only', async () => {
     const a = new MemoryBlob();
-    const r30 = await stageSplit(options(a, { percent: 30, sampling: { method: 'hash', seed: 7 }, maxInvalidFraction: 0.1 }));
-    const kept = (seed: number, pct: number) => Array.from({ length: ROWS }, (_, i) => i).filter((i) => !INVALID.has(i) && inHashSample(seed, chat(i).prompt_id, pct));
-    const want = kept(7, 30).map((i) => toJsonLine(chat(i)) + '\n').join('');
+    const r30 = await stageSplit(
+      options(a, { percent: 30, sampling: { method: 'hash', seed: 7 }, maxInvalidFraction: 0.1 }),
+    );
+    const kept = (seed: number, pct: number) =>
+      Array.from({ length: ROWS }, (_, i) => i).filter(
+        (i) => !INVALID.has(i) && inHashSample(seed, chat(i).prompt_id, pct),
+      );
+    const want = kept(7, 30)
+      .map((i) => toJsonLine(chat(i)) + '\n')
+      .join('');
     expect(a.content().toString('utf8')).toBe(want);
     expect(r30.scannedRows).toBe(ROWS);
     expect(Math.abs(r30.sourceRows - 0.3 * ROWS)).toBeLessThan(5 * Math.sqrt(ROWS * 0.3 * 0.7));

@@ -1,5 +1,11 @@
 // Chat-row validation: reasons, clean copies, and the invalid-row threshold.
-import { INVALID_REASONS, UnparsableLine, ValidationTally, validateChatRow, type InvalidReason } from '../../src/dataset';
+import {
+  INVALID_REASONS,
+  UnparsableLine,
+  ValidationTally,
+  validateChatRow,
+  type InvalidReason,
+} from '../../src/dataset';
 
 const good = {
   prompt: 'How do I bake bread?',
@@ -53,15 +59,78 @@ describe('validateChatRow', () => {
       [{ ...good, messages: [] }, 'messages_empty'],
       [{ ...good, messages: ['hi'] }, 'message_malformed'],
       [{ ...good, messages: [{ role: 'user' }, { content: 'a', role: 'assistant' }] }, 'message_malformed'],
-      [{ ...good, messages: [{ role: 'user', content: 5 }, { content: 'a', role: 'assistant' }] }, 'message_malformed'],
-      [{ ...good, messages: [{ role: 'human', content: 'hi' }, { content: 'a', role: 'assistant' }] }, 'bad_role'],
-      [{ ...good, messages: [{ role: 'user', content: 'hi' }, { content: 'a', role: 'gpt' }] }, 'bad_role'],
-      [{ ...good, messages: [{ role: 'user', content: 'hi' }, { content: '', role: 'assistant' }] }, 'empty_content'],
-      [{ ...good, messages: [{ role: 'user', content: ' \n\t' }, { content: 'a', role: 'assistant' }] }, 'empty_content'],
+      [
+        {
+          ...good,
+          messages: [
+            { role: 'user', content: 5 },
+            { content: 'a', role: 'assistant' },
+          ],
+        },
+        'message_malformed',
+      ],
+      [
+        {
+          ...good,
+          messages: [
+            { role: 'human', content: 'hi' },
+            { content: 'a', role: 'assistant' },
+          ],
+        },
+        'bad_role',
+      ],
+      [
+        {
+          ...good,
+          messages: [
+            { role: 'user', content: 'hi' },
+            { content: 'a', role: 'gpt' },
+          ],
+        },
+        'bad_role',
+      ],
+      [
+        {
+          ...good,
+          messages: [
+            { role: 'user', content: 'hi' },
+            { content: '', role: 'assistant' },
+          ],
+        },
+        'empty_content',
+      ],
+      [
+        {
+          ...good,
+          messages: [
+            { role: 'user', content: ' \n\t' },
+            { content: 'a', role: 'assistant' },
+          ],
+        },
+        'empty_content',
+      ],
       [{ ...good, messages: [{ role: 'assistant', content: 'a' }] }, 'no_user_turn'],
-      [{ ...good, messages: [{ role: 'system', content: 's' }, { role: 'assistant', content: 'a' }] }, 'no_user_turn'],
+      [
+        {
+          ...good,
+          messages: [
+            { role: 'system', content: 's' },
+            { role: 'assistant', content: 'a' },
+          ],
+        },
+        'no_user_turn',
+      ],
       [{ ...good, messages: [{ role: 'user', content: 'hi' }] }, 'no_assistant_turn'],
-      [{ ...good, messages: [{ role: 'user', content: 'a' }, { role: 'user', content: 'b' }] }, 'no_assistant_turn'],
+      [
+        {
+          ...good,
+          messages: [
+            { role: 'user', content: 'a' },
+            { role: 'user', content: 'b' },
+          ],
+        },
+        'no_assistant_turn',
+      ],
       [{ ...good, prompt: 42 }, 'prompt_invalid'],
       [{ ...good, prompt_id: 7 }, 'prompt_id_invalid'],
       [{ ...good, prompt: undefined, prompt_id: null }, 'ok'],
@@ -70,7 +139,13 @@ describe('validateChatRow', () => {
   });
 
   test('a messages-only row gets prompt = first user message and prompt_id = its sha256', () => {
-    const r = validateChatRow({ messages: [{ role: 'system', content: 'sys' }, { role: 'user', content: 'Hello' }, { role: 'assistant', content: 'Hi' }] });
+    const r = validateChatRow({
+      messages: [
+        { role: 'system', content: 'sys' },
+        { role: 'user', content: 'Hello' },
+        { role: 'assistant', content: 'Hi' },
+      ],
+    });
     expect(r).toEqual({
       ok: true,
       row: {
@@ -127,10 +202,16 @@ describe('ValidationTally', () => {
     tally.reject(1, 'messages_empty');
     const copy = ValidationTally.fromSummary(JSON.parse(JSON.stringify(tally.summary())), 'x');
     copy.reject(2, 'messages_empty');
-    expect(copy.summary()).toEqual({ total: 3, valid: 1, invalid: 2, byReason: { messages_empty: 2 }, examples: [
-      { row: 1, reason: 'messages_empty' },
-      { row: 2, reason: 'messages_empty' },
-    ] });
+    expect(copy.summary()).toEqual({
+      total: 3,
+      valid: 1,
+      invalid: 2,
+      byReason: { messages_empty: 2 },
+      examples: [
+        { row: 1, reason: 'messages_empty' },
+        { row: 2, reason: 'messages_empty' },
+      ],
+    });
     expect(() => copy.check(0.5)).toThrow(/2 of 3 rows are invalid \(66\.667%\)/);
   });
 });

@@ -11,11 +11,28 @@ let client: AzureMachineLearningWorkspaces;
 let token: string;
 
 beforeAll(async () => {
-  emulator = await startTestEmulator({ timeMode: 'stepped', clock: { jobPhaseMs: 1000, provisionMs: 1000, deleteMs: 1000, cancelMs: 1000 } });
+  emulator = await startTestEmulator({
+    timeMode: 'stepped',
+    clock: { jobPhaseMs: 1000, provisionMs: 1000, deleteMs: 1000, cancelMs: 1000 },
+  });
   client = armClient(emulator);
   token = await armToken(emulator);
-  await call(emulator, `${WS}/computes/gpu?api-version=2022-10-01`, { method: 'PUT', token, body: { location: 'eastus', properties: { computeType: 'AmlCompute', properties: { vmSize: 'Standard_NC24ads_A100_v4', scaleSettings: { maxNodeCount: 1 } } } } });
-  await call(emulator, `${WS}/onlineEndpoints/ep-errors?api-version=2022-10-01`, { method: 'PUT', token, body: { location: 'eastus', properties: { authMode: 'Key' } } });
+  await call(emulator, `${WS}/computes/gpu?api-version=2022-10-01`, {
+    method: 'PUT',
+    token,
+    body: {
+      location: 'eastus',
+      properties: {
+        computeType: 'AmlCompute',
+        properties: { vmSize: 'Standard_NC24ads_A100_v4', scaleSettings: { maxNodeCount: 1 } },
+      },
+    },
+  });
+  await call(emulator, `${WS}/onlineEndpoints/ep-errors?api-version=2022-10-01`, {
+    method: 'PUT',
+    token,
+    body: { location: 'eastus', properties: { authMode: 'Key' } },
+  });
   await advance(emulator, 1000);
 });
 
@@ -24,11 +41,19 @@ afterAll(async () => {
 });
 
 test('an unknown pipeline input is a 400 UserError naming the input', async () => {
-  const body = pipelineJobBody({ compute: 'gpu', train: 't/train.jsonl', test: 't/test.jsonl', componentVersion: '0.0.51', extraInputs: { trust_remote_code: { job_input_type: 'literal', value: 'false' } } });
+  const body = pipelineJobBody({
+    compute: 'gpu',
+    train: 't/train.jsonl',
+    test: 't/test.jsonl',
+    componentVersion: '0.0.51',
+    extraInputs: { trust_remote_code: { job_input_type: 'literal', value: 'false' } },
+  });
   await expect(client.jobs.createOrUpdate(RG, WSNAME, 'job-unknown-input', body as never)).rejects.toMatchObject({
     statusCode: 400,
     code: 'UserError',
-    message: expect.stringContaining("Input 'trust_remote_code' is not declared by component chat_completion_pipeline:0.0.51"),
+    message: expect.stringContaining(
+      "Input 'trust_remote_code' is not declared by component chat_completion_pipeline:0.0.51",
+    ),
   });
 });
 
@@ -36,7 +61,15 @@ test('a spec-invalid deployment body is a 400 BadRequest with one detail per pro
   const res = await call(emulator, `${WS}/onlineEndpoints/ep-errors/deployments/demo?api-version=2022-10-01`, {
     method: 'PUT',
     token,
-    body: { location: 'eastus', sku: { name: 'Default', capacity: 1 }, properties: { endpointComputeType: 'Serverless', instanceType: 'Standard_NC6s_v3', requestSettings: { requestTimeout: '90s' } } },
+    body: {
+      location: 'eastus',
+      sku: { name: 'Default', capacity: 1 },
+      properties: {
+        endpointComputeType: 'Serverless',
+        instanceType: 'Standard_NC6s_v3',
+        requestSettings: { requestTimeout: '90s' },
+      },
+    },
   });
   expect(res.status).toBe(400);
   expect(res.body).toEqual({
@@ -44,7 +77,13 @@ test('a spec-invalid deployment body is a 400 BadRequest with one detail per pro
       code: 'BadRequest',
       message: 'The request is invalid.',
       target: 'properties.endpointComputeType',
-      details: [expect.objectContaining({ code: 'ValidationError', target: 'properties.endpointComputeType', message: expect.stringContaining('"Managed","Kubernetes","AzureMLCompute"') })],
+      details: [
+        expect.objectContaining({
+          code: 'ValidationError',
+          target: 'properties.endpointComputeType',
+          message: expect.stringContaining('"Managed","Kubernetes","AzureMLCompute"'),
+        }),
+      ],
       additionalInfo: [{ type: 'ComponentName', info: { value: 'managementfrontend' } }],
     },
   });
@@ -53,17 +92,42 @@ test('a spec-invalid deployment body is a 400 BadRequest with one detail per pro
   const probe = await call(emulator, `${WS}/onlineEndpoints/ep-errors/deployments/demo?api-version=2022-10-01`, {
     method: 'PUT',
     token,
-    body: { location: 'eastus', properties: { endpointComputeType: 'Managed', instanceType: 'Standard_NC6s_v3', model: 'azureml://registries/azureml/models/Phi-3-mini-4k-instruct/versions/15', livenessProbe: { initialDelay: '10 minutes' }, unknownField: 1 } },
+    body: {
+      location: 'eastus',
+      properties: {
+        endpointComputeType: 'Managed',
+        instanceType: 'Standard_NC6s_v3',
+        model: 'azureml://registries/azureml/models/Phi-3-mini-4k-instruct/versions/15',
+        livenessProbe: { initialDelay: '10 minutes' },
+        unknownField: 1,
+      },
+    },
   });
-  expect(probe.body).toMatchObject({ error: { code: 'BadRequest', details: expect.arrayContaining([
-    expect.objectContaining({ target: 'properties.livenessProbe.initialDelay', message: expect.stringContaining('ISO 8601') }),
-    expect.objectContaining({ target: 'properties.unknownField' }),
-  ]) } });
+  expect(probe.body).toMatchObject({
+    error: {
+      code: 'BadRequest',
+      details: expect.arrayContaining([
+        expect.objectContaining({
+          target: 'properties.livenessProbe.initialDelay',
+          message: expect.stringContaining('ISO 8601'),
+        }),
+        expect.objectContaining({ target: 'properties.unknownField' }),
+      ]),
+    },
+  });
 });
 
 test('an unknown api-version is refused as ARM refuses it: 400 NoRegisteredProviderFound', async () => {
   const res = await call(emulator, `${WS}/onlineEndpoints/ep-errors?api-version=2023-10-01`, { token });
-  expect(res).toMatchObject({ status: 400, body: { error: { code: 'NoRegisteredProviderFound', message: expect.stringContaining("The supported api-versions are '2024-04-01, 2022-10-01'") } } });
+  expect(res).toMatchObject({
+    status: 400,
+    body: {
+      error: {
+        code: 'NoRegisteredProviderFound',
+        message: expect.stringContaining("The supported api-versions are '2024-04-01, 2022-10-01'"),
+      },
+    },
+  });
 });
 
 test('a missing token is 401 InvalidAuthenticationToken; an expired one 401 ExpiredAuthenticationToken', async () => {
@@ -76,5 +140,8 @@ test('a missing token is 401 InvalidAuthenticationToken; an expired one 401 Expi
   const expired = await call(emulator, `${WS}?api-version=2022-10-01`, { token });
   expect(expired).toMatchObject({ status: 401, body: { error: { code: 'ExpiredAuthenticationToken' } } });
   // The SDK's cached token is just as stale.
-  await expect(client.workspaces.get(RG, WSNAME)).rejects.toMatchObject({ statusCode: 401, code: 'ExpiredAuthenticationToken' });
+  await expect(client.workspaces.get(RG, WSNAME)).rejects.toMatchObject({
+    statusCode: 401,
+    code: 'ExpiredAuthenticationToken',
+  });
 });

@@ -16,8 +16,18 @@ const CLOCK = {
 interface Billing {
   endpoints: { name: string; createdAt: string; deletedAt: string | null; seconds: number }[];
   deployments: { name: string; capacity: number; seconds: number; instanceSeconds: number; deletedAt: string | null }[];
-  computes: { name: string; nodeSeconds: number; nodes: { start: string; end: string; count: number }[]; seconds: number }[];
-  totals: { endpointSeconds: number; deploymentSeconds: number; deploymentInstanceSeconds: number; computeNodeSeconds: number };
+  computes: {
+    name: string;
+    nodeSeconds: number;
+    nodes: { start: string; end: string; count: number }[];
+    seconds: number;
+  }[];
+  totals: {
+    endpointSeconds: number;
+    deploymentSeconds: number;
+    deploymentInstanceSeconds: number;
+    computeNodeSeconds: number;
+  };
 }
 
 let emulator: RunningEmulator;
@@ -45,7 +55,9 @@ async function put(path: string, body: unknown): Promise<{ status: number; creat
 }
 
 async function nodesNow(compute: string): Promise<number> {
-  const c = (await call(emulator, `${WS}/computes/${compute}${v}`, { token })).body as { properties: { properties: { currentNodeCount: number } } };
+  const c = (await call(emulator, `${WS}/computes/${compute}${v}`, { token })).body as {
+    properties: { properties: { currentNodeCount: number } };
+  };
   return c.properties.properties.currentNodeCount;
 }
 
@@ -55,14 +67,34 @@ test('endpoint and deployment seconds (× instances) match the times observed', 
   const endpoint = await put('/onlineEndpoints/ep-bill', { location: 'eastus', properties: { authMode: 'Key' } });
   await advance(emulator, 1000);
   await put('/models/m/versions/1', { properties: { modelUri: 'https://example.invalid/m' } });
-  const deployment = await put('/onlineEndpoints/ep-bill/deployments/blue', { location: 'eastus', sku: { name: 'Default', capacity: 2 }, properties: { endpointComputeType: 'Managed', model: `${WS}/models/m/versions/1`, instanceType: 'Standard_NC6s_v3' } });
+  const deployment = await put('/onlineEndpoints/ep-bill/deployments/blue', {
+    location: 'eastus',
+    sku: { name: 'Default', capacity: 2 },
+    properties: {
+      endpointComputeType: 'Managed',
+      model: `${WS}/models/m/versions/1`,
+      instanceType: 'Standard_NC6s_v3',
+    },
+  });
   await advance(emulator, 5000);
   const scaledAt = await now();
-  await put('/onlineEndpoints/ep-bill/deployments/blue', { location: 'eastus', sku: { name: 'Default', capacity: 3 }, properties: { endpointComputeType: 'Managed', model: `${WS}/models/m/versions/1`, instanceType: 'Standard_NC6s_v3' } });
+  await put('/onlineEndpoints/ep-bill/deployments/blue', {
+    location: 'eastus',
+    sku: { name: 'Default', capacity: 3 },
+    properties: {
+      endpointComputeType: 'Managed',
+      model: `${WS}/models/m/versions/1`,
+      instanceType: 'Standard_NC6s_v3',
+    },
+  });
   await advance(emulator, 7000);
   const midway = await billing();
   const live = await now();
-  expect(midway.endpoints[0]).toMatchObject({ name: 'ep-bill', deletedAt: null, seconds: (live - endpoint.createdAt) / 1000 });
+  expect(midway.endpoints[0]).toMatchObject({
+    name: 'ep-bill',
+    deletedAt: null,
+    seconds: (live - endpoint.createdAt) / 1000,
+  });
 
   const del = await call(emulator, `${WS}/onlineEndpoints/ep-bill${v}`, { method: 'DELETE', token });
   expect(del.status).toBe(202);
@@ -77,7 +109,11 @@ test('endpoint and deployment seconds (× instances) match the times observed', 
 
   const b = await billing();
   const ep = b.endpoints.find((e) => e.name === 'ep-bill');
-  expect(ep).toMatchObject({ createdAt: new Date(endpoint.createdAt).toISOString(), deletedAt: new Date(deletedAt).toISOString(), seconds: (deletedAt - endpoint.createdAt) / 1000 });
+  expect(ep).toMatchObject({
+    createdAt: new Date(endpoint.createdAt).toISOString(),
+    deletedAt: new Date(deletedAt).toISOString(),
+    seconds: (deletedAt - endpoint.createdAt) / 1000,
+  });
   const blue = b.deployments.find((d) => d.name === 'blue');
   expect(blue).toMatchObject({
     capacity: 3,
@@ -88,22 +124,42 @@ test('endpoint and deployment seconds (× instances) match the times observed', 
   expect(b.totals.endpointSeconds).toBe(ep?.seconds);
   expect(b.totals.deploymentInstanceSeconds).toBe(blue?.instanceSeconds);
   // The resource listing agrees, with the PUT counts.
-  const resources = await admin<{ endpoints: { name: string; putCount: number; deletedAt: string }[]; deployments: { name: string; putCount: number }[] }>(emulator, 'resources');
-  expect(resources.endpoints.find((e) => e.name === 'ep-bill')).toMatchObject({ putCount: 1, deletedAt: new Date(deletedAt).toISOString() });
+  const resources = await admin<{
+    endpoints: { name: string; putCount: number; deletedAt: string }[];
+    deployments: { name: string; putCount: number }[];
+  }>(emulator, 'resources');
+  expect(resources.endpoints.find((e) => e.name === 'ep-bill')).toMatchObject({
+    putCount: 1,
+    deletedAt: new Date(deletedAt).toISOString(),
+  });
   expect(resources.deployments.find((d) => d.name === 'blue')).toMatchObject({ putCount: 2 });
 });
 
 test('compute nodes bill while a job runs on the cluster (min 0 idles at zero), cancel included', async () => {
-  await put('/computes/gpu-bill', { location: 'eastus', properties: { computeType: 'AmlCompute', properties: { vmSize: 'Standard_NC24ads_A100_v4', scaleSettings: { maxNodeCount: 2, minNodeCount: 0 } } } });
+  await put('/computes/gpu-bill', {
+    location: 'eastus',
+    properties: {
+      computeType: 'AmlCompute',
+      properties: { vmSize: 'Standard_NC24ads_A100_v4', scaleSettings: { maxNodeCount: 2, minNodeCount: 0 } },
+    },
+  });
   await advance(emulator, 1000);
   const idle = await billing();
   expect(idle.computes.find((c) => c.name === 'gpu-bill')).toMatchObject({ nodeSeconds: 0, nodes: [] });
 
   // Two nodes for the fine-tune step (num_nodes_finetune = 2), from Preparing until the job ends.
-  const body = pipelineJobBody({ compute: 'gpu-bill', train: 'x/train.jsonl', test: 'x/test.jsonl', extraInputs: { num_nodes_finetune: { job_input_type: 'literal', value: '2' } } });
+  const body = pipelineJobBody({
+    compute: 'gpu-bill',
+    train: 'x/train.jsonl',
+    test: 'x/test.jsonl',
+    extraInputs: { num_nodes_finetune: { job_input_type: 'literal', value: '2' } },
+  });
   const job = await put('/jobs/job-bill', body);
   expect(job.status).toBe(201);
-  const submitted = Date.parse(((await call(emulator, `${WS}/jobs/job-bill${v}`, { token })).body as { systemData: { createdAt: string } }).systemData.createdAt);
+  const submitted = Date.parse(
+    ((await call(emulator, `${WS}/jobs/job-bill${v}`, { token })).body as { systemData: { createdAt: string } })
+      .systemData.createdAt,
+  );
   await advance(emulator, 2500); // Queued
   expect(await nodesNow('gpu-bill')).toBe(0);
   await advance(emulator, 1000); // Preparing
@@ -128,18 +184,32 @@ test('compute nodes bill while a job runs on the cluster (min 0 idles at zero), 
   await advance(emulator, 1000);
   expect(await nodesNow('gpu-bill')).toBe(0);
   b = await billing();
-  expect(b.computes.find((c) => c.name === 'gpu-bill')?.nodeSeconds).toBe((2 * (completed - preparingStart) + 2 * (cancelledAt + 1000 - (second + 3000))) / 1000);
+  expect(b.computes.find((c) => c.name === 'gpu-bill')?.nodeSeconds).toBe(
+    (2 * (completed - preparingStart) + 2 * (cancelledAt + 1000 - (second + 3000))) / 1000,
+  );
   expect(b.totals.computeNodeSeconds).toBe(b.computes.reduce((s, c) => s + c.nodeSeconds, 0));
 });
 
 test('a cluster with a minimum of one node bills that node from creation to deletion', async () => {
-  const created = await put('/computes/cpu-min1', { location: 'eastus', properties: { computeType: 'AmlCompute', properties: { vmSize: 'Standard_DS3_v2', scaleSettings: { maxNodeCount: 1, minNodeCount: 1 } } } });
+  const created = await put('/computes/cpu-min1', {
+    location: 'eastus',
+    properties: {
+      computeType: 'AmlCompute',
+      properties: { vmSize: 'Standard_DS3_v2', scaleSettings: { maxNodeCount: 1, minNodeCount: 1 } },
+    },
+  });
   await advance(emulator, 10_000);
-  const del = await call(emulator, `${WS}/computes/cpu-min1${v}&underlyingResourceAction=Delete`, { method: 'DELETE', token });
+  const del = await call(emulator, `${WS}/computes/cpu-min1${v}&underlyingResourceAction=Delete`, {
+    method: 'DELETE',
+    token,
+  });
   expect(del.status).toBe(202);
   await advance(emulator, 2000);
   const gone = await now();
   await advance(emulator, 5000);
   const c = (await billing()).computes.find((x) => x.name === 'cpu-min1');
-  expect(c).toMatchObject({ nodeSeconds: (gone - created.createdAt) / 1000, seconds: (gone - created.createdAt) / 1000 });
+  expect(c).toMatchObject({
+    nodeSeconds: (gone - created.createdAt) / 1000,
+    seconds: (gone - created.createdAt) / 1000,
+  });
 });

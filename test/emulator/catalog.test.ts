@@ -24,15 +24,32 @@ withReference('the committed catalog is what the reference specs derive to', () 
 });
 
 withReference('pipeline 0.0.82 declares exactly the inputs and outputs of inputs.summary.json', () => {
-  const summary = JSON.parse(readFileSync(join(REFERENCE, 'chat_completion_pipeline', 'inputs.summary.json'), 'utf8')) as { version: string; inputs: SummaryInput[]; outputs: Record<string, { type: string; mode: string }> };
+  const summary = JSON.parse(
+    readFileSync(join(REFERENCE, 'chat_completion_pipeline', 'inputs.summary.json'), 'utf8'),
+  ) as { version: string; inputs: SummaryInput[]; outputs: Record<string, { type: string; mode: string }> };
   const component = CATALOG_DATA.components.find((c) => c.version === summary.version);
   expect(component).toBeDefined();
   const inputs = component?.componentSpec.inputs ?? {};
   expect(Object.keys(inputs).sort()).toEqual(summary.inputs.map((i) => i.name).sort());
   for (const i of summary.inputs) {
     const declared = inputs[i.name];
-    expect({ name: i.name, type: declared?.type, optional: declared?.optional ?? true, default: declared?.default ?? null, enum: declared?.enum ?? null, min: declared?.min ?? null, mode: declared?.mode ?? null })
-      .toEqual({ name: i.name, type: i.type, optional: i.optional, default: i.default, enum: i.enum, min: i.min, mode: i.mode });
+    expect({
+      name: i.name,
+      type: declared?.type,
+      optional: declared?.optional ?? true,
+      default: declared?.default ?? null,
+      enum: declared?.enum ?? null,
+      min: declared?.min ?? null,
+      mode: declared?.mode ?? null,
+    }).toEqual({
+      name: i.name,
+      type: i.type,
+      optional: i.optional,
+      default: i.default,
+      enum: i.enum,
+      min: i.min,
+      mode: i.mode,
+    });
   }
   expect(component?.componentSpec.outputs).toEqual(summary.outputs);
 });
@@ -45,7 +62,14 @@ test('the catalog holds the versions the flow relies on', () => {
   const [current] = CATALOG_DATA.models.current;
   expect(seed).toMatchObject({ name: 'Phi-3-mini-4k-instruct', version: '15', isArchived: false });
   expect(seed?.tags['finetune_compute_allow_list']).toMatch(/^\['Standard_NC24ads_A100_v4', /);
-  expect(current).toMatchObject({ isArchived: true, tags: { FinetuneDeprecationDate: '2025-06-30', FinetuneRetirementDate: '2025-08-30', InferenceRetirementDate: '2025-08-30' } });
+  expect(current).toMatchObject({
+    isArchived: true,
+    tags: {
+      FinetuneDeprecationDate: '2025-06-30',
+      FinetuneRetirementDate: '2025-08-30',
+      InferenceRetirementDate: '2025-08-30',
+    },
+  });
   for (const c of CATALOG_DATA.components) {
     expect(c.componentSpec.outputs['mlflow_model_folder']?.type).toBe('mlflow_model');
     expect(c.componentSpec.inputs['task_name']).toMatchObject({ optional: false, default: 'ChatCompletion' });

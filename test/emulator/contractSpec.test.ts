@@ -15,7 +15,9 @@ const withReference = existsSync(REFERENCE) ? test : test.skip;
 withReference('the committed contract is what the reference swagger files derive to', () => {
   const derived = deriveContract(REFERENCE);
   expect(derived).toEqual(CONTRACT_DATA);
-  expect(renderContract(derived)).toBe(readFileSync(join(ROOT, 'src', 'emulator', 'contract', 'data.generated.ts'), 'utf8'));
+  expect(renderContract(derived)).toBe(
+    readFileSync(join(ROOT, 'src', 'emulator', 'contract', 'data.generated.ts'), 'utf8'),
+  );
 });
 
 test('every format the schemas use is one the validator checks', () => {
@@ -51,20 +53,62 @@ test('both api-versions are covered and every schema compiles', () => {
 
 test('discriminators dispatch to the right subtype; an unknown value gets only the enum error', () => {
   const contract = new Contract();
-  const path = '/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws/onlineEndpoints/ep/deployments/d1';
+  const path =
+    '/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws/onlineEndpoints/ep/deployments/d1';
   const m = contract.match('PUT', path, '2022-10-01');
   if (!m) throw new Error('no match');
-  expect(contract.validateRequest(m, {}, { location: 'eastus', properties: { endpointComputeType: 'Managed', instanceType: 'Standard_NC6s_v3', model: 'x' } })).toEqual([]);
-  expect(contract.validateRequest(m, {}, { location: 'eastus', properties: { endpointComputeType: 'Managed', containerResourceRequirements: {} } })).toEqual([
-    { target: 'properties.containerResourceRequirements', message: "Could not find member 'containerResourceRequirements' on object of type 'properties'." },
+  expect(
+    contract.validateRequest(
+      m,
+      {},
+      {
+        location: 'eastus',
+        properties: { endpointComputeType: 'Managed', instanceType: 'Standard_NC6s_v3', model: 'x' },
+      },
+    ),
+  ).toEqual([]);
+  expect(
+    contract.validateRequest(
+      m,
+      {},
+      { location: 'eastus', properties: { endpointComputeType: 'Managed', containerResourceRequirements: {} } },
+    ),
+  ).toEqual([
+    {
+      target: 'properties.containerResourceRequirements',
+      message: "Could not find member 'containerResourceRequirements' on object of type 'properties'.",
+    },
   ]);
   // Kubernetes deployments may carry it.
-  expect(contract.validateRequest(m, {}, { location: 'eastus', properties: { endpointComputeType: 'Kubernetes', containerResourceRequirements: {} } })).toEqual([]);
-  expect(contract.validateRequest(m, {}, { location: 'eastus', properties: { endpointComputeType: 'Edge', anything: 1 } })).toEqual([
-    { target: 'properties.endpointComputeType', message: 'The value of \'properties.endpointComputeType\' must be one of ["Managed","Kubernetes","AzureMLCompute"].' },
+  expect(
+    contract.validateRequest(
+      m,
+      {},
+      { location: 'eastus', properties: { endpointComputeType: 'Kubernetes', containerResourceRequirements: {} } },
+    ),
+  ).toEqual([]);
+  expect(
+    contract.validateRequest(m, {}, { location: 'eastus', properties: { endpointComputeType: 'Edge', anything: 1 } }),
+  ).toEqual([
+    {
+      target: 'properties.endpointComputeType',
+      message:
+        'The value of \'properties.endpointComputeType\' must be one of ["Managed","Kubernetes","AzureMLCompute"].',
+    },
   ]);
   // Read-only properties may be sent back (ARM ignores them); secrets are never required in responses.
-  expect(contract.validateRequest(m, {}, { id: 'whatever', name: 'd1', location: 'eastus', properties: { endpointComputeType: 'Managed', provisioningState: 'Succeeded' } })).toEqual([]);
+  expect(
+    contract.validateRequest(
+      m,
+      {},
+      {
+        id: 'whatever',
+        name: 'd1',
+        location: 'eastus',
+        properties: { endpointComputeType: 'Managed', provisioningState: 'Succeeded' },
+      },
+    ),
+  ).toEqual([]);
 });
 
 test('nothing the emulator runs reads the reference folder', () => {
@@ -77,5 +121,9 @@ test('nothing the emulator runs reads the reference folder', () => {
     }
   };
   walk(join(ROOT, 'src', 'emulator'));
-  expect(files.filter((f) => /shared\/reference|azure-ml-rest/.test(readFileSync(f, 'utf8').replace(/^\s*(\/\/|\*).*$/gm, '')))).toEqual([]);
+  expect(
+    files.filter((f) =>
+      /shared\/reference|azure-ml-rest/.test(readFileSync(f, 'utf8').replace(/^\s*(\/\/|\*).*$/gm, '')),
+    ),
+  ).toEqual([]);
 });

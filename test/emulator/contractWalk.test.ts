@@ -39,30 +39,50 @@ function headersOf(res: Res): Record<string, string> {
 }
 
 /** Sends a request and checks the response against the operation it addresses. */
-async function send(method: string, path: string, body?: unknown, withToken = true): Promise<Res & { operationId: string }> {
+async function send(
+  method: string,
+  path: string,
+  body?: unknown,
+  withToken = true,
+): Promise<Res & { operationId: string }> {
   const url = new URL(path.startsWith('https://') ? path : `${emulator.url}${path}`);
-  const res = await call(emulator, url.toString(), { method, ...(withToken ? { token } : {}), ...(body !== undefined ? { body } : {}) });
+  const res = await call(emulator, url.toString(), {
+    method,
+    ...(withToken ? { token } : {}),
+    ...(body !== undefined ? { body } : {}),
+  });
   const apiVersion = url.searchParams.get('api-version') ?? '';
   const m = contract.match(method, url.pathname, apiVersion);
   if (!m) throw new Error(`no contract operation for ${method} ${url.pathname} (${apiVersion})`);
   const issues = contract.validateResponse(m, res.status, headersOf(res), res.body);
-  if (issues.length > 0) throw new Error(`${method} ${url.pathname} → ${res.status}: ${JSON.stringify(issues)} ${JSON.stringify(res.body)}`);
+  if (issues.length > 0)
+    throw new Error(`${method} ${url.pathname} → ${res.status}: ${JSON.stringify(issues)} ${JSON.stringify(res.body)}`);
   return { ...res, operationId: m.operation.operationId };
 }
 
 /** A valid request: 2xx, and its operation counts as walked. */
 async function ok(method: string, path: string, body?: unknown, status?: number): Promise<Res> {
   const res = await send(method, path, body);
-  if (res.status >= 300 || (status !== undefined && res.status !== status)) throw new Error(`${method} ${path} answered ${res.status}: ${JSON.stringify(res.body)}`);
+  if (res.status >= 300 || (status !== undefined && res.status !== status))
+    throw new Error(`${method} ${path} answered ${res.status}: ${JSON.stringify(res.body)}`);
   const version = new URL(`${emulator.url}${path.replace(emulator.url, '')}`).searchParams.get('api-version') ?? '';
   covered.add(`${version === '2021-10-01-dataplanepreview' ? '2024-04-01' : version} ${res.operationId}`);
   return res;
 }
 
 /** An invalid request: the given error status and code, in ARM's envelope (checked against `default`). */
-async function rejected(method: string, path: string, expected: { status: number; code: string; target?: string }, body?: unknown, withToken = true): Promise<Res> {
+async function rejected(
+  method: string,
+  path: string,
+  expected: { status: number; code: string; target?: string },
+  body?: unknown,
+  withToken = true,
+): Promise<Res> {
   const res = await send(method, path, body, withToken);
-  expect({ path, status: res.status, body: res.body }).toMatchObject({ status: expected.status, body: { error: { code: expected.code, ...(expected.target ? { target: expected.target } : {}) } } });
+  expect({ path, status: res.status, body: res.body }).toMatchObject({
+    status: expected.status,
+    body: { error: { code: expected.code, ...(expected.target ? { target: expected.target } : {}) } },
+  });
   return res;
 }
 
@@ -90,12 +110,32 @@ async function walkWorkspace(v: string, n: string): Promise<void> {
   await rejected('GET', `${loc}/east%20us!/usages${q(v)}`, { ...bad(v), target: 'location' });
 
   // Computes: create (LRO), status, get, list, update, delete (LRO).
-  const computeBody = { location: LOCAL_AZURE.location, properties: { computeType: 'AmlCompute', properties: { vmSize: 'Standard_NC24ads_A100_v4', scaleSettings: { maxNodeCount: 1, minNodeCount: 0, nodeIdleTimeBeforeScaleDown: 'PT120S' } } } };
+  const computeBody = {
+    location: LOCAL_AZURE.location,
+    properties: {
+      computeType: 'AmlCompute',
+      properties: {
+        vmSize: 'Standard_NC24ads_A100_v4',
+        scaleSettings: { maxNodeCount: 1, minNodeCount: 0, nodeIdleTimeBeforeScaleDown: 'PT120S' },
+      },
+    },
+  };
   const created = await ok('PUT', `${WS}/computes/gpu-${n}${q(v)}`, computeBody, 201);
   const status = created.headers.get('azure-asyncoperation') ?? '';
   expect((await ok('GET', status)).body).toMatchObject({ status: 'InProgress' });
-  await rejected('GET', status.replace(/\/locations\/[^/]+\//, '/locations/bad%20loc!/'), { ...bad(v), target: 'location' });
-  await rejected('PUT', `${WS}/computes/gpu-bad-${n}${q(v)}`, { ...bad(v), target: 'properties.properties.scaleSettings.maxNodeCount' }, { ...computeBody, properties: { computeType: 'AmlCompute', properties: { vmSize: 'Standard_NC24ads_A100_v4', scaleSettings: {} } } });
+  await rejected('GET', status.replace(/\/locations\/[^/]+\//, '/locations/bad%20loc!/'), {
+    ...bad(v),
+    target: 'location',
+  });
+  await rejected(
+    'PUT',
+    `${WS}/computes/gpu-bad-${n}${q(v)}`,
+    { ...bad(v), target: 'properties.properties.scaleSettings.maxNodeCount' },
+    {
+      ...computeBody,
+      properties: { computeType: 'AmlCompute', properties: { vmSize: 'Standard_NC24ads_A100_v4', scaleSettings: {} } },
+    },
+  );
   await advance(emulator, 1000);
   expect((await ok('GET', status)).body).toMatchObject({ status: 'Succeeded' });
   await ok('GET', `${WS}/computes/gpu-${n}${q(v)}`);
@@ -107,7 +147,12 @@ async function walkWorkspace(v: string, n: string): Promise<void> {
   // Jobs: submit, get, list, cancel (LRO via Location).
   const job = pipelineJobBody({ compute: `gpu-${n}`, train: 'a/train.jsonl', test: 'a/test.jsonl' });
   await ok('PUT', `${WS}/jobs/job-${n}${q(v)}`, job, 201);
-  await rejected('PUT', `${WS}/jobs/job-enum-${n}${q(v)}`, { ...bad(v), target: 'properties.jobType' }, { properties: { ...job.properties, jobType: 'Shell' } });
+  await rejected(
+    'PUT',
+    `${WS}/jobs/job-enum-${n}${q(v)}`,
+    { ...bad(v), target: 'properties.jobType' },
+    { properties: { ...job.properties, jobType: 'Shell' } },
+  );
   await rejected('PUT', `${WS}/jobs/-job-${n}${q(v)}`, { ...bad(v), target: 'id' }, job);
   await ok('GET', `${WS}/jobs/job-${n}${q(v)}`);
   await rejected('GET', `${badWs}/jobs/job-${n}${q(v)}`, bad(v));
@@ -119,12 +164,26 @@ async function walkWorkspace(v: string, n: string): Promise<void> {
   await rejected('POST', `${badWs}/jobs/job-${n}/cancel${q(v)}`, bad(v));
   await advance(emulator, 1000);
   expect((await ok('GET', result)).status).toBe(200);
-  await rejected('GET', result.replace(/mfeOperationResults\/[^?]+/, 'mfeOperationResults/jc:unknown'), { status: 404, code: 'NotFound' });
+  await rejected('GET', result.replace(/mfeOperationResults\/[^?]+/, 'mfeOperationResults/jc:unknown'), {
+    status: 404,
+    code: 'NotFound',
+  });
 
   // A completed job, its output registered as a model.
   await ok('PUT', `${WS}/jobs/done-${n}${q(v)}`, job, 201);
   await advance(emulator, 5000);
-  await ok('PUT', `${WS}/models/ft-${n}/versions/1${q(v)}`, { properties: { modelType: 'mlflow_model', modelUri: `azureml://jobs/done-${n}/outputs/trained_model`, description: 'x' } }, 201);
+  await ok(
+    'PUT',
+    `${WS}/models/ft-${n}/versions/1${q(v)}`,
+    {
+      properties: {
+        modelType: 'mlflow_model',
+        modelUri: `azureml://jobs/done-${n}/outputs/trained_model`,
+        description: 'x',
+      },
+    },
+    201,
+  );
   await rejected('PUT', `${WS}/models/ft-${n}/versions/2${q(v)}`, { ...bad(v), target: 'properties' }, {});
   await ok('GET', `${WS}/models/ft-${n}/versions/1${q(v)}`);
   await rejected('GET', `${badWs}/models/ft-${n}/versions/1${q(v)}`, bad(v));
@@ -135,19 +194,48 @@ async function walkWorkspace(v: string, n: string): Promise<void> {
 
   // Endpoint and deployment (LROs), keys, traffic, deletes.
   const ep = `ep-walk-${n}`;
-  const endpointBody = (traffic: Record<string, number>) => ({ location: LOCAL_AZURE.location, identity: { type: 'SystemAssigned' }, properties: { authMode: 'Key', traffic } });
+  const endpointBody = (traffic: Record<string, number>) => ({
+    location: LOCAL_AZURE.location,
+    identity: { type: 'SystemAssigned' },
+    properties: { authMode: 'Key', traffic },
+  });
   await ok('PUT', `${WS}/onlineEndpoints/${ep}${q(v)}`, endpointBody({}), 201);
-  await rejected('PUT', `${WS}/onlineEndpoints/${ep}-x${q(v)}`, { ...bad(v), target: 'properties.authMode' }, { location: LOCAL_AZURE.location, properties: { authMode: 'Password' } });
+  await rejected(
+    'PUT',
+    `${WS}/onlineEndpoints/${ep}-x${q(v)}`,
+    { ...bad(v), target: 'properties.authMode' },
+    { location: LOCAL_AZURE.location, properties: { authMode: 'Password' } },
+  );
   await advance(emulator, 1000);
   await ok('GET', `${WS}/onlineEndpoints/${ep}${q(v)}`);
   await rejected('GET', `${badWs}/onlineEndpoints/${ep}${q(v)}`, bad(v));
   await ok('GET', `${WS}/onlineEndpoints${q(v, '&computeType=Managed')}`);
-  await rejected('GET', `${WS}/onlineEndpoints${q(v, '&computeType=Serverless')}`, { ...bad(v), target: 'computeType' });
+  await rejected('GET', `${WS}/onlineEndpoints${q(v, '&computeType=Serverless')}`, {
+    ...bad(v),
+    target: 'computeType',
+  });
   await ok('POST', `${WS}/onlineEndpoints/${ep}/listKeys${q(v)}`);
   await rejected('POST', `${badWs}/onlineEndpoints/${ep}/listKeys${q(v)}`, bad(v));
-  const deployment = { location: LOCAL_AZURE.location, sku: { name: 'Default', capacity: 1 }, properties: { endpointComputeType: 'Managed', model: `${WS}/models/ft-${n}/versions/1`, instanceType: 'Standard_NC6s_v3', livenessProbe: { initialDelay: 'PT10M' }, requestSettings: { requestTimeout: 'PT1M30S' }, appInsightsEnabled: false, properties: {} } };
+  const deployment = {
+    location: LOCAL_AZURE.location,
+    sku: { name: 'Default', capacity: 1 },
+    properties: {
+      endpointComputeType: 'Managed',
+      model: `${WS}/models/ft-${n}/versions/1`,
+      instanceType: 'Standard_NC6s_v3',
+      livenessProbe: { initialDelay: 'PT10M' },
+      requestSettings: { requestTimeout: 'PT1M30S' },
+      appInsightsEnabled: false,
+      properties: {},
+    },
+  };
   await ok('PUT', `${WS}/onlineEndpoints/${ep}/deployments/demo${q(v)}`, deployment, 201);
-  await rejected('PUT', `${WS}/onlineEndpoints/${ep}/deployments/demo2${q(v)}`, { ...bad(v), target: 'properties.livenessProbe.initialDelay' }, { ...deployment, properties: { ...deployment.properties, livenessProbe: { initialDelay: '600' } } });
+  await rejected(
+    'PUT',
+    `${WS}/onlineEndpoints/${ep}/deployments/demo2${q(v)}`,
+    { ...bad(v), target: 'properties.livenessProbe.initialDelay' },
+    { ...deployment, properties: { ...deployment.properties, livenessProbe: { initialDelay: '600' } } },
+  );
   await advance(emulator, 1000);
   await ok('GET', `${WS}/onlineEndpoints/${ep}/deployments/demo${q(v)}`);
   await rejected('GET', `${badWs}/onlineEndpoints/${ep}/deployments/demo${q(v)}`, bad(v));
@@ -179,11 +267,21 @@ test('every route of the flow in 2024-04-01, valid and invalid, answers within t
   for (const base of [REGISTRY_ARM, `/mferp/managementfrontend${REGISTRY_ARM}`]) {
     const v = base === REGISTRY_ARM ? '2024-04-01' : '2021-10-01-dataplanepreview';
     await ok('GET', `${base}/models/Phi-3-mini-4k-instruct/versions${q(v, '&$orderBy=createdtime%20desc&$top=1')}`);
-    await rejected('GET', `${base}/models/Phi-3-mini-4k-instruct/versions${q(v, '&listViewType=Everything')}`, { ...bad(v), target: 'listViewType' });
+    await rejected('GET', `${base}/models/Phi-3-mini-4k-instruct/versions${q(v, '&listViewType=Everything')}`, {
+      ...bad(v),
+      target: 'listViewType',
+    });
     await ok('GET', `${base}/models/Phi-3-mini-4k-instruct/versions/15${q(v)}`);
-    await rejected('GET', `${base.replace('/registries/azureml', '/registries/a')}/models/Phi-3-mini-4k-instruct/versions/15${q(v)}`, { ...bad(v), target: 'registryName' });
+    await rejected(
+      'GET',
+      `${base.replace('/registries/azureml', '/registries/a')}/models/Phi-3-mini-4k-instruct/versions/15${q(v)}`,
+      { ...bad(v), target: 'registryName' },
+    );
     await ok('GET', `${base}/components/chat_completion_pipeline/versions${q(v, '&$top=2')}`);
-    await rejected('GET', `${base}/components/chat_completion_pipeline/versions${q(v, '&$top=two')}`, { ...bad(v), target: '$top' });
+    await rejected('GET', `${base}/components/chat_completion_pipeline/versions${q(v, '&$top=two')}`, {
+      ...bad(v),
+      target: '$top',
+    });
     await ok('GET', `${base}/components/chat_completion_pipeline/versions/0.0.82${q(v)}`);
     await rejected('GET', `${base}/components/-chat/versions/0.0.82${q(v)}`, { ...bad(v), target: 'componentName' });
   }
@@ -196,7 +294,10 @@ test('every operation of the generated contract was walked, and the emulator saw
     for (const op of EXTRA_OPERATIONS) expected.add(`${version} ${op.operationId}`);
   }
   expect([...expected].filter((e) => !covered.has(e))).toEqual([]);
-  const report = await admin<{ violations: unknown[]; counters: { requestsRejected: number; responsesChecked: number } }>(emulator, 'contract');
+  const report = await admin<{
+    violations: unknown[];
+    counters: { requestsRejected: number; responsesChecked: number };
+  }>(emulator, 'contract');
   expect(report.violations).toEqual([]);
   expect(report.counters.requestsRejected).toBeGreaterThan(20);
   expect(report.counters.responsesChecked).toBeGreaterThan(100);

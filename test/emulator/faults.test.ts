@@ -5,7 +5,17 @@ import type { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning'
 import { AzureRestClient } from '../../src/azure/rest';
 import { LOCAL_AZURE } from '../../src/config/local';
 import type { RunningEmulator } from '../../src/emulator/server';
-import { admin, armClient, armToken, call, credentialFor, pipelineJobBody, sleep, startTestEmulator, WS } from './helpers';
+import {
+  admin,
+  armClient,
+  armToken,
+  call,
+  credentialFor,
+  pipelineJobBody,
+  sleep,
+  startTestEmulator,
+  WS,
+} from './helpers';
 
 const { resourceGroup: RG, workspace: WSNAME, location: LOCATION } = LOCAL_AZURE;
 const WS_URL = `${WS}?api-version=2022-10-01`;
@@ -21,16 +31,37 @@ interface Rule {
   remaining?: number;
 }
 
-const addFault = async (rule: unknown): Promise<Rule> => (await admin<{ rules: Rule[] }>(emulator, 'faults', { method: 'POST', body: rule })).rules[0] as Rule;
+const addFault = async (rule: unknown): Promise<Rule> =>
+  (await admin<{ rules: Rule[] }>(emulator, 'faults', { method: 'POST', body: rule })).rules[0] as Rule;
 const listFaults = async (): Promise<Rule[]> => (await admin<{ rules: Rule[] }>(emulator, 'faults')).rules;
 
 beforeAll(async () => {
   emulator = await startTestEmulator({ clock: { jobPhaseMs: 120, provisionMs: 30, deleteMs: 30, cancelMs: 30 } });
   client = armClient(emulator);
   token = await armToken(emulator);
-  await client.computeOperations.beginCreateOrUpdateAndWait(RG, WSNAME, 'gpu', { location: LOCATION, properties: { computeType: 'AmlCompute', properties: { vmSize: 'Standard_NC24ads_A100_v4', scaleSettings: { maxNodeCount: 1 } } } }, LRO);
-  await client.modelVersions.createOrUpdate(RG, WSNAME, 'm', '1', { properties: { modelUri: 'https://example.invalid/model', modelType: 'mlflow_model' } });
-  await client.onlineEndpoints.beginCreateOrUpdateAndWait(RG, WSNAME, 'ep-faults', { location: LOCATION, properties: { authMode: 'Key' } }, LRO);
+  await client.computeOperations.beginCreateOrUpdateAndWait(
+    RG,
+    WSNAME,
+    'gpu',
+    {
+      location: LOCATION,
+      properties: {
+        computeType: 'AmlCompute',
+        properties: { vmSize: 'Standard_NC24ads_A100_v4', scaleSettings: { maxNodeCount: 1 } },
+      },
+    },
+    LRO,
+  );
+  await client.modelVersions.createOrUpdate(RG, WSNAME, 'm', '1', {
+    properties: { modelUri: 'https://example.invalid/model', modelType: 'mlflow_model' },
+  });
+  await client.onlineEndpoints.beginCreateOrUpdateAndWait(
+    RG,
+    WSNAME,
+    'ep-faults',
+    { location: LOCATION, properties: { authMode: 'Key' } },
+    LRO,
+  );
 });
 
 afterEach(async () => {
@@ -41,10 +72,23 @@ afterAll(async () => {
   await emulator?.close();
 });
 
-const deployment = { location: LOCATION, sku: { name: 'Default', capacity: 1 }, properties: { endpointComputeType: 'Managed' as const, model: `${WS}/models/m/versions/1`, instanceType: 'Standard_NC6s_v3' } };
+const deployment = {
+  location: LOCATION,
+  sku: { name: 'Default', capacity: 1 },
+  properties: {
+    endpointComputeType: 'Managed' as const,
+    model: `${WS}/models/m/versions/1`,
+    instanceType: 'Standard_NC6s_v3',
+  },
+};
 
 test('a status code with Retry-After: the SDK retries through it; the rule counts its hits', async () => {
-  const rule = await addFault({ method: 'GET', path: '*/workspaces/*', action: { type: 'status', status: 503, retryAfter: 0 }, count: 2 });
+  const rule = await addFault({
+    method: 'GET',
+    path: '*/workspaces/*',
+    action: { type: 'status', status: 503, retryAfter: 0 },
+    count: 2,
+  });
   const ws = await client.workspaces.get(RG, WSNAME);
   expect(ws.name).toBe(WSNAME);
   expect((await listFaults()).find((r) => r.id === rule.id)).toMatchObject({ hits: 2, remaining: 0 });
@@ -53,9 +97,18 @@ test('a status code with Retry-After: the SDK retries through it; the rule count
 });
 
 test('a 429 without Retry-After is not retried by the SDK; the raw answer is ARM-shaped', async () => {
-  await addFault({ method: 'GET', path: '/subscriptions/*/workspaces/' + WSNAME, action: { type: 'status', status: 429, code: 'TooManyRequests' }, count: 1 });
+  await addFault({
+    method: 'GET',
+    path: '/subscriptions/*/workspaces/' + WSNAME,
+    action: { type: 'status', status: 429, code: 'TooManyRequests' },
+    count: 1,
+  });
   await expect(client.workspaces.get(RG, WSNAME)).rejects.toMatchObject({ statusCode: 429, code: 'TooManyRequests' });
-  await addFault({ path: '/subscriptions/*/workspaces/' + WSNAME, action: { type: 'status', status: 500, message: 'boom', retryAfterMs: 5 }, count: 1 });
+  await addFault({
+    path: '/subscriptions/*/workspaces/' + WSNAME,
+    action: { type: 'status', status: 500, message: 'boom', retryAfterMs: 5 },
+    count: 1,
+  });
   const res = await call(emulator, WS_URL, { token });
   expect(res).toMatchObject({ status: 500, body: { error: { code: 'InternalServerError', message: 'boom' } } });
   expect(res.headers.get('retry-after-ms')).toBe('5');
@@ -74,7 +127,9 @@ test('a connection reset: raw fetch fails, the product REST client retries and s
 test('a plain path ending in lowercase letters is a path, not a /regex/ with flags', async () => {
   // `/.../datastores` once read as the regex `.../` with flags 'datastores', and the rule was refused.
   await addFault({ method: 'GET', path: `${WS}/datastores`, action: { type: 'status', status: 503 }, count: 1 });
-  const res = await fetch(`${emulator.url}${WS}/datastores?api-version=2024-10-01`, { headers: { authorization: `Bearer ${token}` } });
+  const res = await fetch(`${emulator.url}${WS}/datastores?api-version=2024-10-01`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
   expect(res.status).toBe(503);
   expect((await listFaults())[0]).toMatchObject({ hits: 1 });
 });
@@ -108,37 +163,83 @@ test('removing a delay rule lets the requests it holds go on at once', async () 
 });
 
 test('failed provisioning of the next deployment, then a quota error on the one after', async () => {
-  const rule = await addFault({ action: { type: 'failProvisioning', code: 'ResourceNotReady', message: 'Container crashed' }, path: '*/deployments/*', count: 1 });
-  await expect(client.onlineDeployments.beginCreateOrUpdateAndWait(RG, WSNAME, 'ep-faults', 'blue', deployment, LRO)).rejects.toThrow(/The long-running operation has failed\. ResourceNotReady\. Container crashed/);
-  expect((await client.onlineDeployments.get(RG, WSNAME, 'ep-faults', 'blue')).properties.provisioningState).toBe('Failed');
+  const rule = await addFault({
+    action: { type: 'failProvisioning', code: 'ResourceNotReady', message: 'Container crashed' },
+    path: '*/deployments/*',
+    count: 1,
+  });
+  await expect(
+    client.onlineDeployments.beginCreateOrUpdateAndWait(RG, WSNAME, 'ep-faults', 'blue', deployment, LRO),
+  ).rejects.toThrow(/The long-running operation has failed\. ResourceNotReady\. Container crashed/);
+  expect((await client.onlineDeployments.get(RG, WSNAME, 'ep-faults', 'blue')).properties.provisioningState).toBe(
+    'Failed',
+  );
   expect((await listFaults()).find((r) => r.id === rule.id)).toMatchObject({ hits: 1 });
   await addFault({ action: { type: 'quota' }, count: 1 });
-  await expect(client.onlineDeployments.beginCreateOrUpdateAndWait(RG, WSNAME, 'ep-faults', 'green', deployment, LRO)).rejects.toThrow(/OutOfQuota/);
+  await expect(
+    client.onlineDeployments.beginCreateOrUpdateAndWait(RG, WSNAME, 'ep-faults', 'green', deployment, LRO),
+  ).rejects.toThrow(/OutOfQuota/);
   // Rules spent, the next one provisions; a re-PUT of the failed deployment recovers it.
-  const ok = await client.onlineDeployments.beginCreateOrUpdateAndWait(RG, WSNAME, 'ep-faults', 'blue', deployment, LRO);
+  const ok = await client.onlineDeployments.beginCreateOrUpdateAndWait(
+    RG,
+    WSNAME,
+    'ep-faults',
+    'blue',
+    deployment,
+    LRO,
+  );
   expect(ok.properties.provisioningState).toBe('Succeeded');
-  const resources = await admin<{ deployments: { name: string; state: string; error: unknown; putCount: number }[] }>(emulator, 'resources');
-  expect(resources.deployments.find((d) => d.name === 'green')).toMatchObject({ state: 'Failed', error: { code: 'OutOfQuota' }, putCount: 1 });
+  const resources = await admin<{ deployments: { name: string; state: string; error: unknown; putCount: number }[] }>(
+    emulator,
+    'resources',
+  );
+  expect(resources.deployments.find((d) => d.name === 'green')).toMatchObject({
+    state: 'Failed',
+    error: { code: 'OutOfQuota' },
+    putCount: 1,
+  });
   expect(resources.deployments.find((d) => d.name === 'blue')).toMatchObject({ state: 'Succeeded', putCount: 2 });
 });
 
 test('a job failing at a chosen phase: it walks there, then Failed with the fault error; MLflow stops there', async () => {
-  await addFault({ action: { type: 'failJob', phase: 'Running', fraction: 0.5, code: 'ExecutionFailed', message: 'CUDA out of memory' }, count: 1 });
-  await call(emulator, `${WS}/jobs/job-fault?api-version=2022-10-01`, { method: 'PUT', token, body: pipelineJobBody({ compute: 'gpu', train: 'x/train.jsonl', test: 'x/test.jsonl' }) });
+  await addFault({
+    action: {
+      type: 'failJob',
+      phase: 'Running',
+      fraction: 0.5,
+      code: 'ExecutionFailed',
+      message: 'CUDA out of memory',
+    },
+    count: 1,
+  });
+  await call(emulator, `${WS}/jobs/job-fault?api-version=2022-10-01`, {
+    method: 'PUT',
+    token,
+    body: pipelineJobBody({ compute: 'gpu', train: 'x/train.jsonl', test: 'x/test.jsonl' }),
+  });
   const seen: string[] = [];
   for (let i = 0; i < 100; i++) {
     const job = await client.jobs.get(RG, WSNAME, 'job-fault');
     const status = job.properties.status ?? '';
     if (seen[seen.length - 1] !== status) seen.push(status);
     if (status === 'Failed') {
-      expect(job.properties.properties).toMatchObject({ 'azureml.error.code': 'ExecutionFailed', 'azureml.error.message': 'CUDA out of memory' });
+      expect(job.properties.properties).toMatchObject({
+        'azureml.error.code': 'ExecutionFailed',
+        'azureml.error.message': 'CUDA out of memory',
+      });
       break;
     }
     await sleep(20);
   }
   expect(seen).toEqual(expect.arrayContaining(['Preparing', 'Running', 'Failed']));
   expect(seen).not.toContain('Finalizing');
-  const runs = (await call(emulator, `/mlflow/v1.0${WS}/api/2.0/mlflow/runs/search`, { method: 'POST', token, body: { filter: "tags.mlflow.rootRunId='job-fault'" } })).body as { runs: { info: { status: string }; data: { metrics: { key: string }[] } }[] };
+  const runs = (
+    await call(emulator, `/mlflow/v1.0${WS}/api/2.0/mlflow/runs/search`, {
+      method: 'POST',
+      token,
+      body: { filter: "tags.mlflow.rootRunId='job-fault'" },
+    })
+  ).body as { runs: { info: { status: string }; data: { metrics: { key: string }[] } }[] };
   expect(runs.runs.map((r) => r.info.status)).toEqual(['FAILED', 'FAILED']);
   expect(runs.runs.flatMap((r) => r.data.metrics.map((m) => m.key))).not.toContain('train_loss');
 });
@@ -146,9 +247,16 @@ test('a job failing at a chosen phase: it walks there, then Failed with the faul
 test('probabilistic rules are reproducible for a seed', async () => {
   const pattern = async (): Promise<number[]> => {
     await admin(emulator, 'faults', { method: 'DELETE' });
-    await addFault({ method: 'GET', path: '*/datastores', action: { type: 'status', status: 503 }, probability: 0.5, seed: 42 });
+    await addFault({
+      method: 'GET',
+      path: '*/datastores',
+      action: { type: 'status', status: 503 },
+      probability: 0.5,
+      seed: 42,
+    });
     const statuses: number[] = [];
-    for (let i = 0; i < 20; i++) statuses.push((await call(emulator, `${WS}/datastores?api-version=2022-10-01`, { token })).status);
+    for (let i = 0; i < 20; i++)
+      statuses.push((await call(emulator, `${WS}/datastores?api-version=2022-10-01`, { token })).status);
     return statuses;
   };
   const first = await pattern();
@@ -163,8 +271,20 @@ test('probabilistic rules are reproducible for a seed', async () => {
 test('rules are validated, listed, deleted one by one or all at once', async () => {
   const res = await call(emulator, '/_emulator/faults', { method: 'POST', body: { action: { type: 'explode' } } });
   expect(res).toMatchObject({ status: 400, body: { error: { code: 'InvalidFaultRule' } } });
-  expect((await call(emulator, '/_emulator/faults', { method: 'POST', body: { action: { type: 'failJob', phase: 'Sleeping' } } })).status).toBe(400);
-  const created = (await admin<{ rules: Rule[] }>(emulator, 'faults', { method: 'POST', body: { rules: [{ action: { type: 'reset' }, path: '/nowhere' }, { action: { type: 'delay', ms: 1 } }] } })).rules;
+  expect(
+    (
+      await call(emulator, '/_emulator/faults', {
+        method: 'POST',
+        body: { action: { type: 'failJob', phase: 'Sleeping' } },
+      })
+    ).status,
+  ).toBe(400);
+  const created = (
+    await admin<{ rules: Rule[] }>(emulator, 'faults', {
+      method: 'POST',
+      body: { rules: [{ action: { type: 'reset' }, path: '/nowhere' }, { action: { type: 'delay', ms: 1 } }] },
+    })
+  ).rules;
   expect(created).toHaveLength(2);
   await admin(emulator, `faults/${created[0]?.id ?? ''}`, { method: 'DELETE' });
   expect((await listFaults()).map((r) => r.id)).toEqual([created[1]?.id]);

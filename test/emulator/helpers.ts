@@ -33,7 +33,10 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => {
       const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => { socket.destroy(); resolve(true); });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
       socket.once('error', () => resolve(false));
     });
     if (ok) return;
@@ -50,15 +53,29 @@ export interface Azurite {
 export async function startAzurite(): Promise<Azurite> {
   const port = await freePort();
   const bin = join(ROOT, 'node_modules', '.bin', 'azurite-blob');
-  const child: ChildProcess = spawn(bin, ['--silent', '--inMemoryPersistence', '--skipApiVersionCheck', '--disableTelemetry', '--blobHost', '127.0.0.1', '--blobPort', String(port)], { stdio: 'ignore' });
+  const child: ChildProcess = spawn(
+    bin,
+    [
+      '--silent',
+      '--inMemoryPersistence',
+      '--skipApiVersionCheck',
+      '--disableTelemetry',
+      '--blobHost',
+      '127.0.0.1',
+      '--blobPort',
+      String(port),
+    ],
+    { stdio: 'ignore' },
+  );
   await waitForPort(port, 20_000);
   return {
     url: `http://127.0.0.1:${port}/${AZURITE_ACCOUNT.name}`,
-    stop: () => new Promise<void>((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
   };
 }
 
@@ -67,7 +84,10 @@ export function startTestEmulator(opts: EmulatorOptions = {}): Promise<RunningEm
 }
 
 export function credentialFor(emulator: RunningEmulator, secret = emulator.clientSecret): ClientSecretCredential {
-  return new ClientSecretCredential(LOCAL_AZURE.tenantId, LOCAL_AZURE.clientId, secret, { authorityHost: emulator.url, disableInstanceDiscovery: true });
+  return new ClientSecretCredential(LOCAL_AZURE.tenantId, LOCAL_AZURE.clientId, secret, {
+    authorityHost: emulator.url,
+    disableInstanceDiscovery: true,
+  });
 }
 
 export function armClient(emulator: RunningEmulator): AzureMachineLearningWorkspaces {
@@ -107,20 +127,39 @@ export async function call(
 }
 
 export function blobContainer(azurite: Azurite) {
-  const service = new BlobServiceClient(azurite.url, new StorageSharedKeyCredential(AZURITE_ACCOUNT.name, AZURITE_ACCOUNT.key));
+  const service = new BlobServiceClient(
+    azurite.url,
+    new StorageSharedKeyCredential(AZURITE_ACCOUNT.name, AZURITE_ACCOUNT.key),
+  );
   return service.getContainerClient(LOCAL_AZURE.blobContainer);
 }
 
 export function chatRows(n: number): string {
   const rows: string[] = [];
   for (let i = 0; i < n; i++) {
-    rows.push(JSON.stringify({ prompt: `question ${i}`, prompt_id: `p${i}`, messages: [{ role: 'user', content: `question ${i}` }, { role: 'assistant', content: `answer ${i}` }] }));
+    rows.push(
+      JSON.stringify({
+        prompt: `question ${i}`,
+        prompt_id: `p${i}`,
+        messages: [
+          { role: 'user', content: `question ${i}` },
+          { role: 'assistant', content: `answer ${i}` },
+        ],
+      }),
+    );
   }
   return rows.join('\n') + '\n';
 }
 
 /** The notebook's pipeline job body (notes §2.8), on the given compute and staged files. */
-export function pipelineJobBody(opts: { compute: string; train: string; test: string; componentVersion?: string; extraInputs?: Record<string, unknown>; experimentName?: string }) {
+export function pipelineJobBody(opts: {
+  compute: string;
+  train: string;
+  test: string;
+  componentVersion?: string;
+  extraInputs?: Record<string, unknown>;
+  experimentName?: string;
+}) {
   const lit = (value: string) => ({ job_input_type: 'literal', value });
   return {
     properties: {
@@ -139,13 +178,22 @@ export function pipelineJobBody(opts: { compute: string; train: string; test: st
           _source: 'REMOTE.REGISTRY',
           componentId: `azureml://registries/azureml/components/chat_completion_pipeline/versions/${opts.componentVersion ?? '0.0.82'}`,
           inputs: {
-            mlflow_model_path: { job_input_type: 'mlflow_model', uri: 'azureml://registries/azureml/models/Phi-3-mini-4k-instruct/versions/15' },
+            mlflow_model_path: {
+              job_input_type: 'mlflow_model',
+              uri: 'azureml://registries/azureml/models/Phi-3-mini-4k-instruct/versions/15',
+            },
             compute_model_import: lit(opts.compute),
             compute_preprocess: lit(opts.compute),
             compute_finetune: lit(opts.compute),
             compute_model_evaluation: lit(opts.compute),
-            train_file_path: { job_input_type: 'uri_file', uri: `azureml://datastores/workspaceblobstore/paths/${opts.train}` },
-            test_file_path: { job_input_type: 'uri_file', uri: `azureml://datastores/workspaceblobstore/paths/${opts.test}` },
+            train_file_path: {
+              job_input_type: 'uri_file',
+              uri: `azureml://datastores/workspaceblobstore/paths/${opts.train}`,
+            },
+            test_file_path: {
+              job_input_type: 'uri_file',
+              uri: `azureml://datastores/workspaceblobstore/paths/${opts.test}`,
+            },
             number_of_gpu_to_use_finetuning: lit('1'),
             num_train_epochs: lit('2'),
             per_device_train_batch_size: lit('1'),
@@ -169,9 +217,14 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** The emulator's admin API (/_emulator/...). */
-export async function admin<T = unknown>(emulator: RunningEmulator, path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+export async function admin<T = unknown>(
+  emulator: RunningEmulator,
+  path: string,
+  init: { method?: string; body?: unknown } = {},
+): Promise<T> {
   const res = await call(emulator, `/_emulator/${path}`, init);
-  if (res.status >= 300) throw new Error(`admin ${init.method ?? 'GET'} ${path} answered ${res.status}: ${JSON.stringify(res.body)}`);
+  if (res.status >= 300)
+    throw new Error(`admin ${init.method ?? 'GET'} ${path} answered ${res.status}: ${JSON.stringify(res.body)}`);
   return res.body as T;
 }
 

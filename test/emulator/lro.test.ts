@@ -21,7 +21,11 @@ afterAll(async () => {
 });
 
 function sdk(apiVersion: string): AzureMachineLearningWorkspaces {
-  return new AzureMachineLearningWorkspaces(credentialFor(emulator), LOCAL_AZURE.subscriptionId, { endpoint: emulator.url, credentialScopes: [ARM_SCOPE], apiVersion });
+  return new AzureMachineLearningWorkspaces(credentialFor(emulator), LOCAL_AZURE.subscriptionId, {
+    endpoint: emulator.url,
+    credentialScopes: [ARM_SCOPE],
+    apiVersion,
+  });
 }
 
 interface Logged {
@@ -32,7 +36,9 @@ interface Logged {
 }
 
 async function requestsSince(n: number): Promise<Logged[]> {
-  return (await admin<{ requests: Logged[] }>(emulator, 'requests')).requests.slice(n).filter((r) => !r.path.includes('/oauth2/') && !r.path.includes('openid'));
+  return (await admin<{ requests: Logged[] }>(emulator, 'requests')).requests
+    .slice(n)
+    .filter((r) => !r.path.includes('/oauth2/') && !r.path.includes('openid'));
 }
 
 async function logLength(): Promise<number> {
@@ -46,15 +52,30 @@ for (const version of ['2022-10-01', '2024-04-01']) {
 
     test('compute: 201 + Azure-AsyncOperation, status polled, final GET; delete polled to the end', async () => {
       const start = await logLength();
-      const created = await client().computeOperations.beginCreateOrUpdateAndWait(RG, WSNAME, `cpu-${n}`, {
-        location: LOCATION,
-        properties: { computeType: 'AmlCompute', properties: { vmSize: 'Standard_DS3_v2', scaleSettings: { maxNodeCount: 1, minNodeCount: 0 } } },
-      }, LRO);
+      const created = await client().computeOperations.beginCreateOrUpdateAndWait(
+        RG,
+        WSNAME,
+        `cpu-${n}`,
+        {
+          location: LOCATION,
+          properties: {
+            computeType: 'AmlCompute',
+            properties: { vmSize: 'Standard_DS3_v2', scaleSettings: { maxNodeCount: 1, minNodeCount: 0 } },
+          },
+        },
+        LRO,
+      );
       expect(created.properties?.provisioningState).toBe('Succeeded');
       const log = await requestsSince(start);
       expect(log[0]).toMatchObject({ method: 'PUT', status: 201, query: `api-version=${version}` });
-      expect(log.slice(1, -1).every((r) => r.method === 'GET' && r.path.includes('/mfeOperationsStatus/cp:'))).toBe(true);
-      expect(log[log.length - 1]).toMatchObject({ method: 'GET', path: expect.stringMatching(new RegExp(`/computes/cpu-${n}$`)), status: 200 });
+      expect(log.slice(1, -1).every((r) => r.method === 'GET' && r.path.includes('/mfeOperationsStatus/cp:'))).toBe(
+        true,
+      );
+      expect(log[log.length - 1]).toMatchObject({
+        method: 'GET',
+        path: expect.stringMatching(new RegExp(`/computes/cpu-${n}$`)),
+        status: 200,
+      });
       await client().computeOperations.beginDeleteAndWait(RG, WSNAME, `cpu-${n}`, 'Delete', LRO);
       await expect(client().computeOperations.get(RG, WSNAME, `cpu-${n}`)).rejects.toMatchObject({ statusCode: 404 });
     });
@@ -62,24 +83,66 @@ for (const version of ['2022-10-01', '2024-04-01']) {
     test('endpoint and deployment: create, traffic update, delete (Location, 202 until gone)', async () => {
       const token = await armToken(emulator);
       const ep = `ep-lro-${n}`;
-      const first = await call(emulator, `${WS}/onlineEndpoints/${ep}?api-version=${version}`, { method: 'PUT', token, body: { location: LOCATION, properties: { authMode: 'Key' } } });
+      const first = await call(emulator, `${WS}/onlineEndpoints/${ep}?api-version=${version}`, {
+        method: 'PUT',
+        token,
+        body: { location: LOCATION, properties: { authMode: 'Key' } },
+      });
       expect(first.status).toBe(201);
       expect(first.body).toMatchObject({ properties: { provisioningState: 'Creating' } });
-      expect(first.headers.get('azure-asyncoperation')).toMatch(new RegExp(`^${emulator.url}/subscriptions/${LOCAL_AZURE.subscriptionId}/providers/Microsoft.MachineLearningServices/locations/${LOCATION}/mfeOperationsStatus/oe:[-0-9a-f]+:[-0-9a-f]+\\?api-version=${version}$`));
+      expect(first.headers.get('azure-asyncoperation')).toMatch(
+        new RegExp(
+          `^${emulator.url}/subscriptions/${LOCAL_AZURE.subscriptionId}/providers/Microsoft.MachineLearningServices/locations/${LOCATION}/mfeOperationsStatus/oe:[-0-9a-f]+:[-0-9a-f]+\\?api-version=${version}$`,
+        ),
+      );
       expect(first.headers.get('x-ms-async-operation-timeout')).toBe('PT1H');
-      const endpoint = await client().onlineEndpoints.beginCreateOrUpdateAndWait(RG, WSNAME, ep, { location: LOCATION, properties: { authMode: 'Key' } }, LRO);
+      const endpoint = await client().onlineEndpoints.beginCreateOrUpdateAndWait(
+        RG,
+        WSNAME,
+        ep,
+        { location: LOCATION, properties: { authMode: 'Key' } },
+        LRO,
+      );
       expect(endpoint.properties.provisioningState).toBe('Succeeded');
-      await client().modelVersions.createOrUpdate(RG, WSNAME, `m-${n}`, '1', { properties: { modelUri: 'https://example.invalid/m', modelType: 'mlflow_model' } });
-      const deployment = await client().onlineDeployments.beginCreateOrUpdateAndWait(RG, WSNAME, ep, 'demo', {
-        location: LOCATION, sku: { name: 'Default', capacity: 1 },
-        properties: { endpointComputeType: 'Managed', model: `${WS}/models/m-${n}/versions/1`, instanceType: 'Standard_NC6s_v3' },
-      }, LRO);
+      await client().modelVersions.createOrUpdate(RG, WSNAME, `m-${n}`, '1', {
+        properties: { modelUri: 'https://example.invalid/m', modelType: 'mlflow_model' },
+      });
+      const deployment = await client().onlineDeployments.beginCreateOrUpdateAndWait(
+        RG,
+        WSNAME,
+        ep,
+        'demo',
+        {
+          location: LOCATION,
+          sku: { name: 'Default', capacity: 1 },
+          properties: {
+            endpointComputeType: 'Managed',
+            model: `${WS}/models/m-${n}/versions/1`,
+            instanceType: 'Standard_NC6s_v3',
+          },
+        },
+        LRO,
+      );
       expect(deployment.properties.provisioningState).toBe('Succeeded');
-      const updated = await client().onlineEndpoints.beginCreateOrUpdateAndWait(RG, WSNAME, ep, { location: LOCATION, properties: { authMode: 'Key', traffic: { demo: 100 } } }, LRO);
+      const updated = await client().onlineEndpoints.beginCreateOrUpdateAndWait(
+        RG,
+        WSNAME,
+        ep,
+        { location: LOCATION, properties: { authMode: 'Key', traffic: { demo: 100 } } },
+        LRO,
+      );
       expect(updated.properties).toMatchObject({ provisioningState: 'Succeeded', traffic: { demo: 100 } });
       // A deployment with traffic cannot go; with traffic moved away it can (Location poller).
-      await expect(client().onlineDeployments.beginDeleteAndWait(RG, WSNAME, ep, 'demo', LRO)).rejects.toMatchObject({ statusCode: 409 });
-      await client().onlineEndpoints.beginCreateOrUpdateAndWait(RG, WSNAME, ep, { location: LOCATION, properties: { authMode: 'Key', traffic: { demo: 0 } } }, LRO);
+      await expect(client().onlineDeployments.beginDeleteAndWait(RG, WSNAME, ep, 'demo', LRO)).rejects.toMatchObject({
+        statusCode: 409,
+      });
+      await client().onlineEndpoints.beginCreateOrUpdateAndWait(
+        RG,
+        WSNAME,
+        ep,
+        { location: LOCATION, properties: { authMode: 'Key', traffic: { demo: 0 } } },
+        LRO,
+      );
       await client().onlineDeployments.beginDeleteAndWait(RG, WSNAME, ep, 'demo', LRO);
       await expect(client().onlineDeployments.get(RG, WSNAME, ep, 'demo')).rejects.toMatchObject({ statusCode: 404 });
       const start = await logLength();
@@ -93,8 +156,25 @@ for (const version of ['2022-10-01', '2024-04-01']) {
 
     test('job cancel: 202 + Location, CancelRequested then Canceled', async () => {
       const job = `job-lro-${n}`;
-      await client().computeOperations.beginCreateOrUpdateAndWait(RG, WSNAME, `gpu-${n}`, { location: LOCATION, properties: { computeType: 'AmlCompute', properties: { vmSize: 'Standard_NC24ads_A100_v4', scaleSettings: { maxNodeCount: 1 } } } }, LRO);
-      await client().jobs.createOrUpdate(RG, WSNAME, job, pipelineJobBody({ compute: `gpu-${n}`, train: 'a/t.jsonl', test: 'a/t.jsonl' }) as never);
+      await client().computeOperations.beginCreateOrUpdateAndWait(
+        RG,
+        WSNAME,
+        `gpu-${n}`,
+        {
+          location: LOCATION,
+          properties: {
+            computeType: 'AmlCompute',
+            properties: { vmSize: 'Standard_NC24ads_A100_v4', scaleSettings: { maxNodeCount: 1 } },
+          },
+        },
+        LRO,
+      );
+      await client().jobs.createOrUpdate(
+        RG,
+        WSNAME,
+        job,
+        pipelineJobBody({ compute: `gpu-${n}`, train: 'a/t.jsonl', test: 'a/t.jsonl' }) as never,
+      );
       const poller = await client().jobs.beginCancel(RG, WSNAME, job, LRO);
       expect((await client().jobs.get(RG, WSNAME, job)).properties.status).toBe('CancelRequested');
       await poller.pollUntilDone();
@@ -104,12 +184,28 @@ for (const version of ['2022-10-01', '2024-04-01']) {
 }
 
 test('a failed operation: the status body carries the error and the resource ends Failed', async () => {
-  await admin(emulator, 'faults', { method: 'POST', body: { action: { type: 'failProvisioning', code: 'EndpointProvisioningFailed', message: 'no capacity' }, count: 1 } });
+  await admin(emulator, 'faults', {
+    method: 'POST',
+    body: {
+      action: { type: 'failProvisioning', code: 'EndpointProvisioningFailed', message: 'no capacity' },
+      count: 1,
+    },
+  });
   const token = await armToken(emulator);
-  const put = await call(emulator, `${WS}/onlineEndpoints/ep-lro-fail?api-version=2022-10-01`, { method: 'PUT', token, body: { location: LOCATION, properties: { authMode: 'Key' } } });
+  const put = await call(emulator, `${WS}/onlineEndpoints/ep-lro-fail?api-version=2022-10-01`, {
+    method: 'PUT',
+    token,
+    body: { location: LOCATION, properties: { authMode: 'Key' } },
+  });
   const statusUrl = put.headers.get('azure-asyncoperation') ?? '';
   expect((await call(emulator, statusUrl, { token })).body).toMatchObject({ status: 'InProgress' });
   await new Promise((r) => setTimeout(r, 100));
-  expect((await call(emulator, statusUrl, { token })).body).toMatchObject({ status: 'Failed', error: { code: 'EndpointProvisioningFailed', message: 'no capacity' }, endTime: expect.any(String) });
-  expect((await call(emulator, `${WS}/onlineEndpoints/ep-lro-fail?api-version=2022-10-01`, { token })).body).toMatchObject({ properties: { provisioningState: 'Failed' } });
+  expect((await call(emulator, statusUrl, { token })).body).toMatchObject({
+    status: 'Failed',
+    error: { code: 'EndpointProvisioningFailed', message: 'no capacity' },
+    endTime: expect.any(String),
+  });
+  expect(
+    (await call(emulator, `${WS}/onlineEndpoints/ep-lro-fail?api-version=2022-10-01`, { token })).body,
+  ).toMatchObject({ properties: { provisioningState: 'Failed' } });
 });

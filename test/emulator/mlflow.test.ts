@@ -16,11 +16,33 @@ interface RunBody {
 }
 
 beforeAll(async () => {
-  emulator = await startTestEmulator({ now: () => now, clock: { jobPhaseMs: PHASE, provisionMs: 10, deleteMs: 10, cancelMs: 10 } });
+  emulator = await startTestEmulator({
+    now: () => now,
+    clock: { jobPhaseMs: PHASE, provisionMs: 10, deleteMs: 10, cancelMs: 10 },
+  });
   token = await armToken(emulator);
-  await call(emulator, `${WS}/computes/cpu?api-version=2022-10-01`, { method: 'PUT', token, body: { location: 'eastus', properties: { computeType: 'AmlCompute', properties: { vmSize: 'Standard_NC24ads_A100_v4', scaleSettings: { maxNodeCount: 1 } } } } });
+  await call(emulator, `${WS}/computes/cpu?api-version=2022-10-01`, {
+    method: 'PUT',
+    token,
+    body: {
+      location: 'eastus',
+      properties: {
+        computeType: 'AmlCompute',
+        properties: { vmSize: 'Standard_NC24ads_A100_v4', scaleSettings: { maxNodeCount: 1 } },
+      },
+    },
+  });
   now += 20;
-  const res = await call(emulator, `${WS}/jobs/mlf-job?api-version=2022-10-01`, { method: 'PUT', token, body: pipelineJobBody({ compute: 'cpu', train: 'x/train.jsonl', test: 'x/test.jsonl', experimentName: 'exp-mlflow' }) });
+  const res = await call(emulator, `${WS}/jobs/mlf-job?api-version=2022-10-01`, {
+    method: 'PUT',
+    token,
+    body: pipelineJobBody({
+      compute: 'cpu',
+      train: 'x/train.jsonl',
+      test: 'x/test.jsonl',
+      experimentName: 'exp-mlflow',
+    }),
+  });
   expect(res.status).toBe(201);
 });
 
@@ -29,16 +51,26 @@ afterAll(async () => {
 });
 
 async function search(): Promise<RunBody[]> {
-  const res = await call(emulator, `${base}/runs/search`, { method: 'POST', token, body: { experiment_ids: [], filter: "tags.mlflow.rootRunId = 'mlf-job'" } });
+  const res = await call(emulator, `${base}/runs/search`, {
+    method: 'POST',
+    token,
+    body: { experiment_ids: [], filter: "tags.mlflow.rootRunId = 'mlf-job'" },
+  });
   return (res.body as { runs: RunBody[] }).runs;
 }
 
 async function history(runId: string, key: string): Promise<{ value: number; step: number }[]> {
-  return ((await call(emulator, `${base}/metrics/get-history?run_id=${runId}&metric_key=${key}`, { token })).body as { metrics: { value: number; step: number }[] }).metrics;
+  return (
+    (await call(emulator, `${base}/metrics/get-history?run_id=${runId}&metric_key=${key}`, { token })).body as {
+      metrics: { value: number; step: number }[];
+    }
+  ).metrics;
 }
 
 test('metrics appear progressively with the clock and are deterministic', async () => {
-  expect((await call(emulator, `${base}/experiments/get-by-name?experiment_name=exp-mlflow`, { token })).status).toBe(200);
+  expect((await call(emulator, `${base}/experiments/get-by-name?experiment_name=exp-mlflow`, { token })).status).toBe(
+    200,
+  );
   now += 2.5 * PHASE; // Preparing
   expect(await search()).toEqual([]);
   expect((await call(emulator, `${base}/runs/get?run_id=mlf-job`, { token })).status).toBe(404);
@@ -64,13 +96,31 @@ test('metrics appear progressively with the clock and are deterministic', async 
   expect(done.map((r) => r.info.status)).toEqual(['FINISHED', 'FINISHED']);
   const run = (await call(emulator, `${base}/runs/get?run_id=${childId}`, { token })).body as { run: RunBody };
   const keys = run.run.data.metrics.map((m) => m.key);
-  expect(keys).toEqual(expect.arrayContaining(['loss', 'grad_norm', 'learning_rate', 'epoch', 'eval_loss', 'eval_runtime', 'train_loss', 'train_runtime', 'train_samples_per_second']));
+  expect(keys).toEqual(
+    expect.arrayContaining([
+      'loss',
+      'grad_norm',
+      'learning_rate',
+      'epoch',
+      'eval_loss',
+      'eval_runtime',
+      'train_loss',
+      'train_runtime',
+      'train_samples_per_second',
+    ]),
+  );
   expect(await history(childId, 'loss')).toEqual(fullLoss);
 });
 
 test('unsupported filters and missing parameters are MLflow errors', async () => {
-  const bad = await call(emulator, `${base}/runs/search`, { method: 'POST', token, body: { filter: 'metrics.loss < 1' } });
+  const bad = await call(emulator, `${base}/runs/search`, {
+    method: 'POST',
+    token,
+    body: { filter: 'metrics.loss < 1' },
+  });
   expect(bad).toMatchObject({ status: 400, body: { error_code: 'INVALID_PARAMETER_VALUE' } });
-  expect((await call(emulator, `${base}/metrics/get-history?run_id=mlf-job`, { token })).body).toMatchObject({ error_code: 'INVALID_PARAMETER_VALUE' });
+  expect((await call(emulator, `${base}/metrics/get-history?run_id=mlf-job`, { token })).body).toMatchObject({
+    error_code: 'INVALID_PARAMETER_VALUE',
+  });
   expect((await call(emulator, `${base}/runs/get?run_id=mlf-job`)).status).toBe(401);
 });

@@ -17,26 +17,61 @@ afterAll(() => {
 
 test('resources, keys, job progress and tokens survive a restart', async () => {
   const stateFile = join(dir, 'state.json');
-  const first = await startTestEmulator({ stateFile, clock: { jobPhaseMs: 100, provisionMs: 50, deleteMs: 50, cancelMs: 50 } });
+  const first = await startTestEmulator({
+    stateFile,
+    clock: { jobPhaseMs: 100, provisionMs: 50, deleteMs: 50, cancelMs: 50 },
+  });
   const token = await armToken(first);
-  await call(first, `${WS}/computes/cpu-one?api-version=2022-10-01`, { method: 'PUT', token, body: { location: 'eastus', properties: { computeType: 'AmlCompute', properties: { vmSize: 'Standard_DS3_v2', scaleSettings: { maxNodeCount: 1 } } } } });
-  await call(first, `${WS}/onlineEndpoints/ep-persist?api-version=2022-10-01`, { method: 'PUT', token, body: { location: 'eastus', properties: { authMode: 'Key' } } });
+  await call(first, `${WS}/computes/cpu-one?api-version=2022-10-01`, {
+    method: 'PUT',
+    token,
+    body: {
+      location: 'eastus',
+      properties: {
+        computeType: 'AmlCompute',
+        properties: { vmSize: 'Standard_DS3_v2', scaleSettings: { maxNodeCount: 1 } },
+      },
+    },
+  });
+  await call(first, `${WS}/onlineEndpoints/ep-persist?api-version=2022-10-01`, {
+    method: 'PUT',
+    token,
+    body: { location: 'eastus', properties: { authMode: 'Key' } },
+  });
   await new Promise((r) => setTimeout(r, 80));
-  const job = await call(first, `${WS}/jobs/job-persist?api-version=2022-10-01`, { method: 'PUT', token, body: pipelineJobBody({ compute: 'cpu-one', train: 'a/train.jsonl', test: 'a/test.jsonl' }) });
+  const job = await call(first, `${WS}/jobs/job-persist?api-version=2022-10-01`, {
+    method: 'PUT',
+    token,
+    body: pipelineJobBody({ compute: 'cpu-one', train: 'a/train.jsonl', test: 'a/test.jsonl' }),
+  });
   expect(job.status).toBe(201);
-  const keys = (await call(first, `${WS}/onlineEndpoints/ep-persist/listKeys?api-version=2022-10-01`, { method: 'POST', token })).body;
+  const keys = (
+    await call(first, `${WS}/onlineEndpoints/ep-persist/listKeys?api-version=2022-10-01`, { method: 'POST', token })
+  ).body;
   await first.close();
 
   const second = await startTestEmulator({ stateFile, clientSecret: first.clientSecret });
   try {
     expect(second.port).not.toBe(first.port);
     const endpoint = await call(second, `${WS}/onlineEndpoints/ep-persist?api-version=2022-10-01`, { token });
-    expect(endpoint).toMatchObject({ status: 200, body: { properties: { provisioningState: 'Succeeded', scoringUri: `${second.url}/inference/ep-persist/score` } } });
-    expect((await call(second, `${WS}/onlineEndpoints/ep-persist/listKeys?api-version=2022-10-01`, { method: 'POST', token })).body).toEqual(keys);
+    expect(endpoint).toMatchObject({
+      status: 200,
+      body: { properties: { provisioningState: 'Succeeded', scoringUri: `${second.url}/inference/ep-persist/score` } },
+    });
+    expect(
+      (
+        await call(second, `${WS}/onlineEndpoints/ep-persist/listKeys?api-version=2022-10-01`, {
+          method: 'POST',
+          token,
+        })
+      ).body,
+    ).toEqual(keys);
     expect((await call(second, `${WS}/computes/cpu-one?api-version=2022-10-01`, { token })).status).toBe(200);
     // The job keeps the clock it was created with and walks on to Completed.
     await new Promise((r) => setTimeout(r, 600));
-    expect((await call(second, `${WS}/jobs/job-persist?api-version=2022-10-01`, { token })).body).toMatchObject({ properties: { status: 'Completed' } });
+    expect((await call(second, `${WS}/jobs/job-persist?api-version=2022-10-01`, { token })).body).toMatchObject({
+      properties: { status: 'Completed' },
+    });
   } finally {
     await second.close();
   }
@@ -49,11 +84,49 @@ test('a corrupt state file stops the start with a clear error', async () => {
 });
 
 test('the CLI flags map onto the options', () => {
-  const opts = optionsFromArgs(['--port', '8443', '--host', '0.0.0.0', '--cert', 'c.pem', '--key', 'k.pem', '--azurite-url', 'http://127.0.0.1:10000/devstoreaccount1', '--state-file', 's.json', '--job-phase-ms', '300', '--provision-ms', '200', '--delete-ms', '100', '--cancel-ms', '50', '--retry-after', '0', '--catalog', 'current'], { AZURE_CLIENT_SECRET: 'from-env' });
+  const opts = optionsFromArgs(
+    [
+      '--port',
+      '8443',
+      '--host',
+      '0.0.0.0',
+      '--cert',
+      'c.pem',
+      '--key',
+      'k.pem',
+      '--azurite-url',
+      'http://127.0.0.1:10000/devstoreaccount1',
+      '--state-file',
+      's.json',
+      '--job-phase-ms',
+      '300',
+      '--provision-ms',
+      '200',
+      '--delete-ms',
+      '100',
+      '--cancel-ms',
+      '50',
+      '--retry-after',
+      '0',
+      '--catalog',
+      'current',
+    ],
+    { AZURE_CLIENT_SECRET: 'from-env' },
+  );
   expect(opts).toEqual({
-    port: 8443, host: '0.0.0.0', tls: { certPath: 'c.pem', keyPath: 'k.pem' }, azuriteBlobUrl: 'http://127.0.0.1:10000/devstoreaccount1', stateFile: 's.json',
-    clock: { jobPhaseMs: 300, provisionMs: 200, deleteMs: 100, cancelMs: 50 }, retryAfterSeconds: 0, catalog: 'current', clientSecret: 'from-env',
+    port: 8443,
+    host: '0.0.0.0',
+    tls: { certPath: 'c.pem', keyPath: 'k.pem' },
+    azuriteBlobUrl: 'http://127.0.0.1:10000/devstoreaccount1',
+    stateFile: 's.json',
+    clock: { jobPhaseMs: 300, provisionMs: 200, deleteMs: 100, cancelMs: 50 },
+    retryAfterSeconds: 0,
+    catalog: 'current',
+    clientSecret: 'from-env',
   });
   expect(() => optionsFromArgs(['--job-phase-ms', 'soon'], {})).toThrow(/--job-phase-ms/);
-  expect(optionsFromArgs(['--client-secret', 'cli', '--azurite-url', ''], { AZURE_CLIENT_SECRET: 'env' })).toEqual({ clock: {}, clientSecret: 'cli' });
+  expect(optionsFromArgs(['--client-secret', 'cli', '--azurite-url', ''], { AZURE_CLIENT_SECRET: 'env' })).toEqual({
+    clock: {},
+    clientSecret: 'cli',
+  });
 });

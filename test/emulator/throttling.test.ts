@@ -25,7 +25,11 @@ afterAll(async () => {
 test('ARM remaining-request headers on every ARM response, per operation type', async () => {
   const read = await call(emulator, WS_URL, { token });
   expect(Number(read.headers.get('x-ms-ratelimit-remaining-subscription-reads'))).toBe(249);
-  const write = await call(emulator, `${WS}/onlineEndpoints/ep-throttle?api-version=2022-10-01`, { method: 'PUT', token, body: { location: 'eastus', properties: { authMode: 'Key' } } });
+  const write = await call(emulator, `${WS}/onlineEndpoints/ep-throttle?api-version=2022-10-01`, {
+    method: 'PUT',
+    token,
+    body: { location: 'eastus', properties: { authMode: 'Key' } },
+  });
   expect(write.headers.get('x-ms-ratelimit-remaining-subscription-writes')).toBe('199');
   const del = await call(emulator, `${WS}/onlineEndpoints/none?api-version=2022-10-01`, { method: 'DELETE', token });
   expect(del.headers.get('x-ms-ratelimit-remaining-subscription-deletes')).toBe('199');
@@ -49,10 +53,21 @@ test('400 GETs in one second: the first 250 pass, the rest get 429 with Retry-Af
   for (const r of throttled) {
     expect(Number(r.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(r.headers.get('x-ms-ratelimit-remaining-subscription-reads')).toBe('0');
-    expect(r.body).toMatchObject({ error: { code: 'SubscriptionRequestsThrottled', message: expect.stringMatching(/^Number of 'read' requests for subscription '.+' actor '.+' exceeded\. Please try again after '\d+' seconds/) } });
+    expect(r.body).toMatchObject({
+      error: {
+        code: 'SubscriptionRequestsThrottled',
+        message: expect.stringMatching(
+          /^Number of 'read' requests for subscription '.+' actor '.+' exceeded\. Please try again after '\d+' seconds/,
+        ),
+      },
+    });
   }
   // Writes have their own bucket.
-  const write = await call(emulator, `${WS}/onlineEndpoints/ep-throttle-2?api-version=2022-10-01`, { method: 'PUT', token, body: { location: 'eastus', properties: { authMode: 'Key' } } });
+  const write = await call(emulator, `${WS}/onlineEndpoints/ep-throttle-2?api-version=2022-10-01`, {
+    method: 'PUT',
+    token,
+    body: { location: 'eastus', properties: { authMode: 'Key' } },
+  });
   expect(write.status).toBe(201);
   const stats = await admin<{ throttled: number }>(emulator, 'throttle');
   expect(stats.throttled).toBe(throttled.length);
@@ -63,15 +78,25 @@ test("the product's REST and ARM SDK clients ride out 429s (Retry-After) with a 
   await admin(emulator, 'reset', { method: 'POST' });
   const credential = credentialFor(emulator);
   const rest = new AzureRestClient(credential);
-  const restResults = await Promise.all(Array.from({ length: 30 }, () => rest.get<{ name: string }>(`${emulator.url}${WS_URL}`)));
+  const restResults = await Promise.all(
+    Array.from({ length: 30 }, () => rest.get<{ name: string }>(`${emulator.url}${WS_URL}`)),
+  );
   expect(restResults.every((w) => w.name === LOCAL_AZURE.workspace)).toBe(true);
 
-  const arm = createArmClient({ subscriptionId: LOCAL_AZURE.subscriptionId, armEndpoint: emulator.url } as AzureConfig, credential);
-  const sdkResults = await Promise.all(Array.from({ length: 30 }, () => arm.workspaces.get(LOCAL_AZURE.resourceGroup, LOCAL_AZURE.workspace)));
+  const arm = createArmClient(
+    { subscriptionId: LOCAL_AZURE.subscriptionId, armEndpoint: emulator.url } as AzureConfig,
+    credential,
+  );
+  const sdkResults = await Promise.all(
+    Array.from({ length: 30 }, () => arm.workspaces.get(LOCAL_AZURE.resourceGroup, LOCAL_AZURE.workspace)),
+  );
   expect(sdkResults.every((w) => w.name === LOCAL_AZURE.workspace)).toBe(true);
 
   // They did meet 429s on the way: the emulator's request log has them.
-  const log = await admin<{ requests: { status: number }[] }>(emulator, `requests?method=GET&pathContains=/workspaces/`);
+  const log = await admin<{ requests: { status: number }[] }>(
+    emulator,
+    `requests?method=GET&pathContains=/workspaces/`,
+  );
   const statuses = log.requests.map((r) => r.status);
   expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(20);
   expect(statuses.filter((s) => s === 200).length).toBe(60);

@@ -39,7 +39,10 @@ function loadCorpus<T>(file: string): T {
 }
 
 const clientCorpus = loadCorpus<{ cases: ClientCase[] }>('client-cases.json');
-const runCorpus = loadCorpus<{ setup: { archivedModel: { name: string; version: string; isArchived: boolean } }; cases: RunCase[] }>('run-cases.json');
+const runCorpus = loadCorpus<{
+  setup: { archivedModel: { name: string; version: string; isArchived: boolean } };
+  cases: RunCase[];
+}>('run-cases.json');
 
 /** Replaces "@files/x" and "@generated/x" in a spec with absolute paths. */
 function resolvePaths(value: unknown, generatedDir: string): unknown {
@@ -57,7 +60,8 @@ function resolvePaths(value: unknown, generatedDir: string): unknown {
 
 const MUTATING = new Set(['PUT', 'POST', 'PATCH', 'DELETE']);
 /** A request that creates, changes or deletes something in ARM (the token endpoint is not ARM). */
-const isArmMutation = (r: EmulatorRequest) => MUTATING.has(r.method) && r.path.toLowerCase().startsWith('/subscriptions/');
+const isArmMutation = (r: EmulatorRequest) =>
+  MUTATING.has(r.method) && r.path.toLowerCase().startsWith('/subscriptions/');
 
 async function requestsSince(since: string): Promise<LoggedRequest[]> {
   return ((await emulator.requests()) as LoggedRequest[]).filter((r) => r.time >= since);
@@ -78,7 +82,13 @@ beforeAll(async () => {
   generatedDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ftflow-bad-input-'));
   // Rows of 3 MiB each: far past what a chat row of a 4k-context model can hold.
   const huge = 'x'.repeat(3 * 1024 * 1024);
-  const row = (i: number) => JSON.stringify({ messages: [{ role: 'user', content: `q${i} ${huge}` }, { role: 'assistant', content: `a${i}` }] });
+  const row = (i: number) =>
+    JSON.stringify({
+      messages: [
+        { role: 'user', content: `q${i} ${huge}` },
+        { role: 'assistant', content: `a${i}` },
+      ],
+    });
   fs.writeFileSync(path.join(generatedDir, 'oversized-rows.jsonl'), [0, 1, 2, 3].map(row).join('\n') + '\n');
   const res = await fetch(`${emulatorUrl()}/_emulator/registry/models`, {
     method: 'POST',
@@ -114,12 +124,15 @@ test('the client refuses every bad spec before a run starts, naming the field an
       error = err;
     }
     if (!(error instanceof ControlError) || error.code !== 'invalid') {
-      problems.push(`${c.name}: expected an invalid-input error, got ${error === undefined ? 'a started run' : messageChain(error)}`);
+      problems.push(
+        `${c.name}: expected an invalid-input error, got ${error === undefined ? 'a started run' : messageChain(error)}`,
+      );
       continue;
     }
     const issue = error.issues.find((x) => x.field === c.field);
     if (!issue) problems.push(`${c.name}: no issue names ${c.field}: ${JSON.stringify(error.issues)}`);
-    else if (!issue.message.includes(c.message)) problems.push(`${c.name}: ${c.field}: "${issue.message}" does not say "${c.message}"`);
+    else if (!issue.message.includes(c.message))
+      problems.push(`${c.name}: ${c.field}: "${issue.message}" does not say "${c.message}"`);
   }
   expect(problems).toEqual([]);
 
@@ -160,31 +173,39 @@ describe('bad input only the run can judge', () => {
         }
         const record = await h.client.get(run.runId);
         outcome.failedStep = record.steps.find((s) => s.status === 'failed')?.name;
-        outcome.laterSteps = record.steps.filter((s) => s.status === 'completed' || s.status === 'running').map((s) => s.name);
+        outcome.laterSteps = record.steps
+          .filter((s) => s.status === 'completed' || s.status === 'running')
+          .map((s) => s.name);
         return outcome;
       }),
     );
     armMutations = (await requestsSince(since)).filter(isArmMutation);
   }, 90_000);
 
-  test.each(runCorpus.cases.map((c) => [c.name, c] as const))('%s: the run fails at its step, naming the field and the fix', (_name, c) => {
-    const o = outcomes.find((x) => x.c === c);
-    expect(o?.error).toBeDefined();
-    expect(o?.failedStep).toBe(c.step);
-    for (const fragment of c.message) expect(o?.error).toContain(fragment);
-  });
+  test.each(runCorpus.cases.map((c) => [c.name, c] as const))(
+    '%s: the run fails at its step, naming the field and the fix',
+    (_name, c) => {
+      const o = outcomes.find((x) => x.c === c);
+      expect(o?.error).toBeDefined();
+      expect(o?.failedStep).toBe(c.step);
+      for (const fragment of c.message) expect(o?.error).toContain(fragment);
+    },
+  );
 
-  test.each(runCorpus.cases.map((c) => [c.name, c] as const))('%s: no ARM resource was created, changed or deleted for it', (_name, c) => {
-    const o = outcomes.find((x) => x.c === c);
-    if (!o) throw new Error(`no outcome for ${c.name}`);
-    const names = deriveRunNames(o.runId);
-    const mine = armMutations.filter((r) => {
-      const segments = r.path.split('/');
-      return [o.compute, names.jobName, names.endpointName, names.modelVersion].some((n) => segments.includes(n));
-    });
-    expect(mine).toEqual([]);
-    expect(o.laterSteps).not.toContain('submitPipeline');
-  });
+  test.each(runCorpus.cases.map((c) => [c.name, c] as const))(
+    '%s: no ARM resource was created, changed or deleted for it',
+    (_name, c) => {
+      const o = outcomes.find((x) => x.c === c);
+      if (!o) throw new Error(`no outcome for ${c.name}`);
+      const names = deriveRunNames(o.runId);
+      const mine = armMutations.filter((r) => {
+        const segments = r.path.split('/');
+        return [o.compute, names.jobName, names.endpointName, names.modelVersion].some((n) => segments.includes(n));
+      });
+      expect(mine).toEqual([]);
+      expect(o.laterSteps).not.toContain('submitPipeline');
+    },
+  );
 
   test('while the corpus ran, the emulator saw no mutating ARM request at all', () => {
     expect(armMutations.map((r) => `${r.method} ${r.path}`)).toEqual([]);

@@ -17,7 +17,9 @@ describe('chaos plan', () => {
     const a = makePlan({ runs: 30, seed: 9, tag: 'a' });
     const b = makePlan({ runs: 30, seed: 9, tag: 'b' });
     expect(b.digest).toBe(a.digest);
-    expect(b.runs.map((r) => r.faults.map((f) => [f.kind, f.target, f.rule.count]))).toEqual(a.runs.map((r) => r.faults.map((f) => [f.kind, f.target, f.rule.count])));
+    expect(b.runs.map((r) => r.faults.map((f) => [f.kind, f.target, f.rule.count]))).toEqual(
+      a.runs.map((r) => r.faults.map((f) => [f.kind, f.target, f.rule.count])),
+    );
     expect(b.kills).toEqual(a.kills);
     expect(makePlan({ runs: 30, seed: 10, tag: 'a' }).digest).not.toBe(a.digest);
   });
@@ -25,7 +27,10 @@ describe('chaos plan', () => {
   test("each fault rule is scoped to its own run's job, endpoint or model path", () => {
     const plan = makePlan({ runs: 40, seed: 3, tag: 't' });
     for (const run of plan.runs) {
-      for (const f of run.faults) expect([run.names.jobName, run.names.endpointName, run.names.modelVersion].some((n) => f.rule.path.includes(n))).toBe(true);
+      for (const f of run.faults)
+        expect(
+          [run.names.jobName, run.names.endpointName, run.names.modelVersion].some((n) => f.rule.path.includes(n)),
+        ).toBe(true);
     }
   });
 });
@@ -39,8 +44,20 @@ describe('chaos verdict', () => {
       plan,
       records: [record],
       kills: [],
-      resources: { endpoints: endpoint ? [{ name: names.endpointName, createdAt: '2026-01-01T00:00:00Z', ...endpoint }] : [], jobs: [{ name: names.jobName, state: 'Completed', putCount: 1 }, { name: `${names.jobName}-r2`, state: 'Completed', putCount: 1 }] },
-      billing: { now: '2026-01-01T00:02:00Z', endpoints: endpoint ? [{ name: names.endpointName, createdAt: '2026-01-01T00:00:00Z', deletedAt: endpoint.deletedAt, seconds: 1 }] : [], deployments: [] },
+      resources: {
+        endpoints: endpoint ? [{ name: names.endpointName, createdAt: '2026-01-01T00:00:00Z', ...endpoint }] : [],
+        jobs: [
+          { name: names.jobName, state: 'Completed', putCount: 1 },
+          { name: `${names.jobName}-r2`, state: 'Completed', putCount: 1 },
+        ],
+      },
+      billing: {
+        now: '2026-01-01T00:02:00Z',
+        endpoints: endpoint
+          ? [{ name: names.endpointName, createdAt: '2026-01-01T00:00:00Z', deletedAt: endpoint.deletedAt, seconds: 1 }]
+          : [],
+        deployments: [],
+      },
       throttled: 0,
       concurrency: 1,
       workers: 1,
@@ -48,20 +65,58 @@ describe('chaos verdict', () => {
     });
 
   test('a run that failed with only retryable faults is lost; a second job is a duplicate; a live endpoint is a leak billed after close', () => {
-    const report = verdict({ ...base, status: 'failed', failedStep: 'deployEndpoint', error: 'boom', faults: [{ kind: RETRYABLE_FAULTS[0]!, target: 'GET job', hits: 2 }] }, { state: 'Succeeded', deletedAt: null });
-    expect(report).toMatchObject({ lostRuns: 1, duplicateJobs: 1, leakedEndpoints: 1, endpointSecondsAfterClose: 60, ok: false });
+    const report = verdict(
+      {
+        ...base,
+        status: 'failed',
+        failedStep: 'deployEndpoint',
+        error: 'boom',
+        faults: [{ kind: RETRYABLE_FAULTS[0]!, target: 'GET job', hits: 2 }],
+      },
+      { state: 'Succeeded', deletedAt: null },
+    );
+    expect(report).toMatchObject({
+      lostRuns: 1,
+      duplicateJobs: 1,
+      leakedEndpoints: 1,
+      endpointSecondsAfterClose: 60,
+      ok: false,
+    });
     expect(formatReport(report)).toMatch(/lost ft-verdict-0: failed at deployEndpoint although only retryable faults/);
   });
 
   test('a run that failed where its injected fault says it must is not lost', () => {
-    const report = verdict({ ...base, status: 'failed', failedStep: 'awaitPipeline', error: 'job ended Failed', faults: [{ kind: 'job-failed', target: 'job', hits: 1 }] });
+    const report = verdict({
+      ...base,
+      status: 'failed',
+      failedStep: 'awaitPipeline',
+      error: 'job ended Failed',
+      faults: [{ kind: 'job-failed', target: 'job', hits: 1 }],
+    });
     expect(report).toMatchObject({ lostRuns: 0, outcomes: { 'failed: job-failed': 1 } });
   });
 
   test('a quota fault may surface as a failed deployment (found Failed by a retry after a kill), but a job fault may not', () => {
-    const adopted = 'deployEndpoint: deployment demo failed to provision (Standard_NC6s_v3); check quota and capacity for this instance type (DeploymentFailed)';
-    expect(verdict({ ...base, status: 'failed', failedStep: 'deployEndpoint', error: adopted, faults: [{ kind: 'quota-exceeded', target: 'PUT deployment', hits: 1 }] })).toMatchObject({ lostRuns: 0, outcomes: { 'failed: provisioning-failed': 1 } });
-    expect(verdict({ ...base, status: 'failed', failedStep: 'deployEndpoint', error: adopted, faults: [{ kind: 'job-failed', target: 'job', hits: 1 }] })).toMatchObject({ lostRuns: 1 });
+    const adopted =
+      'deployEndpoint: deployment demo failed to provision (Standard_NC6s_v3); check quota and capacity for this instance type (DeploymentFailed)';
+    expect(
+      verdict({
+        ...base,
+        status: 'failed',
+        failedStep: 'deployEndpoint',
+        error: adopted,
+        faults: [{ kind: 'quota-exceeded', target: 'PUT deployment', hits: 1 }],
+      }),
+    ).toMatchObject({ lostRuns: 0, outcomes: { 'failed: provisioning-failed': 1 } });
+    expect(
+      verdict({
+        ...base,
+        status: 'failed',
+        failedStep: 'deployEndpoint',
+        error: adopted,
+        faults: [{ kind: 'job-failed', target: 'job', hits: 1 }],
+      }),
+    ).toMatchObject({ lostRuns: 1 });
   });
 });
 
@@ -77,7 +132,11 @@ describe('chaos mode on the local stack', () => {
       stack: {
         namespace: 'default',
         caFile: process.env.NODE_EXTRA_CA_CERTS ?? '',
-        urls: { temporalAddress: temporalAddress(), emulator: emulatorUrl(), azuriteBlob: process.env.FTFLOW_TEST_AZURITE_URL ?? '' },
+        urls: {
+          temporalAddress: temporalAddress(),
+          emulator: emulatorUrl(),
+          azuriteBlob: process.env.FTFLOW_TEST_AZURITE_URL ?? '',
+        },
         clientSecret: process.env.AZURE_CLIENT_SECRET ?? '',
       },
       runTimeoutSeconds: 240,
@@ -86,8 +145,14 @@ describe('chaos mode on the local stack', () => {
     process.stderr.write(`${formatReport(report)}\n`);
     expect(report.kills).toBeGreaterThanOrEqual(1);
     expect(report.faultsInjectedTotal).toBeGreaterThanOrEqual(5);
-    expect(report.faultsInjected['job-failed'] + report.faultsInjected['deployment-provisioning-failed']).toBeGreaterThanOrEqual(1);
-    expect({ lost: report.lost, leaked: report.leaked, duplicates: report.duplicates }).toEqual({ lost: [], leaked: [], duplicates: [] });
+    expect(
+      report.faultsInjected['job-failed'] + report.faultsInjected['deployment-provisioning-failed'],
+    ).toBeGreaterThanOrEqual(1);
+    expect({ lost: report.lost, leaked: report.leaked, duplicates: report.duplicates }).toEqual({
+      lost: [],
+      leaked: [],
+      duplicates: [],
+    });
     expect(report.endpointSecondsAfterClose).toBeLessThanOrEqual(report.toleranceSeconds);
     expect(report.deploymentInstanceSecondsAfterClose).toBeLessThanOrEqual(report.toleranceSeconds);
     expect(report.ok).toBe(true);

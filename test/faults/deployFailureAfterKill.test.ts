@@ -69,19 +69,30 @@ describe('a deployment over quota, found Failed by a retry after its worker died
       'the deployment operation in the heartbeat of the first worker',
       async () => {
         const pending = await pendingActivity(temporal, run.runId, 'deployEndpoint');
-        const details = (pending?.heartbeatDetails?.payloads ?? []).map((p) => Buffer.from(p.data ?? new Uint8Array()).toString('utf8')).join('');
+        const details = (pending?.heartbeatDetails?.payloads ?? [])
+          .map((p) => Buffer.from(p.data ?? new Uint8Array()).toString('utf8'))
+          .join('');
         return runningOn(pending, first.child.pid) && details.includes('deploymentOperation') ? true : undefined;
       },
       120_000,
     );
     // From here the operation's outcome cannot reach the first worker (it is still provisioning).
-    const statusReads = await rule({ method: 'GET', path: '*/mfeOperationsStatus/*', action: { type: 'delay', ms: 120_000 } });
-    expect((await admin.resources()).deployments.find((d) => d.endpoint === names.endpointName)?.state).not.toBe('Failed');
+    const statusReads = await rule({
+      method: 'GET',
+      path: '*/mfeOperationsStatus/*',
+      action: { type: 'delay', ms: 120_000 },
+    });
+    expect((await admin.resources()).deployments.find((d) => d.endpoint === names.endpointName)?.state).not.toBe(
+      'Failed',
+    );
     await first.kill('SIGKILL');
     // While no worker runs, the deployment ends Failed (OutOfQuota) on the emulator.
     await waitFor(
       'the deployment to end Failed',
-      async () => ((await admin.resources()).deployments.find((d) => d.endpoint === names.endpointName && d.state === 'Failed') ? true : undefined),
+      async () =>
+        (await admin.resources()).deployments.find((d) => d.endpoint === names.endpointName && d.state === 'Failed')
+          ? true
+          : undefined,
       60_000,
     );
     await remove(statusReads.id);

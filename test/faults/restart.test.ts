@@ -10,7 +10,14 @@ import { FineTuneClient } from '../../src/client';
 import { bundleWorkflows } from '../../src/scripts/bundleWorkflows';
 import { deriveRunNames, type RunNames } from '../../src/spec/names';
 import { temporalAddress, waitFor } from '../helpers/localStack';
-import { emulatorAdmin, emulatorEnv, startPrivateEmulator, startPrivateTemporal, type EmulatorAdmin, type RestartableServer } from '../helpers/privateStack';
+import {
+  emulatorAdmin,
+  emulatorEnv,
+  startPrivateEmulator,
+  startPrivateTemporal,
+  type EmulatorAdmin,
+  type RestartableServer,
+} from '../helpers/privateStack';
 import { azureRecordOf, pendingActivity, runningOn, stepAttempts, historyOf } from '../helpers/runRecords';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/workerProcess';
 
@@ -22,7 +29,9 @@ let bundle: string;
 const workers: WorkerProcess[] = [];
 
 beforeAll(async () => {
-  bundle = (await bundleWorkflows(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ftflow-bundle-')), 'workflow-bundle.js'))).path;
+  bundle = (
+    await bundleWorkflows(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ftflow-bundle-')), 'workflow-bundle.js'))
+  ).path;
 }, 60_000);
 
 afterAll(async () => {
@@ -38,8 +47,12 @@ async function startWorker(env: Record<string, string>): Promise<WorkerProcess> 
 
 /** Which attempt finished each step (a step the restart interrupted may need a second one), and how long the restarts took. */
 function report(server: string, events: Parameters<typeof stepAttempts>[0], startSeconds: number[]): void {
-  const line = stepAttempts(events).map((a) => `${a.step}#${a.attempt}`).join(' ');
-  process.stderr.write(`[restart] ${server} back in ${startSeconds.map((s) => `${s.toFixed(1)} s`).join(', ')}; ${line}\n`);
+  const line = stepAttempts(events)
+    .map((a) => `${a.step}#${a.attempt}`)
+    .join(' ');
+  process.stderr.write(
+    `[restart] ${server} back in ${startSeconds.map((s) => `${s.toFixed(1)} s`).join(', ')}; ${line}\n`,
+  );
 }
 
 /** Stops the server, leaves it down long enough for a heartbeat to be missed, starts it again; returns the start's seconds. */
@@ -52,8 +65,19 @@ async function bounce(server: RestartableServer, stop: () => Promise<void> = () 
 }
 
 /** Waits until the step runs on the worker and has heartbeated there. */
-function underWay(temporal: Client, runId: string, step: string, worker: WorkerProcess, extra: () => Promise<boolean> = async () => true) {
-  return waitFor(`${step} to be under way`, async () => (runningOn(await pendingActivity(temporal, runId, step), worker.child.pid) && (await extra()) ? true : undefined), 90_000);
+function underWay(
+  temporal: Client,
+  runId: string,
+  step: string,
+  worker: WorkerProcess,
+  extra: () => Promise<boolean> = async () => true,
+) {
+  return waitFor(
+    `${step} to be under way`,
+    async () =>
+      runningOn(await pendingActivity(temporal, runId, step), worker.child.pid) && (await extra()) ? true : undefined,
+    90_000,
+  );
 }
 
 /**
@@ -70,13 +94,23 @@ async function expectSeenThrough(
   const result = await on.client.result(runId);
   expect(result.status).toBe('succeeded');
   expect(result.endpoint).toMatchObject({ existed: true, deleted: true });
-  expect(azureRecordOf(await on.admin.resources(), names)).toEqual({ jobs: 1, modelVersions: 1, endpointsCreated: 1, liveEndpoints: 0, liveDeployments: 0 });
+  expect(azureRecordOf(await on.admin.resources(), names)).toEqual({
+    jobs: 1,
+    modelVersions: 1,
+    endpointsCreated: 1,
+    liveEndpoints: 0,
+    liveDeployments: 0,
+  });
   expect(on.worker.child.exitCode).toBeNull();
   report(server, await historyOf(on.temporal, runId), restarts);
 }
 
 /** A delay on one request of the emulator (on a path only this run uses), so a step is surely in its middle when the server goes. */
-async function hold(admin: EmulatorAdmin, method: string, pathPattern: string): Promise<{ id: string; hit: () => Promise<boolean> }> {
+async function hold(
+  admin: EmulatorAdmin,
+  method: string,
+  pathPattern: string,
+): Promise<{ id: string; hit: () => Promise<boolean> }> {
   const id = await admin.addFault({ method, path: pathPattern, action: { type: 'delay', ms: 3_000 }, count: 1 });
   return { id, hit: async () => ((await admin.faults()).find((r) => r.id === id)?.hits ?? 0) > 0 };
 }

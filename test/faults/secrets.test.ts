@@ -10,11 +10,17 @@ import { emulatorUrl, startHarness, type TestHarness } from '../helpers/localSta
 
 const QUICK = { heartbeatTimeoutSeconds: 3 };
 /** The header of every token the emulator's Entra endpoint signs (HS256, kid "emulator"). */
-const EMULATOR_JWT_HEADER = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT', kid: 'emulator' })).toString('base64url');
+const EMULATOR_JWT_HEADER = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT', kid: 'emulator' })).toString(
+  'base64url',
+);
 
 /** A secret as it could appear in a text: raw, JSON-escaped, and base64/base64url at each byte alignment. */
 export function secretForms(secret: string): string[] {
-  const forms = new Set([secret, JSON.stringify(secret).slice(1, -1), JSON.stringify(JSON.stringify(secret)).slice(2, -2)]);
+  const forms = new Set([
+    secret,
+    JSON.stringify(secret).slice(1, -1),
+    JSON.stringify(JSON.stringify(secret)).slice(2, -2),
+  ]);
   const bytes = Buffer.from(secret, 'utf8');
   for (let pad = 0; pad < 3; pad++) {
     for (const enc of ['base64', 'base64url'] as const) {
@@ -36,7 +42,12 @@ function textOf(value: unknown): string {
       decoded.push(Buffer.from(v).toString('utf8'));
       return Buffer.from(v).toString('base64');
     }
-    if (typeof v === 'object' && v !== null && (v as { type?: unknown }).type === 'Buffer' && Array.isArray((v as { data?: unknown }).data)) {
+    if (
+      typeof v === 'object' &&
+      v !== null &&
+      (v as { type?: unknown }).type === 'Buffer' &&
+      Array.isArray((v as { data?: unknown }).data)
+    ) {
       const b = Buffer.from((v as { data: number[] }).data);
       decoded.push(b.toString('utf8'));
       return b.toString('base64');
@@ -77,7 +88,9 @@ afterAll(async () => {
 });
 
 /** Starts a run and records, while it runs, the heartbeat details of its pending activities. */
-async function runAndRecord(spec: Record<string, unknown>): Promise<{ runId: string; failed: boolean; collected: unknown[] }> {
+async function runAndRecord(
+  spec: Record<string, unknown>,
+): Promise<{ runId: string; failed: boolean; collected: unknown[] }> {
   const run = await h.client.start(spec, { options: QUICK });
   const collected: unknown[] = [];
   const handle = h.temporal.workflow.getHandle(run.runId);
@@ -104,7 +117,8 @@ async function runAndRecord(spec: Record<string, unknown>): Promise<{ runId: str
 function leaks(text: string, secrets: Record<string, string[]>): string[] {
   const found: string[] = [];
   for (const [what, values] of Object.entries(secrets)) {
-    for (const value of values) for (const form of secretForms(value)) if (text.includes(form)) found.push(`${what} (${form.slice(0, 6)}…)`);
+    for (const value of values)
+      for (const form of secretForms(value)) if (text.includes(form)) found.push(`${what} (${form.slice(0, 6)}…)`);
   }
   return found;
 }
@@ -126,7 +140,12 @@ test('no secret is in what Temporal keeps of a succeeded run and of a run that f
   const fault = await fetch(`${emulatorUrl()}/_emulator/faults`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ method: 'POST', path: '*/score', action: { type: 'status', status: 401, code: 'Unauthorized', message: 'key rejected' }, count: 100 }),
+    body: JSON.stringify({
+      method: 'POST',
+      path: '*/score',
+      action: { type: 'status', status: 401, code: 'Unauthorized', message: 'key rejected' },
+      count: 100,
+    }),
   });
   expect(fault.status).toBe(201);
   const failing = await runAndRecord({});

@@ -10,7 +10,13 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, createDeps } from '../../src/activities';
 import { loadAzureConfig } from '../../src/azure/config';
 import { FineTuneClient } from '../../src/client';
-import { ENCRYPTED_ENCODING, EncryptionCodec, KEY_ID_METADATA, PayloadDecryptionError, keyIdOf } from '../../src/codec/encryption';
+import {
+  ENCRYPTED_ENCODING,
+  EncryptionCodec,
+  KEY_ID_METADATA,
+  PayloadDecryptionError,
+  keyIdOf,
+} from '../../src/codec/encryption';
 import { PAYLOAD_KEY_ENV, dataConverterFromEnv, payloadCodecFromEnv } from '../../src/codec/config';
 import { buildCodecServer } from '../../src/codec/server';
 import { workerOptions } from '../../src/worker';
@@ -18,7 +24,10 @@ import { FAST_TUNING, temporalAddress, waitFor } from '../helpers/localStack';
 
 const QUICK = { heartbeatTimeoutSeconds: 3 };
 const newKey = () => randomBytes(32).toString('base64');
-const payload = (value: unknown): Payload => ({ metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from(JSON.stringify(value)) });
+const payload = (value: unknown): Payload => ({
+  metadata: { encoding: Buffer.from('json/plain') },
+  data: Buffer.from(JSON.stringify(value)),
+});
 const text = (p: Payload) => Buffer.from(p.data ?? new Uint8Array()).toString('utf8');
 
 describe('the encryption codec', () => {
@@ -26,7 +35,11 @@ describe('the encryption codec', () => {
   const codec = payloadCodecFromEnv({ [PAYLOAD_KEY_ENV]: key }) as EncryptionCodec;
 
   test('round-trips payloads; the encrypted form carries the key id and none of the plaintext', async () => {
-    const original = [payload({ spec: 'plaintext-marker' }), payload(null), { metadata: { encoding: Buffer.from('binary/null') } }];
+    const original = [
+      payload({ spec: 'plaintext-marker' }),
+      payload(null),
+      { metadata: { encoding: Buffer.from('binary/null') } },
+    ];
     const encoded = await codec.encode(original);
     for (const p of encoded) {
       expect(Buffer.from(p.metadata?.encoding ?? []).toString()).toBe(ENCRYPTED_ENCODING);
@@ -35,14 +48,21 @@ describe('the encryption codec', () => {
     }
     const decoded = await codec.decode(encoded);
     expect(decoded.map(text)).toEqual(original.map(text));
-    expect(decoded.map((p) => Buffer.from(p.metadata?.encoding ?? []).toString())).toEqual(['json/plain', 'json/plain', 'binary/null']);
+    expect(decoded.map((p) => Buffer.from(p.metadata?.encoding ?? []).toString())).toEqual([
+      'json/plain',
+      'json/plain',
+      'binary/null',
+    ]);
     // Unencrypted payloads (history from before encryption) pass through.
     expect(await codec.decode(original)).toEqual(original);
   });
 
   test('after a rotation the old key, listed in FTFLOW_PAYLOAD_OLD_KEYS, still decrypts', async () => {
     const old = await codec.encode([payload('written before the rotation')]);
-    const rotated = payloadCodecFromEnv({ FTFLOW_PAYLOAD_KEY: newKey(), FTFLOW_PAYLOAD_OLD_KEYS: ` ${newKey()},${key}` }) as EncryptionCodec;
+    const rotated = payloadCodecFromEnv({
+      FTFLOW_PAYLOAD_KEY: newKey(),
+      FTFLOW_PAYLOAD_OLD_KEYS: ` ${newKey()},${key}`,
+    }) as EncryptionCodec;
     expect(rotated.keyId).not.toBe(codec.keyId);
     expect((await rotated.decode(old)).map(text)).toEqual([JSON.stringify('written before the rotation')]);
   });
@@ -59,12 +79,22 @@ describe('the encryption codec', () => {
   test('FTFLOW_PAYLOAD_KEY is validated at start-up with the variable and the fix in the message', async () => {
     expect(payloadCodecFromEnv({})).toBeUndefined();
     expect(dataConverterFromEnv({})).toBeUndefined();
-    expect(() => payloadCodecFromEnv({ FTFLOW_PAYLOAD_KEY: 'not base64!' })).toThrow(/FTFLOW_PAYLOAD_KEY is not base64.*openssl rand -base64 32/);
-    expect(() => payloadCodecFromEnv({ FTFLOW_PAYLOAD_KEY: randomBytes(16).toString('base64') })).toThrow(/FTFLOW_PAYLOAD_KEY decodes to 16 bytes; AES-256 needs 32/);
-    expect(() => payloadCodecFromEnv({ FTFLOW_PAYLOAD_KEY: key, FTFLOW_PAYLOAD_OLD_KEYS: 'abc' })).toThrow(/FTFLOW_PAYLOAD_OLD_KEYS entry 1 decodes to 2 bytes/);
-    expect(() => payloadCodecFromEnv({ FTFLOW_PAYLOAD_OLD_KEYS: key })).toThrow(/FTFLOW_PAYLOAD_OLD_KEYS is set but FTFLOW_PAYLOAD_KEY is not/);
+    expect(() => payloadCodecFromEnv({ FTFLOW_PAYLOAD_KEY: 'not base64!' })).toThrow(
+      /FTFLOW_PAYLOAD_KEY is not base64.*openssl rand -base64 32/,
+    );
+    expect(() => payloadCodecFromEnv({ FTFLOW_PAYLOAD_KEY: randomBytes(16).toString('base64') })).toThrow(
+      /FTFLOW_PAYLOAD_KEY decodes to 16 bytes; AES-256 needs 32/,
+    );
+    expect(() => payloadCodecFromEnv({ FTFLOW_PAYLOAD_KEY: key, FTFLOW_PAYLOAD_OLD_KEYS: 'abc' })).toThrow(
+      /FTFLOW_PAYLOAD_OLD_KEYS entry 1 decodes to 2 bytes/,
+    );
+    expect(() => payloadCodecFromEnv({ FTFLOW_PAYLOAD_OLD_KEYS: key })).toThrow(
+      /FTFLOW_PAYLOAD_OLD_KEYS is set but FTFLOW_PAYLOAD_KEY is not/,
+    );
     // The client (and so the CLI and the API) refuses before it connects.
-    await expect(FineTuneClient.connect({ address: '127.0.0.1:1' }, { FTFLOW_PAYLOAD_KEY: 'short' })).rejects.toThrow(/FTFLOW_PAYLOAD_KEY decodes to 3 bytes/);
+    await expect(FineTuneClient.connect({ address: '127.0.0.1:1' }, { FTFLOW_PAYLOAD_KEY: 'short' })).rejects.toThrow(
+      /FTFLOW_PAYLOAD_KEY decodes to 3 bytes/,
+    );
   });
 });
 
@@ -89,7 +119,10 @@ describe('a run with payload encryption on', () => {
     const encrypted = new Client({ connection, namespace: 'default', dataConverter });
     const activities = createActivities(createDeps(loadAzureConfig(env), env, undefined, { temporal: encrypted }));
     nativeConnection = await NativeConnection.connect({ address: temporalAddress() });
-    worker = await Worker.create({ connection: nativeConnection, ...workerOptions({ address: temporalAddress(), namespace: 'default', taskQueue, dataConverter }, activities) });
+    worker = await Worker.create({
+      connection: nativeConnection,
+      ...workerOptions({ address: temporalAddress(), namespace: 'default', taskQueue, dataConverter }, activities),
+    });
     running = worker.run();
     client = await FineTuneClient.connect({ client: encrypted, taskQueue });
     const run = await client.start({ experimentName: marker, training: { num_train_epochs: 1 } }, { options: QUICK });
@@ -144,7 +177,12 @@ describe('a run with payload encryption on', () => {
       const m = (node as { metadata?: Record<string, Uint8Array> }).metadata;
       if (m && typeof m === 'object' && 'encoding' in m) {
         payloads.push(node as Payload);
-        if (Buffer.from(m.encoding).toString() !== ENCRYPTED_ENCODING) plainAt.push(`${path}: ${Buffer.from((node as Payload).data ?? []).toString().slice(0, 120)}`);
+        if (Buffer.from(m.encoding).toString() !== ENCRYPTED_ENCODING)
+          plainAt.push(
+            `${path}: ${Buffer.from((node as Payload).data ?? [])
+              .toString()
+              .slice(0, 120)}`,
+          );
         return;
       }
       for (const [k, v] of Object.entries(node)) walk(v, k, `${path}.${k}`);
@@ -154,7 +192,9 @@ describe('a run with payload encryption on', () => {
     expect(plainAt).toEqual([]);
     const encodings = new Set(payloads.map((p) => Buffer.from(p.metadata?.encoding ?? []).toString()));
     expect([...encodings]).toEqual([ENCRYPTED_ENCODING]);
-    const raw = JSON.stringify(history, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : v));
+    const raw = JSON.stringify(history, (_k, v: unknown) =>
+      v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : v,
+    );
     expect(raw).not.toContain(marker);
     expect(raw).not.toContain('num_train_epochs');
     expect(raw).not.toContain('chat_completion_pipeline');
@@ -172,18 +212,36 @@ describe('a run with payload encryption on', () => {
       const input = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
       if (!input) throw new Error('no input payload');
       const asJson = (p: Payload) => ({
-        metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
+        metadata: Object.fromEntries(
+          Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+        ),
         data: Buffer.from(p.data ?? []).toString('base64'),
       });
-      const headers = { 'content-type': 'application/json', origin: 'http://localhost:8233', 'x-namespace': 'default', authorization: 'Bearer ui-token' };
+      const headers = {
+        'content-type': 'application/json',
+        origin: 'http://localhost:8233',
+        'x-namespace': 'default',
+        authorization: 'Bearer ui-token',
+      };
 
-      const preflight = await fetch(`${base}/decode`, { method: 'OPTIONS', headers: { origin: 'http://localhost:8233', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-namespace,authorization' } });
+      const preflight = await fetch(`${base}/decode`, {
+        method: 'OPTIONS',
+        headers: {
+          origin: 'http://localhost:8233',
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'content-type,x-namespace,authorization',
+        },
+      });
       expect(preflight.status).toBe(204);
       expect(preflight.headers.get('access-control-allow-origin')).toBe('http://localhost:8233');
       expect(preflight.headers.get('access-control-allow-headers')).toMatch(/x-namespace/);
 
       for (const path of ['/decode', '/default/decode']) {
-        const res = await fetch(`${base}${path}`, { method: 'POST', headers, body: JSON.stringify({ payloads: [asJson(input)] }) });
+        const res = await fetch(`${base}${path}`, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify({ payloads: [asJson(input)] }),
+        });
         expect(res.status).toBe(200);
         expect(res.headers.get('access-control-allow-origin')).toBe('http://localhost:8233');
         const body = (await res.json()) as { payloads: { metadata: Record<string, string>; data: string }[] };
@@ -191,17 +249,31 @@ describe('a run with payload encryption on', () => {
         expect(Buffer.from(body.payloads[0].data, 'base64').toString()).toContain(marker);
       }
       // Encode then decode through the server.
-      const enc = await fetch(`${base}/encode`, { method: 'POST', headers, body: JSON.stringify({ payloads: [asJson(payload('via the UI'))] }) });
+      const enc = await fetch(`${base}/encode`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ payloads: [asJson(payload('via the UI'))] }),
+      });
       const encoded = (await enc.json()) as { payloads: unknown[] };
       const dec = await fetch(`${base}/decode`, { method: 'POST', headers, body: JSON.stringify(encoded) });
       const back = (await dec.json()) as { payloads: { data: string }[] };
       expect(Buffer.from(back.payloads[0].data, 'base64').toString()).toBe(JSON.stringify('via the UI'));
 
-      const noToken = await fetch(`${base}/decode`, { method: 'POST', headers: { ...headers, authorization: '' }, body: JSON.stringify({ payloads: [] }) });
+      const noToken = await fetch(`${base}/decode`, {
+        method: 'POST',
+        headers: { ...headers, authorization: '' },
+        body: JSON.stringify({ payloads: [] }),
+      });
       expect(noToken.status).toBe(401);
-      const otherOrigin = await fetch(`${base}/decode`, { method: 'OPTIONS', headers: { origin: 'http://evil.example' } });
+      const otherOrigin = await fetch(`${base}/decode`, {
+        method: 'OPTIONS',
+        headers: { origin: 'http://evil.example' },
+      });
       expect(otherOrigin.headers.get('access-control-allow-origin')).toBeNull();
-      const wrongKeyServer = buildCodecServer({ codec: payloadCodecFromEnv({ FTFLOW_PAYLOAD_KEY: newKey() }) as EncryptionCodec, corsOrigins: [] });
+      const wrongKeyServer = buildCodecServer({
+        codec: payloadCodecFromEnv({ FTFLOW_PAYLOAD_KEY: newKey() }) as EncryptionCodec,
+        corsOrigins: [],
+      });
       await wrongKeyServer.listen({ host: '127.0.0.1', port: 0 });
       try {
         const wrong = await fetch(`http://127.0.0.1:${(wrongKeyServer.server.address() as AddressInfo).port}/decode`, {

@@ -44,7 +44,9 @@ describe('a worker killed at every step boundary and in the middle of every long
 
   beforeAll(async () => {
     // Workers start in about 2 s with a prebuilt bundle (instead of bundling at each start).
-    bundle = (await bundleWorkflows(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ftflow-bundle-')), 'workflow-bundle.js'))).path;
+    bundle = (
+      await bundleWorkflows(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ftflow-bundle-')), 'workflow-bundle.js'))
+    ).path;
     connection = await Connection.connect({ address: temporalAddress() });
     temporal = new Client({ connection });
     // Jobs that train for about 3 s, so a worker can die while one still runs.
@@ -104,7 +106,14 @@ describe('a worker killed at every step boundary and in the middle of every long
         holdIds = k + 1 < plan.length ? await addHolds(plan[k + 1], names) : [];
         const restarting = Date.now();
         worker = await startWorker();
-        kills.push({ point, pid: victim.child.pid, nextPid: worker.child.pid, killedAtMs, restartMs: Date.now() - restarting, reached });
+        kills.push({
+          point,
+          pid: victim.child.pid,
+          nextPid: worker.child.pid,
+          killedAtMs,
+          restartMs: Date.now() - restarting,
+          reached,
+        });
       }
       const result = await client.result(run.runId);
       return { run, result, kills, seconds: (Date.now() - started) / 1000 };
@@ -121,7 +130,9 @@ describe('a worker killed at every step boundary and in the middle of every long
           const first = firstEventBy(events, kill.nextPid);
           const takeover = first ? ((eventTimeMs(first) - kill.killedAtMs) / 1000).toFixed(1) : '?';
           const until = landedBefore(kills, kill) ?? Infinity;
-          const wft = timeouts.filter((t) => t.atMs >= kill.killedAtMs && t.atMs < until).map((t) => `${t.kind} after ${((t.atMs - kill.killedAtMs) / 1000).toFixed(1)} s`);
+          const wft = timeouts
+            .filter((t) => t.atMs >= kill.killedAtMs && t.atMs < until)
+            .map((t) => `${t.kind} after ${((t.atMs - kill.killedAtMs) / 1000).toFixed(1)} s`);
           const line =
             `${run.runId.slice(0, 11)} ${describePoint(kill.point).padEnd(26)} killed at ${((kill.killedAtMs - started) / 1000).toFixed(1)} s, restarted in ${(kill.restartMs / 1000).toFixed(1)} s, takeover ${takeover} s; next ${verdict.next?.step ?? '-'} attempt ${verdict.next?.attempt ?? '-'}` +
             `${wft.length ? `; workflow task timed out: ${wft.join(', ')}` : ''}${kill.reached.jobState ? `; job was ${kill.reached.jobState}` : ''}`;
@@ -130,8 +141,13 @@ describe('a worker killed at every step boundary and in the middle of every long
         return { run, result, landed, seconds, azure: azureRecordOf(all, run.names) };
       }),
     );
-    const report = checked.flatMap((c) => [...c.landed.map((l) => l.line), `${c.run.runId.slice(0, 11)} completed after ${c.seconds.toFixed(1)} s`]);
-    process.stderr.write(`[workerCrash] ${PLANS.flat().length} kills in ${((Date.now() - started) / 1000).toFixed(1)} s\n  ${report.join('\n  ')}\n`);
+    const report = checked.flatMap((c) => [
+      ...c.landed.map((l) => l.line),
+      `${c.run.runId.slice(0, 11)} completed after ${c.seconds.toFixed(1)} s`,
+    ]);
+    process.stderr.write(
+      `[workerCrash] ${PLANS.flat().length} kills in ${((Date.now() - started) / 1000).toFixed(1)} s\n  ${report.join('\n  ')}\n`,
+    );
 
     for (const { result, landed, azure } of checked) {
       expect(result.status).toBe('succeeded');
@@ -140,8 +156,12 @@ describe('a worker killed at every step boundary and in the middle of every long
       expect(result.endpoint).toMatchObject({ existed: true, deleted: true });
       for (const { kill, verdict } of landed) {
         // Each kill came where it was meant to: the plan is what this test claims to cover.
-        expect({ point: describePoint(kill.point), where: verdict.where }).toEqual({ point: describePoint(kill.point), where: 'as planned' });
-        if ('during' in kill.point && kill.point.during === 'awaitPipeline') expect(kill.reached.jobState).toBeDefined();
+        expect({ point: describePoint(kill.point), where: verdict.where }).toEqual({
+          point: describePoint(kill.point),
+          where: 'as planned',
+        });
+        if ('during' in kill.point && kill.point.during === 'awaitPipeline')
+          expect(kill.reached.jobState).toBeDefined();
       }
     }
   }, 240_000);

@@ -15,9 +15,17 @@ export interface Ran {
   stderr: string;
 }
 
-export function runProcess(command: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; input?: string } = {}): Promise<Ran> {
+export function runProcess(
+  command: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; input?: string } = {},
+): Promise<Ran> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      env: opts.env ?? process.env,
+      cwd: opts.cwd,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -33,8 +41,16 @@ export function runProcess(command: string, args: string[], opts: { env?: NodeJS
 }
 
 /** `ftflow ...` as a process, against the test stack and the given task queue. */
-export function ftflow(args: string[], taskQueue: string, opts: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Ran> {
-  return runProcess(process.execPath, [CLI_MAIN, ...args], { env: { ...process.env, FTFLOW_TASK_QUEUE: taskQueue, ...opts.env }, cwd: opts.cwd, input: opts.input });
+export function ftflow(
+  args: string[],
+  taskQueue: string,
+  opts: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<Ran> {
+  return runProcess(process.execPath, [CLI_MAIN, ...args], {
+    env: { ...process.env, FTFLOW_TASK_QUEUE: taskQueue, ...opts.env },
+    cwd: opts.cwd,
+    input: opts.input,
+  });
 }
 
 /** A temporary folder with an `ftflow` executable (the built CLI), for shell snippets. */
@@ -42,12 +58,21 @@ export function cliWorkspace(): { dir: string; bin: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ftflow-readme-'));
   const bin = path.join(dir, 'bin');
   fs.mkdirSync(bin);
-  fs.writeFileSync(path.join(bin, 'ftflow'), `#!/bin/sh\nexec "${process.execPath}" "${CLI_MAIN}" "$@"\n`, { mode: 0o755 });
+  fs.writeFileSync(path.join(bin, 'ftflow'), `#!/bin/sh\nexec "${process.execPath}" "${CLI_MAIN}" "$@"\n`, {
+    mode: 0o755,
+  });
   return { dir, bin };
 }
 
-export function runBash(script: string, opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<Ran> {
-  return runProcess('bash', ['-euo', 'pipefail', '-c', script], { cwd: opts.cwd, env: opts.env, timeoutMs: opts.timeoutMs ?? 120_000 });
+export function runBash(
+  script: string,
+  opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs?: number },
+): Promise<Ran> {
+  return runProcess('bash', ['-euo', 'pipefail', '-c', script], {
+    cwd: opts.cwd,
+    env: opts.env,
+    timeoutMs: opts.timeoutMs ?? 120_000,
+  });
 }
 
 /** The code blocks of the README marked `<!-- readme-test: <tag> -->`. */

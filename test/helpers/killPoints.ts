@@ -38,7 +38,11 @@ const BRIEF_HOLD_MS = 1_500;
  */
 export function holdsFor(point: KillPoint, names: RunNames): FaultRule[] {
   const ep = `*/onlineEndpoints/${names.endpointName}`;
-  const delay = (method: string, path: string, ms = HOLD_MS): FaultRule => ({ method, path, action: { type: 'delay', ms } });
+  const delay = (method: string, path: string, ms = HOLD_MS): FaultRule => ({
+    method,
+    path,
+    action: { type: 'delay', ms },
+  });
   if ('after' in point) {
     const next: Record<StepName, FaultRule | undefined> = {
       authenticate: delay('GET', '*/registries/azureml/discovery', BRIEF_HOLD_MS),
@@ -85,7 +89,16 @@ export interface Reached {
  * history records its completion; during a step, once it runs (and has heartbeated) on that worker and is
  * blocked on its hold (or, for awaitPipeline, follows a job that is still running).
  */
-export async function reach(temporal: Client, admin: EmulatorAdmin, runId: string, names: RunNames, point: KillPoint, pid: number | undefined, holdIds: string[], timeoutMs = 120_000): Promise<Reached> {
+export async function reach(
+  temporal: Client,
+  admin: EmulatorAdmin,
+  runId: string,
+  names: RunNames,
+  point: KillPoint,
+  pid: number | undefined,
+  holdIds: string[],
+  timeoutMs = 120_000,
+): Promise<Reached> {
   if ('after' in point) {
     await awaitHistory(temporal, runId, `${point.after} to complete`, hasCompleted(point.after), timeoutMs);
     return {};
@@ -97,7 +110,9 @@ export async function reach(temporal: Client, admin: EmulatorAdmin, runId: strin
       if (!runningOn(await pendingActivity(temporal, runId, step), pid)) return undefined;
       if (step === 'awaitPipeline') {
         const job = (await admin.resources()).jobs.find((j) => j.name === names.jobName);
-        return job?.state && !['Completed', 'Failed', 'Canceled'].includes(job.state) ? { jobState: job.state } : undefined;
+        return job?.state && !['Completed', 'Failed', 'Canceled'].includes(job.state)
+          ? { jobState: job.state }
+          : undefined;
       }
       const held = (await admin.faults()).filter((r) => holdIds.includes(r.id) && r.hits > 0);
       return held.length > 0 ? {} : undefined;
@@ -131,10 +146,18 @@ export function verdictOf(events: Parameters<typeof stepAttempts>[0], kill: Kill
     const step = kill.point.after;
     const index = attempts.findIndex((a) => a.step === step && a.outcome === 'completed');
     const next = attempts.slice(index + 1).find((a) => a.outcome === 'completed');
-    return { where: lastByVictim === step ? 'as planned' : `victim last completed ${lastByVictim ?? 'nothing'}`, next: next && { step: next.step, attempt: next.attempt } };
+    return {
+      where: lastByVictim === step ? 'as planned' : `victim last completed ${lastByVictim ?? 'nothing'}`,
+      next: next && { step: next.step, attempt: next.attempt },
+    };
   }
   const step = kill.point.during;
   const done = attempts.find((a) => a.step === step && a.outcome === 'completed');
   const tookOver = done !== undefined && !done.completedBy?.startsWith(`${kill.pid}@`) && done.attempt >= 2;
-  return { where: tookOver ? 'as planned' : `${step} completed by ${done?.completedBy ?? 'nobody'} on attempt ${done?.attempt ?? 0}`, next: done && { step, attempt: done.attempt } };
+  return {
+    where: tookOver
+      ? 'as planned'
+      : `${step} completed by ${done?.completedBy ?? 'nobody'} on attempt ${done?.attempt ?? 0}`,
+    next: done && { step, attempt: done.attempt },
+  };
 }

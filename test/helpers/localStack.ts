@@ -12,7 +12,10 @@ export const FAST_TUNING = { FTFLOW_JOB_POLL_SECONDS: '0.3', FTFLOW_LRO_POLL_MS:
 
 export function emulatorUrl(): string {
   const url = process.env.FTFLOW_TEST_EMULATOR_URL;
-  if (!url) throw new Error('FTFLOW_TEST_EMULATOR_URL is not set: run the tests with `make test` (jest globalSetup starts the stack)');
+  if (!url)
+    throw new Error(
+      'FTFLOW_TEST_EMULATOR_URL is not set: run the tests with `make test` (jest globalSetup starts the stack)',
+    );
   return url;
 }
 
@@ -36,7 +39,10 @@ export async function startHarness(overrides: Partial<FineTuneActivities> = {}):
   const taskQueue = `test-${randomUUID()}`;
   const connection = await Connection.connect({ address: temporalAddress() });
   const temporal = new Client({ connection, namespace: 'default' });
-  const activities = { ...createActivities(createDeps(loadAzureConfig(env), env, undefined, { temporal })), ...overrides };
+  const activities = {
+    ...createActivities(createDeps(loadAzureConfig(env), env, undefined, { temporal })),
+    ...overrides,
+  };
   const nativeConnection = await NativeConnection.connect({ address: temporalAddress() });
   const worker = await Worker.create({
     connection: nativeConnection,
@@ -97,7 +103,11 @@ export const emulator = {
   resources: () => adminGet<EmulatorResources>('resources'),
   clock: () => adminGet<EmulatorClock>('clock'),
   async setClock(clock: Partial<EmulatorClock>): Promise<EmulatorClock> {
-    const res = await fetch(`${emulatorUrl()}/_emulator/clock`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(clock) });
+    const res = await fetch(`${emulatorUrl()}/_emulator/clock`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(clock),
+    });
     if (!res.ok) throw new Error(`emulator PUT /_emulator/clock answered ${res.status}`);
     return (await res.json()) as EmulatorClock;
   },
@@ -119,7 +129,10 @@ export async function withClock<T>(clock: Partial<EmulatorClock>, body: () => Pr
 }
 
 /** Endpoints, jobs and models the emulator ever saw whose name belongs to this run. */
-export async function resourcesOf(names: { jobName: string; endpointName: string }): Promise<{ endpoints: EmulatorResource[]; jobs: EmulatorResource[] }> {
+export async function resourcesOf(names: {
+  jobName: string;
+  endpointName: string;
+}): Promise<{ endpoints: EmulatorResource[]; jobs: EmulatorResource[] }> {
   const all = await emulator.resources();
   return {
     endpoints: all.endpoints.filter((e) => e.name === names.endpointName),

@@ -26,10 +26,22 @@ export interface RestartableServer {
 
 type Component = 'temporal' | 'emulator';
 
-async function restartable(component: Component, options: Omit<StackOptions, 'components' | 'dataDir'>, addressOf: (s: RunningStack) => string | undefined): Promise<RestartableServer> {
+async function restartable(
+  component: Component,
+  options: Omit<StackOptions, 'components' | 'dataDir'>,
+  addressOf: (s: RunningStack) => string | undefined,
+): Promise<RestartableServer> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `ftflow-${component}-`));
   const log: string[] = [];
-  const base: StackOptions = { ...options, dataDir, components: [component], handleSignals: false, stackFile: false, stopTimeoutMs: 10_000, log: (line) => log.push(line) };
+  const base: StackOptions = {
+    ...options,
+    dataDir,
+    components: [component],
+    handleSignals: false,
+    stackFile: false,
+    stopTimeoutMs: 10_000,
+    log: (line) => log.push(line),
+  };
   let stack = await startStack(base);
   const address = addressOf(stack);
   if (!address) throw new Error(`${component} started without an address:\n${log.join('\n')}`);
@@ -54,7 +66,11 @@ async function restartable(component: Component, options: Omit<StackOptions, 'co
 
 /** A Temporal dev server (headless) keeping its state in <dataDir>/temporal/temporal.sqlite. */
 export function startPrivateTemporal(): Promise<RestartableServer> {
-  return restartable('temporal', { ports: { temporal: 0 }, temporal: { headless: true } }, (s) => s.urls.temporalAddress);
+  return restartable(
+    'temporal',
+    { ports: { temporal: 0 }, temporal: { headless: true } },
+    (s) => s.urls.temporalAddress,
+  );
 }
 
 /** The test stack's Azurite port (the private emulator reads staged data from the shared Azurite). */
@@ -66,7 +82,11 @@ function sharedAzuritePort(): number {
 
 /** An emulator on the test clock, keeping its state in <dataDir>/emulator/state.json, over the shared Azurite. */
 export function startPrivateEmulator(): Promise<RestartableServer> {
-  return restartable('emulator', { ports: { emulator: 0, azurite: sharedAzuritePort() }, emulator: { extraArgs: TEST_EMULATOR_ARGS } }, (s) => s.urls.emulator);
+  return restartable(
+    'emulator',
+    { ports: { emulator: 0, azurite: sharedAzuritePort() }, emulator: { extraArgs: TEST_EMULATOR_ARGS } },
+    (s) => s.urls.emulator,
+  );
 }
 
 /** What a worker needs to use this emulator (ARM, token endpoint, Hub, its client secret) instead of the shared one. */
@@ -77,13 +97,19 @@ export function emulatorEnv(server: RestartableServer): Record<string, string> {
 export interface FaultRule {
   method?: string;
   path?: string;
-  action: { type: 'delay'; ms: number } | { type: 'status'; status: number; retryAfter?: number } | { type: 'reset' } | { type: 'quota' } | { type: 'failProvisioning'; code?: string; message?: string };
+  action:
+    | { type: 'delay'; ms: number }
+    | { type: 'status'; status: number; retryAfter?: number }
+    | { type: 'reset' }
+    | { type: 'quota' }
+    | { type: 'failProvisioning'; code?: string; message?: string };
   count?: number;
 }
 
 /** The emulator's admin API (/_emulator) at `baseUrl` (default: the shared test emulator). */
 export function emulatorAdmin(baseUrl: string = emulatorUrl()) {
-  const call = <T>(method: string, route: string, body?: unknown): Promise<T> => callEmulatorAdmin<T>(baseUrl, method, route, body);
+  const call = <T>(method: string, route: string, body?: unknown): Promise<T> =>
+    callEmulatorAdmin<T>(baseUrl, method, route, body);
   return {
     resources: () => call<EmulatorResources>('GET', 'resources'),
     clock: () => call<EmulatorClock>('GET', 'clock'),

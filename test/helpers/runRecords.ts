@@ -37,13 +37,24 @@ export function stepAttempts(events: HistoryEvent[]): StepAttempt[] {
   const out: StepAttempt[] = [];
   for (const e of events) {
     const id = String(e.eventId);
-    if (e.activityTaskScheduledEventAttributes) scheduled.set(id, e.activityTaskScheduledEventAttributes.activityType?.name ?? '?');
-    if (e.activityTaskStartedEventAttributes) started.set(String(e.activityTaskStartedEventAttributes.scheduledEventId), e);
+    if (e.activityTaskScheduledEventAttributes)
+      scheduled.set(id, e.activityTaskScheduledEventAttributes.activityType?.name ?? '?');
+    if (e.activityTaskStartedEventAttributes)
+      started.set(String(e.activityTaskStartedEventAttributes.scheduledEventId), e);
     const end =
-      (e.activityTaskCompletedEventAttributes && { outcome: 'completed' as const, a: e.activityTaskCompletedEventAttributes }) ||
+      (e.activityTaskCompletedEventAttributes && {
+        outcome: 'completed' as const,
+        a: e.activityTaskCompletedEventAttributes,
+      }) ||
       (e.activityTaskFailedEventAttributes && { outcome: 'failed' as const, a: e.activityTaskFailedEventAttributes }) ||
-      (e.activityTaskTimedOutEventAttributes && { outcome: 'timedOut' as const, a: e.activityTaskTimedOutEventAttributes }) ||
-      (e.activityTaskCanceledEventAttributes && { outcome: 'canceled' as const, a: e.activityTaskCanceledEventAttributes });
+      (e.activityTaskTimedOutEventAttributes && {
+        outcome: 'timedOut' as const,
+        a: e.activityTaskTimedOutEventAttributes,
+      }) ||
+      (e.activityTaskCanceledEventAttributes && {
+        outcome: 'canceled' as const,
+        a: e.activityTaskCanceledEventAttributes,
+      });
     if (!end) continue;
     const scheduledId = String(end.a.scheduledEventId);
     const start = started.get(scheduledId);
@@ -65,7 +76,17 @@ export function workflowTaskTimeouts(events: HistoryEvent[]): { atMs: number; ki
   return events.flatMap((e) => {
     const t = e.workflowTaskTimedOutEventAttributes;
     if (!t) return [];
-    return [{ atMs: eventTimeMs(e), kind: Number(t.timeoutType) === 2 /* SCHEDULE_TO_START */ ? 'schedule-to-start' : Number(t.timeoutType) === 1 /* START_TO_CLOSE */ ? 'start-to-close' : String(t.timeoutType) }];
+    return [
+      {
+        atMs: eventTimeMs(e),
+        kind:
+          Number(t.timeoutType) === 2 /* SCHEDULE_TO_START */
+            ? 'schedule-to-start'
+            : Number(t.timeoutType) === 1 /* START_TO_CLOSE */
+              ? 'start-to-close'
+              : String(t.timeoutType),
+      },
+    ];
   });
 }
 
@@ -85,7 +106,11 @@ export async function historyOf(temporal: Client, runId: string): Promise<Histor
   const events: HistoryEvent[] = [];
   let nextPageToken: Uint8Array | undefined;
   do {
-    const page = await temporal.workflowService.getWorkflowExecutionHistory({ namespace: temporal.options.namespace, execution: { workflowId: runId }, nextPageToken });
+    const page = await temporal.workflowService.getWorkflowExecutionHistory({
+      namespace: temporal.options.namespace,
+      execution: { workflowId: runId },
+      nextPageToken,
+    });
     events.push(...(page.history?.events ?? []));
     nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
   } while (nextPageToken);
@@ -96,19 +121,33 @@ export async function historyOf(temporal: Client, runId: string): Promise<Histor
  * Resolves with the history as soon as `until` holds for it, following new events with the server's
  * long poll (so a test reacts within milliseconds of the event, not of a polling interval).
  */
-export async function awaitHistory(temporal: Client, runId: string, what: string, until: (events: HistoryEvent[]) => boolean, timeoutMs = 90_000): Promise<HistoryEvent[]> {
+export async function awaitHistory(
+  temporal: Client,
+  runId: string,
+  what: string,
+  until: (events: HistoryEvent[]) => boolean,
+  timeoutMs = 90_000,
+): Promise<HistoryEvent[]> {
   const deadline = Date.now() + timeoutMs;
   const events: HistoryEvent[] = [];
   let nextPageToken: Uint8Array | undefined;
   for (;;) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} in the history of ${runId}`);
-    const page = await temporal.connection.withDeadline(Math.min(deadline, Date.now() + 25_000), () =>
-      temporal.workflowService.getWorkflowExecutionHistory({ namespace: temporal.options.namespace, execution: { workflowId: runId }, nextPageToken, waitNewEvent: true }),
-    ).catch((err: unknown) => {
-      // The long poll's own deadline: ask again.
-      if (err instanceof Error && /DEADLINE_EXCEEDED|deadline/i.test(err.message)) return undefined;
-      throw err;
-    });
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} in the history of ${runId}`);
+    const page = await temporal.connection
+      .withDeadline(Math.min(deadline, Date.now() + 25_000), () =>
+        temporal.workflowService.getWorkflowExecutionHistory({
+          namespace: temporal.options.namespace,
+          execution: { workflowId: runId },
+          nextPageToken,
+          waitNewEvent: true,
+        }),
+      )
+      .catch((err: unknown) => {
+        // The long poll's own deadline: ask again.
+        if (err instanceof Error && /DEADLINE_EXCEEDED|deadline/i.test(err.message)) return undefined;
+        throw err;
+      });
     if (!page) continue;
     events.push(...(page.history?.events ?? []));
     if (until(events)) return events;
@@ -123,14 +162,22 @@ export function hasCompleted(step: string): (events: HistoryEvent[]) => boolean 
 }
 
 /** The run's pending activity of this type, if Temporal has one. */
-export async function pendingActivity(temporal: Client, runId: string, step: string): Promise<PendingActivity | undefined> {
+export async function pendingActivity(
+  temporal: Client,
+  runId: string,
+  step: string,
+): Promise<PendingActivity | undefined> {
   const { raw } = await temporal.workflow.getHandle(runId).describe();
   return (raw.pendingActivities ?? []).find((a) => a.activityType?.name === step);
 }
 
 /** Whether a pending activity is running on the given process and has heartbeated there. */
 export function runningOn(pending: PendingActivity | undefined, pid: number | undefined): boolean {
-  return Number(pending?.state) === 2 /* PENDING_ACTIVITY_STATE_STARTED */ && isProcess(pid, pending?.lastWorkerIdentity) && pending?.lastHeartbeatTime != null;
+  return (
+    Number(pending?.state) === 2 /* PENDING_ACTIVITY_STATE_STARTED */ &&
+    isProcess(pid, pending?.lastWorkerIdentity) &&
+    pending?.lastHeartbeatTime != null
+  );
 }
 
 /** The pay-once and billing-safety facts of one run, from the emulator's records. */

@@ -17,7 +17,10 @@ export interface WorkerProcess {
 
 /** Starts a worker with the test stack's environment plus `env`; resolves once it logged WORKER_READY. */
 export async function startWorkerProcess(env: Record<string, string>, readyTimeoutMs = 60_000): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, [WORKER_ENTRY], { env: { ...process.env, ...FAST_TUNING, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [WORKER_ENTRY], {
+    env: { ...process.env, ...FAST_TUNING, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const lines: WorkerProcess['lines'] = [];
   let resolveReady: () => void = () => {};
   const ready = new Promise<void>((resolve) => (resolveReady = resolve));
@@ -62,7 +65,11 @@ export async function startWorkerProcess(env: Record<string, string>, readyTimeo
         throw new Error(`worker exited (${code}) before it was ready:\n${lines.map((l) => l.text).join('\n')}`);
       }),
       new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`worker not ready after ${readyTimeoutMs} ms:\n${lines.map((l) => l.text).join('\n')}`)), readyTimeoutMs);
+        timer = setTimeout(
+          () =>
+            reject(new Error(`worker not ready after ${readyTimeoutMs} ms:\n${lines.map((l) => l.text).join('\n')}`)),
+          readyTimeoutMs,
+        );
       }),
     ]);
   } catch (err) {

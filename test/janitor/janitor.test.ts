@@ -10,35 +10,61 @@ describe('the janitor on the local stack', () => {
     h = await startHarness();
   });
   afterAll(async () => {
-    await h?.temporal.schedule.getHandle(scheduleId).delete().catch(() => undefined);
+    await h?.temporal.schedule
+      .getHandle(scheduleId)
+      .delete()
+      .catch(() => undefined);
     await h?.stop();
   });
 
   test('deletes the orphan left by a run terminated mid-deploy and keeps the endpoint of a running run', async () => {
     // A run that keeps its endpoint serving: the run is running, so its endpoint is not an orphan.
-    const alive = await h.client.start({ dataset: { percent: 4.1 }, deployment: { keepAliveMinutes: 30 } }, { options: QUICK });
-    await waitFor('the endpoint to be kept alive', async () => (await h.client.progress(alive.runId)).endpointExpiresAt);
+    const alive = await h.client.start(
+      { dataset: { percent: 4.1 }, deployment: { keepAliveMinutes: 30 } },
+      { options: QUICK },
+    );
+    await waitFor(
+      'the endpoint to be kept alive',
+      async () => (await h.client.progress(alive.runId)).endpointExpiresAt,
+    );
 
     // A run terminated while its deployment is being created: terminate runs no workflow code, so no cleanup.
     const orphan = await withClock({ provisionMs: 4_000 }, async () => {
       const run = await h.client.start({ dataset: { percent: 4.2 } }, { options: QUICK });
-      await waitFor('the endpoint to exist', async () => ((await resourcesOf(run.names)).endpoints.length > 0 ? true : undefined));
+      await waitFor('the endpoint to exist', async () =>
+        (await resourcesOf(run.names)).endpoints.length > 0 ? true : undefined,
+      );
       await h.client.handle(run.runId).terminate('test: the run is lost mid-deploy');
       return run;
     });
     expect((await resourcesOf(orphan.names)).endpoints.map((e) => e.deletedAt ?? null)).toEqual([null]);
     const terminated = await h.client.get(orphan.runId);
     expect(terminated.status).toBe('terminated');
-    expect(terminated.steps.find((s) => s.name === 'deployEndpoint')).toMatchObject({ status: 'cancelled', detail: expect.stringMatching(/terminated during this step; no cleanup ran/) });
+    expect(terminated.steps.find((s) => s.name === 'deployEndpoint')).toMatchObject({
+      status: 'cancelled',
+      detail: expect.stringMatching(/terminated during this step; no cleanup ran/),
+    });
 
     // The schedule the stack creates, here on this test's task queue; the test triggers it.
     const created = await h.client.janitor.ensureSchedule({ scheduleId, every: '1 hour' });
     expect(created).toMatchObject({ scheduleId, every: ['1h'], paused: false });
     await h.client.janitor.trigger(scheduleId);
-    const swept = await waitFor('the sweep to report', async () => (await h.client.janitor.describeSchedule(scheduleId)).lastReport, 60_000);
+    const swept = await waitFor(
+      'the sweep to report',
+      async () => (await h.client.janitor.describeSchedule(scheduleId)).lastReport,
+      60_000,
+    );
 
-    expect(swept.deleted).toContainEqual({ endpointName: orphan.names.endpointName, runId: orphan.runId, reason: 'run terminated' });
-    expect(swept.kept).toContainEqual({ endpointName: alive.names.endpointName, runId: alive.runId, reason: 'run is running' });
+    expect(swept.deleted).toContainEqual({
+      endpointName: orphan.names.endpointName,
+      runId: orphan.runId,
+      reason: 'run terminated',
+    });
+    expect(swept.kept).toContainEqual({
+      endpointName: alive.names.endpointName,
+      runId: alive.runId,
+      reason: 'run is running',
+    });
     expect(swept.deleted.map((d) => d.endpointName)).not.toContain(alive.names.endpointName);
     expect(swept.failed).toEqual([]);
     expect((await resourcesOf(orphan.names)).endpoints.every((e) => e.deletedAt)).toBe(true);

@@ -36,7 +36,11 @@ describe('the janitor schedule of the local stack', () => {
     expect(schedule).toMatchObject({ scheduleId: 'ftflow-janitor', every: ['5m'], paused: false });
 
     await janitor.trigger();
-    const report = await waitFor('the sweep to report', async () => (await janitor.describeSchedule()).lastReport, 60_000);
+    const report = await waitFor(
+      'the sweep to report',
+      async () => (await janitor.describeSchedule()).lastReport,
+      60_000,
+    );
     expect(report).toMatchObject({ dryRun: false, examined: 0, deleted: [], kept: [], failed: [] });
   });
 });

@@ -52,7 +52,10 @@ const services = compose.services;
 function serviceSources(dir = path.join(ROOT, 'src')): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) return ['emulator', 'stack', 'demo', 'scripts'].includes(entry.name) && dir.endsWith('src') ? [] : serviceSources(full);
+    if (entry.isDirectory())
+      return ['emulator', 'stack', 'demo', 'scripts'].includes(entry.name) && dir.endsWith('src')
+        ? []
+        : serviceSources(full);
     return entry.name.endsWith('.ts') ? [full] : [];
   });
 }
@@ -100,7 +103,8 @@ function referencesIn(value: unknown): { name: string; op?: string }[] {
 /** The environment a service's process gets: the image's ENV, then compose's, interpolated from `vars`. */
 function containerEnv(service: Service, vars: Map<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = service.build ? { ...dockerfile().runtime.env } : {};
-  for (const [key, value] of Object.entries(service.environment ?? {})) env[key] = interpolate(String(value ?? ''), vars);
+  for (const [key, value] of Object.entries(service.environment ?? {}))
+    env[key] = interpolate(String(value ?? ''), vars);
   return env;
 }
 
@@ -155,7 +159,12 @@ function dockerfile(): { stages: Stage[]; runtime: Stage } {
     } else if (instruction === 'FROM') {
       const m = /^(\S+)\s+AS\s+(\S+)$/i.exec(body);
       if (!m) throw new Error(`unnamed stage: ${line}`);
-      stages.push({ name: m[2], base: m[1].replace(/\$\{(\w+)\}/g, (_a, k: string) => args.get(k) ?? ''), lines: [], env: {} });
+      stages.push({
+        name: m[2],
+        base: m[1].replace(/\$\{(\w+)\}/g, (_a, k: string) => args.get(k) ?? ''),
+        lines: [],
+        env: {},
+      });
     } else {
       const stage = stages.at(-1);
       if (!stage) throw new Error(`instruction before FROM: ${line}`);
@@ -180,7 +189,14 @@ function sourceOf(distPath: string): string {
 
 describe('docker-compose.yml', () => {
   test('runs PostgreSQL, Temporal (auto-setup, pinned), the search-attribute job, the UI, the worker and the API', () => {
-    expect(Object.keys(services).sort()).toEqual(['api', 'postgresql', 'temporal', 'temporal-search-attributes', 'temporal-ui', 'worker']);
+    expect(Object.keys(services).sort()).toEqual([
+      'api',
+      'postgresql',
+      'temporal',
+      'temporal-search-attributes',
+      'temporal-ui',
+      'worker',
+    ]);
     for (const [name, service] of Object.entries(services)) {
       if (service.build) continue;
       expect([name, service.image]).toEqual([name, expect.stringMatching(/^[\w./-]+:\d+(\.\d+)+[\w.-]*$/)]);
@@ -197,17 +213,25 @@ describe('docker-compose.yml', () => {
     expect(containerPorts(services['temporal-ui'])).toEqual(['8080']);
     expect(containerPorts(services.api)).toEqual([String(services.api.environment?.FTFLOW_API_PORT)]);
     expect(services.worker.ports).toBeUndefined();
-    expect(services.worker.expose).toEqual([services.worker.environment?.FTFLOW_METRICS_ADDRESS?.toString().split(':')[1]]);
+    expect(services.worker.expose).toEqual([
+      services.worker.environment?.FTFLOW_METRICS_ADDRESS?.toString().split(':')[1],
+    ]);
     expect(services.worker.deploy?.replicas).toBeGreaterThanOrEqual(2);
   });
 
   test('starts in order: database healthy, server healthy, search attributes registered, then the service', () => {
-    const dependsOn = (name: string) => Object.fromEntries(Object.entries(services[name].depends_on ?? {}).map(([k, v]) => [k, v.condition]));
+    const dependsOn = (name: string) =>
+      Object.fromEntries(Object.entries(services[name].depends_on ?? {}).map(([k, v]) => [k, v.condition]));
     expect(dependsOn('temporal')).toEqual({ postgresql: 'service_healthy' });
     expect(dependsOn('temporal-search-attributes')).toEqual({ temporal: 'service_healthy' });
     expect(dependsOn('temporal-ui')).toEqual({ temporal: 'service_healthy' });
-    for (const name of ['worker', 'api']) expect(dependsOn(name)).toEqual({ temporal: 'service_healthy', 'temporal-search-attributes': 'service_completed_successfully' });
-    for (const name of ['postgresql', 'temporal', 'temporal-ui', 'worker', 'api']) expect([name, services[name].healthcheck?.test]).toEqual([name, expect.anything()]);
+    for (const name of ['worker', 'api'])
+      expect(dependsOn(name)).toEqual({
+        temporal: 'service_healthy',
+        'temporal-search-attributes': 'service_completed_successfully',
+      });
+    for (const name of ['postgresql', 'temporal', 'temporal-ui', 'worker', 'api'])
+      expect([name, services[name].healthcheck?.test]).toEqual([name, expect.anything()]);
     expect(String(services.worker.healthcheck?.test)).toContain(':9464/metrics');
     expect(String(services.api.healthcheck?.test)).toContain(`:${services.api.environment?.FTFLOW_API_PORT}/healthz`);
   });
@@ -215,7 +239,9 @@ describe('docker-compose.yml', () => {
   test("registers exactly the runs' search attributes, with their types", () => {
     const job = services['temporal-search-attributes'];
     const declared = String(job.environment?.FTFLOW_SEARCH_ATTRIBUTES).split(/\s+/).sort();
-    const wanted = FINETUNE_SEARCH_ATTRIBUTE_KEYS.map((k) => `${k.name}=${k.type.charAt(0)}${k.type.slice(1).toLowerCase()}`).sort();
+    const wanted = FINETUNE_SEARCH_ATTRIBUTE_KEYS.map(
+      (k) => `${k.name}=${k.type.charAt(0)}${k.type.slice(1).toLowerCase()}`,
+    ).sort();
     expect(declared).toEqual(wanted);
     expect(job.command?.join('\n')).toContain('temporal operator search-attribute create');
   });
@@ -238,16 +264,31 @@ describe('docker-compose.yml', () => {
         delete without[name];
         if (loads(role, without)) continue;
         const refs = referencesIn(services[role].environment?.[name]);
-        expect([role, name, refs.every((r) => r.op === ':?') && refs.length > 0 ? 'required by compose' : `value: ${services[role].environment?.[name]}`]).toEqual([role, name, 'required by compose']);
+        expect([
+          role,
+          name,
+          refs.every((r) => r.op === ':?') && refs.length > 0
+            ? 'required by compose'
+            : `value: ${services[role].environment?.[name]}`,
+        ]).toEqual([role, name, 'required by compose']);
       }
       // No typo: every service variable compose sets is one the code reads.
-      for (const name of Object.keys(services[role].environment ?? {}).filter((n) => /^(FTFLOW|AZURE|AZUREML|TEMPORAL|HF|OTEL)_/.test(n))) {
-        if (name.startsWith('FTFLOW_API_') && role === 'api' && !Object.values(ENV).some((v) => v.startsWith('FTFLOW_API_'))) continue; // the API's own variables arrive with src/api
+      for (const name of Object.keys(services[role].environment ?? {}).filter((n) =>
+        /^(FTFLOW|AZURE|AZUREML|TEMPORAL|HF|OTEL)_/.test(n),
+      )) {
+        if (
+          name.startsWith('FTFLOW_API_') &&
+          role === 'api' &&
+          !Object.values(ENV).some((v) => v.startsWith('FTFLOW_API_'))
+        )
+          continue; // the API's own variables arrive with src/api
         expect([role, name, KNOWN_VARIABLES.has(name)]).toEqual([role, name, true]);
       }
     }
     // Without the required values compose refuses to start, naming the variable.
-    expect(() => containerEnv(services.worker, envExample())).toThrow(/AZURE_SUBSCRIPTION_ID: set AZURE_SUBSCRIPTION_ID in .env/);
+    expect(() => containerEnv(services.worker, envExample())).toThrow(
+      /AZURE_SUBSCRIPTION_ID: set AZURE_SUBSCRIPTION_ID in .env/,
+    );
   });
 
   test('.env.example lists every variable compose interpolates, with no secret filled in', () => {
@@ -260,7 +301,8 @@ describe('docker-compose.yml', () => {
     };
     walk(parse(read('docker-compose.yml')));
     for (const name of referenced) expect([name, template.has(name)]).toEqual([name, true]);
-    for (const secret of [ENV.clientSecret, ENV.hfToken, 'TEMPORAL_API_KEY', 'POSTGRES_PASSWORD']) expect([secret, template.get(secret)]).toEqual([secret, '']);
+    for (const secret of [ENV.clientSecret, ENV.hfToken, 'TEMPORAL_API_KEY', 'POSTGRES_PASSWORD'])
+      expect([secret, template.get(secret)]).toEqual([secret, '']);
   });
 
   test('the README documents every variable the code reads', () => {
@@ -295,7 +337,9 @@ describe('Dockerfile', () => {
     const inImage = path.posix.join('/app/dist', path.relative(path.join(ROOT, 'src'), DEFAULT_BUNDLE_PATH));
     expect(runtime.env.FTFLOW_WORKFLOW_BUNDLE).toBe(inImage);
     expect(services.worker.environment?.FTFLOW_WORKFLOW_BUNDLE).toBe(inImage);
-    expect(runtime.lines).toEqual(expect.arrayContaining([expect.stringMatching(/^COPY --from=build \/app\/dist \.\/dist$/)]));
+    expect(runtime.lines).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^COPY --from=build \/app\/dist \.\/dist$/)]),
+    );
   });
 
   test('the image starts the worker; compose starts the worker and the API from the same image', () => {
@@ -305,16 +349,22 @@ describe('Dockerfile', () => {
     expect(fs.existsSync(path.join(ROOT, sourceOf('dist/worker.js')))).toBe(true);
     expect(services.api.command).toEqual(['node', 'dist/api/main.js']);
     expect(services.worker.image).toBe(services.api.image);
-    for (const name of ['worker', 'api']) expect(services[name].build).toEqual({ context: '.', dockerfile: 'Dockerfile' });
+    for (const name of ['worker', 'api'])
+      expect(services[name].build).toEqual({ context: '.', dockerfile: 'Dockerfile' });
   });
 
   const apiSource = path.join(ROOT, sourceOf('dist/api/main.js'));
-  (fs.existsSync(apiSource) ? test : test.skip)('the API entry dist/api/main.js is compiled from src/api/main.ts', () => {
-    expect(fs.existsSync(apiSource)).toBe(true);
-  });
+  (fs.existsSync(apiSource) ? test : test.skip)(
+    'the API entry dist/api/main.js is compiled from src/api/main.ts',
+    () => {
+      expect(fs.existsSync(apiSource)).toBe(true);
+    },
+  );
 
   test('.dockerignore keeps local state, secrets and dependencies out of the build context', () => {
-    const ignored = read('.dockerignore').split('\n').map((l) => l.trim());
+    const ignored = read('.dockerignore')
+      .split('\n')
+      .map((l) => l.trim());
     for (const entry of ['node_modules', 'dist', '.data', '.tools', '.git', '.env']) expect(ignored).toContain(entry);
   });
 });

@@ -23,7 +23,9 @@ async function followerIdentities(client: FineTuneClient, runs: RunHandle[]): Pr
   const seen = new Map<string, string>();
   for (const run of runs) {
     const { raw } = await client.handle(run.runId).describe();
-    const pending = (raw.pendingActivities ?? []).find((a) => a.activityType?.name === 'awaitPipeline' && a.heartbeatDetails?.payloads?.length);
+    const pending = (raw.pendingActivities ?? []).find(
+      (a) => a.activityType?.name === 'awaitPipeline' && a.heartbeatDetails?.payloads?.length,
+    );
     if (!pending?.lastWorkerIdentity) return undefined;
     seen.set(run.runId, pending.lastWorkerIdentity);
   }
@@ -34,9 +36,13 @@ async function followerIdentities(client: FineTuneClient, runs: RunHandle[]): Pr
 async function awaitPipelineFinishedBy(client: FineTuneClient, runId: string): Promise<string | undefined> {
   const events = (await client.handle(runId).fetchHistory()).events ?? [];
   const scheduledIds = new Set(
-    events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'awaitPipeline').map((e) => String(e.eventId)),
+    events
+      .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'awaitPipeline')
+      .map((e) => String(e.eventId)),
   );
-  const started = events.filter((e) => scheduledIds.has(String(e.activityTaskStartedEventAttributes?.scheduledEventId ?? '')));
+  const started = events.filter((e) =>
+    scheduledIds.has(String(e.activityTaskStartedEventAttributes?.scheduledEventId ?? '')),
+  );
   return started.at(-1)?.activityTaskStartedEventAttributes?.identity ?? undefined;
 }
 
@@ -48,7 +54,9 @@ describe('two worker processes on one task queue', () => {
 
   beforeAll(async () => {
     // Production start-up: both load the prebuilt workflow bundle.
-    const bundle = await bundleWorkflows(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ftflow-bundle-')), 'workflow-bundle.js'));
+    const bundle = await bundleWorkflows(
+      path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ftflow-bundle-')), 'workflow-bundle.js'),
+    );
     const env = { FTFLOW_TASK_QUEUE: taskQueue, FTFLOW_WORKFLOW_BUNDLE: bundle.path, FTFLOW_LOG_LEVEL: 'INFO' };
     workers.push(...(await Promise.all([startWorkerProcess(env), startWorkerProcess(env)])));
     connection = await Connection.connect({ address: temporalAddress() });
@@ -66,17 +74,27 @@ describe('two worker processes on one task queue', () => {
       // A different slice per run: runs staging the same slice at the same moment collide in Blob Storage
       // (InvalidBlockList), a staging matter this test is not about.
       const started: RunHandle[] = await Promise.all(
-        Array.from({ length: RUNS }, (_, i) => client.start({ dataset: { percent: 5 + i } }, { options: { heartbeatTimeoutSeconds: 3 } })),
+        Array.from({ length: RUNS }, (_, i) =>
+          client.start({ dataset: { percent: 5 + i } }, { options: { heartbeatTimeoutSeconds: 3 } }),
+        ),
       );
       // Who follows which job, as Temporal records it (Temporal may hand every task to one worker: what
       // matters is that the killed one held followers and the survivor takes them over).
-      return { runs: started, followers: await waitFor('every run to follow its job', () => followerIdentities(client, started), 60_000) };
+      return {
+        runs: started,
+        followers: await waitFor('every run to follow its job', () => followerIdentities(client, started), 60_000),
+      };
     });
 
-    const held = (w: WorkerProcess) => [...followers].filter(([, identity]) => isWorker(w, identity)).map(([runId]) => runId);
+    const held = (w: WorkerProcess) =>
+      [...followers].filter(([, identity]) => isWorker(w, identity)).map(([runId]) => runId);
     const [victim, survivor] = [...workers].sort((a, b) => held(b).length - held(a).length);
     const orphaned = held(victim);
-    expect({ followers: Object.fromEntries(followers), pids: workers.map((w) => w.child.pid), orphaned: orphaned.length > 0 }).toMatchObject({ orphaned: true });
+    expect({
+      followers: Object.fromEntries(followers),
+      pids: workers.map((w) => w.child.pid),
+      orphaned: orphaned.length > 0,
+    }).toMatchObject({ orphaned: true });
     await victim.kill('SIGKILL');
 
     const results = await Promise.all(runs.map((r) => client.result(r.runId)));
@@ -92,10 +110,15 @@ describe('two worker processes on one task queue', () => {
 
     // The shutdown grace covers every activity that does not heartbeat (it cannot be resumed, only redone).
     const history = await client.handle(runs[0].runId).fetchHistory();
-    const scheduled = (history.events ?? []).flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes] : []));
-    const withoutHeartbeat = scheduled.filter((a) => !Number(a.heartbeatTimeout?.seconds ?? 0) && !(a.heartbeatTimeout?.nanos ?? 0));
+    const scheduled = (history.events ?? []).flatMap((e) =>
+      e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes] : [],
+    );
+    const withoutHeartbeat = scheduled.filter(
+      (a) => !Number(a.heartbeatTimeout?.seconds ?? 0) && !(a.heartbeatTimeout?.nanos ?? 0),
+    );
     expect(withoutHeartbeat.length).toBeGreaterThan(0);
-    for (const a of withoutHeartbeat) expect(Number(a.startToCloseTimeout?.seconds ?? Infinity)).toBeLessThanOrEqual(SHUTDOWN_GRACE_SECONDS);
+    for (const a of withoutHeartbeat)
+      expect(Number(a.startToCloseTimeout?.seconds ?? Infinity)).toBeLessThanOrEqual(SHUTDOWN_GRACE_SECONDS);
   }, 150_000);
 
   test('SIGTERM on an idle worker drains and exits 0 at once', async () => {

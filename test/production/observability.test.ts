@@ -32,8 +32,12 @@ function samples(text: string, name: string): { labels: Record<string, string>; 
 function endpointKeys(endpointName: string): string[] {
   const dataDir = process.env.FTFLOW_TEST_DATA_DIR;
   if (!dataDir) throw new Error('FTFLOW_TEST_DATA_DIR is not set: run the tests with `make test`');
-  const state = JSON.parse(fs.readFileSync(path.join(dataDir, 'emulator', 'state.json'), 'utf8')) as { endpoints: { name: string; keys: { primaryKey: string; secondaryKey: string } }[] };
-  return state.endpoints.filter((e) => e.name === endpointName).flatMap((e) => [e.keys.primaryKey, e.keys.secondaryKey]);
+  const state = JSON.parse(fs.readFileSync(path.join(dataDir, 'emulator', 'state.json'), 'utf8')) as {
+    endpoints: { name: string; keys: { primaryKey: string; secondaryKey: string } }[];
+  };
+  return state.endpoints
+    .filter((e) => e.name === endpointName)
+    .flatMap((e) => [e.keys.primaryKey, e.keys.secondaryKey]);
 }
 
 describe('a run on a production-configured worker process', () => {
@@ -61,7 +65,12 @@ describe('a run on a production-configured worker process', () => {
     run = await client.start({}, { options: { heartbeatTimeoutSeconds: 5 } });
     result = await client.result(run.runId);
     // The worker's last lines may still be in the pipe when the result arrives.
-    await waitFor('the run-ended log line', async () => (worker.json().some((l) => l.message === 'run ended' && l.workflowId === run.runId) ? true : undefined), 10_000);
+    await waitFor(
+      'the run-ended log line',
+      async () =>
+        worker.json().some((l) => l.message === 'run ended' && l.workflowId === run.runId) ? true : undefined,
+      10_000,
+    );
   }, 120_000);
 
   afterAll(async () => {
@@ -93,21 +102,34 @@ describe('a run on a production-configured worker process', () => {
     expect(activityLines.length).toBeGreaterThan(0);
     expect(workflowLines.length).toBeGreaterThan(0);
     for (const line of activityLines) {
-      expect(line).toMatchObject({ workflowId: run.runId, runId: expect.any(String), activityType: expect.any(String) });
+      expect(line).toMatchObject({
+        workflowId: run.runId,
+        runId: expect.any(String),
+        activityType: expect.any(String),
+      });
       expect(line.step).toBe(line.activityType);
       expect(line).not.toHaveProperty('taskToken');
     }
-    for (const line of workflowLines) expect(line).toMatchObject({ workflowId: run.runId, runId: expect.any(String), step: expect.any(String) });
+    for (const line of workflowLines)
+      expect(line).toMatchObject({ workflowId: run.runId, runId: expect.any(String), step: expect.any(String) });
     const completed = activityLines.filter((l) => l.message === 'step completed').map((l) => l.step);
     expect(new Set(completed)).toEqual(new Set(STEPS));
-    expect(workflowLines.find((l) => l.message === 'run ended')).toMatchObject({ outcome: 'succeeded', step: 'deleteEndpoint' });
+    expect(workflowLines.find((l) => l.message === 'run ended')).toMatchObject({
+      outcome: 'succeeded',
+      step: 'deleteEndpoint',
+    });
   });
 
   test('no line carries a secret: client secret, token, endpoint key or storage key', () => {
-    const secrets = [process.env.AZURE_CLIENT_SECRET, ...endpointKeys(run.names.endpointName), AZURITE_ACCOUNT.key].filter((s): s is string => !!s);
+    const secrets = [
+      process.env.AZURE_CLIENT_SECRET,
+      ...endpointKeys(run.names.endpointName),
+      AZURITE_ACCOUNT.key,
+    ].filter((s): s is string => !!s);
     expect(secrets.length).toBeGreaterThanOrEqual(3);
     for (const { text } of worker.lines) {
-      for (const secret of secrets) expect(text.includes(secret) ? `${secret.slice(0, 4)}… in: ${text}` : 'clean').toBe('clean');
+      for (const secret of secrets)
+        expect(text.includes(secret) ? `${secret.slice(0, 4)}… in: ${text}` : 'clean').toBe('clean');
       expect(JWT.test(text) ? `token in: ${text}` : 'clean').toBe('clean');
     }
   });
@@ -117,7 +139,9 @@ describe('a run on a production-configured worker process', () => {
       .json()
       .filter((l) => l.message === 'span')
       .map((l) => l.span as { name: string; traceId: string; attributes: Record<string, unknown> });
-    const activitySpans = spans.filter((s) => s.name.startsWith('RunActivity:') && s.attributes.temporalWorkflowId === run.runId);
+    const activitySpans = spans.filter(
+      (s) => s.name.startsWith('RunActivity:') && s.attributes.temporalWorkflowId === run.runId,
+    );
     expect(new Set(activitySpans.map((s) => s.name.slice('RunActivity:'.length)))).toEqual(new Set(STEPS));
     const started = clientSpans.getFinishedSpans().find((s) => s.name === 'StartWorkflow:fineTune');
     expect(started).toBeDefined();
@@ -131,16 +155,25 @@ describe('a run on a production-configured worker process', () => {
     expect(text).toMatch(/^temporal_\w+/m);
 
     const runs = samples(text, METRIC.runs).filter((s) => s.labels.taskQueue === taskQueue);
-    expect(runs).toEqual([expect.objectContaining({ labels: expect.objectContaining({ outcome: 'succeeded', workflowType: 'fineTune' }), value: 1 })]);
+    expect(runs).toEqual([
+      expect.objectContaining({
+        labels: expect.objectContaining({ outcome: 'succeeded', workflowType: 'fineTune' }),
+        value: 1,
+      }),
+    ]);
     expect(samples(text, `${METRIC.runDuration}_count`).find((s) => s.labels.outcome === 'succeeded')?.value).toBe(1);
 
-    const steps = samples(text, `${METRIC.stepDuration}_count`).filter((s) => s.labels.outcome === 'completed' && s.labels.taskQueue === taskQueue);
+    const steps = samples(text, `${METRIC.stepDuration}_count`).filter(
+      (s) => s.labels.outcome === 'completed' && s.labels.taskQueue === taskQueue,
+    );
     expect(new Set(steps.map((s) => s.labels.step))).toEqual(new Set(STEPS));
     for (const s of steps) expect(s.value).toBeGreaterThan(0);
     expect(samples(text, `${METRIC.stepDuration}_sum`).reduce((sum, s) => sum + s.value, 0)).toBeGreaterThan(0);
 
     const calls = samples(text, METRIC.azureCalls);
-    expect(calls.filter((s) => s.labels.client === 'arm' && s.labels.status === '200').reduce((n, s) => n + s.value, 0)).toBeGreaterThan(0);
+    expect(
+      calls.filter((s) => s.labels.client === 'arm' && s.labels.status === '200').reduce((n, s) => n + s.value, 0),
+    ).toBeGreaterThan(0);
     expect(calls.filter((s) => s.labels.client === 'rest').reduce((n, s) => n + s.value, 0)).toBeGreaterThan(0);
 
     const endpointSeconds = samples(text, METRIC.endpointSeconds);

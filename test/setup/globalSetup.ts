@@ -38,7 +38,8 @@ async function chooseDataDir(): Promise<string> {
   fs.rmSync(TEST_DATA_ROOT, { recursive: true, force: true });
   for (const name of fs.existsSync(path.dirname(TEST_DATA_ROOT)) ? fs.readdirSync(path.dirname(TEST_DATA_ROOT)) : []) {
     const m = /^test-(\d+)$/.exec(name);
-    if (m && !isRunning(Number(m[1]))) fs.rmSync(path.join(path.dirname(TEST_DATA_ROOT), name), { recursive: true, force: true });
+    if (m && !isRunning(Number(m[1])))
+      fs.rmSync(path.join(path.dirname(TEST_DATA_ROOT), name), { recursive: true, force: true });
   }
   return TEST_DATA_ROOT;
 }
@@ -50,16 +51,21 @@ export default async function globalSetup(): Promise<void> {
   }
   const ca = process.env.NODE_EXTRA_CA_CERTS;
   if (!ca) {
-    fail('NODE_EXTRA_CA_CERTS is not set, so nothing in this run would trust the Azure ML emulator.\n' +
-      '  Run the tests with `make test` (it runs the set-up, builds, and sets NODE_EXTRA_CA_CERTS=$PWD/.data/certs/ca.pem),\n' +
-      '  or: make setup build && NODE_EXTRA_CA_CERTS=$PWD/.data/certs/ca.pem npx jest --runInBand');
+    fail(
+      'NODE_EXTRA_CA_CERTS is not set, so nothing in this run would trust the Azure ML emulator.\n' +
+        '  Run the tests with `make test` (it runs the set-up, builds, and sets NODE_EXTRA_CA_CERTS=$PWD/.data/certs/ca.pem),\n' +
+        '  or: make setup build && NODE_EXTRA_CA_CERTS=$PWD/.data/certs/ca.pem npx jest --runInBand',
+    );
   }
-  if (!fs.existsSync(ca)) fail(`NODE_EXTRA_CA_CERTS=${ca} does not exist: run \`make setup\` (it creates .data/certs/ca.pem).`);
+  if (!fs.existsSync(ca))
+    fail(`NODE_EXTRA_CA_CERTS=${ca} does not exist: run \`make setup\` (it creates .data/certs/ca.pem).`);
 
   let components: ComponentName[] = [...TEST_COMPONENTS];
   if (!fs.existsSync(EMULATOR_ENTRY)) {
     if (fs.existsSync(path.join(PROJECT_ROOT, 'src', 'emulator', 'main.ts'))) {
-      fail(`${path.relative(PROJECT_ROOT, EMULATOR_ENTRY)} is missing: build first (\`make test\` does; or \`npm run build\`).`);
+      fail(
+        `${path.relative(PROJECT_ROOT, EMULATOR_ENTRY)} is missing: build first (\`make test\` does; or \`npm run build\`).`,
+      );
     }
     process.stderr.write('[stack] src/emulator/main.ts does not exist yet: starting Temporal and Azurite only\n');
     components = components.filter((c) => c !== 'emulator');
@@ -85,5 +91,7 @@ export default async function globalSetup(): Promise<void> {
   if (stack.stackFile) process.env.FTFLOW_TEST_STACK_FILE = stack.stackFile;
   if (stack.urls.emulator) process.env.FTFLOW_TEST_EMULATOR_URL = stack.urls.emulator;
   if (stack.urls.azuriteBlob) process.env.FTFLOW_TEST_AZURITE_URL = stack.urls.azuriteBlob;
-  process.stderr.write(`[stack] test stack up in ${(stack.startupMs / 1000).toFixed(1)} s (${components.join(', ')}; ${stack.stackFile ?? ''})\n`);
+  process.stderr.write(
+    `[stack] test stack up in ${(stack.startupMs / 1000).toFixed(1)} s (${components.join(', ')}; ${stack.stackFile ?? ''})\n`,
+  );
 }

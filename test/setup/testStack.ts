@@ -6,7 +6,16 @@ import type { RunningStack } from '../../src/stack';
 export const TEST_DATA_ROOT = path.join(PROJECT_ROOT, '.data', 'test');
 
 /** The emulator's compressed clock for tests (flags implemented by src/emulator/main.ts). */
-export const TEST_EMULATOR_ARGS = ['--job-phase-ms', '300', '--provision-ms', '300', '--delete-ms', '200', '--cancel-ms', '200'];
+export const TEST_EMULATOR_ARGS = [
+  '--job-phase-ms',
+  '300',
+  '--provision-ms',
+  '300',
+  '--delete-ms',
+  '200',
+  '--cancel-ms',
+  '200',
+];
 
 /** globalSetup and globalTeardown run in the same jest process; the stack is handed over here. */
 interface Holder {

@@ -55,13 +55,17 @@ describe('stack CLI', () => {
     const dataDir = scratchDir('cli-fg');
     const { spawn } = await import('node:child_process');
     const env = { ...process.env, FTFLOW_TEMPORAL_PORT: '0', FTFLOW_AZURITE_PORT: '0' };
-    const sup = spawn(process.execPath, [MAIN, 'up', '--headless', '--components', 'temporal,azurite', '--data-dir', dataDir],
-      { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const sup = spawn(
+      process.execPath,
+      [MAIN, 'up', '--headless', '--components', 'temporal,azurite', '--data-dir', dataDir],
+      { env, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     let err = '';
     sup.stderr.on('data', (d: Buffer) => (err += d.toString()));
     const exited = new Promise<number | null>((r) => sup.on('exit', (code) => r(code)));
     const deadline = Date.now() + 60_000;
-    while (!err.includes('Ctrl-C stops everything') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    while (!err.includes('Ctrl-C stops everything') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
     expect(err).toContain('Ctrl-C stops everything');
     const rec = readStackRecord(path.join(dataDir, 'stack.json'))!;
     expect(rec.supervisorPid).toBe(sup.pid);

@@ -11,7 +11,11 @@ test('stackEnv maps the stack urls onto the variables the worker reads', () => {
     namespace: 'default',
     caFile: '/x/.data/certs/ca.pem',
     clientSecret: 's3cret',
-    urls: { temporalAddress: '127.0.0.1:7233', azuriteBlob: 'http://127.0.0.1:10000/devstoreaccount1', emulator: 'https://127.0.0.1:8443' },
+    urls: {
+      temporalAddress: '127.0.0.1:7233',
+      azuriteBlob: 'http://127.0.0.1:10000/devstoreaccount1',
+      emulator: 'https://127.0.0.1:8443',
+    },
   });
   expect(env).toEqual({
     [ENV.temporalAddress]: '127.0.0.1:7233',
@@ -43,11 +47,17 @@ test('the emulator client secret is generated once per data folder, mode 600', (
 
 test('search attributes are passed to the dev server as Name=Keyword', () => {
   expect(searchAttributeArgs()).toEqual([
-    '--search-attribute', 'FineTuneStage=Keyword',
-    '--search-attribute', 'FineTuneStatus=Keyword',
-    '--search-attribute', 'FineTuneModel=Keyword',
-    '--search-attribute', 'FineTuneDataset=Keyword',
-    '--search-attribute', 'FineTuneRunKey=Keyword',
-    '--search-attribute', 'FineTuneContentKey=Keyword',
+    '--search-attribute',
+    'FineTuneStage=Keyword',
+    '--search-attribute',
+    'FineTuneStatus=Keyword',
+    '--search-attribute',
+    'FineTuneModel=Keyword',
+    '--search-attribute',
+    'FineTuneDataset=Keyword',
+    '--search-attribute',
+    'FineTuneRunKey=Keyword',
+    '--search-attribute',
+    'FineTuneContentKey=Keyword',
   ]);
 });

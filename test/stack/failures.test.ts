@@ -9,10 +9,16 @@ describe('stack failures', () => {
   test('a component that dies during start-up fails startStack with its last log lines; nothing is left', async () => {
     const dataDir = scratchDir('fail-start');
     const err = await startStack({
-      dataDir, components: ['temporal', 'azurite'], ports: { temporal: 0, azurite: 0 },
+      dataDir,
+      components: ['temporal', 'azurite'],
+      ports: { temporal: 0, azurite: 0 },
       temporal: { headless: true, inMemory: true, extraArgs: ['--no-such-flag'] },
-      handleSignals: false, log: quiet,
-    }).then(() => undefined, (e: unknown) => e as Error);
+      handleSignals: false,
+      log: quiet,
+    }).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
     expect(err).toBeInstanceOf(Error);
     expect(err!.message).toMatch(/^temporal exited \(exit code \d+\)/);
     expect(err!.message).toContain('no-such-flag');
@@ -25,7 +31,12 @@ describe('stack failures', () => {
   test('a ready component that dies is reported with its name and last log lines', async () => {
     const dataDir = scratchDir('fail-later');
     const stack = await startStack({
-      dataDir, components: ['azurite'], ports: { azurite: 0 }, azurite: { inMemory: true }, handleSignals: false, log: quiet,
+      dataDir,
+      components: ['azurite'],
+      ports: { azurite: 0 },
+      azurite: { inMemory: true },
+      handleSignals: false,
+      log: quiet,
       onUnexpectedExit: () => undefined,
     });
     try {
@@ -48,16 +59,24 @@ describe('stack failures', () => {
     // A stand-in worker: starts a grandchild that ignores SIGTERM, prints WORKER_READY, then idles.
     const entry = path.join(dataDir, 'fake-worker.js');
     const grandPidFile = path.join(dataDir, 'grandchild.pid');
-    fs.writeFileSync(entry, `
+    fs.writeFileSync(
+      entry,
+      `
       const { spawn } = require('node:child_process');
       const g = spawn(process.execPath, ['-e', "process.on('SIGTERM', () => {}); setInterval(() => {}, 1000)"], { stdio: 'ignore' });
       require('node:fs').writeFileSync(${JSON.stringify(grandPidFile)}, String(g.pid));
       process.on('SIGTERM', () => process.exit(0));
       setTimeout(() => console.log('WORKER_READY test-queue'), 200);
       setInterval(() => {}, 1000);
-    `);
+    `,
+    );
     const stack = await startStack({
-      dataDir, components: ['worker'], worker: { entry }, handleSignals: false, log: quiet, stopTimeoutMs: 1500,
+      dataDir,
+      components: ['worker'],
+      worker: { entry },
+      handleSignals: false,
+      log: quiet,
+      stopTimeoutMs: 1500,
     });
     const worker = stack.processes[0]!;
     const grandchild = Number(fs.readFileSync(grandPidFile, 'utf8'));

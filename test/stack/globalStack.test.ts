@@ -46,7 +46,9 @@ maybe('global test stack', () => {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams({
-          grant_type: 'client_credentials', client_id: process.env.AZURE_CLIENT_ID!, client_secret: clientSecret,
+          grant_type: 'client_credentials',
+          client_id: process.env.AZURE_CLIENT_ID!,
+          client_secret: clientSecret,
           scope: 'https://management.azure.com/.default',
         }).toString(),
       });

@@ -38,7 +38,8 @@ describe('stack lifecycle (Temporal dev server + Azurite)', () => {
       const ns = await connection.workflowService.describeNamespace({ namespace: 'default' });
       expect(ns.namespaceInfo?.name).toBe('default');
       const sa = await connection.operatorService.listSearchAttributes({ namespace: 'default' });
-      for (const key of FINETUNE_SEARCH_ATTRIBUTE_KEYS) expect(Object.keys(sa.customAttributes ?? {})).toContain(key.name);
+      for (const key of FINETUNE_SEARCH_ATTRIBUTE_KEYS)
+        expect(Object.keys(sa.customAttributes ?? {})).toContain(key.name);
     } finally {
       await connection.close();
     }

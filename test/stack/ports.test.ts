@@ -27,8 +27,16 @@ describe('stack ports', () => {
   test('a port in use fails the start with the port, the component and the variable to change', async () => {
     const dataDir = scratchDir('ports-azurite');
     const err = await startStack({
-      dataDir, components: ['azurite'], ports: { azurite: busy.port }, stackFile: false, handleSignals: false, log: quiet,
-    }).then(() => undefined, (e: unknown) => e);
+      dataDir,
+      components: ['azurite'],
+      ports: { azurite: busy.port },
+      stackFile: false,
+      handleSignals: false,
+      log: quiet,
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(Error);
     const msg = (err as Error).message;
     expect(msg).toContain(`Port ${busy.port}`);
@@ -42,16 +50,31 @@ describe('stack ports', () => {
   test('the port can come from the environment, and the error names that variable', async () => {
     const dataDir = scratchDir('ports-temporal');
     const env = { ...process.env, FTFLOW_TEMPORAL_PORT: String(busy.port) };
-    await expect(startStack({
-      dataDir, env, components: ['temporal'], temporal: { headless: true }, stackFile: false, handleSignals: false, log: quiet,
-    })).rejects.toThrow(new RegExp(`Port ${busy.port} .*temporal.*FTFLOW_TEMPORAL_PORT`));
+    await expect(
+      startStack({
+        dataDir,
+        env,
+        components: ['temporal'],
+        temporal: { headless: true },
+        stackFile: false,
+        handleSignals: false,
+        log: quiet,
+      }),
+    ).rejects.toThrow(new RegExp(`Port ${busy.port} .*temporal.*FTFLOW_TEMPORAL_PORT`));
   });
 
   test('the UI port is checked too, unless headless', async () => {
     const dataDir = scratchDir('ports-ui');
-    await expect(startStack({
-      dataDir, components: ['temporal'], ports: { temporal: 0, temporalUi: busy.port }, stackFile: false, handleSignals: false, log: quiet,
-    })).rejects.toThrow(/Web UI.*FTFLOW_TEMPORAL_UI_PORT/);
+    await expect(
+      startStack({
+        dataDir,
+        components: ['temporal'],
+        ports: { temporal: 0, temporalUi: busy.port },
+        stackFile: false,
+        handleSignals: false,
+        log: quiet,
+      }),
+    ).rejects.toThrow(/Web UI.*FTFLOW_TEMPORAL_UI_PORT/);
   });
 
   test('wantedPorts: option, then environment, then default; bad values are named', () => {
@@ -60,8 +83,18 @@ describe('stack ports', () => {
     expect(ports).toMatchObject({ temporal: 17000, azurite: 12345, emulator: 0, temporalUi: 8233 });
     expect(() => wantedPorts(['azurite'], {}, { FTFLOW_AZURITE_PORT: 'ten' })).toThrow(/FTFLOW_AZURITE_PORT=ten/);
     expect(() => wantedPorts(['azurite'], { azurite: 70000 }, {})).toThrow(/out of range/);
-    expect(() => assertDistinct([['temporal', 9000], ['azurite', 9000]])).toThrow(/FTFLOW_AZURITE_PORT or FTFLOW_TEMPORAL_PORT/);
-    expect(() => assertDistinct([['temporal', 0], ['azurite', 0]])).not.toThrow();
+    expect(() =>
+      assertDistinct([
+        ['temporal', 9000],
+        ['azurite', 9000],
+      ]),
+    ).toThrow(/FTFLOW_AZURITE_PORT or FTFLOW_TEMPORAL_PORT/);
+    expect(() =>
+      assertDistinct([
+        ['temporal', 0],
+        ['azurite', 0],
+      ]),
+    ).not.toThrow();
   });
 
   test('probePort and pickFreePort', async () => {

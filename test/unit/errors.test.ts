@@ -1,9 +1,18 @@
 import { createHttpHeaders, createPipelineRequest, RestError } from '@azure/core-rest-pipeline';
 import { AuthenticationError, CredentialUnavailableError } from '@azure/identity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { asActivityFailure, classified, classifyError, isConflict, isNotFound, parseRetryAfter, RunFailure } from '../../src/azure/errors';
+import {
+  asActivityFailure,
+  classified,
+  classifyError,
+  isConflict,
+  isNotFound,
+  parseRetryAfter,
+  RunFailure,
+} from '../../src/azure/errors';
 
-const URL = 'https://management.azure.com/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws/jobs/j';
+const URL =
+  'https://management.azure.com/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws/jobs/j';
 
 /** An ARM RestError as @azure/core-rest-pipeline throws it, with an ARM error envelope body. */
 function armError(statusCode: number, code: string, message: string, headers: Record<string, string> = {}): RestError {
@@ -47,14 +56,23 @@ describe('parseRetryAfter', () => {
 describe('classifyError on ARM RestErrors', () => {
   test('429 with Retry-After seconds is throttled, retryable, with retryAfterMs', () => {
     const c = classifyError(armError(429, 'TooManyRequests', 'slow down', { 'Retry-After': '7' }));
-    expect(c).toEqual({ kind: 'throttled', retryable: true, status: 429, code: 'TooManyRequests', message: 'slow down', retryAfterMs: 7000 });
+    expect(c).toEqual({
+      kind: 'throttled',
+      retryable: true,
+      status: 429,
+      code: 'TooManyRequests',
+      message: 'slow down',
+      retryAfterMs: 7000,
+    });
   });
 
   test('429 with Retry-After as an HTTP date', () => {
     const now = Date.parse('2025-01-01T00:00:00Z');
     const spy = jest.spyOn(Date, 'now').mockReturnValue(now);
     try {
-      const c = classifyError(armError(429, 'TooManyRequests', 'slow down', { 'Retry-After': 'Wed, 01 Jan 2025 00:00:20 GMT' }));
+      const c = classifyError(
+        armError(429, 'TooManyRequests', 'slow down', { 'Retry-After': 'Wed, 01 Jan 2025 00:00:20 GMT' }),
+      );
       expect(c.retryAfterMs).toBe(20000);
     } finally {
       spy.mockRestore();
@@ -62,7 +80,9 @@ describe('classifyError on ARM RestErrors', () => {
   });
 
   test('429 with retry-after-ms', () => {
-    expect(classifyError(armError(429, 'TooManyRequests', 'slow', { 'retry-after-ms': '1500' })).retryAfterMs).toBe(1500);
+    expect(classifyError(armError(429, 'TooManyRequests', 'slow', { 'retry-after-ms': '1500' })).retryAfterMs).toBe(
+      1500,
+    );
   });
 
   test('429 without a header has no retryAfterMs', () => {
@@ -70,7 +90,11 @@ describe('classifyError on ARM RestErrors', () => {
   });
 
   test.each([500, 502, 503, 504, 408])('%i is transient and retryable', (status) => {
-    expect(classifyError(armError(status, 'InternalServerError', 'oops'))).toMatchObject({ kind: 'transient', retryable: true, status });
+    expect(classifyError(armError(status, 'InternalServerError', 'oops'))).toMatchObject({
+      kind: 'transient',
+      retryable: true,
+      status,
+    });
   });
 
   test('409 conflict is transient and detected by isConflict', () => {
@@ -81,15 +105,27 @@ describe('classifyError on ARM RestErrors', () => {
 
   test('400 is validation and not retryable; the message comes from the ARM envelope', () => {
     const err = armError(400, 'UserError', 'inputs.foo is not a valid input');
-    expect(classifyError(err)).toMatchObject({ kind: 'validation', retryable: false, status: 400, code: 'UserError', message: 'inputs.foo is not a valid input' });
+    expect(classifyError(err)).toMatchObject({
+      kind: 'validation',
+      retryable: false,
+      status: 400,
+      code: 'UserError',
+      message: 'inputs.foo is not a valid input',
+    });
   });
 
   test('501 is not retried', () => {
-    expect(classifyError(armError(501, 'NotImplemented', 'no'))).toMatchObject({ kind: 'validation', retryable: false });
+    expect(classifyError(armError(501, 'NotImplemented', 'no'))).toMatchObject({
+      kind: 'validation',
+      retryable: false,
+    });
   });
 
   test.each([401, 403])('%i is auth and not retryable', (status) => {
-    expect(classifyError(armError(status, 'AuthorizationFailed', 'no access'))).toMatchObject({ kind: 'auth', retryable: false });
+    expect(classifyError(armError(status, 'AuthorizationFailed', 'no access'))).toMatchObject({
+      kind: 'auth',
+      retryable: false,
+    });
   });
 
   test('404 is notFound and not retryable', () => {
@@ -113,7 +149,12 @@ describe('classifyError on ARM RestErrors', () => {
 
   test('the envelope code wins over the RestError code', () => {
     const request = createPipelineRequest({ url: URL });
-    const response = { status: 400, headers: createHttpHeaders(), request, bodyAsText: '{"error":{"code":"QuotaExceeded","message":"no quota"}}' };
+    const response = {
+      status: 400,
+      headers: createHttpHeaders(),
+      request,
+      bodyAsText: '{"error":{"code":"QuotaExceeded","message":"no quota"}}',
+    };
     const err = new RestError('Bad Request', { statusCode: 400, code: 'BadRequest', request, response });
     expect(classifyError(err)).toMatchObject({ kind: 'quota', code: 'QuotaExceeded', message: 'no quota' });
   });
@@ -127,18 +168,31 @@ describe('classifyError on ARM RestErrors', () => {
 });
 
 describe('classifyError on network, identity and our own failures', () => {
-  test.each(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'EPIPE', 'UND_ERR_SOCKET'])('error code %s is network and retryable', (code) => {
-    const err = Object.assign(new Error(`connect ${code}`), { code });
-    expect(classifyError(err)).toMatchObject({ kind: 'network', retryable: true, code });
-  });
+  test.each(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'EPIPE', 'UND_ERR_SOCKET'])(
+    'error code %s is network and retryable',
+    (code) => {
+      const err = Object.assign(new Error(`connect ${code}`), { code });
+      expect(classifyError(err)).toMatchObject({ kind: 'network', retryable: true, code });
+    },
+  );
 
   test('a RestError REQUEST_SEND_ERROR without status is network', () => {
-    expect(classifyError(new RestError('socket closed', { code: 'REQUEST_SEND_ERROR' }))).toMatchObject({ kind: 'network', retryable: true });
+    expect(classifyError(new RestError('socket closed', { code: 'REQUEST_SEND_ERROR' }))).toMatchObject({
+      kind: 'network',
+      retryable: true,
+    });
   });
 
   test("fetch's TypeError('fetch failed') with cause ECONNREFUSED is network", () => {
-    const err = new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:443'), { code: 'ECONNREFUSED' }) });
-    expect(classifyError(err)).toMatchObject({ kind: 'network', retryable: true, code: 'ECONNREFUSED', message: 'fetch failed' });
+    const err = new TypeError('fetch failed', {
+      cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:443'), { code: 'ECONNREFUSED' }),
+    });
+    expect(classifyError(err)).toMatchObject({
+      kind: 'network',
+      retryable: true,
+      code: 'ECONNREFUSED',
+      message: 'fetch failed',
+    });
   });
 
   test("fetch's TypeError('fetch failed') without a cause code is still network", () => {
@@ -146,11 +200,17 @@ describe('classifyError on network, identity and our own failures', () => {
   });
 
   test('CredentialUnavailableError is auth and not retryable', () => {
-    expect(classifyError(new CredentialUnavailableError('EnvironmentCredential is unavailable'))).toMatchObject({ kind: 'auth', retryable: false });
+    expect(classifyError(new CredentialUnavailableError('EnvironmentCredential is unavailable'))).toMatchObject({
+      kind: 'auth',
+      retryable: false,
+    });
   });
 
   test('AuthenticationError (400 from Entra ID) is auth, not validation', () => {
-    const err = new AuthenticationError(400, { error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret' });
+    const err = new AuthenticationError(400, {
+      error: 'invalid_client',
+      error_description: 'AADSTS7000215: Invalid client secret',
+    });
     expect(classifyError(err)).toMatchObject({ kind: 'auth', retryable: false, status: 400 });
   });
 
@@ -171,7 +231,12 @@ describe('classifyError on network, identity and our own failures', () => {
     ['network', true],
     ['unknown', true],
   ])('RunFailure kind %s keeps its kind (retryable %p)', (kind, retryable) => {
-    expect(classifyError(new RunFailure(kind, 'msg', 'MyCode'))).toEqual({ kind, retryable, code: 'MyCode', message: 'msg' });
+    expect(classifyError(new RunFailure(kind, 'msg', 'MyCode'))).toEqual({
+      kind,
+      retryable,
+      code: 'MyCode',
+      message: 'msg',
+    });
   });
 
   test('RunFailure code defaults to its kind', () => {
@@ -186,7 +251,10 @@ describe('classifyError on network, identity and our own failures', () => {
 
 describe('asActivityFailure', () => {
   test('a throttled error sets nextRetryDelay from Retry-After and stays retryable', () => {
-    const f = asActivityFailure(armError(429, 'TooManyRequests', 'slow down', { 'Retry-After': '7' }), 'submitPipeline');
+    const f = asActivityFailure(
+      armError(429, 'TooManyRequests', 'slow down', { 'Retry-After': '7' }),
+      'submitPipeline',
+    );
     expect(f).toBeInstanceOf(ApplicationFailure);
     expect(f.nonRetryable).toBe(false);
     expect(f.nextRetryDelay).toBe(7000);
@@ -196,7 +264,9 @@ describe('asActivityFailure', () => {
   });
 
   test('nextRetryDelay is at least 1 s (retry-after-ms 200)', () => {
-    expect(asActivityFailure(armError(429, 'TooManyRequests', 'x', { 'retry-after-ms': '200' }), 's').nextRetryDelay).toBe(1000);
+    expect(
+      asActivityFailure(armError(429, 'TooManyRequests', 'x', { 'retry-after-ms': '200' }), 's').nextRetryDelay,
+    ).toBe(1000);
   });
 
   test('retryable non-throttled errors set no nextRetryDelay', () => {
@@ -251,7 +321,11 @@ describe('regressions found by the unit tests', () => {
   // BUG: QUOTA_CODES' alternative /operationnotallowed.*quota/ is only tested against the error code, so it can
   // never match; ARM reports core-quota refusals as code OperationNotAllowed with "quota" in the message.
   test('OperationNotAllowed with a quota message is quota, not validation', () => {
-    const err = armError(400, 'OperationNotAllowed', 'Operation could not be completed as it results in exceeding approved standardNCADSA100v4Family Cores quota.');
+    const err = armError(
+      400,
+      'OperationNotAllowed',
+      'Operation could not be completed as it results in exceeding approved standardNCADSA100v4Family Cores quota.',
+    );
     expect(classifyError(err).kind).toBe('quota');
   });
 
@@ -259,12 +333,20 @@ describe('regressions found by the unit tests', () => {
   // retryable ApplicationFailure "AzureUnknown", so the worker reports the attempt as failed, not cancelled.
   test('classified() lets an activity CancelledFailure through unchanged', async () => {
     const cancelled = new CancelledFailure('CANCELLED');
-    await expect(classified('awaitPipeline', async () => { throw cancelled; })).rejects.toBe(cancelled);
+    await expect(
+      classified('awaitPipeline', async () => {
+        throw cancelled;
+      }),
+    ).rejects.toBe(cancelled);
   });
 
   test('classified() lets an AbortError (aborted fetch) through unchanged', async () => {
     const aborted = new DOMException('This operation was aborted', 'AbortError');
-    await expect(classified('smokeScore', async () => { throw aborted; })).rejects.toBe(aborted);
+    await expect(
+      classified('smokeScore', async () => {
+        throw aborted;
+      }),
+    ).rejects.toBe(aborted);
   });
 });
 
@@ -274,7 +356,11 @@ describe('classified', () => {
   });
 
   test('converts a thrown error through the classifier', async () => {
-    await expect(classified('registerModel', async () => { throw armError(404, 'NotFound', 'gone'); })).rejects.toMatchObject({
+    await expect(
+      classified('registerModel', async () => {
+        throw armError(404, 'NotFound', 'gone');
+      }),
+    ).rejects.toMatchObject({
       type: 'AzureNotFound',
       nonRetryable: true,
       message: expect.stringMatching(/^registerModel: gone/),
@@ -283,25 +369,41 @@ describe('classified', () => {
 });
 
 describe('retriedUntilDone (cleanup)', () => {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { retriedUntilDone, RunFailure: Failure } = require('../../src/azure/errors') as typeof import('../../src/azure/errors');
+  const { retriedUntilDone, RunFailure: Failure } =
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require('../../src/azure/errors') as typeof import('../../src/azure/errors');
   test('turns a failure classified non-retryable into a retryable one, keeping its message', async () => {
     const err = await retriedUntilDone('deleteEndpoint', async () => {
       throw new Failure('auth', 'token expired');
     }).catch((e: unknown) => e);
-    expect(err).toMatchObject({ nonRetryable: false, message: expect.stringMatching(/deleteEndpoint: token expired.*cleanup keeps retrying/) });
+    expect(err).toMatchObject({
+      nonRetryable: false,
+      message: expect.stringMatching(/deleteEndpoint: token expired.*cleanup keeps retrying/),
+    });
   });
   test('lets a cancellation through unchanged', async () => {
     const { CancelledFailure } = await import('@temporalio/common');
     const cancelled = new CancelledFailure('CANCELLED');
-    await expect(retriedUntilDone('deleteEndpoint', async () => { throw cancelled; })).rejects.toBe(cancelled);
+    await expect(
+      retriedUntilDone('deleteEndpoint', async () => {
+        throw cancelled;
+      }),
+    ).rejects.toBe(cancelled);
   });
 });
 
 describe('failures of long-running operations (the SDK poller gives only a message)', () => {
   test.each([
-    ['The long-running operation has failed. OutOfQuota. Not enough quota available for Standard_NC6s_v3.', 'quota', false],
-    ['The long-running operation has failed. BadRequest. Compute exceeds the family vCPU quota of 96 and cannot accomodate 24 more.', 'quota', false],
+    [
+      'The long-running operation has failed. OutOfQuota. Not enough quota available for Standard_NC6s_v3.',
+      'quota',
+      false,
+    ],
+    [
+      'The long-running operation has failed. BadRequest. Compute exceeds the family vCPU quota of 96 and cannot accomodate 24 more.',
+      'quota',
+      false,
+    ],
     ['The long-running operation has failed. ValidationError. Instance type is not supported.', 'validation', false],
     ['The long-running operation has failed. InternalServerError. Something went wrong.', 'transient', true],
   ])('%s → %s', (message, kind, retryable) => {

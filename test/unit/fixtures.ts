@@ -25,7 +25,8 @@ export const PHI3_V15_TAGS: Record<string, string> = {
 export const PHI3_V15_PROPERTIES: Record<string, string> = {
   SharedComputeCapacityEnabled: 'True',
   languages: 'en',
-  'finetune-recommended-sku': 'Standard_NC24ads_A100_v4, Standard_NC48ads_A100_v4, Standard_NC96ads_A100_v4, Standard_ND96asr_v4, Standard_ND96amsr_A100_v4',
+  'finetune-recommended-sku':
+    'Standard_NC24ads_A100_v4, Standard_NC48ads_A100_v4, Standard_NC96ads_A100_v4, Standard_ND96asr_v4, Standard_ND96amsr_A100_v4',
 };
 
 /** Phi-3's model_specific_defaults as the parsed tag (v7+ with learning_rate_min/max). */
@@ -61,5 +62,9 @@ export function pipelineComponentSpec(): { name: string; version: string; inputs
       `Missing ${PIPELINE_INPUTS_SUMMARY}: these tests need the shared reference checkout at ../shared relative to the repo.`,
     );
   }
-  return JSON.parse(fs.readFileSync(PIPELINE_INPUTS_SUMMARY, 'utf8')) as { name: string; version: string; inputs: Record<string, unknown>[] };
+  return JSON.parse(fs.readFileSync(PIPELINE_INPUTS_SUMMARY, 'utf8')) as {
+    name: string;
+    version: string;
+    inputs: Record<string, unknown>[];
+  };
 }

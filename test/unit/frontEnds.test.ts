@@ -20,12 +20,20 @@ afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
 
 describe('Temporal connection settings', () => {
   test('plain TCP to 127.0.0.1:7233 in namespace default unless told otherwise', () => {
-    expect(resolveTemporalConnection({}, {})).toEqual({ address: '127.0.0.1:7233', namespace: 'default', apiKey: undefined });
-    expect(resolveTemporalConnection({ namespace: 'ml' }, { TEMPORAL_ADDRESS: 'temporal:7233', TEMPORAL_NAMESPACE: 'x' })).toMatchObject({ address: 'temporal:7233', namespace: 'ml' });
+    expect(resolveTemporalConnection({}, {})).toEqual({
+      address: '127.0.0.1:7233',
+      namespace: 'default',
+      apiKey: undefined,
+    });
+    expect(
+      resolveTemporalConnection({ namespace: 'ml' }, { TEMPORAL_ADDRESS: 'temporal:7233', TEMPORAL_NAMESPACE: 'x' }),
+    ).toMatchObject({ address: 'temporal:7233', namespace: 'ml' });
   });
 
   test('an API key (Temporal Cloud) implies TLS; TEMPORAL_TLS=true alone asks for TLS with system roots', () => {
-    expect(resolveTemporalConnection({}, { TEMPORAL_API_KEY: 'k', TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233' })).toEqual({ address: 'ns.acct.tmprl.cloud:7233', namespace: 'default', apiKey: 'k', tls: {} });
+    expect(
+      resolveTemporalConnection({}, { TEMPORAL_API_KEY: 'k', TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233' }),
+    ).toEqual({ address: 'ns.acct.tmprl.cloud:7233', namespace: 'default', apiKey: 'k', tls: {} });
     expect(resolveTemporalConnection({}, { TEMPORAL_TLS: 'true' }).tls).toEqual({});
     expect(resolveTemporalConnection({ tls: false }, { TEMPORAL_TLS: 'true' }).tls).toBeUndefined();
   });
@@ -37,30 +45,53 @@ describe('Temporal connection settings', () => {
     fs.writeFileSync(cert, '-----BEGIN CERTIFICATE-----\nCERT\n-----END CERTIFICATE-----\n');
     fs.writeFileSync(key, '-----BEGIN PRIVATE KEY-----\nKEY\n-----END PRIVATE KEY-----\n');
     fs.writeFileSync(notPem, 'CERT');
-    const tls = resolveTemporalConnection({}, { TEMPORAL_TLS_CERT: cert, TEMPORAL_TLS_KEY: key, TEMPORAL_TLS_SERVER_NAME: 'temporal.internal' }).tls;
+    const tls = resolveTemporalConnection(
+      {},
+      { TEMPORAL_TLS_CERT: cert, TEMPORAL_TLS_KEY: key, TEMPORAL_TLS_SERVER_NAME: 'temporal.internal' },
+    ).tls;
     expect(tls?.serverNameOverride).toBe('temporal.internal');
     expect(Buffer.from(tls?.clientCertPair?.crt ?? []).toString()).toContain('CERT');
-    expect(() => resolveTemporalConnection({}, { TEMPORAL_TLS_CERT: cert })).toThrow(/mTLS needs both TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY/);
-    expect(() => resolveTemporalConnection({ tls: { ca: path.join(scratch, 'missing.pem') } })).toThrow(/TEMPORAL_TLS_CA=.*missing.pem cannot be read/);
-    expect(() => resolveTemporalConnection({ tls: { cert: notPem, key } })).toThrow(/TEMPORAL_TLS_CERT=.*is not a PEM file/);
+    expect(() => resolveTemporalConnection({}, { TEMPORAL_TLS_CERT: cert })).toThrow(
+      /mTLS needs both TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY/,
+    );
+    expect(() => resolveTemporalConnection({ tls: { ca: path.join(scratch, 'missing.pem') } })).toThrow(
+      /TEMPORAL_TLS_CA=.*missing.pem cannot be read/,
+    );
+    expect(() => resolveTemporalConnection({ tls: { cert: notPem, key } })).toThrow(
+      /TEMPORAL_TLS_CERT=.*is not a PEM file/,
+    );
   });
 });
 
 describe('the run content key', () => {
   test('is the same for the same training however the spec is written, and ignores what happens after training', () => {
-    const a = parseRunSpec({ dataset: { percent: 5, source: 'HuggingFaceH4/ultrachat_200k' }, training: { learning_rate: 0.0002, num_train_epochs: 1 } });
-    const b = parseRunSpec({ training: { num_train_epochs: 1, learning_rate: 0.0002 }, dataset: { percent: 5 }, deployment: { keepAliveMinutes: 30 }, qualityGate: { eval_loss: { max: 2 } } });
+    const a = parseRunSpec({
+      dataset: { percent: 5, source: 'HuggingFaceH4/ultrachat_200k' },
+      training: { learning_rate: 0.0002, num_train_epochs: 1 },
+    });
+    const b = parseRunSpec({
+      training: { num_train_epochs: 1, learning_rate: 0.0002 },
+      dataset: { percent: 5 },
+      deployment: { keepAliveMinutes: 30 },
+      qualityGate: { eval_loss: { max: 2 } },
+    });
     expect(runContentKey(a)).toBe(runContentKey(b));
     expect(runContentKey(a)).toMatch(/^ck-[0-9a-f]{16}$/);
-    expect(runContentKey(parseRunSpec({ dataset: { percent: 6 } }))).not.toBe(runContentKey(parseRunSpec({ dataset: { percent: 5 } })));
-    expect(runContentKey(parseRunSpec({ training: { num_train_epochs: 2 } }))).not.toBe(runContentKey(parseRunSpec({})));
+    expect(runContentKey(parseRunSpec({ dataset: { percent: 6 } }))).not.toBe(
+      runContentKey(parseRunSpec({ dataset: { percent: 5 } })),
+    );
+    expect(runContentKey(parseRunSpec({ training: { num_train_epochs: 2 } }))).not.toBe(
+      runContentKey(parseRunSpec({})),
+    );
     expect(canonicalJson({ b: 1, a: [{ d: 2, c: undefined }] })).toBe('{"a":[{"d":2}],"b":1}');
   });
 });
 
 describe('list queries', () => {
   test('filters become search-attribute clauses; a bare model name is looked up in azureml', () => {
-    expect(runListQuery({ status: 'failed', model: 'Phi-3-mini-4k-instruct', dataset: 'HuggingFaceH4/ultrachat_200k' })).toBe(
+    expect(
+      runListQuery({ status: 'failed', model: 'Phi-3-mini-4k-instruct', dataset: 'HuggingFaceH4/ultrachat_200k' }),
+    ).toBe(
       "WorkflowType = 'fineTune' AND ExecutionStatus = 'Failed' AND FineTuneModel = 'azureml/Phi-3-mini-4k-instruct' AND FineTuneDataset = 'HuggingFaceH4/ultrachat_200k'",
     );
   });
@@ -93,7 +124,9 @@ describe('API keys', () => {
   });
 
   test('a key file that is not what it should be is refused with the reason', () => {
-    expect(() => ApiKeyStore.fromEnv({ FTFLOW_API_KEYS: '{"keys":[{"id":"a","hash":"md5:00","scopes":[]}]}' })).toThrow(/hash must be "sha256:"/);
+    expect(() => ApiKeyStore.fromEnv({ FTFLOW_API_KEYS: '{"keys":[{"id":"a","hash":"md5:00","scopes":[]}]}' })).toThrow(
+      /hash must be "sha256:"/,
+    );
     expect(() => ApiKeyStore.fromEnv({})).toThrow(/no API keys configured/);
   });
 });
@@ -102,7 +135,14 @@ describe('run specs from files and flags', () => {
   test('a YAML file, then the flags, then --set path=value', () => {
     const file = path.join(scratch, 'spec.yaml');
     fs.writeFileSync(file, 'dataset:\n  percent: 5\ncompute: { name: a100 }\n');
-    expect(loadSpec(file, { model: 'myreg/Phi-3.5-mini-instruct', percent: '2.5', keepAlive: '30', set: ['training.learning_rate=0.0002', 'experimentName=nightly'] })).toEqual({
+    expect(
+      loadSpec(file, {
+        model: 'myreg/Phi-3.5-mini-instruct',
+        percent: '2.5',
+        keepAlive: '30',
+        set: ['training.learning_rate=0.0002', 'experimentName=nightly'],
+      }),
+    ).toEqual({
       dataset: { percent: 2.5 },
       compute: { name: 'a100' },
       model: { registry: 'myreg', name: 'Phi-3.5-mini-instruct' },
@@ -124,10 +164,21 @@ describe('run specs from files and flags', () => {
 });
 
 describe('events', () => {
-  const events = Array.from({ length: 5 }, (_, i): RunEvent => ({ id: `e.${i}.0`, object: 'fine_tune.event', createdAt: '', level: 'info', type: 'step.started', message: String(i) }));
+  const events = Array.from({ length: 5 }, (_, i): RunEvent => ({
+    id: `e.${i}.0`,
+    object: 'fine_tune.event',
+    createdAt: '',
+    level: 'info',
+    type: 'step.started',
+    message: String(i),
+  }));
 
   test('pages follow the cursor; an unknown cursor is not a page', () => {
-    expect(pageEvents(events, undefined, 2)).toMatchObject({ data: [{ id: 'e.0.0' }, { id: 'e.1.0' }], hasMore: true, lastId: 'e.1.0' });
+    expect(pageEvents(events, undefined, 2)).toMatchObject({
+      data: [{ id: 'e.0.0' }, { id: 'e.1.0' }],
+      hasMore: true,
+      lastId: 'e.1.0',
+    });
     expect(pageEvents(events, 'e.3.0', 2)).toMatchObject({ data: [{ id: 'e.4.0' }], hasMore: false, lastId: 'e.4.0' });
     expect(pageEvents(events, 'e.4.0', 2)).toEqual({ data: [], hasMore: false, lastId: 'e.4.0' });
     expect(pageEvents(events, 'nope', 2)).toBeUndefined();
@@ -135,13 +186,27 @@ describe('events', () => {
 
   test('a recorded history becomes the run story: started, each step, the job, metrics, the end', () => {
     const raw = fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'histories', 'fixture-success.json'), 'utf8');
-    const list = eventsFromHistory(historyFromJSON(JSON.parse(raw)), '0123456789abcdef', defaultPayloadConverter, false);
+    const list = eventsFromHistory(
+      historyFromJSON(JSON.parse(raw)),
+      '0123456789abcdef',
+      defaultPayloadConverter,
+      false,
+    );
     const types = list.map((e) => e.type);
     expect(types[0]).toBe('run.started');
     expect(types[types.length - 1]).toBe('run.succeeded');
     expect(list.filter((e) => e.type === 'step.started').map((e) => e.step)).toEqual([
-      'authenticate', 'resolveModel', 'validateCompute', 'stageDataset', 'submitPipeline', 'awaitPipeline',
-      'collectMetrics', 'registerModel', 'deployEndpoint', 'smokeScore', 'deleteEndpoint',
+      'authenticate',
+      'resolveModel',
+      'validateCompute',
+      'stageDataset',
+      'submitPipeline',
+      'awaitPipeline',
+      'collectMetrics',
+      'registerModel',
+      'deployEndpoint',
+      'smokeScore',
+      'deleteEndpoint',
     ]);
     expect(list.find((e) => e.type === 'job.status')?.message).toMatch(/^job ftflow-\S+ Completed$/);
     expect(list.find((e) => e.type === 'metrics')?.data).toHaveProperty('train_loss');
@@ -152,7 +217,14 @@ describe('events', () => {
 
 describe('exit codes', () => {
   test('each outcome and error has its documented code', () => {
-    expect([exitCodeForRun('succeeded'), exitCodeForRun('failed'), exitCodeForRun('timed-out'), exitCodeForRun('cancelled'), exitCodeForRun('terminated'), exitCodeForRun('running')]).toEqual([0, 1, 1, 3, 3, 4]);
+    expect([
+      exitCodeForRun('succeeded'),
+      exitCodeForRun('failed'),
+      exitCodeForRun('timed-out'),
+      exitCodeForRun('cancelled'),
+      exitCodeForRun('terminated'),
+      exitCodeForRun('running'),
+    ]).toEqual([0, 1, 1, 3, 3, 4]);
     expect(exitCodeFor(new CliInputError('x'))).toBe(EXIT.badInput);
     expect(exitCodeFor(new ControlError('invalid', 'x'))).toBe(2);
     expect(exitCodeFor(new RunNotFoundError('ft-x'))).toBe(5);

@@ -18,7 +18,19 @@ const Probe = z.strictObject({
   nested: z.strictObject({ inner: z.number() }),
 });
 
-const valid = { name: 'a', label: 'abc', count: 1, ratio: 0.5, flag: true, tags: ['t'], value: 1, mode: 'first', only: 'x', named: 'ab', nested: { inner: 1 } };
+const valid = {
+  name: 'a',
+  label: 'abc',
+  count: 1,
+  ratio: 0.5,
+  flag: true,
+  tags: ['t'],
+  value: 1,
+  mode: 'first',
+  only: 'x',
+  named: 'ab',
+  nested: { inner: 1 },
+};
 
 function messageFor(patch: Record<string, unknown>): string[] {
   const result = Probe.safeParse({ ...valid, ...patch }, { error: issueMessage });

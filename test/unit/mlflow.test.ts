@@ -4,12 +4,18 @@ const WS = 'subscriptions/0000/resourceGroups/rg/providers/Microsoft.MachineLear
 
 describe('trackingBaseUrl', () => {
   test('turns the workspace azureml:// tracking URI into https', () => {
-    expect(trackingBaseUrl(`azureml://eastus.api.azureml.ms/mlflow/v1.0/${WS}`)).toBe(`https://eastus.api.azureml.ms/mlflow/v1.0/${WS}`);
+    expect(trackingBaseUrl(`azureml://eastus.api.azureml.ms/mlflow/v1.0/${WS}`)).toBe(
+      `https://eastus.api.azureml.ms/mlflow/v1.0/${WS}`,
+    );
   });
 
   test('drops the query string and trailing slashes', () => {
-    expect(trackingBaseUrl(`azureml://eastus.api.azureml.ms/mlflow/v1.0/${WS}?api-version=2023-10-01`)).toBe(`https://eastus.api.azureml.ms/mlflow/v1.0/${WS}`);
-    expect(trackingBaseUrl(`azureml://eastus.api.azureml.ms/mlflow/v1.0/${WS}//`)).toBe(`https://eastus.api.azureml.ms/mlflow/v1.0/${WS}`);
+    expect(trackingBaseUrl(`azureml://eastus.api.azureml.ms/mlflow/v1.0/${WS}?api-version=2023-10-01`)).toBe(
+      `https://eastus.api.azureml.ms/mlflow/v1.0/${WS}`,
+    );
+    expect(trackingBaseUrl(`azureml://eastus.api.azureml.ms/mlflow/v1.0/${WS}//`)).toBe(
+      `https://eastus.api.azureml.ms/mlflow/v1.0/${WS}`,
+    );
   });
 
   test('leaves an https URI (e.g. a local emulator) as it is', () => {

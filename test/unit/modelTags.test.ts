@@ -54,12 +54,16 @@ describe('readModelTags literal forms', () => {
   });
 
   test('Python-repr dict with True/False/None; non-scalar values are dropped', () => {
-    const info = readModelTags({ model_specific_defaults: "{'apply_lora': True, 'apply_ort': False, 'precision': 16, 'seed': None, 'x': [1]}" });
+    const info = readModelTags({
+      model_specific_defaults: "{'apply_lora': True, 'apply_ort': False, 'precision': 16, 'seed': None, 'x': [1]}",
+    });
     expect(info.modelSpecificDefaults).toEqual({ apply_lora: true, apply_ort: false, precision: 16 });
   });
 
   test('JSON list with double quotes and a trailing comma', () => {
-    expect(readModelTags({ finetune_compute_allow_list: '["Standard_NC24ads_A100_v4",]' }).finetuneComputeAllowList).toEqual(['Standard_NC24ads_A100_v4']);
+    expect(
+      readModelTags({ finetune_compute_allow_list: '["Standard_NC24ads_A100_v4",]' }).finetuneComputeAllowList,
+    ).toEqual(['Standard_NC24ads_A100_v4']);
   });
 
   test('an empty list is an empty allow list, not undefined', () => {
@@ -87,7 +91,10 @@ describe('readModelTags literal forms', () => {
       { FinetuneRetirementDate: '2025-08-30', notes: 'notes.md' },
       { finetuneDeprecationDate: '2025-06-30', FinetuneRetirementDate: '2025-01-01', languages: 'en' },
     );
-    expect(info.lifecycleDates).toEqual({ finetuneDeprecationDate: '2025-06-30', FinetuneRetirementDate: '2025-08-30' });
+    expect(info.lifecycleDates).toEqual({
+      finetuneDeprecationDate: '2025-06-30',
+      FinetuneRetirementDate: '2025-08-30',
+    });
   });
 
   // BUG (src/azure/modelTags.ts parseLiteral): True/False/None are replaced inside quoted strings too.

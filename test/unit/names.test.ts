@@ -1,4 +1,10 @@
-import { ASSET_NAME_PATTERN, deriveRunNames, ENDPOINT_NAME_PATTERN, fineTunedModelName, stableHash } from '../../src/spec/names';
+import {
+  ASSET_NAME_PATTERN,
+  deriveRunNames,
+  ENDPOINT_NAME_PATTERN,
+  fineTunedModelName,
+  stableHash,
+} from '../../src/spec/names';
 
 const JOB_NAME = /^[a-zA-Z0-9][a-zA-Z0-9\-_]{0,254}$/;
 const ENDPOINT_NAME = /^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$/;
@@ -38,7 +44,22 @@ function fuzzIds(count: number): string[] {
   return ids;
 }
 
-const SPECIAL_IDS = ['a', '-', '_', '---', '!!!', '日本語', '😀', 'run 1', 'run-1', 'run_1', 'x'.repeat(5000), '-leading', 'trailing-', 'ftflow-abc'];
+const SPECIAL_IDS = [
+  'a',
+  '-',
+  '_',
+  '---',
+  '!!!',
+  '日本語',
+  '😀',
+  'run 1',
+  'run-1',
+  'run_1',
+  'x'.repeat(5000),
+  '-leading',
+  'trailing-',
+  'ftflow-abc',
+];
 const IDS = [...new Set([...fuzzIds(500), ...SPECIAL_IDS])];
 
 describe('deriveRunNames', () => {
@@ -62,7 +83,8 @@ describe('deriveRunNames', () => {
   test(`job names are valid asset names for ${IDS.length} fuzzed run ids (unicode, punctuation, very long)`, () => {
     for (const id of IDS) {
       const { jobName } = deriveRunNames(id);
-      if (!JOB_NAME.test(jobName)) throw new Error(`bad job name ${JSON.stringify(jobName)} for run id ${JSON.stringify(id)}`);
+      if (!JOB_NAME.test(jobName))
+        throw new Error(`bad job name ${JSON.stringify(jobName)} for run id ${JSON.stringify(id)}`);
     }
   });
 
@@ -95,7 +117,9 @@ describe('deriveRunNames', () => {
 
 describe('fineTunedModelName', () => {
   test('gives "Phi-3-mini-4k-instruct-ultrachat-200k" for the seed', () => {
-    expect(fineTunedModelName('Phi-3-mini-4k-instruct', 'HuggingFaceH4/ultrachat_200k')).toBe('Phi-3-mini-4k-instruct-ultrachat-200k');
+    expect(fineTunedModelName('Phi-3-mini-4k-instruct', 'HuggingFaceH4/ultrachat_200k')).toBe(
+      'Phi-3-mini-4k-instruct-ultrachat-200k',
+    );
   });
 
   test('other datasets get a slug of their name and the result is a valid asset name', () => {

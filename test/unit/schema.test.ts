@@ -43,9 +43,15 @@ describe('parseRunSpec defaults', () => {
 
   test('quality gate, budget and keep-alive are validated with the field named', () => {
     expect(parseRunSpec({ qualityGate: { eval_loss: { max: 1.2 } } }).qualityGate).toEqual({ eval_loss: { max: 1.2 } });
-    expect(() => parseRunSpec({ qualityGate: { eval_loss: {} } })).toThrow(/qualityGate.eval_loss: give "max" and\/or "min"/);
-    expect(() => parseRunSpec({ budget: { maxTrainingMinutes: 0 } })).toThrow(/budget.maxTrainingMinutes must be greater than 0/);
-    expect(() => parseRunSpec({ deployment: { keepAliveMinutes: -1 } })).toThrow(/deployment.keepAliveMinutes must be 0 or more/);
+    expect(() => parseRunSpec({ qualityGate: { eval_loss: {} } })).toThrow(
+      /qualityGate.eval_loss: give "max" and\/or "min"/,
+    );
+    expect(() => parseRunSpec({ budget: { maxTrainingMinutes: 0 } })).toThrow(
+      /budget.maxTrainingMinutes must be greater than 0/,
+    );
+    expect(() => parseRunSpec({ deployment: { keepAliveMinutes: -1 } })).toThrow(
+      /deployment.keepAliveMinutes must be 0 or more/,
+    );
     expect(() => parseRunSpec({ deployment: { keepAliveMinutes: 7 * 24 * 60 + 1 } })).toThrow(/at most 10080/);
   });
 
@@ -56,13 +62,28 @@ describe('parseRunSpec defaults', () => {
 
   test('partial nested objects keep the other defaults', () => {
     const spec = parseRunSpec({ dataset: { percent: 10 }, deployment: { name: 'my-demo' }, model: { version: '15' } });
-    expect(spec.dataset).toMatchObject({ source: 'HuggingFaceH4/ultrachat_200k', percent: 10, trainSplit: 'train_sft', scoringSplit: 'test_gen' });
-    expect(spec.deployment).toMatchObject({ name: 'my-demo', instanceType: 'Standard_NC6s_v3', livenessInitialDelaySeconds: 600, requestTimeoutMs: 90000 });
+    expect(spec.dataset).toMatchObject({
+      source: 'HuggingFaceH4/ultrachat_200k',
+      percent: 10,
+      trainSplit: 'train_sft',
+      scoringSplit: 'test_gen',
+    });
+    expect(spec.deployment).toMatchObject({
+      name: 'my-demo',
+      instanceType: 'Standard_NC6s_v3',
+      livenessInitialDelaySeconds: 600,
+      requestTimeoutMs: 90000,
+    });
     expect(spec.model).toEqual({ registry: 'azureml', name: 'Phi-3-mini-4k-instruct', version: '15' });
   });
 
   test('a partial scoring.parameters keeps the notebook sampling parameters it does not set', () => {
-    expect(parseRunSpec({ scoring: { parameters: { temperature: 0.2 } } }).scoring.parameters).toEqual({ temperature: 0.2, top_p: 0.9, do_sample: true, max_new_tokens: 200 });
+    expect(parseRunSpec({ scoring: { parameters: { temperature: 0.2 } } }).scoring.parameters).toEqual({
+      temperature: 0.2,
+      top_p: 0.9,
+      do_sample: true,
+      max_new_tokens: 200,
+    });
   });
 
   test('model names may contain dots, as registry model names do', () => {
@@ -141,14 +162,18 @@ describe('parseRunSpec rejects bad input with a RunSpecError naming the field', 
   });
 
   test('training values must be strings, numbers or booleans', () => {
-    expect(rejection({ training: { learning_rate: [1] } }).issues.map((i) => i.field)).toEqual(['training.learning_rate']);
+    expect(rejection({ training: { learning_rate: [1] } }).issues.map((i) => i.field)).toEqual([
+      'training.learning_rate',
+    ]);
   });
 });
 
 describe('experimentNameFor', () => {
   test('defaults to chat_completion_<model name> as in the notebook', () => {
     expect(experimentNameFor(parseRunSpec({}))).toBe('chat_completion_Phi-3-mini-4k-instruct');
-    expect(experimentNameFor(parseRunSpec({ model: { name: 'Phi-3-medium-4k-instruct' } }))).toBe('chat_completion_Phi-3-medium-4k-instruct');
+    expect(experimentNameFor(parseRunSpec({ model: { name: 'Phi-3-medium-4k-instruct' } }))).toBe(
+      'chat_completion_Phi-3-medium-4k-instruct',
+    );
   });
 
   test('an explicit experimentName wins', () => {

@@ -3,17 +3,25 @@ import { declaredInputs, mergeTrainingParameters, type DeclaredInput } from '../
 import { PHI3_MODEL_DEFAULTS, pipelineComponentSpec } from './fixtures';
 import { RESERVED_INPUTS } from '../../src/activities/trainingInputs';
 
-
 const component = pipelineComponentSpec();
 const declared = declaredInputs(component);
-const merge = (user: Record<string, string | number | boolean>, modelDefaults: Record<string, string | number | boolean> | undefined = PHI3_MODEL_DEFAULTS) =>
-  mergeTrainingParameters(SEED_TRAINING_PARAMETERS, modelDefaults, user, declared, RESERVED_INPUTS);
+const merge = (
+  user: Record<string, string | number | boolean>,
+  modelDefaults: Record<string, string | number | boolean> | undefined = PHI3_MODEL_DEFAULTS,
+) => mergeTrainingParameters(SEED_TRAINING_PARAMETERS, modelDefaults, user, declared, RESERVED_INPUTS);
 
 describe('declaredInputs', () => {
   test('reads the list form of chat_completion_pipeline 0.0.82 (69 inputs)', () => {
     expect(Object.keys(declared)).toHaveLength(69);
     expect(declared.per_device_train_batch_size).toMatchObject({ type: 'integer', default: 1, min: 1 });
-    expect(declared.lr_scheduler_type.enum).toEqual(['linear', 'cosine', 'cosine_with_restarts', 'polynomial', 'constant', 'constant_with_warmup']);
+    expect(declared.lr_scheduler_type.enum).toEqual([
+      'linear',
+      'cosine',
+      'cosine_with_restarts',
+      'polynomial',
+      'constant',
+      'constant_with_warmup',
+    ]);
     expect(declared).not.toHaveProperty('learning_rate_min');
     expect(declared.apply_lora).not.toHaveProperty('name');
   });
@@ -27,8 +35,12 @@ describe('declaredInputs', () => {
   test('skips malformed entries and tolerates missing specs', () => {
     expect(declaredInputs(undefined)).toEqual({});
     expect(declaredInputs({})).toEqual({});
-    expect(declaredInputs({ inputs: [{ type: 'string' }, 'x', null, { name: 'a', type: 'string' }] })).toEqual({ a: { type: 'string' } });
-    expect(declaredInputs({ inputs: { a: { type: 'integer' }, b: 'string', c: null } })).toEqual({ a: { type: 'integer' } });
+    expect(declaredInputs({ inputs: [{ type: 'string' }, 'x', null, { name: 'a', type: 'string' }] })).toEqual({
+      a: { type: 'string' },
+    });
+    expect(declaredInputs({ inputs: { a: { type: 'integer' }, b: 'string', c: null } })).toEqual({
+      a: { type: 'integer' },
+    });
   });
 });
 
@@ -79,7 +91,9 @@ describe('mergeTrainingParameters with the real pipeline inputs', () => {
 
   test('an unknown user key is an error naming it', () => {
     const result = merge({ learning_rte: 1e-5 });
-    expect(result.errors).toEqual(['training.learning_rte is not an input of the pipeline component: remove it or check the spelling']);
+    expect(result.errors).toEqual([
+      'training.learning_rte is not an input of the pipeline component: remove it or check the spelling',
+    ]);
     expect(result.values).not.toHaveProperty('learning_rte');
   });
 
@@ -92,7 +106,13 @@ describe('mergeTrainingParameters with the real pipeline inputs', () => {
   });
 
   test('reserved keys in seed or model defaults are skipped silently', () => {
-    const result = mergeTrainingParameters({ compute_finetune: 'x' }, { train_file_path: 'y' }, {}, declared, RESERVED_INPUTS);
+    const result = mergeTrainingParameters(
+      { compute_finetune: 'x' },
+      { train_file_path: 'y' },
+      {},
+      declared,
+      RESERVED_INPUTS,
+    );
     expect(result).toEqual({ values: {}, literals: {}, warnings: [], errors: [] });
   });
 
@@ -101,7 +121,11 @@ describe('mergeTrainingParameters with the real pipeline inputs', () => {
     ['num_train_epochs', 1.5, 'must be an integer'],
     ['learning_rate', 'abc', 'must be a number'],
     ['learning_rate', '', 'must be a number'],
-    ['lr_scheduler_type', 'bogus', 'must be one of linear, cosine, cosine_with_restarts, polynomial, constant, constant_with_warmup'],
+    [
+      'lr_scheduler_type',
+      'bogus',
+      'must be one of linear, cosine, cosine_with_restarts, polynomial, constant, constant_with_warmup',
+    ],
     ['deepspeed_stage', 1, 'must be one of 2, 3'],
     ['per_device_train_batch_size', 0, 'must be at least 1'],
   ])('rejects %s = %p (%s)', (key, value, text) => {
@@ -120,7 +144,14 @@ describe('mergeTrainingParameters with the real pipeline inputs', () => {
   });
 
   test('booleans stringify to "true"/"false", numbers to strings', () => {
-    const result = merge({ apply_lora: false, apply_deepspeed: true, deepspeed_stage: 3, max_seq_length: 2048, learning_rate: 0.0001, lora_dropout: 0.05 });
+    const result = merge({
+      apply_lora: false,
+      apply_deepspeed: true,
+      deepspeed_stage: 3,
+      max_seq_length: 2048,
+      learning_rate: 0.0001,
+      lora_dropout: 0.05,
+    });
     expect(result.errors).toEqual([]);
     expect(result.literals).toMatchObject({
       apply_lora: 'false',
@@ -141,7 +172,9 @@ describe('mergeTrainingParameters with the real pipeline inputs', () => {
 
   test('inputs that are not literals (models, files) cannot be set as training parameters', () => {
     const result = merge({ deepspeed: 'azureml://x' });
-    expect(result.errors).toEqual(['training.deepspeed = "azureml://x": input of type uri_file cannot be set as a training parameter']);
+    expect(result.errors).toEqual([
+      'training.deepspeed = "azureml://x": input of type uri_file cannot be set as a training parameter',
+    ]);
   });
 
   test('boolean-typed inputs accept true/false only, and max is enforced', () => {

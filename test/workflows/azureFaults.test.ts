@@ -6,12 +6,17 @@ import { emulatorUrl, resourcesOf, startHarness, type TestHarness } from '../hel
 const QUICK = { heartbeatTimeoutSeconds: 3 };
 
 async function fault(rule: Record<string, unknown>): Promise<void> {
-  const res = await fetch(`${emulatorUrl()}/_emulator/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rule) });
+  const res = await fetch(`${emulatorUrl()}/_emulator/faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(rule),
+  });
   if (!res.ok) throw new Error(`POST /_emulator/faults answered ${res.status}: ${await res.text()}`);
 }
 
 async function clearFaults(): Promise<{ hits: number }[]> {
-  const listed = (await (await fetch(`${emulatorUrl()}/_emulator/faults`)).json()) as { rules?: { hits: number }[] } | { hits: number }[];
+  const listed = (await (await fetch(`${emulatorUrl()}/_emulator/faults`)).json()) as
+    { rules?: { hits: number }[] } | { hits: number }[];
   await fetch(`${emulatorUrl()}/_emulator/faults`, { method: 'DELETE' });
   return Array.isArray(listed) ? listed : (listed.rules ?? []);
 }
@@ -36,7 +41,12 @@ describe('Azure faults during a run', () => {
 
   test('throttled job reads (429 with Retry-After) and 503s on the endpoint PUT are ridden out', async () => {
     await fault({ method: 'GET', path: '*/jobs/*', action: { type: 'status', status: 429, retryAfter: 1 }, count: 4 });
-    await fault({ method: 'PUT', path: '*/onlineEndpoints/*', action: { type: 'status', status: 503, retryAfter: 1 }, count: 2 });
+    await fault({
+      method: 'PUT',
+      path: '*/onlineEndpoints/*',
+      action: { type: 'status', status: 503, retryAfter: 1 },
+      count: 2,
+    });
     const run = await h.client.start({}, { options: QUICK });
     const result = await h.client.result(run.runId);
     expect(result.status).toBe('succeeded');
@@ -53,11 +63,17 @@ describe('Azure faults during a run', () => {
   });
 
   test('a deployment that fails to provision fails the run with the cause, and its endpoint is deleted', async () => {
-    await fault({ method: 'PUT', path: '*/deployments/*', action: { type: 'failProvisioning', code: 'ResourceNotReady', message: 'Deployment container failed to start' } });
+    await fault({
+      method: 'PUT',
+      path: '*/deployments/*',
+      action: { type: 'failProvisioning', code: 'ResourceNotReady', message: 'Deployment container failed to start' },
+    });
     const run = await h.client.start({}, { options: QUICK });
     await expect(h.client.result(run.runId)).rejects.toBeInstanceOf(WorkflowFailedError);
     const progress = await h.client.progress(run.runId);
-    expect(progress.steps.find((s) => s.name === 'deployEndpoint')?.detail).toMatch(/ResourceNotReady|failed to provision/);
+    expect(progress.steps.find((s) => s.name === 'deployEndpoint')?.detail).toMatch(
+      /ResourceNotReady|failed to provision/,
+    );
     expect(progress.steps.find((s) => s.name === 'deleteEndpoint')?.status).toBe('completed');
     await expectNoLiveEndpoint(run.names);
   });

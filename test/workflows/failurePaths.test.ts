@@ -62,7 +62,10 @@ async function gate(plan: Plan): Promise<void> {
   const ctx = Context.current();
   while (!plan.release.done) {
     if (plan.heartbeat) ctx.heartbeat({ gated: plan.step });
-    await Promise.race([plan.heartbeat ? ctx.sleep(100) : new Promise((r) => setTimeout(r, 100)), plan.release.promise]);
+    await Promise.race([
+      plan.heartbeat ? ctx.sleep(100) : new Promise((r) => setTimeout(r, 100)),
+      plan.release.promise,
+    ]);
   }
 }
 
@@ -108,7 +111,9 @@ flakyDeps.arm.onlineEndpoints.beginDelete = async (...args: Parameters<typeof be
 const flakyDeleteEndpoint = createActivities(flakyDeps).deleteEndpoint;
 
 const overrides: Partial<FineTuneActivities> = {
-  ...Object.fromEntries(STEPS_UNDER_TEST.map((s) => [s, intercept(s, real[s as keyof FineTuneActivities] as AnyActivity)])),
+  ...Object.fromEntries(
+    STEPS_UNDER_TEST.map((s) => [s, intercept(s, real[s as keyof FineTuneActivities] as AnyActivity)]),
+  ),
   deleteEndpoint: flakyDeleteEndpoint,
 };
 
@@ -155,7 +160,11 @@ describe('billing safety: a run cancelled or failing in any step leaves no endpo
     return { run, plan };
   }
 
-  async function expectNothingBilling(step: StepName, names: { jobName: string; endpointName: string }, progress: RunProgress) {
+  async function expectNothingBilling(
+    step: StepName,
+    names: { jobName: string; endpointName: string },
+    progress: RunProgress,
+  ) {
     const seen = await resourcesOf(names);
     // Endpoints: none before deployEndpoint; from it on, every one created for this run is deleted.
     if (stepIndex(step) < ENDPOINT_FROM) {
@@ -173,42 +182,52 @@ describe('billing safety: a run cancelled or failing in any step leaves no endpo
     for (const j of seen.jobs) expect(TERMINAL_JOB_STATES).toContain(j.state);
   }
 
-  test.each(STEPS_UNDER_TEST)('cancelling the run while %s runs ends with zero endpoints and no running job', async (step) => {
-    const { run, plan } = await runWithPlan(step, 'cancel');
-    try {
-      expect((await h.client.progress(run.runId)).currentStep).toBe(step);
-      await h.client.cancel(run.runId);
-      await expect(h.client.result(run.runId)).rejects.toBeInstanceOf(WorkflowFailedError);
-      const progress = await h.client.progress(run.runId);
-      expect(progress.status).toBe('cancelled');
-      expect(stepOf(progress, step).status).toBe('cancelled');
-      await expectNothingBilling(step, run.names, progress);
-    } finally {
-      plan.release.resolve();
-    }
-  });
+  test.each(STEPS_UNDER_TEST)(
+    'cancelling the run while %s runs ends with zero endpoints and no running job',
+    async (step) => {
+      const { run, plan } = await runWithPlan(step, 'cancel');
+      try {
+        expect((await h.client.progress(run.runId)).currentStep).toBe(step);
+        await h.client.cancel(run.runId);
+        await expect(h.client.result(run.runId)).rejects.toBeInstanceOf(WorkflowFailedError);
+        const progress = await h.client.progress(run.runId);
+        expect(progress.status).toBe('cancelled');
+        expect(stepOf(progress, step).status).toBe('cancelled');
+        await expectNothingBilling(step, run.names, progress);
+      } finally {
+        plan.release.resolve();
+      }
+    },
+  );
 
-  test.each(STEPS_UNDER_TEST)('a non-retryable failure of %s ends with zero endpoints and no running job', async (step) => {
-    const { run, plan } = await runWithPlan(step, 'fail');
-    try {
-      await expect(h.client.result(run.runId)).rejects.toBeInstanceOf(WorkflowFailedError);
-      const progress = await h.client.progress(run.runId);
-      expect(progress.status).toBe('failed');
-      expect(progress.error).toContain(`injected failure of ${step}`);
-      expect(stepOf(progress, step).status).toBe('failed');
-      // A non-retryable failure is not retried: the step ran once.
-      expect(plan.attempts).toBe(1);
-      await expectNothingBilling(step, run.names, progress);
-    } finally {
-      plan.release.resolve();
-    }
-  });
+  test.each(STEPS_UNDER_TEST)(
+    'a non-retryable failure of %s ends with zero endpoints and no running job',
+    async (step) => {
+      const { run, plan } = await runWithPlan(step, 'fail');
+      try {
+        await expect(h.client.result(run.runId)).rejects.toBeInstanceOf(WorkflowFailedError);
+        const progress = await h.client.progress(run.runId);
+        expect(progress.status).toBe('failed');
+        expect(progress.error).toContain(`injected failure of ${step}`);
+        expect(stepOf(progress, step).status).toBe('failed');
+        // A non-retryable failure is not retried: the step ran once.
+        expect(plan.attempts).toBe(1);
+        await expectNothingBilling(step, run.names, progress);
+      } finally {
+        plan.release.resolve();
+      }
+    },
+  );
 
   // Regression (found by this suite): submitPipeline used to be abandoned on cancellation, so a PUT still
   // on its way created a GPU job after cancelPipeline had found none. The workflow now waits for the
   // submit attempt to settle before it cancels the run's jobs.
   test('a cancel that lands while submitPipeline is still before its PUT leaves no job running after the run', async () => {
-    const { run, plan } = await runWithPlan('submitPipeline', 'cancel', { realFirst: false, realAfterRelease: true, heartbeat: false });
+    const { run, plan } = await runWithPlan('submitPipeline', 'cancel', {
+      realFirst: false,
+      realAfterRelease: true,
+      heartbeat: false,
+    });
     try {
       // Only request the cancellation: client.cancel() waits for confirmed cleanup, which waits for this attempt.
       await h.client.handle(run.runId).cancel();

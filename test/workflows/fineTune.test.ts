@@ -21,7 +21,9 @@ describe('fineTune workflow on the local stack', () => {
     expect(result.steps.map((s) => s.status)).toEqual(Array(11).fill('completed'));
     expect(result.model).toMatchObject({ registry: 'azureml', name: 'Phi-3-mini-4k-instruct' });
     expect(result.job.status).toBe('Completed');
-    expect(result.job.displayName).toMatch(/^Phi-3-mini-4k-instruct-ultrachat-bs\d+-cosine-ds2-lora-save_limit1-seqlen-1$/);
+    expect(result.job.displayName).toMatch(
+      /^Phi-3-mini-4k-instruct-ultrachat-bs\d+-cosine-ds2-lora-save_limit1-seqlen-1$/,
+    );
     // model_specific_defaults override the notebook's 3 epochs; learning_rate_min/max are not inputs.
     expect(result.job.parameters.num_train_epochs).toBe('1');
     expect(result.job.warnings.join('\n')).toMatch(/learning_rate_min/);
@@ -52,7 +54,9 @@ describe('fineTune workflow on the local stack', () => {
     // A job that runs for minutes, as real ones do, so the cancel reaches it while it runs.
     const run = await withClock({ jobPhaseMs: 60_000 }, async () => {
       const started = await h.client.start({}, { options: QUICK });
-      await waitFor('the job to be followed', async () => ((await h.client.progress(started.runId)).currentStep === 'awaitPipeline' ? true : undefined));
+      await waitFor('the job to be followed', async () =>
+        (await h.client.progress(started.runId)).currentStep === 'awaitPipeline' ? true : undefined,
+      );
       return started;
     });
     await h.client.cancel(run.runId);
@@ -67,7 +71,9 @@ describe('fineTune workflow on the local stack', () => {
 
   test('deletes the endpoint when the run is cancelled during deployment', async () => {
     const run = await h.client.start({}, { options: QUICK });
-    await waitFor('deployment to start', async () => ((await h.client.progress(run.runId)).currentStep === 'deployEndpoint' ? true : undefined));
+    await waitFor('deployment to start', async () =>
+      (await h.client.progress(run.runId)).currentStep === 'deployEndpoint' ? true : undefined,
+    );
     await h.client.cancel(run.runId);
     await expect(h.client.result(run.runId)).rejects.toBeInstanceOf(WorkflowFailedError);
     const progress = await h.client.progress(run.runId);
@@ -78,13 +84,18 @@ describe('fineTune workflow on the local stack', () => {
 
   test('refuses a VM size outside the model allow list before creating anything', async () => {
     const before = (await emulator.requests()).length;
-    const run = await h.client.start({ compute: { name: 'ftflow-t4', vmSize: 'Standard_NC4as_T4_v3' } }, { options: QUICK });
+    const run = await h.client.start(
+      { compute: { name: 'ftflow-t4', vmSize: 'Standard_NC4as_T4_v3' } },
+      { options: QUICK },
+    );
     const err = await h.client.result(run.runId).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkflowFailedError);
     const progress = await h.client.progress(run.runId);
     expect(progress.status).toBe('failed');
     expect(progress.error).toMatch(/compute.vmSize Standard_NC4as_T4_v3 is not in the model's finetune allow list/);
-    const writes = (await emulator.requests()).slice(before).filter((r) => r.method === 'PUT' || r.method === 'POST' && /cancel|listKeys/.test(r.path));
+    const writes = (await emulator.requests())
+      .slice(before)
+      .filter((r) => r.method === 'PUT' || (r.method === 'POST' && /cancel|listKeys/.test(r.path)));
     expect(writes).toEqual([]);
   });
 });

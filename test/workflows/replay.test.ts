@@ -13,11 +13,17 @@ describe('recorded workflow histories replay on the current code', () => {
   });
 
   test.each(fixtures)('%s replays without nondeterminism', async (file) => {
-    const history = JSON.parse(readFileSync(path.join(DIR, file), 'utf8')) as { events?: { workflowExecutionStartedEventAttributes?: { workflowId?: string } }[] };
+    const history = JSON.parse(readFileSync(path.join(DIR, file), 'utf8')) as {
+      events?: { workflowExecutionStartedEventAttributes?: { workflowId?: string } }[];
+    };
     // Under the recorded workflow id: workflows derive names from it (scheduledFineTune its child's id).
     const workflowId = history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowId ?? file;
     await expect(
-      Worker.runReplayHistory({ workflowsPath: require.resolve('../../src/workflows') }, history as Parameters<typeof Worker.runReplayHistory>[1], workflowId),
+      Worker.runReplayHistory(
+        { workflowsPath: require.resolve('../../src/workflows') },
+        history as Parameters<typeof Worker.runReplayHistory>[1],
+        workflowId,
+      ),
     ).resolves.toBeUndefined();
   });
 });

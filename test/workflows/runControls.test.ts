@@ -3,7 +3,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { FineTuneClient } from '../../src/client';
-import { startHarness, resourcesOf, emulator, waitFor, withClock, FAST_TUNING, type TestHarness } from '../helpers/localStack';
+import {
+  startHarness,
+  resourcesOf,
+  emulator,
+  waitFor,
+  withClock,
+  FAST_TUNING,
+  type TestHarness,
+} from '../helpers/localStack';
 
 const QUICK = { heartbeatTimeoutSeconds: 3 };
 
@@ -35,7 +43,10 @@ describe('run controls on the local stack', () => {
   });
 
   test('a passing quality gate is recorded with each check', async () => {
-    const run = await h.client.start({ qualityGate: { eval_loss: { max: 100 }, train_loss: { max: 100 } } }, { options: QUICK });
+    const run = await h.client.start(
+      { qualityGate: { eval_loss: { max: 100 }, train_loss: { max: 100 } } },
+      { options: QUICK },
+    );
     const result = await h.client.result(run.runId);
     expect(result.qualityGate.passed).toBe(true);
     expect(result.qualityGate.checks.map((c) => c.metric).sort()).toEqual(['eval_loss', 'train_loss']);
@@ -44,7 +55,9 @@ describe('run controls on the local stack', () => {
   test('a job running past budget.maxTrainingMinutes is cancelled and the run fails with that reason', async () => {
     const run = await withClock({ jobPhaseMs: 120_000 }, async () => {
       const started = await h.client.start({ budget: { maxTrainingMinutes: 0.05 } }, { options: QUICK });
-      await waitFor('the job to be followed', async () => ((await h.client.progress(started.runId)).currentStep === 'awaitPipeline' ? true : undefined));
+      await waitFor('the job to be followed', async () =>
+        (await h.client.progress(started.runId)).currentStep === 'awaitPipeline' ? true : undefined,
+      );
       return started;
     });
     const progress = await failureOf(h, run.runId);
@@ -69,12 +82,17 @@ describe('run controls on the local stack', () => {
 
   test('a kept-alive endpoint serves until its lifetime ends; an update extends it or ends it now', async () => {
     const run = await h.client.start({ deployment: { keepAliveMinutes: 30 } }, { options: QUICK });
-    const first = await waitFor('the endpoint to be kept alive', async () => (await h.client.progress(run.runId)).endpointExpiresAt);
+    const first = await waitFor(
+      'the endpoint to be kept alive',
+      async () => (await h.client.progress(run.runId)).endpointExpiresAt,
+    );
     expect((await resourcesOf(run.names)).endpoints[0].deletedAt).toBeFalsy();
 
     const extended = await h.client.endpointLifetime(run.runId, { extendMinutes: 15 });
     expect(Date.parse(extended.expiresAt ?? '') - Date.parse(first)).toBe(15 * 60_000);
-    await expect(h.client.endpointLifetime(run.runId, { extendMinutes: -1 })).rejects.toMatchObject({ cause: { message: expect.stringMatching(/extendMinutes > 0/) } });
+    await expect(h.client.endpointLifetime(run.runId, { extendMinutes: -1 })).rejects.toMatchObject({
+      cause: { message: expect.stringMatching(/extendMinutes > 0/) },
+    });
 
     await expect(h.client.endpointLifetime(run.runId, { endNow: true })).resolves.toEqual({ expiresAt: null });
     const result = await h.client.result(run.runId);
@@ -117,7 +135,11 @@ describe('a worker killed while the run waits on the job', () => {
     const first = await startWorker(taskQueue);
     const run = await withClock({ jobPhaseMs: 2_000 }, async () => {
       const started = await client.start({}, { options: QUICK });
-      await waitFor('the job to be followed', async () => ((await client.get(started.runId)).jobStatus ? true : undefined), 90_000);
+      await waitFor(
+        'the job to be followed',
+        async () => ((await client.get(started.runId)).jobStatus ? true : undefined),
+        90_000,
+      );
       return started;
     });
     first.kill('SIGKILL');
@@ -129,7 +151,9 @@ describe('a worker killed while the run waits on the job', () => {
     expect(seen.jobs).toHaveLength(1);
     expect(seen.endpoints).toHaveLength(1);
     expect(seen.endpoints[0].deletedAt).toBeTruthy();
-    const jobPuts = (await emulator.requests()).filter((r) => r.method === 'PUT' && r.path.includes(`/jobs/${run.names.jobName}`));
+    const jobPuts = (await emulator.requests()).filter(
+      (r) => r.method === 'PUT' && r.path.includes(`/jobs/${run.names.jobName}`),
+    );
     expect(jobPuts).toHaveLength(1);
   }, 180_000);
 });

@@ -11,11 +11,22 @@ export function registerFineTuneRoutes(app: FastifyInstance, client: FineTuneCli
   app.post('/v1/fine-tunes', { config: { scope: 'fine-tunes:write' } }, async (request, reply) => {
     const idempotencyKey = parsePart(IdempotencyKeyHeader, request.headers['idempotency-key'], 'header');
     const query = parsePart(StartQuery, request.query, 'query');
-    const run = await client.start(request.body ?? {}, { idempotencyKey, dedupe: query.dedupe === 'true', source: 'api' });
+    const run = await client.start(request.body ?? {}, {
+      idempotencyKey,
+      dedupe: query.dedupe === 'true',
+      source: 'api',
+    });
     const summary = await client.summary(run.runId);
     reply.code(run.created ? 201 : 200);
     if (!run.created) reply.header('idempotent-replayed', 'true');
-    return { ...summary, created: run.created, deduplicated: run.deduplicated, jobName: run.names.jobName, endpointName: run.names.endpointName, spec: run.spec };
+    return {
+      ...summary,
+      created: run.created,
+      deduplicated: run.deduplicated,
+      jobName: run.names.jobName,
+      endpointName: run.names.endpointName,
+      spec: run.spec,
+    };
   });
 
   app.get('/v1/fine-tunes', { config: { scope: 'fine-tunes:read' } }, async (request) => {
@@ -24,25 +35,39 @@ export function registerFineTuneRoutes(app: FastifyInstance, client: FineTuneCli
     return { object: 'list', ...page };
   });
 
-  app.get<{ Params: IdParams }>('/v1/fine-tunes/:id', { config: { scope: 'fine-tunes:read' } }, async (request) => client.get(request.params.id));
+  app.get<{ Params: IdParams }>('/v1/fine-tunes/:id', { config: { scope: 'fine-tunes:read' } }, async (request) =>
+    client.get(request.params.id),
+  );
 
-  app.get<{ Params: IdParams }>('/v1/fine-tunes/:id/events', { config: { scope: 'fine-tunes:read' } }, async (request) => {
-    const query = parsePart(EventsQuery, request.query, 'query');
-    const page = await client.events(request.params.id, query);
-    return { object: 'list', ...page };
-  });
+  app.get<{ Params: IdParams }>(
+    '/v1/fine-tunes/:id/events',
+    { config: { scope: 'fine-tunes:read' } },
+    async (request) => {
+      const query = parsePart(EventsQuery, request.query, 'query');
+      const page = await client.events(request.params.id, query);
+      return { object: 'list', ...page };
+    },
+  );
 
-  app.post<{ Params: IdParams }>('/v1/fine-tunes/:id/cancel', { config: { scope: 'fine-tunes:write' } }, async (request, reply) => {
-    const query = parsePart(CancelQuery, request.query, 'query');
-    const outcome = await client.cancel(request.params.id, { waitSeconds: query.wait });
-    // 202: accepted, cleanup still running; 200: the run has ended (after its cleanup).
-    reply.code(outcome.cleanup === 'requested' || outcome.cleanup === 'timed-out' ? 202 : 200);
-    return outcome;
-  });
+  app.post<{ Params: IdParams }>(
+    '/v1/fine-tunes/:id/cancel',
+    { config: { scope: 'fine-tunes:write' } },
+    async (request, reply) => {
+      const query = parsePart(CancelQuery, request.query, 'query');
+      const outcome = await client.cancel(request.params.id, { waitSeconds: query.wait });
+      // 202: accepted, cleanup still running; 200: the run has ended (after its cleanup).
+      reply.code(outcome.cleanup === 'requested' || outcome.cleanup === 'timed-out' ? 202 : 200);
+      return outcome;
+    },
+  );
 
-  app.post<{ Params: IdParams }>('/v1/fine-tunes/:id/resume', { config: { scope: 'fine-tunes:write' } }, async (request, reply) => {
-    const outcome = await client.resume(request.params.id, { source: 'api' });
-    reply.code(202);
-    return outcome;
-  });
+  app.post<{ Params: IdParams }>(
+    '/v1/fine-tunes/:id/resume',
+    { config: { scope: 'fine-tunes:write' } },
+    async (request, reply) => {
+      const outcome = await client.resume(request.params.id, { source: 'api' });
+      reply.code(202);
+      return outcome;
+    },
+  );
 }

@@ -22,9 +22,13 @@ export function registerScheduleRoutes(app: FastifyInstance, client: FineTuneCli
 
   app.get<{ Params: IdParams }>('/v1/schedules/:id', read, async (request) => schedules.describe(request.params.id));
 
-  app.post<{ Params: IdParams }>('/v1/schedules/:id/pause', write, async (request) => schedules.pause(request.params.id, parsePart(NoteBody, request.body ?? {}, 'body').note));
+  app.post<{ Params: IdParams }>('/v1/schedules/:id/pause', write, async (request) =>
+    schedules.pause(request.params.id, parsePart(NoteBody, request.body ?? {}, 'body').note),
+  );
 
-  app.post<{ Params: IdParams }>('/v1/schedules/:id/unpause', write, async (request) => schedules.unpause(request.params.id, parsePart(NoteBody, request.body ?? {}, 'body').note));
+  app.post<{ Params: IdParams }>('/v1/schedules/:id/unpause', write, async (request) =>
+    schedules.unpause(request.params.id, parsePart(NoteBody, request.body ?? {}, 'body').note),
+  );
 
   app.post<{ Params: IdParams }>('/v1/schedules/:id/trigger', write, async (request, reply) => {
     await schedules.trigger(request.params.id);

@@ -21,11 +21,23 @@ function runStack(args: string[]): Promise<number> {
 }
 
 export function registerAdminCommands(program: Command, ctx: () => CliContext, act: Act): void {
-  const stack = program.command('stack').description('the local stack: Temporal dev server, Azurite, the Azure ML emulator, a worker (node dist/stack/main.js)');
+  const stack = program
+    .command('stack')
+    .description(
+      'the local stack: Temporal dev server, Azurite, the Azure ML emulator, a worker (node dist/stack/main.js)',
+    );
   for (const verb of ['up', 'down', 'status', 'env'] as const) {
     stack
       .command(verb)
-      .description(verb === 'up' ? 'start it (--keep to return once ready)' : verb === 'down' ? 'stop it' : verb === 'status' ? 'show it' : "print 'export' lines for it")
+      .description(
+        verb === 'up'
+          ? 'start it (--keep to return once ready)'
+          : verb === 'down'
+            ? 'stop it'
+            : verb === 'status'
+              ? 'show it'
+              : "print 'export' lines for it",
+      )
       .allowUnknownOption()
       .allowExcessArguments()
       .argument('[args...]', 'passed on, e.g. --keep, --headless, --data-dir DIR')
@@ -45,14 +57,22 @@ export function registerAdminCommands(program: Command, ctx: () => CliContext, a
       act(async (id, flags) => {
         const c = ctx();
         const f = flags as { file: string; scopes: string; rateLimit?: string };
-        const scopes = f.scopes.split(',').map((s) => s.trim()).filter((s) => s !== '');
+        const scopes = f.scopes
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s !== '');
         const unknown = scopes.filter((s) => !(API_SCOPES as readonly string[]).includes(s));
-        if (unknown.length > 0) throw new CliInputError(`unknown scope(s) ${unknown.join(', ')}; known: ${API_SCOPES.join(', ')}`);
+        if (unknown.length > 0)
+          throw new CliInputError(`unknown scope(s) ${unknown.join(', ')}; known: ${API_SCOPES.join(', ')}`);
         const rate = f.rateLimit !== undefined ? Number(f.rateLimit) : undefined;
-        if (rate !== undefined && !(Number.isInteger(rate) && rate > 0)) throw new CliInputError('--rate-limit must be a positive whole number');
+        if (rate !== undefined && !(Number.isInteger(rate) && rate > 0))
+          throw new CliInputError('--rate-limit must be a positive whole number');
         const created = createApiKey(f.file, id as string, scopes as ApiScope[], rate);
         c.print({ id: created.stored.id, key: created.key, scopes: created.stored.scopes }, () => [created.key]);
-        if (!c.io.json) c.io.err(`key ${created.stored.id} (${created.stored.scopes.join(', ')}) added to ${f.file}; it is not stored anywhere else`);
+        if (!c.io.json)
+          c.io.err(
+            `key ${created.stored.id} (${created.stored.scopes.join(', ')}) added to ${f.file}; it is not stored anywhere else`,
+          );
         return EXIT.ok;
       }),
     );
@@ -76,7 +96,12 @@ export function registerAdminCommands(program: Command, ctx: () => CliContext, a
       act(async (flags) => {
         const c = ctx();
         const all = listApiKeys((flags as { file: string }).file);
-        c.print({ data: all }, () => table(['ID', 'SCOPES', 'STATE', 'CREATED'], all.map((k) => [k.id, k.scopes.join(','), k.revoked ? 'revoked' : 'active', k.createdAt ?? ''])));
+        c.print({ data: all }, () =>
+          table(
+            ['ID', 'SCOPES', 'STATE', 'CREATED'],
+            all.map((k) => [k.id, k.scopes.join(','), k.revoked ? 'revoked' : 'active', k.createdAt ?? '']),
+          ),
+        );
         return EXIT.ok;
       }),
     );

@@ -9,14 +9,18 @@ type Act = (handler: (...args: unknown[]) => Promise<number>) => (...args: unkno
 function reportLines(r: JanitorReport): string[] {
   return [
     `janitor ${r.dryRun ? '(dry run) ' : ''}at ${r.checkedAt}: ${r.examined} endpoint(s) examined, ${r.deleted.length} ${r.dryRun ? 'to delete' : 'deleted'}, ${r.kept.length} kept${r.failed?.length ? `, ${r.failed.length} failed` : ''}`,
-    ...r.deleted.map((d) => `  ${r.dryRun ? 'would delete' : 'deleted'} ${d.endpointName}  (${d.runId ?? 'no run'}: ${d.reason})`),
+    ...r.deleted.map(
+      (d) => `  ${r.dryRun ? 'would delete' : 'deleted'} ${d.endpointName}  (${d.runId ?? 'no run'}: ${d.reason})`,
+    ),
     ...r.kept.map((d) => `  kept    ${d.endpointName}  (${d.runId ?? 'no run'}: ${d.reason})`),
     ...(r.failed ?? []).map((d) => `  FAILED  ${d.endpointName}  (${d.runId ?? 'no run'}: ${d.reason})`),
   ];
 }
 
 export function registerJanitorCommands(program: Command, ctx: () => CliContext, act: Act): void {
-  const janitor = program.command('janitor').description('deletes endpoints whose run has ended (the safety net for terminated runs)');
+  const janitor = program
+    .command('janitor')
+    .description('deletes endpoints whose run has ended (the safety net for terminated runs)');
 
   janitor
     .command('run', { isDefault: true })
@@ -29,7 +33,9 @@ export function registerJanitorCommands(program: Command, ctx: () => CliContext,
         const f = flags as { dryRun?: boolean; maxAgeHours?: string };
         const maxAge = f.maxAgeHours !== undefined ? Number(f.maxAgeHours) : undefined;
         if (maxAge !== undefined && !(maxAge > 0)) throw new CliInputError('--max-age-hours must be a positive number');
-        const report = await (await c.client()).janitor.runNow({ dryRun: f.dryRun ?? false, maxEndpointAgeHours: maxAge });
+        const report = await (
+          await c.client()
+        ).janitor.runNow({ dryRun: f.dryRun ?? false, maxEndpointAgeHours: maxAge });
         c.print(report, () => reportLines(report));
         return EXIT.ok;
       }),

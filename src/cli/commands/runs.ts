@@ -32,7 +32,11 @@ export function specOptions(cmd: Command): Command {
     .option('--percent <n>', 'dataset.percent: how much of each split to take')
     .option('--instance-type <type>', 'deployment.instanceType')
     .option('--keep-alive <minutes>', 'deployment.keepAliveMinutes')
-    .option('--set <path=value>', 'any spec field, e.g. training.learning_rate=0.0002 (repeatable)', (v: string, prev: string[] = []) => [...prev, v]);
+    .option(
+      '--set <path=value>',
+      'any spec field, e.g. training.learning_rate=0.0002 (repeatable)',
+      (v: string, prev: string[] = []) => [...prev, v],
+    );
 }
 
 function startOptions(cmd: Command): Command {
@@ -43,7 +47,9 @@ function startOptions(cmd: Command): Command {
 }
 
 function watchOptions(cmd: Command): Command {
-  return cmd.option('--interval <seconds>', 'how often to look', '1').option('--timeout <seconds>', 'stop watching after this long (exit 4; the run goes on)');
+  return cmd
+    .option('--interval <seconds>', 'how often to look', '1')
+    .option('--timeout <seconds>', 'stop watching after this long (exit 4; the run goes on)');
 }
 
 function seconds(flag: string, value: string | undefined): number | undefined {
@@ -68,32 +74,47 @@ async function startFromFlags(ctx: CliContext, file: string | undefined, flags: 
 async function watchAndExit(ctx: CliContext, runId: string, flags: WatchFlags): Promise<number> {
   const client = await ctx.client();
   const timeout = seconds('--timeout', flags.timeout);
-  const run = await watchRun(client, runId, ctx.io, { intervalMs: (seconds('--interval', flags.interval) ?? 1) * 1000, timeoutMs: timeout !== undefined ? timeout * 1000 : undefined });
+  const run = await watchRun(client, runId, ctx.io, {
+    intervalMs: (seconds('--interval', flags.interval) ?? 1) * 1000,
+    timeoutMs: timeout !== undefined ? timeout * 1000 : undefined,
+  });
   if (ctx.io.json) ctx.io.out(JSON.stringify(run, null, 2));
   if (run.status === 'running') ctx.io.err(`${runId} is still running; stopped watching after ${flags.timeout} s`);
   return exitCodeForRun(run.status);
 }
 
 export function registerRunCommands(program: Command, ctx: () => CliContext, act: Act): void {
-  startOptions(program.command('start').argument('[spec-file]', 'run spec, YAML or JSON ("-" for stdin)').description('start a run (or find the existing one) and print its id'))
-    .action(
-      act(async (file, flags) => {
-        const c = ctx();
-        const run = await startFromFlags(c, file as string | undefined, flags as StartFlags);
-        c.print(run, () => [`${run.runId}  ${run.created ? 'started' : run.deduplicated ? 'already running (same model, data and inputs)' : 'exists (same idempotency key)'}`]);
-        return EXIT.ok;
-      }),
-    );
+  startOptions(
+    program
+      .command('start')
+      .argument('[spec-file]', 'run spec, YAML or JSON ("-" for stdin)')
+      .description('start a run (or find the existing one) and print its id'),
+  ).action(
+    act(async (file, flags) => {
+      const c = ctx();
+      const run = await startFromFlags(c, file as string | undefined, flags as StartFlags);
+      c.print(run, () => [
+        `${run.runId}  ${run.created ? 'started' : run.deduplicated ? 'already running (same model, data and inputs)' : 'exists (same idempotency key)'}`,
+      ]);
+      return EXIT.ok;
+    }),
+  );
 
-  watchOptions(startOptions(program.command('run').argument('[spec-file]', 'run spec, YAML or JSON ("-" for stdin)').description('start a run and watch it to the end; exits with its outcome')))
-    .action(
-      act(async (file, flags) => {
-        const c = ctx();
-        const run = await startFromFlags(c, file as string | undefined, flags as StartFlags);
-        if (!c.io.json) c.io.err(`${run.runId} ${run.created ? 'started' : 'found (already started)'}`);
-        return watchAndExit(c, run.runId, flags as WatchFlags);
-      }),
-    );
+  watchOptions(
+    startOptions(
+      program
+        .command('run')
+        .argument('[spec-file]', 'run spec, YAML or JSON ("-" for stdin)')
+        .description('start a run and watch it to the end; exits with its outcome'),
+    ),
+  ).action(
+    act(async (file, flags) => {
+      const c = ctx();
+      const run = await startFromFlags(c, file as string | undefined, flags as StartFlags);
+      if (!c.io.json) c.io.err(`${run.runId} ${run.created ? 'started' : 'found (already started)'}`);
+      return watchAndExit(c, run.runId, flags as WatchFlags);
+    }),
+  );
 
   program
     .command('status')
@@ -108,9 +129,12 @@ export function registerRunCommands(program: Command, ctx: () => CliContext, act
       }),
     );
 
-  watchOptions(program.command('watch').argument('<run>', 'run id').description('follow a run live until it ends; exits with its outcome')).action(
-    act(async (runId, flags) => watchAndExit(ctx(), runId as string, flags as WatchFlags)),
-  );
+  watchOptions(
+    program
+      .command('watch')
+      .argument('<run>', 'run id')
+      .description('follow a run live until it ends; exits with its outcome'),
+  ).action(act(async (runId, flags) => watchAndExit(ctx(), runId as string, flags as WatchFlags)));
 
   program
     .command('events')
@@ -140,8 +164,19 @@ export function registerRunCommands(program: Command, ctx: () => CliContext, act
       act(async (flags) => {
         const c = ctx();
         const f = flags as RunFilter & { limit: string; pageToken?: string; status?: RunStatusFilter };
-        const page = await (await c.client()).list({ status: f.status, model: f.model, dataset: f.dataset, limit: Number(f.limit), pageToken: f.pageToken });
-        c.print(page, () => [...runRows(page.data), ...(page.nextPageToken ? [`(more: --page-token ${page.nextPageToken})`] : [])]);
+        const page = await (
+          await c.client()
+        ).list({
+          status: f.status,
+          model: f.model,
+          dataset: f.dataset,
+          limit: Number(f.limit),
+          pageToken: f.pageToken,
+        });
+        c.print(page, () => [
+          ...runRows(page.data),
+          ...(page.nextPageToken ? [`(more: --page-token ${page.nextPageToken})`] : []),
+        ]);
         return EXIT.ok;
       }),
     );
@@ -154,7 +189,9 @@ export function registerRunCommands(program: Command, ctx: () => CliContext, act
     .action(
       act(async (runId, flags) => {
         const c = ctx();
-        const outcome = await (await c.client()).cancel(runId as string, { waitSeconds: seconds('--wait', (flags as { wait: string }).wait) });
+        const outcome = await (
+          await c.client()
+        ).cancel(runId as string, { waitSeconds: seconds('--wait', (flags as { wait: string }).wait) });
         c.print(outcome, () => [outcome.message]);
         return outcome.cleanup === 'timed-out' ? EXIT.timeout : EXIT.ok;
       }),
@@ -164,7 +201,9 @@ export function registerRunCommands(program: Command, ctx: () => CliContext, act
     program
       .command('resume')
       .argument('<run>', 'run id of a failed, cancelled or terminated run')
-      .description('start the run again with its spec; every step adopts what Azure already has (never retrains a completed job)')
+      .description(
+        'start the run again with its spec; every step adopts what Azure already has (never retrains a completed job)',
+      )
       .option('--watch', 'watch it to the end and exit with its outcome'),
   ).action(
     act(async (runId, flags) => {

@@ -24,19 +24,22 @@ function scheduleLines(s: RetrainingSchedule): string[] {
 
 function date(flag: string, value: string): Date {
   const d = new Date(value);
-  if (Number.isNaN(d.getTime())) throw new CliInputError(`${flag} must be a date/time such as 2026-01-31T00:00:00Z (got "${value}")`);
+  if (Number.isNaN(d.getTime()))
+    throw new CliInputError(`${flag} must be a date/time such as 2026-01-31T00:00:00Z (got "${value}")`);
   return d;
 }
 
 export function registerScheduleCommands(program: Command, ctx: () => CliContext, act: Act): void {
-  const schedule = program.command('schedule').description('retraining schedules (Temporal Schedules; overlapping ticks are skipped by default)');
-  const overlap = () => new Option('--overlap <policy>', 'when a tick comes while the last one runs').choices(Object.keys(OVERLAP_POLICIES));
+  const schedule = program
+    .command('schedule')
+    .description('retraining schedules (Temporal Schedules; overlapping ticks are skipped by default)');
+  const overlap = () =>
+    new Option('--overlap <policy>', 'when a tick comes while the last one runs').choices(
+      Object.keys(OVERLAP_POLICIES),
+    );
 
   specOptions(
-    schedule
-      .command('create')
-      .argument('<id>', 'schedule id')
-      .argument('[spec-file]', 'run spec, YAML or JSON'),
+    schedule.command('create').argument('<id>', 'schedule id').argument('[spec-file]', 'run spec, YAML or JSON'),
   )
     .option('--every <interval>', 'e.g. 7d, 12h, "1 week"')
     .option('--cron <expression>', 'e.g. "0 3 * * 1" (Mondays 03:00)')
@@ -49,8 +52,19 @@ export function registerScheduleCommands(program: Command, ctx: () => CliContext
     .action(
       act(async (id, file, flags) => {
         const c = ctx();
-        const f = flags as SpecFlags & { every?: string; cron?: string; timezone?: string; overlap: OverlapPolicy; catchupWindow: string; pauseOnFailure?: boolean; paused?: boolean; note?: string };
-        const created = await (await c.client()).schedules.create({
+        const f = flags as SpecFlags & {
+          every?: string;
+          cron?: string;
+          timezone?: string;
+          overlap: OverlapPolicy;
+          catchupWindow: string;
+          pauseOnFailure?: boolean;
+          paused?: boolean;
+          note?: string;
+        };
+        const created = await (
+          await c.client()
+        ).schedules.create({
           scheduleId: id as string,
           spec: loadSpec(file as string | undefined, f),
           every: f.every,
@@ -77,7 +91,14 @@ export function registerScheduleCommands(program: Command, ctx: () => CliContext
         c.print({ data: all }, () =>
           table(
             ['ID', 'STATE', 'EVERY', 'MODEL', 'DATASET', 'NEXT'],
-            all.map((s) => [s.scheduleId, s.paused ? 'paused' : 'active', [...s.every, ...s.cron].join(','), s.spec ? `${s.spec.model.registry}/${s.spec.model.name}` : '', s.spec?.dataset.source ?? '', s.nextRuns[0] ?? '']),
+            all.map((s) => [
+              s.scheduleId,
+              s.paused ? 'paused' : 'active',
+              [...s.every, ...s.cron].join(','),
+              s.spec ? `${s.spec.model.registry}/${s.spec.model.name}` : '',
+              s.spec?.dataset.source ?? '',
+              s.nextRuns[0] ?? '',
+            ]),
           ),
         );
         return EXIT.ok;
@@ -106,7 +127,10 @@ export function registerScheduleCommands(program: Command, ctx: () => CliContext
           const c = ctx();
           const client = await c.client();
           const note = (flags as { note?: string }).note;
-          const s = verb === 'pause' ? await client.schedules.pause(id as string, note) : await client.schedules.unpause(id as string, note);
+          const s =
+            verb === 'pause'
+              ? await client.schedules.pause(id as string, note)
+              : await client.schedules.unpause(id as string, note);
           c.print(s, () => [`${s.scheduleId} ${s.paused ? 'paused' : 'active'}`]);
           return EXIT.ok;
         }),
@@ -137,8 +161,16 @@ export function registerScheduleCommands(program: Command, ctx: () => CliContext
       act(async (id, flags) => {
         const c = ctx();
         const f = flags as { start: string; end: string; overlap?: OverlapPolicy };
-        await (await c.client()).schedules.backfill(id as string, { start: date('--start', f.start), end: date('--end', f.end), overlap: f.overlap });
-        c.print({ scheduleId: id, backfilled: { start: f.start, end: f.end } }, () => [`${String(id)} backfill requested for ${f.start} .. ${f.end}`]);
+        await (
+          await c.client()
+        ).schedules.backfill(id as string, {
+          start: date('--start', f.start),
+          end: date('--end', f.end),
+          overlap: f.overlap,
+        });
+        c.print({ scheduleId: id, backfilled: { start: f.start, end: f.end } }, () => [
+          `${String(id)} backfill requested for ${f.start} .. ${f.end}`,
+        ]);
         return EXIT.ok;
       }),
     );

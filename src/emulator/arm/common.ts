@@ -26,7 +26,11 @@ export function requireWorkspace(ctx: EmulatorContext, p: WorkspaceParams, neste
   }
   if (!sameName(p.workspaceName, ids.workspace)) {
     if (nested) throw parentNotFound(p.workspaceName);
-    throw new ArmError(404, 'ResourceNotFound', `The Resource '${ML_PROVIDER}/workspaces/${p.workspaceName}' under resource group '${p.resourceGroupName}' was not found.`);
+    throw new ArmError(
+      404,
+      'ResourceNotFound',
+      `The Resource '${ML_PROVIDER}/workspaces/${p.workspaceName}' under resource group '${p.resourceGroupName}' was not found.`,
+    );
   }
 }
 
@@ -83,7 +87,13 @@ export function operationResultUrl(ctx: EmulatorContext, op: OperationRecord, ap
 const ASYNC_TIMEOUT = 'PT1H';
 
 /** 201 + Azure-AsyncOperation: how Azure ML answers a PUT that provisions. */
-export function replyCreated(ctx: EmulatorContext, reply: FastifyReply, op: OperationRecord, apiVersion: string, body: unknown): FastifyReply {
+export function replyCreated(
+  ctx: EmulatorContext,
+  reply: FastifyReply,
+  op: OperationRecord,
+  apiVersion: string,
+  body: unknown,
+): FastifyReply {
   return reply
     .code(201)
     .header('Azure-AsyncOperation', asyncOperationUrl(ctx, op, apiVersion))
@@ -93,7 +103,13 @@ export function replyCreated(ctx: EmulatorContext, reply: FastifyReply, op: Oper
 
 /** 202 + Location + Retry-After: how Azure ML answers a DELETE or a cancel. Compute deletion also
  *  names the status URL (Azure-AsyncOperation), as its swagger declares. */
-export function replyAccepted(ctx: EmulatorContext, reply: FastifyReply, op: OperationRecord, apiVersion: string, withAsyncOperation = false): FastifyReply {
+export function replyAccepted(
+  ctx: EmulatorContext,
+  reply: FastifyReply,
+  op: OperationRecord,
+  apiVersion: string,
+  withAsyncOperation = false,
+): FastifyReply {
   if (withAsyncOperation) reply.header('Azure-AsyncOperation', asyncOperationUrl(ctx, op, apiVersion));
   return reply
     .code(202)
@@ -114,13 +130,23 @@ export const ENDPOINT_NAME = /^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$/;
 
 export function checkAssetName(field: string, value: string): void {
   if (!ASSET_NAME.test(value)) {
-    throw new ArmError(400, 'UserError', `Invalid ${field} '${value}': it must match ^[a-zA-Z0-9][a-zA-Z0-9\\-_]{0,254}$ (start with a letter or digit; letters, digits, '-' and '_' only; at most 255 characters).`, field);
+    throw new ArmError(
+      400,
+      'UserError',
+      `Invalid ${field} '${value}': it must match ^[a-zA-Z0-9][a-zA-Z0-9\\-_]{0,254}$ (start with a letter or digit; letters, digits, '-' and '_' only; at most 255 characters).`,
+      field,
+    );
   }
 }
 
 export function checkEndpointName(field: string, value: string): void {
   if (value.length < 3 || value.length > 32 || !ENDPOINT_NAME.test(value)) {
-    throw new ArmError(400, 'UserError', `Invalid ${field} '${value}': it must be 3-32 characters, start with a letter, end with a letter or digit, and contain only letters, digits and '-'.`, field);
+    throw new ArmError(
+      400,
+      'UserError',
+      `Invalid ${field} '${value}': it must be 3-32 characters, start with a letter, end with a letter or digit, and contain only letters, digits and '-'.`,
+      field,
+    );
   }
 }
 

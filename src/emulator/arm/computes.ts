@@ -9,7 +9,17 @@ import { requestApiVersion } from '../policies';
 import { computeQuotaFailure } from '../quota';
 import { allocationsOn, computeScale, nodesAt } from '../records';
 import type { ComputeRecord } from '../store';
-import { ARM_ROUTE, ISO_DURATION, newOperation, replyAccepted, replyCreated, requireWorkspace, WS_PREFIX, type ProvisioningFailure, type WorkspaceParams } from './common';
+import {
+  ARM_ROUTE,
+  ISO_DURATION,
+  newOperation,
+  replyAccepted,
+  replyCreated,
+  requireWorkspace,
+  WS_PREFIX,
+  type ProvisioningFailure,
+  type WorkspaceParams,
+} from './common';
 import { findVmSize } from './vmSizes';
 
 type ComputeParams = WorkspaceParams & { computeName: string };
@@ -18,7 +28,9 @@ const COMPUTE_NAME = /^[a-zA-Z][a-zA-Z0-9-]{1,31}$/;
 
 export function liveCompute(ctx: EmulatorContext, name: string): ComputeRecord | undefined {
   const now = ctx.now();
-  return ctx.store.state.computes.findLast((c) => sameName(c.name, name) && lifecycleState(c.lifecycle, now) !== 'Gone');
+  return ctx.store.state.computes.findLast(
+    (c) => sameName(c.name, name) && lifecycleState(c.lifecycle, now) !== 'Gone',
+  );
 }
 
 export function computeResourceId(ctx: EmulatorContext, name: string): string {
@@ -50,7 +62,8 @@ function computeResource(ctx: EmulatorContext, c: ComputeRecord): JsonObject {
       provisioningState: state === 'Gone' ? 'Deleting' : state,
       createdOn: isoTime(c.lifecycle.createdAt),
       modifiedOn: isoTime(c.modifiedAt),
-      provisioningErrors: state === 'Failed' && error ? [{ error: { code: error.code, message: error.message } }] : null,
+      provisioningErrors:
+        state === 'Failed' && error ? [{ error: { code: error.code, message: error.message } }] : null,
       isAttachedCompute: false,
       disableLocalAuth: false,
       properties: {
@@ -66,14 +79,29 @@ function computeResource(ctx: EmulatorContext, c: ComputeRecord): JsonObject {
         errors: null,
         currentNodeCount: nodes,
         targetNodeCount: nodes,
-        nodeStateCounts: { idleNodeCount: nodes - busy, runningNodeCount: busy, preparingNodeCount: 0, unusableNodeCount: 0, leavingNodeCount: 0, preemptedNodeCount: 0 },
+        nodeStateCounts: {
+          idleNodeCount: nodes - busy,
+          runningNodeCount: busy,
+          preparingNodeCount: 0,
+          unusableNodeCount: 0,
+          leavingNodeCount: 0,
+          preemptedNodeCount: 0,
+        },
       },
     },
   };
 }
 
 /** Validates an AmlCompute PUT body; returns location, tags, the Compute properties and vmSize. */
-function parseComputeBody(body: unknown): { location: string; tags: Record<string, string>; properties: JsonObject; vmSize: string; family: string; vCPUs: number; minNodes: number } {
+function parseComputeBody(body: unknown): {
+  location: string;
+  tags: Record<string, string>;
+  properties: JsonObject;
+  vmSize: string;
+  family: string;
+  vCPUs: number;
+  minNodes: number;
+} {
   const root = asObject(body);
   if (!root) throw userError('body', 'The request body must be a JSON object (ComputeResource).');
   const location = asString(root['location']);
@@ -82,34 +110,63 @@ function parseComputeBody(body: unknown): { location: string; tags: Record<strin
   if (!properties) throw userError('properties', "The field 'properties' is required.");
   const computeType = asString(properties['computeType']);
   if (computeType !== 'AmlCompute') {
-    throw userError('properties.computeType', `Compute type '${computeType ?? ''}' is not supported by this workspace emulator; use 'AmlCompute'.`);
+    throw userError(
+      'properties.computeType',
+      `Compute type '${computeType ?? ''}' is not supported by this workspace emulator; use 'AmlCompute'.`,
+    );
   }
   const inner = asObject(properties['properties']);
   const vmSize = asString(inner?.['vmSize']);
-  if (!inner || !vmSize) throw userError('properties.properties.vmSize', "The field 'properties.properties.vmSize' is required.");
+  if (!inner || !vmSize)
+    throw userError('properties.properties.vmSize', "The field 'properties.properties.vmSize' is required.");
   const size = findVmSize(vmSize);
-  if (!size) throw userError('properties.properties.vmSize', `VM size '${vmSize}' is not available in this region. See the vmSizes list.`);
+  if (!size)
+    throw userError(
+      'properties.properties.vmSize',
+      `VM size '${vmSize}' is not available in this region. See the vmSizes list.`,
+    );
   const scale = asObject(inner['scaleSettings']);
   const max = asNumber(scale?.['maxNodeCount']);
   if (!scale || max === undefined || !Number.isInteger(max) || max < 0) {
-    throw userError('properties.properties.scaleSettings.maxNodeCount', "The field 'scaleSettings.maxNodeCount' is required and must be an integer >= 0.");
+    throw userError(
+      'properties.properties.scaleSettings.maxNodeCount',
+      "The field 'scaleSettings.maxNodeCount' is required and must be an integer >= 0.",
+    );
   }
   const min = scale['minNodeCount'] === undefined ? 0 : asNumber(scale['minNodeCount']);
   if (min === undefined || !Number.isInteger(min) || min < 0 || min > max) {
-    throw userError('properties.properties.scaleSettings.minNodeCount', `minNodeCount must be an integer between 0 and maxNodeCount (${max}).`);
+    throw userError(
+      'properties.properties.scaleSettings.minNodeCount',
+      `minNodeCount must be an integer between 0 and maxNodeCount (${max}).`,
+    );
   }
   const idle = scale['nodeIdleTimeBeforeScaleDown'];
   if (idle !== undefined && idle !== null && !(typeof idle === 'string' && ISO_DURATION.test(idle))) {
-    throw userError('properties.properties.scaleSettings.nodeIdleTimeBeforeScaleDown', 'nodeIdleTimeBeforeScaleDown must be an ISO-8601 duration such as PT120S.');
+    throw userError(
+      'properties.properties.scaleSettings.nodeIdleTimeBeforeScaleDown',
+      'nodeIdleTimeBeforeScaleDown must be an ISO-8601 duration such as PT120S.',
+    );
   }
-  return { location, tags: asStringMap(root['tags']), properties: cloneJson(properties), vmSize: size.name, family: size.family, vCPUs: size.vCPUs, minNodes: min };
+  return {
+    location,
+    tags: asStringMap(root['tags']),
+    properties: cloneJson(properties),
+    vmSize: size.name,
+    family: size.family,
+    vCPUs: size.vCPUs,
+    minNodes: min,
+  };
 }
 
 export function registerComputeRoutes(app: FastifyInstance, ctx: EmulatorContext): void {
   app.get<{ Params: WorkspaceParams }>(`${WS_PREFIX}/computes`, ARM_ROUTE, (req) => {
     requireWorkspace(ctx, req.params);
     const now = ctx.now();
-    return { value: ctx.store.state.computes.filter((c) => lifecycleState(c.lifecycle, now) !== 'Gone').map((c) => computeResource(ctx, c)) };
+    return {
+      value: ctx.store.state.computes
+        .filter((c) => lifecycleState(c.lifecycle, now) !== 'Gone')
+        .map((c) => computeResource(ctx, c)),
+    };
   });
 
   app.get<{ Params: ComputeParams }>(`${WS_PREFIX}/computes/:computeName`, ARM_ROUTE, (req) => {
@@ -123,18 +180,26 @@ export function registerComputeRoutes(app: FastifyInstance, ctx: EmulatorContext
     requireWorkspace(ctx, req.params);
     const name = req.params.computeName;
     if (!COMPUTE_NAME.test(name)) {
-      throw userError('computeName', `Invalid compute name '${name}': 2-32 characters, starting with a letter; letters, digits and '-' only.`);
+      throw userError(
+        'computeName',
+        `Invalid compute name '${name}': 2-32 characters, starting with a letter; letters, digits and '-' only.`,
+      );
     }
     const parsed = parseComputeBody(req.body);
     const now = ctx.now();
     const existing = liveCompute(ctx, name);
     if (existing) {
       const existingState = lifecycleState(existing.lifecycle, now);
-      if (existingState === 'Failed') throw conflict(`Compute '${name}' is in state Failed; delete it before creating it again.`);
-      if (existingState === 'Deleting') throw conflict(`Compute '${name}' is being deleted; retry when the deletion has finished.`);
+      if (existingState === 'Failed')
+        throw conflict(`Compute '${name}' is in state Failed; delete it before creating it again.`);
+      if (existingState === 'Deleting')
+        throw conflict(`Compute '${name}' is being deleted; retry when the deletion has finished.`);
       const oldSize = asString(asObject(existing.properties['properties'])?.['vmSize']);
       if (oldSize && oldSize.toLowerCase() !== parsed.vmSize.toLowerCase()) {
-        throw userError('properties.properties.vmSize', `The VM size of existing compute '${name}' is '${oldSize}' and cannot be changed to '${parsed.vmSize}'.`);
+        throw userError(
+          'properties.properties.vmSize',
+          `The VM size of existing compute '${name}' is '${oldSize}' and cannot be changed to '${parsed.vmSize}'.`,
+        );
       }
       existing.properties = parsed.properties;
       existing.tags = parsed.tags;
@@ -148,7 +213,10 @@ export function registerComputeRoutes(app: FastifyInstance, ctx: EmulatorContext
     const injected = ctx.faults.take(req, 'failProvisioning');
     const quotaFault = ctx.faults.take(req, 'quota');
     const failure: ProvisioningFailure | undefined = injected
-      ? { code: injected.code ?? 'ComputeProvisioningFailed', message: injected.message ?? `Compute '${name}' failed to provision (fault injected by the emulator).` }
+      ? {
+          code: injected.code ?? 'ComputeProvisioningFailed',
+          message: injected.message ?? `Compute '${name}' failed to provision (fault injected by the emulator).`,
+        }
       : quotaFault
         ? computeQuotaFailure(ctx, parsed.vmSize, parsed.minNodes, parsed.family, parsed.vCPUs, 0)
         : computeQuotaFailure(ctx, parsed.vmSize, parsed.minNodes, parsed.family, parsed.vCPUs);

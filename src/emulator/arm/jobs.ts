@@ -8,7 +8,16 @@ import { asObject, asString, cloneJson, type JsonObject } from '../json';
 import { requestApiVersion } from '../policies';
 import { jobTimeline } from '../records';
 import type { JobRecord } from '../store';
-import { ARM_ROUTE, checkAssetName, findOperation, newOperation, replyAccepted, requireWorkspace, WS_PREFIX, type WorkspaceParams } from './common';
+import {
+  ARM_ROUTE,
+  checkAssetName,
+  findOperation,
+  newOperation,
+  replyAccepted,
+  requireWorkspace,
+  WS_PREFIX,
+  type WorkspaceParams,
+} from './common';
 import { validatePipelineJob } from './pipelineValidation';
 import { mlflowTrackingUri } from './workspace';
 
@@ -41,7 +50,11 @@ function jobResource(ctx: EmulatorContext, j: JobRecord): JsonObject {
     const o = asObject(raw) ?? {};
     outputs[name] = { mode: 'ReadWriteMount', ...o, uri: asString(o['uri']) ?? jobOutputUri(j.name, name) };
   }
-  const runProperties: Record<string, unknown> = { ...(asObject(props['properties']) ?? {}), runSource: 'MFE', runType: 'HTTP' };
+  const runProperties: Record<string, unknown> = {
+    ...(asObject(props['properties']) ?? {}),
+    runSource: 'MFE',
+    runType: 'HTTP',
+  };
   if (status === 'Failed' && j.failure) {
     // JobBase has no error field in 2022-10-01; the failure is reported in the run properties.
     runProperties['azureml.error.code'] = j.failure.code;
@@ -74,25 +87,31 @@ export function registerJobRoutes(app: FastifyInstance, ctx: EmulatorContext): v
   // Jobs_List: filtered by `tag` (jobs carrying that tag key), `jobType` and `listViewType`, and paged:
   // `nextLink` is absolute and continues with `$skip`, as the swagger declares. The page size Azure uses
   // is not documented; clients must follow nextLink whatever it is.
-  app.get<{ Params: WorkspaceParams; Querystring: Record<string, string | undefined> }>(`${WS_PREFIX}/jobs`, ARM_ROUTE, (req) => {
-    requireWorkspace(ctx, req.params);
-    const { tag, jobType } = req.query;
-    const view = req.query['listViewType'] ?? 'ActiveOnly';
-    const skip = Number(req.query['$skip'] ?? 0);
-    if (!Number.isInteger(skip) || skip < 0) throw userError('$skip', `The value '${req.query['$skip'] ?? ''}' is not a valid $skip.`);
-    const jobs = ctx.store.state.jobs.filter((j) => {
-      const props = asObject(j.properties) ?? {};
-      if (tag !== undefined && !(tag in (asObject(props['tags']) ?? {}))) return false;
-      if (jobType !== undefined && String(props['jobType'] ?? '').toLowerCase() !== jobType.toLowerCase()) return false;
-      return view !== 'ArchivedOnly'; // the emulator never archives a job
-    });
-    const size = ctx.config.listPageSize;
-    const page = jobs.slice(skip, skip + size).map((j) => jobResource(ctx, j));
-    if (skip + size >= jobs.length) return { value: page };
-    const [path = '', query = ''] = req.url.split('?', 2);
-    const kept = query.split('&').filter((p) => p !== '' && !/^(\$|%24)skip=/i.test(p));
-    return { value: page, nextLink: `${ctx.baseUrl()}${path}?${[...kept, `$skip=${skip + size}`].join('&')}` };
-  });
+  app.get<{ Params: WorkspaceParams; Querystring: Record<string, string | undefined> }>(
+    `${WS_PREFIX}/jobs`,
+    ARM_ROUTE,
+    (req) => {
+      requireWorkspace(ctx, req.params);
+      const { tag, jobType } = req.query;
+      const view = req.query['listViewType'] ?? 'ActiveOnly';
+      const skip = Number(req.query['$skip'] ?? 0);
+      if (!Number.isInteger(skip) || skip < 0)
+        throw userError('$skip', `The value '${req.query['$skip'] ?? ''}' is not a valid $skip.`);
+      const jobs = ctx.store.state.jobs.filter((j) => {
+        const props = asObject(j.properties) ?? {};
+        if (tag !== undefined && !(tag in (asObject(props['tags']) ?? {}))) return false;
+        if (jobType !== undefined && String(props['jobType'] ?? '').toLowerCase() !== jobType.toLowerCase())
+          return false;
+        return view !== 'ArchivedOnly'; // the emulator never archives a job
+      });
+      const size = ctx.config.listPageSize;
+      const page = jobs.slice(skip, skip + size).map((j) => jobResource(ctx, j));
+      if (skip + size >= jobs.length) return { value: page };
+      const [path = '', query = ''] = req.url.split('?', 2);
+      const kept = query.split('&').filter((p) => p !== '' && !/^(\$|%24)skip=/i.test(p));
+      return { value: page, nextLink: `${ctx.baseUrl()}${path}?${[...kept, `$skip=${skip + size}`].join('&')}` };
+    },
+  );
 
   app.get<{ Params: JobParams }>(`${WS_PREFIX}/jobs/:id`, ARM_ROUTE, (req) => {
     requireWorkspace(ctx, req.params);
@@ -115,7 +134,14 @@ export function registerJobRoutes(app: FastifyInstance, ctx: EmulatorContext): v
     // A job whose data the validation step refuses fails at the end of Preparing; an injected
     // fault fails it where the rule says.
     const injected = checked.failure ? undefined : ctx.faults.take(req, 'failJob');
-    const failure = checked.failure ?? (injected ? { code: injected.code ?? 'SystemError', message: injected.message ?? `The job failed during ${injected.phase} (fault injected by the emulator).` } : undefined);
+    const failure =
+      checked.failure ??
+      (injected
+        ? {
+            code: injected.code ?? 'SystemError',
+            message: injected.message ?? `The job failed during ${injected.phase} (fault injected by the emulator).`,
+          }
+        : undefined);
     const record: JobRecord = {
       name,
       createdAt: ctx.now(),

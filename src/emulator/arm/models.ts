@@ -39,11 +39,17 @@ function checkModelUri(ctx: EmulatorContext, uri: string): string | undefined {
   if (!job) throw userError('properties.modelUri', `Job '${ref.job}' named by modelUri '${uri}' was not found.`);
   const status = jobStatus(jobTimeline(job), ctx.now());
   if (status !== 'Completed') {
-    throw userError('properties.modelUri', `Job '${ref.job}' is ${status}; a model can be registered from its outputs only once it is Completed.`);
+    throw userError(
+      'properties.modelUri',
+      `Job '${ref.job}' is ${status}; a model can be registered from its outputs only once it is Completed.`,
+    );
   }
   const outputs = asObject(job.properties['outputs']) ?? {};
   if (!(ref.output in outputs)) {
-    throw userError('properties.modelUri', `Job '${ref.job}' has no output '${ref.output}' (outputs: ${Object.keys(outputs).join(', ') || 'none'}).`);
+    throw userError(
+      'properties.modelUri',
+      `Job '${ref.job}' has no output '${ref.output}' (outputs: ${Object.keys(outputs).join(', ') || 'none'}).`,
+    );
   }
   return job.name;
 }
@@ -51,7 +57,9 @@ function checkModelUri(ctx: EmulatorContext, uri: string): string | undefined {
 export function registerModelRoutes(app: FastifyInstance, ctx: EmulatorContext): void {
   app.get<{ Params: ModelParams }>(`${WS_PREFIX}/models/:name/versions`, ARM_ROUTE, (req) => {
     requireWorkspace(ctx, req.params);
-    return { value: ctx.store.state.models.filter((m) => m.name === req.params.name).map((m) => modelVersionResource(ctx, m)) };
+    return {
+      value: ctx.store.state.models.filter((m) => m.name === req.params.name).map((m) => modelVersionResource(ctx, m)),
+    };
   });
 
   app.get<{ Params: VersionParams }>(`${WS_PREFIX}/models/:name/versions/:version`, ARM_ROUTE, (req) => {
@@ -81,9 +89,16 @@ export function registerModelRoutes(app: FastifyInstance, ctx: EmulatorContext):
     const existing = findModelVersion(ctx, name, version);
     if (existing) {
       if (asString(existing.properties['modelUri']) !== modelUri) {
-        throw conflict(`Model version '${name}:${version}' already exists with a different modelUri; model versions are immutable. Use a new version.`);
+        throw conflict(
+          `Model version '${name}:${version}' already exists with a different modelUri; model versions are immutable. Use a new version.`,
+        );
       }
-      existing.properties = { ...existing.properties, description: stored['description'], tags: stored['tags'], properties: stored['properties'] };
+      existing.properties = {
+        ...existing.properties,
+        description: stored['description'],
+        tags: stored['tags'],
+        properties: stored['properties'],
+      };
       existing.modifiedAt = now;
       ctx.store.commit();
       return reply.code(200).send(modelVersionResource(ctx, existing));

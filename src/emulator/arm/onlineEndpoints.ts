@@ -11,7 +11,19 @@ import { asObject, asString, asStringMap, cloneJson, isObject, type JsonObject }
 import { requestApiVersion } from '../policies';
 import { endpointQuotaFailure, QUOTA_TROUBLESHOOTING } from '../quota';
 import type { EndpointRecord } from '../store';
-import { ARM_ROUTE, asyncOperationUrl, checkEndpointName, findOperation, newOperation, replyAccepted, replyCreated, requireWorkspace, WS_PREFIX, type ProvisioningFailure, type WorkspaceParams } from './common';
+import {
+  ARM_ROUTE,
+  asyncOperationUrl,
+  checkEndpointName,
+  findOperation,
+  newOperation,
+  replyAccepted,
+  replyCreated,
+  requireWorkspace,
+  WS_PREFIX,
+  type ProvisioningFailure,
+  type WorkspaceParams,
+} from './common';
 import { liveDeployments } from './onlineDeployments';
 
 export type EndpointParams = WorkspaceParams & { endpointName: string };
@@ -20,7 +32,9 @@ const AUTH_MODES = ['AMLToken', 'Key', 'AADToken'];
 
 export function liveEndpoint(ctx: EmulatorContext, name: string): EndpointRecord | undefined {
   const now = ctx.now();
-  return ctx.store.state.endpoints.findLast((e) => sameName(e.name, name) && lifecycleState(e.lifecycle, now) !== 'Gone');
+  return ctx.store.state.endpoints.findLast(
+    (e) => sameName(e.name, name) && lifecycleState(e.lifecycle, now) !== 'Gone',
+  );
 }
 
 export function endpointState(ctx: EmulatorContext, e: EndpointRecord): LifecycleState {
@@ -55,13 +69,22 @@ function endpointResource(ctx: EmulatorContext, e: EndpointRecord, apiVersion: s
     location: e.location,
     tags: e.tags,
     kind: e.kind ?? 'Managed',
-    identity: identityType === 'None'
-      ? { type: 'None' }
-      : { ...cloneJson(e.identity ?? {}), type: identityType, principalId: stableGuid(`endpoint-identity:${e.uid}`), tenantId: ctx.config.identities.tenantId },
+    identity:
+      identityType === 'None'
+        ? { type: 'None' }
+        : {
+            ...cloneJson(e.identity ?? {}),
+            type: identityType,
+            principalId: stableGuid(`endpoint-identity:${e.uid}`),
+            tenantId: ctx.config.identities.tenantId,
+          },
     systemData: systemData(ctx, e.lifecycle.createdAt, e.modifiedAt),
     properties: {
       ...props,
-      properties: { ...asStringMap(props['properties']), ...(op ? { AzureAsyncOperationUri: asyncOperationUrl(ctx, op, apiVersion) } : {}) },
+      properties: {
+        ...asStringMap(props['properties']),
+        ...(op ? { AzureAsyncOperationUri: asyncOperationUrl(ctx, op, apiVersion) } : {}),
+      },
       traffic: endpointTraffic(e),
       scoringUri: scoringUri(ctx, e.name),
       swaggerUri: `${ctx.baseUrl()}/inference/${e.name}/swagger.json`,
@@ -72,26 +95,42 @@ function endpointResource(ctx: EmulatorContext, e: EndpointRecord, apiVersion: s
 }
 
 /** traffic: {deployment: percent}; every named deployment exists and has Succeeded; sum 0 or 100. */
-function checkTraffic(ctx: EmulatorContext, endpoint: EndpointRecord | undefined, traffic: unknown): Record<string, number> {
+function checkTraffic(
+  ctx: EmulatorContext,
+  endpoint: EndpointRecord | undefined,
+  traffic: unknown,
+): Record<string, number> {
   if (traffic === undefined || traffic === null) return {};
-  if (!isObject(traffic)) throw userError('properties.traffic', 'traffic must be an object mapping deployment names to percentages.');
+  if (!isObject(traffic))
+    throw userError('properties.traffic', 'traffic must be an object mapping deployment names to percentages.');
   const out: Record<string, number> = {};
   let sum = 0;
   const deployments = endpoint ? liveDeployments(ctx, endpoint) : [];
   for (const [name, value] of Object.entries(traffic)) {
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 100) {
-      throw userError(`properties.traffic.${name}`, `Traffic for deployment '${name}' must be an integer between 0 and 100.`);
+      throw userError(
+        `properties.traffic.${name}`,
+        `Traffic for deployment '${name}' must be an integer between 0 and 100.`,
+      );
     }
     const d = deployments.find((x) => sameName(x.name, name));
-    if (!d) throw userError(`properties.traffic.${name}`, `Traffic refers to deployment '${name}', which does not exist on this endpoint.`);
+    if (!d)
+      throw userError(
+        `properties.traffic.${name}`,
+        `Traffic refers to deployment '${name}', which does not exist on this endpoint.`,
+      );
     const state = lifecycleState(d.lifecycle, ctx.now());
     if (value > 0 && state !== 'Succeeded') {
-      throw userError(`properties.traffic.${name}`, `Deployment '${name}' is ${state}; traffic can be routed only to a deployment that has Succeeded.`);
+      throw userError(
+        `properties.traffic.${name}`,
+        `Deployment '${name}' is ${state}; traffic can be routed only to a deployment that has Succeeded.`,
+      );
     }
     out[d.name] = value;
     sum += value;
   }
-  if (sum !== 0 && sum !== 100) throw userError('properties.traffic', `Traffic percentages must add up to 100 (they add up to ${sum}).`);
+  if (sum !== 0 && sum !== 100)
+    throw userError('properties.traffic', `Traffic percentages must add up to 100 (they add up to ${sum}).`);
   return out;
 }
 
@@ -100,7 +139,11 @@ export function registerEndpointRoutes(app: FastifyInstance, ctx: EmulatorContex
     requireWorkspace(ctx, req.params);
     const now = ctx.now();
     const apiVersion = requestApiVersion(req);
-    return { value: ctx.store.state.endpoints.filter((e) => lifecycleState(e.lifecycle, now) !== 'Gone').map((e) => endpointResource(ctx, e, apiVersion)) };
+    return {
+      value: ctx.store.state.endpoints
+        .filter((e) => lifecycleState(e.lifecycle, now) !== 'Gone')
+        .map((e) => endpointResource(ctx, e, apiVersion)),
+    };
   });
 
   app.get<{ Params: EndpointParams }>(`${WS_PREFIX}/onlineEndpoints/:endpointName`, ARM_ROUTE, (req) => {
@@ -120,8 +163,10 @@ export function registerEndpointRoutes(app: FastifyInstance, ctx: EmulatorContex
     const props = asObject(body['properties']);
     if (!props) throw userError('properties', "The field 'properties' is required.");
     const authMode = asString(props['authMode']);
-    if (!authMode || !AUTH_MODES.includes(authMode)) throw userError('properties.authMode', `authMode is required and must be one of ${AUTH_MODES.join(', ')}.`);
-    if (authMode !== 'Key') throw userError('properties.authMode', `authMode '${authMode}' is not supported by the emulator; use 'Key'.`);
+    if (!authMode || !AUTH_MODES.includes(authMode))
+      throw userError('properties.authMode', `authMode is required and must be one of ${AUTH_MODES.join(', ')}.`);
+    if (authMode !== 'Key')
+      throw userError('properties.authMode', `authMode '${authMode}' is not supported by the emulator; use 'Key'.`);
     const now = ctx.now();
     const clock = effectiveDurations(ctx.config.clock);
     const apiVersion = requestApiVersion(req);
@@ -129,9 +174,16 @@ export function registerEndpointRoutes(app: FastifyInstance, ctx: EmulatorContex
     const injected = ctx.faults.take(req, 'failProvisioning');
     const forcedQuota = ctx.faults.take(req, 'quota');
     const fault: ProvisioningFailure | undefined = injected
-      ? { code: injected.code ?? 'EndpointProvisioningFailed', message: injected.message ?? `Online endpoint '${name}' failed to provision (fault injected by the emulator).` }
+      ? {
+          code: injected.code ?? 'EndpointProvisioningFailed',
+          message:
+            injected.message ?? `Online endpoint '${name}' failed to provision (fault injected by the emulator).`,
+        }
       : forcedQuota
-        ? { code: 'OutOfQuota', message: `Endpoint quota reached for this subscription (fault injected by the emulator). See ${QUOTA_TROUBLESHOOTING}` }
+        ? {
+            code: 'OutOfQuota',
+            message: `Endpoint quota reached for this subscription (fault injected by the emulator). See ${QUOTA_TROUBLESHOOTING}`,
+          }
         : undefined;
     const traffic = checkTraffic(ctx, existing, props['traffic']);
     const stored: JsonObject = { ...cloneJson(props), traffic };
@@ -140,7 +192,8 @@ export function registerEndpointRoutes(app: FastifyInstance, ctx: EmulatorContex
 
     if (existing) {
       const state = endpointState(ctx, existing);
-      if (state === 'Deleting') throw conflict(`Online endpoint '${name}' is being deleted; retry after the deletion has finished.`);
+      if (state === 'Deleting')
+        throw conflict(`Online endpoint '${name}' is being deleted; retry after the deletion has finished.`);
       existing.properties = stored;
       existing.tags = asStringMap(body['tags']);
       if (identity) existing.identity = cloneJson(identity);
@@ -153,13 +206,21 @@ export function registerEndpointRoutes(app: FastifyInstance, ctx: EmulatorContex
         existing.lifecycle.provisionError = fault;
       }
       const remaining = existing.lifecycle.provisionStartedAt + existing.lifecycle.provisionMs - now;
-      const op = newOperation(ctx, 'oe', 'endpoint-update', endpointArmId(ctx, name), Math.max(0, remaining), state !== 'Creating' ? fault : existing.lifecycle.provisionError);
+      const op = newOperation(
+        ctx,
+        'oe',
+        'endpoint-update',
+        endpointArmId(ctx, name),
+        Math.max(0, remaining),
+        state !== 'Creating' ? fault : existing.lifecycle.provisionError,
+      );
       existing.lastOperationId = op.id;
       ctx.store.commit();
       return replyCreated(ctx, reply, op, apiVersion, endpointResource(ctx, existing, apiVersion));
     }
 
-    if (Object.values(traffic).some((v) => v > 0)) throw userError('properties.traffic', 'A new endpoint has no deployments to route traffic to.');
+    if (Object.values(traffic).some((v) => v > 0))
+      throw userError('properties.traffic', 'A new endpoint has no deployments to route traffic to.');
     // Beyond the subscription's endpoint limit the endpoint fails to provision with OutOfQuota.
     const failure = fault ?? endpointQuotaFailure(ctx);
     const op = newOperation(ctx, 'oe', 'endpoint-create', endpointArmId(ctx, name), clock.provisionMs, failure);

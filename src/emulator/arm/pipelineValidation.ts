@@ -35,7 +35,14 @@ interface FileInput {
   path: string;
 }
 
-const ASSET_INPUT_TYPES = new Set(['uri_file', 'uri_folder', 'mltable', 'custom_model', 'mlflow_model', 'triton_model']);
+const ASSET_INPUT_TYPES = new Set([
+  'uri_file',
+  'uri_folder',
+  'mltable',
+  'custom_model',
+  'mlflow_model',
+  'triton_model',
+]);
 const HEAD_BYTES = 256 * 1024;
 const ROWS_CHECKED = 50;
 const CHAT_ROLES = new Set(['system', 'user', 'assistant']);
@@ -44,7 +51,10 @@ const CHAT_ROLES = new Set(['system', 'user', 'assistant']);
 export async function validatePipelineJob(ctx: EmulatorContext, properties: JsonObject): Promise<PipelineCheck> {
   const jobType = asString(properties['jobType']);
   if (jobType !== 'Pipeline') {
-    throw userError('properties.jobType', `Job type '${jobType ?? ''}' is not supported by the emulator; submit a 'Pipeline' job.`);
+    throw userError(
+      'properties.jobType',
+      `Job type '${jobType ?? ''}' is not supported by the emulator; submit a 'Pipeline' job.`,
+    );
   }
   const nodes = asObject(properties['jobs']);
   if (!nodes || Object.keys(nodes).length === 0) {
@@ -59,13 +69,20 @@ export async function validatePipelineJob(ctx: EmulatorContext, properties: Json
     const component = resolveComponent(ctx, nodeName, node);
     const checked = checkNodeInputs(ctx, nodeName, node, component, pipelineInputs);
     files.push(...checked.files);
-    for (const [name, nodesWanted] of checked.computes) computes.set(name, Math.max(computes.get(name) ?? 0, nodesWanted));
+    for (const [name, nodesWanted] of checked.computes)
+      computes.set(name, Math.max(computes.get(name) ?? 0, nodesWanted));
     checkNodeOutputs(nodeName, node, component);
   }
   // The job's default compute (computeId or settings.default_compute) runs steps that name none.
-  const fallback = computeName(asString(properties['computeId'])) ?? computeName(asString(asObject(properties['settings'])?.['default_compute']));
+  const fallback =
+    computeName(asString(properties['computeId'])) ??
+    computeName(asString(asObject(properties['settings'])?.['default_compute']));
   if (fallback && computes.size === 0) {
-    if (!liveCompute(ctx, fallback)) throw userError('properties.computeId', `Compute '${fallback}' was not found in workspace '${ctx.config.identities.workspace}'.`);
+    if (!liveCompute(ctx, fallback))
+      throw userError(
+        'properties.computeId',
+        `Compute '${fallback}' was not found in workspace '${ctx.config.identities.workspace}'.`,
+      );
     computes.set(fallback, 1);
   }
   const held = [...computes.entries()].flatMap(([name, wanted]) => {
@@ -74,17 +91,27 @@ export async function validatePipelineJob(ctx: EmulatorContext, properties: Json
   });
   const stepOf = (node: string): string => {
     const spec = resolveComponent(ctx, node, asObject(nodes[node]) ?? {}).componentSpec;
-    const step = Object.keys(spec.jobs).find((j) => /validation/.test(j)) ?? Object.keys(spec.jobs).find((j) => /preprocess/.test(j));
+    const step =
+      Object.keys(spec.jobs).find((j) => /validation/.test(j)) ??
+      Object.keys(spec.jobs).find((j) => /preprocess/.test(j));
     return step ? `${node}/${step}` : node;
   };
   const result = await checkFiles(ctx, files, stepOf);
-  return { ...(result.failure ? { failure: result.failure } : {}), computes: held, ...(result.data ? { data: result.data } : {}) };
+  return {
+    ...(result.failure ? { failure: result.failure } : {}),
+    computes: held,
+    ...(result.data ? { data: result.data } : {}),
+  };
 }
 
 /** A cluster name from a compute reference (a name, azureml:name or an ARM id). */
 function computeName(ref: string | undefined): string | undefined {
   if (!ref) return undefined;
-  const name = ref.replace(/^azureml:/i, '').split('/').pop() ?? '';
+  const name =
+    ref
+      .replace(/^azureml:/i, '')
+      .split('/')
+      .pop() ?? '';
   return name === '' || name.toLowerCase() === 'serverless' ? undefined : name;
 }
 
@@ -94,24 +121,37 @@ function resolveComponent(ctx: EmulatorContext, nodeName: string, node: JsonObje
   if (!componentId) throw userError(field, `Pipeline node '${nodeName}' has no componentId.`);
   const ref = parseRegistryAssetId(componentId);
   if (!ref || ref.kind !== 'components') {
-    throw userError(field, `componentId '${componentId}' is not a registry component id (azureml://registries/<registry>/components/<name>/versions/<version>).`);
+    throw userError(
+      field,
+      `componentId '${componentId}' is not a registry component id (azureml://registries/<registry>/components/<name>/versions/<version>).`,
+    );
   }
   if (!sameName(ref.registry, ctx.config.identities.registryName)) {
     throw userError(field, `Registry '${ref.registry}' was not found (componentId '${componentId}').`);
   }
   const versions = ctx.catalog.components.filter((c) => c.name === ref.name);
-  const found = ref.version !== undefined
-    ? versions.find((c) => c.version === ref.version)
-    : ref.label === 'latest'
-      ? [...versions].filter((c) => !c.isArchived).sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0]
-      : undefined;
+  const found =
+    ref.version !== undefined
+      ? versions.find((c) => c.version === ref.version)
+      : ref.label === 'latest'
+        ? [...versions].filter((c) => !c.isArchived).sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0]
+        : undefined;
   if (!found) {
-    throw userError(field, `Component '${ref.name}' ${ref.version !== undefined ? `version '${ref.version}'` : `label '${ref.label ?? ''}'`} was not found in registry '${ref.registry}'.`);
+    throw userError(
+      field,
+      `Component '${ref.name}' ${ref.version !== undefined ? `version '${ref.version}'` : `label '${ref.label ?? ''}'`} was not found in registry '${ref.registry}'.`,
+    );
   }
   return found;
 }
 
-function checkNodeInputs(ctx: EmulatorContext, nodeName: string, node: JsonObject, component: RegistryComponentVersion, pipelineInputs: JsonObject): { files: FileInput[]; computes: Map<string, number> } {
+function checkNodeInputs(
+  ctx: EmulatorContext,
+  nodeName: string,
+  node: JsonObject,
+  component: RegistryComponentVersion,
+  pipelineInputs: JsonObject,
+): { files: FileInput[]; computes: Map<string, number> } {
   const spec = component.componentSpec;
   const label = `${spec.name}:${spec.version}`;
   const given = asObject(node['inputs']) ?? {};
@@ -121,18 +161,31 @@ function checkNodeInputs(ctx: EmulatorContext, nodeName: string, node: JsonObjec
     const field = `properties.jobs.${nodeName}.inputs.${name}`;
     const declared = spec.inputs[name];
     if (!declared) {
-      throw userError(field, `Input '${name}' is not declared by component ${label}; remove it or use a component version that declares it.`);
+      throw userError(
+        field,
+        `Input '${name}' is not declared by component ${label}; remove it or use a component version that declares it.`,
+      );
     }
     const value = resolveInput(raw, pipelineInputs);
     if (value.kind === 'unbound') continue;
     if (ASSET_INPUT_TYPES.has(declared.type)) {
-      if (value.kind !== 'asset') throw userError(field, `Input '${name}' of component ${label} is of type ${declared.type}; pass an asset input with a uri.`);
-      if (value.type !== declared.type) throw userError(field, `Input '${name}' of component ${label} is of type ${declared.type}, not ${value.type}.`);
+      if (value.kind !== 'asset')
+        throw userError(
+          field,
+          `Input '${name}' of component ${label} is of type ${declared.type}; pass an asset input with a uri.`,
+        );
+      if (value.type !== declared.type)
+        throw userError(field, `Input '${name}' of component ${label} is of type ${declared.type}, not ${value.type}.`);
       if (declared.type === 'mlflow_model' || declared.type === 'custom_model') checkModelUri(ctx, field, value.uri);
-      if (declared.type === 'uri_file') files.push({ node: nodeName, input: name, uri: value.uri, ...datastorePath(ctx, field, value.uri) });
+      if (declared.type === 'uri_file')
+        files.push({ node: nodeName, input: name, uri: value.uri, ...datastorePath(ctx, field, value.uri) });
       continue;
     }
-    if (value.kind !== 'literal') throw userError(field, `Input '${name}' of component ${label} is of type ${declared.type}; pass a literal value.`);
+    if (value.kind !== 'literal')
+      throw userError(
+        field,
+        `Input '${name}' of component ${label} is of type ${declared.type}; pass a literal value.`,
+      );
     checkLiteral(field, name, label, declared, value.value);
     if (name.startsWith('compute_')) checkCompute(ctx, field, value.value);
     literals.set(name, value.value);
@@ -140,16 +193,21 @@ function checkNodeInputs(ctx: EmulatorContext, nodeName: string, node: JsonObjec
   // A required input with a default (task_name: ChatCompletion) is filled in by the component.
   for (const [name, declared] of Object.entries(spec.inputs)) {
     if (declared.optional === false && declared.default === undefined && !(name in given)) {
-      throw userError(`properties.jobs.${nodeName}.inputs.${name}`, `Input '${name}' is required by component ${label}.`);
+      throw userError(
+        `properties.jobs.${nodeName}.inputs.${name}`,
+        `Input '${name}' is required by component ${label}.`,
+      );
     }
   }
   // Clusters the steps run on, and the nodes the fine-tune step asks for on its cluster.
   const computes = new Map<string, number>();
-  const valueOf = (name: string): string | undefined => literals.get(name) ?? (spec.inputs[name]?.default !== undefined ? String(spec.inputs[name]?.default) : undefined);
+  const valueOf = (name: string): string | undefined =>
+    literals.get(name) ?? (spec.inputs[name]?.default !== undefined ? String(spec.inputs[name]?.default) : undefined);
   for (const role of Object.keys(spec.inputs).filter((n) => n.startsWith('compute_'))) {
     const cluster = computeName(valueOf(role));
     if (!cluster) continue;
-    const nodes = role === 'compute_finetune' ? Math.max(1, Math.floor(Number(valueOf('num_nodes_finetune') ?? '1')) || 1) : 1;
+    const nodes =
+      role === 'compute_finetune' ? Math.max(1, Math.floor(Number(valueOf('num_nodes_finetune') ?? '1')) || 1) : 1;
     computes.set(cluster, Math.max(computes.get(cluster) ?? 0, nodes));
   }
   return { files, computes };
@@ -159,25 +217,28 @@ function checkNodeOutputs(nodeName: string, node: JsonObject, component: Registr
   const spec = component.componentSpec;
   for (const name of Object.keys(asObject(node['outputs']) ?? {})) {
     if (!spec.outputs[name]) {
-      throw userError(`properties.jobs.${nodeName}.outputs.${name}`, `Output '${name}' is not declared by component ${spec.name}:${spec.version} (declared: ${Object.keys(spec.outputs).join(', ')}).`);
+      throw userError(
+        `properties.jobs.${nodeName}.outputs.${name}`,
+        `Output '${name}' is not declared by component ${spec.name}:${spec.version} (declared: ${Object.keys(spec.outputs).join(', ')}).`,
+      );
     }
   }
 }
 
 type InputValue =
-  | { kind: 'literal'; value: string }
-  | { kind: 'asset'; type: string; uri: string }
-  | { kind: 'unbound' };
+  { kind: 'literal'; value: string } | { kind: 'asset'; type: string; uri: string } | { kind: 'unbound' };
 
 /** Node inputs arrive as msrest dicts (snake_case job_input_type) or swagger JobInputs. */
 function resolveInput(raw: unknown, pipelineInputs: JsonObject, depth = 0): InputValue {
-  if (typeof raw === 'string' || typeof raw === 'number' || typeof raw === 'boolean') return bindingOrLiteral(String(raw), pipelineInputs, depth);
+  if (typeof raw === 'string' || typeof raw === 'number' || typeof raw === 'boolean')
+    return bindingOrLiteral(String(raw), pipelineInputs, depth);
   const o = asObject(raw);
   if (!o) return { kind: 'unbound' };
   const type = asString(o['job_input_type']) ?? asString(o['jobInputType']) ?? asString(o['type']) ?? 'literal';
   if (type === 'literal') {
     const v = o['value'];
-    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return bindingOrLiteral(String(v), pipelineInputs, depth);
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean')
+      return bindingOrLiteral(String(v), pipelineInputs, depth);
     return { kind: 'unbound' };
   }
   const uri = asString(o['uri']) ?? asString(o['path']);
@@ -206,8 +267,10 @@ function checkLiteral(field: string, name: string, label: string, declared: Comp
   } else if (declared.type === 'boolean') {
     if (!/^(true|false)$/i.test(value)) throw bad('expected true or false');
   }
-  if (numeric !== undefined && declared.min !== undefined && numeric < declared.min) throw bad(`must be >= ${declared.min}`);
-  if (numeric !== undefined && declared.max !== undefined && numeric > declared.max) throw bad(`must be <= ${declared.max}`);
+  if (numeric !== undefined && declared.min !== undefined && numeric < declared.min)
+    throw bad(`must be >= ${declared.min}`);
+  if (numeric !== undefined && declared.max !== undefined && numeric > declared.max)
+    throw bad(`must be <= ${declared.max}`);
   if (declared.enum && !declared.enum.map(String).includes(value)) {
     throw bad(`must be one of ${declared.enum.map((e) => `'${String(e)}'`).join(', ')}`);
   }
@@ -217,39 +280,54 @@ function checkCompute(ctx: EmulatorContext, field: string, name: string): void {
   if (name === '' || name.toLowerCase() === 'serverless') return;
   const compute = liveCompute(ctx, name);
   const state = compute ? lifecycleState(compute.lifecycle, ctx.now()) : undefined;
-  if (!compute || state === 'Deleting') throw userError(field, `Compute '${name}' was not found in workspace '${ctx.config.identities.workspace}'.`);
+  if (!compute || state === 'Deleting')
+    throw userError(field, `Compute '${name}' was not found in workspace '${ctx.config.identities.workspace}'.`);
   if (state === 'Failed') throw userError(field, `Compute '${name}' is in state Failed and cannot run jobs.`);
 }
 
 function checkModelUri(ctx: EmulatorContext, field: string, uri: string): void {
   const registryRef = parseRegistryAssetId(uri);
   if (registryRef) {
-    const exists = registryRef.kind === 'models'
-      && sameName(registryRef.registry, ctx.config.identities.registryName)
-      && registryRef.version !== undefined
-      && ctx.catalog.model(registryRef.name, registryRef.version) !== undefined;
+    const exists =
+      registryRef.kind === 'models' &&
+      sameName(registryRef.registry, ctx.config.identities.registryName) &&
+      registryRef.version !== undefined &&
+      ctx.catalog.model(registryRef.name, registryRef.version) !== undefined;
     if (!exists) throw userError(field, `Model '${uri}' was not found in the registry.`);
     return;
   }
   const wsRef = parseWorkspaceModelId(uri);
   if (wsRef) {
-    if (!findModelVersion(ctx, wsRef.name, wsRef.version)) throw userError(field, `Model '${uri}' was not found in the workspace.`);
+    if (!findModelVersion(ctx, wsRef.name, wsRef.version))
+      throw userError(field, `Model '${uri}' was not found in the workspace.`);
     return;
   }
-  if (!/^(https|azureml):\/\//i.test(uri)) throw userError(field, `Model uri '${uri}' is not a registry model id, a workspace model id or a URL.`);
+  if (!/^(https|azureml):\/\//i.test(uri))
+    throw userError(field, `Model uri '${uri}' is not a registry model id, a workspace model id or a URL.`);
 }
 
 function datastorePath(ctx: EmulatorContext, field: string, uri: string): { path: string } {
   if (/^https:\/\//i.test(uri)) return { path: '' };
   const ref = parseDatastoreUri(uri);
-  if (!ref) throw userError(field, `Input uri '${uri}' is not a datastore uri (azureml://datastores/<datastore>/paths/<path>).`);
+  if (!ref)
+    throw userError(
+      field,
+      `Input uri '${uri}' is not a datastore uri (azureml://datastores/<datastore>/paths/<path>).`,
+    );
   if (!sameName(ref.datastore, ctx.config.identities.datastoreName)) {
-    throw userError(field, `Datastore '${ref.datastore}' was not found in workspace '${ctx.config.identities.workspace}'.`);
+    throw userError(
+      field,
+      `Datastore '${ref.datastore}' was not found in workspace '${ctx.config.identities.workspace}'.`,
+    );
   }
   return { path: ref.path };
 }
 
-async function checkFiles(ctx: EmulatorContext, files: readonly FileInput[], stepOf: (node: string) => string): Promise<{ failure?: JobFailure; data?: { trainRows: number; testRows?: number } }> {
+async function checkFiles(
+  ctx: EmulatorContext,
+  files: readonly FileInput[],
+  stepOf: (node: string) => string,
+): Promise<{ failure?: JobFailure; data?: { trainRows: number; testRows?: number } }> {
   const blob = ctx.blob;
   if (!blob) return {};
   const rows: Record<string, number> = {};
@@ -265,7 +343,10 @@ async function checkFiles(ctx: EmulatorContext, files: readonly FileInput[], ste
     if (!f.path) continue;
     const info = await blob.inspect(f.path, HEAD_BYTES);
     if (!info) {
-      return fail(f, `was not found in datastore '${ctx.config.identities.datastoreName}' (container '${blob.containerName}', blob '${f.path}').`);
+      return fail(
+        f,
+        `was not found in datastore '${ctx.config.identities.datastoreName}' (container '${blob.containerName}', blob '${f.path}').`,
+      );
     }
     if (info.size === 0) return fail(f, 'is empty.');
     if (/\.jsonl$/i.test(f.path)) {
@@ -306,7 +387,8 @@ function checkChatRows(head: Buffer, truncated: boolean): string | undefined {
       return `is not valid JSON Lines: ${where} is not a JSON object.`;
     }
     const messages = asObject(row)?.['messages'];
-    if (!Array.isArray(messages) || messages.length === 0) return `has no 'messages' list at ${where} (chat-completion data needs a 'messages' column).`;
+    if (!Array.isArray(messages) || messages.length === 0)
+      return `has no 'messages' list at ${where} (chat-completion data needs a 'messages' column).`;
     for (const m of messages) {
       const msg = asObject(m);
       const role = asString(msg?.['role']);

@@ -20,7 +20,8 @@ export function registerVmSizeRoutes(app: FastifyInstance, ctx: EmulatorContext)
   const prefix = `/subscriptions/:subscriptionId/providers/${ML_PROVIDER}/locations/:location`;
   const check = (p: LocationParams): void => {
     requireSubscription(ctx, p.subscriptionId);
-    if (!LOCATION_PATTERN.test(p.location)) throw new ArmError(400, 'UserError', `Invalid location '${p.location}'.`, 'location');
+    if (!LOCATION_PATTERN.test(p.location))
+      throw new ArmError(400, 'UserError', `Invalid location '${p.location}'.`, 'location');
   };
 
   app.get<{ Params: LocationParams }>(`${prefix}/vmSizes`, ARM_ROUTE, (req) => {

@@ -25,7 +25,11 @@ export function workspaceResource(ctx: EmulatorContext): Record<string, unknown>
     location: ids.location,
     tags: {},
     kind: 'Default',
-    identity: { type: 'SystemAssigned', principalId: stableGuid(`ws-identity:${ids.workspace}`), tenantId: ids.tenantId },
+    identity: {
+      type: 'SystemAssigned',
+      principalId: stableGuid(`ws-identity:${ids.workspace}`),
+      tenantId: ids.tenantId,
+    },
     sku: { name: 'Basic', tier: 'Basic' },
     systemData: systemData(ctx, WORKSPACE_CREATED_AT, WORKSPACE_CREATED_AT),
     properties: {
@@ -91,11 +95,15 @@ export function registerWorkspaceRoutes(app: FastifyInstance, ctx: EmulatorConte
     return datastoreResource(ctx);
   });
 
-  app.post<{ Params: WorkspaceParams & { name: string } }>(`${WS_PREFIX}/datastores/:name/listSecrets`, ARM_ROUTE, (req) => {
-    requireWorkspace(ctx, req.params);
-    if (!sameName(req.params.name, ctx.config.identities.datastoreName)) throw notFound('datastore', req.params.name);
-    return { secretsType: 'AccountKey', key: ctx.blob?.accountKey ?? AZURITE_ACCOUNT.key };
-  });
+  app.post<{ Params: WorkspaceParams & { name: string } }>(
+    `${WS_PREFIX}/datastores/:name/listSecrets`,
+    ARM_ROUTE,
+    (req) => {
+      requireWorkspace(ctx, req.params);
+      if (!sameName(req.params.name, ctx.config.identities.datastoreName)) throw notFound('datastore', req.params.name);
+      return { secretsType: 'AccountKey', key: ctx.blob?.accountKey ?? AZURITE_ACCOUNT.key };
+    },
+  );
 
   // The workspace's discoveryUrl: where the data-plane services of the region live (anonymous).
   app.get('/discovery', { config: { surface: 'public' } }, () => {

@@ -48,7 +48,11 @@ export function deriveCatalog(referenceDir: string): CatalogData {
 
 function derivePhi3(referenceDir: string): CatalogData['models'] {
   const dir = join(referenceDir, 'phi-3-mini-4k-instruct');
-  const v15 = toJs(parseDocument(readFileSync(join(dir, 'history/v15-tags-before-system-metadata-migration/spec.yaml'), 'utf8'), { intAsBigInt: true }));
+  const v15 = toJs(
+    parseDocument(readFileSync(join(dir, 'history/v15-tags-before-system-metadata-migration/spec.yaml'), 'utf8'), {
+      intAsBigInt: true,
+    }),
+  );
   const head = toJs(parseDocument(readFileSync(join(dir, 'spec.yaml'), 'utf8'), { intAsBigInt: true }));
   const modelYaml = toJs(parseDocument(readFileSync(join(dir, 'model.yaml'), 'utf8')));
   const mlmodel = toJs(parseDocument(readFileSync(join(dir, 'MLmodel'), 'utf8')));
@@ -61,7 +65,8 @@ function derivePhi3(referenceDir: string): CatalogData['models'] {
     const data: Record<string, string> = {};
     if (isObject(body)) {
       for (const [k, v] of Object.entries(body)) {
-        if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') data[k] = pyStr(v);
+        if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint')
+          data[k] = pyStr(v);
       }
     }
     flavors[flavor] = { data };
@@ -70,7 +75,9 @@ function derivePhi3(referenceDir: string): CatalogData['models'] {
   const name = str(v15['name']);
   const version = pyStr(scalarAt(v15, 'version'));
   const v15Tags = stringifyTags(objectAt(v15, 'tags'));
-  const seedTags = Object.fromEntries(Object.entries(v15Tags).filter(([k]) => !(RETIREMENT_TAGS as readonly string[]).includes(k)));
+  const seedTags = Object.fromEntries(
+    Object.entries(v15Tags).filter(([k]) => !(RETIREMENT_TAGS as readonly string[]).includes(k)),
+  );
   const base = { name, version, createdAt: PHI3_V15_CREATED_AT, modelType, modelUri, flavors };
 
   const seed: RegistryModelVersion = {
@@ -112,19 +119,26 @@ export function pyRepr(v: unknown): string {
   if (typeof v === 'boolean') return v ? 'True' : 'False';
   if (v === null || v === undefined) return 'None';
   if (Array.isArray(v)) return `[${v.map(pyRepr).join(', ')}]`;
-  if (isObject(v)) return `{${Object.entries(v).map(([k, x]) => `${pyRepr(k)}: ${pyRepr(x)}`).join(', ')}}`;
+  if (isObject(v))
+    return `{${Object.entries(v)
+      .map(([k, x]) => `${pyRepr(k)}: ${pyRepr(x)}`)
+      .join(', ')}}`;
   throw new Error(`derive: cannot repr ${typeof v}`);
 }
 
 /** Python json.dumps() with its default separators and ensure_ascii. */
 export function pyJsonDumps(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  if (typeof v === 'string')
+    return JSON.stringify(v).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   if (typeof v === 'bigint') return v.toString();
   if (typeof v === 'number') return pyFloat(v);
   if (typeof v === 'boolean') return v ? 'true' : 'false';
   if (v === null || v === undefined) return 'null';
   if (Array.isArray(v)) return `[${v.map(pyJsonDumps).join(', ')}]`;
-  if (isObject(v)) return `{${Object.entries(v).map(([k, x]) => `${pyJsonDumps(k)}: ${pyJsonDumps(x)}`).join(', ')}}`;
+  if (isObject(v))
+    return `{${Object.entries(v)
+      .map(([k, x]) => `${pyJsonDumps(k)}: ${pyJsonDumps(x)}`)
+      .join(', ')}}`;
   throw new Error(`derive: cannot dump ${typeof v}`);
 }
 

@@ -19,18 +19,45 @@
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { isObject, type JsonObject } from '../json';
-import type { ContractData, ContractOperation, ContractParameter, ContractResponse, ContractVersion, JsonSchema, ParameterLocation } from './types';
+import type {
+  ContractData,
+  ContractOperation,
+  ContractParameter,
+  ContractResponse,
+  ContractVersion,
+  JsonSchema,
+  ParameterLocation,
+} from './types';
 
 /** The workspace operations the emulator serves in both api-versions (swagger operationIds). */
 const WORKSPACE_OPERATIONS = [
   'Workspaces_Get',
-  'Datastores_List', 'Datastores_Get', 'Datastores_ListSecrets',
-  'Compute_List', 'Compute_Get', 'Compute_CreateOrUpdate', 'Compute_Delete',
-  'VirtualMachineSizes_List', 'Usages_List',
-  'Jobs_List', 'Jobs_Get', 'Jobs_CreateOrUpdate', 'Jobs_Cancel',
-  'ModelContainers_Get', 'ModelVersions_List', 'ModelVersions_Get', 'ModelVersions_CreateOrUpdate',
-  'OnlineEndpoints_List', 'OnlineEndpoints_Get', 'OnlineEndpoints_CreateOrUpdate', 'OnlineEndpoints_Delete', 'OnlineEndpoints_ListKeys',
-  'OnlineDeployments_List', 'OnlineDeployments_Get', 'OnlineDeployments_CreateOrUpdate', 'OnlineDeployments_Delete',
+  'Datastores_List',
+  'Datastores_Get',
+  'Datastores_ListSecrets',
+  'Compute_List',
+  'Compute_Get',
+  'Compute_CreateOrUpdate',
+  'Compute_Delete',
+  'VirtualMachineSizes_List',
+  'Usages_List',
+  'Jobs_List',
+  'Jobs_Get',
+  'Jobs_CreateOrUpdate',
+  'Jobs_Cancel',
+  'ModelContainers_Get',
+  'ModelVersions_List',
+  'ModelVersions_Get',
+  'ModelVersions_CreateOrUpdate',
+  'OnlineEndpoints_List',
+  'OnlineEndpoints_Get',
+  'OnlineEndpoints_CreateOrUpdate',
+  'OnlineEndpoints_Delete',
+  'OnlineEndpoints_ListKeys',
+  'OnlineDeployments_List',
+  'OnlineDeployments_Get',
+  'OnlineDeployments_CreateOrUpdate',
+  'OnlineDeployments_Delete',
 ];
 
 /** The operations the emulator serves, per api-version. */
@@ -38,7 +65,10 @@ export const CONTRACT_OPERATIONS: Readonly<Record<string, readonly string[]>> = 
   '2022-10-01': WORKSPACE_OPERATIONS,
   '2024-04-01': [
     ...WORKSPACE_OPERATIONS,
-    'RegistryModelVersions_List', 'RegistryModelVersions_Get', 'RegistryComponentVersions_List', 'RegistryComponentVersions_Get',
+    'RegistryModelVersions_List',
+    'RegistryModelVersions_Get',
+    'RegistryComponentVersions_List',
+    'RegistryComponentVersions_Get',
   ],
 };
 
@@ -47,7 +77,24 @@ const COMMON_FILES = ['types.json', 'managedidentity.json', 'privatelinks.json']
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head'];
 
 /** Schema keywords copied as they are. */
-const COPIED = ['type', 'format', 'enum', 'pattern', 'minimum', 'maximum', 'minLength', 'maxLength', 'minItems', 'maxItems', 'uniqueItems', 'multipleOf', 'minProperties', 'maxProperties', 'readOnly', 'required'];
+const COPIED = [
+  'type',
+  'format',
+  'enum',
+  'pattern',
+  'minimum',
+  'maximum',
+  'minLength',
+  'maxLength',
+  'minItems',
+  'maxItems',
+  'uniqueItems',
+  'multipleOf',
+  'minProperties',
+  'maxProperties',
+  'readOnly',
+  'required',
+];
 
 interface DefId {
   file: string;
@@ -73,7 +120,10 @@ class VersionDeriver {
   private readonly pending: DefId[] = [];
   private readonly emitted = new Set<string>();
 
-  constructor(referenceDir: string, private readonly version: string) {
+  constructor(
+    referenceDir: string,
+    private readonly version: string,
+  ) {
     const dir = join(referenceDir, version);
     this.ownFiles = ['machineLearningServices.json', 'mfe.json', 'registries.json'].filter((f) => {
       try {
@@ -85,7 +135,8 @@ class VersionDeriver {
     });
     for (const f of COMMON_FILES) this.docs.set(f, readJson(join(referenceDir, COMMON_TYPES_DIR, f)));
     for (const doc of this.docs.values()) {
-      for (const name of Object.keys(asObj(doc['definitions']))) this.nameCount.set(name, (this.nameCount.get(name) ?? 0) + 1);
+      for (const name of Object.keys(asObj(doc['definitions'])))
+        this.nameCount.set(name, (this.nameCount.get(name) ?? 0) + 1);
     }
     this.indexDiscriminatorChildren();
   }
@@ -103,7 +154,10 @@ class VersionDeriver {
     }
     const definitions = Object.fromEntries(Object.entries(this.definitions).sort(([a], [b]) => a.localeCompare(b)));
     return {
-      files: [...this.ownFiles.map((f) => `${this.version}/${f}`), ...COMMON_FILES.map((f) => `${COMMON_TYPES_DIR}/${f}`)],
+      files: [
+        ...this.ownFiles.map((f) => `${this.version}/${f}`),
+        ...COMMON_FILES.map((f) => `${COMMON_TYPES_DIR}/${f}`),
+      ],
       operations: operations.sort((a, b) => a.operationId.localeCompare(b.operationId)),
       definitions,
     };
@@ -132,12 +186,15 @@ class VersionDeriver {
             if (isObject(r['schema'])) out.schema = this.schema(r['schema'], file);
             const headers = asObj(r['headers']);
             if (Object.keys(headers).length > 0) {
-              out.headers = Object.fromEntries(Object.entries(headers).map(([h, s]) => [h.toLowerCase(), this.simpleSchema(asObj(s))]));
+              out.headers = Object.fromEntries(
+                Object.entries(headers).map(([h, s]) => [h.toLowerCase(), this.simpleSchema(asObj(s))]),
+              );
             }
             responses[status] = out;
           }
           const lroOptions = asObj(op['x-ms-long-running-operation-options']);
-          const finalStateVia = typeof lroOptions['final-state-via'] === 'string' ? lroOptions['final-state-via'] : undefined;
+          const finalStateVia =
+            typeof lroOptions['final-state-via'] === 'string' ? lroOptions['final-state-via'] : undefined;
           return {
             operationId,
             method: method.toUpperCase(),
@@ -172,7 +229,18 @@ class VersionDeriver {
   /** Schema of a non-body parameter or a response header (type, format, pattern, enum, ranges). */
   private simpleSchema(p: JsonObject): JsonSchema {
     const out: JsonSchema = {};
-    for (const k of ['type', 'format', 'enum', 'pattern', 'minimum', 'maximum', 'minLength', 'maxLength', 'minItems', 'maxItems']) {
+    for (const k of [
+      'type',
+      'format',
+      'enum',
+      'pattern',
+      'minimum',
+      'maximum',
+      'minLength',
+      'maxLength',
+      'minItems',
+      'maxItems',
+    ]) {
       if (p[k] !== undefined) out[k] = structuredClone(p[k]);
     }
     if (isObject(p['items'])) out['items'] = this.simpleSchema(p['items']);
@@ -225,7 +293,11 @@ class VersionDeriver {
       let dispatch: JsonSchema = { type: 'object', required: [property], properties: { [property]: own } };
       const kids = [...(this.children.get(idText(id)) ?? [])].sort((a, b) => b.value.localeCompare(a.value));
       for (const kid of kids) {
-        dispatch = { if: { properties: { [property]: { const: kid.value } }, required: [property] }, then: this.refTo(kid.id), else: dispatch };
+        dispatch = {
+          if: { properties: { [property]: { const: kid.value } }, required: [property] },
+          then: this.refTo(kid.id),
+          else: dispatch,
+        };
       }
       this.definitions[key] = dispatch;
       return;
@@ -245,7 +317,8 @@ class VersionDeriver {
     const inline: JsonSchema[] = [];
     for (const parent of parents) {
       const p = asObj(parent);
-      const flat = typeof p['$ref'] === 'string' ? this.flatten(this.resolveRef(p['$ref'], id.file)) : this.schema(p, id.file);
+      const flat =
+        typeof p['$ref'] === 'string' ? this.flatten(this.resolveRef(p['$ref'], id.file)) : this.schema(p, id.file);
       if (typeof p['$ref'] !== 'string' && !isObject(flat['properties'])) {
         inline.push(flat);
         continue;
@@ -271,12 +344,18 @@ class VersionDeriver {
     // x-ms-mutability without "read" (or x-ms-secret) = never returned; ["read"] alone = read-only.
     const mutability = Array.isArray(s['x-ms-mutability']) ? s['x-ms-mutability'] : undefined;
     const writeOnly = s['x-ms-secret'] === true || (mutability !== undefined && !mutability.includes('read'));
-    const readOnly = s['readOnly'] === true || (mutability !== undefined && mutability.length === 1 && mutability[0] === 'read');
+    const readOnly =
+      s['readOnly'] === true || (mutability !== undefined && mutability.length === 1 && mutability[0] === 'read');
     if (typeof s['$ref'] === 'string') {
       const ref = this.resolveRef(s['$ref'], file);
       let out: JsonSchema = this.refTo(ref);
       if (nullable) out = { anyOf: [out, { type: 'null' }] };
-      if (readOnly || writeOnly) out = { ...(out['$ref'] ? { allOf: [out] } : out), ...(readOnly ? { readOnly: true } : {}), ...(writeOnly ? { writeOnly: true } : {}) };
+      if (readOnly || writeOnly)
+        out = {
+          ...(out['$ref'] ? { allOf: [out] } : out),
+          ...(readOnly ? { readOnly: true } : {}),
+          ...(writeOnly ? { writeOnly: true } : {}),
+        };
       return out;
     }
     const out: JsonSchema = {};
@@ -294,10 +373,13 @@ class VersionDeriver {
       delete out['maximum'];
     }
     if (isObject(s['properties'])) {
-      out['properties'] = Object.fromEntries(Object.entries(s['properties']).map(([k, v]) => [k, this.schema(v, file)]));
+      out['properties'] = Object.fromEntries(
+        Object.entries(s['properties']).map(([k, v]) => [k, this.schema(v, file)]),
+      );
     }
     if (typeof s['additionalProperties'] === 'boolean') out['additionalProperties'] = s['additionalProperties'];
-    else if (isObject(s['additionalProperties'])) out['additionalProperties'] = this.schema(s['additionalProperties'], file);
+    else if (isObject(s['additionalProperties']))
+      out['additionalProperties'] = this.schema(s['additionalProperties'], file);
     if (isObject(s['items'])) out['items'] = this.schema(s['items'], file);
     if (Array.isArray(s['allOf'])) {
       out['allOf'] = s['allOf'].map((entry) => {
@@ -326,7 +408,10 @@ class VersionDeriver {
           .map((e) => asObj(e)['$ref'])
           .filter((r): r is string => typeof r === 'string')
           .map((r) => this.resolveRef(r, file));
-        parentsOf.set(idText(id), parents.map((p) => ({ file: p.file, name: p.name })));
+        parentsOf.set(
+          idText(id),
+          parents.map((p) => ({ file: p.file, name: p.name })),
+        );
       }
     }
     const ancestors = (id: DefId, seen = new Set<string>()): DefId[] => {

@@ -5,7 +5,8 @@
 // a Location URL answering 202 (+ Location, Retry-After) while running and 200/204 when done.
 import type { ContractOperation } from './types';
 
-const LOCATION_PREFIX = '/subscriptions/{subscriptionId}/providers/Microsoft.MachineLearningServices/locations/{location}';
+const LOCATION_PREFIX =
+  '/subscriptions/{subscriptionId}/providers/Microsoft.MachineLearningServices/locations/{location}';
 const PATH_PARAMS = [
   { name: 'subscriptionId', in: 'path' as const, required: true, schema: { type: 'string', minLength: 1 } },
   { name: 'location', in: 'path' as const, required: true, schema: { type: 'string', pattern: '^[-\\w\\._]+$' } },

@@ -27,7 +27,8 @@ export function renderContract(data: ContractData): string {
     for (const op of v.operations) lines.push(`        ${JSON.stringify(op)},`);
     lines.push('      ],');
     lines.push('      definitions: {');
-    for (const [key, schema] of Object.entries(v.definitions)) lines.push(`        ${JSON.stringify(key)}: ${JSON.stringify(schema)},`);
+    for (const [key, schema] of Object.entries(v.definitions))
+      lines.push(`        ${JSON.stringify(key)}: ${JSON.stringify(schema)},`);
     lines.push('      },');
     lines.push('    },');
   }

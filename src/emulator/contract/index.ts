@@ -34,7 +34,22 @@ const DATA_PLANE_PREFIX = /^\/mferp\/managementfrontend(?=\/subscriptions\/)/i;
 export const ISO_8601_DURATION = /^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$/;
 
 /** Formats the swagger files use; the spec cross-check test asserts the list is complete. */
-export const SUPPORTED_FORMATS: readonly string[] = ['int32', 'int64', 'float', 'double', 'duration', 'uuid', 'date-time', 'date', 'uri', 'url', 'arm-id', 'byte', 'password', 'binary'];
+export const SUPPORTED_FORMATS: readonly string[] = [
+  'int32',
+  'int64',
+  'float',
+  'double',
+  'duration',
+  'uuid',
+  'date-time',
+  'date',
+  'uri',
+  'url',
+  'arm-id',
+  'byte',
+  'password',
+  'binary',
+];
 
 interface CompiledOperation {
   operation: ContractOperation;
@@ -87,7 +102,12 @@ export class Contract {
       c.names.forEach((name, i) => {
         pathParams[name] = safeDecode(m[i + 1] ?? '');
       });
-      return { specVersion: c.specVersion === '*' ? specVersion : c.specVersion, operation: c.operation, pathParams, extra: c.extra };
+      return {
+        specVersion: c.specVersion === '*' ? specVersion : c.specVersion,
+        operation: c.operation,
+        pathParams,
+        extra: c.extra,
+      };
     }
     return undefined;
   }
@@ -118,15 +138,26 @@ export class Contract {
   }
 
   /** `headers` with lower-case names; `body` parsed JSON, or undefined when the response has none. */
-  validateResponse(m: MatchedOperation, status: number, headers: Record<string, string | undefined>, body: unknown): ContractIssue[] {
+  validateResponse(
+    m: MatchedOperation,
+    status: number,
+    headers: Record<string, string | undefined>,
+    body: unknown,
+  ): ContractIssue[] {
     const declared = m.operation.responses[String(status)];
     const response = declared ?? m.operation.responses['default'];
     if (!response || (!declared && status < 300)) {
-      return [{ target: 'status', message: `${m.operation.operationId} does not declare status ${status} (declared: ${Object.keys(m.operation.responses).join(', ')}).` }];
+      return [
+        {
+          target: 'status',
+          message: `${m.operation.operationId} does not declare status ${status} (declared: ${Object.keys(m.operation.responses).join(', ')}).`,
+        },
+      ];
     }
     const issues: ContractIssue[] = [];
     if (response.schema) {
-      if (body === undefined) issues.push({ target: 'body', message: `Status ${status} of ${m.operation.operationId} must have a body.` });
+      if (body === undefined)
+        issues.push({ target: 'body', message: `Status ${status} of ${m.operation.operationId} must have a body.` });
       else issues.push(...this.check(m, 'response', response.schema, body, '', `response:${status}`));
     } else if (body !== undefined) {
       issues.push({ target: 'body', message: `Status ${status} of ${m.operation.operationId} declares no body.` });
@@ -134,7 +165,10 @@ export class Contract {
     for (const [name, schema] of Object.entries(response.headers ?? {})) {
       const value = headers[name];
       if (value === undefined) {
-        issues.push({ target: `header:${name}`, message: `Status ${status} of ${m.operation.operationId} must carry the ${name} header.` });
+        issues.push({
+          target: `header:${name}`,
+          message: `Status ${status} of ${m.operation.operationId} must carry the ${name} header.`,
+        });
         continue;
       }
       // Retry-After: the swagger's 10..600 s range is the service's; the emulator's is configurable.
@@ -145,7 +179,14 @@ export class Contract {
     return issues;
   }
 
-  private check(m: MatchedOperation, mode: Mode, schema: JsonSchema, value: unknown, prefix: string, cacheKey: string): ContractIssue[] {
+  private check(
+    m: MatchedOperation,
+    mode: Mode,
+    schema: JsonSchema,
+    value: unknown,
+    prefix: string,
+    cacheKey: string,
+  ): ContractIssue[] {
     const key = `${m.specVersion}|${mode}|${m.operation.operationId}|${m.operation.method}|${cacheKey}`;
     let validate = this.validators.get(key);
     if (!validate) {
@@ -171,7 +212,20 @@ export class Contract {
 
 function newAjv(): Ajv {
   const ajv = new Ajv({ strict: false, allErrors: true, unicodeRegExp: false, validateFormats: true });
-  addFormats(ajv, ['int32', 'int64', 'float', 'double', 'uuid', 'date-time', 'date', 'uri', 'url', 'byte', 'password', 'binary']);
+  addFormats(ajv, [
+    'int32',
+    'int64',
+    'float',
+    'double',
+    'uuid',
+    'date-time',
+    'date',
+    'uri',
+    'url',
+    'byte',
+    'password',
+    'binary',
+  ]);
   ajv.addFormat('duration', ISO_8601_DURATION);
   ajv.addFormat('arm-id', /^\//);
   return ajv;
@@ -215,7 +269,8 @@ function withBase(schema: JsonSchema, base: string): JsonSchema {
     if (Array.isArray(v)) return v.map(visit);
     if (!isObject(v)) return v;
     const out: JsonSchema = {};
-    for (const [k, x] of Object.entries(v)) out[k] = k === '$ref' && typeof x === 'string' && x.startsWith('#') ? `${base}${x}` : visit(x);
+    for (const [k, x] of Object.entries(v))
+      out[k] = k === '$ref' && typeof x === 'string' && x.startsWith('#') ? `${base}${x}` : visit(x);
     return out;
   };
   return visit(schema) as JsonSchema;
@@ -231,14 +286,17 @@ export function modeDefinitions(definitions: Record<string, JsonSchema>, mode: M
     const out: JsonSchema = {};
     for (const [k, x] of Object.entries(v)) out[k] = visit(x);
     if (isObject(v['properties'])) {
-      const skipped = Object.entries(v['properties']).filter(([, p]) => isObject(p) && p[marker] === true).map(([name]) => name);
+      const skipped = Object.entries(v['properties'])
+        .filter(([, p]) => isObject(p) && p[marker] === true)
+        .map(([name]) => name);
       if (skipped.length > 0) {
         if (mode === 'request') {
           const props = { ...(out['properties'] as JsonSchema) };
           for (const name of skipped) props[name] = {};
           out['properties'] = props;
         }
-        if (Array.isArray(out['required'])) out['required'] = (out['required'] as unknown[]).filter((r) => typeof r !== 'string' || !skipped.includes(r));
+        if (Array.isArray(out['required']))
+          out['required'] = (out['required'] as unknown[]).filter((r) => typeof r !== 'string' || !skipped.includes(r));
       }
     }
     return out;
@@ -248,7 +306,8 @@ export function modeDefinitions(definitions: Record<string, JsonSchema>, mode: M
 
 function coerce(raw: string, p: ContractParameter): unknown {
   const type = p.schema['type'];
-  if (type === 'integer' || type === 'number') return raw.trim() === '' ? raw : Number.isNaN(Number(raw)) ? raw : Number(raw);
+  if (type === 'integer' || type === 'number')
+    return raw.trim() === '' ? raw : Number.isNaN(Number(raw)) ? raw : Number(raw);
   if (type === 'boolean') return /^true$/i.test(raw) ? true : /^false$/i.test(raw) ? false : raw;
   if (type === 'array') return raw.split(',');
   return raw;
@@ -262,22 +321,38 @@ function describe(errors: readonly ErrorObject[], prefix: string): ContractIssue
   for (const e of errors) {
     if (e.keyword === 'if' || e.keyword === 'anyOf' || e.keyword === 'oneOf') continue;
     if (e.keyword === 'type' && (e.params as { type?: unknown }).type === 'null') continue;
-    const base = e.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
-    const at = (extra?: string): string => [prefix, ...base, ...(extra ? [extra] : [])].filter((s) => s !== '').join('.') || 'body';
+    const base = e.instancePath
+      .split('/')
+      .slice(1)
+      .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const at = (extra?: string): string =>
+      [prefix, ...base, ...(extra ? [extra] : [])].filter((s) => s !== '').join('.') || 'body';
     let issue: ContractIssue;
     const params = e.params as Record<string, unknown>;
     switch (e.keyword) {
       case 'required':
-        issue = { target: at(String(params['missingProperty'])), message: `The field '${at(String(params['missingProperty']))}' is required.` };
+        issue = {
+          target: at(String(params['missingProperty'])),
+          message: `The field '${at(String(params['missingProperty']))}' is required.`,
+        };
         break;
       case 'additionalProperties':
-        issue = { target: at(String(params['additionalProperty'])), message: `Could not find member '${String(params['additionalProperty'])}' on object of type '${at() === 'body' ? 'request body' : at()}'.` };
+        issue = {
+          target: at(String(params['additionalProperty'])),
+          message: `Could not find member '${String(params['additionalProperty'])}' on object of type '${at() === 'body' ? 'request body' : at()}'.`,
+        };
         break;
       case 'enum':
-        issue = { target: at(), message: `The value of '${at()}' must be one of ${JSON.stringify((params['allowedValues'] as unknown[] | undefined)?.filter((v) => v !== null) ?? [])}.` };
+        issue = {
+          target: at(),
+          message: `The value of '${at()}' must be one of ${JSON.stringify((params['allowedValues'] as unknown[] | undefined)?.filter((v) => v !== null) ?? [])}.`,
+        };
         break;
       case 'format':
-        issue = { target: at(), message: `The value of '${at()}' is not a valid ${String(params['format'])}${params['format'] === 'duration' ? ' (ISO 8601, e.g. PT10M or PT1M30S)' : ''}.` };
+        issue = {
+          target: at(),
+          message: `The value of '${at()}' is not a valid ${String(params['format'])}${params['format'] === 'duration' ? ' (ISO 8601, e.g. PT10M or PT1M30S)' : ''}.`,
+        };
         break;
       default:
         issue = { target: at(), message: `The value of '${at()}' ${e.message ?? 'is invalid'}.` };

@@ -56,7 +56,10 @@ export function invalidReasonAt(index: number, invalidEvery: number): PlantedInv
 }
 
 /** All invalid rows among the first `rows` rows of a split, with the reason validation gives. */
-export function plantedInvalidRows(rows: number, invalidEvery: number): { index: number; reason: PlantedInvalidKind }[] {
+export function plantedInvalidRows(
+  rows: number,
+  invalidEvery: number,
+): { index: number; reason: PlantedInvalidKind }[] {
   const out: { index: number; reason: PlantedInvalidKind }[] = [];
   if (!(invalidEvery > 0)) return out;
   for (let index = Math.floor((2 * invalidEvery) / 3); index < rows; index += invalidEvery) {
@@ -83,7 +86,7 @@ function mix32(h: number): number {
 
 /** mulberry32 seeded from (seed, split, index). */
 function rowRandom(seed: number, split: SplitName, index: number): () => number {
-  let state = mix32(mix32(mix32(seed >>> 0) ^ (SPLITS.indexOf(split) + 1) * 0x9e3779b9) ^ mix32(index + 0x632be5ab));
+  let state = mix32(mix32(mix32(seed >>> 0) ^ ((SPLITS.indexOf(split) + 1) * 0x9e3779b9)) ^ mix32(index + 0x632be5ab));
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
     let t = state;
@@ -109,13 +112,44 @@ const WORDS = (
 ).split(' ');
 
 const NON_ASCII = [
-  'café', 'naïve', 'Zürich', 'São Paulo', 'résumé', 'piñata', 'Kraków', 'façade', 'Ελλάδα', 'привет',
-  '東京', '日本語', 'español', '—', '…', '😀', '🚀', '“quoted”', '½', 'Ωmega', 'Ça va', 'Ådne',
+  'café',
+  'naïve',
+  'Zürich',
+  'São Paulo',
+  'résumé',
+  'piñata',
+  'Kraków',
+  'façade',
+  'Ελλάδα',
+  'привет',
+  '東京',
+  '日本語',
+  'español',
+  '—',
+  '…',
+  '😀',
+  '🚀',
+  '“quoted”',
+  '½',
+  'Ωmega',
+  'Ça va',
+  'Ådne',
 ];
 
 const SPECIAL = [
-  'and/or', 'https://example.org/docs/guide', 'input/output', '1/2 cup', 'C:\\Users\\demo', '"quoted"',
-  "it's", '`x = y / 2`', '<b>bold</b>', 'A&B', '50%', '#tag', 'tab\there',
+  'and/or',
+  'https://example.org/docs/guide',
+  'input/output',
+  '1/2 cup',
+  'C:\\Users\\demo',
+  '"quoted"',
+  "it's",
+  '`x = y / 2`',
+  '<b>bold</b>',
+  'A&B',
+  '50%',
+  '#tag',
+  'tab\there',
 ];
 
 function pick<T>(rand: () => number, list: readonly T[]): T {

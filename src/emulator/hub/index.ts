@@ -6,7 +6,15 @@ import { getHubRepo, hubCommitSha, type HubRepo } from './repo';
 import { hubConfigFromOptions, type HubEmulatorOptions } from './routes';
 
 export { hubConfigFromOptions, hubRoutes, type HubEmulatorOptions } from './routes';
-export { DEFAULT_REPO_ID, DEFAULT_ROW_COUNTS, REAL_ROW_COUNTS, SHARD_FILES, SPLITS, shardRowCounts, type SplitName } from './layout';
+export {
+  DEFAULT_REPO_ID,
+  DEFAULT_ROW_COUNTS,
+  REAL_ROW_COUNTS,
+  SHARD_FILES,
+  SPLITS,
+  shardRowCounts,
+  type SplitName,
+} from './layout';
 export { PLANTED_INVALID_KINDS, invalidReasonAt, type GeneratedRow, type PlantedInvalidKind } from './generator';
 export { clearHubRepoCache } from './repo';
 
@@ -21,7 +29,11 @@ export function hubSplitRows(split: SplitName, opts: HubEmulatorOptions = {}): n
  * The invalid rows of a split (index within the split, and the reason validateChatRow gives),
  * among the first `upTo` rows (default: the whole split).
  */
-export function hubInvalidRows(split: SplitName, opts: HubEmulatorOptions = {}, upTo?: number): { index: number; reason: PlantedInvalidKind }[] {
+export function hubInvalidRows(
+  split: SplitName,
+  opts: HubEmulatorOptions = {},
+  upTo?: number,
+): { index: number; reason: PlantedInvalidKind }[] {
   const cfg = configOf(opts);
   return plantedInvalidRows(Math.min(upTo ?? Infinity, cfg.rowsPerSplit[split]), cfg.invalidEvery);
 }
@@ -41,7 +53,9 @@ export function hubCommit(opts: HubEmulatorOptions = {}): string {
 }
 
 /** Generate (or load from cacheDir) the repository now instead of on the first request. */
-export async function prepareHubRepo(opts: HubEmulatorOptions = {}): Promise<{ sha: string; files: { path: string; size: number }[] }> {
+export async function prepareHubRepo(
+  opts: HubEmulatorOptions = {},
+): Promise<{ sha: string; files: { path: string; size: number }[] }> {
   const repo: HubRepo = await getHubRepo(configOf(opts));
   return {
     sha: repo.main.sha,

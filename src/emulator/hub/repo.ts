@@ -4,13 +4,31 @@
 // One build per configuration per process, started by the first request that needs it.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import type { SchemaElement } from 'hyparquet';
 import { generateRow, type GeneratorConfig, type GeneratedRow } from './generator';
-import { CONFIG_NAME, DEFAULT_REPO_ID, DEFAULT_ROW_COUNTS, SHARD_FILES, SPLITS, shardRowCounts, type SplitName } from './layout';
+import {
+  CONFIG_NAME,
+  DEFAULT_REPO_ID,
+  DEFAULT_ROW_COUNTS,
+  SHARD_FILES,
+  SPLITS,
+  shardRowCounts,
+  type SplitName,
+} from './layout';
 
 /** Everything that determines the generated repository. */
 export interface HubDatasetConfig extends GeneratorConfig {
@@ -41,14 +59,17 @@ export function resolveHubConfig(input: HubDatasetConfigInput = {}): HubDatasetC
   const rowsPerSplit = { ...DEFAULT_ROW_COUNTS, ...(input.rowsPerSplit ?? {}) };
   for (const split of SPLITS) {
     const n = rowsPerSplit[split];
-    if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`rowsPerSplit.${split} must be a non-negative integer, got ${n}`);
+    if (!Number.isSafeInteger(n) || n < 0)
+      throw new RangeError(`rowsPerSplit.${split} must be a non-negative integer, got ${n}`);
   }
   const repoId = input.repoId ?? DEFAULT_REPO_ID;
   if (!/^[\w.-]+\/[\w.-]+$/.test(repoId)) throw new RangeError(`repoId must look like owner/name, got ${repoId}`);
   const rowGroupSize = input.rowGroupSize ?? DEFAULT_ROW_GROUP_SIZE;
-  if (!Number.isSafeInteger(rowGroupSize) || rowGroupSize < 1) throw new RangeError(`rowGroupSize must be a positive integer`);
+  if (!Number.isSafeInteger(rowGroupSize) || rowGroupSize < 1)
+    throw new RangeError(`rowGroupSize must be a positive integer`);
   const invalidEvery = input.invalidEvery ?? DEFAULT_INVALID_EVERY;
-  if (!Number.isSafeInteger(invalidEvery) || invalidEvery < 0) throw new RangeError(`invalidEvery must be a non-negative integer`);
+  if (!Number.isSafeInteger(invalidEvery) || invalidEvery < 0)
+    throw new RangeError(`invalidEvery must be a non-negative integer`);
   const contentScale = input.contentScale ?? 1;
   if (!(contentScale > 0)) throw new RangeError(`contentScale must be positive`);
   return {
@@ -71,7 +92,9 @@ function configKey(cfg: HubDatasetConfig): string {
 
 /** The commit sha `main` points at; a function of the configuration only. */
 export function hubCommitSha(cfg: HubDatasetConfig): string {
-  return createHash('sha1').update(`finetune-flow hub emulator commit\n${configKey(cfg)}`).digest('hex');
+  return createHash('sha1')
+    .update(`finetune-flow hub emulator commit\n${configKey(cfg)}`)
+    .digest('hex');
 }
 
 export interface LfsInfo {
@@ -133,19 +156,55 @@ export function gitTreeOid(entries: { name: string; mode: string; oid: string }[
 
 const SCHEMA: SchemaElement[] = [
   { name: 'schema', num_children: 3 },
-  { name: 'prompt', type: 'BYTE_ARRAY', converted_type: 'UTF8', logical_type: { type: 'STRING' }, repetition_type: 'OPTIONAL' },
-  { name: 'prompt_id', type: 'BYTE_ARRAY', converted_type: 'UTF8', logical_type: { type: 'STRING' }, repetition_type: 'OPTIONAL' },
-  { name: 'messages', num_children: 1, converted_type: 'LIST', logical_type: { type: 'LIST' }, repetition_type: 'OPTIONAL' },
+  {
+    name: 'prompt',
+    type: 'BYTE_ARRAY',
+    converted_type: 'UTF8',
+    logical_type: { type: 'STRING' },
+    repetition_type: 'OPTIONAL',
+  },
+  {
+    name: 'prompt_id',
+    type: 'BYTE_ARRAY',
+    converted_type: 'UTF8',
+    logical_type: { type: 'STRING' },
+    repetition_type: 'OPTIONAL',
+  },
+  {
+    name: 'messages',
+    num_children: 1,
+    converted_type: 'LIST',
+    logical_type: { type: 'LIST' },
+    repetition_type: 'OPTIONAL',
+  },
   { name: 'list', num_children: 1, repetition_type: 'REPEATED' },
   { name: 'element', num_children: 2, repetition_type: 'OPTIONAL' },
-  { name: 'content', type: 'BYTE_ARRAY', converted_type: 'UTF8', logical_type: { type: 'STRING' }, repetition_type: 'OPTIONAL' },
-  { name: 'role', type: 'BYTE_ARRAY', converted_type: 'UTF8', logical_type: { type: 'STRING' }, repetition_type: 'OPTIONAL' },
+  {
+    name: 'content',
+    type: 'BYTE_ARRAY',
+    converted_type: 'UTF8',
+    logical_type: { type: 'STRING' },
+    repetition_type: 'OPTIONAL',
+  },
+  {
+    name: 'role',
+    type: 'BYTE_ARRAY',
+    converted_type: 'UTF8',
+    logical_type: { type: 'STRING' },
+    repetition_type: 'OPTIONAL',
+  },
 ];
 
 const VALUE_STRING = { dtype: 'string', _type: 'Value' };
 /** The `huggingface` key-value metadata `datasets` stores in the parquet footer. */
 const HF_FEATURES_METADATA = JSON.stringify({
-  info: { features: { prompt: VALUE_STRING, prompt_id: VALUE_STRING, messages: [{ content: VALUE_STRING, role: VALUE_STRING }] } },
+  info: {
+    features: {
+      prompt: VALUE_STRING,
+      prompt_id: VALUE_STRING,
+      messages: [{ content: VALUE_STRING, role: VALUE_STRING }],
+    },
+  },
 });
 
 interface Sink {
@@ -183,7 +242,13 @@ interface ShardResult {
   arrowBytes: number;
 }
 
-async function writeShard(cfg: HubDatasetConfig, split: SplitName, firstRow: number, rows: number, sink: Sink): Promise<ShardResult> {
+async function writeShard(
+  cfg: HubDatasetConfig,
+  split: SplitName,
+  firstRow: number,
+  rows: number,
+  sink: Sink,
+): Promise<ShardResult> {
   const hash = createHash('sha256');
   let size = 0;
   const writer = new SinkWriter({
@@ -207,7 +272,7 @@ async function writeShard(cfg: HubDatasetConfig, split: SplitName, firstRow: num
     const n = Math.min(cfg.rowGroupSize, rows - start);
     const prompt: string[] = new Array<string>(n);
     const promptId: string[] = new Array<string>(n);
-    const messages: (GeneratedRow['messages'])[] = new Array<GeneratedRow['messages']>(n);
+    const messages: GeneratedRow['messages'][] = new Array<GeneratedRow['messages']>(n);
     for (let i = 0; i < n; i++) {
       const row = generateRow(split, firstRow + start + i, cfg);
       prompt[i] = row.prompt;
@@ -258,7 +323,9 @@ function fileSink(path: string): Sink {
 
 function yamlScalar(value: string | number | boolean): string {
   if (typeof value !== 'string') return String(value);
-  return /^[A-Za-z0-9_][\w ./*<>=-]*$/.test(value) && !/^(true|false|null|yes|no|on|off|\d[\d.e+-]*)$/i.test(value) ? value : JSON.stringify(value);
+  return /^[A-Za-z0-9_][\w ./*<>=-]*$/.test(value) && !/^(true|false|null|yes|no|on|off|\d[\d.e+-]*)$/i.test(value)
+    ? value
+    : JSON.stringify(value);
 }
 
 /** Block-style YAML for plain JSON data (objects, arrays, strings, numbers, booleans). */
@@ -288,9 +355,21 @@ export function toYaml(value: unknown, indent = ''): string {
   return `${indent}${yamlScalar(value as string | number | boolean)}\n`;
 }
 
-function buildCard(splitStats: Record<SplitName, { rows: number; arrowBytes: number }>, downloadSize: number): Record<string, unknown> {
+function buildCard(
+  splitStats: Record<SplitName, { rows: number; arrowBytes: number }>,
+  downloadSize: number,
+): Record<string, unknown> {
   const total = SPLITS.reduce((s, split) => s + splitStats[split].rows, 0);
-  const sizeCategory = total < 1000 ? 'n<1K' : total < 10_000 ? '1K<n<10K' : total < 100_000 ? '10K<n<100K' : total < 1_000_000 ? '100K<n<1M' : '1M<n<10M';
+  const sizeCategory =
+    total < 1000
+      ? 'n<1K'
+      : total < 10_000
+        ? '1K<n<10K'
+        : total < 100_000
+          ? '10K<n<100K'
+          : total < 1_000_000
+            ? '100K<n<1M'
+            : '1M<n<10M';
   return {
     language: ['en'],
     license: 'mit',
@@ -307,9 +386,19 @@ function buildCard(splitStats: Record<SplitName, { rows: number; arrowBytes: num
       features: [
         { name: 'prompt', dtype: 'string' },
         { name: 'prompt_id', dtype: 'string' },
-        { name: 'messages', list: [{ name: 'content', dtype: 'string' }, { name: 'role', dtype: 'string' }] },
+        {
+          name: 'messages',
+          list: [
+            { name: 'content', dtype: 'string' },
+            { name: 'role', dtype: 'string' },
+          ],
+        },
       ],
-      splits: SPLITS.map((split) => ({ name: split, num_bytes: splitStats[split].arrowBytes, num_examples: splitStats[split].rows })),
+      splits: SPLITS.map((split) => ({
+        name: split,
+        num_bytes: splitStats[split].arrowBytes,
+        num_examples: splitStats[split].rows,
+      })),
       download_size: downloadSize,
       dataset_size: SPLITS.reduce((s, split) => s + splitStats[split].arrowBytes, 0),
     },
@@ -351,7 +440,10 @@ interface Manifest {
   shards: { path: string; size: number; sha256: string; arrowBytes: number }[];
 }
 
-async function generateShards(cfg: HubDatasetConfig, key: string): Promise<{ shards: Map<string, ShardResult & { body: RepoFile['body'] }> }> {
+async function generateShards(
+  cfg: HubDatasetConfig,
+  key: string,
+): Promise<{ shards: Map<string, ShardResult & { body: RepoFile['body'] }> }> {
   const shards = new Map<string, ShardResult & { body: RepoFile['body'] }>();
   let finalDir: string | undefined;
   let workDir: string | undefined;
@@ -362,7 +454,12 @@ async function generateShards(cfg: HubDatasetConfig, key: string): Promise<{ sha
       const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
       if (manifest.key === key && manifest.shards.every((s) => existsSync(join(finalDir as string, s.path)))) {
         for (const s of manifest.shards) {
-          shards.set(s.path, { size: s.size, sha256: s.sha256, arrowBytes: s.arrowBytes, body: { kind: 'disk', file: join(finalDir, s.path) } });
+          shards.set(s.path, {
+            size: s.size,
+            sha256: s.sha256,
+            arrowBytes: s.arrowBytes,
+            body: { kind: 'disk', file: join(finalDir, s.path) },
+          });
         }
         return { shards };
       }

@@ -17,7 +17,15 @@
 import { createReadStream } from 'node:fs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CONFIG_NAME, DEFAULT_REPO_ID, SPLITS, type SplitName } from './layout';
-import { getHubRepo, gitTreeOid, resolveHubConfig, type HubDatasetConfig, type HubRepo, type RepoFile, type RepoRevision } from './repo';
+import {
+  getHubRepo,
+  gitTreeOid,
+  resolveHubConfig,
+  type HubDatasetConfig,
+  type HubRepo,
+  type RepoFile,
+  type RepoRevision,
+} from './repo';
 
 export interface HubEmulatorOptions {
   /** Rows per split (defaults: train_sft 2000, test_sft 400, train_gen 2000, test_gen 400). */
@@ -60,12 +68,15 @@ interface RepoParams {
 
 function hubError(reply: FastifyReply, status: number, code: string | undefined, message: string): FastifyReply {
   if (code) reply.header('X-Error-Code', code);
-  reply.header('X-Error-Message', message.replace(/[^\x20-\x7e]/g, '?')).header('Content-Type', 'application/json; charset=utf-8');
+  reply
+    .header('X-Error-Message', message.replace(/[^\x20-\x7e]/g, '?'))
+    .header('Content-Type', 'application/json; charset=utf-8');
   return reply.code(status).send(JSON.stringify({ error: message }));
 }
 
 function findRevision(repo: HubRepo, rev: string): RepoRevision | undefined {
-  const matches = (r: RepoRevision): boolean => rev === r.sha || (/^[0-9a-f]{7,39}$/.test(rev) && r.sha.startsWith(rev));
+  const matches = (r: RepoRevision): boolean =>
+    rev === r.sha || (/^[0-9a-f]{7,39}$/.test(rev) && r.sha.startsWith(rev));
   if (rev === 'main' || matches(repo.main)) return repo.main;
   if (rev === CONVERT_REF || matches(repo.convert)) return repo.convert;
   return undefined;
@@ -155,7 +166,12 @@ function repoInfo(repo: HubRepo, revision: RepoRevision, blobs: boolean, gated: 
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
     .map((f) =>
       blobs
-        ? { rfilename: f.path, size: f.size, blobId: f.oid, ...(f.lfs ? { lfs: { sha256: f.lfs.oid, size: f.lfs.size, pointerSize: f.lfs.pointerSize } } : {}) }
+        ? {
+            rfilename: f.path,
+            size: f.size,
+            blobId: f.oid,
+            ...(f.lfs ? { lfs: { sha256: f.lfs.oid, size: f.lfs.size, pointerSize: f.lfs.pointerSize } } : {}),
+          }
         : { rfilename: f.path },
     );
   const used = [...repo.main.files.values()].reduce((s, f) => s + f.size, 0);
@@ -168,7 +184,14 @@ function repoInfo(repo: HubRepo, revision: RepoRevision, blobs: boolean, gated: 
     private: false,
     gated: gated ? 'auto' : false,
     disabled: false,
-    tags: ['task_categories:text-generation', 'language:en', 'license:mit', 'format:parquet', 'modality:text', 'library:datasets'],
+    tags: [
+      'task_categories:text-generation',
+      'language:en',
+      'license:mit',
+      'format:parquet',
+      'modality:text',
+      'library:datasets',
+    ],
     description: 'Generated stand-in with the layout and schema of HuggingFaceH4/ultrachat_200k.',
     downloads: 0,
     likes: 0,
@@ -217,7 +240,12 @@ export async function hubRoutes(app: FastifyInstance, opts: HubEmulatorOptions):
     app.addHook('onRequest', async (req, reply) => {
       const auth = req.headers.authorization;
       if (!auth) {
-        return hubError(reply, 401, 'GatedRepo', `Access to dataset ${config.repoId} is restricted. You must be authenticated to access it.`);
+        return hubError(
+          reply,
+          401,
+          'GatedRepo',
+          `Access to dataset ${config.repoId} is restricted. You must be authenticated to access it.`,
+        );
       }
       if (auth !== `Bearer ${token}`) {
         return hubError(reply, 401, undefined, 'Invalid credentials in Authorization header');
@@ -282,7 +310,9 @@ export async function hubRoutes(app: FastifyInstance, opts: HubEmulatorOptions):
   // ---- parquet listing ----
 
   const parquetUrls = (req: FastifyRequest, repo: HubRepo, split: SplitName): string[] =>
-    repo.splitFiles[split].map((_, n) => `${baseUrl(req)}/api/datasets/${repo.repoId}/parquet/${CONFIG_NAME}/${split}/${n}.parquet`);
+    repo.splitFiles[split].map(
+      (_, n) => `${baseUrl(req)}/api/datasets/${repo.repoId}/parquet/${CONFIG_NAME}/${split}/${n}.parquet`,
+    );
 
   const isSplit = (s: string): s is SplitName => (SPLITS as readonly string[]).includes(s);
 
@@ -292,12 +322,16 @@ export async function hubRoutes(app: FastifyInstance, opts: HubEmulatorOptions):
     return { [CONFIG_NAME]: Object.fromEntries(SPLITS.map((s) => [s, parquetUrls(req, repo, s)])) };
   });
 
-  app.get<{ Params: RepoParams & { config: string } }>('/api/datasets/:owner/:name/parquet/:config', async (req, reply) => {
-    const repo = await repoFor(req.params, reply);
-    if (!repo) return reply;
-    if (req.params.config !== CONFIG_NAME) return hubError(reply, 404, undefined, `Config ${req.params.config} not found`);
-    return Object.fromEntries(SPLITS.map((s) => [s, parquetUrls(req, repo, s)]));
-  });
+  app.get<{ Params: RepoParams & { config: string } }>(
+    '/api/datasets/:owner/:name/parquet/:config',
+    async (req, reply) => {
+      const repo = await repoFor(req.params, reply);
+      if (!repo) return reply;
+      if (req.params.config !== CONFIG_NAME)
+        return hubError(reply, 404, undefined, `Config ${req.params.config} not found`);
+      return Object.fromEntries(SPLITS.map((s) => [s, parquetUrls(req, repo, s)]));
+    },
+  );
 
   app.get<{ Params: RepoParams & { config: string; split: string } }>(
     '/api/datasets/:owner/:name/parquet/:config/:split',
@@ -305,7 +339,8 @@ export async function hubRoutes(app: FastifyInstance, opts: HubEmulatorOptions):
       const repo = await repoFor(req.params, reply);
       if (!repo) return reply;
       const { config: cfgName, split } = req.params;
-      if (cfgName !== CONFIG_NAME || !isSplit(split)) return hubError(reply, 404, undefined, `Split ${cfgName}/${split} not found`);
+      if (cfgName !== CONFIG_NAME || !isSplit(split))
+        return hubError(reply, 404, undefined, `Split ${cfgName}/${split} not found`);
       return parquetUrls(req, repo, split);
     },
   );
@@ -346,7 +381,10 @@ export async function hubRoutes(app: FastifyInstance, opts: HubEmulatorOptions):
         .header('ETag', etag)
         .header('X-Repo-Commit', revision.sha)
         .header('Content-Type', file.contentType)
-        .header('Content-Disposition', `inline; filename*=UTF-8''${encodeURIComponent(fileName(path))}; filename="${fileName(path)}";`);
+        .header(
+          'Content-Disposition',
+          `inline; filename*=UTF-8''${encodeURIComponent(fileName(path))}; filename="${fileName(path)}";`,
+        );
       if (file.lfs) reply.header('X-Linked-Size', String(file.size)).header('X-Linked-ETag', etag);
 
       if (req.headers['if-none-match'] === etag) return reply.code(304).send();
