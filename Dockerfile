@@ -4,7 +4,7 @@
 # holds production dependencies and dist/ only, runs as the unprivileged `node` user, and loads the
 # prebuilt bundle instead of running webpack at every start.
 # Debian (glibc), not Alpine: @temporalio/core-bridge ships prebuilt native binaries for glibc only.
-ARG NODE_VERSION=20
+ARG NODE_VERSION=24
 
 FROM node:${NODE_VERSION}-bookworm-slim AS build
 WORKDIR /app

@@ -23,7 +23,7 @@ SEED ?= 7
 SRC_FILES := $(shell find src -name '*.ts' 2>/dev/null)
 BUILD_STAMP := dist/.build-stamp
 
-.PHONY: help setup build test demo chaos lint typecheck stack stack-down clean distclean
+.PHONY: help setup build test demo chaos lint format format-check typecheck check stack stack-down clean distclean
 
 help:
 	@echo "make setup      install dependencies, the Temporal CLI (.tools/) and local certificates"
@@ -34,7 +34,10 @@ help:
 	@echo "make stack      run the local stack (Temporal, Azurite, Azure ML emulator, worker) until Ctrl-C"
 	@echo "make stack-down stop a stack left running (node dist/stack/main.js down)"
 	@echo "make typecheck  tsc --noEmit over src, test and bench"
-	@echo "make lint       eslint src test"
+	@echo "make lint       eslint over src, test and bench"
+	@echo "make format     prettier --write over the repository (.prettierrc.json, .prettierignore)"
+	@echo "make format-check  prettier --check: what CI runs"
+	@echo "make check      lint + format-check + typecheck (what .ci/run runs before the tests)"
 	@echo "make clean      remove dist/ and .data/ (local state: Temporal DB, logs, certificates)"
 	@echo "make distclean  clean + node_modules/ and .tools/"
 
@@ -54,7 +57,15 @@ typecheck: setup
 	$(NODE_BIN)/tsc -p tsconfig.json --noEmit
 
 lint: setup
-	$(NODE_BIN)/eslint src test
+	$(NODE_BIN)/eslint --max-warnings 0 src test bench
+
+format: setup
+	$(NODE_BIN)/prettier --write --log-level warn .
+
+format-check: setup
+	$(NODE_BIN)/prettier --check --log-level warn .
+
+check: lint format-check typecheck
 
 test: build
 	@mkdir -p .data

@@ -15,8 +15,9 @@
 //                               staged too in every repetition (stage, baseline, raw), so a change is
 //                               measured side by side under the same load
 // Environment: BENCH_STAGER_NODE_ARGS  node options for the stager processes (e.g. --cpu-prof)
-import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { createWriteStream, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { basename, join, relative } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { ContainerClient, StorageSharedKeyCredential } from '@azure/storage-blob';
 import {
@@ -313,7 +314,8 @@ async function main(): Promise<void> {
         generated: hubInfo.generated,
         prepareSeconds: fixed(hubInfo.prepareSeconds, 1),
       },
-      config: { blockMb, concurrency, reps, ...(baselineStager ? { baseline: baselineStager } : {}) },
+      // The baseline is named by its content, not by where it sat on this machine.
+      config: { blockMb, concurrency, reps, ...(baselineStager ? { baseline: describeFile(baselineStager) } : {}) },
       levels: results,
       targets: {
         ratio: TARGET_RATIO,
@@ -330,3 +332,12 @@ async function main(): Promise<void> {
 }
 
 runBench('staging', main);
+
+/** A file recorded in a result: its path when inside the repository, else its name; and its sha256. */
+function describeFile(file: string): { file: string; sha256: string } {
+  const inside = relative(PROJECT_ROOT, file);
+  return {
+    file: inside.startsWith('..') || inside.startsWith('/') ? basename(file) : inside,
+    sha256: createHash('sha256').update(readFileSync(file)).digest('hex'),
+  };
+}
