@@ -1,4 +1,4 @@
-// The activities of the fineTune workflow, one file per step of DESIGN.md's table, built from
+// The activities of the fineTune workflow, one file per step of docs/design.md's table, built from
 // injected clients so tests can point them at the emulator or at fakes.
 import type { ActivityDeps } from './deps';
 import { makeAuthenticate } from './authenticate';

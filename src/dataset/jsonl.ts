@@ -12,8 +12,8 @@
 //   - `"` → \", `\` → \\, and \b \f \n \r \t short escapes; other control characters (U+0000–U+001F)
 //     as \u00XX; DEL (U+007F) and the HTML characters & < > are written as is;
 //   - one record per line, each line (the last one too) terminated by "\n".
-// (Facts: azureml-assets-notes.md §2; pandas-dev/pandas#45959 and #61442; pandas'
-// ujson encoder escape table.)
+// (Facts: huggingface/datasets' JsonDatasetWriter in datasets/io/json.py; pandas-dev/pandas#45959
+// and #61442; pandas' ujson encoder escape table.)
 //
 // JSON.stringify already produces exactly ujson's escapes for quotes, backslashes and control
 // characters (and \uXXXX for lone surrogates), so only "/" and non-ASCII need post-processing.

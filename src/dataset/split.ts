@@ -3,7 +3,8 @@
 // The notebook's download script asks Hugging Face `datasets` for `<split>[0%:<pc>%]`. Percent
 // boundaries there use the "closest" rounding: boundary = int(round(pc * n / 100)), where Python's
 // round() rounds a tie to the even integer. The slice is contiguous from the first row of the
-// split, in shard order. (azureml-assets-notes.md §2.)
+// split, in shard order. (huggingface/datasets src/datasets/arrow_reader.py:
+// _str_to_relative_instruction forces rounding="closest"; _pct_to_abs_closest computes it.)
 
 /** Python's round() for a double: nearest integer, ties to even. */
 export function roundHalfEven(x: number): number {

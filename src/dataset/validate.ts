@@ -2,7 +2,7 @@
 // `messages` is the column it trains on, `prompt` and `prompt_id` travel along unchanged).
 //
 // A row that fails is skipped and counted; a split with too many failures is rejected before any
-// money is spent (DESIGN.md invariant 4).
+// money is spent (docs/design.md, invariant 4).
 
 import { createHash } from 'node:crypto';
 

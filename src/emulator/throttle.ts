@@ -1,5 +1,7 @@
-// ARM request throttling as documented since 2024 (azure-ml-rest-notes.md §1.5): a token bucket
-// per subscription, principal and operation type (reads, writes, deletes), refilled continuously.
+// ARM request throttling as documented since 2024 (MicrosoftDocs/azure-docs
+// articles/azure-resource-manager/management/request-limits-and-throttling.md, ms.date 2025-05-28):
+// a token bucket per subscription, principal and operation type (reads, writes, deletes), refilled
+// continuously.
 // An empty bucket answers 429 SubscriptionRequestsThrottled with Retry-After (seconds until a token
 // is back); every ARM response carries x-ms-ratelimit-remaining-subscription-<type>. Buckets run on
 // real time (not the emulator's stepped clock), so a client that waits Retry-After gets through.

@@ -15,7 +15,7 @@ import type {
 
 export const TASK_QUEUE = 'finetune-flow';
 
-/** The run's steps in the order of DESIGN.md's table. */
+/** The run's steps in the order they run (docs/design.md, "The run": the order as built). */
 export const STEPS = [
   'authenticate',
   'resolveModel',

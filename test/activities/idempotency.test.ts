@@ -1,4 +1,4 @@
-// DESIGN invariant 2 (pay once), activity by activity: each real activity, called directly against the
+// docs/design.md, invariant 2 (pay once), activity by activity: each real activity, called directly against the
 // local stack in the order of a run, is run twice; the second call adopts what the first created, and
 // the emulator's request log proves nothing was created twice. Plus the classified failures that stop a
 // run before money is spent (invariant 4). stageDataset is staged once here but tested elsewhere.

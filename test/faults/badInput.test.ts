@@ -1,4 +1,4 @@
-// DESIGN invariant 4 (bad input fails before money is spent), as a corpus: test/fixtures/bad-input/
+// docs/design.md, invariant 4 (bad input fails before money is spent), as a corpus: test/fixtures/bad-input/
 // holds the bad run specs and data files. Specs the shared schema refuses never start a run; specs
 // only the run can judge (the registry, the allow lists, the data's content) fail in the run's first
 // steps. Either way the error names the field and the fix, and the emulator records no mutating ARM

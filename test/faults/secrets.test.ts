@@ -1,4 +1,4 @@
-// DESIGN invariant 3 (secrets stay out of history): after a run that succeeded and one that failed
+// docs/design.md, invariant 3 (secrets stay out of history): after a run that succeeded and one that failed
 // after it had fetched the endpoint key, the whole of what Temporal keeps about each run (every
 // history event with every payload, the memo, the search attributes, pending activities' heartbeat
 // details seen while it ran, the progress query) holds none of the stack's secrets: the client

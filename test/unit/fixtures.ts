@@ -1,6 +1,8 @@
-// Facts copied from ../shared/reference (read-only). Tag strings are the registry's string form of
+// Facts copied from reference/azureml-assets (vendored in the repository, see reference/README.md).
+// Tag strings are the registry's string form of
 // phi-3-mini-4k-instruct/history/v15-tags-before-system-metadata-migration/spec.yaml: dicts as json.dumps,
-// lists as Python str() (azureml-assets-notes.md §5).
+// lists as Python str() (inferred from Azure/azureml-assets
+// scripts/azureml-assets/azureml/assets/publish_utils.py: stringify_dictionary).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -52,14 +54,14 @@ export const PHI3_MODEL_DEFAULTS = {
 
 export const PIPELINE_INPUTS_SUMMARY = path.resolve(
   __dirname,
-  '../../../shared/reference/azureml-assets/chat_completion_pipeline/inputs.summary.json',
+  '../../reference/azureml-assets/chat_completion_pipeline/inputs.summary.json',
 );
 
 /** chat_completion_pipeline 0.0.82 as { inputs: [...] } (list form). Fails loudly when the reference is absent. */
 export function pipelineComponentSpec(): { name: string; version: string; inputs: Record<string, unknown>[] } {
   if (!fs.existsSync(PIPELINE_INPUTS_SUMMARY)) {
     throw new Error(
-      `Missing ${PIPELINE_INPUTS_SUMMARY}: these tests need the shared reference checkout at ../shared relative to the repo.`,
+      `Missing ${PIPELINE_INPUTS_SUMMARY}: reference/azureml-assets is vendored in the repository; restore it (git checkout -- reference).`,
     );
   }
   return JSON.parse(fs.readFileSync(PIPELINE_INPUTS_SUMMARY, 'utf8')) as {

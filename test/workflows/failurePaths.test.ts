@@ -1,4 +1,4 @@
-// DESIGN invariant 1 (billing safety), step by step: whichever step the run is in when it is cancelled
+// docs/design.md, invariant 1 (billing safety), step by step: whichever step the run is in when it is cancelled
 // or fails for good, it ends with no live endpoint and no running pipeline job. Each step's real
 // activity is wrapped so the step is reliably "in progress" (or failing) at a chosen moment: the wrapper
 // runs the real activity first, so what that step creates really exists in the emulator, then blocks

@@ -1,6 +1,6 @@
-// Derives the registry catalog from ../shared/reference/azureml-assets (Azure/azureml-assets
-// specs). Used by generate.ts to write data.generated.ts and by the cross-check test; never at
-// run time (it needs the `yaml` dev dependency and the reference folder).
+// Derives the registry catalog from reference/azureml-assets (Azure/azureml-assets specs, vendored
+// in the repository). Used by generate.ts to write data.generated.ts and by the cross-check test;
+// never at run time (it needs the `yaml` dev dependency and the reference folder).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Document, parseDocument, visit } from 'yaml';

@@ -1,4 +1,4 @@
-// Extracts the flow's operations from Azure's swagger files (../shared/reference/azure-ml-rest) and
+// Extracts the flow's operations from Azure's swagger files (reference/azure-ml-rest) and
 // converts their schemas to JSON Schema draft-07. Used by generate.ts to write data.generated.ts and
 // by the cross-check test; never at run time (the emulator runs without the reference folder).
 //

@@ -1,8 +1,9 @@
 // ARM routes the emulator serves that no swagger file describes: the long-running operation status
 // (Azure-AsyncOperation → mfeOperationsStatus) and result (Location → mfeOperationResults) URLs.
-// Their shapes follow ARM's asynchronous-operation convention (azure-ml-rest-notes.md §1.3, ARMDOC
-// async-operations): a status body {id, name, status, startTime, endTime, percentComplete, error};
-// a Location URL answering 202 (+ Location, Retry-After) while running and 200/204 when done.
+// Their shapes follow ARM's asynchronous-operation convention (MicrosoftDocs/azure-docs
+// articles/azure-resource-manager/management/async-operations.md): a status body {id, name, status,
+// startTime, endTime, percentComplete, error}; a Location URL answering 202 (+ Location, Retry-After)
+// while running and 200/204 when done.
 import type { ContractOperation } from './types';
 
 const LOCATION_PREFIX =

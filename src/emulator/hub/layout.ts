@@ -1,5 +1,5 @@
 // The file layout of HuggingFaceH4/ultrachat_200k on the Hub (facts from
-// ../shared/reference/azureml-assets/hf-ultrachat_200k/layout.json): one config "default", four
+// reference/azureml-assets/hf-ultrachat_200k/layout.json): one config "default", four
 // splits, each stored as push_to_hub parquet shards under data/ and mapped by the glob
 // data/{split}-* in the card's configs.
 
