@@ -37,8 +37,11 @@ describe("the README's examples", () => {
   });
 
   test('the typed client example runs as written (importing the package by its name)', async () => {
-    const [block] = readmeBlocks('client');
-    expect(block).toContain("from 'finetune-flow/dist/client'");
+    // The one client block: test/package/consumer.test.ts type-checks the same block(s) against the packed package.
+    const blocks = readmeBlocks('client');
+    expect(blocks).toHaveLength(1);
+    const [block] = blocks;
+    expect(block).toContain("from 'finetune-flow'");
     const js = ts.transpileModule(block, {
       compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
     }).outputText;
