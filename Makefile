@@ -47,6 +47,7 @@ setup:
 $(BUILD_STAMP): $(SRC_FILES) tsconfig.json tsconfig.build.json package-lock.json
 	@echo "build: tsc -p tsconfig.build.json"
 	@$(NODE_BIN)/tsc -p tsconfig.build.json
+	@node dist/cli/stampBuild.js
 	@touch $(BUILD_STAMP)
 
 build: setup

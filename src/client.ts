@@ -17,7 +17,11 @@ import { ENV } from './config/env';
 import { dataConverterFromEnv } from './codec/config';
 import { decodePayload, decodePayloadsIn } from './codec/history';
 import { FINETUNE_SEARCH_ATTRIBUTES as SA } from './config/searchAttributes';
-import { resolveTemporalConnection, type TemporalConnectionOptions } from './config/temporalConnection';
+import {
+  connectOrExplain,
+  resolveTemporalConnection,
+  type TemporalConnectionOptions,
+} from './config/temporalConnection';
 import { loadObservabilityConfig } from './observability/config';
 import { installTracing, tracingClientInterceptors } from './observability/tracing';
 import { parseRunSpec, type RunSpec, type RunSpecInput } from './spec/schema';
@@ -159,12 +163,17 @@ export class FineTuneClient {
     const dataConverter = dataConverterFromEnv(env);
     // Tracing from the same variables as the worker's (none unless FTFLOW_TRACING says otherwise).
     const tracing = installTracing(loadObservabilityConfig(env));
-    const connection = await Connection.connect({
-      address: target.address,
-      tls: target.tls,
-      apiKey: target.apiKey,
-      connectTimeout: opts.connectTimeoutMs,
-    });
+    const connection = await connectOrExplain(
+      target,
+      () =>
+        Connection.connect({
+          address: target.address,
+          tls: target.tls,
+          apiKey: target.apiKey,
+          connectTimeout: opts.connectTimeoutMs,
+        }),
+      env,
+    );
     const client = new Client({
       connection,
       namespace: target.namespace,

@@ -2,6 +2,7 @@
 // tables) and scripts (--json, documented exit codes).
 import { Command, CommanderError } from 'commander';
 import { FineTuneClient } from '../client';
+import { TemporalUnreachableError } from '../config/temporalConnection';
 import { ControlError } from '../control/errors';
 import type { CliContext, GlobalFlags } from './context';
 import { CliInputError, EXIT, EXIT_CODE_HELP, exitCodeFor } from './exitCodes';
@@ -10,6 +11,7 @@ import { registerRunCommands } from './commands/runs';
 import { registerScheduleCommands } from './commands/schedules';
 import { registerJanitorCommands } from './commands/janitor';
 import { registerAdminCommands } from './commands/admin';
+import { versionInfo, versionLine } from './version';
 
 export interface CliOptions {
   io?: (json: boolean) => CliIO;
@@ -71,6 +73,7 @@ export async function runCli(argv: string[], opts: CliOptions = {}): Promise<num
     .option('--task-queue <name>', 'task queue of the workers (default $FTFLOW_TASK_QUEUE or finetune-flow)')
     .option('--connect-timeout <seconds>', 'give up reaching Temporal after this long (exit 7)', '10')
     .option('--json', 'machine-readable output on stdout')
+    .option('-V, --version', 'print the version and the commit it was built from')
     .addHelpText(
       'after',
       `\nTLS, mTLS and Temporal Cloud API keys: TEMPORAL_TLS, TEMPORAL_TLS_CERT, TEMPORAL_TLS_KEY, TEMPORAL_TLS_CA, TEMPORAL_API_KEY.\n\n${EXIT_CODE_HELP}`,
@@ -82,6 +85,14 @@ export async function runCli(argv: string[], opts: CliOptions = {}): Promise<num
       writeErr: (s) => process.stderr.write(s),
       outputError: (s, write) => write(s),
     });
+
+  // Read only when asked: the commit may take a `git` call (a checkout without a build stamp).
+  program.on('option:version', () => {
+    const info = versionInfo();
+    if (io.json) io.out(JSON.stringify(info, null, 2));
+    else io.out(versionLine(info));
+    throw new CommanderError(EXIT.ok, 'commander.version', versionLine(info));
+  });
 
   const ctx = () => context;
   registerRunCommands(program, ctx, act);
@@ -103,6 +114,8 @@ export async function runCli(argv: string[], opts: CliOptions = {}): Promise<num
       if (io.json) io.out(JSON.stringify({ error: { message, fields, exitCode: code } }, null, 2));
       io.err(`ftflow: ${message}`);
       for (const f of fields) io.err(`  - ${f.field}: ${f.message}`);
+      if (err instanceof TemporalUnreachableError)
+        io.err('  for one command: --address host:port, --namespace <name>; --connect-timeout <seconds> waits longer');
     }
   } finally {
     await client?.close();

@@ -5,6 +5,7 @@
 //   node dist/stack/main.js env [--data-dir DIR]      (prints `export NAME=value` lines for a running stack)
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { exitQuietlyOnBrokenPipe, exitWith } from '../cli/brokenPipe';
 import { ENV } from '../config/env';
 import { DEFAULT_DATA_DIR } from './paths';
 import { PORT_ENV } from './ports';
@@ -22,8 +23,8 @@ import {
 const USAGE = `usage: node dist/stack/main.js <command> [options]
 commands:
   up       start the stack and stay in the foreground until Ctrl-C
-  down     stop the stack recorded in <data-dir>/stack.json
-  status   show the recorded stack and which of its processes run
+  down     stop the stack recorded in <data-dir>/stack.json (exit 1 when nothing is recorded there)
+  status   show the recorded stack and which of its processes run (exit 1 when nothing is recorded or one is gone)
   env      print 'export NAME=value' lines for a worker/client/demo (eval "$(node dist/stack/main.js env)")
 options:
   --data-dir DIR        state and logs (default .data)
@@ -78,6 +79,19 @@ function shellQuote(v: string): string {
   return /^[\w@%+=:,./-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`;
 }
 
+/** This CLI's command line for `verb` on the same stack: every hint printed for the user goes through here. */
+function stackCommand(verb: string, dataDir: string): string {
+  return `node dist/stack/main.js ${verb}${dataDir === DEFAULT_DATA_DIR ? '' : ` --data-dir ${shellQuote(dataDir)}`}`;
+}
+
+/** Where to look when nothing is recorded where this looked. */
+function elsewhereHint(verb: string): string {
+  return (
+    `[stack] a stack started with --data-dir DIR is recorded in DIR/stack.json (default DIR: ${DEFAULT_DATA_DIR}); ` +
+    `look there with: ${stackCommand(verb, DEFAULT_DATA_DIR)} --data-dir DIR\n`
+  );
+}
+
 async function up(args: Args): Promise<number> {
   const file = stackFileFor(args.dataDir);
   const existing = readStackRecord(file);
@@ -87,7 +101,7 @@ async function up(args: Args): Promise<number> {
       .join(', ');
     process.stderr.write(
       `[stack] a stack recorded in ${file} is still running: ${live}.\n` +
-        `[stack] stop it first: node dist/stack/main.js down${args.dataDir === DEFAULT_DATA_DIR ? '' : ` --data-dir ${args.dataDir}`}\n`,
+        `[stack] stop it first: ${stackCommand('down', args.dataDir)}\n`,
     );
     return 1;
   }
@@ -104,12 +118,12 @@ async function up(args: Args): Promise<number> {
     u.azuriteBlob ? `  Blob       ${u.azuriteBlob}` : '',
     u.emulator ? `  Azure ML   ${u.emulator}` : '',
     `  logs       ${path.relative(process.cwd(), path.join(stack.dataDir, 'logs')) || '.'}/<component>.log`,
-    `  env        eval "$(node dist/stack/main.js env${args.dataDir === DEFAULT_DATA_DIR ? '' : ` --data-dir ${args.dataDir}`})"`,
+    `  env        eval "$(${stackCommand('env', args.dataDir)})"`,
   ].filter((l) => l !== '');
   for (const l of lines) process.stderr.write(`[stack] ${l}\n`);
   if (args.keep) {
     stack.detach();
-    process.stderr.write('[stack] left running (--keep); stop it with: node dist/stack/main.js down\n');
+    process.stderr.write(`[stack] left running (--keep); stop it with: ${stackCommand('down', args.dataDir)}\n`);
     return 0;
   }
   process.stderr.write('[stack] running; Ctrl-C stops everything\n');
@@ -122,8 +136,12 @@ async function up(args: Args): Promise<number> {
 async function down(args: Args): Promise<number> {
   const file = stackFileFor(args.dataDir);
   const result = await stopRecordedStack(file);
-  if (!result.found) process.stderr.write(`[stack] nothing recorded in ${file}; nothing to stop\n`);
-  else if (result.stopped.length === 0) process.stderr.write('[stack] the recorded stack was not running any more\n');
+  if (!result.found) {
+    // Not success: a stack started elsewhere (another --data-dir) may still be running.
+    process.stderr.write(`[stack] no stack recorded in ${file}; nothing to stop.\n${elsewhereHint('down')}`);
+    return 1;
+  }
+  if (result.stopped.length === 0) process.stderr.write('[stack] the recorded stack was not running any more\n');
   return 0;
 }
 
@@ -132,6 +150,7 @@ function status(args: Args): number {
   const rec = readStackRecord(file);
   if (!rec) {
     process.stdout.write(`no stack recorded in ${file}\n`);
+    process.stderr.write(elsewhereHint('status'));
     return 1;
   }
   const live = new Set(liveRecordedProcesses(rec).map((p) => p.pid));
@@ -150,7 +169,9 @@ function env(args: Args): number {
   const file = stackFileFor(args.dataDir);
   const rec = readStackRecord(file);
   if (!rec) {
-    process.stderr.write(`no stack recorded in ${file}; start one with: node dist/stack/main.js up\n`);
+    process.stderr.write(
+      `no stack recorded in ${file}; start one with: ${stackCommand('up', args.dataDir)}\n${elsewhereHint('env')}`,
+    );
     return 1;
   }
   let clientSecret: string | undefined;
@@ -190,8 +211,9 @@ async function main(): Promise<number> {
   }
 }
 
+exitQuietlyOnBrokenPipe();
 main().then(
-  (code) => process.exit(code),
+  (code) => exitWith(code),
   (err: unknown) => {
     process.stderr.write(`[stack] ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);

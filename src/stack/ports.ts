@@ -117,7 +117,8 @@ export async function assertPortFree(name: PortName, port: number, host: string 
     name,
     `Port ${port} on ${host} is already in use; the stack's ${PORT_ROLE[name]} wants it. ` +
       `Stop whatever listens there (\`ss -ltnp 'sport = :${port}'\` shows it; a stack left running stops with ` +
-      `\`node dist/stack/main.js down\`), or choose another port: ${envVar}=<port> (0 = any free port).`,
+      `\`node dist/stack/main.js down\`, with the --data-dir it was started with, if any), or choose another port: ` +
+      `${envVar}=<port> (0 = any free port).`,
   );
 }
 

@@ -24,11 +24,16 @@ describe('stack CLI', () => {
     const up = run(['up', '--keep', '--headless', '--components', 'temporal,azurite', '--data-dir', dataDir]);
     expect(up.err).toContain('left running (--keep)');
     expect(up.code).toBe(0);
+    const stopHint = /stop it with: node dist\/stack\/main\.js (down .*)$/m.exec(up.err);
     const file = path.join(dataDir, 'stack.json');
     const rec = readStackRecord(file)!;
     expect(rec.supervisorPid).toBeNull();
     expect(rec.processes).toHaveLength(2);
     try {
+      // Every command it prints names this data dir, so it acts on this stack and not the default one.
+      expect(stopHint?.[1]).toBe(`down --data-dir ${dataDir}`);
+      expect(up.err).toContain(`eval "$(node dist/stack/main.js env --data-dir ${dataDir})"`);
+
       const status = run(['status', '--data-dir', dataDir]);
       expect(status.code).toBe(0);
       expect(status.out).toMatch(/temporal\s+pid \d+\s+running/);
@@ -43,12 +48,18 @@ describe('stack CLI', () => {
       expect(env.out).toContain(`export FTFLOW_BLOB_ENDPOINT=${rec.urls.azuriteBlob!}`);
       expect(JSON.stringify(rec)).not.toMatch(/CLIENT_SECRET/);
     } finally {
-      const down = run(['down', '--data-dir', dataDir]);
+      // The printed stop command, run as printed (this path needs no quoting); an omitted --data-dir would act on
+      // the default stack, so then the explicit command stops this one.
+      const printed = stopHint?.[1]?.split(' ');
+      const down = run(printed?.[1] === '--data-dir' ? printed : ['down', '--data-dir', dataDir]);
       expect(down.code).toBe(0);
     }
     for (const p of rec.processes) expect(goneForGood(p.pid)).toBe(true);
     expect(fs.existsSync(file)).toBe(false);
-    expect(run(['down', '--data-dir', dataDir]).err).toContain('nothing to stop');
+    // Nothing recorded any more: not a success (a stack elsewhere may still run); says where it looked.
+    const again = run(['down', '--data-dir', dataDir]);
+    expect(again.code).toBe(1);
+    expect(again.err).toContain(`no stack recorded in ${file}; nothing to stop`);
   });
 
   test('down stops a stack whose foreground supervisor still runs (it asks the supervisor)', async () => {
