@@ -6,6 +6,7 @@ import { Client, Connection } from '@temporalio/client';
 import { createActivities, createDeps } from './activities';
 import { loadAzureConfig } from './azure/config';
 import { connectionOptions, loadTemporalConfig, type TemporalConfig } from './config/temporal';
+import { connectOrExplain } from './config/temporalConnection';
 import { setUpWorkerTelemetry, workerTelemetryOptions } from './observability';
 import { loadObservabilityConfig } from './observability/config';
 import { dataConverterFromEnv } from './codec/config';
@@ -74,9 +75,9 @@ async function main(): Promise<void> {
     const temporal = loadTemporalConfig();
     const settings = workerSettings(process.env, temporal);
     const config = loadAzureConfig();
-    const connection = await NativeConnection.connect(connectionOptions(temporal));
+    const connection = await connectOrExplain(temporal, () => NativeConnection.connect(connectionOptions(temporal)));
     // The janitor and the schedules' de-duplication look at other runs through a client.
-    const clientConnection = await Connection.connect(connectionOptions(temporal));
+    const clientConnection = await connectOrExplain(temporal, () => Connection.connect(connectionOptions(temporal)));
     const client = new Client({
       connection: clientConnection,
       namespace: temporal.namespace,
@@ -109,9 +110,14 @@ async function main(): Promise<void> {
 }
 
 if (require.main === module) {
-  // Only a configuration error of the logging itself gets here: the logger does not exist yet.
-  main().catch((err: unknown) => {
-    process.stderr.write(`worker failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exit(1);
-  });
+  main().then(
+    // The telemetry runtime and the metrics server keep the event loop alive (and the runtime takes
+    // SIGTERM for a worker that may never have been created): exit once main() has cleaned up.
+    () => process.exit(),
+    // Only a configuration error of the logging itself gets here: the logger does not exist yet.
+    (err: unknown) => {
+      process.stderr.write(`worker failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exit(1);
+    },
+  );
 }

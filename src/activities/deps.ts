@@ -14,7 +14,7 @@ import { sharedArmBudget } from '../azure/budget';
 import { RunFailure } from '../azure/errors';
 import { ENV } from '../config/env';
 import { Client, Connection } from '@temporalio/client';
-import { resolveTemporalConnection } from '../config/temporalConnection';
+import { connectOrExplain, resolveTemporalConnection } from '../config/temporalConnection';
 import { dataConverterFromEnv } from '../codec/config';
 
 /** The tag key submitPipeline puts on every job: the run id. */
@@ -97,11 +97,9 @@ export function createDeps(
       ? async () => givenTemporal
       : memo(async () => {
           const target = resolveTemporalConnection({}, env);
-          const connection = await Connection.connect({
-            address: target.address,
-            tls: target.tls,
-            apiKey: target.apiKey,
-          });
+          const connection = await connectOrExplain(target, () =>
+            Connection.connect({ address: target.address, tls: target.tls, apiKey: target.apiKey }),
+          );
           return new Client({ connection, namespace: target.namespace, dataConverter: dataConverterFromEnv(env) });
         }),
   };
