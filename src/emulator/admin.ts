@@ -1,7 +1,8 @@
 // Local-only administration, outside ARM's paths (/_emulator/...). No authentication; answered only
 // to loopback clients.
 //   GET  health                  status, url, catalog
-//   GET  resources               every resource ever created, with creation/deletion times and PUT counts
+//   GET  resources               every resource ever created, with creation/deletion times and PUT counts;
+//                                each job's status history (every status it had, with the emulator time it began)
 //   GET  billing                 billable seconds per endpoint, deployment (× instances) and compute node
 //   GET  requests                the request log (?method=&pathContains=)
 //   POST reset                   forget resources, requests, faults, throttle buckets, contract records
@@ -15,7 +16,7 @@
 //   POST registry/models         add a registry model version (a copy of a catalog model with changes)
 import type { FastifyInstance } from 'fastify';
 import { billingReport, lifetime } from './billing';
-import { JOB_PHASES, jobEndedAt, jobStatus, type EmulatorClock, type TimeMode } from './clock';
+import { JOB_PHASES, jobEndedAt, jobStatus, jobStatusHistory, type EmulatorClock, type TimeMode } from './clock';
 import { isoTime, type EmulatorContext } from './context';
 import { ArmError } from './errors';
 import { asNumber, asObject, asString, isObject, queryParam } from './json';
@@ -113,11 +114,12 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: EmulatorContext, 
         });
         const jobs = s.jobs.map((j) => {
           const id = jobArmId(ctx, j.name);
-          const ended = jobEndedAt(jobTimeline(j), now);
+          const timeline = jobTimeline(j);
+          const ended = jobEndedAt(timeline, now);
           return {
             id,
             name: j.name,
-            state: jobStatus(jobTimeline(j), now),
+            state: jobStatus(timeline, now),
             experimentName: j.experimentName,
             createdAt: isoTime(j.createdAt),
             endedAt: ended !== undefined ? isoTime(ended) : null,
@@ -125,6 +127,8 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: EmulatorContext, 
             failure: j.failure ?? null,
             computes: j.computes ?? [],
             putCount: puts(id),
+            // Every status so far with the emulator time it began (the ARM body only says the current one).
+            statusHistory: jobStatusHistory(timeline, now).map((c) => ({ status: c.status, at: isoTime(c.at) })),
           };
         });
         const models = s.models.map((m) => {

@@ -205,6 +205,38 @@ export function jobStatus(t: JobTimeline, now: number): JobStatus {
   return 'Finalizing';
 }
 
+/** One status a job had, and the emulator time it began. */
+export interface JobStatusChange {
+  status: JobStatus;
+  at: number;
+}
+
+/**
+ * Every status the job has had up to `now`, in order, each with the emulator time it began: the
+ * statuses jobStatus reports over time, read off the same stored timeline (so a reader that polls
+ * cannot miss a short phase, and a restart loses nothing). A phase of no length never was the
+ * job's status and is left out; the phase a cancel came in is kept even when the cancel came at
+ * the instant it began (it was the status until then). The last entry is the current status.
+ */
+export function jobStatusHistory(t: JobTimeline, now: number): JobStatusChange[] {
+  const cancel = cancelled(t) ? t.cancelRequestedAt : undefined;
+  const changes: JobStatusChange[] = [];
+  let at = t.createdAt;
+  for (const [i, phase] of JOB_PHASES.entries()) {
+    const end = at + (t.phases[i] ?? 0);
+    const seen = cancel !== undefined ? at <= cancel : at < naturalEnd(t);
+    if (at < end && seen) changes.push({ status: phase, at });
+    at = end;
+  }
+  if (cancel !== undefined) {
+    if (t.cancelMs > 0) changes.push({ status: 'CancelRequested', at: cancel });
+    changes.push({ status: 'Canceled', at: cancel + t.cancelMs });
+  } else {
+    changes.push({ status: t.failAt ? 'Failed' : 'Completed', at: naturalEnd(t) });
+  }
+  return changes.filter((c) => c.at <= now);
+}
+
 /** When the job reached its terminal state (undefined while it runs). */
 export function jobEndedAt(t: JobTimeline, now: number): number | undefined {
   const end = cancelled(t) && t.cancelRequestedAt !== undefined ? t.cancelRequestedAt + t.cancelMs : naturalEnd(t);

@@ -5,7 +5,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { optionsFromArgs } from '../../src/emulator/main';
 import type { RunningEmulator } from '../../src/emulator/server';
-import { admin, advance, armToken, call, pipelineJobBody, sleep, startTestEmulator, WS } from './helpers';
+import {
+  admin,
+  advance,
+  armToken,
+  call,
+  jobRecord,
+  jobWalk,
+  pipelineJobBody,
+  sleep,
+  startTestEmulator,
+  WS,
+} from './helpers';
 
 const v = '?api-version=2022-10-01';
 let dir: string;
@@ -69,6 +80,15 @@ test('stepped time stands still until advanced, and walks the job through its pe
       await advance(emulator, ms);
       expect([ms, await jobStatus(emulator, token, 'j1')]).toEqual([ms, expected]);
     }
+    // The emulator's record of the walk: each status with the emulator time it began.
+    expect(jobWalk(await jobRecord(emulator, 'j1'))).toEqual([
+      ['NotStarted', 0],
+      ['Queued', 1000],
+      ['Preparing', 6000],
+      ['Running', 7000],
+      ['Finalizing', 27_000],
+      ['Completed', 28_000],
+    ]);
   } finally {
     await emulator.close();
   }
@@ -156,6 +176,11 @@ test('the state file keeps stepped time and the jobs on it across a restart', as
   try {
     expect((await admin<{ nowMs: number }>(second, 'clock')).nowMs).toBe(at);
     expect(await jobStatus(second, token, 'j-restart')).toBe('Preparing');
+    expect(jobWalk(await jobRecord(second, 'j-restart'))).toEqual([
+      ['NotStarted', 0],
+      ['Queued', 1000],
+      ['Preparing', 2000],
+    ]);
     await advance(second, 1500);
     expect(await jobStatus(second, token, 'j-restart')).toBe('Finalizing');
   } finally {

@@ -2,7 +2,7 @@
 // and the LRO status endpoints.
 import { LOCAL_AZURE } from '../../src/config/local';
 import type { RunningEmulator } from '../../src/emulator/server';
-import { armToken, call, credentialFor, startTestEmulator, WS } from './helpers';
+import { advance, armToken, call, credentialFor, startTestEmulator, withFrozenClock, WS } from './helpers';
 
 let emulator: RunningEmulator;
 let token: string;
@@ -153,6 +153,12 @@ test('validates names and bodies server side, naming the field', async () => {
 });
 
 test('deployment body checks: model, instance type, durations, capacity', async () => {
+  // Emulator time moves only when the test advances it: the endpoint and the deployment stay Creating
+  // while the test asks what may be done with them then, however slow the machine.
+  await withFrozenClock(emulator, deploymentChecks);
+});
+
+async function deploymentChecks(): Promise<void> {
   const ep = 'ep-deploy-checks';
   await call(emulator, `${WS}/onlineEndpoints/${ep}?api-version=2022-10-01`, {
     method: 'PUT',
@@ -176,7 +182,7 @@ test('deployment body checks: model, instance type, durations, capacity', async 
     });
   // While the endpoint is still Creating, deployments wait.
   expect((await put({})).status).toBe(409);
-  await new Promise((r) => setTimeout(r, 200));
+  await advance(emulator, 150);
   expect((await put({ model: `${WS}/models/none/versions/1` })).body).toMatchObject({
     error: { target: 'properties.model' },
   });
@@ -209,12 +215,17 @@ test('deployment body checks: model, instance type, durations, capacity', async 
     });
   // Traffic goes only to deployments that have Succeeded, and adds up to 100.
   expect((await traffic(100)).body).toMatchObject({ error: { target: 'properties.traffic.demo' } });
-  await new Promise((r) => setTimeout(r, 200));
+  await advance(emulator, 150);
   expect((await traffic(50)).body).toMatchObject({ error: { target: 'properties.traffic' } });
   expect((await traffic(100)).status).toBe(201);
-});
+}
 
 test('operation status answers for tracked operations and 404 for unknown ones', async () => {
+  // InProgress and Deleting last 150 ms of emulator time: frozen, they wait for the test's GETs.
+  await withFrozenClock(emulator, operationStatusChecks);
+});
+
+async function operationStatusChecks(): Promise<void> {
   const put = await call(emulator, `${WS}/onlineEndpoints/ep-ops?api-version=2022-10-01`, {
     method: 'PUT',
     token,
@@ -224,7 +235,7 @@ test('operation status answers for tracked operations and 404 for unknown ones',
   const first = await call(emulator, statusUrl, { token });
   expect(first.body).toMatchObject({ status: 'InProgress' });
   expect(first.headers.get('retry-after')).toBe('0');
-  await new Promise((r) => setTimeout(r, 200));
+  await advance(emulator, 150);
   expect((await call(emulator, statusUrl, { token })).body).toMatchObject({
     status: 'Succeeded',
     endTime: expect.any(String),
@@ -237,11 +248,11 @@ test('operation status answers for tracked operations and 404 for unknown ones',
   expect((await call(emulator, `${WS}/onlineEndpoints/ep-ops?api-version=2022-10-01`, { token })).body).toMatchObject({
     properties: { provisioningState: 'Deleting' },
   });
-  await new Promise((r) => setTimeout(r, 200));
+  await advance(emulator, 150);
   expect((await call(emulator, location, { token })).status).toBe(200);
   const unknown = location.replace(/mfeOperationResults\/[^?]+/, 'mfeOperationResults/oe:nope');
   expect((await call(emulator, unknown, { token })).status).toBe(404);
-});
+}
 
 test('admin reset clears resources and the request log', async () => {
   const reset = await call(emulator, '/_emulator/reset', { method: 'POST' });

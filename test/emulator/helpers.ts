@@ -233,3 +233,49 @@ export async function advance(emulator: RunningEmulator, ms: number): Promise<nu
   const clock = await admin<{ nowMs: number }>(emulator, 'clock/advance', { method: 'POST', body: { ms } });
   return clock.nowMs;
 }
+
+export { jobWalk } from '../helpers/runRecords';
+
+/** A job as the emulator records it (GET /_emulator/resources): its state and every status it has had. */
+export interface JobRecordView {
+  name: string;
+  state: string;
+  createdAt: string;
+  endedAt: string | null;
+  statusHistory: { status: string; at: string }[];
+}
+
+export async function jobRecord(emulator: RunningEmulator, name: string): Promise<JobRecordView> {
+  const job = (await admin<{ jobs: JobRecordView[] }>(emulator, 'resources')).jobs.find((j) => j.name === name);
+  if (!job) throw new Error(`the emulator has no record of job ${name}`);
+  return job;
+}
+
+/**
+ * The job's record once the emulator records it ended (Completed, Failed or Canceled): a state that stays
+ * once reached, so a slow poll cannot miss it. What the job went through is in its `statusHistory`.
+ */
+export async function jobEnded(emulator: RunningEmulator, name: string, timeoutMs = 30_000): Promise<JobRecordView> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const job = await jobRecord(emulator, name);
+    if (job.endedAt !== null) return job;
+    if (Date.now() > deadline)
+      throw new Error(`job ${name} did not end within ${timeoutMs} ms: ${JSON.stringify(job.statusHistory)}`);
+    await sleep(25);
+  }
+}
+
+/**
+ * Runs `body` with the emulator's time standing still (stepped mode: only `advance` moves it), then lets
+ * it follow the wall clock again. For a test that looks at a state that lasts a few milliseconds of
+ * emulator time (Creating, InProgress, Deleting, CancelRequested): frozen, the state waits for the test.
+ */
+export async function withFrozenClock<T>(emulator: RunningEmulator, body: () => Promise<T>): Promise<T> {
+  await admin(emulator, 'clock', { method: 'PUT', body: { mode: 'stepped' } });
+  try {
+    return await body();
+  } finally {
+    await admin(emulator, 'clock', { method: 'PUT', body: { mode: 'real' } });
+  }
+}

@@ -6,7 +6,20 @@
 import { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
 import { LOCAL_AZURE } from '../../src/config/local';
 import type { RunningEmulator } from '../../src/emulator/server';
-import { admin, ARM_SCOPE, call, armToken, credentialFor, pipelineJobBody, startTestEmulator, WS } from './helpers';
+import {
+  admin,
+  advance,
+  ARM_SCOPE,
+  call,
+  armToken,
+  credentialFor,
+  jobRecord,
+  jobWalk,
+  pipelineJobBody,
+  startTestEmulator,
+  withFrozenClock,
+  WS,
+} from './helpers';
 
 const { resourceGroup: RG, workspace: WSNAME, location: LOCATION } = LOCAL_AZURE;
 const LRO = { updateIntervalInMs: 10 };
@@ -169,16 +182,26 @@ for (const version of ['2022-10-01', '2024-04-01']) {
         },
         LRO,
       );
-      await client().jobs.createOrUpdate(
-        RG,
-        WSNAME,
-        job,
-        pipelineJobBody({ compute: `gpu-${n}`, train: 'a/t.jsonl', test: 'a/t.jsonl' }) as never,
-      );
-      const poller = await client().jobs.beginCancel(RG, WSNAME, job, LRO);
-      expect((await client().jobs.get(RG, WSNAME, job)).properties.status).toBe('CancelRequested');
+      // The emulator's time stands still from the PUT until the cancel is seen: the job is surely running
+      // when the cancel comes, and CancelRequested (60 ms of emulator time) waits for the GET.
+      const poller = await withFrozenClock(emulator, async () => {
+        await client().jobs.createOrUpdate(
+          RG,
+          WSNAME,
+          job,
+          pipelineJobBody({ compute: `gpu-${n}`, train: 'a/t.jsonl', test: 'a/t.jsonl' }) as never,
+        );
+        const cancelling = await client().jobs.beginCancel(RG, WSNAME, job, LRO);
+        expect((await client().jobs.get(RG, WSNAME, job)).properties.status).toBe('CancelRequested');
+        return cancelling;
+      });
       await poller.pollUntilDone();
       expect((await client().jobs.get(RG, WSNAME, job)).properties.status).toBe('Canceled');
+      expect(jobWalk(await jobRecord(emulator, job))).toEqual([
+        ['NotStarted', 0],
+        ['CancelRequested', 0],
+        ['Canceled', 60],
+      ]);
     });
   });
 }
@@ -192,14 +215,19 @@ test('a failed operation: the status body carries the error and the resource end
     },
   });
   const token = await armToken(emulator);
-  const put = await call(emulator, `${WS}/onlineEndpoints/ep-lro-fail?api-version=2022-10-01`, {
-    method: 'PUT',
-    token,
-    body: { location: LOCATION, properties: { authMode: 'Key' } },
+  // Emulator time moves only when the test says: InProgress for the 60 ms of provisioning, then Failed.
+  const statusUrl = await withFrozenClock(emulator, async () => {
+    const put = await call(emulator, `${WS}/onlineEndpoints/ep-lro-fail?api-version=2022-10-01`, {
+      method: 'PUT',
+      token,
+      body: { location: LOCATION, properties: { authMode: 'Key' } },
+    });
+    const url = put.headers.get('azure-asyncoperation') ?? '';
+    await advance(emulator, 59);
+    expect((await call(emulator, url, { token })).body).toMatchObject({ status: 'InProgress' });
+    await advance(emulator, 1);
+    return url;
   });
-  const statusUrl = put.headers.get('azure-asyncoperation') ?? '';
-  expect((await call(emulator, statusUrl, { token })).body).toMatchObject({ status: 'InProgress' });
-  await new Promise((r) => setTimeout(r, 100));
   expect((await call(emulator, statusUrl, { token })).body).toMatchObject({
     status: 'Failed',
     error: { code: 'EndpointProvisioningFailed', message: 'no capacity' },

@@ -3,9 +3,29 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { optionsFromArgs } from '../../src/emulator/main';
-import { armToken, call, pipelineJobBody, startTestEmulator, WS } from './helpers';
+import type { RunningEmulator } from '../../src/emulator/server';
+import { admin, armToken, call, jobEnded, jobWalk, pipelineJobBody, sleep, startTestEmulator, WS } from './helpers';
 
 let dir: string;
+
+interface Resources {
+  computes: { name: string; state: string }[];
+  endpoints: { name: string; state: string }[];
+}
+
+/** Polls the emulator's records until `done` holds (a state that stays once reached: Succeeded). */
+async function waitForRecord(
+  emulator: RunningEmulator,
+  what: string,
+  done: (r: Resources) => boolean,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done(await admin<Resources>(emulator, 'resources'))) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(20);
+  }
+}
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'emulator-state-'));
@@ -38,7 +58,15 @@ test('resources, keys, job progress and tokens survive a restart', async () => {
     token,
     body: { location: 'eastus', properties: { authMode: 'Key' } },
   });
-  await new Promise((r) => setTimeout(r, 80));
+  // Both provisioned before the restart (the emulator's record says so), so the second instance shows
+  // what the first one finished, not what it computes on its own.
+  await waitForRecord(
+    first,
+    'the compute and the endpoint to be provisioned',
+    (r) =>
+      r.computes.some((c) => c.name === 'cpu-one' && c.state === 'Succeeded') &&
+      r.endpoints.some((e) => e.name === 'ep-persist' && e.state === 'Succeeded'),
+  );
   const job = await call(first, `${WS}/jobs/job-persist?api-version=2022-10-01`, {
     method: 'PUT',
     token,
@@ -67,8 +95,17 @@ test('resources, keys, job progress and tokens survive a restart', async () => {
       ).body,
     ).toEqual(keys);
     expect((await call(second, `${WS}/computes/cpu-one?api-version=2022-10-01`, { token })).status).toBe(200);
-    // The job keeps the clock it was created with and walks on to Completed.
-    await new Promise((r) => setTimeout(r, 600));
+    // The job walks on to Completed on the clock it was created with (100 ms phases; this instance gives new
+    // jobs 150 ms ones), whatever part of its walk the restart fell in.
+    const ended = await jobEnded(second, 'job-persist');
+    expect(jobWalk(ended)).toEqual([
+      ['NotStarted', 0],
+      ['Queued', 100],
+      ['Preparing', 200],
+      ['Running', 300],
+      ['Finalizing', 400],
+      ['Completed', 500],
+    ]);
     expect((await call(second, `${WS}/jobs/job-persist?api-version=2022-10-01`, { token })).body).toMatchObject({
       properties: { status: 'Completed' },
     });

@@ -99,9 +99,15 @@ export interface EmulatorClock {
   cancelMs: number;
 }
 
+/** GET /_emulator/clock: the durations, and the emulator's time when it answered. */
+export interface EmulatorClockView extends EmulatorClock {
+  mode: 'real' | 'stepped';
+  nowMs: number;
+}
+
 export const emulator = {
   resources: () => adminGet<EmulatorResources>('resources'),
-  clock: () => adminGet<EmulatorClock>('clock'),
+  clock: () => adminGet<EmulatorClockView>('clock'),
   async setClock(clock: Partial<EmulatorClock>): Promise<EmulatorClock> {
     const res = await fetch(`${emulatorUrl()}/_emulator/clock`, {
       method: 'PUT',

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { stackEnv, startStack, type RunningStack, type StackOptions } from '../../src/stack';
 import { callEmulatorAdmin } from '../../src/chaos/emulatorAdmin';
 import { TEST_EMULATOR_ARGS } from '../setup/testStack';
-import { emulatorUrl, type EmulatorClock, type EmulatorResources } from './localStack';
+import { emulatorUrl, type EmulatorClock, type EmulatorClockView, type EmulatorResources } from './localStack';
 
 /** A server that can be stopped and started again on the same port with the same state on disk. */
 export interface RestartableServer {
@@ -112,7 +112,7 @@ export function emulatorAdmin(baseUrl: string = emulatorUrl()) {
     callEmulatorAdmin<T>(baseUrl, method, route, body);
   return {
     resources: () => call<EmulatorResources>('GET', 'resources'),
-    clock: () => call<EmulatorClock>('GET', 'clock'),
+    clock: () => call<EmulatorClockView>('GET', 'clock'),
     setClock: (clock: Partial<EmulatorClock>) => call<EmulatorClock>('PUT', 'clock', clock),
     /** Adds a fault rule; returns its id. */
     addFault: async (rule: FaultRule) => (await call<{ rules: { id: string }[] }>('POST', 'faults', rule)).rules[0].id,

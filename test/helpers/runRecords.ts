@@ -191,3 +191,28 @@ export function azureRecordOf(all: EmulatorResources, names: RunNames) {
     liveDeployments: all.deployments.filter((d) => d.endpoint === names.endpointName && d.state !== 'Gone').length,
   };
 }
+
+/** One status of a job as the emulator records it (`statusHistory` in GET /_emulator/resources). */
+export interface JobStatusChange {
+  status: string;
+  /** When the job entered it, on the emulator's clock (ISO time). */
+  at: string;
+}
+
+/**
+ * A job's walk as the emulator records it: each status the job has had, with the milliseconds of emulator
+ * time from the job's creation to the start of that status. Read from the record after the fact, so no
+ * status is missed however seldom (or late) the test looked.
+ */
+export function jobWalk(job: { createdAt?: unknown; statusHistory?: unknown } | undefined): [string, number][] {
+  if (!job || typeof job.createdAt !== 'string' || !Array.isArray(job.statusHistory))
+    throw new Error(`not an emulator job record with a status history: ${JSON.stringify(job)}`);
+  const created = Date.parse(job.createdAt);
+  return (job.statusHistory as JobStatusChange[]).map((c) => [c.status, Date.parse(c.at) - created]);
+}
+
+/** When (emulator time, ms) the job reached its terminal status, from its record; undefined while it runs. */
+export function jobEndedAtMs(job: { name?: unknown; statusHistory?: unknown } | undefined): number | undefined {
+  const last = Array.isArray(job?.statusHistory) ? (job.statusHistory as JobStatusChange[]).at(-1) : undefined;
+  return last && ['Completed', 'Failed', 'Canceled'].includes(last.status) ? Date.parse(last.at) : undefined;
+}

@@ -1,13 +1,30 @@
 // The janitor deletes what a run that ran no cleanup left behind, and nothing a running run still uses.
-import { startHarness, resourcesOf, waitFor, withClock, type TestHarness } from '../helpers/localStack';
+import { createActivities, createDeps } from '../../src/activities';
+import { loadAzureConfig } from '../../src/azure/config';
+import { FAST_TUNING, startHarness, resourcesOf, waitFor, withClock, type TestHarness } from '../helpers/localStack';
 
 const QUICK = { heartbeatTimeoutSeconds: 3 };
 
 describe('the janitor on the local stack', () => {
   let h: TestHarness;
   const scheduleId = `janitor-test-${Date.now()}`;
+  /** This worker's record of the deployEndpoint attempts: how many started and ended, by endpoint name. */
+  const deploys = new Map<string, { started: number; ended: number }>();
   beforeAll(async () => {
-    h = await startHarness();
+    const env = { ...process.env, ...FAST_TUNING };
+    const real = createActivities(createDeps(loadAzureConfig(env), env));
+    h = await startHarness({
+      deployEndpoint: async (input) => {
+        const record = deploys.get(input.endpointName) ?? { started: 0, ended: 0 };
+        deploys.set(input.endpointName, record);
+        record.started += 1;
+        try {
+          return await real.deployEndpoint(input);
+        } finally {
+          record.ended += 1;
+        }
+      },
+    });
   });
   afterAll(async () => {
     await h?.temporal.schedule
@@ -70,9 +87,15 @@ describe('the janitor on the local stack', () => {
     expect((await resourcesOf(orphan.names)).endpoints.every((e) => e.deletedAt)).toBe(true);
     expect((await resourcesOf(alive.names)).endpoints.map((e) => e.deletedAt ?? null)).toEqual([null]);
 
-    // The terminated run's deployment step, cancelled by its next heartbeat, recreates nothing.
-    await new Promise((r) => setTimeout(r, 4_000));
-    expect((await resourcesOf(orphan.names)).endpoints.every((e) => e.deletedAt)).toBe(true);
+    // The terminated run's deployment step, cancelled by its next heartbeat, recreates nothing: once this
+    // worker records its end, the emulator still has the one endpoint, deleted.
+    await waitFor("the terminated run's deployment step to end on this worker", async () => {
+      const d = deploys.get(orphan.names.endpointName);
+      return d && d.started > 0 && d.ended === d.started ? true : undefined;
+    });
+    const left = await resourcesOf(orphan.names);
+    expect(left.endpoints).toHaveLength(1);
+    expect(left.endpoints.every((e) => e.deletedAt)).toBe(true);
     // A second sweep finds nothing more to do.
     const again = await h.client.janitor.runNow({ dryRun: true });
     expect(again.deleted.map((d) => d.endpointName)).not.toContain(orphan.names.endpointName);
