@@ -5,6 +5,7 @@ import {
   ActivityCancellationType,
   ApplicationFailure,
   CancellationScope,
+  CancelledFailure,
   condition,
   isCancellation,
   log,
@@ -56,6 +57,16 @@ function withLaterDefaults(spec: OlderSpec): Spec {
 
 /** Patch id: runs started since stage the dataset before validateCompute may create a cluster. */
 const STAGE_BEFORE_CLUSTER = 'stage-dataset-before-cluster';
+/**
+ * Patch id: a step that fails after the run's cancellation was requested ends the run cancelled, not failed
+ * (issue 13 item 5). Set only in runs that take that path; histories recorded before it replay as they ran.
+ */
+const CANCEL_STAYS_CANCEL = 'cancel-stays-cancel';
+
+/** What a failure says, for the run's record: the cause's message when there is one (an activity's error). */
+function messageOf(err: unknown): string {
+  return err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+}
 
 function activityGroups(heartbeatTimeoutSeconds: number, quickStepTimeoutSeconds: number) {
   const heartbeatTimeout = heartbeatTimeoutSeconds * 1000;
@@ -165,14 +176,30 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
       state.status = 'completed';
       state.detail = detail?.(result);
       return result;
-    } catch (err) {
+    } catch (thrown) {
+      const err = endedByCancel(name, thrown);
       state.status = isCancellation(err) ? 'cancelled' : 'failed';
-      state.detail =
-        err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+      state.detail = messageOf(err);
       throw err;
     } finally {
       state.endedAt = new Date().toISOString();
     }
+  }
+
+  /**
+   * The one place the run decides whether a step's failure ends it as a cancellation (docs/design.md,
+   * invariant 1). Once the run's cancellation has been requested, the step was asked to stop; whatever it
+   * reports after that (a heartbeat timeout because its worker died before it acknowledged the cancel, a
+   * start-to-close timeout, an Azure error that landed late: any failure) ends the run as cancelled, so it
+   * closes CANCELLED after the same cleanup a cancel gets (the job cancelled, the endpoint deleted). A
+   * failure reported before the request stays a failure, and so do the steps of a non-cancellable cleanup
+   * scope (their scope is never considered cancelled).
+   */
+  function endedByCancel(name: StepName, err: unknown): unknown {
+    if (isCancellation(err) || !CancellationScope.current().consideredCancelled) return err;
+    if (!patched(CANCEL_STAYS_CANCEL)) return err;
+    log.warn('step failed after the run was cancelled: the run ends cancelled', { step: name, error: messageOf(err) });
+    return new CancelledFailure(`cancelled; ${name} then ended with: ${messageOf(err)}`);
   }
 
   /** Follows the job; with a training budget, gives up (and so cancels the job) when it runs out. */
@@ -368,8 +395,7 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
     const cancelled = isCancellation(err);
     progress.status = cancelled ? 'cancelled' : 'failed';
     progress.outcome ??= cancelled ? 'cancelled' : 'failed';
-    progress.error =
-      err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+    progress.error = messageOf(err);
     for (const s of progress.steps) if (s.status === 'pending') s.status = 'skipped';
     upsertSearchAttributes([{ key: SA.status, value: progress.outcome as RunOutcome }]);
     throw err;
