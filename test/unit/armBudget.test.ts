@@ -19,12 +19,13 @@ test('an aborted request leaves the queue without using a token, and the next on
   const abandoned = new AbortController();
   const first = b.take('GET', abandoned.signal);
   const second = b.take('GET');
+  expect(b.stats().waiting).toBe(2);
   abandoned.abort();
   await expect(first).rejects.toMatchObject({ name: 'AbortError' });
-  const started = Date.now();
+  // The abandoned request left the queue at once: the next token goes to the second one (no wall-clock
+  // bound here; a loaded machine makes every timer late).
+  expect(b.stats()).toMatchObject({ granted: 0, waiting: 1 });
   await second;
-  // Served with the first token (about 500 ms at 2/s), not the second one (about 1,000 ms).
-  expect(Date.now() - started).toBeLessThan(900);
   expect(b.stats()).toMatchObject({ granted: 1, waiting: 0 });
 });
 
