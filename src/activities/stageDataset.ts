@@ -3,33 +3,44 @@
 // block into the default datastore. Idempotency key: the content key (format, source version, percent,
 // sampling) in the blob path and metadata; a complete blob with it is reused, nothing is uploaded.
 // Retry class: long, heartbeating; a retry continues after the last heartbeat's staged blocks. Bad
-// data, an empty slice or a missing file fail for good, before any job exists.
+// data, an empty slice, a missing file, a source the worker may not read (a local path outside its
+// data root, a URL to a non-public address, a datastore path that leaves the datastore's container)
+// or one it cannot reach fail for good, before any job exists. Operator settings for dataset
+// sources: src/config/datasetSources.ts.
 import { Context } from '@temporalio/activity';
 import type { ActivityDeps } from './deps';
 import { withHeartbeat } from './heartbeat';
 import type { InvalidRowSummary, StageDatasetInput, StagedDataset, StagedSplit } from './types';
 import { classified, RunFailure } from '../azure/errors';
 import type { OpenDatastore } from '../azure/datastore';
+import { loadDatasetSourceSettings, type DatasetSourceSettings } from '../config/datasetSources';
 import {
   blobByteSource,
   BlobNotFound,
-  byteSourceFor,
+  confineLocalPath,
   describeSampling,
   FIRST_ROWS,
   FileNotReadable,
   fileSplitSource,
   FormatError,
+  guardedFetch,
+  httpByteSource,
   HttpStatusError,
   HubError,
   hubSplitSource,
   listSplitFiles,
+  localByteSource,
+  refusalBeforeLookup,
   resolveRevision,
   sliceSpec,
+  SourceRefused,
+  SourceUnreachable,
   stageSplit,
   StagingError,
   ValidationTally,
   verifyJsonl,
   type ByteSource,
+  type FetchLike,
   type HubClientOptions,
   type Sampling,
   type SplitCheckpoint,
@@ -37,7 +48,7 @@ import {
   type StageProgress,
   type ValidationSummary,
 } from '../dataset';
-import { isFilesDataset, parseFileRef, type ParsedFileRef } from '../spec/dataset';
+import { blobNameProblem, isFilesDataset, parseFileRef, type ParsedFileRef } from '../spec/dataset';
 import { stableHash } from '../spec/names';
 
 /** Part of every content key: bumped when the staged bytes or blocks for the same source would change. */
@@ -50,6 +61,8 @@ export interface StageDatasetOptions {
   blockBytes?: number;
   /** Blocks uploading at once (default 3). */
   concurrency?: number;
+  /** Where dataset files may come from; default: from the environment (src/config/datasetSources.ts). */
+  sources?: DatasetSourceSettings;
 }
 
 /** A split to read and stage as JSONL. */
@@ -146,12 +159,24 @@ function failure(err: unknown, field: string): unknown {
   if (err instanceof BlobNotFound || err instanceof FormatError || err instanceof FileNotReadable) {
     return new RunFailure('validation', `${field}: ${err.message}`, err.name);
   }
-  if (err instanceof HttpStatusError && err.status < 500 && err.status !== 408 && err.status !== 429) {
+  if (err instanceof SourceRefused) {
+    return new RunFailure('validation', `${field}: ${err.message}`, 'DatasetSourceRefused');
+  }
+  if (err instanceof SourceUnreachable && field.startsWith('dataset.files.')) {
+    // A connection lost in the middle of a body: the activity retries and resumes where it was.
+    if (err.retryable) return new RunFailure('network', `${field}: ${err.message}`, 'DatasetSourceUnreachable');
+    // The reader already retried (or the server stopped answering): another activity attempt would
+    // only repeat the wait, twenty times over.
     return new RunFailure(
-      err.status === 401 || err.status === 403 ? 'auth' : 'validation',
-      `${field}: ${err.message}`,
-      'DatasetFileUnreadable',
+      'validation',
+      `${field}: ${err.message}. Check that the URL is right and its server is up and reachable from the worker, or copy the file to the workspace datastore and give its azureml://datastores/<name>/paths/<path> URI`,
+      'DatasetSourceUnreachable',
     );
+  }
+  if (err instanceof HttpStatusError && err.status < 500 && err.status !== 408 && err.status !== 429) {
+    // A file server's refusal is about that server, not the worker's Azure credentials (no auth hint).
+    const denied = (err.status === 401 || err.status === 403) && !field.startsWith('dataset.files.');
+    return new RunFailure(denied ? 'auth' : 'validation', `${field}: ${err.message}`, 'DatasetFileUnreadable');
   }
   return err;
 }
@@ -173,6 +198,8 @@ async function planSplits(
   input: StageDatasetInput,
   ds: OpenDatastore,
   hub: HubClientOptions,
+  sources: SourceAccess,
+  localPaths: LocalPaths,
 ): Promise<{ revision: string; plans: Record<Role, SplitPlan> }> {
   const { dataset } = input;
   const sampling = dataset.sampling ?? FIRST_ROWS;
@@ -221,13 +248,23 @@ async function planSplits(
     return { revision, plans };
   }
 
+  // Every entry is judged before any of them is read: a refused one fails the run without a request.
+  const opened = {} as Record<Role, { ref: ParsedFileRef; bytes: ByteSource; inDatastore?: string }>;
+  for (const role of ROLES) {
+    const field = `dataset.files.${role}`;
+    const ref = fileRefOf(dataset.files[role], field);
+    try {
+      opened[role] = { ref, ...(await openFile(ref, dataset.files[role], ds, field, sources, localPaths[role])) };
+    } catch (err) {
+      throw failure(err, field);
+    }
+  }
+
   const versions: string[] = [];
   for (const role of ROLES) {
     const value = dataset.files[role];
     const field = `dataset.files.${role}`;
-    const ref = parseFileRef(value);
-    if ('error' in ref) throw new RunFailure('validation', `${field}: ${ref.error}`, 'BadDatasetFile');
-    const bytes = openFile(ref, value, ds, field);
+    const { ref, bytes, inDatastore } = opened[role];
     let info;
     try {
       info = await bytes.info();
@@ -236,7 +273,6 @@ async function planSplits(
     }
     versions.push(info.version ?? 'unversioned');
     const stem = slug(bytes.name.slice(bytes.name.lastIndexOf('/') + 1).replace(/\.[^.]*$/, ''));
-    const inDatastore = datastorePath(ref, value, ds);
     if (inDatastore !== undefined && ref.format === 'jsonl' && dataset.percent === 100 && sampling.method === 'first') {
       plans[role] = {
         mode: 'asIs',
@@ -266,26 +302,134 @@ async function planSplits(
   return { revision: `files-${stableHash(versions.join('\n'))}`, plans };
 }
 
-/** The path inside the default datastore a file reference points at, if it does. */
-function datastorePath(ref: ParsedFileRef, value: string, ds: OpenDatastore): string | undefined {
-  if (ref.kind === 'datastore') return ref.path;
-  if (ref.kind !== 'http') return undefined;
-  const base = `${ds.container.url.replace(/\/+$/, '')}/`;
-  if (!value.startsWith(base)) return undefined;
-  return decodeURIComponent(new URL(value).pathname.slice(new URL(base).pathname.length));
+function fileRefOf(value: string, field: string): ParsedFileRef {
+  const ref = parseFileRef(value);
+  if ('error' in ref) throw new RunFailure('validation', `${field}: ${ref.error}`, 'BadDatasetFile');
+  return ref;
 }
 
-function openFile(ref: ParsedFileRef, value: string, ds: OpenDatastore, field: string): ByteSource {
-  if (ref.kind === 'datastore' && ref.location !== ds.name) {
+/** The real paths of the local files among dataset.files, by role. */
+type LocalPaths = Partial<Record<Role, string>>;
+
+/**
+ * Local files are judged first, before the datastore is opened or anything is fetched: a path
+ * outside the worker's data root (or any local path when it has none) fails the run here.
+ */
+async function confineLocalFiles(input: StageDatasetInput, settings: DatasetSourceSettings): Promise<LocalPaths> {
+  const { dataset } = input;
+  const out: LocalPaths = {};
+  if (!isFilesDataset(dataset)) return out;
+  for (const role of ROLES) {
+    const field = `dataset.files.${role}`;
+    const ref = fileRefOf(dataset.files[role], field);
+    if (ref.kind !== 'local') continue;
+    try {
+      out[role] = await confineLocalPath(ref.location, settings.dataRoots);
+    } catch (err) {
+      throw failure(err, field);
+    }
+  }
+  return out;
+}
+
+/** Where a dataset file may be read from, and how: the operator's settings and the fetch that enforces them. */
+interface SourceAccess {
+  settings: DatasetSourceSettings;
+  fetch: FetchLike;
+}
+
+/**
+ * The path inside the default datastore that an https blob URL points at, if it is one of the
+ * datastore's container (compared as parsed URLs: same origin, path under the container's).
+ */
+function datastoreUrlPath(value: string, ds: OpenDatastore, field: string): string | undefined {
+  let url: URL;
+  let base: URL;
+  try {
+    url = new URL(value);
+    base = new URL(ds.container.url);
+  } catch {
+    return undefined;
+  }
+  const prefix = `${base.pathname.replace(/\/+$/, '')}/`;
+  if (url.origin !== base.origin || !url.pathname.startsWith(prefix)) return undefined;
+  let path: string;
+  try {
+    path = decodeURIComponent(url.pathname.slice(prefix.length));
+  } catch {
+    path = '%';
+  }
+  const problem = path === '%' ? 'it has a malformed %-escape' : blobNameProblem(path);
+  if (problem) {
     throw new RunFailure(
       'validation',
-      `${field}: datastore "${ref.location}" is not the workspace's default datastore "${ds.name}"; finetune-flow reads files from the default datastore only: copy the file there, or give it as an http(s) URL`,
-      'UnsupportedDatastore',
+      `${field}: the blob path in the URL cannot be used: ${problem}`,
+      'BadDatastorePath',
     );
   }
-  const path = datastorePath(ref, value, ds);
-  if (path !== undefined) return blobByteSource(ds.container.getBlobClient(path), ds.uriFor(path));
-  return byteSourceFor(ref.kind === 'local' ? ref.location : value);
+  return path;
+}
+
+/**
+ * The blob `path` names in the datastore's container, built by the client (which encodes the path
+ * as one blob name) and checked after the fact: its URL must stay under the container's URL and the
+ * client must read it back as the same container and blob name. Anything else (a path that would
+ * resolve into another container of the storage account) is refused, whatever let it through.
+ */
+export function confinedBlob(ds: Pick<OpenDatastore, 'name' | 'container'>, path: string, field: string) {
+  const refuse = (why: string) =>
+    new RunFailure(
+      'validation',
+      `${field}: the path "${path}" ${why}: give a file inside the datastore ${ds.name} (azureml://datastores/${ds.name}/paths/<folder>/<file.jsonl>)`,
+      'DatastorePathOutsideContainer',
+    );
+  const problem = blobNameProblem(path);
+  if (problem) throw refuse(`cannot be used: ${problem}`);
+  const blob = ds.container.getBlobClient(path);
+  const base = new URL(ds.container.url);
+  const got = new URL(blob.url);
+  const inside =
+    got.origin === base.origin &&
+    got.pathname.startsWith(`${base.pathname.replace(/\/+$/, '')}/`) &&
+    blob.containerName === ds.container.containerName &&
+    blob.name === path;
+  if (!inside) throw refuse("does not name a blob of the datastore's container");
+  return blob;
+}
+
+async function openFile(
+  ref: ParsedFileRef,
+  value: string,
+  ds: OpenDatastore,
+  field: string,
+  access: SourceAccess,
+  localPath: string | undefined,
+): Promise<{ bytes: ByteSource; inDatastore?: string }> {
+  if (ref.kind === 'datastore') {
+    if (ref.location !== ds.name) {
+      throw new RunFailure(
+        'validation',
+        `${field}: datastore "${ref.location}" is not the workspace's default datastore "${ds.name}"; finetune-flow reads files from the default datastore only: copy the file there, or give it as an http(s) URL`,
+        'UnsupportedDatastore',
+      );
+    }
+    const path = ref.path ?? '';
+    return { bytes: blobByteSource(confinedBlob(ds, path, field), ds.uriFor(path)), inDatastore: path };
+  }
+  if (ref.kind === 'local') {
+    const real = localPath ?? (await confineLocalPath(ref.location, access.settings.dataRoots));
+    return { bytes: localByteSource(real, undefined, ref.location) };
+  }
+  const inDatastore = datastoreUrlPath(value, ds, field);
+  if (inDatastore !== undefined) {
+    return {
+      bytes: blobByteSource(confinedBlob(ds, inDatastore, field), ds.uriFor(inDatastore)),
+      inDatastore,
+    };
+  }
+  const refusal = refusalBeforeLookup(new URL(value), access.settings.access);
+  if (refusal) throw new SourceRefused(refusal);
+  return { bytes: httpByteSource(value, { fetch: access.fetch }) };
 }
 
 /** A staged split from a complete earlier upload (same content key), or undefined. */
@@ -379,6 +523,8 @@ async function verifyAsIs(
 }
 
 export function makeStageDataset(deps: ActivityDeps, options: StageDatasetOptions = {}) {
+  const settings = options.sources ?? loadDatasetSourceSettings(process.env);
+  const sources: SourceAccess = { settings, fetch: guardedFetch(settings.access) };
   return async function stageDataset(input: StageDatasetInput): Promise<StagedDataset> {
     return classified('stageDataset', async () => {
       const ctx = Context.current();
@@ -403,8 +549,9 @@ export function makeStageDataset(deps: ActivityDeps, options: StageDatasetOption
       const details = (): StageHeartbeat => ({ split, ...progress, ...resumePoint });
 
       return withHeartbeat(async (signal) => {
+        const localPaths = await confineLocalFiles(input, settings);
         const ds = await deps.datastore();
-        const { revision, plans } = await planSplits(input, ds, hub);
+        const { revision, plans } = await planSplits(input, ds, hub, sources, localPaths);
         const staged = new Map<string, StagedSplit>();
 
         for (const role of ROLES) {

@@ -76,17 +76,21 @@ async function* skipBytes(chunks: AsyncIterable<Uint8Array>, skip: number): Asyn
   }
 }
 
-/** A file on the worker's disk. Its version is size + mtime, so an edited file is staged again. */
-export function localByteSource(path: string, stats?: ReadStats): ByteSource {
+/**
+ * A file on the worker's disk. Its version is size + mtime, so an edited file is staged again.
+ * `name` (default: the path) is how messages and records show it, e.g. the path the spec gave when
+ * `path` is its resolved real path.
+ */
+export function localByteSource(path: string, stats?: ReadStats, name: string = path): ByteSource {
   const info = async (): Promise<ByteSourceInfo> => {
     const s = await stat(path).catch((err: unknown) => {
-      throw new FileNotReadable(`reading ${path}: ${errorMessage(err)}`);
+      throw new FileNotReadable(`reading ${name}: ${errorMessage(err)}`);
     });
-    if (!s.isFile()) throw new FileNotReadable(`reading ${path}: not a regular file`);
+    if (!s.isFile()) throw new FileNotReadable(`reading ${name}: not a regular file`);
     return { size: s.size, version: `${s.size}|${s.mtimeMs}` };
   };
   return {
-    name: path,
+    name,
     info,
     async stream(offset) {
       await info();
@@ -136,7 +140,7 @@ export function httpAsyncBuffer(url: string, byteLength: number, opts: HttpOptio
         return body.slice(start, stop);
       }
       await res.body?.cancel().catch(() => undefined);
-      throw statusError(res, what);
+      throw statusError(res, what, opts);
     },
   };
 }
@@ -158,7 +162,7 @@ export function httpByteSource(url: string, opts: HttpOptions = {}): ByteSource 
       const res = await fetchWithRetry(url, { headers, ...(signal ? { signal } : {}) }, opts, what);
       if ((res.status !== 200 && res.status !== 206) || !res.body) {
         await res.body?.cancel().catch(() => undefined);
-        throw statusError(res, what);
+        throw statusError(res, what, opts);
       }
       const body = counting(Readable.fromWeb(res.body as unknown as NodeReadableStream<Uint8Array>), opts.stats);
       return res.status === 206 || offset === 0 ? body : skipBytes(body, offset);

@@ -1,6 +1,8 @@
 // HTTP plumbing shared by the dataset readers: retries on throttling, 5xx and network errors, error
-// messages that never carry a token or a query string, and a file's size and version from HEAD.
-import { errorMessage, HttpStatusError } from './util';
+// messages that never carry a token, a query string or anything the server sent (its status code
+// only), and a file's size and version from HEAD.
+import type { FetchLike } from './guardedFetch';
+import { errorMessage, HttpStatusError, SourceRefused, SourceUnreachable } from './util';
 
 /** Counters a reader updates as it goes (for heartbeats and benchmarks). */
 export interface ReadStats {
@@ -13,13 +15,15 @@ export interface HttpOptions {
   token?: string;
   /** Extra request headers. */
   headers?: Record<string, string>;
-  /** Replaces global fetch (tests). */
-  fetch?: typeof fetch;
+  /** Replaces global fetch: the guarded fetch for user-given URLs (guardedFetch.ts), or a test's. */
+  fetch?: FetchLike;
   /** Updated while reading. */
   stats?: ReadStats;
 }
 
 const MAX_ATTEMPTS = 4;
+/** A server that timed out twice is not answering: two attempts, not four (each may take the whole timeout). */
+const MAX_TIMEOUT_ATTEMPTS = 2;
 
 /** A URL as it may appear in messages and records: origin and path, no query (it may hold a signature). */
 export function displayName(url: string): string {
@@ -43,21 +47,29 @@ export function requestHeaders(opts: HttpOptions): Record<string, string> {
   return { ...(opts.token ? { Authorization: `Bearer ${opts.token}` } : {}), ...(opts.headers ?? {}) };
 }
 
-/** fetch with a few retries on network errors, 408/429 and 5xx (honouring Retry-After). */
+/**
+ * fetch with a few retries on network errors, 408/429 and 5xx (honouring Retry-After). A refused
+ * source (SourceRefused) and a failure another attempt cannot fix (a name that does not resolve, a
+ * bad TLS certificate) are not retried; when the attempts are spent, the last network failure is
+ * thrown as a final SourceUnreachable (retryable: false) that says what happened and how many
+ * attempts were made.
+ */
 export async function fetchWithRetry(
   url: string,
   init: RequestInit,
   opts: HttpOptions,
   what: string,
 ): Promise<Response> {
-  const doFetch = opts.fetch ?? fetch;
-  let lastError = '';
+  const doFetch: FetchLike = opts.fetch ?? fetch;
+  let last: SourceUnreachable | undefined;
+  let attempts = 0;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    attempts = attempt;
     if (opts.stats) opts.stats.requests++;
     try {
       const res = await doFetch(url, init);
       if (!isTransientStatus(res.status) || attempt === MAX_ATTEMPTS) return res;
-      lastError = `HTTP ${res.status}`;
+      last = undefined;
       const retryAfter = Number(res.headers.get('retry-after'));
       await res.body?.cancel().catch(() => undefined);
       await delay(
@@ -65,22 +77,39 @@ export async function fetchWithRetry(
       );
     } catch (err) {
       if (init.signal?.aborted) throw err;
-      lastError = errorMessage(err);
-      if (attempt === MAX_ATTEMPTS) break;
+      if (err instanceof SourceRefused) throw new SourceRefused(`${what}: ${err.message}`);
+      last =
+        err instanceof SourceUnreachable
+          ? err
+          : new SourceUnreachable(`the request failed (${errorMessage(err)})`, 'network', true);
+      if (!last.retryable) break;
+      if (attempt === MAX_ATTEMPTS || (last.problem === 'timeout' && attempt >= MAX_TIMEOUT_ATTEMPTS)) break;
       await delay(250 * 2 ** attempt);
     }
   }
-  throw new Error(`${what}: request failed after ${MAX_ATTEMPTS} attempts (${lastError})`);
+  // This reader's attempts are spent: final as far as it is concerned (retryable: false).
+  const problem = last ?? new SourceUnreachable('the request failed', 'network', true);
+  throw new SourceUnreachable(
+    `${what}: ${problem.message}${attempts > 1 ? ` (${attempts} attempts)` : ''}`,
+    problem.problem,
+    false,
+  );
 }
 
-export function statusError(res: Response, what: string): HttpStatusError {
-  const code = res.headers.get('x-error-code');
-  const msg = res.headers.get('x-error-message');
-  const hint = res.status === 401 || res.status === 403 ? ' (check the token: HF_TOKEN)' : '';
-  return new HttpStatusError(
-    `${what}: HTTP ${res.status}${code ? ` ${code}` : ''}${msg ? ` — ${msg}` : ''}${hint}`,
-    res.status,
-  );
+/**
+ * An answer that is not the file, as an error that names the status only: headers and body are the
+ * server's text, which must not reach messages or records (a dataset URL may point anywhere).
+ */
+export function statusError(res: Response, what: string, opts: Pick<HttpOptions, 'token'> = {}): HttpStatusError {
+  const denied = res.status === 401 || res.status === 403;
+  const hint = denied
+    ? opts.token
+      ? ' (check the token: HF_TOKEN)'
+      : ' (the server refused access: serve the file without authentication, or copy it to the workspace datastore)'
+    : res.status === 404
+      ? ' (no such file: check the URL)'
+      : '';
+  return new HttpStatusError(`${what}: HTTP ${res.status}${hint}`, res.status);
 }
 
 export interface RemoteFileInfo {
@@ -93,7 +122,7 @@ export interface RemoteFileInfo {
 export async function remoteFileInfo(url: string, opts: HttpOptions): Promise<RemoteFileInfo> {
   const what = `reading ${displayName(url)}`;
   const head = await fetchWithRetry(url, { method: 'HEAD', headers: requestHeaders(opts) }, opts, what);
-  if (!head.ok) throw statusError(head, what);
+  if (!head.ok) throw statusError(head, what, opts);
   const versionOf = (res: Response, size: number): string | undefined => {
     const etag = res.headers.get('etag');
     const modified = res.headers.get('last-modified');

@@ -7,6 +7,7 @@
 // UnparsableLine, so it counts as one invalid row instead of aborting the split; its line number
 // counts from where the read started (the file's start unless a byte offset was given).
 
+import { setImmediate } from 'node:timers/promises';
 import type { ByteSource } from './bytes';
 import type { RowBatch } from './parquet';
 import { errorMessage } from './util';
@@ -15,6 +16,7 @@ import { UnparsableLine } from './validate';
 const NEWLINE = 0x0a;
 /** Longest line read as a row: a chat row for a 4k-128k token context is far below it. */
 export const MAX_ROW_BYTES = 1024 * 1024;
+const MAX_ROW_TEXT = '1 MiB';
 // Replacement characters would otherwise hide bytes that are not UTF-8 (e.g. a Latin-1 file).
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -26,18 +28,49 @@ function isBlank(line: Uint8Array): boolean {
   return true;
 }
 
+/**
+ * A line longer than the row limit. Its bytes are not kept: once a line passes the limit the splitter
+ * stops buffering it and only looks for its end, so memory stays bounded by the limit whatever the
+ * line's length (a file without a single newline included).
+ */
+export class LongLine {
+  constructor(
+    /** The line's length in bytes (without its "\n"). */
+    readonly length: number,
+    /** Whether it held only JSON whitespace (then it is a blank line, not a row). */
+    readonly blank: boolean,
+  ) {}
+}
+
 interface LineChunk {
   /** The lines completed by one chunk of input (without their "\n"). */
-  lines: Buffer[];
+  lines: (Buffer | LongLine)[];
   /** Byte offset just after each line's "\n" (or the end of the file for a last line without one). */
   ends: number[];
 }
 
-/** Splits a byte stream that starts at `startOffset` of the file into lines, chunk by chunk. */
-export async function* splitLines(chunks: AsyncIterable<Uint8Array>, startOffset: number): AsyncGenerator<LineChunk> {
-  let carry: Buffer | undefined;
+/** How long the splitter may work before it lets the event loop run (timers, sockets, heartbeats). */
+const SLICE_MS = 20;
+
+/**
+ * Splits a byte stream that starts at `startOffset` of the file into lines, chunk by chunk. Linear in
+ * the input: the pieces of a line that spans chunks are copied once and joined once, at its end. A
+ * line longer than `maxLineBytes` is not buffered past the limit (it comes out as a LongLine), so
+ * memory is at most the limit plus one chunk. Between chunks the splitter yields to the event loop
+ * when it has worked for a while, so a source that is always ready (a file, a fast socket) cannot
+ * starve everything else on the worker.
+ */
+export async function* splitLines(
+  chunks: AsyncIterable<Uint8Array>,
+  startOffset: number,
+  maxLineBytes: number = MAX_ROW_BYTES,
+): AsyncGenerator<LineChunk> {
+  let pending: Buffer[] = []; // copies of the current line's pieces so far
+  let pendingBytes = 0;
+  let long: { length: number; blank: boolean } | undefined; // the current line, once past the limit
   let pos = startOffset; // file offset of the first byte not yet consumed into a line
   let first = startOffset === 0;
+  let sliceStart = performance.now();
   for await (const raw of chunks) {
     let chunk = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
     if (first) {
@@ -49,23 +82,48 @@ export async function* splitLines(chunks: AsyncIterable<Uint8Array>, startOffset
     }
     const out: LineChunk = { lines: [], ends: [] };
     let start = 0;
-    for (let nl = chunk.indexOf(NEWLINE, start); nl !== -1; nl = chunk.indexOf(NEWLINE, start)) {
-      const piece = chunk.subarray(start, nl);
-      const line = carry ? Buffer.concat([carry, piece]) : piece;
-      carry = undefined;
+    while (start <= chunk.length) {
+      const nl = chunk.indexOf(NEWLINE, start);
+      const piece = chunk.subarray(start, nl === -1 ? chunk.length : nl);
+      if (long) {
+        long.length += piece.length;
+        if (long.blank && !isBlank(piece)) long.blank = false;
+      } else if (pendingBytes + piece.length > maxLineBytes) {
+        // past the limit: stop keeping this line, remember only its length and whether it is blank
+        long = {
+          length: pendingBytes + piece.length,
+          blank: pending.every(isBlank) && isBlank(piece),
+        };
+        pending = [];
+        pendingBytes = 0;
+      } else if (nl === -1) {
+        // copy: the stream may reuse its chunk buffer
+        if (piece.length) pending.push(Buffer.from(piece));
+        pendingBytes += piece.length;
+      }
+      if (nl === -1) break;
+      let line: Buffer | LongLine;
+      if (long) line = new LongLine(long.length, long.blank);
+      else line = pending.length ? Buffer.concat([...pending, piece], pendingBytes + piece.length) : piece;
       pos += line.length + 1;
       out.lines.push(line);
       out.ends.push(pos);
+      pending = [];
+      pendingBytes = 0;
+      long = undefined;
       start = nl + 1;
     }
-    if (start < chunk.length) {
-      const rest = chunk.subarray(start);
-      // copy: the stream may reuse its chunk buffer
-      carry = carry ? Buffer.concat([carry, rest]) : Buffer.from(rest);
-    }
     if (out.lines.length) yield out;
+    if (performance.now() - sliceStart > SLICE_MS) {
+      await setImmediate();
+      sliceStart = performance.now();
+    }
   }
-  if (carry && carry.length) yield { lines: [carry], ends: [pos + carry.length] };
+  if (long) yield { lines: [new LongLine(long.length, long.blank)], ends: [pos + long.length] };
+  else if (pendingBytes > 0) {
+    const line = Buffer.concat(pending, pendingBytes);
+    yield { lines: [line], ends: [pos + line.length] };
+  }
 }
 
 export interface JsonlReadOptions {
@@ -112,12 +170,16 @@ export async function* readJsonlRows(source: ByteSource, opts: JsonlReadOptions 
     for (let i = 0; i < part.lines.length; i++) {
       lineNumber++;
       const line = part.lines[i];
-      if (isBlank(line)) continue;
+      if (line instanceof LongLine ? line.blank : isBlank(line)) continue;
       const index = row++;
       if (index < startRow) continue;
       let value: unknown;
-      if (line.length > MAX_ROW_BYTES) {
-        value = new UnparsableLine(lineNumber, `line is ${line.length} bytes`, 'row_too_large');
+      if (line instanceof LongLine) {
+        value = new UnparsableLine(
+          lineNumber,
+          `line ${lineNumber} is ${line.length} bytes, more than the ${MAX_ROW_TEXT} (${MAX_ROW_BYTES}-byte) row limit`,
+          'row_too_large',
+        );
       } else {
         let text: string | undefined;
         try {
@@ -154,7 +216,7 @@ export async function* readJsonlRows(source: ByteSource, opts: JsonlReadOptions 
 export async function countJsonlRows(source: ByteSource, signal?: AbortSignal): Promise<number> {
   let rows = 0;
   for await (const part of splitLines(await source.stream(0, signal), 0)) {
-    for (const line of part.lines) if (!isBlank(line)) rows++;
+    for (const line of part.lines) if (!(line instanceof LongLine ? line.blank : isBlank(line))) rows++;
   }
   return rows;
 }

@@ -39,3 +39,29 @@ export class HttpStatusError extends Error {
 export class FileNotReadable extends Error {
   override readonly name = 'FileNotReadable';
 }
+
+/**
+ * A dataset URL or path the worker will not read (its scheme, the address it resolves to, a redirect,
+ * a local path outside the data root): the run spec has to change, so retrying is pointless.
+ */
+export class SourceRefused extends Error {
+  override readonly name = 'SourceRefused';
+}
+
+export type UnreachableProblem = 'dns' | 'refused' | 'timeout' | 'tls' | 'network';
+
+/**
+ * A dataset server that could not be reached, or stopped answering (DNS failure, connection refused,
+ * a connect, response or idle timeout). `retryable` tells the reader whether another attempt may help;
+ * once the reader's own attempts are spent it is final for the run.
+ */
+export class SourceUnreachable extends Error {
+  override readonly name = 'SourceUnreachable';
+  constructor(
+    message: string,
+    readonly problem: UnreachableProblem,
+    readonly retryable: boolean,
+  ) {
+    super(message);
+  }
+}

@@ -13,6 +13,13 @@
 // URL). JSONL or parquet, told by the name. A datastore JSONL file wanted whole (percent 100,
 // first rows) is used as it is; everything else is read, validated and staged as JSONL.
 //
+// What the schema refuses here, for every front end: datastore paths and URL paths with "." or ".."
+// segments (also %2e-encoded), backslashes or malformed %-escapes, and datastore or blob paths with
+// empty segments, since those would not name the file given (a ".." leaves the datastore's
+// container). What only the worker can judge, it judges in stageDataset (src/config/datasetSources.ts):
+// local paths only under its data root (FTFLOW_DATA_ROOT), URLs https only and to public addresses
+// unless the operator allows them.
+//
 // Sampling (both shapes): { method: "first" } (default: the first percent% of rows, "closest"
 // rounding) or { method: "hash", seed } (rows whose hash(seed, prompt_id) is below percent%; see
 // src/dataset/sampling.ts). Left out, it is "first" and does not appear in the parsed spec.
@@ -55,6 +62,76 @@ function formatOf(pathname: string): 'jsonl' | 'parquet' | undefined {
 }
 
 /**
+ * Why a path inside a datastore cannot name exactly one blob of the datastore's container, or
+ * undefined when it can. `name` is the decoded path. A "." or ".." segment would be resolved away by
+ * the blob URL (azureml://datastores/x/paths/../other-container/f.jsonl reads another container of
+ * the storage account with the worker's identity); an empty segment or a backslash is never a file
+ * someone meant.
+ */
+export function blobNameProblem(name: string): string | undefined {
+  if (name.includes('\\')) return 'it contains a backslash ("\\" or %5C): use "/" between folders';
+  for (const segment of name.split('/')) {
+    if (segment === '.' || segment === '..')
+      return `it has a "${segment}" segment (also when written %2e): give the file's path from the datastore's root, without "." or ".."`;
+    if (segment === '') return 'it has an empty segment ("//", or a "/" at the end): give the path to a file';
+  }
+  return undefined;
+}
+
+const MALFORMED_ESCAPE =
+  'it has a malformed %-escape ("%" must be followed by two hex digits; write a literal "%" as %25)';
+
+/** The decoded datastore path of an azureml:// URI (leading "/" dropped), or why it cannot be used. */
+function datastorePathOf(raw: string): { path: string } | { problem: string } {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(raw);
+  } catch {
+    return { problem: MALFORMED_ESCAPE };
+  }
+  const path = decoded.replace(/^\/+/, '');
+  const problem = blobNameProblem(path);
+  return problem ? { problem } : { path };
+}
+
+/** Azure Blob Storage URLs (public and sovereign clouds): their path is <container>/<blob name>. */
+const BLOB_HOST =
+  /\.blob\.(core\.(windows\.net|chinacloudapi\.cn|usgovcloudapi\.net|cloudapi\.de)|storage\.azure\.net)$/i;
+
+/**
+ * Why the path of an http(s) URL is refused, or undefined. A URL parser resolves "." and ".."
+ * segments (also %2e-encoded ones) and reads a backslash as "/", so the URL that is fetched would not be
+ * the one that was given; a blob URL must also name one blob (no empty segments).
+ */
+function urlPathProblem(value: string, url: URL): string | undefined {
+  if (value.includes('\\')) return 'the URL contains a backslash: use "/"';
+  const raw = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*([^?#]*)/i.exec(value)?.[1] ?? '';
+  const segments = raw.split('/').slice(1);
+  for (const segment of segments) {
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(segment);
+    } catch {
+      return `the URL path ${MALFORMED_ESCAPE}`;
+    }
+    if (decoded === '.' || decoded === '..')
+      return `the URL path has a "${decoded}" segment (also when written %2e): give the file's URL without "." or ".."`;
+  }
+  if (BLOB_HOST.test(url.hostname)) {
+    const blob = segments.slice(1).join('/');
+    let name: string;
+    try {
+      name = decodeURIComponent(blob);
+    } catch {
+      return `the URL path ${MALFORMED_ESCAPE}`;
+    }
+    const problem = blobNameProblem(name);
+    if (problem) return `the blob path in the URL is not usable: ${problem}`;
+  }
+  return undefined;
+}
+
+/**
  * What a dataset.files entry points at, or the reason it cannot be used. Shared by the schema (to
  * reject bad entries when the run starts) and the staging activity (to open them).
  */
@@ -62,15 +139,22 @@ export function parseFileRef(value: string): ParsedFileRef | { error: string } {
   const noFormat = 'name the file .jsonl (JSON Lines) or .parquet, so the format is known';
   const datastore = DATASTORE_SHORT.exec(value) ?? DATASTORE_LONG.exec(value);
   if (datastore) {
-    const [, name, path] = datastore as unknown as [string, string, string];
-    const format = formatOf(path);
+    const [, rawName, rawPath] = datastore as unknown as [string, string, string];
+    let name: string;
+    try {
+      name = decodeURIComponent(rawName);
+    } catch {
+      return { error: `the datastore name in "${value}": ${MALFORMED_ESCAPE}` };
+    }
+    const parsed = datastorePathOf(rawPath);
+    if ('problem' in parsed) {
+      return {
+        error: `the datastore path in "${value}" cannot be used: ${parsed.problem} (azureml://datastores/<datastore>/paths/<folder>/<file.jsonl>)`,
+      };
+    }
+    const format = formatOf(parsed.path);
     if (!format) return { error: `${noFormat} (got "${value}")` };
-    return {
-      kind: 'datastore',
-      location: decodeURIComponent(name),
-      path: decodeURIComponent(path).replace(/^\/+/, ''),
-      format,
-    };
+    return { kind: 'datastore', location: name, path: parsed.path, format };
   }
   if (/^azureml:/i.test(value)) {
     return {
@@ -96,6 +180,8 @@ export function parseFileRef(value: string): ParsedFileRef | { error: string } {
           'the URL carries a SAS signature (sig=...), which would be stored in the run history: copy the file to the workspace datastore and give its azureml://datastores/<name>/paths/<path> URI instead',
       };
     }
+    const pathProblem = urlPathProblem(value, url);
+    if (pathProblem) return { error: `${pathProblem} (got "${value.replace(/[?#].*$/, '')}")` };
     const format = formatOf(url.pathname);
     if (!format) return { error: `${noFormat} (got "${url.origin}${url.pathname}")` };
     return { kind: 'http', location: value, format };
@@ -121,6 +207,22 @@ export function parseFileRef(value: string): ParsedFileRef | { error: string } {
   const format = formatOf(path);
   if (!format) return { error: `${noFormat} (got "${path}")` };
   return { kind: 'local', location: path, format };
+}
+
+/**
+ * The dataset.files entries that are local paths or file:// URLs, with their fields. A worker reads
+ * those only under its data root (FTFLOW_DATA_ROOT); a front end that takes specs from remote
+ * callers can use this to refuse them before a run starts.
+ */
+export function localFileEntries(dataset: DatasetSpec): { field: string; value: string }[] {
+  if (!isFilesDataset(dataset)) return [];
+  const out: { field: string; value: string }[] = [];
+  for (const role of ['train', 'test', 'scoring'] as const) {
+    const value = dataset.files[role];
+    const ref = parseFileRef(value);
+    if (!('error' in ref) && ref.kind === 'local') out.push({ field: `dataset.files.${role}`, value });
+  }
+  return out;
 }
 
 const fileRef = (field: string) =>

@@ -3,17 +3,36 @@
 // only the run can judge (the registry, the allow lists, the data's content) fail in the run's first
 // steps. Either way the error names the field and the fix, and the emulator records no mutating ARM
 // request (PUT, POST, PATCH, DELETE) for the case.
+//
+// Dataset sources the run refuses (issue 13): local paths outside the worker's data root, URLs to
+// non-public addresses (also after a redirect or a DNS lookup), unreachable or hung servers (within
+// seconds, on the step's first attempt), and error answers whose text must not reach the run. Cases
+// marked "worker": "remote" run on a second worker that is not in local mode and has no data root.
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/client';
+import { createDeps } from '../../src/activities';
+import { makeStageDataset } from '../../src/activities/stageDataset';
+import { loadAzureConfig } from '../../src/azure/config';
+import { DATASET_ENV, loadDatasetSourceSettings } from '../../src/config/datasetSources';
 import { ControlError } from '../../src/control/errors';
 import { deriveRunNames } from '../../src/spec/names';
 import { emulator, emulatorUrl, startHarness, type EmulatorRequest, type TestHarness } from '../helpers/localStack';
 
 const CORPUS = path.join(__dirname, '..', 'fixtures', 'bad-input');
 const QUICK = { heartbeatTimeoutSeconds: 3 };
+/** Short dataset timeouts for the hung-server cases (the defaults are 10 / 30 / 60 s). */
+const DATASET_TIMEOUTS = {
+  [DATASET_ENV.connectTimeout]: '1',
+  [DATASET_ENV.responseTimeout]: '1',
+  [DATASET_ENV.idleTimeout]: '1',
+};
+const DATASTORE_DIR = `bad-input-${randomUUID().slice(0, 8)}`;
 
 interface ClientCase {
   name: string;
@@ -28,6 +47,12 @@ interface RunCase {
   spec: Record<string, unknown>;
   step: string;
   message: string[];
+  /** Text the error must not carry (what the server sent). */
+  absent?: string[];
+  /** The run must fail within this many seconds. */
+  maxSeconds?: number;
+  /** "remote": a worker not in local mode, without FTFLOW_DATA_ROOT. */
+  worker?: 'remote';
 }
 
 interface LoggedRequest extends EmulatorRequest {
@@ -44,11 +69,16 @@ const runCorpus = loadCorpus<{
   cases: RunCase[];
 }>('run-cases.json');
 
-/** Replaces "@files/x" and "@generated/x" in a spec with absolute paths. */
+/** Where the placeholders of dataset sources point (see run-cases.json's description). */
+const places: Record<string, string> = {};
+
+/** Replaces "@files/x", "@generated/x" and the other placeholders in a spec with paths and URLs. */
 function resolvePaths(value: unknown, generatedDir: string): unknown {
   if (typeof value === 'string') {
     if (value.startsWith('@files/')) return path.join(CORPUS, 'files', value.slice('@files/'.length));
     if (value.startsWith('@generated/')) return path.join(generatedDir, value.slice('@generated/'.length));
+    const place = /^@([\w:-]+)\/(.*)$/.exec(value);
+    if (place?.[1] && places[place[1]] !== undefined) return `${places[place[1]]}/${place[2] ?? ''}`;
     return value;
   }
   if (Array.isArray(value)) return value.map((v) => resolvePaths(v, generatedDir));
@@ -58,10 +88,40 @@ function resolvePaths(value: unknown, generatedDir: string): unknown {
   return value;
 }
 
+/** A loopback http server for the URL cases: a redirect to a private address, a hang, a 403 with secrets. */
+async function startFileServer(): Promise<http.Server> {
+  const server = http.createServer((req, res) => {
+    const url = req.url ?? '/';
+    if (url.startsWith('/redirect/')) return res.writeHead(302, { location: 'https://10.0.0.1/train.jsonl' }).end();
+    if (url.startsWith('/hang/')) return; // accepts, never answers
+    if (url.startsWith('/denied/'))
+      return res
+        .writeHead(403, { 'x-error-code': 'TopSecretCode', 'x-error-message': 'db01.internal:5432 said no' })
+        .end('stack trace at db01.internal');
+    res.writeHead(404).end();
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return server;
+}
+
 const MUTATING = new Set(['PUT', 'POST', 'PATCH', 'DELETE']);
 /** A request that creates, changes or deletes something in ARM (the token endpoint is not ARM). */
 const isArmMutation = (r: EmulatorRequest) =>
   MUTATING.has(r.method) && r.path.toLowerCase().startsWith('/subscriptions/');
+
+/** The attempt number of the last started attempt of the run's `step` activity (from the history). */
+async function lastAttemptOf(harness: TestHarness, runId: string, step: string): Promise<number | undefined> {
+  const history = await harness.temporal.workflow.getHandle(runId).fetchHistory();
+  const scheduled = new Set<string>();
+  let attempt: number | undefined;
+  for (const e of history.events ?? []) {
+    if (e.activityTaskScheduledEventAttributes?.activityType?.name === step) scheduled.add(String(e.eventId));
+    const started = e.activityTaskStartedEventAttributes;
+    if (started && scheduled.has(String(started.scheduledEventId))) attempt = started.attempt ?? undefined;
+  }
+  return attempt;
+}
 
 async function requestsSince(since: string): Promise<LoggedRequest[]> {
   return ((await emulator.requests()) as LoggedRequest[]).filter((r) => r.time >= since);
@@ -75,11 +135,36 @@ function messageChain(err: unknown): string {
 }
 
 let h: TestHarness;
+/** A worker that is not in local mode and has no data root (cases with "worker": "remote"). */
+let remote: TestHarness;
 let generatedDir: string;
+let fileServer: http.Server;
+const savedEnv = { ...process.env };
 
 beforeAll(async () => {
+  Object.assign(process.env, DATASET_TIMEOUTS);
   h = await startHarness();
+  const env = { ...process.env };
+  delete env.FTFLOW_ARM_ENDPOINT; // judged as a worker that does not run against the local stack
+  const deps = createDeps(loadAzureConfig(process.env), process.env);
+  remote = await startHarness({ stageDataset: makeStageDataset(deps, { sources: loadDatasetSourceSettings(env) }) });
+  fileServer = await startFileServer();
+  places['url:files'] = `http://127.0.0.1:${(fileServer.address() as AddressInfo).port}`;
+  const closed = http.createServer();
+  closed.listen(0, '127.0.0.1');
+  await once(closed, 'listening');
+  places['url:closed'] = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+  await new Promise((resolve) => closed.close(resolve));
+  places.emulator = emulatorUrl();
+  places['emulator-by-name'] = emulatorUrl().replace('127.0.0.1', 'localhost');
+  const ds = await deps.datastore();
+  places.datastore = `azureml://datastores/${ds.name}/paths/${DATASTORE_DIR}`;
+  const good = fs.readFileSync(path.join(CORPUS, 'files', 'good.jsonl'));
+  await ds.container.getBlockBlobClient(`${DATASTORE_DIR}/good.jsonl`).upload(good, good.length);
+
   generatedDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ftflow-bad-input-'));
+  // A file under the data root that is a symlink to one outside it.
+  fs.symlinkSync('/etc/passwd', path.join(generatedDir, 'escape-link.jsonl'));
   // Rows of 3 MiB each: far past what a chat row of a 4k-context model can hold.
   const huge = 'x'.repeat(3 * 1024 * 1024);
   const row = (i: number) =>
@@ -100,7 +185,14 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await h?.stop();
+  await remote?.stop();
+  fileServer?.closeAllConnections();
+  await new Promise((resolve) => (fileServer ? fileServer.close(resolve) : resolve(undefined)));
   if (generatedDir) fs.rmSync(generatedDir, { recursive: true, force: true });
+  for (const name of Object.keys(DATASET_TIMEOUTS)) {
+    if (savedEnv[name] === undefined) delete process.env[name];
+    else process.env[name] = savedEnv[name];
+  }
 });
 
 test(`the corpus has at least 40 cases (${clientCorpus.cases.length} refused by the schema, ${runCorpus.cases.length} by the run)`, () => {
@@ -151,6 +243,9 @@ describe('bad input only the run can judge', () => {
     error?: string;
     failedStep?: string;
     laterSteps: string[];
+    seconds: number;
+    /** The attempt the failed step's activity ended on (1: failed for good at once, no retries). */
+    attempt?: number;
   }
   let outcomes: Outcome[];
   let armMutations: LoggedRequest[];
@@ -164,14 +259,18 @@ describe('bad input only the run can judge', () => {
         const compute = `bad-${tag}-${i}`;
         const given = resolvePaths(c.spec, generatedDir) as Record<string, unknown>;
         const spec = { ...given, compute: { name: compute, ...((given.compute as object | undefined) ?? {}) } };
-        const run = await h.client.start(spec, { idempotencyKey: `bad-run-${tag}-${i}`, options: QUICK });
-        const outcome: Outcome = { c, runId: run.runId, compute, laterSteps: [] };
+        const harness = c.worker === 'remote' ? remote : h;
+        const t0 = Date.now();
+        const run = await harness.client.start(spec, { idempotencyKey: `bad-run-${tag}-${i}`, options: QUICK });
+        const outcome: Outcome = { c, runId: run.runId, compute, laterSteps: [], seconds: 0 };
         try {
-          await h.client.result(run.runId);
+          await harness.client.result(run.runId);
         } catch (err) {
           outcome.error = messageChain(err);
         }
-        const record = await h.client.get(run.runId);
+        outcome.seconds = (Date.now() - t0) / 1000;
+        outcome.attempt = await lastAttemptOf(harness, run.runId, c.step);
+        const record = await harness.client.get(run.runId);
         outcome.failedStep = record.steps.find((s) => s.status === 'failed')?.name;
         outcome.laterSteps = record.steps
           .filter((s) => s.status === 'completed' || s.status === 'running')
@@ -189,6 +288,15 @@ describe('bad input only the run can judge', () => {
       expect(o?.error).toBeDefined();
       expect(o?.failedStep).toBe(c.step);
       for (const fragment of c.message) expect(o?.error).toContain(fragment);
+      for (const fragment of c.absent ?? []) expect(o?.error).not.toContain(fragment);
+      if (c.maxSeconds !== undefined) expect(o?.seconds).toBeLessThan(c.maxSeconds);
+    },
+  );
+
+  test.each(runCorpus.cases.filter((c) => c.step === 'stageDataset').map((c) => [c.name, c] as const))(
+    '%s: stageDataset failed for good on its first attempt (no activity retries)',
+    (_name, c) => {
+      expect(outcomes.find((x) => x.c === c)?.attempt).toBe(1);
     },
   );
 
