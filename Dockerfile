@@ -12,7 +12,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npm run build \
+# The build context has no .git: `ftflow --version` reports the commit given here (unknown if none).
+ARG FTFLOW_BUILD_COMMIT=""
+RUN FTFLOW_BUILD_COMMIT="$FTFLOW_BUILD_COMMIT" npm run build \
  && npm run bundle \
  && npm prune --omit=dev --no-audit --no-fund
 
