@@ -7,6 +7,7 @@ import { RunFailure } from '../azure/errors';
 import type { RunSpec } from '../spec/schema';
 import type { ParameterValue } from '../spec/displayName';
 import { SEED_TRAINING_PARAMETERS } from '../spec/defaults';
+import { listWithCap } from '../spec/limits';
 import { declaredInputs, mergeTrainingParameters, type MergedParameters } from '../spec/trainingParameters';
 
 /** Inputs finetune-flow sets itself; a user may not override them through `training`. */
@@ -30,7 +31,9 @@ export interface TrainingInputs {
 /**
  * Reads the pipeline component from the model's registry and merges the seed's defaults, the model's
  * defaults and the run's `training` over its declared inputs. Refuses (non-retryable) a component that
- * declares no inputs, and any training value the component would refuse, each named with its fix.
+ * declares no inputs, and any training value the component would refuse, each named with its fix: the
+ * first 20, then how many more (so the failure stays small whatever the input). Warnings (defaults the
+ * component does not declare) are capped the same way: they go on the run's record.
  */
 export async function trainingInputs(
   deps: Pick<ActivityDeps, 'registry'>,
@@ -52,9 +55,9 @@ export async function trainingInputs(
   if (merged.errors.length > 0) {
     throw new RunFailure(
       'validation',
-      `training parameters rejected by ${component.name} ${component.version}:\n  - ${merged.errors.join('\n  - ')}`,
+      `training parameters rejected by ${component.name} ${component.version}:\n  - ${listWithCap(merged.errors).join('\n  - ')}`,
       'InvalidTrainingParameters',
     );
   }
-  return { component, declared, merged };
+  return { component, declared, merged: { ...merged, warnings: listWithCap(merged.warnings) } };
 }

@@ -1,6 +1,7 @@
 // The one place where failures are classified into retryable and non-retryable. Activities wrap their
 // bodies with `asActivityFailure`, so retry policies follow from this table and nowhere else.
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { MAX_FAILURE_MESSAGE_CHARS, truncateText } from '../spec/limits';
 
 export type FailureKind =
   | 'throttled' // 429: wait for Retry-After
@@ -25,6 +26,16 @@ export interface Classified {
   retryAfterMs?: number;
 }
 
+/**
+ * A failure's message as it may travel: at most MAX_FAILURE_MESSAGE_CHARS (the head kept, the number
+ * of characters cut said). Applied where failures are created (RunFailure, asActivityFailure,
+ * retriedUntilDone), so no input, however large, makes a failure Temporal cannot carry (gRPC refuses
+ * messages over 4 MB; an activity whose failure cannot be reported is retried, never failed).
+ */
+export function failureMessage(message: string): string {
+  return truncateText(message, MAX_FAILURE_MESSAGE_CHARS);
+}
+
 /** A failure we raise ourselves with a known kind (bad input, a job that failed, a refused check). */
 export class RunFailure extends Error {
   constructor(
@@ -32,7 +43,7 @@ export class RunFailure extends Error {
     message: string,
     readonly code: string = kind,
   ) {
-    super(message);
+    super(failureMessage(message));
     this.name = 'RunFailure';
   }
 }
@@ -158,13 +169,26 @@ const HINTS: Partial<Record<FailureKind, string>> = {
 
 /** Converts an error into the ApplicationFailure Temporal retries (or not) according to its kind. */
 export function asActivityFailure(err: unknown, step: string): ApplicationFailure {
-  if (err instanceof ApplicationFailure) return err;
+  if (err instanceof ApplicationFailure) {
+    if (err.message.length <= MAX_FAILURE_MESSAGE_CHARS) return err;
+    return ApplicationFailure.create({
+      message: failureMessage(err.message),
+      type: err.type ?? undefined,
+      nonRetryable: err.nonRetryable ?? undefined,
+      details: err.details ?? undefined,
+      nextRetryDelay: err.nextRetryDelay ?? undefined,
+      category: err.category ?? undefined,
+      cause: err.cause instanceof Error ? err.cause : undefined,
+    });
+  }
   const c = classifyError(err);
   const hint = HINTS[c.kind];
   const where =
     c.status !== undefined ? ` (HTTP ${c.status}${c.code ? ` ${c.code}` : ''})` : c.code ? ` (${c.code})` : '';
+  // The cause's text may be anything (an Azure error body, a huge input echoed): cut it, keep the rest.
+  const text = truncateText(c.message, MAX_FAILURE_MESSAGE_CHARS - 1024);
   return ApplicationFailure.create({
-    message: `${step}: ${c.message}${where}${hint && !c.retryable ? `. Hint: ${hint}` : ''}`,
+    message: failureMessage(`${step}: ${text}${where}${hint && !c.retryable ? `. Hint: ${hint}` : ''}`),
     type: `Azure${c.kind[0].toUpperCase()}${c.kind.slice(1)}`,
     nonRetryable: !c.retryable,
     nextRetryDelay: c.kind === 'throttled' && c.retryAfterMs !== undefined ? Math.max(c.retryAfterMs, 1000) : undefined,
@@ -208,7 +232,7 @@ export async function retriedUntilDone<T>(step: string, body: () => Promise<T>):
     const failure = asActivityFailure(err, step);
     if (!failure.nonRetryable) throw failure;
     throw ApplicationFailure.create({
-      message: `${failure.message} (cleanup keeps retrying)`,
+      message: failureMessage(`${failure.message} (cleanup keeps retrying)`),
       type: failure.type ?? undefined,
       nonRetryable: false,
       details: failure.details ?? undefined,

@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { FineTuneClient } from '../client';
 import { TemporalUnreachableError } from '../config/temporalConnection';
 import { ControlError } from '../control/errors';
+import { RunSpecError } from '../spec/schema';
 import type { CliContext, GlobalFlags } from './context';
 import { CliInputError, EXIT, EXIT_CODE_HELP, exitCodeFor } from './exitCodes';
 import { processIO, type CliIO } from './io';
@@ -19,9 +20,14 @@ export interface CliOptions {
 }
 
 function describeError(err: unknown): { message: string; fields: { field: string; message: string }[] } {
-  if (err instanceof ControlError)
+  if (err instanceof ControlError || err instanceof RunSpecError)
     return { message: err.issues.length > 0 ? 'invalid input' : err.message, fields: err.issues };
   return { message: err instanceof Error ? err.message : String(err), fields: [] };
+}
+
+/** The exit status for an error; a refused run spec (from wherever it was judged) is bad input. */
+function exitStatusFor(err: unknown): number {
+  return err instanceof RunSpecError ? EXIT.badInput : exitCodeFor(err);
 }
 
 /** Runs one command line (argv as process.argv: node, script, args...) and returns the exit status. */
@@ -109,7 +115,7 @@ export async function runCli(argv: string[], opts: CliOptions = {}): Promise<num
     if (err instanceof CommanderError) {
       code = exitCodeFor(err);
     } else {
-      code = exitCodeFor(err);
+      code = exitStatusFor(err);
       const { message, fields } = describeError(err);
       if (io.json) io.out(JSON.stringify({ error: { message, fields, exitCode: code } }, null, 2));
       io.err(`ftflow: ${message}`);

@@ -32,3 +32,6 @@ export const SEED_INSTANCE_TYPE = 'Standard_NC6s_v3';
 
 /** Longest an endpoint may be kept alive after its smoke test (deployment.keepAliveMinutes). */
 export const MAX_KEEP_ALIVE_MINUTES = 7 * 24 * 60;
+
+/** Longest training budget (budget.maxTrainingMinutes): 30 days. */
+export const MAX_TRAINING_BUDGET_MINUTES = 30 * 24 * 60;

@@ -6,3 +6,4 @@ export * from './trainingParameters';
 export * from './dataset';
 export * from './qualityGate';
 export * from './contentKey';
+export { SPEC_LIMITS } from './limits';

@@ -2,6 +2,10 @@
 // input"): each names the field and says what it must be. A message set in a schema always wins: zod
 // only asks a per-parse error map about issues the schema left without one.
 import type { z } from 'zod';
+import { formatCount, shownKey } from './limits';
+
+/** Unknown fields named in one message; the rest are counted. */
+const MAX_NAMED_KEYS = 10;
 
 const TYPE_NAMES: Record<string, string> = {
   string: 'a string',
@@ -9,6 +13,7 @@ const TYPE_NAMES: Record<string, string> = {
   int: 'an integer',
   boolean: 'true or false',
   object: 'an object',
+  record: 'a mapping of names to values',
   array: 'a list',
   bigint: 'an integer',
   date: 'a date',
@@ -76,8 +81,20 @@ export function issueMessage(issue: z.core.$ZodRawIssue): string | undefined {
       const types = unionTypes(issue.errors);
       return types ? `${field} must be ${types}, not ${kindOf(issue.input)}` : undefined;
     }
-    case 'unrecognized_keys':
-      return `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}: remove them or check the spelling`;
+    case 'unrecognized_keys': {
+      const named = issue.keys
+        .slice(0, MAX_NAMED_KEYS)
+        .map((k) => `"${shownKey(k)}"`)
+        .join(', ');
+      const more =
+        issue.keys.length > MAX_NAMED_KEYS ? ` and ${formatCount(issue.keys.length - MAX_NAMED_KEYS)} more` : '';
+      return `unknown field(s) ${named}${more}: remove them or check the spelling`;
+    }
+    case 'invalid_key': {
+      // A record's key its key schema refused: that schema's own message says what is wrong.
+      const inner = issue.issues.find((i) => typeof i.message === 'string' && i.message !== '');
+      return inner ? inner.message : `${field} is not a valid key`;
+    }
     case 'invalid_value':
       return `${field} must be ${issue.values.length === 1 ? JSON.stringify(issue.values[0]) : `one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`}`;
     default:

@@ -19,6 +19,17 @@ export function stableHash(text: string): string {
 export const ASSET_NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9\-_]{0,254}$/;
 /** Online endpoint and deployment names as azure-ai-ml validates them: 3-32 chars, letter first, alnum last. */
 export const ENDPOINT_NAME_PATTERN = /^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$/;
+/**
+ * Experiment names (the job's experimentName): letters, digits, "_", "-" and ".", a letter or digit
+ * first, at most 255. azureml-core documented 3-36 letters, digits, "_" and "-"; the service takes the
+ * notebook's own defaults ("chat_completion_Phi-3.5-mini-instruct": a dot, 38 characters), so the
+ * asset names' rule with dots is the one kept.
+ */
+export const EXPERIMENT_NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,254}$/;
+/** Registry asset versions ("15", "0.0.82"): they go into registry URLs and the job's component id. */
+export const ASSET_VERSION_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/;
+/** VM sizes as Azure names them: Standard_NC24ads_A100_v4, Standard_E4-2s_v3 (constrained vCPU). */
+export const VM_SIZE_PATTERN = /^[a-zA-Z][a-zA-Z0-9_-]{0,63}$/;
 
 function slug(text: string, max: number): string {
   const cleaned = text.replace(/[^a-zA-Z0-9_-]+/g, '-').replace(/^[-_]+|[-_]+$/g, '');

@@ -9,13 +9,100 @@ import {
   SEED_SCORING_PARAMETERS,
 } from './defaults';
 import { issueMessage } from './issueMessages';
-import { ASSET_NAME_PATTERN, ENDPOINT_NAME_PATTERN } from './names';
+import {
+  ASSET_NAME_PATTERN,
+  ASSET_VERSION_PATTERN,
+  ENDPOINT_NAME_PATTERN,
+  EXPERIMENT_NAME_PATTERN,
+  VM_SIZE_PATTERN,
+} from './names';
 import { DatasetSpec } from './dataset';
-import { MAX_KEEP_ALIVE_MINUTES } from './defaults';
+import { MAX_KEEP_ALIVE_MINUTES, MAX_TRAINING_BUDGET_MINUTES } from './defaults';
+import {
+  FORBIDDEN_KEYS,
+  MAX_ISSUE_CHARS,
+  MAX_LISTED_PROBLEMS,
+  MAX_SPEC_ISSUES,
+  SPEC_LIMITS,
+  forbiddenKeyMessage,
+  formatCount,
+  recordSizeProblem,
+  specShapeIssues,
+  truncateText,
+} from './limits';
 
 export { DatasetSpec };
 
-const parameterValue = z.union([z.string(), z.number(), z.boolean()]);
+/** A string value of a record (training input or sampling parameter): its length is capped (SPEC_LIMITS). */
+const recordString = z.string().max(SPEC_LIMITS.stringValueLength);
+const parameterValue = z.union([recordString, z.number(), z.boolean()]);
+
+/** C0 and C1 controls (NUL included), and the Unicode bidirectional formatting characters. */
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
+const BIDI_CHARACTERS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+
+/** Training values are sent as literal job inputs in the job PUT: printable text only. */
+const trainingValue = z.union([
+  recordString
+    .refine((v) => !CONTROL_CHARACTERS.test(v), {
+      error: (i) => `${pathOf(i.path)} must not contain control characters`,
+    })
+    .refine((v) => !BIDI_CHARACTERS.test(v), {
+      error: (i) => `${pathOf(i.path)} must not contain bidirectional formatting characters (such as U+202E)`,
+    }),
+  z.number(),
+  z.boolean(),
+]);
+
+function pathOf(path: readonly PropertyKey[] | undefined): string {
+  return (path ?? []).map(String).join('.');
+}
+
+/**
+ * A key of a capped record: at most SPEC_LIMITS.keyLength characters, not "constructor" or "prototype"
+ * (zod drops a "__proto__" key without a word: parseRunSpec refuses it before the schema runs).
+ */
+const recordKey = (what: string) =>
+  z
+    .string()
+    .max(SPEC_LIMITS.keyLength, `${what} keys are at most ${SPEC_LIMITS.keyLength} characters`)
+    .refine((k) => !FORBIDDEN_KEYS.has(k), { error: (i) => forbiddenKeyMessage(String(i.input)) });
+
+/**
+ * A record whose size is capped (SPEC_LIMITS). The check runs even when entries have their own issues,
+ * so an oversized record is always named; parseRunSpec judges the size before the entries are read.
+ */
+function cappedRecord<V extends z.ZodType>(path: string, key: z.ZodType<string, string>, value: V) {
+  return z.record(key, value).check(
+    z.refine((record: object) => recordSizeProblem(path, record) === undefined, {
+      error: (issue) => recordSizeProblem(path, issue.input as object),
+      // Also when entries have issues; never on a value that is not a record (its type is the issue).
+      when: (payload) => typeof payload.value === 'object' && payload.value !== null && !Array.isArray(payload.value),
+    }),
+  );
+}
+
+/** A registry asset version: it goes into the registry's URLs and the job's component id. */
+function assetVersion(what: string) {
+  return z
+    .string()
+    .min(1, { error: `${what} must not be empty`, abort: true })
+    .regex(
+      ASSET_VERSION_PATTERN,
+      `${what} must be a version such as "15" or "0.0.82" (letters, digits, ".", "_" and "-", a letter or digit first; max 64)`,
+    );
+}
+
+/** A VM size as Azure names them (Standard_NC24ads_A100_v4, Standard_E4-2s_v3). */
+function vmSize(what: string, example: string) {
+  return z
+    .string()
+    .min(1, { error: `${what} must not be empty`, abort: true })
+    .regex(
+      VM_SIZE_PATTERN,
+      `${what} must be an Azure VM size name such as "${example}" (letters, digits, "_" and "-", a letter first; max 64)`,
+    );
+}
 
 const assetName = (what: string) =>
   z
@@ -39,7 +126,7 @@ export const ModelSpec = z.strictObject({
     )
     .default(SEED_MODEL.name),
   /** Pin a version; without it the label "latest" is resolved as azure-ai-ml does. */
-  version: z.string().min(1).optional(),
+  version: assetVersion('model.version').optional(),
 });
 
 export const ComputeSpec = z.strictObject({
@@ -50,7 +137,7 @@ export const ComputeSpec = z.strictObject({
       'compute.name must be 3-32 characters: a letter first, then letters, digits or hyphens',
     )
     .default(DEFAULT_COMPUTE_NAME),
-  vmSize: z.string().min(1).default(DEFAULT_COMPUTE_VM_SIZE),
+  vmSize: vmSize('compute.vmSize', 'Standard_NC24ads_A100_v4').default(DEFAULT_COMPUTE_VM_SIZE),
   /** Create the cluster (min 0 nodes, so it costs nothing idle) when it does not exist. */
   createIfMissing: z.boolean().default(true),
   maxNodes: z.number().int().min(1, 'compute.maxNodes must be at least 1').max(100).default(1),
@@ -63,7 +150,7 @@ export const DeploymentSpec = z.strictObject({
     .max(32, 'deployment.name must have at most 32 characters')
     .regex(ENDPOINT_NAME_PATTERN, 'deployment.name must start with a letter and use only letters, digits and hyphens')
     .default('demo'),
-  instanceType: z.string().min(1).default(SEED_INSTANCE_TYPE),
+  instanceType: vmSize('deployment.instanceType', 'Standard_NC6s_v3').default(SEED_INSTANCE_TYPE),
   instanceCount: z.number().int().min(1).max(20).default(1),
   livenessInitialDelaySeconds: z.number().int().min(0).default(600),
   requestTimeoutMs: z.number().int().min(1000).max(180000).default(90000),
@@ -76,8 +163,12 @@ export const DeploymentSpec = z.strictObject({
    */
   keepAliveMinutes: z
     .number({ error: 'deployment.keepAliveMinutes must be a number of minutes' })
-    .min(0, 'deployment.keepAliveMinutes must be 0 or more')
+    .min(0, { error: 'deployment.keepAliveMinutes must be 0 or more', abort: true })
     .max(MAX_KEEP_ALIVE_MINUTES, `deployment.keepAliveMinutes must be at most ${MAX_KEEP_ALIVE_MINUTES} (7 days)`)
+    .refine(
+      (m) => m === 0 || m >= 1,
+      'deployment.keepAliveMinutes must be 0 (delete the endpoint right after the smoke test) or at least 1 (minute)',
+    )
     .default(0),
 });
 
@@ -86,20 +177,31 @@ const metricBound = z
   .refine((b) => b.max !== undefined || b.min !== undefined, 'give "max" and/or "min" for the metric');
 
 /** Thresholds over the job's final metrics, e.g. { "eval_loss": { "max": 1.2 } }. */
-export const QualityGateSpec = z.record(
-  z.string().regex(/^[\w.\-/]+$/, 'qualityGate keys are metric names such as "eval_loss"'),
+export const QualityGateSpec = cappedRecord(
+  'qualityGate',
+  recordKey('qualityGate').regex(/^[\w.\-/]+$/, 'qualityGate keys are metric names such as "eval_loss"'),
   metricBound,
 );
 
 export const BudgetSpec = z.strictObject({
-  /** Cancel the training job (and fail the run) when it runs longer than this. */
-  maxTrainingMinutes: z.number().positive('budget.maxTrainingMinutes must be greater than 0').optional(),
+  /**
+   * Cancel the training job (and fail the run) when it runs longer than this: at least a minute (a job
+   * takes longer than that to start, so less only pays for a job that is cancelled), at most 30 days.
+   */
+  maxTrainingMinutes: z
+    .number()
+    .positive({ error: 'budget.maxTrainingMinutes must be greater than 0', abort: true })
+    .min(1, 'budget.maxTrainingMinutes must be at least 1 (minute): a job takes longer than that to start')
+    .max(
+      MAX_TRAINING_BUDGET_MINUTES,
+      `budget.maxTrainingMinutes must be at most ${MAX_TRAINING_BUDGET_MINUTES} (30 days)`,
+    )
+    .optional(),
 });
 
 export const ScoringSpec = z.strictObject({
   /** Merged over the notebook's sampling parameters: setting one keeps the others. */
-  parameters: z
-    .record(z.string(), parameterValue)
+  parameters: cappedRecord('scoring.parameters', recordKey('scoring.parameters'), parameterValue)
     .default({})
     .transform((given) => ({ ...SEED_SCORING_PARAMETERS, ...given })),
 });
@@ -109,19 +211,29 @@ export const RunSpec = z.strictObject({
   pipelineComponent: z
     .strictObject({
       name: assetName('pipelineComponent.name').default(SEED_PIPELINE_COMPONENT),
-      version: z.string().min(1).optional(),
+      version: assetVersion('pipelineComponent.version').optional(),
     })
     .prefault({}),
   compute: ComputeSpec.prefault({}),
   dataset: DatasetSpec.prefault({}),
   /** Explicit training inputs; they override the seed's and the model's defaults. */
-  training: z.record(z.string(), parameterValue).default({}),
+  training: cappedRecord('training', recordKey('training'), trainingValue).default({}),
   deployment: DeploymentSpec.prefault({}),
   scoring: ScoringSpec.prefault({}),
   qualityGate: QualityGateSpec.default({}),
   budget: BudgetSpec.prefault({}),
-  /** Defaults to "chat_completion_<model name>" as in the notebook. */
-  experimentName: z.string().min(1).max(255).optional(),
+  /**
+   * Defaults to "chat_completion_<model name>" as in the notebook. Sent in the job PUT: Azure ML's
+   * characters (letters, digits, "_", "-", "."; a letter or digit first), at most 255.
+   */
+  experimentName: z
+    .string()
+    .min(1, { error: 'experimentName must not be empty', abort: true })
+    .regex(
+      EXPERIMENT_NAME_PATTERN,
+      'experimentName must start with a letter or digit and use only letters, digits, "_", "-" and "." (max 255 characters)',
+    )
+    .optional(),
 });
 
 export type RunSpec = z.output<typeof RunSpec>;
@@ -132,9 +244,26 @@ export interface SpecIssue {
   message: string;
 }
 
+/**
+ * A refused run spec, with every bad field. However bad the input, the error stays small: at most
+ * MAX_SPEC_ISSUES issues (then one saying how many more), each field and message cut to
+ * MAX_ISSUE_CHARS, and the message lists the first MAX_LISTED_PROBLEMS.
+ */
 export class RunSpecError extends Error {
-  constructor(readonly issues: SpecIssue[]) {
-    super(`Invalid run spec:\n${issues.map((i) => `  - ${i.field}: ${i.message}`).join('\n')}`);
+  readonly issues: SpecIssue[];
+  constructor(issues: readonly SpecIssue[]) {
+    const capped = issues.slice(0, MAX_SPEC_ISSUES).map((i) => ({
+      field: truncateText(i.field, MAX_ISSUE_CHARS),
+      message: truncateText(i.message, MAX_ISSUE_CHARS),
+    }));
+    const more = issues.length - capped.length;
+    if (more > 0)
+      capped.push({ field: '(spec)', message: `and ${formatCount(more)} more problems: fix the ones listed first` });
+    const listed = capped.slice(0, Math.min(MAX_LISTED_PROBLEMS, issues.length));
+    const lines = listed.map((i) => `${i.field}: ${i.message}`);
+    if (issues.length > listed.length) lines.push(`and ${formatCount(issues.length - listed.length)} more problems`);
+    super(`Invalid run spec:\n${lines.map((l) => `  - ${l}`).join('\n')}`);
+    this.issues = capped;
     this.name = 'RunSpecError';
   }
 }
@@ -145,9 +274,24 @@ export function describeIssue(issue: z.core.$ZodIssue): SpecIssue {
   return { field, message: issue.message };
 }
 
-/** Validates a user's run spec and fills in the seed's defaults; throws RunSpecError naming every bad field. */
+/**
+ * Validates a user's run spec and fills in the seed's defaults; throws RunSpecError naming every bad
+ * field. The spec's shape is judged first (prototype keys anywhere, nesting, record sizes), so a
+ * hostile spec is refused by name before the schema reads it.
+ */
 export function parseRunSpec(input: unknown): RunSpec {
-  const result = RunSpec.safeParse(input ?? {}, { error: issueMessage });
+  const shape = specShapeIssues(input);
+  if (shape.length > 0) throw new RunSpecError(shape);
+  let result: ReturnType<typeof RunSpec.safeParse>;
+  try {
+    result = RunSpec.safeParse(input ?? {}, { error: issueMessage });
+  } catch (err) {
+    // A check that decodes what it was given and throws on a malformed %-escape: still bad input
+    // (exit 2, HTTP 400), never an internal error.
+    if (err instanceof URIError)
+      throw new RunSpecError([{ field: '(spec)', message: `the spec could not be read: ${err.message}` }]);
+    throw err;
+  }
   if (!result.success) throw new RunSpecError(result.error.issues.map(describeIssue));
   return result.data;
 }

@@ -2,6 +2,8 @@
 // model_specific_defaults win), then explicit user values win over both. Keys the component does not
 // declare are dropped with a warning (azure-ai-ml would raise on them); values are checked against the
 // declared type, enum and minimum and sent as strings, as azure-ai-ml serialises literal inputs.
+// Keys are looked up as own properties only: "constructor" or "toString" is not an input because every
+// object inherits one.
 import type { ParameterValue } from './displayName';
 
 export interface DeclaredInput {
@@ -30,12 +32,12 @@ export function declaredInputs(componentSpec: Record<string, unknown> | undefine
     for (const entry of inputs) {
       if (typeof entry === 'object' && entry !== null && typeof (entry as { name?: unknown }).name === 'string') {
         const { name, ...rest } = entry as { name: string } & DeclaredInput;
-        result[name] = rest;
+        if (name !== '__proto__') result[name] = rest;
       }
     }
   } else if (typeof inputs === 'object' && inputs !== null) {
     for (const [name, value] of Object.entries(inputs)) {
-      if (typeof value === 'object' && value !== null) result[name] = value as DeclaredInput;
+      if (typeof value === 'object' && value !== null && name !== '__proto__') result[name] = value as DeclaredInput;
     }
   }
   return result;
@@ -98,7 +100,7 @@ export function mergeTrainingParameters(
           errors.push(`training.${key} is set by finetune-flow itself (from the compute, model or dataset): remove it`);
         continue;
       }
-      if (!(key in declared)) {
+      if (!Object.hasOwn(declared, key)) {
         const msg = `${source} "${key}" is not an input of the pipeline component; dropped`;
         if (source === USER)
           errors.push(`training.${key} is not an input of the pipeline component: remove it or check the spelling`);

@@ -319,3 +319,30 @@ describe('bad input only the run can judge', () => {
     expect(armMutations.map((r) => `${r.method} ${r.path}`)).toEqual([]);
   });
 });
+
+// Issue 13: 50,000 unknown training keys (a 1 MB request) once made a 4.5 MB failure that gRPC could
+// not carry, so resolveModel was retried instead of failing. The client now refuses the spec at once
+// with a small error; resolveModel's own check is capped too (test/unit/bounds.test.ts calls it directly).
+test('50,000 unknown training keys: refused promptly by the client with a small error naming training; Azure sees nothing', async () => {
+  const since = new Date().toISOString();
+  const key = `bad-client-50k-${randomUUID().slice(0, 8)}`;
+  const training = Object.fromEntries(Array.from({ length: 50_000 }, (_, i) => [`unknown_input_${i}`, 1]));
+  const t0 = Date.now();
+  const error = await h.client
+    .start({ training }, { idempotencyKey: key, options: QUICK })
+    .then(() => undefined)
+    .catch((err: unknown) => err);
+  expect(Date.now() - t0).toBeLessThan(10_000);
+  expect(error).toBeInstanceOf(ControlError);
+  const refused = error as ControlError;
+  expect(refused.code).toBe('invalid');
+  expect(refused.issues).toEqual([
+    {
+      field: 'training',
+      message: 'training has 50,000 entries: at most 256 are allowed (the pipeline component declares about 70 inputs)',
+    },
+  ]);
+  expect(refused.message.length).toBeLessThan(16 * 1024);
+  await expect(h.temporal.workflow.getHandle(`ft-${key}`).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+  expect((await requestsSince(since)).filter(isArmMutation)).toEqual([]);
+});

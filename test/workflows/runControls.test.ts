@@ -54,7 +54,7 @@ describe('run controls on the local stack', () => {
 
   test('a job running past budget.maxTrainingMinutes is cancelled and the run fails with that reason', async () => {
     const run = await withClock({ jobPhaseMs: 120_000 }, async () => {
-      const started = await h.client.start({ budget: { maxTrainingMinutes: 0.05 } }, { options: QUICK });
+      const started = await h.client.start({ budget: { maxTrainingMinutes: 1 } }, { options: QUICK }); // the smallest budget the schema allows
       await waitFor('the job to be followed', async () =>
         (await h.client.progress(started.runId)).currentStep === 'awaitPipeline' ? true : undefined,
       );
