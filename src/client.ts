@@ -7,12 +7,11 @@ import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowIdConflictPolicy,
   WorkflowIdReusePolicy,
-  WorkflowNotFoundError,
   type WorkflowHandle,
 } from '@temporalio/client';
 import { executionInfoFromRaw } from '@temporalio/client/lib/helpers';
 import type { SearchAttributePair } from '@temporalio/common';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { ENV } from './config/env';
 import { dataConverterFromEnv } from './codec/config';
 import { decodePayload, decodePayloadsIn } from './codec/history';
@@ -34,9 +33,11 @@ import {
   RunNotResumableError,
   asControlError,
   invalid,
+  isUnavailable,
 } from './control/errors';
 import { eventsFromHistory, pageEvents, type EventPage, type RunEvent } from './control/events';
 import { JanitorControl } from './control/janitor';
+import { RUN_ID_PATTERN, describeServiceRun, isServiceRun, type ServiceRun } from './control/ownership';
 import {
   memoOf,
   recordOf,
@@ -46,7 +47,7 @@ import {
   type RunState,
   type RunSummary,
 } from './control/records';
-import { RetrainingSchedules } from './control/schedules';
+import { RetrainingSchedules, SCHEDULE_MIN_INTERVAL_ENV, parseMinInterval } from './control/schedules';
 import { findActiveRun, runListQuery, type RunFilter } from './control/visibility';
 import {
   RUN_MEMO_KEY,
@@ -64,9 +65,12 @@ import {
 import type { fineTune } from './workflows/fineTune';
 
 export interface FineTuneClientOptions extends TemporalConnectionOptions {
+  /** The task queue of the service's workers: only runs and schedules on it are this service's. */
   taskQueue?: string;
   /** An existing Temporal client to reuse (tests, embedding services). */
   client?: Client;
+  /** The minimum time between two ticks of a retraining schedule, e.g. "5m" (FTFLOW_SCHEDULE_MIN_INTERVAL; default 5 minutes). */
+  scheduleMinInterval?: string;
 }
 
 export interface StartOptions {
@@ -135,8 +139,9 @@ export interface ResumeOutcome {
   spec: RunSpec;
 }
 
-const RUN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 const QUERY_TIMEOUT_MS = 10_000;
+const PAGE_TOKEN_VERSION = 1;
+const MAX_PAGE_TOKEN_LENGTH = 4096;
 
 export class FineTuneClient {
   readonly schedules: RetrainingSchedules;
@@ -145,9 +150,10 @@ export class FineTuneClient {
   private constructor(
     readonly temporal: Client,
     readonly taskQueue: string,
+    scheduleMinIntervalMs: number,
     private readonly ownedConnection?: Connection,
   ) {
-    this.schedules = new RetrainingSchedules(temporal, taskQueue);
+    this.schedules = new RetrainingSchedules(temporal, taskQueue, { minIntervalMs: scheduleMinIntervalMs });
     this.janitor = new JanitorControl(temporal, taskQueue);
   }
 
@@ -157,7 +163,11 @@ export class FineTuneClient {
     env: NodeJS.ProcessEnv = process.env,
   ): Promise<FineTuneClient> {
     const taskQueue = opts.taskQueue ?? (env[ENV.taskQueue] || TASK_QUEUE);
-    if (opts.client) return new FineTuneClient(opts.client, taskQueue);
+    const minInterval =
+      opts.scheduleMinInterval !== undefined
+        ? parseMinInterval(opts.scheduleMinInterval, 'scheduleMinInterval')
+        : parseMinInterval(env[SCHEDULE_MIN_INTERVAL_ENV]);
+    if (opts.client) return new FineTuneClient(opts.client, taskQueue, minInterval);
     const target = resolveTemporalConnection(opts, env);
     // Payload encryption (FTFLOW_PAYLOAD_KEY), validated before anything connects.
     const dataConverter = dataConverterFromEnv(env);
@@ -180,7 +190,7 @@ export class FineTuneClient {
       dataConverter,
       interceptors: { workflow: tracingClientInterceptors(tracing) },
     });
-    return new FineTuneClient(client, taskQueue, connection);
+    return new FineTuneClient(client, taskQueue, minInterval, connection);
   }
 
   get namespace(): string {
@@ -199,7 +209,7 @@ export class FineTuneClient {
       );
     const contentKey = runContentKey(spec);
     if (key === undefined && opts.dedupe) {
-      const running = await findActiveRun(this.temporal, contentKey);
+      const running = await findActiveRun(this.temporal, contentKey, this.taskQueue);
       if (running !== undefined) return { ...(await this.existingHandle(running, spec)), deduplicated: true };
     }
     const startToken = randomUUID();
@@ -224,7 +234,17 @@ export class FineTuneClient {
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     }
-    const found = memoOf((await this.handle(runId).describe()).memo);
+    let existing: ServiceRun;
+    try {
+      existing = await this.run(runId);
+    } catch (err) {
+      // The id is taken by a workflow that is not one of this service's runs: say the key cannot be used,
+      // and nothing about what holds it.
+      if (err instanceof RunNotFoundError)
+        throw new ControlError('conflict', `idempotency key ${key ?? ''} cannot be used for a run; choose another key`);
+      throw err;
+    }
+    const found = memoOf(existing.description.memo);
     if (found?.startToken === startToken)
       return { runId, names: deriveRunNames(runId), spec, created: true, deduplicated: false, contentKey };
     if (found && !sameSpec(found.spec, spec)) throw new IdempotencyConflictError(runId);
@@ -239,7 +259,7 @@ export class FineTuneClient {
   }
 
   private async existingHandle(runId: string, spec: RunSpec): Promise<RunHandle> {
-    const memo = memoOf((await this.handle(runId).describe()).memo);
+    const memo = memoOf((await this.run(runId)).description.memo);
     const actual = memo?.spec ?? spec;
     return {
       runId,
@@ -251,13 +271,17 @@ export class FineTuneClient {
     };
   }
 
+  /**
+   * Temporal's raw handle on a workflow id, with no check that it names a run of this service: for the
+   * service's own code and tests. Every other method reads the run through the ownership check first.
+   */
   handle(runId: string): WorkflowHandle<typeof fineTune> {
     return this.temporal.workflow.getHandle<typeof fineTune>(runId);
   }
 
   /** The run's progress as the workflow reports it (works after it closed too, while a worker answers). */
-  progress(runId: string): Promise<RunProgress> {
-    return this.handle(runId).query(progressQuery);
+  async progress(runId: string): Promise<RunProgress> {
+    return (await this.run(runId)).handle.query(progressQuery);
   }
 
   /** What visibility records about a run (no query: cheap, and answers without a worker). */
@@ -271,8 +295,7 @@ export class FineTuneClient {
    * job for hours adds nothing to the workflow's history).
    */
   async get(runId: string): Promise<RunRecord> {
-    const handle = this.handle(runId);
-    const description = await this.describe(runId);
+    const { handle, description } = await this.run(runId);
     const progress = await withTimeout(handle.query(progressQuery), QUERY_TIMEOUT_MS).catch(() => undefined);
     let jobStatus: string | undefined;
     for (const pending of description.raw.pendingActivities ?? []) {
@@ -298,16 +321,11 @@ export class FineTuneClient {
       throw invalid('limit', 'must be an integer from 1 to 100');
     let query: string;
     try {
-      query = runListQuery(opts);
+      query = runListQuery(opts, { taskQueue: this.taskQueue });
     } catch (err) {
       throw asControlError(err);
     }
-    let nextPageToken: Uint8Array | undefined;
-    if (opts.pageToken !== undefined) {
-      if (!/^[A-Za-z0-9_-]+$/.test(opts.pageToken))
-        throw invalid('pageToken', 'is not a page token from a previous page');
-      nextPageToken = Buffer.from(opts.pageToken, 'base64url');
-    }
+    const nextPageToken = opts.pageToken !== undefined ? decodePageToken(query, opts.pageToken) : undefined;
     let response;
     try {
       response = await this.temporal.workflowService.listWorkflowExecutions({
@@ -317,8 +335,17 @@ export class FineTuneClient {
         nextPageToken,
       });
     } catch (err) {
-      if (opts.pageToken !== undefined && /token/i.test((err as Error).message))
-        throw invalid('pageToken', 'is not a page token from a previous page');
+      // The server could not use the token (its own part was altered): if the same list answers without
+      // it, the token was the problem.
+      if (nextPageToken !== undefined && !isUnavailable(err)) {
+        const answers = await this.temporal.workflowService
+          .listWorkflowExecutions({ namespace: this.namespace, query, pageSize: 1 })
+          .then(
+            () => true,
+            () => false,
+          );
+        if (answers) throw badPageToken();
+      }
       throw err;
     }
     const converter = this.temporal.options.loadedDataConverter;
@@ -336,7 +363,7 @@ export class FineTuneClient {
     );
     const token =
       response.nextPageToken && response.nextPageToken.length > 0
-        ? Buffer.from(response.nextPageToken).toString('base64url')
+        ? encodePageToken(query, response.nextPageToken)
         : null;
     return { data, nextPageToken: token };
   }
@@ -361,23 +388,27 @@ export class FineTuneClient {
     return page;
   }
 
-  /** Temporal's executions of a run id, oldest first (visibility may lag behind a fresh resume; describe does not). */
+  /**
+   * Temporal's executions of a run id that are this service's runs, oldest first (visibility may lag
+   * behind a fresh resume; describe does not).
+   */
   private async executions(runId: string): Promise<string[]> {
     const latest = await this.describe(runId);
     const found = new Map<string, number>([[latest.runId, latest.startTime.getTime()]]);
     for await (const e of this.temporal.workflow.list({ query: `WorkflowId = '${runId.replace(/'/g, '')}'` })) {
-      if (e.type === 'fineTune') found.set(e.runId, e.startTime.getTime());
+      if (isServiceRun(e, this.taskQueue)) found.set(e.runId, e.startTime.getTime());
     }
     return [...found.entries()].sort((a, b) => a[1] - b[1]).map(([id]) => id);
   }
 
   /** Extends a kept-alive endpoint or ends it now; returns when it will be deleted (null: now). */
   async endpointLifetime(runId: string, change: EndpointLifetimeChange): Promise<{ expiresAt: string | null }> {
-    return this.handle(runId).executeUpdate(endpointLifetimeUpdate, { args: [change] });
+    return (await this.run(runId)).handle.executeUpdate(endpointLifetimeUpdate, { args: [change] });
   }
 
-  result(runId: string): Promise<FineTuneResult> {
-    return this.handle(runId).result();
+  /** Waits for the run to end and returns its result (a failed run throws WorkflowFailedError). */
+  async result(runId: string): Promise<FineTuneResult> {
+    return (await this.run(runId)).handle.result();
   }
 
   /**
@@ -386,12 +417,14 @@ export class FineTuneClient {
    */
   async cancel(runId: string, opts: CancelOptions = {}): Promise<CancelOutcome> {
     const waitMs = (opts.waitSeconds ?? 300) * 1000;
-    const before = await this.describe(runId);
+    const { description: before, handle } = await this.run(runId);
     if (before.status.name !== 'RUNNING') {
       const status = runStateOf(before.status.name);
       return { runId, status, cleanup: 'already-ended', message: `run ${runId} had already ended (${status})` };
     }
-    await this.handle(runId).cancel();
+    // The handle names the execution that was checked, so the request cannot reach another workflow
+    // that took the id since.
+    await handle.cancel();
     if (waitMs <= 0)
       return {
         runId,
@@ -433,7 +466,7 @@ export class FineTuneClient {
     const previousStatus = runStateOf(description.status.name);
     if (previousStatus === 'running' || previousStatus === 'succeeded')
       throw new RunNotResumableError(runId, previousStatus);
-    const memo = memoOf(description.memo) ?? (await this.memoFromHistory(runId));
+    const memo = memoOf(description.memo) ?? (await this.memoFromHistory(runId, description.runId));
     const contentKey = runContentKey(memo.spec);
     const resumedMemo: RunMemo = { ...memo, source: opts.source ?? memo.source, startToken: randomUUID() };
     const handle = await this.temporal.workflow.start<typeof fineTune>('fineTune', {
@@ -450,8 +483,8 @@ export class FineTuneClient {
   }
 
   /** Runs started before the memo existed: the spec is the first event's input. */
-  private async memoFromHistory(runId: string): Promise<RunMemo> {
-    const history = await this.handle(runId).fetchHistory();
+  private async memoFromHistory(runId: string, executionId: string): Promise<RunMemo> {
+    const history = await this.temporal.workflow.getHandle(runId, executionId).fetchHistory();
     const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
     const { payloadConverter, payloadCodecs } = this.temporal.options.loadedDataConverter;
     const input = payload
@@ -461,14 +494,13 @@ export class FineTuneClient {
     return { spec: parseRunSpec(input.spec), options: input.options, source: 'client' };
   }
 
+  /** The run, if the id names one of this service's runs (src/control/ownership.ts); else RunNotFoundError. */
+  private run(runId: string): Promise<ServiceRun> {
+    return describeServiceRun(this.temporal, this.taskQueue, runId);
+  }
+
   private async describe(runId: string) {
-    if (!RUN_ID_PATTERN.test(runId)) throw new RunNotFoundError(runId);
-    try {
-      return await this.handle(runId).describe();
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) throw new RunNotFoundError(runId);
-      throw err;
-    }
+    return (await this.run(runId)).description;
   }
 
   private parse(specInput: unknown): RunSpec {
@@ -499,6 +531,29 @@ function searchAttributesFor(
   ];
 }
 
+function badPageToken(): ControlError {
+  return invalid('pageToken', 'is not a page token from a previous page of this list (with the same filters)');
+}
+
+/** A page token names the list it continues (a digest of its query) and carries the server's token. */
+function queryDigest(query: string): Buffer {
+  return createHash('sha256').update(query, 'utf8').digest().subarray(0, 8);
+}
+
+function encodePageToken(query: string, serverToken: Uint8Array): string {
+  return Buffer.concat([Buffer.from([PAGE_TOKEN_VERSION]), queryDigest(query), Buffer.from(serverToken)]).toString(
+    'base64url',
+  );
+}
+
+function decodePageToken(query: string, token: string): Uint8Array {
+  if (token.length > MAX_PAGE_TOKEN_LENGTH || !/^[A-Za-z0-9_-]+$/.test(token)) throw badPageToken();
+  const bytes = Buffer.from(token, 'base64url');
+  if (bytes.length <= 9 || bytes[0] !== PAGE_TOKEN_VERSION || !bytes.subarray(1, 9).equals(queryDigest(query)))
+    throw badPageToken();
+  return bytes.subarray(9);
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -522,3 +577,4 @@ export type {
   OverlapPolicy,
 } from './control/schedules';
 export type { JanitorScheduleInfo } from './control/janitor';
+export type { ScheduleActionReport, StartedTick } from './control/scheduleActions';

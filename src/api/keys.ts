@@ -5,12 +5,31 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import * as fs from 'node:fs';
 import { z } from 'zod';
 import { ENV } from '../config/env';
+import { ControlError, invalid } from '../control/errors';
 
-export const API_SCOPES = ['fine-tunes:read', 'fine-tunes:write', 'schedules:read', 'schedules:write'] as const;
+export const API_SCOPES = [
+  'fine-tunes:read',
+  'fine-tunes:write',
+  'schedules:read',
+  'schedules:write',
+  // The janitor's schedule (the billing safety net): describe, pause, unpause, trigger. An operator's
+  // scope, never given by default.
+  'janitor:admin',
+] as const;
 export type ApiScope = (typeof API_SCOPES)[number];
+/** What `ftflow api-key create` gives when --scopes is not said: everything but janitor:admin. */
+export const DEFAULT_API_SCOPES: readonly ApiScope[] = [
+  'fine-tunes:read',
+  'fine-tunes:write',
+  'schedules:read',
+  'schedules:write',
+];
+
+const KEY_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export const KEY_ID_RULE = 'a key name is 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit';
 
 const StoredKey = z.strictObject({
-  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'key ids are 1-64 letters, digits, ".", "_" or "-"'),
+  id: z.string().regex(KEY_ID_PATTERN, KEY_ID_RULE),
   hash: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'hash must be "sha256:" and 64 hex digits'),
   scopes: z.array(z.enum(API_SCOPES)),
   revoked: z.boolean().default(false),
@@ -131,8 +150,10 @@ export function createApiKey(
   scopes: readonly ApiScope[],
   rateLimitPerMinute?: number,
 ): { key: string; stored: StoredApiKey } {
+  if (!KEY_ID_PATTERN.test(id)) throw invalid('id', `${KEY_ID_RULE} (got ${JSON.stringify(id)})`);
   const keys = readKeyFile(file);
-  if (keys.some((k) => k.id === id)) throw new Error(`key ${id} exists in ${file}; revoke it and choose another id`);
+  if (keys.some((k) => k.id === id))
+    throw new ControlError('conflict', `key ${id} exists in ${file}; revoke it and choose another id`);
   const key = `ftflow_${randomBytes(32).toString('base64url')}`;
   const stored = StoredKey.parse({
     id,
@@ -148,7 +169,7 @@ export function createApiKey(
 export function revokeApiKey(file: string, id: string): StoredApiKey {
   const keys = readKeyFile(file);
   const key = keys.find((k) => k.id === id);
-  if (!key) throw new Error(`no key ${id} in ${file}`);
+  if (!key) throw new ControlError('not-found', `no key ${id} in ${file}`);
   key.revoked = true;
   key.revokedAt ??= new Date().toISOString();
   writeKeyFile(file, keys);

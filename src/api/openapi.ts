@@ -26,7 +26,7 @@ const errors = (...codes: number[]) =>
           400: 'invalid request (fields name each problem)',
           401: 'missing or unknown API key',
           403: 'revoked key, or a key without the scope',
-          404: 'no such run or schedule',
+          404: "no such run or schedule (also: an id that names a workflow or schedule that is not this service's)",
           409: 'conflict',
           429: 'rate limit reached (see Retry-After)',
         }[c] ?? 'error',
@@ -129,13 +129,49 @@ const schedule = obj({
   skippedOverlap: { type: 'number' },
 });
 
+const scheduleActionReport = obj(
+  {
+    scheduleId: str(),
+    object: { const: 'fine_tune.schedule_action' },
+    action: { type: 'string', enum: ['trigger', 'backfill'] },
+    overlap: str('the overlap policy the schedule applied'),
+    requested: {
+      type: 'integer',
+      description: 'ticks asked for: 1 for a trigger, the ticks in the range for a backfill',
+    },
+    started: { type: 'integer' },
+    skipped: { type: 'integer', description: 'skipped by the overlap policy: a tick was still running' },
+    buffered: { type: 'integer', description: 'waiting for the running tick to end' },
+    startedTicks: {
+      type: 'array',
+      items: obj({ scheduledAt: str(), takenAt: str(), tickId: str(), runId: str() }),
+    },
+    settled: { type: 'boolean', description: 'false: the schedule had not acted on every tick within `wait`' },
+    outcome: { type: 'string', enum: ['started', 'skipped', 'buffered', 'mixed', 'none', 'pending'] },
+    message: str(),
+  },
+  ['scheduleId', 'action', 'requested', 'started', 'skipped', 'buffered', 'settled', 'outcome'],
+);
+
+const janitorSchedule = obj({
+  scheduleId: str(),
+  every: { type: 'array', items: str() },
+  paused: { type: 'boolean' },
+  note: str(),
+  nextRuns: { type: 'array', items: str() },
+  recent: { type: 'array', items: obj({ tickId: str(), takenAt: str() }) },
+  lastReport: { type: 'object', description: 'what the latest finished sweep did' },
+});
+
 const createSchedule = obj(
   {
     scheduleId: str('1-64 letters, digits, ".", "_" or "-"'),
     spec: ref('RunSpec'),
-    every: str('an interval: "7 days", "12h", "30m" (this or cron)'),
-    cron: str('a cron expression, e.g. "0 3 * * 1"'),
-    timezone: str(),
+    every: str(
+      'an interval: "7 days", "12h", "30m" (this or cron); at least the operator\'s minimum (FTFLOW_SCHEDULE_MIN_INTERVAL, default 5 minutes)',
+    ),
+    cron: str('a cron expression, e.g. "0 3 * * 1"; its ticks at least the same minimum apart'),
+    timezone: str('IANA time zone for cron'),
     overlap: { type: 'string', enum: Object.keys(OVERLAP_POLICIES), default: 'skip' },
     catchupWindow: str('default "10 minutes"'),
     pauseOnFailure: { type: 'boolean', default: false },
@@ -261,11 +297,60 @@ export function openApiDocument(): Schema {
       ...extra,
       responses: {
         200: json(ref('Schedule'), 'the schedule'),
-        202: json({ type: 'object' }, 'accepted'),
         ...errors(400, 401, 403, 404, 429),
       },
     },
   });
+  const waitParam = {
+    name: 'wait',
+    in: 'query',
+    schema: { type: 'number', minimum: 0, maximum: 60, default: 10 },
+    description: 'seconds to wait for the schedule to act on the ticks',
+  };
+  const reported = {
+    200: json(ref('ScheduleActionReport'), 'what the schedule did: started, skipped, buffered'),
+    202: json(ref('ScheduleActionReport'), 'the schedule had not acted on every tick within `wait`'),
+  };
+  const tickAction = (summary: string, extra: Schema = {}) => ({
+    post: {
+      summary,
+      ...secured('schedules:write'),
+      parameters: [idParam('schedule id'), waitParam],
+      ...extra,
+      responses: { ...reported, ...errors(400, 401, 403, 404, 429) },
+    },
+  });
+  const janitorAction = (summary: string, extra: Schema = {}) => ({
+    post: {
+      summary,
+      ...secured('janitor:admin'),
+      ...extra,
+      responses: { 200: json(ref('JanitorSchedule'), "the janitor's schedule"), ...errors(400, 401, 403, 404, 429) },
+    },
+  });
+  const noteBody = { requestBody: { content: { 'application/json': { schema: obj({ note: str() }) } } } };
+  const janitorPaths = {
+    '/v1/janitor': {
+      get: {
+        summary: "The janitor's schedule (the billing safety net) and its last report",
+        ...secured('janitor:admin'),
+        responses: { 200: json(ref('JanitorSchedule'), "the janitor's schedule"), ...errors(401, 403, 404, 429) },
+      },
+    },
+    '/v1/janitor/pause': janitorAction(
+      'Pause the janitor (endpoints of ended runs are not deleted until unpaused)',
+      noteBody,
+    ),
+    '/v1/janitor/unpause': janitorAction('Unpause the janitor', noteBody),
+    '/v1/janitor/trigger': {
+      post: {
+        summary: 'Sweep now (skipped while a sweep runs)',
+        ...secured('janitor:admin'),
+        parameters: [waitParam],
+        responses: { ...reported, ...errors(400, 401, 403, 404, 429) },
+      },
+    },
+  };
   const schedulePaths = {
     '/v1/schedules': {
       post: {
@@ -303,8 +388,8 @@ export function openApiDocument(): Schema {
     '/v1/schedules/{id}/unpause': scheduleAction('Unpause', {
       requestBody: { content: { 'application/json': { schema: obj({ note: str() }) } } },
     }),
-    '/v1/schedules/{id}/trigger': scheduleAction("Run a tick now, under the schedule's overlap policy"),
-    '/v1/schedules/{id}/backfill': scheduleAction('Run the ticks between start and end', {
+    '/v1/schedules/{id}/trigger': tickAction("Run a tick now, under the schedule's overlap policy; says what it did"),
+    '/v1/schedules/{id}/backfill': tickAction('Run the ticks from start to end (both included); says what it did', {
       requestBody: {
         required: true,
         content: {
@@ -359,6 +444,8 @@ export function openApiDocument(): Schema {
         }),
         Schedule: schedule,
         CreateSchedule: createSchedule,
+        ScheduleActionReport: scheduleActionReport,
+        JanitorSchedule: janitorSchedule,
         Error: obj(
           {
             error: obj(
@@ -374,6 +461,6 @@ export function openApiDocument(): Schema {
         ),
       },
     },
-    paths: { ...fineTunePaths, ...schedulePaths },
+    paths: { ...fineTunePaths, ...schedulePaths, ...janitorPaths },
   };
 }

@@ -1,6 +1,6 @@
 // The HTTP API over the typed client: fastify, bearer API keys with scopes, per-key rate limits, request
 // validation with the shared schemas, one error shape, and its OpenAPI document at /openapi.json.
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import type { FineTuneClient } from '../client';
 import { registerAuth } from './auth';
@@ -8,6 +8,7 @@ import { body, sendError } from './errors';
 import type { ApiKeyStore } from './keys';
 import { openApiDocument } from './openapi';
 import { registerFineTuneRoutes } from './routes/fineTunes';
+import { registerJanitorRoutes } from './routes/janitor';
 import { registerScheduleRoutes } from './routes/schedules';
 
 export const DEFAULT_RATE_LIMIT_PER_MINUTE = 120;
@@ -21,8 +22,25 @@ export interface ApiOptions {
   logger?: boolean;
 }
 
+/**
+ * How a request appears in the access log: the path, never the query string (a key sent by mistake as
+ * `?api-key=...`, or anything else a caller puts there, must not land in the log).
+ */
+export function requestLogFields(request: FastifyRequest): Record<string, unknown> {
+  return {
+    method: request.method,
+    url: request.url.split('?')[0],
+    host: request.host,
+    remoteAddress: request.ip,
+    remotePort: request.socket?.remotePort,
+  };
+}
+
 export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
-  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: 1024 * 1024 });
+  const app = Fastify({
+    logger: opts.logger ? { serializers: { req: requestLogFields } } : false,
+    bodyLimit: 1024 * 1024,
+  });
   const perMinute = opts.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE;
 
   app.setErrorHandler((err, _request, reply) => sendError(reply, err));
@@ -52,5 +70,6 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   app.get('/healthz', async () => ({ ok: true }));
   registerFineTuneRoutes(app, opts.client);
   registerScheduleRoutes(app, opts.client);
+  registerJanitorRoutes(app, opts.client);
   return app;
 }

@@ -31,7 +31,7 @@ export const ListQuery = z.strictObject({
   model: z.string().min(1).optional(),
   dataset: z.string().min(1).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  pageToken: z.string().min(1).optional(),
+  pageToken: z.string().min(1).max(4096).optional(),
 });
 
 export const EventsQuery = z.strictObject({
@@ -58,6 +58,11 @@ export const CreateScheduleBody = z.strictObject({
 });
 
 export const NoteBody = z.strictObject({ note: z.string().max(500).optional() }).default({});
+
+export const ScheduleActionQuery = z.strictObject({
+  /** Seconds to wait for the schedule to act on the ticks before answering (202 if it has not yet). */
+  wait: z.coerce.number().min(0).max(60).default(10),
+});
 
 export const BackfillBody = z.strictObject({
   start: z.iso.datetime({ offset: true }),

@@ -5,6 +5,8 @@ import {
   ScheduleOverlapPolicy,
   WorkflowIdConflictPolicy,
   type Client,
+  type ScheduleDescription,
+  type ScheduleHandle,
   type ScheduleOptionsStartWorkflowAction,
 } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
@@ -16,6 +18,8 @@ import {
 } from '../workflows/definitions';
 import type { janitor } from '../workflows/janitor';
 import { ScheduleNotFoundError } from './errors';
+import { JANITOR_WORKFLOW_TYPE, isJanitorSchedule } from './ownership';
+import { reportScheduleAction, type ScheduleActionReport } from './scheduleActions';
 import { formatEvery } from './schedules';
 
 export const DEFAULT_JANITOR_EVERY = '5 minutes';
@@ -32,6 +36,7 @@ export interface JanitorScheduleInfo {
   scheduleId: string;
   every: string[];
   paused: boolean;
+  note?: string;
   nextRuns: string[];
   recent: { tickId: string; takenAt: string }[];
   /** What the latest finished sweep did. */
@@ -61,7 +66,7 @@ export class JanitorControl {
     const every = (opts.every ?? DEFAULT_JANITOR_EVERY) as Duration;
     const action: ScheduleOptionsStartWorkflowAction<typeof janitor> = {
       type: 'startWorkflow',
-      workflowType: 'janitor',
+      workflowType: JANITOR_WORKFLOW_TYPE,
       args: [opts.input ?? {}],
       taskQueue: this.taskQueue,
       // Each tick is <schedule id>-<time>; the default schedule's ticks are ftflow-janitor-<time>.
@@ -80,14 +85,7 @@ export class JanitorControl {
   }
 
   async describeSchedule(scheduleId: string = JANITOR_SCHEDULE_ID): Promise<JanitorScheduleInfo> {
-    const handle = this.client.schedule.getHandle(scheduleId);
-    let d;
-    try {
-      d = await handle.describe();
-    } catch (err) {
-      if (err instanceof SdkScheduleNotFoundError) throw new ScheduleNotFoundError(scheduleId);
-      throw err;
-    }
+    const d = await this.call(scheduleId, async (_h, description) => description);
     const running = new Set(d.info.runningActions.map((a) => a.workflow.workflowId));
     const recent = d.info.recentActions.map((a) => ({
       tickId: a.action.workflow.workflowId,
@@ -109,16 +107,50 @@ export class JanitorControl {
       scheduleId,
       every: (d.spec.intervals ?? []).map((i) => formatEvery(Number(i.every))),
       paused: d.state.paused,
+      note: d.state.note || undefined,
       nextRuns: d.info.nextActionTimes.map((t) => t.toISOString()),
       recent,
       lastReport,
     };
   }
 
-  /** Starts a sweep on the schedule now (skipped if one is running). */
-  async trigger(scheduleId: string = JANITOR_SCHEDULE_ID): Promise<void> {
+  /** Starts a sweep on the schedule now (skipped if one is running) and reports what the schedule did. */
+  async trigger(
+    scheduleId: string = JANITOR_SCHEDULE_ID,
+    opts: { waitSeconds?: number } = {},
+  ): Promise<ScheduleActionReport> {
+    return this.call(scheduleId, async (h, before) => {
+      await h.trigger(ScheduleOverlapPolicy.SKIP);
+      return reportScheduleAction(h, before, {
+        action: 'trigger',
+        overlap: 'skip',
+        requested: 1,
+        waitMs: (opts.waitSeconds ?? 10) * 1000,
+      });
+    });
+  }
+
+  /** Pauses the sweeps (the billing safety net) until unpause; the note says why. */
+  async pause(note?: string, scheduleId: string = JANITOR_SCHEDULE_ID): Promise<JanitorScheduleInfo> {
+    await this.call(scheduleId, (h) => h.pause(note ?? 'janitor paused with finetune-flow'));
+    return this.describeSchedule(scheduleId);
+  }
+
+  async unpause(note?: string, scheduleId: string = JANITOR_SCHEDULE_ID): Promise<JanitorScheduleInfo> {
+    await this.call(scheduleId, (h) => h.unpause(note ?? 'janitor unpaused with finetune-flow'));
+    return this.describeSchedule(scheduleId);
+  }
+
+  /** Operations on the janitor's schedule: a schedule of that id that does not run the janitor is not it. */
+  private async call<T>(
+    scheduleId: string,
+    body: (handle: ScheduleHandle, description: ScheduleDescription) => Promise<T>,
+  ): Promise<T> {
+    const handle = this.client.schedule.getHandle(scheduleId);
     try {
-      await this.client.schedule.getHandle(scheduleId).trigger(ScheduleOverlapPolicy.SKIP);
+      const description = await handle.describe();
+      if (!isJanitorSchedule(description)) throw new ScheduleNotFoundError(scheduleId);
+      return await body(handle, description);
     } catch (err) {
       if (err instanceof SdkScheduleNotFoundError) throw new ScheduleNotFoundError(scheduleId);
       throw err;

@@ -10,16 +10,35 @@ import {
   type ScheduleHandle,
   type ScheduleSpec,
 } from '@temporalio/client';
-import { msToNumber } from '@temporalio/common/lib/time';
+import { msNumberToTs, msToNumber } from '@temporalio/common/lib/time';
 import type { Duration } from '@temporalio/common';
 import { RunSpecError, parseRunSpec, type RunSpec } from '../spec/schema';
 import { runContentKey } from '../spec/contentKey';
 import { SCHEDULED_WORKFLOW_PREFIX, type FineTuneOptions, type ScheduledFineTuneInput } from '../workflows/definitions';
 import { ControlError, ScheduleExistsError, ScheduleNotFoundError, invalid } from './errors';
+import { RESERVED_SCHEDULE_IDS, SCHEDULE_MEMO_KEY, SCHEDULED_WORKFLOW_TYPE, isRetrainingSchedule } from './ownership';
+import { reportScheduleAction, type ScheduleActionReport } from './scheduleActions';
 
-export const SCHEDULE_MEMO_KEY = 'ftflow';
-export const SCHEDULED_WORKFLOW_TYPE = 'scheduledFineTune';
+export { SCHEDULE_MEMO_KEY, SCHEDULED_WORKFLOW_TYPE } from './ownership';
 export const SCHEDULE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** The operator's minimum time between two ticks of a retraining schedule (a duration; "0" for none). */
+export const SCHEDULE_MIN_INTERVAL_ENV = 'FTFLOW_SCHEDULE_MIN_INTERVAL';
+export const DEFAULT_SCHEDULE_MIN_INTERVAL = '5 minutes';
+
+/** Parses a minimum interval setting; throws naming the variable when it is not a duration. */
+export function parseMinInterval(value: string | undefined, where: string = SCHEDULE_MIN_INTERVAL_ENV): number {
+  const text = value === undefined || value.trim() === '' ? DEFAULT_SCHEDULE_MIN_INTERVAL : value.trim();
+  let ms: number;
+  try {
+    ms = msToNumber(text as Duration);
+  } catch {
+    ms = NaN;
+  }
+  if (!Number.isFinite(ms) || ms < 0)
+    throw new Error(`${where} must be a duration such as "5m" or "1 hour", or "0" for no minimum (got "${text}")`);
+  return ms;
+}
 
 /** The overlap policies a retraining schedule may use. TERMINATE_OTHER is left out: terminating a run skips its cleanup. */
 export const OVERLAP_POLICIES = {
@@ -86,11 +105,22 @@ export interface RetrainingSchedule {
 }
 
 export interface BackfillOptions {
+  /** From (inclusive). */
   start: Date;
+  /** To (inclusive). */
   end: Date;
   /** Default: the schedule's own policy (with skip, only the first of many overdue ticks runs). */
   overlap?: OverlapPolicy;
+  /** How long to wait for the schedule to act on every tick before reporting; default 10 s. */
+  waitSeconds?: number;
 }
+
+export interface TriggerOptions {
+  /** How long to wait for the schedule to act on the tick before reporting; default 10 s. */
+  waitSeconds?: number;
+}
+
+export type { ScheduleActionReport } from './scheduleActions';
 
 interface ScheduleMemo {
   kind: 'retraining';
@@ -142,14 +172,47 @@ export function checkScheduleId(scheduleId: string): void {
     throw invalid('scheduleId', "must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit");
 }
 
+function waitMs(field: string, seconds: number | undefined): number {
+  if (seconds === undefined) return 10_000;
+  if (!Number.isFinite(seconds) || seconds < 0 || seconds > 300)
+    throw invalid(field, 'must be a number of seconds from 0 to 300');
+  return seconds * 1000;
+}
+
+/** The smallest gap between consecutive times, in ms (Infinity for fewer than two). */
+function smallestGap(times: Date[]): number {
+  let gap = Infinity;
+  for (let i = 1; i < times.length; i++) gap = Math.min(gap, times[i].getTime() - times[i - 1].getTime());
+  return gap;
+}
+
+export interface RetrainingSchedulesOptions {
+  /** The minimum time between two ticks, in ms; default 5 minutes (FTFLOW_SCHEDULE_MIN_INTERVAL). */
+  minIntervalMs?: number;
+}
+
 export class RetrainingSchedules {
+  private readonly minIntervalMs: number;
+
   constructor(
     private readonly client: Client,
     private readonly taskQueue: string,
-  ) {}
+    opts: RetrainingSchedulesOptions = {},
+  ) {
+    this.minIntervalMs = opts.minIntervalMs ?? parseMinInterval(undefined);
+  }
+
+  private tooOften(field: 'every' | 'cron', gapMs: number): ControlError {
+    return invalid(
+      field,
+      `ticks would come ${formatEvery(gapMs)} apart; a retraining schedule's ticks must be at least ${formatEvery(this.minIntervalMs)} apart (the operator's ${SCHEDULE_MIN_INTERVAL_ENV})`,
+    );
+  }
 
   async create(opts: RetrainingScheduleOptions): Promise<RetrainingSchedule> {
     checkScheduleId(opts.scheduleId);
+    if (RESERVED_SCHEDULE_IDS.includes(opts.scheduleId))
+      throw invalid('scheduleId', `${opts.scheduleId} is reserved for the service's own schedule; choose another id`);
     let spec: RunSpec;
     try {
       spec = parseRunSpec(opts.spec);
@@ -160,6 +223,14 @@ export class RetrainingSchedules {
     }
     if ((opts.every === undefined) === (opts.cron === undefined))
       throw invalid('every', 'give exactly one of every (an interval) or cron');
+    if (opts.timezone !== undefined && opts.cron === undefined)
+      throw invalid('timezone', 'applies to cron only (an interval does not depend on the time zone)');
+    if (opts.every !== undefined) {
+      const every = msToNumber(duration('every', opts.every));
+      if (every < this.minIntervalMs) throw this.tooOften('every', every);
+    }
+    if (opts.cron !== undefined && opts.cron.trim() === '')
+      throw invalid('cron', 'is empty; give a cron expression such as "0 3 * * 1"');
     const scheduleSpec: ScheduleSpec =
       opts.every !== undefined
         ? { intervals: [{ every: duration('every', opts.every) }] }
@@ -167,6 +238,10 @@ export class RetrainingSchedules {
     const contentKey = runContentKey(spec);
     const input: ScheduledFineTuneInput = { scheduleId: opts.scheduleId, spec, options: opts.options };
     const memo: ScheduleMemo = { kind: 'retraining', contentKey, every: opts.every, cron: opts.cron };
+    // A cron's spacing is known once Temporal has compiled it: such a schedule is created paused, its next
+    // ticks are read, and it is deleted if they come too often, or unpaused as asked.
+    const checkCron = opts.cron !== undefined;
+    const paused = opts.paused ?? false;
     try {
       await this.client.schedule.create({
         scheduleId: opts.scheduleId,
@@ -185,23 +260,41 @@ export class RetrainingSchedules {
           pauseOnFailure: opts.pauseOnFailure ?? false,
         },
         memo: { [SCHEDULE_MEMO_KEY]: memo },
-        state: { paused: opts.paused ?? false, note: opts.note },
+        state: { paused: paused || checkCron, note: opts.note },
       });
     } catch (err) {
       if (err instanceof ScheduleAlreadyRunning) throw new ScheduleExistsError(opts.scheduleId);
+      // The SDK turns the server's INVALID_ARGUMENT into a TypeError: a cron or time zone it cannot read.
+      if (err instanceof TypeError && opts.cron !== undefined) {
+        const field = opts.timezone !== undefined && /time ?zone|location/i.test(err.message) ? 'timezone' : 'cron';
+        throw invalid(field, `${err.message.replace(/^invalid schedule spec:\s*/i, '')}`);
+      }
       throw err;
+    }
+    if (checkCron) {
+      const handle = this.client.schedule.getHandle(opts.scheduleId);
+      const next = (await handle.describe()).info.nextActionTimes;
+      const gap = smallestGap(next);
+      if (next.length === 0 || gap < this.minIntervalMs) {
+        await handle.delete();
+        throw next.length === 0
+          ? invalid('cron', 'never comes: the expression matches no future time')
+          : this.tooOften('cron', gap);
+      }
+      if (!paused) await handle.unpause(opts.note ?? '');
     }
     return this.describe(opts.scheduleId);
   }
 
-  /** The retraining schedules of this namespace (the janitor's schedule is not one). */
+  /** The retraining schedules of this service (not the janitor's, not other applications'). */
   async list(): Promise<RetrainingSchedule[]> {
     const ids: string[] = [];
     for await (const s of this.client.schedule.list()) {
       if (s.action?.type === 'startWorkflow' && s.action.workflowType === SCHEDULED_WORKFLOW_TYPE)
         ids.push(s.scheduleId);
     }
-    // Describe each: the summaries lack policies and counters. A schedule deleted meanwhile is skipped.
+    // Describe each (the summaries lack the task queue, policies and counters); describe() leaves out what
+    // is not this service's. A schedule deleted meanwhile is skipped.
     const described = await Promise.all(
       ids
         .sort()
@@ -215,7 +308,7 @@ export class RetrainingSchedules {
   }
 
   async describe(scheduleId: string): Promise<RetrainingSchedule> {
-    return toRetrainingSchedule(await this.call(scheduleId, (h) => h.describe()));
+    return toRetrainingSchedule(await this.call(scheduleId, async (_h, d) => d));
   }
 
   async pause(scheduleId: string, note?: string): Promise<RetrainingSchedule> {
@@ -230,20 +323,48 @@ export class RetrainingSchedules {
 
   /**
    * Runs a tick now, under the schedule's own overlap policy (the SDK's trigger() would default to
-   * ALLOW_ALL): with skip, a trigger while a tick runs is skipped and counted.
+   * ALLOW_ALL), and reports what the schedule did with it: started, skipped (a tick is still running and
+   * the policy is skip) or buffered.
    */
-  async trigger(scheduleId: string): Promise<void> {
-    await this.call(scheduleId, async (h) => {
-      const d = await h.describe();
-      await h.trigger(d.policies.overlap);
+  async trigger(scheduleId: string, opts: TriggerOptions = {}): Promise<ScheduleActionReport> {
+    const wait = waitMs('waitSeconds', opts.waitSeconds);
+    return this.call(scheduleId, async (h, before) => {
+      await h.trigger(before.policies.overlap);
+      return reportScheduleAction(h, before, {
+        action: 'trigger',
+        overlap: overlapName(before.policies.overlap),
+        requested: 1,
+        waitMs: wait,
+        runIdOf: tickRunId,
+      });
     });
   }
 
-  /** Runs the ticks that fell between start and end (e.g. while the schedule was paused). */
-  async backfill(scheduleId: string, opts: BackfillOptions): Promise<void> {
+  /**
+   * Runs the schedule's ticks from start to end, both included (e.g. those missed while it was paused),
+   * and reports what the schedule did with them.
+   */
+  async backfill(scheduleId: string, opts: BackfillOptions): Promise<ScheduleActionReport> {
     if (!(opts.start.getTime() < opts.end.getTime())) throw invalid('start', 'must be before end');
     const overlap = opts.overlap !== undefined ? overlapPolicy(opts.overlap) : undefined;
-    await this.call(scheduleId, (h) => h.backfill({ start: opts.start, end: opts.end, overlap }));
+    const wait = waitMs('waitSeconds', opts.waitSeconds);
+    return this.call(scheduleId, async (h, before) => {
+      // The ticks a backfill of [start, end] runs: the schedule's matching times after start - 1 ms.
+      const matching = await this.client.workflowService.listScheduleMatchingTimes({
+        namespace: this.client.options.namespace,
+        scheduleId,
+        startTime: msNumberToTs(opts.start.getTime() - 1),
+        endTime: msNumberToTs(opts.end.getTime()),
+      });
+      await h.backfill({ start: opts.start, end: opts.end, overlap });
+      return reportScheduleAction(h, before, {
+        action: 'backfill',
+        overlap: overlapName(overlap ?? before.policies.overlap),
+        requested: matching.startTime?.length ?? 0,
+        waitMs: wait,
+        runIdOf: tickRunId,
+      });
+    });
   }
 
   /** Deletes the schedule; a tick that is running goes on (cancel its run to stop it). */
@@ -251,15 +372,30 @@ export class RetrainingSchedules {
     await this.call(scheduleId, (h) => h.delete());
   }
 
-  private async call<T>(scheduleId: string, body: (handle: ScheduleHandle) => Promise<T>): Promise<T> {
+  /**
+   * Every operation on one schedule: only a retraining schedule of this service is found; the janitor's
+   * schedule and other applications' schedules are "no such schedule", as a missing one is.
+   */
+  private async call<T>(
+    scheduleId: string,
+    body: (handle: ScheduleHandle, description: ScheduleDescription) => Promise<T>,
+  ): Promise<T> {
     checkScheduleId(scheduleId);
+    const handle = this.client.schedule.getHandle(scheduleId);
     try {
-      return await body(this.client.schedule.getHandle(scheduleId));
+      const description = await handle.describe();
+      if (!isRetrainingSchedule(description, this.taskQueue)) throw new ScheduleNotFoundError(scheduleId);
+      return await body(handle, description);
     } catch (err) {
       if (err instanceof SdkScheduleNotFoundError) throw new ScheduleNotFoundError(scheduleId);
       throw err;
     }
   }
+}
+
+/** The run a retraining tick starts: ftsched-<schedule>-<time> starts ft-<schedule>-<time>. */
+function tickRunId(tickId: string): string {
+  return `ft-${tickId.startsWith(SCHEDULED_WORKFLOW_PREFIX) ? tickId.slice(SCHEDULED_WORKFLOW_PREFIX.length) : tickId}`;
 }
 
 function scheduleMemo(memo: Record<string, unknown> | undefined): ScheduleMemo | undefined {
@@ -275,8 +411,6 @@ export function toRetrainingSchedule(d: ScheduleDescription): RetrainingSchedule
     d.action.workflowType === SCHEDULED_WORKFLOW_TYPE
       ? (d.action.args?.[0] as ScheduledFineTuneInput | undefined)
       : undefined;
-  const tickRunId = (tickId: string) =>
-    `ft-${tickId.startsWith(SCHEDULED_WORKFLOW_PREFIX) ? tickId.slice(SCHEDULED_WORKFLOW_PREFIX.length) : tickId}`;
   return {
     scheduleId: d.scheduleId,
     object: 'fine_tune.schedule',

@@ -48,8 +48,14 @@ export interface RunFilter {
   contentKey?: string;
 }
 
-export function runListQuery(filter: RunFilter = {}): string {
+/** Where the runs are: the task queue of the service's workers (src/control/ownership.ts). */
+export interface RunScope {
+  taskQueue?: string;
+}
+
+export function runListQuery(filter: RunFilter = {}, scope: RunScope = {}): string {
   const clauses = [`WorkflowType = '${FINE_TUNE_WORKFLOW_TYPE}'`];
+  if (scope.taskQueue !== undefined) clauses.push(`TaskQueue = ${quoted('taskQueue', scope.taskQueue)}`);
   if (filter.status !== undefined) {
     const status = RUN_STATUS_FILTERS[filter.status];
     if (status === undefined)
@@ -71,8 +77,12 @@ export function runListQuery(filter: RunFilter = {}): string {
  * (milliseconds on the dev server, about a second on Temporal Cloud): two starts closer together than
  * that can both start; the README's schedule notes say which paths are strictly serialized.
  */
-export async function findActiveRun(client: Client, contentKey: string): Promise<string | undefined> {
-  const query = runListQuery({ status: 'running', contentKey });
+export async function findActiveRun(
+  client: Client,
+  contentKey: string,
+  taskQueue?: string,
+): Promise<string | undefined> {
+  const query = runListQuery({ status: 'running', contentKey }, { taskQueue });
   for await (const run of client.workflow.list({ query, pageSize: 1 })) return run.workflowId;
   return undefined;
 }

@@ -240,6 +240,10 @@ describe('the HTTP API on the local stack', () => {
         '/v1/schedules/{id}/pause',
         '/v1/schedules/{id}/trigger',
         '/v1/schedules/{id}/unpause',
+        '/v1/janitor',
+        '/v1/janitor/pause',
+        '/v1/janitor/unpause',
+        '/v1/janitor/trigger',
       ].sort(),
     );
     expect(doc.components.schemas.RunSpec.properties.dataset.properties.percent).toMatchObject({

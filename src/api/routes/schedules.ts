@@ -1,7 +1,9 @@
-// /v1/schedules: retraining schedules (create, list, get, pause, unpause, trigger, backfill, delete).
+// /v1/schedules: retraining schedules (create, list, get, pause, unpause, trigger, backfill, delete). Only
+// the service's retraining schedules are found here: the janitor's schedule and other applications'
+// schedules are 404 (src/control/ownership.ts); the janitor has its own routes (routes/janitor.ts).
 import type { FastifyInstance } from 'fastify';
 import type { FineTuneClient } from '../../client';
-import { BackfillBody, CreateScheduleBody, NoteBody, parsePart } from '../validation';
+import { BackfillBody, CreateScheduleBody, NoteBody, ScheduleActionQuery, parsePart } from '../validation';
 
 interface IdParams {
   id: string;
@@ -30,17 +32,25 @@ export function registerScheduleRoutes(app: FastifyInstance, client: FineTuneCli
     schedules.unpause(request.params.id, parsePart(NoteBody, request.body ?? {}, 'body').note),
   );
 
+  // 200 with what the schedule did (started, skipped, buffered); 202 when it had not acted within `wait`.
   app.post<{ Params: IdParams }>('/v1/schedules/:id/trigger', write, async (request, reply) => {
-    await schedules.trigger(request.params.id);
-    reply.code(202);
-    return { scheduleId: request.params.id, triggered: true };
+    const q = parsePart(ScheduleActionQuery, request.query, 'query');
+    const report = await schedules.trigger(request.params.id, { waitSeconds: q.wait });
+    reply.code(report.settled ? 200 : 202);
+    return report;
   });
 
   app.post<{ Params: IdParams }>('/v1/schedules/:id/backfill', write, async (request, reply) => {
+    const q = parsePart(ScheduleActionQuery, request.query, 'query');
     const b = parsePart(BackfillBody, request.body ?? {}, 'body');
-    await schedules.backfill(request.params.id, { start: new Date(b.start), end: new Date(b.end), overlap: b.overlap });
-    reply.code(202);
-    return { scheduleId: request.params.id, backfill: b };
+    const report = await schedules.backfill(request.params.id, {
+      start: new Date(b.start),
+      end: new Date(b.end),
+      overlap: b.overlap,
+      waitSeconds: q.wait,
+    });
+    reply.code(report.settled ? 200 : 202);
+    return { ...report, backfill: b };
   });
 
   app.delete<{ Params: IdParams }>('/v1/schedules/:id', write, async (request, reply) => {

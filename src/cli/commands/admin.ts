@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { Option, type Command } from 'commander';
-import { API_SCOPES, createApiKey, listApiKeys, revokeApiKey, type ApiScope } from '../../api/keys';
+import { API_SCOPES, DEFAULT_API_SCOPES, createApiKey, listApiKeys, revokeApiKey, type ApiScope } from '../../api/keys';
 import { ENV } from '../../config/env';
 import type { CliContext } from '../context';
 import { CliInputError, EXIT } from '../exitCodes';
@@ -50,7 +50,11 @@ export function registerAdminCommands(program: Command, ctx: () => CliContext, a
     .command('create')
     .argument('<id>', 'a name for the key, e.g. ci-pipeline')
     .addOption(fileOption())
-    .option('--scopes <list>', `comma-separated: ${API_SCOPES.join(', ')}`, API_SCOPES.join(','))
+    .option(
+      '--scopes <list>',
+      `comma-separated: ${API_SCOPES.join(', ')} (janitor:admin only when named)`,
+      DEFAULT_API_SCOPES.join(','),
+    )
     .option('--rate-limit <per-minute>', 'requests per minute for this key (default: the server setting)')
     .description('create a key and print it (shown only this once)')
     .action(

@@ -3,6 +3,12 @@ import type { Command } from 'commander';
 import type { JanitorReport } from '../../workflows/definitions';
 import type { CliContext } from '../context';
 import { CliInputError, EXIT } from '../exitCodes';
+import {
+  SCHEDULE_ACTION_EXIT_HELP,
+  exitCodeForReport,
+  reportLines as actionLines,
+  waitSeconds,
+} from './scheduleReport';
 
 type Act = (handler: (...args: unknown[]) => Promise<number>) => (...args: unknown[]) => Promise<void>;
 
@@ -49,7 +55,7 @@ export function registerJanitorCommands(program: Command, ctx: () => CliContext,
         const c = ctx();
         const info = await (await c.client()).janitor.describeSchedule();
         c.print(info, () => [
-          `${info.scheduleId}  ${info.paused ? 'paused' : 'active'}  every ${info.every.join(', ')}  next ${info.nextRuns[0] ?? '-'}`,
+          `${info.scheduleId}  ${info.paused ? 'paused' : 'active'}  every ${info.every.join(', ')}  next ${info.nextRuns[0] ?? '-'}${info.note ? `  (${info.note})` : ''}`,
           ...(info.lastReport ? reportLines(info.lastReport) : ['no finished sweep yet']),
         ]);
         return EXIT.ok;
@@ -71,13 +77,37 @@ export function registerJanitorCommands(program: Command, ctx: () => CliContext,
 
   janitor
     .command('trigger')
-    .description('start a sweep on the schedule now')
+    .description('start a sweep on the schedule now (skipped while one runs) and say whether it started')
+    .option('--wait <seconds>', 'how long to wait for the schedule to act', '10')
+    .addHelpText('after', `\n${SCHEDULE_ACTION_EXIT_HELP}`)
     .action(
-      act(async () => {
+      act(async (flags) => {
         const c = ctx();
-        await (await c.client()).janitor.trigger();
-        c.print({ triggered: true }, () => ['janitor triggered']);
-        return EXIT.ok;
+        const wait = waitSeconds((flags as { wait: string }).wait);
+        const report = await (await c.client()).janitor.trigger(undefined, { waitSeconds: wait });
+        c.print(report, () => actionLines(report));
+        return exitCodeForReport(report);
       }),
     );
+
+  for (const verb of ['pause', 'unpause'] as const) {
+    janitor
+      .command(verb)
+      .option('--note <text>', 'why')
+      .description(
+        verb === 'pause'
+          ? "pause the janitor's schedule (endpoints of ended runs are not deleted until it is unpaused)"
+          : "unpause the janitor's schedule",
+      )
+      .action(
+        act(async (flags) => {
+          const c = ctx();
+          const client = await c.client();
+          const note = (flags as { note?: string }).note;
+          const info = verb === 'pause' ? await client.janitor.pause(note) : await client.janitor.unpause(note);
+          c.print(info, () => [`${info.scheduleId} ${info.paused ? 'paused' : 'active'}`]);
+          return EXIT.ok;
+        }),
+      );
+  }
 }

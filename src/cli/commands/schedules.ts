@@ -7,6 +7,7 @@ import { CliInputError, EXIT } from '../exitCodes';
 import { table } from '../format';
 import { loadSpec, type SpecFlags } from '../specInput';
 import { specOptions } from './runs';
+import { SCHEDULE_ACTION_EXIT_HELP, exitCodeForReport, reportLines, waitSeconds } from './scheduleReport';
 
 type Act = (handler: (...args: unknown[]) => Promise<number>) => (...args: unknown[]) => Promise<void>;
 
@@ -32,7 +33,9 @@ function date(flag: string, value: string): Date {
 export function registerScheduleCommands(program: Command, ctx: () => CliContext, act: Act): void {
   const schedule = program
     .command('schedule')
-    .description('retraining schedules (Temporal Schedules; overlapping ticks are skipped by default)');
+    .description(
+      "this service's retraining schedules (Temporal Schedules; overlapping ticks are skipped by default; the janitor's schedule is `ftflow janitor`)",
+    );
   const overlap = () =>
     new Option('--overlap <policy>', 'when a tick comes while the last one runs').choices(
       Object.keys(OVERLAP_POLICIES),
@@ -41,8 +44,8 @@ export function registerScheduleCommands(program: Command, ctx: () => CliContext
   specOptions(
     schedule.command('create').argument('<id>', 'schedule id').argument('[spec-file]', 'run spec, YAML or JSON'),
   )
-    .option('--every <interval>', 'e.g. 7d, 12h, "1 week"')
-    .option('--cron <expression>', 'e.g. "0 3 * * 1" (Mondays 03:00)')
+    .option('--every <interval>', 'e.g. 7d, 12h, "1 week"; at least $FTFLOW_SCHEDULE_MIN_INTERVAL (default 5m)')
+    .option('--cron <expression>', 'e.g. "0 3 * * 1" (Mondays 03:00); ticks at least the same minimum apart')
     .option('--timezone <tz>', 'IANA time zone for --cron')
     .addOption(overlap().default('skip'))
     .option('--catchup-window <duration>', 'how far back missed ticks are caught up', '10m')
@@ -140,13 +143,16 @@ export function registerScheduleCommands(program: Command, ctx: () => CliContext
   schedule
     .command('trigger')
     .argument('<id>', 'schedule id')
-    .description("run a tick now, under the schedule's overlap policy")
+    .option('--wait <seconds>', 'how long to wait for the schedule to act on the tick', '10')
+    .description("run a tick now, under the schedule's overlap policy, and say whether it started")
+    .addHelpText('after', `\n${SCHEDULE_ACTION_EXIT_HELP}`)
     .action(
-      act(async (id) => {
+      act(async (id, flags) => {
         const c = ctx();
-        await (await c.client()).schedules.trigger(id as string);
-        c.print({ scheduleId: id, triggered: true }, () => [`${String(id)} triggered`]);
-        return EXIT.ok;
+        const wait = waitSeconds((flags as { wait: string }).wait);
+        const report = await (await c.client()).schedules.trigger(id as string, { waitSeconds: wait });
+        c.print(report, () => reportLines(report));
+        return exitCodeForReport(report);
       }),
     );
 
@@ -156,22 +162,24 @@ export function registerScheduleCommands(program: Command, ctx: () => CliContext
     .requiredOption('--start <time>', 'from (ISO 8601)')
     .requiredOption('--end <time>', 'to (ISO 8601)')
     .addOption(overlap())
-    .description('run the ticks that fell between --start and --end')
+    .option('--wait <seconds>', 'how long to wait for the schedule to act on the ticks', '10')
+    .description('run the ticks from --start to --end (both included) and say how many started')
+    .addHelpText('after', `\n${SCHEDULE_ACTION_EXIT_HELP}`)
     .action(
       act(async (id, flags) => {
         const c = ctx();
-        const f = flags as { start: string; end: string; overlap?: OverlapPolicy };
-        await (
+        const f = flags as { start: string; end: string; overlap?: OverlapPolicy; wait: string };
+        const wait = waitSeconds(f.wait);
+        const report = await (
           await c.client()
         ).schedules.backfill(id as string, {
           start: date('--start', f.start),
           end: date('--end', f.end),
           overlap: f.overlap,
+          waitSeconds: wait,
         });
-        c.print({ scheduleId: id, backfilled: { start: f.start, end: f.end } }, () => [
-          `${String(id)} backfill requested for ${f.start} .. ${f.end}`,
-        ]);
-        return EXIT.ok;
+        c.print(report, () => reportLines(report));
+        return exitCodeForReport(report);
       }),
     );
 
