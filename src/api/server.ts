@@ -3,6 +3,7 @@
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import type { FineTuneClient } from '../client';
+import { DATASET_ENV } from '../config/datasetSources';
 import { registerAuth } from './auth';
 import { body, sendError } from './errors';
 import type { ApiKeyStore } from './keys';
@@ -20,6 +21,12 @@ export interface ApiOptions {
   rateLimitPerMinute?: number;
   /** Fastify's logger (pino); default off. */
   logger?: boolean;
+  /**
+   * Whether run specs may name files on the worker's disk (`dataset.files` local paths, file:// URLs).
+   * Default: only when the API's environment sets FTFLOW_DATA_ROOT, the operator's statement that
+   * workers read local files (each worker still checks its own data root, after resolving symlinks).
+   */
+  allowLocalDatasetPaths?: boolean;
 }
 
 /**
@@ -40,6 +47,10 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: opts.logger ? { serializers: { req: requestLogFields } } : false,
     bodyLimit: 1024 * 1024,
+    // Keep `__proto__` and `constructor` keys as plain data: the run spec check refuses them by name
+    // (the path and the fix) instead of Fastify's "Body is not valid JSON".
+    onProtoPoisoning: 'ignore',
+    onConstructorPoisoning: 'ignore',
   });
   const perMinute = opts.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE;
 
@@ -68,8 +79,9 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   const document = openApiDocument();
   app.get('/openapi.json', async () => document);
   app.get('/healthz', async () => ({ ok: true }));
-  registerFineTuneRoutes(app, opts.client);
-  registerScheduleRoutes(app, opts.client);
+  const allowLocalDatasetPaths = opts.allowLocalDatasetPaths ?? Boolean(process.env[DATASET_ENV.dataRoot]?.trim());
+  registerFineTuneRoutes(app, opts.client, { allowLocalDatasetPaths });
+  registerScheduleRoutes(app, opts.client, { allowLocalDatasetPaths });
   registerJanitorRoutes(app, opts.client);
   return app;
 }

@@ -1,7 +1,9 @@
 // Request validation: zod schemas for what the routes read besides the run spec (the spec itself goes
 // through the shared schema in the client), and their issues as {field, message} like the spec's.
 import { z } from 'zod';
-import { describeIssue, type SpecIssue } from '../spec/schema';
+import { DATASET_ENV } from '../config/datasetSources';
+import { localFileEntries } from '../spec/dataset';
+import { RunSpecError, describeIssue, parseRunSpec, type RunSpec, type SpecIssue } from '../spec/schema';
 import { issueMessage } from '../spec/issueMessages';
 import { RUN_STATUS_FILTERS } from '../control/visibility';
 import { OVERLAP_POLICIES } from '../control/schedules';
@@ -83,4 +85,28 @@ export function parsePart<S extends z.ZodType>(
     return { field: d.field === '(spec)' ? where : `${where}.${d.field}`, message: d.message };
   });
   throw new ControlError('invalid', `invalid ${where}`, issues);
+}
+
+/**
+ * API callers may name files on the worker's disk only where the operator said workers read local files
+ * (FTFLOW_DATA_ROOT in the API's environment). A spec the schema refuses is left to the client, which
+ * reports every issue; this check only adds the local-path refusal, field by field.
+ */
+export function refuseLocalDatasetPaths(spec: unknown, allowed: boolean): void {
+  if (allowed) return;
+  let parsed: RunSpec;
+  try {
+    parsed = parseRunSpec(spec);
+  } catch (err) {
+    if (err instanceof RunSpecError) return;
+    throw err;
+  }
+  const local = localFileEntries(parsed.dataset);
+  if (local.length === 0) return;
+  const message = `a local path is not accepted through the API: upload the file to the workspace datastore and give its azureml://datastores/<name>/paths/<path> URI or an https URL (operators whose workers read local files set ${DATASET_ENV.dataRoot})`;
+  throw new ControlError(
+    'invalid',
+    `${local.map((l) => l.field).join(', ')}: ${message}`,
+    local.map((l) => ({ field: l.field, message })),
+  );
 }

@@ -23,13 +23,16 @@ export const EXIT = {
   unavailable: 7,
   /** Anything else (a bug or an unexpected server answer); the message says what. */
   internal: 8,
+  /** A schedule trigger or backfill started nothing: every tick was skipped by the overlap policy, or none fell in the range. */
+  nothingStarted: 9,
 } as const;
 
 export const EXIT_CODE_HELP = `exit codes:
   0  ok (a watched run succeeded)      4  gave up waiting (--timeout, cancel --wait)
   1  the run failed                    5  no such run or schedule
   2  bad input (spec, flags, file)     6  conflict (key reused with another spec, not resumable, exists)
-  3  the run was cancelled/terminated  7  Temporal unreachable      8  unexpected error`;
+  3  the run was cancelled/terminated  7  Temporal unreachable      8  unexpected error
+  9  schedule trigger/backfill started nothing (every tick skipped, or none in the range)`;
 
 /** Input the CLI itself rejects (unreadable file, bad flag value). */
 export class CliInputError extends Error {

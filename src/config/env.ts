@@ -32,4 +32,5 @@ export const ENV = {
   apiKeysFile: 'FTFLOW_API_KEYS_FILE',
   apiKeys: 'FTFLOW_API_KEYS',
   apiRateLimit: 'FTFLOW_API_RATE_LIMIT',
+  scheduleMinInterval: 'FTFLOW_SCHEDULE_MIN_INTERVAL',
 } as const;

@@ -15,6 +15,7 @@ import type { Duration } from '@temporalio/common';
 import { RunSpecError, parseRunSpec, type RunSpec } from '../spec/schema';
 import { runContentKey } from '../spec/contentKey';
 import { SCHEDULED_WORKFLOW_PREFIX, type FineTuneOptions, type ScheduledFineTuneInput } from '../workflows/definitions';
+import { ENV } from '../config/env';
 import { ControlError, ScheduleExistsError, ScheduleNotFoundError, invalid } from './errors';
 import { RESERVED_SCHEDULE_IDS, SCHEDULE_MEMO_KEY, SCHEDULED_WORKFLOW_TYPE, isRetrainingSchedule } from './ownership';
 import { reportScheduleAction, type ScheduleActionReport } from './scheduleActions';
@@ -23,7 +24,7 @@ export { SCHEDULE_MEMO_KEY, SCHEDULED_WORKFLOW_TYPE } from './ownership';
 export const SCHEDULE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** The operator's minimum time between two ticks of a retraining schedule (a duration; "0" for none). */
-export const SCHEDULE_MIN_INTERVAL_ENV = 'FTFLOW_SCHEDULE_MIN_INTERVAL';
+export const SCHEDULE_MIN_INTERVAL_ENV = ENV.scheduleMinInterval;
 export const DEFAULT_SCHEDULE_MIN_INTERVAL = '5 minutes';
 
 /** Parses a minimum interval setting; throws naming the variable when it is not a duration. */

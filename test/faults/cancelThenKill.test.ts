@@ -13,19 +13,18 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import { FineTuneClient } from '../../src/client';
-import { bundleWorkflows } from '../../src/scripts/bundleWorkflows';
 import { deriveRunNames, type RunNames } from '../../src/spec/names';
 import { resolveTemporalCli } from '../../src/stack/paths';
 import { holdsFor, type LongStep } from '../helpers/killPoints';
-import { temporalAddress, waitFor, type EmulatorClock } from '../helpers/localStack';
-import { emulatorAdmin, type FaultRule } from '../helpers/privateStack';
+import { useKillSuite } from '../helpers/killSuite';
+import { temporalAddress, waitFor } from '../helpers/localStack';
+import type { FaultRule } from '../helpers/privateStack';
 import { awaitHistory, azureRecordOf, historyOf, isProcess, pendingActivity, runningOn } from '../helpers/runRecords';
-import { startWorkerProcess, type WorkerProcess } from '../helpers/workerProcess';
+import type { WorkerProcess } from '../helpers/workerProcess';
 
 /** Takeovers within seconds: heartbeating steps after 3 s of silence, the others after 6 s (production: 30 s and 300 s). */
 const OPTIONS = { heartbeatTimeoutSeconds: 3, quickStepTimeoutSeconds: 6 };
@@ -87,57 +86,27 @@ const heartbeatMs = (p: Awaited<ReturnType<typeof pendingActivity>>) =>
   p?.lastHeartbeatTime ? Number(p.lastHeartbeatTime.seconds ?? 0) * 1000 + (p.lastHeartbeatTime.nanos ?? 0) / 1e6 : 0;
 
 describe('a run cancelled in a heartbeating step whose worker dies before the step acknowledged closes CANCELLED', () => {
-  const admin = emulatorAdmin();
-  const workers: WorkerProcess[] = [];
-  const holdsUp = new Set<string>();
   const report: string[] = [];
   const recordTo = process.env.FTFLOW_RECORD_HISTORIES;
-  let connection: Connection;
-  let temporal: Client;
-  let bundle: string;
-  let clockBefore: Partial<EmulatorClock> | undefined;
-
-  beforeAll(async () => {
-    // Workers start in about 2 s with a prebuilt bundle of the workflow code under test (src/workflows).
-    bundle = (
-      await bundleWorkflows(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ftflow-bundle-')), 'workflow-bundle.js'))
-    ).path;
-    connection = await Connection.connect({ address: temporalAddress() });
-    temporal = new Client({ connection });
-    // Jobs that train for a few seconds, so the runs reach deployment soon.
-    clockBefore = { jobPhaseMs: (await admin.clock()).jobPhaseMs };
-    await admin.setClock({ jobPhaseMs: 600 });
-  }, 60_000);
-
-  afterAll(async () => {
-    for (const id of holdsUp) await admin.removeFault(id).catch(() => undefined);
-    for (const w of workers) await w.kill('SIGKILL');
-    if (clockBefore) await admin.setClock(clockBefore);
-    await connection?.close();
-    if (bundle) fs.rmSync(path.dirname(bundle), { recursive: true, force: true });
-    process.stderr.write(`[cancelThenKill]\n  ${report.join('\n  ')}\n`);
+  // Jobs that train for a few seconds, so the runs reach deployment soon.
+  const suite = useKillSuite({
+    jobPhaseMs: 600,
+    afterAll: () => process.stderr.write(`[cancelThenKill]\n  ${report.join('\n  ')}\n`),
   });
+  const { admin } = suite;
 
   async function hold(step: Step, names: RunNames): Promise<string[]> {
     const rule = holdOf(step, names);
-    if (!rule) return [];
-    const id = await admin.addFault(rule);
-    holdsUp.add(id);
-    return [id];
+    return rule ? suite.addHolds([rule]) : [];
   }
-  async function release(ids: string[]): Promise<void> {
-    for (const id of ids) {
-      await admin.removeFault(id);
-      holdsUp.delete(id);
-    }
-  }
+  const release = (ids: string[]) => suite.removeHolds(ids);
 
   /** Resolves once `step` runs on the worker `pid`, has heartbeated there, and is blocked on its hold (or follows a running job). */
   function reachMiddle(runId: string, names: RunNames, step: Step, pid: number | undefined, holdIds: string[]) {
     return waitFor(
       `${step} to be under way on worker ${pid}`,
       async () => {
-        if (!runningOn(await pendingActivity(temporal, runId, step), pid)) return undefined;
+        if (!runningOn(await pendingActivity(suite.temporal(), runId, step), pid)) return undefined;
         if (step === 'awaitPipeline') {
           const job = (await admin.resources()).jobs.find((j) => j.name === names.jobName);
           return job?.state && !TERMINAL_JOB_STATES.includes(job.state) ? true : undefined;
@@ -156,10 +125,10 @@ describe('a run cancelled in a heartbeating step whose worker dies before the st
    * the step's next heartbeat could carry it. The history checks below say whether it was.
    */
   async function justAfterHeartbeat(runId: string, step: Step): Promise<void> {
-    const last = heartbeatMs(await pendingActivity(temporal, runId, step));
+    const last = heartbeatMs(await pendingActivity(suite.temporal(), runId, step));
     await waitFor(
       `a new heartbeat of ${step}`,
-      async () => (heartbeatMs(await pendingActivity(temporal, runId, step)) > last ? true : undefined),
+      async () => (heartbeatMs(await pendingActivity(suite.temporal(), runId, step)) > last ? true : undefined),
       30_000,
     );
   }
@@ -179,14 +148,9 @@ describe('a run cancelled in a heartbeating step whose worker dies before the st
     async (name, c) => {
       const started = Date.now();
       const taskQueue = `cancel-kill-${name}-${randomUUID()}`;
-      const env = { FTFLOW_TASK_QUEUE: taskQueue, FTFLOW_WORKFLOW_BUNDLE: bundle, FTFLOW_LOG_LEVEL: 'INFO' };
-      const startWorker = async () => {
-        const w = await startWorkerProcess(env);
-        workers.push(w);
-        return w;
-      };
+      const startWorker = () => suite.startWorker(taskQueue);
       const victim = await startWorker();
-      const client = await FineTuneClient.connect({ client: temporal, taskQueue });
+      const client = await FineTuneClient.connect({ client: suite.temporal(), taskQueue });
       const idempotencyKey = recordTo ? `fixture-cancel-then-kill-${name}` : `cancel-kill-${name}-${randomUUID()}`;
       const names = deriveRunNames(`ft-${idempotencyKey}`);
       let holdIds = await hold(c.cancelDuring, names);
@@ -195,7 +159,10 @@ describe('a run cancelled in a heartbeating step whose worker dies before the st
       if (clock !== undefined) await admin.setClock({ jobPhaseMs: 60_000 });
       let successor: WorkerProcess | undefined;
       try {
-        const run = await client.start({}, { idempotencyKey, options: OPTIONS });
+        // A slice of its own (the percent is part of the staged blob's content key), so staging cannot
+        // adopt a slice an earlier suite staged on the shared stack and pass the stageDataset hold unread.
+        const percent = 4 + Number.parseInt(randomUUID().slice(0, 4), 16) / 65_536;
+        const run = await client.start({ dataset: { percent } }, { idempotencyKey, options: OPTIONS });
         await reachMiddle(run.runId, names, c.cancelDuring, victim.child.pid, holdIds);
         if (clock !== undefined) await admin.setClock({ jobPhaseMs: clock });
 
@@ -212,7 +179,7 @@ describe('a run cancelled in a heartbeating step whose worker dies before the st
           requestedAtMs = Date.now();
           cancel();
           await awaitHistory(
-            temporal,
+            suite.temporal(),
             run.runId,
             `the request to cancel ${c.cancelDuring}`,
             (events) => stepEvents(events, c.cancelDuring).cancelRequested.length > 0,
@@ -236,7 +203,7 @@ describe('a run cancelled in a heartbeating step whose worker dies before the st
         );
         const closedAtMs = Date.now();
         const cancelOutcome = await cancelling;
-        const events = await historyOf(temporal, run.runId);
+        const events = await historyOf(suite.temporal(), run.runId);
         const description = await client.handle(run.runId).describe();
         const azure = azureRecordOf(await admin.resources(), names);
         const job = (await admin.resources()).jobs.find((j) => j.name === names.jobName);

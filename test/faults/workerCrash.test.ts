@@ -4,18 +4,11 @@
 // task queue with its own worker process, so each kill hits one run at a chosen point; where each kill
 // landed is checked afterwards in Temporal's history, not in log lines.
 import { randomUUID } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
 import { FineTuneClient } from '../../src/client';
-import { bundleWorkflows } from '../../src/scripts/bundleWorkflows';
 import { deriveRunNames, type RunNames } from '../../src/spec/names';
-import { temporalAddress, type EmulatorClock } from '../helpers/localStack';
+import { useKillSuite } from '../helpers/killSuite';
 import { describePoint, holdsFor, reach, verdictOf, type KillPoint, type KillRecord } from '../helpers/killPoints';
-import { emulatorAdmin } from '../helpers/privateStack';
 import { azureRecordOf, eventTimeMs, firstEventBy, historyOf, workflowTaskTimeouts } from '../helpers/runRecords';
-import { startWorkerProcess, type WorkerProcess } from '../helpers/workerProcess';
 
 /** Takeovers within seconds: heartbeating steps after 3 s of silence, the others after 6 s (production: 30 s and 300 s). */
 const OPTIONS = { heartbeatTimeoutSeconds: 3, quickStepTimeoutSeconds: 6 };
@@ -35,57 +28,16 @@ function landedBefore(kills: KillRecord[], kill: KillRecord): number | undefined
 }
 
 describe('a worker killed at every step boundary and in the middle of every long step', () => {
-  const admin = emulatorAdmin();
-  const workers: WorkerProcess[] = [];
-  let connection: Connection;
-  let temporal: Client;
-  let bundle: string;
-  let clockBefore: Partial<EmulatorClock>;
-
-  beforeAll(async () => {
-    // Workers start in about 2 s with a prebuilt bundle (instead of bundling at each start).
-    bundle = (
-      await bundleWorkflows(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ftflow-bundle-')), 'workflow-bundle.js'))
-    ).path;
-    connection = await Connection.connect({ address: temporalAddress() });
-    temporal = new Client({ connection });
-    // Jobs that train for about 3 s, so a worker can die while one still runs.
-    clockBefore = { jobPhaseMs: (await admin.clock()).jobPhaseMs };
-    await admin.setClock({ jobPhaseMs: 600 });
-  }, 60_000);
-
-  // Hold rules still up when a test fails would slow the test files after this one: afterAll removes them.
-  const holdsUp = new Set<string>();
-  async function addHolds(point: KillPoint, names: RunNames): Promise<string[]> {
-    const ids = await Promise.all(holdsFor(point, names).map((rule) => admin.addFault(rule)));
-    for (const id of ids) holdsUp.add(id);
-    return ids;
-  }
-  async function removeHolds(ids: string[]): Promise<void> {
-    for (const id of ids) {
-      await admin.removeFault(id);
-      holdsUp.delete(id);
-    }
-  }
-
-  afterAll(async () => {
-    for (const id of holdsUp) await admin.removeFault(id).catch(() => undefined);
-    for (const w of workers) await w.kill('SIGKILL');
-    if (clockBefore) await admin.setClock(clockBefore);
-    await connection?.close();
-    if (bundle) fs.rmSync(path.dirname(bundle), { recursive: true, force: true });
-  });
+  const suite = useKillSuite({ jobPhaseMs: 600 }); // jobs train for about 3 s: a worker can die while one runs
+  const { admin } = suite;
+  const addHolds = (point: KillPoint, names: RunNames) => suite.addHolds(holdsFor(point, names));
 
   test('every run completes, each with one job, one model version and its endpoint deleted', async () => {
+    const temporal = suite.temporal();
     const started = Date.now();
     const drives = PLANS.map(async (plan, i) => {
       const taskQueue = `crash-${i}-${randomUUID()}`;
-      const env = { FTFLOW_TASK_QUEUE: taskQueue, FTFLOW_WORKFLOW_BUNDLE: bundle, FTFLOW_LOG_LEVEL: 'INFO' };
-      const startWorker = async () => {
-        const w = await startWorkerProcess(env);
-        workers.push(w);
-        return w;
-      };
+      const startWorker = () => suite.startWorker(taskQueue);
       let worker = await startWorker();
       const client = await FineTuneClient.connect({ client: temporal, taskQueue });
       // The run's names are known before it starts, so the first point's hold is up before the run can pass it.
@@ -102,7 +54,7 @@ describe('a worker killed at every step boundary and in the middle of every long
         const killedAtMs = Date.now();
         await victim.kill('SIGKILL');
         // The next point's hold goes up while no worker runs, so the run cannot pass it unseen.
-        await removeHolds(holdIds);
+        await suite.removeHolds(holdIds);
         holdIds = k + 1 < plan.length ? await addHolds(plan[k + 1], names) : [];
         const restarting = Date.now();
         worker = await startWorker();

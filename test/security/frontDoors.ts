@@ -32,7 +32,11 @@ export interface ApiAnswer {
 
 export type KeyScopes = Record<string, StoredApiKey['scopes']>;
 
-export async function openFrontDoors(keys: KeyScopes, env: NodeJS.ProcessEnv = process.env): Promise<FrontDoors> {
+export async function openFrontDoors(
+  keys: KeyScopes,
+  env: NodeJS.ProcessEnv = process.env,
+  api: { allowLocalDatasetPaths?: boolean } = {},
+): Promise<FrontDoors> {
   const taskQueue = `noworker-${randomUUID()}`;
   const connection = await Connection.connect({ address: temporalAddress() });
   const temporal = new Client({ connection, namespace: 'default' });
@@ -40,7 +44,7 @@ export async function openFrontDoors(keys: KeyScopes, env: NodeJS.ProcessEnv = p
   const store = ApiKeyStore.fromKeys(
     Object.entries(keys).map(([id, scopes]) => ({ id, hash: hashKey(`ftflow_${id}`), scopes, revoked: false })),
   );
-  const app: FastifyInstance = await buildApi({ client, keys: store });
+  const app: FastifyInstance = await buildApi({ client, keys: store, ...api });
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
   return {
     taskQueue,

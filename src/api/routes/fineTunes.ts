@@ -1,16 +1,29 @@
 // /v1/fine-tunes: start (Idempotency-Key), list, get, events, cancel, resume.
 import type { FastifyInstance } from 'fastify';
 import type { FineTuneClient } from '../../client';
-import { CancelQuery, EventsQuery, IdempotencyKeyHeader, ListQuery, StartQuery, parsePart } from '../validation';
+import {
+  CancelQuery,
+  EventsQuery,
+  IdempotencyKeyHeader,
+  ListQuery,
+  StartQuery,
+  parsePart,
+  refuseLocalDatasetPaths,
+} from '../validation';
 
 interface IdParams {
   id: string;
 }
 
-export function registerFineTuneRoutes(app: FastifyInstance, client: FineTuneClient): void {
+export function registerFineTuneRoutes(
+  app: FastifyInstance,
+  client: FineTuneClient,
+  opts: { allowLocalDatasetPaths: boolean },
+): void {
   app.post('/v1/fine-tunes', { config: { scope: 'fine-tunes:write' } }, async (request, reply) => {
     const idempotencyKey = parsePart(IdempotencyKeyHeader, request.headers['idempotency-key'], 'header');
     const query = parsePart(StartQuery, request.query, 'query');
+    refuseLocalDatasetPaths(request.body ?? {}, opts.allowLocalDatasetPaths);
     const run = await client.start(request.body ?? {}, {
       idempotencyKey,
       dedupe: query.dedupe === 'true',

@@ -3,19 +3,31 @@
 // schedules are 404 (src/control/ownership.ts); the janitor has its own routes (routes/janitor.ts).
 import type { FastifyInstance } from 'fastify';
 import type { FineTuneClient } from '../../client';
-import { BackfillBody, CreateScheduleBody, NoteBody, ScheduleActionQuery, parsePart } from '../validation';
+import {
+  BackfillBody,
+  CreateScheduleBody,
+  NoteBody,
+  ScheduleActionQuery,
+  parsePart,
+  refuseLocalDatasetPaths,
+} from '../validation';
 
 interface IdParams {
   id: string;
 }
 
-export function registerScheduleRoutes(app: FastifyInstance, client: FineTuneClient): void {
+export function registerScheduleRoutes(
+  app: FastifyInstance,
+  client: FineTuneClient,
+  opts: { allowLocalDatasetPaths: boolean },
+): void {
   const schedules = client.schedules;
   const read = { config: { scope: 'schedules:read' as const } };
   const write = { config: { scope: 'schedules:write' as const } };
 
   app.post('/v1/schedules', write, async (request, reply) => {
     const b = parsePart(CreateScheduleBody, request.body ?? {}, 'body');
+    refuseLocalDatasetPaths(b.spec ?? {}, opts.allowLocalDatasetPaths);
     reply.code(201);
     return schedules.create({ ...b, spec: b.spec });
   });

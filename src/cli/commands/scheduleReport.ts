@@ -7,7 +7,7 @@ import { startedSomething } from '../../control/scheduleActions';
 import { CliInputError, EXIT } from '../exitCodes';
 
 /** Nothing started: every tick was skipped (a tick was still running), or the range held none. */
-export const EXIT_NOTHING_STARTED = 9;
+export const EXIT_NOTHING_STARTED = EXIT.nothingStarted;
 
 export const SCHEDULE_ACTION_EXIT_HELP = `exit status: 0 a tick started (or waits in the buffer for the running one); ${EXIT_NOTHING_STARTED} nothing started (every tick skipped by the overlap policy, or none in the range); 4 the schedule had not acted within --wait`;
 
