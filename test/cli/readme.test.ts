@@ -1,4 +1,6 @@
-// The README's examples for the CLI and the typed client, run as they are written, against the stack.
+// The documented examples for the CLI and the typed client (the blocks marked `<!-- readme-test: cli -->`
+// and `<!-- readme-test: client -->` in README.md and docs/*.md, in that reading order), run as they
+// are written, against the stack.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import ts from 'typescript';
@@ -6,7 +8,7 @@ import { PROJECT_ROOT } from '../../src/stack/paths';
 import { startHarness, type TestHarness } from '../helpers/localStack';
 import { cliWorkspace, readmeBlocks, runBash, runProcess } from '../helpers/frontEnds';
 
-describe("the README's examples", () => {
+describe("the README's and docs/' examples", () => {
   let h: TestHarness;
   let work: { dir: string; bin: string };
   beforeAll(async () => {
@@ -27,7 +29,7 @@ describe("the README's examples", () => {
       const ran = await runBash(block, { cwd: work.dir, env: env() });
       if (ran.code !== 0)
         throw new Error(
-          `README block failed (exit ${ran.code}):\n${block}\n--- stdout\n${ran.stdout}\n--- stderr\n${ran.stderr}`,
+          `documented CLI block failed (exit ${ran.code}):\n${block}\n--- stdout\n${ran.stdout}\n--- stderr\n${ran.stderr}`,
         );
     }
     expect((await h.client.get('ft-phi3-readme')).status).toBe('succeeded');
@@ -37,7 +39,8 @@ describe("the README's examples", () => {
   });
 
   test('the typed client example runs as written (importing the package by its name)', async () => {
-    // The one client block: test/package/consumer.test.ts type-checks the same block(s) against the packed package.
+    // The one client block (in README.md, which the package ships): test/package/consumer.test.ts type-checks
+    // the same block(s) against the packed package.
     const blocks = readmeBlocks('client');
     expect(blocks).toHaveLength(1);
     const [block] = blocks;
@@ -51,7 +54,7 @@ describe("the README's examples", () => {
     fs.writeFileSync(path.join(dir, 'example.js'), js);
     const ran = await runProcess(process.execPath, ['example.js'], { cwd: dir, env: env() });
     if (ran.code !== 0)
-      throw new Error(`README client example failed (exit ${ran.code}):\n${ran.stdout}\n${ran.stderr}`);
+      throw new Error(`documented client example failed (exit ${ran.code}):\n${ran.stdout}\n${ran.stderr}`);
     expect(ran.stdout).toContain('ft-phi3-client-readme true false');
   });
 });

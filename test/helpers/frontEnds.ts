@@ -1,5 +1,5 @@
 // Helpers for the front-end tests: run the built CLI as a process, run shell snippets with `ftflow` on
-// the PATH, and read the README's tested code blocks.
+// the PATH, and read the tested code blocks of the README and the pages under docs/.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -75,11 +75,56 @@ export function runBash(
   });
 }
 
-/** The code blocks of the README marked `<!-- readme-test: <tag> -->`. */
-export function readmeBlocks(tag: string): string[] {
-  const text = fs.readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
-  const blocks: string[] = [];
+/** The block kinds the tests run: `<!-- readme-test: <kind> -->` before a fenced code block. */
+export const TESTED_BLOCK_KINDS = ['cli', 'client', 'api'] as const;
+
+/** The documentation a person reads, relative to the project root: README.md, then docs/*.md by name. */
+export function documentationFiles(): string[] {
+  const docs = path.join(PROJECT_ROOT, 'docs');
+  const pages = fs.existsSync(docs)
+    ? fs
+        .readdirSync(docs)
+        .filter((name) => name.endsWith('.md'))
+        .sort()
+        .map((name) => `docs/${name}`)
+    : [];
+  return ['README.md', ...pages];
+}
+
+export interface TaggedBlock {
+  /** The file it is in, relative to the project root. */
+  file: string;
+  /** The kind after `readme-test:`. */
+  tag: string;
+  code: string;
+}
+
+/**
+ * Every code block marked `<!-- readme-test: <kind> -->` in the documentation, in reading order:
+ * README.md first, then docs/*.md by name (so a block in docs/ may use a file the README's blocks made).
+ */
+export function taggedBlocks(): TaggedBlock[] {
+  const blocks: TaggedBlock[] = [];
   const pattern = /<!-- readme-test: ([\w-]+) -->\n```[\w-]*\n([\s\S]*?)\n```/g;
-  for (let m = pattern.exec(text); m !== null; m = pattern.exec(text)) if (m[1] === tag) blocks.push(m[2]);
+  for (const file of documentationFiles()) {
+    const text = fs.readFileSync(path.join(PROJECT_ROOT, file), 'utf8');
+    for (let m = pattern.exec(text); m !== null; m = pattern.exec(text)) blocks.push({ file, tag: m[1], code: m[2] });
+  }
+  return blocks;
+}
+
+/**
+ * The code of the blocks marked `<!-- readme-test: <tag> -->` in README.md and docs/*.md, in reading
+ * order. Throws when no file has one: a test that expects a kind must not pass on zero blocks.
+ */
+export function readmeBlocks(tag: string): string[] {
+  const blocks = taggedBlocks()
+    .filter((b) => b.tag === tag)
+    .map((b) => b.code);
+  if (blocks.length === 0)
+    throw new Error(
+      `no code block marked <!-- readme-test: ${tag} --> in ${documentationFiles().join(', ')}: ` +
+        'a tested example was removed or its marker changed',
+    );
   return blocks;
 }
