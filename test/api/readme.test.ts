@@ -1,4 +1,5 @@
-// The README's API example, run as written against `node dist/api/main.js` with a key made by the CLI.
+// The documented API example (the block marked `<!-- readme-test: api -->`, in docs/usage.md), run as
+// written against `node dist/api/main.js` with a key made by the CLI.
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -6,7 +7,7 @@ import * as path from 'node:path';
 import { startHarness, type TestHarness } from '../helpers/localStack';
 import { API_MAIN, ftflow, readmeBlocks, runBash } from '../helpers/frontEnds';
 
-describe("the README's API example", () => {
+describe('the documented API example', () => {
   let h: TestHarness;
   let api: ChildProcess | undefined;
   let dir: string;
@@ -50,7 +51,8 @@ describe("the README's API example", () => {
 
     const [block] = readmeBlocks('api');
     const ran = await runBash(block, { cwd: dir, env: { ...env, FTFLOW_API_URL: url, FTFLOW_API_KEY: key } });
-    if (ran.code !== 0) throw new Error(`README API block failed (exit ${ran.code}):\n${ran.stdout}\n${ran.stderr}`);
+    if (ran.code !== 0)
+      throw new Error(`documented API block failed (exit ${ran.code}):\n${ran.stdout}\n${ran.stderr}`);
     expect(ran.stdout).toContain('"id":"ft-phi3-api-readme"');
     expect(ran.stdout).toContain('"cleanup":"confirmed"');
     expect(ran.stdout).toContain(

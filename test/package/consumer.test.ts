@@ -1,9 +1,10 @@
 // The package as a TypeScript caller gets it: `npm pack` the built project once, install the tarball
-// into a separate consumer project in a temporary folder, and type-check the README's typed-client
-// example(s) (the blocks marked `<!-- readme-test: client -->`, found with the same helper that
-// test/cli/readme.test.ts uses to run them) with a strict tsconfig (strict, module/moduleResolution
-// node16, noEmit, skipLibCheck off) and this repository's tsc. It fails on any tsc error, printing them;
-// a negative case shows that it can fail (a wrong field type in a run spec must be TS2322).
+// into a separate consumer project in a temporary folder, and type-check the documented typed-client
+// example(s) (the blocks marked `<!-- readme-test: client -->` in README.md and docs/*.md; today one,
+// in the README, which the package ships; found with the same helper that test/cli/readme.test.ts
+// uses to run them) with a strict tsconfig (strict, module/moduleResolution node16, noEmit,
+// skipLibCheck off) and this repository's tsc. It fails on any tsc error, printing them; a negative
+// case shows that it can fail (a wrong field type in a run spec must be TS2322).
 //
 // Needs dist/ built (`make build`, which `make test` runs first); the test does not build.
 //
@@ -139,7 +140,7 @@ describe('the packed package, type-checked by a separate TypeScript consumer', (
       ),
     );
 
-    // The README's client examples, each as a CommonJS caller (.ts: the package.json has no "type")
+    // The documented client examples, each as a CommonJS caller (.ts: the package.json has no "type")
     // and as an ES module caller (.mts).
     examples = readmeBlocks('client');
     fs.mkdirSync(path.join(consumer, 'src'));
