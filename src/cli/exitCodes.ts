@@ -1,5 +1,5 @@
-// The CLI's exit statuses: one per thing a script would branch on. Documented in the README and in
-// `ftflow --help`.
+// The CLI's exit statuses: one per thing a script would branch on. Documented in docs/usage.md (the
+// exit-code table) and in `ftflow --help`.
 import { CommanderError } from 'commander';
 import { ControlError, isUnavailable } from '../control/errors';
 import type { RunState } from '../control/records';

@@ -75,7 +75,8 @@ export function runListQuery(filter: RunFilter = {}, scope: RunScope = {}): stri
 /**
  * The id of a running run that trains the same thing, if any. Visibility is eventually consistent
  * (milliseconds on the dev server, about a second on Temporal Cloud): two starts closer together than
- * that can both start; the README's schedule notes say which paths are strictly serialized.
+ * that can both start; docs/usage.md (Retraining schedules, De-duplication) says which paths are
+ * strictly serialized.
  */
 export async function findActiveRun(
   client: Client,

@@ -1,6 +1,6 @@
 // Names of the service's own metrics, shared by the workflow interceptors (sandboxed, so this file
-// imports nothing), the worker-side recorders, the README and the tests. Counters end in _total and
-// durations are in seconds, as Prometheus expects.
+// imports nothing), the worker-side recorders, docs/operations.md (Metrics) and the tests. Counters
+// end in _total and durations are in seconds, as Prometheus expects.
 export const METRIC = {
   /** Counter: runs that ended, by outcome (succeeded, failed, cancelled, quality-gate-failed, training-budget-exceeded). */
   runs: 'ftflow_runs_total',
