@@ -37,7 +37,7 @@ export function workerSettings(
 
 /**
  * SIGTERM: stop polling and give in-flight activities this long to finish. The longest activity that does
- * not heartbeat (the quick and submit groups of workflows/fineTune.ts: authenticate, resolveModel,
+ * not heartbeat (the quick and submit groups of workflows/activityOptions.ts: authenticate, resolveModel,
  * collectMetrics, registerModel, submitPipeline) has a 5-minute start-to-close timeout; cut short, it would
  * be retried only when that timeout fires, so it is cheaper to let it finish. Heartbeating steps are
  * cancelled when the grace ends and resume on another worker from their last heartbeat.

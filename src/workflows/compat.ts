@@ -1,0 +1,62 @@
+// Compatibility with runs already in flight (docs/design.md, invariant 5): every `patched()` call of the
+// fineTune workflow and the branch it guards, and the defaults of spec fields added since the first runs.
+// A run started before a change keeps the behaviour it started with; the recorded histories in
+// test/fixtures/histories/ replay both sides of each patch (test/workflows/replay.test.ts).
+import { patched } from '@temporalio/workflow';
+import type { FineTuneInput } from './definitions';
+
+type Spec = FineTuneInput['spec'];
+
+/** Patch id: runs started since stage the dataset before validateCompute may create a cluster. */
+const STAGE_BEFORE_CLUSTER = 'stage-dataset-before-cluster';
+/**
+ * Patch id: a step that fails after the run's cancellation was requested ends the run cancelled, not failed
+ * (issue 13 item 5). Set only in runs that take that path; histories recorded before it replay as they ran.
+ */
+const CANCEL_STAYS_CANCEL = 'cancel-stays-cancel';
+
+/** The spec as an older client may have sent it: fields added since are missing. */
+type OlderSpec = Omit<Spec, 'budget' | 'qualityGate' | 'deployment'> & {
+  budget?: Spec['budget'];
+  qualityGate?: Spec['qualityGate'];
+  deployment: Omit<Spec['deployment'], 'keepAliveMinutes'> & { keepAliveMinutes?: number };
+};
+
+/** Runs started before budget, qualityGate and keepAliveMinutes existed get their defaults, so they replay unchanged. */
+export function withLaterDefaults(spec: OlderSpec): Spec {
+  return {
+    ...spec,
+    budget: spec.budget ?? {},
+    qualityGate: spec.qualityGate ?? {},
+    deployment: { ...spec.deployment, keepAliveMinutes: spec.deployment.keepAliveMinutes ?? 0 },
+  };
+}
+
+/**
+ * Steps 3 and 4 in the run's order (docs/design.md, "Order as built"). Since patch
+ * `stage-dataset-before-cluster`, bad data fails the run before a cluster is created: the allow lists are
+ * checked (pure), then the data is staged, then the cluster is found or created. Runs started before it
+ * look the cluster up first, then stage the data.
+ */
+export async function computeAndData<C, D>(steps: {
+  checkAllowLists: () => Promise<void>;
+  stageDataset: () => Promise<D>;
+  validateCompute: () => Promise<C>;
+}): Promise<{ compute: C; data: D }> {
+  if (patched(STAGE_BEFORE_CLUSTER)) {
+    await steps.checkAllowLists();
+    const data = await steps.stageDataset();
+    return { compute: await steps.validateCompute(), data };
+  }
+  const compute = await steps.validateCompute();
+  return { compute, data: await steps.stageDataset() };
+}
+
+/**
+ * Whether a step's failure after the run's cancellation was requested ends the run as a cancellation
+ * (progress.ts, endedByCancel). Asked only on that path, so only runs that take it carry the marker;
+ * runs recorded before the patch let the failure stand.
+ */
+export function cancelStaysCancel(): boolean {
+  return patched(CANCEL_STAYS_CANCEL);
+}
