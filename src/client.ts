@@ -16,6 +16,7 @@ import { ENV } from './config/env';
 import { dataConverterFromEnv } from './codec/config';
 import { decodePayload, decodePayloadsIn } from './codec/history';
 import { FINETUNE_SEARCH_ATTRIBUTES as SA } from './config/searchAttributes';
+import { TASK_QUEUE } from './config/temporal';
 import {
   connectOrExplain,
   resolveTemporalConnection,
@@ -51,7 +52,6 @@ import { RetrainingSchedules, SCHEDULE_MIN_INTERVAL_ENV, parseMinInterval } from
 import { findActiveRun, runListQuery, type RunFilter } from './control/visibility';
 import {
   RUN_MEMO_KEY,
-  TASK_QUEUE,
   endpointLifetimeUpdate,
   progressQuery,
   type EndpointLifetimeChange,

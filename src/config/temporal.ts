@@ -5,7 +5,6 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { TLSConfig } from '@temporalio/client';
 import { ENV } from './env';
-import { TASK_QUEUE } from '../workflows/definitions';
 
 /** Variables of the Temporal connection that env.ts does not name yet. */
 export const TEMPORAL_ENV = {
@@ -18,6 +17,9 @@ export const TEMPORAL_ENV = {
 } as const;
 
 export const DEFAULT_TEMPORAL_ADDRESS = '127.0.0.1:7233';
+
+/** The task queue the workers poll and the client starts runs on, unless FTFLOW_TASK_QUEUE names another. */
+export const TASK_QUEUE = 'finetune-flow';
 
 export class ConfigurationError extends Error {
   constructor(readonly problems: string[]) {

@@ -30,7 +30,8 @@ import { waitForHttp, waitForTemporal } from './readiness';
 import { searchAttributeArgs } from './searchAttributes';
 import { Client, Connection } from '@temporalio/client';
 import { JanitorControl, DEFAULT_JANITOR_EVERY } from '../control/janitor';
-import { JANITOR_SCHEDULE_ID, TASK_QUEUE } from '../workflows/definitions';
+import { JANITOR_SCHEDULE_ID } from '../workflows/definitions';
+import { TASK_QUEUE } from '../config/temporal';
 
 export type ComponentName = 'temporal' | 'azurite' | 'emulator' | 'worker';
 

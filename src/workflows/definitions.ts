@@ -13,8 +13,6 @@ import type {
   ResolvedModel,
 } from '../activities/types';
 
-export const TASK_QUEUE = 'finetune-flow';
-
 /** The run's steps in the order they run (docs/design.md, "The run": the order as built). */
 export const STEPS = [
   'authenticate',

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { startStack, type RunningStack } from '../../src/stack';
 import { JanitorControl } from '../../src/control/janitor';
-import { TASK_QUEUE } from '../../src/workflows/definitions';
+import { TASK_QUEUE } from '../../src/config/temporal';
 import { waitFor } from '../helpers/localStack';
 import { PROJECT_ROOT } from '../../src/stack/paths';
 
