@@ -49,7 +49,7 @@ import {
   type RunSummary,
 } from './control/records';
 import { RetrainingSchedules, SCHEDULE_MIN_INTERVAL_ENV, parseMinInterval } from './control/schedules';
-import { findActiveRun, runListQuery, type RunFilter } from './control/visibility';
+import { findActiveRun, runListQuery, type RunFilter } from './config/visibility';
 import {
   RUN_MEMO_KEY,
   endpointLifetimeUpdate,

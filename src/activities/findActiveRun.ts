@@ -3,7 +3,7 @@
 // paying for a second GPU job; a workflow of another application carrying the key is not one. Read-only.
 import { activityInfo } from '@temporalio/activity';
 import type { ActivityDeps } from './deps';
-import { findActiveRun as findRunning } from '../control/visibility';
+import { findActiveRun as findRunning } from '../config/visibility';
 
 export function makeFindActiveRun(deps: ActivityDeps) {
   return async function findActiveRun(contentKey: string): Promise<string | null> {

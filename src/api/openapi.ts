@@ -2,7 +2,7 @@
 // cannot drift from what the API validates); the rest describes the routes in src/api/routes/.
 import { z } from 'zod';
 import { RunSpec } from '../spec/schema';
-import { RUN_STATUS_FILTERS } from '../control/visibility';
+import { RUN_STATUS_FILTERS } from '../config/visibility';
 import { OVERLAP_POLICIES } from '../control/schedules';
 import { API_SCOPES } from './keys';
 

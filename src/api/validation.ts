@@ -5,7 +5,7 @@ import { DATASET_ENV } from '../config/datasetSources';
 import { localFileEntries } from '../spec/dataset';
 import { RunSpecError, describeIssue, parseRunSpec, type RunSpec, type SpecIssue } from '../spec/schema';
 import { issueMessage } from '../spec/issueMessages';
-import { RUN_STATUS_FILTERS } from '../control/visibility';
+import { RUN_STATUS_FILTERS } from '../config/visibility';
 import { OVERLAP_POLICIES } from '../control/schedules';
 import { ControlError } from '../control/errors';
 

@@ -24,7 +24,7 @@ import {
 import { JANITOR_SCHEDULE_ID, SCHEDULED_WORKFLOW_PREFIX } from '../workflows/definitions';
 import type { fineTune } from '../workflows/fineTune';
 import { RunNotFoundError } from './errors';
-import { FINE_TUNE_WORKFLOW_TYPE } from './visibility';
+import { FINE_TUNE_WORKFLOW_TYPE } from '../config/visibility';
 
 /** The workflow types that are runs (what get, events, cancel, resume, list accept). */
 export const RUN_WORKFLOW_TYPES: readonly string[] = [FINE_TUNE_WORKFLOW_TYPE];

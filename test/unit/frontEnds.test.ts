@@ -8,7 +8,7 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { resolveTemporalConnection } from '../../src/config/temporalConnection';
 import { parseRunSpec } from '../../src/spec/schema';
 import { runContentKey, canonicalJson } from '../../src/spec/contentKey';
-import { runListQuery, InvalidFilterError } from '../../src/control/visibility';
+import { runListQuery, InvalidFilterError } from '../../src/config/visibility';
 import { ApiKeyStore, createApiKey, hashKey, listApiKeys, revokeApiKey } from '../../src/api/keys';
 import { loadSpec } from '../../src/cli/specInput';
 import { CliInputError, EXIT, exitCodeFor, exitCodeForRun } from '../../src/cli/exitCodes';

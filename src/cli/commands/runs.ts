@@ -1,7 +1,7 @@
 // Run commands: start, run (start and watch), status, watch, events, list, cancel, resume.
 import { Option, type Command } from 'commander';
-import type { RunFilter, RunStatusFilter } from '../../control/visibility';
-import { RUN_STATUS_FILTERS } from '../../control/visibility';
+import type { RunFilter, RunStatusFilter } from '../../config/visibility';
+import { RUN_STATUS_FILTERS } from '../../config/visibility';
 import type { CliContext } from '../context';
 import { CliInputError, EXIT, exitCodeForRun } from '../exitCodes';
 import { eventLine, recordLines, runRows } from '../format';

@@ -1,7 +1,8 @@
 // Visibility queries over fineTune runs (Temporal's list filter language), built from validated values
-// only, so a filter can never change the query's meaning. Shared by the client and the activities.
+// only, so a filter can never change the query's meaning. Shared by the client (src/control/, src/client.ts)
+// and the activities (findActiveRun), so it lives below both, beside the search attributes it names.
 import type { Client } from '@temporalio/client';
-import { FINETUNE_SEARCH_ATTRIBUTES as SA } from '../config/searchAttributes';
+import { FINETUNE_SEARCH_ATTRIBUTES as SA } from './searchAttributes';
 
 export const FINE_TUNE_WORKFLOW_TYPE = 'fineTune';
 
