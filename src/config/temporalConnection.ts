@@ -1,7 +1,6 @@
 // Where and how to reach Temporal, from options or the environment, for the client, the worker, the CLI
 // and the API alike: plain TCP locally, TLS or mTLS for a self-hosted server, an API key for Temporal Cloud.
 import type { TLSConfig } from '@temporalio/common/lib/internal-non-workflow';
-import { isUnavailable } from '../control/errors';
 import { ENV } from './env';
 import { DEFAULT_TEMPORAL_ADDRESS, TEMPORAL_ENV, connectionOptions, loadTemporalConfig } from './temporal';
 
@@ -78,9 +77,22 @@ export interface TemporalTarget {
 }
 
 /**
+ * Temporal could not be reached (gRPC UNAVAILABLE, refused or timed-out connection). The CLI's exit 7 and
+ * the API's 503 use it through control/errors.ts, which re-exports it.
+ */
+export function isUnavailable(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown; name?: unknown } | undefined;
+  return (
+    e?.code === 14 ||
+    e?.name === 'TransportError' ||
+    /Failed to connect|ECONNREFUSED|UNAVAILABLE|connection refused/i.test(String(e?.message ?? ''))
+  );
+}
+
+/**
  * Temporal did not answer at the address tried. Says where, in which namespace and how (plaintext or
  * TLS), and which variables point elsewhere. `code` 14 is gRPC UNAVAILABLE, as the SDK's own errors
- * carry, so whoever classifies "unreachable" (control/errors.ts isUnavailable: the CLI's exit 7, the
+ * carry, so whoever classifies "unreachable" (isUnavailable above: the CLI's exit 7, the
  * API's 503) treats it as before.
  */
 export class TemporalUnreachableError extends Error {

@@ -74,12 +74,5 @@ export function asControlError(err: unknown): unknown {
   return err;
 }
 
-/** Temporal could not be reached (gRPC UNAVAILABLE, refused or timed-out connection). */
-export function isUnavailable(err: unknown): boolean {
-  const e = err as { code?: unknown; message?: unknown; name?: unknown } | undefined;
-  return (
-    e?.code === 14 ||
-    e?.name === 'TransportError' ||
-    /Failed to connect|ECONNREFUSED|UNAVAILABLE|connection refused/i.test(String(e?.message ?? ''))
-  );
-}
+/** Temporal could not be reached: classified where the connection is made (src/config/temporalConnection.ts). */
+export { isUnavailable } from '../config/temporalConnection';
