@@ -6,14 +6,14 @@
 // data, an empty slice, a missing file, a source the worker may not read (a local path outside its
 // data root, a URL to a non-public address, a datastore path that leaves the datastore's container)
 // or one it cannot reach fail for good, before any job exists. Operator settings for dataset
-// sources: src/config/datasetSources.ts.
+// sources: src/dataset/sourceSettings.ts.
 import { Context } from '@temporalio/activity';
 import type { ActivityDeps } from './deps';
 import { withHeartbeat } from './heartbeat';
 import type { InvalidRowSummary, StageDatasetInput, StagedDataset, StagedSplit } from './types';
 import { classified, RunFailure } from '../azure/errors';
 import type { OpenDatastore } from '../azure/datastore';
-import { loadDatasetSourceSettings, type DatasetSourceSettings } from '../config/datasetSources';
+import { loadDatasetSourceSettings, type DatasetSourceSettings } from '../dataset/sourceSettings';
 import {
   blobByteSource,
   BlobNotFound,
@@ -61,7 +61,7 @@ export interface StageDatasetOptions {
   blockBytes?: number;
   /** Blocks uploading at once (default 3). */
   concurrency?: number;
-  /** Where dataset files may come from; default: from the environment (src/config/datasetSources.ts). */
+  /** Where dataset files may come from; default: from the environment (src/dataset/sourceSettings.ts). */
   sources?: DatasetSourceSettings;
 }
 

@@ -3,7 +3,7 @@
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import type { FineTuneClient } from '../client';
-import { DATASET_ENV } from '../config/datasetSources';
+import { DATASET_ENV } from '../dataset/sourceSettings';
 import { registerAuth } from './auth';
 import { body, sendError } from './errors';
 import type { ApiKeyStore } from './keys';

@@ -1,7 +1,7 @@
 // Request validation: zod schemas for what the routes read besides the run spec (the spec itself goes
 // through the shared schema in the client), and their issues as {field, message} like the spec's.
 import { z } from 'zod';
-import { DATASET_ENV } from '../config/datasetSources';
+import { DATASET_ENV } from '../dataset/sourceSettings';
 import { localFileEntries } from '../spec/dataset';
 import { RunSpecError, describeIssue, parseRunSpec, type RunSpec, type SpecIssue } from '../spec/schema';
 import { issueMessage } from '../spec/issueMessages';

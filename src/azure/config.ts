@@ -1,6 +1,7 @@
 // Where the worker finds Azure: environment variables, or a config.json in azure-ai-ml's format.
 import { readFileSync } from 'node:fs';
 import { ENV } from '../config/env';
+import { ConfigError } from '../config/errors';
 import { DEFAULT_ARM_BUDGET, type ArmBudget } from './budget';
 
 export interface AzureConfig {
@@ -27,13 +28,6 @@ export interface AzureConfig {
 
 export type CredentialConfig =
   { kind: 'clientSecret'; tenantId: string; clientId: string; authorityHost?: string } | { kind: 'default' };
-
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
 
 interface WorkspaceConfigFile {
   subscription_id?: string;

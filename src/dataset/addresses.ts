@@ -2,7 +2,7 @@
 // the worker fetches its URLs from inside the operator's network: without this check a URL could
 // reach the worker's loopback services, private hosts or a cloud metadata service (and read what
 // they answer into a run). Public addresses are fine; the rest is refused unless the operator
-// allow-lists it (FTFLOW_DATASET_ALLOW_HOSTS, src/config/datasetSources.ts), and loopback is fine in
+// allow-lists it (FTFLOW_DATASET_ALLOW_HOSTS, src/dataset/sourceSettings.ts), and loopback is fine in
 // local mode (the worker runs against the local stack on the developer's machine).
 //
 // Address ranges: IANA's special-purpose registries (RFC 6890 and its updates) for IPv4 and IPv6.

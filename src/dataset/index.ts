@@ -1,5 +1,5 @@
 // The dataset staging library: where rows come from (the Hub, local, http(s) or datastore files in
-// JSONL or parquet), how much of a split to take and how it is sampled, which rows are valid, how
+// JSONL or parquet, within the operator's source settings), how much of a split to take and how it is sampled, which rows are valid, how
 // they are written as JSONL, and how that JSONL is staged into a block blob, resumably.
 export * from './addresses';
 export * from './blocks';
@@ -12,6 +12,7 @@ export * from './lines';
 export * from './localRoot';
 export * from './parquet';
 export * from './sampling';
+export * from './sourceSettings';
 export * from './split';
 export * from './splitSource';
 export * from './stageSplit';

@@ -1,6 +1,6 @@
 // Local dataset files (an absolute path or a file:// URL in dataset.files) are read by the worker
 // with its own permissions, for whoever may start a run. So they are read only under the
-// directories the operator names (FTFLOW_DATA_ROOT, src/config/datasetSources.ts), judged on the
+// directories the operator names (FTFLOW_DATA_ROOT, src/dataset/sourceSettings.ts), judged on the
 // real path: symlinks (of the file and of every directory on the way) are resolved first, and the
 // file is then read through that real path.
 import { realpath } from 'node:fs/promises';

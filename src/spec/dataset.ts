@@ -16,7 +16,7 @@
 // What the schema refuses here, for every front end: datastore paths and URL paths with "." or ".."
 // segments (also %2e-encoded), backslashes or malformed %-escapes, and datastore or blob paths with
 // empty segments, since those would not name the file given (a ".." leaves the datastore's
-// container). What only the worker can judge, it judges in stageDataset (src/config/datasetSources.ts):
+// container). What only the worker can judge, it judges in stageDataset (src/dataset/sourceSettings.ts):
 // local paths only under its data root (FTFLOW_DATA_ROOT), URLs https only and to public addresses
 // unless the operator allows them.
 //

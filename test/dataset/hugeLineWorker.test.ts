@@ -9,7 +9,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createDeps } from '../../src/activities';
 import { makeStageDataset } from '../../src/activities/stageDataset';
 import { loadAzureConfig } from '../../src/azure/config';
-import { DATASET_ENV, loadDatasetSourceSettings } from '../../src/config/datasetSources';
+import { DATASET_ENV, loadDatasetSourceSettings } from '../../src/dataset/sourceSettings';
 import { startHarness, type TestHarness } from '../helpers/localStack';
 
 const MiB = 1024 * 1024;

@@ -19,7 +19,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { createDeps } from '../../src/activities';
 import { makeStageDataset } from '../../src/activities/stageDataset';
 import { loadAzureConfig } from '../../src/azure/config';
-import { DATASET_ENV, loadDatasetSourceSettings } from '../../src/config/datasetSources';
+import { DATASET_ENV, loadDatasetSourceSettings } from '../../src/dataset/sourceSettings';
 import { ControlError } from '../../src/control/errors';
 import { deriveRunNames } from '../../src/spec/names';
 import { emulator, emulatorUrl, startHarness, type EmulatorRequest, type TestHarness } from '../helpers/localStack';

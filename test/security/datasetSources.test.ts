@@ -19,7 +19,7 @@ import {
   SourceUnreachable,
   type SourceAccessPolicy,
 } from '../../src/dataset';
-import { isLoopbackUrl, loadDatasetSourceSettings } from '../../src/config/datasetSources';
+import { isLoopbackUrl, loadDatasetSourceSettings } from '../../src/dataset/sourceSettings';
 
 const NAMES = {
   allowHosts: 'FTFLOW_DATASET_ALLOW_HOSTS',

@@ -23,11 +23,11 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { isIP } from 'node:net';
-import { ConfigError } from '../azure/config';
-import { AllowList, classifyAddress } from '../dataset/addresses';
-import { DEFAULT_FETCH_TIMEOUTS, type SourceAccessPolicy } from '../dataset/guardedFetch';
-import type { DataRoots } from '../dataset/localRoot';
-import { ENV } from './env';
+import { ENV } from '../config/env';
+import { ConfigError } from '../config/errors';
+import { AllowList, classifyAddress } from './addresses';
+import { DEFAULT_FETCH_TIMEOUTS, type SourceAccessPolicy } from './guardedFetch';
+import type { DataRoots } from './localRoot';
 
 export const DATASET_ENV = {
   allowHosts: 'FTFLOW_DATASET_ALLOW_HOSTS',
