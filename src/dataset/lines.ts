@@ -9,7 +9,7 @@
 
 import { setImmediate } from 'node:timers/promises';
 import type { ByteSource } from './bytes';
-import type { RowBatch } from './parquet';
+import type { RowBatch } from './rows';
 import { errorMessage } from './util';
 import { UnparsableLine } from './validate';
 

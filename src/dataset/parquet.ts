@@ -16,6 +16,7 @@ import { snappyUncompressor } from 'hysnappy';
 import { httpByteSource, localByteSource, httpAsyncBuffer, type ByteSource } from './bytes';
 import { displayName, remoteSize, type HttpOptions } from './http';
 import { readJsonlRows } from './lines';
+import type { RowBatch } from './rows';
 import { errorMessage, FormatError } from './util';
 
 export type { ReadStats } from './http';
@@ -44,21 +45,6 @@ export interface ReadRowsOptions extends HttpOptions {
   format?: 'parquet' | 'jsonl';
   /** Stops an http(s) JSONL download. */
   signal?: AbortSignal;
-}
-
-export interface RowBatch {
-  /** Index of rows[0] in the whole sequence (across files). */
-  startRow: number;
-  /** Raw rows, to be checked with validateChatRow (an unparsable JSONL line is an UnparsableLine). */
-  rows: unknown[];
-  /** The file the rows came from (path or URL without query). */
-  file: string;
-  /** Position of that file in the list. */
-  fileIndex: number;
-  /** Row group within the file (parquet), or batch number (JSONL). */
-  chunk: number;
-  /** JSONL only: for each row, the byte offset just after its line (where the next row's line starts). */
-  ends?: number[];
 }
 
 /**

@@ -5,7 +5,8 @@
 import type { ByteSource } from './bytes';
 import type { HubFile } from './hub';
 import { countJsonlRows } from './lines';
-import { countParquetRows, countRows, readRows, readSourceRows, type FileFormat, type RowBatch } from './parquet';
+import { countParquetRows, countRows, readRows, readSourceRows, type FileFormat } from './parquet';
+import type { RowBatch } from './rows';
 import type { HttpOptions } from './http';
 
 /** Where reading starts: a row, and for JSONL the byte offset of that row's line when known. */
