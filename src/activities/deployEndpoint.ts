@@ -12,15 +12,10 @@ import type {
 import type { ActivityDeps } from './deps';
 import type { DeployEndpointInput, DeployedEndpoint } from './types';
 import { classified, isNotFound, RunFailure } from '../azure/errors';
+import { CREATED_BY, CREATED_BY_TAG, NAMESPACE_TAG, RUN_TAG } from '../azure/tags';
 import { inferenceTypeCheck } from '../spec/computeAllowLists';
 import { Context } from '@temporalio/activity';
 import { isoDuration, withHeartbeat } from './heartbeat';
-
-/** Tags that let the janitor find an endpoint's run: which run, in which Temporal namespace, made by us. */
-export const RUN_TAG = 'ftflow-run';
-export const NAMESPACE_TAG = 'ftflow-namespace';
-export const CREATED_BY_TAG = 'ftflow-created-by';
-export const CREATED_BY = 'finetune-flow';
 
 /** What a heartbeat carries: the serialized state of the operations this step started. */
 export interface DeployProgress {

@@ -10,15 +10,13 @@ import { MlflowClient, trackingBaseUrl } from '../azure/mlflow';
 import { JobWatcher } from '../azure/jobWatcher';
 import { RegistryClient } from '../azure/registry';
 import { AzureRestClient } from '../azure/rest';
+import { RUN_TAG } from '../azure/tags';
 import { sharedArmBudget } from '../azure/budget';
 import { RunFailure } from '../azure/errors';
 import { ENV } from '../config/env';
 import { Client, Connection } from '@temporalio/client';
 import { connectOrExplain, resolveTemporalConnection } from '../config/temporalConnection';
 import { dataConverterFromEnv } from '../codec/config';
-
-/** The tag key submitPipeline puts on every job: the run id. */
-export const JOB_RUN_TAG = 'ftflow-run';
 
 export interface ActivityDeps {
   config: AzureConfig;
@@ -77,7 +75,7 @@ export function createDeps(
       resourceGroup: config.resourceGroup,
       workspace: config.workspace,
       intervalMs: config.jobPollSeconds * 1000,
-      tag: JOB_RUN_TAG,
+      tag: RUN_TAG,
     }),
     workspace,
     datastore: memo(() => openDefaultDatastore(arm, config, cred)),

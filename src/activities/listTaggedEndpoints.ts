@@ -3,7 +3,7 @@
 import type { ActivityDeps } from './deps';
 import type { TaggedEndpoint } from './types';
 import { classified } from '../azure/errors';
-import { CREATED_BY, CREATED_BY_TAG, NAMESPACE_TAG, RUN_TAG } from './deployEndpoint';
+import { CREATED_BY, CREATED_BY_TAG, NAMESPACE_TAG, RUN_TAG } from '../azure/tags';
 
 export function makeListTaggedEndpoints(deps: ActivityDeps) {
   const { config, arm } = deps;

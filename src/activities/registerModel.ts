@@ -4,6 +4,7 @@ import type { ModelVersion } from '@azure/arm-machinelearning';
 import type { ActivityDeps } from './deps';
 import type { RegisterModelInput, RegisteredModel } from './types';
 import { classified, isNotFound, RunFailure } from '../azure/errors';
+import { RUN_TAG } from '../azure/tags';
 
 export function makeRegisterModel(deps: ActivityDeps) {
   const { config, arm } = deps;
@@ -31,7 +32,7 @@ export function makeRegisterModel(deps: ActivityDeps) {
       const body: ModelVersion = {
         properties: {
           description: input.description,
-          tags: { 'ftflow-run': input.runId },
+          tags: { [RUN_TAG]: input.runId },
           properties: {},
           isAnonymous: false,
           modelType: 'mlflow_model',

@@ -3,7 +3,8 @@
 // resumed run adopts its job instead of paying for a second one; only a job that failed or was
 // cancelled is followed by a new one, under the run's next job name (<name>-r2, ...).
 import type { JobBase, PipelineJob } from '@azure/arm-machinelearning';
-import { JOB_RUN_TAG, type ActivityDeps } from './deps';
+import type { ActivityDeps } from './deps';
+import { RUN_TAG } from '../azure/tags';
 import type { SubmitPipelineInput, SubmittedJob } from './types';
 import { classified, isConflict, isNotFound, RunFailure } from '../azure/errors';
 import { pipelineDisplayName } from '../spec/displayName';
@@ -76,7 +77,7 @@ export function makeSubmitPipeline(deps: ActivityDeps) {
         displayName,
         experimentName: input.experimentName,
         description: `finetune-flow run ${names.runId}`,
-        tags: { [JOB_RUN_TAG]: names.runId },
+        tags: { [RUN_TAG]: names.runId },
         properties: {},
         inputs: {},
         outputs: { trained_model: { jobOutputType: 'mlflow_model' } },

@@ -4,12 +4,14 @@
 import type { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
 import { LOCAL_AZURE } from '../../src/config/local';
 import { JobWatcher } from '../../src/azure/jobWatcher';
+import { RUN_TAG } from '../../src/azure/tags';
 import type { RunningEmulator } from '../../src/emulator/server';
 import { armClient, armToken, call, pipelineJobBody, startTestEmulator, WS } from '../emulator/helpers';
 
 const RG = LOCAL_AZURE.resourceGroup;
 const WSNAME = LOCAL_AZURE.workspace;
-const TAG = 'ftflow-run';
+/** The tag the worker filters its Jobs_List walk by (src/azure/tags.ts). */
+const TAG = RUN_TAG;
 const PAGE = 3;
 const TAGGED = Array.from({ length: 8 }, (_, i) => `watched-${i}`);
 const UNTAGGED = ['other-0', 'other-1'];
