@@ -16,6 +16,8 @@ export * from './sampling';
 export * from './sourceSettings';
 export * from './split';
 export * from './splitSource';
+export * from './stagePlan';
+export * from './stageResult';
 export * from './stageSplit';
 export * from './util';
 export * from './validate';

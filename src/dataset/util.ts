@@ -65,3 +65,31 @@ export class SourceUnreachable extends Error {
     super(message);
   }
 }
+
+/**
+ * Something the run spec names that cannot be used (a bad file reference, a path outside the datastore,
+ * a split with no rows): the run fails with this code, whatever the attempt.
+ */
+export class PlanRefusal extends Error {
+  override readonly name = 'PlanRefusal';
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * An error met while reading what one field of the spec names: the run reports it under that field
+ * (src/activities/stageDataset.ts, failure).
+ */
+export class FieldFailure extends Error {
+  override readonly name = 'FieldFailure';
+  constructor(
+    readonly field: string,
+    cause: unknown,
+  ) {
+    super(`${field}: ${errorMessage(cause)}`, { cause });
+  }
+}

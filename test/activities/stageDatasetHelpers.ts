@@ -4,11 +4,10 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { BlobClient, BlockBlobClient, type ContainerClient } from '@azure/storage-blob';
 import { createActivities, createDeps, type ActivityDeps } from '../../src/activities';
-import type { StageHeartbeat } from '../../src/activities/stageDataset';
 import type { StagedDataset } from '../../src/activities/types';
 import { loadAzureConfig } from '../../src/azure/config';
 import { hubExpectedRow, type SplitName } from '../../src/emulator/hub';
-import { toJsonLine, validateChatRow } from '../../src/dataset';
+import { toJsonLine, validateChatRow, type StageHeartbeat } from '../../src/dataset';
 import { DatasetSpec } from '../../src/spec/dataset';
 
 const QUIET = new DefaultLogger('ERROR');

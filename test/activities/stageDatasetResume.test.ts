@@ -2,9 +2,9 @@
 // produces the same blob, and hash sampling by prompt_id is deterministic and about pct% of the rows.
 import { CancelledFailure } from '@temporalio/common';
 import type { OpenDatastore } from '../../src/azure/datastore';
-import { makeStageDataset, type StageHeartbeat } from '../../src/activities/stageDataset';
+import { makeStageDataset } from '../../src/activities/stageDataset';
 import { hubExpectedRow, hubSplitRows } from '../../src/emulator/hub';
-import { blockListSha256Of, inHashSample } from '../../src/dataset';
+import { blockListSha256Of, inHashSample, type StageHeartbeat } from '../../src/dataset';
 import {
   download,
   expectedHubJsonl,
