@@ -8,25 +8,15 @@
 // or one it cannot reach fail for good, before any job exists. This file carries the plan out
 // (heartbeat, resume point, upload); the plan itself (sources, content keys, blob names, where to
 // resume) is src/dataset/stagePlan.ts, what a staged blob records and reuse src/dataset/stageResult.ts,
-// how their errors fail the run failure() below, and the operator's settings for
+// how their errors fail the run src/azure/errors.ts (datasetFailure), and the operator's settings for
 // dataset sources src/dataset/sourceSettings.ts.
 import { Context } from '@temporalio/activity';
 import type { ActivityDeps } from './deps';
 import { withHeartbeat } from './heartbeat';
 import type { StageDatasetInput, StagedDataset, StagedSplit } from './types';
-import { classified, RunFailure } from '../azure/errors';
+import { classified, datasetFailure } from '../azure/errors';
 import {
   asIsSplitOf,
-  BlobNotFound,
-  FieldFailure,
-  FileNotReadable,
-  FormatError,
-  HttpStatusError,
-  HubError,
-  PlanRefusal,
-  SourceRefused,
-  SourceUnreachable,
-  StagingError,
   checkReused,
   confineLocalFiles,
   describeSampling,
@@ -59,54 +49,6 @@ export interface StageDatasetOptions {
   concurrency?: number;
   /** Where dataset files may come from; default: from the environment (src/dataset/sourceSettings.ts). */
   sources?: DatasetSourceSettings;
-}
-
-/**
- * An error of the dataset code (src/dataset/) as stageDataset reports it, under the spec field it concerns:
- * a FieldFailure says which field, a PlanRefusal is a validation failure as it is, and with a field the
- * reading errors get their kind (the Hub's network errors retried, a refused or unreadable file not).
- * Anything else is returned as it is, for classifyError.
- */
-function failure(err: unknown, field?: string): unknown {
-  if (err instanceof FieldFailure) return failure(err.cause, err.field);
-  if (err instanceof PlanRefusal) return new RunFailure('validation', err.message, err.code);
-  if (field === undefined) return err;
-  if (err instanceof HubError) {
-    const kind =
-      err.code === 'Network' || err.code === 'BadResponse' || err.code === 'Http'
-        ? 'transient'
-        : err.code === 'Unauthorized'
-          ? 'auth'
-          : 'validation';
-    return new RunFailure(kind, `${err.message} (${field})`, `Hub${err.code}`);
-  }
-  if (err instanceof StagingError) {
-    const hint = err.code === 'TooManyInvalidRows' ? ' (dataset.maxInvalidFraction)' : '';
-    return new RunFailure('validation', `${err.message}${hint}`, err.code);
-  }
-  if (err instanceof BlobNotFound || err instanceof FormatError || err instanceof FileNotReadable) {
-    return new RunFailure('validation', `${field}: ${err.message}`, err.name);
-  }
-  if (err instanceof SourceRefused) {
-    return new RunFailure('validation', `${field}: ${err.message}`, 'DatasetSourceRefused');
-  }
-  if (err instanceof SourceUnreachable && field.startsWith('dataset.files.')) {
-    // A connection lost in the middle of a body: the activity retries and resumes where it was.
-    if (err.retryable) return new RunFailure('network', `${field}: ${err.message}`, 'DatasetSourceUnreachable');
-    // The reader already retried (or the server stopped answering): another activity attempt would
-    // only repeat the wait, twenty times over.
-    return new RunFailure(
-      'validation',
-      `${field}: ${err.message}. Check that the URL is right and its server is up and reachable from the worker, or copy the file to the workspace datastore and give its azureml://datastores/<name>/paths/<path> URI`,
-      'DatasetSourceUnreachable',
-    );
-  }
-  if (err instanceof HttpStatusError && err.status < 500 && err.status !== 408 && err.status !== 429) {
-    // A file server's refusal is about that server, not the worker's Azure credentials (no auth hint).
-    const denied = (err.status === 401 || err.status === 403) && !field.startsWith('dataset.files.');
-    return new RunFailure(denied ? 'auth' : 'validation', `${field}: ${err.message}`, 'DatasetFileUnreadable');
-  }
-  return err;
 }
 
 export function makeStageDataset(deps: ActivityDeps, options: StageDatasetOptions = {}) {
@@ -146,7 +88,7 @@ export function makeStageDataset(deps: ActivityDeps, options: StageDatasetOption
                 const file = await verifyJsonl(plan.bytes, { label: plan.label, maxInvalidFraction, progress, signal });
                 staged.set(plan.key, requireRows(asIsSplitOf(plan, ds, file), field));
               } catch (err) {
-                throw failure(err, field);
+                throw datasetFailure(err, field);
               }
               continue;
             }
@@ -185,13 +127,13 @@ export function makeStageDataset(deps: ActivityDeps, options: StageDatasetOption
                 metadata: (r) => stagedMetadata(plan, description, r),
               });
             } catch (err) {
-              throw failure(err, field);
+              throw datasetFailure(err, field);
             }
             staged.set(plan.key, requireRows(stagedSplitOf(plan, ds, result, description), field));
           }
           return stagedDataset(revision, plans, staged);
         } catch (err) {
-          throw failure(err);
+          throw datasetFailure(err);
         }
       }, details);
     });

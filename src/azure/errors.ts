@@ -1,6 +1,18 @@
 // The one place where failures are classified into retryable and non-retryable. Activities wrap their
 // bodies with `asActivityFailure`, so retry policies follow from this table and nowhere else.
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { BlobNotFound } from '../dataset/bytes';
+import { HubError } from '../dataset/hub';
+import { StagingError } from '../dataset/stageSplit';
+import {
+  FieldFailure,
+  FileNotReadable,
+  FormatError,
+  HttpStatusError,
+  PlanRefusal,
+  SourceRefused,
+  SourceUnreachable,
+} from '../dataset/util';
 import { MAX_FAILURE_MESSAGE_CHARS, truncateText } from '../spec/limits';
 
 export type FailureKind =
@@ -158,6 +170,54 @@ export function classifyError(err: unknown): Classified {
         ? parseRetryAfter({ get: (n: string) => headers.get?.(n) })
         : undefined;
   return { kind, retryable: RETRYABLE.has(kind), status, code, message: fromBody.message ?? message, retryAfterMs };
+}
+
+/**
+ * An error of the dataset code (src/dataset/) as stageDataset reports it, under the spec field it concerns:
+ * a FieldFailure says which field, a PlanRefusal is a validation failure as it is, and with a field the
+ * reading errors get their kind (the Hub's network errors retried, a refused or unreadable file not).
+ * Anything else is returned as it is, for classifyError.
+ */
+export function datasetFailure(err: unknown, field?: string): unknown {
+  if (err instanceof FieldFailure) return datasetFailure(err.cause, err.field);
+  if (err instanceof PlanRefusal) return new RunFailure('validation', err.message, err.code);
+  if (field === undefined) return err;
+  if (err instanceof HubError) {
+    const kind =
+      err.code === 'Network' || err.code === 'BadResponse' || err.code === 'Http'
+        ? 'transient'
+        : err.code === 'Unauthorized'
+          ? 'auth'
+          : 'validation';
+    return new RunFailure(kind, `${err.message} (${field})`, `Hub${err.code}`);
+  }
+  if (err instanceof StagingError) {
+    const hint = err.code === 'TooManyInvalidRows' ? ' (dataset.maxInvalidFraction)' : '';
+    return new RunFailure('validation', `${err.message}${hint}`, err.code);
+  }
+  if (err instanceof BlobNotFound || err instanceof FormatError || err instanceof FileNotReadable) {
+    return new RunFailure('validation', `${field}: ${err.message}`, err.name);
+  }
+  if (err instanceof SourceRefused) {
+    return new RunFailure('validation', `${field}: ${err.message}`, 'DatasetSourceRefused');
+  }
+  if (err instanceof SourceUnreachable && field.startsWith('dataset.files.')) {
+    // A connection lost in the middle of a body: the activity retries and resumes where it was.
+    if (err.retryable) return new RunFailure('network', `${field}: ${err.message}`, 'DatasetSourceUnreachable');
+    // The reader already retried (or the server stopped answering): another activity attempt would
+    // only repeat the wait, twenty times over.
+    return new RunFailure(
+      'validation',
+      `${field}: ${err.message}. Check that the URL is right and its server is up and reachable from the worker, or copy the file to the workspace datastore and give its azureml://datastores/<name>/paths/<path> URI`,
+      'DatasetSourceUnreachable',
+    );
+  }
+  if (err instanceof HttpStatusError && err.status < 500 && err.status !== 408 && err.status !== 429) {
+    // A file server's refusal is about that server, not the worker's Azure credentials (no auth hint).
+    const denied = (err.status === 401 || err.status === 403) && !field.startsWith('dataset.files.');
+    return new RunFailure(denied ? 'auth' : 'validation', `${field}: ${err.message}`, 'DatasetFileUnreadable');
+  }
+  return err;
 }
 
 const HINTS: Partial<Record<FailureKind, string>> = {

@@ -82,7 +82,7 @@ export class PlanRefusal extends Error {
 
 /**
  * An error met while reading what one field of the spec names: the run reports it under that field
- * (src/activities/stageDataset.ts, failure).
+ * (src/azure/errors.ts, datasetFailure).
  */
 export class FieldFailure extends Error {
   override readonly name = 'FieldFailure';

@@ -5,11 +5,22 @@ import {
   asActivityFailure,
   classified,
   classifyError,
+  datasetFailure,
   isConflict,
   isNotFound,
   parseRetryAfter,
   RunFailure,
 } from '../../src/azure/errors';
+import {
+  FieldFailure,
+  FileNotReadable,
+  HttpStatusError,
+  HubError,
+  PlanRefusal,
+  SourceRefused,
+  SourceUnreachable,
+  StagingError,
+} from '../../src/dataset';
 
 const URL =
   'https://management.azure.com/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws/jobs/j';
@@ -408,5 +419,73 @@ describe('failures of long-running operations (the SDK poller gives only a messa
     ['The long-running operation has failed. InternalServerError. Something went wrong.', 'transient', true],
   ])('%s → %s', (message, kind, retryable) => {
     expect(classifyError(new Error(message))).toMatchObject({ kind, retryable });
+  });
+});
+
+describe("datasetFailure: the dataset code's errors as stageDataset reports them", () => {
+  const kindOf = (err: unknown, field?: string) => {
+    const out = datasetFailure(err, field);
+    return out instanceof RunFailure ? { kind: out.kind, code: out.code, message: out.message } : out;
+  };
+
+  test('a FieldFailure is reported under its field; a PlanRefusal as the validation failure it is', () => {
+    const cause = new SourceRefused('10.0.0.1 is not a public address');
+    expect(kindOf(new FieldFailure('dataset.files.train', cause))).toEqual({
+      kind: 'validation',
+      code: 'DatasetSourceRefused',
+      message: 'dataset.files.train: 10.0.0.1 is not a public address',
+    });
+    const refusal = new PlanRefusal('EmptySplit', 'dataset.files.test: a.jsonl has no rows to train on');
+    expect(kindOf(refusal)).toEqual({ kind: 'validation', code: 'EmptySplit', message: refusal.message });
+    expect(kindOf(new FieldFailure('dataset.files.test', refusal))).toEqual(kindOf(refusal));
+  });
+
+  test('the Hub: network trouble is retried, a refused token is auth, the rest is the spec', () => {
+    expect(kindOf(new HubError('socket hang up', 'Network', true), 'dataset.trainSplit')).toMatchObject({
+      kind: 'transient',
+      code: 'HubNetwork',
+      message: 'socket hang up (dataset.trainSplit)',
+    });
+    expect(kindOf(new HubError('401', 'Unauthorized', false), 'f')).toMatchObject({ kind: 'auth' });
+    expect(kindOf(new HubError('no split', 'SplitNotFound', false), 'f')).toMatchObject({ kind: 'validation' });
+  });
+
+  test('staging and file errors: validation, with the threshold hint; unreachable servers by whether the reader retried', () => {
+    expect(kindOf(new StagingError('3 of 10 rows are invalid', 'TooManyInvalidRows'), 'f')).toEqual({
+      kind: 'validation',
+      code: 'TooManyInvalidRows',
+      message: '3 of 10 rows are invalid (dataset.maxInvalidFraction)',
+    });
+    expect(kindOf(new FileNotReadable('reading /x: ENOENT'), 'dataset.files.train')).toMatchObject({
+      code: 'FileNotReadable',
+      message: 'dataset.files.train: reading /x: ENOENT',
+    });
+    const lost = new SourceUnreachable('connection reset', 'network', true);
+    expect(kindOf(lost, 'dataset.files.train')).toMatchObject({ kind: 'network' });
+    expect(kindOf(new SourceUnreachable('timed out', 'timeout', false), 'dataset.files.train')).toMatchObject({
+      kind: 'validation',
+      message: expect.stringMatching(/^dataset\.files\.train: timed out\. Check that the URL is right/),
+    });
+    // Only a file's server is unreachable in this sense; the Hub's errors are HubErrors.
+    expect(datasetFailure(lost, 'dataset.trainSplit')).toBe(lost);
+  });
+
+  test('an HTTP refusal: auth only for the Hub, never for a file server; 5xx, 408 and 429 left to classifyError', () => {
+    expect(kindOf(new HttpStatusError('403 Forbidden', 403), 'dataset.files.train')).toMatchObject({
+      kind: 'validation',
+      code: 'DatasetFileUnreadable',
+    });
+    expect(kindOf(new HttpStatusError('403 Forbidden', 403), 'dataset.trainSplit')).toMatchObject({ kind: 'auth' });
+    for (const status of [500, 503, 408, 429]) {
+      const err = new HttpStatusError(`${status}`, status);
+      expect(datasetFailure(err, 'dataset.files.train')).toBe(err);
+    }
+  });
+
+  test('without a field, anything but a FieldFailure or PlanRefusal passes unchanged', () => {
+    const err = new StagingError('3 of 10 rows are invalid', 'TooManyInvalidRows');
+    expect(datasetFailure(err)).toBe(err);
+    const other = new Error('boom');
+    expect(datasetFailure(other, 'f')).toBe(other);
   });
 });
