@@ -12,7 +12,8 @@ const SRC = path.resolve(__dirname, '..', '..', 'src');
 /**
  * The product's layers, top to bottom; a folder of src/ (or a file at its root, without `.ts`) in each.
  * A layer may import the layers below it, never one above; the units of one layer do not import each other.
- * cli sits above api because `ftflow admin` manages the API's keys (src/api/keys.ts).
+ * cli sits above api because `ftflow admin` manages the API's keys (src/api/keys.ts). docs/local-stack.md
+ * (Layers) lists the same rows: change both together.
  */
 const LAYERS: readonly (readonly string[])[] = [
   ['cli', 'worker', 'scripts'],
