@@ -1,10 +1,10 @@
 // Inputs and results of the activities: plain data, no secrets. Workflows import these as types only.
 import type { RunSpec } from '../spec/schema';
 import type { RunNames } from '../spec/names';
-import type { StagedDataset } from '../dataset/stageResult';
+import type { StagedDataset } from '../dataset/staged';
 
-/** stageDataset's result: defined with the staging code that produces it (src/dataset/stageResult.ts). */
-export type { InvalidRowSummary, StagedDataset, StagedSplit } from '../dataset/stageResult';
+/** stageDataset's result: defined with the staging code that produces it (src/dataset/staged.ts). */
+export type { InvalidRowSummary, StagedDataset, StagedSplit } from '../dataset/staged';
 
 export type ParameterValue = string | number | boolean;
 
