@@ -127,7 +127,7 @@ export class Progress {
  * The one place the run decides whether a step's failure ends it as a cancellation (docs/design.md,
  * invariant 1). Once the run's cancellation has been requested, the step was asked to stop; whatever it
  * reports after that (a heartbeat timeout because its worker died before it acknowledged the cancel, a
- * start-to-close timeout, an Azure error that landed late: any failure) ends the run as cancelled, so it
+ * start-to-close timeout, an Azure error that landed late: every kind of failure) ends the run as cancelled, so it
  * closes CANCELLED after the same cleanup a cancel gets (the job cancelled, the endpoint deleted). A
  * failure reported before the request stays a failure, and so do the steps of a non-cancellable cleanup
  * scope (their scope is never considered cancelled). Runs from before patch `cancel-stays-cancel`

@@ -11,11 +11,21 @@ const ROOT = path.resolve(__dirname, '..', '..');
 /** What the scan covers: code, tests, benchmarks, scripts and the build and CI configuration. */
 const SCANNED = ['src', 'test', 'bench', 'scripts', '.ci', 'Makefile', 'package.json', 'jest.config.js'];
 
-// Built by concatenation so that this file does not match its own patterns.
+/**
+ * What no scanned file may contain: a path to a folder beside the repository (any sibling folder, read
+ * from the disk, in `../name` or `join(..., '..', 'name')` form), and the design page that lives outside.
+ * Built from the disk and by concatenation, so that this file names no folder and matches no pattern.
+ */
 const PARENT = '..';
+const SIBLINGS = fs
+  .readdirSync(path.dirname(ROOT), { withFileTypes: true })
+  .filter((entry) => entry.isDirectory() && entry.name !== path.basename(ROOT))
+  .map((entry) => entry.name);
 const FORBIDDEN: ReadonlyArray<{ text: string; why: string }> = [
-  { text: PARENT + '/shared', why: 'a path outside the repository' },
-  { text: 'shared' + '/reference', why: 'the unvendored reference folder (use reference/)' },
+  ...SIBLINGS.flatMap((name) => [
+    { text: `${PARENT}/${name}/`, why: 'a folder beside the repository (vendor what is needed into reference/)' },
+    { text: `'${PARENT}', '${name}'`, why: 'a folder beside the repository (vendor what is needed into reference/)' },
+  ]),
   { text: 'DESIGN' + '.md', why: 'a design page that is not in the repository (cite docs/design.md)' },
   { text: 'DESIGN' + ' invariant', why: 'a design page that is not in the repository (cite docs/design.md)' },
 ];
