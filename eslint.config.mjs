@@ -28,9 +28,9 @@ export default tseslint.config(
   {
     files: [
       'src/workflows/**/*.ts',
-      'src/spec/names.ts',
-      'src/spec/defaults.ts',
-      'src/spec/contentKey.ts',
+      'src/runSpec/names.ts',
+      'src/runSpec/defaults.ts',
+      'src/runSpec/contentKey.ts',
       'src/config/searchAttributes.ts',
     ],
     rules: {

@@ -24,9 +24,9 @@ import {
 } from './config/temporalConnection';
 import { loadObservabilityConfig } from './observability/config';
 import { installTracing, tracingClientInterceptors } from './observability/tracing';
-import { parseRunSpec, type RunSpec, type RunSpecInput } from './spec/schema';
-import { runContentKey, sameSpec } from './spec/contentKey';
-import { deriveRunNames, type RunNames } from './spec/names';
+import { parseRunSpec, type RunSpec, type RunSpecInput } from './runSpec/schema';
+import { runContentKey, sameSpec } from './runSpec/contentKey';
+import { deriveRunNames, type RunNames } from './runSpec/names';
 import {
   ControlError,
   IdempotencyConflictError,

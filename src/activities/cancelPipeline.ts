@@ -5,7 +5,7 @@ import type { ActivityDeps } from './deps';
 import type { JobOutcome } from './types';
 import { isNotFound, retriedUntilDone } from '../azure/errors';
 import { pause, withHeartbeat } from './heartbeat';
-import { MAX_JOB_ATTEMPTS, jobNameForAttempt } from '../spec/names';
+import { MAX_JOB_ATTEMPTS, jobNameForAttempt } from '../runSpec/names';
 
 const TERMINAL = new Set(['Completed', 'Failed', 'Canceled', 'NotResponding', 'Paused']);
 

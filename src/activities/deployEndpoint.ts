@@ -13,7 +13,7 @@ import type { ActivityDeps } from './deps';
 import type { DeployEndpointInput, DeployedEndpoint } from './types';
 import { classified, isNotFound, RunFailure } from '../azure/errors';
 import { CREATED_BY, CREATED_BY_TAG, NAMESPACE_TAG, RUN_TAG } from '../azure/tags';
-import { inferenceTypeCheck } from '../spec/computeAllowLists';
+import { inferenceTypeCheck } from '../runSpec/computeAllowLists';
 import { Context } from '@temporalio/activity';
 import { isoDuration, withHeartbeat } from './heartbeat';
 

@@ -5,7 +5,7 @@
 // before data is staged or a cluster created.
 import type { ActivityDeps } from './deps';
 import type { ResolvedModel } from './types';
-import type { RunSpec } from '../spec/schema';
+import type { RunSpec } from '../runSpec/schema';
 import { classified, RunFailure } from '../azure/errors';
 import { readModelTags } from '../azure/modelTags';
 import { trainingInputs } from './trainingInputs';

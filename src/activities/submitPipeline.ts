@@ -7,8 +7,8 @@ import type { ActivityDeps } from './deps';
 import { RUN_TAG } from '../azure/tags';
 import type { SubmitPipelineInput, SubmittedJob } from './types';
 import { classified, isConflict, isNotFound, RunFailure } from '../azure/errors';
-import { pipelineDisplayName } from '../spec/displayName';
-import { MAX_JOB_ATTEMPTS, jobNameForAttempt } from '../spec/names';
+import { pipelineDisplayName } from '../runSpec/displayName';
+import { MAX_JOB_ATTEMPTS, jobNameForAttempt } from '../runSpec/names';
 import { trainingInputs } from './trainingInputs';
 
 /** A job in one of these states cannot produce a model; a resumed run submits a new one. */

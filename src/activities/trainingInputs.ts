@@ -4,11 +4,11 @@
 import type { ActivityDeps } from './deps';
 import type { RegistryAssetVersion } from '../azure/registry';
 import { RunFailure } from '../azure/errors';
-import type { RunSpec } from '../spec/schema';
-import type { ParameterValue } from '../spec/displayName';
-import { SEED_TRAINING_PARAMETERS } from '../spec/defaults';
-import { listWithCap } from '../spec/limits';
-import { declaredInputs, mergeTrainingParameters, type MergedParameters } from '../spec/trainingParameters';
+import type { RunSpec } from '../runSpec/schema';
+import type { ParameterValue } from '../runSpec/displayName';
+import { SEED_TRAINING_PARAMETERS } from '../runSpec/defaults';
+import { listWithCap } from '../runSpec/limits';
+import { declaredInputs, mergeTrainingParameters, type MergedParameters } from '../runSpec/trainingParameters';
 
 /** Inputs finetune-flow sets itself; a user may not override them through `training`. */
 export const RESERVED_INPUTS: ReadonlySet<string> = new Set([

@@ -1,6 +1,6 @@
 // Inputs and results of the activities: plain data, no secrets. Workflows import these as types only.
-import type { RunSpec } from '../spec/schema';
-import type { RunNames } from '../spec/names';
+import type { RunSpec } from '../runSpec/schema';
+import type { RunNames } from '../runSpec/names';
 import type { StagedDataset } from '../dataset/staged';
 
 /** stageDataset's result: defined with the staging code that produces it (src/dataset/staged.ts). */

@@ -5,7 +5,7 @@ import type { ComputeResource, AmlCompute } from '@azure/arm-machinelearning';
 import type { ActivityDeps } from './deps';
 import type { ValidateComputeInput, ValidatedCompute } from './types';
 import { classified, isNotFound, RunFailure } from '../azure/errors';
-import { finetuneSizeRefusal, inferenceTypeCheck } from '../spec/computeAllowLists';
+import { finetuneSizeRefusal, inferenceTypeCheck } from '../runSpec/computeAllowLists';
 import { withHeartbeat } from './heartbeat';
 
 export function makeValidateCompute(deps: ActivityDeps) {

@@ -2,7 +2,7 @@
 //   { "error": { "type": "invalid_request_error", "message": "...", "fields": [{ "field", "message" }] } }
 import type { FastifyError, FastifyReply } from 'fastify';
 import { ControlError, isUnavailable } from '../control/errors';
-import type { SpecIssue } from '../spec/schema';
+import type { SpecIssue } from '../runSpec/schema';
 
 export type ApiErrorType =
   | 'invalid_request_error'

@@ -1,7 +1,7 @@
 // The API's OpenAPI 3.1 document. The run spec's schema is generated from the shared zod schema (so it
 // cannot drift from what the API validates); the rest describes the routes in src/api/routes/.
 import { z } from 'zod';
-import { RunSpec } from '../spec/schema';
+import { RunSpec } from '../runSpec/schema';
 import { RUN_STATUS_FILTERS } from '../config/visibility';
 import { OVERLAP_POLICIES } from '../control/schedules';
 import { API_SCOPES } from './keys';

@@ -2,9 +2,9 @@
 // through the shared schema in the client), and their issues as {field, message} like the spec's.
 import { z } from 'zod';
 import { DATASET_ENV } from '../dataset/sourceSettings';
-import { localFileEntries } from '../spec/dataset';
-import { RunSpecError, describeIssue, parseRunSpec, type RunSpec, type SpecIssue } from '../spec/schema';
-import { issueMessage } from '../spec/issueMessages';
+import { localFileEntries } from '../runSpec/dataset';
+import { RunSpecError, describeIssue, parseRunSpec, type RunSpec, type SpecIssue } from '../runSpec/schema';
+import { issueMessage } from '../runSpec/issueMessages';
 import { RUN_STATUS_FILTERS } from '../config/visibility';
 import { OVERLAP_POLICIES } from '../control/schedules';
 import { ControlError } from '../control/errors';

@@ -13,7 +13,7 @@ import {
   SourceRefused,
   SourceUnreachable,
 } from '../dataset/util';
-import { MAX_FAILURE_MESSAGE_CHARS, truncateText } from '../spec/limits';
+import { MAX_FAILURE_MESSAGE_CHARS, truncateText } from '../runSpec/limits';
 
 export type FailureKind =
   | 'throttled' // 429: wait for Retry-After

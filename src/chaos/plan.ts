@@ -2,7 +2,7 @@
 // run's own job, endpoint and model paths, so concurrent runs never take each other's faults), and the
 // worker kills. Drawn from the seed alone: the same seed gives the same plan (its digest says so).
 import { createHash } from 'node:crypto';
-import { deriveRunNames, type RunNames } from '../spec/names';
+import { deriveRunNames, type RunNames } from '../runSpec/names';
 import type { StepName } from '../workflows/definitions';
 import { SeededRandom } from './random';
 

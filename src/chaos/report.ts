@@ -2,7 +2,7 @@
 // end), duplicate jobs (more than one Azure job for a run), lost runs (no terminal state, or one the
 // injected faults do not explain), and endpoint billing after a run closed.
 import * as os from 'node:os';
-import type { RunNames } from '../spec/names';
+import type { RunNames } from '../runSpec/names';
 import type { EmulatorBilling, EmulatorResources } from './emulatorAdmin';
 import {
   EXPECTED_FAILURE,

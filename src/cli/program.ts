@@ -4,7 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { FineTuneClient } from '../client';
 import { TemporalUnreachableError } from '../config/temporalConnection';
 import { ControlError } from '../control/errors';
-import { RunSpecError } from '../spec/schema';
+import { RunSpecError } from '../runSpec/schema';
 import type { CliContext, GlobalFlags } from './context';
 import { CliInputError, EXIT, EXIT_CODE_HELP, exitCodeFor } from './exitCodes';
 import { processIO, type CliIO } from './io';

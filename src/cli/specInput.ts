@@ -5,8 +5,8 @@
 import * as fs from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { CliInputError } from './exitCodes';
-import { FORBIDDEN_KEYS, forbiddenKeyMessage, specShapeIssues } from '../spec/limits';
-import { RunSpecError, parseRunSpec } from '../spec/schema';
+import { FORBIDDEN_KEYS, forbiddenKeyMessage, specShapeIssues } from '../runSpec/limits';
+import { RunSpecError, parseRunSpec } from '../runSpec/schema';
 
 /** Largest run spec the CLI reads (the API's body limit is the same). */
 export const MAX_SPEC_BYTES = 1024 * 1024;

@@ -1,6 +1,6 @@
 // What the client's callers can get wrong, as typed errors with a code: the CLI maps each code to an
 // exit status and the API to an HTTP status, so neither parses messages.
-import { RunSpecError, type SpecIssue } from '../spec/schema';
+import { RunSpecError, type SpecIssue } from '../runSpec/schema';
 import { InvalidFilterError } from '../config/visibility';
 
 export type ControlErrorCode = 'invalid' | 'not-found' | 'conflict';

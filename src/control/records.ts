@@ -3,7 +3,7 @@
 import type { WorkflowExecutionInfo } from '@temporalio/client';
 import type { SearchAttributeType, SearchAttributeKey } from '@temporalio/common/lib/search-attributes';
 import { FINETUNE_SEARCH_ATTRIBUTES as SA } from '../config/searchAttributes';
-import type { RunSpec } from '../spec/schema';
+import type { RunSpec } from '../runSpec/schema';
 import {
   RUN_MEMO_KEY,
   type RunMemo,
@@ -12,7 +12,7 @@ import {
   type StepName,
   type StepState,
 } from '../workflows/definitions';
-import type { GateEvaluation } from '../spec/qualityGate';
+import type { GateEvaluation } from '../runSpec/qualityGate';
 
 /** A run's state in the user's words; terminated and timed-out runs ran no cleanup code. */
 export type RunState = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'terminated' | 'timed-out';

@@ -12,8 +12,8 @@ import {
 } from '@temporalio/client';
 import { msNumberToTs, msToNumber } from '@temporalio/common/lib/time';
 import type { Duration } from '@temporalio/common';
-import { RunSpecError, parseRunSpec, type RunSpec } from '../spec/schema';
-import { runContentKey } from '../spec/contentKey';
+import { RunSpecError, parseRunSpec, type RunSpec } from '../runSpec/schema';
+import { runContentKey } from '../runSpec/contentKey';
 import { SCHEDULED_WORKFLOW_PREFIX, type FineTuneOptions, type ScheduledFineTuneInput } from '../workflows/definitions';
 import { ENV } from '../config/env';
 import { ControlError, ScheduleExistsError, ScheduleNotFoundError, invalid } from './errors';

@@ -11,7 +11,7 @@ import {
   type StagePlan,
   type StagingDatastore,
 } from './stagePlan';
-import { stableHash } from '../spec/names';
+import { stableHash } from '../runSpec/names';
 import { describeSampling, FIRST_ROWS } from './sampling';
 import type { StagedSplitResult } from './stageSplit';
 import { ValidationTally, type ValidationSummary } from './validate';

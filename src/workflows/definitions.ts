@@ -1,7 +1,7 @@
 // Messages, types and constants of the fineTune workflow, shared by the workflow, the client and tests.
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import type { GateEvaluation } from '../spec/qualityGate';
-import type { RunSpec } from '../spec/schema';
+import type { GateEvaluation } from '../runSpec/qualityGate';
+import type { RunSpec } from '../runSpec/schema';
 import type {
   CollectedMetrics,
   DeleteEndpointResult,

@@ -5,9 +5,9 @@
 // progress.ts (the run's progress record, query and search attributes), keepAlive.ts (serving after the
 // smoke test, the endpointLifetime update) and compat.ts (what runs already in flight still need).
 import { ApplicationFailure, CancellationScope, isCancellation, log, workflowInfo } from '@temporalio/workflow';
-import { finetuneSizeRefusal, inferenceTypeCheck } from '../spec/computeAllowLists';
-import { deriveRunNames, fineTunedModelName } from '../spec/names';
-import { evaluateQualityGate, type GateEvaluation } from '../spec/qualityGate';
+import { finetuneSizeRefusal, inferenceTypeCheck } from '../runSpec/computeAllowLists';
+import { deriveRunNames, fineTunedModelName } from '../runSpec/names';
+import { evaluateQualityGate, type GateEvaluation } from '../runSpec/qualityGate';
 import { activityGroups, type ActivityGroups } from './activityOptions';
 import { computeAndData, withLaterDefaults } from './compat';
 import type { FineTuneInput, FineTuneResult } from './definitions';

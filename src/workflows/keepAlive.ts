@@ -2,7 +2,7 @@
 // and the `endpointLifetime` update extends that time or ends it now. The endpoint's deletion itself is
 // fineTune.ts's business (always, in a non-cancellable scope); this only decides when serving stops.
 import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
-import { MAX_KEEP_ALIVE_MINUTES } from '../spec/defaults';
+import { MAX_KEEP_ALIVE_MINUTES } from '../runSpec/defaults';
 import { endpointLifetimeUpdate, type RunProgress } from './definitions';
 
 export class KeepAlive {

@@ -11,7 +11,7 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import { FINETUNE_SEARCH_ATTRIBUTES as SA } from '../config/searchAttributes';
-import type { RunNames } from '../spec/names';
+import type { RunNames } from '../runSpec/names';
 import type { Activities } from './activityOptions';
 import { cancelStaysCancel } from './compat';
 import {

@@ -3,7 +3,7 @@
 import { ParentClosePolicy, executeChild, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import { FINETUNE_SEARCH_ATTRIBUTES as SA } from '../config/searchAttributes';
-import { runContentKey } from '../spec/contentKey';
+import { runContentKey } from '../runSpec/contentKey';
 import {
   RUN_MEMO_KEY,
   SCHEDULED_WORKFLOW_PREFIX,

@@ -16,8 +16,8 @@ import type {
   ValidatedCompute,
 } from '../../src/activities/types';
 import { loadAzureConfig } from '../../src/azure/config';
-import { deriveRunNames, fineTunedModelName } from '../../src/spec/names';
-import { experimentNameFor, parseRunSpec, type RunSpec } from '../../src/spec/schema';
+import { deriveRunNames, fineTunedModelName } from '../../src/runSpec/names';
+import { experimentNameFor, parseRunSpec, type RunSpec } from '../../src/runSpec/schema';
 import { emulator, emulatorUrl, withClock } from '../helpers/localStack';
 
 const env = { ...process.env, FTFLOW_JOB_POLL_SECONDS: '0.3', FTFLOW_LRO_POLL_MS: '200' };

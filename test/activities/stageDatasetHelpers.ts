@@ -8,7 +8,7 @@ import type { StagedDataset } from '../../src/activities/types';
 import { loadAzureConfig } from '../../src/azure/config';
 import { hubExpectedRow, type SplitName } from '../../src/emulator/hub';
 import { toJsonLine, validateChatRow, type StageHeartbeat } from '../../src/dataset';
-import { DatasetSpec } from '../../src/spec/dataset';
+import { DatasetSpec } from '../../src/runSpec/dataset';
 
 const QUIET = new DefaultLogger('ERROR');
 

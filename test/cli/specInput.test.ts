@@ -10,7 +10,7 @@ import { runCli } from '../../src/cli/program';
 import type { CliIO } from '../../src/cli/io';
 import { loadSpec } from '../../src/cli/specInput';
 import { CliInputError } from '../../src/cli/exitCodes';
-import { RunSpecError } from '../../src/spec/schema';
+import { RunSpecError } from '../../src/runSpec/schema';
 import { CLI_MAIN, runProcess } from '../helpers/frontEnds';
 
 const MIB = 1024 * 1024;

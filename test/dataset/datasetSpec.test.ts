@@ -1,5 +1,5 @@
 // The dataset part of the run spec: the two shapes, their defaults, and errors that name the field and the fix.
-import { DatasetSpec, parseFileRef } from '../../src/spec/dataset';
+import { DatasetSpec, parseFileRef } from '../../src/runSpec/dataset';
 
 function issues(input: unknown): { field: string; message: string }[] {
   const result = DatasetSpec.safeParse(input);

@@ -39,8 +39,8 @@ import {
   type StagedSplitResult,
   type StagingDatastore,
 } from '../../src/dataset';
-import { DatasetSpec } from '../../src/spec/dataset';
-import { stableHash } from '../../src/spec/names';
+import { DatasetSpec } from '../../src/runSpec/dataset';
+import { stableHash } from '../../src/runSpec/names';
 import { startHub, type RunningHub } from './hubServer';
 
 const CONTAINER_URL = 'https://acct.blob.core.windows.net/ws-container';

@@ -21,7 +21,7 @@ import { makeStageDataset } from '../../src/activities/stageDataset';
 import { loadAzureConfig } from '../../src/azure/config';
 import { DATASET_ENV, loadDatasetSourceSettings } from '../../src/dataset/sourceSettings';
 import { ControlError } from '../../src/control/errors';
-import { deriveRunNames } from '../../src/spec/names';
+import { deriveRunNames } from '../../src/runSpec/names';
 import { emulator, emulatorUrl, startHarness, type EmulatorRequest, type TestHarness } from '../helpers/localStack';
 
 const CORPUS = path.join(__dirname, '..', 'fixtures', 'bad-input');

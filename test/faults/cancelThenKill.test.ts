@@ -17,7 +17,7 @@ import * as path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import { FineTuneClient } from '../../src/client';
-import { deriveRunNames, type RunNames } from '../../src/spec/names';
+import { deriveRunNames, type RunNames } from '../../src/runSpec/names';
 import { resolveTemporalCli } from '../../src/stack/paths';
 import { holdsFor, type LongStep } from '../helpers/killPoints';
 import { useKillSuite } from '../helpers/killSuite';

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { makePlan, RETRYABLE_FAULTS } from '../../src/chaos/plan';
 import { formatReport, judge, type RunRecord } from '../../src/chaos/report';
 import { runChaos } from '../../src/chaos/runner';
-import { deriveRunNames } from '../../src/spec/names';
+import { deriveRunNames } from '../../src/runSpec/names';
 import { emulatorUrl, temporalAddress } from '../helpers/localStack';
 
 const SEED = 4;

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { FineTuneClient } from '../../src/client';
-import { deriveRunNames } from '../../src/spec/names';
+import { deriveRunNames } from '../../src/runSpec/names';
 import { temporalAddress, waitFor } from '../helpers/localStack';
 import { emulatorAdmin } from '../helpers/privateStack';
 import { azureRecordOf, historyOf, pendingActivity, runningOn, stepAttempts } from '../helpers/runRecords';

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { FineTuneClient } from '../../src/client';
 import { bundleWorkflows } from '../../src/scripts/bundleWorkflows';
-import { deriveRunNames, type RunNames } from '../../src/spec/names';
+import { deriveRunNames, type RunNames } from '../../src/runSpec/names';
 import { temporalAddress, waitFor } from '../helpers/localStack';
 import {
   emulatorAdmin,

@@ -5,7 +5,7 @@
 // landed is checked afterwards in Temporal's history, not in log lines.
 import { randomUUID } from 'node:crypto';
 import { FineTuneClient } from '../../src/client';
-import { deriveRunNames, type RunNames } from '../../src/spec/names';
+import { deriveRunNames, type RunNames } from '../../src/runSpec/names';
 import { useKillSuite } from '../helpers/killSuite';
 import { describePoint, holdsFor, reach, verdictOf, type KillPoint, type KillRecord } from '../helpers/killPoints';
 import { azureRecordOf, eventTimeMs, firstEventBy, historyOf, workflowTaskTimeouts } from '../helpers/runRecords';

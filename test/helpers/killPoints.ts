@@ -5,7 +5,7 @@
 // step is blocked inside the emulator when the kill comes. A delay ends as soon as its rule is removed,
 // right after the kill.
 import type { Client } from '@temporalio/client';
-import type { RunNames } from '../../src/spec/names';
+import type { RunNames } from '../../src/runSpec/names';
 import type { StepName } from '../../src/workflows/definitions';
 import type { EmulatorAdmin, FaultRule } from './privateStack';
 import { awaitHistory, hasCompleted, pendingActivity, runningOn, stepAttempts } from './runRecords';

@@ -3,7 +3,7 @@
 // kill workers or restart servers. Log lines arrive late or not at all when a process dies; these do not.
 import type { temporal } from '@temporalio/proto';
 import type { Client } from '@temporalio/client';
-import type { RunNames } from '../../src/spec/names';
+import type { RunNames } from '../../src/runSpec/names';
 import type { EmulatorResources } from './localStack';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;

@@ -168,7 +168,7 @@ describe('the packed package, type-checked by a separate TypeScript consumer', (
         'dist/client.d.ts',
         'dist/client.d.ts.map',
         'dist/client.js.map',
-        'dist/spec/schema.d.ts',
+        'dist/runSpec/schema.d.ts',
         'dist/control/errors.d.ts',
         'dist/cli/main.js',
       ]),
@@ -194,7 +194,7 @@ describe('the packed package, type-checked by a separate TypeScript consumer', (
       const errors = require('finetune-flow/errors');
       const old = require('finetune-flow/dist/client');
       let deep = 'resolved';
-      try { require.resolve('finetune-flow/dist/spec/schema'); } catch (err) { deep = err.code; }
+      try { require.resolve('finetune-flow/dist/runSpec/schema'); } catch (err) { deep = err.code; }
       console.log(JSON.stringify({
         client: typeof client.FineTuneClient,
         sameClient: old.FineTuneClient === client.FineTuneClient,
@@ -240,7 +240,7 @@ describe('the packed package, type-checked by a separate TypeScript consumer', (
     );
     fs.writeFileSync(
       path.join(dir, 'deep.ts'),
-      "export { parseRunSpec } from 'finetune-flow/dist/spec/schema'; // expect TS2307\n",
+      "export { parseRunSpec } from 'finetune-flow/dist/runSpec/schema'; // expect TS2307\n",
     );
     fs.writeFileSync(
       path.join(consumer, 'tsconfig.negative.json'),

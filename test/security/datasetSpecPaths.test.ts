@@ -6,8 +6,8 @@ import { mkdtemp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { confineLocalPath, FileNotReadable, SourceRefused, type DataRoots } from '../../src/dataset';
-import { DatasetSpec, localFileEntries, parseFileRef } from '../../src/spec/dataset';
-import { parseRunSpec, RunSpecError } from '../../src/spec/schema';
+import { DatasetSpec, localFileEntries, parseFileRef } from '../../src/runSpec/dataset';
+import { parseRunSpec, RunSpecError } from '../../src/runSpec/schema';
 
 const GOOD = '/data/test.jsonl';
 const DS = 'azureml://datastores/workspaceblobstore/paths';

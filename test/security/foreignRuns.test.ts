@@ -5,8 +5,8 @@
 // one of the service's run types AND it runs on the service's task queue (src/control/ownership.ts).
 import { RunNotFoundError } from '../../src/client';
 import { FINETUNE_SEARCH_ATTRIBUTES as SA } from '../../src/config/searchAttributes';
-import { runContentKey } from '../../src/spec/contentKey';
-import { parseRunSpec } from '../../src/spec/schema';
+import { runContentKey } from '../../src/runSpec/contentKey';
+import { parseRunSpec } from '../../src/runSpec/schema';
 import { waitFor } from '../helpers/localStack';
 import { openFrontDoors, terminateAll, within, type FrontDoors } from './frontDoors';
 

@@ -9,9 +9,9 @@ import { makeResolveModel } from '../../src/activities/resolveModel';
 import { RESERVED_INPUTS, trainingInputs } from '../../src/activities/trainingInputs';
 import type { RegistryAssetVersion } from '../../src/azure/registry';
 import { asActivityFailure, classified, retriedUntilDone, RunFailure } from '../../src/azure/errors';
-import { SEED_TRAINING_PARAMETERS } from '../../src/spec/defaults';
-import { parseRunSpec, RunSpecError, type SpecIssue } from '../../src/spec/schema';
-import { declaredInputs, mergeTrainingParameters } from '../../src/spec/trainingParameters';
+import { SEED_TRAINING_PARAMETERS } from '../../src/runSpec/defaults';
+import { parseRunSpec, RunSpecError, type SpecIssue } from '../../src/runSpec/schema';
+import { declaredInputs, mergeTrainingParameters } from '../../src/runSpec/trainingParameters';
 import { PHI3_MODEL_DEFAULTS, PHI3_V15_PROPERTIES, PHI3_V15_TAGS, pipelineComponentSpec } from './fixtures';
 
 /** What a caller sees of a refused spec: its issues (the client, CLI and API all show these). */

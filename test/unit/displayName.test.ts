@@ -1,6 +1,6 @@
-import { SEED_TRAINING_PARAMETERS } from '../../src/spec/defaults';
-import { pipelineDisplayName } from '../../src/spec/displayName';
-import { declaredInputs, mergeTrainingParameters } from '../../src/spec/trainingParameters';
+import { SEED_TRAINING_PARAMETERS } from '../../src/runSpec/defaults';
+import { pipelineDisplayName } from '../../src/runSpec/displayName';
+import { declaredInputs, mergeTrainingParameters } from '../../src/runSpec/trainingParameters';
 import { PHI3_MODEL_DEFAULTS, pipelineComponentSpec } from './fixtures';
 
 // Expected values computed with the notebook's get_pipeline_display_name() (seed cell "Trening pipeline")

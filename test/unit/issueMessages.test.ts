@@ -1,8 +1,8 @@
 // Messages for checks a schema gives none of its own: each names the field and what it must be; a
 // schema's own message always wins.
 import { z } from 'zod';
-import { issueMessage } from '../../src/spec/issueMessages';
-import { parseRunSpec, RunSpecError } from '../../src/spec/schema';
+import { issueMessage } from '../../src/runSpec/issueMessages';
+import { parseRunSpec, RunSpecError } from '../../src/runSpec/schema';
 
 const Probe = z.strictObject({
   name: z.string().min(1),

@@ -25,7 +25,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['azure'],
   ['dataset'],
   ['codec', 'observability'],
-  ['spec', 'config'],
+  ['runSpec', 'config'],
 ];
 
 /** The local stand-ins (docs/design.md, Two wings): they may use the product; the product never imports them. */

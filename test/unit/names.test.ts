@@ -4,7 +4,7 @@ import {
   ENDPOINT_NAME_PATTERN,
   fineTunedModelName,
   stableHash,
-} from '../../src/spec/names';
+} from '../../src/runSpec/names';
 
 const JOB_NAME = /^[a-zA-Z0-9][a-zA-Z0-9\-_]{0,254}$/;
 const ENDPOINT_NAME = /^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$/;

@@ -1,4 +1,4 @@
-import { experimentNameFor, parseRunSpec, RunSpecError } from '../../src/spec/schema';
+import { experimentNameFor, parseRunSpec, RunSpecError } from '../../src/runSpec/schema';
 
 /** Parses and returns the RunSpecError (fails the test if the input is accepted). */
 function rejection(input: unknown): RunSpecError {

@@ -1,5 +1,5 @@
-import { SEED_TRAINING_PARAMETERS } from '../../src/spec/defaults';
-import { declaredInputs, mergeTrainingParameters, type DeclaredInput } from '../../src/spec/trainingParameters';
+import { SEED_TRAINING_PARAMETERS } from '../../src/runSpec/defaults';
+import { declaredInputs, mergeTrainingParameters, type DeclaredInput } from '../../src/runSpec/trainingParameters';
 import { PHI3_MODEL_DEFAULTS, pipelineComponentSpec } from './fixtures';
 import { RESERVED_INPUTS } from '../../src/activities/trainingInputs';
 
