@@ -1,5 +1,5 @@
 # finetune-flow: local developer entry points. Everything runs against the embedded stack
-# (Temporal dev server, Azurite, the Azure ML emulator); see scripts/setup.sh and src/stack/.
+# (Temporal dev server, Azurite, the Azure ML emulator); see scripts/setup.sh and devstack/stack/.
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -18,36 +18,39 @@ ARGS ?=
 RUNS ?= 20
 SEED ?= 7
 
-# Build inputs: TypeScript sources and the compiler configuration. dist/.build-stamp is newer than
-# all of them after a successful build, so `make build` is a no-op until something changes.
-SRC_FILES := $(shell find src -name '*.ts' 2>/dev/null)
+# Build inputs: TypeScript sources of both wings (the product in src/, the local stand-ins in devstack/)
+# and the compiler configuration. dist/.build-stamp is newer than all of them after a successful build,
+# so `make build` is a no-op until something changes.
+SRC_FILES := $(shell find src devstack -name '*.ts' -not -path 'devstack/dist/*' 2>/dev/null)
 BUILD_STAMP := dist/.build-stamp
 
-.PHONY: help setup build test demo chaos lint format format-check typecheck check stack stack-down clean distclean
+.PHONY: help setup build test test-unit demo chaos lint format format-check typecheck check stack stack-down clean distclean
 
 help:
 	@echo "make setup      install dependencies, the Temporal CLI (.tools/) and local certificates"
-	@echo "make build      compile TypeScript to dist/ (skipped when dist/ is up to date)"
-	@echo "make test       setup + build + jest against a throw-away local stack (results: $(JEST_RESULTS))"
-	@echo "make demo       setup + build + run the demo (node dist/demo/main.js)"
+	@echo "make build      compile the product to dist/ and the local stand-ins to devstack/dist/ (skipped when up to date)"
+	@echo "make test       setup + build + every jest suite: the unit project and the stack project, which runs against a throw-away local stack (results: $(JEST_RESULTS))"
+	@echo "make test-unit  the unit project only (*.test.ts, no shared stack; under a minute)"
+	@echo "make demo       setup + build + run the demo (node devstack/dist/demo/main.js)"
 	@echo "make chaos      setup + build + RUNS fine-tunes with seeded Azure faults and worker kills (RUNS=20 SEED=7)"
 	@echo "make stack      run the local stack (Temporal, Azurite, Azure ML emulator, worker) until Ctrl-C"
-	@echo "make stack-down stop a stack left running (node dist/stack/main.js down)"
-	@echo "make typecheck  tsc --noEmit over src, test and bench"
-	@echo "make lint       eslint over src, test and bench"
+	@echo "make stack-down stop a stack left running (node devstack/dist/stack/main.js down)"
+	@echo "make typecheck  tsc --noEmit over src, devstack, test and bench"
+	@echo "make lint       eslint over src, devstack, test and bench"
 	@echo "make format     prettier --write over the repository (.prettierrc.json, .prettierignore)"
 	@echo "make format-check  prettier --check: what CI runs"
 	@echo "make check      lint + format-check + typecheck (what .ci/run runs before the tests)"
-	@echo "make clean      remove dist/ and .data/ (local state: Temporal DB, logs, certificates)"
+	@echo "make clean      remove dist/, devstack/dist/ and .data/ (local state: Temporal DB, logs, certificates)"
 	@echo "make distclean  clean + node_modules/ and .tools/"
 
 setup:
 	@scripts/setup.sh
 
-$(BUILD_STAMP): $(SRC_FILES) tsconfig.json tsconfig.build.json package-lock.json
-	@echo "build: tsc -p tsconfig.build.json"
+$(BUILD_STAMP): $(SRC_FILES) tsconfig.json tsconfig.build.json devstack/tsconfig.json package-lock.json
+	@echo "build: tsc -p tsconfig.build.json (the product: dist/), tsc -p devstack/tsconfig.json (devstack/dist/)"
 	@$(NODE_BIN)/tsc -p tsconfig.build.json
 	@node dist/cli/stampBuild.js
+	@$(NODE_BIN)/tsc -p devstack/tsconfig.json
 	@touch $(BUILD_STAMP)
 
 build: setup
@@ -58,7 +61,7 @@ typecheck: setup
 	$(NODE_BIN)/tsc -p tsconfig.json --noEmit
 
 lint: setup
-	$(NODE_BIN)/eslint --max-warnings 0 src test bench
+	$(NODE_BIN)/eslint --max-warnings 0 src devstack test bench
 
 format: setup
 	$(NODE_BIN)/prettier --write --log-level warn .
@@ -73,21 +76,26 @@ test: build
 	@rm -f $(JEST_RESULTS)
 	NODE_EXTRA_CA_CERTS=$(CA_FILE) $(NODE_BIN)/jest --runInBand --json --outputFile=$(JEST_RESULTS) $(JEST_ARGS)
 
+# The fast half: no shared stack is started (its workflow tests bring a throw-away Temporal dev server of
+# their own). Needs only the set-up; the stack project's suites are *.stack.test.ts.
+test-unit: setup
+	$(NODE_BIN)/jest --selectProjects unit $(JEST_ARGS)
+
 demo: build
-	NODE_EXTRA_CA_CERTS=$(CA_FILE) node dist/demo/main.js $(ARGS)
+	NODE_EXTRA_CA_CERTS=$(CA_FILE) node devstack/dist/demo/main.js $(ARGS)
 
 chaos: build
-	NODE_EXTRA_CA_CERTS=$(CA_FILE) node dist/chaos/main.js --runs $(RUNS) --seed $(SEED) $(ARGS)
+	NODE_EXTRA_CA_CERTS=$(CA_FILE) node devstack/dist/chaos/main.js --runs $(RUNS) --seed $(SEED) $(ARGS)
 
 stack: build
-	NODE_EXTRA_CA_CERTS=$(CA_FILE) node dist/stack/main.js up
+	NODE_EXTRA_CA_CERTS=$(CA_FILE) node devstack/dist/stack/main.js up
 
 stack-down:
-	@if [ -f dist/stack/main.js ]; then node dist/stack/main.js down; else echo "no dist/stack/main.js: nothing built, nothing to stop"; fi
+	@if [ -f devstack/dist/stack/main.js ]; then node devstack/dist/stack/main.js down; else echo "no devstack/dist/stack/main.js: nothing built, nothing to stop"; fi
 
 clean:
-	@if [ -f dist/stack/main.js ] && [ -f .data/stack.json ]; then node dist/stack/main.js down; fi
-	rm -rf dist .data
+	@if [ -f devstack/dist/stack/main.js ] && [ -f .data/stack.json ]; then node devstack/dist/stack/main.js down; fi
+	rm -rf dist devstack/dist .data
 
 distclean: clean
 	rm -rf node_modules .tools

@@ -578,3 +578,6 @@ export type {
 } from './control/schedules';
 export type { JanitorScheduleInfo } from './control/janitor';
 export type { ScheduleActionReport, StartedTick } from './control/scheduleActions';
+export { STEPS, JANITOR_SCHEDULE_ID } from './workflows/definitions';
+export type { StepName, StepState, RunProgress, FineTuneResult } from './workflows/definitions';
+export { DEFAULT_JANITOR_EVERY } from './control/janitor';

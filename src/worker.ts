@@ -87,7 +87,7 @@ async function main(): Promise<void> {
     try {
       const worker = await Worker.create({ connection, ...workerOptions(settings, activities) });
       const running = worker.run();
-      // Supervisors wait for this word (src/stack); startupMs feeds bench/startup.
+      // Supervisors wait for this word (devstack/stack); startupMs feeds bench/startup.
       logger.info(`WORKER_READY ${settings.taskQueue}`, {
         taskQueue: settings.taskQueue,
         namespace: settings.namespace,

@@ -3,7 +3,7 @@
 // bench/results/<name>.json (committed, so figures can be compared across changes).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { PROJECT_ROOT } from '../../src/stack/paths';
+import { PROJECT_ROOT } from '../../devstack/stack/paths';
 import { machineInfo, type MachineInfo } from './machine';
 
 export const RESULTS_DIR = path.join(PROJECT_ROOT, 'bench', 'results');

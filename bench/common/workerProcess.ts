@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { WORKER_ENTRY } from '../../src/stack/paths';
+import { WORKER_ENTRY } from '../../devstack/stack/paths';
 
 export interface BenchWorker {
   pid: number;

@@ -18,7 +18,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { FineTuneClient } from '../../src/client';
-import { startStack, stackEnv, PROJECT_ROOT, type RunningStack } from '../../src/stack';
+import { startStack, stackEnv, PROJECT_ROOT, type RunningStack } from '../../devstack/stack';
 import {
   activityTimings,
   describeMachine,

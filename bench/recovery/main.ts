@@ -23,8 +23,8 @@ import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-bl
 import { describeMachine, formatTable, numberArg, parseBenchArgs, reportResult, runBench } from '../common';
 import { FineTuneClient, type RunHandle } from '../../src/client';
 import { AZURITE_ACCOUNT } from '../../src/config/local';
-import { FULL_SIZE_HUB_OPTIONS, type HubEmulatorOptions } from '../../src/emulator/hub';
-import { PROJECT_ROOT, stackEnv, startStack, type RunningStack } from '../../src/stack';
+import { FULL_SIZE_HUB_OPTIONS, type HubEmulatorOptions } from '../../devstack/emulator/hub';
+import { PROJECT_ROOT, stackEnv, startStack, type RunningStack } from '../../devstack/stack';
 import { runJsonChild } from '../staging/child';
 import { startWorker, type BenchWorker } from './worker';
 import type { HubInfo } from '../staging/hub';

@@ -2,7 +2,7 @@
 // it prints WORKER_READY. (Bench code does not import test/: this is the bench's own small copy.)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { PROJECT_ROOT, WORKER_READY_LINE } from '../../src/stack';
+import { PROJECT_ROOT, WORKER_READY_LINE } from '../../devstack/stack';
 
 export const WORKER_ENTRY = join(PROJECT_ROOT, 'dist', 'worker.js');
 

@@ -13,7 +13,7 @@
 // (job poll 40 s, ARM budget 20 reads/s). The emulator's vCPU and endpoint quotas are raised so that
 // 1,000 deployments fit (as one would ask Azure for): the bench is about the service, not the quota.
 import * as path from 'node:path';
-import { startStack, stackEnv, pickFreePort, PROJECT_ROOT, type RunningStack } from '../../src/stack';
+import { startStack, stackEnv, pickFreePort, PROJECT_ROOT, type RunningStack } from '../../devstack/stack';
 import {
   describeMachine,
   formatTable,

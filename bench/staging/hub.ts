@@ -5,7 +5,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import fastify from 'fastify';
-import { hubRoutes, prepareHubRepo, type HubEmulatorOptions } from '../../src/emulator/hub';
+import { hubRoutes, prepareHubRepo, type HubEmulatorOptions } from '../../devstack/emulator/hub';
 
 export interface HubInfo {
   endpoint: string;

@@ -34,8 +34,8 @@ import {
 } from '../common';
 import { AZURITE_ACCOUNT } from '../../src/config/local';
 import { DEFAULT_BLOCK_BYTES } from '../../src/dataset/blocks';
-import { FULL_SIZE_HUB_OPTIONS, SPLITS, type HubEmulatorOptions } from '../../src/emulator/hub';
-import { PROJECT_ROOT, startStack } from '../../src/stack';
+import { FULL_SIZE_HUB_OPTIONS, SPLITS, type HubEmulatorOptions } from '../../devstack/emulator/hub';
+import { PROJECT_ROOT, startStack } from '../../devstack/stack';
 import { runJsonChild } from './child';
 import type { HubInfo } from './hub';
 import type { StagerReport } from './stager';

@@ -7,8 +7,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { startStack } from '../../src/stack';
-import { PROJECT_ROOT, WORKER_ENTRY as WORKER_ENTRY_PATH } from '../../src/stack/paths';
+import { startStack } from '../../devstack/stack';
+import { PROJECT_ROOT, WORKER_ENTRY as WORKER_ENTRY_PATH } from '../../devstack/stack/paths';
 import { runBench } from '../common';
 
 type Mode = 'workflowsPath' | 'prebuiltBundle';

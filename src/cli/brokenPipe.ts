@@ -1,5 +1,5 @@
 // What a command line does when its reader goes away (`ftflow list | head -1`): no EPIPE stack trace.
-// Each entry point (dist/cli/main.js, dist/stack/main.js) installs it once and exits through it.
+// Each entry point (dist/cli/main.js, devstack/dist/stack/main.js) installs it once and exits through it.
 
 /**
  * Exit status once stdout's reader has gone. 0, as ripgrep and fd do and Node's EPIPE handlers

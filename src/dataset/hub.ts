@@ -1,5 +1,5 @@
 // Reading a dataset repository through the Hugging Face Hub's HTTP API, the way huggingface.co
-// serves it (and the local stand-in in src/emulator/hub serves it):
+// serves it (and the local stand-in in devstack/emulator/hub serves it):
 //   GET {endpoint}/api/datasets/{repo}/revision/{rev}            → { sha, cardData, siblings, … }
 //   GET {endpoint}/api/datasets/{repo}/tree/{rev}/{dir}?recursive=true
 //                                                                → [{ type, oid, size, path, lfs? }]

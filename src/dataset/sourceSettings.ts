@@ -16,7 +16,7 @@
 //   FTFLOW_DATASET_IDLE_TIMEOUT_SECONDS      Between two chunks of a response body. Default 60.
 //
 // Local mode: the worker's ARM endpoint (FTFLOW_ARM_ENDPOINT) is a loopback address, which is how the
-// local stack (src/stack/) runs it against the emulator on the developer's machine. There, dataset
+// local stack (devstack/stack/) runs it against the emulator on the developer's machine. There, dataset
 // URLs may also reach loopback addresses over http or https (files served on the same machine).
 // The Hugging Face Hub (HF_ENDPOINT) is operator configuration, not user input: it is not subject to
 // these address checks.

@@ -6,7 +6,13 @@
 // here, before anything is read: every file entry is judged before any is opened, and local paths before
 // the datastore is opened. What staged blobs record, and reuse, is in stageResult.ts.
 import type { ContainerClient } from '@azure/storage-blob';
-import { blobNameProblem, isFilesDataset, parseFileRef, type DatasetSpec, type ParsedFileRef } from '../runSpec/dataset';
+import {
+  blobNameProblem,
+  isFilesDataset,
+  parseFileRef,
+  type DatasetSpec,
+  type ParsedFileRef,
+} from '../runSpec/dataset';
 import { stableHash } from '../runSpec/names';
 import { blobByteSource, httpByteSource, localByteSource, type ByteSource } from './bytes';
 import { refusalBeforeLookup, type FetchLike } from './guardedFetch';

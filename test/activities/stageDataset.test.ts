@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import fastify, { type FastifyInstance } from 'fastify';
 import type { ContainerClient } from '@azure/storage-blob';
 import type { OpenDatastore } from '../../src/azure/datastore';
-import { DEFAULT_REPO_ID, SHARD_FILES, hubInvalidRows, hubSplitRows } from '../../src/emulator/hub';
+import { DEFAULT_REPO_ID, SHARD_FILES, hubInvalidRows, hubSplitRows } from '../../devstack/emulator/hub';
 import { sliceRowCount, toJsonLine, type ChatRow } from '../../src/dataset';
 import {
   download,

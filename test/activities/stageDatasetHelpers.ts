@@ -6,7 +6,7 @@ import { BlobClient, BlockBlobClient, type ContainerClient } from '@azure/storag
 import { createActivities, createDeps, type ActivityDeps } from '../../src/activities';
 import type { StagedDataset } from '../../src/activities/types';
 import { loadAzureConfig } from '../../src/azure/config';
-import { hubExpectedRow, type SplitName } from '../../src/emulator/hub';
+import { hubExpectedRow, type SplitName } from '../../devstack/emulator/hub';
 import { toJsonLine, validateChatRow, type StageHeartbeat } from '../../src/dataset';
 import { DatasetSpec } from '../../src/runSpec/dataset';
 

@@ -3,7 +3,7 @@
 import { CancelledFailure } from '@temporalio/common';
 import type { OpenDatastore } from '../../src/azure/datastore';
 import { makeStageDataset } from '../../src/activities/stageDataset';
-import { hubExpectedRow, hubSplitRows } from '../../src/emulator/hub';
+import { hubExpectedRow, hubSplitRows } from '../../devstack/emulator/hub';
 import { blockListSha256Of, inHashSample, type StageHeartbeat } from '../../src/dataset';
 import {
   download,

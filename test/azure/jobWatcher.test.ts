@@ -5,7 +5,7 @@ import type { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning'
 import { LOCAL_AZURE } from '../../src/config/local';
 import { JobWatcher } from '../../src/azure/jobWatcher';
 import { RUN_TAG } from '../../src/azure/tags';
-import type { RunningEmulator } from '../../src/emulator/server';
+import type { RunningEmulator } from '../../devstack/emulator/server';
 import { armClient, armToken, call, pipelineJobBody, startTestEmulator, WS } from '../emulator/helpers';
 
 const RG = LOCAL_AZURE.resourceGroup;

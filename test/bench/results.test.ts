@@ -2,7 +2,7 @@
 // by content), never by a path of the machine they ran on.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { PROJECT_ROOT } from '../../src/stack/paths';
+import { PROJECT_ROOT } from '../../devstack/stack/paths';
 
 const RESULTS = path.join(PROJECT_ROOT, 'bench', 'results');
 

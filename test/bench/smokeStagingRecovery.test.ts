@@ -5,7 +5,7 @@ import { execFile, spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { parseResultLine } from '../../bench/common';
-import { PROJECT_ROOT } from '../../src/stack/paths';
+import { PROJECT_ROOT } from '../../devstack/stack/paths';
 
 const BENCH_DIST = path.join(PROJECT_ROOT, '.data', 'bench-dist');
 

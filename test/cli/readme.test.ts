@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import ts from 'typescript';
-import { PROJECT_ROOT } from '../../src/stack/paths';
+import { PROJECT_ROOT } from '../../devstack/stack/paths';
 import { startHarness, type TestHarness } from '../helpers/localStack';
 import { cliWorkspace, readmeBlocks, runBash, runProcess } from '../helpers/frontEnds';
 

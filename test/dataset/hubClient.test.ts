@@ -1,5 +1,5 @@
 // The staging code reads the Hub stand-in through the Hub's HTTP API, as it would read huggingface.co.
-import { DEFAULT_REPO_ID, SHARD_FILES, hubCommit, hubExpectedRow, hubInvalidRows } from '../../src/emulator/hub';
+import { DEFAULT_REPO_ID, SHARD_FILES, hubCommit, hubExpectedRow, hubInvalidRows } from '../../devstack/emulator/hub';
 import {
   HubError,
   ValidationTally,

@@ -1,7 +1,15 @@
 // The Hub stand-in answers the Hub's routes with the Hub's shapes, codes and headers.
 import { createHash } from 'node:crypto';
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
-import { DEFAULT_REPO_ID, SHARD_FILES, hubCommit, hubExpectedRow } from '../../src/emulator/hub';
+import {
+  DEFAULT_REPO_ID,
+  PLANTED_INVALID_KINDS,
+  SHARD_FILES,
+  hubCommit,
+  hubExpectedRow,
+  invalidReasonAt,
+} from '../../devstack/emulator/hub';
+import { INVALID_REASONS, validateChatRow } from '../../src/dataset/validate';
 import { startHub, type RunningHub } from './hubServer';
 
 const REPO = DEFAULT_REPO_ID;
@@ -248,4 +256,19 @@ describe('Hub emulator with a token', () => {
       expect(ok.status).toBe(200);
     }
   });
+});
+
+// The stand-in plants invalid rows without the product's dataset code (devstack/ never imports src/dataset):
+// each planted kind must be a reason the product's validation knows, and be the reason it reports.
+test('every kind of invalid row the Hub stand-in plants is rejected by the product for that same reason', () => {
+  const every = 200;
+  for (const kind of PLANTED_INVALID_KINDS) {
+    expect(Object.keys(INVALID_REASONS)).toContain(kind);
+    const index = Array.from({ length: every * PLANTED_INVALID_KINDS.length }, (_, i) => i).find(
+      (i) => invalidReasonAt(i, every) === kind,
+    );
+    expect(index).toBeDefined();
+    const result = validateChatRow(hubExpectedRow('train_sft', index!, { invalidEvery: every }));
+    expect(result).toEqual({ ok: false, reason: kind });
+  }
 });

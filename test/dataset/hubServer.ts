@@ -1,7 +1,7 @@
 // Starts the Hub stand-in on a real local HTTP server (port 0) for the dataset tests.
 import fastify, { type FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
-import { hubRoutes, type HubEmulatorOptions } from '../../src/emulator/hub';
+import { hubRoutes, type HubEmulatorOptions } from '../../devstack/emulator/hub';
 
 export interface RunningHub {
   /** HF_ENDPOINT for the clients: http://127.0.0.1:PORT/hf */

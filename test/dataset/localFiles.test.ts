@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import fastify, { type FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
-import { DEFAULT_REPO_ID, SHARD_FILES, hubExpectedRow } from '../../src/emulator/hub';
+import { DEFAULT_REPO_ID, SHARD_FILES, hubExpectedRow } from '../../devstack/emulator/hub';
 import {
   UnparsableLine,
   readLocalRows,

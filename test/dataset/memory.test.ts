@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { DEFAULT_REPO_ID, clearHubRepoCache, hubInvalidRows, prepareHubRepo } from '../../src/emulator/hub';
+import { DEFAULT_REPO_ID, clearHubRepoCache, hubInvalidRows, prepareHubRepo } from '../../devstack/emulator/hub';
 import {
   ValidationTally,
   countRows,

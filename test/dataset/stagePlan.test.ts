@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { BlobClient, ContainerClient } from '@azure/storage-blob';
-import { DEFAULT_REPO_ID, hubCommit } from '../../src/emulator/hub';
+import { DEFAULT_REPO_ID, hubCommit } from '../../devstack/emulator/hub';
 import {
   FieldFailure,
   PlanRefusal,

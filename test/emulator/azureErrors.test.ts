@@ -2,7 +2,7 @@
 // through the real ARM SDK (RestError.statusCode/code) and raw HTTPS.
 import type { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
 import { LOCAL_AZURE } from '../../src/config/local';
-import type { RunningEmulator } from '../../src/emulator/server';
+import type { RunningEmulator } from '../../devstack/emulator/server';
 import { advance, armClient, armToken, call, pipelineJobBody, startTestEmulator, WS } from './helpers';
 
 const { resourceGroup: RG, workspace: WSNAME } = LOCAL_AZURE;

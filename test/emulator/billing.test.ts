@@ -2,7 +2,7 @@
 // observed (creation times in the PUT responses, the clock when deletions completed) and must
 // equal what GET /_emulator/billing reports, per endpoint, deployment (× instances over time) and
 // compute node (nodes held while a job runs; a min-0 cluster idles at zero).
-import type { RunningEmulator } from '../../src/emulator/server';
+import type { RunningEmulator } from '../../devstack/emulator/server';
 import { admin, advance, armToken, call, pipelineJobBody, startTestEmulator, WS } from './helpers';
 
 const CLOCK = {

@@ -1,9 +1,10 @@
-// The committed registry catalog (src/emulator/catalog/data.generated.ts) matches the reference
+// The committed registry catalog (devstack/emulator/catalog/catalog.generated.json) matches the reference
 // specs it was derived from (reference/azureml-assets, vendored in the repository: never skipped).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CATALOG_DATA } from '../../src/emulator/catalog/data.generated';
-import { deriveCatalog, pyFloat, pyJsonDumps, pyRepr } from '../../src/emulator/catalog/derive';
+import { CATALOG_DATA } from '../../devstack/emulator/catalog/data';
+import { deriveCatalog, pyFloat, pyJsonDumps, pyRepr } from '../../devstack/emulator/catalog/derive';
+import { CATALOG_FILE, renderCatalog } from '../../devstack/emulator/catalog/generate';
 import { ROOT } from './helpers';
 
 const REFERENCE = join(ROOT, 'reference', 'azureml-assets');
@@ -30,7 +31,9 @@ interface SummaryInput {
 }
 
 test('the committed catalog is what the reference specs derive to', () => {
-  expect(deriveCatalog(reference())).toEqual(CATALOG_DATA);
+  const derived = deriveCatalog(reference());
+  expect(derived).toEqual(CATALOG_DATA);
+  expect(renderCatalog(derived)).toBe(readFileSync(join(ROOT, CATALOG_FILE), 'utf8'));
 });
 
 test('pipeline 0.0.82 declares exactly the inputs and outputs of inputs.summary.json', () => {

@@ -3,8 +3,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { optionsFromArgs } from '../../src/emulator/main';
-import type { RunningEmulator } from '../../src/emulator/server';
+import { optionsFromArgs } from '../../devstack/emulator/main';
+import type { RunningEmulator } from '../../devstack/emulator/server';
 import {
   admin,
   advance,

@@ -1,7 +1,7 @@
 // Cross-cutting ARM behaviour: authentication, api-version, name rules, error envelope, headers,
 // and the LRO status endpoints.
 import { LOCAL_AZURE } from '../../src/config/local';
-import type { RunningEmulator } from '../../src/emulator/server';
+import type { RunningEmulator } from '../../devstack/emulator/server';
 import { advance, armToken, call, credentialFor, startTestEmulator, withFrozenClock, WS } from './helpers';
 
 let emulator: RunningEmulator;

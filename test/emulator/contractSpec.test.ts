@@ -1,12 +1,12 @@
-// The committed contract (src/emulator/contract/data.generated.ts) is what the swagger files in
+// The committed contract (devstack/emulator/contract/contract.generated.json) is what the swagger files in
 // reference/azure-ml-rest derive to (vendored in the repository: never skipped), uses only formats
 // the validator knows, and is all the emulator needs at run time.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Contract, SUPPORTED_FORMATS } from '../../src/emulator/contract';
-import { CONTRACT_DATA } from '../../src/emulator/contract/data.generated';
-import { deriveContract } from '../../src/emulator/contract/derive';
-import { renderContract } from '../../src/emulator/contract/generate';
+import { Contract, SUPPORTED_FORMATS } from '../../devstack/emulator/contract';
+import { CONTRACT_DATA } from '../../devstack/emulator/contract/data';
+import { deriveContract } from '../../devstack/emulator/contract/derive';
+import { CONTRACT_FILE, renderContract } from '../../devstack/emulator/contract/generate';
 import { ROOT } from './helpers';
 
 const REFERENCE = join(ROOT, 'reference', 'azure-ml-rest');
@@ -25,9 +25,7 @@ function reference(): string {
 test('the committed contract is what the reference swagger files derive to', () => {
   const derived = deriveContract(reference());
   expect(derived).toEqual(CONTRACT_DATA);
-  expect(renderContract(derived)).toBe(
-    readFileSync(join(ROOT, 'src', 'emulator', 'contract', 'data.generated.ts'), 'utf8'),
-  );
+  expect(renderContract(derived)).toBe(readFileSync(join(ROOT, CONTRACT_FILE), 'utf8'));
 });
 
 test('every format the schemas use is one the validator checks', () => {
@@ -130,7 +128,7 @@ test('nothing the emulator runs reads the reference folder', () => {
       else if (p.endsWith('.ts') && !/\/(derive|generate)\.ts$/.test(p)) files.push(p);
     }
   };
-  walk(join(ROOT, 'src', 'emulator'));
+  walk(join(ROOT, 'devstack', 'emulator'));
   expect(
     files.filter((f) =>
       /\breference\/|'reference'|azure-ml-rest|azureml-assets|azure-prices/.test(

@@ -4,10 +4,10 @@
 // operation of the generated contract has been answered validly, and the emulator recorded no
 // contract violation of its own.
 import { LOCAL_AZURE } from '../../src/config/local';
-import { Contract } from '../../src/emulator/contract';
-import { CONTRACT_DATA } from '../../src/emulator/contract/data.generated';
-import { EXTRA_OPERATIONS } from '../../src/emulator/contract/extra';
-import type { RunningEmulator } from '../../src/emulator/server';
+import { Contract } from '../../devstack/emulator/contract';
+import { CONTRACT_DATA } from '../../devstack/emulator/contract/data';
+import { EXTRA_OPERATIONS } from '../../devstack/emulator/contract/extra';
+import type { RunningEmulator } from '../../devstack/emulator/server';
 import { admin, advance, armToken, call, pipelineJobBody, startTestEmulator, WS } from './helpers';
 
 const contract = new Contract();

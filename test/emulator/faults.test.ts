@@ -4,7 +4,7 @@
 import type { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
 import { AzureRestClient } from '../../src/azure/rest';
 import { LOCAL_AZURE } from '../../src/config/local';
-import type { RunningEmulator } from '../../src/emulator/server';
+import type { RunningEmulator } from '../../devstack/emulator/server';
 import {
   admin,
   armClient,

@@ -7,7 +7,7 @@ import { ClientSecretCredential } from '@azure/identity';
 import { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
 import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
 import { AZURITE_ACCOUNT, LOCAL_AZURE } from '../../src/config/local';
-import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../../src/emulator/server';
+import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../../devstack/emulator/server';
 
 export const ROOT = join(__dirname, '..', '..');
 export const CERTS = join(ROOT, '.data', 'certs');

@@ -3,7 +3,7 @@
 // MLflow and scoring, @azure/storage-blob for the staged files in a private Azurite.
 import type { AzureMachineLearningWorkspaces, JobBase, PipelineJob } from '@azure/arm-machinelearning';
 import { LOCAL_AZURE } from '../../src/config/local';
-import type { RunningEmulator } from '../../src/emulator/server';
+import type { RunningEmulator } from '../../devstack/emulator/server';
 import {
   armClient,
   armToken,

@@ -5,7 +5,7 @@
 // https polling URLs, provisioningState transitions, and a failed operation surfacing its error.
 import { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
 import { LOCAL_AZURE } from '../../src/config/local';
-import type { RunningEmulator } from '../../src/emulator/server';
+import type { RunningEmulator } from '../../devstack/emulator/server';
 import {
   admin,
   advance,

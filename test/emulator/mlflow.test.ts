@@ -1,7 +1,7 @@
 // MLflow runs and metrics follow the job's compressed clock: nothing before Running, a growing
 // history while Running, the end-of-training metrics once training is over; the same numbers
 // for the same job every time.
-import type { RunningEmulator } from '../../src/emulator/server';
+import type { RunningEmulator } from '../../devstack/emulator/server';
 import { armToken, call, pipelineJobBody, startTestEmulator, WS } from './helpers';
 
 const PHASE = 1000;

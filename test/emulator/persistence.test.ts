@@ -2,8 +2,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { optionsFromArgs } from '../../src/emulator/main';
-import type { RunningEmulator } from '../../src/emulator/server';
+import { optionsFromArgs } from '../../devstack/emulator/main';
+import type { RunningEmulator } from '../../devstack/emulator/server';
 import { admin, armToken, call, jobEnded, jobWalk, pipelineJobBody, sleep, startTestEmulator, WS } from './helpers';
 
 let dir: string;

@@ -2,7 +2,7 @@
 // train/test files must be chat JSONL (else the job fails after Preparing with the validation
 // step's data error), task_name is defaulted by the component, `labels/latest` resolves, and the
 // MLflow series are derived from the staged data's size and the epochs: they fall with the steps.
-import type { RunningEmulator } from '../../src/emulator/server';
+import type { RunningEmulator } from '../../devstack/emulator/server';
 import {
   advance,
   armToken,

@@ -4,7 +4,7 @@
 // with OutOfQuota. Seen through the real SDK pollers.
 import type { AzureMachineLearningWorkspaces, Usage } from '@azure/arm-machinelearning';
 import { LOCAL_AZURE } from '../../src/config/local';
-import type { RunningEmulator } from '../../src/emulator/server';
+import type { RunningEmulator } from '../../devstack/emulator/server';
 import { admin, armClient, startTestEmulator, WS } from './helpers';
 
 const { resourceGroup: RG, workspace: WSNAME, location: LOCATION } = LOCAL_AZURE;

@@ -1,7 +1,7 @@
 // The `azureml` registry as the notebook's azure-ai-ml reaches it: discovery, then "latest" by
 // `$orderBy=createdtime desc&$top=1` on the data plane; and the archived state of today.
 import { LOCAL_AZURE } from '../../src/config/local';
-import type { RunningEmulator } from '../../src/emulator/server';
+import type { RunningEmulator } from '../../devstack/emulator/server';
 import { armToken, call, startTestEmulator } from './helpers';
 
 interface Page {

@@ -6,7 +6,7 @@ import { AzureRestClient } from '../../src/azure/rest';
 import { createArmClient } from '../../src/azure/arm';
 import type { AzureConfig } from '../../src/azure/config';
 import { LOCAL_AZURE } from '../../src/config/local';
-import type { RunningEmulator } from '../../src/emulator/server';
+import type { RunningEmulator } from '../../devstack/emulator/server';
 import { admin, armToken, call, credentialFor, startTestEmulator, WS } from './helpers';
 
 const WS_URL = `${WS}?api-version=2022-10-01`;

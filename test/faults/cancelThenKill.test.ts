@@ -18,7 +18,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import { FineTuneClient } from '../../src/client';
 import { deriveRunNames, type RunNames } from '../../src/runSpec/names';
-import { resolveTemporalCli } from '../../src/stack/paths';
+import { resolveTemporalCli } from '../../devstack/stack/paths';
 import { holdsFor, type LongStep } from '../helpers/killPoints';
 import { useKillSuite } from '../helpers/killSuite';
 import { temporalAddress, waitFor } from '../helpers/localStack';

@@ -3,9 +3,9 @@
 // The emulator's own records must show no endpoint left, no run with two jobs, no run lost, and no
 // endpoint billed after its run closed.
 import * as path from 'node:path';
-import { makePlan, RETRYABLE_FAULTS } from '../../src/chaos/plan';
-import { formatReport, judge, type RunRecord } from '../../src/chaos/report';
-import { runChaos } from '../../src/chaos/runner';
+import { makePlan, RETRYABLE_FAULTS } from '../../devstack/chaos/plan';
+import { formatReport, judge, type RunRecord } from '../../devstack/chaos/report';
+import { runChaos } from '../../devstack/chaos/runner';
 import { deriveRunNames } from '../../src/runSpec/names';
 import { emulatorUrl, temporalAddress } from '../helpers/localStack';
 

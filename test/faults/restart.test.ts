@@ -196,7 +196,7 @@ describe('the Temporal dev server restarted mid-run on its SQLite file', () => {
     if (pid === undefined) throw new Error('the private Temporal server has no recorded pid');
     restarts.push(
       await bounce(server, async () => {
-        // Its own process group (src/stack starts each server detached): the server and nothing else.
+        // Its own process group (devstack/stack starts each server detached): the server and nothing else.
         process.kill(-pid, 'SIGKILL');
         await server.stop();
         // The held deployment PUT goes on while the server is away.

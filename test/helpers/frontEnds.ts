@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PROJECT_ROOT } from '../../src/stack/paths';
+import { PROJECT_ROOT } from '../../devstack/stack/paths';
 
 export const CLI_MAIN = path.join(PROJECT_ROOT, 'dist', 'cli', 'main.js');
 export const API_MAIN = path.join(PROJECT_ROOT, 'dist', 'api', 'main.js');

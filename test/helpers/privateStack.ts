@@ -1,12 +1,12 @@
 // Servers of the test's own, for tests that stop and restart them (the shared stack of test/setup must
 // keep running for everyone else): a Temporal dev server on a SQLite file and an Azure ML emulator with a
-// state file, each started by src/stack as the real stack starts them, and started again on the same
+// state file, each started by devstack/stack as the real stack starts them, and started again on the same
 // port and the same file. Also the emulator's admin API (records, clock, faults) at any address.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { stackEnv, startStack, type RunningStack, type StackOptions } from '../../src/stack';
-import { callEmulatorAdmin } from '../../src/chaos/emulatorAdmin';
+import { stackEnv, startStack, type RunningStack, type StackOptions } from '../../devstack/stack';
+import { callEmulatorAdmin } from '../../devstack/chaos/emulatorAdmin';
 import { TEST_EMULATOR_ARGS } from '../setup/testStack';
 import { emulatorUrl, type EmulatorClock, type EmulatorClockView, type EmulatorResources } from './localStack';
 

@@ -3,11 +3,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { startStack, type RunningStack } from '../../src/stack';
+import { startStack, type RunningStack } from '../../devstack/stack';
 import { JanitorControl } from '../../src/control/janitor';
 import { TASK_QUEUE } from '../../src/config/temporal';
 import { waitFor } from '../helpers/localStack';
-import { PROJECT_ROOT } from '../../src/stack/paths';
+import { PROJECT_ROOT } from '../../devstack/stack/paths';
 
 describe('the janitor schedule of the local stack', () => {
   let stack: RunningStack | undefined;

@@ -22,7 +22,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PROJECT_ROOT } from '../../src/stack/paths';
+import { PROJECT_ROOT } from '../../devstack/stack/paths';
 import { readmeBlocks, runProcess, type Ran } from '../helpers/frontEnds';
 
 const TSC = path.join(PROJECT_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
@@ -213,6 +213,14 @@ describe('the packed package, type-checked by a separate TypeScript consumer', (
       runSpecError: 'function',
       deep: 'ERR_PACKAGE_PATH_NOT_EXPORTED',
     });
+  });
+
+  test('the installed CLI has no local stack (devstack/ is not packed) and says where it is instead of crashing', async () => {
+    const main = path.join(consumer, 'node_modules', PACKAGE_NAME, 'dist', 'cli', 'main.js');
+    const ran = await runProcess(process.execPath, [main, 'stack', 'status'], { cwd: consumer, timeoutMs: 30_000 });
+    expect(ran.code).toBe(2);
+    expect(ran.stderr).toMatch(/the local stack is not here .*devstack.*not of the package or the image/s);
+    expect(packed.files.some((f) => f.path.includes('devstack'))).toBe(false);
   });
 
   test('the check can fail: deliberate type errors are reported with their TS codes', async () => {

@@ -369,4 +369,23 @@ describe('Dockerfile', () => {
       .map((l) => l.trim());
     for (const entry of ['node_modules', 'dist', '.data', '.tools', '.git', '.env']) expect(ignored).toContain(entry);
   });
+
+  test("the image holds the product's wing only: src/ is copied, the local stand-ins (devstack/) never", () => {
+    const ignored = read('.dockerignore')
+      .split('\n')
+      .map((l) => l.trim());
+    for (const entry of ['devstack', 'test', 'bench', 'reference']) expect(ignored).toContain(entry);
+    // Every COPY from the build context (not from another stage) names the package files, the compiler
+    // configuration or src/; the build compiles tsconfig.build.json, whose sources are src/ alone.
+    const copied = build.lines
+      .filter((l) => l.startsWith('COPY ') && !l.includes('--from='))
+      .flatMap((l) => l.slice(5).trim().split(/\s+/).slice(0, -1));
+    expect(copied.length).toBeGreaterThan(0);
+    for (const source of copied)
+      expect(source).toMatch(/^(package(-lock)?\.json|package\*\.json|tsconfig(\.build)?\.json|src)$/);
+    expect(copied).toContain('src');
+    const buildConfig = JSON.parse(read('tsconfig.build.json')) as { include: string[] };
+    expect(buildConfig.include).toEqual(['src/**/*.ts']);
+    expect(runtime.lines.filter((l) => l.startsWith('COPY ')).join('\n')).not.toMatch(/devstack/);
+  });
 });

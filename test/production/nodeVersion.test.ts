@@ -2,7 +2,7 @@
 // pins for machines whose node is older, and the node this very test run uses.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { PROJECT_ROOT } from '../../src/stack/paths';
+import { PROJECT_ROOT } from '../../devstack/stack/paths';
 
 const read = (file: string): string => fs.readFileSync(path.join(PROJECT_ROOT, file), 'utf8');
 const major = (version: string): number => Number(/^v?(\d+)/.exec(version)?.[1] ?? NaN);

@@ -8,7 +8,7 @@ import { FineTuneClient, type RunHandle } from '../../src/client';
 import { AZURITE_ACCOUNT } from '../../src/config/local';
 import { METRIC } from '../../src/observability/metricNames';
 import { installTracing } from '../../src/observability/tracing';
-import { pickFreePort } from '../../src/stack';
+import { pickFreePort } from '../../devstack/stack';
 import { STEPS, type FineTuneResult } from '../../src/workflows/definitions';
 import { temporalAddress, waitFor } from '../helpers/localStack';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/workerProcess';

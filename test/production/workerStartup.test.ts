@@ -2,7 +2,7 @@
 // ends the process with exit code 1 and a message naming what to set, instead of leaving it running.
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
-import { PROJECT_ROOT } from '../../src/stack/paths';
+import { PROJECT_ROOT } from '../../devstack/stack/paths';
 
 const WORKER = path.join(PROJECT_ROOT, 'dist', 'worker.js');
 

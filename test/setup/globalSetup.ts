@@ -11,9 +11,9 @@ import {
   startStack,
   stopRecordedStack,
   type ComponentName,
-} from '../../src/stack';
-import { commandLineOf, isRunning } from '../../src/stack/child';
-import { EMULATOR_ENTRY, PROJECT_ROOT } from '../../src/stack/paths';
+} from '../../devstack/stack';
+import { commandLineOf, isRunning } from '../../devstack/stack/child';
+import { EMULATOR_ENTRY, PROJECT_ROOT } from '../../devstack/stack/paths';
 import { TEST_DATA_ROOT, TEST_EMULATOR_ARGS, holder } from './testStack';
 
 function fail(message: string): never {
@@ -62,12 +62,12 @@ export default async function globalSetup(): Promise<void> {
 
   let components: ComponentName[] = [...TEST_COMPONENTS];
   if (!fs.existsSync(EMULATOR_ENTRY)) {
-    if (fs.existsSync(path.join(PROJECT_ROOT, 'src', 'emulator', 'main.ts'))) {
+    if (fs.existsSync(path.join(PROJECT_ROOT, 'devstack', 'emulator', 'main.ts'))) {
       fail(
         `${path.relative(PROJECT_ROOT, EMULATOR_ENTRY)} is missing: build first (\`make test\` does; or \`npm run build\`).`,
       );
     }
-    process.stderr.write('[stack] src/emulator/main.ts does not exist yet: starting Temporal and Azurite only\n');
+    process.stderr.write('[stack] devstack/emulator/main.ts does not exist yet: starting Temporal and Azurite only\n');
     components = components.filter((c) => c !== 'emulator');
   }
 

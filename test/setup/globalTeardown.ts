@@ -1,6 +1,6 @@
 // Jest global teardown: stops the stack the global set-up started (and nothing else).
 import * as fs from 'node:fs';
-import { stopRecordedStack } from '../../src/stack';
+import { stopRecordedStack } from '../../devstack/stack';
 import { TEST_DATA_ROOT, holder } from './testStack';
 
 export default async function globalTeardown(): Promise<void> {

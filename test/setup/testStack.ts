@@ -1,11 +1,11 @@
 // Shared between the jest global set-up and teardown: where the test stack lives and how it is found.
 import * as path from 'node:path';
-import { PROJECT_ROOT } from '../../src/stack/paths';
-import type { RunningStack } from '../../src/stack';
+import { PROJECT_ROOT } from '../../devstack/stack/paths';
+import type { RunningStack } from '../../devstack/stack';
 
 export const TEST_DATA_ROOT = path.join(PROJECT_ROOT, '.data', 'test');
 
-/** The emulator's compressed clock for tests (flags implemented by src/emulator/main.ts). */
+/** The emulator's compressed clock for tests (flags implemented by devstack/emulator/main.ts). */
 export const TEST_EMULATOR_ARGS = [
   '--job-phase-ms',
   '300',

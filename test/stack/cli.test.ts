@@ -1,12 +1,12 @@
-// node dist/stack/main.js up --keep / status / env / down, as a user runs them (needs `make build`).
+// node devstack/dist/stack/main.js up --keep / status / env / down, as a user runs them (needs `make build`).
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readStackRecord } from '../../src/stack';
-import { PROJECT_ROOT } from '../../src/stack/paths';
+import { readStackRecord } from '../../devstack/stack';
+import { PROJECT_ROOT } from '../../devstack/stack/paths';
 import { goneForGood, scratchDir } from './helpers';
 
-const MAIN = path.join(PROJECT_ROOT, 'dist', 'stack', 'main.js');
+const MAIN = path.join(PROJECT_ROOT, 'devstack', 'dist', 'stack', 'main.js');
 
 function run(args: string[]): { code: number | null; out: string; err: string } {
   const env = { ...process.env, FTFLOW_TEMPORAL_PORT: '0', FTFLOW_TEMPORAL_UI_PORT: '0', FTFLOW_AZURITE_PORT: '0' };
@@ -24,7 +24,7 @@ describe('stack CLI', () => {
     const up = run(['up', '--keep', '--headless', '--components', 'temporal,azurite', '--data-dir', dataDir]);
     expect(up.err).toContain('left running (--keep)');
     expect(up.code).toBe(0);
-    const stopHint = /stop it with: node dist\/stack\/main\.js (down .*)$/m.exec(up.err);
+    const stopHint = /stop it with: node devstack\/dist\/stack\/main\.js (down .*)$/m.exec(up.err);
     const file = path.join(dataDir, 'stack.json');
     const rec = readStackRecord(file)!;
     expect(rec.supervisorPid).toBeNull();
@@ -32,7 +32,7 @@ describe('stack CLI', () => {
     try {
       // Every command it prints names this data dir, so it acts on this stack and not the default one.
       expect(stopHint?.[1]).toBe(`down --data-dir ${dataDir}`);
-      expect(up.err).toContain(`eval "$(node dist/stack/main.js env --data-dir ${dataDir})"`);
+      expect(up.err).toContain(`eval "$(node devstack/dist/stack/main.js env --data-dir ${dataDir})"`);
 
       const status = run(['status', '--data-dir', dataDir]);
       expect(status.code).toBe(0);

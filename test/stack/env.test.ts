@@ -1,7 +1,7 @@
 // stackEnv: what a worker, client or demo gets to reach the local stack.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { loadOrCreateClientSecret, searchAttributeArgs, stackEnv } from '../../src/stack';
+import { loadOrCreateClientSecret, searchAttributeArgs, stackEnv } from '../../devstack/stack';
 import { ENV } from '../../src/config/env';
 import { LOCAL_AZURE } from '../../src/config/local';
 import { scratchDir } from './helpers';

@@ -2,7 +2,7 @@
 // grandchildren (the whole process group).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { startStack } from '../../src/stack';
+import { startStack } from '../../devstack/stack';
 import { goneForGood, quiet, scratchDir } from './helpers';
 
 describe('stack failures', () => {

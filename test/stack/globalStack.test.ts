@@ -1,9 +1,9 @@
 // The stack started by the jest global set-up (test/setup/globalSetup.ts) is reachable as documented.
 import * as fs from 'node:fs';
 import { Connection } from '@temporalio/client';
-import { readStackRecord } from '../../src/stack';
-import { commandLineOf } from '../../src/stack/child';
-import { httpStatus } from '../../src/stack/readiness';
+import { readStackRecord } from '../../devstack/stack';
+import { commandLineOf } from '../../devstack/stack/child';
+import { httpStatus } from '../../devstack/stack/readiness';
 
 const enabled = (process.env.FTFLOW_TEST_STACK ?? '').toLowerCase() !== 'off';
 const maybe = enabled ? describe : describe.skip;

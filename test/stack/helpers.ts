@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { groupHasLiveMembers, isRunning } from '../../src/stack/child';
-import { PROJECT_ROOT } from '../../src/stack/paths';
+import { groupHasLiveMembers, isRunning } from '../../devstack/stack/child';
+import { PROJECT_ROOT } from '../../devstack/stack/paths';
 
 /** A scratch data folder inside this run's test data folder (.data/test normally), emptied first. */
 export function scratchDir(name: string): string {

@@ -3,18 +3,18 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DEFAULT_DATA_DIR, PROJECT_ROOT } from '../../src/stack/paths';
-import type { StackRecord } from '../../src/stack';
+import { DEFAULT_DATA_DIR, PROJECT_ROOT } from '../../devstack/stack/paths';
+import type { StackRecord } from '../../devstack/stack';
 import { scratchDir } from './helpers';
 
-const MAIN = path.join(PROJECT_ROOT, 'dist', 'stack', 'main.js');
+const MAIN = path.join(PROJECT_ROOT, 'devstack', 'dist', 'stack', 'main.js');
 
 function run(args: string[]): { code: number | null; out: string; err: string } {
   const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 30_000, cwd: PROJECT_ROOT });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-/** `node dist/stack/main.js <args> | head <headArgs>`: the stack's exit status, its stderr, what head printed. */
+/** `node devstack/dist/stack/main.js <args> | head <headArgs>`: the stack's exit status, its stderr, what head printed. */
 function piped(args: string[], headArgs: string[]): { status: string; err: string; out: string } {
   const script = 'exec 3>&2; "$@" 2>&3 | head "${HEAD_ARGS[@]}"; echo "status=${PIPESTATUS[0]}"';
   const r = spawnSync(
@@ -38,18 +38,18 @@ describe('stack command line: hints and pipes', () => {
     expect(down.code).toBe(1);
     expect(down.err).toContain(`no stack recorded in ${file}; nothing to stop`);
     expect(down.err).toContain(`(default DIR: ${DEFAULT_DATA_DIR})`);
-    expect(down.err).toContain('node dist/stack/main.js down --data-dir DIR');
+    expect(down.err).toContain('node devstack/dist/stack/main.js down --data-dir DIR');
 
     const status = run(['status', '--data-dir', dir]);
     expect(status.code).toBe(1);
     expect(status.out).toBe(`no stack recorded in ${file}\n`);
-    expect(status.err).toContain('node dist/stack/main.js status --data-dir DIR');
+    expect(status.err).toContain('node devstack/dist/stack/main.js status --data-dir DIR');
 
     // env's "start one" hint starts it where env looked (quoted for the shell).
     const spaced = path.join(dir, 'with space');
     const env = run(['env', '--data-dir', spaced]);
     expect(env.code).toBe(1);
-    expect(env.err).toContain(`start one with: node dist/stack/main.js up --data-dir '${spaced}'`);
+    expect(env.err).toContain(`start one with: node devstack/dist/stack/main.js up --data-dir '${spaced}'`);
   });
 
   test('down of a recorded stack whose processes are gone succeeds and removes the record', () => {

@@ -2,9 +2,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { readStackRecord, startStack, type RunningStack } from '../../src/stack';
-import { isAlive } from '../../src/stack/child';
-import { httpStatus } from '../../src/stack/readiness';
+import { readStackRecord, startStack, type RunningStack } from '../../devstack/stack';
+import { isAlive } from '../../devstack/stack/child';
+import { httpStatus } from '../../devstack/stack/readiness';
 import { FINETUNE_SEARCH_ATTRIBUTE_KEYS } from '../../src/config/searchAttributes';
 import { goneForGood, scratchDir } from './helpers';
 

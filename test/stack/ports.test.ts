@@ -2,8 +2,8 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { startStack } from '../../src/stack';
-import { assertDistinct, pickFreePort, probePort, wantedPorts } from '../../src/stack/ports';
+import { startStack } from '../../devstack/stack';
+import { assertDistinct, pickFreePort, probePort, wantedPorts } from '../../devstack/stack/ports';
 import { quiet, scratchDir } from './helpers';
 
 function listen(): Promise<{ server: net.Server; port: number }> {

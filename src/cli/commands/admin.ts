@@ -1,5 +1,6 @@
-// Operator commands: the local stack (delegated to src/stack's own CLI) and the HTTP API's keys.
+// Operator commands: the local stack (delegated to devstack/stack's own CLI) and the HTTP API's keys.
 import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Option, type Command } from 'commander';
 import { API_SCOPES, DEFAULT_API_SCOPES, createApiKey, listApiKeys, revokeApiKey, type ApiScope } from '../../api/keys';
@@ -10,9 +11,21 @@ import { table } from '../format';
 
 type Act = (handler: (...args: unknown[]) => Promise<number>) => (...args: unknown[]) => Promise<void>;
 
-const STACK_MAIN = path.resolve(__dirname, '..', '..', 'stack', 'main.js');
+/**
+ * The local stack is the repository's other wing (devstack/, built to devstack/dist/): a clone has it beside
+ * dist/, the npm package and the image do not. Found by path at run time, never imported.
+ */
+const STACK_MAIN = path.resolve(__dirname, '..', '..', '..', 'devstack', 'dist', 'stack', 'main.js');
 
 function runStack(args: string[]): Promise<number> {
+  if (!fs.existsSync(STACK_MAIN)) {
+    process.stderr.write(
+      `ftflow stack: the local stack is not here (${STACK_MAIN} is missing). It is part of the repository ` +
+        '(devstack/), not of the package or the image: run `make build` in a clone of finetune-flow, or use ' +
+        '`make stack` there.\n',
+    );
+    return Promise.resolve(EXIT.badInput);
+  }
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [STACK_MAIN, ...args], { stdio: 'inherit' });
     child.once('error', reject);
@@ -24,7 +37,7 @@ export function registerAdminCommands(program: Command, ctx: () => CliContext, a
   const stack = program
     .command('stack')
     .description(
-      'the local stack: Temporal dev server, Azurite, the Azure ML emulator, a worker (node dist/stack/main.js)',
+      'the local stack: Temporal dev server, Azurite, the Azure ML emulator, a worker (node devstack/dist/stack/main.js)',
     );
   for (const verb of ['up', 'down', 'status', 'env'] as const) {
     stack

@@ -1,0 +1,247 @@
+// Derives the registry catalog from reference/azureml-assets (Azure/azureml-assets specs, vendored
+// in the repository). Used by generate.ts to write catalog.generated.json and by the cross-check test;
+// never at run time (it needs the `yaml` dev dependency and the reference folder).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Document, parseDocument, visit } from 'yaml';
+import type {
+  CatalogData,
+  ComponentInputSpec,
+  ComponentOutputSpec,
+  RegistryComponentVersion,
+  RegistryModelVersion,
+  Scalar,
+} from './types';
+import { isObject, type JsonObject } from '../json';
+
+/** Pipeline versions served, oldest first: the notebook's (0.0.51), the last with evaluation
+ *  (0.0.78) and the current one (0.0.82). Paths are relative to chat_completion_pipeline/. */
+export const PIPELINE_VERSION_FILES: ReadonlyArray<{ version: string; file: string }> = [
+  { version: '0.0.51', file: 'history/0.0.51/spec.yaml' },
+  { version: '0.0.78', file: 'history/0.0.78/spec.yaml' },
+  { version: '0.0.82', file: 'spec.yaml' },
+];
+
+/** Phi-3-mini-4k-instruct v15 was created on 2025-01-21 (azureml-assets commit d70f9319f4). */
+const PHI3_V15_CREATED_AT = '2025-01-21T00:00:00.000Z';
+
+/** Tags that carry the deprecation/retirement dates; the seed (the notebook's days) has none. */
+/** Tags holding prose (the licence text, a marketing line) are left out: facts only. */
+const PROSE_TAGS: readonly string[] = ['licenseDescription', 'summary'];
+
+const RETIREMENT_TAGS = [
+  'InferenceLegacyDate',
+  'InferenceDeprecationDate',
+  'InferenceRetirementDate',
+  'FinetuneDeprecationDate',
+  'FinetuneRetirementDate',
+] as const;
+
+export function deriveCatalog(referenceDir: string): CatalogData {
+  return {
+    models: derivePhi3(referenceDir),
+    components: PIPELINE_VERSION_FILES.map(({ version, file }) => derivePipeline(referenceDir, version, file)),
+  };
+}
+
+// ---- model ------------------------------------------------------------------------------------
+
+function derivePhi3(referenceDir: string): CatalogData['models'] {
+  const dir = join(referenceDir, 'phi-3-mini-4k-instruct');
+  const v15 = toJs(
+    parseDocument(readFileSync(join(dir, 'history/v15-tags-before-system-metadata-migration/spec.yaml'), 'utf8'), {
+      intAsBigInt: true,
+    }),
+  );
+  const head = toJs(parseDocument(readFileSync(join(dir, 'spec.yaml'), 'utf8'), { intAsBigInt: true }));
+  const modelYaml = toJs(parseDocument(readFileSync(join(dir, 'model.yaml'), 'utf8')));
+  const mlmodel = toJs(parseDocument(readFileSync(join(dir, 'MLmodel'), 'utf8')));
+
+  const path = objectAt(modelYaml, 'path');
+  const modelUri = `https://${str(path['storage_name'])}.blob.core.windows.net/${str(path['container_name'])}/${str(path['container_path'])}`;
+  const modelType = str(objectAt(modelYaml, 'publish')['type']);
+  const flavors: RegistryModelVersion['flavors'] = {};
+  for (const [flavor, body] of Object.entries(objectAt(mlmodel, 'flavors'))) {
+    const data: Record<string, string> = {};
+    if (isObject(body)) {
+      for (const [k, v] of Object.entries(body)) {
+        if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint')
+          data[k] = pyStr(v);
+      }
+    }
+    flavors[flavor] = { data };
+  }
+
+  const name = str(v15['name']);
+  const version = pyStr(scalarAt(v15, 'version'));
+  const v15Tags = stringifyTags(objectAt(v15, 'tags'));
+  const seedTags = Object.fromEntries(
+    Object.entries(v15Tags).filter(([k]) => !(RETIREMENT_TAGS as readonly string[]).includes(k)),
+  );
+  const base = { name, version, createdAt: PHI3_V15_CREATED_AT, modelType, modelUri, flavors };
+
+  const seed: RegistryModelVersion = {
+    ...base,
+    isArchived: false,
+    tags: seedTags,
+    properties: stringifyTags(objectAt(v15, 'properties')),
+  };
+  // Today's registry entry: archived, allow-list tags moved out of the tags, retirement dates set.
+  const retirement = Object.fromEntries(RETIREMENT_TAGS.map((k) => [k, v15Tags[k] ?? '']));
+  const current: RegistryModelVersion = {
+    ...base,
+    isArchived: head['isArchived'] === true,
+    tags: { ...stringifyTags(objectAt(head, 'tags')), ...retirement },
+    properties: {},
+  };
+  return { seed: [seed], current: [current] };
+}
+
+/** How azureml-assets publishes tag values: dicts as json.dumps, everything else as Python str(). */
+function stringifyTags(tags: JsonObject): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(tags)) {
+    if (PROSE_TAGS.includes(k)) continue;
+    out[k] = isObject(v) ? pyJsonDumps(v) : pyStr(v);
+  }
+  return out;
+}
+
+function pyStr(v: unknown): string {
+  return typeof v === 'string' ? v : pyRepr(v);
+}
+
+/** Python repr() of YAML data parsed with intAsBigInt (bigint = int, number = float). */
+export function pyRepr(v: unknown): string {
+  if (typeof v === 'string') return `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  if (typeof v === 'bigint') return v.toString();
+  if (typeof v === 'number') return pyFloat(v);
+  if (typeof v === 'boolean') return v ? 'True' : 'False';
+  if (v === null || v === undefined) return 'None';
+  if (Array.isArray(v)) return `[${v.map(pyRepr).join(', ')}]`;
+  if (isObject(v))
+    return `{${Object.entries(v)
+      .map(([k, x]) => `${pyRepr(k)}: ${pyRepr(x)}`)
+      .join(', ')}}`;
+  throw new Error(`derive: cannot repr ${typeof v}`);
+}
+
+/** Python json.dumps() with its default separators and ensure_ascii. */
+export function pyJsonDumps(v: unknown): string {
+  if (typeof v === 'string')
+    return JSON.stringify(v).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  if (typeof v === 'bigint') return v.toString();
+  if (typeof v === 'number') return pyFloat(v);
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  if (v === null || v === undefined) return 'null';
+  if (Array.isArray(v)) return `[${v.map(pyJsonDumps).join(', ')}]`;
+  if (isObject(v))
+    return `{${Object.entries(v)
+      .map(([k, x]) => `${pyJsonDumps(k)}: ${pyJsonDumps(x)}`)
+      .join(', ')}}`;
+  throw new Error(`derive: cannot dump ${typeof v}`);
+}
+
+/** Python's float repr: shortest round-trip digits, exponent form below 1e-4 or from 1e16. */
+export function pyFloat(v: number): string {
+  if (!Number.isFinite(v)) return Number.isNaN(v) ? 'nan' : v > 0 ? 'inf' : '-inf';
+  const [mantissa = '', expText = '0'] = v.toExponential().split('e');
+  const exp = Number(expText);
+  if (exp < -4 || exp >= 16) return `${mantissa}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
+  return Number.isInteger(v) ? v.toFixed(1) : String(v);
+}
+
+// ---- component --------------------------------------------------------------------------------
+
+function derivePipeline(referenceDir: string, version: string, file: string): RegistryComponentVersion {
+  const dir = join(referenceDir, 'chat_completion_pipeline');
+  const spec = parseYaml11(readFileSync(join(dir, file), 'utf8'));
+  if (pyStr(scalarAt(spec, 'version')) !== version) throw new Error(`derive: ${file} is not version ${version}`);
+  const inputs: Record<string, ComponentInputSpec> = {};
+  for (const [name, raw] of Object.entries(objectAt(spec, 'inputs'))) {
+    if (!isObject(raw)) throw new Error(`derive: input ${name} is not a mapping`);
+    const input: ComponentInputSpec = { type: str(raw['type']) };
+    if (typeof raw['optional'] === 'boolean') input.optional = raw['optional'];
+    if (isScalar(raw['default'])) input.default = raw['default'];
+    if (Array.isArray(raw['enum'])) input.enum = raw['enum'].filter(isScalar);
+    if (typeof raw['min'] === 'number') input.min = raw['min'];
+    if (typeof raw['max'] === 'number') input.max = raw['max'];
+    if (typeof raw['mode'] === 'string') input.mode = raw['mode'];
+    inputs[name] = input;
+  }
+  const outputs: Record<string, ComponentOutputSpec> = {};
+  for (const [name, raw] of Object.entries(objectAt(spec, 'outputs'))) {
+    if (!isObject(raw)) throw new Error(`derive: output ${name} is not a mapping`);
+    outputs[name] = { type: str(raw['type']), ...(typeof raw['mode'] === 'string' ? { mode: raw['mode'] } : {}) };
+  }
+  const jobs: Record<string, { type: string; component: string }> = {};
+  for (const [name, raw] of Object.entries(objectAt(spec, 'jobs'))) {
+    if (!isObject(raw)) continue;
+    jobs[name] = { type: str(raw['type']), component: str(raw['component']) };
+  }
+  return {
+    name: str(spec['name']),
+    version,
+    createdAt: `${pipelineDate(dir, version)}T00:00:00.000Z`,
+    isArchived: false,
+    componentSpec: {
+      $schema: str(spec['$schema']),
+      name: str(spec['name']),
+      version,
+      display_name: str(spec['display_name']),
+      type: str(spec['type']),
+      inputs,
+      outputs,
+      jobs,
+    },
+  };
+}
+
+/** The commit date of a pipeline version (version_history.csv: version,commit,date,...). */
+function pipelineDate(dir: string, version: string): string {
+  const rows = readFileSync(join(dir, 'version_history.csv'), 'utf8').split('\n').slice(1);
+  const row = rows.map((r) => r.split(',')).find((cells) => cells[0] === version);
+  const date = row?.[2];
+  if (!date || !/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new Error(`derive: no date for pipeline ${version}`);
+  return date;
+}
+
+/** YAML 1.1 as PyYAML reads it: a plain `1e-8` (no dot) is a string, not a float. The saved
+ *  inputs.summary.json was produced that way, so the catalog follows it. */
+function parseYaml11(text: string): JsonObject {
+  const doc = parseDocument(text, { version: '1.1', keepSourceTokens: true });
+  visit(doc, {
+    Scalar(_key, node) {
+      const token = node.srcToken;
+      const source = token && 'source' in token ? token.source : undefined;
+      if (typeof node.value === 'number' && source && /^[-+]?\d+[eE][-+]?\d+$/.test(source)) node.value = source;
+    },
+  });
+  return toJs(doc);
+}
+
+function toJs(doc: Document): JsonObject {
+  if (doc.errors.length > 0) throw new Error(`derive: YAML error: ${doc.errors[0]?.message ?? ''}`);
+  const value: unknown = doc.toJS();
+  if (!isObject(value)) throw new Error('derive: YAML document is not a mapping');
+  return value;
+}
+
+function objectAt(o: JsonObject, key: string): JsonObject {
+  const v = o[key];
+  if (!isObject(v)) throw new Error(`derive: '${key}' is not a mapping`);
+  return v;
+}
+
+function scalarAt(o: JsonObject, key: string): unknown {
+  return o[key];
+}
+
+function str(v: unknown): string {
+  if (typeof v !== 'string') throw new Error(`derive: expected a string, got ${typeof v}`);
+  return v;
+}
+
+function isScalar(v: unknown): v is Scalar {
+  return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+}

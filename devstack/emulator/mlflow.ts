@@ -1,0 +1,291 @@
+// MLflow tracking REST (api/2.0/mlflow) under the workspace's tracking URI. A submitted job makes
+// its experiment exist; once the job is Running it has a root run (run_id = job name) and a
+// fine-tune child run, whose metrics appear as the compressed clock advances.
+import type { FastifyInstance } from 'fastify';
+import { stableGuid } from './auth';
+import { jobStatus, naturalEnd, progressCutoff, runningWindow, type JobStatus } from './clock';
+import { ML_PROVIDER, sameName, type EmulatorContext } from './context';
+import { MlflowError } from './errors';
+import { jobTimeline } from './records';
+import { asArray, asNumber, asObject, asString, queryParam, type JsonObject } from './json';
+import { literalInputs, trainingMetrics, type MetricPoint } from './metrics';
+import type { JobRecord } from './store';
+
+interface MlflowParams {
+  subscriptionId: string;
+  resourceGroupName: string;
+  workspaceName: string;
+}
+
+const PREFIX = `/mlflow/v1.0/subscriptions/:subscriptionId/resourceGroups/:resourceGroupName/providers/${ML_PROVIDER}/workspaces/:workspaceName/api/2.0/mlflow`;
+const ROUTE = { config: { surface: 'mlflow' as const } };
+const FINETUNE_STEP = 'chat_completion_finetune';
+
+interface Run {
+  job: JobRecord;
+  runId: string;
+  runName: string;
+  isRoot: boolean;
+  status: 'RUNNING' | 'FINISHED' | 'FAILED' | 'KILLED';
+  startTime: number;
+  endTime?: number;
+  tags: Record<string, string>;
+  params: Record<string, string>;
+}
+
+export function experimentId(ctx: EmulatorContext, name: string): string {
+  return stableGuid(`experiment:${ctx.config.identities.workspace}:${name}`);
+}
+
+function runStatus(status: JobStatus): Run['status'] {
+  if (status === 'Completed') return 'FINISHED';
+  if (status === 'Failed') return 'FAILED';
+  if (status === 'Canceled') return 'KILLED';
+  return 'RUNNING';
+}
+
+/** The runs of a job visible now: none before it reaches Running. */
+function runsOf(ctx: EmulatorContext, job: JobRecord): Run[] {
+  const now = ctx.now();
+  const timeline = jobTimeline(job);
+  const window = runningWindow(timeline);
+  if (
+    progressCutoff(timeline, now) < window.start ||
+    (timeline.failAt !== undefined && naturalEnd(timeline) <= window.start)
+  )
+    return [];
+  const status = jobStatus(timeline, now);
+  const runState = runStatus(status);
+  const finished = runState !== 'RUNNING';
+  const cancelEnd = job.cancelRequestedAt !== undefined ? job.cancelRequestedAt + job.cancelMs : undefined;
+  const rootEnd = finished ? (status === 'Canceled' ? cancelEnd : naturalEnd(timeline)) : undefined;
+  const childEnd = finished
+    ? status === 'Canceled'
+      ? cancelEnd
+      : Math.min(window.end, naturalEnd(timeline))
+    : undefined;
+  const common = {
+    'mlflow.rootRunId': job.name,
+    'mlflow.user': ctx.config.identities.clientId,
+    'azureml.runsource': 'azureml.StepRun',
+  };
+  const displayName = asString(job.properties['displayName']) ?? job.name;
+  return [
+    {
+      job,
+      runId: job.name,
+      runName: displayName,
+      isRoot: true,
+      status: runState,
+      startTime: job.createdAt,
+      ...(rootEnd !== undefined ? { endTime: rootEnd } : {}),
+      tags: {
+        ...common,
+        'azureml.runsource': 'azureml.PipelineRun',
+        'mlflow.runName': displayName,
+        PipelineType: 'Finetune',
+      },
+      params: {},
+    },
+    {
+      job,
+      runId: stableGuid(`run:${job.name}:${FINETUNE_STEP}`),
+      runName: FINETUNE_STEP,
+      isRoot: false,
+      status: runState,
+      startTime: window.start,
+      ...(childEnd !== undefined ? { endTime: childEnd } : {}),
+      tags: {
+        ...common,
+        'mlflow.parentRunId': job.name,
+        'mlflow.runName': FINETUNE_STEP,
+        'azureml.nodeid': FINETUNE_STEP,
+        showMetricsAtRoot: 'true',
+      },
+      params: literalInputs(job.properties),
+    },
+  ];
+}
+
+function visibleMetrics(ctx: EmulatorContext, run: Run): MetricPoint[] {
+  const timeline = jobTimeline(run.job);
+  const cutoff = progressCutoff(timeline, ctx.now());
+  return trainingMetrics(run.job.name, run.job.properties, timeline, run.job.data).filter((p) => p.timestamp <= cutoff);
+}
+
+function renderRun(ctx: EmulatorContext, run: Run): JsonObject {
+  const latest = new Map<string, MetricPoint>();
+  for (const p of visibleMetrics(ctx, run)) latest.set(p.key, p);
+  const expId = experimentId(ctx, run.job.experimentName);
+  return {
+    info: {
+      run_id: run.runId,
+      run_uuid: run.runId,
+      run_name: run.runName,
+      experiment_id: expId,
+      user_id: ctx.config.identities.clientId,
+      status: run.status,
+      start_time: run.startTime,
+      ...(run.endTime !== undefined ? { end_time: run.endTime } : {}),
+      artifact_uri: `azureml://experiments/${run.job.experimentName}/runs/${run.runId}/artifacts`,
+      lifecycle_stage: 'active',
+    },
+    data: {
+      metrics: [...latest.values()].map((p) => ({ key: p.key, value: p.value, timestamp: p.timestamp, step: p.step })),
+      params: Object.entries(run.params).map(([key, value]) => ({ key, value })),
+      tags: Object.entries(run.tags).map(([key, value]) => ({ key, value })),
+    },
+    inputs: {},
+  };
+}
+
+function allRuns(ctx: EmulatorContext): Run[] {
+  return ctx.store.state.jobs.flatMap((j) => runsOf(ctx, j));
+}
+
+function findRun(ctx: EmulatorContext, runId: string | undefined): Run {
+  if (!runId) throw new MlflowError(400, 'INVALID_PARAMETER_VALUE', "Missing value for required parameter 'run_id'.");
+  const run = allRuns(ctx).find((r) => r.runId === runId);
+  if (!run) throw new MlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `Run '${runId}' not found.`);
+  return run;
+}
+
+interface Clause {
+  field: string;
+  op: '=' | '!=';
+  value: string;
+}
+
+/** The subset of MLflow's search filter the flow uses: `a.b = 'v' AND ...` on tags and attributes. */
+function parseFilter(filter: string): Clause[] {
+  if (filter.trim() === '') return [];
+  return filter.split(/\s+and\s+/i).map((part) => {
+    const m = /^\s*([\w.]+|[\w]+\.`[^`]+`)\s*(=|!=)\s*(?:'([^']*)'|"([^"]*)")\s*$/.exec(part);
+    if (!m?.[1] || !m[2])
+      throw new MlflowError(400, 'INVALID_PARAMETER_VALUE', `Unsupported filter clause: ${part.trim()}`);
+    return { field: m[1].replace(/`/g, ''), op: m[2] === '=' ? '=' : '!=', value: m[3] ?? m[4] ?? '' };
+  });
+}
+
+function clauseValue(run: Run, field: string): string | undefined {
+  if (field.startsWith('tags.') || field.startsWith('tag.')) return run.tags[field.slice(field.indexOf('.') + 1)];
+  if (field.startsWith('params.') || field.startsWith('param.')) return run.params[field.slice(field.indexOf('.') + 1)];
+  const attribute = field.replace(/^(attributes|attribute|attr|run)\./, '');
+  switch (attribute) {
+    case 'run_id':
+      return run.runId;
+    case 'run_name':
+      return run.runName;
+    case 'status':
+      return run.status;
+    default:
+      throw new MlflowError(400, 'INVALID_PARAMETER_VALUE', `Unsupported filter field '${field}'.`);
+  }
+}
+
+export function registerMlflowRoutes(app: FastifyInstance, ctx: EmulatorContext): void {
+  const checkWorkspace = (p: MlflowParams): void => {
+    const ids = ctx.config.identities;
+    if (
+      !sameName(p.subscriptionId, ids.subscriptionId) ||
+      !sameName(p.resourceGroupName, ids.resourceGroup) ||
+      !sameName(p.workspaceName, ids.workspace)
+    ) {
+      throw new MlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `Workspace '${p.workspaceName}' not found.`);
+    }
+  };
+  const experimentNames = (): string[] => [...new Set(ctx.store.state.jobs.map((j) => j.experimentName))];
+  const renderExperiment = (name: string): JsonObject => {
+    const jobs = ctx.store.state.jobs.filter((j) => j.experimentName === name);
+    const created = Math.min(...jobs.map((j) => j.createdAt));
+    return {
+      experiment_id: experimentId(ctx, name),
+      name,
+      artifact_location: `azureml://experiments/${name}`,
+      lifecycle_stage: 'active',
+      creation_time: created,
+      last_update_time: Math.max(...jobs.map((j) => j.createdAt)),
+      tags: [],
+    };
+  };
+
+  app.get<{ Params: MlflowParams }>(`${PREFIX}/experiments/get-by-name`, ROUTE, (req) => {
+    checkWorkspace(req.params);
+    const name = queryParam(req.query, 'experiment_name');
+    if (!name)
+      throw new MlflowError(400, 'INVALID_PARAMETER_VALUE', "Missing value for required parameter 'experiment_name'.");
+    if (!experimentNames().includes(name))
+      throw new MlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `Could not find experiment with name '${name}'`);
+    return { experiment: renderExperiment(name) };
+  });
+
+  app.get<{ Params: MlflowParams }>(`${PREFIX}/experiments/get`, ROUTE, (req) => {
+    checkWorkspace(req.params);
+    const id = queryParam(req.query, 'experiment_id');
+    const name = experimentNames().find((n) => experimentId(ctx, n) === id);
+    if (!name) throw new MlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `Could not find experiment with id '${id ?? ''}'`);
+    return { experiment: renderExperiment(name) };
+  });
+
+  app.post<{ Params: MlflowParams }>(`${PREFIX}/runs/search`, ROUTE, (req) => {
+    checkWorkspace(req.params);
+    const body = asObject(req.body) ?? {};
+    const experimentIds = (asArray(body['experiment_ids']) ?? []).filter((x): x is string => typeof x === 'string');
+    const clauses = parseFilter(asString(body['filter']) ?? '');
+    const maxResults = asNumber(body['max_results']) ?? 1000;
+    if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > 50000) {
+      throw new MlflowError(400, 'INVALID_PARAMETER_VALUE', 'max_results must be an integer between 1 and 50000.');
+    }
+    const offset = decodePageToken(asString(body['page_token']));
+    const matching = allRuns(ctx)
+      .filter((r) => experimentIds.length === 0 || experimentIds.includes(experimentId(ctx, r.job.experimentName)))
+      .filter((r) => clauses.every((c) => (clauseValue(r, c.field) === c.value) === (c.op === '=')))
+      .sort((a, b) => b.startTime - a.startTime);
+    const page = matching.slice(offset, offset + maxResults);
+    const next =
+      offset + maxResults < matching.length
+        ? Buffer.from(JSON.stringify({ offset: offset + maxResults })).toString('base64')
+        : undefined;
+    return { runs: page.map((r) => renderRun(ctx, r)), ...(next ? { next_page_token: next } : {}) };
+  });
+
+  app.get<{ Params: MlflowParams }>(`${PREFIX}/runs/get`, ROUTE, (req) => {
+    checkWorkspace(req.params);
+    const run = findRun(ctx, queryParam(req.query, 'run_id') ?? queryParam(req.query, 'run_uuid'));
+    return { run: renderRun(ctx, run) };
+  });
+
+  app.get<{ Params: MlflowParams }>(`${PREFIX}/metrics/get-history`, ROUTE, (req) => {
+    checkWorkspace(req.params);
+    const run = findRun(ctx, queryParam(req.query, 'run_id') ?? queryParam(req.query, 'run_uuid'));
+    const key = queryParam(req.query, 'metric_key');
+    if (!key)
+      throw new MlflowError(400, 'INVALID_PARAMETER_VALUE', "Missing value for required parameter 'metric_key'.");
+    const all = visibleMetrics(ctx, run).filter((p) => p.key === key);
+    const maxResults = Number(queryParam(req.query, 'max_results') ?? '25000');
+    if (!Number.isInteger(maxResults) || maxResults < 1)
+      throw new MlflowError(400, 'INVALID_PARAMETER_VALUE', 'max_results must be a positive integer.');
+    const offset = decodePageToken(queryParam(req.query, 'page_token'));
+    const page = all.slice(offset, offset + maxResults);
+    const next =
+      offset + maxResults < all.length
+        ? Buffer.from(JSON.stringify({ offset: offset + maxResults })).toString('base64')
+        : undefined;
+    return {
+      metrics: page.map((p) => ({ key: p.key, value: p.value, timestamp: p.timestamp, step: p.step })),
+      ...(next ? { next_page_token: next } : {}),
+    };
+  });
+}
+
+function decodePageToken(token: string | undefined): number {
+  if (!token) return 0;
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(token, 'base64').toString('utf8'));
+    const offset = asNumber(asObject(parsed)?.['offset']);
+    if (offset !== undefined && Number.isInteger(offset) && offset >= 0) return offset;
+  } catch {
+    // fall through
+  }
+  throw new MlflowError(400, 'INVALID_PARAMETER_VALUE', 'Invalid page_token.');
+}
