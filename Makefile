@@ -10,7 +10,7 @@ NODE_BIN := node_modules/.bin
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 CA_FILE := $(CURDIR)/.data/certs/ca.pem
 JEST_RESULTS := .data/jest-results.json
-# Extra arguments for jest, e.g. `make test JEST_ARGS=test/stack`.
+# Extra arguments for jest, e.g. `make test JEST_ARGS=test/devstack/stack`.
 JEST_ARGS ?=
 # Extra arguments for the demo, e.g. `make demo ARGS=--keep`.
 ARGS ?=
@@ -77,8 +77,8 @@ test: build
 	NODE_EXTRA_CA_CERTS=$(CA_FILE) $(NODE_BIN)/jest --runInBand --json --outputFile=$(JEST_RESULTS) $(JEST_ARGS)
 
 # The fast half: no shared stack is started (its workflow tests bring a throw-away Temporal dev server of
-# their own). Needs only the set-up; the stack project's suites are *.stack.test.ts.
-test-unit: setup
+# their own); the stack project's suites are the *.stack.test.ts files.
+test-unit: build
 	$(NODE_BIN)/jest --selectProjects unit $(JEST_ARGS)
 
 demo: build

@@ -10,7 +10,7 @@
 // and, per activity, from the history: scheduled→started (dispatch), started→closed minus its own work
 // (reporting the result), and the gap from the previous activity's close to this one's scheduling
 // (a workflow task round trip). Figures are medians over the repeats. Not part of `make test`
-// (test/bench/smokeScaleOverhead.test.ts runs `--smoke`).
+// (test/bench/smokeScaleOverhead.stack.test.ts runs `--smoke`).
 //
 //   npm run bench:overhead [-- --runs 5]
 //   npm run bench:overhead -- --smoke      (1 run)

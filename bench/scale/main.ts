@@ -3,7 +3,7 @@
 // the lifecycle quick. Per level: worker peak RSS and CPU, Temporal actions per run, ARM reads/s at the
 // emulator's token bucket and 429s, p50/p95 delay from a job's end to its run noticing, runs completed,
 // endpoints left; then how each figure grows from the first level to the last. Not part of `make test`
-// (test/bench/smokeScaleOverhead.test.ts runs `--smoke`).
+// (test/bench/smokeScaleOverhead.stack.test.ts runs `--smoke`).
 //
 //   npm run bench:scale [-- --levels 10,100,1000 --job-seconds 480 --timeout-minutes 60]
 //   npm run bench:scale -- --smoke         (3 runs, short job, fast polling: checks the bench works)

@@ -307,7 +307,7 @@ describe('planSplits from files', () => {
 });
 
 describe('confinedBlob', () => {
-  // Moved here from test/security/datastoreTraversal.test.ts with the function (it was in the activity).
+  // Moved here from test/security/datastoreTraversal.stack.test.ts with the function (it was in the activity).
   test('the blob client is checked after the fact: a URL that resolves outside the container is refused', () => {
     // A client that (like a URL parser) resolves what it is given into another container.
     const container = {

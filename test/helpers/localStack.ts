@@ -14,14 +14,18 @@ export function emulatorUrl(): string {
   const url = process.env.FTFLOW_TEST_EMULATOR_URL;
   if (!url)
     throw new Error(
-      'FTFLOW_TEST_EMULATOR_URL is not set: run the tests with `make test` (jest globalSetup starts the stack)',
+      'FTFLOW_TEST_EMULATOR_URL is not set: this test needs the shared local stack, which only the stack project ' +
+        'starts: name the file *.stack.test.ts and run it with `make test` (docs/local-stack.md, Tests)',
     );
   return url;
 }
 
 export function temporalAddress(): string {
   const address = process.env.TEMPORAL_ADDRESS;
-  if (!address) throw new Error('TEMPORAL_ADDRESS is not set: run the tests with `make test`');
+  if (!address)
+    throw new Error(
+      'TEMPORAL_ADDRESS is not set: this test needs the shared local stack: name the file *.stack.test.ts and run it with `make test` (docs/local-stack.md, Tests)',
+    );
   return address;
 }
 

@@ -1,6 +1,6 @@
 // Jest global set-up: one local stack for the whole run (Temporal dev server headless and in memory,
 // Azurite in memory, the Azure ML emulator on a compressed clock), each on a free port. Tests read
-// the connection details from process.env (stackEnv + FTFLOW_TEST_*) or from .data/test/stack.json.
+// the connection details from process.env (stackEnv + FTFLOW_TEST_*) or from .data/test/devstack/stack.json.
 // FTFLOW_TEST_STACK=off skips it (unit tests only).
 import * as fs from 'node:fs';
 import * as path from 'node:path';

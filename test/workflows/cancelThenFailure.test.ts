@@ -4,7 +4,7 @@
 // A failure that came before the cancel request stays a failure. Fast and stack-free: the workflow runs on a
 // throw-away dev server (test/helpers/workflowEnv.ts) with mocked activities (test/helpers/mockedActivities.ts);
 // a "dead worker" is an activity that saw the cancel, ignored it and stopped heartbeating, so the server times
-// it out as it would after a SIGKILL (test/faults/cancelThenKill does the same with real worker processes).
+// it out as it would after a SIGKILL (test/faults/cancelThenKill.stack.test.ts does the same with real worker processes).
 import { randomUUID } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { WorkflowFailedError } from '@temporalio/client';

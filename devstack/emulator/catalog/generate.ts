@@ -1,7 +1,7 @@
 // Regenerates catalog.generated.json from the reference specs:
 //   make build && node devstack/dist/emulator/catalog/generate.js [reference/azureml-assets]
 // (run from the repository root; reference/ is vendored in the repository, see reference/README.md).
-// The output is committed; test/emulator/catalog.test.ts checks it against the reference.
+// The output is committed; test/devstack/emulator/catalog.test.ts checks it against the reference.
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { deriveCatalog } from './derive';

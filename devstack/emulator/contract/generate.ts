@@ -1,7 +1,7 @@
 // Regenerates contract.generated.json from Azure's swagger files:
 //   make build && node devstack/dist/emulator/contract/generate.js [reference/azure-ml-rest]
 // (run from the repository root; reference/ is vendored in the repository, see reference/README.md).
-// The output is committed; test/emulator/contractSpec.test.ts checks it against the reference folder.
+// The output is committed; test/devstack/emulator/contractSpec.test.ts checks it against the reference folder.
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { deriveContract } from './derive';

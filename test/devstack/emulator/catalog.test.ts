@@ -1,0 +1,100 @@
+// The committed registry catalog (devstack/emulator/catalog/catalog.generated.json) matches the reference
+// specs it was derived from (reference/azureml-assets, vendored in the repository: never skipped).
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CATALOG_DATA } from '../../../devstack/emulator/catalog/data';
+import { deriveCatalog, pyFloat, pyJsonDumps, pyRepr } from '../../../devstack/emulator/catalog/derive';
+import { CATALOG_FILE, renderCatalog } from '../../../devstack/emulator/catalog/generate';
+import { ROOT } from './helpers';
+
+const REFERENCE = join(ROOT, 'reference', 'azureml-assets');
+
+/** The reference folder, or a failure that says which folder is missing (it is part of the repository). */
+function reference(): string {
+  if (!existsSync(REFERENCE)) {
+    throw new Error(
+      `Missing ${REFERENCE}: reference/azureml-assets is vendored in the repository (see reference/README.md); ` +
+        'restore it from git instead of skipping these checks.',
+    );
+  }
+  return REFERENCE;
+}
+
+interface SummaryInput {
+  name: string;
+  type: string;
+  default: unknown;
+  optional: boolean;
+  enum: unknown[] | null;
+  min: number | null;
+  mode: string | null;
+}
+
+test('the committed catalog is what the reference specs derive to', () => {
+  const derived = deriveCatalog(reference());
+  expect(derived).toEqual(CATALOG_DATA);
+  expect(renderCatalog(derived)).toBe(readFileSync(join(ROOT, CATALOG_FILE), 'utf8'));
+});
+
+test('pipeline 0.0.82 declares exactly the inputs and outputs of inputs.summary.json', () => {
+  const summary = JSON.parse(
+    readFileSync(join(reference(), 'chat_completion_pipeline', 'inputs.summary.json'), 'utf8'),
+  ) as { version: string; inputs: SummaryInput[]; outputs: Record<string, { type: string; mode: string }> };
+  const component = CATALOG_DATA.components.find((c) => c.version === summary.version);
+  expect(component).toBeDefined();
+  const inputs = component?.componentSpec.inputs ?? {};
+  expect(Object.keys(inputs).sort()).toEqual(summary.inputs.map((i) => i.name).sort());
+  for (const i of summary.inputs) {
+    const declared = inputs[i.name];
+    expect({
+      name: i.name,
+      type: declared?.type,
+      optional: declared?.optional ?? true,
+      default: declared?.default ?? null,
+      enum: declared?.enum ?? null,
+      min: declared?.min ?? null,
+      mode: declared?.mode ?? null,
+    }).toEqual({
+      name: i.name,
+      type: i.type,
+      optional: i.optional,
+      default: i.default,
+      enum: i.enum,
+      min: i.min,
+      mode: i.mode,
+    });
+  }
+  expect(component?.componentSpec.outputs).toEqual(summary.outputs);
+});
+
+test('the catalog holds the versions the flow relies on', () => {
+  expect(CATALOG_DATA.components.map((c) => c.version)).toEqual(['0.0.51', '0.0.78', '0.0.82']);
+  const latest = [...CATALOG_DATA.components].sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
+  expect(latest?.version).toBe('0.0.82');
+  const [seed] = CATALOG_DATA.models.seed;
+  const [current] = CATALOG_DATA.models.current;
+  expect(seed).toMatchObject({ name: 'Phi-3-mini-4k-instruct', version: '15', isArchived: false });
+  expect(seed?.tags['finetune_compute_allow_list']).toMatch(/^\['Standard_NC24ads_A100_v4', /);
+  expect(current).toMatchObject({
+    isArchived: true,
+    tags: {
+      FinetuneDeprecationDate: '2025-06-30',
+      FinetuneRetirementDate: '2025-08-30',
+      InferenceRetirementDate: '2025-08-30',
+    },
+  });
+  for (const c of CATALOG_DATA.components) {
+    expect(c.componentSpec.outputs['mlflow_model_folder']?.type).toBe('mlflow_model');
+    expect(c.componentSpec.inputs['task_name']).toMatchObject({ optional: false, default: 'ChatCompletion' });
+  }
+});
+
+test('tag values are written as azureml-assets publishes them (Python str / json.dumps)', () => {
+  expect(pyFloat(5e-6)).toBe('5e-06');
+  expect(pyFloat(0.9)).toBe('0.9');
+  expect(pyFloat(1)).toBe('1.0');
+  expect(pyFloat(1e16)).toBe('1e+16');
+  expect(pyFloat(0.0001)).toBe('0.0001');
+  expect(pyRepr(['a', "b'c"])).toBe("['a', 'b\\'c']");
+  expect(pyJsonDumps({ a: 'x', b: 5e-7, c: BigInt(2), d: true })).toBe('{"a": "x", "b": 5e-07, "c": 2, "d": true}');
+});

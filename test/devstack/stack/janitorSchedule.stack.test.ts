@@ -1,0 +1,46 @@
+// The full local stack (with its worker) schedules the janitor every 5 minutes; a trigger runs a sweep.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { startStack, type RunningStack } from '../../../devstack/stack';
+import { JanitorControl } from '../../../src/control/janitor';
+import { TASK_QUEUE } from '../../../src/config/temporal';
+import { waitFor } from '../../helpers/localStack';
+import { PROJECT_ROOT } from '../../../devstack/stack/paths';
+
+describe('the janitor schedule of the local stack', () => {
+  let stack: RunningStack | undefined;
+  let connection: Connection | undefined;
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ftflow-janitor-stack-'));
+  afterAll(async () => {
+    await connection?.close();
+    await stack?.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('the stack creates the janitor schedule; triggering it sweeps and reports', async () => {
+    stack = await startStack({
+      dataDir,
+      certsDir: path.join(PROJECT_ROOT, '.data', 'certs'),
+      ports: { temporal: 0, temporalUi: 0, azurite: 0, emulator: 0 },
+      temporal: { headless: true, inMemory: true },
+      azurite: { inMemory: true },
+      stackFile: false,
+      handleSignals: false,
+      log: () => undefined,
+    });
+    connection = await Connection.connect({ address: stack.urls.temporalAddress ?? '' });
+    const janitor = new JanitorControl(new Client({ connection, namespace: stack.namespace }), TASK_QUEUE);
+    const schedule = await janitor.describeSchedule();
+    expect(schedule).toMatchObject({ scheduleId: 'ftflow-janitor', every: ['5m'], paused: false });
+
+    await janitor.trigger();
+    const report = await waitFor(
+      'the sweep to report',
+      async () => (await janitor.describeSchedule()).lastReport,
+      60_000,
+    );
+    expect(report).toMatchObject({ dryRun: false, examined: 0, deleted: [], kept: [], failed: [] });
+  });
+});
