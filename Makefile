@@ -79,7 +79,7 @@ test: build
 # The fast half: no shared stack is started (its workflow tests bring a throw-away Temporal dev server of
 # their own); the stack project's suites are the *.stack.test.ts files.
 test-unit: build
-	$(NODE_BIN)/jest --selectProjects unit $(JEST_ARGS)
+	$(NODE_BIN)/jest $(JEST_ARGS) --selectProjects unit
 
 demo: build
 	NODE_EXTRA_CA_CERTS=$(CA_FILE) node devstack/dist/demo/main.js $(ARGS)

@@ -9,38 +9,36 @@ export class KeepAlive {
   /** Set while the endpoint is kept serving after the smoke test. */
   private state: { expiresAt: number; changed: boolean } | undefined;
 
-  /** Handles the `endpointLifetime` update; the expiry it sets is shown in the run's progress record. */
+  /**
+   * Handles the `endpointLifetime` update; the expiry it sets is shown in the run's progress record.
+   * The checks run in the handler, not in an update validator: a refused change is then an accepted update
+   * that fails, recorded in the history. A validator's refusal leaves no trace in the history, and with
+   * Temporal's TypeScript SDK 1.24 and the OpenTelemetry workflow interceptors the SDK flag first used in
+   * that discarded task was then never recorded, so a later accepted update's history did not replay
+   * ("Update machine does not handle this event") and a restarted worker could no longer delete the
+   * endpoint (test/workflows/stepOutcomes.test.ts; docs/design.md, invariant 1).
+   */
   constructor(private readonly progress: RunProgress) {
-    setHandler(
-      endpointLifetimeUpdate,
-      (change) => {
-        const keepAlive = this.state;
-        if (!keepAlive) throw ApplicationFailure.nonRetryable('the endpoint is not being kept alive');
-        keepAlive.expiresAt = change.endNow ? Date.now() : keepAlive.expiresAt + (change.extendMinutes ?? 0) * 60_000;
-        keepAlive.changed = true;
-        progress.endpointExpiresAt =
-          keepAlive.expiresAt > Date.now() ? new Date(keepAlive.expiresAt).toISOString() : undefined;
-        return { expiresAt: progress.endpointExpiresAt ?? null };
-      },
-      {
-        validator: (change) => {
-          const keepAlive = this.state;
-          if (!keepAlive)
-            throw new Error(
-              'the endpoint is not being kept alive (deployment.keepAliveMinutes was 0, or it has expired)',
-            );
-          if (!change.endNow && !(typeof change.extendMinutes === 'number' && change.extendMinutes > 0)) {
-            throw new Error('give extendMinutes > 0, or endNow: true');
-          }
-          if (
-            !change.endNow &&
-            keepAlive.expiresAt + (change.extendMinutes ?? 0) * 60_000 - Date.now() > MAX_KEEP_ALIVE_MINUTES * 60_000
-          ) {
-            throw new Error(`an endpoint may be kept at most ${MAX_KEEP_ALIVE_MINUTES} minutes ahead`);
-          }
-        },
-      },
-    );
+    setHandler(endpointLifetimeUpdate, (change) => {
+      const keepAlive = this.state;
+      const refuse = (message: string) => ApplicationFailure.nonRetryable(message, 'InvalidEndpointLifetimeChange');
+      if (!keepAlive)
+        throw refuse('the endpoint is not being kept alive (deployment.keepAliveMinutes was 0, or it has expired)');
+      if (!change.endNow && !(typeof change.extendMinutes === 'number' && change.extendMinutes > 0)) {
+        throw refuse('give extendMinutes > 0, or endNow: true');
+      }
+      if (
+        !change.endNow &&
+        keepAlive.expiresAt + (change.extendMinutes ?? 0) * 60_000 - Date.now() > MAX_KEEP_ALIVE_MINUTES * 60_000
+      ) {
+        throw refuse(`an endpoint may be kept at most ${MAX_KEEP_ALIVE_MINUTES} minutes ahead`);
+      }
+      keepAlive.expiresAt = change.endNow ? Date.now() : keepAlive.expiresAt + (change.extendMinutes ?? 0) * 60_000;
+      keepAlive.changed = true;
+      progress.endpointExpiresAt =
+        keepAlive.expiresAt > Date.now() ? new Date(keepAlive.expiresAt).toISOString() : undefined;
+      return { expiresAt: progress.endpointExpiresAt ?? null };
+    });
   }
 
   /** Keeps the endpoint up for its keep-alive time, or until the update ends it. */

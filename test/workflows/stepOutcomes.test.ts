@@ -8,7 +8,6 @@
 // the run closed and on its progress record, never on how long anything took.
 import { ActivityFailure, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { DeterminismViolationError } from '@temporalio/workflow';
 import { FINETUNE_SEARCH_ATTRIBUTES as SA } from '../../src/config/searchAttributes';
 import { deriveRunNames } from '../../src/runSpec/names';
 import { parseRunSpec, type RunSpec, type RunSpecInput } from '../../src/runSpec/schema';
@@ -300,7 +299,10 @@ const keepAliveByUpdate = once(async () => {
 const keepAliveRefusedFirst = once(async () => {
   const runId = await start('keep-alive-refused-first', { deployment: { keepAliveMinutes: 1 } });
   await serving(runId);
-  await t.client.endpointLifetime(runId, { extendMinutes: 0 }).catch(() => undefined);
+  const refusal = await t.client.endpointLifetime(runId, { extendMinutes: 0 }).then(
+    () => undefined,
+    (err: unknown) => err,
+  );
   await t.client.endpointLifetime(runId, { extendMinutes: 5 });
   await t.client.endpointLifetime(runId, { endNow: true });
   await t.client.result(runId);
@@ -310,7 +312,7 @@ const keepAliveRefusedFirst = once(async () => {
   );
   // Not closed(): its progress query replays the history too, and fails the same way.
   const description = await t.client.handle(runId).describe();
-  return { status: description.status.name, calls: mocks.run(runId).names(), replayError };
+  return { status: description.status.name, calls: mocks.run(runId).names(), replayError, refusal };
 });
 
 /** Kept alive for 1.2 s, then the time runs out on its own. */
@@ -542,24 +544,22 @@ describe('keep-alive after the smoke test', () => {
 });
 
 /**
- * KNOWN BUG, pinned down here so that it is seen (Temporal TypeScript SDK 1.24.0 with the OpenTelemetry
- * workflow interceptors this project bundles; not fixed here: this suite does not change src/). The
- * interceptors' update instrumentation (handleUpdate, validateUpdate) is gated by SDK flag 6, first used
- * in the update's validator. When a run's first endpointLifetime update is refused by the validator, the
- * server drops that speculative workflow task, and the flag's record with it; the SDK does not send the
- * flag again, so the accepted update's task completes without it (an identical run without the refused
- * update records langUsedFlags [6] there), and on replay that update runs without the instrumentation's
- * yield points: "Update machine does not handle this event: TimerCanceled". A worker that restarts (or evicts
- * the run) while such a run keeps its endpoint alive cannot process it any more: the cancel, the update and
- * the keep-alive timer all fail their workflow tasks, and deleteEndpoint never runs (invariant 1).
- * This test asserts the bug: when it fails, the bug is gone; turn it into "the history replays".
+ * Regression (found by this suite with Temporal's TypeScript SDK 1.24.0 and the OpenTelemetry workflow
+ * interceptors this project bundles): the interceptors' update instrumentation is gated by an SDK flag that
+ * is recorded in the workflow task where it is first used. When the endpointLifetime checks ran in an update
+ * validator, a refused update's speculative task was dropped by the server with the flag's record, a later
+ * accepted update's task completed without it, and on replay that update ran without the instrumentation's
+ * yield points ("Update machine does not handle this event: TimerCanceled"): a restarted worker could no
+ * longer cancel the run or delete its endpoint (docs/design.md, invariant 1). The checks now run in the
+ * handler (src/workflows/keepAlive.ts): a refused change is an accepted update that fails, in the history.
  */
-test('KNOWN BUG: after a refused endpointLifetime update, an accepted one leaves a history that does not replay', async () => {
+test('a refused endpointLifetime update, then accepted ones: the caller hears why, and the history replays', async () => {
   const r = await outcomeOf(keepAliveRefusedFirst());
-  // The run itself ended normally on the worker that had it cached...
   expect(r.status).toBe('COMPLETED');
   expect(r.calls).toEqual([...STEPS]);
-  // ...but its history cannot be replayed (when this fails, the bug is gone).
-  expect(r.replayError).toBeInstanceOf(DeterminismViolationError);
-  expect((r.replayError as Error).message).toMatch(/Update machine does not handle this event/);
+  expect(r.refusal).toBeInstanceOf(WorkflowUpdateFailedError);
+  expect(((r.refusal as WorkflowUpdateFailedError).cause as Error).message).toBe(
+    'give extendMinutes > 0, or endNow: true',
+  );
+  expect(r.replayError).toBeUndefined();
 });
