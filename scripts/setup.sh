@@ -6,6 +6,7 @@
 #      else a Go build of github.com/temporalio/cli at the same version; TEMPORAL_CLI overrides both.
 #      The resolved path is written to .tools/temporal-path.
 #   4. local CA + server certificate for the Azure ML emulator (scripts/certs.sh .data/certs)
+#   5. the conformance suite's Python venv (.tools/conformance-venv: azure-ai-ml, azureml-mlflow, pinned)
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -271,3 +272,28 @@ fi
 # --- 4. certificates ----------------------------------------------------------------------------
 scripts/certs.sh .data/certs >/dev/null
 step certs ".data/certs/ca.pem (export NODE_EXTRA_CA_CERTS=$ROOT/.data/certs/ca.pem for tools that talk to the emulator)"
+
+# --- 5. the conformance suite's Python environment ----------------------------------------------
+# Microsoft's azure-ai-ml and azureml-mlflow, exactly as pinned in devstack/conformance/requirements.txt
+# (every dependency, installed with --no-deps), in a virtual environment under .tools/. Reinstalled
+# when the requirements file changes. FTFLOW_SKIP_CONFORMANCE_VENV=1 skips it (the conformance test
+# then fails, saying so).
+CONFORMANCE_REQ=devstack/conformance/requirements.txt
+CONFORMANCE_VENV=.tools/conformance-venv
+if [ "${FTFLOW_SKIP_CONFORMANCE_VENV:-0}" = 1 ]; then
+  step python "skipped (FTFLOW_SKIP_CONFORMANCE_VENV=1)"
+elif [ -f "$CONFORMANCE_VENV/.installed" ] && cmp -s "$CONFORMANCE_REQ" "$CONFORMANCE_VENV/.installed"; then
+  step python "$CONFORMANCE_VENV up to date ($("$CONFORMANCE_VENV/bin/python" --version 2>&1))"
+else
+  PYTHON=${FTFLOW_PYTHON:-python3}
+  "$PYTHON" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 9) else 1)' 2>/dev/null ||
+    die "the conformance suite needs Python >= 3.9 with venv (python3, or FTFLOW_PYTHON=/path/to/python)"
+  step python "creating $CONFORMANCE_VENV from $CONFORMANCE_REQ ..."
+  t0=$SECONDS
+  rm -rf "$CONFORMANCE_VENV"
+  "$PYTHON" -m venv "$CONFORMANCE_VENV" || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
+  "$CONFORMANCE_VENV/bin/pip" install --quiet --disable-pip-version-check --no-deps -r "$CONFORMANCE_REQ" ||
+    die "pip install -r $CONFORMANCE_REQ failed (see the output above)"
+  cp "$CONFORMANCE_REQ" "$CONFORMANCE_VENV/.installed"
+  step python "installed in $((SECONDS - t0)) s ($("$CONFORMANCE_VENV/bin/python" --version 2>&1))"
+fi
