@@ -1,11 +1,12 @@
 // The contract check as request policies: before a route runs, the request must be what the
-// swagger of its api-version allows (else 400 BadRequest with one detail per problem, as the
+// swagger of its api-version allows (its own swagger, or for a preview api-version the nearest stable
+// one's: contract/apiVersionTable.ts) (else 400 BadRequest with one detail per problem, as the
 // management front end answers); after it, the response the emulator sends is checked against the
 // same operation (declared status, headers, body schema). A response that breaks the contract is
 // an emulator bug: it is recorded (GET /_emulator/contract) and, in 'strict' mode, replaced by a
 // 500 naming the problem so no test can pass over it.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Contract, type ContractIssue, type MatchedOperation } from './contract';
+import { Contract, resourceTypeOf, type ContractIssue, type MatchedOperation } from './contract';
 import { ArmError, invalidRequest } from './errors';
 import { queryParam } from './json';
 
@@ -15,6 +16,8 @@ export interface ContractViolation {
   path: string;
   status: number;
   operationId: string;
+  /** The api-version of the request, and the swagger version that checked it. */
+  apiVersion: string;
   specVersion: string;
   issues: ContractIssue[];
 }
@@ -41,21 +44,13 @@ export class ContractMonitor {
     if (m) matches.set(req, m);
   }
 
-  /** preHandler: the request's parameters and body against its operation. */
-  checkRequest(req: FastifyRequest, location: string): void {
+  /** preHandler: the request's parameters and body against its operation. (An api-version that is not
+   *  registered for the path's resource type was refused before: policies.ts, apiVersion.) */
+  checkRequest(req: FastifyRequest): void {
     if (!isContractSurface(req)) return;
-    const apiVersion = queryParam(req.query, 'api-version');
-    if (!apiVersion) return;
-    const [path = ''] = req.url.split('?', 2);
     const m = matches.get(req);
-    if (!m) {
-      const versions = this.contract.versionsFor(req.method, path);
-      if (versions.length > 0 && !versions.includes(apiVersion) && !path.toLowerCase().startsWith('/mferp/')) {
-        throw noRegisteredProvider(location, path, apiVersion, versions);
-      }
-      return;
-    }
-    this.covered.add(`${m.specVersion} ${m.operation.operationId}`);
+    if (!m) return;
+    this.covered.add(coveredKey(m));
     if (!this.mode.requests) return;
     this.counters.requestsChecked += 1;
     const issues = this.contract.validateRequest(m, req.query, req.body);
@@ -95,13 +90,14 @@ export class ContractMonitor {
       path,
       status: reply.statusCode,
       operationId: m.operation.operationId,
+      apiVersion: m.apiVersion,
       specVersion: m.specVersion,
       issues,
     };
     this.violations.push(violation);
     if (this.violations.length > MAX_VIOLATIONS) this.violations.splice(0, this.violations.length - MAX_VIOLATIONS);
     process.stderr.write(
-      `emulator: contract violation in the response to ${req.method} ${path} (${m.operation.operationId} ${m.specVersion}, status ${reply.statusCode}): ${issues.map((i) => `${i.target}: ${i.message}`).join('; ')}\n`,
+      `emulator: contract violation in the response to ${req.method} ${path} (${coveredKey(m)}, status ${reply.statusCode}): ${issues.map((i) => `${i.target}: ${i.message}`).join('; ')}\n`,
     );
     if (this.mode.responses !== 'strict') return payload;
     reply.code(500).header('content-type', 'application/json; charset=utf-8');
@@ -110,7 +106,7 @@ export class ContractMonitor {
       new ArmError(
         500,
         'EmulatorContractViolation',
-        `The emulator's response to ${m.operation.operationId} broke the ${m.specVersion} contract: ${issues.map((i) => `${i.target}: ${i.message}`).join('; ')}`,
+        `The emulator's response to ${m.operation.operationId} broke the ${contractName(m)} contract: ${issues.map((i) => `${i.target}: ${i.message}`).join('; ')}`,
       ).toBody(),
     );
   }
@@ -141,12 +137,14 @@ function isContractSurface(req: FastifyRequest): boolean {
   return surface === 'arm' || surface === 'registry';
 }
 
-/** The resource type of an ARM path: the type segments after the provider namespace. */
-export function resourceTypeOf(path: string): string {
-  const m = /\/providers\/Microsoft\.MachineLearningServices\/(.+)$/i.exec(path);
-  if (!m?.[1]) return 'workspaces';
-  const parts = m[1].split('/').filter((p) => p !== '');
-  return parts.filter((_, i) => i % 2 === 0).join('/');
+/** "2023-08-01-preview Compute_Get": what GET /_emulator/contract lists as covered. */
+function coveredKey(m: MatchedOperation): string {
+  return `${m.apiVersion} ${m.operation.operationId}`;
+}
+
+/** "2024-04-01" or "2023-08-01-preview (checked against 2024-04-01)". */
+function contractName(m: MatchedOperation): string {
+  return m.apiVersion === m.specVersion ? m.specVersion : `${m.apiVersion} (checked against ${m.specVersion})`;
 }
 
 /** ARM's answer to an api-version the resource provider does not register for the type. */

@@ -7,6 +7,8 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authenticateArm } from './auth';
 import type { EmulatorContext } from './context';
+import { versionsForTypes } from './contract/apiVersions';
+import { CONTRACT_DATA } from './contract/data';
 import { noRegisteredProvider } from './contractPolicy';
 import { ArmError } from './errors';
 import { queryParam } from './json';
@@ -23,9 +25,17 @@ declare module 'fastify' {
   }
 }
 
-export const ARM_API_VERSIONS: readonly string[] = ['2022-10-01', '2024-04-01'];
+/** Every api-version the ARM routes accept, stable first; which resource types each is registered for,
+ *  and the swagger that checks it, is the api-version table (contract/apiVersionTable.ts, read here
+ *  from contract.generated.json). */
+export const ARM_API_VERSIONS: readonly string[] = CONTRACT_DATA.apiVersions
+  .filter((r) => r.surface === 'arm')
+  .map((r) => r.version);
 /** Registry assets: ARM (2024-04-01; 2022-10-01 has no registries) and the data plane azure-ai-ml uses. */
-export const REGISTRY_API_VERSIONS: readonly string[] = ['2024-04-01', '2021-10-01-dataplanepreview'];
+export const REGISTRY_API_VERSIONS: readonly string[] = versionsForTypes(CONTRACT_DATA.apiVersions, [
+  'registries/models/versions',
+  'registries/components/versions',
+]);
 
 /** A check or decoration applied to every request; throw an ArmError to answer instead of the route. */
 export type Policy = (req: FastifyRequest, reply: FastifyReply, ctx: EmulatorContext) => void | Promise<void>;
@@ -116,15 +126,18 @@ const apiVersion: Policy = (req, _reply, ctx) => {
       'The api-version query parameter (?api-version=) is required for all requests.',
     );
   }
-  if (accepted.includes(given)) return;
   const [path = ''] = req.url.split('?', 2);
-  if (armSubscription(req) && API_VERSION_SHAPE.test(given)) {
+  const arm = armSubscription(req) !== undefined;
+  // ARM registers api-versions per resource type: one another type has is refused here as well.
+  const registered = arm ? ctx.contract.contract.registeredVersions(path) : [];
+  if (accepted.includes(given) && (registered.length === 0 || registered.includes(given))) return;
+  if (arm && API_VERSION_SHAPE.test(given)) {
     // ARM refuses an api-version the provider does not register for the resource type.
     throw noRegisteredProvider(
       ctx.config.identities.location,
       path,
       given,
-      accepted.filter((v) => ARM_API_VERSIONS.includes(v)),
+      registered.length > 0 ? registered : accepted.filter((v) => ARM_API_VERSIONS.includes(v)),
     );
   }
   throw new ArmError(
@@ -135,7 +148,7 @@ const apiVersion: Policy = (req, _reply, ctx) => {
 };
 
 const contractRequest: Policy = (req, _reply, ctx) => {
-  ctx.contract.checkRequest(req, ctx.config.identities.location);
+  ctx.contract.checkRequest(req);
 };
 
 function surfaceOf(req: FastifyRequest): Surface | undefined {

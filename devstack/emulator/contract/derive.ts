@@ -19,7 +19,10 @@
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { isObject, type JsonObject } from '../json';
+import { API_VERSION_TABLE } from './apiVersionTable';
+import { resourceTypeOf } from './apiVersions';
 import type {
+  ApiVersionRow,
   ContractData,
   ContractOperation,
   ContractParameter,
@@ -103,12 +106,42 @@ interface DefId {
 
 const idText = (d: DefId): string => `${d.file}#${d.name}`;
 
-export function deriveContract(referenceDir: string): ContractData {
+export function deriveContract(
+  referenceDir: string,
+  table: readonly ApiVersionRow[] = API_VERSION_TABLE,
+): ContractData {
   const versions: Record<string, ContractVersion> = {};
   for (const [version, operationIds] of Object.entries(CONTRACT_OPERATIONS)) {
     versions[version] = new VersionDeriver(referenceDir, version).derive(operationIds);
   }
-  return { versions };
+  return { apiVersions: checkApiVersionTable(table, versions), versions };
+}
+
+/** The api-version table as data, after checking that it means something: one row per api-version, each
+ *  checked against a derived swagger version (its own when it says so), each resource type it names
+ *  served by at least one operation of that version. */
+export function checkApiVersionTable(
+  table: readonly ApiVersionRow[],
+  versions: Readonly<Record<string, ContractVersion>>,
+): ApiVersionRow[] {
+  const seen = new Set<string>();
+  for (const row of table) {
+    const where = `api-version table: ${row.version}`;
+    if (seen.has(row.version)) throw new Error(`${where} is listed twice`);
+    seen.add(row.version);
+    const spec = versions[row.schema];
+    if (!spec) throw new Error(`${where} is checked against ${row.schema}, which has no swagger in the contract`);
+    if (row.source === 'own swagger' && row.schema !== row.version)
+      throw new Error(`${where} says 'own swagger' but is checked against ${row.schema}`);
+    if (row.source === 'nearest stable' && (row.schema === row.version || /-preview$/.test(row.schema)))
+      throw new Error(`${where} says 'nearest stable' but is checked against ${row.schema}`);
+    if (row.resourceTypes.length === 0) throw new Error(`${where} names no resource type`);
+    for (const type of row.resourceTypes) {
+      if (!spec.operations.some((op) => resourceTypeOf(op.path).toLowerCase() === type.toLowerCase()))
+        throw new Error(`${where}: ${row.schema} has no operation on resource type ${type}`);
+    }
+  }
+  return table.map((row) => ({ ...row, resourceTypes: [...row.resourceTypes] }));
 }
 
 class VersionDeriver {

@@ -1,4 +1,5 @@
-// Regenerates contract.generated.json from Azure's swagger files:
+// Regenerates contract.generated.json from Azure's swagger files and the api-version table
+// (apiVersionTable.ts: which api-versions are accepted, per resource type, checked against which swagger):
 //   make build && node devstack/dist/emulator/contract/generate.js [reference/azure-ml-rest]
 // (run from the repository root; reference/ is vendored in the repository, see reference/README.md).
 // The output is committed; test/devstack/emulator/contractSpec.test.ts checks it against the reference folder.
@@ -12,8 +13,9 @@ export const DEFAULT_REFERENCE_DIR = 'reference/azure-ml-rest';
 /** The committed output, relative to the repository root; data.ts loads it when the emulator starts. */
 export const CONTRACT_FILE = 'devstack/emulator/contract/contract.generated.json';
 
-/** JSON with one operation and one definition per line, so a regeneration diffs readably. */
+/** JSON with one api-version row, one operation and one definition per line, so a regeneration diffs readably. */
 export function renderContract(data: ContractData): string {
+  const apiVersions = data.apiVersions.map((row) => `    ${JSON.stringify(row)}`).join(',\n');
   const versions = Object.entries(data.versions).map(([version, v]) => {
     const operations = v.operations.map((op) => `        ${JSON.stringify(op)}`).join(',\n');
     const definitions = Object.entries(v.definitions)
@@ -27,7 +29,9 @@ export function renderContract(data: ContractData): string {
       '    }',
     ].join('\n');
   });
-  return ['{', '  "versions": {', versions.join(',\n'), '  }', '}', ''].join('\n');
+  return ['{', '  "apiVersions": [', apiVersions, '  ],', '  "versions": {', versions.join(',\n'), '  }', '}', ''].join(
+    '\n',
+  );
 }
 
 function main(): void {

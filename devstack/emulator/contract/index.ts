@@ -1,15 +1,18 @@
 // The contract check at run time: finds the swagger operation a request addresses (method + path
-// template + api-version), validates its path, query and body against the operation's parameters,
-// and validates the response the emulator sends against the declared status codes, headers and
-// body schema. Schemas come from contract.generated.json (data.ts) (no reference files are read at run time).
+// template + the swagger version that checks its api-version, from the api-version table), validates
+// its path, query and body against the operation's parameters, and validates the response the emulator
+// sends against the declared status codes, headers and body schema. Schemas and the table come from
+// contract.generated.json (data.ts) (no reference files are read at run time).
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { isObject, queryParam } from '../json';
+import { DATA_PLANE_PREFIX, registeredVersions, rowFor } from './apiVersions';
 import { CONTRACT_DATA } from './data';
 import { EXTRA_OPERATIONS } from './extra';
 import type { ContractData, ContractOperation, ContractParameter, JsonSchema } from './types';
 
-export type { ContractOperation } from './types';
+export type { ApiVersionRow, ContractOperation } from './types';
+export { OPERATION_STATUS_TYPES, resourceTypeOf } from './apiVersions';
 
 /** One thing wrong with a request or a response. `target` is a dotted path (body) or a parameter name. */
 export interface ContractIssue {
@@ -18,17 +21,15 @@ export interface ContractIssue {
 }
 
 export interface MatchedOperation {
-  /** The api-version whose swagger describes the operation. */
+  /** The api-version the request asked for. */
+  apiVersion: string;
+  /** The api-version whose swagger describes the operation and checks it (its own, or the nearest stable's). */
   specVersion: string;
   operation: ContractOperation;
   pathParams: Record<string, string>;
   /** True for the emulator's own ARM routes described by ARM conventions, not by a swagger file. */
   extra: boolean;
 }
-
-/** Registry data-plane api-version → the saved swagger that describes the same shapes. */
-const SPEC_VERSION_ALIASES: Readonly<Record<string, string>> = { '2021-10-01-dataplanepreview': '2024-04-01' };
-const DATA_PLANE_PREFIX = /^\/mferp\/managementfrontend(?=\/subscriptions\/)/i;
 
 /** ISO-8601 durations as ARM writes them (PT10M, PT1M30S, P1D, PT0.5S). */
 export const ISO_8601_DURATION = /^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$/;
@@ -73,26 +74,16 @@ export class Contract {
     for (const operation of EXTRA_OPERATIONS) this.compiled.push(compileOperation(operation, '*', true));
   }
 
-  /** The api-versions with a swagger file. */
-  get specVersions(): string[] {
-    return Object.keys(this.data.versions);
+  /** The ARM api-versions registered for the resource type `path` addresses, newest first. */
+  registeredVersions(path: string): string[] {
+    return registeredVersions(this.data.apiVersions, path);
   }
 
-  /** Every api-version under which `method path` is an operation (for "supported api-versions"). */
-  versionsFor(method: string, path: string): string[] {
-    const p = stripDataPlane(path);
-    const out = new Set<string>();
-    for (const c of this.compiled) {
-      if (c.operation.method === method && c.regex.test(p)) {
-        if (c.specVersion === '*') this.specVersions.forEach((v) => out.add(v));
-        else out.add(c.specVersion);
-      }
-    }
-    return [...out];
-  }
-
+  /** The operation `method path` addresses in `apiVersion`: undefined when the version is not accepted
+   *  for the path's resource type, or when its swagger has no such operation. */
   match(method: string, path: string, apiVersion: string): MatchedOperation | undefined {
-    const specVersion = DATA_PLANE_PREFIX.test(path) ? (SPEC_VERSION_ALIASES[apiVersion] ?? apiVersion) : apiVersion;
+    const specVersion = rowFor(this.data.apiVersions, path, apiVersion)?.schema;
+    if (specVersion === undefined) return undefined;
     const p = stripDataPlane(path);
     for (const c of this.compiled) {
       if (c.operation.method !== method || (c.specVersion !== specVersion && c.specVersion !== '*')) continue;
@@ -103,7 +94,8 @@ export class Contract {
         pathParams[name] = safeDecode(m[i + 1] ?? '');
       });
       return {
-        specVersion: c.specVersion === '*' ? specVersion : c.specVersion,
+        apiVersion,
+        specVersion,
         operation: c.operation,
         pathParams,
         extra: c.extra,

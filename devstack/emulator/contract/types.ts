@@ -41,6 +41,27 @@ export interface ContractVersion {
   definitions: Record<string, JsonSchema>;
 }
 
+/** Where an accepted api-version's schemas come from: the swagger of that very api-version (vendored in
+ *  reference/azure-ml-rest), or, for a version whose swagger is not at hand, the nearest stable one's. */
+export type SchemaSource = 'own swagger' | 'nearest stable';
+
+/** One accepted api-version: the resource types it is registered for, the schemas that check it, and why. */
+export interface ApiVersionRow {
+  version: string;
+  /** 'arm': ARM paths (/subscriptions/...); 'registry data plane': /mferp/managementfrontend/subscriptions/... */
+  surface: 'arm' | 'registry data plane';
+  /** Resource types below Microsoft.MachineLearningServices (e.g. workspaces/computes), actions folded
+   *  into their resource's type (listKeys → workspaces/onlineEndpoints). Every ARM version also answers the
+   *  operation status and result URLs its long-running operations hand out (OPERATION_STATUS_TYPES). */
+  resourceTypes: string[];
+  /** The swagger api-version (a key of ContractData.versions) whose operations and schemas check it. */
+  schema: string;
+  source: SchemaSource;
+  why: string;
+}
+
 export interface ContractData {
+  /** Every api-version the emulator accepts (contract/apiVersionTable.ts, copied here by generate.ts). */
+  apiVersions: ApiVersionRow[];
   versions: Record<string, ContractVersion>;
 }

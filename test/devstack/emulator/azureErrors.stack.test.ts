@@ -124,7 +124,9 @@ test('an unknown api-version is refused as ARM refuses it: 400 NoRegisteredProvi
     body: {
       error: {
         code: 'NoRegisteredProviderFound',
-        message: expect.stringContaining("The supported api-versions are '2024-04-01, 2022-10-01'"),
+        message: expect.stringContaining(
+          "The supported api-versions are '2024-04-01, 2023-04-01-preview, 2022-10-01, 2022-02-01-preview'",
+        ),
       },
     },
   });

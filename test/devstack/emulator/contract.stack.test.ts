@@ -56,18 +56,20 @@ test('refuses an expired token', async () => {
 test('requires a supported api-version in ARM style', async () => {
   const missing = await call(emulator, WS, { token });
   expect(missing).toMatchObject({ status: 400, body: { error: { code: 'MissingApiVersionParameter' } } });
-  // ARM refuses an api-version the provider does not register for the resource type.
-  const bad = await call(emulator, `${WS}?api-version=2023-01-01`, { token });
-  expect(bad).toMatchObject({
-    status: 400,
-    body: {
-      error: {
-        code: 'NoRegisteredProviderFound',
-        message:
-          "No registered resource provider found for location 'eastus' and API version '2023-01-01' for type 'workspaces'. The supported api-versions are '2024-04-01, 2022-10-01'. The supported locations are 'eastus'.",
+  // ARM refuses an api-version the provider does not register for the resource type, naming the ones
+  // it does (the api-version table: contract/apiVersionTable.ts).
+  for (const version of ['2023-01-01', '2099-01-01', '2023-13-01-preview']) {
+    const bad = await call(emulator, `${WS}?api-version=${version}`, { token });
+    expect(bad).toMatchObject({
+      status: 400,
+      body: {
+        error: {
+          code: 'NoRegisteredProviderFound',
+          message: `No registered resource provider found for location 'eastus' and API version '${version}' for type 'workspaces'. The supported api-versions are '2024-10-01-preview, 2024-04-01, 2023-08-01-preview, 2022-10-01'. The supported locations are 'eastus'.`,
+        },
       },
-    },
-  });
+    });
+  }
   const deployments = await call(emulator, `${WS}/onlineEndpoints/ep/deployments?api-version=2021-01-01`, { token });
   expect(deployments.body).toMatchObject({
     error: {
@@ -78,6 +80,79 @@ test('requires a supported api-version in ARM style', async () => {
   const malformed = await call(emulator, `${WS}?api-version=latest`, { token });
   expect(malformed).toMatchObject({ status: 400, body: { error: { code: 'InvalidApiVersionParameter' } } });
   expect((await call(emulator, `${WS}?api-version=2024-04-01`, { token })).status).toBe(200);
+  expect((await call(emulator, `${WS}?api-version=2024-10-01-preview`, { token })).status).toBe(200);
+});
+
+test('a preview api-version is accepted for the resource types it is registered for, and refused for the others', async () => {
+  const refused = async (method: string, path: string, version: string, type: string, supported: string) => {
+    const res = await call(emulator, `${path}?api-version=${version}`, { method, token });
+    expect({ path, version, status: res.status, body: res.body }).toMatchObject({
+      status: 400,
+      body: {
+        error: {
+          code: 'NoRegisteredProviderFound',
+          message: `No registered resource provider found for location 'eastus' and API version '${version}' for type '${type}'. The supported api-versions are '${supported}'. The supported locations are 'eastus'.`,
+        },
+      },
+    });
+  };
+  // Online endpoints are 2022-02-01-preview's; computes are not.
+  expect((await call(emulator, `${WS}/onlineEndpoints?api-version=2022-02-01-preview`, { token })).status).toBe(200);
+  await refused(
+    'GET',
+    `${WS}/computes`,
+    '2022-02-01-preview',
+    'workspaces/computes',
+    '2024-04-01, 2023-08-01-preview, 2022-10-01',
+  );
+  // An action is checked against its resource's type.
+  await refused(
+    'POST',
+    `${WS}/jobs/absent/cancel`,
+    '2024-10-01-preview',
+    'workspaces/jobs',
+    '2024-04-01, 2024-01-01-preview, 2023-04-01-preview, 2022-10-01',
+  );
+  await refused(
+    'POST',
+    `${WS}/datastores/workspaceblobstore/listSecrets`,
+    '2023-08-01-preview',
+    'workspaces/datastores',
+    '2024-10-01-preview, 2024-04-01, 2022-10-01',
+  );
+  expect(
+    (
+      await call(emulator, `${WS}/datastores/workspaceblobstore/listSecrets?api-version=2024-10-01-preview`, {
+        method: 'POST',
+        token,
+        body: { expirableSecret: false, expireAfterHours: 1 },
+      })
+    ).body,
+  ).toMatchObject({ secretsType: 'AccountKey' });
+  // The status URL of a long-running operation answers in every ARM api-version, an unknown one aside.
+  const put = await call(emulator, `${WS}/onlineEndpoints/ep-preview?api-version=2022-02-01-preview`, {
+    method: 'PUT',
+    token,
+    body: {
+      location: 'eastus',
+      identity: { type: 'SystemAssigned' },
+      properties: { authMode: 'Key', traffic: {}, mirrorTraffic: {} },
+    },
+  });
+  expect(put.status).toBe(201);
+  const status = put.headers.get('azure-asyncoperation') ?? '';
+  expect(status).toContain('api-version=2022-02-01-preview');
+  expect((await call(emulator, status, { token })).status).toBe(200);
+  expect((await call(emulator, status.replace('2022-02-01-preview', '2024-01-01-preview'), { token })).status).toBe(
+    200,
+  );
+  const unknown = await call(emulator, status.replace('2022-02-01-preview', '2099-01-01'), { token });
+  expect(unknown.body).toMatchObject({
+    error: {
+      code: 'NoRegisteredProviderFound',
+      message: expect.stringContaining("for type 'locations/mfeOperationsStatus'"),
+    },
+  });
 });
 
 test('matches the provider segment case-insensitively and adds ARM headers', async () => {
