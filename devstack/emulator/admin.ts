@@ -4,7 +4,7 @@
 //   GET  resources               every resource ever created, with creation/deletion times and PUT counts;
 //                                each job's status history (every status it had, with the emulator time it began)
 //   GET  billing                 billable seconds per endpoint, deployment (× instances) and compute node
-//   GET  requests                the request log (?method=&pathContains=)
+//   GET  requests                the request log (?method=&pathContains=; &bodies=1 adds writes' JSON bodies)
 //   POST reset                   forget resources, requests, faults, throttle buckets, contract records
 //   GET  clock / PUT clock       durations, speed, time mode (real|stepped) and now
 //   POST clock/advance {ms}      move emulator time forward (stepped mode: the only way it moves)
@@ -165,9 +165,11 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: EmulatorContext, 
       admin.get('/requests', { config }, (req) => {
         const method = queryParam(req.query, 'method')?.toUpperCase();
         const contains = queryParam(req.query, 'pathContains');
+        const withBodies = queryParam(req.query, 'bodies') === '1';
         const requests = ctx.requests
           .list()
-          .filter((r) => (!method || r.method === method) && (!contains || r.path.includes(contains)));
+          .filter((r) => (!method || r.method === method) && (!contains || r.path.includes(contains)))
+          .map((r) => (withBodies || r.body === undefined ? r : { ...r, body: undefined }));
         return { count: requests.length, requests };
       });
 

@@ -189,6 +189,8 @@ export function installPolicies(app: FastifyInstance, ctx: EmulatorContext): voi
       status: reply.statusCode,
       time: new Date(ctx.now()).toISOString(),
       durationMs: Math.round(reply.elapsedTime * 100) / 100,
+      ...(typeof req.headers['user-agent'] === 'string' ? { userAgent: req.headers['user-agent'] } : {}),
+      ...(req.method !== 'GET' && req.method !== 'HEAD' && req.body !== undefined ? { body: req.body } : {}),
     });
     if (req.method === 'PUT' && surfaceOf(req) === 'arm') {
       const counts = (ctx.store.state.putCounts ??= {});

@@ -10,6 +10,10 @@ export interface LoggedRequest {
   time: string;
   /** How long the emulator took to answer, from receiving the request to sending the response. */
   durationMs: number;
+  /** The client's User-Agent (azure-ai-ml, @azure/arm-machinelearning, ...): whose request it was. */
+  userAgent?: string;
+  /** The parsed JSON body of a write (PUT, PATCH, POST), as received; listed by GET /_emulator/requests?bodies=1. */
+  body?: unknown;
 }
 
 export class RequestLog {
