@@ -7,7 +7,31 @@ import type { EmulatorContext } from './context';
 import { ArmError } from './errors';
 import { asString, isObject } from './json';
 
-export const ARM_AUDIENCES: readonly string[] = ['https://management.azure.com', 'https://management.azure.com/'];
+/** The audiences Azure Resource Manager accepts in a token, in the order its 401 lists them. */
+export const ARM_AUDIENCES: readonly string[] = [
+  'https://management.core.windows.net/',
+  'https://management.core.windows.net',
+  'https://management.azure.com/',
+  'https://management.azure.com',
+];
+
+/**
+ * Every audience the emulator's management plane accepts: ARM's, and the local cloud's own
+ * resource manager (the emulator's origin, as the cloud metadata document names it, with or
+ * without the trailing slash, under each name the certificate covers: 127.0.0.1, localhost, ::1),
+ * which azure-ai-ml and azureml-mlflow ask tokens for when they run against a custom cloud.
+ */
+export function acceptedAudiences(ctx: EmulatorContext): string[] {
+  const own: string[] = [];
+  const base = ctx.baseUrl();
+  if (base !== '') {
+    const port = new URL(base).port;
+    const suffix = port === '' ? '' : `:${port}`;
+    const origins = new Set([base, ...['127.0.0.1', 'localhost', '[::1]'].map((h) => `https://${h}${suffix}`)]);
+    for (const origin of origins) own.push(`${origin}/`, origin);
+  }
+  return [...ARM_AUDIENCES, ...own];
+}
 const TOKEN_LIFETIME_SECONDS = 3600;
 
 export interface TokenClaims {
@@ -147,10 +171,11 @@ function checkArmToken(ctx: EmulatorContext, authorization: string | undefined):
     );
   }
   const claims = verifyToken(ctx.store.state.signingKey, match[1], ctx.now());
-  if (!ARM_AUDIENCES.includes(claims.aud)) {
+  const audiences = acceptedAudiences(ctx);
+  if (!audiences.includes(claims.aud)) {
     throw new TokenError(
       'InvalidAuthenticationTokenAudience',
-      `The access token has been obtained for wrong audience or resource '${claims.aud}'. It should exactly match with one of the allowed audiences '${ARM_AUDIENCES.join("','")}'.`,
+      `The access token has been obtained for wrong audience or resource '${claims.aud}'. It should exactly match with one of the allowed audiences '${audiences.slice(0, ARM_AUDIENCES.length + 2).join("','")}'.`,
     );
   }
   if (claims.tid.toLowerCase() !== ctx.config.identities.tenantId.toLowerCase()) {

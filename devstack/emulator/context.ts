@@ -7,6 +7,7 @@ import type { ContractMonitor } from './contractPolicy';
 import type { FaultInjector } from './faults';
 import type { ResolvedConfig } from './options';
 import type { RequestLog } from './requestLog';
+import type { JobLogs } from './jobLogs';
 import type { Store } from './store';
 import type { Throttle } from './throttle';
 
@@ -21,6 +22,8 @@ export interface EmulatorContext {
   readonly throttle: Throttle;
   readonly faults: FaultInjector;
   readonly contract: ContractMonitor;
+  /** Each job's log blob in the artifact store, kept current as readers ask for it. */
+  readonly jobLogs: JobLogs;
   now(): number;
   /** https://127.0.0.1:PORT (no trailing slash). */
   baseUrl(): string;

@@ -1,6 +1,8 @@
-// MLflow tracking REST (api/2.0/mlflow) under the workspace's tracking URI. A submitted job makes
-// its experiment exist; once the job is Running it has a root run (run_id = job name) and a
-// fine-tune child run, whose metrics appear as the compressed clock advances.
+// MLflow tracking REST (api/2.0/mlflow) under the workspace's tracking URI, at /mlflow/v1.0 (MLflow 1
+// clients) and /mlflow/v2.0 (azureml-mlflow with MLflow 2 and 3), the same handlers. A submitted job
+// makes its experiment exist; once the job is Running it has a root run (run_id = job name) and a
+// fine-tune child run, whose metrics appear as the compressed clock advances. A run's artifacts are
+// its folder in the artifact store (the root run's: its log, user_logs/std_log.txt).
 import type { FastifyInstance } from 'fastify';
 import { stableGuid } from './auth';
 import { jobStatus, naturalEnd, progressCutoff, runningWindow, type JobStatus } from './clock';
@@ -10,6 +12,8 @@ import { jobTimeline } from './records';
 import { asArray, asNumber, asObject, asString, queryParam, type JsonObject } from './json';
 import { literalInputs, trainingMetrics, type MetricPoint } from './metrics';
 import type { JobRecord } from './store';
+import { runContainer } from './jobLogs';
+import { stepRunId, syncJobLog } from './runs';
 
 interface MlflowParams {
   subscriptionId: string;
@@ -17,7 +21,9 @@ interface MlflowParams {
   workspaceName: string;
 }
 
-const PREFIX = `/mlflow/v1.0/subscriptions/:subscriptionId/resourceGroups/:resourceGroupName/providers/${ML_PROVIDER}/workspaces/:workspaceName/api/2.0/mlflow`;
+const WORKSPACE_PATH = `/subscriptions/:subscriptionId/resourceGroups/:resourceGroupName/providers/${ML_PROVIDER}/workspaces/:workspaceName/api/2.0/mlflow`;
+/** The tracking server's API versions: v1.0 for MLflow 1 clients, v2.0 for MLflow 2 and 3. */
+export const MLFLOW_PREFIXES: readonly string[] = [`/mlflow/v1.0${WORKSPACE_PATH}`, `/mlflow/v2.0${WORKSPACE_PATH}`];
 const ROUTE = { config: { surface: 'mlflow' as const } };
 const FINETUNE_STEP = 'chat_completion_finetune';
 
@@ -89,7 +95,7 @@ function runsOf(ctx: EmulatorContext, job: JobRecord): Run[] {
     },
     {
       job,
-      runId: stableGuid(`run:${job.name}:${FINETUNE_STEP}`),
+      runId: stepRunId(job.name, FINETUNE_STEP),
       runName: FINETUNE_STEP,
       isRoot: false,
       status: runState,
@@ -105,6 +111,10 @@ function runsOf(ctx: EmulatorContext, job: JobRecord): Run[] {
       params: literalInputs(job.properties),
     },
   ];
+}
+
+function artifactUri(run: Run): string {
+  return `azureml://experiments/${run.job.experimentName}/runs/${run.runId}/artifacts`;
 }
 
 function visibleMetrics(ctx: EmulatorContext, run: Run): MetricPoint[] {
@@ -127,7 +137,7 @@ function renderRun(ctx: EmulatorContext, run: Run): JsonObject {
       status: run.status,
       start_time: run.startTime,
       ...(run.endTime !== undefined ? { end_time: run.endTime } : {}),
-      artifact_uri: `azureml://experiments/${run.job.experimentName}/runs/${run.runId}/artifacts`,
+      artifact_uri: artifactUri(run),
       lifecycle_stage: 'active',
     },
     data: {
@@ -209,73 +219,113 @@ export function registerMlflowRoutes(app: FastifyInstance, ctx: EmulatorContext)
     };
   };
 
-  app.get<{ Params: MlflowParams }>(`${PREFIX}/experiments/get-by-name`, ROUTE, (req) => {
-    checkWorkspace(req.params);
-    const name = queryParam(req.query, 'experiment_name');
-    if (!name)
-      throw new MlflowError(400, 'INVALID_PARAMETER_VALUE', "Missing value for required parameter 'experiment_name'.");
-    if (!experimentNames().includes(name))
-      throw new MlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `Could not find experiment with name '${name}'`);
-    return { experiment: renderExperiment(name) };
-  });
+  for (const prefix of MLFLOW_PREFIXES) {
+    app.get<{ Params: MlflowParams }>(`${prefix}/experiments/get-by-name`, ROUTE, (req) => {
+      checkWorkspace(req.params);
+      const name = queryParam(req.query, 'experiment_name');
+      if (!name)
+        throw new MlflowError(
+          400,
+          'INVALID_PARAMETER_VALUE',
+          "Missing value for required parameter 'experiment_name'.",
+        );
+      if (!experimentNames().includes(name))
+        throw new MlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `Could not find experiment with name '${name}'`);
+      return { experiment: renderExperiment(name) };
+    });
 
-  app.get<{ Params: MlflowParams }>(`${PREFIX}/experiments/get`, ROUTE, (req) => {
-    checkWorkspace(req.params);
-    const id = queryParam(req.query, 'experiment_id');
-    const name = experimentNames().find((n) => experimentId(ctx, n) === id);
-    if (!name) throw new MlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `Could not find experiment with id '${id ?? ''}'`);
-    return { experiment: renderExperiment(name) };
-  });
+    app.get<{ Params: MlflowParams }>(`${prefix}/experiments/get`, ROUTE, (req) => {
+      checkWorkspace(req.params);
+      const id = queryParam(req.query, 'experiment_id');
+      const name = experimentNames().find((n) => experimentId(ctx, n) === id);
+      if (!name)
+        throw new MlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `Could not find experiment with id '${id ?? ''}'`);
+      return { experiment: renderExperiment(name) };
+    });
 
-  app.post<{ Params: MlflowParams }>(`${PREFIX}/runs/search`, ROUTE, (req) => {
-    checkWorkspace(req.params);
-    const body = asObject(req.body) ?? {};
-    const experimentIds = (asArray(body['experiment_ids']) ?? []).filter((x): x is string => typeof x === 'string');
-    const clauses = parseFilter(asString(body['filter']) ?? '');
-    const maxResults = asNumber(body['max_results']) ?? 1000;
-    if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > 50000) {
-      throw new MlflowError(400, 'INVALID_PARAMETER_VALUE', 'max_results must be an integer between 1 and 50000.');
-    }
-    const offset = decodePageToken(asString(body['page_token']));
-    const matching = allRuns(ctx)
-      .filter((r) => experimentIds.length === 0 || experimentIds.includes(experimentId(ctx, r.job.experimentName)))
-      .filter((r) => clauses.every((c) => (clauseValue(r, c.field) === c.value) === (c.op === '=')))
-      .sort((a, b) => b.startTime - a.startTime);
-    const page = matching.slice(offset, offset + maxResults);
-    const next =
-      offset + maxResults < matching.length
-        ? Buffer.from(JSON.stringify({ offset: offset + maxResults })).toString('base64')
-        : undefined;
-    return { runs: page.map((r) => renderRun(ctx, r)), ...(next ? { next_page_token: next } : {}) };
-  });
+    app.post<{ Params: MlflowParams }>(`${prefix}/runs/search`, ROUTE, (req) => {
+      checkWorkspace(req.params);
+      const body = asObject(req.body) ?? {};
+      const experimentIds = (asArray(body['experiment_ids']) ?? []).filter((x): x is string => typeof x === 'string');
+      const clauses = parseFilter(asString(body['filter']) ?? '');
+      const maxResults = asNumber(body['max_results']) ?? 1000;
+      if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > 50000) {
+        throw new MlflowError(400, 'INVALID_PARAMETER_VALUE', 'max_results must be an integer between 1 and 50000.');
+      }
+      const offset = decodePageToken(asString(body['page_token']));
+      const matching = allRuns(ctx)
+        .filter((r) => experimentIds.length === 0 || experimentIds.includes(experimentId(ctx, r.job.experimentName)))
+        .filter((r) => clauses.every((c) => (clauseValue(r, c.field) === c.value) === (c.op === '=')))
+        .sort((a, b) => b.startTime - a.startTime);
+      const page = matching.slice(offset, offset + maxResults);
+      const next =
+        offset + maxResults < matching.length
+          ? Buffer.from(JSON.stringify({ offset: offset + maxResults })).toString('base64')
+          : undefined;
+      return { runs: page.map((r) => renderRun(ctx, r)), ...(next ? { next_page_token: next } : {}) };
+    });
 
-  app.get<{ Params: MlflowParams }>(`${PREFIX}/runs/get`, ROUTE, (req) => {
-    checkWorkspace(req.params);
-    const run = findRun(ctx, queryParam(req.query, 'run_id') ?? queryParam(req.query, 'run_uuid'));
-    return { run: renderRun(ctx, run) };
-  });
+    app.get<{ Params: MlflowParams }>(`${prefix}/runs/get`, ROUTE, (req) => {
+      checkWorkspace(req.params);
+      const run = findRun(ctx, queryParam(req.query, 'run_id') ?? queryParam(req.query, 'run_uuid'));
+      return { run: renderRun(ctx, run) };
+    });
 
-  app.get<{ Params: MlflowParams }>(`${PREFIX}/metrics/get-history`, ROUTE, (req) => {
-    checkWorkspace(req.params);
-    const run = findRun(ctx, queryParam(req.query, 'run_id') ?? queryParam(req.query, 'run_uuid'));
-    const key = queryParam(req.query, 'metric_key');
-    if (!key)
-      throw new MlflowError(400, 'INVALID_PARAMETER_VALUE', "Missing value for required parameter 'metric_key'.");
-    const all = visibleMetrics(ctx, run).filter((p) => p.key === key);
-    const maxResults = Number(queryParam(req.query, 'max_results') ?? '25000');
-    if (!Number.isInteger(maxResults) || maxResults < 1)
-      throw new MlflowError(400, 'INVALID_PARAMETER_VALUE', 'max_results must be a positive integer.');
-    const offset = decodePageToken(queryParam(req.query, 'page_token'));
-    const page = all.slice(offset, offset + maxResults);
-    const next =
-      offset + maxResults < all.length
-        ? Buffer.from(JSON.stringify({ offset: offset + maxResults })).toString('base64')
-        : undefined;
-    return {
-      metrics: page.map((p) => ({ key: p.key, value: p.value, timestamp: p.timestamp, step: p.step })),
-      ...(next ? { next_page_token: next } : {}),
-    };
-  });
+    app.get<{ Params: MlflowParams }>(`${prefix}/metrics/get-history`, ROUTE, (req) => {
+      checkWorkspace(req.params);
+      const run = findRun(ctx, queryParam(req.query, 'run_id') ?? queryParam(req.query, 'run_uuid'));
+      const key = queryParam(req.query, 'metric_key');
+      if (!key)
+        throw new MlflowError(400, 'INVALID_PARAMETER_VALUE', "Missing value for required parameter 'metric_key'.");
+      const all = visibleMetrics(ctx, run).filter((p) => p.key === key);
+      const maxResults = Number(queryParam(req.query, 'max_results') ?? '25000');
+      if (!Number.isInteger(maxResults) || maxResults < 1)
+        throw new MlflowError(400, 'INVALID_PARAMETER_VALUE', 'max_results must be a positive integer.');
+      const offset = decodePageToken(queryParam(req.query, 'page_token'));
+      const page = all.slice(offset, offset + maxResults);
+      const next =
+        offset + maxResults < all.length
+          ? Buffer.from(JSON.stringify({ offset: offset + maxResults })).toString('base64')
+          : undefined;
+      return {
+        metrics: page.map((p) => ({ key: p.key, value: p.value, timestamp: p.timestamp, step: p.step })),
+        ...(next ? { next_page_token: next } : {}),
+      };
+    });
+
+    // MLflow 3's logged models (logged-models/search, which its artifact listing calls for a path):
+    // the fine-tune pipeline logs none, so every search is empty (`{}`, as MLflow's server writes an
+    // empty response).
+    app.post<{ Params: MlflowParams }>(`${prefix}/logged-models/search`, ROUTE, (req) => {
+      checkWorkspace(req.params);
+      const ids = asObject(req.body)?.['experiment_ids'];
+      if (ids !== undefined && !Array.isArray(ids))
+        throw new MlflowError(400, 'INVALID_PARAMETER_VALUE', 'experiment_ids must be a list.');
+      return {};
+    });
+
+    // MLflow's artifacts/list: the files directly under `path` in the run's folder of the artifact store.
+    app.get<{ Params: MlflowParams }>(`${prefix}/artifacts/list`, ROUTE, async (req) => {
+      checkWorkspace(req.params);
+      const run = findRun(ctx, queryParam(req.query, 'run_id') ?? queryParam(req.query, 'run_uuid'));
+      const rootUri = artifactUri(run);
+      const blob = ctx.blob;
+      if (!blob) return { root_uri: rootUri };
+      if (run.isRoot) await syncJobLog(ctx, run.job);
+      const folder = (queryParam(req.query, 'path') ?? '').replace(/^\/+|\/+$/g, '');
+      const prefixPath = `${runContainer(run.runId)}/${folder === '' ? '' : `${folder}/`}`;
+      const entries = new Map<string, { path: string; is_dir: boolean; file_size?: number }>();
+      for (const item of await blob.listArtifacts(prefixPath)) {
+        const rest = item.name.slice(prefixPath.length);
+        const [head = '', ...tail] = rest.split('/');
+        const path = folder === '' ? head : `${folder}/${head}`;
+        if (tail.length > 0) entries.set(path, { path, is_dir: true });
+        else entries.set(path, { path, is_dir: false, file_size: item.size });
+      }
+      const files = [...entries.values()].sort((a, b) => a.path.localeCompare(b.path));
+      return files.length > 0 ? { root_uri: rootUri, files } : { root_uri: rootUri };
+    });
+  }
 }
 
 function decodePageToken(token: string | undefined): number {

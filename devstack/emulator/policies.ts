@@ -15,7 +15,7 @@ import { queryParam } from './json';
 import { operationType } from './throttle';
 
 /** Which API a route belongs to; decides authentication and checks. */
-export type Surface = 'arm' | 'registry' | 'mlflow' | 'scoring' | 'entra' | 'admin' | 'public';
+export type Surface = 'arm' | 'registry' | 'mlflow' | 'history' | 'scoring' | 'entra' | 'admin' | 'public';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -108,7 +108,7 @@ const throttling: Policy = (req, reply, ctx) => {
 
 const bearerAuth: Policy = (req, _reply, ctx) => {
   const surface = surfaceOf(req);
-  if (surface === 'arm' || surface === 'registry' || surface === 'mlflow') {
+  if (surface === 'arm' || surface === 'registry' || surface === 'mlflow' || surface === 'history') {
     authenticateArm(ctx, req.headers.authorization);
   }
 };

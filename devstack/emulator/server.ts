@@ -1,6 +1,7 @@
 // The local Azure ML: one HTTPS origin serving the Entra token endpoint, ARM (workspace,
-// datastores, computes, jobs, models, online endpoints and deployments, LRO status), the
-// `azureml` registry, MLflow tracking, scoring, the Hugging Face Hub (/hf) and a local admin API.
+// datastores, computes, jobs, models, online endpoints and deployments, LRO status, the cloud
+// metadata document), the `azureml` registry, MLflow tracking, RunHistory, scoring, the Hugging
+// Face Hub (/hf) and a local admin API.
 import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { registerAdminRoutes } from './admin';
@@ -27,6 +28,9 @@ import { installPolicies } from './policies';
 import { registerRegistryRoutes } from './registry';
 import { RequestLog } from './requestLog';
 import { registerScoringRoutes } from './scoring';
+import { registerCloudRoutes } from './cloud';
+import { registerHistoryRoutes } from './history';
+import { JobLogs } from './jobLogs';
 import { Store } from './store';
 import { Throttle } from './throttle';
 
@@ -77,6 +81,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     throttle: new Throttle(config.throttle),
     faults: new FaultInjector(),
     contract: new ContractMonitor(config.contract),
+    jobLogs: new JobLogs(blob),
     now: () => time.now(),
     baseUrl: () => baseUrl,
   };
@@ -103,6 +108,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
   registerDeploymentRoutes(app, ctx);
   registerRegistryRoutes(app, ctx);
   registerMlflowRoutes(app, ctx);
+  registerHistoryRoutes(app, ctx);
+  registerCloudRoutes(app, ctx);
   registerScoringRoutes(app, ctx);
   registerAdminRoutes(app, ctx, Date.now());
   await app.register(hubRoutes, { prefix: '/hf', ...(opts.hub ?? {}) });

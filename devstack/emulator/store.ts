@@ -45,7 +45,8 @@ const jobRecord = z.object({
   cancelMs: z.number(),
   cancelRequestedAt: z.number().optional(),
   cancelOpId: z.string().optional(),
-  failure: errorInfo.extend({ details: z.array(errorInfo).optional() }).optional(),
+  /** Why the job fails, and the step (`<node>/<step>`) that fails when it is a step's. */
+  failure: errorInfo.extend({ details: z.array(errorInfo).optional(), step: z.string().optional() }).optional(),
   /** Where the job fails (default: at the end of Preparing, where the validation step runs). */
   failAt: z.object({ phase: jobPhase, fraction: z.number().min(0).max(1) }).optional(),
   /** The clusters the job runs on and the nodes it holds on each (for billing and usages). */

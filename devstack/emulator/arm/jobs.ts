@@ -19,6 +19,7 @@ import {
   WS_PREFIX,
   type WorkspaceParams,
 } from './common';
+import { defaultOutputUri } from '../jobLogs';
 import { validatePipelineJob } from './pipelineValidation';
 import { mlflowTrackingUri } from './workspace';
 
@@ -40,7 +41,11 @@ export function studioUrl(ctx: EmulatorContext, name: string): string {
 function jobResource(ctx: EmulatorContext, j: JobRecord): JsonObject {
   const props = cloneJson(j.properties);
   const status = jobStatus(jobTimeline(j), ctx.now());
-  const outputs: JsonObject = {};
+  // Every job gets a `default` output, as Azure ML gives it: the run's folder in the artifact store,
+  // where its logs are (user_logs/std_log.txt; azure-ai-ml's jobs.stream reads them from there).
+  const outputs: JsonObject = {
+    default: { jobOutputType: 'uri_folder', mode: 'ReadWriteMount', uri: defaultOutputUri(j.name), description: null },
+  };
   for (const [name, raw] of Object.entries(asObject(props['outputs']) ?? {})) {
     const o = asObject(raw) ?? {};
     outputs[name] = { mode: 'ReadWriteMount', ...o, uri: asString(o['uri']) ?? jobOutputUri(j.name, name) };

@@ -1,13 +1,15 @@
 // Workspace model versions: PUT (not an LRO; 201 create, 200 update), GET, list.
-// A model registered from `azureml://jobs/<job>/outputs/<output>` needs that job Completed.
+// A model registered from `azureml://jobs/<job>/outputs/<output>` needs that job Completed; an
+// `mlflow_model` registered from a job output gets the flavors of the MLmodel file in that output, as
+// the service reads them (what the pipeline's converter step wrote: the base model's flavors).
 import type { FastifyInstance } from 'fastify';
 import { jobStatus } from '../clock';
 import { ML_PROVIDER, systemData, workspaceArmId, type EmulatorContext } from '../context';
-import { parseJobOutputUri } from '../assetIds';
+import { parseJobOutputUri, parseRegistryAssetId, parseWorkspaceModelId } from '../assetIds';
 import { conflict, notFound, userError } from '../errors';
 import { asObject, asString, asStringMap, cloneJson, type JsonObject } from '../json';
 import { jobTimeline } from '../records';
-import type { ModelVersionRecord } from '../store';
+import type { JobRecord, ModelVersionRecord } from '../store';
 import { ARM_ROUTE, checkAssetName, findJob, requireWorkspace, WS_PREFIX, type WorkspaceParams } from './common';
 
 type ModelParams = WorkspaceParams & { name: string };
@@ -31,8 +33,10 @@ function modelVersionResource(ctx: EmulatorContext, m: ModelVersionRecord): Json
   };
 }
 
-/** Checks modelUri; returns the job name when the model comes from a job output. */
-function checkModelUri(ctx: EmulatorContext, uri: string): string | undefined {
+type Flavors = Record<string, { data: Record<string, string> }>;
+
+/** Checks modelUri; returns the job and output when the model comes from a job output. */
+function checkModelUri(ctx: EmulatorContext, uri: string): { job: JobRecord; output: string } | undefined {
   const ref = parseJobOutputUri(uri);
   if (!ref) return undefined;
   const job = findJob(ctx, ref.job);
@@ -51,7 +55,48 @@ function checkModelUri(ctx: EmulatorContext, uri: string): string | undefined {
       `Job '${ref.job}' has no output '${ref.output}' (outputs: ${Object.keys(outputs).join(', ') || 'none'}).`,
     );
   }
-  return job.name;
+  return { job, output: ref.output };
+}
+
+/** The declared type of a job output (jobOutputType, or the SDK's snake_case job_output_type). */
+function outputType(job: JobRecord, output: string): string | undefined {
+  const o = asObject(asObject(job.properties['outputs'])?.[output]);
+  return asString(o?.['jobOutputType']) ?? asString(o?.['job_output_type']);
+}
+
+/**
+ * The flavors of the MLmodel file a job's MLflow model output holds. The fine-tune pipeline's
+ * converter step writes the base model's flavors (hftransformersv2 and python_function for the
+ * catalog's Phi-3), so they are read off the model the job took as its `mlflow_model` input: a
+ * registry model of the catalog or a workspace model version; failing that, the catalog model's.
+ */
+function outputFlavors(ctx: EmulatorContext, job: JobRecord): Flavors {
+  for (const node of Object.values(asObject(job.properties['jobs']) ?? {})) {
+    for (const raw of Object.values(asObject(asObject(node)?.['inputs']) ?? {})) {
+      const input = asObject(raw);
+      const type = asString(input?.['job_input_type']) ?? asString(input?.['jobInputType']);
+      const uri = asString(input?.['uri']);
+      if (type !== 'mlflow_model' || !uri) continue;
+      const registry = parseRegistryAssetId(uri);
+      const fromRegistry =
+        registry?.kind === 'models' && registry.version !== undefined
+          ? ctx.catalog.model(registry.name, registry.version)?.flavors
+          : undefined;
+      if (fromRegistry) return cloneJson(fromRegistry);
+      const ws = parseWorkspaceModelId(uri);
+      const fromWorkspace = ws
+        ? asObject(findModelVersion(ctx, ws.name, ws.version)?.properties['flavors'])
+        : undefined;
+      if (fromWorkspace && Object.keys(fromWorkspace).length > 0) return flavorsOf(fromWorkspace);
+    }
+  }
+  return cloneJson(ctx.catalog.models[0]?.flavors ?? {});
+}
+
+function flavorsOf(value: Record<string, unknown>): Flavors {
+  const out: Flavors = {};
+  for (const [name, body] of Object.entries(value)) out[name] = { data: asStringMap(asObject(body)?.['data']) };
+  return out;
 }
 
 export function registerModelRoutes(app: FastifyInstance, ctx: EmulatorContext): void {
@@ -77,14 +122,28 @@ export function registerModelRoutes(app: FastifyInstance, ctx: EmulatorContext):
     if (!props) throw userError('properties', "The field 'properties' is required.");
     const modelUri = asString(props['modelUri']);
     if (!modelUri) throw userError('properties.modelUri', "The field 'properties.modelUri' is required.");
-    const jobName = checkModelUri(ctx, modelUri);
+    const source = checkModelUri(ctx, modelUri);
+    const modelType = asString(props['modelType']) ?? 'custom_model';
+    const given = asObject(props['flavors']);
+    let flavors: Flavors | undefined;
+    if (source && modelType === 'mlflow_model' && (!given || Object.keys(given).length === 0)) {
+      const declared = outputType(source.job, source.output);
+      if (declared !== undefined && declared !== 'mlflow_model') {
+        throw userError(
+          'properties.modelUri',
+          `Output '${source.output}' of job '${source.job.name}' is a ${declared} output and holds no MLmodel file; register an mlflow_model from an MLflow model output, or use modelType custom_model.`,
+        );
+      }
+      flavors = outputFlavors(ctx, source.job);
+    }
     const now = ctx.now();
     const stored: JsonObject = {
       ...cloneJson(props),
-      modelType: asString(props['modelType']) ?? 'custom_model',
+      modelType,
       tags: asStringMap(props['tags']),
       properties: asStringMap(props['properties']),
-      ...(jobName ? { jobName } : {}),
+      ...(flavors ? { flavors } : {}),
+      ...(source ? { jobName: source.job.name } : {}),
     };
     const existing = findModelVersion(ctx, name, version);
     if (existing) {

@@ -4,7 +4,7 @@
 // job fails after Preparing, with an error naming the path).
 import { lifecycleState } from '../clock';
 import { sameName, type EmulatorContext } from '../context';
-import { parseDatastoreUri, parseRegistryAssetId, parseWorkspaceModelId } from '../assetIds';
+import { parseDatastoreUri, parseRegistryAssetId, parseWorkspaceModelId, type RegistryAssetRef } from '../assetIds';
 import type { RegistryComponentVersion } from '../catalog';
 import type { ComponentInputSpec } from '../catalog/types';
 import { userError } from '../errors';
@@ -17,6 +17,8 @@ export interface JobFailure {
   code: string;
   message: string;
   details?: { code: string; message: string }[];
+  /** The step that fails (`<node>/<step>`), when the failure is a step's. */
+  step?: string;
 }
 
 /** What the submission check learned: the failure the job will end with (if any), the clusters it
@@ -89,12 +91,13 @@ export async function validatePipelineJob(ctx: EmulatorContext, properties: Json
     const c = liveCompute(ctx, name);
     return c ? [{ name: c.name, nodes: nodesForJob(wanted, c) }] : [];
   });
-  const stepOf = (node: string): string => {
-    const spec = resolveComponent(ctx, node, asObject(nodes[node]) ?? {}).componentSpec;
-    const step =
-      Object.keys(spec.jobs).find((j) => /validation/.test(j)) ??
-      Object.keys(spec.jobs).find((j) => /preprocess/.test(j));
-    return step ? `${node}/${step}` : node;
+  // The step that reads a staged file first (in the component's order) is the one that fails on it.
+  const stepOf = (f: FileInput): string => {
+    const spec = resolveComponent(ctx, f.node, asObject(nodes[f.node]) ?? {}).componentSpec;
+    const step = Object.values(spec.jobs).find((job) =>
+      Object.values(job.inputs).some((binding) => parentInput(binding.value) === f.input),
+    );
+    return step ? `${f.node}/${step.name}` : f.node;
   };
   const result = await checkFiles(ctx, files, stepOf);
   return {
@@ -115,6 +118,13 @@ function computeName(ref: string | undefined): string | undefined {
   return name === '' || name.toLowerCase() === 'serverless' ? undefined : name;
 }
 
+/** The catalog component a registry id names (a version, or the `latest` label). */
+export function registryComponent(ctx: EmulatorContext, ref: RegistryAssetRef): RegistryComponentVersion | undefined {
+  if (ref.kind !== 'components' || !sameName(ref.registry, ctx.config.identities.registryName)) return undefined;
+  if (ref.version !== undefined) return ctx.catalog.component(ref.name, ref.version);
+  return ref.label === 'latest' ? ctx.catalog.latestComponent(ref.name) : undefined;
+}
+
 function resolveComponent(ctx: EmulatorContext, nodeName: string, node: JsonObject): RegistryComponentVersion {
   const field = `properties.jobs.${nodeName}.componentId`;
   const componentId = asString(node['componentId']) ?? asString(node['component_id']);
@@ -129,13 +139,7 @@ function resolveComponent(ctx: EmulatorContext, nodeName: string, node: JsonObje
   if (!sameName(ref.registry, ctx.config.identities.registryName)) {
     throw userError(field, `Registry '${ref.registry}' was not found (componentId '${componentId}').`);
   }
-  const versions = ctx.catalog.components.filter((c) => c.name === ref.name);
-  const found =
-    ref.version !== undefined
-      ? versions.find((c) => c.version === ref.version)
-      : ref.label === 'latest'
-        ? [...versions].filter((c) => !c.isArchived).sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0]
-        : undefined;
+  const found = registryComponent(ctx, ref);
   if (!found) {
     throw userError(
       field,
@@ -199,15 +203,20 @@ function checkNodeInputs(
       );
     }
   }
-  // Clusters the steps run on, and the nodes the fine-tune step asks for on its cluster.
+  // Clusters the steps run on (each step's `compute` binding) and the nodes each asks for there
+  // (its `resources.instance_count` binding: the fine-tune step's num_nodes_finetune).
   const computes = new Map<string, number>();
   const valueOf = (name: string): string | undefined =>
     literals.get(name) ?? (spec.inputs[name]?.default !== undefined ? String(spec.inputs[name]?.default) : undefined);
-  for (const role of Object.keys(spec.inputs).filter((n) => n.startsWith('compute_'))) {
-    const cluster = computeName(valueOf(role));
+  const resolve = (binding: string | undefined): string | undefined => {
+    if (binding === undefined) return undefined;
+    const bound = parentInput(binding);
+    return bound === undefined ? binding : valueOf(bound);
+  };
+  for (const step of Object.values(spec.jobs)) {
+    const cluster = computeName(resolve(step.computeId));
     if (!cluster) continue;
-    const nodes =
-      role === 'compute_finetune' ? Math.max(1, Math.floor(Number(valueOf('num_nodes_finetune') ?? '1')) || 1) : 1;
+    const nodes = Math.max(1, Math.floor(Number(resolve(step.resources?.['instance_count']) ?? '1')) || 1);
     computes.set(cluster, Math.max(computes.get(cluster) ?? 0, nodes));
   }
   return { files, computes };
@@ -223,6 +232,11 @@ function checkNodeOutputs(nodeName: string, node: JsonObject, component: Registr
       );
     }
   }
+}
+
+/** The pipeline input a step binding names (`${{parent.inputs.X}}` → X), else undefined. */
+function parentInput(binding: string): string | undefined {
+  return /^\$\{\{parent\.inputs\.([^}]+)\}\}$/.exec(binding)?.[1];
 }
 
 type InputValue =
@@ -326,7 +340,7 @@ function datastorePath(ctx: EmulatorContext, field: string, uri: string): { path
 async function checkFiles(
   ctx: EmulatorContext,
   files: readonly FileInput[],
-  stepOf: (node: string) => string,
+  stepOf: (f: FileInput) => string,
 ): Promise<{ failure?: JobFailure; data?: { trainRows: number; testRows?: number } }> {
   const blob = ctx.blob;
   if (!blob) return {};
@@ -335,8 +349,9 @@ async function checkFiles(
   const fail = (f: FileInput, problem: string): { failure: JobFailure } => ({
     failure: {
       code: 'UserError',
-      message: `Pipeline step ${stepOf(f.node)} failed. ACFTDataException: input '${f.input}' (${f.uri}) ${problem}`,
+      message: `Pipeline step ${stepOf(f)} failed. ACFTDataException: input '${f.input}' (${f.uri}) ${problem}`,
       details: [{ code: 'InvalidData', message: `${f.input}: ${problem}` }],
+      step: stepOf(f),
     },
   });
   for (const f of files) {

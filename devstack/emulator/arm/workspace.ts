@@ -1,7 +1,9 @@
-// The one workspace (GET), its default blob datastore and the datastore's account key.
+// The one workspace (GET), its datastores (the default blob store, and the artifact store where runs
+// keep their files and logs) and their account key.
 import type { FastifyInstance } from 'fastify';
 import { AZURITE_ACCOUNT } from 'finetune-flow/config';
 import { stableGuid } from '../auth';
+import { ARTIFACT_CONTAINER } from '../blob';
 import { ML_PROVIDER, sameName, systemData, workspaceArmId, type EmulatorContext } from '../context';
 import { notFound } from '../errors';
 import { queryParam } from '../json';
@@ -53,21 +55,43 @@ export function workspaceResource(ctx: EmulatorContext): Record<string, unknown>
   };
 }
 
-function datastoreResource(ctx: EmulatorContext): Record<string, unknown> {
+/** The artifact store Azure ML creates with every workspace (runs' outputs and logs). */
+export const ARTIFACT_DATASTORE = 'workspaceartifactstore';
+
+interface Datastore {
+  name: string;
+  containerName: string;
+  isDefault: boolean;
+}
+
+function datastores(ctx: EmulatorContext): Datastore[] {
   const ids = ctx.config.identities;
+  return [
+    { name: ids.datastoreName, containerName: ids.blobContainer, isDefault: true },
+    { name: ARTIFACT_DATASTORE, containerName: ARTIFACT_CONTAINER, isDefault: false },
+  ];
+}
+
+function findDatastore(ctx: EmulatorContext, name: string): Datastore {
+  const found = datastores(ctx).find((d) => sameName(d.name, name));
+  if (!found) throw notFound('datastore', name);
+  return found;
+}
+
+function datastoreResource(ctx: EmulatorContext, d: Datastore): Record<string, unknown> {
   return {
-    id: `${workspaceArmId(ctx)}/datastores/${ids.datastoreName}`,
-    name: ids.datastoreName,
+    id: `${workspaceArmId(ctx)}/datastores/${d.name}`,
+    name: d.name,
     type: `${ML_PROVIDER}/workspaces/datastores`,
     systemData: systemData(ctx, WORKSPACE_CREATED_AT, WORKSPACE_CREATED_AT),
     properties: {
       description: null,
       tags: {},
       properties: {},
-      isDefault: true,
+      isDefault: d.isDefault,
       datastoreType: 'AzureBlob',
       accountName: AZURITE_ACCOUNT.name,
-      containerName: ids.blobContainer,
+      containerName: d.containerName,
       endpoint: 'core.windows.net',
       protocol: 'https',
       serviceDataAccessAuthIdentity: 'None',
@@ -84,15 +108,14 @@ export function registerWorkspaceRoutes(app: FastifyInstance, ctx: EmulatorConte
 
   app.get<{ Params: WorkspaceParams }>(`${WS_PREFIX}/datastores`, ARM_ROUTE, (req) => {
     requireWorkspace(ctx, req.params);
-    const isDefault = queryParam(req.query, 'isDefault');
-    // The only datastore is the default one, so `isDefault=false` lists nothing.
-    return { value: isDefault?.toLowerCase() === 'false' ? [] : [datastoreResource(ctx)] };
+    const isDefault = queryParam(req.query, 'isDefault')?.toLowerCase();
+    const listed = datastores(ctx).filter((d) => isDefault === undefined || String(d.isDefault) === isDefault);
+    return { value: listed.map((d) => datastoreResource(ctx, d)) };
   });
 
   app.get<{ Params: WorkspaceParams & { name: string } }>(`${WS_PREFIX}/datastores/:name`, ARM_ROUTE, (req) => {
     requireWorkspace(ctx, req.params);
-    if (!sameName(req.params.name, ctx.config.identities.datastoreName)) throw notFound('datastore', req.params.name);
-    return datastoreResource(ctx);
+    return datastoreResource(ctx, findDatastore(ctx, req.params.name));
   });
 
   app.post<{ Params: WorkspaceParams & { name: string } }>(
@@ -100,7 +123,7 @@ export function registerWorkspaceRoutes(app: FastifyInstance, ctx: EmulatorConte
     ARM_ROUTE,
     (req) => {
       requireWorkspace(ctx, req.params);
-      if (!sameName(req.params.name, ctx.config.identities.datastoreName)) throw notFound('datastore', req.params.name);
+      findDatastore(ctx, req.params.name);
       return { secretsType: 'AccountKey', key: ctx.blob?.accountKey ?? AZURITE_ACCOUNT.key };
     },
   );

@@ -8,6 +8,9 @@ import type {
   CatalogData,
   ComponentInputSpec,
   ComponentOutputSpec,
+  NodeInputBinding,
+  NodeOutputBinding,
+  PipelineNodeSpec,
   RegistryComponentVersion,
   RegistryModelVersion,
   Scalar,
@@ -174,10 +177,10 @@ function derivePipeline(referenceDir: string, version: string, file: string): Re
     if (!isObject(raw)) throw new Error(`derive: output ${name} is not a mapping`);
     outputs[name] = { type: str(raw['type']), ...(typeof raw['mode'] === 'string' ? { mode: raw['mode'] } : {}) };
   }
-  const jobs: Record<string, { type: string; component: string }> = {};
+  const jobs: Record<string, PipelineNodeSpec> = {};
   for (const [name, raw] of Object.entries(objectAt(spec, 'jobs'))) {
-    if (!isObject(raw)) continue;
-    jobs[name] = { type: str(raw['type']), component: str(raw['component']) };
+    if (!isObject(raw)) throw new Error(`derive: job ${name} is not a mapping`);
+    jobs[name] = pipelineNode(name, raw);
   }
   return {
     name: str(spec['name']),
@@ -194,6 +197,72 @@ function derivePipeline(referenceDir: string, version: string, file: string): Re
       outputs,
       jobs,
     },
+  };
+}
+
+/** The registry the catalog is published in: a step's `azureml:<name>:<version>` resolves there. */
+const REGISTRY = 'azureml';
+
+/** YAML `distribution.type` → the REST `distribution_type` azure-ai-ml sends. */
+const DISTRIBUTION_TYPES: Readonly<Record<string, string>> = {
+  pytorch: 'PyTorch',
+  mpi: 'Mpi',
+  tensorflow: 'TensorFlow',
+  ray: 'Ray',
+};
+
+/**
+ * One step of the pipeline's `jobs:` in the form the registry's component-version API returns it:
+ * the REST dict azure-ai-ml builds for a command node when the component is published
+ * (PipelineComponent._to_rest_object → BaseNode._to_rest_object), with the step's
+ * `azureml:<name>:<version>` resolved to the registry asset id, `compute` as `computeId`, inputs as
+ * literal bindings `{job_input_type: literal, value}`, outputs as `{type: literal, value}`, and
+ * `distribution.type` as `distribution_type`. Every value of the reference specs is a string
+ * (a binding or a literal); anything else is refused rather than guessed at.
+ */
+function pipelineNode(name: string, raw: JsonObject): PipelineNodeSpec {
+  const where = `job ${name}`;
+  const ref = /^azureml:([^:@/]+):([^:@/]+)$/.exec(str(raw['component']));
+  if (!ref?.[1] || !ref[2]) throw new Error(`derive: ${where}: component is not azureml:<name>:<version>`);
+  const strings = (key: string): Record<string, string> | undefined => {
+    const value = raw[key];
+    if (value === undefined || value === null) return undefined;
+    if (!isObject(value)) throw new Error(`derive: ${where}: ${key} is not a mapping`);
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(value)) {
+      if (typeof v !== 'string') throw new Error(`derive: ${where}: ${key}.${k} is not a string`);
+      out[k] = v;
+    }
+    return out;
+  };
+  const resources = strings('resources');
+  const distribution = strings('distribution');
+  let restDistribution: Record<string, string> | undefined;
+  if (distribution) {
+    const { type, ...settings } = distribution;
+    const restType = type !== undefined ? DISTRIBUTION_TYPES[type.toLowerCase()] : undefined;
+    if (!restType) throw new Error(`derive: ${where}: unknown distribution type ${type ?? '(none)'}`);
+    restDistribution = { ...settings, distribution_type: restType };
+  }
+  const inputs: Record<string, NodeInputBinding> = {};
+  for (const [k, value] of Object.entries(strings('inputs') ?? {})) inputs[k] = { job_input_type: 'literal', value };
+  const outputs = strings('outputs');
+  let boundOutputs: Record<string, NodeOutputBinding> | undefined;
+  if (outputs) {
+    boundOutputs = {};
+    for (const [k, value] of Object.entries(outputs)) boundOutputs[k] = { type: 'literal', value };
+  }
+  // Key order as the JSON is read: what the step is, where it runs, what it binds.
+  return {
+    name,
+    type: str(raw['type']),
+    componentId: `azureml://registries/${REGISTRY}/components/${ref[1]}/versions/${ref[2]}`,
+    ...(raw['compute'] !== undefined ? { computeId: str(raw['compute']) } : {}),
+    ...(resources ? { resources } : {}),
+    ...(restDistribution ? { distribution: restDistribution } : {}),
+    inputs,
+    ...(boundOutputs ? { outputs: boundOutputs } : {}),
+    _source: 'REMOTE.WORKSPACE.COMPONENT',
   };
 }
 

@@ -12,6 +12,8 @@ export interface Catalog {
   readonly components: readonly RegistryComponentVersion[];
   model(name: string, version: string): RegistryModelVersion | undefined;
   component(name: string, version: string): RegistryComponentVersion | undefined;
+  /** The newest component version that is not archived (the `latest` label). */
+  latestComponent(name: string): RegistryComponentVersion | undefined;
   /** Adds (or replaces) a model version; served until reset(). */
   addModel(model: RegistryModelVersion): void;
   /** Back to the generated content. */
@@ -29,6 +31,8 @@ export function loadCatalog(name: CatalogName): Catalog {
     // Asset names are case-sensitive in Azure ML; versions are exact strings.
     model: (n, v) => models.find((m) => m.name === n && m.version === v),
     component: (n, v) => components.find((c) => c.name === n && c.version === v),
+    latestComponent: (n) =>
+      components.filter((c) => c.name === n && !c.isArchived).sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0],
     addModel(model) {
       const at = models.findIndex((m) => m.name === model.name && m.version === model.version);
       if (at >= 0) models.splice(at, 1);

@@ -25,8 +25,40 @@ export interface PipelineComponentSpec {
   type: string;
   inputs: Record<string, ComponentInputSpec>;
   outputs: Record<string, ComponentOutputSpec>;
-  /** Steps of the pipeline: step name → pinned sub-component. */
-  jobs: Record<string, { type: string; component: string }>;
+  /** Steps of the pipeline, as the registry's component-version API returns a pipeline component's
+   *  `jobs`: each node in azure-ai-ml's REST form (what the SDK sent when the asset was published). */
+  jobs: Record<string, PipelineNodeSpec>;
+}
+
+/** A node input bound to a literal or to `${{parent.inputs.X}}` / `${{parent.jobs.N.outputs.Y}}`. */
+export interface NodeInputBinding {
+  job_input_type: 'literal';
+  value: string;
+}
+
+/** A node output bound to `${{parent.outputs.X}}`. */
+export interface NodeOutputBinding {
+  type: 'literal';
+  value: string;
+}
+
+/** One step of a pipeline component (a command node). Values are bindings (`${{parent.inputs.X}}`)
+ *  or literals, as strings. */
+export interface PipelineNodeSpec {
+  name: string;
+  type: string;
+  /** The pinned sub-component, resolved in the registry: azureml://registries/{r}/components/{n}/versions/{v}. */
+  componentId: string;
+  /** The compute the step runs on (YAML `compute`). */
+  computeId?: string;
+  /** instance_type, instance_count, shm_size (snake_case, as the SDK serialises them). */
+  resources?: Record<string, string>;
+  /** distribution_type (PyTorch, Mpi, TensorFlow, Ray) and its settings. */
+  distribution?: Record<string, string>;
+  inputs: Record<string, NodeInputBinding>;
+  outputs?: Record<string, NodeOutputBinding>;
+  /** Where the SDK loaded the node's component from (a name:version reference: a remote component). */
+  _source: string;
 }
 
 export interface RegistryComponentVersion {

@@ -190,6 +190,41 @@ test('compute nodes bill while a job runs on the cluster (min 0 idles at zero), 
   expect(b.totals.computeNodeSeconds).toBe(b.computes.reduce((s, c) => s + c.nodeSeconds, 0));
 });
 
+test("a job holds nodes on the clusters its pipeline's steps run on, as many as each step asks for", async () => {
+  const cluster = (vmSize: string) => ({
+    location: 'eastus',
+    properties: { computeType: 'AmlCompute', properties: { vmSize, scaleSettings: { maxNodeCount: 4 } } },
+  });
+  await put('/computes/steps-cpu', cluster('Standard_DS3_v2'));
+  await put('/computes/steps-gpu', cluster('Standard_NC24ads_A100_v4'));
+  await put('/computes/steps-eval', cluster('Standard_DS3_v2'));
+  await advance(emulator, 1000);
+  const lit = (value: string) => ({ job_input_type: 'literal', value });
+  // Each step's `compute` binding names the cluster; the fine-tune step's resources.instance_count
+  // (num_nodes_finetune) is the node count it asks for. compute_model_evaluation binds no step of
+  // 0.0.82 (its evaluation steps are commented out), but two of 0.0.78.
+  const body = (componentVersion: string) =>
+    pipelineJobBody({
+      compute: 'steps-cpu',
+      train: 'x/train.jsonl',
+      test: 'x/test.jsonl',
+      componentVersion,
+      extraInputs: {
+        compute_finetune: lit('steps-gpu'),
+        compute_model_evaluation: lit('steps-eval'),
+        num_nodes_finetune: lit('3'),
+      },
+    });
+  await put('/jobs/job-steps-82', body('0.0.82'));
+  await advance(emulator, 3500); // Preparing
+  expect([await nodesNow('steps-cpu'), await nodesNow('steps-gpu'), await nodesNow('steps-eval')]).toEqual([1, 3, 0]);
+  await advance(emulator, 20_000); // Completed
+  await put('/jobs/job-steps-78', body('0.0.78'));
+  await advance(emulator, 3500);
+  expect([await nodesNow('steps-cpu'), await nodesNow('steps-gpu'), await nodesNow('steps-eval')]).toEqual([1, 3, 1]);
+  await advance(emulator, 20_000);
+});
+
 test('a cluster with a minimum of one node bills that node from creation to deletion', async () => {
   const created = await put('/computes/cpu-min1', {
     location: 'eastus',

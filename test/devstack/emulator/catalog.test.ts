@@ -2,8 +2,15 @@
 // specs it was derived from (reference/azureml-assets, vendored in the repository: never skipped).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse } from 'yaml';
 import { CATALOG_DATA } from '../../../devstack/emulator/catalog/data';
-import { deriveCatalog, pyFloat, pyJsonDumps, pyRepr } from '../../../devstack/emulator/catalog/derive';
+import {
+  deriveCatalog,
+  PIPELINE_VERSION_FILES,
+  pyFloat,
+  pyJsonDumps,
+  pyRepr,
+} from '../../../devstack/emulator/catalog/derive';
 import { CATALOG_FILE, renderCatalog } from '../../../devstack/emulator/catalog/generate';
 import { ROOT } from './helpers';
 
@@ -87,6 +94,75 @@ test('the catalog holds the versions the flow relies on', () => {
     expect(c.componentSpec.outputs['mlflow_model_folder']?.type).toBe('mlflow_model');
     expect(c.componentSpec.inputs['task_name']).toMatchObject({ optional: false, default: 'ChatCompletion' });
   }
+});
+
+interface YamlStep {
+  type: string;
+  component: string;
+  compute?: string;
+  resources?: Record<string, string>;
+  distribution?: { type: string; process_count_per_instance?: string };
+  inputs?: Record<string, string>;
+  outputs?: Record<string, string>;
+}
+
+test("every pipeline version keeps its steps' bindings, in the registry's REST form", () => {
+  for (const { version, file } of PIPELINE_VERSION_FILES) {
+    // Read here with the YAML parser directly, not through derive.ts.
+    const yamlSteps = (
+      parse(readFileSync(join(reference(), 'chat_completion_pipeline', file), 'utf8')) as {
+        jobs: Record<string, YamlStep>;
+      }
+    ).jobs;
+    const served = CATALOG_DATA.components.find((c) => c.version === version)?.componentSpec.jobs ?? {};
+    expect(Object.keys(served)).toEqual(Object.keys(yamlSteps));
+    for (const [name, step] of Object.entries(yamlSteps)) {
+      const [, component, pinned] = /^azureml:(.+):(.+)$/.exec(step.component) ?? [];
+      const expected: Record<string, unknown> = {
+        name,
+        type: step.type,
+        componentId: `azureml://registries/azureml/components/${component}/versions/${pinned}`,
+        inputs: Object.fromEntries(
+          Object.entries(step.inputs ?? {}).map(([k, value]) => [k, { job_input_type: 'literal', value }]),
+        ),
+        _source: 'REMOTE.WORKSPACE.COMPONENT',
+      };
+      if (step.compute) expected['computeId'] = step.compute;
+      if (step.resources) expected['resources'] = step.resources;
+      if (step.distribution) {
+        const { type, ...settings } = step.distribution;
+        expect(type).toBe('pytorch');
+        expected['distribution'] = { ...settings, distribution_type: 'PyTorch' };
+      }
+      if (step.outputs)
+        expected['outputs'] = Object.fromEntries(
+          Object.entries(step.outputs).map(([k, value]) => [k, { type: 'literal', value }]),
+        );
+      expect({ version, step: served[name] }).toEqual({ version, step: expected });
+    }
+  }
+  // The fine-tune step of the current pipeline, field by field.
+  const finetune = CATALOG_DATA.components.find((c) => c.version === '0.0.82')?.componentSpec.jobs[
+    'chat_completion_finetune'
+  ];
+  expect(finetune).toMatchObject({
+    componentId: 'azureml://registries/azureml/components/chat_completion_finetune/versions/0.0.81',
+    computeId: '${{parent.inputs.compute_finetune}}',
+    resources: {
+      instance_count: '${{parent.inputs.num_nodes_finetune}}',
+      instance_type: '${{parent.inputs.instance_type_finetune}}',
+      shm_size: '${{parent.inputs.shm_size_finetune}}',
+    },
+    distribution: {
+      process_count_per_instance: '${{parent.inputs.number_of_gpu_to_use_finetuning}}',
+      distribution_type: 'PyTorch',
+    },
+    outputs: { pytorch_model_folder: { type: 'literal', value: '${{parent.outputs.pytorch_model_folder}}' } },
+  });
+  expect(finetune?.inputs['preprocess_output']).toEqual({
+    job_input_type: 'literal',
+    value: '${{parent.jobs.chat_completion_datapreprocess.outputs.output_dir}}',
+  });
 });
 
 test('tag values are written as azureml-assets publishes them (Python str / json.dumps)', () => {

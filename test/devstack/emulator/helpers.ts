@@ -1,7 +1,10 @@
 // Test fixtures for the emulator: a private Azurite (in memory, free port), an emulator on a
 // short clock, real credentials and the real ARM client pointed at it.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, connect } from 'node:net';
+import { lookup as dnsLookup } from 'node:dns';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { createServer, connect, type LookupFunction } from 'node:net';
 import { join } from 'node:path';
 import { ClientSecretCredential } from '@azure/identity';
 import { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
@@ -124,6 +127,28 @@ export async function call(
     // not JSON: keep the text
   }
   return { status: res.status, headers: res.headers, body };
+}
+
+/** Names under .localhost are the loopback address (RFC 6761), whatever the system resolver says. */
+const loopbackLookup: LookupFunction = (hostname, options, callback) =>
+  dnsLookup(/\.localhost$/i.test(hostname) ? '127.0.0.1' : hostname, options, callback);
+
+/**
+ * GET a storage URL (a SAS URL the emulator hands out: <account>.blob.core.localhost:<port>, Azurite's
+ * production-style name) and read the body as text.
+ */
+export function storageGet(url: string): Promise<{ status: number; text: string }> {
+  const send = url.startsWith('https:') ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = send(url, { lookup: loopbackLookup }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 export function blobContainer(azurite: Azurite) {

@@ -114,6 +114,64 @@ test('latest chat_completion_pipeline is 0.0.82; versions page with nextLink in 
   ).toBe(404);
 });
 
+test("a pipeline component version carries its steps' full definitions (compute, resources, inputs, outputs)", async () => {
+  const base = await dataPlaneBase(seed);
+  // What azure-ai-ml's ComponentOperations.get sends for ml_client_registry.components.get(name, version).
+  const res = await call(
+    seed,
+    `${base}/components/chat_completion_pipeline/versions/0.0.82?api-version=2021-10-01-dataplanepreview`,
+    { token },
+  );
+  expect(res.status).toBe(200);
+  const spec = (res.body as { properties: { componentSpec: { type: string; jobs: Record<string, unknown> } } })
+    .properties.componentSpec;
+  expect(spec.type).toBe('pipeline');
+  expect(Object.keys(spec.jobs)).toEqual([
+    'ft_nlp_common_validation',
+    'chat_completion_model_import',
+    'chat_completion_datapreprocess',
+    'chat_completion_finetune',
+    'ft_nlp_model_converter',
+  ]);
+  expect(spec.jobs['ft_nlp_common_validation']).toMatchObject({
+    name: 'ft_nlp_common_validation',
+    type: 'command',
+    componentId: 'azureml://registries/azureml/components/ft_nlp_common_validation/versions/0.0.80',
+    computeId: '${{parent.inputs.compute_model_import}}',
+    resources: { instance_type: '${{parent.inputs.instance_type_model_import}}' },
+    inputs: {
+      train_file_path: { job_input_type: 'literal', value: '${{parent.inputs.train_file_path}}' },
+      task_name: { job_input_type: 'literal', value: 'chat-completion' },
+      user_column_names: { job_input_type: 'literal', value: 'messages' },
+    },
+  });
+  expect(spec.jobs['chat_completion_finetune']).toMatchObject({
+    computeId: '${{parent.inputs.compute_finetune}}',
+    resources: { instance_count: '${{parent.inputs.num_nodes_finetune}}' },
+    distribution: {
+      distribution_type: 'PyTorch',
+      process_count_per_instance: '${{parent.inputs.number_of_gpu_to_use_finetuning}}',
+    },
+    inputs: {
+      model_selector_output: {
+        job_input_type: 'literal',
+        value: '${{parent.jobs.chat_completion_model_import.outputs.output_dir}}',
+      },
+    },
+    outputs: { pytorch_model_folder: { type: 'literal', value: '${{parent.outputs.pytorch_model_folder}}' } },
+  });
+  expect(spec.jobs['ft_nlp_model_converter']).toMatchObject({
+    outputs: { mlflow_model_folder: { type: 'literal', value: '${{parent.outputs.mlflow_model_folder}}' } },
+  });
+  // The ARM path (2024-04-01) serves the same definition.
+  const arm = await call(
+    seed,
+    `/subscriptions/${LOCAL_AZURE.registrySubscriptionId}/resourceGroups/${LOCAL_AZURE.registryResourceGroup}/providers/Microsoft.MachineLearningServices/registries/azureml/components/chat_completion_pipeline/versions/0.0.82?api-version=2024-04-01`,
+    { token },
+  );
+  expect((arm.body as { properties: { componentSpec: unknown } }).properties.componentSpec).toEqual(spec);
+});
+
 test('the same listing answers at the ARM path with api-version 2024-04-01', async () => {
   const path = `/subscriptions/${LOCAL_AZURE.registrySubscriptionId}/resourceGroups/${LOCAL_AZURE.registryResourceGroup}/providers/Microsoft.MachineLearningServices/registries/azureml/models/Phi-3-mini-4k-instruct/versions/15?api-version=2024-04-01`;
   expect((await call(seed, path, { token })).status).toBe(200);
