@@ -8,8 +8,9 @@ stream, the metrics through MLflow, register, endpoint, deployment and traffic, 
 
 It is pointed at the local stack only through what a user would set for a sovereign or private cloud:
 the credential (a service principal whose authority is the stack's token endpoint), the cloud's endpoints
-(ARM_CLOUD_METADATA_URL, read by azure-ai-ml; REGISTRY_DISCOVERY_ENDPOINT_URL) and the CA bundle
-(REQUESTS_CA_BUNDLE). The notebook's own mistakes stay mistakes: its default cluster size is not in the
+(ARM_CLOUD_METADATA_URL, read by azure-ai-ml; REGISTRY_DISCOVERY_ENDPOINT_URL, which ARM's metadata
+document does not carry) and the CA bundle (REQUESTS_CA_BUNDLE); plus loopback answers for .localhost
+names (RFC 6761), which this machine's resolver does not give (resolve_localhost_names below). The notebook's own mistakes stay mistakes: its default cluster size is not in the
 model's allow list, and two of its training parameters are not pipeline inputs; each step asserts
 Azure's answer to the mistake, then goes on with the corrected value.
 
@@ -22,6 +23,7 @@ REQUESTS_CA_BUNDLE; FTFLOW_CONFORMANCE_WORKDIR (a scratch folder for the data fi
 """
 
 import ast
+import contextlib
 import json
 import os
 import sys
@@ -29,6 +31,26 @@ import time
 import traceback
 from typing import Any, Callable, Dict, List
 
+
+
+def resolve_localhost_names() -> None:
+    """RFC 6761, section 6.3: names under .localhost are loopback names, and resolvers should answer them
+    with the loopback address. The cloud's storage suffix is `core.localhost:<port>`, so the SDKs build
+    host-style blob URLs (devstoreaccount1.blob.core.localhost); glibc answers those only with
+    systemd-resolved, so this process answers them itself, as a hosts-file entry would."""
+    import socket
+
+    original = socket.getaddrinfo
+
+    def getaddrinfo(host, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if isinstance(host, str) and host.endswith(".localhost"):
+            host = "127.0.0.1"
+        return original(host, *args, **kwargs)
+
+    socket.getaddrinfo = getaddrinfo  # type: ignore[assignment]
+
+
+resolve_localhost_names()
 CLOUD_URL = os.environ["FTFLOW_CONFORMANCE_CLOUD_URL"].rstrip("/")
 os.environ.setdefault("ARM_CLOUD_METADATA_URL", f"{CLOUD_URL}/metadata/endpoints?api-version=2019-05-01")
 os.environ.setdefault("REGISTRY_DISCOVERY_ENDPOINT_URL", f"{CLOUD_URL}/")
@@ -180,16 +202,17 @@ def finetune_parameters() -> str:
 
 
 def display_name() -> str:
+    # The notebook's get_pipeline_display_name: model, dataset, total batch size, scheduler, DeepSpeed,
+    # LoRA, checkpoint limit and sequence length.
     p = state["parameters"]
     batch = int(p.get("per_device_train_batch_size", 1)) * int(p.get("gradient_accumulation_steps", 1))
     batch *= int(state["gpus"]) * int(p.get("num_nodes_finetune", 1))
     ds = f"ds{p.get('deepspeed_stage', '2')}" if p.get("apply_deepspeed", "false") == "true" else "nods"
     lora = "lora" if p.get("apply_lora", "false") == "true" else "nolora"
-    msl = p.get("max_seq_length", -1)
-    state["display_name"] = (
-        f"{MODEL_NAME}-ultrachat-{p.get('lr_scheduler_type', 'linear')}-{batch}-{ds}-{lora}-len{msl}"
-    )
-    return state["display_name"]
+    parts = [MODEL_NAME, "ultrachat", f"bs{batch}", str(p.get("lr_scheduler_type", "linear")), ds, lora]
+    name = "-".join(parts) + f"-save_limit{p.get('save_total_limit', -1)}-seqlen{p.get('max_seq_length', -1)}"
+    state["display_name"] = name
+    return name
 
 
 def pipeline_component() -> str:
@@ -226,7 +249,7 @@ def _pipeline_with(parameters: Dict[str, Any]) -> Any:
 
     @pipeline(name=state["display_name"])
     def create_pipeline() -> Dict[str, Any]:
-        node = component(
+        chat_completion_pipeline = component(
             mlflow_model_path=state["model"].id,
             compute_model_import=CLUSTER_NAME,
             compute_preprocess=CLUSTER_NAME,
@@ -237,7 +260,7 @@ def _pipeline_with(parameters: Dict[str, Any]) -> Any:
             number_of_gpu_to_use_finetuning=state["gpus"],
             **parameters,
         )
-        return {"trained_model": node.outputs.mlflow_model_folder}
+        return {"trained_model": chat_completion_pipeline.outputs.mlflow_model_folder}
 
     job = create_pipeline()
     job.settings.force_rerun = True
@@ -300,7 +323,7 @@ def create_endpoint() -> str:
     name = "ultrachat-completion-" + state["timestamp"]
     endpoint = ManagedOnlineEndpoint(
         name=name,
-        description=f"Online endpoint for {state['registered'].name}, fine tuned model for ultrachat-200k",
+        description=f"Online endpoint for {state['registered'].name}, fine tuned model for ultrachat-200k-chat-completion",
         auth_mode="key",
     )
     state["ws"].begin_create_or_update(endpoint).wait()
@@ -391,7 +414,9 @@ def main() -> int:
     for index, step in enumerate(STEPS):
         t0 = time.monotonic()
         try:
-            detail = step()
+            # What the SDK prints (jobs.stream's log lines) goes to stderr: stdout carries the report only.
+            with contextlib.redirect_stdout(sys.stderr):
+                detail = step()
             passed += 1
             line = {"step": step.__name__, "ok": True, "seconds": round(time.monotonic() - t0, 2), "detail": detail}
         except Exception as err:  # noqa: BLE001 (every failure is reported, then the run stops)

@@ -34,11 +34,10 @@ function parseConversation(body: unknown): { messages: ChatMessage[]; maxNewToke
     return { role, content };
   });
   if (messages.length === 0) throw new ScoringInputError('The conversation has no messages.');
-  const last = messages[messages.length - 1];
-  if (last?.role !== 'user')
-    throw new ScoringInputError(
-      `The last message of a conversation must have role 'user' (it has role '${last?.role ?? ''}').`,
-    );
+  // A conversation may end with the assistant's turn (the notebook sends a whole test_gen conversation):
+  // the model continues it. One without any user message has nothing to answer.
+  if (!messages.some((m) => m.role === 'user'))
+    throw new ScoringInputError("The conversation has no message with role 'user'.");
   const maxNewTokens = asNumber(asObject(inputData['parameters'])?.['max_new_tokens']);
   return { messages, maxNewTokens };
 }
@@ -61,7 +60,7 @@ export function replyText(
   const digest = createHash('sha256')
     .update(`${deployment.name}\n${model}\n${JSON.stringify(messages)}`)
     .digest();
-  const last = messages[messages.length - 1]?.content ?? '';
+  const last = [...messages].reverse().find((m) => m.role === 'user')?.content ?? '';
   const topic =
     last
       .replace(/\s+/g, ' ')
@@ -138,7 +137,7 @@ export function registerScoringRoutes(app: FastifyInstance, ctx: EmulatorContext
         conversation = parseConversation(req.body);
       } catch (err) {
         if (err instanceof ScoringInputError)
-          return reply.code(400).send({ error: 'Error in processing request', exception: err.message });
+          return fail(reply, 400, 'BadRequest', `Error in processing request: ${err.message}`);
         throw err;
       }
       reply.header('azureml-model-deployment', deployment.name);

@@ -47,6 +47,8 @@ export function makeValidateCompute(deps: ActivityDeps) {
             properties: {
               computeType: 'AmlCompute',
               description: 'GPU cluster for finetune-flow runs',
+              // As azure-ai-ml creates clusters (the notebook's AmlCompute): no local (key) authentication.
+              disableLocalAuth: true,
               properties: {
                 vmSize: compute.vmSize,
                 vmPriority: 'Dedicated',
@@ -54,7 +56,7 @@ export function makeValidateCompute(deps: ActivityDeps) {
                 scaleSettings: {
                   maxNodeCount: compute.maxNodes,
                   minNodeCount: 0,
-                  nodeIdleTimeBeforeScaleDown: 'PT120S',
+                  nodeIdleTimeBeforeScaleDown: 'PT2M',
                 },
               },
             } as AmlCompute,

@@ -65,11 +65,12 @@ export function compareBodies(operation: string, sdk: unknown, product: unknown)
     .map((field) => ({ operation, field, sdk: a[field], product: b[field] }));
 }
 
-/** A difference that is right, and why. `field` matches the flattened field name. */
+/** A difference that is right, and why. `field` matches the flattened field name; `applies` narrows it. */
 export interface Explanation {
   operation: RegExp;
   field: RegExp;
   reason: string;
+  applies?: (d: FieldDifference) => boolean;
 }
 
 export function unexplained(

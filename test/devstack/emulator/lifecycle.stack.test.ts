@@ -314,7 +314,24 @@ describe('ARM surface with the real SDK', () => {
       token: keys.primaryKey ?? '',
       body: { input_data: { input_string: [{ role: 'assistant', content: 'hi' }] } },
     });
-    expect(badRole).toMatchObject({ status: 400, body: { error: 'Error in processing request' } });
+    expect(badRole).toMatchObject({
+      status: 400,
+      body: { error: { code: 'BadRequest', message: expect.stringMatching(/no message with role 'user'/) } },
+    });
+    // A conversation that ends with the assistant's turn (the notebook's whole test_gen row) is answered.
+    const endsWithAssistant = await call(emulator, `/inference/${ep}/score`, {
+      method: 'POST',
+      token: keys.primaryKey ?? '',
+      body: {
+        input_data: {
+          input_string: [
+            { role: 'user', content: 'How do I bake bread?' },
+            { role: 'assistant', content: 'Start with flour.' },
+          ],
+        },
+      },
+    });
+    expect(endsWithAssistant.status).toBe(200);
 
     await client.onlineEndpoints.beginDeleteAndWait(RG, WSNAME, ep, { updateIntervalInMs: 20 });
     await expect(client.onlineEndpoints.get(RG, WSNAME, ep)).rejects.toMatchObject({ statusCode: 404 });
