@@ -12,7 +12,7 @@ CA_FILE := $(CURDIR)/.data/certs/ca.pem
 JEST_RESULTS := .data/jest-results.json
 # Extra arguments for jest, e.g. `make test JEST_ARGS=test/devstack/stack`.
 JEST_ARGS ?=
-# Extra arguments for the demo, e.g. `make demo ARGS=--keep`.
+# Extra arguments for the demo and the stack, e.g. `make demo ARGS=--today`, `make stack ARGS="--catalog current"`.
 ARGS ?=
 # Chaos mode: `make chaos RUNS=100 SEED=7` (more options: `make chaos ARGS=--help`).
 RUNS ?= 20
@@ -88,7 +88,7 @@ chaos: build
 	NODE_EXTRA_CA_CERTS=$(CA_FILE) node devstack/dist/chaos/main.js --runs $(RUNS) --seed $(SEED) $(ARGS)
 
 stack: build
-	NODE_EXTRA_CA_CERTS=$(CA_FILE) node devstack/dist/stack/main.js up
+	NODE_EXTRA_CA_CERTS=$(CA_FILE) node devstack/dist/stack/main.js up $(ARGS)
 
 stack-down:
 	@if [ -f devstack/dist/stack/main.js ]; then node devstack/dist/stack/main.js down; else echo "no devstack/dist/stack/main.js: nothing built, nothing to stop"; fi

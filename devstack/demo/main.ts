@@ -1,5 +1,7 @@
 // `make demo`: starts the embedded stack, runs one fine-tune with the seed's defaults, shows each step
 // as it happens, prints a summary (checked against the emulator), and stops the stack unless --keep.
+// `make demo ARGS=--today`: the same against today's registry (the emulator's `current` catalog, where
+// Phi-3 is retired): it fine-tunes Phi-4, on the sizes the run picks from Phi-4's allow lists.
 import { parseArgs } from 'node:util';
 import { FineTuneClient } from 'finetune-flow';
 import { startStack, ALL_COMPONENTS, type RunningStack } from '../stack';
@@ -61,7 +63,7 @@ function summary(
     `metrics           train_loss ${metric('train_loss')}  eval_loss ${metric('eval_loss')}  perplexity ${metric('perplexity')}`,
     `registered model  ${result.registeredModel.name} version ${result.registeredModel.version}`,
     `smoke score       "${result.smokeScore.replyPreview.slice(0, 100)}" (${result.smokeScore.latencyMs} ms)`,
-    `endpoint          ${result.endpoint.endpointName}`,
+    `endpoint          ${result.endpoint.endpointName}${result.endpoint.instanceType ? ` on ${result.endpoint.instanceType}` : ''}`,
     `endpoint deleted: ${check.gone ? 'yes' : 'NO'} (emulator reports ${check.liveEndpoints} live endpoint(s))`,
     ...(result.warnings.length ? [`warnings          ${result.warnings.join('\n                  ')}`] : []),
     `Temporal UI       ${uiUrl ? `${uiUrl}/namespaces/default/workflows/${result.runId}` : 'n/a'}`,
@@ -70,14 +72,21 @@ function summary(
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { keep: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    options: { keep: { type: 'boolean', default: false }, today: { type: 'boolean', default: false } },
+  });
+  const today = values.today;
   const started = Date.now();
   console.log(
-    'finetune-flow demo: starting the local stack (Temporal dev server, Azurite, Azure ML emulator, worker)…',
+    `finetune-flow demo: starting the local stack (Temporal dev server, Azurite, Azure ML emulator${today ? " with today's registry" : ''}, worker)…`,
   );
   let stack: RunningStack | undefined;
   try {
-    stack = await startStack({ components: ALL_COMPONENTS, worker: { env: LOCAL_WORKER_TUNING } });
+    stack = await startStack({
+      components: ALL_COMPONENTS,
+      worker: { env: LOCAL_WORKER_TUNING },
+      ...(today ? { emulator: { catalog: 'current' } } : {}),
+    });
     const address = stack.urls.temporalAddress;
     const emulatorUrl = stack.urls.emulator;
     if (!address || !emulatorUrl) throw new Error('the stack did not report its Temporal address and emulator URL');
@@ -87,12 +96,15 @@ async function main(): Promise<number> {
 
     const client = await FineTuneClient.connect({ address, namespace: stack.namespace });
     try {
-      const run = await client.start(
-        {},
-        { idempotencyKey: `demo-${Date.now()}`, options: { heartbeatTimeoutSeconds: 10 } },
-      );
+      // Today: Phi-4 (Phi-3 is retired); the sizes are left to the run, which picks them from Phi-4's allow lists.
+      const run = await client.start(today ? { model: { name: 'Phi-4' } } : {}, {
+        idempotencyKey: `demo-${today ? 'today-' : ''}${Date.now()}`,
+        options: { heartbeatTimeoutSeconds: 10 },
+      });
       console.log(
-        `run ${run.runId}: Phi-3-mini-4k-instruct from azureml, 5% of ultrachat_200k, deployment "demo" on Standard_NC6s_v3`,
+        today
+          ? `run ${run.runId}: Phi-4 from azureml (today's registry), 5% of ultrachat_200k, deployment "demo" on the size the run picks`
+          : `run ${run.runId}: Phi-3-mini-4k-instruct from azureml, 5% of ultrachat_200k, deployment "demo" on Standard_NC6s_v3`,
       );
       const seen = new Map<string, string>();
       const resultPromise = client.result(run.runId);

@@ -329,8 +329,9 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: EmulatorContext, 
 
       // ---- registry content -------------------------------------------------------------------
       // A model version the catalog does not have (e.g. an archived one, for tests that must see a
-      // run refuse it): {"name", "version"?, "from"?, "isArchived"?, "tags"?, "createdAt"?}. It copies
-      // `from` (default: the catalog's first model), then applies the changes; tags are merged.
+      // run refuse it): {"name", "version"?, "from"?, "isArchived"?, "tags"?, "createdAt"?, "systemMetadata"?}.
+      // It copies `from` (default: the catalog's first model), then applies the changes; tags are merged,
+      // systemMetadata replaces the copied block.
       admin.post('/registry/models', { config }, (req, reply) => {
         const body = asObject(req.body) ?? {};
         const name = asString(body['name']);
@@ -347,6 +348,9 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: EmulatorContext, 
           if (typeof v !== 'string') throw badRequest(`tags.${k} must be a string`);
           extraTags[k] = v;
         }
+        if (body['systemMetadata'] !== undefined && !isObject(body['systemMetadata']))
+          throw badRequest('"systemMetadata" must be an object (the spec\'s system_metadata block)');
+        const systemMetadata = asObject(body['systemMetadata']);
         const model = {
           ...structuredClone(base),
           name,
@@ -354,6 +358,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: EmulatorContext, 
           createdAt: asString(body['createdAt']) ?? isoTime(ctx.now()),
           isArchived: body['isArchived'] === true,
           tags: { ...base.tags, ...extraTags },
+          ...(systemMetadata ? { systemMetadata: structuredClone(systemMetadata) } : {}),
         };
         ctx.catalog.addModel(model);
         return reply

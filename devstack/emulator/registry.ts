@@ -1,6 +1,8 @@
 // The `azureml` system registry: discovery (registrymanagement) and the asset data plane
 // (mferp/managementfrontend, api-version 2021-10-01-dataplanepreview), plus the same listings at
 // their ARM paths (2024-04-01). Content comes from the catalog; registry names are case-insensitive.
+// Model containers are listed too (`GET .../models`, as azure-ai-ml's `models.list(registry_name=...)`
+// asks), each with its latest active version.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RegistryComponentVersion, RegistryModelVersion } from './catalog';
 import { ML_PROVIDER, sameName, type EmulatorContext } from './context';
@@ -16,7 +18,24 @@ interface RegistryParams {
   version?: string;
 }
 
-type Asset = RegistryModelVersion | RegistryComponentVersion;
+/** What a listing pages over: versions, or model containers. */
+interface Listed {
+  createdAt: string;
+  isArchived: boolean;
+}
+
+/** A model container: its name and versions (a container is archived when every version is). */
+interface ModelContainer extends Listed {
+  name: string;
+  versions: RegistryModelVersion[];
+}
+
+/**
+ * The key under which a version's `system_metadata` travels in its `properties` dictionary. Where the
+ * references are silent: the 2024-04-01 ModelVersion schema (what the data plane is checked against)
+ * has no field for it and allows no other, so the emulator serves the block as one JSON string there.
+ */
+export const SYSTEM_METADATA_PROPERTY = 'system_metadata';
 
 const ROUTE = { config: { surface: 'registry' as const, apiVersions: REGISTRY_API_VERSIONS } };
 const DEFAULT_PAGE_SIZE = 100;
@@ -64,7 +83,10 @@ export function registerRegistryRoutes(app: FastifyInstance, ctx: EmulatorContex
     properties: {
       description: null,
       tags: { ...m.tags },
-      properties: { ...m.properties },
+      properties: {
+        ...m.properties,
+        ...(m.systemMetadata ? { [SYSTEM_METADATA_PROPERTY]: JSON.stringify(m.systemMetadata) } : {}),
+      },
       isAnonymous: false,
       isArchived: m.isArchived,
       flavors: structuredClone(m.flavors),
@@ -91,8 +113,43 @@ export function registerRegistryRoutes(app: FastifyInstance, ctx: EmulatorContex
     },
   });
 
+  const containerItem = (c: ModelContainer): JsonObject => {
+    const byTime = [...c.versions].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    const latest = byTime.find((v) => !v.isArchived) ?? byTime[0];
+    return {
+      id: `azureml://registries/${ids.registryName}/models/${c.name}`,
+      name: c.name,
+      type: `${ML_PROVIDER}/registries/models`,
+      systemData: assetSystemData(c),
+      properties: {
+        description: null,
+        tags: {},
+        properties: {},
+        isArchived: c.isArchived,
+        latestVersion: latest?.version ?? null,
+        nextVersion: null,
+        provisioningState: 'Succeeded',
+      },
+    };
+  };
+
+  const containers = (): ModelContainer[] => {
+    const byName = new Map<string, RegistryModelVersion[]>();
+    for (const m of ctx.catalog.models) byName.set(m.name, [...(byName.get(m.name) ?? []), m]);
+    return [...byName].map(([name, versions]) => ({
+      name,
+      versions,
+      isArchived: versions.every((v) => v.isArchived),
+      createdAt: versions.map((v) => v.createdAt).sort()[0] ?? '',
+    }));
+  };
+
   for (const prefix of ['/mferp/managementfrontend', '']) {
     const base = `${prefix}/subscriptions/:subscriptionId/resourceGroups/:resourceGroupName/providers/${ML_PROVIDER}/registries/:registryName`;
+    app.get<{ Params: RegistryParams }>(`${base}/models`, ROUTE, (req) => {
+      checkRegistry(req.params);
+      return listPage(ctx, req, containers(), containerItem);
+    });
     app.get<{ Params: RegistryParams }>(`${base}/models/:name/versions`, ROUTE, (req) => {
       checkRegistry(req.params);
       return listPage(
@@ -136,7 +193,7 @@ export function registerRegistryRoutes(app: FastifyInstance, ctx: EmulatorContex
   }
 }
 
-function assetSystemData(a: Asset): Record<string, string> {
+function assetSystemData(a: Listed): Record<string, string> {
   return {
     createdAt: a.createdAt,
     createdBy: 'azureml',
@@ -149,7 +206,7 @@ function assetSystemData(a: Asset): Record<string, string> {
 
 /** `$orderBy` (createdtime desc|asc), `listViewType` (ActiveOnly default), `$top` (page size) and
  *  `$skip`; `nextLink` carries the same query with the next `$skip`. */
-function listPage<T extends Asset>(
+function listPage<T extends Listed>(
   ctx: EmulatorContext,
   req: FastifyRequest,
   assets: readonly T[],

@@ -1,5 +1,5 @@
 // Command line for the embedded local stack.
-//   node devstack/dist/stack/main.js up [--keep] [--headless] [--components temporal,azurite,emulator,worker] [--data-dir DIR]
+//   node devstack/dist/stack/main.js up [--keep] [--headless] [--catalog seed|current] [--components temporal,azurite,emulator,worker] [--data-dir DIR]
 //   node devstack/dist/stack/main.js down [--data-dir DIR]
 //   node devstack/dist/stack/main.js status [--data-dir DIR]
 //   node devstack/dist/stack/main.js env [--data-dir DIR]      (prints `export NAME=value` lines for a running stack)
@@ -30,6 +30,7 @@ options:
   --data-dir DIR        state and logs (default .data)
   --components LIST     comma-separated subset of ${ALL_COMPONENTS.join(',')} (up; default all)
   --headless            no Temporal Web UI (up)
+  --catalog NAME        the emulator's registry: seed (the notebook's Phi-3 days, default) or current (today's: Phi-4) (up)
   --keep                return once everything is ready and leave the stack running; stop it with 'down' (up)
 ports: ${Object.values(PORT_ENV).join(', ')} (0 = any free port)`;
 
@@ -39,6 +40,7 @@ interface Args {
   components: ComponentName[];
   headless: boolean;
   keep: boolean;
+  catalog?: 'seed' | 'current';
 }
 
 function parseArgs(argv: string[]): Args {
@@ -59,7 +61,11 @@ function parseArgs(argv: string[]): Args {
     if (a === '--keep') args.keep = true;
     else if (a === '--headless') args.headless = true;
     else if (a === '--data-dir') args.dataDir = path.resolve(value());
-    else if (a === '--components') {
+    else if (a === '--catalog') {
+      const v = value();
+      if (v !== 'seed' && v !== 'current') throw new Error(`--catalog must be seed or current, got ${v}`);
+      args.catalog = v;
+    } else if (a === '--components') {
       const list = value()
         .split(',')
         .map((s) => s.trim())
@@ -109,6 +115,7 @@ async function up(args: Args): Promise<number> {
     dataDir: args.dataDir,
     components: args.components,
     temporal: { headless: args.headless },
+    ...(args.catalog ? { emulator: { catalog: args.catalog } } : {}),
   });
   const u = stack.urls;
   const lines = [
@@ -116,7 +123,7 @@ async function up(args: Args): Promise<number> {
     u.temporalAddress ? `  Temporal   ${u.temporalAddress}` : '',
     u.temporalUi ? `  Web UI     ${u.temporalUi}` : '',
     u.azuriteBlob ? `  Blob       ${u.azuriteBlob}` : '',
-    u.emulator ? `  Azure ML   ${u.emulator}` : '',
+    u.emulator ? `  Azure ML   ${u.emulator}${args.catalog ? ` (${args.catalog} catalog)` : ''}` : '',
     `  logs       ${path.relative(process.cwd(), path.join(stack.dataDir, 'logs')) || '.'}/<component>.log`,
     `  env        eval "$(${stackCommand('env', args.dataDir)})"`,
   ].filter((l) => l !== '');

@@ -66,8 +66,15 @@ export interface StackOptions {
   };
   azurite?: { inMemory?: boolean };
   /** stateFile: where the emulator keeps its state (default <dataDir>/emulator/state.json); false = in memory
-   *  only (benches: the state file is rewritten after every mutation, which costs more as resources pile up). */
-  emulator?: { entry?: string; extraArgs?: readonly string[]; stateFile?: string | false };
+   *  only (benches: the state file is rewritten after every mutation, which costs more as resources pile up).
+   *  catalog: the registry it serves, 'seed' (the notebook's Phi-3 days, the default) or 'current' (today's:
+   *  Phi-4 fine-tunable, Phi-3/3.5 retired; its --catalog option). */
+  emulator?: {
+    entry?: string;
+    extraArgs?: readonly string[];
+    stateFile?: string | false;
+    catalog?: 'seed' | 'current';
+  };
   worker?: { entry?: string; env?: Record<string, string>; args?: readonly string[] };
   /** With a worker: the janitor's schedule (deletes endpoints of ended runs); default every 5 minutes; false = none. */
   janitor?: { every?: string } | false;
@@ -561,6 +568,7 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
         ...(opts.emulator?.stateFile === false
           ? []
           : ['--state-file', opts.emulator?.stateFile ?? path.join(dir, 'state.json')]),
+        ...(opts.emulator?.catalog ? ['--catalog', opts.emulator.catalog] : []),
         ...(opts.emulator?.extraArgs ?? []),
       ];
       // The client secret goes by environment (the emulator reads AZURE_CLIENT_SECRET when there is no

@@ -74,6 +74,7 @@ export function makeDeployEndpoint(deps: ActivityDeps) {
             deployment.instanceType,
             input.inferenceComputeAllowList,
             deployment.allowInstanceTypeOutsideAllowList,
+            Date.now(),
           );
           if (refusal) throw new RunFailure('validation', refusal.message, refusal.code);
           const location = (await deps.workspace()).location;

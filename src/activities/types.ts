@@ -24,11 +24,28 @@ export interface ResolvedModel {
   inferenceComputeAllowList?: string[];
   modelSpecificDefaults?: Record<string, ParameterValue>;
   lifecycleDates: Record<string, string>;
+  /** The sizes chosen for what the spec leaves unset (absent in runs from before resolveModel chose them). */
+  sizes?: ChosenSizes;
 }
 
+/** resolveModel's choice of the sizes a spec leaves unset (src/runSpec/sizePicking.ts). */
+export interface ChosenSizes {
+  /** compute.vmSize, when the spec leaves it unset. */
+  vmSize?: string;
+  /** deployment.instanceType, when the spec leaves it unset. */
+  instanceType?: string;
+  /** What was chosen instead of the notebook's size, and why: the run's record and events show them. */
+  warnings: string[];
+}
+
+/** The spec's compute with its VM size settled (given, chosen by resolveModel, or the notebook's). */
+export type SizedCompute = RunSpec['compute'] & { vmSize: string };
+/** The spec's deployment with its instance type settled. */
+export type SizedDeployment = RunSpec['deployment'] & { instanceType: string };
+
 export interface ValidateComputeInput {
-  compute: RunSpec['compute'];
-  deployment: RunSpec['deployment'];
+  compute: SizedCompute;
+  deployment: SizedDeployment;
   model: ResolvedModel;
 }
 
@@ -97,7 +114,7 @@ export interface RegisteredModel {
 export interface DeployEndpointInput {
   runId: string;
   endpointName: string;
-  deployment: RunSpec['deployment'];
+  deployment: SizedDeployment;
   modelId: string;
   modelName: string;
   inferenceComputeAllowList?: string[];

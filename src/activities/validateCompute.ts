@@ -1,11 +1,12 @@
 // Step 3. The notebook's compute checks, made strict and run before anything billable exists: the
-// cluster exists (or is created with min 0 nodes), is not failed, its size is allowed for this model,
-// its GPU count is known, and the inference instance type is allowed. Get-or-create, so idempotent.
+// cluster exists (or is created with min 0 nodes), is not failed, its size is allowed for this model and
+// not retired, its GPU count is known, and the inference instance type is allowed (and not retired).
+// Get-or-create, so idempotent.
 import type { ComputeResource, AmlCompute } from '@azure/arm-machinelearning';
 import type { ActivityDeps } from './deps';
 import type { ValidateComputeInput, ValidatedCompute } from './types';
 import { classified, isNotFound, RunFailure } from '../azure/errors';
-import { finetuneSizeRefusal, inferenceTypeCheck } from '../runSpec/computeAllowLists';
+import { finetuneSizeRefusal, inferenceTypeCheck, retiredButListed } from '../runSpec/computeAllowLists';
 import { withHeartbeat } from './heartbeat';
 
 export function makeValidateCompute(deps: ActivityDeps) {
@@ -15,12 +16,14 @@ export function makeValidateCompute(deps: ActivityDeps) {
       withHeartbeat(async (signal) => {
         const { compute, deployment, model } = input;
         const warnings: string[] = [];
-        // Refuse a size the model does not allow before creating anything.
-        checkFinetuneSize(compute.vmSize, model.finetuneComputeAllowList, 'compute.vmSize');
+        const at = Date.now();
+        // Refuse a size the model does not allow (or a retired one) before creating anything.
+        checkFinetuneSize(compute.vmSize, model.finetuneComputeAllowList, 'compute.vmSize', at, warnings);
         checkInferenceType(
           deployment.instanceType,
           model.inferenceComputeAllowList,
           deployment.allowInstanceTypeOutsideAllowList,
+          at,
           warnings,
         );
 
@@ -92,7 +95,7 @@ export function makeValidateCompute(deps: ActivityDeps) {
           );
         if (vmSize.toLowerCase() !== compute.vmSize.toLowerCase()) {
           warnings.push(`compute ${compute.name} exists with size ${vmSize}, not ${compute.vmSize}; using ${vmSize}`);
-          checkFinetuneSize(vmSize, model.finetuneComputeAllowList, `compute ${compute.name}'s size`);
+          checkFinetuneSize(vmSize, model.finetuneComputeAllowList, `compute ${compute.name}'s size`, at, warnings);
         }
         const ws = await deps.workspace();
         const sizes = await arm.virtualMachineSizes.list(ws.location ?? 'eastus', { abortSignal: signal });
@@ -160,18 +163,27 @@ async function checkQuota(
   }
 }
 
-function checkFinetuneSize(vmSize: string, allowList: string[] | undefined, field: string): void {
-  const refusal = finetuneSizeRefusal(vmSize, allowList, field);
+function checkFinetuneSize(
+  vmSize: string,
+  allowList: string[] | undefined,
+  field: string,
+  at: number,
+  warnings: string[],
+): void {
+  const refusal = finetuneSizeRefusal(vmSize, allowList, field, at);
   if (refusal) throw new RunFailure('validation', refusal.message, refusal.code);
+  const warning = retiredButListed(vmSize, allowList, field, 'finetune', at);
+  if (warning) warnings.push(warning);
 }
 
 function checkInferenceType(
   instanceType: string,
   allowList: string[] | undefined,
   override: boolean,
+  at: number,
   warnings: string[],
 ): void {
-  const { refusal, warning } = inferenceTypeCheck(instanceType, allowList, override);
+  const { refusal, warning } = inferenceTypeCheck(instanceType, allowList, override, at);
   if (refusal) throw new RunFailure('validation', refusal.message, refusal.code);
   if (warning) warnings.push(warning);
 }

@@ -1,6 +1,12 @@
 // Registry assets (models, components) through registry discovery and the registry data plane, as
-// azure-ai-ml resolves them: label "latest" = one list call ordered by createdtime desc, top 1.
-import type { AzureRestClient } from './rest';
+// azure-ai-ml resolves them: label "latest" = one list call ordered by createdtime desc, top 1. Read-only:
+// listModels() lists the registry's model containers and reads each one's latest active version, as
+// azure-ai-ml's `models.list(registry_name=...)` does (what `ftflow models` shows, and how resolveModel
+// names the models to use instead of a retired one).
+import { AzureRestClient } from './rest';
+import { sharedArmBudget } from './budget';
+import { loadAzureConfig } from './config';
+import { createCredential } from './credentials';
 import { RunFailure } from './errors';
 
 export const REGISTRY_DATAPLANE_API_VERSION = '2021-10-01-dataplanepreview';
@@ -23,6 +29,8 @@ export interface RegistryAssetVersion {
   description?: string;
   /** Component spec (components only). */
   componentSpec?: Record<string, unknown>;
+  /** The version's system_metadata, when the answer carries it as a field (modelTags.ts reads both forms). */
+  systemMetadata?: Record<string, unknown>;
   createdAt?: string;
 }
 
@@ -36,6 +44,7 @@ interface VersionResource {
     properties?: Record<string, string> | null;
     isArchived?: boolean;
     componentSpec?: Record<string, unknown>;
+    systemMetadata?: unknown;
   };
 }
 
@@ -44,10 +53,29 @@ interface VersionList {
   nextLink?: string;
 }
 
+/** A model container of the registry (ModelContainers_List). */
+interface ContainerResource {
+  name?: string;
+  properties?: { isArchived?: boolean; latestVersion?: string | null };
+}
+
+interface ContainerList {
+  value?: ContainerResource[];
+  nextLink?: string;
+}
+
+/** How long a registry's model listing is reused (it changes when Microsoft publishes a model). */
+export const MODEL_LISTING_TTL_MS = 10 * 60_000;
+/** Latest versions read at once while listing (each is one GET). */
+const LISTING_CONCURRENCY = 8;
+/** A listing follows at most this many pages of containers. */
+const MAX_LISTING_PAGES = 200;
+
 type AssetKind = 'models' | 'components';
 
 export class RegistryClient {
   private readonly discovered = new Map<string, Promise<DiscoveryDto>>();
+  private readonly listings = new Map<string, { at: number; models: Promise<RegistryAssetVersion[]> }>();
 
   constructor(
     private readonly rest: AzureRestClient,
@@ -78,7 +106,8 @@ export class RegistryClient {
     return pending;
   }
 
-  private async versionsUrl(registry: string, kind: AssetKind, name: string): Promise<string> {
+  /** The data-plane URL of the registry's models or components (…/registries/<registry>/<kind>). */
+  private async assetsUrl(registry: string, kind: AssetKind): Promise<string> {
     const dto = await this.discover(registry);
     if (!dto.primaryRegionResourceProviderUri || !dto.subscriptionId || !dto.resourceGroup) {
       throw new RunFailure('transient', `registry discovery for "${registry}" returned an incomplete answer`);
@@ -88,8 +117,12 @@ export class RegistryClient {
       : `${dto.primaryRegionResourceProviderUri}/`;
     return (
       `${base}mferp/managementfrontend/subscriptions/${dto.subscriptionId}/resourceGroups/${dto.resourceGroup}` +
-      `/providers/Microsoft.MachineLearningServices/registries/${encodeURIComponent(registry)}/${kind}/${encodeURIComponent(name)}/versions`
+      `/providers/Microsoft.MachineLearningServices/registries/${encodeURIComponent(registry)}/${kind}`
     );
+  }
+
+  private async versionsUrl(registry: string, kind: AssetKind, name: string): Promise<string> {
+    return `${await this.assetsUrl(registry, kind)}/${encodeURIComponent(name)}/versions`;
   }
 
   /** Gets a pinned version, or the latest (most recently created) one. */
@@ -139,6 +172,54 @@ export class RegistryClient {
     }
     return toAsset(registry, kind, name, latest);
   }
+
+  /**
+   * Every model of the registry that is not archived, each as its latest active version (the same
+   * answer `get` gives for it). Read-only: one GET per page of containers and one per model. Reused
+   * for MODEL_LISTING_TTL_MS (unless `fresh`); a failed listing is not kept.
+   */
+  async listModels(
+    registry: string,
+    options: { signal?: AbortSignal; fresh?: boolean } = {},
+  ): Promise<RegistryAssetVersion[]> {
+    const key = registry.toLowerCase();
+    const cached = this.listings.get(key);
+    if (!options.fresh && cached && Date.now() - cached.at < MODEL_LISTING_TTL_MS) return cached.models;
+    const models = this.readModels(registry, options.signal);
+    models.catch(() => {
+      if (this.listings.get(key)?.models === models) this.listings.delete(key);
+    });
+    this.listings.set(key, { at: Date.now(), models });
+    return models;
+  }
+
+  private async readModels(registry: string, signal?: AbortSignal): Promise<RegistryAssetVersion[]> {
+    const names: string[] = [];
+    let next: string | undefined =
+      `${await this.assetsUrl(registry, 'models')}?api-version=${REGISTRY_DATAPLANE_API_VERSION}&listViewType=ActiveOnly`;
+    for (let page = 0; next !== undefined && page < MAX_LISTING_PAGES; page++) {
+      const list: ContainerList = await this.rest.get<ContainerList>(next, signal);
+      for (const c of list.value ?? []) if (c.name && c.properties?.isArchived !== true) names.push(c.name);
+      next = list.nextLink || undefined;
+    }
+    const found: (RegistryAssetVersion | undefined)[] = new Array<RegistryAssetVersion | undefined>(names.length);
+    let cursor = 0;
+    const readNext = async (): Promise<void> => {
+      while (cursor < names.length) {
+        const i = cursor++;
+        const name = names[i];
+        const url = await this.versionsUrl(registry, 'models', name);
+        const list = await this.rest.get<VersionList>(
+          `${url}?api-version=${REGISTRY_DATAPLANE_API_VERSION}&$orderBy=${encodeURIComponent('createdtime desc')}&$top=1`,
+          signal,
+        );
+        const latest = list.value?.[0];
+        found[i] = latest ? toAsset(registry, 'models', name, latest) : undefined;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(LISTING_CONCURRENCY, names.length) }, readNext));
+    return found.filter((a): a is RegistryAssetVersion => a !== undefined);
+  }
 }
 
 function toAsset(
@@ -159,6 +240,18 @@ function toAsset(
     isArchived: resource.properties?.isArchived === true,
     description: resource.properties?.description,
     componentSpec: resource.properties?.componentSpec,
+    ...(isRecord(resource.properties?.systemMetadata) ? { systemMetadata: resource.properties.systemMetadata } : {}),
     createdAt: resource.systemData?.createdAt,
   };
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A registry client for a command line (`ftflow models`): the worker's Azure settings and credential. */
+export function registryClientFromEnv(env: NodeJS.ProcessEnv = process.env): RegistryClient {
+  const config = loadAzureConfig(env);
+  const rest = new AzureRestClient(createCredential(config, env), sharedArmBudget(config.armBudget));
+  return new RegistryClient(rest, config.registryDiscoveryUrl);
 }

@@ -12,6 +12,7 @@ import { registerRunCommands } from './commands/runs';
 import { registerScheduleCommands } from './commands/schedules';
 import { registerJanitorCommands } from './commands/janitor';
 import { registerAdminCommands } from './commands/admin';
+import { registerModelCommands } from './commands/models';
 import { versionInfo, versionLine } from './version';
 
 export interface CliOptions {
@@ -105,6 +106,7 @@ export async function runCli(argv: string[], opts: CliOptions = {}): Promise<num
   registerScheduleCommands(program, ctx, act);
   registerJanitorCommands(program, ctx, act);
   registerAdminCommands(program, ctx, act);
+  registerModelCommands(program, ctx, act);
   // Every subcommand reports usage errors the same way (exit 2), never by exiting the process itself.
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   for (const c of all(program)) c.exitOverride();

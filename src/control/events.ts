@@ -11,6 +11,7 @@ import type {
   StagedDataset,
   SubmittedJob,
   ValidatedCompute,
+  ResolvedModel,
   DeployedEndpoint,
 } from '../activities/types';
 
@@ -177,6 +178,11 @@ function describeCompletion(step: string, result: unknown, add: Add): void {
   };
   if (result === undefined || result === null) return done();
   switch (step) {
+    case 'resolveModel': {
+      const model = result as ResolvedModel;
+      done(`${model.name} v${model.version}`);
+      return warnings(model.sizes?.warnings);
+    }
     case 'validateCompute': {
       const compute = result as ValidatedCompute;
       done(`${compute.name} ${compute.vmSize}, ${compute.gpusPerNode} GPU(s) per node`);

@@ -1,13 +1,6 @@
 // The run spec: one zod schema shared by the client, the CLI and the API. Every default is the seed's.
 import { z } from 'zod';
-import {
-  DEFAULT_COMPUTE_NAME,
-  DEFAULT_COMPUTE_VM_SIZE,
-  SEED_INSTANCE_TYPE,
-  SEED_MODEL,
-  SEED_PIPELINE_COMPONENT,
-  SEED_SCORING_PARAMETERS,
-} from './defaults';
+import { DEFAULT_COMPUTE_NAME, SEED_MODEL, SEED_PIPELINE_COMPONENT, SEED_SCORING_PARAMETERS } from './defaults';
 import { issueMessage } from './issueMessages';
 import {
   ASSET_NAME_PATTERN,
@@ -137,7 +130,12 @@ export const ComputeSpec = z.strictObject({
       'compute.name must be 3-32 characters: a letter first, then letters, digits or hyphens',
     )
     .default(DEFAULT_COMPUTE_NAME),
-  vmSize: vmSize('compute.vmSize', 'Standard_NC24ads_A100_v4').default(DEFAULT_COMPUTE_VM_SIZE),
+  /**
+   * Unset: the notebook's Standard_NC24ads_A100_v4 when the model's finetune allow list names it and the
+   * quota admits it, else the smallest current size of the list that the quota admits (resolveModel says
+   * which, in a warning).
+   */
+  vmSize: vmSize('compute.vmSize', 'Standard_NC24ads_A100_v4').optional(),
   /** Create the cluster (min 0 nodes, so it costs nothing idle) when it does not exist. */
   createIfMissing: z.boolean().default(true),
   maxNodes: z.number().int().min(1, 'compute.maxNodes must be at least 1').max(100).default(1),
@@ -150,7 +148,8 @@ export const DeploymentSpec = z.strictObject({
     .max(32, 'deployment.name must have at most 32 characters')
     .regex(ENDPOINT_NAME_PATTERN, 'deployment.name must start with a letter and use only letters, digits and hyphens')
     .default('demo'),
-  instanceType: vmSize('deployment.instanceType', 'Standard_NC6s_v3').default(SEED_INSTANCE_TYPE),
+  /** Unset: the notebook's Standard_NC6s_v3 on the same terms as compute.vmSize, with the inference allow list. */
+  instanceType: vmSize('deployment.instanceType', 'Standard_NC24ads_A100_v4').optional(),
   instanceCount: z.number().int().min(1).max(20).default(1),
   livenessInitialDelaySeconds: z.number().int().min(0).default(600),
   requestTimeoutMs: z.number().int().min(1000).max(180000).default(90000),

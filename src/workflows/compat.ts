@@ -15,6 +15,14 @@ const STAGE_BEFORE_CLUSTER = 'stage-dataset-before-cluster';
  */
 const CANCEL_STAYS_CANCEL = 'cancel-stays-cancel';
 
+/**
+ * Patch id: runs started since pass the spec's compute and deployment to resolveModel, which chooses the
+ * sizes the spec leaves unset from the model's allow lists and the quota, and the allow-list check refuses
+ * retired VM sizes by name (issue 15 item 5). Runs from before it use the sizes their spec carries (every
+ * spec had them then) and refuse only what the allow lists refuse.
+ */
+const SIZES_FROM_MODEL = 'sizes-from-model';
+
 /** The spec as an older client may have sent it: fields added since are missing. */
 type OlderSpec = Omit<Spec, 'budget' | 'qualityGate' | 'deployment'> & {
   budget?: Spec['budget'];
@@ -59,4 +67,9 @@ export async function computeAndData<C, D>(steps: {
  */
 export function cancelStaysCancel(): boolean {
   return patched(CANCEL_STAYS_CANCEL);
+}
+
+/** Whether this run chooses unset sizes in resolveModel and refuses retired VM sizes (patch `sizes-from-model`). */
+export function sizesFromModel(): boolean {
+  return patched(SIZES_FROM_MODEL);
 }

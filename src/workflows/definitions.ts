@@ -87,7 +87,8 @@ export interface FineTuneResult {
   job: SubmittedJob & { status: string };
   metrics: CollectedMetrics['metrics'];
   registeredModel: RegisteredModel;
-  endpoint: DeleteEndpointResult & { scoringUri?: string; servedSeconds: number };
+  /** instanceType: the deployment's (absent in results of runs from before it was recorded). */
+  endpoint: DeleteEndpointResult & { instanceType?: string; scoringUri?: string; servedSeconds: number };
   qualityGate: GateEvaluation;
   smokeScore: SmokeScoreResult;
   warnings: string[];

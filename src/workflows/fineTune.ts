@@ -9,7 +9,8 @@ import { finetuneSizeRefusal, inferenceTypeCheck } from '../runSpec/computeAllow
 import { deriveRunNames, fineTunedModelName } from '../runSpec/names';
 import { evaluateQualityGate, type GateEvaluation } from '../runSpec/qualityGate';
 import { activityGroups, type ActivityGroups } from './activityOptions';
-import { computeAndData, withLaterDefaults } from './compat';
+import { sizedSpec } from '../runSpec/sizePicking';
+import { computeAndData, sizesFromModel, withLaterDefaults } from './compat';
 import type { FineTuneInput, FineTuneResult } from './definitions';
 import { KeepAlive } from './keepAlive';
 import { Progress, type StepResult } from './progress';
@@ -27,17 +28,30 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
   try {
     // 1-2. A working credential and the workspace; the registry model, its component, the training values.
     await run.step('authenticate', () => quick.authenticate());
+    // Since patch sizes-from-model, resolveModel also chooses the sizes the spec leaves unset (compat.ts).
+    const choosesSizes = sizesFromModel();
     const model = await run.step('resolveModel', () =>
-      quick.resolveModel(spec.model, { pipelineComponent: spec.pipelineComponent, training: spec.training }),
+      quick.resolveModel(spec.model, {
+        pipelineComponent: spec.pipelineComponent,
+        training: spec.training,
+        ...(choosesSizes
+          ? {
+              compute: { vmSize: spec.compute.vmSize, maxNodes: spec.compute.maxNodes },
+              deployment: { instanceType: spec.deployment.instanceType, instanceCount: spec.deployment.instanceCount },
+            }
+          : {}),
+      }),
     );
+    run.warn(model.sizes?.warnings ?? []);
+    const sized = sizedSpec(spec, model.sizes);
 
     // 3-4. The allow lists (pure), the data staged, then the cluster found or created (compat.ts: older runs' order).
     const { compute, data } = await computeAndData({
-      checkAllowLists: () => refuseOutsideAllowLists(run, spec, model),
+      checkAllowLists: () => refuseOutsideAllowLists(run, sized, model, choosesSizes ? Date.now() : undefined),
       stageDataset: () => run.step('stageDataset', () => long.stageDataset({ dataset: spec.dataset })),
       validateCompute: () =>
         run.step('validateCompute', () =>
-          long.validateCompute({ compute: spec.compute, deployment: spec.deployment, model }),
+          long.validateCompute({ compute: sized.compute, deployment: sized.deployment, model }),
         ),
     });
     run.warn(compute.warnings);
@@ -48,7 +62,7 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
     let jobStatus;
     try {
       job = await run.step('submitPipeline', () =>
-        submit.submitPipeline({ names, spec, experimentName, model, compute, data }),
+        submit.submitPipeline({ names, spec: sized, experimentName, model, compute, data }),
       );
       run.jobSubmitted(job);
       const jobName = job.jobName;
@@ -90,7 +104,7 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
         long.deployEndpoint({
           runId,
           endpointName: names.endpointName,
-          deployment: spec.deployment,
+          deployment: sized.deployment,
           modelId: registeredModel.id,
           modelName: registeredModel.name,
           inferenceComputeAllowList: model.inferenceComputeAllowList,
@@ -126,6 +140,7 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
       registeredModel,
       endpoint: {
         ...deletion,
+        instanceType: sized.deployment.instanceType,
         scoringUri: deployed.scoringUri,
         servedSeconds: Math.round((Date.now() - servingSince) / 1000),
       },
@@ -141,19 +156,22 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
 
 /**
  * Step 4's pure half: a VM size or inference instance type the model does not allow fails the run here,
- * reported as the validateCompute step, before any data is read or any cluster exists.
+ * reported as the validateCompute step, before any data is read or any cluster exists. With `at` (runs since
+ * patch sizes-from-model), a retired size the model's allow list does not name is refused by name too.
  */
 async function refuseOutsideAllowLists(
   run: Progress,
-  spec: FineTuneInput['spec'],
+  spec: ReturnType<typeof sizedSpec<FineTuneInput['spec']>>,
   model: StepResult<'resolveModel'>,
+  at: number | undefined,
 ): Promise<void> {
   const refusal =
-    finetuneSizeRefusal(spec.compute.vmSize, model.finetuneComputeAllowList, 'compute.vmSize') ??
+    finetuneSizeRefusal(spec.compute.vmSize, model.finetuneComputeAllowList, 'compute.vmSize', at) ??
     inferenceTypeCheck(
       spec.deployment.instanceType,
       model.inferenceComputeAllowList,
       spec.deployment.allowInstanceTypeOutsideAllowList,
+      at,
     ).refusal;
   if (refusal)
     await run.step('validateCompute', () =>

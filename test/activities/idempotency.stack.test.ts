@@ -17,7 +17,8 @@ import type {
 } from '../../src/activities/types';
 import { loadAzureConfig } from '../../src/azure/config';
 import { deriveRunNames, fineTunedModelName } from '../../src/runSpec/names';
-import { experimentNameFor, parseRunSpec, type RunSpec } from '../../src/runSpec/schema';
+import { experimentNameFor, parseRunSpec } from '../../src/runSpec/schema';
+import { sizedSpec } from '../../src/runSpec/sizePicking';
 import { emulator, emulatorUrl, withClock } from '../helpers/localStack';
 
 const env = { ...process.env, FTFLOW_JOB_POLL_SECONDS: '0.3', FTFLOW_LRO_POLL_MS: '200' };
@@ -51,7 +52,8 @@ describe('activities re-run against the emulator adopt what exists and create no
   const suffix = randomUUID().slice(0, 8);
   const names = deriveRunNames(`ft-idem-${suffix}`);
   // A cluster of its own, so its creation is this test's.
-  const spec: RunSpec = parseRunSpec({ compute: { name: `idem-${suffix}` } });
+  // The sizes as the workflow passes them: settled (sizedSpec: the spec's, else the notebook's).
+  const spec = sizedSpec(parseRunSpec({ compute: { name: `idem-${suffix}` } }));
   const experimentName = experimentNameFor(spec);
   const computePath = `/computes/${spec.compute.name}`;
   const jobPath = `/jobs/${names.jobName}`;

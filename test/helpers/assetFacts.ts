@@ -5,6 +5,8 @@
 // scripts/azureml-assets/azureml/assets/publish_utils.py: stringify_dictionary).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { parse } from 'yaml';
+import type { RegistryAssetVersion } from '../../src/azure/registry';
 
 export const PHI3_V15_TAGS: Record<string, string> = {
   InferenceLegacyDate: '2025-06-09',
@@ -69,4 +71,66 @@ export function pipelineComponentSpec(): { name: string; version: string; inputs
     version: string;
     inputs: Record<string, unknown>[];
   };
+}
+
+const ASSETS = path.resolve(__dirname, '../../reference/azureml-assets');
+
+/**
+ * A model version as the registry's REST answer carries it, read straight from a vendored spec.yaml
+ * (reference/azureml-assets/models-current/<folder>/spec.yaml, or <folder>/spec.yaml for phi-3-mini-4k-instruct;
+ * with form 'tags', the same version's last spec before the system_metadata migration, without its system_metadata):
+ * `model_specific_defaults` as the JSON tag the registry stores, `system_metadata` as an object. Read here
+ * with the `yaml` package, not through the emulator's catalog, so one bug cannot hide on both sides.
+ */
+export function registryModelFromSpec(folder: string, form: 'head' | 'tags' = 'head'): RegistryAssetVersion {
+  const inCurrent = path.join(ASSETS, 'models-current', folder);
+  const dir = fs.existsSync(inCurrent) ? inCurrent : path.join(ASSETS, folder);
+  // form 'tags': the last spec before the system_metadata migration (history/v<N>-tags-before-...).
+  const history = path.join(dir, 'history');
+  const before =
+    form === 'tags' && fs.existsSync(history)
+      ? fs.readdirSync(history).find((d) => d.endsWith('-tags-before-system-metadata-migration'))
+      : undefined;
+  const file = before ? path.join(history, before, 'spec.yaml') : path.join(dir, 'spec.yaml');
+  if (!fs.existsSync(file))
+    throw new Error(`Missing ${file}: reference/azureml-assets is vendored in the repository; restore it.`);
+  const spec = parse(fs.readFileSync(file, 'utf8')) as {
+    name: string;
+    version: number;
+    isArchived?: boolean;
+    tags?: Record<string, unknown>;
+    properties?: Record<string, unknown>;
+    system_metadata?: Record<string, unknown>;
+  };
+  // Lists as Python str() (single quotes), dicts as json.dumps, the rest as text: how the registry stores tags.
+  const asTag = (v: unknown): string =>
+    typeof v === 'string'
+      ? v
+      : Array.isArray(v)
+        ? `[${v.map((x) => `'${String(x)}'`).join(', ')}]`
+        : typeof v === 'object' && v !== null
+          ? JSON.stringify(v)
+          : String(v);
+  const tags: Record<string, string> = {};
+  for (const [k, v] of Object.entries(spec.tags ?? {})) tags[k] = asTag(v);
+  const properties: Record<string, string> = {};
+  for (const [k, v] of Object.entries(spec.properties ?? {})) properties[k] = asTag(v);
+  return {
+    assetId: `azureml://registries/azureml/models/${spec.name}/versions/${spec.version}`,
+    name: spec.name,
+    version: String(spec.version),
+    tags,
+    properties,
+    isArchived: spec.isArchived === true,
+    ...(form === 'head' && spec.system_metadata ? { systemMetadata: spec.system_metadata } : {}),
+  };
+}
+
+/** Every folder of reference/azureml-assets/models-current with a spec, and phi-3-mini-4k-instruct. */
+export function currentModelFolders(): string[] {
+  const dir = path.join(ASSETS, 'models-current');
+  return [
+    'phi-3-mini-4k-instruct',
+    ...fs.readdirSync(dir).filter((f) => fs.existsSync(path.join(dir, f, 'spec.yaml'))),
+  ];
 }

@@ -37,9 +37,15 @@ export interface TestHarness {
   stop(): Promise<void>;
 }
 
-/** Starts a worker on a fresh task queue with the real activities pointed at the local stack. */
-export async function startHarness(overrides: Partial<FineTuneActivities> = {}): Promise<TestHarness> {
-  const env = { ...process.env, ...FAST_TUNING };
+/**
+ * Starts a worker on a fresh task queue with the real activities pointed at the local stack (or, with
+ * `azureEnv`, at another emulator: e.g. emulatorEnv() of a private one).
+ */
+export async function startHarness(
+  overrides: Partial<FineTuneActivities> = {},
+  azureEnv: Record<string, string> = {},
+): Promise<TestHarness> {
+  const env = { ...process.env, ...FAST_TUNING, ...azureEnv };
   const taskQueue = `test-${randomUUID()}`;
   const connection = await Connection.connect({ address: temporalAddress() });
   const temporal = new Client({ connection, namespace: 'default' });

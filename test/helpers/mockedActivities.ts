@@ -50,6 +50,9 @@ export const cannedActivities: FineTuneActivities = {
     name: 'Phi-3-mini-4k-instruct',
     version: '1',
     assetId: 'azureml://registries/azureml/models/Phi-3-mini-4k-instruct/versions/1',
+    // The seed's allow lists (Phi-3-mini-4k-instruct v15): they name the notebook's sizes.
+    finetuneComputeAllowList: ['Standard_NC24ads_A100_v4', 'Standard_NC48ads_A100_v4'],
+    inferenceComputeAllowList: ['Standard_NC6s_v3', 'Standard_NC24ads_A100_v4'],
     lifecycleDates: {},
   }),
   stageDataset: async () => ({

@@ -8,7 +8,13 @@ import * as path from 'node:path';
 import { stackEnv, startStack, type RunningStack, type StackOptions } from '../../devstack/stack';
 import { callEmulatorAdmin } from '../../devstack/chaos/emulatorAdmin';
 import { TEST_EMULATOR_ARGS } from '../setup/testStack';
-import { emulatorUrl, type EmulatorClock, type EmulatorClockView, type EmulatorResources } from './localStack';
+import {
+  emulatorUrl,
+  type EmulatorClock,
+  type EmulatorClockView,
+  type EmulatorRequest,
+  type EmulatorResources,
+} from './localStack';
 
 /** A server that can be stopped and started again on the same port with the same state on disk. */
 export interface RestartableServer {
@@ -80,11 +86,17 @@ function sharedAzuritePort(): number {
   return Number(new URL(url).port);
 }
 
-/** An emulator on the test clock, keeping its state in <dataDir>/emulator/state.json, over the shared Azurite. */
-export function startPrivateEmulator(): Promise<RestartableServer> {
+/**
+ * An emulator on the test clock, keeping its state in <dataDir>/emulator/state.json, over the shared Azurite.
+ * `catalog: 'current'` serves today's registry (Phi-4; Phi-3 retired) instead of the seed's.
+ */
+export function startPrivateEmulator(options: { catalog?: 'seed' | 'current' } = {}): Promise<RestartableServer> {
   return restartable(
     'emulator',
-    { ports: { emulator: 0, azurite: sharedAzuritePort() }, emulator: { extraArgs: TEST_EMULATOR_ARGS } },
+    {
+      ports: { emulator: 0, azurite: sharedAzuritePort() },
+      emulator: { extraArgs: TEST_EMULATOR_ARGS, ...(options.catalog ? { catalog: options.catalog } : {}) },
+    },
     (s) => s.urls.emulator,
   );
 }
@@ -116,6 +128,9 @@ export function emulatorAdmin(baseUrl: string = emulatorUrl()) {
     setClock: (clock: Partial<EmulatorClock>) => call<EmulatorClock>('PUT', 'clock', clock),
     /** Adds a fault rule; returns its id. */
     addFault: async (rule: FaultRule) => (await call<{ rules: { id: string }[] }>('POST', 'faults', rule)).rules[0].id,
+    /** The request log (method, path, status, time). */
+    requests: async () =>
+      (await call<{ requests: (EmulatorRequest & { time: string })[] }>('GET', 'requests')).requests,
     removeFault: (id: string) => call<unknown>('DELETE', `faults/${encodeURIComponent(id)}`),
     /** Each rule with the times it fired (a delay rule's hits are requests it held). */
     faults: async () => (await call<{ rules: { id: string; hits: number }[] }>('GET', 'faults')).rules,

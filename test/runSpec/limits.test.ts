@@ -256,7 +256,7 @@ describe("names that reach Azure use Azure's characters", () => {
       /compute.vmSize must be an Azure VM size name such as "Standard_NC24ads_A100_v4"/,
     );
     expect(issueFor({ deployment: { instanceType: 'Standard/NC6s_v3' } }, 'deployment.instanceType')).toMatch(
-      /deployment.instanceType must be an Azure VM size name such as "Standard_NC6s_v3"/,
+      /deployment.instanceType must be an Azure VM size name such as "Standard_NC24ads_A100_v4"/,
     );
     expect(() =>
       parseRunSpec({ compute: { vmSize: 'Standard_E4-2s_v3' }, deployment: { instanceType: 'Standard_DS3_v2' } }),

@@ -25,9 +25,10 @@ describe('parseRunSpec defaults', () => {
       percent: 5,
       maxInvalidFraction: 0.01,
     });
+    // The sizes are left unset: resolveModel takes the notebook's when the model allows them (sizePicking.ts).
+    expect(spec.compute).toEqual({ name: 'ftflow-a100', createIfMissing: true, maxNodes: 1 });
     expect(spec.deployment).toEqual({
       name: 'demo',
-      instanceType: 'Standard_NC6s_v3',
       instanceCount: 1,
       livenessInitialDelaySeconds: 600,
       requestTimeoutMs: 90000,
@@ -68,9 +69,9 @@ describe('parseRunSpec defaults', () => {
       trainSplit: 'train_sft',
       scoringSplit: 'test_gen',
     });
+    expect(spec.deployment.instanceType).toBeUndefined();
     expect(spec.deployment).toMatchObject({
       name: 'my-demo',
-      instanceType: 'Standard_NC6s_v3',
       livenessInitialDelaySeconds: 600,
       requestTimeoutMs: 90000,
     });

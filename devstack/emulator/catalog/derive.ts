@@ -1,7 +1,7 @@
 // Derives the registry catalog from reference/azureml-assets (Azure/azureml-assets specs, vendored
 // in the repository). Used by generate.ts to write catalog.generated.json and by the cross-check test;
 // never at run time (it needs the `yaml` dev dependency and the reference folder).
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Document, parseDocument, visit } from 'yaml';
 import type {
@@ -28,10 +28,11 @@ export const PIPELINE_VERSION_FILES: ReadonlyArray<{ version: string; file: stri
 /** Phi-3-mini-4k-instruct v15 was created on 2025-01-21 (azureml-assets commit d70f9319f4). */
 const PHI3_V15_CREATED_AT = '2025-01-21T00:00:00.000Z';
 
-/** Tags that carry the deprecation/retirement dates; the seed (the notebook's days) has none. */
-/** Tags holding prose (the licence text, a marketing line) are left out: facts only. */
+/** Tags holding prose (the licence text, a marketing line) are left out: facts only. The same keys
+ *  are left out of `system_metadata`, where the migration moved them. */
 const PROSE_TAGS: readonly string[] = ['licenseDescription', 'summary'];
 
+/** Tags that carry the deprecation/retirement dates; the seed (the notebook's days) has none. */
 const RETIREMENT_TAGS = [
   'InferenceLegacyDate',
   'InferenceDeprecationDate',
@@ -40,29 +41,43 @@ const RETIREMENT_TAGS = [
   'FinetuneRetirementDate',
 ] as const;
 
+/** Where today's model specs are (reference/azureml-assets/models-current, see its MODELS.md). */
+const MODELS_CURRENT = 'models-current';
+/** Every model of models-current is published from the same blob container (MODELS.md, "model.yaml
+ *  container paths"); only Phi-3-mini-4k-instruct's model.yaml is vendored, and derivation checks it says so. */
+const MODEL_STORAGE = { storage_name: 'automlcesdkdataresources', container_name: 'models' } as const;
+
 export function deriveCatalog(referenceDir: string): CatalogData {
   return {
-    models: derivePhi3(referenceDir),
+    models: deriveModels(referenceDir),
     components: PIPELINE_VERSION_FILES.map(({ version, file }) => derivePipeline(referenceDir, version, file)),
   };
 }
 
-// ---- model ------------------------------------------------------------------------------------
+// ---- models -----------------------------------------------------------------------------------
 
-function derivePhi3(referenceDir: string): CatalogData['models'] {
+/** The two registries: the seed notebook's days and today's (CatalogName). */
+function deriveModels(referenceDir: string): CatalogData['models'] {
+  return { seed: deriveSeedModels(referenceDir), current: deriveCurrentModels(referenceDir) };
+}
+
+interface Phi3Files {
+  modelUri: string;
+  modelType: string;
+  flavors: RegistryModelVersion['flavors'];
+}
+
+/** Phi-3-mini-4k-instruct's model.yaml and MLmodel (the only model whose files are vendored). */
+function phi3Files(referenceDir: string): Phi3Files {
   const dir = join(referenceDir, 'phi-3-mini-4k-instruct');
-  const v15 = toJs(
-    parseDocument(readFileSync(join(dir, 'history/v15-tags-before-system-metadata-migration/spec.yaml'), 'utf8'), {
-      intAsBigInt: true,
-    }),
-  );
-  const head = toJs(parseDocument(readFileSync(join(dir, 'spec.yaml'), 'utf8'), { intAsBigInt: true }));
   const modelYaml = toJs(parseDocument(readFileSync(join(dir, 'model.yaml'), 'utf8')));
   const mlmodel = toJs(parseDocument(readFileSync(join(dir, 'MLmodel'), 'utf8')));
-
   const path = objectAt(modelYaml, 'path');
-  const modelUri = `https://${str(path['storage_name'])}.blob.core.windows.net/${str(path['container_name'])}/${str(path['container_path'])}`;
-  const modelType = str(objectAt(modelYaml, 'publish')['type']);
+  if (
+    str(path['storage_name']) !== MODEL_STORAGE.storage_name ||
+    str(path['container_name']) !== MODEL_STORAGE.container_name
+  )
+    throw new Error('derive: phi-3-mini-4k-instruct/model.yaml is not in the container MODELS.md names');
   const flavors: RegistryModelVersion['flavors'] = {};
   for (const [flavor, body] of Object.entries(objectAt(mlmodel, 'flavors'))) {
     const data: Record<string, string> = {};
@@ -74,30 +89,105 @@ function derivePhi3(referenceDir: string): CatalogData['models'] {
     }
     flavors[flavor] = { data };
   }
+  return {
+    modelUri: blobUri(str(path['container_path'])),
+    modelType: str(objectAt(modelYaml, 'publish')['type']),
+    flavors,
+  };
+}
 
-  const name = str(v15['name']);
-  const version = pyStr(scalarAt(v15, 'version'));
+function blobUri(containerPath: string): string {
+  return `https://${MODEL_STORAGE.storage_name}.blob.core.windows.net/${MODEL_STORAGE.container_name}/${containerPath}`;
+}
+
+/** The seed notebook's days: Phi-3-mini-4k-instruct v15 in the tags form, without the retirement tags. */
+function deriveSeedModels(referenceDir: string): RegistryModelVersion[] {
+  const dir = join(referenceDir, 'phi-3-mini-4k-instruct');
+  const v15 = toJs(
+    parseDocument(readFileSync(join(dir, 'history/v15-tags-before-system-metadata-migration/spec.yaml'), 'utf8'), {
+      intAsBigInt: true,
+    }),
+  );
+  const files = phi3Files(referenceDir);
   const v15Tags = stringifyTags(objectAt(v15, 'tags'));
   const seedTags = Object.fromEntries(
     Object.entries(v15Tags).filter(([k]) => !(RETIREMENT_TAGS as readonly string[]).includes(k)),
   );
-  const base = { name, version, createdAt: PHI3_V15_CREATED_AT, modelType, modelUri, flavors };
+  return [
+    {
+      name: str(v15['name']),
+      version: pyStr(scalarAt(v15, 'version')),
+      createdAt: PHI3_V15_CREATED_AT,
+      modelType: files.modelType,
+      modelUri: files.modelUri,
+      flavors: files.flavors,
+      isArchived: false,
+      tags: seedTags,
+      properties: stringifyTags(objectAt(v15, 'properties')),
+    },
+  ];
+}
 
-  const seed: RegistryModelVersion = {
-    ...base,
-    isArchived: false,
-    tags: seedTags,
-    properties: stringifyTags(objectAt(v15, 'properties')),
-  };
-  // Today's registry entry: archived, allow-list tags moved out of the tags, retirement dates set.
-  const retirement = Object.fromEntries(RETIREMENT_TAGS.map((k) => [k, v15Tags[k] ?? '']));
-  const current: RegistryModelVersion = {
-    ...base,
-    isArchived: head['isArchived'] === true,
-    tags: { ...stringifyTags(objectAt(head, 'tags')), ...retirement },
-    properties: {},
-  };
-  return { seed: [seed], current: [current] };
+interface ModelSummary {
+  repo_folder: string;
+  registry_name: string;
+  model_yaml_container_path: string;
+  pre_migration: { file_last_changed: [string, string] };
+}
+
+/**
+ * Today's registry (models-current/MODELS.md): every model of models.summary.json, in its order, from its
+ * HEAD spec: `isArchived` as the spec says, the tags it still has (model_specific_defaults, ...), and its
+ * `system_metadata` (allow lists under supportedComputes, retirement dates under deprecation) as it is.
+ * createdAt: the date of the last commit that changed the version's spec before the system_metadata
+ * migration (models.summary.json), except Phi-3-mini-4k-instruct v15, whose creation date is known.
+ * modelType: mlflow_model (every container path is an mlflow_model_folder); flavors only where an
+ * MLmodel is vendored (Phi-3-mini-4k-instruct).
+ */
+function deriveCurrentModels(referenceDir: string): RegistryModelVersion[] {
+  const summary = JSON.parse(
+    readFileSync(join(referenceDir, MODELS_CURRENT, 'models.summary.json'), 'utf8'),
+  ) as ModelSummary[];
+  const phi3 = phi3Files(referenceDir);
+  return summary.map((entry) => {
+    const inCurrent = join(referenceDir, MODELS_CURRENT, entry.repo_folder, 'spec.yaml');
+    const file = existsSync(inCurrent) ? inCurrent : join(referenceDir, entry.repo_folder, 'spec.yaml');
+    const head = toJs(parseDocument(readFileSync(file, 'utf8'), { intAsBigInt: true }));
+    const name = str(head['name']);
+    if (name !== entry.registry_name) throw new Error(`derive: ${file} names ${name}, not ${entry.registry_name}`);
+    if (!entry.model_yaml_container_path.endsWith('/mlflow_model_folder'))
+      throw new Error(`derive: ${name} is not published as an MLflow model folder`);
+    const known = name === 'Phi-3-mini-4k-instruct';
+    const changed = entry.pre_migration.file_last_changed[1];
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(changed)) throw new Error(`derive: no date for ${name}`);
+    const model: RegistryModelVersion = {
+      name,
+      version: pyStr(scalarAt(head, 'version')),
+      createdAt: known ? PHI3_V15_CREATED_AT : `${changed}T00:00:00.000Z`,
+      isArchived: head['isArchived'] === true,
+      modelType: known ? phi3.modelType : 'mlflow_model',
+      modelUri: known ? phi3.modelUri : blobUri(entry.model_yaml_container_path),
+      tags: isObject(head['tags']) ? stringifyTags(head['tags']) : {},
+      properties: isObject(head['properties']) ? stringifyTags(head['properties']) : {},
+      flavors: known ? phi3.flavors : {},
+    };
+    if (isObject(head['system_metadata'])) model.systemMetadata = systemMetadata(head['system_metadata']);
+    return model;
+  });
+}
+
+/** `system_metadata` as plain JSON (YAML integers parsed as bigint become numbers), prose left out. */
+function systemMetadata(raw: JsonObject): JsonObject {
+  const out: JsonObject = {};
+  for (const [k, v] of Object.entries(raw)) if (!PROSE_TAGS.includes(k)) out[k] = plainJson(v);
+  return out;
+}
+
+function plainJson(v: unknown): unknown {
+  if (typeof v === 'bigint') return Number(v);
+  if (Array.isArray(v)) return v.map(plainJson);
+  if (isObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plainJson(x)]));
+  return v;
 }
 
 /** How azureml-assets publishes tag values: dicts as json.dumps, everything else as Python str(). */

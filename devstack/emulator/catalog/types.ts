@@ -81,6 +81,12 @@ export interface RegistryModelVersion {
   tags: Record<string, string>;
   properties: Record<string, string>;
   flavors: Record<string, { data: Record<string, string> }>;
+  /**
+   * The spec's `system_metadata` block (today's registry: supportedComputes, tasks, deprecation, ...),
+   * as JSON; absent in the tags form. The registry serves it as one JSON string in the version's
+   * properties (registry.ts says why).
+   */
+  systemMetadata?: Record<string, unknown>;
 }
 
 export interface CatalogData {
@@ -88,5 +94,6 @@ export interface CatalogData {
   components: RegistryComponentVersion[];
 }
 
-/** The registry's content: the seed notebook's (Phi-3, 2025) or today's (Phi-4). */
+/** The registry's content: the seed notebook's (Phi-3-mini-4k-instruct v15, tags form) or today's
+ *  (models-current: Phi-4 v8 fine-tunable, Phi-3/3.5 and Llama-2 retired; system_metadata form). */
 export type CatalogName = 'seed' | 'current';

@@ -79,17 +79,33 @@ test('the catalog holds the versions the flow relies on', () => {
   const latest = [...CATALOG_DATA.components].sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
   expect(latest?.version).toBe('0.0.82');
   const [seed] = CATALOG_DATA.models.seed;
-  const [current] = CATALOG_DATA.models.current;
   expect(seed).toMatchObject({ name: 'Phi-3-mini-4k-instruct', version: '15', isArchived: false });
   expect(seed?.tags['finetune_compute_allow_list']).toMatch(/^\['Standard_NC24ads_A100_v4', /);
-  expect(current).toMatchObject({
+  expect(seed?.systemMetadata).toBeUndefined();
+  const current = CATALOG_DATA.models.current;
+  // Today's registry: Phi-4 v8 is the only chat-completion model that still fine-tunes; it comes first
+  // (the admin API copies the first model by default).
+  expect(current[0]).toMatchObject({ name: 'Phi-4', version: '8', isArchived: false });
+  const live = current.filter((m) => !m.isArchived && m.systemMetadata?.['deprecation'] === undefined);
+  expect(live.map((m) => m.name)).toEqual(['Phi-4']);
+  const phi3 = current.find((m) => m.name === 'Phi-3-mini-4k-instruct');
+  expect(phi3).toMatchObject({
+    version: '15',
     isArchived: true,
-    tags: {
-      FinetuneDeprecationDate: '2025-06-30',
-      FinetuneRetirementDate: '2025-08-30',
-      InferenceRetirementDate: '2025-08-30',
-    },
+    systemMetadata: { deprecation: { finetuneRetirementDate: '2025-08-30T00:00:00.000000Z' } },
   });
+  // The allow lists left the tags: only model_specific_defaults (and the vanity-registry tag) remain.
+  expect(phi3?.tags['finetune_compute_allow_list']).toBeUndefined();
+  expect(Object.keys(phi3?.tags ?? {}).sort()).toEqual(['_aml_system_vanity_registry', 'model_specific_defaults']);
+  // Retired without isArchived: decided by the date alone.
+  expect(current.find((m) => m.name === 'Phi-3-small-8k-instruct')).toMatchObject({ isArchived: false });
+  expect(current.find((m) => m.name === 'Llama-2-7b-chat')).toMatchObject({ isArchived: false });
+  // Prose stays out of system_metadata too.
+  for (const m of current) {
+    expect(m.systemMetadata).toBeDefined();
+    expect(m.systemMetadata?.['licenseDescription']).toBeUndefined();
+    expect(m.systemMetadata?.['summary']).toBeUndefined();
+  }
   for (const c of CATALOG_DATA.components) {
     expect(c.componentSpec.outputs['mlflow_model_folder']?.type).toBe('mlflow_model');
     expect(c.componentSpec.inputs['task_name']).toMatchObject({ optional: false, default: 'ChatCompletion' });
@@ -173,4 +189,50 @@ test('tag values are written as azureml-assets publishes them (Python str / json
   expect(pyFloat(0.0001)).toBe('0.0001');
   expect(pyRepr(['a', "b'c"])).toBe("['a', 'b\\'c']");
   expect(pyJsonDumps({ a: 'x', b: 5e-7, c: BigInt(2), d: true })).toBe('{"a": "x", "b": 5e-07, "c": 2, "d": true}');
+});
+
+interface ModelSummary {
+  registry_name: string;
+  version: number;
+  isArchived: boolean;
+  head: {
+    fineTuningTasks: string[] | null;
+    finetuneComputes: string[] | null;
+    inferenceComputes: string[] | null;
+    deprecation: Record<string, string> | null;
+    'tags.model_specific_defaults': Record<string, unknown> | null;
+  };
+}
+
+test("the 'current' models say what models-current/models.summary.json says of each, nothing more", () => {
+  const summary = JSON.parse(
+    readFileSync(join(reference(), 'models-current', 'models.summary.json'), 'utf8'),
+  ) as ModelSummary[];
+  const current = CATALOG_DATA.models.current;
+  expect(current.map((m) => `${m.name}:${m.version}`)).toEqual(summary.map((m) => `${m.registry_name}:${m.version}`));
+  for (const want of summary) {
+    const got = current.find((m) => m.name === want.registry_name);
+    const meta = got?.systemMetadata ?? {};
+    const computes = (meta['supportedComputes'] ?? {}) as Record<string, unknown>;
+    const tasks = (meta['tasks'] ?? {}) as Record<string, unknown>;
+    expect({
+      name: got?.name,
+      isArchived: got?.isArchived,
+      fineTuningTasks: tasks['fineTuningTasks'] ?? null,
+      finetuneComputes: computes['finetuneComputes'] ?? null,
+      inferenceComputes: computes['inferenceComputes'] ?? null,
+      deprecation: meta['deprecation'] ?? null,
+    }).toEqual({
+      name: want.registry_name,
+      isArchived: want.isArchived,
+      fineTuningTasks: want.head.fineTuningTasks,
+      finetuneComputes: want.head.finetuneComputes,
+      inferenceComputes: want.head.inferenceComputes,
+      deprecation: want.head.deprecation,
+    });
+    // model_specific_defaults is still a tag, written as azureml-assets publishes it (json.dumps).
+    const defaults = JSON.parse(got?.tags['model_specific_defaults'] ?? 'null') as Record<string, unknown> | null;
+    const wanted = want.head['tags.model_specific_defaults'];
+    expect(Object.keys(defaults ?? {})).toEqual(Object.keys(wanted ?? {}));
+  }
 });

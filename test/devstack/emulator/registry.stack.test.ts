@@ -187,7 +187,7 @@ test('the same listing answers at the ARM path with api-version 2024-04-01', asy
   });
 });
 
-test("the 'current' catalog serves Phi-3 archived and retired", async () => {
+test("the 'current' catalog serves Phi-3 archived and retired, its allow lists in system_metadata", async () => {
   const base = await dataPlaneBase(current);
   const currentToken = await armToken(current);
   // Archived versions are not listed by default, so "latest" finds nothing.
@@ -200,6 +200,53 @@ test("the 'current' catalog serves Phi-3 archived and retired", async () => {
       token: currentToken,
     })
   ).body as Page;
-  expect(all.value[0]?.properties).toMatchObject({ isArchived: true, tags: { FinetuneRetirementDate: '2025-08-30' } });
-  expect((all.value[0]?.properties['tags'] as Record<string, string>)['finetune_compute_allow_list']).toBeUndefined();
+  const props = all.value[0]?.properties ?? {};
+  expect(props).toMatchObject({ isArchived: true });
+  // The allow-list tags are gone; system_metadata travels as one JSON string in the version's properties.
+  expect((props['tags'] as Record<string, string>)['finetune_compute_allow_list']).toBeUndefined();
+  const metadata = JSON.parse((props['properties'] as Record<string, string>)['system_metadata'] ?? '{}') as {
+    deprecation?: Record<string, string>;
+    supportedComputes?: Record<string, string[]>;
+  };
+  expect(metadata.deprecation?.['finetuneRetirementDate']).toBe('2025-08-30T00:00:00.000000Z');
+  expect(metadata.supportedComputes?.['inferenceComputes']?.[0]).toBe('Standard_NC6s_v3');
+});
+
+test("the 'current' catalog: Phi-4 v8 is the latest Phi-4; Phi-3-small-8k-instruct is retired without being archived", async () => {
+  const base = await dataPlaneBase(current);
+  const currentToken = await armToken(current);
+  const phi4 = (await call(current, `${base}/models/Phi-4/versions?${LATEST}`, { token: currentToken })).body as Page;
+  expect(phi4.value.map((v) => v.id)).toEqual(['azureml://registries/azureml/models/Phi-4/versions/8']);
+  const meta = JSON.parse(
+    (phi4.value[0]?.properties['properties'] as Record<string, string>)['system_metadata'] ?? '{}',
+  ) as Record<string, unknown>;
+  expect(meta).toMatchObject({ tasks: { fineTuningTasks: ['chat-completion'] }, preview: true });
+  expect(meta['deprecation']).toBeUndefined();
+  const small = (
+    await call(current, `${base}/models/Phi-3-small-8k-instruct/versions?${LATEST}`, { token: currentToken })
+  ).body as Page;
+  expect(small.value[0]?.properties).toMatchObject({ isArchived: false });
+});
+
+test('model containers are listed (what models.list(registry_name=...) asks), archived ones only on request', async () => {
+  const base = await dataPlaneBase(current);
+  const currentToken = await armToken(current);
+  const q = 'api-version=2021-10-01-dataplanepreview';
+  const active = (await call(current, `${base}/models?${q}`, { token: currentToken })).body as Page;
+  expect(active.value.map((c) => c.name).sort()).toEqual(['Llama-2-7b-chat', 'Phi-3-small-8k-instruct', 'Phi-4']);
+  expect(active.value.find((c) => c.name === 'Phi-4')?.properties).toMatchObject({
+    isArchived: false,
+    latestVersion: '8',
+  });
+  const archived = (await call(current, `${base}/models?${q}&listViewType=ArchivedOnly`, { token: currentToken }))
+    .body as Page;
+  expect(archived.value).toHaveLength(7);
+  // Pages of $top, continued by nextLink.
+  const first = (await call(current, `${base}/models?${q}&listViewType=All&$top=4`, { token: currentToken }))
+    .body as Page;
+  expect(first.value).toHaveLength(4);
+  expect(first.nextLink).toContain('%24skip=4');
+  const seedContainers = (await call(seed, `${base.replace(current.url, seed.url)}/models?${q}`, { token }))
+    .body as Page;
+  expect(seedContainers.value.map((c) => c.name)).toEqual(['Phi-3-mini-4k-instruct']);
 });
