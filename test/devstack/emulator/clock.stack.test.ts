@@ -16,6 +16,7 @@ import {
   sleep,
   startTestEmulator,
   WS,
+  createCluster,
 } from './helpers';
 
 const v = '?api-version=2022-10-01';
@@ -30,17 +31,7 @@ afterAll(() => {
 });
 
 async function setUp(emulator: RunningEmulator, token: string): Promise<void> {
-  await call(emulator, `${WS}/computes/gpu${v}`, {
-    method: 'PUT',
-    token,
-    body: {
-      location: 'eastus',
-      properties: {
-        computeType: 'AmlCompute',
-        properties: { vmSize: 'Standard_NC24ads_A100_v4', scaleSettings: { maxNodeCount: 1 } },
-      },
-    },
-  });
+  await createCluster(emulator, token, 'gpu');
 }
 
 async function jobStatus(emulator: RunningEmulator, token: string, name: string): Promise<string> {

@@ -18,6 +18,7 @@ import {
   startTestEmulator,
   WS,
   type Azurite,
+  createCluster,
 } from './helpers';
 
 const v = '?api-version=2022-10-01';
@@ -183,17 +184,7 @@ describe('MLflow under /mlflow/v2.0', () => {
   const v2 = `/mlflow/v2.0${WS}/api/2.0/mlflow`;
 
   beforeAll(async () => {
-    await call(emulator, `${WS}/computes/cpu${v}`, {
-      method: 'PUT',
-      token,
-      body: {
-        location: 'eastus',
-        properties: {
-          computeType: 'AmlCompute',
-          properties: { vmSize: 'Standard_NC24ads_A100_v4', scaleSettings: { maxNodeCount: 1 } },
-        },
-      },
-    });
+    await createCluster(emulator, token, 'cpu');
     await advance(emulator, 200);
     const container = blobContainer(azurite);
     for (const [path, rows] of [

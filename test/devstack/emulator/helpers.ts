@@ -237,6 +237,27 @@ export function pipelineJobBody(opts: {
   };
 }
 
+/** PUTs a GPU cluster (Standard_NC24ads_A100_v4, one node unless told) as a test's setting-up step. */
+export async function createCluster(
+  emulator: RunningEmulator,
+  token: string,
+  name: string,
+  opts: { maxNodes?: number; apiVersion?: string } = {},
+): Promise<void> {
+  const res = await call(emulator, `${WS}/computes/${name}?api-version=${opts.apiVersion ?? '2022-10-01'}`, {
+    method: 'PUT',
+    token,
+    body: {
+      location: 'eastus',
+      properties: {
+        computeType: 'AmlCompute',
+        properties: { vmSize: 'Standard_NC24ads_A100_v4', scaleSettings: { maxNodeCount: opts.maxNodes ?? 1 } },
+      },
+    },
+  });
+  if (res.status >= 300) throw new Error(`creating cluster ${name} answered ${res.status}`);
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }

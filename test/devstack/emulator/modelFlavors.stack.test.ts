@@ -4,7 +4,7 @@
 // Model(path="azureml://jobs/<job>/outputs/trained_model", type="mlflow_model").
 import type { RunningEmulator } from '../../../devstack/emulator/server';
 import { CATALOG_DATA } from '../../../devstack/emulator/catalog/data';
-import { advance, armToken, call, pipelineJobBody, startTestEmulator, WS } from './helpers';
+import { advance, armToken, call, pipelineJobBody, startTestEmulator, WS, createCluster } from './helpers';
 
 const v = '?api-version=2022-10-01';
 const PHASE = 1000;
@@ -49,17 +49,7 @@ beforeAll(async () => {
     clock: { jobPhaseMs: PHASE, provisionMs: 100, deleteMs: 100, cancelMs: 100 },
   });
   token = await armToken(emulator);
-  await call(emulator, `${WS}/computes/gpu${v}`, {
-    method: 'PUT',
-    token,
-    body: {
-      location: 'eastus',
-      properties: {
-        computeType: 'AmlCompute',
-        properties: { vmSize: 'Standard_NC24ads_A100_v4', scaleSettings: { maxNodeCount: 1 } },
-      },
-    },
-  });
+  await createCluster(emulator, token, 'gpu');
   await advance(emulator, 100);
   // The notebook's job, plus the fine-tune step's PyTorch folder as a uri_folder output of its own.
   const body = pipelineJobBody({ compute: 'gpu', train: 'x/train.jsonl', test: 'x/test.jsonl' });

@@ -14,6 +14,7 @@ import {
   startTestEmulator,
   WS,
   type Azurite,
+  createCluster,
 } from './helpers';
 
 const v = '?api-version=2022-10-01';
@@ -32,17 +33,7 @@ beforeAll(async () => {
   azurite = await startAzurite();
   emulator = await startTestEmulator({ azuriteBlobUrl: azurite.url, timeMode: 'stepped', clock: CLOCK });
   token = await armToken(emulator);
-  await call(emulator, `${WS}/computes/gpu${v}`, {
-    method: 'PUT',
-    token,
-    body: {
-      location: 'eastus',
-      properties: {
-        computeType: 'AmlCompute',
-        properties: { vmSize: 'Standard_NC24ads_A100_v4', scaleSettings: { maxNodeCount: 1 } },
-      },
-    },
-  });
+  await createCluster(emulator, token, 'gpu');
   await advance(emulator, 100);
   await upload('small/train.jsonl', chatRows(40));
   await upload('large/train.jsonl', chatRows(400));

@@ -20,6 +20,7 @@ import {
   storageGet,
   WS,
   type Azurite,
+  createCluster,
 } from './helpers';
 
 const v = '?api-version=2022-10-01';
@@ -73,17 +74,7 @@ beforeAll(async () => {
   azurite = await startAzurite();
   emulator = await startTestEmulator({ azuriteBlobUrl: azurite.url, timeMode: 'stepped', clock: CLOCK });
   token = await armToken(emulator);
-  await call(emulator, `${WS}/computes/gpu${v}`, {
-    method: 'PUT',
-    token,
-    body: {
-      location: 'eastus',
-      properties: {
-        computeType: 'AmlCompute',
-        properties: { vmSize: 'Standard_NC24ads_A100_v4', scaleSettings: { maxNodeCount: 2 } },
-      },
-    },
-  });
+  await createCluster(emulator, token, 'gpu', { maxNodes: 2 });
   await advance(emulator, 100);
   const container = blobContainer(azurite);
   for (const [path, text] of [
