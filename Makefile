@@ -48,6 +48,8 @@ setup:
 
 $(BUILD_STAMP): $(SRC_FILES) tsconfig.json tsconfig.build.json devstack/tsconfig.json package-lock.json
 	@echo "build: tsc -p tsconfig.build.json (the product: dist/), tsc -p devstack/tsconfig.json (devstack/dist/)"
+	@# From clean folders: a moved or deleted source must not leave its old output behind (npm pack ships dist/).
+	@rm -rf dist devstack/dist
 	@$(NODE_BIN)/tsc -p tsconfig.build.json
 	@node dist/cli/stampBuild.js
 	@$(NODE_BIN)/tsc -p devstack/tsconfig.json
