@@ -21,14 +21,8 @@ SQL_TOOL=${TEMPORAL_SQL_TOOL:-temporal-sql-tool}
 schema() {
   db=$1
   name=$2
-  if out=$("$SQL_TOOL" --db "$db" create-database 2>&1); then
-    echo "schema: database $db created"
-  else
-    case "$out" in
-      *"already exists"*) echo "schema: database $db exists" ;;
-      *) printf '%s\n' "$out" >&2; echo "schema: cannot create database $db" >&2; exit 1 ;;
-    esac
-  fi
+  # CREATE DATABASE; one that exists already is left as it is.
+  "$SQL_TOOL" --db "$db" create-database
   # Version tables and version 0.0 where there are none (a schema already past 0.0 is left alone) ...
   "$SQL_TOOL" --db "$db" setup-schema -v 0.0
   # ... then every versioned step of the embedded schema the tool carries, up to its latest.

@@ -186,7 +186,8 @@ interface Proc {
 }
 
 const liveClusters = new Set<ClusterImpl>();
-let handlersOn = false;
+let signalsOn = false;
+let exitOn = false;
 let signalled = false;
 
 function onExit(): void {
@@ -196,6 +197,7 @@ function onExit(): void {
 function onSignal(signal: NodeJS.Signals): void {
   const code = signal === 'SIGINT' ? 130 : signal === 'SIGHUP' ? 129 : 143;
   if (signalled) {
+    // Second Ctrl-C: no more waiting.
     onExit();
     process.exit(code);
   }
@@ -204,19 +206,22 @@ function onSignal(signal: NodeJS.Signals): void {
   void Promise.allSettled([...liveClusters].map((c) => c.stop())).finally(() => process.exit(code));
 }
 
+/** Signal handlers while a cluster that wants them runs; an exit handler (SIGKILL to all) while any runs. */
 function updateHandlers(): void {
   const wantSignals = [...liveClusters].some((c) => c.handleSignals);
-  if (wantSignals && !handlersOn) {
-    for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, onSignal);
-    process.on('exit', onExit);
-    handlersOn = true;
-  } else if (!wantSignals && handlersOn && liveClusters.size === 0) {
-    for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(s, onSignal);
-    process.off('exit', onExit);
-    handlersOn = false;
+  if (wantSignals !== signalsOn) {
+    for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+      if (wantSignals) process.on(s, onSignal);
+      else process.off(s, onSignal);
+    }
+    signalsOn = wantSignals;
   }
-  if (liveClusters.size > 0 && !process.listeners('exit').includes(onExit)) process.on('exit', onExit);
-  if (liveClusters.size === 0) process.off('exit', onExit);
+  const wantExit = liveClusters.size > 0;
+  if (wantExit !== exitOn) {
+    if (wantExit) process.on('exit', onExit);
+    else process.off('exit', onExit);
+    exitOn = wantExit;
+  }
 }
 
 /** A secret kept in a file of the data folder (mode 600), made once. */
@@ -592,7 +597,8 @@ async function initPostgres(c: ClusterImpl, pg: PgPrograms, runAs: RunAs | undef
 }
 
 function temporalDef(c: ClusterImpl, service: TemporalService, env: NodeJS.ProcessEnv): ProcDef {
-  const port = c.ports[service];
+  // The worker service serves no gRPC of its own: it is ready once it listens for membership (ringpop).
+  const port = service === 'worker' ? c.ports.workerMembership : c.ports[service];
   return {
     name: service,
     spec: () => ({
@@ -768,10 +774,35 @@ async function choosePorts(c: ClusterImpl, wanted: Partial<ClusterPorts>): Promi
   }
   for (const key of Object.keys(DEFAULT_CLUSTER_PORTS) as (keyof ClusterPorts)[]) {
     if ((wanted[key] ?? DEFAULT_CLUSTER_PORTS[key]) !== 0) continue;
-    const port = await pickFreePort(taken, CLUSTER_HOST);
+    const port = LOW_PORTS.has(key) ? await pickLowFreePort(taken) : await pickFreePort(taken, CLUSTER_HOST);
     c.ports[key] = port;
     taken.add(port);
   }
+}
+
+/**
+ * The Temporal services' ports go into the cluster_membership table, whose port columns are smallint
+ * (at most 32767): free ports for them are looked for below the OS's ephemeral range (32768 and up).
+ */
+const LOW_PORTS = new Set<keyof ClusterPorts>([
+  'frontend',
+  'frontendHttp',
+  'frontendMembership',
+  'history',
+  'historyMembership',
+  'matching',
+  'matchingMembership',
+  'worker',
+  'workerMembership',
+]);
+
+async function pickLowFreePort(taken: ReadonlySet<number>): Promise<number> {
+  for (let attempt = 0; attempt < 500; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    if (taken.has(port)) continue;
+    if ((await probePort(port, CLUSTER_HOST)) === 'free') return port;
+  }
+  throw new Error(`no free port between 20000 and 32000 on ${CLUSTER_HOST}`);
 }
 
 /**
@@ -815,9 +846,10 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<RunningCl
   liveClusters.add(c);
   updateHandlers();
 
+  let sideBySide: Promise<unknown> = Promise.resolve();
   try {
     // Azurite, the emulator and the workflow bundle do not need the cluster: started beside it.
-    const sideBySide = Promise.all([
+    const besides = Promise.all([
       startStack({
         dataDir: c.dataDir,
         certsDir: c.certsDir,
@@ -841,7 +873,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<RunningCl
       }),
       bundleWorkflows(path.join(c.dataDir, 'workflow-bundle.js')),
     ]);
-    sideBySide.catch(() => undefined);
+    sideBySide = besides;
+    besides.catch(() => undefined);
 
     // PostgreSQL, as an unprivileged user, on its data folder.
     const fresh = await initPostgres(c, pg, runAs);
@@ -875,7 +908,11 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<RunningCl
     phase('schema');
 
     // The four services, each its own process, from deploy/temporal/config/cluster.yaml.
-    await Promise.all(TEMPORAL_SERVICES.map((s) => c.launch(temporalDef(c, s, env))));
+    // History first: on a new database the first process to start writes the cluster's metadata, and
+    // processes that start at the same moment race to write it (the losers exit). Then the other three.
+    const [first, ...rest] = TEMPORAL_SERVICES;
+    await c.launch(temporalDef(c, first, env));
+    await Promise.all(rest.map((s) => c.launch(temporalDef(c, s, env))));
     log(
       `Temporal ${TEMPORAL_SERVER_VERSION} ready: ${TEMPORAL_SERVICES.map((s) => `${s} :${c.ports[s]} (pid ${c.pid(s) ?? '?'})`).join(', ')}`,
     );
@@ -887,7 +924,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<RunningCl
     );
     phase('namespace');
 
-    const [, bundle] = await sideBySide;
+    const [, bundle] = await besides;
     phase('azurite, emulator, bundle');
 
     // The ftflow workers, on the prebuilt bundle as compose's image runs them.
@@ -960,6 +997,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<RunningCl
       phase('ui');
     }
   } catch (err) {
+    // Whatever started beside the failing part is stopped too (Azurite and the emulator may still be starting).
+    await sideBySide.catch(() => undefined);
     await c.stop();
     throw err;
   }

@@ -181,7 +181,13 @@ class ProgressWatch {
   start(): void {
     this.loop = (async () => {
       while (!this.stopped) {
-        await this.sample().catch(() => undefined);
+        // A failed sample drops the connection: the next one connects afresh rather than waiting out
+        // gRPC's reconnect back-off, which would add the watcher's own delay to the figures.
+        await this.sample().catch(async () => {
+          const dead = this.connection;
+          this.connection = undefined;
+          await dead?.close().catch(() => undefined);
+        });
         await sleep(400);
       }
     })();

@@ -53,10 +53,15 @@ const composeDefault = (value: string): string | undefined => {
 /** The variables the server's configuration template reads, with the default it gives or `required`. */
 function templateVariables(): Map<string, { default?: string; required: boolean }> {
   const text = fs.readFileSync(TEMPORAL_CONFIG_FILE, 'utf8');
+  // The required ones: a `range $name := list "A" "B" ...` that fails when one is empty.
+  const requiredList = /range \$name := list((?:\s+"[A-Z0-9_]+")+)/.exec(text)?.[1] ?? '';
+  const required = new Set([...requiredList.matchAll(/"([A-Z0-9_]+)"/g)].map((m) => m[1]));
   const vars = new Map<string, { default?: string; required: boolean }>();
-  for (const m of text.matchAll(/env "([A-Z0-9_]+)"(?:\s*\|\s*(default|required)\s+"([^"]*)")?/g)) {
-    const [, name, fn, arg] = m;
-    vars.set(name, fn === 'default' ? { default: arg, required: false } : { required: fn === 'required' });
+  for (const name of required) vars.set(name, { required: true });
+  for (const m of text.matchAll(/env "([A-Z0-9_]+)"(?:\s*\|\s*default\s+"([^"]*)")?/g)) {
+    const [, name, fallback] = m;
+    if (fallback !== undefined) vars.set(name, { default: fallback, required: false });
+    else if (!vars.has(name)) throw new Error(`${name} is read with neither a default nor in the required list`);
   }
   return vars;
 }
