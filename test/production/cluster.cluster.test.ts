@@ -90,7 +90,12 @@ beforeAll(async () => {
     workers: 2,
     ui: false,
     emulator: {
-      extraArgs: ['--job-phase-ms', String(JOB_PHASE_MS), '--provision-ms', '3000', '--delete-ms', '1000'],
+      extraArgs: [
+        ...['--job-phase-ms', String(JOB_PHASE_MS), '--provision-ms', '3000', '--delete-ms', '1000'],
+        // 21 runs deploying at once need 21 x 12 GPU vCPUs (with the upgrade reserve): more than Azure's default
+        // quota the emulator keeps (96 per family), which would fail runs for quota, not for the cluster.
+        ...['--default-vcpu-quota', '1000', '--regional-vcpu-quota', '4000'],
+      ],
     },
     workerEnv: WORKER_TUNING,
     // A schedule every minute is allowed here (the product's floor is 5 minutes); no rate limit in the way.
@@ -175,6 +180,7 @@ class ProgressWatch {
   private stopped = false;
   private loop: Promise<void> | undefined;
   private connection: Connection | undefined;
+  private readonly retired: Connection[] = [];
 
   constructor(private readonly ids: () => string[]) {}
 
@@ -183,10 +189,10 @@ class ProgressWatch {
       while (!this.stopped) {
         // A failed sample drops the connection: the next one connects afresh rather than waiting out
         // gRPC's reconnect back-off, which would add the watcher's own delay to the figures.
-        await this.sample().catch(async () => {
-          const dead = this.connection;
+        // (The old connection is closed at the end: closing it now would cut its calls' own retries.)
+        await this.sample().catch(() => {
+          if (this.connection) this.retired.push(this.connection);
           this.connection = undefined;
-          await dead?.close().catch(() => undefined);
         });
         await sleep(400);
       }
@@ -229,7 +235,9 @@ class ProgressWatch {
   async stop(): Promise<void> {
     this.stopped = true;
     await this.loop;
-    await this.connection?.close();
+    await sleep(5000); // let the retired connections' last retries end
+    for (const c of [...this.retired, ...(this.connection ? [this.connection] : [])])
+      await c.close().catch(() => undefined);
   }
 }
 
