@@ -34,7 +34,7 @@ const RUNS = 20;
 const DATA_DIR = path.join(PROJECT_ROOT, '.data', 'cluster-test');
 const RESULTS_FILE = path.join(PROJECT_ROOT, '.data', 'cluster-suite.json');
 /** The emulator's clock: each of a job's five phases lasts this long, so the runs outlive the five kills. */
-const JOB_PHASE_MS = 25_000;
+const JOB_PHASE_MS = 30_000;
 /** Polling tuned to that clock (the product's defaults poll every 40 s). */
 const WORKER_TUNING = { FTFLOW_JOB_POLL_SECONDS: '2', FTFLOW_LRO_POLL_MS: '500' };
 const SCHEDULE_ID = 'cluster-suite-retrain';
@@ -173,14 +173,21 @@ async function emulatorResources(): Promise<EmulatorResources> {
   return (await res.json()) as EmulatorResources;
 }
 
-/** Follows the runs' histories through the frontend: the sum of their lengths grows as the cluster makes progress. */
+/**
+ * Follows the runs through the frontend, every 400 ms: what the cluster has recorded for them (their
+ * histories' lengths, and the heartbeats of their steps, which history writes to the database without a
+ * history event) and whether a run's `progress` query is answered (frontend, history and matching hand it
+ * to a worker and back). Progress after a restart: both have happened since.
+ */
 class ProgressWatch {
-  private readonly samples: { at: number; total: number }[] = [];
+  private readonly samples: { at: number; recorded: number; answered: boolean }[] = [];
   private readonly lengths = new Map<string, number>();
+  private readonly beats = new Map<string, { last: number; count: number }>();
   private stopped = false;
   private loop: Promise<void> | undefined;
   private connection: Connection | undefined;
   private readonly retired: Connection[] = [];
+  private turn = 0;
 
   constructor(private readonly ids: () => string[]) {}
 
@@ -204,28 +211,53 @@ class ProgressWatch {
     this.connection ??= await Connection.connect({ address: c.urls.temporalAddress, connectTimeout: 2000 });
     const conn = this.connection;
     const at = Date.now();
+    const ids = this.ids();
     await conn.withDeadline(Date.now() + 3000, async () => {
       await Promise.all(
-        this.ids().map(async (id) => {
+        ids.map(async (id) => {
           const d = await conn.workflowService.describeWorkflowExecution({
             namespace: c.namespace,
             execution: { workflowId: id },
           });
           this.lengths.set(id, Number(d.workflowExecutionInfo?.historyLength ?? 0));
+          const lastBeat = Math.max(
+            0,
+            ...(d.pendingActivities ?? []).map((a) => Number(a.lastHeartbeatTime?.seconds ?? 0) * 1000),
+          );
+          const b = this.beats.get(id) ?? { last: 0, count: 0 };
+          if (lastBeat > b.last) this.beats.set(id, { last: lastBeat, count: b.count + 1 });
         }),
       );
     });
-    const total = [...this.lengths.values()].reduce((a, b) => a + b, 0);
-    this.samples.push({ at, total });
+    let answered = false;
+    const probe = ids[this.turn++ % Math.max(1, ids.length)];
+    if (probe !== undefined) {
+      answered = await conn
+        .withDeadline(Date.now() + 3000, () =>
+          conn.workflowService.queryWorkflow({
+            namespace: c.namespace,
+            execution: { workflowId: probe },
+            query: { queryType: 'progress' },
+          }),
+        )
+        .then(
+          () => true,
+          () => false,
+        );
+    }
+    const recorded =
+      [...this.lengths.values()].reduce((a, b) => a + b, 0) + [...this.beats.values()].reduce((a, b) => a + b.count, 0);
+    this.samples.push({ at, recorded, answered });
   }
 
-  /** When the histories first grew after `t` (measured from the first sample taken at or after `t`). */
+  /** When, after `t`, the cluster had both recorded something new for a run and answered a query. */
   async progressAfter(t: number, timeoutMs: number): Promise<number> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const base = this.samples.find((s) => s.at >= t);
-      const grown = base ? this.samples.find((s) => s.at > base.at && s.total > base.total) : undefined;
-      if (grown) return grown.at;
+      const grown = base ? this.samples.find((s) => s.at > base.at && s.recorded > base.recorded) : undefined;
+      const answered = this.samples.find((s) => s.at >= t && s.answered);
+      if (grown && answered) return Math.max(grown.at, answered.at);
       if (Date.now() > deadline)
         throw new Error(`no progress within ${timeoutMs / 1000} s after ${new Date(t).toISOString()}`);
       await sleep(200);
@@ -342,70 +374,83 @@ describe(`a Temporal ${TEMPORAL_SERVER_VERSION} cluster on PostgreSQL (make clus
     const open = new Set(runs.map((r) => r.id));
     const watch = new ProgressWatch(() => [...open]);
     watch.start();
+    let following = true;
     const closer = (async () => {
       // Follows the runs through the API; a run leaves `open` when it has ended.
-      while (open.size > 0) {
+      while (following) {
         for (const id of [...open]) {
-          const res = await api('GET', `/v1/fine-tunes/${id}`);
-          const status = (res.json as { status?: string } | null)?.status;
-          if (res.status === 200 && status !== undefined && status !== 'running') open.delete(id);
+          const res = await api('GET', `/v1/fine-tunes/${id}`).catch(() => undefined);
+          const status = (res?.json as { status?: string } | null | undefined)?.status;
+          if (res?.status === 200 && status !== undefined && status !== 'running') open.delete(id);
         }
         await sleep(2000);
       }
     })();
-
-    // The kills, one after the other, each once the cluster has made progress since the last one.
     const figures: KillFigure[] = [];
-    const targets: (ClusterProcessName | 'a worker')[] = ['history', 'matching', 'frontend', 'postgres', 'a worker'];
-    let lastReady = Date.now();
-    for (const target of targets) {
-      await watch.progressAfter(lastReady, 120_000);
-      await sleep(3000);
-      const name: ClusterProcessName = target === 'a worker' ? await safeWorkerVictim([...open], 60_000) : target;
-      const pid = c.pid(name) ?? -1;
-      seenPids.add(pid);
-      const runsOpenAtKill = open.size;
-      const killedAt = await c.kill(name, 'SIGKILL');
-      const { spawnedAt, readyAt } = await c.restart(name);
-      const newPid = c.pid(name);
-      if (newPid !== undefined) seenPids.add(newPid);
-      const progressAt = await watch.progressAfter(readyAt, 300_000);
-      lastReady = readyAt;
-      const f: KillFigure = {
-        target: target === 'a worker' ? `${name} (ftflow worker)` : name,
-        pid,
-        downSeconds: (readyAt - killedAt) / 1000,
-        restartToProgressSeconds: (progressAt - spawnedAt) / 1000,
-        runsOpenAtKill,
-      };
-      figures.push(f);
-      say(
-        `SIGKILL ${f.target} (pid ${pid}, ${runsOpenAtKill} runs open): ready again after ${f.downSeconds.toFixed(1)} s, ` +
-          `progress ${f.restartToProgressSeconds.toFixed(1)} s after the restart`,
-      );
-    }
-    expect(figures.map((f) => f.runsOpenAtKill).every((n) => n > 0)).toBe(true);
-
-    // The schedule's first tick (pause it after, so it starts no more), its run followed like the others.
-    const tick = await (async () => {
-      const deadline = Date.now() + 180_000;
-      for (;;) {
-        const res = await api('GET', `/v1/schedules/${SCHEDULE_ID}`);
-        const recent = (res.json as { recent?: { runId: string }[] }).recent ?? [];
-        if (recent[0]) return recent[0];
-        if (Date.now() > deadline) throw new Error('the schedule did not tick within 3 minutes');
-        await sleep(2000);
+    let ended = false;
+    try {
+      // The kills, one after the other, each once the cluster has made progress since the last one.
+      const targets: (ClusterProcessName | 'a worker')[] = ['history', 'matching', 'frontend', 'postgres', 'a worker'];
+      let lastReady = Date.now();
+      for (const target of targets) {
+        await watch.progressAfter(lastReady, 120_000);
+        await sleep(3000);
+        const name: ClusterProcessName = target === 'a worker' ? await safeWorkerVictim([...open], 60_000) : target;
+        const pid = c.pid(name) ?? -1;
+        seenPids.add(pid);
+        const runsOpenAtKill = open.size;
+        const killedAt = await c.kill(name, 'SIGKILL');
+        const { spawnedAt, readyAt } = await c.restart(name);
+        const newPid = c.pid(name);
+        if (newPid !== undefined) seenPids.add(newPid);
+        const progressAt = await watch.progressAfter(readyAt, 300_000);
+        lastReady = readyAt;
+        const f: KillFigure = {
+          target: target === 'a worker' ? `${name} (ftflow worker)` : name,
+          pid,
+          downSeconds: (readyAt - killedAt) / 1000,
+          restartToProgressSeconds: (progressAt - spawnedAt) / 1000,
+          runsOpenAtKill,
+        };
+        figures.push(f);
+        say(
+          `SIGKILL ${f.target} (pid ${pid}, ${runsOpenAtKill} runs open): ready again after ${f.downSeconds.toFixed(1)} s, ` +
+            `progress ${f.restartToProgressSeconds.toFixed(1)} s after the restart`,
+        );
       }
-    })();
-    await api('POST', `/v1/schedules/${SCHEDULE_ID}/pause`, { note: 'cluster suite: one tick is enough' });
-    const tickNames = deriveRunNames(tick.runId);
-    runs.push({ id: tick.runId, jobName: tickNames.jobName, endpointName: tickNames.endpointName, source: 'schedule' });
-    open.add(tick.runId);
-    say(`schedule ${SCHEDULE_ID} ticked: run ${tick.runId}`);
+      expect(figures.map((f) => f.runsOpenAtKill).every((n) => n > 0)).toBe(true);
 
-    // Every run ends.
-    const ended = await Promise.race([closer.then(() => true), sleep(480_000).then(() => false)]);
-    await watch.stop();
+      // The schedule's first tick (pause it after, so it starts no more), its run followed like the others.
+      const tick = await (async () => {
+        const deadline = Date.now() + 180_000;
+        for (;;) {
+          const res = await api('GET', `/v1/schedules/${SCHEDULE_ID}`);
+          const recent = (res.json as { recent?: { runId: string }[] }).recent ?? [];
+          if (recent[0]) return recent[0];
+          if (Date.now() > deadline) throw new Error('the schedule did not tick within 3 minutes');
+          await sleep(2000);
+        }
+      })();
+      await api('POST', `/v1/schedules/${SCHEDULE_ID}/pause`, { note: 'cluster suite: one tick is enough' });
+      const tickNames = deriveRunNames(tick.runId);
+      runs.push({
+        id: tick.runId,
+        jobName: tickNames.jobName,
+        endpointName: tickNames.endpointName,
+        source: 'schedule',
+      });
+      open.add(tick.runId);
+      say(`schedule ${SCHEDULE_ID} ticked: run ${tick.runId}`);
+
+      // Every run ends.
+      const deadline = Date.now() + 480_000;
+      while (open.size > 0 && Date.now() < deadline) await sleep(1000);
+      ended = open.size === 0;
+    } finally {
+      following = false;
+      await closer;
+      await watch.stop();
+    }
     expect({ ended, open: [...open] }).toEqual({ ended: true, open: [] });
     const runsSeconds = (Date.now() - t0) / 1000;
 
