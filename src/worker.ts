@@ -94,6 +94,8 @@ async function main(): Promise<void> {
         address: settings.address,
         auth: temporal.auth,
         workflowCode: settings.workflowBundle ? 'prebuilt bundle' : 'bundled at start-up',
+        // This process's share of ARM's budget (FTFLOW_ARM_BUDGET_SPLIT divides the FTFLOW_ARM_* rates).
+        armBudget: config.armBudget,
         startupMs: Math.round(process.uptime() * 1000),
       });
       await running;

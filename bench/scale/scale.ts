@@ -34,6 +34,8 @@ export interface ScaleTarget {
 
 export interface LevelOptions {
   runs: number;
+  /** Worker processes on the level's task queue (default 1); they split the ARM budget (FTFLOW_ARM_BUDGET_SPLIT). */
+  workers?: number;
   /** Extra environment of the worker (poll intervals for the smoke run). */
   workerTuning?: Record<string, string>;
   /** Give up waiting after this long (the runs still open are reported as not completed). */
@@ -52,7 +54,10 @@ export interface LevelResult {
   peakRunsWaitingOnJob: number;
   /** Share of the runs' wall time spent in awaitPipeline. */
   waitingShare: number | null;
+  /** All worker processes together: peak RSS of the largest, CPU summed (one process: that process). */
   worker: ProcSummary & { cpuSecondsPerRun: number | null };
+  /** Each worker process (the level's `workers`). */
+  workers: ProcSummary[];
   temporal: {
     historyEventsPerRun: number | null;
     workflowTasksPerRun: number | null;
@@ -134,19 +139,54 @@ async function mapLimit<T, R>(
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Several worker processes as one: the largest peak and last RSS (what one process needs), CPU seconds and
+ * % of a core summed (what the level cost), the peak CPU window of the busiest. One process: itself.
+ */
+export function combineWorkers(each: readonly ProcSummary[]): ProcSummary {
+  if (each.length === 1) return each[0];
+  const sum = (get: (s: ProcSummary) => number) => each.reduce((a, s) => a + get(s), 0);
+  const max = (get: (s: ProcSummary) => number) => Math.max(...each.map(get));
+  return {
+    pid: each[0].pid,
+    samples: max((s) => s.samples),
+    wallSeconds: max((s) => s.wallSeconds),
+    peakRssMiB: max((s) => s.peakRssMiB),
+    lastRssMiB: max((s) => s.lastRssMiB),
+    cpuSeconds:
+      round(
+        sum((s) => s.cpuSeconds),
+        1,
+      ) ?? 0,
+    avgCpuPercent:
+      round(
+        sum((s) => s.avgCpuPercent),
+        1,
+      ) ?? 0,
+    peakCpuPercent: max((s) => s.peakCpuPercent),
+    windowSeconds: each[0].windowSeconds,
+  };
+}
+
 export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Promise<LevelResult> {
   const { runs, log } = opts;
+  const workerCount = opts.workers ?? 1;
   const stamp = Date.now().toString(36);
   const taskQueue = `bench-scale-${runs}-${stamp}`;
-  const worker = await startBenchWorker(
-    {
-      ...process.env,
-      ...target.workerEnv,
-      FTFLOW_TASK_QUEUE: taskQueue,
-      FTFLOW_LOG_LEVEL: 'INFO',
-      ...(opts.workerTuning ?? {}),
-    },
-    `${target.logDir}/worker-${runs}.log`,
+  const workers = await Promise.all(
+    Array.from({ length: workerCount }, (_, i) =>
+      startBenchWorker(
+        {
+          ...process.env,
+          ...target.workerEnv,
+          FTFLOW_TASK_QUEUE: taskQueue,
+          FTFLOW_LOG_LEVEL: 'INFO',
+          FTFLOW_ARM_BUDGET_SPLIT: String(workerCount),
+          ...(opts.workerTuning ?? {}),
+        },
+        `${target.logDir}/worker-${runs}${workerCount > 1 ? `-${workerCount}w-${i + 1}` : ''}.log`,
+      ),
+    ),
   );
   const connection = await Connection.connect({ address: target.temporalAddress });
   const temporal = new Client({ connection, namespace: target.namespace });
@@ -173,7 +213,7 @@ export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Pro
       await sleep(1000);
     }
   })();
-  const sampler = new ProcSampler(worker.pid, 1000, 10);
+  const samplers = workers.map((w) => new ProcSampler(w.pid, 1000, 10));
   let handles: RunHandle[] = [];
   try {
     // Start every run at once (50 start calls in flight), as a batch of retraining requests would.
@@ -202,9 +242,9 @@ export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Pro
           last && back && last.atMs > back.atMs
             ? ((last.reads - back.reads) / ((last.atMs - back.atMs) / 1000)).toFixed(1)
             : '?';
-        const s = sampler.summary();
+        const rss = samplers.map((s) => s.summary().lastRssMiB).join(' + ');
         log(
-          `${Math.round((Date.now() - t0) / 1000)} s: ${open}/${runs} runs open; ARM reads ${rate}/s (last 30 s), 429s ${last?.throttled ?? 0}; worker RSS ${s.lastRssMiB} MiB`,
+          `${Math.round((Date.now() - t0) / 1000)} s: ${open}/${runs} runs open; ARM reads ${rate}/s (last 30 s), 429s ${last?.throttled ?? 0}; worker RSS ${rss} MiB`,
         );
       }
       await sleep(runs >= 100 ? 5000 : 1000);
@@ -213,9 +253,10 @@ export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Pro
     sampling = false;
     await throttleLoop;
   }
-  const workerSummary = sampler.stop();
+  const perWorker = samplers.map((s) => s.stop());
+  const workerSummary = combineWorkers(perWorker);
   const wallEnd = Date.now();
-  await worker.stop();
+  await Promise.all(workers.map((w) => w.stop()));
 
   // What Temporal recorded, run by run.
   const histories = await mapLimit(
@@ -329,6 +370,7 @@ export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Pro
     peakRunsWaitingOnJob: peakWaiting,
     waitingShare: runMs > 0 ? round(waitedMs / runMs, 3) : null,
     worker: { ...workerSummary, cpuSecondsPerRun: round(workerSummary.cpuSeconds / n, 3) },
+    workers: perWorker,
     temporal: {
       historyEventsPerRun: round(events / n, 1),
       workflowTasksPerRun: round(tasks / n, 1),

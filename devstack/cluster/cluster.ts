@@ -456,13 +456,15 @@ export interface ClusterWiring {
   azure: Record<string, string>;
 }
 
-export function clusterWorkerEnv(w: ClusterWiring, bundlePath: string): Record<string, string> {
+/** A worker's environment; `workers` processes share the ARM budget (compose: FTFLOW_WORKER_REPLICAS). */
+export function clusterWorkerEnv(w: ClusterWiring, bundlePath: string, workers: number): Record<string, string> {
   return {
     ...w.azure,
     [ENV.temporalAddress]: w.temporalAddress,
     [ENV.temporalNamespace]: w.namespace,
     [ENV.taskQueue]: w.taskQueue,
     FTFLOW_WORKFLOW_BUNDLE: bundlePath,
+    FTFLOW_ARM_BUDGET_SPLIT: String(workers),
   };
 }
 
@@ -931,7 +933,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<RunningCl
     const workerCount = opts.workers ?? 2;
     const workerEnv: NodeJS.ProcessEnv = {
       ...env,
-      ...clusterWorkerEnv(c.wiring(), bundle.path),
+      ...clusterWorkerEnv(c.wiring(), bundle.path, workerCount),
       ...(opts.workerEnv ?? {}),
     };
     await Promise.all(

@@ -16,6 +16,23 @@ export interface ArmBudget {
 
 export const DEFAULT_ARM_BUDGET: ArmBudget = { readsPerSecond: 20, writesPerSecond: 8, deletesPerSecond: 8, burst: 50 };
 
+/**
+ * One process's share when `processes` workers share the budget (FTFLOW_ARM_BUDGET_SPLIT): each rate and
+ * the burst divided evenly, so N workers together stay inside what one would spend. The burst keeps at
+ * least one token; a rate is never rounded up, so the shares never add up to more than the whole.
+ */
+export function splitBudget(budget: ArmBudget, processes: number): ArmBudget {
+  if (!Number.isInteger(processes) || processes < 1)
+    throw new RangeError(`processes must be 1 or more, got ${processes}`);
+  if (processes === 1) return budget;
+  return {
+    readsPerSecond: budget.readsPerSecond / processes,
+    writesPerSecond: budget.writesPerSecond / processes,
+    deletesPerSecond: budget.deletesPerSecond / processes,
+    burst: Math.max(1, Math.floor(budget.burst / processes)),
+  };
+}
+
 export type RequestClass = 'read' | 'write' | 'delete';
 
 export function requestClass(method: string): RequestClass {

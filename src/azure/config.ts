@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { ENV } from '../config/env';
 import { ConfigError } from '../config/errors';
-import { DEFAULT_ARM_BUDGET, type ArmBudget } from './budget';
+import { DEFAULT_ARM_BUDGET, splitBudget, type ArmBudget } from './budget';
 
 export interface AzureConfig {
   subscriptionId: string;
@@ -86,13 +86,33 @@ export function loadAzureConfig(env: NodeJS.ProcessEnv = process.env): AzureConf
     jobPollSeconds: positive(env, 'FTFLOW_JOB_POLL_SECONDS', 40),
     lroPollMs: positive(env, 'FTFLOW_LRO_POLL_MS', 5000),
     datastoreAuth: datastoreAuth(env),
-    armBudget: {
-      readsPerSecond: positive(env, 'FTFLOW_ARM_READS_PER_SECOND', DEFAULT_ARM_BUDGET.readsPerSecond),
-      writesPerSecond: positive(env, 'FTFLOW_ARM_WRITES_PER_SECOND', DEFAULT_ARM_BUDGET.writesPerSecond),
-      deletesPerSecond: positive(env, 'FTFLOW_ARM_DELETES_PER_SECOND', DEFAULT_ARM_BUDGET.deletesPerSecond),
-      burst: positive(env, 'FTFLOW_ARM_BURST', DEFAULT_ARM_BUDGET.burst),
-    },
+    armBudget: splitBudget(
+      {
+        readsPerSecond: positive(env, 'FTFLOW_ARM_READS_PER_SECOND', DEFAULT_ARM_BUDGET.readsPerSecond),
+        writesPerSecond: positive(env, 'FTFLOW_ARM_WRITES_PER_SECOND', DEFAULT_ARM_BUDGET.writesPerSecond),
+        deletesPerSecond: positive(env, 'FTFLOW_ARM_DELETES_PER_SECOND', DEFAULT_ARM_BUDGET.deletesPerSecond),
+        burst: positive(env, 'FTFLOW_ARM_BURST', DEFAULT_ARM_BUDGET.burst),
+      },
+      budgetSplit(env),
+    ),
   };
+}
+
+/**
+ * FTFLOW_ARM_BUDGET_SPLIT: how many worker processes share the subscription's ARM budget (default 1).
+ * The FTFLOW_ARM_* rates describe the whole budget; each process takes its share (budget.ts).
+ */
+function budgetSplit(env: NodeJS.ProcessEnv): number {
+  const name = 'FTFLOW_ARM_BUDGET_SPLIT';
+  const raw = env[name];
+  if (raw === undefined || raw === '') return 1;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) {
+    throw new ConfigError(
+      `${name} must be a whole number of worker processes (1 or more) sharing the ARM budget, got "${raw}": set it to the number of workers you run`,
+    );
+  }
+  return value;
 }
 
 function datastoreAuth(env: NodeJS.ProcessEnv): AzureConfig['datastoreAuth'] {

@@ -33,7 +33,7 @@ interface Service {
   expose?: string[];
   healthcheck?: Healthcheck;
   stop_grace_period?: string;
-  deploy?: { replicas?: number };
+  deploy?: { replicas?: number | string };
   secrets?: string[];
 }
 interface ComposeFile {
@@ -219,7 +219,21 @@ describe('docker-compose.yml', () => {
     expect(services.worker.expose).toEqual([
       services.worker.environment?.FTFLOW_METRICS_ADDRESS?.toString().split(':')[1],
     ]);
-    expect(services.worker.deploy?.replicas).toBeGreaterThanOrEqual(2);
+    expect(Number(interpolate(String(services.worker.deploy?.replicas), filledIn()))).toBeGreaterThanOrEqual(2);
+  });
+
+  test("one setting scales the workers and splits the ARM budget between them, inside ARM's 25 reads/s", () => {
+    for (const replicas of [undefined, '1', '4']) {
+      const vars = filledIn();
+      if (replicas) vars.set('FTFLOW_WORKER_REPLICAS', replicas);
+      const count = Number(interpolate(String(services.worker.deploy?.replicas), vars));
+      const env = containerEnv(services.worker, vars);
+      expect(env.FTFLOW_ARM_BUDGET_SPLIT).toBe(String(count));
+      const { armBudget } = loadAzureConfig(env);
+      expect(armBudget.readsPerSecond * count).toBeLessThanOrEqual(25);
+      expect(armBudget.writesPerSecond * count).toBeLessThanOrEqual(10);
+      expect(armBudget.readsPerSecond * count).toBeCloseTo(Number(env.FTFLOW_ARM_READS_PER_SECOND), 6);
+    }
   });
 
   test('starts in order: database healthy, schema upgraded, server healthy, search attributes registered, then the service', () => {
