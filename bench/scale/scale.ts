@@ -188,13 +188,24 @@ export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Pro
       ),
     ),
   );
-  const connection = await Connection.connect({ address: target.temporalAddress });
-  const temporal = new Client({ connection, namespace: target.namespace });
-  const client = await FineTuneClient.connect({ client: temporal, taskQueue });
-  const actionsBefore: MetricTotals | undefined = target.temporalMetricsUrl
-    ? await scrapeCounter(target.temporalMetricsUrl, 'action', 'action_type')
-    : undefined;
-  const throttleBase = await emulatorAdmin.throttle(target.emulatorUrl);
+  const connected = await (async () => {
+    const connection = await Connection.connect({ address: target.temporalAddress });
+    const temporal = new Client({ connection, namespace: target.namespace });
+    return {
+      connection,
+      temporal,
+      client: await FineTuneClient.connect({ client: temporal, taskQueue }),
+      actionsBefore: target.temporalMetricsUrl
+        ? await scrapeCounter(target.temporalMetricsUrl, 'action', 'action_type')
+        : undefined,
+      throttleBase: await emulatorAdmin.throttle(target.emulatorUrl),
+    };
+  })().catch(async (err: unknown) => {
+    await Promise.all(workers.map((w) => w.stop()));
+    throw err;
+  });
+  const { connection, temporal, client, throttleBase } = connected;
+  const actionsBefore: MetricTotals | undefined = connected.actionsBefore;
   const t0 = Date.now();
   const ticks: ThrottleTick[] = [];
   let sampling = true;
