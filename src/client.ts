@@ -36,7 +36,17 @@ import {
   invalid,
   isUnavailable,
 } from './control/errors';
-import { eventsFromHistory, pageEvents, type EventPage, type RunEvent } from './control/events';
+import {
+  eventsFromHistory,
+  pageEvents,
+  stepResultFromHistory,
+  type EventPage,
+  type RunEvent,
+} from './control/events';
+import { DEFAULT_SERIES, followDetailsOf, TrainingReader, type LogTail, type MetricsPage } from './control/training';
+import type { JobFollowDetails } from './activities/types';
+import { loadAzureConfig } from './azure/config';
+import { isNotFound } from './azure/errors';
 import { JanitorControl } from './control/janitor';
 import { RUN_ID_PATTERN, describeServiceRun, isServiceRun, type ServiceRun } from './control/ownership';
 import {
@@ -158,6 +168,23 @@ export class FineTuneClient {
   }
 
   /** Connects from options, then the environment (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS or API key variables). */
+  /** Where `metrics` and `logs` find Azure (the worker's variables); set by connect. */
+  private azureEnv: NodeJS.ProcessEnv = process.env;
+  private trainingReader?: TrainingReader;
+  /** awaitPipeline's results by execution id (bounded): `get` after training reads each history once. */
+  private readonly outcomes = new Map<string, unknown>();
+
+  /** Reads the loss curve and the job's log from Azure: built on first use from the Azure variables. */
+  training(): TrainingReader {
+    this.trainingReader ??= new TrainingReader(loadAzureConfig(this.azureEnv));
+    return this.trainingReader;
+  }
+
+  /** Uses this reader for `metrics` and `logs` (tests, or a caller with its own credential). */
+  useTrainingReader(reader: TrainingReader): void {
+    this.trainingReader = reader;
+  }
+
   static async connect(
     opts: FineTuneClientOptions = {},
     env: NodeJS.ProcessEnv = process.env,
@@ -167,7 +194,7 @@ export class FineTuneClient {
       opts.scheduleMinInterval !== undefined
         ? parseMinInterval(opts.scheduleMinInterval, 'scheduleMinInterval')
         : parseMinInterval(env[SCHEDULE_MIN_INTERVAL_ENV]);
-    if (opts.client) return new FineTuneClient(opts.client, taskQueue, minInterval);
+    if (opts.client) return new FineTuneClient(opts.client, taskQueue, minInterval).withAzureEnv(env);
     const target = resolveTemporalConnection(opts, env);
     // Payload encryption (FTFLOW_PAYLOAD_KEY), validated before anything connects.
     const dataConverter = dataConverterFromEnv(env);
@@ -190,7 +217,70 @@ export class FineTuneClient {
       dataConverter,
       interceptors: { workflow: tracingClientInterceptors(tracing) },
     });
-    return new FineTuneClient(client, taskQueue, minInterval, connection);
+    return new FineTuneClient(client, taskQueue, minInterval, connection).withAzureEnv(env);
+  }
+
+  private withAzureEnv(env: NodeJS.ProcessEnv): this {
+    this.azureEnv = env;
+    return this;
+  }
+
+  /** The Azure job's name of a run (derived from its spec: known before the job exists). */
+  private async jobNameOf(runId: string): Promise<string> {
+    await this.run(runId);
+    return deriveRunNames(runId).jobName;
+  }
+
+  /**
+   * The run's loss curve: MLflow's metric history of the job's training run, series per metric (`loss`,
+   * `eval_loss`, `learning_rate`, `epoch` unless `metrics` names others), `limit` points of each per page.
+   * Read from Azure when asked; a run that has not trained yet has empty series.
+   */
+  async metrics(
+    runId: string,
+    opts: { metrics?: string[]; limit?: number; pageToken?: string } = {},
+  ): Promise<MetricsPage & { id: string }> {
+    const jobName = await this.jobNameOf(runId);
+    try {
+      return { id: runId, ...(await this.training().metrics(jobName, opts)) };
+    } catch (err) {
+      // No job yet (the run has not reached submitPipeline): no points yet either.
+      if (!isNotFound(err)) throw err;
+      const keys = opts.metrics && opts.metrics.length > 0 ? opts.metrics : [...DEFAULT_SERIES];
+      return { id: runId, object: 'list', jobName, data: keys.map((metric) => ({ metric, points: [] })), nextPageToken: null };
+    }
+  }
+
+  /** The tail of the job's user_logs/std_log.txt (`lines`, default 100), read from Azure when asked. */
+  async logs(runId: string, opts: { lines?: number } = {}): Promise<LogTail & { id: string }> {
+    const jobName = await this.jobNameOf(runId);
+    try {
+      return { id: runId, ...(await this.training().logs(jobName, opts)) };
+    } catch (err) {
+      if (isNotFound(err)) return { id: runId, jobName, file: 'user_logs/std_log.txt', lines: [], truncated: false };
+      throw err;
+    }
+  }
+
+  /** awaitPipeline's result in the run's latest execution, if the step completed there. */
+  private async jobOutcome(runId: string, executionId: string): Promise<unknown> {
+    // A completed step's result never changes: each execution's is read from its history once.
+    const cached = this.outcomes.get(executionId);
+    if (cached !== undefined) return cached;
+    const history = await decodePayloadsIn(
+      this.temporal.options.loadedDataConverter.payloadCodecs,
+      await this.temporal.workflow.getHandle(runId, executionId).fetchHistory(),
+    );
+    const outcome = stepResultFromHistory(
+      history,
+      this.temporal.options.loadedDataConverter.payloadConverter,
+      'awaitPipeline',
+    );
+    if (outcome !== undefined) {
+      this.outcomes.set(executionId, outcome);
+      if (this.outcomes.size > 500) this.outcomes.delete(this.outcomes.keys().next().value ?? '');
+    }
+    return outcome;
   }
 
   get namespace(): string {
@@ -297,21 +387,27 @@ export class FineTuneClient {
   async get(runId: string): Promise<RunRecord> {
     const { handle, description } = await this.run(runId);
     const progress = await withTimeout(handle.query(progressQuery), QUERY_TIMEOUT_MS).catch(() => undefined);
-    let jobStatus: string | undefined;
+    let job: JobFollowDetails | undefined;
     for (const pending of description.raw.pendingActivities ?? []) {
       const payload = pending.heartbeatDetails?.payloads?.[0];
       if (pending.activityType?.name !== 'awaitPipeline' || !payload) continue;
       const { payloadConverter, payloadCodecs } = this.temporal.options.loadedDataConverter;
-      const details = payloadConverter.fromPayload<{ status?: unknown }>(await decodePayload(payloadCodecs, payload));
-      if (typeof details?.status === 'string') jobStatus = details.status;
+      job = followDetailsOf(payloadConverter.fromPayload<unknown>(await decodePayload(payloadCodecs, payload)));
     }
-    if (jobStatus === undefined) {
+    if (job?.status === undefined) {
+      // After the step: its result holds the final status, the studio link and the last figures.
       const done = progress?.steps.find(
         (s) => s.name === 'awaitPipeline' && (s.status === 'completed' || s.status === 'failed'),
       );
-      jobStatus = done?.status === 'completed' ? done.detail : undefined;
+      const outcome =
+        done?.status === 'completed' ? await this.jobOutcome(runId, description.runId).catch(() => undefined) : undefined;
+      job = outcome
+        ? followDetailsOf(outcome)
+        : done?.status === 'completed'
+          ? { status: done.detail }
+          : job;
     }
-    return recordOf(summaryOf(description), memoOf(description.memo), progress, jobStatus);
+    return recordOf(summaryOf(description), memoOf(description.memo), progress, job);
   }
 
   /** Runs newest first, filtered by status, model or dataset through the search attributes; paged. */

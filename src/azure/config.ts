@@ -18,6 +18,8 @@ export interface AzureConfig {
   credential: CredentialConfig;
   /** How often awaitPipeline asks Azure for the job's status. */
   jobPollSeconds: number;
+  /** How often, at most, awaitPipeline reads a Running job's latest MLflow metrics (0: never). */
+  metricsPollSeconds: number;
   /** Interval for the SDK's long-running-operation pollers. */
   lroPollMs: number;
   /** This worker's share of ARM's request budget (see budget.ts). */
@@ -55,6 +57,14 @@ function positive(env: NodeJS.ProcessEnv, name: string, fallback: number): numbe
   return value;
 }
 
+function nonNegative(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new ConfigError(`${name} must be 0 or a positive number, got "${raw}"`);
+  return value;
+}
+
 /** Reads the Azure target from the environment; every missing value is named with the variable to set. */
 export function loadAzureConfig(env: NodeJS.ProcessEnv = process.env): AzureConfig {
   const file = env[ENV.workspaceConfigFile] ? readWorkspaceFile(env[ENV.workspaceConfigFile] as string) : {};
@@ -84,6 +94,7 @@ export function loadAzureConfig(env: NodeJS.ProcessEnv = process.env): AzureConf
     hfEndpoint: (env[ENV.hfEndpoint] || 'https://huggingface.co').replace(/\/+$/, ''),
     credential,
     jobPollSeconds: positive(env, 'FTFLOW_JOB_POLL_SECONDS', 40),
+    metricsPollSeconds: nonNegative(env, 'FTFLOW_METRICS_POLL_SECONDS', 120),
     lroPollMs: positive(env, 'FTFLOW_LRO_POLL_MS', 5000),
     datastoreAuth: datastoreAuth(env),
     armBudget: {

@@ -1,17 +1,12 @@
 // MLflow tracking REST (data plane) of the workspace: the metrics a pipeline job's runs logged.
 import type { AzureRestClient } from './rest';
 import { isNotFound } from './errors';
+import type { MlflowMetric, MlflowRun } from './liveTraining';
 
-interface MlflowMetric {
-  key: string;
-  value: number;
-  timestamp?: number;
-  step?: number;
-}
-
-interface MlflowRun {
-  info: { run_id: string; status?: string };
-  data?: { metrics?: MlflowMetric[]; tags?: { key: string; value: string }[] };
+/** One page of a metric's history (metrics/get-history), oldest step first. */
+export interface MetricHistoryPage {
+  points: { step: number; value: number; timestamp: number }[];
+  nextPageToken?: string;
 }
 
 export interface JobMetrics {
@@ -29,6 +24,9 @@ export function trackingBaseUrl(mlFlowTrackingUri: string): string {
 }
 
 export class MlflowClient {
+  /** Experiment ids by name: an experiment never changes its id, so each is looked up once. */
+  private readonly experiments = new Map<string, string>();
+
   constructor(
     private readonly rest: AzureRestClient,
     private readonly baseUrl: string,
@@ -48,6 +46,48 @@ export class MlflowClient {
       if (isNotFound(err)) return undefined;
       throw err;
     }
+  }
+
+  /** experimentId, remembered once found (a live follower asks again and again). */
+  async cachedExperimentId(name: string): Promise<string | undefined> {
+    const known = this.experiments.get(name);
+    if (known !== undefined) return known;
+    const id = await this.experimentId(name);
+    if (id !== undefined) this.experiments.set(name, id);
+    return id;
+  }
+
+  /**
+   * The job's runs with their latest metrics and parameters, in one runs/search (a job has two runs: the
+   * pipeline's and the fine-tune step's); none while the experiment does not exist yet.
+   */
+  async liveRuns(experimentName: string, jobName: string, signal?: AbortSignal): Promise<MlflowRun[]> {
+    const experimentId = await this.cachedExperimentId(experimentName);
+    if (experimentId === undefined) return [];
+    const page = await this.rest.post<{ runs?: MlflowRun[] }>(
+      this.url('runs/search'),
+      { experiment_ids: [experimentId], filter: `tags.mlflow.rootRunId='${jobName.replace(/'/g, '')}'`, max_results: 10 },
+      signal,
+    );
+    return page.runs ?? [];
+  }
+
+  /** One page of a metric's history in a run (MLflow's own paging: `max_results` and `page_token`). */
+  async metricHistory(
+    runId: string,
+    key: string,
+    opts: { maxResults?: number; pageToken?: string } = {},
+  ): Promise<MetricHistoryPage> {
+    const query = new URLSearchParams({ run_id: runId, metric_key: key, max_results: String(opts.maxResults ?? 1000) });
+    if (opts.pageToken) query.set('page_token', opts.pageToken);
+    const res = await this.rest.get<{ metrics?: MlflowMetric[]; next_page_token?: string }>(
+      this.url(`metrics/get-history?${query.toString()}`),
+    );
+    const points = (res.metrics ?? [])
+      .filter((m) => Number.isFinite(m.value))
+      .map((m) => ({ step: m.step ?? 0, value: m.value, timestamp: m.timestamp ?? 0 }))
+      .sort((a, b) => a.step - b.step || a.timestamp - b.timestamp);
+    return { points, ...(res.next_page_token ? { nextPageToken: res.next_page_token } : {}) };
   }
 
   async runsOfJob(experimentId: string, jobName: string): Promise<MlflowRun[]> {

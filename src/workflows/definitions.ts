@@ -56,6 +56,8 @@ export interface RunProgress {
   /** While the endpoint is kept alive after the smoke test: when it will be deleted. */
   endpointExpiresAt?: string;
   warnings: string[];
+  /** What the run noted that needs no action (defaults the component does not declare, dropped). */
+  notes?: string[];
   metrics?: Record<string, number>;
   qualityGate?: GateEvaluation;
   error?: string;
