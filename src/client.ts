@@ -36,13 +36,7 @@ import {
   invalid,
   isUnavailable,
 } from './control/errors';
-import {
-  eventsFromHistory,
-  pageEvents,
-  stepResultFromHistory,
-  type EventPage,
-  type RunEvent,
-} from './control/events';
+import { eventsFromHistory, pageEvents, stepResultFromHistory, type EventPage, type RunEvent } from './control/events';
 import { DEFAULT_SERIES, followDetailsOf, TrainingReader, type LogTail, type MetricsPage } from './control/training';
 import type { JobFollowDetails } from './activities/types';
 import { loadAzureConfig } from './azure/config';
@@ -247,7 +241,13 @@ export class FineTuneClient {
       // No job yet (the run has not reached submitPipeline): no points yet either.
       if (!isNotFound(err)) throw err;
       const keys = opts.metrics && opts.metrics.length > 0 ? opts.metrics : [...DEFAULT_SERIES];
-      return { id: runId, object: 'list', jobName, data: keys.map((metric) => ({ metric, points: [] })), nextPageToken: null };
+      return {
+        id: runId,
+        object: 'list',
+        jobName,
+        data: keys.map((metric) => ({ metric, points: [] })),
+        nextPageToken: null,
+      };
     }
   }
 
@@ -400,12 +400,10 @@ export class FineTuneClient {
         (s) => s.name === 'awaitPipeline' && (s.status === 'completed' || s.status === 'failed'),
       );
       const outcome =
-        done?.status === 'completed' ? await this.jobOutcome(runId, description.runId).catch(() => undefined) : undefined;
-      job = outcome
-        ? followDetailsOf(outcome)
-        : done?.status === 'completed'
-          ? { status: done.detail }
-          : job;
+        done?.status === 'completed'
+          ? await this.jobOutcome(runId, description.runId).catch(() => undefined)
+          : undefined;
+      job = outcome ? followDetailsOf(outcome) : done?.status === 'completed' ? { status: done.detail } : job;
     }
     return recordOf(summaryOf(description), memoOf(description.memo), progress, job);
   }

@@ -29,6 +29,7 @@ const errors = (...codes: number[]) =>
           404: "no such run or schedule (also: an id that names a workflow or schedule that is not this service's)",
           409: 'conflict',
           429: 'rate limit reached (see Retry-After)',
+          503: 'the API cannot reach what it needs (for metrics and logs: the Azure workspace variables)',
         }[c] ?? 'error',
       ),
     ]),
@@ -85,16 +86,72 @@ const fineTune = {
       currentStep: str(),
       steps: { type: 'array', items: step },
       jobName: str(),
-      jobStatus: str("the Azure job's latest status"),
+      jobStatus: str(
+        "the Azure job's latest status: NotStarted, Queued, Preparing, Running, Finalizing, Completed, Failed, Canceled, ...",
+      ),
+      jobStatusSince: str('since when the job has had that status, as the follower saw it'),
+      studioUrl: str('the job in Azure ML studio'),
+      training: ref('Training'),
+      metricsLog: { type: 'array', items: ref('MetricsEntry'), description: 'bounded: at most 40 entries per run' },
       endpointName: str(),
       endpointExpiresAt: str(),
       metrics: { type: 'object', additionalProperties: { type: 'number' } },
-      warnings: { type: 'array', items: str() },
+      warnings: { type: 'array', items: str(), description: 'what needs action' },
+      notes: {
+        type: 'array',
+        items: str(),
+        description: 'what needs no action (defaults the component does not declare, dropped)',
+      },
       error: str(),
       progressAvailable: { type: 'boolean' },
     }),
   ],
 };
+
+const training = obj(
+  {
+    step: { type: 'integer', description: 'the optimizer step of the latest logged point' },
+    totalSteps: { type: 'integer', description: 'steps per epoch × epochs' },
+    epoch: { type: 'number' },
+    totalEpochs: { type: 'number' },
+    trainLoss: { type: 'number', description: "the latest training loss (the Trainer's `loss`)" },
+    evalLoss: { type: 'number' },
+    learningRate: { type: 'number' },
+    trainingStartedAt: str(),
+    elapsedSeconds: { type: 'number', description: 'how long the training has run' },
+    gpuSeconds: { type: 'number', description: 'elapsedSeconds × GPUs per node × nodes' },
+    stepsPerSecond: { type: 'number' },
+    etaSeconds: { type: 'number', description: 'seconds left at the step rate so far' },
+    readAt: str('when the follower read these figures from MLflow'),
+  },
+  ['readAt'],
+);
+
+const metricsEntry = obj(
+  {
+    at: str(),
+    step: { type: 'integer' },
+    totalSteps: { type: 'integer' },
+    trainLoss: { type: 'number' },
+    evalLoss: { type: 'number' },
+  },
+  ['at', 'step'],
+);
+
+const metricSeries = obj(
+  {
+    metric: str(),
+    points: {
+      type: 'array',
+      items: obj({ step: { type: 'integer' }, value: { type: 'number' }, timestamp: str() }, [
+        'step',
+        'value',
+        'timestamp',
+      ]),
+    },
+  },
+  ['metric', 'points'],
+);
 
 const event = obj(
   {
@@ -256,6 +313,66 @@ export function openApiDocument(): Schema {
             'a page of events',
           ),
           ...errors(400, 401, 403, 404, 429),
+        },
+      },
+    },
+    '/v1/fine-tunes/{id}/metrics': {
+      get: {
+        summary:
+          "The loss curve: the job's MLflow metric history, series per metric, paged (read from Azure when asked)",
+        ...secured('fine-tunes:read'),
+        parameters: [
+          idParam('run id'),
+          {
+            name: 'metric',
+            in: 'query',
+            description: 'comma-separated metric names (default loss,eval_loss,learning_rate,epoch)',
+            schema: { type: 'string' },
+          },
+          {
+            name: 'limit',
+            in: 'query',
+            description: 'points per metric per page',
+            schema: { type: 'integer', minimum: 1, maximum: 1000, default: 500 },
+          },
+          { name: 'pageToken', in: 'query', schema: { type: 'string' } },
+        ],
+        responses: {
+          200: json(
+            obj({
+              object: { const: 'list' },
+              id: str(),
+              jobName: str(),
+              mlflowRunId: str('the MLflow run the series come from'),
+              data: { type: 'array', items: ref('MetricSeries') },
+              nextPageToken: { type: ['string', 'null'], description: 'the next points of the series that have more' },
+            }),
+            'series per metric, oldest step first',
+          ),
+          ...errors(400, 401, 403, 404, 429, 503),
+        },
+      },
+    },
+    '/v1/fine-tunes/{id}/logs': {
+      get: {
+        summary: "The tail of the job's user_logs/std_log.txt (read from Azure when asked)",
+        ...secured('fine-tunes:read'),
+        parameters: [
+          idParam('run id'),
+          { name: 'lines', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 10000, default: 100 } },
+        ],
+        responses: {
+          200: json(
+            obj({
+              id: str(),
+              jobName: str(),
+              file: str(),
+              lines: { type: 'array', items: str() },
+              truncated: { type: 'boolean' },
+            }),
+            'the last lines of the log',
+          ),
+          ...errors(400, 401, 403, 404, 429, 503),
         },
       },
     },
@@ -436,6 +553,9 @@ export function openApiDocument(): Schema {
           ],
         },
         Event: event,
+        Training: training,
+        MetricsEntry: metricsEntry,
+        MetricSeries: metricSeries,
         CancelOutcome: obj({
           runId: str(),
           status: runStatus,

@@ -123,13 +123,10 @@ export function liveFromRuns(runs: MlflowRun[], jobName: string, now: number): L
  * (counted from `now`: the time since the step was logged is already spent). Nothing when the rate is
  * unknown (no step yet, no time passed, no total).
  */
-export function etaOf(input: {
-  start: number;
-  step: number;
-  loggedAt: number;
-  totalSteps?: number;
-  now: number;
-}): { stepsPerSecond?: number; etaSeconds?: number } {
+export function etaOf(input: { start: number; step: number; loggedAt: number; totalSteps?: number; now: number }): {
+  stepsPerSecond?: number;
+  etaSeconds?: number;
+} {
   const seconds = (input.loggedAt - input.start) / 1000;
   if (!(seconds > 0) || !(input.step > 0)) return {};
   const rate = input.step / seconds;

@@ -66,7 +66,11 @@ export class MlflowClient {
     if (experimentId === undefined) return [];
     const page = await this.rest.post<{ runs?: MlflowRun[] }>(
       this.url('runs/search'),
-      { experiment_ids: [experimentId], filter: `tags.mlflow.rootRunId='${jobName.replace(/'/g, '')}'`, max_results: 10 },
+      {
+        experiment_ids: [experimentId],
+        filter: `tags.mlflow.rootRunId='${jobName.replace(/'/g, '')}'`,
+        max_results: 10,
+      },
       signal,
     );
     return page.runs ?? [];

@@ -2,6 +2,8 @@
 import type { RunRecord, RunSummary } from '../control/records';
 import type { RunEvent } from '../control/events';
 import type { StepState } from '../workflows/definitions';
+import { metricsLine as entryLine, shortDuration, type LiveTraining } from '../azure/liveTraining';
+import { sparkline } from './chart';
 
 export function duration(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
@@ -43,11 +45,51 @@ export function headline(run: RunRecord, now = Date.now()): string {
   return `${run.id}  ${run.status}${outcome}  ${elapsedOf(run, now)}${run.currentStep && run.status === 'running' ? `  at ${run.currentStep}` : ''}${job}`;
 }
 
+function num(v: number): string {
+  return Math.abs(v) < 0.001 && v !== 0 ? v.toExponential(2) : Number.isInteger(v) ? String(v) : v.toFixed(4);
+}
+
+/** "step 120/900  epoch 0.13/1  train_loss 1.4200  eval_loss 1.5100  lr 4.90e-6  ETA 12m 30s  GPU 4m 10s" */
+export function trainingLine(t: LiveTraining): string | undefined {
+  const parts: string[] = [];
+  if (t.step !== undefined) parts.push(`step ${t.step}${t.totalSteps !== undefined ? `/${t.totalSteps}` : ''}`);
+  if (t.epoch !== undefined)
+    parts.push(
+      `epoch ${num(Math.round(t.epoch * 100) / 100)}${t.totalEpochs !== undefined ? `/${t.totalEpochs}` : ''}`,
+    );
+  if (t.trainLoss !== undefined) parts.push(`train_loss ${num(t.trainLoss)}`);
+  if (t.evalLoss !== undefined) parts.push(`eval_loss ${num(t.evalLoss)}`);
+  if (t.learningRate !== undefined) parts.push(`lr ${num(t.learningRate)}`);
+  if (t.etaSeconds !== undefined) parts.push(`ETA ${shortDuration(t.etaSeconds)}`);
+  if (t.gpuSeconds !== undefined) parts.push(`GPU time ${shortDuration(t.gpuSeconds)}`);
+  return parts.length > 0 ? `training ${parts.join('  ')}` : undefined;
+}
+
+/** The Azure job's lines: status (and since when), the studio link, the live training figures. */
+export function jobLines(run: RunRecord, now = Date.now()): string[] {
+  const lines: string[] = [];
+  if (run.jobStatus) {
+    const since =
+      run.jobStatusSince && run.status === 'running' ? ` for ${duration(now - Date.parse(run.jobStatusSince))}` : '';
+    lines.push(`job ${run.jobName ?? ''} ${run.jobStatus}${since}`.replace(/\s+/g, ' '));
+  }
+  if (run.studioUrl) lines.push(`studio ${run.studioUrl}`);
+  const training = run.training ? trainingLine(run.training) : undefined;
+  if (training) lines.push(training);
+  const losses = (run.metricsLog ?? []).map((e) => e.trainLoss).filter((v): v is number => v !== undefined);
+  if (losses.length > 1) lines.push(`loss ${sparkline(losses, 40)}  (${losses.length} points)`);
+  return lines;
+}
+
+/** The bounded `metrics` entries as lines: "step 120/900: train_loss 1.42". */
+export { entryLine };
+
 /** The whole record, as `status` prints it and the live display draws it. */
 export function recordLines(run: RunRecord, now = Date.now()): string[] {
   const lines = [headline(run, now)];
   for (const step of run.steps) lines.push(stepLine(step, now));
   if (!run.progressAvailable) lines.push('  (no worker answered: step details unavailable)');
+  lines.push(...jobLines(run, now));
   const metrics = metricsLine(run.metrics);
   if (metrics) lines.push(metrics);
   for (const w of run.warnings) lines.push(`warning ${w}`);

@@ -134,16 +134,24 @@ export class TrainingReader {
     const mlflow = new MlflowClient(this.rest, await this.trackingBase());
     const runs = await mlflow.liveRuns(await this.experimentOf(jobName), jobName);
     const run = trainingRun(runs, jobName);
-    if (!run) return { object: 'list', jobName, data: keys.map((metric) => ({ metric, points: [] })), nextPageToken: null };
+    if (!run)
+      return { object: 'list', jobName, data: keys.map((metric) => ({ metric, points: [] })), nextPageToken: null };
     const next: Record<string, string> = {};
     const data: MetricSeries[] = [];
     for (const metric of keys) {
       // On a later page only the series that had more go on.
       if (cursors && !(metric in cursors)) continue;
-      const page = await mlflow.metricHistory(run.info.run_id, metric, { maxResults: limit, pageToken: cursors?.[metric] });
+      const page = await mlflow.metricHistory(run.info.run_id, metric, {
+        maxResults: limit,
+        pageToken: cursors?.[metric],
+      });
       data.push({
         metric,
-        points: page.points.map((p) => ({ step: p.step, value: p.value, timestamp: new Date(p.timestamp).toISOString() })),
+        points: page.points.map((p) => ({
+          step: p.step,
+          value: p.value,
+          timestamp: new Date(p.timestamp).toISOString(),
+        })),
       });
       if (page.nextPageToken) next[metric] = page.nextPageToken;
     }
@@ -161,7 +169,9 @@ export class TrainingReader {
     const n = opts.lines ?? 100;
     if (!Number.isInteger(n) || n < 1 || n > 10_000) throw invalid('lines', 'must be an integer from 1 to 10000');
     const file = 'user_logs/std_log.txt';
-    const history = (await this.trackingBase()).replace('/mlflow/v1.0/', '/history/v1.0/').replace('/mlflow/v2.0/', '/history/v1.0/');
+    const history = (await this.trackingBase())
+      .replace('/mlflow/v1.0/', '/history/v1.0/')
+      .replace('/mlflow/v2.0/', '/history/v1.0/');
     const details = await this.rest.get<{ logFiles?: Record<string, string> }>(
       `${history}/runs/${encodeURIComponent(jobName)}/details`,
     );

@@ -5,6 +5,7 @@ import type { JobBase } from '@azure/arm-machinelearning';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { makeAwaitPipeline } from '../../src/activities/awaitPipeline';
 import type { ActivityDeps } from '../../src/activities/deps';
+import type { JobOutcome } from '../../src/activities/types';
 
 function job(status: string, properties: Record<string, string> = {}): JobBase {
   return { name: 'job-1', properties: { jobType: 'Pipeline', status, properties } } as JobBase;
@@ -58,4 +59,95 @@ test('a failure seen by the first GET is not read twice', async () => {
   const { deps, calls } = fakeDeps([failed], []);
   await expect(run(deps)).rejects.toThrow(/ended Failed: bad data/);
   expect(calls).toEqual({ get: 1, next: 0 });
+});
+
+describe('live training figures', () => {
+  function trainingDeps(statuses: string[], metricsPollSeconds: number) {
+    const searches: number[] = [];
+    let step = 0;
+    const at = (s: string) =>
+      ({
+        name: 'job-1',
+        properties: {
+          jobType: 'Pipeline',
+          status: s,
+          experimentName: 'exp',
+          services: { Studio: { endpoint: 'https://ml.azure.com/runs/job-1' } },
+        },
+      }) as unknown as JobBase;
+    let i = 0;
+    const deps = {
+      config: { resourceGroup: 'rg', workspace: 'ws', metricsPollSeconds },
+      arm: { jobs: { get: async () => at(statuses[0]) } },
+      jobs: {
+        next: async () => {
+          await new Promise((r) => setTimeout(r, 5));
+          i = Math.min(i + 1, statuses.length - 1);
+          return at(statuses[i]);
+        },
+      },
+      mlflow: async () => ({
+        liveRuns: async () => {
+          searches.push(Date.now());
+          step += 10;
+          return [
+            {
+              info: { run_id: 'job-1_ft', start_time: Date.now() - step * 100 },
+              data: {
+                metrics: [
+                  { key: 'loss', value: 2 - step / 100, step, timestamp: Date.now() },
+                  { key: 'epoch', value: step / 100, step, timestamp: Date.now() },
+                ],
+                params: [{ key: 'num_train_epochs', value: '1' }],
+              },
+            },
+          ];
+        },
+      }),
+    } as unknown as ActivityDeps;
+    return { deps, searches };
+  }
+
+  test('Queued, then Running with step, loss and ETA in the heartbeat; the entries in the result', async () => {
+    const { deps, searches } = trainingDeps(['Queued', 'Running', 'Running', 'Running', 'Completed'], 0.001);
+    const env = new MockActivityEnvironment({ heartbeatTimeoutMs: 3000 });
+    const beats: Record<string, unknown>[] = [];
+    env.on('heartbeat', (d: unknown) => {
+      if (d) beats.push(d as Record<string, unknown>);
+    });
+    const outcome: JobOutcome = await env.run(makeAwaitPipeline(deps), 'job-1');
+    expect(beats.map((b) => b.status)).toEqual(expect.arrayContaining(['Queued', 'Running', 'Completed']));
+    const running = beats.filter((b) => b.status === 'Running' && b.training);
+    expect(running.length).toBeGreaterThan(0);
+    expect(running[running.length - 1]).toMatchObject({
+      studioUrl: 'https://ml.azure.com/runs/job-1',
+      training: { step: 30, totalSteps: 100, trainLoss: 1.7 },
+    });
+    expect(searches).toHaveLength(3);
+    expect(outcome).toMatchObject({
+      jobName: 'job-1',
+      status: 'Completed',
+      studioUrl: 'https://ml.azure.com/runs/job-1',
+    });
+    expect(outcome.metricsLog?.map((e) => e.step)).toEqual([10, 20, 30]);
+  });
+
+  test('MLflow is read at most once per FTFLOW_METRICS_POLL_SECONDS, and never outside Running/Finalizing', async () => {
+    const { deps, searches } = trainingDeps(
+      ['Queued', 'Preparing', 'Running', 'Running', 'Running', 'Completed'],
+      3600,
+    );
+    await new MockActivityEnvironment({ heartbeatTimeoutMs: 3000 }).run(makeAwaitPipeline(deps), 'job-1');
+    expect(searches).toHaveLength(1);
+  });
+
+  test('a failing MLflow read costs only the figures, not the step', async () => {
+    const { deps } = trainingDeps(['Running', 'Completed'], 0.001);
+    (deps as unknown as { mlflow: () => Promise<unknown> }).mlflow = async () => {
+      throw new Error('503');
+    };
+    await expect(
+      new MockActivityEnvironment({ heartbeatTimeoutMs: 3000 }).run(makeAwaitPipeline(deps), 'job-1'),
+    ).resolves.toMatchObject({ status: 'Completed' });
+  });
 });

@@ -1,11 +1,15 @@
-// /v1/fine-tunes: start (Idempotency-Key), list, get, events, cancel, resume.
+// /v1/fine-tunes: start (Idempotency-Key), list, get, events, metrics (the loss curve), logs, cancel, resume.
 import type { FastifyInstance } from 'fastify';
 import type { FineTuneClient } from '../../client';
+import { ConfigError } from '../../config/errors';
+import { ApiError } from '../errors';
 import {
   CancelQuery,
   EventsQuery,
   IdempotencyKeyHeader,
   ListQuery,
+  LogsQuery,
+  MetricsQuery,
   StartQuery,
   parsePart,
   refuseLocalDatasetPaths,
@@ -59,6 +63,41 @@ export function registerFineTuneRoutes(
       const query = parsePart(EventsQuery, request.query, 'query');
       const page = await client.events(request.params.id, query);
       return { object: 'list', ...page };
+    },
+  );
+
+  // The loss curve and the log are read from Azure when asked (the API needs the worker's AZURE_* variables).
+  const fromAzure = async <T>(read: () => Promise<T>): Promise<T> => {
+    try {
+      return await read();
+    } catch (err) {
+      if (err instanceof ConfigError)
+        throw new ApiError(503, 'unavailable_error', `training metrics and logs are read from Azure: ${err.message}`);
+      throw err;
+    }
+  };
+
+  app.get<{ Params: IdParams }>(
+    '/v1/fine-tunes/:id/metrics',
+    { config: { scope: 'fine-tunes:read' } },
+    async (request) => {
+      const query = parsePart(MetricsQuery, request.query, 'query');
+      return fromAzure(() =>
+        client.metrics(request.params.id, {
+          metrics: query.metric?.split(','),
+          limit: query.limit,
+          pageToken: query.pageToken,
+        }),
+      );
+    },
+  );
+
+  app.get<{ Params: IdParams }>(
+    '/v1/fine-tunes/:id/logs',
+    { config: { scope: 'fine-tunes:read' } },
+    async (request) => {
+      const query = parsePart(LogsQuery, request.query, 'query');
+      return fromAzure(() => client.logs(request.params.id, { lines: query.lines }));
     },
   );
 
