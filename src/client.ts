@@ -40,6 +40,7 @@ import { eventsFromHistory, pageEvents, stepResultFromHistory, type EventPage, t
 import { DEFAULT_SERIES, followDetailsOf, TrainingReader, type LogTail, type MetricsPage } from './control/training';
 import type { JobFollowDetails } from './activities/types';
 import { loadAzureConfig } from './azure/config';
+import { createCredential } from './azure/credentials';
 import { isNotFound } from './azure/errors';
 import { JanitorControl } from './control/janitor';
 import { RUN_ID_PATTERN, describeServiceRun, isServiceRun, type ServiceRun } from './control/ownership';
@@ -170,7 +171,10 @@ export class FineTuneClient {
 
   /** Reads the loss curve and the job's log from Azure: built on first use from the Azure variables. */
   training(): TrainingReader {
-    this.trainingReader ??= new TrainingReader(loadAzureConfig(this.azureEnv));
+    if (!this.trainingReader) {
+      const config = loadAzureConfig(this.azureEnv);
+      this.trainingReader = new TrainingReader(config, createCredential(config, this.azureEnv));
+    }
     return this.trainingReader;
   }
 

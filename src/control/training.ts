@@ -89,6 +89,17 @@ export function tailLines(text: string, n: number): { lines: string[]; truncated
   return { lines: all.slice(Math.max(0, all.length - n)), truncated: all.length > n };
 }
 
+/**
+ * A storage SAS URL (https://<account>.blob.<suffix>/<container>/<blob>?<sas>) sent to the configured blob
+ * service URL instead (FTFLOW_BLOB_ENDPOINT: local stacks, where the account's host name does not resolve).
+ */
+export function viaBlobEndpoint(url: string, override: string | undefined): string {
+  if (!override) return url;
+  const u = new URL(url);
+  if (!/^[a-z0-9]+\.blob\./.test(u.hostname)) return url;
+  return `${override.replace(/\/+$/, '')}${u.pathname}${u.search}`;
+}
+
 export class TrainingReader {
   private readonly arm: ArmClient;
   private readonly rest: AzureRestClient;
@@ -178,7 +189,7 @@ export class TrainingReader {
     const url = details.logFiles?.[file];
     if (!url) return { jobName, file, lines: [], truncated: false };
     // A SAS URL carries its own authorisation: no bearer token goes to the storage account.
-    const res = await fetch(url);
+    const res = await fetch(viaBlobEndpoint(url, this.config.blobEndpointOverride));
     if (!res.ok) throw new Error(`reading ${file} of job ${jobName} answered ${res.status}`);
     return { jobName, file, ...tailLines(await res.text(), n) };
   }

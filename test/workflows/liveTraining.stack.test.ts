@@ -191,7 +191,7 @@ test('the loss curve through the client, the API and the CLI, paged; and the log
     return { code, stdout };
   };
   const chart = await cli('metrics', runId);
-  expect(chart.code).toBe(0);
+  expect(chart).toMatchObject({ code: 0 });
   expect(chart.stdout).toMatch(/^loss: \d+ points, step \d+\.\.\d+, latest [\d.]+ +[▁▂▃▄▅▆▇█]+$/m);
   expect(chart.stdout).toMatch(/loss by step/);
   expect(chart.stdout).toMatch(/┤•/);
