@@ -55,7 +55,7 @@ export function trainingLine(t: LiveTraining): string | undefined {
   if (t.step !== undefined) parts.push(`step ${t.step}${t.totalSteps !== undefined ? `/${t.totalSteps}` : ''}`);
   if (t.epoch !== undefined)
     parts.push(
-      `epoch ${num(Math.round(t.epoch * 100) / 100)}${t.totalEpochs !== undefined ? `/${t.totalEpochs}` : ''}`,
+      `epoch ${String(Math.round(t.epoch * 100) / 100)}${t.totalEpochs !== undefined ? `/${t.totalEpochs}` : ''}`,
     );
   if (t.trainLoss !== undefined) parts.push(`train_loss ${num(t.trainLoss)}`);
   if (t.evalLoss !== undefined) parts.push(`eval_loss ${num(t.evalLoss)}`);
