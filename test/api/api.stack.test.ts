@@ -233,6 +233,8 @@ describe('the HTTP API on the local stack', () => {
         '/v1/fine-tunes/{id}',
         '/v1/fine-tunes/{id}/cancel',
         '/v1/fine-tunes/{id}/events',
+        '/v1/fine-tunes/{id}/metrics',
+        '/v1/fine-tunes/{id}/logs',
         '/v1/fine-tunes/{id}/resume',
         '/v1/schedules',
         '/v1/schedules/{id}',
