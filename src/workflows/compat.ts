@@ -3,6 +3,8 @@
 // A run started before a change keeps the behaviour it started with; the recorded histories in
 // test/fixtures/histories/ replay both sides of each patch (test/workflows/replay.test.ts).
 import { patched } from '@temporalio/workflow';
+import type { TrainingCheck } from '../activities/resolveModel';
+import type { RunSpec } from '../runSpec/schema';
 import type { FineTuneInput } from './definitions';
 
 type Spec = FineTuneInput['spec'];
@@ -69,7 +71,22 @@ export function cancelStaysCancel(): boolean {
   return patched(CANCEL_STAYS_CANCEL);
 }
 
-/** Whether this run chooses unset sizes in resolveModel and refuses retired VM sizes (patch `sizes-from-model`). */
-export function sizesFromModel(): boolean {
-  return patched(SIZES_FROM_MODEL);
+/**
+ * What resolveModel is asked besides the model. Since patch `sizes-from-model` that includes the spec's
+ * compute and deployment, whose unset sizes it chooses; `choosesSizes` also tells the pure allow-list check
+ * to refuse retired sizes. Runs from before the patch ask only about the training values.
+ */
+export function resolveModelRequest(spec: RunSpec): { check: TrainingCheck; choosesSizes: boolean } {
+  const choosesSizes = patched(SIZES_FROM_MODEL);
+  const check: TrainingCheck = {
+    pipelineComponent: spec.pipelineComponent,
+    training: spec.training,
+    ...(choosesSizes
+      ? {
+          compute: { vmSize: spec.compute.vmSize, maxNodes: spec.compute.maxNodes },
+          deployment: { instanceType: spec.deployment.instanceType, instanceCount: spec.deployment.instanceCount },
+        }
+      : {}),
+  };
+  return { check, choosesSizes };
 }

@@ -10,7 +10,7 @@ import { deriveRunNames, fineTunedModelName } from '../runSpec/names';
 import { evaluateQualityGate, type GateEvaluation } from '../runSpec/qualityGate';
 import { activityGroups, type ActivityGroups } from './activityOptions';
 import { sizedSpec } from '../runSpec/sizePicking';
-import { computeAndData, sizesFromModel, withLaterDefaults } from './compat';
+import { computeAndData, resolveModelRequest, withLaterDefaults } from './compat';
 import type { FineTuneInput, FineTuneResult } from './definitions';
 import { KeepAlive } from './keepAlive';
 import { Progress, type StepResult } from './progress';
@@ -28,20 +28,9 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
   try {
     // 1-2. A working credential and the workspace; the registry model, its component, the training values.
     await run.step('authenticate', () => quick.authenticate());
-    // Since patch sizes-from-model, resolveModel also chooses the sizes the spec leaves unset (compat.ts).
-    const choosesSizes = sizesFromModel();
-    const model = await run.step('resolveModel', () =>
-      quick.resolveModel(spec.model, {
-        pipelineComponent: spec.pipelineComponent,
-        training: spec.training,
-        ...(choosesSizes
-          ? {
-              compute: { vmSize: spec.compute.vmSize, maxNodes: spec.compute.maxNodes },
-              deployment: { instanceType: spec.deployment.instanceType, instanceCount: spec.deployment.instanceCount },
-            }
-          : {}),
-      }),
-    );
+    // resolveModel also chooses the sizes the spec leaves unset (compat.ts: not in runs from before).
+    const { check, choosesSizes } = resolveModelRequest(spec);
+    const model = await run.step('resolveModel', () => quick.resolveModel(spec.model, check));
     run.warn(model.sizes?.warnings ?? []);
     const sized = sizedSpec(spec, model.sizes);
 
