@@ -2,6 +2,7 @@
 import type { AzureRestClient } from './rest';
 import { isNotFound } from './errors';
 import type { MlflowMetric, MlflowRun } from './liveTraining';
+import { jobRunsFilter, runIdFilter } from './trainingPlan';
 
 /** One page of a metric's history (metrics/get-history), oldest step first. */
 export interface MetricHistoryPage {
@@ -57,23 +58,44 @@ export class MlflowClient {
     return id;
   }
 
-  /**
-   * The job's runs with their latest metrics and parameters, in one runs/search (a job has two runs: the
-   * pipeline's and the fine-tune step's); none while the experiment does not exist yet.
-   */
-  async liveRuns(experimentName: string, jobName: string, signal?: AbortSignal): Promise<MlflowRun[]> {
-    const experimentId = await this.cachedExperimentId(experimentName);
-    if (experimentId === undefined) return [];
-    const page = await this.rest.post<{ runs?: MlflowRun[] }>(
-      this.url('runs/search'),
-      {
-        experiment_ids: [experimentId],
-        filter: `tags.mlflow.rootRunId='${jobName.replace(/'/g, '')}'`,
-        max_results: 10,
-      },
-      signal,
-    );
-    return page.runs ?? [];
+  /** Whether the experiment's id is known already (a lookup costs a read). */
+  knowsExperiment(name: string): boolean {
+    return this.experiments.has(name);
+  }
+
+  /** Every run matching `filter` in the experiment, with their latest metric values, page by page. */
+  async searchRuns(
+    experimentId: string,
+    filter: string,
+    opts: { maxResults?: number; signal?: AbortSignal; onPage?: () => void } = {},
+  ): Promise<MlflowRun[]> {
+    const runs: MlflowRun[] = [];
+    let pageToken: string | undefined;
+    do {
+      const page = await this.rest.post<{ runs?: MlflowRun[]; next_page_token?: string }>(
+        this.url('runs/search'),
+        {
+          experiment_ids: [experimentId],
+          filter,
+          max_results: opts.maxResults ?? 100,
+          ...(pageToken ? { page_token: pageToken } : {}),
+        },
+        opts.signal,
+      );
+      opts.onPage?.();
+      runs.push(...(page.runs ?? []));
+      pageToken = page.next_page_token || undefined;
+    } while (pageToken);
+    return runs;
+  }
+
+  /** The runs with these ids (`attributes.run_id IN (...)`), in as few searches as MLflow's pages allow. */
+  runsById(
+    experimentId: string,
+    runIds: readonly string[],
+    opts: { signal?: AbortSignal; onPage?: () => void } = {},
+  ): Promise<MlflowRun[]> {
+    return this.searchRuns(experimentId, runIdFilter(runIds), { ...opts, maxResults: Math.max(1, runIds.length) });
   }
 
   /** One page of a metric's history in a run (MLflow's own paging: `max_results` and `page_token`). */
@@ -94,20 +116,19 @@ export class MlflowClient {
     return { points, ...(res.next_page_token ? { nextPageToken: res.next_page_token } : {}) };
   }
 
-  async runsOfJob(experimentId: string, jobName: string): Promise<MlflowRun[]> {
-    const runs: MlflowRun[] = [];
-    let pageToken: string | undefined;
-    do {
-      const page = await this.rest.post<{ runs?: MlflowRun[]; next_page_token?: string }>(this.url('runs/search'), {
-        experiment_ids: [experimentId],
-        filter: `tags.mlflow.rootRunId='${jobName.replace(/'/g, '')}'`,
-        max_results: 100,
-        ...(pageToken ? { page_token: pageToken } : {}),
-      });
-      runs.push(...(page.runs ?? []));
-      pageToken = page.next_page_token || undefined;
-    } while (pageToken);
-    return runs;
+  /** Every run of a pipeline job by its experiment's name; none while the experiment does not exist yet. */
+  async jobRuns(experimentName: string, jobName: string): Promise<MlflowRun[]> {
+    const experimentId = await this.cachedExperimentId(experimentName);
+    return experimentId === undefined ? [] : this.runsOfJob(experimentId, jobName);
+  }
+
+  /** Every run of a pipeline job (the pipeline's own and one per step). */
+  runsOfJob(
+    experimentId: string,
+    jobName: string,
+    opts: { signal?: AbortSignal; onPage?: () => void } = {},
+  ): Promise<MlflowRun[]> {
+    return this.searchRuns(experimentId, jobRunsFilter(jobName), opts);
   }
 
   /** The job's final metrics as the notebook's sibling recipe reads them: the run logging `epoch` is training. */

@@ -143,7 +143,7 @@ export class TrainingReader {
       if (!/^[\w./ -]{1,250}$/.test(k)) throw invalid('metric', `"${k}" is not a metric name MLflow accepts`);
     const cursors = opts.pageToken !== undefined ? decodeToken(opts.pageToken) : undefined;
     const mlflow = new MlflowClient(this.rest, await this.trackingBase());
-    const runs = await mlflow.liveRuns(await this.experimentOf(jobName), jobName);
+    const runs = await mlflow.jobRuns(await this.experimentOf(jobName), jobName);
     const run = trainingRun(runs, jobName);
     if (!run)
       return { object: 'list', jobName, data: keys.map((metric) => ({ metric, points: [] })), nextPageToken: null };

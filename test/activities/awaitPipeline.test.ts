@@ -62,9 +62,12 @@ test('a failure seen by the first GET is not read twice', async () => {
 });
 
 describe('live training figures', () => {
+  /** A job going through `statuses`, and a fake training watcher whose figures move on between two polls. */
   function trainingDeps(statuses: string[], metricsPollSeconds: number) {
-    const searches: number[] = [];
+    const followed: string[] = [];
+    const released: string[] = [];
     let step = 0;
+    let snapshot: { runs: unknown[]; readAt: number } | undefined;
     const at = (s: string) =>
       ({
         name: 'job-1',
@@ -82,34 +85,40 @@ describe('live training figures', () => {
       jobs: {
         next: async () => {
           await new Promise((r) => setTimeout(r, 5));
+          // A cycle of the training watcher between two polls, for a job it follows.
+          if (followed.length > released.length) {
+            step += 10;
+            snapshot = {
+              readAt: Date.now(),
+              runs: [
+                {
+                  info: { run_id: 'job-1_ft', start_time: Date.now() - step * 100 },
+                  data: {
+                    metrics: [
+                      { key: 'loss', value: 2 - step / 100, step, timestamp: Date.now() },
+                      { key: 'epoch', value: step / 100, step, timestamp: Date.now() },
+                    ],
+                    params: [{ key: 'num_train_epochs', value: '1' }],
+                  },
+                },
+              ],
+            };
+          }
           i = Math.min(i + 1, statuses.length - 1);
           return at(statuses[i]);
         },
       },
-      mlflow: async () => ({
-        liveRuns: async () => {
-          searches.push(Date.now());
-          step += 10;
-          return [
-            {
-              info: { run_id: 'job-1_ft', start_time: Date.now() - step * 100 },
-              data: {
-                metrics: [
-                  { key: 'loss', value: 2 - step / 100, step, timestamp: Date.now() },
-                  { key: 'epoch', value: step / 100, step, timestamp: Date.now() },
-                ],
-                params: [{ key: 'num_train_epochs', value: '1' }],
-              },
-            },
-          ];
-        },
-      }),
+      training: {
+        follow: (job: string, experiment: string) => followed.push(`${job}@${experiment}`),
+        unfollow: (job: string) => released.push(job),
+        latest: () => snapshot,
+      },
     } as unknown as ActivityDeps;
-    return { deps, searches };
+    return { deps, followed, released };
   }
 
   test('Queued, then Running with step, loss and ETA in the heartbeat; the entries in the result', async () => {
-    const { deps, searches } = trainingDeps(['Queued', 'Running', 'Running', 'Running', 'Completed'], 0.001);
+    const { deps, followed, released } = trainingDeps(['Queued', 'Running', 'Running', 'Running', 'Completed'], 120);
     const env = new MockActivityEnvironment({ heartbeatTimeoutMs: 3000 });
     const beats: Record<string, unknown>[] = [];
     env.on('heartbeat', (d: unknown) => {
@@ -121,33 +130,37 @@ describe('live training figures', () => {
     expect(running.length).toBeGreaterThan(0);
     expect(running[running.length - 1]).toMatchObject({
       studioUrl: 'https://ml.azure.com/runs/job-1',
-      training: { step: 30, totalSteps: 100, trainLoss: 1.7 },
+      training: { step: 20, totalSteps: 100, trainLoss: 1.8 },
     });
-    expect(searches).toHaveLength(3);
     expect(outcome).toMatchObject({
       jobName: 'job-1',
       status: 'Completed',
       studioUrl: 'https://ml.azure.com/runs/job-1',
+      training: { step: 30, trainLoss: 1.7 },
     });
     expect(outcome.metricsLog?.map((e) => e.step)).toEqual([10, 20, 30]);
+    expect({ followed, released }).toEqual({ followed: ['job-1@exp'], released: ['job-1'] });
   });
 
-  test('MLflow is read at most once per FTFLOW_METRICS_POLL_SECONDS, and never outside Running/Finalizing', async () => {
-    const { deps, searches } = trainingDeps(
-      ['Queued', 'Preparing', 'Running', 'Running', 'Running', 'Completed'],
+  test('the job is handed to the watcher once it trains (not while queued or preparing), and let go at the end', async () => {
+    const { deps, followed, released } = trainingDeps(
+      ['Queued', 'Preparing', 'Running', 'Finalizing', 'Completed'],
       3600,
     );
     await new MockActivityEnvironment({ heartbeatTimeoutMs: 3000 }).run(makeAwaitPipeline(deps), 'job-1');
-    expect(searches).toHaveLength(1);
+    expect({ followed, released }).toEqual({ followed: ['job-1@exp'], released: ['job-1'] });
   });
 
-  test('a failing MLflow read costs only the figures, not the step', async () => {
-    const { deps } = trainingDeps(['Running', 'Completed'], 0.001);
-    (deps as unknown as { mlflow: () => Promise<unknown> }).mlflow = async () => {
-      throw new Error('503');
-    };
+  test('a failed job is let go too; with live metrics off (0) no job is handed over at all', async () => {
+    const failing = trainingDeps(['Running', 'Failed'], 120);
     await expect(
-      new MockActivityEnvironment({ heartbeatTimeoutMs: 3000 }).run(makeAwaitPipeline(deps), 'job-1'),
-    ).resolves.toMatchObject({ status: 'Completed' });
+      new MockActivityEnvironment({ heartbeatTimeoutMs: 3000 }).run(makeAwaitPipeline(failing.deps), 'job-1'),
+    ).rejects.toThrow(/ended Failed/);
+    expect(failing.released).toEqual(['job-1']);
+    const off = trainingDeps(['Running', 'Running', 'Completed'], 0);
+    await expect(
+      new MockActivityEnvironment({ heartbeatTimeoutMs: 3000 }).run(makeAwaitPipeline(off.deps), 'job-1'),
+    ).resolves.toEqual({ jobName: 'job-1', status: 'Completed', studioUrl: 'https://ml.azure.com/runs/job-1' });
+    expect(off.followed).toEqual([]);
   });
 });

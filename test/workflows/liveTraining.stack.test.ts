@@ -43,7 +43,9 @@ beforeAll(async () => {
   // Jobs wait in the queue for 4 s and train for 8 s; the other phases stay short.
   await admin.setClock({ jobPhases: { Queued: 4000, Running: 8000 } } as Parameters<EmulatorAdmin['setClock']>[0]);
   azureEnv = emulatorEnv(server);
-  live = await startHarness({}, { ...azureEnv, FTFLOW_METRICS_POLL_SECONDS: '0.5' });
+  // Figures every 0.5 s at most, and no read-share limit (the default 10% would allow one read per few
+  // seconds on this one-run worker: too few for an 8 s training; test/azure/trainingWatcher.test.ts has the limit).
+  live = await startHarness({}, { ...azureEnv, FTFLOW_METRICS_POLL_SECONDS: '0.5', FTFLOW_METRICS_READ_SHARE: '1' });
   off = await startHarness({}, { ...azureEnv, FTFLOW_METRICS_POLL_SECONDS: '0' });
   const env = { ...process.env, ...FAST_TUNING, ...azureEnv };
   const config = loadAzureConfig(env);
