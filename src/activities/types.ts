@@ -116,13 +116,18 @@ export interface CollectedMetrics {
 export interface RegisterModelInput {
   jobName: string;
   modelName: string;
-  version: string;
+  /**
+   * Runs from before integer versions passed one derived from the run id; registerModel now chooses the
+   * next integer itself and ignores it (a version the run registered then is still adopted, by its tag).
+   */
+  version?: string;
   description: string;
   runId: string;
 }
 
 export interface RegisteredModel {
   name: string;
+  /** An integer ("3") for models registered since integer versions; older runs' versions were hex. */
   version: string;
   /** ARM id, what the deployment references. */
   id: string;

@@ -38,7 +38,7 @@ describe('run controls on the local stack', () => {
     expect(progress.qualityGate?.passed).toBe(false);
     expect(progress.steps.find((s) => s.name === 'registerModel')?.status).toBe('skipped');
     const all = await emulator.resources();
-    expect(all.models.filter((m) => m.version === run.names.modelVersion)).toEqual([]);
+    expect(all.models.filter((m) => m.jobName === run.names.jobName)).toEqual([]);
     expect((await resourcesOf(run.names)).endpoints).toEqual([]);
   });
 
