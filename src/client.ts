@@ -30,6 +30,7 @@ import { deriveRunNames, type RunNames } from './runSpec/names';
 import {
   ControlError,
   IdempotencyConflictError,
+  RunHasNoResultError,
   RunNotFoundError,
   RunNotResumableError,
   asControlError,
@@ -68,6 +69,8 @@ import {
   type RunSource,
 } from './workflows/definitions';
 import type { fineTune } from './workflows/fineTune';
+import { runResultOf, type RunResult } from './control/runResult';
+import { keepAliveChange, keepAliveMessage, type KeepAliveOutcome, type KeepAliveRequest } from './control/keepAlive';
 
 export interface FineTuneClientOptions extends TemporalConnectionOptions {
   /** The task queue of the service's workers: only runs and schedules on it are this service's. */
@@ -123,6 +126,14 @@ export interface EventsOptions {
   limit?: number;
 }
 
+export interface ResultOptions {
+  /**
+   * Wait for a running run to end (default true; a run that fails then throws WorkflowFailedError). With
+   * false, a run that is still running, or ended without succeeding, is a RunHasNoResultError at once.
+   */
+  wait?: boolean;
+}
+
 export interface CancelOptions {
   /** How long to wait for the run's cleanup to finish; 0 = only request it. Default 300 s. */
   waitSeconds?: number;
@@ -168,6 +179,8 @@ export class FineTuneClient {
   private trainingReader?: TrainingReader;
   /** awaitPipeline's results by execution id (bounded): `get` after training reads each history once. */
   private readonly outcomes = new Map<string, unknown>();
+  /** The workflow's results by execution id (bounded): a succeeded run's result never changes. */
+  private readonly results = new Map<string, FineTuneResult>();
 
   /** Reads the loss curve and the job's log from Azure: built on first use from the Azure variables. */
   training(): TrainingReader {
@@ -409,7 +422,12 @@ export class FineTuneClient {
           : undefined;
       job = outcome ? followDetailsOf(outcome) : done?.status === 'completed' ? { status: done.detail } : job;
     }
-    return recordOf(summaryOf(description), memoOf(description.memo), progress, job);
+    const summary = summaryOf(description);
+    const record = recordOf(summary, memoOf(description.memo), progress, job);
+    if (summary.status !== 'succeeded') return record;
+    // A succeeded run's record carries its result record, the same as result() returns.
+    const result = await this.resultRecord(runId, description).catch(() => undefined);
+    return result ? { ...record, result } : record;
   }
 
   /** Runs newest first, filtered by status, model or dataset through the search attributes; paged. */
@@ -499,14 +517,80 @@ export class FineTuneClient {
     return [...found.entries()].sort((a, b) => a[1] - b[1]).map(([id]) => id);
   }
 
-  /** Extends a kept-alive endpoint or ends it now; returns when it will be deleted (null: now). */
+  /**
+   * The workflow's endpointLifetime update as it is: extends a kept-alive endpoint or ends it now; returns
+   * when it will be deleted (null: now). A change the run refuses fails with the update's own error.
+   * keepAlive() is the same with the caller's input checked first and errors as ControlErrors.
+   */
   async endpointLifetime(runId: string, change: EndpointLifetimeChange): Promise<{ expiresAt: string | null }> {
     return (await this.run(runId)).handle.executeUpdate(endpointLifetimeUpdate, { args: [change] });
   }
 
-  /** Waits for the run to end and returns its result (a failed run throws WorkflowFailedError). */
-  async result(runId: string): Promise<FineTuneResult> {
-    return (await this.run(runId)).handle.result();
+  /**
+   * Keeps the run's endpoint serving longer (`extendMinutes`) or ends it now (`end: true`), while the run
+   * keeps it alive after its smoke test (deployment.keepAliveMinutes). Bad input is an invalid ControlError
+   * naming the field; a run that is not keeping its endpoint alive (ended, or not serving) is a conflict.
+   */
+  async keepAlive(runId: string, request: KeepAliveRequest): Promise<KeepAliveOutcome> {
+    const change = keepAliveChange(request);
+    const { handle, description } = await this.run(runId);
+    if (description.status.name !== 'RUNNING')
+      throw new ControlError(
+        'conflict',
+        `run ${runId} has ended (${runStateOf(description.status.name)}); its endpoint was deleted when it ended`,
+      );
+    let outcome: { expiresAt: string | null };
+    try {
+      outcome = await handle.executeUpdate(endpointLifetimeUpdate, { args: [change] });
+    } catch (err) {
+      throw asControlError(err);
+    }
+    const endpointName = deriveRunNames(runId).endpointName;
+    return {
+      id: runId,
+      object: 'fine_tune.keep_alive',
+      endpointName,
+      expiresAt: outcome.expiresAt,
+      message: keepAliveMessage(runId, endpointName, outcome.expiresAt),
+    };
+  }
+
+  /**
+   * The run's result record (src/control/runResult.ts: the same the CLI's `ftflow result` and the API's
+   * /result return): registered model and version, dataset URIs with sha256 and rows, job and studio link,
+   * scoring URI, served time, smoke reply, warnings and notes. Waits for a running run to end unless
+   * `wait: false` (see ResultOptions).
+   */
+  async result(runId: string, opts: ResultOptions = {}): Promise<RunResult> {
+    const { handle, description } = await this.run(runId);
+    if (opts.wait === false && description.status.name !== 'COMPLETED')
+      throw new RunHasNoResultError(runId, runStateOf(description.status.name), summaryOf(description).stage);
+    if (description.status.name === 'COMPLETED') return this.resultRecord(runId, description);
+    await handle.result();
+    return this.resultRecord(runId, await this.describe(runId));
+  }
+
+  /** A succeeded execution's result record: the workflow's result (read once per execution) and its context. */
+  private async resultRecord(
+    runId: string,
+    description: Awaited<ReturnType<FineTuneClient['describe']>>,
+  ): Promise<RunResult> {
+    const executionId = description.runId;
+    let raw = this.results.get(executionId);
+    if (!raw) {
+      raw = await this.temporal.workflow.getHandle<typeof fineTune>(runId, executionId).result();
+      this.results.set(executionId, raw);
+      if (this.results.size > 500) this.results.delete(this.results.keys().next().value ?? '');
+    }
+    // Results recorded before they carried the studio link: awaitPipeline's result has it.
+    const outcome = raw.job.studioUrl ? undefined : await this.jobOutcome(runId, executionId).catch(() => undefined);
+    const studioUrl = outcome ? followDetailsOf(outcome)?.studioUrl : undefined;
+    return runResultOf(raw, {
+      executionId,
+      finishedAt: description.closeTime?.toISOString(),
+      datasetSource: memoOf(description.memo)?.spec.dataset.source,
+      ...(studioUrl ? { studioUrl } : {}),
+    });
   }
 
   /**
@@ -664,9 +748,17 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-export { ControlError, IdempotencyConflictError, RunNotFoundError, RunNotResumableError } from './control/errors';
+export {
+  ControlError,
+  IdempotencyConflictError,
+  RunHasNoResultError,
+  RunNotFoundError,
+  RunNotResumableError,
+} from './control/errors';
 export { ScheduleExistsError, ScheduleNotFoundError } from './control/errors';
 export type { RunRecord, RunSummary, RunState } from './control/records';
+export type { RunResult, DatasetSplitRecord } from './control/runResult';
+export type { KeepAliveOutcome, KeepAliveRequest } from './control/keepAlive';
 export type { RunEvent, EventPage } from './control/events';
 export type {
   RetrainingSchedule,

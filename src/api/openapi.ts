@@ -104,9 +104,112 @@ const fineTune = {
       },
       error: str(),
       progressAvailable: { type: 'boolean' },
+      result: ref('FineTuneResult'),
     }),
   ],
 };
+
+const datasetSplit = obj(
+  {
+    split: str(),
+    uri: str('azureml://datastores/<datastore>/paths/<path>'),
+    sha256: str('content hash, hex'),
+    sha256Of: {
+      type: 'string',
+      enum: ['blocks', 'bytes'],
+      description: "blocks: sha256 over the sha256 of the blob's committed blocks, in order; bytes: of the file",
+    },
+    rows: { type: 'integer', description: 'rows written after validation' },
+    sourceRows: { type: 'integer', description: 'rows taken from the source' },
+    bytes: { type: 'integer' },
+    invalidRows: { type: 'integer' },
+    sampling: str('"first 5%" or "hash(seed 7) 5%"'),
+  },
+  ['split', 'uri', 'sha256', 'rows', 'sourceRows', 'bytes', 'invalidRows'],
+);
+
+/** A succeeded run's record: src/control/runResult.ts (the CLI's `ftflow result` and the client's result() too). */
+const fineTuneResult = obj(
+  {
+    id: str('the run id'),
+    object: { const: 'fine_tune.result' },
+    status: { const: 'succeeded' },
+    executionId: str(),
+    finishedAt: str(),
+    baseModel: obj({ registry: str(), name: str(), version: str(), assetId: str() }, [
+      'registry',
+      'name',
+      'version',
+      'assetId',
+    ]),
+    registeredModel: obj({ name: str(), version: str('an integer: "1", "2", ...'), id: str('its ARM id') }, [
+      'name',
+      'version',
+      'id',
+    ]),
+    dataset: obj(
+      {
+        source: str(),
+        revision: str(),
+        train: ref('DatasetSplit'),
+        test: ref('DatasetSplit'),
+        scoring: ref('DatasetSplit'),
+      },
+      ['revision', 'train', 'test', 'scoring'],
+    ),
+    compute: obj({ name: str(), vmSize: str(), gpusPerNode: { type: 'integer' } }, ['name', 'vmSize', 'gpusPerNode']),
+    job: obj(
+      {
+        name: str(),
+        status: str(),
+        studioUrl: str('the job in Azure ML studio'),
+        displayName: str(),
+        componentId: str(),
+      },
+      ['name', 'status', 'displayName', 'componentId'],
+    ),
+    metrics: { type: 'object', additionalProperties: { type: 'number' } },
+    qualityGate: obj({ passed: { type: 'boolean' }, checks: { type: 'array', items: { type: 'object' } } }),
+    endpoint: obj(
+      {
+        name: str(),
+        instanceType: str(),
+        scoringUri: str(),
+        servedSeconds: { type: 'number', description: 'from deployment to deletion, keep-alive included' },
+        deleted: { type: 'boolean' },
+      },
+      ['name', 'servedSeconds', 'deleted'],
+    ),
+    smokeScore: obj(
+      {
+        prompt: str('the start of the prompt sent (at most 120 characters)'),
+        reply: str('the start of the reply (at most 200 characters)'),
+        replyChars: { type: 'integer' },
+        latencyMs: { type: 'number' },
+      },
+      ['prompt', 'reply', 'replyChars', 'latencyMs'],
+    ),
+    warnings: { type: 'array', items: str(), description: 'what needs action' },
+    notes: { type: 'array', items: str(), description: 'what needs no action' },
+  },
+  [
+    'id',
+    'object',
+    'status',
+    'executionId',
+    'baseModel',
+    'registeredModel',
+    'dataset',
+    'compute',
+    'job',
+    'metrics',
+    'qualityGate',
+    'endpoint',
+    'smokeScore',
+    'warnings',
+    'notes',
+  ],
+);
 
 const training = obj(
   {
@@ -293,6 +396,20 @@ export function openApiDocument(): Schema {
         responses: { 200: json(ref('FineTune'), 'the run'), ...errors(401, 403, 404, 429) },
       },
     },
+    '/v1/fine-tunes/{id}/result': {
+      get: {
+        summary:
+          "A succeeded run's record: registered model and version, datasets (URI, sha256, rows), job and studio link, scoring URI, served time, smoke reply, warnings and notes",
+        description:
+          "The same record as `ftflow result` and the client's result(). Never waits: a run still running, or one that ended without succeeding, is a 409 saying so.",
+        ...secured('fine-tunes:read'),
+        parameters: [idParam('run id')],
+        responses: {
+          200: json(ref('FineTuneResult'), "the run's record"),
+          ...errors(401, 403, 404, 409, 429),
+        },
+      },
+    },
     '/v1/fine-tunes/{id}/events': {
       get: {
         summary: 'What happened in a run, oldest first',
@@ -388,6 +505,42 @@ export function openApiDocument(): Schema {
           200: json(ref('CancelOutcome'), 'the run ended after its cleanup (or had already ended)'),
           202: json(ref('CancelOutcome'), 'cancellation requested; cleanup still running'),
           ...errors(401, 403, 404, 429),
+        },
+      },
+    },
+    '/v1/fine-tunes/{id}/keep-alive': {
+      post: {
+        summary: 'Keep the endpoint serving longer after the smoke test, or delete it now',
+        description:
+          'For a run keeping its endpoint alive (deployment.keepAliveMinutes > 0) after its smoke test. Exactly one of extendMinutes (added to the time left; at most 7 days ahead) and end (true: the endpoint is deleted now and the run ends). 409 when the run is not keeping its endpoint alive.',
+        ...secured('fine-tunes:write'),
+        parameters: [idParam('run id')],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: obj({
+                extendMinutes: { type: 'number', exclusiveMinimum: 0 },
+                end: { type: 'boolean', const: true },
+              }),
+            },
+          },
+        },
+        responses: {
+          200: json(
+            obj(
+              {
+                id: str(),
+                object: { const: 'fine_tune.keep_alive' },
+                endpointName: str(),
+                expiresAt: { type: ['string', 'null'], description: 'when it will be deleted; null: now' },
+                message: str(),
+              },
+              ['id', 'object', 'endpointName', 'expiresAt', 'message'],
+            ),
+            'the new deletion time',
+          ),
+          ...errors(400, 401, 403, 404, 409, 429),
         },
       },
     },
@@ -540,6 +693,8 @@ export function openApiDocument(): Schema {
         RunSpec: runSpecSchema(),
         FineTuneSummary: fineTuneSummary,
         FineTune: fineTune,
+        FineTuneResult: fineTuneResult,
+        DatasetSplit: datasetSplit,
         FineTuneStarted: {
           allOf: [
             fineTuneSummary,

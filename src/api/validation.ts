@@ -60,6 +60,12 @@ export const CancelQuery = z.strictObject({
   wait: z.coerce.number().min(0).max(300).default(30),
 });
 
+/** Keep the endpoint serving longer, or end it now: exactly one (src/control/keepAlive.ts checks the rest). */
+export const KeepAliveBody = z.strictObject({
+  extendMinutes: z.number().optional(),
+  end: z.boolean().optional(),
+});
+
 export const CreateScheduleBody = z.strictObject({
   scheduleId: z.string().min(1),
   spec: z.unknown().default({}),

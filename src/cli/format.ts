@@ -1,5 +1,6 @@
 // Text for people: one run as lines, lists as aligned tables, durations as 1m05s.
 import type { RunRecord, RunSummary } from '../control/records';
+import type { DatasetSplitRecord, RunResult } from '../control/runResult';
 import type { RunEvent } from '../control/events';
 import type { StepState } from '../workflows/definitions';
 import { metricsLine as entryLine, shortDuration, type LiveTraining } from '../azure/liveTraining';
@@ -95,6 +96,49 @@ export function recordLines(run: RunRecord, now = Date.now()): string[] {
   for (const w of run.warnings) lines.push(`warning ${w}`);
   if (run.error) lines.push(`error ${run.error}`);
   return lines;
+}
+
+function gateCheck(c: RunResult['qualityGate']['checks'][number]): string {
+  const bounds = [
+    c.bound.min !== undefined ? `>= ${c.bound.min}` : '',
+    c.bound.max !== undefined ? `<= ${c.bound.max}` : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
+  return c.reason ?? `${c.metric} ${c.value ?? 'n/a'} ${bounds}`.trim();
+}
+
+function splitLine(s: DatasetSplitRecord): string {
+  const invalid = s.invalidRows > 0 ? `, ${s.invalidRows} invalid skipped` : '';
+  return `  ${s.split.padEnd(8)} ${s.uri}  ${s.rows} rows${invalid}  sha256 ${s.sha256}`;
+}
+
+/** A succeeded run's record as `ftflow result` prints it (--json prints the record itself). */
+export function resultLines(r: RunResult): string[] {
+  const metrics = metricsLine(r.metrics);
+  const gate = r.qualityGate.checks.length
+    ? `quality gate ${r.qualityGate.passed ? 'passed' : 'failed'}: ${r.qualityGate.checks.map(gateCheck).join(', ')}`
+    : undefined;
+  return [
+    `${r.id}  ${r.status}${r.finishedAt ? `  finished ${r.finishedAt}` : ''}`,
+    `registered model ${r.registeredModel.name} version ${r.registeredModel.version}`,
+    `  id ${r.registeredModel.id}`,
+    `base model ${r.baseModel.registry}/${r.baseModel.name} v${r.baseModel.version}`,
+    `dataset ${r.dataset.source ?? ''} revision ${r.dataset.revision}`.replace(/\s+/g, ' '),
+    splitLine(r.dataset.train),
+    splitLine(r.dataset.test),
+    splitLine(r.dataset.scoring),
+    `compute ${r.compute.name} ${r.compute.vmSize} × ${r.compute.gpusPerNode} GPU`,
+    `job ${r.job.name} ${r.job.status}  ${r.job.displayName}`,
+    ...(r.job.studioUrl ? [`studio ${r.job.studioUrl}`] : []),
+    ...(metrics ? [metrics] : []),
+    ...(gate ? [gate] : []),
+    `endpoint ${r.endpoint.name}${r.endpoint.instanceType ? ` on ${r.endpoint.instanceType}` : ''}  served ${duration(r.endpoint.servedSeconds * 1000)}  ${r.endpoint.deleted ? 'deleted' : 'NOT deleted'}`,
+    ...(r.endpoint.scoringUri ? [`scoring URI ${r.endpoint.scoringUri}`] : []),
+    `smoke reply ${JSON.stringify(r.smokeScore.reply)} (${r.smokeScore.replyChars} chars in ${r.smokeScore.latencyMs} ms)`,
+    ...r.warnings.map((w) => `warning ${w}`),
+    ...r.notes.map((n) => `note ${n}`),
+  ];
 }
 
 export function table(header: string[], rows: string[][]): string[] {

@@ -15,6 +15,7 @@ import {
 import type { GateEvaluation } from '../runSpec/qualityGate';
 import type { JobFollowDetails } from '../activities/types';
 import type { LiveTraining, MetricsEntry } from '../azure/liveTraining';
+import type { RunResult } from './runResult';
 
 /** A run's state in the user's words; terminated and timed-out runs ran no cleanup code. */
 export type RunState = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'terminated' | 'timed-out';
@@ -69,6 +70,8 @@ export interface RunRecord extends RunSummary {
   error?: string;
   /** False when no worker answered the progress query: steps, metrics and warnings are then unknown. */
   progressAvailable: boolean;
+  /** A succeeded run's result record: the same as the client's result(), `ftflow result` and the API's /result. */
+  result?: RunResult;
 }
 
 const STATUS_BY_EXECUTION: Record<string, RunState> = {

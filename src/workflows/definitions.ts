@@ -80,20 +80,28 @@ export interface FineTuneInput {
   options?: FineTuneOptions;
 }
 
+/**
+ * The workflow's own result. Callers read it as a run's result record (src/control/runResult.ts), which
+ * the client, the CLI and the API return alike.
+ */
 export interface FineTuneResult {
   runId: string;
   status: 'succeeded';
   model: Pick<ResolvedModel, 'registry' | 'name' | 'version' | 'assetId'>;
   compute: ValidatedCompute;
   data: { revision: string; train: StagedSplit; test: StagedSplit; scoring: StagedSplit };
-  job: SubmittedJob & { status: string };
+  /** studioUrl: the job in Azure ML studio (absent in results of runs from before it was recorded). */
+  job: SubmittedJob & { status: string; studioUrl?: string };
   metrics: CollectedMetrics['metrics'];
   registeredModel: RegisteredModel;
   /** instanceType: the deployment's (absent in results of runs from before it was recorded). */
   endpoint: DeleteEndpointResult & { instanceType?: string; scoringUri?: string; servedSeconds: number };
   qualityGate: GateEvaluation;
   smokeScore: SmokeScoreResult;
+  /** What needs action. */
   warnings: string[];
+  /** What needs no action (absent in results of runs from before notes were recorded). */
+  notes?: string[];
   steps: StepState[];
 }
 

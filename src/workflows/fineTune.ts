@@ -122,7 +122,7 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
       model: { registry: model.registry, name: model.name, version: model.version, assetId: model.assetId },
       compute,
       data: { revision: data.revision, train: data.train, test: data.test, scoring: data.scoring },
-      job: { ...job, status: jobStatus.status },
+      job: { ...job, status: jobStatus.status, ...(jobStatus.studioUrl ? { studioUrl: jobStatus.studioUrl } : {}) },
       metrics: metrics.metrics,
       qualityGate: gate,
       registeredModel,
@@ -134,6 +134,7 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
       },
       smokeScore: score,
       warnings: run.record.warnings,
+      notes: run.record.notes ?? [],
       steps: run.record.steps,
     };
   } catch (err) {

@@ -28,9 +28,7 @@ describe('chaos plan', () => {
     const plan = makePlan({ runs: 40, seed: 3, tag: 't' });
     for (const run of plan.runs) {
       for (const f of run.faults)
-        expect(
-          [run.names.jobName, run.names.endpointName].some((n) => f.rule.path.includes(n)),
-        ).toBe(true);
+        expect([run.names.jobName, run.names.endpointName].some((n) => f.rule.path.includes(n))).toBe(true);
     }
   });
 });

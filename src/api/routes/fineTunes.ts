@@ -1,4 +1,5 @@
-// /v1/fine-tunes: start (Idempotency-Key), list, get, events, metrics (the loss curve), logs, cancel, resume.
+// /v1/fine-tunes: start (Idempotency-Key), list, get, result, events, metrics (the loss curve), logs, cancel,
+// resume, keep-alive.
 import type { FastifyInstance } from 'fastify';
 import type { FineTuneClient } from '../../client';
 import { ConfigError } from '../../config/errors';
@@ -7,6 +8,7 @@ import {
   CancelQuery,
   EventsQuery,
   IdempotencyKeyHeader,
+  KeepAliveBody,
   ListQuery,
   LogsQuery,
   MetricsQuery,
@@ -54,6 +56,14 @@ export function registerFineTuneRoutes(
 
   app.get<{ Params: IdParams }>('/v1/fine-tunes/:id', { config: { scope: 'fine-tunes:read' } }, async (request) =>
     client.get(request.params.id),
+  );
+
+  // The succeeded run's record: the same as `ftflow result` and the client's result(). Never waits: a run
+  // still running, or one that did not succeed, is a 409 that says so.
+  app.get<{ Params: IdParams }>(
+    '/v1/fine-tunes/:id/result',
+    { config: { scope: 'fine-tunes:read' } },
+    async (request) => client.result(request.params.id, { wait: false }),
   );
 
   app.get<{ Params: IdParams }>(
@@ -111,6 +121,12 @@ export function registerFineTuneRoutes(
       reply.code(outcome.cleanup === 'requested' || outcome.cleanup === 'timed-out' ? 202 : 200);
       return outcome;
     },
+  );
+
+  app.post<{ Params: IdParams }>(
+    '/v1/fine-tunes/:id/keep-alive',
+    { config: { scope: 'fine-tunes:write' } },
+    async (request) => client.keepAlive(request.params.id, parsePart(KeepAliveBody, request.body ?? {}, 'body')),
   );
 
   app.post<{ Params: IdParams }>(
