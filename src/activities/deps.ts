@@ -9,6 +9,7 @@ import { openDefaultDatastore, type OpenDatastore } from '../azure/datastore';
 import { MlflowClient, trackingBaseUrl } from '../azure/mlflow';
 import { JobWatcher } from '../azure/jobWatcher';
 import { TrainingWatcher } from '../azure/trainingWatcher';
+import { VersionClaims } from '../azure/modelVersions';
 import { RegistryClient } from '../azure/registry';
 import { AzureRestClient } from '../azure/rest';
 import { RUN_TAG } from '../azure/tags';
@@ -29,6 +30,8 @@ export interface ActivityDeps {
   jobs: JobWatcher;
   /** Reads the MLflow figures of every job this worker's runs follow while they train, batched (awaitPipeline). */
   training: TrainingWatcher;
+  /** The model versions this worker's registrations are creating (registerModel: consecutive, not raced). */
+  versionClaims: VersionClaims;
   workspace(): Promise<Workspace>;
   datastore(): Promise<OpenDatastore>;
   mlflow(): Promise<MlflowClient>;
@@ -96,6 +99,7 @@ export function createDeps(
       share: config.metricsReadShare,
       workerReads: () => budget.stats().grantedByClass.read,
     }),
+    versionClaims: new VersionClaims(),
     workspace,
     datastore: memo(() => openDefaultDatastore(arm, config, cred)),
     mlflow,

@@ -1,17 +1,19 @@
 // Step 8. Registers the job's trained_model output as an MLflow model under the next integer version
-// ("1", "2", ...; src/azure/modelVersions.ts). Idempotent: the version is tagged with the run id, and a
-// retry adopts the version the run already has (the one it heartbeated, else the one the list shows)
-// instead of registering a second; a version another run takes first is left to it (409) and the next
-// integer is tried.
+// ("1", "2", ...; src/azure/modelVersions.ts): the model container's `nextVersion`, with the worker's other
+// registrations of that model given the numbers after it. Idempotent: the version is tagged with the run
+// id, and a retry adopts the version the run already has (the one it heartbeated, else the one its tag
+// finds) instead of registering a second; a version another worker takes first (409) is left to it.
 import { Context } from '@temporalio/activity';
 import type { ModelVersion } from '@azure/arm-machinelearning';
 import type { ActivityDeps } from './deps';
 import type { RegisterModelInput, RegisteredModel } from './types';
 import { classified, isConflict, isNotFound, RunFailure } from '../azure/errors';
 import {
+  containerNextVersion,
   MAX_VERSION_CLAIMS,
   nextIntegerVersion,
   ownVersion,
+  runTagFilter,
   type ListedVersion,
   type RegisterModelProgress,
 } from '../azure/modelVersions';
@@ -31,26 +33,27 @@ export function makeRegisterModel(deps: ActivityDeps) {
         id: id ?? '',
         adopted: true,
       });
-      const isOurs = (v: ListedVersion) => ownVersion([v], RUN_TAG, input.runId, modelUri) !== undefined;
 
-      // The version an earlier attempt was about to create: read first, it may be there already.
-      const planned = (ctx.info.heartbeatDetails as RegisterModelProgress | undefined)?.version;
+      // The version an earlier attempt was about to create: read first, it may be there already (ours) or
+      // taken meanwhile (someone else's); still free, it is claimed again below.
+      let planned = (ctx.info.heartbeatDetails as RegisterModelProgress | undefined)?.version;
       if (planned) {
         const found = await arm.modelVersions.get(rg, ws, input.modelName, planned).catch((err: unknown) => {
           if (isNotFound(err)) return undefined;
           throw err;
         });
-        if (found && isOurs(listed(planned, found))) return adopted(planned, found.id);
+        if (found && ownVersion([listed(planned, found)], RUN_TAG, input.runId, modelUri))
+          return adopted(planned, found.id);
+        if (found) planned = undefined;
       }
+      // Else the version the run's tag finds (an attempt that did not heartbeat, a resumed run).
+      const tagged = await listVersions(deps, input.modelName, runTagFilter(RUN_TAG, input.runId));
+      const mine = ownVersion(tagged, RUN_TAG, input.runId, modelUri);
+      if (mine !== undefined) return adopted(mine, tagged.find((v) => v.name === mine)?.id);
 
       for (let claim = 0; claim < MAX_VERSION_CLAIMS; claim++) {
-        const versions = await listVersions(deps, input.modelName);
-        const mine = ownVersion(versions, RUN_TAG, input.runId, modelUri);
-        if (mine !== undefined) {
-          const found = versions.find((v) => v.name === mine);
-          return adopted(mine, (found as { id?: string } | undefined)?.id);
-        }
-        const version = nextIntegerVersion(versions.map((v) => v.name ?? ''));
+        const version = planned ?? deps.versionClaims.claim(input.modelName, await nextVersion(deps, input.modelName));
+        planned = undefined;
         ctx.heartbeat({ version } satisfies RegisterModelProgress);
         const body: ModelVersion = {
           properties: {
@@ -68,8 +71,9 @@ export function makeRegisterModel(deps: ActivityDeps) {
             throw new RunFailure('transient', `registering ${input.modelName}:${version} returned no id`);
           return { name: input.modelName, version, id: created.id, adopted: false };
         } catch (err) {
-          // Another run registered this version first (versions are immutable): take the next one.
+          // Another worker registered this version first (versions are immutable): take the next one.
           if (!isConflict(err)) throw err;
+          deps.versionClaims.taken(input.modelName, version);
         }
       }
       throw new RunFailure(
@@ -81,12 +85,33 @@ export function makeRegisterModel(deps: ActivityDeps) {
   };
 }
 
-/** Every version of the model, archived ones too (they keep their numbers), page by page. */
-async function listVersions(deps: ActivityDeps, modelName: string): Promise<(ListedVersion & { id?: string })[]> {
+/** The container's next integer version; "1" for a model with no version yet. */
+async function nextVersion(deps: ActivityDeps, modelName: string): Promise<string> {
+  const container = await deps.arm.modelContainers
+    .get(deps.config.resourceGroup, deps.config.workspace, modelName)
+    .catch((err: unknown) => {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    });
+  if (!container) return '1';
+  // A container that does not say (or names no integer): count the versions themselves.
+  return (
+    containerNextVersion(container.properties.nextVersion) ??
+    nextIntegerVersion((await listVersions(deps, modelName)).map((v) => v.name ?? ''))
+  );
+}
+
+/** The model's versions (archived ones too: they keep their numbers), all or those with a tag, page by page. */
+async function listVersions(
+  deps: ActivityDeps,
+  modelName: string,
+  tags?: string,
+): Promise<(ListedVersion & { id?: string })[]> {
   const out: (ListedVersion & { id?: string })[] = [];
   try {
     for await (const v of deps.arm.modelVersions.list(deps.config.resourceGroup, deps.config.workspace, modelName, {
       listViewType: 'All',
+      ...(tags ? { tags } : {}),
     }))
       out.push(listed(v.name, v));
   } catch (err) {

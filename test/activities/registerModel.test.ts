@@ -1,12 +1,13 @@
-// registerModel over a fake model registry: readable integer versions, one per run however often the step
-// is retried (the heartbeated version is read first, then the run's tag is looked for), and a version
-// another run takes first is left to it.
+// registerModel over a fake model registry: readable integer versions (the container's nextVersion), one
+// per run however often the step is retried (the heartbeated version is read first, then the run's tag is
+// looked for), runs of one worker registering at once get consecutive versions, and a version another
+// worker takes first is left to it.
 import type { ModelVersion } from '@azure/arm-machinelearning';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { ActivityDeps } from '../../src/activities/deps';
 import { makeRegisterModel } from '../../src/activities/registerModel';
 import type { RegisterModelInput, RegisteredModel } from '../../src/activities/types';
-import { nextIntegerVersion, ownVersion } from '../../src/azure/modelVersions';
+import { containerNextVersion, nextIntegerVersion, ownVersion, VersionClaims } from '../../src/azure/modelVersions';
 
 class Conflict extends Error {
   statusCode = 409;
@@ -20,7 +21,7 @@ class NotFound extends Error {
 /** An in-memory workspace model registry that refuses to change a version's modelUri (409), as Azure does. */
 function fakeRegistry(initial: Record<string, { modelUri: string; tags?: Record<string, string> }> = {}) {
   const versions = new Map(Object.entries(initial));
-  const calls = { get: 0, list: 0, put: [] as string[] };
+  const calls = { get: 0, list: 0, container: 0, put: [] as string[] };
   /** Runs just before a PUT lands: another run may register meanwhile. */
   let beforePut: (version: string) => void = () => undefined;
   const resource = (version: string): ModelVersion => {
@@ -29,17 +30,28 @@ function fakeRegistry(initial: Record<string, { modelUri: string; tags?: Record<
   };
   const deps = {
     config: { resourceGroup: 'rg', workspace: 'ws' },
+    versionClaims: new VersionClaims(),
     arm: {
+      modelContainers: {
+        get: async () => {
+          calls.container += 1;
+          if (versions.size === 0) throw new NotFound('no such model');
+          return { properties: { nextVersion: nextIntegerVersion([...versions.keys()]) } };
+        },
+      },
       modelVersions: {
         get: async (_rg: string, _ws: string, _name: string, version: string) => {
           calls.get += 1;
           if (!versions.has(version)) throw new NotFound('no such version');
           return resource(version);
         },
-        list: (_rg: string, _ws: string, _name: string, opts: { listViewType?: string }) => {
+        list: (_rg: string, _ws: string, _name: string, opts: { listViewType?: string; tags?: string }) => {
           calls.list += 1;
           expect(opts.listViewType).toBe('All');
-          const all = [...versions.keys()].map(resource);
+          const [key = '', value] = (opts.tags ?? '').split('=');
+          const all = [...versions.keys()]
+            .filter((v) => !opts.tags || versions.get(v)?.tags?.[key] === value)
+            .map(resource);
           return (async function* () {
             yield* all;
           })();
@@ -61,6 +73,11 @@ function fakeRegistry(initial: Record<string, { modelUri: string; tags?: Record<
   return { deps, calls, versions, racing: (fn: (version: string) => void) => (beforePut = fn) };
 }
 
+/** A second worker on the same registry: its own claims. */
+function otherWorker(deps: ActivityDeps): ActivityDeps {
+  return { ...deps, versionClaims: new VersionClaims() };
+}
+
 const input = (runId: string, job = `job-${runId}`): RegisterModelInput => ({
   jobName: job,
   modelName: 'Phi-3-mini-4k-instruct-ultrachat-200k',
@@ -71,10 +88,20 @@ const uri = (job: string) => `azureml://jobs/${job}/outputs/trained_model`;
 const attempt = (deps: ActivityDeps, i: RegisterModelInput, heartbeatDetails?: unknown): Promise<RegisteredModel> =>
   new MockActivityEnvironment({ heartbeatTimeoutMs: 3000, heartbeatDetails }).run(makeRegisterModel(deps), i);
 
-test('the first version of a model is "1", the next run\'s "2"', async () => {
-  const { deps } = fakeRegistry();
+test('the first version of a model is "1", the next run\'s "2": one tag lookup, one container read, one PUT', async () => {
+  const { deps, calls } = fakeRegistry();
   await expect(attempt(deps, input('ft-a'))).resolves.toMatchObject({ version: '1', adopted: false });
   await expect(attempt(deps, input('ft-b'))).resolves.toMatchObject({ version: '2', adopted: false });
+  expect(calls).toEqual({ get: 0, list: 2, container: 2, put: ['1', '2'] });
+});
+
+test('runs of one worker registering at once get consecutive versions, without racing each other', async () => {
+  const { deps, calls, versions } = fakeRegistry({ '1': { modelUri: uri('job-ft-x') } });
+  const runs = ['ft-a', 'ft-b', 'ft-c', 'ft-d'];
+  const results = await Promise.all(runs.map((r) => attempt(deps, input(r))));
+  expect(results.map((r) => r.version).sort()).toEqual(['2', '3', '4', '5']);
+  expect(calls.put.sort()).toEqual(['2', '3', '4', '5']);
+  expect([...versions.keys()].sort()).toEqual(['1', '2', '3', '4', '5']);
 });
 
 test('a retry that heartbeated its version reads it there and adopts it: no list, no PUT', async () => {
@@ -100,8 +127,9 @@ test("a retry without a heartbeat finds the run's version by its tag; one from a
   await expect(attempt(deps, input('ft-a'), { version: '3' })).resolves.toMatchObject({ version: '2', adopted: true });
 });
 
-test('a version another run takes between the list and the PUT is left to it: the next integer is taken', async () => {
-  const { deps, calls, racing, versions } = fakeRegistry({ '1': { modelUri: uri('job-ft-x') } });
+test('a version another worker takes between the read and the PUT is left to it: the next integer is taken', async () => {
+  const { deps: first, calls, racing, versions } = fakeRegistry({ '1': { modelUri: uri('job-ft-x') } });
+  const deps = otherWorker(first);
   let raced = false;
   racing((version) => {
     if (raced) return;
@@ -126,6 +154,19 @@ describe('version planning', () => {
     expect(nextIntegerVersion([])).toBe('1');
     expect(nextIntegerVersion(['1', '64b9ced10591', '7', 'v2', '012345678901', '123456789012', '3'])).toBe('8');
     expect(nextIntegerVersion(['999999998'])).toBe('999999999');
+  });
+
+  test("the container's nextVersion when it is an integer; else the versions are counted", () => {
+    expect(containerNextVersion('12')).toBe('12');
+    for (const v of [undefined, null, '', 'v2', '0']) expect(containerNextVersion(v)).toBeUndefined();
+  });
+
+  test('claims: consecutive in one worker, after a version another worker took', () => {
+    const claims = new VersionClaims();
+    expect([claims.claim('m', '3'), claims.claim('m', '3'), claims.claim('other', '1')]).toEqual(['3', '4', '1']);
+    claims.taken('m', '9');
+    expect(claims.claim('m', '5')).toBe('10');
+    expect(claims.claim('m', '20')).toBe('20');
   });
 
   test("the run's own version: its tag and this job's output", () => {
