@@ -45,6 +45,9 @@ export const emulatorAdmin = {
   resources: (url: string) => admin<EmulatorResources>(url, 'resources'),
   throttle: (url: string) => admin<ThrottleStats>(url, 'throttle'),
   requests: (url: string) => admin<{ count: number; requests: EmulatorRequest[] }>(url, 'requests'),
+  /** Every request answered, by surface (arm, mlflow, ...) and method; never drops one, unlike the log. */
+  requestCounts: (url: string) =>
+    admin<{ counts: Record<string, Record<string, number>> }>(url, 'requests/counts').then((r) => r.counts),
   clock: (url: string) => admin<Record<string, unknown>>(url, 'clock'),
   setClock: (url: string, clock: Record<string, unknown>) =>
     admin<Record<string, unknown>>(url, 'clock', {

@@ -5,8 +5,9 @@ export { parseResultLine, reportResult, RESULTS_DIR, writeResultFile, type Resul
 export { describeMachine, machineInfo, type MachineInfo } from './machine';
 export { ProcSampler, readProc, type ProcSample, type ProcSummary } from './procSampler';
 export { median, percentile, ratio, round } from './stats';
-export { listArg, numberArg, parseBenchArgs, type BenchArgs } from './args';
+export { listArg, numberArg, parseBenchArgs, wordsArg, type BenchArgs } from './args';
 export {
+  activityResult,
   activityTimings,
   countActions,
   eventTimeMs,

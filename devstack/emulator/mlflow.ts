@@ -160,21 +160,76 @@ function findRun(ctx: EmulatorContext, runId: string | undefined): Run {
   return run;
 }
 
-interface Clause {
-  field: string;
-  op: '=' | '!=';
-  value: string;
+type Clause =
+  { field: string; op: '=' | '!='; value: string } | { field: string; op: 'IN' | 'NOT IN'; values: string[] };
+
+const CLAUSE =
+  /^\s*([\w.]+|[\w]+\.`[^`]+`)\s*(=|!=|not\s+in\b|in\b)\s*(?:'([^']*)'|"([^"]*)"|\(([^)]*)\))\s*(?:and\b|$)/i;
+/** A list takes single-quoted strings only (MLflow's parser reads a list item as a single-quoted literal). */
+const LIST_ITEM = /^\s*'([^']*)'\s*(?:,|$)/;
+
+/**
+ * The subset of MLflow's search filter the flow uses: `a.b = 'v' AND ...` on tags and attributes, and
+ * `attributes.run_id IN ('a', 'b')` (or NOT IN): as in MLflow, only run_id takes a list of quoted strings.
+ */
+function parseFilter(filter: string): Clause[] {
+  const clauses: Clause[] = [];
+  let rest = filter.trim();
+  while (rest !== '') {
+    const m = CLAUSE.exec(rest);
+    if (!m?.[1] || !m[2])
+      throw new MlflowError(
+        400,
+        'INVALID_PARAMETER_VALUE',
+        `Unsupported filter clause: ${rest.split(/\s+and\s+/i)[0]}`,
+      );
+    const field = m[1].replace(/`/g, '');
+    const op = m[2].toUpperCase().replace(/\s+/g, ' ');
+    const list = m[5];
+    if (op === 'IN' || op === 'NOT IN' || list !== undefined) {
+      if (field.replace(/^(attributes|attribute|attr|run)\./, '') !== 'run_id' || list === undefined)
+        throw new MlflowError(
+          400,
+          'INVALID_PARAMETER_VALUE',
+          "Only the 'run_id' attribute supports comparison with a list of quoted string values.",
+        );
+      clauses.push({ field, op: op === 'IN' ? 'IN' : 'NOT IN', values: parseList(list) });
+    } else {
+      clauses.push({ field, op: op === '=' ? '=' : '!=', value: m[3] ?? m[4] ?? '' });
+    }
+    rest = rest.slice(m[0].length).trim();
+  }
+  return clauses;
 }
 
-/** The subset of MLflow's search filter the flow uses: `a.b = 'v' AND ...` on tags and attributes. */
-function parseFilter(filter: string): Clause[] {
-  if (filter.trim() === '') return [];
-  return filter.split(/\s+and\s+/i).map((part) => {
-    const m = /^\s*([\w.]+|[\w]+\.`[^`]+`)\s*(=|!=)\s*(?:'([^']*)'|"([^"]*)")\s*$/.exec(part);
-    if (!m?.[1] || !m[2])
-      throw new MlflowError(400, 'INVALID_PARAMETER_VALUE', `Unsupported filter clause: ${part.trim()}`);
-    return { field: m[1].replace(/`/g, ''), op: m[2] === '=' ? '=' : '!=', value: m[3] ?? m[4] ?? '' };
-  });
+/** `'a', 'b'` → ['a', 'b']; an empty list or an unquoted item is refused. */
+function parseList(text: string): string[] {
+  const values: string[] = [];
+  let rest = text.trim();
+  while (rest !== '') {
+    const m = LIST_ITEM.exec(rest);
+    if (!m)
+      throw new MlflowError(
+        400,
+        'INVALID_PARAMETER_VALUE',
+        `While parsing a list in the query, expected string value, punctuation, or whitespace, but got: ${rest}`,
+      );
+    values.push(m[1] ?? '');
+    rest = rest.slice(m[0].length).trim();
+  }
+  if (values.length === 0)
+    throw new MlflowError(
+      400,
+      'INVALID_PARAMETER_VALUE',
+      'While parsing a list in the query, expected a non-empty list of string values',
+    );
+  return values;
+}
+
+function matches(run: Run, c: Clause): boolean {
+  const value = clauseValue(run, c.field);
+  if ('values' in c) return (value !== undefined && c.values.includes(value)) === (c.op === 'IN');
+  return (value === c.value) === (c.op === '=');
 }
 
 function clauseValue(run: Run, field: string): string | undefined {
@@ -255,7 +310,7 @@ export function registerMlflowRoutes(app: FastifyInstance, ctx: EmulatorContext)
       const offset = decodePageToken(asString(body['page_token']));
       const matching = allRuns(ctx)
         .filter((r) => experimentIds.length === 0 || experimentIds.includes(experimentId(ctx, r.job.experimentName)))
-        .filter((r) => clauses.every((c) => (clauseValue(r, c.field) === c.value) === (c.op === '=')))
+        .filter((r) => clauses.every((c) => matches(r, c)))
         .sort((a, b) => b.startTime - a.startTime);
       const page = matching.slice(offset, offset + maxResults);
       const next =

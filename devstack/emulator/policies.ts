@@ -182,6 +182,7 @@ export function installPolicies(app: FastifyInstance, ctx: EmulatorContext): voi
   app.addHook('onResponse', async (req, reply) => {
     if (surfaceOf(req) === 'admin' || req.url.startsWith('/_emulator')) return;
     const [path = '', query = ''] = req.url.split('?', 2);
+    ctx.requests.count(surfaceOf(req) ?? 'other', req.method);
     ctx.requests.add({
       method: req.method,
       path,

@@ -8,6 +8,8 @@ import { createCredential } from '../azure/credentials';
 import { openDefaultDatastore, type OpenDatastore } from '../azure/datastore';
 import { MlflowClient, trackingBaseUrl } from '../azure/mlflow';
 import { JobWatcher } from '../azure/jobWatcher';
+import { TrainingWatcher } from '../azure/trainingWatcher';
+import { VersionClaims } from '../azure/modelVersions';
 import { RegistryClient } from '../azure/registry';
 import { AzureRestClient } from '../azure/rest';
 import { RUN_TAG } from '../azure/tags';
@@ -26,6 +28,10 @@ export interface ActivityDeps {
   registry: RegistryClient;
   /** Follows every job this worker's runs wait on, in one poll cycle (awaitPipeline). */
   jobs: JobWatcher;
+  /** Reads the MLflow figures of every job this worker's runs follow while they train, batched (awaitPipeline). */
+  training: TrainingWatcher;
+  /** The model versions this worker's registrations are creating (registerModel: consecutive, not raced). */
+  versionClaims: VersionClaims;
   workspace(): Promise<Workspace>;
   datastore(): Promise<OpenDatastore>;
   mlflow(): Promise<MlflowClient>;
@@ -65,6 +71,17 @@ export function createDeps(
   const rest = new AzureRestClient(cred, budget);
   const workspace = memo(() => arm.workspaces.get(config.resourceGroup, config.workspace));
   const givenTemporal = options.temporal;
+  const mlflow = memo(async () => {
+    const ws = await workspace();
+    const uri = ws.mlFlowTrackingUri;
+    if (!uri)
+      throw new RunFailure(
+        'validation',
+        `workspace ${config.workspace} reports no MLflow tracking URI`,
+        'NoTrackingUri',
+      );
+    return new MlflowClient(rest, trackingBaseUrl(uri));
+  });
   return {
     config,
     credential: cred,
@@ -77,19 +94,15 @@ export function createDeps(
       intervalMs: config.jobPollSeconds * 1000,
       tag: RUN_TAG,
     }),
+    training: new TrainingWatcher(mlflow, {
+      minIntervalMs: config.metricsPollSeconds * 1000,
+      share: config.metricsReadShare,
+      workerReads: () => budget.stats().grantedByClass.read,
+    }),
+    versionClaims: new VersionClaims(),
     workspace,
     datastore: memo(() => openDefaultDatastore(arm, config, cred)),
-    mlflow: memo(async () => {
-      const ws = await workspace();
-      const uri = ws.mlFlowTrackingUri;
-      if (!uri)
-        throw new RunFailure(
-          'validation',
-          `workspace ${config.workspace} reports no MLflow tracking URI`,
-          'NoTrackingUri',
-        );
-      return new MlflowClient(rest, trackingBaseUrl(uri));
-    }),
+    mlflow,
     hub: { endpoint: config.hfEndpoint, token: env[ENV.hfToken] || undefined },
     temporal: givenTemporal
       ? async () => givenTemporal

@@ -62,6 +62,8 @@ export class ArmRequestBudget {
   private readonly timers: Partial<Record<RequestClass, NodeJS.Timeout>> = {};
   private waitedMs = 0;
   private granted = 0;
+  /** Requests let through per class: the live training poller keeps its reads a share of the others'. */
+  private readonly grantedByClass: Record<RequestClass, number> = { read: 0, write: 0, delete: 0 };
 
   constructor(readonly budget: ArmBudget = DEFAULT_ARM_BUDGET) {
     const bucket = (perSecond: number) =>
@@ -80,6 +82,7 @@ export class ArmRequestBudget {
     const granted = () => {
       this.waitedMs += Date.now() - started;
       this.granted++;
+      this.grantedByClass[cls]++;
     };
     if (signal?.aborted) return Promise.reject(abortError());
     if (this.queues[cls].length === 0 && this.buckets[cls].tryRemoveTokens(1)) {
@@ -122,9 +125,10 @@ export class ArmRequestBudget {
     );
   }
 
-  stats(): { granted: number; waitedMs: number; waiting: number } {
+  stats(): { granted: number; grantedByClass: Record<RequestClass, number>; waitedMs: number; waiting: number } {
     return {
       granted: this.granted,
+      grantedByClass: { ...this.grantedByClass },
       waitedMs: this.waitedMs,
       waiting: this.queues.read.length + this.queues.write.length + this.queues.delete.length,
     };

@@ -13,6 +13,8 @@ import { registerScheduleCommands } from './commands/schedules';
 import { registerJanitorCommands } from './commands/janitor';
 import { registerAdminCommands } from './commands/admin';
 import { registerModelCommands } from './commands/models';
+import { registerTrainingCommands } from './commands/training';
+import { registerResultCommands } from './commands/results';
 import { versionInfo, versionLine } from './version';
 
 export interface CliOptions {
@@ -103,6 +105,8 @@ export async function runCli(argv: string[], opts: CliOptions = {}): Promise<num
 
   const ctx = () => context;
   registerRunCommands(program, ctx, act);
+  registerResultCommands(program, ctx, act);
+  registerTrainingCommands(program, ctx, act);
   registerScheduleCommands(program, ctx, act);
   registerJanitorCommands(program, ctx, act);
   registerAdminCommands(program, ctx, act);

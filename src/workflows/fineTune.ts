@@ -72,12 +72,11 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
     );
     const gate = passedQualityGate(run, spec.qualityGate, metrics.metrics);
 
-    // 8. The trained model, registered under a version derived from the run.
+    // 8. The trained model, registered under the model's next integer version (adopted on a retry).
     const registeredModel = await run.step('registerModel', () =>
       quick.registerModel({
         jobName: job.jobName,
         modelName: fineTunedModelName(model.name, spec.dataset.source),
-        version: names.modelVersion,
         description: `${model.name} fine tuned model for ${spec.dataset.source} chat-completion (finetune-flow run ${runId})`,
         runId,
       }),
@@ -123,7 +122,7 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
       model: { registry: model.registry, name: model.name, version: model.version, assetId: model.assetId },
       compute,
       data: { revision: data.revision, train: data.train, test: data.test, scoring: data.scoring },
-      job: { ...job, status: jobStatus.status },
+      job: { ...job, status: jobStatus.status, ...(jobStatus.studioUrl ? { studioUrl: jobStatus.studioUrl } : {}) },
       metrics: metrics.metrics,
       qualityGate: gate,
       registeredModel,
@@ -135,6 +134,7 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
       },
       smokeScore: score,
       warnings: run.record.warnings,
+      notes: run.record.notes ?? [],
       steps: run.record.steps,
     };
   } catch (err) {

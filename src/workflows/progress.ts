@@ -102,6 +102,8 @@ export class Progress {
   /** The job the run submitted (or adopted): its name, which may differ from the derived one, and its warnings. */
   jobSubmitted(job: StepResult<'submitPipeline'>): void {
     this.warn(job.warnings);
+    // Query state only (no command): runs in flight replay unchanged.
+    if (job.notes && job.notes.length > 0) this.record.notes = [...job.notes];
     this.record.jobName = job.jobName;
   }
 

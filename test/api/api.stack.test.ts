@@ -233,6 +233,10 @@ describe('the HTTP API on the local stack', () => {
         '/v1/fine-tunes/{id}',
         '/v1/fine-tunes/{id}/cancel',
         '/v1/fine-tunes/{id}/events',
+        '/v1/fine-tunes/{id}/keep-alive',
+        '/v1/fine-tunes/{id}/result',
+        '/v1/fine-tunes/{id}/metrics',
+        '/v1/fine-tunes/{id}/logs',
         '/v1/fine-tunes/{id}/resume',
         '/v1/schedules',
         '/v1/schedules/{id}',
@@ -245,6 +249,10 @@ describe('the HTTP API on the local stack', () => {
         '/v1/janitor/unpause',
         '/v1/janitor/trigger',
       ].sort(),
+    );
+    // The run record: one schema for /result and the run's `result`.
+    expect(doc.components.schemas.FineTuneResult.required).toEqual(
+      expect.arrayContaining(['registeredModel', 'dataset', 'job', 'endpoint', 'smokeScore', 'warnings', 'notes']),
     );
     expect(doc.components.schemas.RunSpec.properties.dataset.properties.percent).toMatchObject({
       type: 'number',
