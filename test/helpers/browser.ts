@@ -23,7 +23,7 @@ export function chromiumPath(): string {
     }
   }
   throw new Error(
-    'no Chromium for the dashboard tests: run `make setup` as root (it installs Debian\'s chromium package), ' +
+    "no Chromium for the dashboard tests: run `make setup` as root (it installs Debian's chromium package), " +
       'or `apt-get install chromium`, or set FTFLOW_CHROMIUM to a Chromium binary',
   );
 }

@@ -166,11 +166,10 @@ test('the page: served under /ui with a strict CSP, a login with the key kept in
   await page.getByTestId('login').click();
   await page.getByTestId('runs-view').waitFor();
   await expect(page.getByTestId('who').textContent()).resolves.toBe('key ui-writer');
-  const storage = await page.evaluate(() => ({
-    session: sessionStorage.getItem('ftflow.apiKey'),
-    local: localStorage.length,
-    cookie: document.cookie,
-  }));
+  // Evaluated in the page (a string: the test's compiler has no DOM types).
+  const storage = await page.evaluate(
+    `({ session: sessionStorage.getItem('ftflow.apiKey'), local: localStorage.length, cookie: document.cookie })`,
+  );
   expect(storage).toEqual({ session: WRITER_KEY, local: 0, cookie: '' });
   expect(await page.context().cookies()).toEqual([]);
   // A reload keeps the session (same tab); another tab starts at the login form.
@@ -238,7 +237,13 @@ test('watching a run: it appears in the list, its job goes Queued then Running, 
   await page.getByTestId('run-view').waitFor();
 
   // The Azure job, as the page shows it: Queued, then Running.
-  const statuses = await watch(page, '[data-testid=job-status]', 'data-job-status', (s) => s.includes('Running'), 60_000);
+  const statuses = await watch(
+    page,
+    '[data-testid=job-status]',
+    'data-job-status',
+    (s) => s.includes('Running'),
+    60_000,
+  );
   expect(statuses.indexOf('Queued')).toBeGreaterThanOrEqual(0);
   expect(statuses.indexOf('Queued')).toBeLessThan(statuses.indexOf('Running'));
   await expect(page.locator('[data-step=awaitPipeline]').getAttribute('data-step-status')).resolves.toBe('running');
@@ -274,10 +279,13 @@ test('watching a run: it appears in the list, its job goes Queued then Running, 
 
   // Completed: the record, the events, the whole curve.
   await page.locator('h1 [data-status=succeeded]').waitFor({ timeout: 60_000 });
-  await page.getByTestId('record-summary').filter({ hasText: /^succeeded after / }).waitFor();
-  const recordMetrics = await page.locator('[data-testid=record-metrics] tr[data-metric]').evaluateAll((rows) =>
-    rows.map((r) => r.getAttribute('data-metric')),
-  );
+  await page
+    .getByTestId('record-summary')
+    .filter({ hasText: /^succeeded after / })
+    .waitFor();
+  const recordMetrics = await page
+    .locator('[data-testid=record-metrics] tr[data-metric]')
+    .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-metric')));
   expect(recordMetrics).toEqual(expect.arrayContaining(['train_loss', 'eval_loss', 'perplexity']));
   await page.locator('[data-event-type="run.succeeded"]').waitFor();
   expect(await page.locator('[data-step][data-step-status=completed]').count()).toBe(11);
@@ -350,7 +358,10 @@ describe('a running run, a read-only key and a writer', () => {
     await expect(cancel.isEnabled()).resolves.toBe(true);
     await cancel.click();
     await page.getByTestId('confirm-cancel').click();
-    await page.getByTestId('action-notice').filter({ hasText: /cancel/i }).waitFor();
+    await page
+      .getByTestId('action-notice')
+      .filter({ hasText: /cancel/i })
+      .waitFor();
     await page.locator('h1 [data-status=cancelled]').waitFor({ timeout: 60_000 });
     await page.locator('[data-event-type="run.cancelled"]').waitFor();
     await expect(page.getByTestId('resume').isEnabled()).resolves.toBe(true);

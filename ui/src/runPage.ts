@@ -17,6 +17,17 @@ const METRICS_EVERY_MS = 15_000;
 /** Azure job states before the training logs anything. */
 const BEFORE_TRAINING = new Set(['NotStarted', 'Queued', 'Preparing', 'Starting', 'Provisioning']);
 
+/** What the run's endpoint is doing, from its deploy and delete steps and the keep-alive time. */
+function endpointState(run: RunRecord): string {
+  const status = (name: string) => run.steps.find((s) => s.name === name)?.status;
+  if (status('deleteEndpoint') === 'completed') return 'deleted';
+  if (status('deleteEndpoint') === 'running') return 'being deleted';
+  if (run.endpointExpiresAt) return `kept alive until ${formatTime(run.endpointExpiresAt)}`;
+  if (status('deployEndpoint') === 'completed') return 'serving';
+  if (status('deployEndpoint') === 'running') return 'being deployed';
+  return 'not deployed';
+}
+
 function field(label: string, value: Node | string, testId?: string): HTMLElement[] {
   return [el('dt', {}, label), el('dd', testId ? { 'data-testid': testId } : {}, value)];
 }
@@ -73,13 +84,7 @@ export function runPage(ctx: Context, runId: string): View {
           run.studioUrl ? externalLink(run.studioUrl, 'open in Azure ML studio') : null,
         ),
       ),
-      ...(run.endpointName
-        ? field(
-            'endpoint',
-            `${run.endpointName}${run.endpointExpiresAt ? `, kept alive until ${formatTime(run.endpointExpiresAt)}` : ''}`,
-            'endpoint',
-          )
-        : []),
+      ...(run.endpointName ? field('endpoint', `${run.endpointName} (${endpointState(run)})`, 'endpoint') : []),
     );
     const t = run.training;
     if (t?.step !== undefined && t.totalSteps) {
