@@ -58,6 +58,18 @@ export default tseslint.config(
         'error',
         { name: 'localStorage', message: 'The key lives in sessionStorage only (this tab, never on disk).' },
       ],
+      // The dashboard knows the product only through the HTTP API.
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/src', '**/src/**', '**/devstack', '**/devstack/**', 'finetune-flow', 'finetune-flow/**'],
+              message: 'The dashboard talks to the product over HTTP only (ui/src/api.ts).',
+            },
+          ],
+        },
+      ],
     },
   },
   // Two wings (docs/design.md): the product never imports the local stand-ins, and the stand-ins use the
