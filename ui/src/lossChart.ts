@@ -5,6 +5,8 @@ import uPlot from 'uplot';
 import type { MetricSeries } from './api';
 import { el, formatNumber, setText } from './dom';
 
+const points = (n: number) => `${n} point${n === 1 ? '' : 's'}`;
+
 export const CHART_SERIES = ['loss', 'eval_loss'] as const;
 
 export class LossChart {
@@ -42,10 +44,10 @@ export class LossChart {
     const last = loss.at(-1);
     setText(
       this.caption,
-      `loss: ${loss.length} points` +
+      `loss: ${points(loss.length)}` +
         (last ? `, step ${loss[0].step}..${last.step}, latest ${formatNumber(last.value)}` : '') +
         (evalLoss.length > 0
-          ? `; eval_loss: ${evalLoss.length} points, latest ${formatNumber(evalLoss.at(-1)?.value)}`
+          ? `; eval_loss: ${points(evalLoss.length)}, latest ${formatNumber(evalLoss.at(-1)?.value)}`
           : ''),
     );
 
