@@ -118,11 +118,9 @@ export class Api {
         cache: 'no-store',
       });
     } catch (err) {
-      throw new ApiError(
-        0,
-        'network_error',
-        `the API did not answer: ${err instanceof Error ? err.message : String(err)}`,
-      );
+      // No answer, or the browser refused to send it (e.g. a key with characters a header cannot hold).
+      const why = err instanceof Error ? err.message : String(err);
+      throw new ApiError(0, 'network_error', `the request failed: ${why}`);
     }
     const textBody = await res.text();
     let parsed: unknown;
