@@ -180,6 +180,11 @@ test('the page: served under /ui with a strict CSP, a login with the key kept in
   await other.getByTestId('login-form').waitFor();
   await other.close();
 
+  // A run id that names no run: the page says so (and stops asking).
+  await page.goto(`${base}/ui/#/runs/ft-no-such-run-${tag}`);
+  await page.getByTestId('not-found').waitFor();
+  await expect(page.getByTestId('run-facts').textContent()).resolves.toMatch(/no run ft-no-such-run/);
+
   expect(sent.length).toBeGreaterThan(0);
   for (const r of sent) expect(r.authorization).toMatch(/^Bearer (ftflow_not-a-key|ftflow_ui-writer-)/);
   // Logging out forgets the key.

@@ -145,7 +145,16 @@ export function runPage(ctx: Context, runId: string): View {
   };
 
   const tick = async (): Promise<'continue' | 'done'> => {
-    const run = await ctx.api.get(runId);
+    let run: RunRecord;
+    try {
+      run = await ctx.api.get(runId);
+    } catch (err) {
+      // An id that names no run of this service: say so once and stop asking.
+      if (!(err instanceof ApiError && err.status === 404)) throw err;
+      replace(badge, el('span', { class: 'status', 'data-testid': 'not-found' }, 'not found'));
+      replace(facts, el('p', { class: 'error' }, err.message));
+      return 'done';
+    }
     if (lastRecord?.status !== 'running' && run.status === 'running') finalMetricsRead = false;
     lastRecord = run;
     renderRecord(run);
