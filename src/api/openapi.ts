@@ -342,6 +342,30 @@ const createSchedule = obj(
 );
 
 export function openApiDocument(): Schema {
+  const apiKeyPaths = {
+    '/v1/api-key': {
+      get: {
+        summary: 'The API key this request was made with: its name and scopes (never the key itself)',
+        description: 'Any valid key may call it; front ends use it to offer only what the key may do.',
+        security: [{ bearer: [] }],
+        responses: {
+          200: json(
+            obj(
+              {
+                object: { const: 'api_key' },
+                id: str("the key's name"),
+                scopes: { type: 'array', items: { type: 'string', enum: [...API_SCOPES] } },
+                rateLimitPerMinute: { type: 'integer', description: "the key's own rate limit, when it has one" },
+              },
+              ['object', 'id', 'scopes'],
+            ),
+            'the key',
+          ),
+          ...errors(401, 403, 429),
+        },
+      },
+    },
+  };
   const fineTunePaths = {
     '/v1/fine-tunes': {
       post: {
@@ -736,6 +760,6 @@ export function openApiDocument(): Schema {
         ),
       },
     },
-    paths: { ...fineTunePaths, ...schedulePaths, ...janitorPaths },
+    paths: { ...apiKeyPaths, ...fineTunePaths, ...schedulePaths, ...janitorPaths },
   };
 }

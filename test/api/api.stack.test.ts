@@ -81,6 +81,17 @@ describe('the HTTP API on the local stack', () => {
     expect((await call('GET', '/openapi.json')).status).toBe(200);
   });
 
+  test('GET /v1/api-key names the calling key and its scopes, for any valid key, never the key itself', async () => {
+    expect((await call('GET', '/v1/api-key', { key: 'reader' })).body).toEqual({
+      object: 'api_key',
+      id: 'reader',
+      scopes: ['fine-tunes:read', 'schedules:read'],
+    });
+    expect((await call('GET', '/v1/api-key')).status).toBe(401);
+    expect((await call('GET', '/v1/api-key', { key: 'ftflow_not-a-key' })).status).toBe(401);
+    expect((await call('GET', '/v1/api-key', { key: 'revoked' })).status).toBe(403);
+  });
+
   test('invalid input gets 400 naming each field', async () => {
     const spec = await call('POST', '/v1/fine-tunes', {
       key: 'admin',
@@ -229,6 +240,7 @@ describe('the HTTP API on the local stack', () => {
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths).sort()).toEqual(
       [
+        '/v1/api-key',
         '/v1/fine-tunes',
         '/v1/fine-tunes/{id}',
         '/v1/fine-tunes/{id}/cancel',

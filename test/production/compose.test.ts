@@ -393,14 +393,16 @@ describe('Dockerfile', () => {
       .map((l) => l.trim());
     for (const entry of ['devstack', 'test', 'bench', 'reference']) expect(ignored).toContain(entry);
     // Every COPY from the build context (not from another stage) names the package files, the compiler
-    // configuration or src/; the build compiles tsconfig.build.json, whose sources are src/ alone.
+    // configuration, src/ or the dashboard's ui/ (bundled into dist/ui/); the build compiles
+    // tsconfig.build.json, whose sources are src/ alone.
     const copied = build.lines
       .filter((l) => l.startsWith('COPY ') && !l.includes('--from='))
       .flatMap((l) => l.slice(5).trim().split(/\s+/).slice(0, -1));
     expect(copied.length).toBeGreaterThan(0);
     for (const source of copied)
-      expect(source).toMatch(/^(package(-lock)?\.json|package\*\.json|tsconfig(\.build)?\.json|src)$/);
+      expect(source).toMatch(/^(package(-lock)?\.json|package\*\.json|tsconfig(\.build)?\.json|src|ui)$/);
     expect(copied).toContain('src');
+    expect(copied).toContain('ui');
     const buildConfig = JSON.parse(read('tsconfig.build.json')) as { include: string[] };
     expect(buildConfig.include).toEqual(['src/**/*.ts']);
     expect(runtime.lines.filter((l) => l.startsWith('COPY ')).join('\n')).not.toMatch(/devstack/);
