@@ -274,7 +274,7 @@ test('watching a run: it appears in the list, its job goes Queued then Running, 
   await page.getByTestId('end-now').click();
   await page.getByTestId('action-notice').filter({ hasText: 'being deleted now' }).waitFor();
   expect(keepAliveCalls).toEqual([
-    { body: { extendSeconds: 300 }, authorization: `Bearer ${WRITER_KEY}` },
+    { body: { extendMinutes: 5 }, authorization: `Bearer ${WRITER_KEY}` },
     { body: { end: true }, authorization: `Bearer ${WRITER_KEY}` },
   ]);
   // The test answered those calls; the run's endpoint is ended for real through the client.

@@ -196,7 +196,7 @@ export class Api {
     return this.call('POST', `/v1/fine-tunes/${encodeURIComponent(id)}/resume`);
   }
 
-  keepAlive(id: string, change: { extendSeconds: number } | { end: true }): Promise<unknown> {
+  keepAlive(id: string, change: { extendMinutes: number } | { end: true }): Promise<unknown> {
     return this.call('POST', `/v1/fine-tunes/${encodeURIComponent(id)}/keep-alive`, change);
   }
 }

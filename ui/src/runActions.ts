@@ -88,7 +88,7 @@ export class RunActions {
       this.act(async () => {
         const minutes = Number(this.extendMinutes.value);
         if (!Number.isFinite(minutes) || minutes <= 0) throw new Error('give the minutes to extend by');
-        await ctx.api.keepAlive(runId, { extendSeconds: Math.round(minutes * 60) });
+        await ctx.api.keepAlive(runId, { extendMinutes: Math.round(minutes) });
         return `endpoint kept alive ${minutes} more minutes`;
       }),
     );
