@@ -228,8 +228,7 @@ function parseList(text: string): string[] {
 
 function matches(run: Run, c: Clause): boolean {
   const value = clauseValue(run, c.field);
-  if (c.op === 'IN') return value !== undefined && c.values.includes(value);
-  if (c.op === 'NOT IN') return value === undefined || !c.values.includes(value);
+  if ('values' in c) return (value !== undefined && c.values.includes(value)) === (c.op === 'IN');
   return (value === c.value) === (c.op === '=');
 }
 
