@@ -23,9 +23,12 @@ export interface RunStaticMetadata {
 const MAX_DETAILS_CHARS = 4000;
 const MAX_TRAINING_ENTRIES = 12;
 
-/** Markdown-safe free text (training values, error messages): the characters markdown reads, escaped. */
+/**
+ * Markdown-safe free text (training values, error messages, step details): what could emphasise, link or
+ * inject HTML is escaped; an underscore inside a word (Standard_NC24ads_A100_v4) cannot, and stays readable.
+ */
 export function escapeMarkdown(text: string): string {
-  return text.replace(/[\\`*_{}[\]<>()#+!|~]/g, (c) => `\\${c}`);
+  return text.replace(/[\\`*[\]<>]/g, (c) => `\\${c}`).replace(/(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])/g, '\\_');
 }
 
 /** A name as a code span (names from the spec never contain backticks; anything else is dropped). */
@@ -205,6 +208,8 @@ function headline(p: RunProgress): string {
  */
 export function currentDetails(p: RunProgress, extra: { studioUrl?: string } = {}): string {
   const lines = [headline(p), p.steps.map((s) => `${MARK[s.status]} ${s.name}`).join(' · ')];
+  const compute = p.steps.find((s) => s.name === 'validateCompute');
+  if (compute?.status === 'completed' && compute.detail) lines.push(`**Compute** ${escapeMarkdown(compute.detail)}`);
   const job = p.steps.find((s) => s.name === 'awaitPipeline');
   const submitted = p.steps.find((s) => s.name === 'submitPipeline')?.status === 'completed';
   if (submitted) {

@@ -100,10 +100,10 @@ describe('static summary and details', () => {
   });
 
   test('free text is escaped for markdown', () => {
-    expect(escapeMarkdown('a*b_[c](d)`')).toBe('a\\*b\\_\\[c\\]\\(d\\)\\`');
+    expect(escapeMarkdown('a*b_c [d](e)` _f_')).toBe('a\\*b_c \\[d\\](e)\\` \\_f\\_');
     const withMarkup = parseRunSpec({ training: { lr_scheduler_type: '**[x](http://evil)**' } });
     expect(runStaticMetadata(withMarkup, { startedBy: { source: 'client' } }).staticDetails).toContain(
-      '\\*\\*\\[x\\]\\(http://evil\\)\\*\\*',
+      '\\*\\*\\[x\\](http://evil)\\*\\*',
     );
   });
 
@@ -129,6 +129,15 @@ describe('current details', () => {
     expect(text).toContain('✓ submitPipeline · ▶ awaitPipeline · · collectMetrics');
     expect(text).toContain('**Job** `ftflow-ft-x-1234abcd`');
     expect(text).toContain("awaitPipeline's heartbeat");
+    expect(
+      currentDetails(
+        runningAt('submitPipeline', {
+          steps: runningAt('submitPipeline').steps.map((s) =>
+            s.name === 'validateCompute' ? { ...s, detail: 'gpu Standard_NC24ads_A100_v4, 1 GPU(s)/node, created' } : s,
+          ),
+        }),
+      ),
+    ).toContain('**Compute** gpu Standard_NC24ads_A100_v4, 1 GPU(s)/node, created');
     expect(text).not.toContain('**Endpoint**');
   });
 
