@@ -4,7 +4,7 @@
 // client and by workflow code (docs/operations.md, In the Temporal UI).
 import { DIVISIONS, NAMESPACE_DIVISION } from '../config/searchAttributes';
 import type { RunSpec } from '../runSpec/schema';
-import type { Activities } from './activityOptions';
+import type { createActivities } from '../activities';
 import { STEPS, type JanitorInput, type RunProgress, type RunSource, type StepName } from './definitions';
 
 /** Who started (or resumed) a run: the front end, and the API key id, CLI user or schedule id behind it. */
@@ -248,6 +248,8 @@ export function currentDetails(p: RunProgress, extra: { studioUrl?: string } = {
   if (p.error) lines.push(`**Error** ${escapeMarkdown(cap(p.error, 500))}`);
   return cap(lines.join('\n\n'), MAX_DETAILS_CHARS);
 }
+
+type Activities = ReturnType<typeof createActivities>;
 
 /** Each activity call's one-line summary (shown beside the call in the UI's history and timeline). */
 export const ACTIVITY_SUMMARIES: { [K in keyof Activities]: (...args: Parameters<Activities[K]>) => string } = {
