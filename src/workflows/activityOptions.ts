@@ -11,7 +11,7 @@ import {
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import type { FineTuneOptions } from './definitions';
-import { ACTIVITY_SUMMARIES } from './uiText';
+import { ACTIVITY_SUMMARIES, summaryText } from './uiText';
 
 export type Activities = ReturnType<typeof createActivities>;
 
@@ -33,7 +33,7 @@ export function summarizedActivities(options: ActivityOptions): ActivityInterfac
       const call = (...args: unknown[]) => {
         let summary: string;
         try {
-          summary = summarize(...args);
+          summary = summaryText(summarize(...args));
         } catch {
           summary = name; // an unexpected argument shape never fails the workflow task
         }

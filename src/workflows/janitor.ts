@@ -3,6 +3,7 @@
 // keeps those whose run still runs, and deletes the rest (and, with a TTL, any that is too old).
 import { log, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
 import { summarizedActivities } from './activityOptions';
+import { summaryText } from './uiText';
 import type { JanitorDecision, JanitorInput, JanitorReport } from './definitions';
 
 const reads = summarizedActivities({
@@ -59,9 +60,10 @@ export async function janitor(input: JanitorInput = {}): Promise<JanitorReport> 
     );
     const outcomes = await Promise.allSettled(
       doomed.map((d) =>
-        cleanup.deleteEndpoint.executeWithOptions({ summary: `delete endpoint ${d.endpointName}: ${d.reason}` }, [
-          d.endpointName,
-        ]),
+        cleanup.deleteEndpoint.executeWithOptions(
+          { summary: summaryText(`delete endpoint ${d.endpointName}: ${d.reason}`) },
+          [d.endpointName],
+        ),
       ),
     );
     outcomes.forEach((outcome, i) => {

@@ -20,6 +20,14 @@ export interface RunStaticMetadata {
   staticDetails: string;
 }
 
+/**
+ * Temporal refuses a summary whose payload exceeds 400 bytes (limit.userMetadataSummarySize) and details over
+ * 20,000 (limit.userMetadataDetailsSize): a refused activity summary would fail the workflow task. The payload
+ * is the JSON string, and with FTFLOW_PAYLOAD_KEY that payload serialized, base64'd and encrypted (about 1.4 ×
+ * plus 150 bytes), so summaries are cut at 150 UTF-8 bytes and details at 8,000 (test/workflows/uiText.test.ts).
+ */
+export const MAX_SUMMARY_BYTES = 150;
+export const MAX_DETAILS_BYTES = 8000;
 const MAX_DETAILS_CHARS = 4000;
 const MAX_TRAINING_ENTRIES = 12;
 
@@ -38,6 +46,30 @@ function code(text: string): string {
 
 function cap(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+function utf8Length(char: string): number {
+  const cp = char.codePointAt(0) ?? 0;
+  return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+}
+
+/** At most `max` UTF-8 bytes, cut on a code point and ended with "…" when cut. */
+export function capBytes(text: string, max: number): string {
+  const chars = [...text];
+  if (chars.reduce((n, c) => n + utf8Length(c), 0) <= max) return text;
+  let bytes = 3; // the ellipsis
+  let out = '';
+  for (const c of chars) {
+    bytes += utf8Length(c);
+    if (bytes > max) break;
+    out += c;
+  }
+  return `${out}…`;
+}
+
+/** A command's one-line summary, within the size Temporal accepts (MAX_SUMMARY_BYTES). */
+export function summaryText(text: string): string {
+  return capBytes(text.replace(/\s+/g, ' ').trim(), MAX_SUMMARY_BYTES);
 }
 
 export function startedByText(starter: RunStarter): string {
@@ -119,16 +151,15 @@ export function runStaticMetadata(spec: RunSpec, opts: StaticMetadataOptions): R
     return describeSpec(spec, opts);
   } catch {
     const who = startedByText(opts.startedBy);
-    return { staticSummary: `fine-tune · ${who}`, staticDetails: `**Started by** ${who}` };
+    return { staticSummary: summaryText(`fine-tune · ${who}`), staticDetails: `**Started by** ${who}` };
   }
 }
 
 function describeSpec(spec: RunSpec, opts: StaticMetadataOptions): RunStaticMetadata {
   const who = startedByText(opts.startedBy);
   const resumed = opts.resumedBy ? ` · resumed by ${startedByText(opts.resumedBy)}` : '';
-  const staticSummary = cap(
+  const staticSummary = summaryText(
     `${modelText(spec)} on ${datasetShort(spec.dataset)} · cluster ${spec.compute.name} · ${who}${resumed}`,
-    200,
   );
   const chosen = 'size chosen by the run from the allow list';
   const lines = [
@@ -144,7 +175,7 @@ function describeSpec(spec: RunSpec, opts: StaticMetadataOptions): RunStaticMeta
       : undefined,
     "**While it runs** the current details show the step, the job and the endpoint; the Azure job's status and latest loss are in awaitPipeline's heartbeat (Pending Activities) and in `ftflow status`",
   ].filter((l): l is string => l !== undefined);
-  return { staticSummary, staticDetails: cap(lines.join('\n\n'), MAX_DETAILS_CHARS) };
+  return { staticSummary, staticDetails: capBytes(lines.join('\n\n'), MAX_DETAILS_BYTES) };
 }
 
 /** What each step is doing while it runs. */
@@ -278,7 +309,9 @@ export const ACTIVITY_SUMMARIES: { [K in keyof Activities]: (...args: Parameters
 export function janitorStaticMetadata(input: JanitorInput, every?: string): RunStaticMetadata {
   const what = `delete the endpoints whose run has ended${input.maxEndpointAgeHours !== undefined ? ` or that are older than ${input.maxEndpointAgeHours} h` : ''}`;
   return {
-    staticSummary: `janitor sweep${every ? ` every ${every}` : ' on demand'}: ${what}${input.dryRun ? ' (dry run)' : ''}`,
+    staticSummary: summaryText(
+      `janitor sweep${every ? ` every ${every}` : ' on demand'}: ${what}${input.dryRun ? ' (dry run)' : ''}`,
+    ),
     staticDetails: [
       `**Janitor** lists the endpoints finetune-flow created (tag \`ftflow-created-by\`), keeps those whose run still runs, and deletes the rest${input.dryRun ? ' (dry run: reports, deletes nothing)' : ''}`,
       `**Listed** with \`${NAMESPACE_DIVISION.name} = '${DIVISIONS.janitor}'\`: sweeps stay out of the default workflow list`,
@@ -290,9 +323,8 @@ export function janitorStaticMetadata(input: JanitorInput, every?: string): RunS
 export function tickStaticMetadata(scheduleId: string, spec: RunSpec): RunStaticMetadata {
   const run = runStaticMetadata(spec, { startedBy: { source: 'schedule', scheduleId } });
   return {
-    staticSummary: cap(
+    staticSummary: summaryText(
       `retraining tick of schedule ${scheduleId}: starts ft-${scheduleId}-<time> unless a run of the same content runs`,
-      200,
     ),
     staticDetails: [
       `**Tick** of retraining schedule ${code(scheduleId)}: starts the run ${code(`ft-${scheduleId}-<tick time>`)} as a child and waits for it, or defers to a running run that trains the same thing`,

@@ -1,14 +1,21 @@
 // What the Temporal UI shows about a run (src/workflows/uiText.ts): the static summary and details, the current
 // details from the progress record, and every activity call's summary. Pure functions, no server.
+import { randomBytes } from 'node:crypto';
+import { defaultPayloadConverter, type Payload } from '@temporalio/common';
+import { payloadCodecFromEnv } from '../../src/codec/config';
 import { parseRunSpec } from '../../src/runSpec/schema';
 import { STEPS, type RunProgress } from '../../src/workflows/definitions';
 import {
   ACTIVITY_SUMMARIES,
+  MAX_DETAILS_BYTES,
+  MAX_SUMMARY_BYTES,
+  capBytes,
   currentDetails,
   escapeMarkdown,
   janitorStaticMetadata,
   runStaticMetadata,
   startedByText,
+  summaryText,
   tickStaticMetadata,
 } from '../../src/workflows/uiText';
 
@@ -175,6 +182,50 @@ describe('current details', () => {
     expect(text).toContain('**Endpoint** `ftflow-1234abcd5678ef90`: deleted');
     expect(text).toContain('**Error** OutOfQuota: not enough \\*cores\\*');
     expect(currentDetails(progress({ status: 'succeeded', outcome: 'succeeded' }))).toMatch(/^\*\*Succeeded\*\*/);
+  });
+});
+
+describe("Temporal's size limits", () => {
+  /** A payload's protobuf size, as the server measures it (map entries counted with their full overhead). */
+  function payloadSize(p: Payload): number {
+    const entries = Object.entries(p.metadata ?? {});
+    return (p.data?.length ?? 0) + 4 + entries.reduce((n, [k, v]) => n + k.length + v.length + 8, 0);
+  }
+
+  test('the longest summaries stay under the 400-byte limit, encrypted too; details under 20,000', async () => {
+    const codec = payloadCodecFromEnv({ FTFLOW_PAYLOAD_KEY: randomBytes(32).toString('base64') });
+    const longest = parseRunSpec({
+      model: { name: `M${'x'.repeat(254)}`, version: 'v'.repeat(64) },
+      compute: { name: `c${'x'.repeat(30)}a` },
+      training: Object.fromEntries(Array.from({ length: 256 }, (_, i) => [`k${i}`, '字'.repeat(1000)])),
+    });
+    const { staticSummary, staticDetails } = runStaticMetadata(longest, {
+      startedBy: { source: 'api', actor: 'ключ'.repeat(16) },
+      resumedBy: { source: 'cli', actor: 'u'.repeat(64) },
+      idempotencyKey: 'i'.repeat(125),
+    });
+    const summaries = [
+      staticSummary,
+      tickStaticMetadata('s'.repeat(64), longest).staticSummary,
+      summaryText(ACTIVITY_SUMMARIES.resolveModel(longest.model, { pipelineComponent: {}, training: {} } as never)),
+      summaryText(ACTIVITY_SUMMARIES.stageDataset({ dataset: longest.dataset })),
+    ];
+    for (const summary of summaries) {
+      expect(Buffer.byteLength(summary)).toBeLessThanOrEqual(MAX_SUMMARY_BYTES);
+      const [encrypted] = (await codec?.encode([defaultPayloadConverter.toPayload(summary)])) ?? [];
+      expect(payloadSize(encrypted)).toBeLessThan(400);
+    }
+    expect(staticSummary).toMatch(/…$/);
+    expect(Buffer.byteLength(staticDetails)).toBeLessThanOrEqual(MAX_DETAILS_BYTES);
+    const [details] = (await codec?.encode([defaultPayloadConverter.toPayload(staticDetails)])) ?? [];
+    expect(payloadSize(details)).toBeLessThan(20_000);
+  });
+
+  test('a cut never splits a character', () => {
+    expect(capBytes('aé字😀', 100)).toBe('aé字😀');
+    expect(capBytes('aé字😀b', 9)).toBe('aé字…');
+    expect(capBytes('aé字😀b', 8)).toBe('aé…');
+    expect(Buffer.byteLength(capBytes('😀'.repeat(100), 150))).toBeLessThanOrEqual(150);
   });
 });
 
