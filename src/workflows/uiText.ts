@@ -73,15 +73,16 @@ export function summaryText(text: string): string {
 }
 
 export function startedByText(starter: RunStarter): string {
+  const actor = starter.actor ? escapeMarkdown(starter.actor) : undefined;
   switch (starter.source) {
     case 'api':
-      return starter.actor ? `API key ${starter.actor}` : 'the HTTP API';
+      return actor ? `API key ${actor}` : 'the HTTP API';
     case 'cli':
-      return starter.actor ? `CLI user ${starter.actor}` : 'the CLI';
+      return actor ? `CLI user ${actor}` : 'the CLI';
     case 'schedule':
-      return `schedule ${starter.scheduleId ?? starter.actor ?? '(unknown)'}`;
+      return `schedule ${starter.scheduleId ?? actor ?? '(unknown)'}`;
     default:
-      return starter.actor ? `client ${starter.actor}` : 'the TypeScript client';
+      return actor ? `client ${actor}` : 'the TypeScript client';
   }
 }
 

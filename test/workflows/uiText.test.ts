@@ -78,6 +78,7 @@ describe('static summary and details', () => {
     expect(startedByText({ source: 'schedule', scheduleId: 'weekly-phi3' })).toBe('schedule weekly-phi3');
     expect(startedByText({ source: 'client' })).toBe('the TypeScript client');
     expect(startedByText({ source: 'api' })).toBe('the HTTP API');
+    expect(startedByText({ source: 'client', actor: '<b>*me*</b>' })).toBe('client \\<b\\>\\*me\\*\\</b\\>');
     const resumed = runStaticMetadata(spec, {
       startedBy: { source: 'schedule', scheduleId: 'weekly-phi3' },
       resumedBy: { source: 'cli', actor: 'alice' },
