@@ -71,6 +71,8 @@ import {
 import type { fineTune } from './workflows/fineTune';
 import { runResultOf, type RunResult } from './control/runResult';
 import { keepAliveChange, keepAliveMessage, type KeepAliveOutcome, type KeepAliveRequest } from './control/keepAlive';
+import { withLaterDefaults } from './workflows/compat';
+import { runStaticMetadata } from './workflows/uiText';
 
 export interface FineTuneClientOptions extends TemporalConnectionOptions {
   /** The task queue of the service's workers: only runs and schedules on it are this service's. */
@@ -93,6 +95,17 @@ export interface StartOptions {
   options?: FineTuneOptions;
   /** Who starts it, recorded with the run. */
   source?: RunSource;
+  /**
+   * Who asked, beside the source, for the run's memo and its summary in the Temporal UI: the API key's id
+   * (the HTTP API), the operating-system user (the CLI), or a name of the caller's choosing.
+   */
+  actor?: string;
+}
+
+export interface ResumeOptions {
+  source?: RunSource;
+  /** As StartOptions.actor: who resumes it. */
+  actor?: string;
 }
 
 export interface RunHandle {
@@ -324,6 +337,7 @@ export class FineTuneClient {
       spec,
       options: opts.options,
       source: opts.source ?? 'client',
+      ...(opts.actor !== undefined ? { actor: opts.actor } : {}),
       startToken,
       idempotencyKey: key,
     };
@@ -337,6 +351,8 @@ export class FineTuneClient {
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         memo: { [RUN_MEMO_KEY]: memo },
         typedSearchAttributes: searchAttributesFor(runId, spec, contentKey),
+        // What the Temporal UI shows for the run: model, dataset slice, compute, who started it.
+        ...runStaticMetadata(spec, { startedBy: memo, idempotencyKey: key }),
       });
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
@@ -643,14 +659,15 @@ export class FineTuneClient {
    * original spec. Every Azure name derives from the run id, so each step adopts what exists: the
    * staged data, a completed job (never retrained), the registered model.
    */
-  async resume(runId: string, opts: { source?: RunSource } = {}): Promise<ResumeOutcome> {
+  async resume(runId: string, opts: ResumeOptions = {}): Promise<ResumeOutcome> {
     const description = await this.describe(runId);
     const previousStatus = runStateOf(description.status.name);
     if (previousStatus === 'running' || previousStatus === 'succeeded')
       throw new RunNotResumableError(runId, previousStatus);
     const memo = memoOf(description.memo) ?? (await this.memoFromHistory(runId, description.runId));
     const contentKey = runContentKey(memo.spec);
-    const resumedMemo: RunMemo = { ...memo, source: opts.source ?? memo.source, startToken: randomUUID() };
+    const resumedBy = { source: opts.source ?? memo.source, actor: opts.actor };
+    const resumedMemo: RunMemo = { ...memo, source: resumedBy.source, actor: opts.actor, startToken: randomUUID() };
     const handle = await this.temporal.workflow.start<typeof fineTune>('fineTune', {
       taskQueue: this.taskQueue,
       workflowId: runId,
@@ -660,6 +677,11 @@ export class FineTuneClient {
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
       memo: { [RUN_MEMO_KEY]: resumedMemo },
       typedSearchAttributes: searchAttributesFor(runId, memo.spec, contentKey, memo.idempotencyKey),
+      ...runStaticMetadata(withLaterDefaults(memo.spec), {
+        startedBy: memo,
+        resumedBy,
+        idempotencyKey: memo.idempotencyKey,
+      }),
     });
     return { runId, previousStatus, executionId: handle.firstExecutionRunId, spec: memo.spec };
   }

@@ -129,6 +129,8 @@ export interface RunMemo {
   spec: RunSpec;
   options?: FineTuneOptions;
   source: RunSource;
+  /** Who asked, beside the source: the API key's id, the CLI's operating-system user, a client's own name. */
+  actor?: string;
   /** Unique per start request: tells the caller whether its request created the run or found it. */
   startToken?: string;
   idempotencyKey?: string;

@@ -22,7 +22,7 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
   const { quick, submit, long, wait, cleanup } = activityGroups(input.options);
   const experimentName = spec.experimentName ?? `chat_completion_${spec.model.name}`;
   const run = new Progress(names);
-  const keepAlive = new KeepAlive(run.record);
+  const keepAlive = new KeepAlive(run);
   run.started(spec);
 
   try {
@@ -112,7 +112,7 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
       deletion = await CancellationScope.nonCancellable(() =>
         run.step('deleteEndpoint', () => cleanup.deleteEndpoint(names.endpointName)),
       );
-      run.record.endpointExpiresAt = undefined;
+      run.servingUntil(undefined);
     }
 
     run.succeeded();

@@ -34,6 +34,7 @@ export function registerFineTuneRoutes(
       idempotencyKey,
       dedupe: query.dedupe === 'true',
       source: 'api',
+      actor: request.apiKey?.id,
     });
     const summary = await client.summary(run.runId);
     reply.code(run.created ? 201 : 200);
@@ -133,7 +134,7 @@ export function registerFineTuneRoutes(
     '/v1/fine-tunes/:id/resume',
     { config: { scope: 'fine-tunes:write' } },
     async (request, reply) => {
-      const outcome = await client.resume(request.params.id, { source: 'api' });
+      const outcome = await client.resume(request.params.id, { source: 'api', actor: request.apiKey?.id });
       reply.code(202);
       return outcome;
     },
