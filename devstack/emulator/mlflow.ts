@@ -228,8 +228,10 @@ function parseList(text: string): string[] {
 
 function matches(run: Run, c: Clause): boolean {
   const value = clauseValue(run, c.field);
-  if (c.op === 'IN') return value !== undefined && c.values.includes(value);
-  if (c.op === 'NOT IN') return value === undefined || !c.values.includes(value);
+  if ('values' in c)
+    return c.op === 'IN'
+      ? value !== undefined && c.values.includes(value)
+      : value === undefined || !c.values.includes(value);
   return (value === c.value) === (c.op === '=');
 }
 
