@@ -19,6 +19,8 @@ export { startBenchWorker, type BenchWorker } from './workerProcess';
 export {
   emulatorAdmin,
   type EmulatorJob,
+  type EmulatorLifetime,
+  type RequestCounts,
   type EmulatorRequest,
   type EmulatorResources,
   type ThrottleStats,
