@@ -27,6 +27,12 @@ export interface StreamFigures {
   cpuSeconds: number | null;
   rssBeforeMiB: number | null;
   rssPeakMiB: number | null;
+  /**
+   * ARM requests per stream over its whole life (null when not measured): at its start it reads the job,
+   * the workspace and the artifact datastore and lists the datastore's secrets; the notebook's cell reads
+   * the job once more after it.
+   */
+  armRequestsPerStream: number | null;
 }
 
 export interface PerJobRates {
@@ -58,15 +64,14 @@ export interface NotebookAtScale {
   /** While the jobs run, at the rate measured over the bench's job (the stream polls fast at first). */
   armReadsPerSecond: number | null;
   armBudgetShare: number | null;
-  /**
-   * ARM requests of the notebook's stream cell, once per job: the stream's own at its start (the job,
-   * the workspace, the artifact datastore and its secrets) and the cell's jobs.get after it.
-   */
-  armRequestsAtStart: number | null;
+  /** ARM requests per job outside the wait: at the stream's start (and the cell's jobs.get after it). */
+  armRequestsPerJob: number | null;
   otherReadsPerSecond: number | null;
   /** Once every stream polls at its slowest (60 s), jobs of hours: requests per cycle × 1,000 / 60. */
   steadyReadsPerSecond: number | null;
   cpuCores: number | null;
+  /** CPU at the steady rate: the measured CPU per request × steadyReadsPerSecond. */
+  steadyCpuCores: number | null;
   basis: string;
   /** What the extrapolation runs into, when it does. */
   limit?: string;
@@ -77,12 +82,16 @@ const times = (x: number | null, n = JOBS) => (x === null ? null : round(x * n, 
 
 export function notebookAtScale(
   one: StreamFigures,
-  armAtStreamStart: number,
   threads: StreamFigures | null,
 ): { kernelPerJob: NotebookAtScale; threadsInOneProcess: NotebookAtScale | null } {
   const r1 = perJobRates(one);
   const steady = (r: PerJobRates) =>
     r.requestsPerPollCycle === null ? null : round((r.requestsPerPollCycle * JOBS) / STREAM_POLL_SECONDS_MAX, 1);
+  const steadyCpu = (r: PerJobRates) => {
+    const rate = (r.armReadsPerSecond ?? 0) + (r.runHistoryPerSecond ?? 0) + (r.blobPerSecond ?? 0);
+    const s = steady(r);
+    return r.cpuCores === null || s === null || rate === 0 ? null : round((r.cpuCores / rate) * s, 2);
+  };
   const armShare = (x: number | null) => (x === null ? null : round(x / ARM_READS_PER_SECOND, 3));
   const kernelPerJob: NotebookAtScale = {
     how: 'one kernel (process) per job, each streaming its job',
@@ -91,12 +100,13 @@ export function notebookAtScale(
     memoryGiB: gib(one.rssPeakMiB === null ? null : one.rssPeakMiB * JOBS),
     armReadsPerSecond: times(r1.armReadsPerSecond),
     armBudgetShare: armShare(times(r1.armReadsPerSecond)),
-    armRequestsAtStart: armAtStreamStart,
+    armRequestsPerJob: one.armRequestsPerStream,
     otherReadsPerSecond: times(
       r1.runHistoryPerSecond === null || r1.blobPerSecond === null ? null : r1.runHistoryPerSecond + r1.blobPerSecond,
     ),
     steadyReadsPerSecond: steady(r1),
     cpuCores: times(r1.cpuCores),
+    steadyCpuCores: steadyCpu(r1),
     basis: `1 process measured following 1 job (RSS at its highest while streaming), × ${JOBS}, linear`,
   };
   if (!threads) return { kernelPerJob, threadsInOneProcess: null };
@@ -111,7 +121,9 @@ export function notebookAtScale(
     threadsInOneProcess: {
       ...(threadCores !== null && threadCores > 1
         ? {
-            limit: `needs ${threadCores} cores of Python: one process runs Python code on one core at a time (the GIL), so it would fall behind its polls`,
+            limit:
+              `needs ${threadCores} cores of Python while the streams poll fast (their first minutes): one process runs ` +
+              `Python code on one core at a time (the GIL), so it would fall behind its polls until they slow down`,
           }
         : {}),
       how: `one process, ${JOBS} threads each streaming a job`,
@@ -123,12 +135,13 @@ export function notebookAtScale(
           : gib(threads.rssBeforeMiB + Math.max(0, perThreadMiB) * JOBS),
       armReadsPerSecond: times(rt.armReadsPerSecond),
       armBudgetShare: armShare(times(rt.armReadsPerSecond)),
-      armRequestsAtStart: armAtStreamStart,
+      armRequestsPerJob: threads.armRequestsPerStream,
       otherReadsPerSecond: times(
         rt.runHistoryPerSecond === null || rt.blobPerSecond === null ? null : rt.runHistoryPerSecond + rt.blobPerSecond,
       ),
       steadyReadsPerSecond: steady(rt),
       cpuCores: threadCores,
+      steadyCpuCores: steadyCpu(rt),
       basis:
         `1 process measured with ${threads.streams} threads streaming (RSS before them, and at its highest with them): ` +
         `before + ${JOBS} × per-thread growth, linear; CPU and requests per thread × ${JOBS}`,

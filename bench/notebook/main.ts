@@ -81,6 +81,8 @@ interface WayCommon {
   azureWaitSeconds: number;
   azureWaitsByKind: AzureWaits['byKind'];
   outsideAzureSeconds: number;
+  /** outsideAzureSeconds less noticeDelaySeconds: the client's own time, its polling's lateness left out. */
+  outsideAzureLessNoticeSeconds: number | null;
   /** From the job's end (emulator) to the way moving on (the stream returned; awaitPipeline completed). */
   noticeDelaySeconds: number | null;
   cpuSeconds: number;
@@ -267,6 +269,10 @@ async function measureNotebook(b: Bench, index: number, opts: NotebookBenchOptio
   const whileJobRuns = figuresWhileRunning(seen, jobName, isPythonRequest, run);
   const streamWindow = stream ? run.sampler.between(stream.startMs, stream.endMs) : undefined;
   const cpuSeconds = Math.max(done?.cpuSeconds ?? 0, run.proc.cpuSeconds);
+  const notice = stream && job?.endedAt ? secondsBetween(Date.parse(job.endedAt), stream.endMs) : null;
+  const streamCellArmRequests = stream
+    ? windowRequests(seen.log, [], stream.startMs, stream.endMs, isPythonRequest).arm
+    : 0;
   return {
     completed: run.exitCode === 0 && steps.length > 0 && !failed && done !== undefined,
     ...(failed || run.exitCode !== 0
@@ -280,9 +286,10 @@ async function measureNotebook(b: Bench, index: number, opts: NotebookBenchOptio
     azureWaitSeconds: round(waits.totalSeconds, 1) ?? 0,
     azureWaitsByKind: waits.byKind,
     outsideAzureSeconds: round(wallSeconds - waits.totalSeconds, 1) ?? 0,
-    noticeDelaySeconds: stream && job?.endedAt ? secondsBetween(Date.parse(job.endedAt), stream.endMs) : null,
+    outsideAzureLessNoticeSeconds: notice === null ? null : round(wallSeconds - waits.totalSeconds - notice, 1),
+    noticeDelaySeconds: notice,
     cpuSeconds: round(cpuSeconds, 1) ?? 0,
-    whileJobRuns,
+    whileJobRuns: { ...whileJobRuns, armRequestsPerStream: streamCellArmRequests },
     steps: steps.map((s) => ({ step: s.step, seconds: secondsBetween(s.startMs, s.endMs) })),
     process: {
       importSeconds: imported?.seconds ?? null,
@@ -290,7 +297,7 @@ async function measureNotebook(b: Bench, index: number, opts: NotebookBenchOptio
       rssDuringStreamMiB: streamWindow ? Math.round(streamWindow.maxRssMiB) : null,
       peakRssMiB: Math.round(Math.max(done?.hwmMiB ?? 0, run.proc.peakRssMiB)),
     },
-    streamCellArmRequests: stream ? windowRequests(seen.log, [], stream.startMs, stream.endMs, isPythonRequest).arm : 0,
+    streamCellArmRequests,
   };
 }
 
@@ -313,6 +320,7 @@ function figuresWhileRunning(
     cpuSeconds: cpu ? round(cpu.cpuSeconds, 2) : null,
     rssBeforeMiB: null,
     rssPeakMiB: cpu ? Math.round(cpu.maxRssMiB) : null,
+    armRequestsPerStream: null,
   };
   return { ...figures, rates: roundRates(perJobRates(figures)) };
 }
@@ -362,6 +370,10 @@ async function measureService(b: Bench, index: number, opts: NotebookBenchOption
   const job = seen.resources.jobs.find((j) => j.name === run.jobName);
   const waits = waitsOf(b, seen.resources, seen.log, run.startedMs, run.closedMs);
   const wallSeconds = secondsBetween(run.startedMs, run.closedMs);
+  const notice =
+    run.awaitPipelineClosedMs !== null && job?.endedAt
+      ? secondsBetween(Date.parse(job.endedAt), run.awaitPipelineClosedMs)
+      : null;
   return {
     runId: run.runId,
     completed: run.completed,
@@ -374,10 +386,8 @@ async function measureService(b: Bench, index: number, opts: NotebookBenchOption
     azureWaitSeconds: round(waits.totalSeconds, 1) ?? 0,
     azureWaitsByKind: waits.byKind,
     outsideAzureSeconds: round(wallSeconds - waits.totalSeconds, 1) ?? 0,
-    noticeDelaySeconds:
-      run.awaitPipelineClosedMs !== null && job?.endedAt
-        ? secondsBetween(Date.parse(job.endedAt), run.awaitPipelineClosedMs)
-        : null,
+    outsideAzureLessNoticeSeconds: notice === null ? null : round(wallSeconds - waits.totalSeconds - notice, 1),
+    noticeDelaySeconds: notice,
     cpuSeconds: run.worker.cpuSeconds,
     whileJobRuns: figuresWhileRunning(seen, run.jobName, notMine, { sampler: run.workerSampler }),
     steps: run.steps.map((s) => ({ step: s.step, seconds: secondsBetween(s.startMs, s.endMs) })),
@@ -419,6 +429,7 @@ async function measureStreams(
   const { pollCycles, ...requests } = windowRequests(seen.log, seen.blob, from, to, isPythonRequest);
   const cpu = run.sampler.between(from, to);
   const during = run.sampler.between(streams.startMs, streams.endMs);
+  const streamsArm = windowRequests(seen.log, [], streams.startMs, streams.endMs, isPythonRequest).arm;
   const figures: StreamFigures = {
     streams: streams.threads,
     windowSeconds: secondsBetween(from, to),
@@ -427,6 +438,7 @@ async function measureStreams(
     cpuSeconds: cpu ? round(cpu.cpuSeconds, 2) : null,
     rssBeforeMiB: streams.before.rssMiB,
     rssPeakMiB: during ? Math.round(during.maxRssMiB) : null,
+    armRequestsPerStream: round(streamsArm / streams.threads, 1),
   };
   return { ...figures, rates: roundRates(perJobRates(figures)), errors: streams.errors };
 }
@@ -457,6 +469,7 @@ function wayRows(runs: NotebookBenchResult['runs']): { headers: string[]; rows: 
     ['  provisioning s', (w) => round(w.azureWaitsByKind.provisioning, 1), true],
     ['  deletion s', (w) => round(w.azureWaitsByKind.deletion, 1), true],
     ["wall outside Azure's waits s", (w) => w.outsideAzureSeconds, true],
+    ['  less the notice delay s', (w) => w.outsideAzureLessNoticeSeconds, true],
     ['job end → noticed s', (w) => w.noticeDelaySeconds, true],
     [
       'process start → SDK imported s',
@@ -542,7 +555,7 @@ function followRows(f: NotebookBenchResult['follow1000']): { headers: string[]; 
         (x) => `${fmt(x.armReadsPerSecondWhileWaiting)} (>= 90% wait), ${fmt(x.armReadsPerSecondPeak60s)} peak 60 s`,
       ),
     ],
-    ['ARM requests of the stream cell, per job', k.armRequestsAtStart, t?.armRequestsAtStart ?? 'n/a', '', ''],
+    ['ARM requests per job at its stream start and end', k.armRequestsPerJob, t?.armRequestsPerJob ?? 'n/a', '', ''],
     [
       'RunHistory+Blob reads/s while jobs run (bench job)',
       k.otherReadsPerSecond,
@@ -558,7 +571,14 @@ function followRows(f: NotebookBenchResult['follow1000']): { headers: string[]; 
       '',
     ],
     [
-      'CPU cores',
+      `CPU cores once streams poll every ${STREAM_POLL_SECONDS_MAX} s`,
+      k.steadyCpuCores,
+      t?.steadyCpuCores ?? 'n/a',
+      '',
+      '',
+    ],
+    [
+      'CPU cores (bench job; service: its level average)',
       k.cpuCores,
       t?.cpuCores ?? 'n/a',
       svc(s, (x) => round(x.workerCpuAvgPercent / 100, 2)),
@@ -615,11 +635,7 @@ export async function runNotebookBench(opts: NotebookBenchOptions): Promise<Note
   const first = runs[0];
   const follow1000: NotebookBenchResult['follow1000'] = {
     notebook: notebookAtScale(
-      {
-        ...first.notebook.whileJobRuns,
-        rssPeakMiB: first.notebook.process.rssDuringStreamMiB,
-      },
-      first.notebook.streamCellArmRequests,
+      { ...first.notebook.whileJobRuns, rssPeakMiB: first.notebook.process.rssDuringStreamMiB },
       probe,
     ),
     service: {

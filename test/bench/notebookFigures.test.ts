@@ -153,6 +153,7 @@ describe('following 1,000 jobs', () => {
     cpuSeconds: 2,
     rssBeforeMiB: null,
     rssPeakMiB: 200,
+    armRequestsPerStream: 5,
   };
 
   test('per job: rates over the Running window, requests per poll cycle without cloud metadata', () => {
@@ -174,23 +175,28 @@ describe('following 1,000 jobs', () => {
       cpuSeconds: 20,
       rssBeforeMiB: 180,
       rssPeakMiB: 200,
+      armRequestsPerStream: 4,
     };
-    const { kernelPerJob, threadsInOneProcess } = notebookAtScale(one, 5, threads);
+    const { kernelPerJob, threadsInOneProcess } = notebookAtScale(one, threads);
     expect(kernelPerJob).toMatchObject({
       processes: 1000,
       memoryGiB: 195.3,
       armReadsPerSecond: 0,
-      armRequestsAtStart: 5,
+      armRequestsPerJob: 5,
       otherReadsPerSecond: 600,
       steadyReadsPerSecond: 50,
       cpuCores: 20,
+      // 0.02 cores for 0.6 requests/s per job, at 50 requests/s in all
+      steadyCpuCores: 1.67,
     });
     expect(threadsInOneProcess).toMatchObject({
       processes: 1,
       threads: 1000,
       memoryGiB: 2.1,
+      armRequestsPerJob: 4,
       otherReadsPerSecond: 600,
       cpuCores: 20,
+      steadyCpuCores: 1.67,
       limit: expect.stringContaining('GIL'),
     });
   });
