@@ -20,6 +20,8 @@ export { startBenchWorker, type BenchWorker } from './workerProcess';
 export {
   emulatorAdmin,
   type EmulatorJob,
+  type EmulatorLifetime,
+  type RequestCounts,
   type EmulatorRequest,
   type EmulatorResources,
   type ThrottleStats,

@@ -4,6 +4,8 @@
 
 export interface LoggedRequest {
   method: string;
+  /** The API the route belongs to (arm, registry, mlflow, history, scoring, entra, public; other). */
+  surface: string;
   path: string;
   query: string;
   status: number;
