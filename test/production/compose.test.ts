@@ -348,6 +348,20 @@ describe('Dockerfile', () => {
     const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
     expect(build.lines.find((l) => l.startsWith('RUN '))).toBeDefined();
     expect(build.lines.join('\n')).toMatch(/npm run build[\s\S]*npm run bundle/);
+    // The script the image builds with reads only what the build stage copied (no devstack/, test/, bench/).
+    const copied = build.lines
+      .filter((l) => l.startsWith('COPY ') && !l.includes('--from'))
+      .flatMap((l) => l.slice(5).trim().split(/\s+/).slice(0, -1));
+    const runs = /npm run ([\w:-]+)/.exec(build.lines.join('\n'))?.[1] ?? '';
+    const buildScript = pkg.scripts[runs] ?? '';
+    expect(buildScript).not.toBe('');
+    for (const project of buildScript.matchAll(/(?:tsc -p|node) (\S+)/g)) {
+      const top = project[1].split('/')[0];
+      expect([
+        project[1],
+        copied.some((c) => c === top || c.split('/')[0] === top || c === project[1]) || top === 'dist',
+      ]).toEqual([project[1], true]);
+    }
     expect(build.lines.join('\n')).toContain('npm prune --omit=dev');
     const script = /^node (\S+)$/.exec(pkg.scripts.bundle);
     expect(script).not.toBeNull();
