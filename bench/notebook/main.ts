@@ -337,6 +337,7 @@ function roundRates(r: PerJobRates): PerJobRates {
 
 async function measureService(b: Bench, index: number, opts: NotebookBenchOptions): Promise<ServiceWay> {
   const taskQueue = `bench-notebook-${Date.now().toString(36)}`;
+  const temporal = b.stack.processes.find((p) => p.name === 'temporal');
   let before: RequestCounts = {};
   let fromMs = 0;
   let toMs = 0;
@@ -350,9 +351,7 @@ async function measureService(b: Bench, index: number, opts: NotebookBenchOption
       ...(opts.smoke ? SMOKE_TUNING : {}),
     },
     workerLog: path.join(b.logDir, `worker-${index}.log`),
-    ...(b.stack.processes.find((p) => p.name === 'temporal')
-      ? { temporalPid: b.stack.processes.find((p) => p.name === 'temporal')?.pid }
-      : {}),
+    ...(temporal ? { temporalPid: temporal.pid } : {}),
     sampleMs: 500,
     runKey: `${taskQueue}-${index}`,
     around: {
