@@ -109,6 +109,15 @@ export function countActions(events: readonly HistoryEvent[]): ActionCounts {
   return c;
 }
 
+/**
+ * Workflow tasks that timed out or failed and were tried again: each adds three events (the task's
+ * scheduled, started and timed-out/failed) that a task done at once does not. On a machine too loaded to
+ * answer a workflow task within its timeout they vary from run to run, whatever the workflow does.
+ */
+export function workflowTaskRetries(events: readonly HistoryEvent[]): number {
+  return events.filter((e) => e.workflowTaskTimedOutEventAttributes || e.workflowTaskFailedEventAttributes).length;
+}
+
 /** Workflow tasks completed (each is a round trip worker ↔ server; not billed, but load). */
 export function workflowTasks(events: readonly HistoryEvent[]): number {
   return events.filter((e) => e.workflowTaskCompletedEventAttributes).length;

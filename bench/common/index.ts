@@ -11,6 +11,7 @@ export {
   activityTimings,
   countActions,
   eventTimeMs,
+  workflowTaskRetries,
   workflowTasks,
   type ActionCounts,
   type ActivityTiming,

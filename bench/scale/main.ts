@@ -118,6 +118,8 @@ function summaryRows(results: LevelResult[], variants: number): { headers: strin
     ['worker CPU peak % (10 s window)', (r) => r.worker.peakCpuPercent, true],
     ['worker CPU s per run', (r) => r.worker.cpuSecondsPerRun, true],
     ['history events per run', (r) => r.temporal.historyEventsPerRun, true],
+    ['  without workflow-task retries', (r) => r.temporal.historyEventsPerRunWithoutTaskRetries, true],
+    ['workflow tasks retried per run', (r) => r.temporal.workflowTaskRetriesPerRun, true],
     ['workflow tasks per run', (r) => r.temporal.workflowTasksPerRun, true],
     ['actions per run (history)', (r) => r.temporal.actionsPerRun.total, true],
     ['actions per run (server metric)', (r) => r.temporal.serverActionsPerRun, true],
@@ -152,10 +154,18 @@ function summaryRows(results: LevelResult[], variants: number): { headers: strin
 /** What the live figures cost at each level run both ways: on − off, per run. */
 export interface LiveMetricsCost {
   runs: number;
+  /**
+   * What the live figures read, per run: the MLflow reads on minus off (all of the poller's reads are
+   * MLflow's; collectMetrics makes the same two in both), and that as a share of a run's reads with them off.
+   * Exact, where the difference of the totals below also carries the noise of two runs on a shared machine.
+   */
+  liveReadsPerRun: number | null;
+  liveReadsPercent: number | null;
   readsPerRun: { on: number | null; off: number | null; extra: number | null; extraPercent: number | null };
   mlflowReadsPerRun: { on: number | null; off: number | null };
   armReadsPerRun: { on: number | null; off: number | null };
   historyEventsPerRun: { on: number | null; off: number | null };
+  historyEventsPerRunWithoutTaskRetries: { on: number | null; off: number | null };
   actionsPerRun: { on: number | null; off: number | null };
   runsWithLiveFigures: { on: number; off: number };
 }
@@ -166,8 +176,14 @@ function liveMetricsCost(results: LevelResult[]): LiveMetricsCost[] {
     const off = results.find((r) => !r.liveMetrics && r.runs === on.runs);
     if (!off) continue;
     const extra = on.readsPerRun !== null && off.readsPerRun !== null ? on.readsPerRun - off.readsPerRun : null;
+    const live =
+      on.mlflow.readsPerRun !== null && off.mlflow.readsPerRun !== null
+        ? Math.round((on.mlflow.readsPerRun - off.mlflow.readsPerRun) * 100) / 100
+        : null;
     costs.push({
       runs: on.runs,
+      liveReadsPerRun: live,
+      liveReadsPercent: live !== null && off.readsPerRun ? Math.round((live / off.readsPerRun) * 1000) / 10 : null,
       readsPerRun: {
         on: on.readsPerRun,
         off: off.readsPerRun,
@@ -177,6 +193,10 @@ function liveMetricsCost(results: LevelResult[]): LiveMetricsCost[] {
       mlflowReadsPerRun: { on: on.mlflow.readsPerRun, off: off.mlflow.readsPerRun },
       armReadsPerRun: { on: on.arm.readsPerRun, off: off.arm.readsPerRun },
       historyEventsPerRun: { on: on.temporal.historyEventsPerRun, off: off.temporal.historyEventsPerRun },
+      historyEventsPerRunWithoutTaskRetries: {
+        on: on.temporal.historyEventsPerRunWithoutTaskRetries,
+        off: off.temporal.historyEventsPerRunWithoutTaskRetries,
+      },
       actionsPerRun: { on: on.temporal.actionsPerRun.total, off: off.temporal.actionsPerRun.total },
       runsWithLiveFigures: { on: on.liveFigures.runsWithFigures, off: off.liveFigures.runsWithFigures },
     });
@@ -188,6 +208,14 @@ function costRows(costs: LiveMetricsCost[]): { headers: string[]; rows: Cell[][]
   const headers = ['runs', 'figure', 'live on', 'live off', 'on - off', '(on - off) / off %'];
   const rows: Cell[][] = [];
   for (const c of costs) {
+    rows.push([
+      c.runs,
+      'reads the live figures made per run (MLflow on - off)',
+      '',
+      '',
+      c.liveReadsPerRun,
+      c.liveReadsPercent,
+    ]);
     rows.push([
       c.runs,
       'ARM + MLflow reads per run',
@@ -202,6 +230,7 @@ function costRows(costs: LiveMetricsCost[]): { headers: string[]; rows: Cell[][]
       ['  MLflow reads per run', c.mlflowReadsPerRun],
       ['  ARM reads per run', c.armReadsPerRun],
       ['history events per run', c.historyEventsPerRun],
+      ['  without workflow-task retries', c.historyEventsPerRunWithoutTaskRetries],
       ['actions per run (history)', c.actionsPerRun],
     ] as const)
       rows.push([c.runs, name, v.on, v.off, diff(v.on, v.off), '']);

@@ -16,6 +16,7 @@ import {
   round,
   scrapeCounter,
   startBenchWorker,
+  workflowTaskRetries,
   workflowTasks,
 } from '../common';
 import type { ActionCounts, EmulatorResources, MetricTotals, ProcSummary } from '../common';
@@ -64,6 +65,9 @@ export interface LevelResult {
   workers: ProcSummary[];
   temporal: {
     historyEventsPerRun: number | null;
+    /** The same without the events of workflow tasks that timed out or failed and were retried (3 each). */
+    historyEventsPerRunWithoutTaskRetries: number | null;
+    workflowTaskRetriesPerRun: number | null;
     workflowTasksPerRun: number | null;
     /** Mean per run of the history-derived billable actions (definition in bench/common/history.ts). */
     actionsPerRun: ActionCounts;
@@ -313,6 +317,7 @@ export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Pro
   let runMs = 0;
   let events = 0;
   let tasks = 0;
+  let taskRetries = 0;
   let retries = 0;
   let withFigures = 0;
   let entries = 0;
@@ -343,6 +348,7 @@ export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Pro
       failed++;
     events += ev.length;
     tasks += workflowTasks(ev);
+    taskRetries += workflowTaskRetries(ev);
     const a = countActions(ev);
     for (const k of Object.keys(actionSums) as (keyof ActionCounts)[]) actionSums[k] += a[k];
     const timings = activityTimings(ev);
@@ -408,6 +414,8 @@ export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Pro
     workers: perWorker,
     temporal: {
       historyEventsPerRun: round(events / n, 1),
+      historyEventsPerRunWithoutTaskRetries: round((events - 3 * taskRetries) / n, 1),
+      workflowTaskRetriesPerRun: round(taskRetries / n, 2),
       workflowTasksPerRun: round(tasks / n, 1),
       actionsPerRun: Object.fromEntries(
         Object.entries(actionSums).map(([k, v]) => [k, round(v / n, 2) ?? 0]),

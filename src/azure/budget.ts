@@ -35,9 +35,13 @@ export function splitBudget(budget: ArmBudget, processes: number): ArmBudget {
 
 export type RequestClass = 'read' | 'write' | 'delete';
 
-export function requestClass(method: string): RequestClass {
+/** MLflow's searches are reads that travel as POST (runs/search, experiments/search, logged-models/search). */
+const MLFLOW_SEARCH = /\/api\/2\.0\/mlflow\/[\w-]+\/search(\?|$)/;
+
+export function requestClass(method: string, url?: string): RequestClass {
   const m = method.toUpperCase();
   if (m === 'GET' || m === 'HEAD') return 'read';
+  if (m === 'POST' && url !== undefined && MLFLOW_SEARCH.test(url)) return 'read';
   if (m === 'DELETE') return 'delete';
   return 'write';
 }
@@ -76,8 +80,8 @@ export class ArmRequestBudget {
   }
 
   /** Resolves when a request of this class may be sent; rejects (using no token) if `signal` aborts first. */
-  take(method: string, signal?: AbortSignalLike): Promise<void> {
-    const cls = requestClass(method);
+  take(method: string, signal?: AbortSignalLike, url?: string): Promise<void> {
+    const cls = requestClass(method, url);
     const started = Date.now();
     const granted = () => {
       this.waitedMs += Date.now() - started;
@@ -138,7 +142,7 @@ export class ArmRequestBudget {
     return {
       name: 'finetuneFlowArmBudgetPolicy',
       sendRequest: async (request, next) => {
-        await this.take(request.method, request.abortSignal);
+        await this.take(request.method, request.abortSignal, request.url);
         return next(request);
       },
     };

@@ -82,23 +82,32 @@ export function trainingRunId(runs: readonly MlflowRun[], jobName: string): stri
 /**
  * The poller's allowance: it earns `share` of every read the rest of the worker makes and spends one per
  * read of its own, so its reads stay at most that share of the others' (10% by default: issue 17).
- * Unspent credit is capped (the caller passes what a cycle or two needs), so an idle worker does not
- * hoard reads it would later spend at the fastest cadence on a few runs.
+ * Credit expires with the reads that earned it: unspent credit is capped at `share` of the others' reads in
+ * the last `windowMs`, so a worker does not hoard the reads of idle hours to spend them at the fastest
+ * cadence on a few runs later, yet the runs that just started can spend what their own first steps earned.
  */
 export class ReadCredit {
   private credit = 0;
   private seen = 0;
   private earnedTotal = 0;
   private spentTotal = 0;
+  /** Running totals of the others' reads, oldest first: the first one is the window's baseline. */
+  private readonly samples: { at: number; total: number }[] = [];
 
-  constructor(readonly share: number) {}
+  constructor(
+    readonly share: number,
+    readonly windowMs: number,
+  ) {}
 
-  /** Credits `share` of the other reads made since the last call (a running total); then applies the cap. */
-  earn(otherReadsTotal: number, cap: number): number {
+  /** Credits `share` of the other reads made since the last call (`otherReadsTotal` is a running total). */
+  earn(otherReadsTotal: number, now: number): number {
     const delta = Math.max(0, otherReadsTotal - this.seen);
     this.seen = Math.max(this.seen, otherReadsTotal);
     this.earnedTotal += delta * this.share;
-    this.credit = Math.min(cap, this.credit + delta * this.share);
+    this.samples.push({ at: now, total: this.seen });
+    while (this.samples.length > 1 && (this.samples[1]?.at ?? now) <= now - this.windowMs) this.samples.shift();
+    const baseline = (this.samples[0]?.at ?? now) <= now - this.windowMs ? (this.samples[0]?.total ?? 0) : 0;
+    this.credit = Math.min(this.credit + delta * this.share, (this.seen - baseline) * this.share);
     return this.credit;
   }
 

@@ -15,7 +15,8 @@ export interface TrainingWatcherOptions {
   minIntervalMs: number;
   /** The poller's reads at most this share of the worker's other reads (FTFLOW_METRICS_READ_SHARE). */
   share: number;
-  /** Every read this worker process has made so far (its ARM budget's count), the poller's own included. */
+  /** Every read this worker process has made so far (its ARM budget's count of reads, MLflow searches
+   *  included), the poller's own among them. */
   workerReads: () => number;
   /** Run ids per runs/search (default 100). */
   batchSize?: number;
@@ -53,9 +54,8 @@ export class TrainingWatcher {
   private readonly credit: ReadCredit;
   private running = false;
   private nextCycleAt = 0;
-  /** Reads this poller made: its GETs (experiment lookups) are in the worker's count and are taken out. */
+  /** Reads this poller made (searches and experiment lookups): they are in the worker's count and are taken out. */
   private ownReads = 0;
-  private ownGets = 0;
   /** The last cycles, newest last (for tests and benchmarks). */
   readonly cycles: TrainingCycleRecord[] = [];
 
@@ -63,7 +63,8 @@ export class TrainingWatcher {
     private readonly mlflow: () => Promise<MlflowReader>,
     private readonly options: TrainingWatcherOptions,
   ) {
-    this.credit = new ReadCredit(options.share);
+    // Credit expires after 10 minutes (or five cycles, if longer): see ReadCredit.
+    this.credit = new ReadCredit(options.share, Math.max(600_000, 5 * options.minIntervalMs));
   }
 
   /** Starts (or goes on) following a job's training; each follow needs its unfollow. */
@@ -126,9 +127,8 @@ export class TrainingWatcher {
     const lookups = new Set(units.map((u) => u.experimentName).filter((name) => !mlflow.knowsExperiment(name)));
     const cost = (u: ReadUnit, looked: Set<string>): number =>
       1 + (mlflow.knowsExperiment(u.experimentName) || looked.has(u.experimentName) ? 0 : 1);
-    // The cap: one full cycle and one read per followed job, never a hoard from idle hours.
     const full = units.length + lookups.size;
-    this.credit.earn(this.options.workerReads() - this.ownGets, full + entries.length + 2);
+    this.credit.earn(this.options.workerReads() - this.ownReads, Date.now());
     const chosen: ReadUnit[] = [];
     const looked = new Set<string>();
     let budget = this.credit.available;
@@ -160,10 +160,7 @@ export class TrainingWatcher {
 
   /** The experiment's id (looked up once per worker; none while it does not exist yet). */
   private async experimentId(mlflow: MlflowReader, name: string): Promise<string | undefined> {
-    if (!mlflow.knowsExperiment(name)) {
-      this.ownReads += 1;
-      this.ownGets += 1;
-    }
+    if (!mlflow.knowsExperiment(name)) this.ownReads += 1;
     return mlflow.cachedExperimentId(name).catch(() => undefined);
   }
 

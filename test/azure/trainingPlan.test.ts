@@ -83,26 +83,31 @@ describe('trainingRunId', () => {
 });
 
 describe('ReadCredit', () => {
+  const MIN = 60_000;
+
   test('earns its share of the other reads, spends one per read of its own', () => {
-    const credit = new ReadCredit(0.1);
-    expect(credit.earn(25, 100)).toBeCloseTo(2.5);
+    const credit = new ReadCredit(0.1, 10 * MIN);
+    expect(credit.earn(25, 0)).toBeCloseTo(2.5);
     expect(credit.available).toBe(2);
     credit.spend(2);
-    expect(credit.earn(40, 100)).toBeCloseTo(2);
+    expect(credit.earn(40, 1000)).toBeCloseTo(2);
     expect(credit.stats()).toEqual({ earned: 4, spent: 2, credit: 2 });
   });
 
-  test('unspent credit is capped: an idle worker does not hoard reads', () => {
-    const credit = new ReadCredit(0.1);
-    expect(credit.earn(10_000, 5)).toBe(5);
-    expect(credit.earn(10_010, 5)).toBe(5);
-    credit.spend(5);
+  test('credit expires with the reads that earned it: a worker idle for an hour does not hoard', () => {
+    const credit = new ReadCredit(0.1, 10 * MIN);
+    // 1,000 reads earn 100, all within the window: spendable at once (runs that just started earned them).
+    expect(credit.earn(1000, 0)).toBe(100);
+    // An hour later, 10 new reads in the last ten minutes: the cap is 1.
+    expect(credit.earn(1010, 60 * MIN)).toBe(1);
+    credit.spend(1);
     expect(credit.available).toBe(0);
+    expect(credit.earn(1030, 61 * MIN)).toBe(2);
   });
 
   test('a running total that goes back (a new budget) earns nothing', () => {
-    const credit = new ReadCredit(0.5);
-    credit.earn(10, 100);
-    expect(credit.earn(4, 100)).toBe(5);
+    const credit = new ReadCredit(0.5, 10 * MIN);
+    credit.earn(10, 0);
+    expect(credit.earn(4, 1)).toBe(5);
   });
 });

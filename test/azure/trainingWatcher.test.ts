@@ -78,20 +78,21 @@ test('the latest snapshot of a followed job is its training run as the last sear
 
 test("its reads stay within its share of the worker's other reads, and it waits for more credit", async () => {
   const { mlflow, calls } = fakeMlflow();
-  let others = 30; // the worker's reads so far (the poller's experiment lookup is added to them, as the budget would)
+  const own = () => calls.lookups + calls.byTag + calls.byIds.length;
+  let others = 30; // the worker's other reads so far; the budget's count includes the poller's own
   const watcher = new TrainingWatcher(async () => mlflow, {
     minIntervalMs: 10,
     share: 0.1,
-    workerReads: () => others + calls.lookups,
+    workerReads: () => others + own(),
   });
   for (let i = 0; i < 10; i++) watcher.follow(`job-${i}`, 'exp');
   await wait(300);
   // 30 other reads earn 3: the experiment lookup and two searches by tag.
-  expect(calls.lookups + calls.byTag + calls.byIds.length).toBe(3);
+  expect(own()).toBe(3);
   others += 100;
-  await until(() => calls.lookups + calls.byTag + calls.byIds.length === 13, 8000);
+  await until(() => own() === 13, 8000);
   await wait(200);
-  expect(calls.lookups + calls.byTag + calls.byIds.length).toBe(13);
+  expect(own()).toBe(13);
   expect(watcher.stats()).toMatchObject({ reads: 13, spent: 13, earned: 13 });
   for (let i = 0; i < 10; i++) watcher.unfollow(`job-${i}`);
 }, 15_000);
