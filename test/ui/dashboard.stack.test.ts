@@ -30,7 +30,6 @@ const WRITER_KEY = `ftflow_ui-writer-${randomUUID()}`;
 const READER_KEY = `ftflow_ui-reader-${randomUUID()}`;
 // Heartbeats at most every 1.6 s: the page sees each job state and each training step soon after it happens.
 const QUICK = { heartbeatTimeoutSeconds: 2 };
-const KEEP_ALIVE_PATH = '/v1/fine-tunes/{id}/keep-alive';
 const tag = randomUUID().slice(0, 8);
 
 let server: RestartableServer;
@@ -101,6 +100,16 @@ async function logIn(page: Page, key: string): Promise<void> {
   await page.getByTestId('who').waitFor();
 }
 
+/**
+ * The text of the element with this test id, once it matches `ready`: an element the page fills after an
+ * answer arrives exists (empty) before it, and reading it at once races the answer.
+ */
+async function textMatching(page: Page, testId: string, ready: RegExp, timeout = 20_000): Promise<string> {
+  const shown = page.getByTestId(testId).filter({ hasText: ready });
+  await shown.waitFor({ timeout });
+  return (await shown.textContent()) ?? '';
+}
+
 async function apiGet(path: string, key = READER_KEY): Promise<any> {
   const res = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${key}` } });
   return res.json();
@@ -159,13 +168,13 @@ test('the page: served under /ui with a strict CSP, a login with the key kept in
   await page.getByTestId('login-form').waitFor();
   await page.getByTestId('key').fill('ftflow_not-a-key');
   await page.getByTestId('login').click();
-  await expect(page.getByTestId('login-error').textContent()).resolves.toMatch(/not known/);
+  await expect(textMatching(page, 'login-error', /\S/)).resolves.toMatch(/not known/);
   await shot(page, 'login');
 
   await page.getByTestId('key').fill(WRITER_KEY);
   await page.getByTestId('login').click();
   await page.getByTestId('runs-view').waitFor();
-  await expect(page.getByTestId('who').textContent()).resolves.toBe('key ui-writer');
+  await expect(textMatching(page, 'who', /\S/)).resolves.toBe('key ui-writer');
   // Evaluated in the page (a string: the test's compiler has no DOM types).
   const storage = await page.evaluate(
     `({ session: sessionStorage.getItem('ftflow.apiKey'), local: localStorage.length, cookie: document.cookie })`,
@@ -183,7 +192,7 @@ test('the page: served under /ui with a strict CSP, a login with the key kept in
   // A run id that names no run: the page says so (and stops asking).
   await page.goto(`${base}/ui/#/runs/ft-no-such-run-${tag}`);
   await page.getByTestId('not-found').waitFor();
-  await expect(page.getByTestId('run-facts').textContent()).resolves.toMatch(/no run ft-no-such-run/);
+  await expect(textMatching(page, 'run-facts', /\S/)).resolves.toMatch(/no run ft-no-such-run/);
 
   expect(sent.length).toBeGreaterThan(0);
   for (const r of sent) expect(r.authorization).toMatch(/^Bearer (ftflow_not-a-key|ftflow_ui-writer-)/);
@@ -196,24 +205,17 @@ test('the page: served under /ui with a strict CSP, a login with the key kept in
 
 test('watching a run: it appears in the list, its job goes Queued then Running, the loss curve grows, the record shows when it completes', async () => {
   const page = await openTab();
-  // The keep-alive route is being added elsewhere (issue 17, item 3): the page offers it only when the
-  // server's OpenAPI document lists it. Here the document is given that route, and its calls are answered
-  // by the test, which records what the page sent.
-  await page.route('**/openapi.json', async (route) => {
-    const response = await route.fetch();
-    const doc = await response.json();
-    doc.paths[KEEP_ALIVE_PATH] ??= { post: { summary: 'extend or end the endpoint keep-alive' } };
-    await route.fulfill({ response, json: doc });
-  });
+  // What the page sends to the keep-alive route (answered by the real API).
   const keepAliveCalls: { body: unknown; authorization?: string }[] = [];
-  await page.route('**/v1/fine-tunes/*/keep-alive', async (route) => {
-    keepAliveCalls.push({
-      body: route.request().postDataJSON(),
-      authorization: (await route.request().allHeaders())['authorization'],
-    });
-    await route.fulfill({ json: { expiresAt: null } });
+  page.on('request', async (r) => {
+    if (r.method() === 'POST' && new URL(r.url()).pathname.endsWith('/keep-alive'))
+      keepAliveCalls.push({ body: r.postDataJSON(), authorization: (await r.allHeaders())['authorization'] });
   });
-
+  const keepAliveResponses: Promise<{ status: number; body: { expiresAt?: string | null } }>[] = [];
+  page.on('response', (r) => {
+    if (r.request().method() === 'POST' && new URL(r.url()).pathname.endsWith('/keep-alive'))
+      keepAliveResponses.push(r.json().then((body) => ({ status: r.status(), body })));
+  });
   await logIn(page, WRITER_KEY);
   // Started after the list is open: it appears by itself.
   const run = await h.client.start(
@@ -252,8 +254,8 @@ test('watching a run: it appears in the list, its job goes Queued then Running, 
   const growing = counts.map(Number).filter((c) => c > 0);
   expect([...growing].sort((a, b) => a - b)).toEqual(growing);
   expect(await page.locator('[data-testid=loss-chart] canvas').count()).toBeGreaterThan(0);
-  await expect(page.getByTestId('chart-caption').textContent()).resolves.toMatch(/^loss: \d+ points?, step \d+\.\.\d+/);
-  await expect(page.getByTestId('train-step').textContent()).resolves.toMatch(/^\d+ of \d+$/);
+  await expect(textMatching(page, 'chart-caption', /\S/)).resolves.toMatch(/^loss: \d+ points?, step \d+\.\.\d+/);
+  await expect(textMatching(page, 'train-step', /\S/)).resolves.toMatch(/^\d+ of \d+$/);
   // The picture for the docs: later in the training, the first eval_loss point on the curve.
   const later = await watch(
     page,
@@ -265,9 +267,11 @@ test('watching a run: it appears in the list, its job goes Queued then Running, 
   await expect(page.getByTestId('job-status').getAttribute('data-job-status')).resolves.toBe('Running');
   await shot(page, 'run-training');
 
-  // Kept alive after the smoke test: extend and end through the keep-alive route.
+  // Kept alive after the smoke test: extend and end through the real keep-alive route.
   await page.getByTestId('endpoint').filter({ hasText: 'kept alive until' }).waitFor({ timeout: 60_000 });
   await expect(page.getByTestId('keep-alive').isVisible()).resolves.toBe(true);
+  const servingUntil = Date.parse((await apiGet(`/v1/fine-tunes/${run.runId}`)).endpointExpiresAt);
+  expect(servingUntil).toBeGreaterThan(Date.now());
   await page.getByTestId('extend-minutes').fill('5');
   await page.getByTestId('extend').click();
   await page.getByTestId('action-notice').filter({ hasText: 'kept alive 5 more minutes' }).waitFor();
@@ -277,9 +281,11 @@ test('watching a run: it appears in the list, its job goes Queued then Running, 
     { body: { extendMinutes: 5 }, authorization: `Bearer ${WRITER_KEY}` },
     { body: { end: true }, authorization: `Bearer ${WRITER_KEY}` },
   ]);
-  // The test answered those calls; the run's endpoint is ended for real through the client.
-  await h.client.endpointLifetime(run.runId, { endNow: true });
-
+  // The server's answers: first a later expiry (about 5 minutes on), then none (the endpoint is being deleted).
+  const answers = await Promise.all(keepAliveResponses);
+  expect(answers.map((a) => a.status)).toEqual([200, 200]);
+  expect(Date.parse(String(answers[0].body.expiresAt)) - servingUntil).toBe(5 * 60_000);
+  expect(answers[1].body.expiresAt).toBeNull();
   // Completed: the record, the events, the whole curve.
   await page.locator('h1 [data-status=succeeded]').waitFor({ timeout: 60_000 });
   await page
@@ -346,14 +352,14 @@ describe('a running run, a read-only key and a writer', () => {
     await expect(cancel.isDisabled()).resolves.toBe(true);
     await expect(cancel.getAttribute('title')).resolves.toMatch(/lacks fine-tunes:write/);
     await expect(page.getByTestId('resume').isDisabled()).resolves.toBe(true);
-    await expect(page.getByTestId('read-only').textContent()).resolves.toMatch(/ui-reader.*lacks fine-tunes:write/);
+    await expect(textMatching(page, 'read-only', /\S/)).resolves.toMatch(/ui-reader.*lacks fine-tunes:write/);
     await shot(page, 'run-read-only');
 
     // A page made to send it anyway (the button forced on) is refused by the server.
     await cancel.evaluate((b) => b.removeAttribute('disabled'));
     await cancel.click();
     await page.getByTestId('confirm-cancel').click();
-    await expect(page.getByTestId('action-error').textContent()).resolves.toMatch(
+    await expect(textMatching(page, 'action-error', /^refused/)).resolves.toMatch(
       /^refused \(403\): API key ui-reader lacks the scope fine-tunes:write/,
     );
     const direct = await page.evaluate(async (id) => {
