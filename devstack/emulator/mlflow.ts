@@ -95,7 +95,7 @@ function runsOf(ctx: EmulatorContext, job: JobRecord): Run[] {
     },
     {
       job,
-      runId: stepRunId(job.name, FINETUNE_STEP),
+      runId: childRunIdOf(job),
       runName: FINETUNE_STEP,
       isRoot: false,
       status: runState,
@@ -149,13 +149,43 @@ function renderRun(ctx: EmulatorContext, run: Run): JsonObject {
   };
 }
 
-function allRuns(ctx: EmulatorContext): Run[] {
-  return ctx.store.state.jobs.flatMap((j) => runsOf(ctx, j));
+/** The fine-tune child run's id of each job (a sha256 each: worth keeping at 1,000 jobs). */
+const childRunIds = new WeakMap<JobRecord, string>();
+function childRunIdOf(job: JobRecord): string {
+  let id = childRunIds.get(job);
+  if (id === undefined) {
+    id = stepRunId(job.name, FINETUNE_STEP);
+    childRunIds.set(job, id);
+  }
+  return id;
+}
+
+/**
+ * The jobs whose runs can match the clauses: a clause on the root tag or on run ids names its jobs, so only
+ * those jobs' runs are built (every clause is still checked on them). Without one, every job's. The answer
+ * is the same as filtering every run; at 1,000 jobs it spares the emulator building 2,000 runs per search.
+ */
+function candidateJobs(ctx: EmulatorContext, clauses: readonly Clause[]): JobRecord[] {
+  let jobs = ctx.store.state.jobs;
+  for (const c of clauses) {
+    const field = c.field.replace(/^(tags|tag)\./, 'tags.').replace(/^(attributes|attribute|attr|run)\./, '');
+    if ((field === 'tags.mlflow.rootRunId' || field === 'tags.mlflow.parentRunId') && 'value' in c && c.op === '=')
+      jobs = jobs.filter((j) => j.name === c.value);
+    else if (field === 'run_id' && (('values' in c && c.op === 'IN') || ('value' in c && c.op === '='))) {
+      const ids = new Set('values' in c ? c.values : [c.value]);
+      jobs = jobs.filter((j) => ids.has(j.name) || ids.has(childRunIdOf(j)));
+    }
+  }
+  return jobs;
+}
+
+function runsMatching(ctx: EmulatorContext, clauses: readonly Clause[]): Run[] {
+  return candidateJobs(ctx, clauses).flatMap((j) => runsOf(ctx, j));
 }
 
 function findRun(ctx: EmulatorContext, runId: string | undefined): Run {
   if (!runId) throw new MlflowError(400, 'INVALID_PARAMETER_VALUE', "Missing value for required parameter 'run_id'.");
-  const run = allRuns(ctx).find((r) => r.runId === runId);
+  const run = runsMatching(ctx, [{ field: 'run_id', op: '=', value: runId }]).find((r) => r.runId === runId);
   if (!run) throw new MlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `Run '${runId}' not found.`);
   return run;
 }
@@ -308,7 +338,7 @@ export function registerMlflowRoutes(app: FastifyInstance, ctx: EmulatorContext)
         throw new MlflowError(400, 'INVALID_PARAMETER_VALUE', 'max_results must be an integer between 1 and 50000.');
       }
       const offset = decodePageToken(asString(body['page_token']));
-      const matching = allRuns(ctx)
+      const matching = runsMatching(ctx, clauses)
         .filter((r) => experimentIds.length === 0 || experimentIds.includes(experimentId(ctx, r.job.experimentName)))
         .filter((r) => clauses.every((c) => matches(r, c)))
         .sort((a, b) => b.startTime - a.startTime);

@@ -98,6 +98,11 @@ export function createDeps(
       minIntervalMs: config.metricsPollSeconds * 1000,
       share: config.metricsReadShare,
       workerReads: () => budget.stats().grantedByClass.read,
+      // At most the share of the worker's read budget over one interval (0.1 × 20/s × 120 s = 240 reads).
+      maxReadsPerCycle: Math.max(
+        10,
+        Math.round(config.metricsReadShare * config.armBudget.readsPerSecond * config.metricsPollSeconds),
+      ),
     }),
     versionClaims: new VersionClaims(),
     workspace,

@@ -20,6 +20,12 @@ export interface TrainingWatcherOptions {
   workerReads: () => number;
   /** Run ids per runs/search (default 100). */
   batchSize?: number;
+  /**
+   * Most reads in one cycle, whatever credit there is: the share of the worker's read budget over one
+   * interval, so a burst (hundreds of jobs starting to train at once) never crowds the other reads out of
+   * the budget's queue. Default: no limit.
+   */
+  maxReadsPerCycle?: number;
   /** Reads in flight at once within a cycle (default 4). */
   concurrency?: number;
 }
@@ -131,7 +137,7 @@ export class TrainingWatcher {
     this.credit.earn(this.options.workerReads() - this.ownReads, Date.now());
     const chosen: ReadUnit[] = [];
     const looked = new Set<string>();
-    let budget = this.credit.available;
+    let budget = Math.min(this.credit.available, this.options.maxReadsPerCycle ?? Number.POSITIVE_INFINITY);
     for (const u of units) {
       const c = cost(u, looked);
       if (c > budget) break;

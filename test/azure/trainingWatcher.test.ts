@@ -97,6 +97,23 @@ test("its reads stay within its share of the worker's other reads, and it waits 
   for (let i = 0; i < 10; i++) watcher.unfollow(`job-${i}`);
 }, 15_000);
 
+test('a cycle reads at most maxReadsPerCycle, however much credit there is', async () => {
+  const { mlflow, calls } = fakeMlflow();
+  const watcher = new TrainingWatcher(async () => mlflow, {
+    minIntervalMs: 60_000,
+    share: 1,
+    workerReads: () => 1_000_000,
+    maxReadsPerCycle: 5,
+  });
+  for (let i = 0; i < 20; i++) watcher.follow(`job-${i}`, 'exp');
+  await until(() => watcher.cycles.length >= 1);
+  await wait(100);
+  // The experiment lookup and four searches by tag; the other 16 jobs wait for the next cycle.
+  expect(calls.lookups + calls.byTag).toBe(5);
+  expect(watcher.cycles[0]).toMatchObject({ followed: 20, reads: 5, discoveries: 4, deferred: 16 });
+  for (let i = 0; i < 20; i++) watcher.unfollow(`job-${i}`);
+});
+
 test('two attempts following the same job: it is read until both have let go', async () => {
   const { mlflow } = fakeMlflow();
   const watcher = new TrainingWatcher(async () => mlflow, { minIntervalMs: 10, share: 1, workerReads: () => 1000 });
