@@ -22,7 +22,7 @@ SEED ?= 7
 # Build inputs: TypeScript sources of both wings (the product in src/, the local stand-ins in devstack/)
 # and the compiler configuration. dist/.build-stamp is newer than all of them after a successful build,
 # so `make build` is a no-op until something changes.
-SRC_FILES := $(shell find src devstack -name '*.ts' -not -path 'devstack/dist/*' 2>/dev/null)
+SRC_FILES := $(shell find src devstack \( -name '*.ts' -o -name '*.generated.json' \) -not -path 'devstack/dist/*' 2>/dev/null)
 BUILD_STAMP := dist/.build-stamp
 
 .PHONY: help setup build test test-unit test-cluster demo chaos lint format format-check typecheck check stack stack-down cluster cluster-setup cluster-down clean distclean

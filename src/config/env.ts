@@ -33,4 +33,6 @@ export const ENV = {
   apiKeys: 'FTFLOW_API_KEYS',
   apiRateLimit: 'FTFLOW_API_RATE_LIMIT',
   scheduleMinInterval: 'FTFLOW_SCHEDULE_MIN_INTERVAL',
+  // Prices of VM sizes (src/cost/priceFile.ts): an operator's table over the vendored list prices.
+  pricesFile: 'FTFLOW_PRICES_FILE',
 } as const;

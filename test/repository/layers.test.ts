@@ -39,7 +39,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['activities'],
   ['azure'],
   ['dataset'],
-  ['codec', 'observability'],
+  ['codec', 'observability', 'cost'],
   ['runSpec', 'config'],
 ];
 
