@@ -74,6 +74,9 @@ export default tseslint.config(
       'src/runSpec/defaults.ts',
       'src/runSpec/contentKey.ts',
       'src/config/searchAttributes.ts',
+      'src/cost/budget.ts',
+      'src/cost/format.ts',
+      'src/cost/types.ts',
     ],
     rules: {
       '@typescript-eslint/no-restricted-imports': [

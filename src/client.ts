@@ -51,18 +51,21 @@ import {
 import { RetrainingSchedules, SCHEDULE_MIN_INTERVAL_ENV, parseMinInterval } from './control/schedules';
 import { findActiveRun, runListQuery, type RunFilter } from './config/visibility';
 import {
+  PLAN_WORKFLOW_PREFIX,
   RUN_MEMO_KEY,
   endpointLifetimeUpdate,
   progressQuery,
   type EndpointLifetimeChange,
   type FineTuneInput,
   type FineTuneOptions,
+  type FineTunePlan,
   type FineTuneResult,
   type RunMemo,
   type RunProgress,
   type RunSource,
 } from './workflows/definitions';
 import type { fineTune } from './workflows/fineTune';
+import type { planFineTune } from './workflows/planFineTune';
 
 export interface FineTuneClientOptions extends TemporalConnectionOptions {
   /** The task queue of the service's workers: only runs and schedules on it are this service's. */
@@ -86,6 +89,16 @@ export interface StartOptions {
   /** Who starts it, recorded with the run. */
   source?: RunSource;
 }
+
+export interface PlanOptions {
+  /** The key a start would use: the plan's names are then the run's (`ft-<key>`). Without one they are an example. */
+  idempotencyKey?: string;
+  /** Workflow-level options, as start takes them (timeouts of the read-only steps). */
+  options?: FineTuneOptions;
+}
+
+/** A dry run that gets no answer within this long fails (no worker polls the task queue, or one hangs). */
+const PLAN_TIMEOUT = '30 minutes';
 
 export interface RunHandle {
   runId: string;
@@ -256,6 +269,32 @@ export class FineTuneClient {
       deduplicated: false,
       contentKey,
     };
+  }
+
+  /**
+   * A dry run: validates the spec as start() does, then runs the checks of a run's first steps on the workers,
+   * where the Azure credentials are (the credential, the model and its component, the training values, the
+   * allow lists, the data's first rows, the cluster and the quota), creating, uploading and submitting
+   * nothing, and returns what the run would use and cost: the names (the run's own with an idempotency key),
+   * the merged parameters, the slices' rows and bytes, warnings and the estimate. A spec a run would refuse
+   * throws what that run's result() would throw (WorkflowFailedError, with the same cause and message;
+   * src/control/refusal.ts reads it).
+   */
+  async plan(specInput: RunSpecInput | unknown, opts: PlanOptions = {}): Promise<FineTunePlan> {
+    const spec = this.parse(specInput);
+    const key = opts.idempotencyKey;
+    const runId = key !== undefined ? `ft-${key}` : `ft-${randomUUID()}`;
+    if (!RUN_ID_PATTERN.test(runId))
+      throw invalid(
+        'idempotencyKey',
+        "must be 1-125 characters of letters, digits, '.', '_', ':' or '-', starting with a letter or digit",
+      );
+    return this.temporal.workflow.execute<typeof planFineTune>('planFineTune', {
+      taskQueue: this.taskQueue,
+      workflowId: `${PLAN_WORKFLOW_PREFIX}${randomUUID()}`,
+      args: [{ spec, runId, namesFixed: key !== undefined, ...(opts.options ? { options: opts.options } : {}) }],
+      workflowExecutionTimeout: PLAN_TIMEOUT,
+    });
   }
 
   private async existingHandle(runId: string, spec: RunSpec): Promise<RunHandle> {
@@ -579,5 +618,7 @@ export type {
 export type { JanitorScheduleInfo } from './control/janitor';
 export type { ScheduleActionReport, StartedTick } from './control/scheduleActions';
 export { STEPS, JANITOR_SCHEDULE_ID } from './workflows/definitions';
-export type { StepName, StepState, RunProgress, FineTuneResult } from './workflows/definitions';
+export type { StepName, StepState, RunProgress, FineTuneResult, FineTunePlan } from './workflows/definitions';
+export type { RunCost, CostEstimate, ActualCost } from './cost/types';
+export { refusalOf, type Refusal } from './control/refusal';
 export { DEFAULT_JANITOR_EVERY } from './control/janitor';

@@ -10,6 +10,9 @@ import { MlflowClient, trackingBaseUrl } from '../azure/mlflow';
 import { JobWatcher } from '../azure/jobWatcher';
 import { RegistryClient } from '../azure/registry';
 import { AzureRestClient } from '../azure/rest';
+import { historyBaseUrl, RunHistoryClient } from '../azure/runHistory';
+import { loadPriceTable } from '../cost/priceFile';
+import type { PriceTable } from '../cost/priceTable';
 import { RUN_TAG } from '../azure/tags';
 import { sharedArmBudget } from '../azure/budget';
 import { RunFailure } from '../azure/errors';
@@ -29,6 +32,10 @@ export interface ActivityDeps {
   workspace(): Promise<Workspace>;
   datastore(): Promise<OpenDatastore>;
   mlflow(): Promise<MlflowClient>;
+  /** RunHistory of the workspace: a job's start, end and compute (the measured cost of training). */
+  runHistory(): Promise<RunHistoryClient>;
+  /** VM list prices (src/cost): the vendored table, or FTFLOW_PRICES_FILE over it; read when the worker starts. */
+  prices: PriceTable;
   hub: { endpoint: string; token?: string };
   /** A Temporal client for the steps that look at other runs (schedules' de-duplication, the janitor). */
   temporal(): Promise<Client>;
@@ -90,6 +97,18 @@ export function createDeps(
         );
       return new MlflowClient(rest, trackingBaseUrl(uri));
     }),
+    runHistory: memo(async () => {
+      const ws = await workspace();
+      const base = await historyBaseUrl(rest, ws);
+      if (!base)
+        throw new RunFailure(
+          'validation',
+          `workspace ${config.workspace} reports neither a discovery URL nor an MLflow tracking URI: its runs cannot be read`,
+          'NoRunHistory',
+        );
+      return RunHistoryClient.forWorkspace(rest, base, config);
+    }),
+    prices: loadPriceTable(env),
     hub: { endpoint: config.hfEndpoint, token: env[ENV.hfToken] || undefined },
     temporal: givenTemporal
       ? async () => givenTemporal

@@ -62,7 +62,7 @@ const fineTuneSummary = obj(
     id: str('the run id (the workflow id), e.g. ft-<idempotency key>'),
     object: { const: 'fine_tune' },
     status: runStatus,
-    outcome: str('succeeded, failed, cancelled, quality-gate-failed, training-budget-exceeded'),
+    outcome: str('succeeded, failed, cancelled, quality-gate-failed, training-budget-exceeded, cost-budget-exceeded'),
     stage: str('the step it is on or ended on'),
     model: str('registry/name'),
     dataset: str(),
@@ -77,6 +77,80 @@ const fineTuneSummary = obj(
   ['id', 'object', 'status', 'createdAt', 'executionId'],
 );
 
+/** The run's cost (src/cost/types.ts): US dollars at the price table's list prices. */
+const runCost = obj(
+  {
+    currency: { const: 'USD' },
+    estimatedUsd: {
+      type: ['number', 'null'],
+      description: 'the estimate made before the job (null: a size has no price)',
+    },
+    actualUsd: { type: ['number', 'null'], description: 'measured after the run: job timeline, endpoint lifetime' },
+    maxCostUsd: { type: 'number', description: 'budget.maxCost' },
+    estimate: ref('CostEstimate'),
+    actual: {
+      type: 'object',
+      description: 'per job (nodes, start, end) and per deployment (instances, creation, deletion)',
+    },
+  },
+  ['currency', 'estimatedUsd', 'actualUsd'],
+);
+
+const costEstimate = obj({
+  totalUsd: { type: ['number', 'null'] },
+  training: {
+    type: 'object',
+    description: 'vmSize, count (nodes), hours, usdPerHour, usd, tokens, epochs, GPUs, throughput',
+  },
+  endpoint: {
+    type: 'object',
+    description: 'vmSize (instance type), count, hours, usdPerHour, usd, the minutes assumed',
+  },
+  prices: obj({ currency: str(), region: str(), priceType: str(), snapshot: str(), source: str() }),
+  assumptions: { type: 'array', items: str() },
+  warnings: { type: 'array', items: str() },
+});
+
+const plan = obj(
+  {
+    object: { const: 'fine_tune_plan' },
+    runId: str('the run id a start would use: ft-<Idempotency-Key>, or an example without one'),
+    namesFixed: { type: 'boolean', description: 'true with an Idempotency-Key: a start uses these very names' },
+    names: obj({
+      jobName: str(),
+      endpointName: str(),
+      deploymentName: str(),
+      registeredModel: str(),
+      modelVersion: str(),
+      experimentName: str(),
+      computeName: str(),
+      blobs: obj({ train: str(), test: str(), scoring: str() }),
+    }),
+    workspace: obj({ workspace: str(), location: str() }),
+    model: obj({ registry: str(), name: str(), version: str(), assetId: str() }),
+    compute: obj({ name: str(), vmSize: str(), gpusPerNode: { type: 'number' }, wouldCreate: { type: 'boolean' } }),
+    deployment: obj({ instanceType: str(), instanceCount: { type: 'number' }, keepAliveMinutes: { type: 'number' } }),
+    job: obj({
+      componentId: str(),
+      displayName: str(),
+      parameters: {
+        type: 'object',
+        additionalProperties: { type: 'string' },
+        description: 'the merged training inputs',
+      },
+    }),
+    data: {
+      type: 'object',
+      description:
+        'revision and content key; per split: rows, bytes, blob path, preview (complete, rowsRead, estimated)',
+    },
+    cost: ref('CostEstimate'),
+    maxCostUsd: { type: 'number' },
+    warnings: { type: 'array', items: str() },
+  },
+  ['object', 'runId', 'names', 'cost', 'warnings'],
+);
+
 const fineTune = {
   allOf: [
     fineTuneSummary,
@@ -89,6 +163,7 @@ const fineTune = {
       endpointName: str(),
       endpointExpiresAt: str(),
       metrics: { type: 'object', additionalProperties: { type: 'number' } },
+      cost: ref('RunCost'),
       warnings: { type: 'array', items: str() },
       error: str(),
       progressAvailable: { type: 'boolean' },
@@ -185,18 +260,26 @@ export function openApiDocument(): Schema {
   const fineTunePaths = {
     '/v1/fine-tunes': {
       post: {
-        summary: 'Start a fine-tune run',
+        summary: 'Start a fine-tune run, or plan one (dryRun=true)',
         description:
-          'Validates the run spec and starts the run. With an Idempotency-Key the run id is ft-<key> and a repeat returns the same run (200), even after it ended; the same key with another spec is a 409. Without a key, a running run that trains the same model, data and inputs is returned instead of starting a second one (dedupe=false to opt out).',
+          "Validates the run spec and starts the run. With an Idempotency-Key the run id is ft-<key> and a repeat returns the same run (200), even after it ended; the same key with another spec is a 409. Without a key, a running run that trains the same model, data and inputs is returned instead of starting a second one (dedupe=false to opt out). With dryRun=true nothing starts: the workers run the checks of the run's first steps read-only and answer 200 with the plan (names, merged parameters, the slices' rows and bytes, warnings, the cost estimate), or 422 with the refusal a run would fail with.",
         ...secured('fine-tunes:write'),
         parameters: [
           { name: 'Idempotency-Key', in: 'header', schema: { type: 'string' } },
           { name: 'dedupe', in: 'query', schema: { type: 'string', enum: ['true', 'false'], default: 'true' } },
+          { name: 'dryRun', in: 'query', schema: { type: 'string', enum: ['true', 'false'], default: 'false' } },
         ],
         requestBody: { required: false, content: { 'application/json': { schema: ref('RunSpec') } } },
         responses: {
           201: json(ref('FineTuneStarted'), 'started'),
-          200: json(ref('FineTuneStarted'), 'found: same key, or a running duplicate'),
+          200: json(
+            { oneOf: [ref('FineTuneStarted'), ref('FineTunePlan')] },
+            'found: same key, or a running duplicate; or, with dryRun=true, the plan',
+          ),
+          422: json(
+            ref('Refusal'),
+            'dryRun=true: the run would be refused (the step, the failure type and its message)',
+          ),
           ...errors(400, 401, 403, 409, 429),
         },
       },
@@ -435,6 +518,26 @@ export function openApiDocument(): Schema {
             }),
           ],
         },
+        FineTunePlan: plan,
+        CostEstimate: costEstimate,
+        RunCost: runCost,
+        Refusal: obj(
+          {
+            error: obj(
+              {
+                type: { const: 'run_refused_error' },
+                message: str('what a run of this spec would fail with, naming the field and the fix'),
+                step: str('the step that refuses (absent for the allow lists and the budget)'),
+                code: str(
+                  'the failure type: AzureValidation, AzureNotFound, VmSizeNotAllowed, CostBudgetExceeded, ...',
+                ),
+                kind: str('validation, notFound, auth, quota, ...'),
+              },
+              ['type', 'message', 'code', 'kind'],
+            ),
+          },
+          ['error'],
+        ),
         Event: event,
         CancelOutcome: obj({
           runId: str(),

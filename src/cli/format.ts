@@ -2,6 +2,7 @@
 import type { RunRecord, RunSummary } from '../control/records';
 import type { RunEvent } from '../control/events';
 import type { StepState } from '../workflows/definitions';
+import { costLines } from './plan';
 
 export function duration(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
@@ -50,6 +51,7 @@ export function recordLines(run: RunRecord, now = Date.now()): string[] {
   if (!run.progressAvailable) lines.push('  (no worker answered: step details unavailable)');
   const metrics = metricsLine(run.metrics);
   if (metrics) lines.push(metrics);
+  lines.push(...costLines(run.cost));
   for (const w of run.warnings) lines.push(`warning ${w}`);
   if (run.error) lines.push(`error ${run.error}`);
   return lines;

@@ -13,6 +13,7 @@ import {
   type StepState,
 } from '../workflows/definitions';
 import type { GateEvaluation } from '../runSpec/qualityGate';
+import type { RunCost } from '../cost/types';
 
 /** A run's state in the user's words; terminated and timed-out runs ran no cleanup code. */
 export type RunState = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'terminated' | 'timed-out';
@@ -22,7 +23,7 @@ export interface RunSummary {
   id: string;
   object: 'fine_tune';
   status: RunState;
-  /** Why it ended, when it did: succeeded, failed, cancelled, quality-gate-failed, training-budget-exceeded. */
+  /** Why it ended, when it did: succeeded, failed, cancelled, quality-gate-failed, training-budget-exceeded, cost-budget-exceeded. */
   outcome?: string;
   /** The step it is on (or ended on). */
   stage?: string;
@@ -49,6 +50,8 @@ export interface RunRecord extends RunSummary {
   endpointExpiresAt?: string;
   metrics?: Record<string, number>;
   qualityGate?: GateEvaluation;
+  /** The estimate before the job and the cost measured after the run (USD, list prices); absent in runs from before. */
+  cost?: RunCost;
   warnings: string[];
   error?: string;
   /** False when no worker answered the progress query: steps, metrics and warnings are then unknown. */
@@ -144,6 +147,7 @@ export function recordOf(
     endpointExpiresAt: progress?.endpointExpiresAt,
     metrics: progress?.metrics,
     qualityGate: progress?.qualityGate,
+    ...(progress?.cost ? { cost: progress.cost } : {}),
     warnings: progress?.warnings ?? [],
     error: progress?.error,
     progressAvailable: progress !== undefined,

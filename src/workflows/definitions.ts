@@ -3,6 +3,7 @@ import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { GateEvaluation } from '../runSpec/qualityGate';
 import type { RunSpec } from '../runSpec/schema';
 import type {
+  AuthResult,
   CollectedMetrics,
   DeleteEndpointResult,
   RegisteredModel,
@@ -12,6 +13,8 @@ import type {
   ValidatedCompute,
   ResolvedModel,
 } from '../activities/types';
+import type { JobDescription } from '../activities/trainingInputs';
+import type { CostEstimate, RunCost } from '../cost/types';
 
 /** The run's steps in the order they run (docs/design.md, "The run": the order as built). */
 export const STEPS = [
@@ -43,7 +46,8 @@ export interface StepState {
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 /** Why the run ended, in the user's words. */
-export type RunOutcome = 'succeeded' | 'failed' | 'cancelled' | 'quality-gate-failed' | 'training-budget-exceeded';
+export type RunOutcome =
+  'succeeded' | 'failed' | 'cancelled' | 'quality-gate-failed' | 'training-budget-exceeded' | 'cost-budget-exceeded';
 
 export interface RunProgress {
   runId: string;
@@ -58,6 +62,8 @@ export interface RunProgress {
   warnings: string[];
   metrics?: Record<string, number>;
   qualityGate?: GateEvaluation;
+  /** What the run is expected to cost (before its job) and what it cost (after it); absent in runs from before. */
+  cost?: RunCost;
   error?: string;
 }
 
@@ -91,11 +97,56 @@ export interface FineTuneResult {
   endpoint: DeleteEndpointResult & { instanceType?: string; scoringUri?: string; servedSeconds: number };
   qualityGate: GateEvaluation;
   smokeScore: SmokeScoreResult;
+  /** The estimate and the measured cost (absent in results of runs from before). */
+  cost?: RunCost;
   warnings: string[];
   steps: StepState[];
 }
 
 export const progressQuery = defineQuery<RunProgress>('progress');
+
+// ------------------------------------------------------------------------------------------------
+// A dry run (planFineTune): the checks of a run's first steps, read-only, and what the run would do.
+
+export const PLAN_WORKFLOW_PREFIX = 'plan-';
+
+export interface PlanFineTuneInput {
+  /** A validated run spec (parseRunSpec), defaults filled in. */
+  spec: RunSpec;
+  /** The run id a start of this spec would have (ft-<idempotency key>, or an example without one). */
+  runId: string;
+  /** True when runId comes from an idempotency key: a start with it uses the same names. */
+  namesFixed: boolean;
+  options?: FineTuneOptions;
+}
+
+/** What a run of the spec would use and cost, from the same checks and the same names as a real run. */
+export interface FineTunePlan {
+  object: 'fine_tune_plan';
+  runId: string;
+  /** False without an idempotency key: a start then gets an id of its own, and the names derived from it change. */
+  namesFixed: boolean;
+  names: {
+    jobName: string;
+    endpointName: string;
+    deploymentName: string;
+    registeredModel: string;
+    modelVersion: string;
+    experimentName: string;
+    computeName: string;
+    /** Where each split is (or would be) staged in the default datastore. */
+    blobs: { train: string; test: string; scoring: string };
+  };
+  workspace: AuthResult;
+  model: Pick<ResolvedModel, 'registry' | 'name' | 'version' | 'assetId'>;
+  compute: ValidatedCompute;
+  deployment: { instanceType: string; instanceCount: number; keepAliveMinutes: number };
+  job: JobDescription;
+  data: { revision: string; contentKey: string; train: StagedSplit; test: StagedSplit; scoring: StagedSplit };
+  cost: CostEstimate;
+  maxCostUsd?: number;
+  warnings: string[];
+}
 
 /** Extend the kept-alive endpoint's lifetime by some minutes, or end it now. */
 export interface EndpointLifetimeChange {

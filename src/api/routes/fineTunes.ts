@@ -1,6 +1,7 @@
-// /v1/fine-tunes: start (Idempotency-Key), list, get, events, cancel, resume.
+// /v1/fine-tunes: start (Idempotency-Key) or plan (dryRun=true), list, get, events, cancel, resume.
 import type { FastifyInstance } from 'fastify';
 import type { FineTuneClient } from '../../client';
+import { refusalOf } from '../../control/refusal';
 import {
   CancelQuery,
   EventsQuery,
@@ -24,6 +25,16 @@ export function registerFineTuneRoutes(
     const idempotencyKey = parsePart(IdempotencyKeyHeader, request.headers['idempotency-key'], 'header');
     const query = parsePart(StartQuery, request.query, 'query');
     refuseLocalDatasetPaths(request.body ?? {}, opts.allowLocalDatasetPaths);
+    if (query.dryRun === 'true') {
+      try {
+        return await client.plan(request.body ?? {}, { idempotencyKey });
+      } catch (err) {
+        const refusal = refusalOf(err);
+        if (!refusal) throw err;
+        // What a run of this spec would fail with: the spec was well-formed, the run's checks refuse it.
+        return reply.code(422).send({ error: { type: 'run_refused_error', ...refusal } });
+      }
+    }
     const run = await client.start(request.body ?? {}, {
       idempotencyKey,
       dedupe: query.dedupe === 'true',
