@@ -76,8 +76,8 @@ function seconds(flag: string, value: string | undefined): number | undefined {
   return n;
 }
 
-async function startFromFlags(ctx: CliContext, file: string | undefined, flags: StartFlags) {
-  const spec = loadSpec(file, flags);
+async function startFromFlags(ctx: CliContext, file: string | undefined, flags: StartFlags, loaded?: unknown) {
+  const spec = loaded ?? loadSpec(file, flags);
   const heartbeat = seconds('--heartbeat-timeout', flags.heartbeatTimeout);
   const client = await ctx.client();
   return client.start(spec, {
@@ -92,12 +92,11 @@ async function startFromFlags(ctx: CliContext, file: string | undefined, flags: 
  * The plan of the spec the flags describe (a dry run on the workers), or the exit status of its refusal,
  * printed as the run would fail with it.
  */
-async function planFromFlags(
+async function planOf(
   ctx: CliContext,
-  file: string | undefined,
+  spec: unknown,
   flags: StartFlags,
 ): Promise<{ plan: FineTunePlan } | { refused: number }> {
-  const spec = loadSpec(file, flags);
   try {
     return { plan: await (await ctx.client()).plan(spec, { idempotencyKey: flags.idempotencyKey }) };
   } catch (err) {
@@ -148,11 +147,13 @@ export function registerRunCommands(program: Command, ctx: () => CliContext, act
     act(async (file, flags) => {
       const c = ctx();
       const f = flags as StartFlags;
+      // Read (and checked by the schema) once, before anything connects: stdin cannot be read twice.
+      const spec = loadSpec(file as string | undefined, f);
       // The plan's checks first (unless --no-plan, or the key's run exists: start then finds it), so a spec
       // the run would refuse fails here, with the run's own message, instead of starting a run that fails.
       let plan: FineTunePlan | undefined;
       if (f.dryRun || (f.plan !== false && !(await keyedRunExists(c, f.idempotencyKey)))) {
-        const planned = await planFromFlags(c, file as string | undefined, f);
+        const planned = await planOf(c, spec, f);
         if ('refused' in planned) return planned.refused;
         plan = planned.plan;
         if (f.dryRun) {
@@ -160,7 +161,7 @@ export function registerRunCommands(program: Command, ctx: () => CliContext, act
           return EXIT.ok;
         }
       }
-      const run = await startFromFlags(c, file as string | undefined, f);
+      const run = await startFromFlags(c, file as string | undefined, f, spec);
       c.print(plan ? { ...run, plan } : run, () => [
         `${run.runId}  ${run.created ? 'started' : run.deduplicated ? 'already running (same model, data and inputs)' : 'exists (same idempotency key)'}`,
         ...(plan && run.created ? [`estimated cost ${estimateLine(plan.cost)}`] : []),
