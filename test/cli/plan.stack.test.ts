@@ -12,7 +12,7 @@ import { loadAzureConfig } from '../../src/azure/config';
 import { deriveRunNames, fineTunedModelName } from '../../src/runSpec/names';
 import type { FineTunePlan } from '../../src/workflows/definitions';
 import { ftflow } from '../helpers/frontEnds';
-import { emulator, startHarness, type TestHarness } from '../helpers/localStack';
+import { emulator, startHarness, type EmulatorRequest, type TestHarness } from '../helpers/localStack';
 
 const QUICK = { heartbeatTimeoutSeconds: 5 };
 const MUTATING = new Set(['PUT', 'POST', 'PATCH', 'DELETE']);
@@ -24,7 +24,7 @@ let base: string;
 const stamp = Date.now();
 
 async function mutationsSince(since: string): Promise<string[]> {
-  const all = (await emulator.requests()) as { method: string; path: string; time: string }[];
+  const all = (await emulator.requests()) as (EmulatorRequest & { time: string })[];
   return all
     .filter((r) => r.time >= since && MUTATING.has(r.method) && !r.path.includes('/oauth2/'))
     .map((r) => `${r.method} ${r.path}`);
