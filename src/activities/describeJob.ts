@@ -2,9 +2,9 @@
 // the merged training inputs, built by the same code submitPipeline builds the job with (trainingInputs.ts).
 // Reads only (the registry's component); idempotent.
 import type { ActivityDeps } from './deps';
-import type { DescribeJobInput } from './types';
+import type { DescribeJobInput, JobDescription } from './types';
 import { classified } from '../azure/errors';
-import { describeJob, type JobDescription } from './trainingInputs';
+import { describeJob } from './trainingInputs';
 
 export function makeDescribeJob(deps: ActivityDeps) {
   return async function describeJobActivity(input: DescribeJobInput): Promise<JobDescription> {

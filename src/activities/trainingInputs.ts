@@ -3,7 +3,7 @@
 // cluster created; submitPipeline calls it again to build the job from the same merge (describeJob), and
 // so do a dry run (the job it would submit) and the cost estimate (its epochs and nodes).
 import type { ActivityDeps } from './deps';
-import type { ResolvedModel } from './types';
+import type { JobDescription, ResolvedModel } from './types';
 import type { RegistryAssetVersion } from '../azure/registry';
 import { RunFailure } from '../azure/errors';
 import type { RunSpec } from '../runSpec/schema';
@@ -62,18 +62,6 @@ export async function trainingInputs(
     );
   }
   return { component, declared, merged: { ...merged, warnings: listWithCap(merged.warnings) } };
-}
-
-/** The job a run submits, as far as the run spec and the registry decide it: what a dry run shows. */
-export interface JobDescription {
-  componentId: string;
-  /** The notebook's display name of the job. */
-  displayName: string;
-  /** The merged training inputs, as the job's literal inputs. */
-  parameters: Record<string, string>;
-  warnings: string[];
-  /** What the cost estimate reads: epochs, nodes, max_steps and the rows a step takes per GPU. */
-  training: { epochs: number; nodes: number; maxSteps: number; rowsPerStepPerGpu: number };
 }
 
 /** A merged value, else the component's declared default, as an integer. */

@@ -190,6 +190,18 @@ export interface MeasureCostInput {
   location: string;
 }
 
+/** The job a run submits, as far as the run spec and the registry decide it: what a dry run shows. */
+export interface JobDescription {
+  componentId: string;
+  /** The notebook's display name of the job. */
+  displayName: string;
+  /** The merged training inputs, as the job's literal inputs. */
+  parameters: Record<string, string>;
+  warnings: string[];
+  /** What the cost estimate reads: epochs, nodes, max_steps and the rows a step takes per GPU. */
+  training: { epochs: number; nodes: number; maxSteps: number; rowsPerStepPerGpu: number };
+}
+
 export interface DescribeJobInput {
   spec: RunSpec;
   model: ResolvedModel;

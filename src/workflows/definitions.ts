@@ -5,6 +5,7 @@ import type { RunSpec } from '../runSpec/schema';
 import type {
   AuthResult,
   CollectedMetrics,
+  JobDescription,
   DeleteEndpointResult,
   RegisteredModel,
   SmokeScoreResult,
@@ -13,7 +14,6 @@ import type {
   ValidatedCompute,
   ResolvedModel,
 } from '../activities/types';
-import type { JobDescription } from '../activities/trainingInputs';
 import type { CostEstimate, RunCost } from '../cost/types';
 
 /** The run's steps in the order they run (docs/design.md, "The run": the order as built). */

@@ -35,6 +35,9 @@ export function outcomeOf(err: unknown): string | undefined {
   return undefined;
 }
 
+/** Activities that are the run's bookkeeping, not one of its steps: log lines keep naming the step the run is at. */
+const BOOKKEEPING = new Set(['estimateCost', 'measureCost', 'describeJob']);
+
 function instanceTypeOf(args: unknown[]): string {
   const input = args[0] as { deployment?: { instanceType?: unknown } } | undefined;
   return typeof input?.deployment?.instanceType === 'string' ? input.deployment.instanceType : 'unknown';
@@ -113,7 +116,7 @@ export function interceptors(): WorkflowInterceptors {
       input: ActivityInput,
       next: Next<WorkflowOutboundCallsInterceptor, 'scheduleActivity'>,
     ): Promise<unknown> {
-      state.step = input.activityType;
+      if (!BOOKKEEPING.has(input.activityType)) state.step = input.activityType;
       if (input.activityType === 'deployEndpoint' && state.endpointSince === undefined) {
         state.endpointSince = Date.now();
         state.instanceType = instanceTypeOf(input.args);
