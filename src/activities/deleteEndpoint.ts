@@ -10,6 +10,9 @@ import { isNotFound, retriedUntilDone } from '../azure/errors';
 import { Context } from '@temporalio/activity';
 import { pause, withHeartbeat } from './heartbeat';
 
+/** The longest between two looks at a deletion in progress. */
+const DELETION_POLL_MS = 1000;
+
 /** What a deleteEndpoint attempt heartbeats: whether it (or an attempt before it) found the endpoint, and its deployments. */
 interface DeleteProgress {
   existed: boolean;
@@ -58,11 +61,12 @@ export function makeDeleteEndpoint(deps: ActivityDeps) {
           const poller = await arm.onlineEndpoints.beginDelete(rg, ws, endpointName, {
             updateIntervalInMs: config.lroPollMs,
           });
-          // Polled at FTFLOW_LRO_POLL_MS rather than the Retry-After Azure sends: the moment the deletion is seen
-          // complete is when the deployments stopped billing, as closely as this step can tell.
+          // Polled every second (or FTFLOW_LRO_POLL_MS when shorter) rather than at the Retry-After Azure sends: the
+          // moment the deletion is seen complete is when the deployments stopped billing, as closely as this step
+          // can tell (a second over an endpoint's quarter of an hour at least).
           while (!poller.isDone()) {
             await poller.poll();
-            if (!poller.isDone()) await pause(config.lroPollMs, progress);
+            if (!poller.isDone()) await pause(Math.min(config.lroPollMs, DELETION_POLL_MS), progress);
           }
           await poller.pollUntilDone();
           let goneAt = Date.now();
