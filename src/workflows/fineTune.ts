@@ -26,13 +26,11 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
   const run = new Progress(names);
   const keepAlive = new KeepAlive(run.record);
   let cost: RunCostBook | undefined;
-  let location = 'unknown';
-  let clusterSize: string | undefined;
   run.started(spec);
 
   try {
     // 1-2. A working credential and the workspace; the registry model, its component, the training values.
-    location = (await run.step('authenticate', () => quick.authenticate())).location;
+    const { location } = await run.step('authenticate', () => quick.authenticate());
     // resolveModel also chooses the sizes the spec leaves unset (compat.ts: not in runs from before).
     const { check, choosesSizes } = resolveModelRequest(spec);
     const model = await run.step('resolveModel', () => quick.resolveModel(spec.model, check));
@@ -49,7 +47,6 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
         ),
     });
     run.warn(compute.warnings);
-    clusterSize = compute.vmSize;
 
     // What it will cost (compat.ts: not in runs from before): over budget.maxCost, nothing is submitted.
     cost = new RunCostBook(run.record, runsCost(), spec.budget.maxCost);
@@ -134,11 +131,7 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
     }
 
     // What it cost: the job's timeline and the endpoint's lifetime, as Azure reports them.
-    await CancellationScope.nonCancellable(() =>
-      book.measured((jobNames, endpoint) =>
-        bookkeeping.measureCost({ jobNames, vmSize: compute.vmSize, location, ...(endpoint ? { endpoint } : {}) }),
-      ),
-    );
+    await CancellationScope.nonCancellable(() => book.measured(bookkeeping.measureCost));
     run.succeeded();
     return {
       runId,
@@ -164,17 +157,7 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
   } catch (err) {
     // Whatever ended the run, after its cleanup: what it cost so far (a job that ran, an endpoint that served).
     const book = cost;
-    if (book)
-      await CancellationScope.nonCancellable(() =>
-        book.measured((jobNames, endpoint) =>
-          bookkeeping.measureCost({
-            jobNames,
-            location,
-            ...(clusterSize ? { vmSize: clusterSize } : {}),
-            ...(endpoint ? { endpoint } : {}),
-          }),
-        ),
-      );
+    if (book) await CancellationScope.nonCancellable(() => book.measured(bookkeeping.measureCost));
     run.ended(err);
     throw err;
   }

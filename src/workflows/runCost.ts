@@ -7,7 +7,7 @@ import { log } from '@temporalio/workflow';
 import { servingLimitAt, trainingOverBudgetMessage, trainingTimeLimitMs } from '../cost/budget';
 import { formatUsd } from '../cost/format';
 import type { ActualCost, CostEstimate, RunCost } from '../cost/types';
-import type { DeleteEndpointResult } from '../activities/types';
+import type { DeleteEndpointResult, MeasureCostInput } from '../activities/types';
 import { jobNameForAttempt, MAX_JOB_ATTEMPTS } from '../runSpec/names';
 import { messageOf } from './progress';
 import { costBudgetFailure } from './checks';
@@ -117,18 +117,24 @@ export class RunCostBook {
 
   /**
    * Once the run has ended (succeeded, failed or cancelled, after its cleanup): the cost measured from the
-   * job's timeline and the endpoint's lifetime. Never changes how the run ends: a measurement that fails is
-   * a warning on the record.
+   * job's timeline and the endpoint's lifetime, in the estimate's region, the cluster's size for a job Azure
+   * does not say it of. Never changes how the run ends: a measurement that fails is a warning on the record.
    */
-  async measured(measure: (jobNames: string[], endpoint?: DeleteEndpointResult) => Promise<ActualCost>): Promise<void> {
-    if (!this.enabled || (this.jobNames.length === 0 && !this.endpoint?.existed)) return;
+  async measured(measureCost: (input: MeasureCostInput) => Promise<ActualCost>): Promise<void> {
+    const e = this.estimate;
+    if (!this.enabled || !e || (this.jobNames.length === 0 && !this.endpoint?.existed)) return;
     try {
-      const actual = await measure(this.jobNames, this.endpoint);
+      const actual = await measureCost({
+        jobNames: this.jobNames,
+        vmSize: e.training.vmSize,
+        location: e.prices.region,
+        ...(this.endpoint ? { endpoint: this.endpoint } : {}),
+      });
       this.record.cost = {
         currency: 'USD',
-        estimatedUsd: this.estimate?.totalUsd ?? null,
+        estimatedUsd: e.totalUsd,
         ...(this.maxCost !== undefined ? { maxCostUsd: this.maxCost } : {}),
-        ...(this.estimate ? { estimate: this.estimate } : {}),
+        estimate: e,
         actualUsd: actual.totalUsd,
         actual,
       };

@@ -88,7 +88,8 @@ test('the plan names what the run then uses, and makes the estimate the run make
   for (const role of ['train', 'test', 'scoring'] as const) {
     expect(plan.data[role].rows).toBeGreaterThan(0);
     expect(plan.data[role].bytes).toBeGreaterThan(0);
-    expect(plan.data[role].preview).toMatchObject({ complete: true });
+    // Read whole by the dry run, or staged already by an earlier run of the same slice (then reused, as the run will).
+    expect(plan.data[role].reused || plan.data[role].preview?.complete).toBe(true);
   }
   expect(plan.cost.totalUsd).toEqual(expect.any(Number));
   expect(plan.cost.assumptions.length).toBeGreaterThan(3);
