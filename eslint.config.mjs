@@ -74,6 +74,10 @@ export default tseslint.config(
       'src/runSpec/defaults.ts',
       'src/runSpec/contentKey.ts',
       'src/config/searchAttributes.ts',
+      'src/runSpec/notifications.ts',
+      'src/webhooks/events.ts',
+      'src/webhooks/backoff.ts',
+      'src/webhooks/registry.ts',
     ],
     rules: {
       '@typescript-eslint/no-restricted-imports': [

@@ -17,6 +17,7 @@ import { ENV } from '../config/env';
 import { Client, Connection } from '@temporalio/client';
 import { connectOrExplain, resolveTemporalConnection } from '../config/temporalConnection';
 import { dataConverterFromEnv } from '../codec/config';
+import { loadWebhookSettings, type WebhookSettings } from '../webhooks/settings';
 
 export interface ActivityDeps {
   config: AzureConfig;
@@ -30,13 +31,17 @@ export interface ActivityDeps {
   datastore(): Promise<OpenDatastore>;
   mlflow(): Promise<MlflowClient>;
   hub: { endpoint: string; token?: string };
-  /** A Temporal client for the steps that look at other runs (schedules' de-duplication, the janitor). */
+  /** A Temporal client for the steps that look at other runs (schedules' de-duplication, the janitor) and webhook registries. */
   temporal(): Promise<Client>;
+  /** Webhook delivery: the URL policy, the operator key secrets derive from, timeouts and retries (FTFLOW_WEBHOOK_*). */
+  webhooks: WebhookSettings;
 }
 
 export interface DepsOptions {
   /** The Temporal client to use; default: one connected on first use from the environment. */
   temporal?: Client;
+  /** Webhook settings; default: from the environment. */
+  webhooks?: WebhookSettings;
 }
 
 /** Caches a successful promise; a failure is forgotten so the next call tries again. */
@@ -91,6 +96,7 @@ export function createDeps(
       return new MlflowClient(rest, trackingBaseUrl(uri));
     }),
     hub: { endpoint: config.hfEndpoint, token: env[ENV.hfToken] || undefined },
+    webhooks: options.webhooks ?? loadWebhookSettings(env),
     temporal: givenTemporal
       ? async () => givenTemporal
       : memo(async () => {

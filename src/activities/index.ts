@@ -16,6 +16,7 @@ import { makeDeleteEndpoint } from './deleteEndpoint';
 import { makeFindActiveRun } from './findActiveRun';
 import { makeListTaggedEndpoints } from './listTaggedEndpoints';
 import { makeDescribeRuns } from './describeRuns';
+import { makeDeliverWebhook, makeWebhookAudience, makeWebhookTargets } from './webhooks';
 
 export function createActivities(deps: ActivityDeps) {
   return {
@@ -36,6 +37,10 @@ export function createActivities(deps: ActivityDeps) {
     // The janitor: endpoints we created, and whether their runs still run (deleteEndpoint does the rest).
     listTaggedEndpoints: makeListTaggedEndpoints(deps),
     describeRuns: makeDescribeRuns(deps),
+    // Webhooks: who listens to a run, which endpoints hear an event, one delivery attempt.
+    webhookAudience: makeWebhookAudience(deps),
+    webhookTargets: makeWebhookTargets(deps),
+    deliverWebhook: makeDeliverWebhook(deps),
   };
 }
 

@@ -25,6 +25,13 @@ const CANCEL_STAYS_CANCEL = 'cancel-stays-cancel';
  */
 const SIZES_FROM_MODEL = 'sizes-from-model';
 
+/**
+ * Patch id: runs started since with webhooks (an owner API key, or notifications in the spec) ask who listens
+ * (the webhookAudience activity) and start a notification workflow per event heard (notifier.ts). Asked only by
+ * runs that have webhooks, so the histories of runs without them are unchanged.
+ */
+const WEBHOOKS = 'webhooks';
+
 /** The spec as an older client may have sent it: fields added since are missing. */
 type OlderSpec = Omit<Spec, 'budget' | 'qualityGate' | 'deployment'> & {
   budget?: Spec['budget'];
@@ -89,4 +96,9 @@ export function resolveModelRequest(spec: RunSpec): { check: TrainingCheck; choo
       : {}),
   };
   return { check, choosesSizes };
+}
+
+/** Whether this run sends webhook notifications (patch `webhooks`); ask only when it has an owner or spec webhooks. */
+export function notifiesWebhooks(): boolean {
+  return patched(WEBHOOKS);
 }

@@ -76,6 +76,8 @@ export interface FineTuneInput {
   /** A validated run spec (parseRunSpec), defaults filled in. */
   spec: RunSpec;
   options?: FineTuneOptions;
+  /** The API key the run belongs to: its registered webhook endpoints hear of the run (src/webhooks). */
+  owner?: string;
 }
 
 export interface FineTuneResult {
@@ -123,6 +125,8 @@ export interface RunMemo {
   startToken?: string;
   idempotencyKey?: string;
   scheduleId?: string;
+  /** The API key that started it (its webhooks hear of it); a resume keeps it. */
+  owner?: string;
 }
 
 // ------------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import { sizedSpec } from '../runSpec/sizePicking';
 import { computeAndData, resolveModelRequest, withLaterDefaults } from './compat';
 import type { FineTuneInput, FineTuneResult } from './definitions';
 import { KeepAlive } from './keepAlive';
+import { RunNotifier } from './notifier';
 import { Progress, type StepResult } from './progress';
 
 export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
@@ -24,6 +25,10 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
   const run = new Progress(names);
   const keepAlive = new KeepAlive(run.record);
   run.started(spec);
+  // Webhooks (notifier.ts): a notification per event someone listens to, started and left; never awaited.
+  const notifier = new RunNotifier(input, run.record);
+  run.onStepCompleted = (step, detail) => notifier.notify('run.step.completed', { step, detail });
+  await notifier.notify('run.started');
 
   try {
     // 1-2. A working credential and the workspace; the registry model, its component, the training values.
@@ -108,15 +113,18 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
           parameters: spec.scoring.parameters,
         }),
       );
+      await notifier.endpointReady(endpoint, spec.deployment.keepAliveMinutes);
       await keepAlive.serve(spec.deployment.keepAliveMinutes);
     } finally {
       deletion = await CancellationScope.nonCancellable(() =>
         run.step('deleteEndpoint', () => cleanup.deleteEndpoint(names.endpointName)),
       );
       run.record.endpointExpiresAt = undefined;
+      await notifier.endpointDeleted(deletion);
     }
 
     run.succeeded();
+    await notifier.runEnded({ registeredModel: { name: registeredModel.name, version: registeredModel.version } });
     return {
       runId,
       status: 'succeeded',
@@ -139,6 +147,7 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
     };
   } catch (err) {
     run.ended(err);
+    await notifier.runEnded();
     throw err;
   }
 }

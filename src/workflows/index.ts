@@ -1,3 +1,5 @@
 export { fineTune } from './fineTune';
 export { scheduledFineTune } from './scheduledFineTune';
 export { janitor } from './janitor';
+export { webhookRegistry } from './webhookRegistry';
+export { webhookNotification } from './webhookNotification';

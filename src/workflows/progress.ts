@@ -48,6 +48,8 @@ export function messageOf(err: unknown): string {
 export class Progress {
   /** The record itself: the `progress` query's answer. */
   readonly record: RunProgress;
+  /** Told of every completed step, after the record says so (webhooks: run.step.completed). */
+  onStepCompleted?: (name: StepName, detail: string | undefined) => Promise<void>;
 
   /** Creates the record and answers the `progress` query with it. */
   constructor(names: RunNames) {
@@ -77,12 +79,15 @@ export class Progress {
     if (!state) throw new Error(`unknown step ${name}`);
     state.status = 'running';
     state.startedAt = new Date().toISOString();
+    state.endedAt = undefined;
     this.record.currentStep = name;
     upsertSearchAttributes([{ key: SA.stage, value: name }]);
     try {
       const result = await run();
       state.status = 'completed';
       state.detail = (DETAILS[name] as ((result: StepResult<K>) => string) | undefined)?.(result);
+      state.endedAt = new Date().toISOString();
+      await this.onStepCompleted?.(name, state.detail);
       return result;
     } catch (thrown) {
       const err = endedByCancel(name, thrown);
@@ -90,7 +95,7 @@ export class Progress {
       state.detail = messageOf(err);
       throw err;
     } finally {
-      state.endedAt = new Date().toISOString();
+      state.endedAt ??= new Date().toISOString();
     }
   }
 

@@ -6,6 +6,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { FineTuneActivities } from '../../src/activities';
 import type { StagedSplit } from '../../src/activities/types';
+import { DEFAULT_RETRY_SCHEDULE } from '../../src/webhooks/backoff';
 
 export type ActivityName = keyof FineTuneActivities;
 export type ActivityArgs<K extends ActivityName> = Parameters<FineTuneActivities[K]>;
@@ -97,6 +98,16 @@ export const cannedActivities: FineTuneActivities = {
   findActiveRun: async () => null,
   listTaggedEndpoints: async () => [],
   describeRuns: async (runIds) => runIds.map((runId) => ({ runId, state: 'not-found' as const })),
+  // Webhooks: nobody listens unless a test says otherwise; an attempt is answered 200.
+  webhookAudience: async () => [],
+  webhookTargets: async () => ({ targets: [], schedule: DEFAULT_RETRY_SCHEDULE, attemptTimeoutMs: 15_000 }),
+  deliverWebhook: async () => ({
+    outcome: 'delivered',
+    status: 200,
+    durationMs: 1,
+    sentAt: new Date().toISOString(),
+    signatures: 1,
+  }),
 };
 
 /** One call of an activity, as the recorder saw it. */
