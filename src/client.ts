@@ -38,6 +38,10 @@ import {
 } from './control/errors';
 import { eventsFromHistory, pageEvents, type EventPage, type RunEvent } from './control/events';
 import { JanitorControl } from './control/janitor';
+import { WebhookEndpoints } from './control/webhooks';
+import { notificationsOf, webhookEventsFromHistory } from './control/webhookEvents';
+import { loadWebhookSettings, type WebhookSettings } from './webhooks/settings';
+import { OWNER_PATTERN, OWNER_RULE } from './webhooks/registry';
 import { RUN_ID_PATTERN, describeServiceRun, isServiceRun, type ServiceRun } from './control/ownership';
 import {
   memoOf,
@@ -71,6 +75,8 @@ export interface FineTuneClientOptions extends TemporalConnectionOptions {
   client?: Client;
   /** The minimum time between two ticks of a retraining schedule, e.g. "5m" (FTFLOW_SCHEDULE_MIN_INTERVAL; default 5 minutes). */
   scheduleMinInterval?: string;
+  /** Webhook settings (the URL policy, the operator key); default: read from the environment on first use. */
+  webhookSettings?: WebhookSettings;
 }
 
 export interface StartOptions {
@@ -85,6 +91,8 @@ export interface StartOptions {
   options?: FineTuneOptions;
   /** Who starts it, recorded with the run. */
   source?: RunSource;
+  /** The API key the run belongs to (an id of the API's key file): its registered webhook endpoints hear of it. */
+  owner?: string;
 }
 
 export interface RunHandle {
@@ -96,6 +104,11 @@ export interface RunHandle {
   /** True when the run was found by content (dedupe), not by key. */
   deduplicated: boolean;
   contentKey: string;
+  /**
+   * The signing secrets of the run spec's webhook endpoints (notifications.webhooks), in their order: given
+   * only by the call that created the run, and not stored anywhere.
+   */
+  webhookSecrets?: { url: string; secret: string }[];
 }
 
 export interface ListOptions extends RunFilter {
@@ -146,15 +159,19 @@ const MAX_PAGE_TOKEN_LENGTH = 4096;
 export class FineTuneClient {
   readonly schedules: RetrainingSchedules;
   readonly janitor: JanitorControl;
+  /** API keys' webhook endpoints: add (the secret shown once), list, get, remove, rotate a secret. */
+  readonly webhooks: WebhookEndpoints;
 
   private constructor(
     readonly temporal: Client,
     readonly taskQueue: string,
     scheduleMinIntervalMs: number,
     private readonly ownedConnection?: Connection,
+    webhookSettings: () => WebhookSettings = memoized(() => loadWebhookSettings()),
   ) {
     this.schedules = new RetrainingSchedules(temporal, taskQueue, { minIntervalMs: scheduleMinIntervalMs });
     this.janitor = new JanitorControl(temporal, taskQueue);
+    this.webhooks = new WebhookEndpoints(temporal, taskQueue, webhookSettings);
   }
 
   /** Connects from options, then the environment (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS or API key variables). */
@@ -167,7 +184,10 @@ export class FineTuneClient {
       opts.scheduleMinInterval !== undefined
         ? parseMinInterval(opts.scheduleMinInterval, 'scheduleMinInterval')
         : parseMinInterval(env[SCHEDULE_MIN_INTERVAL_ENV]);
-    if (opts.client) return new FineTuneClient(opts.client, taskQueue, minInterval);
+    const webhookSettings = opts.webhookSettings
+      ? () => opts.webhookSettings as WebhookSettings
+      : memoized(() => loadWebhookSettings(env));
+    if (opts.client) return new FineTuneClient(opts.client, taskQueue, minInterval, undefined, webhookSettings);
     const target = resolveTemporalConnection(opts, env);
     // Payload encryption (FTFLOW_PAYLOAD_KEY), validated before anything connects.
     const dataConverter = dataConverterFromEnv(env);
@@ -190,7 +210,7 @@ export class FineTuneClient {
       dataConverter,
       interceptors: { workflow: tracingClientInterceptors(tracing) },
     });
-    return new FineTuneClient(client, taskQueue, minInterval, connection);
+    return new FineTuneClient(client, taskQueue, minInterval, connection, webhookSettings);
   }
 
   get namespace(): string {
@@ -208,6 +228,13 @@ export class FineTuneClient {
         "must be 1-125 characters of letters, digits, '.', '_', ':' or '-', starting with a letter or digit",
       );
     const contentKey = runContentKey(spec);
+    if (opts.owner !== undefined && !OWNER_PATTERN.test(opts.owner)) throw invalid('owner', OWNER_RULE);
+    const runWebhooks = spec.notifications?.webhooks ?? [];
+    if (runWebhooks.length > 0) {
+      this.webhooks.secrets();
+      for (const [i, w] of runWebhooks.entries())
+        await this.webhooks.checkUrl(w.url, `notifications.webhooks.${i}.url`);
+    }
     if (key === undefined && opts.dedupe) {
       const running = await findActiveRun(this.temporal, contentKey, this.taskQueue);
       if (running !== undefined) return { ...(await this.existingHandle(running, spec)), deduplicated: true };
@@ -219,12 +246,13 @@ export class FineTuneClient {
       source: opts.source ?? 'client',
       startToken,
       idempotencyKey: key,
+      ...(opts.owner !== undefined ? { owner: opts.owner } : {}),
     };
     try {
       await this.temporal.workflow.start<typeof fineTune>('fineTune', {
         taskQueue: this.taskQueue,
         workflowId: runId,
-        args: [{ spec, options: opts.options }],
+        args: [{ spec, options: opts.options, ...(opts.owner !== undefined ? { owner: opts.owner } : {}) }],
         // Running: return it. Ended: still the same run (resume() is how a closed run runs again).
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
@@ -246,7 +274,22 @@ export class FineTuneClient {
     }
     const found = memoOf(existing.description.memo);
     if (found?.startToken === startToken)
-      return { runId, names: deriveRunNames(runId), spec, created: true, deduplicated: false, contentKey };
+      return {
+        runId,
+        names: deriveRunNames(runId),
+        spec,
+        created: true,
+        deduplicated: false,
+        contentKey,
+        ...(runWebhooks.length > 0
+          ? {
+              webhookSecrets: this.webhooks.runSecrets(
+                runId,
+                runWebhooks.map((w) => w.url),
+              ),
+            }
+          : {}),
+      };
     if (found && !sameSpec(found.spec, spec)) throw new IdempotencyConflictError(runId);
     return {
       runId,
@@ -382,7 +425,21 @@ export class FineTuneClient {
         await this.temporal.workflow.getHandle(runId, executionId).fetchHistory(),
       );
       all.push(...eventsFromHistory(history, executionId, converter, i > 0));
+      // Webhook deliveries, from the notification workflows this execution started.
+      for (const child of notificationsOf(history)) {
+        try {
+          const childHistory = await decodePayloadsIn(
+            this.temporal.options.loadedDataConverter.payloadCodecs,
+            await this.temporal.workflow.getHandle(child.workflowId, child.runId).fetchHistory(),
+          );
+          all.push(...webhookEventsFromHistory(childHistory, converter));
+        } catch {
+          // Not started yet, or gone past the namespace's retention: nothing to show.
+        }
+      }
     }
+    // Deliveries interleave with the run's own events by time (a stable sort keeps each history's order).
+    all.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
     const page = pageEvents(all, opts.after, limit);
     if (!page) throw invalid('after', `no event ${opts.after} in run ${runId}`);
     return page;
@@ -472,7 +529,7 @@ export class FineTuneClient {
     const handle = await this.temporal.workflow.start<typeof fineTune>('fineTune', {
       taskQueue: this.taskQueue,
       workflowId: runId,
-      args: [{ spec: memo.spec, options: memo.options }],
+      args: [{ spec: memo.spec, options: memo.options, ...(memo.owner !== undefined ? { owner: memo.owner } : {}) }],
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
       // Two resumes at once: the second finds the first.
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
@@ -554,6 +611,12 @@ function decodePageToken(query: string, token: string): Uint8Array {
   return bytes.subarray(9);
 }
 
+/** Computes a value on first use and keeps it (a failure is thrown again on the next use). */
+function memoized<T>(make: () => T): () => T {
+  let value: { v: T } | undefined;
+  return () => (value ??= { v: make() }).v;
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -581,3 +644,11 @@ export type { ScheduleActionReport, StartedTick } from './control/scheduleAction
 export { STEPS, JANITOR_SCHEDULE_ID } from './workflows/definitions';
 export type { StepName, StepState, RunProgress, FineTuneResult } from './workflows/definitions';
 export { DEFAULT_JANITOR_EVERY } from './control/janitor';
+export type {
+  WebhookEndpoint,
+  WebhookEndpointWithSecret,
+  WebhookEndpointRequest,
+  RotateOptions,
+} from './control/webhooks';
+export { WEBHOOK_EVENT_TYPES, DEFAULT_WEBHOOK_EVENTS } from './runSpec/notifications';
+export type { WebhookEventType } from './runSpec/notifications';

@@ -5,6 +5,8 @@ import { RunSpec } from '../runSpec/schema';
 import { RUN_STATUS_FILTERS } from '../config/visibility';
 import { OVERLAP_POLICIES } from '../control/schedules';
 import { API_SCOPES } from './keys';
+import { DEFAULT_WEBHOOK_EVENTS, WEBHOOK_EVENT_TYPES } from '../runSpec/notifications';
+import { MAX_ROTATION_OVERLAP_SECONDS } from '../webhooks/registry';
 
 type Schema = Record<string, unknown>;
 
@@ -102,13 +104,36 @@ const event = obj(
     object: { const: 'fine_tune.event' },
     createdAt: str(),
     level: { type: 'string', enum: ['info', 'warn', 'error'] },
-    type: str('run.started, step.completed, job.status, metrics, warning, run.succeeded, ...'),
+    type: str(
+      'run.started, step.completed, job.status, metrics, warning, run.succeeded, ...; webhook deliveries: webhook.delivered, webhook.failed, webhook.refused, webhook.skipped, webhook.gave_up',
+    ),
     message: str(),
     step: str(),
     data: { type: 'object' },
   },
   ['id', 'object', 'createdAt', 'level', 'type', 'message'],
 );
+
+const webhookEvent = { type: 'string', enum: [...WEBHOOK_EVENT_TYPES] };
+
+const webhookEndpoint = obj(
+  {
+    id: str('we_...'),
+    object: { const: 'webhook_endpoint' },
+    owner: str('the API key id it belongs to'),
+    url: str('https URL (http only to loopback on a local stack)'),
+    events: { type: 'array', items: webhookEvent },
+    description: str(),
+    createdAt: str(),
+    secretCreatedAt: str('when the current secret was made (creation or the last rotation)'),
+    previousSecretExpiresAt: str('after a rotation: until when the previous secret also signs'),
+  },
+  ['id', 'object', 'owner', 'url', 'events', 'createdAt', 'secretCreatedAt'],
+);
+
+const webhookEndpointWithSecret = {
+  allOf: [webhookEndpoint, obj({ secret: str('whsec_<base64>: shown in this answer only, never again') }, ['secret'])],
+};
 
 const schedule = obj({
   scheduleId: str(),
@@ -180,6 +205,87 @@ const createSchedule = obj(
   },
   ['scheduleId'],
 );
+
+/** /v1/webhooks: the calling key's endpoints (docs/operations.md, Webhooks). */
+function webhookPaths(): Schema {
+  const webhookId = idParam('webhook endpoint id (we_...)');
+  return {
+    '/v1/webhooks': {
+      post: {
+        summary: "Register a webhook endpoint for the calling key's runs; the answer carries its secret, once",
+        description: `Events: ${WEBHOOK_EVENT_TYPES.join(', ')}. Without \`events\`: ${DEFAULT_WEBHOOK_EVENTS.join(', ')} (run.step.completed only when named). The URL must be https and reach a public address (checked now and before every delivery, after DNS resolution); deliveries are signed in the Standard Webhooks format (webhook-id, webhook-timestamp, webhook-signature).`,
+        ...secured('webhooks:write'),
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: obj(
+                {
+                  url: str('https URL, at most 2048 characters, no user name or password'),
+                  events: { type: 'array', items: webhookEvent, minItems: 1 },
+                  description: str('at most 200 characters'),
+                },
+                ['url'],
+              ),
+            },
+          },
+        },
+        responses: {
+          201: json(ref('WebhookEndpointWithSecret'), 'registered'),
+          ...errors(400, 401, 403, 409, 429),
+          503: json(ref('Error'), 'the service has no FTFLOW_WEBHOOK_SECRET_KEY'),
+        },
+      },
+      get: {
+        summary: "The calling key's webhook endpoints (no secrets)",
+        ...secured('webhooks:read'),
+        responses: {
+          200: json(
+            obj({ object: { const: 'list' }, data: { type: 'array', items: ref('WebhookEndpoint') } }),
+            'endpoints',
+          ),
+          ...errors(401, 403, 429),
+        },
+      },
+    },
+    '/v1/webhooks/{id}': {
+      get: {
+        summary: 'One endpoint of the calling key',
+        ...secured('webhooks:read'),
+        parameters: [webhookId],
+        responses: { 200: json(ref('WebhookEndpoint'), 'the endpoint'), ...errors(401, 403, 404, 429) },
+      },
+      delete: {
+        summary: 'Remove an endpoint; deliveries still being retried to it stop at their next attempt',
+        ...secured('webhooks:write'),
+        parameters: [webhookId],
+        responses: { 204: { description: 'removed' }, ...errors(401, 403, 404, 429) },
+      },
+    },
+    '/v1/webhooks/{id}/rotate-secret': {
+      post: {
+        summary:
+          'A new secret, in the answer only; the previous one keeps signing beside it (both signatures sent) for overlapSeconds',
+        ...secured('webhooks:write'),
+        parameters: [webhookId],
+        requestBody: {
+          content: {
+            'application/json': {
+              schema: obj({
+                overlapSeconds: { type: 'number', minimum: 0, maximum: MAX_ROTATION_OVERLAP_SECONDS, default: 86400 },
+              }),
+            },
+          },
+        },
+        responses: {
+          200: json(ref('WebhookEndpointWithSecret'), 'rotated'),
+          ...errors(400, 401, 403, 404, 429),
+          503: json(ref('Error'), 'the service has no FTFLOW_WEBHOOK_SECRET_KEY'),
+        },
+      },
+    },
+  };
+}
 
 export function openApiDocument(): Schema {
   const fineTunePaths = {
@@ -432,6 +538,12 @@ export function openApiDocument(): Schema {
               jobName: str(),
               endpointName: str(),
               spec: ref('RunSpec'),
+              webhookSecrets: {
+                type: 'array',
+                description:
+                  "the secrets of the run spec's notifications.webhooks, in order: only in the answer that created the run",
+                items: obj({ url: str(), secret: str('whsec_...') }, ['url', 'secret']),
+              },
             }),
           ],
         },
@@ -446,6 +558,8 @@ export function openApiDocument(): Schema {
         CreateSchedule: createSchedule,
         ScheduleActionReport: scheduleActionReport,
         JanitorSchedule: janitorSchedule,
+        WebhookEndpoint: webhookEndpoint,
+        WebhookEndpointWithSecret: webhookEndpointWithSecret,
         Error: obj(
           {
             error: obj(
@@ -461,6 +575,6 @@ export function openApiDocument(): Schema {
         ),
       },
     },
-    paths: { ...fineTunePaths, ...schedulePaths, ...janitorPaths },
+    paths: { ...fineTunePaths, ...schedulePaths, ...janitorPaths, ...webhookPaths() },
   };
 }

@@ -11,6 +11,7 @@ import { openApiDocument } from './openapi';
 import { registerFineTuneRoutes } from './routes/fineTunes';
 import { registerJanitorRoutes } from './routes/janitor';
 import { registerScheduleRoutes } from './routes/schedules';
+import { registerWebhookRoutes } from './routes/webhooks';
 
 export const DEFAULT_RATE_LIMIT_PER_MINUTE = 120;
 
@@ -83,5 +84,6 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   registerFineTuneRoutes(app, opts.client, { allowLocalDatasetPaths });
   registerScheduleRoutes(app, opts.client, { allowLocalDatasetPaths });
   registerJanitorRoutes(app, opts.client);
+  registerWebhookRoutes(app, opts.client);
   return app;
 }

@@ -33,4 +33,6 @@ export const ENV = {
   apiKeys: 'FTFLOW_API_KEYS',
   apiRateLimit: 'FTFLOW_API_RATE_LIMIT',
   scheduleMinInterval: 'FTFLOW_SCHEDULE_MIN_INTERVAL',
+  // Webhooks: the operator key every endpoint's signing secret is derived from (src/webhooks/secrets.ts).
+  webhookSecretKey: 'FTFLOW_WEBHOOK_SECRET_KEY',
 } as const;

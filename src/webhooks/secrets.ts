@@ -9,9 +9,10 @@
 // Rotating the operator key: the old one moves to FTFLOW_WEBHOOK_SECRET_OLD_KEYS, so references made with it
 // keep deriving the same secrets; new secrets (new endpoints, rotations) use the new key.
 import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { ENV } from '../config/env';
 import { ConfigError } from '../config/errors';
 
-export const WEBHOOK_SECRET_KEY_ENV = 'FTFLOW_WEBHOOK_SECRET_KEY';
+export const WEBHOOK_SECRET_KEY_ENV = ENV.webhookSecretKey;
 export const WEBHOOK_SECRET_OLD_KEYS_ENV = 'FTFLOW_WEBHOOK_SECRET_OLD_KEYS';
 const KEY_BYTES = 32;
 const FIX = 'make one with `openssl rand -base64 32` and set it on every worker, API and CLI';

@@ -28,6 +28,8 @@ export function registerFineTuneRoutes(
       idempotencyKey,
       dedupe: query.dedupe === 'true',
       source: 'api',
+      // The run belongs to the calling key: its registered webhook endpoints hear of it.
+      owner: request.apiKey?.id,
     });
     const summary = await client.summary(run.runId);
     reply.code(run.created ? 201 : 200);
@@ -39,6 +41,8 @@ export function registerFineTuneRoutes(
       jobName: run.names.jobName,
       endpointName: run.names.endpointName,
       spec: run.spec,
+      // The run spec's webhook endpoints' secrets: in this answer only, when the request created the run.
+      ...(run.webhookSecrets ? { webhookSecrets: run.webhookSecrets } : {}),
     };
   });
 

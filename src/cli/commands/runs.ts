@@ -14,6 +14,7 @@ interface StartFlags extends SpecFlags {
   idempotencyKey?: string;
   dedupe: boolean;
   heartbeatTimeout?: string;
+  owner?: string;
 }
 
 interface WatchFlags {
@@ -43,13 +44,19 @@ function startOptions(cmd: Command): Command {
   return specOptions(cmd)
     .option('--idempotency-key <key>', 'the run id becomes ft-<key>; starting again with it returns the same run')
     .option('--no-dedupe', 'start even if a run training the same model, data and inputs is running')
-    .option('--heartbeat-timeout <seconds>', 'how soon a crashed worker is noticed (default 30)');
+    .option('--heartbeat-timeout <seconds>', 'how soon a crashed worker is noticed (default 30)')
+    .option('--owner <api-key-id>', "the API key the run belongs to: that key's registered webhooks hear of it");
 }
 
 function watchOptions(cmd: Command): Command {
   return cmd
     .option('--interval <seconds>', 'how often to look', '1')
     .option('--timeout <seconds>', 'stop watching after this long (exit 4; the run goes on)');
+}
+
+/** The run spec's webhook secrets, shown once (only the start that created the run has them). */
+function secretLines(secrets: { url: string; secret: string }[] | undefined): string[] {
+  return (secrets ?? []).map((w, i) => `webhook run:${i} ${w.url}  secret ${w.secret}  (shown only now)`);
 }
 
 function seconds(flag: string, value: string | undefined): number | undefined {
@@ -67,6 +74,7 @@ async function startFromFlags(ctx: CliContext, file: string | undefined, flags: 
     idempotencyKey: flags.idempotencyKey,
     dedupe: flags.dedupe,
     source: 'cli',
+    owner: flags.owner,
     options: heartbeat !== undefined ? { heartbeatTimeoutSeconds: heartbeat } : undefined,
   });
 }
@@ -95,6 +103,7 @@ export function registerRunCommands(program: Command, ctx: () => CliContext, act
       const run = await startFromFlags(c, file as string | undefined, flags as StartFlags);
       c.print(run, () => [
         `${run.runId}  ${run.created ? 'started' : run.deduplicated ? 'already running (same model, data and inputs)' : 'exists (same idempotency key)'}`,
+        ...secretLines(run.webhookSecrets),
       ]);
       return EXIT.ok;
     }),
@@ -112,6 +121,7 @@ export function registerRunCommands(program: Command, ctx: () => CliContext, act
       const c = ctx();
       const run = await startFromFlags(c, file as string | undefined, flags as StartFlags);
       if (!c.io.json) c.io.err(`${run.runId} ${run.created ? 'started' : 'found (already started)'}`);
+      for (const line of secretLines(run.webhookSecrets)) c.io.err(line);
       return watchAndExit(c, run.runId, flags as WatchFlags);
     }),
   );
