@@ -86,7 +86,7 @@ export async function postWebhook(opts: PostOptions): Promise<DeliveryAttempt> {
       // The answer's body is neither read nor kept: the status says what we need.
       res.destroy();
       req.destroy();
-      finish(done(outcomeOfStatus(status)));
+      finish(done({ ...outcomeOfStatus(status), status }));
     });
     req.once('error', (err) => finish(done({ outcome: 'failed', error: networkError(err, opts.timeoutMs) })));
     req.end(payload);
