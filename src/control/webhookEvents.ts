@@ -45,7 +45,7 @@ const EVENT_OF: Record<DeliveryAttempt['outcome'], { type: RunEventType; level: 
   removed: { type: 'webhook.skipped', level: 'warn' },
 };
 
-/** One notification's history as run events (`prefix`: its execution, so ids never collide with the run's). */
+/** One notification's history as run events; their ids start with the event's message id. */
 export function webhookEventsFromHistory(history: History, converter: PayloadConverter): RunEvent[] {
   const out: RunEvent[] = [];
   const decode = <T>(payloads: Payloads | null | undefined): T | undefined => {
@@ -60,8 +60,9 @@ export function webhookEventsFromHistory(history: History, converter: PayloadCon
   const events = history.events ?? [];
   const start = events[0]?.workflowExecutionStartedEventAttributes;
   const input = decode<WebhookNotificationInput>(start?.input);
-  const prefix = (start?.originalExecutionRunId ?? 'webhook0').slice(0, 8);
   if (!input) return out;
+  // The message id names the event (run execution and sequence): ids stay unique across notifications.
+  const prefix = input.messageId;
   const attempts = new Map<string, { target: WebhookTarget; attempt: number }>();
   const perTarget = new Map<string, number>();
 

@@ -49,7 +49,7 @@ export function messageIdFor(executionId: string, seq: number): string {
 
 /** The workflow id of an event's notification: under the run id, never mistaken for a run (runs start "ft-"). */
 export function notificationWorkflowId(runId: string, executionId: string, seq: number): string {
-  return `ftwh-${runId}-${executionId.slice(0, 8)}-${seq}`;
+  return `ftwh-${runId}-${executionId}-${seq}`;
 }
 
 /** Who an endpoint belongs to and how to find its secret: registered by an API key, or named by the run spec. */
