@@ -652,3 +652,7 @@ export type {
 } from './control/webhooks';
 export { WEBHOOK_EVENT_TYPES, DEFAULT_WEBHOOK_EVENTS } from './runSpec/notifications';
 export type { WebhookEventType } from './runSpec/notifications';
+// For receivers: checks a delivery's Standard Webhooks signature (also the package export finetune-flow/webhooks).
+export { verifyWebhook, WebhookVerificationError } from './webhooks/verify';
+export type { VerifiedWebhook, VerifyWebhookOptions, WebhookHeaders } from './webhooks/verify';
+export type { WebhookPayload, WebhookEventData } from './webhooks/events';
