@@ -244,6 +244,9 @@ describe('the HTTP API on the local stack', () => {
         '/v1/janitor/pause',
         '/v1/janitor/unpause',
         '/v1/janitor/trigger',
+        '/v1/webhooks',
+        '/v1/webhooks/{id}',
+        '/v1/webhooks/{id}/rotate-secret',
       ].sort(),
     );
     expect(doc.components.schemas.RunSpec.properties.dataset.properties.percent).toMatchObject({
