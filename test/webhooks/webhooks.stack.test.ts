@@ -4,7 +4,11 @@
 // a receiver's 500s are retried with the same webhook-id on the backoff schedule, each attempt a run event; a
 // rotated secret signs beside the new one during the overlap; private addresses are refused when registered
 // and, by a worker whose policy refuses them, when delivered; no secret is in any history.
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { resolveTemporalCli } from '../../devstack/stack/paths';
 import { Webhook } from 'standardwebhooks';
 import { ApiKeyStore, hashKey, API_SCOPES } from '../../src/api/keys';
 import { buildApi } from '../../src/api/server';
@@ -17,12 +21,27 @@ import { registryWorkflowId } from '../../src/webhooks/registry';
 import { loadWebhookSettings } from '../../src/webhooks/settings';
 import { webhookUrlPolicy } from '../../src/webhooks/urlPolicy';
 import { verifyWebhook } from '../../src/webhooks/verify';
-import { FAST_TUNING, startHarness, type TestHarness } from '../helpers/localStack';
+import { FAST_TUNING, startHarness, temporalAddress, type TestHarness } from '../helpers/localStack';
 import { startWebhookReceiver, typeOf, type ReceivedWebhook, type WebhookReceiver } from '../helpers/webhookReceiver';
 
 const OWNER = 'hooks-test';
 const KEY = 'ftflow_hooks-test-key';
 const stamp = Date.now();
+
+/**
+ * With FTFLOW_RECORD_HISTORIES=test/fixtures/histories, writes a workflow's history as the Temporal CLI shows it,
+ * for the replay test (test/fixtures/histories/README.md).
+ */
+function record(workflowId: string, name: string): void {
+  const to = process.env.FTFLOW_RECORD_HISTORIES;
+  if (!to) return;
+  const json = execFileSync(
+    resolveTemporalCli(),
+    ['workflow', 'show', '-w', workflowId, '--address', temporalAddress(), '--output', 'json'],
+    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+  );
+  fs.writeFileSync(path.join(to, `fixture-${name}.json`), json);
+}
 
 describe('webhooks on the local stack, to a real HTTPS receiver', () => {
   let h: TestHarness;
@@ -193,6 +212,10 @@ describe('webhooks on the local stack, to a real HTTPS receiver', () => {
     expect(delivered.find((e: { data: { endpoint: string } }) => e.data.endpoint === ids.flaky).data.attempt).toBe(3);
     expect(events.raw).not.toContain('receiver says hello');
 
+    const executionId = (await h.client.summary(runId)).executionId;
+    record(runId, 'webhooks-run');
+    record(`ftwh-${runId}-${executionId}-1`, 'webhooks-notification-retried');
+
     // No secret in any history: the run's, the registry's, the notifications'.
     const histories = [
       await h.temporal.workflow.getHandle(runId).fetchHistory(),
@@ -308,5 +331,6 @@ describe('webhooks on the local stack, to a real HTTPS receiver', () => {
     expect((await call('GET', `/v1/webhooks/${ids.flaky}`)).status).toBe(404);
     expect((await call('DELETE', `/v1/webhooks/${ids.flaky}`)).status).toBe(404);
     expect((await call('GET', '/v1/webhooks')).body.data.map((e: { id: string }) => e.id)).toEqual([ids.ok]);
+    record(registryWorkflowId(OWNER), 'webhooks-registry');
   });
 });
