@@ -21,6 +21,7 @@ import { registryWorkflowId } from '../../src/webhooks/registry';
 import { loadWebhookSettings } from '../../src/webhooks/settings';
 import { webhookUrlPolicy } from '../../src/webhooks/urlPolicy';
 import { verifyWebhook } from '../../src/webhooks/verify';
+import { ftflow } from '../helpers/frontEnds';
 import { FAST_TUNING, startHarness, temporalAddress, type TestHarness } from '../helpers/localStack';
 import { startWebhookReceiver, typeOf, type ReceivedWebhook, type WebhookReceiver } from '../helpers/webhookReceiver';
 
@@ -324,6 +325,40 @@ describe('webhooks on the local stack, to a real HTTPS receiver', () => {
     );
     expect(events.map((e) => e.type)).toEqual(['webhook.refused', 'webhook.refused']);
     expect(events[0]!.message).toMatch(/refused: url's host 127\.0\.0\.1 is a loopback address/);
+  }, 60_000);
+
+  test('ftflow webhooks add|list|show|rotate-secret|remove manage the same registry; a secret is printed once', async () => {
+    const owner = ['--owner', 'cli-owner'];
+    const cli = (args: string[]) => ftflow(args, h.taskQueue);
+    const added = await cli([
+      'webhooks',
+      'add',
+      receiver.url('/cli'),
+      ...owner,
+      '--events',
+      'run.succeeded,run.failed',
+      '--json',
+    ]);
+    expect([added.code, added.stderr]).toEqual([0, '']);
+    const endpoint = JSON.parse(added.stdout) as { id: string; secret: string; events: string[] };
+    expect(endpoint.secret).toMatch(/^whsec_/);
+    expect(endpoint.events).toEqual(['run.succeeded', 'run.failed']);
+    const listed = await cli(['webhooks', 'list', ...owner]);
+    expect(listed.stdout).toContain(endpoint.id);
+    expect(listed.stdout).not.toContain('whsec_');
+    const shown = await cli(['webhooks', 'show', endpoint.id, ...owner]);
+    expect(shown.stdout).toContain('run.succeeded, run.failed');
+    const rotated = await cli(['webhooks', 'rotate-secret', endpoint.id, ...owner, '--overlap', '1h']);
+    expect(rotated.code).toBe(0);
+    expect(rotated.stdout).toMatch(/secret +whsec_\S+ +\(shown only now/);
+    expect(rotated.stdout).toMatch(/previous secret signs too until/);
+    // Another key's endpoints are not this owner's.
+    expect((await cli(['webhooks', 'remove', endpoint.id, '--owner', 'someone-else'])).code).toBe(5);
+    const refused = await cli(['webhooks', 'add', 'https://10.9.8.7/x', ...owner]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/url: .*private network address.*FTFLOW_WEBHOOK_ALLOW_PRIVATE/);
+    expect((await cli(['webhooks', 'remove', endpoint.id, ...owner])).code).toBe(0);
+    expect((await cli(['webhooks', 'list', ...owner, '--json'])).stdout).toContain('"data": []');
   }, 60_000);
 
   test('remove: gone from the list, and a removed endpoint is skipped', async () => {
