@@ -144,8 +144,9 @@ test('receivers that answer 500 or never answer neither fail nor delay the run; 
   const events = (await t.client.events(failing.runId, { limit: 500 })).data;
   const failed = events.filter((e) => e.type === 'webhook.failed');
   expect(failed.length).toBeGreaterThan(14);
-  expect(failed[0]?.message).toMatch(
-    /^webhook run\.started to run:0 \(93\.184\.216\.34\) failed: 500 in 1 ms \(attempt 1\)$/,
+  // The two endpoints' attempts run side by side: either may be recorded first.
+  expect(failed.map((e) => e.message)).toContain(
+    'webhook run.started to run:0 (93.184.216.34) failed: 500 in 1 ms (attempt 1)',
   );
   expect(events.filter((e) => e.type === 'webhook.gave_up').length).toBeGreaterThan(0);
   expect(events.find((e) => e.type === 'run.succeeded')).toBeDefined();
