@@ -93,7 +93,14 @@ function table(results: WorkerCountResult[]): { headers: string[]; rows: Cell[][
     ['activity retries per run', (r) => r.level.activityRetriesPerRun],
     ['peak RSS per worker MiB (each)', (r) => r.level.workers.map((w) => w.peakRssMiB).join(' / ')],
     ['peak RSS, largest worker MiB', (r) => r.level.worker.peakRssMiB],
-    ['peak RSS, all workers MiB', (r) => round(r.level.workers.reduce((a, w) => a + w.peakRssMiB, 0), 0)],
+    [
+      'peak RSS, all workers MiB',
+      (r) =>
+        round(
+          r.level.workers.reduce((a, w) => a + w.peakRssMiB, 0),
+          0,
+        ),
+    ],
     ['CPU avg % of a core, all workers', (r) => r.level.worker.avgCpuPercent],
     ['CPU s per run, all workers', (r) => r.level.worker.cpuSecondsPerRun],
     ['history events per run', (r) => r.level.temporal.historyEventsPerRun],
@@ -124,6 +131,7 @@ export async function runClusterBench(opts: ClusterBenchOptions) {
         {
           runs: opts.runs,
           workers,
+          liveMetrics: true,
           timeoutMs: opts.timeoutMinutes * 60_000,
           log: (l) => log(`${workers} worker(s): ${l}`),
           ...(opts.smoke ? { workerTuning: SMOKE_TUNING } : {}),

@@ -64,7 +64,9 @@ export interface StackOptions {
     logLevel?: 'debug' | 'info' | 'warn' | 'error' | 'never';
     extraArgs?: readonly string[];
   };
-  azurite?: { inMemory?: boolean };
+  /** debugLog: Azurite's debug log file (`--debug`): a line per request with its headers (benches count
+   *  Blob requests per client from it); none by default. */
+  azurite?: { inMemory?: boolean; debugLog?: string };
   /** stateFile: where the emulator keeps its state (default <dataDir>/emulator/state.json); false = in memory
    *  only (benches: the state file is rewritten after every mutation, which costs more as resources pile up).
    *  catalog: the registry it serves, 'seed' (the notebook's Phi-3 days, the default) or 'current' (today's:
@@ -554,6 +556,7 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
         path.join(stack.certsDir, 'server-key.pem'),
       ];
       args.push(...((opts.azurite?.inMemory ?? false) ? ['--inMemoryPersistence'] : ['--location', dir]));
+      if (opts.azurite?.debugLog !== undefined) args.push('--debug', opts.azurite.debugLog);
       const entry = await stack.spawn('azurite', {
         command: process.execPath,
         args,

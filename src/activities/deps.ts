@@ -8,6 +8,8 @@ import { createCredential } from '../azure/credentials';
 import { openDefaultDatastore, type OpenDatastore } from '../azure/datastore';
 import { MlflowClient, trackingBaseUrl } from '../azure/mlflow';
 import { JobWatcher } from '../azure/jobWatcher';
+import { TrainingWatcher } from '../azure/trainingWatcher';
+import { VersionClaims } from '../azure/modelVersions';
 import { RegistryClient } from '../azure/registry';
 import { AzureRestClient } from '../azure/rest';
 import { RUN_TAG } from '../azure/tags';
@@ -27,6 +29,10 @@ export interface ActivityDeps {
   registry: RegistryClient;
   /** Follows every job this worker's runs wait on, in one poll cycle (awaitPipeline). */
   jobs: JobWatcher;
+  /** Reads the MLflow figures of every job this worker's runs follow while they train, batched (awaitPipeline). */
+  training: TrainingWatcher;
+  /** The model versions this worker's registrations are creating (registerModel: consecutive, not raced). */
+  versionClaims: VersionClaims;
   workspace(): Promise<Workspace>;
   datastore(): Promise<OpenDatastore>;
   mlflow(): Promise<MlflowClient>;
@@ -70,6 +76,17 @@ export function createDeps(
   const rest = new AzureRestClient(cred, budget);
   const workspace = memo(() => arm.workspaces.get(config.resourceGroup, config.workspace));
   const givenTemporal = options.temporal;
+  const mlflow = memo(async () => {
+    const ws = await workspace();
+    const uri = ws.mlFlowTrackingUri;
+    if (!uri)
+      throw new RunFailure(
+        'validation',
+        `workspace ${config.workspace} reports no MLflow tracking URI`,
+        'NoTrackingUri',
+      );
+    return new MlflowClient(rest, trackingBaseUrl(uri));
+  });
   return {
     config,
     credential: cred,
@@ -82,19 +99,20 @@ export function createDeps(
       intervalMs: config.jobPollSeconds * 1000,
       tag: RUN_TAG,
     }),
+    training: new TrainingWatcher(mlflow, {
+      minIntervalMs: config.metricsPollSeconds * 1000,
+      share: config.metricsReadShare,
+      workerReads: () => budget.stats().grantedByClass.read,
+      // At most the share of the worker's read budget over one interval (0.1 × 20/s × 120 s = 240 reads).
+      maxReadsPerCycle: Math.max(
+        10,
+        Math.round(config.metricsReadShare * config.armBudget.readsPerSecond * config.metricsPollSeconds),
+      ),
+    }),
+    versionClaims: new VersionClaims(),
     workspace,
     datastore: memo(() => openDefaultDatastore(arm, config, cred)),
-    mlflow: memo(async () => {
-      const ws = await workspace();
-      const uri = ws.mlFlowTrackingUri;
-      if (!uri)
-        throw new RunFailure(
-          'validation',
-          `workspace ${config.workspace} reports no MLflow tracking URI`,
-          'NoTrackingUri',
-        );
-      return new MlflowClient(rest, trackingBaseUrl(uri));
-    }),
+    mlflow,
     hub: { endpoint: config.hfEndpoint, token: env[ENV.hfToken] || undefined },
     webhooks: options.webhooks ?? loadWebhookSettings(env),
     temporal: givenTemporal

@@ -34,6 +34,7 @@ export function makeSubmitPipeline(deps: ActivityDeps) {
         displayName,
         parameters: merged.literals,
         warnings: merged.warnings,
+        notes: merged.notes,
       };
 
       // The first of the run's job names that is free, or holds a job that can still succeed (adopted).

@@ -59,5 +59,9 @@ export async function trainingInputs(
       'InvalidTrainingParameters',
     );
   }
-  return { component, declared, merged: { ...merged, warnings: listWithCap(merged.warnings) } };
+  return {
+    component,
+    declared,
+    merged: { ...merged, warnings: listWithCap(merged.warnings), notes: listWithCap(merged.notes) },
+  };
 }

@@ -14,6 +14,8 @@ import { registerJanitorCommands } from './commands/janitor';
 import { registerAdminCommands } from './commands/admin';
 import { registerModelCommands } from './commands/models';
 import { registerWebhookCommands } from './commands/webhooks';
+import { registerTrainingCommands } from './commands/training';
+import { registerResultCommands } from './commands/results';
 import { versionInfo, versionLine } from './version';
 
 export interface CliOptions {
@@ -104,6 +106,8 @@ export async function runCli(argv: string[], opts: CliOptions = {}): Promise<num
 
   const ctx = () => context;
   registerRunCommands(program, ctx, act);
+  registerResultCommands(program, ctx, act);
+  registerTrainingCommands(program, ctx, act);
   registerScheduleCommands(program, ctx, act);
   registerJanitorCommands(program, ctx, act);
   registerAdminCommands(program, ctx, act);

@@ -14,6 +14,7 @@ import type {
   ResolvedModel,
   DeployedEndpoint,
 } from '../activities/types';
+import { metricsLine } from '../azure/liveTraining';
 
 type History = Awaited<ReturnType<WorkflowHandle['fetchHistory']>>;
 type HistoryEvent = NonNullable<History['events']>[number];
@@ -38,6 +39,7 @@ export type RunEventType =
   | 'job.status'
   | 'metrics'
   | 'warning'
+  | 'note'
   | 'endpoint.lifetime'
   // Webhook deliveries (src/control/webhookEvents.ts): one per attempt, and one when a delivery gave up.
   | 'webhook.delivered'
@@ -225,15 +227,24 @@ function describeCompletion(step: string, result: unknown, add: Add): void {
           data: { jobName: job.jobName, adopted: job.adopted, displayName: job.displayName },
         },
       );
+      for (const note of job.notes ?? []) add('note', note, { step });
       return warnings(job.warnings);
     }
     case 'awaitPipeline':
     case 'cancelPipeline': {
       const outcome = result as JobOutcome;
       done(outcome.status);
+      // The follower's bounded `metrics` entries travel in its result: no history event of their own.
+      for (const entry of Array.isArray(outcome.metricsLog) ? outcome.metricsLog : [])
+        if (typeof entry.step === 'number')
+          add('metrics', metricsLine(entry), { step, data: { ...entry, jobName: outcome.jobName } });
       return add('job.status', `job ${outcome.jobName} ${outcome.status}`, {
         step,
-        data: { jobName: outcome.jobName, status: outcome.status },
+        data: {
+          jobName: outcome.jobName,
+          status: outcome.status,
+          ...(outcome.studioUrl ? { studioUrl: outcome.studioUrl } : {}),
+        },
       });
     }
     case 'collectMetrics': {
@@ -293,4 +304,24 @@ export function pageEvents(all: RunEvent[], after: string | undefined, limit: nu
     hasMore: start + limit < all.length,
     lastId: data.length > 0 ? data[data.length - 1].id : (after ?? null),
   };
+}
+
+/** The result of the last completed attempt of `step` in one execution's history (undefined if none). */
+export function stepResultFromHistory(history: History, converter: PayloadConverter, step: string): unknown {
+  const names = new Map<string, string>();
+  let found: unknown;
+  for (const event of history.events ?? []) {
+    const scheduled = event.activityTaskScheduledEventAttributes;
+    if (scheduled) names.set(String(event.eventId), scheduled.activityType?.name ?? '');
+    const done = event.activityTaskCompletedEventAttributes;
+    if (done && names.get(String(done.scheduledEventId)) === step) {
+      const first = done.result?.payloads?.[0];
+      try {
+        found = first ? converter.fromPayload<unknown>(first) : undefined;
+      } catch {
+        found = undefined;
+      }
+    }
+  }
+  return found;
 }

@@ -12,6 +12,9 @@ import {
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import { ConfigError } from '../config/errors';
+import { DIVISIONS } from '../config/searchAttributes';
+import { summaryText } from '../workflows/uiText';
+import { inDivision } from './divisions';
 import { issueMessage } from '../runSpec/issueMessages';
 import { WebhookEvents, WebhookUrl, subscribedEvents, type WebhookEventType } from '../runSpec/notifications';
 import { describeIssue } from '../runSpec/schema';
@@ -135,12 +138,16 @@ export class WebhookEndpoints {
       createdAt: ref.createdAt,
       secrets: [ref],
     };
-    const handle = await this.temporal.workflow.start('webhookRegistry', {
-      taskQueue: this.taskQueue,
-      workflowId: registryWorkflowId(owner),
-      args: [{ owner, endpoints: [] } satisfies WebhookRegistryInput],
-      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-    });
+    const handle = await inDivision(DIVISIONS.webhooks, (typedSearchAttributes) =>
+      this.temporal.workflow.start('webhookRegistry', {
+        taskQueue: this.taskQueue,
+        workflowId: registryWorkflowId(owner),
+        args: [{ owner, endpoints: [] } satisfies WebhookRegistryInput],
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+        typedSearchAttributes,
+        staticSummary: summaryText(`webhook endpoints of API key ${owner}`),
+      }),
+    );
     try {
       const added = await handle.executeUpdate(addWebhookUpdate, {
         args: [{ endpoint, limit: this.settings().maxEndpoints }],

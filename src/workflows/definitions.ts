@@ -56,6 +56,8 @@ export interface RunProgress {
   /** While the endpoint is kept alive after the smoke test: when it will be deleted. */
   endpointExpiresAt?: string;
   warnings: string[];
+  /** What the run noted that needs no action (defaults the component does not declare, dropped). */
+  notes?: string[];
   metrics?: Record<string, number>;
   qualityGate?: GateEvaluation;
   error?: string;
@@ -80,20 +82,28 @@ export interface FineTuneInput {
   owner?: string;
 }
 
+/**
+ * The workflow's own result. Callers read it as a run's result record (src/control/runResult.ts), which
+ * the client, the CLI and the API return alike.
+ */
 export interface FineTuneResult {
   runId: string;
   status: 'succeeded';
   model: Pick<ResolvedModel, 'registry' | 'name' | 'version' | 'assetId'>;
   compute: ValidatedCompute;
   data: { revision: string; train: StagedSplit; test: StagedSplit; scoring: StagedSplit };
-  job: SubmittedJob & { status: string };
+  /** studioUrl: the job in Azure ML studio (absent in results of runs from before it was recorded). */
+  job: SubmittedJob & { status: string; studioUrl?: string };
   metrics: CollectedMetrics['metrics'];
   registeredModel: RegisteredModel;
   /** instanceType: the deployment's (absent in results of runs from before it was recorded). */
   endpoint: DeleteEndpointResult & { instanceType?: string; scoringUri?: string; servedSeconds: number };
   qualityGate: GateEvaluation;
   smokeScore: SmokeScoreResult;
+  /** What needs action. */
   warnings: string[];
+  /** What needs no action (absent in results of runs from before notes were recorded). */
+  notes?: string[];
   steps: StepState[];
 }
 
@@ -121,6 +131,8 @@ export interface RunMemo {
   spec: RunSpec;
   options?: FineTuneOptions;
   source: RunSource;
+  /** Who asked, beside the source: the API key's id, the CLI's operating-system user, a client's own name. */
+  actor?: string;
   /** Unique per start request: tells the caller whether its request created the run or found it. */
   startToken?: string;
   idempotencyKey?: string;

@@ -23,7 +23,7 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
   const { quick, submit, long, wait, cleanup } = activityGroups(input.options);
   const experimentName = spec.experimentName ?? `chat_completion_${spec.model.name}`;
   const run = new Progress(names);
-  const keepAlive = new KeepAlive(run.record);
+  const keepAlive = new KeepAlive(run);
   run.started(spec);
   // Webhooks (notifier.ts): a notification per event someone listens to, started and left; never awaited.
   const notifier = new RunNotifier(input, run.record);
@@ -77,12 +77,11 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
     );
     const gate = passedQualityGate(run, spec.qualityGate, metrics.metrics);
 
-    // 8. The trained model, registered under a version derived from the run.
+    // 8. The trained model, registered under the model's next integer version (adopted on a retry).
     const registeredModel = await run.step('registerModel', () =>
       quick.registerModel({
         jobName: job.jobName,
         modelName: fineTunedModelName(model.name, spec.dataset.source),
-        version: names.modelVersion,
         description: `${model.name} fine tuned model for ${spec.dataset.source} chat-completion (finetune-flow run ${runId})`,
         runId,
       }),
@@ -119,7 +118,7 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
       deletion = await CancellationScope.nonCancellable(() =>
         run.step('deleteEndpoint', () => cleanup.deleteEndpoint(names.endpointName)),
       );
-      run.record.endpointExpiresAt = undefined;
+      run.servingUntil(undefined);
       await notifier.endpointDeleted(deletion);
     }
 
@@ -131,7 +130,7 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
       model: { registry: model.registry, name: model.name, version: model.version, assetId: model.assetId },
       compute,
       data: { revision: data.revision, train: data.train, test: data.test, scoring: data.scoring },
-      job: { ...job, status: jobStatus.status },
+      job: { ...job, status: jobStatus.status, ...(jobStatus.studioUrl ? { studioUrl: jobStatus.studioUrl } : {}) },
       metrics: metrics.metrics,
       qualityGate: gate,
       registeredModel,
@@ -143,6 +142,7 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
       },
       smokeScore: score,
       warnings: run.record.warnings,
+      notes: run.record.notes ?? [],
       steps: run.record.steps,
     };
   } catch (err) {

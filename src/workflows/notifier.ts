@@ -18,6 +18,7 @@ import type { Activities } from './activityOptions';
 import { notifiesWebhooks } from './compat';
 import type { FineTuneInput, RunProgress } from './definitions';
 import { webhookNotification } from './webhookNotification';
+import { summaryText } from './uiText';
 
 const { webhookAudience } = proxyActivities<Activities>({
   startToCloseTimeout: '10 seconds',
@@ -68,6 +69,7 @@ export class RunNotifier {
             },
           ],
           parentClosePolicy: ParentClosePolicy.ABANDON,
+          staticSummary: summaryText(`webhook ${type} of ${runId} (${messageId})`),
         });
         // Never awaited: a delivery's outcome is the notification's business, not the run's.
         child.result().catch(() => undefined);

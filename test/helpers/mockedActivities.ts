@@ -83,8 +83,8 @@ export const cannedActivities: FineTuneActivities = {
   collectMetrics: async () => ({ metrics: { ...CANNED_METRICS }, runsSeen: 1 }),
   registerModel: async (input) => ({
     name: input.modelName,
-    version: input.version,
-    id: `/models/${input.modelName}/versions/${input.version}`,
+    version: '1',
+    id: `/models/${input.modelName}/versions/1`,
     adopted: false,
   }),
   deployEndpoint: async (input) => ({

@@ -165,7 +165,7 @@ describe('the packed package, type-checked by a separate TypeScript consumer', (
     if (work) fs.rmSync(work, { recursive: true, force: true });
   });
 
-  test('npm pack ships dist/ (JavaScript, declarations, maps, JSON data such as cli/build-info.json) and the README, not the sources or local state', () => {
+  test("npm pack ships dist/ (JavaScript, declarations, maps, JSON data such as cli/build-info.json, the dashboard's built files) and the README, not the sources or local state", () => {
     const files = packed.files.map((f) => f.path);
     expect(files).toEqual(
       expect.arrayContaining([
@@ -178,10 +178,17 @@ describe('the packed package, type-checked by a separate TypeScript consumer', (
         'dist/runSpec/schema.d.ts',
         'dist/control/errors.d.ts',
         'dist/cli/main.js',
+        'dist/ui/index.html',
+        'dist/ui/app.js',
+        'dist/ui/app.css',
+        'dist/ui/favicon.svg',
       ]),
     );
     const unexpected = files.filter(
-      (f) => !['package.json', 'README.md'].includes(f) && !/^dist\/.+\.(js|d\.ts|js\.map|d\.ts\.map|json)$/.test(f),
+      (f) =>
+        !['package.json', 'README.md'].includes(f) &&
+        !/^dist\/.+\.(js|d\.ts|js\.map|d\.ts\.map|json)$/.test(f) &&
+        !/^dist\/ui\/(index\.html|app\.css|favicon\.svg)$/.test(f),
     );
     expect(unexpected).toEqual([]);
     expect(files).not.toContain('dist/workflow-bundle.js'); // the image's prebuilt bundle (npm run bundle), when built

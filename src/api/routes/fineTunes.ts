@@ -1,11 +1,17 @@
-// /v1/fine-tunes: start (Idempotency-Key), list, get, events, cancel, resume.
+// /v1/fine-tunes: start (Idempotency-Key), list, get, result, events, metrics (the loss curve), logs, cancel,
+// resume, keep-alive.
 import type { FastifyInstance } from 'fastify';
 import type { FineTuneClient } from '../../client';
+import { ConfigError } from '../../config/errors';
+import { ApiError } from '../errors';
 import {
   CancelQuery,
   EventsQuery,
   IdempotencyKeyHeader,
+  KeepAliveBody,
   ListQuery,
+  LogsQuery,
+  MetricsQuery,
   StartQuery,
   parsePart,
   refuseLocalDatasetPaths,
@@ -28,6 +34,7 @@ export function registerFineTuneRoutes(
       idempotencyKey,
       dedupe: query.dedupe === 'true',
       source: 'api',
+      actor: request.apiKey?.id,
       // The run belongs to the calling key: its registered webhook endpoints hear of it.
       owner: request.apiKey?.id,
     });
@@ -56,6 +63,14 @@ export function registerFineTuneRoutes(
     client.get(request.params.id),
   );
 
+  // The succeeded run's record: the same as `ftflow result` and the client's result(). Never waits: a run
+  // still running, or one that did not succeed, is a 409 that says so.
+  app.get<{ Params: IdParams }>(
+    '/v1/fine-tunes/:id/result',
+    { config: { scope: 'fine-tunes:read' } },
+    async (request) => client.result(request.params.id, { wait: false }),
+  );
+
   app.get<{ Params: IdParams }>(
     '/v1/fine-tunes/:id/events',
     { config: { scope: 'fine-tunes:read' } },
@@ -63,6 +78,41 @@ export function registerFineTuneRoutes(
       const query = parsePart(EventsQuery, request.query, 'query');
       const page = await client.events(request.params.id, query);
       return { object: 'list', ...page };
+    },
+  );
+
+  // The loss curve and the log are read from Azure when asked (the API needs the worker's AZURE_* variables).
+  const fromAzure = async <T>(read: () => Promise<T>): Promise<T> => {
+    try {
+      return await read();
+    } catch (err) {
+      if (err instanceof ConfigError)
+        throw new ApiError(503, 'unavailable_error', `training metrics and logs are read from Azure: ${err.message}`);
+      throw err;
+    }
+  };
+
+  app.get<{ Params: IdParams }>(
+    '/v1/fine-tunes/:id/metrics',
+    { config: { scope: 'fine-tunes:read' } },
+    async (request) => {
+      const query = parsePart(MetricsQuery, request.query, 'query');
+      return fromAzure(() =>
+        client.metrics(request.params.id, {
+          metrics: query.metric?.split(','),
+          limit: query.limit,
+          pageToken: query.pageToken,
+        }),
+      );
+    },
+  );
+
+  app.get<{ Params: IdParams }>(
+    '/v1/fine-tunes/:id/logs',
+    { config: { scope: 'fine-tunes:read' } },
+    async (request) => {
+      const query = parsePart(LogsQuery, request.query, 'query');
+      return fromAzure(() => client.logs(request.params.id, { lines: query.lines }));
     },
   );
 
@@ -79,10 +129,16 @@ export function registerFineTuneRoutes(
   );
 
   app.post<{ Params: IdParams }>(
+    '/v1/fine-tunes/:id/keep-alive',
+    { config: { scope: 'fine-tunes:write' } },
+    async (request) => client.keepAlive(request.params.id, parsePart(KeepAliveBody, request.body ?? {}, 'body')),
+  );
+
+  app.post<{ Params: IdParams }>(
     '/v1/fine-tunes/:id/resume',
     { config: { scope: 'fine-tunes:write' } },
     async (request, reply) => {
-      const outcome = await client.resume(request.params.id, { source: 'api' });
+      const outcome = await client.resume(request.params.id, { source: 'api', actor: request.apiKey?.id });
       reply.code(202);
       return outcome;
     },

@@ -1,4 +1,5 @@
 // Run commands: start, run (start and watch), status, watch, events, list, cancel, resume.
+import { userInfo } from 'node:os';
 import { Option, type Command } from 'commander';
 import type { RunFilter, RunStatusFilter } from '../../config/visibility';
 import { RUN_STATUS_FILTERS } from '../../config/visibility';
@@ -66,6 +67,15 @@ function seconds(flag: string, value: string | undefined): number | undefined {
   return n;
 }
 
+/** Who runs the CLI, recorded with the runs it starts or resumes (their summary in the Temporal UI). */
+function cliUser(env: NodeJS.ProcessEnv): string | undefined {
+  try {
+    return userInfo().username;
+  } catch {
+    return env.USER ?? env.LOGNAME; // no passwd entry for this uid (some containers)
+  }
+}
+
 async function startFromFlags(ctx: CliContext, file: string | undefined, flags: StartFlags) {
   const spec = loadSpec(file, flags);
   const heartbeat = seconds('--heartbeat-timeout', flags.heartbeatTimeout);
@@ -75,6 +85,7 @@ async function startFromFlags(ctx: CliContext, file: string | undefined, flags: 
     dedupe: flags.dedupe,
     source: 'cli',
     owner: flags.owner,
+    actor: cliUser(ctx.env),
     options: heartbeat !== undefined ? { heartbeatTimeoutSeconds: heartbeat } : undefined,
   });
 }
@@ -218,7 +229,7 @@ export function registerRunCommands(program: Command, ctx: () => CliContext, act
   ).action(
     act(async (runId, flags) => {
       const c = ctx();
-      const outcome = await (await c.client()).resume(runId as string, { source: 'cli' });
+      const outcome = await (await c.client()).resume(runId as string, { source: 'cli', actor: cliUser(c.env) });
       const f = flags as WatchFlags & { watch?: boolean };
       if (!f.watch) {
         c.print(outcome, () => [`${outcome.runId} resumed (it had ${outcome.previousStatus})`]);
