@@ -12,9 +12,12 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# The dashboard's sources: the build bundles them into dist/ui/ (ui/build.mjs), which the API serves at /ui.
+COPY ui ./ui
 # The build context has no .git: `ftflow --version` reports the commit given here (unknown if none).
 ARG FTFLOW_BUILD_COMMIT=""
-RUN FTFLOW_BUILD_COMMIT="$FTFLOW_BUILD_COMMIT" npm run build \
+# build:product, not build: the stand-ins (devstack/) are not in the image.
+RUN FTFLOW_BUILD_COMMIT="$FTFLOW_BUILD_COMMIT" npm run build:product \
  && npm run bundle \
  && npm prune --omit=dev --no-audit --no-fund
 

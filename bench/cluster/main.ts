@@ -131,6 +131,7 @@ export async function runClusterBench(opts: ClusterBenchOptions) {
         {
           runs: opts.runs,
           workers,
+          liveMetrics: true,
           timeoutMs: opts.timeoutMinutes * 60_000,
           log: (l) => log(`${workers} worker(s): ${l}`),
           ...(opts.smoke ? { workerTuning: SMOKE_TUNING } : {}),

@@ -5,11 +5,13 @@ export { parseResultLine, reportResult, RESULTS_DIR, writeResultFile, type Resul
 export { describeMachine, machineInfo, type MachineInfo } from './machine';
 export { ProcSampler, readProc, type ProcSample, type ProcSummary } from './procSampler';
 export { median, percentile, ratio, round } from './stats';
-export { listArg, numberArg, parseBenchArgs, type BenchArgs } from './args';
+export { listArg, numberArg, parseBenchArgs, wordsArg, type BenchArgs } from './args';
 export {
+  activityResult,
   activityTimings,
   countActions,
   eventTimeMs,
+  workflowTaskRetries,
   workflowTasks,
   type ActionCounts,
   type ActivityTiming,
@@ -19,6 +21,8 @@ export { startBenchWorker, type BenchWorker } from './workerProcess';
 export {
   emulatorAdmin,
   type EmulatorJob,
+  type EmulatorLifetime,
+  type RequestCounts,
   type EmulatorRequest,
   type EmulatorResources,
   type ThrottleStats,

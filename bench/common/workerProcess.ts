@@ -24,7 +24,16 @@ export async function startBenchWorker(
   fs.closeSync(out);
   const pid = child.pid;
   if (pid === undefined) throw new Error('the worker did not start');
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // A worker must not outlive the bench: if the bench exits without stopping it (an error, Ctrl-C handled
+  // by a stack's signal handler, jest's forceExit), it is killed on the way out.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      process.removeListener('exit', killOnExit);
+      resolve();
+    }),
+  );
   const deadline = Date.now() + readyTimeoutMs;
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null)

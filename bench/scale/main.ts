@@ -5,8 +5,13 @@
 // endpoints left; then how each figure grows from the first level to the last. Not part of `make test`
 // (test/bench/smokeScaleOverhead.stack.test.ts runs `--smoke`).
 //
-//   npm run bench:scale [-- --levels 10,100,1000 --job-seconds 480 --timeout-minutes 60]
+//   npm run bench:scale [-- --levels 10,100,1000 --job-seconds 480 --timeout-minutes 60 --live-metrics on,off]
 //   npm run bench:scale -- --smoke         (3 runs, short job, fast polling: checks the bench works)
+//   --result-file <name>                   write bench/results/<name>.json instead of scale.json
+//
+// `--live-metrics on,off` runs each level twice, side by side: the worker as it ships (live training
+// figures on) and with them off (FTFLOW_METRICS_POLL_SECONDS=0), and compares reads per run (ARM and
+// MLflow) and history events per run.
 //
 // Each level gets a fresh stack (Temporal dev server in memory with its metrics endpoint, Azurite in
 // memory, the emulator without a state file) and a fresh worker process with the default settings
@@ -19,6 +24,7 @@ import {
   formatTable,
   listArg,
   numberArg,
+  wordsArg,
   parseBenchArgs,
   ratio,
   reportResult,
@@ -28,8 +34,14 @@ import {
 } from '../common';
 import { measureLevel, type LevelResult, type ScaleTarget } from './scale';
 
+export type LiveMetricsVariant = 'on' | 'off';
+
 export interface ScaleBenchOptions {
   levels: number[];
+  /** Each level once per variant, in this order (default: on, the worker's default). */
+  liveMetrics?: LiveMetricsVariant[];
+  /** bench/results/<name>.json (default scale). */
+  resultFile?: string;
   /** Running phase of each job on the emulator's clock. */
   jobSeconds: number;
   timeoutMinutes: number;
@@ -83,9 +95,15 @@ async function levelStack(level: number, jobSeconds: number): Promise<{ stack: R
   };
 }
 
-function summaryRows(results: LevelResult[]): { headers: string[]; rows: Cell[][] } {
-  const first = results[0];
-  const lastLevel = results[results.length - 1];
+const columnName = (r: LevelResult, variants: number): string =>
+  `${r.runs} runs${variants > 1 ? ` (live ${r.liveMetrics ? 'on' : 'off'})` : ''}`;
+
+function summaryRows(results: LevelResult[], variants: number): { headers: string[]; rows: Cell[][]; grows: boolean } {
+  // Growth: the first variant's first level against its last.
+  const sameVariant = results.filter((r) => r.liveMetrics === results[0]?.liveMetrics);
+  const first = sameVariant[0];
+  const lastLevel = sameVariant[sameVariant.length - 1];
+  const grows = sameVariant.length > 1 && first !== undefined && lastLevel !== undefined;
   const figures: [string, (r: LevelResult) => number | null, boolean][] = [
     ['runs completed', (r) => r.runsCompleted, false],
     ['runs failed', (r) => r.runsFailed, false],
@@ -100,11 +118,17 @@ function summaryRows(results: LevelResult[]): { headers: string[]; rows: Cell[][
     ['worker CPU peak % (10 s window)', (r) => r.worker.peakCpuPercent, true],
     ['worker CPU s per run', (r) => r.worker.cpuSecondsPerRun, true],
     ['history events per run', (r) => r.temporal.historyEventsPerRun, true],
+    ['  without workflow-task retries', (r) => r.temporal.historyEventsPerRunWithoutTaskRetries, true],
+    ['workflow tasks retried per run', (r) => r.temporal.workflowTaskRetriesPerRun, true],
     ['workflow tasks per run', (r) => r.temporal.workflowTasksPerRun, true],
     ['actions per run (history)', (r) => r.temporal.actionsPerRun.total, true],
     ['actions per run (server metric)', (r) => r.temporal.serverActionsPerRun, true],
     ['  of which heartbeats', (r) => r.temporal.heartbeatActionsPerRun, true],
     ['ARM reads per run', (r) => r.arm.readsPerRun, true],
+    ['MLflow reads per run', (r) => r.mlflow.readsPerRun, true],
+    ['ARM + MLflow reads per run', (r) => r.readsPerRun, true],
+    ['runs with live training figures', (r) => r.liveFigures.runsWithFigures, true],
+    ['metrics entries per run', (r) => r.liveFigures.entriesPerRun, true],
     ['ARM reads/s peak 10 s', (r) => r.arm.peakReadsPerSecond10s, true],
     ['ARM reads/s peak 60 s (target <= 25)', (r) => r.arm.peakReadsPerSecond60s, true],
     ['ARM reads/s while >= 90% wait', (r) => r.arm.readsPerSecondWhileWaiting, true],
@@ -116,19 +140,109 @@ function summaryRows(results: LevelResult[]): { headers: string[]; rows: Cell[][
   ];
   const headers = [
     'figure',
-    ...results.map((r) => `${r.runs} runs`),
-    ...(results.length > 1 ? [`${lastLevel.runs}/${first.runs}`] : []),
+    ...results.map((r) => columnName(r, variants)),
+    ...(grows ? [`${lastLevel.runs}/${first.runs}`] : []),
   ];
-  const rows = figures.map(([name, get, grows]) => [
+  const rows = figures.map(([name, get, growing]) => [
     name,
     ...results.map(get),
-    ...(results.length > 1 ? [grows ? ratio(get(first), get(lastLevel)) : ''] : []),
+    ...(grows ? [growing ? ratio(get(first), get(lastLevel)) : ''] : []),
   ]);
+  return { headers, rows, grows };
+}
+
+/** What the live figures cost at each level run both ways: on − off, per run. */
+export interface LiveMetricsCost {
+  runs: number;
+  /**
+   * What the live figures read, per run: the MLflow reads on minus off (all of the poller's reads are
+   * MLflow's; collectMetrics makes the same two in both), and that as a share of a run's reads with them off.
+   * Exact, where the difference of the totals below also carries the noise of two runs on a shared machine.
+   */
+  liveReadsPerRun: number | null;
+  liveReadsPercent: number | null;
+  readsPerRun: { on: number | null; off: number | null; extra: number | null; extraPercent: number | null };
+  mlflowReadsPerRun: { on: number | null; off: number | null };
+  armReadsPerRun: { on: number | null; off: number | null };
+  historyEventsPerRun: { on: number | null; off: number | null };
+  historyEventsPerRunWithoutTaskRetries: { on: number | null; off: number | null };
+  actionsPerRun: { on: number | null; off: number | null };
+  runsWithLiveFigures: { on: number; off: number };
+}
+
+function liveMetricsCost(results: LevelResult[]): LiveMetricsCost[] {
+  const costs: LiveMetricsCost[] = [];
+  for (const on of results.filter((r) => r.liveMetrics)) {
+    const off = results.find((r) => !r.liveMetrics && r.runs === on.runs);
+    if (!off) continue;
+    const extra = on.readsPerRun !== null && off.readsPerRun !== null ? on.readsPerRun - off.readsPerRun : null;
+    const live =
+      on.mlflow.readsPerRun !== null && off.mlflow.readsPerRun !== null
+        ? Math.round((on.mlflow.readsPerRun - off.mlflow.readsPerRun) * 100) / 100
+        : null;
+    costs.push({
+      runs: on.runs,
+      liveReadsPerRun: live,
+      liveReadsPercent: live !== null && off.readsPerRun ? Math.round((live / off.readsPerRun) * 1000) / 10 : null,
+      readsPerRun: {
+        on: on.readsPerRun,
+        off: off.readsPerRun,
+        extra: extra !== null ? Math.round(extra * 100) / 100 : null,
+        extraPercent: extra !== null && off.readsPerRun ? Math.round((extra / off.readsPerRun) * 1000) / 10 : null,
+      },
+      mlflowReadsPerRun: { on: on.mlflow.readsPerRun, off: off.mlflow.readsPerRun },
+      armReadsPerRun: { on: on.arm.readsPerRun, off: off.arm.readsPerRun },
+      historyEventsPerRun: { on: on.temporal.historyEventsPerRun, off: off.temporal.historyEventsPerRun },
+      historyEventsPerRunWithoutTaskRetries: {
+        on: on.temporal.historyEventsPerRunWithoutTaskRetries,
+        off: off.temporal.historyEventsPerRunWithoutTaskRetries,
+      },
+      actionsPerRun: { on: on.temporal.actionsPerRun.total, off: off.temporal.actionsPerRun.total },
+      runsWithLiveFigures: { on: on.liveFigures.runsWithFigures, off: off.liveFigures.runsWithFigures },
+    });
+  }
+  return costs;
+}
+
+function costRows(costs: LiveMetricsCost[]): { headers: string[]; rows: Cell[][] } {
+  const headers = ['runs', 'figure', 'live on', 'live off', 'on - off', '(on - off) / off %'];
+  const rows: Cell[][] = [];
+  for (const c of costs) {
+    rows.push([
+      c.runs,
+      'reads the live figures made per run (MLflow on - off)',
+      '',
+      '',
+      c.liveReadsPerRun,
+      c.liveReadsPercent,
+    ]);
+    rows.push([
+      c.runs,
+      'ARM + MLflow reads per run',
+      c.readsPerRun.on,
+      c.readsPerRun.off,
+      c.readsPerRun.extra,
+      c.readsPerRun.extraPercent,
+    ]);
+    const diff = (a: number | null, b: number | null) =>
+      a !== null && b !== null ? Math.round((a - b) * 100) / 100 : null;
+    for (const [name, v] of [
+      ['  MLflow reads per run', c.mlflowReadsPerRun],
+      ['  ARM reads per run', c.armReadsPerRun],
+      ['history events per run', c.historyEventsPerRun],
+      ['  without workflow-task retries', c.historyEventsPerRunWithoutTaskRetries],
+      ['actions per run (history)', c.actionsPerRun],
+    ] as const)
+      rows.push([c.runs, name, v.on, v.off, diff(v.on, v.off), '']);
+    rows.push([c.runs, 'runs with live figures', c.runsWithLiveFigures.on, c.runsWithLiveFigures.off, '', '']);
+  }
   return { headers, rows };
 }
 
 export type ScaleBenchResult = ResultHeader & {
   jobSeconds: number;
+  /** Live metrics on vs off at each level run both ways (empty otherwise). */
+  liveMetricsCost: LiveMetricsCost[];
   settings: Record<string, string>;
   levels: LevelResult[];
   /** Last level / first level, per figure of the table (null for counts that should not grow). */
@@ -139,50 +253,79 @@ export async function runScaleBench(opts: ScaleBenchOptions): Promise<ScaleBench
   const log = opts.log ?? ((line: string) => process.stderr.write(`[scale] ${line}\n`));
   const out = opts.out ?? ((text: string) => process.stdout.write(text));
   const results: LevelResult[] = [];
-  for (const runs of opts.levels) {
-    log(`level ${runs}: starting (job Running phase ${opts.jobSeconds} s on the emulator's clock)`);
-    const own = opts.target ? undefined : await levelStack(runs, opts.jobSeconds);
-    const target: ScaleTarget = own?.target ?? {
-      ...(opts.target as Omit<ScaleTarget, 'logDir'>),
-      logDir: path.join(PROJECT_ROOT, '.data', 'bench-scale', 'logs'),
-    };
-    try {
-      const r = await measureLevel(target, {
-        runs,
-        timeoutMs: opts.timeoutMinutes * 60_000,
-        log: (l) => log(`level ${runs}: ${l}`),
-        ...(opts.smoke ? { workerTuning: SMOKE_TUNING } : {}),
-      });
-      results.push(r);
+  const variants = opts.liveMetrics ?? ['on'];
+  for (const runs of opts.levels)
+    for (const variant of variants) {
       log(
-        `level ${runs}: ${r.runsCompleted}/${r.runs} completed in ${r.wallSeconds} s; delay p95 ${r.noticeDelaySeconds.p95} s; reads/s peak 60 s ${r.arm.peakReadsPerSecond60s}; 429s ${r.arm.throttled}`,
+        `level ${runs}, live metrics ${variant}: starting (job Running phase ${opts.jobSeconds} s on the emulator's clock)`,
       );
-    } finally {
-      await own?.stack.stop();
+      const own = opts.target ? undefined : await levelStack(runs, opts.jobSeconds);
+      const target: ScaleTarget = own?.target ?? {
+        ...(opts.target as Omit<ScaleTarget, 'logDir'>),
+        logDir: path.join(PROJECT_ROOT, '.data', 'bench-scale', 'logs'),
+      };
+      try {
+        const r = await measureLevel(target, {
+          runs,
+          liveMetrics: variant === 'on',
+          timeoutMs: opts.timeoutMinutes * 60_000,
+          log: (l) => log(`level ${runs}: ${l}`),
+          ...(opts.smoke ? { workerTuning: SMOKE_TUNING } : {}),
+        });
+        results.push(r);
+        log(
+          `level ${runs}: ${r.runsCompleted}/${r.runs} completed in ${r.wallSeconds} s; delay p95 ${r.noticeDelaySeconds.p95} s; reads/s peak 60 s ${r.arm.peakReadsPerSecond60s}; 429s ${r.arm.throttled}`,
+        );
+      } finally {
+        await own?.stack.stop();
+      }
     }
-  }
-  const { headers, rows } = summaryRows(results);
+  const { headers, rows, grows } = summaryRows(results, variants.length);
+  const costs = liveMetricsCost(results);
   out(
     `scale: concurrent runs on one worker process; job Running phase ${opts.jobSeconds} s${opts.smoke ? ' (SMOKE: fast polling, figures not meaningful)' : ''}\n`,
   );
   out(`machine: ${describeMachine()}\n`);
   out(formatTable(headers, rows) + '\n');
+  if (costs.length > 0) {
+    const cost = costRows(costs);
+    out(`\nlive training figures: on (the default) vs off (FTFLOW_METRICS_POLL_SECONDS=0), per run\n`);
+    out(formatTable(cost.headers, cost.rows) + '\n');
+  }
   const settings: Record<string, string> = opts.smoke
     ? SMOKE_TUNING
-    : { FTFLOW_JOB_POLL_SECONDS: 'default (40)', FTFLOW_ARM_READS_PER_SECOND: 'default (20)' };
-  const growth =
-    results.length > 1
-      ? Object.fromEntries(
-          rows.map((r): [string, Cell] => [String(r[0]), r[r.length - 1] === '' ? null : r[r.length - 1]]),
-        )
-      : null;
-  return reportResult('scale', opts.smoke, { jobSeconds: opts.jobSeconds, settings, levels: results, growth }, out);
+    : {
+        FTFLOW_JOB_POLL_SECONDS: 'default (40)',
+        FTFLOW_ARM_READS_PER_SECOND: 'default (20)',
+        FTFLOW_METRICS_POLL_SECONDS: variants.includes('off') ? 'default (120) when on; 0 when off' : 'default (120)',
+        FTFLOW_METRICS_READ_SHARE: 'default (0.1)',
+      };
+  const growth = grows
+    ? Object.fromEntries(
+        rows.map((r): [string, Cell] => [String(r[0]), r[r.length - 1] === '' ? null : r[r.length - 1]]),
+      )
+    : null;
+  return reportResult(
+    'scale',
+    opts.smoke,
+    { jobSeconds: opts.jobSeconds, liveMetricsCost: costs, settings, levels: results, growth },
+    out,
+    opts.resultFile,
+  );
 }
 
 async function main(): Promise<void> {
-  const args = parseBenchArgs(process.argv.slice(2), ['levels', 'job-seconds', 'timeout-minutes']);
+  const args = parseBenchArgs(process.argv.slice(2), [
+    'levels',
+    'job-seconds',
+    'timeout-minutes',
+    'live-metrics',
+    'result-file',
+  ]);
   await runScaleBench({
     smoke: args.smoke,
+    liveMetrics: wordsArg(args, 'live-metrics', ['on', 'off'] as const, ['on']),
+    resultFile: args.values.get('result-file'),
     levels: listArg(args, 'levels', args.smoke ? [3] : [10, 100, 1000]),
     jobSeconds: numberArg(args, 'job-seconds', args.smoke ? 5 : 480),
     timeoutMinutes: numberArg(args, 'timeout-minutes', args.smoke ? 2 : 60),

@@ -5,6 +5,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { FineTuneClient, type RunHandle } from '../../src/client';
 import {
+  activityResult,
   activityTimings,
   countActions,
   diffTotals,
@@ -15,6 +16,7 @@ import {
   round,
   scrapeCounter,
   startBenchWorker,
+  workflowTaskRetries,
   workflowTasks,
 } from '../common';
 import type { ActionCounts, EmulatorResources, MetricTotals, ProcSummary } from '../common';
@@ -36,6 +38,8 @@ export interface LevelOptions {
   runs: number;
   /** Worker processes on the level's task queue (default 1); they split the ARM budget (FTFLOW_ARM_BUDGET_SPLIT). */
   workers?: number;
+  /** The worker follows the training's MLflow figures (its default), or not (FTFLOW_METRICS_POLL_SECONDS=0). */
+  liveMetrics: boolean;
   /** Extra environment of the worker (poll intervals for the smoke run). */
   workerTuning?: Record<string, string>;
   /** Give up waiting after this long (the runs still open are reported as not completed). */
@@ -45,6 +49,7 @@ export interface LevelOptions {
 
 export interface LevelResult {
   runs: number;
+  liveMetrics: boolean;
   runsCompleted: number;
   runsFailed: number;
   wallSeconds: number;
@@ -60,6 +65,9 @@ export interface LevelResult {
   workers: ProcSummary[];
   temporal: {
     historyEventsPerRun: number | null;
+    /** The same without the events of workflow tasks that timed out or failed and were retried (3 each). */
+    historyEventsPerRunWithoutTaskRetries: number | null;
+    workflowTaskRetriesPerRun: number | null;
     workflowTasksPerRun: number | null;
     /** Mean per run of the history-derived billable actions (definition in bench/common/history.ts). */
     actionsPerRun: ActionCounts;
@@ -81,6 +89,12 @@ export interface LevelResult {
     /** Mean reads/s while at least 90% of the runs were waiting on their jobs (null when never). */
     readsPerSecondWhileWaiting: number | null;
   };
+  /** MLflow tracking requests (all reads: the flow writes nothing to MLflow), from the emulator's counts. */
+  mlflow: { reads: number; readsPerRun: number | null };
+  /** ARM reads and MLflow reads per run together: what following a run costs in reads. */
+  readsPerRun: number | null;
+  /** Runs whose awaitPipeline result carries live figures, and its `metrics` entries per run. */
+  liveFigures: { runsWithFigures: number; entriesPerRun: number | null };
   /** Activity attempts beyond the first, per run (timeouts and retried failures), and which steps they hit. */
   activityRetriesPerRun: number | null;
   retriesByStep: Record<string, number>;
@@ -168,11 +182,16 @@ export function combineWorkers(each: readonly ProcSummary[]): ProcSummary {
   };
 }
 
+/** Requests the emulator's MLflow surface answered (every one a read). */
+function mlflowReads(counts: Record<string, Record<string, number>>): number {
+  return Object.values(counts['mlflow'] ?? {}).reduce((a, b) => a + b, 0);
+}
+
 export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Promise<LevelResult> {
   const { runs, log } = opts;
   const workerCount = opts.workers ?? 1;
   const stamp = Date.now().toString(36);
-  const taskQueue = `bench-scale-${runs}-${stamp}`;
+  const taskQueue = `bench-scale-${runs}-${opts.liveMetrics ? 'live' : 'off'}-${stamp}`;
   const workers = await Promise.all(
     Array.from({ length: workerCount }, (_, i) =>
       startBenchWorker(
@@ -182,19 +201,32 @@ export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Pro
           FTFLOW_TASK_QUEUE: taskQueue,
           FTFLOW_LOG_LEVEL: 'INFO',
           FTFLOW_ARM_BUDGET_SPLIT: String(workerCount),
+          ...(opts.liveMetrics ? {} : { FTFLOW_METRICS_POLL_SECONDS: '0' }),
           ...(opts.workerTuning ?? {}),
         },
-        `${target.logDir}/worker-${runs}${workerCount > 1 ? `-${workerCount}w-${i + 1}` : ''}.log`,
+        `${target.logDir}/worker-${runs}-live-${opts.liveMetrics ? 'on' : 'off'}${workerCount > 1 ? `-${workerCount}w-${i + 1}` : ''}.log`,
       ),
     ),
   );
-  const connection = await Connection.connect({ address: target.temporalAddress });
-  const temporal = new Client({ connection, namespace: target.namespace });
-  const client = await FineTuneClient.connect({ client: temporal, taskQueue });
-  const actionsBefore: MetricTotals | undefined = target.temporalMetricsUrl
-    ? await scrapeCounter(target.temporalMetricsUrl, 'action', 'action_type')
-    : undefined;
-  const throttleBase = await emulatorAdmin.throttle(target.emulatorUrl);
+  const connected = await (async () => {
+    const connection = await Connection.connect({ address: target.temporalAddress });
+    const temporal = new Client({ connection, namespace: target.namespace });
+    return {
+      connection,
+      temporal,
+      client: await FineTuneClient.connect({ client: temporal, taskQueue }),
+      actionsBefore: target.temporalMetricsUrl
+        ? await scrapeCounter(target.temporalMetricsUrl, 'action', 'action_type')
+        : undefined,
+      throttleBase: await emulatorAdmin.throttle(target.emulatorUrl),
+      mlflowBase: mlflowReads(await emulatorAdmin.requestCounts(target.emulatorUrl)),
+    };
+  })().catch(async (err: unknown) => {
+    await Promise.all(workers.map((w) => w.stop()));
+    throw err;
+  });
+  const { connection, temporal, client, throttleBase, mlflowBase } = connected;
+  const actionsBefore: MetricTotals | undefined = connected.actionsBefore;
   const t0 = Date.now();
   const ticks: ThrottleTick[] = [];
   let sampling = true;
@@ -265,6 +297,7 @@ export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Pro
     async (h) => (await temporal.workflow.getHandle(h.runId).fetchHistory()).events ?? [],
   );
   const resources: EmulatorResources = await emulatorAdmin.resources(target.emulatorUrl);
+  const mlflowTotal = mlflowReads(await emulatorAdmin.requestCounts(target.emulatorUrl)) - mlflowBase;
   const actionsAfter = target.temporalMetricsUrl
     ? await scrapeCounter(target.temporalMetricsUrl, 'action', 'action_type')
     : undefined;
@@ -284,7 +317,10 @@ export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Pro
   let runMs = 0;
   let events = 0;
   let tasks = 0;
+  let taskRetries = 0;
   let retries = 0;
+  let withFigures = 0;
+  let entries = 0;
   const retriesByStep: Record<string, number> = {};
   const actionSums: ActionCounts = {
     workflowStarted: 0,
@@ -312,6 +348,7 @@ export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Pro
       failed++;
     events += ev.length;
     tasks += workflowTasks(ev);
+    taskRetries += workflowTaskRetries(ev);
     const a = countActions(ev);
     for (const k of Object.keys(actionSums) as (keyof ActionCounts)[]) actionSums[k] += a[k];
     const timings = activityTimings(ev);
@@ -323,6 +360,9 @@ export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Pro
     const first = timings[0];
     const lastActivity = timings[timings.length - 1];
     if (first && lastActivity?.closedMs !== undefined) runMs += lastActivity.closedMs - first.scheduledMs;
+    const outcome = activityResult(ev, 'awaitPipeline') as { training?: unknown; metricsLog?: unknown[] } | undefined;
+    if (outcome?.training) withFigures++;
+    entries += outcome?.metricsLog?.length ?? 0;
     const follow = timings.filter((t) => t.activityType === 'awaitPipeline');
     const done = follow.find((t) => t.outcome === 'completed');
     for (const t of follow) {
@@ -363,6 +403,7 @@ export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Pro
     : null;
   return {
     runs,
+    liveMetrics: opts.liveMetrics,
     runsCompleted: completed,
     runsFailed: failed,
     wallSeconds: round((wallEnd - t0) / 1000, 1) ?? 0,
@@ -373,6 +414,8 @@ export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Pro
     workers: perWorker,
     temporal: {
       historyEventsPerRun: round(events / n, 1),
+      historyEventsPerRunWithoutTaskRetries: round((events - 3 * taskRetries) / n, 1),
+      workflowTaskRetriesPerRun: round(taskRetries / n, 2),
       workflowTasksPerRun: round(tasks / n, 1),
       actionsPerRun: Object.fromEntries(
         Object.entries(actionSums).map(([k, v]) => [k, round(v / n, 2) ?? 0]),
@@ -385,12 +428,15 @@ export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Pro
       reads: last.reads,
       writes: last.writes,
       deletes: last.deletes,
-      readsPerRun: round(last.reads / n, 1),
+      readsPerRun: round(last.reads / n, 2),
       throttled: last.throttled,
       peakReadsPerSecond10s: peakRate(ticks, 10),
       peakReadsPerSecond60s: peakRate(ticks, 60),
       readsPerSecondWhileWaiting: waitingFrom !== undefined ? meanRate(ticks, waitingFrom, waitingTo ?? wallEnd) : null,
     },
+    mlflow: { reads: mlflowTotal, readsPerRun: round(mlflowTotal / n, 2) },
+    readsPerRun: round((last.reads + mlflowTotal) / n, 2),
+    liveFigures: { runsWithFigures: withFigures, entriesPerRun: round(entries / n, 1) },
     activityRetriesPerRun: round(retries / n, 2),
     retriesByStep,
     noticeDelaySeconds: {

@@ -174,6 +174,9 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: EmulatorContext, 
         return { count: requests.length, requests };
       });
 
+      // Every request answered, by surface and method (the log above keeps only the latest ones).
+      admin.get('/requests/counts', { config }, () => ({ counts: ctx.requests.counts() }));
+
       admin.post('/reset', { config }, () => {
         ctx.store.reset();
         ctx.requests.clear();

@@ -182,8 +182,11 @@ export function installPolicies(app: FastifyInstance, ctx: EmulatorContext): voi
   app.addHook('onResponse', async (req, reply) => {
     if (surfaceOf(req) === 'admin' || req.url.startsWith('/_emulator')) return;
     const [path = '', query = ''] = req.url.split('?', 2);
+    const surface = surfaceOf(req) ?? 'other';
+    ctx.requests.count(surface, req.method);
     ctx.requests.add({
       method: req.method,
+      surface,
       path,
       query,
       status: reply.statusCode,

@@ -1,8 +1,11 @@
 // The log of requests the emulator answered, for tests that assert on what Azure saw
-// ("zero PUTs", "one DELETE"). Admin routes are not logged.
+// ("zero PUTs", "one DELETE"), and a count of every request by surface and method that, unlike the
+// bounded log, never drops one (benches count reads per run from it). Admin routes are not logged.
 
 export interface LoggedRequest {
   method: string;
+  /** The API the route belongs to (arm, registry, mlflow, history, scoring, entra, public; other). */
+  surface: string;
   path: string;
   query: string;
   status: number;
@@ -16,8 +19,12 @@ export interface LoggedRequest {
   body?: unknown;
 }
 
+/** Requests answered, by surface (arm, mlflow, ...) and then by method, since the start or the last reset. */
+export type RequestCounts = Record<string, Record<string, number>>;
+
 export class RequestLog {
   private entries: LoggedRequest[] = [];
+  private tally: RequestCounts = {};
 
   constructor(private readonly limit: number) {}
 
@@ -26,11 +33,22 @@ export class RequestLog {
     if (this.entries.length > this.limit) this.entries.splice(0, this.entries.length - this.limit);
   }
 
+  /** Counts one answered request of `surface` (the route's; "other" when it has none). */
+  count(surface: string, method: string): void {
+    const bySurface = (this.tally[surface] ??= {});
+    bySurface[method] = (bySurface[method] ?? 0) + 1;
+  }
+
+  counts(): RequestCounts {
+    return structuredClone(this.tally);
+  }
+
   list(): readonly LoggedRequest[] {
     return this.entries;
   }
 
   clear(): void {
     this.entries = [];
+    this.tally = {};
   }
 }

@@ -8,6 +8,8 @@ import { createCredential } from '../azure/credentials';
 import { openDefaultDatastore, type OpenDatastore } from '../azure/datastore';
 import { MlflowClient, trackingBaseUrl } from '../azure/mlflow';
 import { JobWatcher } from '../azure/jobWatcher';
+import { TrainingWatcher } from '../azure/trainingWatcher';
+import { VersionClaims } from '../azure/modelVersions';
 import { RegistryClient } from '../azure/registry';
 import { AzureRestClient } from '../azure/rest';
 import { historyBaseUrl, RunHistoryClient } from '../azure/runHistory';
@@ -20,6 +22,7 @@ import { ENV } from '../config/env';
 import { Client, Connection } from '@temporalio/client';
 import { connectOrExplain, resolveTemporalConnection } from '../config/temporalConnection';
 import { dataConverterFromEnv } from '../codec/config';
+import { loadWebhookSettings, type WebhookSettings } from '../webhooks/settings';
 
 export interface ActivityDeps {
   config: AzureConfig;
@@ -29,6 +32,10 @@ export interface ActivityDeps {
   registry: RegistryClient;
   /** Follows every job this worker's runs wait on, in one poll cycle (awaitPipeline). */
   jobs: JobWatcher;
+  /** Reads the MLflow figures of every job this worker's runs follow while they train, batched (awaitPipeline). */
+  training: TrainingWatcher;
+  /** The model versions this worker's registrations are creating (registerModel: consecutive, not raced). */
+  versionClaims: VersionClaims;
   workspace(): Promise<Workspace>;
   datastore(): Promise<OpenDatastore>;
   mlflow(): Promise<MlflowClient>;
@@ -37,13 +44,17 @@ export interface ActivityDeps {
   /** VM list prices (src/cost): the vendored table, or FTFLOW_PRICES_FILE over it; read when the worker starts. */
   prices: PriceTable;
   hub: { endpoint: string; token?: string };
-  /** A Temporal client for the steps that look at other runs (schedules' de-duplication, the janitor). */
+  /** A Temporal client for the steps that look at other runs (schedules' de-duplication, the janitor) and webhook registries. */
   temporal(): Promise<Client>;
+  /** Webhook delivery: the URL policy, the operator key secrets derive from, timeouts and retries (FTFLOW_WEBHOOK_*). */
+  webhooks: WebhookSettings;
 }
 
 export interface DepsOptions {
   /** The Temporal client to use; default: one connected on first use from the environment. */
   temporal?: Client;
+  /** Webhook settings; default: from the environment. */
+  webhooks?: WebhookSettings;
 }
 
 /** Caches a successful promise; a failure is forgotten so the next call tries again. */
@@ -72,6 +83,17 @@ export function createDeps(
   const rest = new AzureRestClient(cred, budget);
   const workspace = memo(() => arm.workspaces.get(config.resourceGroup, config.workspace));
   const givenTemporal = options.temporal;
+  const mlflow = memo(async () => {
+    const ws = await workspace();
+    const uri = ws.mlFlowTrackingUri;
+    if (!uri)
+      throw new RunFailure(
+        'validation',
+        `workspace ${config.workspace} reports no MLflow tracking URI`,
+        'NoTrackingUri',
+      );
+    return new MlflowClient(rest, trackingBaseUrl(uri));
+  });
   return {
     config,
     credential: cred,
@@ -84,19 +106,20 @@ export function createDeps(
       intervalMs: config.jobPollSeconds * 1000,
       tag: RUN_TAG,
     }),
+    training: new TrainingWatcher(mlflow, {
+      minIntervalMs: config.metricsPollSeconds * 1000,
+      share: config.metricsReadShare,
+      workerReads: () => budget.stats().grantedByClass.read,
+      // At most the share of the worker's read budget over one interval (0.1 × 20/s × 120 s = 240 reads).
+      maxReadsPerCycle: Math.max(
+        10,
+        Math.round(config.metricsReadShare * config.armBudget.readsPerSecond * config.metricsPollSeconds),
+      ),
+    }),
+    versionClaims: new VersionClaims(),
     workspace,
     datastore: memo(() => openDefaultDatastore(arm, config, cred)),
-    mlflow: memo(async () => {
-      const ws = await workspace();
-      const uri = ws.mlFlowTrackingUri;
-      if (!uri)
-        throw new RunFailure(
-          'validation',
-          `workspace ${config.workspace} reports no MLflow tracking URI`,
-          'NoTrackingUri',
-        );
-      return new MlflowClient(rest, trackingBaseUrl(uri));
-    }),
+    mlflow,
     runHistory: memo(async () => {
       const ws = await workspace();
       const base = await historyBaseUrl(rest, ws);
@@ -110,6 +133,7 @@ export function createDeps(
     }),
     prices: loadPriceTable(env),
     hub: { endpoint: config.hfEndpoint, token: env[ENV.hfToken] || undefined },
+    webhooks: options.webhooks ?? loadWebhookSettings(env),
     temporal: givenTemporal
       ? async () => givenTemporal
       : memo(async () => {

@@ -19,6 +19,7 @@ import { makeDescribeRuns } from './describeRuns';
 import { makeEstimateCost } from './estimateCost';
 import { makeMeasureCost } from './measureCost';
 import { makeDescribeJob } from './describeJob';
+import { makeDeliverWebhook, makeWebhookAudience, makeWebhookTargets } from './webhooks';
 
 export function createActivities(deps: ActivityDeps) {
   return {
@@ -44,6 +45,10 @@ export function createActivities(deps: ActivityDeps) {
     measureCost: makeMeasureCost(deps),
     // A dry run (planFineTune): the job a run would submit.
     describeJob: makeDescribeJob(deps),
+    // Webhooks: who listens to a run, which endpoints hear an event, one delivery attempt.
+    webhookAudience: makeWebhookAudience(deps),
+    webhookTargets: makeWebhookTargets(deps),
+    deliverWebhook: makeDeliverWebhook(deps),
   };
 }
 

@@ -28,6 +28,7 @@ export function makeSubmitPipeline(deps: ActivityDeps) {
         displayName,
         parameters: job.parameters,
         warnings: job.warnings,
+        notes: job.notes,
       };
 
       // The first of the run's job names that is free, or holds a job that can still succeed (adopted).

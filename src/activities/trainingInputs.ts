@@ -61,7 +61,11 @@ export async function trainingInputs(
       'InvalidTrainingParameters',
     );
   }
-  return { component, declared, merged: { ...merged, warnings: listWithCap(merged.warnings) } };
+  return {
+    component,
+    declared,
+    merged: { ...merged, warnings: listWithCap(merged.warnings), notes: listWithCap(merged.notes) },
+  };
 }
 
 /** A merged value, else the component's declared default, as an integer. */
@@ -91,6 +95,7 @@ export async function describeJob(
     displayName: pipelineDisplayName(model.name, inputs.merged.values, gpusPerNode),
     parameters: inputs.merged.literals,
     warnings: inputs.merged.warnings,
+    notes: inputs.merged.notes,
     training: {
       epochs: Math.max(1, integerInput(inputs, 'num_train_epochs', 1)),
       nodes: Math.max(1, integerInput(inputs, 'num_nodes_finetune', 1)),

@@ -2,6 +2,7 @@
 import type { RunSpec } from '../runSpec/schema';
 import type { RunNames } from '../runSpec/names';
 import type { StagedDataset } from '../dataset/staged';
+import type { LiveTraining, MetricsEntry } from '../azure/liveTraining';
 
 /** stageDataset's result: defined with the staging code that produces it (src/dataset/staged.ts). */
 export type { InvalidRowSummary, StagedDataset, StagedSplit } from '../dataset/staged';
@@ -88,6 +89,8 @@ export interface SubmittedJob {
   displayName: string;
   parameters: Record<string, string>;
   warnings: string[];
+  /** Defaults the component does not declare, dropped: information, not something to act on. */
+  notes?: string[];
   /** True when the job already existed (a retried or resumed run) and was adopted, not resubmitted. */
   adopted: boolean;
 }
@@ -95,6 +98,21 @@ export interface SubmittedJob {
 export interface JobOutcome {
   jobName: string;
   status: string;
+  /** The job in Azure ML studio, when Azure named it. */
+  studioUrl?: string;
+  /** The training's last live figures and its bounded `metrics` entries (no history event of their own). */
+  training?: LiveTraining;
+  metricsLog?: MetricsEntry[];
+}
+
+/** What awaitPipeline heartbeats: the job's status and, while it trains, the live figures. */
+export interface JobFollowDetails {
+  status?: string;
+  /** When the follower first saw the current status (ISO). */
+  statusSince?: string;
+  studioUrl?: string;
+  training?: LiveTraining;
+  metricsLog?: MetricsEntry[];
 }
 
 export interface CollectMetricsInput {
@@ -110,13 +128,18 @@ export interface CollectedMetrics {
 export interface RegisterModelInput {
   jobName: string;
   modelName: string;
-  version: string;
+  /**
+   * Runs from before integer versions passed one derived from the run id; registerModel now chooses the
+   * next integer itself and ignores it (a version the run registered then is still adopted, by its tag).
+   */
+  version?: string;
   description: string;
   runId: string;
 }
 
 export interface RegisteredModel {
   name: string;
+  /** An integer ("3") for models registered since integer versions; older runs' versions were hex. */
   version: string;
   /** ARM id, what the deployment references. */
   id: string;
@@ -197,7 +220,10 @@ export interface JobDescription {
   displayName: string;
   /** The merged training inputs, as the job's literal inputs. */
   parameters: Record<string, string>;
+  /** What needs action. */
   warnings: string[];
+  /** What needs no action (defaults the component does not declare, dropped). */
+  notes: string[];
   /** What the cost estimate reads: epochs, nodes, max_steps and the rows a step takes per GPU. */
   training: { epochs: number; nodes: number; maxSteps: number; rowsPerStepPerGpu: number };
 }

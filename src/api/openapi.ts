@@ -5,6 +5,8 @@ import { RunSpec } from '../runSpec/schema';
 import { RUN_STATUS_FILTERS } from '../config/visibility';
 import { OVERLAP_POLICIES } from '../control/schedules';
 import { API_SCOPES } from './keys';
+import { DEFAULT_WEBHOOK_EVENTS, WEBHOOK_EVENT_TYPES } from '../runSpec/notifications';
+import { MAX_ROTATION_OVERLAP_SECONDS } from '../webhooks/registry';
 
 type Schema = Record<string, unknown>;
 
@@ -29,6 +31,7 @@ const errors = (...codes: number[]) =>
           404: "no such run or schedule (also: an id that names a workflow or schedule that is not this service's)",
           409: 'conflict',
           429: 'rate limit reached (see Retry-After)',
+          503: 'the API cannot reach what it needs (for metrics and logs: the Azure workspace variables)',
         }[c] ?? 'error',
       ),
     ]),
@@ -121,7 +124,7 @@ const plan = obj(
       endpointName: str(),
       deploymentName: str(),
       registeredModel: str(),
-      modelVersion: str(),
+      modelVersion: str("'next': the model's next integer version, chosen when the run registers it"),
       experimentName: str(),
       computeName: str(),
       blobs: obj({ train: str(), test: str(), scoring: str() }),
@@ -159,17 +162,177 @@ const fineTune = {
       currentStep: str(),
       steps: { type: 'array', items: step },
       jobName: str(),
-      jobStatus: str("the Azure job's latest status"),
+      jobStatus: str(
+        "the Azure job's latest status: NotStarted, Queued, Preparing, Running, Finalizing, Completed, Failed, Canceled, ...",
+      ),
+      jobStatusSince: str('since when the job has had that status, as the follower saw it'),
+      studioUrl: str('the job in Azure ML studio'),
+      training: ref('Training'),
+      metricsLog: { type: 'array', items: ref('MetricsEntry'), description: 'bounded: at most 40 entries per run' },
       endpointName: str(),
       endpointExpiresAt: str(),
       metrics: { type: 'object', additionalProperties: { type: 'number' } },
       cost: ref('RunCost'),
-      warnings: { type: 'array', items: str() },
+      warnings: { type: 'array', items: str(), description: 'what needs action' },
+      notes: {
+        type: 'array',
+        items: str(),
+        description: 'what needs no action (defaults the component does not declare, dropped)',
+      },
       error: str(),
       progressAvailable: { type: 'boolean' },
+      result: ref('FineTuneResult'),
     }),
   ],
 };
+
+const datasetSplit = obj(
+  {
+    split: str(),
+    uri: str('azureml://datastores/<datastore>/paths/<path>'),
+    sha256: str('content hash, hex'),
+    sha256Of: {
+      type: 'string',
+      enum: ['blocks', 'bytes'],
+      description: "blocks: sha256 over the sha256 of the blob's committed blocks, in order; bytes: of the file",
+    },
+    rows: { type: 'integer', description: 'rows written after validation' },
+    sourceRows: { type: 'integer', description: 'rows taken from the source' },
+    bytes: { type: 'integer' },
+    invalidRows: { type: 'integer' },
+    sampling: str('"first 5%" or "hash(seed 7) 5%"'),
+  },
+  ['split', 'uri', 'sha256', 'rows', 'sourceRows', 'bytes', 'invalidRows'],
+);
+
+/** A succeeded run's record: src/control/runResult.ts (the CLI's `ftflow result` and the client's result() too). */
+const fineTuneResult = obj(
+  {
+    id: str('the run id'),
+    object: { const: 'fine_tune.result' },
+    status: { const: 'succeeded' },
+    executionId: str(),
+    finishedAt: str(),
+    baseModel: obj({ registry: str(), name: str(), version: str(), assetId: str() }, [
+      'registry',
+      'name',
+      'version',
+      'assetId',
+    ]),
+    registeredModel: obj({ name: str(), version: str('an integer: "1", "2", ...'), id: str('its ARM id') }, [
+      'name',
+      'version',
+      'id',
+    ]),
+    dataset: obj(
+      {
+        source: str(),
+        revision: str(),
+        train: ref('DatasetSplit'),
+        test: ref('DatasetSplit'),
+        scoring: ref('DatasetSplit'),
+      },
+      ['revision', 'train', 'test', 'scoring'],
+    ),
+    compute: obj({ name: str(), vmSize: str(), gpusPerNode: { type: 'integer' } }, ['name', 'vmSize', 'gpusPerNode']),
+    job: obj(
+      {
+        name: str(),
+        status: str(),
+        studioUrl: str('the job in Azure ML studio'),
+        displayName: str(),
+        componentId: str(),
+      },
+      ['name', 'status', 'displayName', 'componentId'],
+    ),
+    metrics: { type: 'object', additionalProperties: { type: 'number' } },
+    qualityGate: obj({ passed: { type: 'boolean' }, checks: { type: 'array', items: { type: 'object' } } }),
+    endpoint: obj(
+      {
+        name: str(),
+        instanceType: str(),
+        scoringUri: str(),
+        servedSeconds: { type: 'number', description: 'from deployment to deletion, keep-alive included' },
+        deleted: { type: 'boolean' },
+      },
+      ['name', 'servedSeconds', 'deleted'],
+    ),
+    smokeScore: obj(
+      {
+        prompt: str('the start of the prompt sent (at most 120 characters)'),
+        reply: str('the start of the reply (at most 200 characters)'),
+        replyChars: { type: 'integer' },
+        latencyMs: { type: 'number' },
+      },
+      ['prompt', 'reply', 'replyChars', 'latencyMs'],
+    ),
+    cost: ref('RunCost'),
+    warnings: { type: 'array', items: str(), description: 'what needs action' },
+    notes: { type: 'array', items: str(), description: 'what needs no action' },
+  },
+  [
+    'id',
+    'object',
+    'status',
+    'executionId',
+    'baseModel',
+    'registeredModel',
+    'dataset',
+    'compute',
+    'job',
+    'metrics',
+    'qualityGate',
+    'endpoint',
+    'smokeScore',
+    'warnings',
+    'notes',
+  ],
+);
+
+const training = obj(
+  {
+    step: { type: 'integer', description: 'the optimizer step of the latest logged point' },
+    totalSteps: { type: 'integer', description: 'steps per epoch × epochs' },
+    epoch: { type: 'number' },
+    totalEpochs: { type: 'number' },
+    trainLoss: { type: 'number', description: "the latest training loss (the Trainer's `loss`)" },
+    evalLoss: { type: 'number' },
+    learningRate: { type: 'number' },
+    trainingStartedAt: str(),
+    elapsedSeconds: { type: 'number', description: 'how long the training has run' },
+    gpuSeconds: { type: 'number', description: 'elapsedSeconds × GPUs per node × nodes' },
+    stepsPerSecond: { type: 'number' },
+    etaSeconds: { type: 'number', description: 'seconds left at the step rate so far' },
+    readAt: str('when the follower read these figures from MLflow'),
+  },
+  ['readAt'],
+);
+
+const metricsEntry = obj(
+  {
+    at: str(),
+    step: { type: 'integer' },
+    totalSteps: { type: 'integer' },
+    trainLoss: { type: 'number' },
+    evalLoss: { type: 'number' },
+  },
+  ['at', 'step'],
+);
+
+const metricSeries = obj(
+  {
+    metric: str(),
+    points: {
+      type: 'array',
+      items: obj({ step: { type: 'integer' }, value: { type: 'number' }, timestamp: str() }, [
+        'step',
+        'value',
+        'timestamp',
+      ]),
+    },
+  },
+  ['metric', 'points'],
+);
 
 const event = obj(
   {
@@ -177,13 +340,36 @@ const event = obj(
     object: { const: 'fine_tune.event' },
     createdAt: str(),
     level: { type: 'string', enum: ['info', 'warn', 'error'] },
-    type: str('run.started, step.completed, job.status, metrics, warning, run.succeeded, ...'),
+    type: str(
+      'run.started, step.completed, job.status, metrics, warning, run.succeeded, ...; webhook deliveries: webhook.delivered, webhook.failed, webhook.refused, webhook.skipped, webhook.gave_up',
+    ),
     message: str(),
     step: str(),
     data: { type: 'object' },
   },
   ['id', 'object', 'createdAt', 'level', 'type', 'message'],
 );
+
+const webhookEvent = { type: 'string', enum: [...WEBHOOK_EVENT_TYPES] };
+
+const webhookEndpoint = obj(
+  {
+    id: str('we_...'),
+    object: { const: 'webhook_endpoint' },
+    owner: str('the API key id it belongs to'),
+    url: str('https URL (http only to loopback on a local stack)'),
+    events: { type: 'array', items: webhookEvent },
+    description: str(),
+    createdAt: str(),
+    secretCreatedAt: str('when the current secret was made (creation or the last rotation)'),
+    previousSecretExpiresAt: str('after a rotation: until when the previous secret also signs'),
+  },
+  ['id', 'object', 'owner', 'url', 'events', 'createdAt', 'secretCreatedAt'],
+);
+
+const webhookEndpointWithSecret = {
+  allOf: [webhookEndpoint, obj({ secret: str('whsec_<base64>: shown in this answer only, never again') }, ['secret'])],
+};
 
 const schedule = obj({
   scheduleId: str(),
@@ -256,7 +442,112 @@ const createSchedule = obj(
   ['scheduleId'],
 );
 
+/** /v1/webhooks: the calling key's endpoints (docs/operations.md, Webhooks). */
+function webhookPaths(): Schema {
+  const webhookId = idParam('webhook endpoint id (we_...)');
+  return {
+    '/v1/webhooks': {
+      post: {
+        summary: "Register a webhook endpoint for the calling key's runs; the answer carries its secret, once",
+        description: `Events: ${WEBHOOK_EVENT_TYPES.join(', ')}. Without \`events\`: ${DEFAULT_WEBHOOK_EVENTS.join(', ')} (run.step.completed only when named). The URL must be https and reach a public address (checked now and before every delivery, after DNS resolution); deliveries are signed in the Standard Webhooks format (webhook-id, webhook-timestamp, webhook-signature).`,
+        ...secured('webhooks:write'),
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: obj(
+                {
+                  url: str('https URL, at most 2048 characters, no user name or password'),
+                  events: { type: 'array', items: webhookEvent, minItems: 1 },
+                  description: str('at most 200 characters'),
+                },
+                ['url'],
+              ),
+            },
+          },
+        },
+        responses: {
+          201: json(ref('WebhookEndpointWithSecret'), 'registered'),
+          ...errors(400, 401, 403, 409, 429),
+          503: json(ref('Error'), 'the service has no FTFLOW_WEBHOOK_SECRET_KEY'),
+        },
+      },
+      get: {
+        summary: "The calling key's webhook endpoints (no secrets)",
+        ...secured('webhooks:read'),
+        responses: {
+          200: json(
+            obj({ object: { const: 'list' }, data: { type: 'array', items: ref('WebhookEndpoint') } }),
+            'endpoints',
+          ),
+          ...errors(401, 403, 429),
+        },
+      },
+    },
+    '/v1/webhooks/{id}': {
+      get: {
+        summary: 'One endpoint of the calling key',
+        ...secured('webhooks:read'),
+        parameters: [webhookId],
+        responses: { 200: json(ref('WebhookEndpoint'), 'the endpoint'), ...errors(401, 403, 404, 429) },
+      },
+      delete: {
+        summary: 'Remove an endpoint; deliveries still being retried to it stop at their next attempt',
+        ...secured('webhooks:write'),
+        parameters: [webhookId],
+        responses: { 204: { description: 'removed' }, ...errors(401, 403, 404, 429) },
+      },
+    },
+    '/v1/webhooks/{id}/rotate-secret': {
+      post: {
+        summary:
+          'A new secret, in the answer only; the previous one keeps signing beside it (both signatures sent) for overlapSeconds',
+        ...secured('webhooks:write'),
+        parameters: [webhookId],
+        requestBody: {
+          content: {
+            'application/json': {
+              schema: obj({
+                overlapSeconds: { type: 'number', minimum: 0, maximum: MAX_ROTATION_OVERLAP_SECONDS, default: 86400 },
+              }),
+            },
+          },
+        },
+        responses: {
+          200: json(ref('WebhookEndpointWithSecret'), 'rotated'),
+          ...errors(400, 401, 403, 404, 429),
+          503: json(ref('Error'), 'the service has no FTFLOW_WEBHOOK_SECRET_KEY'),
+        },
+      },
+    },
+  };
+}
+
 export function openApiDocument(): Schema {
+  const apiKeyPaths = {
+    '/v1/api-key': {
+      get: {
+        summary: 'The API key this request was made with: its name and scopes (never the key itself)',
+        description: 'Any valid key may call it; front ends use it to offer only what the key may do.',
+        security: [{ bearer: [] }],
+        responses: {
+          200: json(
+            obj(
+              {
+                object: { const: 'api_key' },
+                id: str("the key's name"),
+                scopes: { type: 'array', items: { type: 'string', enum: [...API_SCOPES] } },
+                rateLimitPerMinute: { type: 'integer', description: "the key's own rate limit, when it has one" },
+              },
+              ['object', 'id', 'scopes'],
+            ),
+            'the key',
+          ),
+          ...errors(401, 403, 429),
+        },
+      },
+    },
+  };
   const fineTunePaths = {
     '/v1/fine-tunes': {
       post: {
@@ -319,6 +610,20 @@ export function openApiDocument(): Schema {
         responses: { 200: json(ref('FineTune'), 'the run'), ...errors(401, 403, 404, 429) },
       },
     },
+    '/v1/fine-tunes/{id}/result': {
+      get: {
+        summary:
+          "A succeeded run's record: registered model and version, datasets (URI, sha256, rows), job and studio link, scoring URI, served time, smoke reply, warnings and notes",
+        description:
+          "The same record as `ftflow result` and the client's result(). Never waits: a run still running, or one that ended without succeeding, is a 409 saying so.",
+        ...secured('fine-tunes:read'),
+        parameters: [idParam('run id')],
+        responses: {
+          200: json(ref('FineTuneResult'), "the run's record"),
+          ...errors(401, 403, 404, 409, 429),
+        },
+      },
+    },
     '/v1/fine-tunes/{id}/events': {
       get: {
         summary: 'What happened in a run, oldest first',
@@ -342,6 +647,66 @@ export function openApiDocument(): Schema {
         },
       },
     },
+    '/v1/fine-tunes/{id}/metrics': {
+      get: {
+        summary:
+          "The loss curve: the job's MLflow metric history, series per metric, paged (read from Azure when asked)",
+        ...secured('fine-tunes:read'),
+        parameters: [
+          idParam('run id'),
+          {
+            name: 'metric',
+            in: 'query',
+            description: 'comma-separated metric names (default loss,eval_loss,learning_rate,epoch)',
+            schema: { type: 'string' },
+          },
+          {
+            name: 'limit',
+            in: 'query',
+            description: 'points per metric per page',
+            schema: { type: 'integer', minimum: 1, maximum: 1000, default: 500 },
+          },
+          { name: 'pageToken', in: 'query', schema: { type: 'string' } },
+        ],
+        responses: {
+          200: json(
+            obj({
+              object: { const: 'list' },
+              id: str(),
+              jobName: str(),
+              mlflowRunId: str('the MLflow run the series come from'),
+              data: { type: 'array', items: ref('MetricSeries') },
+              nextPageToken: { type: ['string', 'null'], description: 'the next points of the series that have more' },
+            }),
+            'series per metric, oldest step first',
+          ),
+          ...errors(400, 401, 403, 404, 429, 503),
+        },
+      },
+    },
+    '/v1/fine-tunes/{id}/logs': {
+      get: {
+        summary: "The tail of the job's user_logs/std_log.txt (read from Azure when asked)",
+        ...secured('fine-tunes:read'),
+        parameters: [
+          idParam('run id'),
+          { name: 'lines', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 10000, default: 100 } },
+        ],
+        responses: {
+          200: json(
+            obj({
+              id: str(),
+              jobName: str(),
+              file: str(),
+              lines: { type: 'array', items: str() },
+              truncated: { type: 'boolean' },
+            }),
+            'the last lines of the log',
+          ),
+          ...errors(400, 401, 403, 404, 429, 503),
+        },
+      },
+    },
     '/v1/fine-tunes/{id}/cancel': {
       post: {
         summary: 'Cancel a run; answers once its cleanup is confirmed (200) or when the wait ran out (202)',
@@ -354,6 +719,42 @@ export function openApiDocument(): Schema {
           200: json(ref('CancelOutcome'), 'the run ended after its cleanup (or had already ended)'),
           202: json(ref('CancelOutcome'), 'cancellation requested; cleanup still running'),
           ...errors(401, 403, 404, 429),
+        },
+      },
+    },
+    '/v1/fine-tunes/{id}/keep-alive': {
+      post: {
+        summary: 'Keep the endpoint serving longer after the smoke test, or delete it now',
+        description:
+          'For a run keeping its endpoint alive (deployment.keepAliveMinutes > 0) after its smoke test. Exactly one of extendMinutes (added to the time left; at most 7 days ahead) and end (true: the endpoint is deleted now and the run ends). 409 when the run is not keeping its endpoint alive.',
+        ...secured('fine-tunes:write'),
+        parameters: [idParam('run id')],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: obj({
+                extendMinutes: { type: 'number', exclusiveMinimum: 0 },
+                end: { type: 'boolean', const: true },
+              }),
+            },
+          },
+        },
+        responses: {
+          200: json(
+            obj(
+              {
+                id: str(),
+                object: { const: 'fine_tune.keep_alive' },
+                endpointName: str(),
+                expiresAt: { type: ['string', 'null'], description: 'when it will be deleted; null: now' },
+                message: str(),
+              },
+              ['id', 'object', 'endpointName', 'expiresAt', 'message'],
+            ),
+            'the new deletion time',
+          ),
+          ...errors(400, 401, 403, 404, 409, 429),
         },
       },
     },
@@ -506,6 +907,8 @@ export function openApiDocument(): Schema {
         RunSpec: runSpecSchema(),
         FineTuneSummary: fineTuneSummary,
         FineTune: fineTune,
+        FineTuneResult: fineTuneResult,
+        DatasetSplit: datasetSplit,
         FineTuneStarted: {
           allOf: [
             fineTuneSummary,
@@ -515,6 +918,12 @@ export function openApiDocument(): Schema {
               jobName: str(),
               endpointName: str(),
               spec: ref('RunSpec'),
+              webhookSecrets: {
+                type: 'array',
+                description:
+                  "the secrets of the run spec's notifications.webhooks, in order: only in the answer that created the run",
+                items: obj({ url: str(), secret: str('whsec_...') }, ['url', 'secret']),
+              },
             }),
           ],
         },
@@ -539,6 +948,9 @@ export function openApiDocument(): Schema {
           ['error'],
         ),
         Event: event,
+        Training: training,
+        MetricsEntry: metricsEntry,
+        MetricSeries: metricSeries,
         CancelOutcome: obj({
           runId: str(),
           status: runStatus,
@@ -549,6 +961,8 @@ export function openApiDocument(): Schema {
         CreateSchedule: createSchedule,
         ScheduleActionReport: scheduleActionReport,
         JanitorSchedule: janitorSchedule,
+        WebhookEndpoint: webhookEndpoint,
+        WebhookEndpointWithSecret: webhookEndpointWithSecret,
         Error: obj(
           {
             error: obj(
@@ -564,6 +978,6 @@ export function openApiDocument(): Schema {
         ),
       },
     },
-    paths: { ...fineTunePaths, ...schedulePaths, ...janitorPaths },
+    paths: { ...apiKeyPaths, ...fineTunePaths, ...schedulePaths, ...janitorPaths, ...webhookPaths() },
   };
 }

@@ -35,9 +35,13 @@ export function splitBudget(budget: ArmBudget, processes: number): ArmBudget {
 
 export type RequestClass = 'read' | 'write' | 'delete';
 
-export function requestClass(method: string): RequestClass {
+/** MLflow's searches are reads that travel as POST (runs/search, experiments/search, logged-models/search). */
+const MLFLOW_SEARCH = /\/api\/2\.0\/mlflow\/[\w-]+\/search(\?|$)/;
+
+export function requestClass(method: string, url?: string): RequestClass {
   const m = method.toUpperCase();
   if (m === 'GET' || m === 'HEAD') return 'read';
+  if (m === 'POST' && url !== undefined && MLFLOW_SEARCH.test(url)) return 'read';
   if (m === 'DELETE') return 'delete';
   return 'write';
 }
@@ -62,6 +66,8 @@ export class ArmRequestBudget {
   private readonly timers: Partial<Record<RequestClass, NodeJS.Timeout>> = {};
   private waitedMs = 0;
   private granted = 0;
+  /** Requests let through per class: the live training poller keeps its reads a share of the others'. */
+  private readonly grantedByClass: Record<RequestClass, number> = { read: 0, write: 0, delete: 0 };
 
   constructor(readonly budget: ArmBudget = DEFAULT_ARM_BUDGET) {
     const bucket = (perSecond: number) =>
@@ -74,12 +80,13 @@ export class ArmRequestBudget {
   }
 
   /** Resolves when a request of this class may be sent; rejects (using no token) if `signal` aborts first. */
-  take(method: string, signal?: AbortSignalLike): Promise<void> {
-    const cls = requestClass(method);
+  take(method: string, signal?: AbortSignalLike, url?: string): Promise<void> {
+    const cls = requestClass(method, url);
     const started = Date.now();
     const granted = () => {
       this.waitedMs += Date.now() - started;
       this.granted++;
+      this.grantedByClass[cls]++;
     };
     if (signal?.aborted) return Promise.reject(abortError());
     if (this.queues[cls].length === 0 && this.buckets[cls].tryRemoveTokens(1)) {
@@ -122,9 +129,10 @@ export class ArmRequestBudget {
     );
   }
 
-  stats(): { granted: number; waitedMs: number; waiting: number } {
+  stats(): { granted: number; grantedByClass: Record<RequestClass, number>; waitedMs: number; waiting: number } {
     return {
       granted: this.granted,
+      grantedByClass: { ...this.grantedByClass },
       waitedMs: this.waitedMs,
       waiting: this.queues.read.length + this.queues.write.length + this.queues.delete.length,
     };
@@ -134,7 +142,7 @@ export class ArmRequestBudget {
     return {
       name: 'finetuneFlowArmBudgetPolicy',
       sendRequest: async (request, next) => {
-        await this.take(request.method, request.abortSignal);
+        await this.take(request.method, request.abortSignal, request.url);
         return next(request);
       },
     };

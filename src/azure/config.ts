@@ -18,6 +18,10 @@ export interface AzureConfig {
   credential: CredentialConfig;
   /** How often awaitPipeline asks Azure for the job's status. */
   jobPollSeconds: number;
+  /** How often, at most, the worker reads its training jobs' latest MLflow metrics (0 or "off": never). */
+  metricsPollSeconds: number;
+  /** Those reads stay at most this share of the worker's other reads (default 0.1: 10%). */
+  metricsReadShare: number;
   /** Interval for the SDK's long-running-operation pollers. */
   lroPollMs: number;
   /** This worker's share of ARM's request budget (see budget.ts). */
@@ -55,6 +59,15 @@ function positive(env: NodeJS.ProcessEnv, name: string, fallback: number): numbe
   return value;
 }
 
+function nonNegative(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0)
+    throw new ConfigError(`${name} must be 0 or a positive number, got "${raw}"`);
+  return value;
+}
+
 /** Reads the Azure target from the environment; every missing value is named with the variable to set. */
 export function loadAzureConfig(env: NodeJS.ProcessEnv = process.env): AzureConfig {
   const file = env[ENV.workspaceConfigFile] ? readWorkspaceFile(env[ENV.workspaceConfigFile] as string) : {};
@@ -84,6 +97,9 @@ export function loadAzureConfig(env: NodeJS.ProcessEnv = process.env): AzureConf
     hfEndpoint: (env[ENV.hfEndpoint] || 'https://huggingface.co').replace(/\/+$/, ''),
     credential,
     jobPollSeconds: positive(env, 'FTFLOW_JOB_POLL_SECONDS', 40),
+    metricsPollSeconds:
+      env.FTFLOW_METRICS_POLL_SECONDS === 'off' ? 0 : nonNegative(env, 'FTFLOW_METRICS_POLL_SECONDS', 120),
+    metricsReadShare: positive(env, 'FTFLOW_METRICS_READ_SHARE', 0.1),
     lroPollMs: positive(env, 'FTFLOW_LRO_POLL_MS', 5000),
     datastoreAuth: datastoreAuth(env),
     armBudget: splitBudget(

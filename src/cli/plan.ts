@@ -47,7 +47,7 @@ export function planLines(plan: FineTunePlan): string[] {
     `${label('data')}${splitLine('train', plan.data.train)}`,
     `${label('')}${splitLine('test', plan.data.test)}`,
     `${label('')}${splitLine('scoring', plan.data.scoring)}`,
-    `${label('registered model')}${plan.names.registeredModel} version ${plan.names.modelVersion}`,
+    `${label('registered model')}${plan.names.registeredModel} (its next integer version when the run registers it)`,
     `${label('endpoint')}${plan.names.endpointName}, deployment ${plan.names.deploymentName} on ${plan.deployment.instanceType} × ${plan.deployment.instanceCount}, keep-alive ${plan.deployment.keepAliveMinutes} min`,
     `${label('cost estimate')}${estimateLine(e)}`,
     `${label('')}training: ${e.training.trainTokens.toLocaleString('en-US')} tokens × ${e.training.epochs} epoch(s) on ${e.training.gpus} GPU(s) at ~${e.training.tokensPerSecondPerGpu} tokens/s/GPU = ${formatHours(e.training.computeHours)}, + ${formatHours(e.training.overheadHours)} of pipeline steps`,

@@ -35,4 +35,6 @@ export const ENV = {
   scheduleMinInterval: 'FTFLOW_SCHEDULE_MIN_INTERVAL',
   // Prices of VM sizes (src/cost/priceFile.ts): an operator's table over the vendored list prices.
   pricesFile: 'FTFLOW_PRICES_FILE',
+  // Webhooks: the operator key every endpoint's signing secret is derived from (src/webhooks/secrets.ts).
+  webhookSecretKey: 'FTFLOW_WEBHOOK_SECRET_KEY',
 } as const;

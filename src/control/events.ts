@@ -14,6 +14,7 @@ import type {
   ResolvedModel,
   DeployedEndpoint,
 } from '../activities/types';
+import { metricsLine } from '../azure/liveTraining';
 
 type History = Awaited<ReturnType<WorkflowHandle['fetchHistory']>>;
 type HistoryEvent = NonNullable<History['events']>[number];
@@ -38,7 +39,14 @@ export type RunEventType =
   | 'job.status'
   | 'metrics'
   | 'warning'
-  | 'endpoint.lifetime';
+  | 'note'
+  | 'endpoint.lifetime'
+  // Webhook deliveries (src/control/webhookEvents.ts): one per attempt, and one when a delivery gave up.
+  | 'webhook.delivered'
+  | 'webhook.failed'
+  | 'webhook.refused'
+  | 'webhook.skipped'
+  | 'webhook.gave_up';
 
 export interface RunEvent {
   /** `<execution>.<history event>.<n>`: stable, and the cursor for the next page (`after`). */
@@ -51,6 +59,9 @@ export interface RunEvent {
   step?: string;
   data?: Record<string, unknown>;
 }
+
+/** Activities of a run that are not steps (webhooks: who listens), left out of its events. */
+const INTERNAL_ACTIVITIES = new Set(['webhookAudience']);
 
 /** The message of the innermost failure: "Activity task failed" wraps the reason. */
 export function failureMessage(failure: Failure | null | undefined): string {
@@ -115,14 +126,18 @@ export function eventsFromHistory(
       add('run.cancel_requested', 'cancellation requested: cleanup runs before the run ends', { level: 'warn' });
     } else if (event.activityTaskScheduledEventAttributes) {
       const name = event.activityTaskScheduledEventAttributes.activityType?.name ?? 'activity';
+      // Asking who listens to webhooks is not a step; the deliveries are events of their own.
+      if (INTERNAL_ACTIVITIES.has(name)) continue;
       activityNames.set(eventId, name);
       add('step.started', `${name} started`, { step: name });
     } else if (event.activityTaskCompletedEventAttributes) {
       const attrs = event.activityTaskCompletedEventAttributes;
+      if (!activityNames.has(String(attrs.scheduledEventId))) continue;
       const step = activityNames.get(String(attrs.scheduledEventId)) ?? 'activity';
       describeCompletion(step, decode<unknown>(attrs.result), add);
     } else if (event.activityTaskFailedEventAttributes) {
       const attrs = event.activityTaskFailedEventAttributes;
+      if (!activityNames.has(String(attrs.scheduledEventId))) continue;
       const step = activityNames.get(String(attrs.scheduledEventId)) ?? 'activity';
       add('step.failed', `${step} failed: ${failureMessage(attrs.failure)}`, { step, level: 'error' });
     } else if (event.activityTaskCanceledEventAttributes) {
@@ -130,6 +145,7 @@ export function eventsFromHistory(
       add('step.cancelled', `${step} cancelled`, { step, level: 'warn' });
     } else if (event.activityTaskTimedOutEventAttributes) {
       const attrs = event.activityTaskTimedOutEventAttributes;
+      if (!activityNames.has(String(attrs.scheduledEventId))) continue;
       const step = activityNames.get(String(attrs.scheduledEventId)) ?? 'activity';
       add('step.timed_out', `${step} timed out: ${failureMessage(attrs.failure)}`, { step, level: 'error' });
     } else if (event.workflowExecutionUpdateCompletedEventAttributes) {
@@ -211,15 +227,24 @@ function describeCompletion(step: string, result: unknown, add: Add): void {
           data: { jobName: job.jobName, adopted: job.adopted, displayName: job.displayName },
         },
       );
+      for (const note of job.notes ?? []) add('note', note, { step });
       return warnings(job.warnings);
     }
     case 'awaitPipeline':
     case 'cancelPipeline': {
       const outcome = result as JobOutcome;
       done(outcome.status);
+      // The follower's bounded `metrics` entries travel in its result: no history event of their own.
+      for (const entry of Array.isArray(outcome.metricsLog) ? outcome.metricsLog : [])
+        if (typeof entry.step === 'number')
+          add('metrics', metricsLine(entry), { step, data: { ...entry, jobName: outcome.jobName } });
       return add('job.status', `job ${outcome.jobName} ${outcome.status}`, {
         step,
-        data: { jobName: outcome.jobName, status: outcome.status },
+        data: {
+          jobName: outcome.jobName,
+          status: outcome.status,
+          ...(outcome.studioUrl ? { studioUrl: outcome.studioUrl } : {}),
+        },
       });
     }
     case 'collectMetrics': {
@@ -279,4 +304,24 @@ export function pageEvents(all: RunEvent[], after: string | undefined, limit: nu
     hasMore: start + limit < all.length,
     lastId: data.length > 0 ? data[data.length - 1].id : (after ?? null),
   };
+}
+
+/** The result of the last completed attempt of `step` in one execution's history (undefined if none). */
+export function stepResultFromHistory(history: History, converter: PayloadConverter, step: string): unknown {
+  const names = new Map<string, string>();
+  let found: unknown;
+  for (const event of history.events ?? []) {
+    const scheduled = event.activityTaskScheduledEventAttributes;
+    if (scheduled) names.set(String(event.eventId), scheduled.activityType?.name ?? '');
+    const done = event.activityTaskCompletedEventAttributes;
+    if (done && names.get(String(done.scheduledEventId)) === step) {
+      const first = done.result?.payloads?.[0];
+      try {
+        found = first ? converter.fromPayload<unknown>(first) : undefined;
+      } catch {
+        found = undefined;
+      }
+    }
+  }
+  return found;
 }

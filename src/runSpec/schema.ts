@@ -10,6 +10,7 @@ import {
   VM_SIZE_PATTERN,
 } from './names';
 import { DatasetSpec } from './dataset';
+import { NotificationsSpec } from './notifications';
 import { MAX_COST_BUDGET_USD, MAX_KEEP_ALIVE_MINUTES, MAX_TRAINING_BUDGET_MINUTES } from './defaults';
 import {
   FORBIDDEN_KEYS,
@@ -231,6 +232,11 @@ export const RunSpec = z.strictObject({
   scoring: ScoringSpec.prefault({}),
   qualityGate: QualityGateSpec.default({}),
   budget: BudgetSpec.prefault({}),
+  /**
+   * Webhook endpoints that hear of this run (src/runSpec/notifications.ts). Optional without a default, so a
+   * spec without it reads exactly as it did before (idempotent starts compare specs as written).
+   */
+  notifications: NotificationsSpec.optional(),
   /**
    * Defaults to "chat_completion_<model name>" as in the notebook. Sent in the job PUT: Azure ML's
    * characters (letters, digits, "_", "-", "."; a letter or digit first), at most 255.

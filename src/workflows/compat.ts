@@ -32,6 +32,13 @@ const SIZES_FROM_MODEL = 'sizes-from-model';
  */
 const RUN_COST = 'run-cost';
 
+/**
+ * Patch id: runs started since with webhooks (an owner API key, or notifications in the spec) ask who listens
+ * (the webhookAudience activity) and start a notification workflow per event heard (notifier.ts). Asked only by
+ * runs that have webhooks, so the histories of runs without them are unchanged.
+ */
+const WEBHOOKS = 'webhooks';
+
 /** The spec as an older client may have sent it: fields added since are missing. */
 type OlderSpec = Omit<Spec, 'budget' | 'qualityGate' | 'deployment'> & {
   budget?: Spec['budget'];
@@ -105,4 +112,9 @@ export function trainingCheck(spec: RunSpec, choosesSizes: boolean): TrainingChe
 /** Whether this run estimates, budgets and measures its cost (patch `run-cost`). Asked once, before the estimate. */
 export function runsCost(): boolean {
   return patched(RUN_COST);
+}
+
+/** Whether this run sends webhook notifications (patch `webhooks`); ask only when it has an owner or spec webhooks. */
+export function notifiesWebhooks(): boolean {
+  return patched(WEBHOOKS);
 }

@@ -60,6 +60,8 @@ export interface RunProgress {
   /** While the endpoint is kept alive after the smoke test: when it will be deleted. */
   endpointExpiresAt?: string;
   warnings: string[];
+  /** What the run noted that needs no action (defaults the component does not declare, dropped). */
+  notes?: string[];
   metrics?: Record<string, number>;
   qualityGate?: GateEvaluation;
   /** What the run is expected to cost (before its job) and what it cost (after it); absent in runs from before. */
@@ -82,15 +84,22 @@ export interface FineTuneInput {
   /** A validated run spec (parseRunSpec), defaults filled in. */
   spec: RunSpec;
   options?: FineTuneOptions;
+  /** The API key the run belongs to: its registered webhook endpoints hear of the run (src/webhooks). */
+  owner?: string;
 }
 
+/**
+ * The workflow's own result. Callers read it as a run's result record (src/control/runResult.ts), which
+ * the client, the CLI and the API return alike.
+ */
 export interface FineTuneResult {
   runId: string;
   status: 'succeeded';
   model: Pick<ResolvedModel, 'registry' | 'name' | 'version' | 'assetId'>;
   compute: ValidatedCompute;
   data: { revision: string; train: StagedSplit; test: StagedSplit; scoring: StagedSplit };
-  job: SubmittedJob & { status: string };
+  /** studioUrl: the job in Azure ML studio (absent in results of runs from before it was recorded). */
+  job: SubmittedJob & { status: string; studioUrl?: string };
   metrics: CollectedMetrics['metrics'];
   registeredModel: RegisteredModel;
   /** instanceType: the deployment's (absent in results of runs from before it was recorded). */
@@ -99,7 +108,10 @@ export interface FineTuneResult {
   smokeScore: SmokeScoreResult;
   /** The estimate and the measured cost (absent in results of runs from before). */
   cost?: RunCost;
+  /** What needs action. */
   warnings: string[];
+  /** What needs no action (absent in results of runs from before notes were recorded). */
+  notes?: string[];
   steps: StepState[];
 }
 
@@ -131,7 +143,8 @@ export interface FineTunePlan {
     endpointName: string;
     deploymentName: string;
     registeredModel: string;
-    modelVersion: string;
+    /** 'next': the registered model's next integer version, chosen when the run registers it. */
+    modelVersion: 'next';
     experimentName: string;
     computeName: string;
     /** Where each split is (or would be) staged in the default datastore. */
@@ -170,10 +183,14 @@ export interface RunMemo {
   spec: RunSpec;
   options?: FineTuneOptions;
   source: RunSource;
+  /** Who asked, beside the source: the API key's id, the CLI's operating-system user, a client's own name. */
+  actor?: string;
   /** Unique per start request: tells the caller whether its request created the run or found it. */
   startToken?: string;
   idempotencyKey?: string;
   scheduleId?: string;
+  /** The API key that started it (its webhooks hear of it); a resume keeps it. */
+  owner?: string;
 }
 
 // ------------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import { allowListFailure } from './checks';
 import { computeAndData, resolveModelRequest, runsCost, withLaterDefaults } from './compat';
 import type { FineTuneInput, FineTuneResult } from './definitions';
 import { KeepAlive } from './keepAlive';
+import { RunNotifier } from './notifier';
 import { Progress, type StepResult } from './progress';
 import { RunCostBook } from './runCost';
 
@@ -24,9 +25,13 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
   const { quick, submit, long, wait, cleanup, bookkeeping } = activityGroups(input.options);
   const experimentName = spec.experimentName ?? `chat_completion_${spec.model.name}`;
   const run = new Progress(names);
-  const keepAlive = new KeepAlive(run.record);
+  const keepAlive = new KeepAlive(run);
   let cost: RunCostBook | undefined;
   run.started(spec);
+  // Webhooks (notifier.ts): a notification per event someone listens to, started and left; never awaited.
+  const notifier = new RunNotifier(input, run.record);
+  run.onStepCompleted = (step, detail) => notifier.notify('run.step.completed', { step, detail });
+  await notifier.notify('run.started');
 
   try {
     // 1-2. A working credential and the workspace; the registry model, its component, the training values.
@@ -85,12 +90,11 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
     );
     const gate = passedQualityGate(run, spec.qualityGate, metrics.metrics);
 
-    // 8. The trained model, registered under a version derived from the run.
+    // 8. The trained model, registered under the model's next integer version (adopted on a retry).
     const registeredModel = await run.step('registerModel', () =>
       quick.registerModel({
         jobName: job.jobName,
         modelName: fineTunedModelName(model.name, spec.dataset.source),
-        version: names.modelVersion,
         description: `${model.name} fine tuned model for ${spec.dataset.source} chat-completion (finetune-flow run ${runId})`,
         runId,
       }),
@@ -121,25 +125,28 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
           parameters: spec.scoring.parameters,
         }),
       );
+      await notifier.endpointReady(endpoint, spec.deployment.keepAliveMinutes);
       await keepAlive.serve(spec.deployment.keepAliveMinutes, book.servingLimit(servingSince));
     } finally {
       deletion = await CancellationScope.nonCancellable(() =>
         run.step('deleteEndpoint', () => cleanup.deleteEndpoint(names.endpointName)),
       );
       book.endpointDeleted(deletion);
-      run.record.endpointExpiresAt = undefined;
+      run.servingUntil(undefined);
+      await notifier.endpointDeleted(deletion);
     }
 
     // What it cost: the job's timeline and the endpoint's lifetime, as Azure reports them.
     await CancellationScope.nonCancellable(() => book.measured(bookkeeping.measureCost));
     run.succeeded();
+    await notifier.runEnded({ registeredModel: { name: registeredModel.name, version: registeredModel.version } });
     return {
       runId,
       status: 'succeeded',
       model: { registry: model.registry, name: model.name, version: model.version, assetId: model.assetId },
       compute,
       data: { revision: data.revision, train: data.train, test: data.test, scoring: data.scoring },
-      job: { ...job, status: jobStatus.status },
+      job: { ...job, status: jobStatus.status, ...(jobStatus.studioUrl ? { studioUrl: jobStatus.studioUrl } : {}) },
       metrics: metrics.metrics,
       qualityGate: gate,
       registeredModel,
@@ -152,6 +159,7 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
       smokeScore: score,
       ...(book.result() ? { cost: book.result() } : {}),
       warnings: run.record.warnings,
+      notes: run.record.notes ?? [],
       steps: run.record.steps,
     };
   } catch (err) {
@@ -159,6 +167,7 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneResult> {
     const book = cost;
     if (book) await CancellationScope.nonCancellable(() => book.measured(bookkeeping.measureCost));
     run.ended(err);
+    await notifier.runEnded();
     throw err;
   }
 }

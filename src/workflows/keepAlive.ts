@@ -3,7 +3,8 @@
 // fineTune.ts's business (always, in a non-cancellable scope); this only decides when serving stops.
 import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
 import { MAX_KEEP_ALIVE_MINUTES } from '../runSpec/defaults';
-import { endpointLifetimeUpdate, type RunProgress } from './definitions';
+import { endpointLifetimeUpdate } from './definitions';
+import type { Progress } from './progress';
 
 export class KeepAlive {
   /** Set while the endpoint is kept serving after the smoke test; `limit`: the most budget.maxCost allows. */
@@ -18,7 +19,7 @@ export class KeepAlive {
    * ("Update machine does not handle this event") and a restarted worker could no longer delete the
    * endpoint (test/workflows/stepOutcomes.test.ts; docs/design.md, invariant 1).
    */
-  constructor(private readonly progress: RunProgress) {
+  constructor(private readonly progress: Progress) {
     setHandler(endpointLifetimeUpdate, (change) => {
       const keepAlive = this.state;
       const refuse = (message: string) => ApplicationFailure.nonRetryable(message, 'InvalidEndpointLifetimeChange');
@@ -42,9 +43,8 @@ export class KeepAlive {
       }
       keepAlive.expiresAt = change.endNow ? Date.now() : keepAlive.expiresAt + (change.extendMinutes ?? 0) * 60_000;
       keepAlive.changed = true;
-      progress.endpointExpiresAt =
-        keepAlive.expiresAt > Date.now() ? new Date(keepAlive.expiresAt).toISOString() : undefined;
-      return { expiresAt: progress.endpointExpiresAt ?? null };
+      progress.servingUntil(keepAlive.expiresAt > Date.now() ? new Date(keepAlive.expiresAt).toISOString() : undefined);
+      return { expiresAt: progress.record.endpointExpiresAt ?? null };
     });
   }
 
@@ -57,13 +57,13 @@ export class KeepAlive {
     let expiresAt = Date.now() + minutes * 60_000;
     if (limit && limit.until < expiresAt) {
       expiresAt = limit.until;
-      this.progress.warnings.push(
+      this.progress.warn([
         `deployment.keepAliveMinutes ${minutes} cut to ${Math.max(0, Math.round((limit.until - Date.now()) / 60_000))} min: ${limit.why}`,
-      );
+      ]);
     }
     const state = { expiresAt, changed: false, ...(limit ? { limit } : {}) };
     this.state = state;
-    this.progress.endpointExpiresAt = new Date(state.expiresAt).toISOString();
+    this.progress.servingUntil(new Date(state.expiresAt).toISOString());
     try {
       while (Date.now() < state.expiresAt) {
         state.changed = false;

@@ -52,7 +52,7 @@ export async function planFineTune(input: PlanFineTuneInput): Promise<FineTunePl
       endpointName: names.endpointName,
       deploymentName: spec.deployment.name,
       registeredModel: fineTunedModelName(model.name, spec.dataset.source),
-      modelVersion: names.modelVersion,
+      modelVersion: 'next',
       experimentName: spec.experimentName ?? `chat_completion_${spec.model.name}`,
       computeName: compute.name,
       blobs: { train: data.train.blobPath, test: data.test.blobPath, scoring: data.scoring.blobPath },

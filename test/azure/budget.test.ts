@@ -1,6 +1,6 @@
 // The worker's ARM request budget: first come first served, and a request whose caller gave up leaves
 // the queue without using a token (at 1,000 runs, tokens spent on abandoned requests starved the rest).
-import { ArmRequestBudget, DEFAULT_ARM_BUDGET, splitBudget } from '../../src/azure/budget';
+import { ArmRequestBudget, DEFAULT_ARM_BUDGET, requestClass, splitBudget } from '../../src/azure/budget';
 import { loadAzureConfig } from '../../src/azure/config';
 
 const budget = () => new ArmRequestBudget({ readsPerSecond: 20, writesPerSecond: 20, deletesPerSecond: 20, burst: 1 });
@@ -67,4 +67,15 @@ describe('sharing the budget between worker processes (FTFLOW_ARM_BUDGET_SPLIT)'
     // The bucket starts empty and refills at 5/s: six reads need about 1.2 s (at least 0.8 s anywhere).
     expect(Date.now() - started).toBeGreaterThanOrEqual(800);
   });
+});
+
+test("MLflow's searches are reads though they are POSTs; other POSTs are writes", () => {
+  const base =
+    'https://eastus.api.azureml.ms/mlflow/v2.0/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws/api/2.0/mlflow';
+  expect(requestClass('POST', `${base}/runs/search`)).toBe('read');
+  expect(requestClass('POST', `${base}/logged-models/search`)).toBe('read');
+  expect(requestClass('POST', `${base}/runs/create`)).toBe('write');
+  expect(requestClass('POST', 'https://management.azure.com/subscriptions/s/jobs/j/cancel')).toBe('write');
+  expect(requestClass('GET')).toBe('read');
+  expect(requestClass('DELETE')).toBe('delete');
 });

@@ -33,7 +33,7 @@ test('bench:cluster --smoke runs on 1 and 2 workers that split the ARM budget, a
   const logs = path.join(__dirname, '..', '..', '.data', 'bench-cluster', 'logs');
   const shares = fs
     .readdirSync(logs)
-    .filter((f) => /^worker-3-2w-\d\.log$/.test(f))
+    .filter((f) => /^worker-3-live-on-2w-\d\.log$/.test(f))
     .map((f) => /"readsPerSecond":\s*([\d.]+)/.exec(fs.readFileSync(path.join(logs, f), 'utf8'))?.[1]);
   expect(shares).toEqual(['10', '10']);
   expect(printed).toMatch(/notice delay p95 s/);

@@ -47,7 +47,7 @@ const plan: FineTunePlan = {
     endpointName: 'ftflow-1a2b3c4d5e6f7a8b',
     deploymentName: 'demo',
     registeredModel: 'Phi-3-mini-4k-instruct-ultrachat-200k',
-    modelVersion: '1a2b3c4d5e6f',
+    modelVersion: 'next',
     experimentName: 'chat_completion_Phi-3-mini-4k-instruct',
     computeName: 'ftflow-a100',
     blobs: { train: 'a', test: 'b', scoring: 'c' },
@@ -68,6 +68,7 @@ const plan: FineTunePlan = {
     displayName: 'Phi-3-mini-4k-instruct-ultrachat-bs1-cosine-ds2-lora-save_limit1-seqlen-1',
     parameters: { num_train_epochs: '3', learning_rate: '0.000005' },
     warnings: [],
+    notes: [],
     training: { epochs: 3, nodes: 1, maxSteps: -1, rowsPerStepPerGpu: 1 },
   },
   data: {

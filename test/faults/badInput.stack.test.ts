@@ -320,7 +320,8 @@ describe('bad input only the run can judge', () => {
       const names = deriveRunNames(o.runId);
       const mine = armMutations.filter((r) => {
         const segments = r.path.split('/');
-        return [o.compute, names.jobName, names.endpointName, names.modelVersion].some((n) => segments.includes(n));
+        // (A model version is not the run's by its path: the corpus registers none, see the next test.)
+        return [o.compute, names.jobName, names.endpointName].some((n) => segments.includes(n));
       });
       expect(mine).toEqual([]);
       expect(o.laterSteps).not.toContain('submitPipeline');

@@ -54,7 +54,8 @@ export function holdsFor(point: KillPoint, names: RunNames): FaultRule[] {
       // awaitPipeline from completing on the victim, should the kill come late.
       submitPipeline: delay('GET', `*/jobs/${names.jobName}`, BRIEF_HOLD_MS),
       awaitPipeline: delay('GET', '*/mlflow/experiments/get-by-name', BRIEF_HOLD_MS),
-      collectMetrics: delay('GET', `*/versions/${names.modelVersion}`),
+      // registerModel lists the model's versions first (a path every run registering that model shares).
+      collectMetrics: delay('GET', '*/models/*/versions', BRIEF_HOLD_MS),
       registerModel: delay('GET', ep),
       deployEndpoint: delay('POST', `${ep}/listKeys`),
       smokeScore: delay('DELETE', ep),

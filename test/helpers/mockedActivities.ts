@@ -9,6 +9,7 @@ import type { StagedSplit } from '../../src/activities/types';
 import { actualRunCost } from '../../src/cost/actual';
 import { estimateRunCost } from '../../src/cost/estimate';
 import { VENDORED_PRICE_TABLE } from '../../src/cost/priceTable';
+import { DEFAULT_RETRY_SCHEDULE } from '../../src/webhooks/backoff';
 
 export type ActivityName = keyof FineTuneActivities;
 export type ActivityArgs<K extends ActivityName> = Parameters<FineTuneActivities[K]>;
@@ -78,6 +79,7 @@ export const cannedActivities: FineTuneActivities = {
     displayName: 'job',
     parameters: {},
     warnings: [],
+    notes: [],
     adopted: false,
   }),
   awaitPipeline: async (jobName) => ({ jobName, status: 'Completed' }),
@@ -85,8 +87,8 @@ export const cannedActivities: FineTuneActivities = {
   collectMetrics: async () => ({ metrics: { ...CANNED_METRICS }, runsSeen: 1 }),
   registerModel: async (input) => ({
     name: input.modelName,
-    version: input.version,
-    id: `/models/${input.modelName}/versions/${input.version}`,
+    version: '1',
+    id: `/models/${input.modelName}/versions/1`,
     adopted: false,
   }),
   deployEndpoint: async (input) => ({
@@ -140,11 +142,22 @@ export const cannedActivities: FineTuneActivities = {
     displayName: 'job',
     parameters: {},
     warnings: [],
+    notes: [],
     training: { epochs: 1, nodes: 1, maxSteps: -1, rowsPerStepPerGpu: 1 },
   }),
   findActiveRun: async () => null,
   listTaggedEndpoints: async () => [],
   describeRuns: async (runIds) => runIds.map((runId) => ({ runId, state: 'not-found' as const })),
+  // Webhooks: nobody listens unless a test says otherwise; an attempt is answered 200.
+  webhookAudience: async () => [],
+  webhookTargets: async () => ({ targets: [], schedule: DEFAULT_RETRY_SCHEDULE, attemptTimeoutMs: 15_000 }),
+  deliverWebhook: async () => ({
+    outcome: 'delivered',
+    status: 200,
+    durationMs: 1,
+    sentAt: new Date().toISOString(),
+    signatures: 1,
+  }),
 };
 
 /** One call of an activity, as the recorder saw it. */

@@ -348,6 +348,20 @@ describe('Dockerfile', () => {
     const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
     expect(build.lines.find((l) => l.startsWith('RUN '))).toBeDefined();
     expect(build.lines.join('\n')).toMatch(/npm run build[\s\S]*npm run bundle/);
+    // The script the image builds with reads only what the build stage copied (no devstack/, test/, bench/).
+    const copied = build.lines
+      .filter((l) => l.startsWith('COPY ') && !l.includes('--from'))
+      .flatMap((l) => l.slice(5).trim().split(/\s+/).slice(0, -1));
+    const runs = /npm run ([\w:-]+)/.exec(build.lines.join('\n'))?.[1] ?? '';
+    const buildScript = pkg.scripts[runs] ?? '';
+    expect(buildScript).not.toBe('');
+    for (const project of buildScript.matchAll(/(?:tsc -p|node) (\S+)/g)) {
+      const top = project[1].split('/')[0];
+      expect([
+        project[1],
+        copied.some((c) => c === top || c.split('/')[0] === top || c === project[1]) || top === 'dist',
+      ]).toEqual([project[1], true]);
+    }
     expect(build.lines.join('\n')).toContain('npm prune --omit=dev');
     const script = /^node (\S+)$/.exec(pkg.scripts.bundle);
     expect(script).not.toBeNull();
@@ -393,14 +407,16 @@ describe('Dockerfile', () => {
       .map((l) => l.trim());
     for (const entry of ['devstack', 'test', 'bench', 'reference']) expect(ignored).toContain(entry);
     // Every COPY from the build context (not from another stage) names the package files, the compiler
-    // configuration or src/; the build compiles tsconfig.build.json, whose sources are src/ alone.
+    // configuration, src/ or the dashboard's ui/ (bundled into dist/ui/); the build compiles
+    // tsconfig.build.json, whose sources are src/ alone.
     const copied = build.lines
       .filter((l) => l.startsWith('COPY ') && !l.includes('--from='))
       .flatMap((l) => l.slice(5).trim().split(/\s+/).slice(0, -1));
     expect(copied.length).toBeGreaterThan(0);
     for (const source of copied)
-      expect(source).toMatch(/^(package(-lock)?\.json|package\*\.json|tsconfig(\.build)?\.json|src)$/);
+      expect(source).toMatch(/^(package(-lock)?\.json|package\*\.json|tsconfig(\.build)?\.json|src|ui)$/);
     expect(copied).toContain('src');
+    expect(copied).toContain('ui');
     const buildConfig = JSON.parse(read('tsconfig.build.json')) as { include: string[] };
     expect(buildConfig.include).toEqual(['src/**/*.ts']);
     expect(runtime.lines.filter((l) => l.startsWith('COPY ')).join('\n')).not.toMatch(/devstack/);

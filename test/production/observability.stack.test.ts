@@ -66,7 +66,7 @@ describe('a run on a production-configured worker process', () => {
     });
     client = await FineTuneClient.connect({ address: temporalAddress(), taskQueue });
     run = await client.start({}, { options: { heartbeatTimeoutSeconds: 5 } });
-    result = await client.result(run.runId);
+    result = await client.handle(run.runId).result();
     // The worker's last lines may still be in the pipe when the result arrives.
     await waitFor(
       'the run-ended log line',

@@ -37,7 +37,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['control'],
   ['workflows'],
   ['activities'],
-  ['azure'],
+  ['azure', 'webhooks'],
   ['dataset'],
   ['codec', 'observability', 'cost'],
   ['runSpec', 'config'],

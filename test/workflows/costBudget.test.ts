@@ -9,7 +9,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { CostEstimate } from '../../src/cost/types';
 import { deriveRunNames } from '../../src/runSpec/names';
 import type { RunSpecInput } from '../../src/runSpec/schema';
-import type { FineTuneResult, RunProgress } from '../../src/workflows/definitions';
+import type { RunProgress } from '../../src/workflows/definitions';
+import type { RunResult } from '../../src/control/runResult';
 import { waitFor } from '../helpers/localStack';
 import { MockedActivities, type ActivityName } from '../helpers/mockedActivities';
 import { startWorkflowEnv, type WorkflowTestEnv } from '../helpers/workflowEnv';
@@ -52,7 +53,7 @@ function estimate(
 interface Outcome {
   runId: string;
   calls: ActivityName[];
-  result?: FineTuneResult;
+  result?: RunResult;
   error?: unknown;
   status: string;
   progress: RunProgress;

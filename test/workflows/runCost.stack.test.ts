@@ -65,7 +65,7 @@ test("each succeeded run's actual cost matches the emulator's billing meter with
     expect(cost).toBeDefined();
     expect(record.cost).toEqual(cost);
     expect(cost?.estimate?.prices).toMatchObject({ region: meter.prices.region, snapshot: meter.prices.snapshot });
-    const job = meter.jobs.find((j) => j.name === result.job.jobName);
+    const job = meter.jobs.find((j) => j.name === result.job.name);
     const deployments = meter.deployments.filter((d) => d.endpoint === run.names.endpointName);
     expect(job?.usd).toEqual(expect.any(Number));
     expect(deployments).toHaveLength(1);

@@ -173,10 +173,13 @@ async function startUnchecked(key: string, spec: RunSpec): Promise<string> {
 
 /** Waits for the run to close and reads how it closed. */
 async function closed(runId: string): Promise<RunOutcome> {
-  const settled = await t.client.result(runId).then(
-    (result) => ({ result, error: undefined }),
-    (error: unknown) => ({ result: undefined, error }),
-  );
+  const settled = await t.client
+    .handle(runId)
+    .result()
+    .then(
+      (result) => ({ result, error: undefined }),
+      (error: unknown) => ({ result: undefined, error }),
+    );
   const [description, progress] = await Promise.all([t.client.handle(runId).describe(), t.client.progress(runId)]);
   return { runId, script: mocks.run(runId), ...settled, status: description.status.name, progress };
 }

@@ -1,4 +1,5 @@
 // Run commands: start, run (start and watch), status, watch, events, list, cancel, resume.
+import { userInfo } from 'node:os';
 import { Option, type Command } from 'commander';
 import type { RunFilter, RunStatusFilter } from '../../config/visibility';
 import { RUN_STATUS_FILTERS } from '../../config/visibility';
@@ -22,6 +23,7 @@ interface StartFlags extends SpecFlags {
   dryRun?: boolean;
   /** start only: false with --no-plan (start without the plan's checks first). */
   plan?: boolean;
+  owner?: string;
 }
 
 interface WatchFlags {
@@ -51,7 +53,8 @@ function startOptions(cmd: Command): Command {
   return specOptions(cmd)
     .option('--idempotency-key <key>', 'the run id becomes ft-<key>; starting again with it returns the same run')
     .option('--no-dedupe', 'start even if a run training the same model, data and inputs is running')
-    .option('--heartbeat-timeout <seconds>', 'how soon a crashed worker is noticed (default 30)');
+    .option('--heartbeat-timeout <seconds>', 'how soon a crashed worker is noticed (default 30)')
+    .option('--owner <api-key-id>', "the API key the run belongs to: that key's registered webhooks hear of it");
 }
 
 function planOptions(cmd: Command): Command {
@@ -69,11 +72,25 @@ function watchOptions(cmd: Command): Command {
     .option('--timeout <seconds>', 'stop watching after this long (exit 4; the run goes on)');
 }
 
+/** The run spec's webhook secrets, shown once (only the start that created the run has them). */
+function secretLines(secrets: { url: string; secret: string }[] | undefined): string[] {
+  return (secrets ?? []).map((w, i) => `webhook run:${i} ${w.url}  secret ${w.secret}  (shown only now)`);
+}
+
 function seconds(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0) throw new CliInputError(`${flag} must be a number of seconds (got "${value}")`);
   return n;
+}
+
+/** Who runs the CLI, recorded with the runs it starts or resumes (their summary in the Temporal UI). */
+function cliUser(env: NodeJS.ProcessEnv): string | undefined {
+  try {
+    return userInfo().username;
+  } catch {
+    return env.USER ?? env.LOGNAME; // no passwd entry for this uid (some containers)
+  }
 }
 
 async function startFromFlags(ctx: CliContext, file: string | undefined, flags: StartFlags, loaded?: unknown) {
@@ -84,6 +101,8 @@ async function startFromFlags(ctx: CliContext, file: string | undefined, flags: 
     idempotencyKey: flags.idempotencyKey,
     dedupe: flags.dedupe,
     source: 'cli',
+    owner: flags.owner,
+    actor: cliUser(ctx.env),
     options: heartbeat !== undefined ? { heartbeatTimeoutSeconds: heartbeat } : undefined,
   });
 }
@@ -165,6 +184,7 @@ export function registerRunCommands(program: Command, ctx: () => CliContext, act
       c.print(plan ? { ...run, plan } : run, () => [
         `${run.runId}  ${run.created ? 'started' : run.deduplicated ? 'already running (same model, data and inputs)' : 'exists (same idempotency key)'}`,
         ...(plan && run.created ? [`estimated cost ${estimateLine(plan.cost)}`] : []),
+        ...secretLines(run.webhookSecrets),
       ]);
       return EXIT.ok;
     }),
@@ -182,6 +202,7 @@ export function registerRunCommands(program: Command, ctx: () => CliContext, act
       const c = ctx();
       const run = await startFromFlags(c, file as string | undefined, flags as StartFlags);
       if (!c.io.json) c.io.err(`${run.runId} ${run.created ? 'started' : 'found (already started)'}`);
+      for (const line of secretLines(run.webhookSecrets)) c.io.err(line);
       return watchAndExit(c, run.runId, flags as WatchFlags);
     }),
   );
@@ -278,7 +299,7 @@ export function registerRunCommands(program: Command, ctx: () => CliContext, act
   ).action(
     act(async (runId, flags) => {
       const c = ctx();
-      const outcome = await (await c.client()).resume(runId as string, { source: 'cli' });
+      const outcome = await (await c.client()).resume(runId as string, { source: 'cli', actor: cliUser(c.env) });
       const f = flags as WatchFlags & { watch?: boolean };
       if (!f.watch) {
         c.print(outcome, () => [`${outcome.runId} resumed (it had ${outcome.previousStatus})`]);
