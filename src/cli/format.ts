@@ -138,6 +138,7 @@ export function resultLines(r: RunResult): string[] {
     `endpoint ${r.endpoint.name}${r.endpoint.instanceType ? ` on ${r.endpoint.instanceType}` : ''}  served ${duration(r.endpoint.servedSeconds * 1000)}  ${r.endpoint.deleted ? 'deleted' : 'NOT deleted'}`,
     ...(r.endpoint.scoringUri ? [`scoring URI ${r.endpoint.scoringUri}`] : []),
     `smoke reply ${JSON.stringify(r.smokeScore.reply)} (${r.smokeScore.replyChars} chars in ${r.smokeScore.latencyMs} ms)`,
+    ...costLines(r.cost),
     ...r.warnings.map((w) => `warning ${w}`),
     ...r.notes.map((n) => `note ${n}`),
   ];

@@ -292,6 +292,12 @@ test('watching a run: it appears in the list, its job goes Queued then Running, 
     .getByTestId('record-summary')
     .filter({ hasText: /^succeeded after / })
     .waitFor();
+  // What it cost, as the record says (estimate before the job, measured after the run).
+  const costRecord = (await apiGet(`/v1/fine-tunes/${run.runId}`)).cost;
+  expect(costRecord.actualUsd).toEqual(expect.any(Number));
+  await expect(textMatching(page, 'record-cost', /actual/)).resolves.toMatch(
+    /^cost: estimated \$[\d.]+ · actual \$[\d.]+ \(training \$[\d.]+, endpoint \$[\d.]+\)$/,
+  );
   const recordMetrics = await page
     .locator('[data-testid=record-metrics] tr[data-metric]')
     .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-metric')));
