@@ -114,6 +114,13 @@ export default tseslint.config(
       'src/runSpec/defaults.ts',
       'src/runSpec/contentKey.ts',
       'src/config/searchAttributes.ts',
+      'src/cost/budget.ts',
+      'src/cost/format.ts',
+      'src/cost/types.ts',
+      'src/runSpec/notifications.ts',
+      'src/webhooks/events.ts',
+      'src/webhooks/backoff.ts',
+      'src/webhooks/registry.ts',
     ],
     rules: {
       '@typescript-eslint/no-restricted-imports': [

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { LOCAL_AZURE } from 'finetune-flow/config';
+import { loadPriceTable, type PriceTable } from 'finetune-flow/cost';
 import { DEFAULT_CLOCK, JOB_PHASES, type EmulatorClock, type TimeMode } from './clock';
 import type { HubEmulatorOptions } from './hub/routes';
 import { checkQuotaConfig, DEFAULT_QUOTAS, type QuotaConfig } from './quotaConfig';
@@ -58,6 +59,11 @@ export interface EmulatorOptions {
   requestLogLimit?: number;
   /** Fastify request logging to stdout. Default false. */
   logger?: boolean;
+  /**
+   * The list prices the billing meter charges: default the product's table (finetune-flow/cost), with
+   * FTFLOW_PRICES_FILE over it as the worker reads it, so both price a run alike.
+   */
+  prices?: PriceTable;
 }
 
 export interface ResolvedConfig {
@@ -78,6 +84,7 @@ export interface ResolvedConfig {
   catalog: CatalogName;
   requestLogLimit: number;
   logger: boolean;
+  prices: PriceTable;
 }
 
 export function resolveOptions(opts: EmulatorOptions): ResolvedConfig {
@@ -122,6 +129,7 @@ export function resolveOptions(opts: EmulatorOptions): ResolvedConfig {
     catalog: opts.catalog ?? 'seed',
     requestLogLimit: opts.requestLogLimit ?? 10000,
     logger: opts.logger ?? false,
+    prices: opts.prices ?? loadPriceTable(process.env),
   };
 }
 

@@ -14,6 +14,7 @@ import { registerApiKeyRoutes } from './routes/apiKey';
 import { registerFineTuneRoutes } from './routes/fineTunes';
 import { registerJanitorRoutes } from './routes/janitor';
 import { registerScheduleRoutes } from './routes/schedules';
+import { registerWebhookRoutes } from './routes/webhooks';
 
 export const DEFAULT_RATE_LIMIT_PER_MINUTE = 120;
 
@@ -89,6 +90,7 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   registerFineTuneRoutes(app, opts.client, { allowLocalDatasetPaths });
   registerScheduleRoutes(app, opts.client, { allowLocalDatasetPaths });
   registerJanitorRoutes(app, opts.client);
+  registerWebhookRoutes(app, opts.client);
   if (opts.dashboardDir !== false) registerDashboard(app, opts.dashboardDir);
   return app;
 }

@@ -33,4 +33,8 @@ export const ENV = {
   apiKeys: 'FTFLOW_API_KEYS',
   apiRateLimit: 'FTFLOW_API_RATE_LIMIT',
   scheduleMinInterval: 'FTFLOW_SCHEDULE_MIN_INTERVAL',
+  // Prices of VM sizes (src/cost/priceFile.ts): an operator's table over the vendored list prices.
+  pricesFile: 'FTFLOW_PRICES_FILE',
+  // Webhooks: the operator key every endpoint's signing secret is derived from (src/webhooks/secrets.ts).
+  webhookSecretKey: 'FTFLOW_WEBHOOK_SECRET_KEY',
 } as const;

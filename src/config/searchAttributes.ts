@@ -40,4 +40,6 @@ export const DIVISIONS = {
   janitor: 'ftflow-janitor',
   /** Retraining schedule ticks (scheduledFineTune); the run a tick starts is listed as usual. */
   scheduleTicks: 'ftflow-schedule-ticks',
+  /** Each API key's webhook registry (webhookRegistry): long-running, one per key. */
+  webhooks: 'ftflow-webhooks',
 } as const;

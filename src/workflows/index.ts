@@ -1,3 +1,6 @@
 export { fineTune } from './fineTune';
 export { scheduledFineTune } from './scheduledFineTune';
 export { janitor } from './janitor';
+export { planFineTune } from './planFineTune';
+export { webhookRegistry } from './webhookRegistry';
+export { webhookNotification } from './webhookNotification';
