@@ -1,5 +1,5 @@
 // Bearer API keys on every /v1 route: 401 when the key is missing or unknown, 403 when it was revoked
-// or lacks the route's scope. Routes declare their scope in `config.scope` (ANY_KEY: any valid key);
+// or lacks the route's scope. Routes declare their scope in `config.scope` (ANY_KEY: every valid key);
 // routes without one are public.
 import type { FastifyInstance } from 'fastify';
 import type { ApiKeyStore, ApiScope, StoredApiKey } from './keys';
