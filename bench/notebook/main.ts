@@ -242,6 +242,32 @@ function waitsOf(b: Bench, resources: EmulatorResources, log: EmulatorRequest[],
   return azureWaits(azureWaitIntervals(resources, log, b.provisionMs, fromMs, toMs));
 }
 
+/**
+ * What both ways report alike from the emulator's record of one run: its endpoint deleted, its requests, its
+ * wall time from `fromMs` to `toMs` and how much of it was Azure's own waits, and the notice delay.
+ */
+function timeFigures(
+  b: Bench,
+  seen: Awaited<ReturnType<typeof requestsBetween>>,
+  endpointName: string,
+  fromMs: number,
+  toMs: number,
+  notice: number | null,
+) {
+  const waits = waitsOf(b, seen.resources, seen.log, fromMs, toMs);
+  const wallSeconds = secondsBetween(fromMs, toMs);
+  return {
+    endpointDeleted: seen.resources.endpoints.some((e) => e.name === endpointName && e.state === 'Gone'),
+    requests: seen.tally,
+    wallSeconds,
+    azureWaitSeconds: round(waits.totalSeconds, 1) ?? 0,
+    azureWaitsByKind: waits.byKind,
+    outsideAzureSeconds: round(wallSeconds - waits.totalSeconds, 1) ?? 0,
+    outsideAzureLessNoticeSeconds: notice === null ? null : round(wallSeconds - waits.totalSeconds - notice, 1),
+    noticeDelaySeconds: notice,
+  };
+}
+
 const notMine = (userAgent: string) => !isPythonRequest(userAgent);
 
 async function measureNotebook(b: Bench, index: number, opts: NotebookBenchOptions): Promise<NotebookWay> {
@@ -264,8 +290,6 @@ async function measureNotebook(b: Bench, index: number, opts: NotebookBenchOptio
   const jobName = done?.jobName ?? /job (\S+):/.exec(submitted?.detail ?? '')?.[1] ?? '';
   const endpointName = done?.endpointName ?? '';
   const job = seen.resources.jobs.find((j) => j.name === jobName);
-  const waits = waitsOf(b, seen.resources, seen.log, run.spawnedAtMs, run.exitedAtMs);
-  const wallSeconds = secondsBetween(run.spawnedAtMs, run.exitedAtMs);
   const whileJobRuns = figuresWhileRunning(seen, jobName, isPythonRequest, run);
   const streamWindow = stream ? run.sampler.between(stream.startMs, stream.endMs) : undefined;
   const cpuSeconds = Math.max(done?.cpuSeconds ?? 0, run.proc.cpuSeconds);
@@ -280,14 +304,7 @@ async function measureNotebook(b: Bench, index: number, opts: NotebookBenchOptio
       : {}),
     jobName,
     endpointName,
-    endpointDeleted: seen.resources.endpoints.some((e) => e.name === endpointName && e.state === 'Gone'),
-    requests: seen.tally,
-    wallSeconds,
-    azureWaitSeconds: round(waits.totalSeconds, 1) ?? 0,
-    azureWaitsByKind: waits.byKind,
-    outsideAzureSeconds: round(wallSeconds - waits.totalSeconds, 1) ?? 0,
-    outsideAzureLessNoticeSeconds: notice === null ? null : round(wallSeconds - waits.totalSeconds - notice, 1),
-    noticeDelaySeconds: notice,
+    ...timeFigures(b, seen, endpointName, run.spawnedAtMs, run.exitedAtMs, notice),
     cpuSeconds: round(cpuSeconds, 1) ?? 0,
     whileJobRuns: { ...whileJobRuns, armRequestsPerStream: streamCellArmRequests },
     steps: steps.map((s) => ({ step: s.step, seconds: secondsBetween(s.startMs, s.endMs) })),
@@ -367,8 +384,6 @@ async function measureService(b: Bench, index: number, opts: NotebookBenchOption
   });
   const seen = await requestsBetween(b, before, fromMs, toMs, notMine);
   const job = seen.resources.jobs.find((j) => j.name === run.jobName);
-  const waits = waitsOf(b, seen.resources, seen.log, run.startedMs, run.closedMs);
-  const wallSeconds = secondsBetween(run.startedMs, run.closedMs);
   const notice =
     run.awaitPipelineClosedMs !== null && job?.endedAt
       ? secondsBetween(Date.parse(job.endedAt), run.awaitPipelineClosedMs)
@@ -379,14 +394,7 @@ async function measureService(b: Bench, index: number, opts: NotebookBenchOption
     ...(run.failure ? { failure: run.failure } : {}),
     jobName: run.jobName,
     endpointName: run.endpointName,
-    endpointDeleted: seen.resources.endpoints.some((e) => e.name === run.endpointName && e.state === 'Gone'),
-    requests: seen.tally,
-    wallSeconds,
-    azureWaitSeconds: round(waits.totalSeconds, 1) ?? 0,
-    azureWaitsByKind: waits.byKind,
-    outsideAzureSeconds: round(wallSeconds - waits.totalSeconds, 1) ?? 0,
-    outsideAzureLessNoticeSeconds: notice === null ? null : round(wallSeconds - waits.totalSeconds - notice, 1),
-    noticeDelaySeconds: notice,
+    ...timeFigures(b, seen, run.endpointName, run.startedMs, run.closedMs, notice),
     cpuSeconds: run.worker.cpuSeconds,
     whileJobRuns: figuresWhileRunning(seen, run.jobName, notMine, { sampler: run.workerSampler }),
     steps: run.steps.map((s) => ({ step: s.step, seconds: secondsBetween(s.startMs, s.endMs) })),

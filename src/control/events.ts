@@ -16,10 +16,21 @@ import type {
 } from '../activities/types';
 import { metricsLine } from '../azure/liveTraining';
 
-type History = Awaited<ReturnType<WorkflowHandle['fetchHistory']>>;
-type HistoryEvent = NonNullable<History['events']>[number];
+export type History = Awaited<ReturnType<WorkflowHandle['fetchHistory']>>;
+export type HistoryEvent = NonNullable<History['events']>[number];
 type Failure = NonNullable<NonNullable<HistoryEvent['activityTaskFailedEventAttributes']>['failure']>;
 type Payloads = NonNullable<NonNullable<HistoryEvent['activityTaskCompletedEventAttributes']>['result']>;
+
+/** The first payload of an activity's result or a child's input, decoded; undefined when absent or undecodable. */
+export function decodeFirst<T>(converter: PayloadConverter, payloads: Payloads | null | undefined): T | undefined {
+  const first = payloads?.payloads?.[0];
+  if (!first) return undefined;
+  try {
+    return converter.fromPayload<T>(first);
+  } catch {
+    return undefined;
+  }
+}
 
 export type RunEventType =
   | 'run.started'
@@ -70,7 +81,8 @@ export function failureMessage(failure: Failure | null | undefined): string {
   return f?.message ?? failure?.message ?? 'unknown failure';
 }
 
-function timestamp(event: HistoryEvent): string {
+/** A history event's time, ISO. */
+export function eventTimestamp(event: HistoryEvent): string {
   const t = event.eventTime;
   const ms = t ? Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6) : 0;
   return new Date(ms).toISOString();
@@ -86,19 +98,11 @@ export function eventsFromHistory(
   const out: RunEvent[] = [];
   const activityNames = new Map<string, string>();
   const prefix = executionId.slice(0, 8);
-  const decode = <T>(payloads: Payloads | null | undefined): T | undefined => {
-    const first = payloads?.payloads?.[0];
-    if (!first) return undefined;
-    try {
-      return converter.fromPayload<T>(first);
-    } catch {
-      return undefined;
-    }
-  };
+  const decode = <T>(payloads: Payloads | null | undefined): T | undefined => decodeFirst<T>(converter, payloads);
 
   for (const event of history.events ?? []) {
     const eventId = String(event.eventId ?? out.length);
-    const createdAt = timestamp(event);
+    const createdAt = eventTimestamp(event);
     let n = 0;
     const add = (
       type: RunEventType,
@@ -314,14 +318,7 @@ export function stepResultFromHistory(history: History, converter: PayloadConver
     const scheduled = event.activityTaskScheduledEventAttributes;
     if (scheduled) names.set(String(event.eventId), scheduled.activityType?.name ?? '');
     const done = event.activityTaskCompletedEventAttributes;
-    if (done && names.get(String(done.scheduledEventId)) === step) {
-      const first = done.result?.payloads?.[0];
-      try {
-        found = first ? converter.fromPayload<unknown>(first) : undefined;
-      } catch {
-        found = undefined;
-      }
-    }
+    if (done && names.get(String(done.scheduledEventId)) === step) found = decodeFirst<unknown>(converter, done.result);
   }
   return found;
 }

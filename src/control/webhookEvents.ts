@@ -3,7 +3,6 @@
 // one event per attempt (webhook.delivered, webhook.failed, webhook.refused, webhook.skipped) and one when a
 // delivery gave up. What an attempt recorded is the status code and the duration: never the receiver's body.
 import type { PayloadConverter } from '@temporalio/common';
-import type { WorkflowHandle } from '@temporalio/client';
 import type {
   DeliveryAttempt,
   WebhookNotificationInput,
@@ -12,11 +11,7 @@ import type {
 } from '../webhooks/events';
 import { hostOf } from '../webhooks/events';
 import { WEBHOOK_NOTIFICATION_WORKFLOW_TYPE } from '../webhooks/registry';
-import type { RunEvent, RunEventType } from './events';
-
-type History = Awaited<ReturnType<WorkflowHandle['fetchHistory']>>;
-type HistoryEvent = NonNullable<History['events']>[number];
-type Payloads = NonNullable<NonNullable<HistoryEvent['activityTaskCompletedEventAttributes']>['result']>;
+import { decodeFirst, eventTimestamp, type History, type RunEvent, type RunEventType } from './events';
 
 /** The notification workflows a run's execution started: their workflow ids and (once started) run ids. */
 export function notificationsOf(history: History): { workflowId: string; runId?: string }[] {
@@ -32,12 +27,6 @@ export function notificationsOf(history: History): { workflowId: string; runId?:
   return [...found.entries()].map(([workflowId, runId]) => ({ workflowId, ...(runId ? { runId } : {}) }));
 }
 
-function timestamp(event: HistoryEvent): string {
-  const t = event.eventTime;
-  const ms = t ? Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6) : 0;
-  return new Date(ms).toISOString();
-}
-
 const EVENT_OF: Record<DeliveryAttempt['outcome'], { type: RunEventType; level: RunEvent['level'] }> = {
   delivered: { type: 'webhook.delivered', level: 'info' },
   failed: { type: 'webhook.failed', level: 'warn' },
@@ -48,15 +37,7 @@ const EVENT_OF: Record<DeliveryAttempt['outcome'], { type: RunEventType; level: 
 /** One notification's history as run events; their ids start with the event's message id. */
 export function webhookEventsFromHistory(history: History, converter: PayloadConverter): RunEvent[] {
   const out: RunEvent[] = [];
-  const decode = <T>(payloads: Payloads | null | undefined): T | undefined => {
-    const first = payloads?.payloads?.[0];
-    if (!first) return undefined;
-    try {
-      return converter.fromPayload<T>(first);
-    } catch {
-      return undefined;
-    }
-  };
+  const decode = <T>(payloads: Parameters<typeof decodeFirst>[1]): T | undefined => decodeFirst<T>(converter, payloads);
   const events = history.events ?? [];
   const start = events[0]?.workflowExecutionStartedEventAttributes;
   const input = decode<WebhookNotificationInput>(start?.input);
@@ -73,7 +54,7 @@ export function webhookEventsFromHistory(history: History, converter: PayloadCon
       out.push({
         id: `${prefix}.${eventId}.${n++}`,
         object: 'fine_tune.event',
-        createdAt: timestamp(event),
+        createdAt: eventTimestamp(event),
         level,
         type,
         message,
