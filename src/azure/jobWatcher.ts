@@ -76,7 +76,14 @@ export class JobWatcher {
     return this.waiting.size;
   }
 
-  stats(): { followed: number; pushing: boolean; reads: number; pollCycles: number; wakeCycles: number; wakes: number } {
+  stats(): {
+    followed: number;
+    pushing: boolean;
+    reads: number;
+    pollCycles: number;
+    wakeCycles: number;
+    wakes: number;
+  } {
     return { followed: this.waiting.size, pushing: this.pushing, ...this.totals };
   }
 
@@ -146,7 +153,9 @@ export class JobWatcher {
   }
 
   private floorMs(): number {
-    return this.pushing ? Math.max(this.options.minIntervalMs, this.options.pushMinIntervalMs ?? 60_000) : this.options.minIntervalMs;
+    return this.pushing
+      ? Math.max(this.options.minIntervalMs, this.options.pushMinIntervalMs ?? 60_000)
+      : this.options.minIntervalMs;
   }
 
   private drop(jobName: string, waiter: Waiter): void {
@@ -177,7 +186,10 @@ export class JobWatcher {
         const dueJobs = [...this.due].filter((name) => this.waiting.has(name));
         const wakeAt =
           dueJobs.length > 0
-            ? Math.max(this.dueSince + (this.options.wakeDelayMs ?? 50), now + this.allowance.waitFor(this.cost(dueJobs.length)))
+            ? Math.max(
+                this.dueSince + (this.options.wakeDelayMs ?? 50),
+                now + this.allowance.waitFor(this.cost(dueJobs.length)),
+              )
             : Number.POSITIVE_INFINITY;
         const at = Math.min(pollAt, wakeAt);
         if (at > now) {
@@ -191,10 +203,12 @@ export class JobWatcher {
         }
         this.due.clear();
         const reads = await this.read([...this.waiting.keys()], 'poll');
-        this.nextPollAt = now + cycleInterval(reads, {
-          readsPerSecond: this.options.readsPerSecond,
-          minIntervalMs: this.floorMs(),
-        });
+        this.nextPollAt =
+          now +
+          cycleInterval(reads, {
+            readsPerSecond: this.options.readsPerSecond,
+            minIntervalMs: this.floorMs(),
+          });
       }
     } finally {
       this.running = false;

@@ -32,5 +32,7 @@ export const ENV = {
   apiKeysFile: 'FTFLOW_API_KEYS_FILE',
   apiKeys: 'FTFLOW_API_KEYS',
   apiRateLimit: 'FTFLOW_API_RATE_LIMIT',
+  /** The shared secret(s) Event Grid deliveries carry in the receiver's URL (`?secret=`); unset: no receiver. */
+  eventGridSecret: 'FTFLOW_EVENT_GRID_SECRET',
   scheduleMinInterval: 'FTFLOW_SCHEDULE_MIN_INTERVAL',
 } as const;

@@ -3,7 +3,15 @@
 // and without touching any run's history. The API signals batches in; each worker holds an update that
 // waits for events after its cursor. A window of the last events is kept; the relay continues as new when
 // its history grows, carrying the window and the sequence. Runs no activity.
-import { allHandlersFinished, condition, continueAsNew, defineSignal, defineUpdate, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  defineSignal,
+  defineUpdate,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import {
   JOB_EVENTS_SIGNAL,
   NEXT_JOB_EVENTS_UPDATE,

@@ -97,7 +97,13 @@ describe('Jobs_List', () => {
 
 describe('the job watcher', () => {
   test('eight followed jobs cost one list walk (three pages), not eight Gets', async () => {
-    const watcher = new JobWatcher(arm, { resourceGroup: RG, workspace: WSNAME, minIntervalMs: 100, readsPerSecond: 1000, tag: TAG });
+    const watcher = new JobWatcher(arm, {
+      resourceGroup: RG,
+      workspace: WSNAME,
+      minIntervalMs: 100,
+      readsPerSecond: 1000,
+      tag: TAG,
+    });
     const before = await requestCount();
     const jobs = await Promise.all(TAGGED.map((name) => watcher.next(name)));
     expect(jobs.map((j) => j.name)).toEqual(TAGGED);
@@ -110,7 +116,13 @@ describe('the job watcher', () => {
   });
 
   test('a job the list does not show is read by its own Get in the same cycle; few jobs are read by Gets', async () => {
-    const watcher = new JobWatcher(arm, { resourceGroup: RG, workspace: WSNAME, minIntervalMs: 100, readsPerSecond: 1000, tag: TAG });
+    const watcher = new JobWatcher(arm, {
+      resourceGroup: RG,
+      workspace: WSNAME,
+      minIntervalMs: 100,
+      readsPerSecond: 1000,
+      tag: TAG,
+    });
     // Warm the page count: one walk of three pages.
     await Promise.all(TAGGED.map((name) => watcher.next(name)));
     const [untagged] = await Promise.all([watcher.next('other-0'), ...TAGGED.map((name) => watcher.next(name))]);
@@ -122,7 +134,13 @@ describe('the job watcher', () => {
   });
 
   test('cycles start one interval apart however soon the caller asks again', async () => {
-    const watcher = new JobWatcher(arm, { resourceGroup: RG, workspace: WSNAME, minIntervalMs: 400, readsPerSecond: 1000, tag: TAG });
+    const watcher = new JobWatcher(arm, {
+      resourceGroup: RG,
+      workspace: WSNAME,
+      minIntervalMs: 400,
+      readsPerSecond: 1000,
+      tag: TAG,
+    });
     await watcher.next('watched-3');
     const started = Date.now();
     await watcher.next('watched-3');
@@ -131,7 +149,13 @@ describe('the job watcher', () => {
   });
 
   test('a job that does not exist rejects its waiter with the 404; an aborted wait is dropped', async () => {
-    const watcher = new JobWatcher(arm, { resourceGroup: RG, workspace: WSNAME, minIntervalMs: 100, readsPerSecond: 1000, tag: TAG });
+    const watcher = new JobWatcher(arm, {
+      resourceGroup: RG,
+      workspace: WSNAME,
+      minIntervalMs: 100,
+      readsPerSecond: 1000,
+      tag: TAG,
+    });
     await expect(watcher.next('no-such-job')).rejects.toMatchObject({ statusCode: 404 });
     await watcher.next('watched-0');
     const controller = new AbortController();
