@@ -7,6 +7,7 @@ import { DEFAULT_CLOCK, JOB_PHASES, type EmulatorClock, type TimeMode } from './
 import type { HubEmulatorOptions } from './hub/routes';
 import { checkQuotaConfig, DEFAULT_QUOTAS, type QuotaConfig } from './quotaConfig';
 import { DEFAULT_THROTTLE, type ThrottleConfig } from './throttle';
+import { DEFAULT_EVENT_SETTINGS, type EventSettings } from './eventSettings';
 
 export type LocalAzureIdentities = { -readonly [K in keyof typeof LOCAL_AZURE]: string };
 
@@ -58,6 +59,8 @@ export interface EmulatorOptions {
   requestLogLimit?: number;
   /** Fastify request logging to stdout. Default false. */
   logger?: boolean;
+  /** Event Grid delivery: duplicate, reorder and lose rates, seed, retry scale (see events.ts). */
+  events?: Partial<EventSettings>;
 }
 
 export interface ResolvedConfig {
@@ -78,6 +81,7 @@ export interface ResolvedConfig {
   catalog: CatalogName;
   requestLogLimit: number;
   logger: boolean;
+  events: EventSettings;
 }
 
 export function resolveOptions(opts: EmulatorOptions): ResolvedConfig {
@@ -122,7 +126,16 @@ export function resolveOptions(opts: EmulatorOptions): ResolvedConfig {
     catalog: opts.catalog ?? 'seed',
     requestLogLimit: opts.requestLogLimit ?? 10000,
     logger: opts.logger ?? false,
+    events: checkEventSettings({ ...DEFAULT_EVENT_SETTINGS, ...definedOnly(opts.events ?? {}) }),
   };
+}
+
+function checkEventSettings(s: EventSettings): EventSettings {
+  for (const key of ['duplicateRate', 'reorderRate', 'loseRate'] as const)
+    if (!(s[key] >= 0 && s[key] <= 1)) throw new Error(`emulator: events.${key} must be between 0 and 1`);
+  if (!(s.retryScale >= 0) || !(s.tickMs > 0) || !Number.isInteger(s.seed))
+    throw new Error('emulator: events.retryScale must be >= 0, events.tickMs > 0 and events.seed an integer');
+  return s;
 }
 
 /** Throws unless every duration is a number >= 0 and speed > 0. */

@@ -81,14 +81,9 @@ export function runIdFromSubject(subject: string | undefined): string | undefine
 
 function collect(events: AnyEvent[]): Delivery {
   const byJob = new Map<string, JobEvent>();
-  let ignored = 0;
   for (const e of events) {
     const job = jobEventOf(e);
-    if (!job || (job.status !== undefined && !WAKE_STATUSES.has(job.status))) {
-      ignored += 1;
-      continue;
-    }
-    byJob.set(job.jobName, job);
+    if (job && (job.status === undefined || WAKE_STATUSES.has(job.status))) byJob.set(job.jobName, job);
   }
   return { kind: 'events', events: [...byJob.values()], ignored: events.length - byJob.size };
 }
