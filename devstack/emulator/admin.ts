@@ -186,7 +186,10 @@ export function registerAdminRoutes(
       });
 
       // Every request answered, by surface and method (the log above keeps only the latest ones).
-      admin.get('/requests/counts', { config }, () => ({ counts: ctx.requests.counts() }));
+      admin.get('/requests/counts', { config }, () => ({
+        counts: ctx.requests.counts(),
+        jobReads: ctx.requests.jobReads(),
+      }));
 
       admin.post('/reset', { config }, () => {
         ctx.store.reset();

@@ -17,6 +17,7 @@ import { RUN_TAG } from '../azure/tags';
 import { sharedArmBudget } from '../azure/budget';
 import { RunFailure } from '../azure/errors';
 import { ENV } from '../config/env';
+import { TASK_QUEUE } from '../config/temporal';
 import { Client, Connection } from '@temporalio/client';
 import { connectOrExplain, resolveTemporalConnection } from '../config/temporalConnection';
 import { dataConverterFromEnv } from '../codec/config';
@@ -103,7 +104,7 @@ export function createDeps(
         );
         return new Client({ connection, namespace: target.namespace, dataConverter: dataConverterFromEnv(env) });
       });
-  const jobEvents = config.jobPush ? new JobEventFeed(temporal, jobs) : undefined;
+  const jobEvents = config.jobPush ? new JobEventFeed(temporal, jobs, env[ENV.taskQueue] || TASK_QUEUE) : undefined;
   jobEvents?.start();
   return {
     config,

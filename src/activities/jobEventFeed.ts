@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import {
-  JOB_EVENT_RELAY_WORKFLOW_ID,
+  jobEventRelayId,
   NEXT_JOB_EVENTS_UPDATE,
   type NextJobEventsReply,
   type NextJobEventsRequest,
@@ -31,6 +31,8 @@ export class JobEventFeed {
   constructor(
     private readonly temporal: () => Promise<Client>,
     private readonly watcher: Pick<JobWatcher, 'wake' | 'pollSoon' | 'setPushing'>,
+    /** The worker's task queue: its relay is the one the API signals for it. */
+    private readonly taskQueue: string,
   ) {}
 
   stats(): JobEventFeedStats {
@@ -54,7 +56,7 @@ export class JobEventFeed {
     try {
       while (!this.stopped) {
         try {
-          const handle = (await this.temporal()).workflow.getHandle(JOB_EVENT_RELAY_WORKFLOW_ID);
+          const handle = (await this.temporal()).workflow.getHandle(jobEventRelayId(this.taskQueue));
           // The same id for the same cursor: a repeated request joins the update already waiting.
           const reply = await handle.executeUpdate<NextJobEventsReply, [NextJobEventsRequest]>(NEXT_JOB_EVENTS_UPDATE, {
             args: [{ after }],

@@ -20,6 +20,8 @@ async function main(): Promise<void> {
   const secrets = eventGridSecretsFromEnv(env);
   const client = await FineTuneClient.connect({}, env);
   const publisher = secrets ? new JobEventPublisher(client.temporal, client.taskQueue) : undefined;
+  // The workers find the relay before the first event (they poll at their fast floor until they do).
+  await publisher?.ready();
   const app = await buildApi({
     client,
     keys,

@@ -2,8 +2,10 @@
 // workflow id, its signal and update names, and what one relayed event holds (docs/design.md, Job events).
 // Imported by workflow code too: no Node built-ins here.
 
-/** One workflow per namespace carries the events from the API processes to every worker. */
-export const JOB_EVENT_RELAY_WORKFLOW_ID = 'ftflow-job-event-relay';
+/** One relay per task queue (one deployment) carries the events from the API processes to its workers. */
+export function jobEventRelayId(taskQueue: string): string {
+  return `ftflow-job-event-relay-${taskQueue}`;
+}
 /** Signal (from the API): a batch of JobEvent. */
 export const JOB_EVENTS_SIGNAL = 'jobEvents';
 /** Update (from each worker): the events after a cursor, waiting until there are some. */

@@ -3,7 +3,7 @@
 // `publish` resolves once Temporal has accepted the signal, so the API acknowledges a delivery only when
 // it is relayed (otherwise Event Grid delivers it again on its retry schedule).
 import type { Client } from '@temporalio/client';
-import { JOB_EVENT_RELAY_WORKFLOW_ID, JOB_EVENTS_SIGNAL, type JobEvent } from '../config/jobEvents';
+import { JOB_EVENTS_SIGNAL, jobEventRelayId, type JobEvent } from '../config/jobEvents';
 import { DIVISIONS } from '../config/searchAttributes';
 import type { jobEventRelay } from '../workflows/jobEventRelay';
 import { inDivision } from './divisions';
@@ -42,10 +42,15 @@ export class JobEventPublisher {
     return this.flushing;
   }
 
+  /** Starts the relay if it does not run yet, so the workers find it before the first event. */
+  ready(): Promise<void> {
+    return this.send([]);
+  }
+
   private async send(batch: JobEvent[]): Promise<void> {
     await inDivision(DIVISIONS.jobEvents, (typedSearchAttributes) =>
       this.temporal.workflow.signalWithStart<typeof jobEventRelay, [JobEvent[]]>('jobEventRelay', {
-        workflowId: JOB_EVENT_RELAY_WORKFLOW_ID,
+        workflowId: jobEventRelayId(this.taskQueue),
         taskQueue: this.taskQueue,
         args: [{ seq: 0, events: [] }],
         signal: JOB_EVENTS_SIGNAL,
