@@ -20,8 +20,6 @@ async function main(): Promise<void> {
   const secrets = eventGridSecretsFromEnv(env);
   const client = await FineTuneClient.connect({}, env);
   const publisher = secrets ? new JobEventPublisher(client.temporal, client.taskQueue) : undefined;
-  // The workers find the relay before the first event (they poll at their fast floor until they do).
-  await publisher?.ready();
   const app = await buildApi({
     client,
     keys,
@@ -29,6 +27,9 @@ async function main(): Promise<void> {
     logger: true,
     ...(secrets && publisher ? { azureEvents: { secrets, publish: (events) => publisher.publish(events) } } : {}),
   });
+  // The workers find the relay before the first event (they poll at their fast floor until they do); if
+  // it cannot be started now, the first delivery starts it.
+  publisher?.ready().catch((err: unknown) => app.log.warn({ err }, 'the job event relay could not be started yet'));
   const url = await app.listen({ host, port });
   process.stdout.write(`API_READY ${url}\n`);
   const stop = () => {
