@@ -44,8 +44,10 @@ export async function jobEventRelay(state: JobEventRelayState = { seq: 0, events
   });
 
   setHandler(nextJobEventsUpdate, async ({ after }) => {
-    // -1, or a cursor from a relay that started over: from now on.
-    const from = after < 0 || after > seq ? seq : after;
+    // -1 (a worker that just started): the cursor to wait from, at once.
+    if (after < 0) return { events: [], next: seq, gap: false };
+    // A cursor from a relay that started over: from now on.
+    const from = after > seq ? seq : after;
     await condition(() => seq > from || closing);
     const oldest = events[0]?.seq ?? seq + 1;
     return { events: events.filter((e) => e.seq > from), next: seq, gap: seq > from && oldest > from + 1 };
