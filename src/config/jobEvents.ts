@@ -39,4 +39,6 @@ export interface NextJobEventsReply {
 export interface JobEventRelayState {
   seq: number;
   events: RelayedJobEvent[];
+  /** History events before continuing as new (default 5,000; tests use fewer). */
+  historyLimit?: number;
 }

@@ -53,9 +53,14 @@ export async function jobEventRelay(state: JobEventRelayState = { seq: 0, events
     return { events: events.filter((e) => e.seq > from), next: seq, gap: seq > from && oldest > from + 1 };
   });
 
-  await condition(() => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > HISTORY_LIMIT);
+  const limit = state.historyLimit ?? HISTORY_LIMIT;
+  await condition(() => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > limit);
   // Waiting workers get what there is and ask the next run; signals in between are carried over.
   closing = true;
   await condition(allHandlersFinished);
-  await continueAsNew<typeof jobEventRelay>({ seq, events });
+  await continueAsNew<typeof jobEventRelay>({
+    seq,
+    events,
+    ...(state.historyLimit !== undefined ? { historyLimit: state.historyLimit } : {}),
+  });
 }
