@@ -64,7 +64,7 @@ export const emulatorAdmin = {
   requestCounts: async (url: string) => (await admin<{ counts: RequestCounts }>(url, 'requests/counts')).counts,
   /** ARM reads of jobs so far: Jobs_List pages and Jobs_Get (what following jobs costs). */
   jobReads: async (url: string) =>
-    (await admin<{ jobReads: { list: number; get: number } }>(url, 'requests/counts')).jobReads,
+    (await admin<{ jobReads: { list: number; get: number; watcher: number } }>(url, 'requests/counts')).jobReads,
   /** Event Grid subscriptions with their delivery counts. */
   eventSubscriptions: async (url: string) =>
     (await admin<{ value: { name: string; counts: Record<string, number> }[] }>(url, 'event-subscriptions')).value,

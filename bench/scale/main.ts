@@ -149,8 +149,10 @@ function summaryRows(
     ['ARM reads/s peak 60 s (target <= 25)', (r) => r.arm.peakReadsPerSecond60s, true],
     ['ARM reads/s while >= 90% wait', (r) => r.arm.readsPerSecondWhileWaiting, true],
     ['ARM 429s (target 0)', (r) => r.arm.throttled, false],
-    ['job reads per run (list pages + Gets)', (r) => r.following.readsPerRun, true],
-    ['job reads/s peak 60 s (target <= 5)', (r) => r.following.peakReadsPerSecond60s, true],
+    ['job reads per run (list pages + Gets, all)', (r) => r.following.readsPerRun, true],
+    ['  of which the job watcher (following)', (r) => r.following.watcherReadsPerRun, true],
+    ['following reads/s peak 60 s (target <= 5)', (r) => r.following.watcherPeakReadsPerSecond60s, true],
+    ['job reads/s peak 60 s (all)', (r) => r.following.peakReadsPerSecond60s, true],
     ['job reads/s while >= 90% wait', (r) => r.following.readsPerSecondWhileWaiting, true],
     ['events delivered (push)', (r) => r.events?.['delivered'] ?? null, true],
     ['  of which duplicated', (r) => r.events?.['duplicated'] ?? null, false],
@@ -268,6 +270,8 @@ export interface PushComparison {
   noticeDelayP50: { on: number | null; off: number | null };
   noticeDelayP95: { on: number | null; off: number | null };
   jobReadsPerRun: { on: number | null; off: number | null };
+  followingReadsPerRun: { on: number | null; off: number | null };
+  followingReadsPerSecondPeak60s: { on: number | null; off: number | null };
   jobReadsPerSecondPeak60s: { on: number | null; off: number | null };
   armReadsPerSecondPeak60s: { on: number | null; off: number | null };
   throttled: { on: number; off: number };
@@ -285,6 +289,8 @@ function pushComparison(results: LevelResult[]): PushComparison[] {
       noticeDelayP50: pair((r) => r.noticeDelaySeconds.p50),
       noticeDelayP95: pair((r) => r.noticeDelaySeconds.p95),
       jobReadsPerRun: pair((r) => r.following.readsPerRun),
+      followingReadsPerRun: pair((r) => r.following.watcherReadsPerRun),
+      followingReadsPerSecondPeak60s: pair((r) => r.following.watcherPeakReadsPerSecond60s),
       jobReadsPerSecondPeak60s: pair((r) => r.following.peakReadsPerSecond60s),
       armReadsPerSecondPeak60s: pair((r) => r.arm.peakReadsPerSecond60s),
       throttled: pair((r) => r.arm.throttled),
@@ -360,7 +366,9 @@ export async function runScaleBench(opts: ScaleBenchOptions): Promise<ScaleBench
       for (const [name, v] of [
         ['notice delay p50 s', c.noticeDelayP50],
         ['notice delay p95 s', c.noticeDelayP95],
-        ['job reads per run', c.jobReadsPerRun],
+        ['job reads per run (all)', c.jobReadsPerRun],
+        ['following reads per run (job watcher)', c.followingReadsPerRun],
+        ['following reads/s peak 60 s', c.followingReadsPerSecondPeak60s],
         ['job reads/s peak 60 s', c.jobReadsPerSecondPeak60s],
         ['ARM reads/s peak 60 s', c.armReadsPerSecondPeak60s],
         ['ARM 429s', c.throttled],

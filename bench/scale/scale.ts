@@ -105,6 +105,11 @@ export interface LevelResult {
     listPages: number;
     gets: number;
     readsPerRun: number | null;
+    /** The job watcher's reads alone (polling cycles and wakes): the cost of following. */
+    watcherReads: number;
+    watcherReadsPerRun: number | null;
+    /** Highest watcher reads/s over any 60 s window (target <= 5). */
+    watcherPeakReadsPerSecond60s: number | null;
     /** Highest job reads/s over any 60 s window. */
     peakReadsPerSecond60s: number | null;
     /** Mean job reads/s while at least 90% of the runs waited on their jobs. */
@@ -132,6 +137,8 @@ interface ThrottleTick {
   reads: number;
   /** Job reads (list pages + Gets) so far. */
   jobReads: number;
+  /** Of those, the job watcher's (what following costs). */
+  watcherReads: number;
   writes: number;
   deletes: number;
   throttled: number;
@@ -307,6 +314,7 @@ export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Pro
           atMs: Date.now(),
           reads: s.granted.reads - throttleBase.granted.reads,
           jobReads: jr.list + jr.get - jobReadsBase.list - jobReadsBase.get,
+          watcherReads: jr.watcher - jobReadsBase.watcher,
           writes: s.granted.writes - throttleBase.granted.writes,
           deletes: s.granted.deletes - throttleBase.granted.deletes,
           throttled: s.throttled - throttleBase.throttled,
@@ -468,8 +476,17 @@ export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Pro
     else if (waitingFrom !== undefined && waitingTo === undefined) waitingTo = e.at;
   }
   const created = myJobs.map((j) => Date.parse(j.createdAt));
-  const last = ticks[ticks.length - 1] ?? { reads: 0, jobReads: 0, writes: 0, deletes: 0, throttled: 0, atMs: 0 };
+  const last = ticks[ticks.length - 1] ?? {
+    reads: 0,
+    jobReads: 0,
+    watcherReads: 0,
+    writes: 0,
+    deletes: 0,
+    throttled: 0,
+    atMs: 0,
+  };
   const jobReads = (t: ThrottleTick) => t.jobReads;
+  const watcherReads = (t: ThrottleTick) => t.watcherReads;
   const listPages = jobReadsEnd.list - jobReadsBase.list;
   const gets = jobReadsEnd.get - jobReadsBase.get;
   const n = handles.length || 1;
@@ -518,6 +535,9 @@ export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Pro
       listPages,
       gets,
       readsPerRun: round((listPages + gets) / n, 2),
+      watcherReads: jobReadsEnd.watcher - jobReadsBase.watcher,
+      watcherReadsPerRun: round((jobReadsEnd.watcher - jobReadsBase.watcher) / n, 2),
+      watcherPeakReadsPerSecond60s: peakRate(ticks, 60, watcherReads),
       peakReadsPerSecond60s: peakRate(ticks, 60, jobReads),
       readsPerSecondWhileWaiting:
         waitingFrom !== undefined ? meanRate(ticks, waitingFrom, waitingTo ?? wallEnd, jobReads) : null,

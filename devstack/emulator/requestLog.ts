@@ -26,6 +26,8 @@ export type RequestCounts = Record<string, Record<string, number>>;
 export interface JobReadCounts {
   list: number;
   get: number;
+  /** Of those, the reads the worker's job watcher made (they carry x-ftflow-reader: job-watcher). */
+  watcher: number;
 }
 
 const JOB_LIST = /\/workspaces\/[^/]+\/jobs$/i;
@@ -34,7 +36,7 @@ const JOB_GET = /\/workspaces\/[^/]+\/jobs\/[^/]+$/i;
 export class RequestLog {
   private entries: LoggedRequest[] = [];
   private tally: RequestCounts = {};
-  private jobs: JobReadCounts = { list: 0, get: 0 };
+  private jobs: JobReadCounts = { list: 0, get: 0, watcher: 0 };
 
   constructor(private readonly limit: number) {}
 
@@ -44,12 +46,13 @@ export class RequestLog {
   }
 
   /** Counts one answered request of `surface` (the route's; "other" when it has none). */
-  count(surface: string, method: string, path = ''): void {
+  count(surface: string, method: string, path = '', reader?: string): void {
     const bySurface = (this.tally[surface] ??= {});
     bySurface[method] = (bySurface[method] ?? 0) + 1;
-    if (surface === 'arm' && method === 'GET') {
+    if (surface === 'arm' && method === 'GET' && (JOB_LIST.test(path) || JOB_GET.test(path))) {
       if (JOB_LIST.test(path)) this.jobs.list += 1;
-      else if (JOB_GET.test(path)) this.jobs.get += 1;
+      else this.jobs.get += 1;
+      if (reader === 'job-watcher') this.jobs.watcher += 1;
     }
   }
 
@@ -68,6 +71,6 @@ export class RequestLog {
   clear(): void {
     this.entries = [];
     this.tally = {};
-    this.jobs = { list: 0, get: 0 };
+    this.jobs = { list: 0, get: 0, watcher: 0 };
   }
 }

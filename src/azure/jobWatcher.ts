@@ -11,6 +11,13 @@ import type { ArmClient } from './arm';
 import { firstInLine } from './budget';
 import { cycleInterval, planCycle, ReadAllowance, type ReadMode } from './jobWatchPlan';
 
+/**
+ * Sent with the watcher's reads, so that what following costs can be told apart from a run's other job reads
+ * (the emulator counts them; Azure ignores a header it does not know).
+ */
+export const WATCHER_HEADER = { 'x-ftflow-reader': 'job-watcher' };
+const tagged = { requestOptions: { customHeaders: WATCHER_HEADER } };
+
 export interface JobWatcherOptions {
   resourceGroup: string;
   workspace: string;
@@ -261,7 +268,10 @@ export class JobWatcher {
           if (listed) return [name, { job: listed }];
           reads += 1;
           try {
-            return [name, { job: await this.arm.jobs.get(this.options.resourceGroup, this.options.workspace, name) }];
+            return [
+              name,
+              { job: await this.arm.jobs.get(this.options.resourceGroup, this.options.workspace, name, tagged) },
+            ];
           } catch (error) {
             return [name, { error }];
           }
@@ -306,7 +316,11 @@ export class JobWatcher {
     const jobs = new Map<string, JobBase>();
     let pages = 0;
     const iterator = this.arm.jobs
-      .list(this.options.resourceGroup, this.options.workspace, { tag: this.options.tag, listViewType: 'ActiveOnly' })
+      .list(this.options.resourceGroup, this.options.workspace, {
+        tag: this.options.tag,
+        listViewType: 'ActiveOnly',
+        ...tagged,
+      })
       .byPage();
     for await (const page of iterator) {
       pages += 1;
