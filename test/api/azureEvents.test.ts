@@ -172,3 +172,10 @@ test('FTFLOW_EVENT_GRID_SECRET: unset means no receiver; a weak secret names the
     /FTFLOW_EVENT_GRID_SECRET must be .*at least 32 .*openssl rand -hex 32/,
   );
 });
+
+test('the OpenAPI document lists the receiver only when the API has one', async () => {
+  const { openApiDocument } = await import('../../src/api/openapi');
+  const paths = (on: boolean) => Object.keys((openApiDocument({ azureEvents: on }) as { paths: object }).paths);
+  expect(paths(true)).toContain('/v1/azure/events');
+  expect(paths(false)).not.toContain('/v1/azure/events');
+});
