@@ -23,7 +23,7 @@ SEED ?= 7
 # the dashboard's (ui/: its TypeScript, page, style and build script) and the compiler configuration.
 # dist/.build-stamp is newer than all of them after a successful build, so `make build` is a no-op until
 # something changes.
-SRC_FILES := $(shell find src devstack -name '*.ts' -not -path 'devstack/dist/*' 2>/dev/null)
+SRC_FILES := $(shell find src devstack \( -name '*.ts' -o -name '*.generated.json' \) -not -path 'devstack/dist/*' 2>/dev/null)
 UI_FILES := $(shell find ui -type f 2>/dev/null)
 BUILD_STAMP := dist/.build-stamp
 

@@ -115,6 +115,13 @@ export default tseslint.config(
       'src/runSpec/contentKey.ts',
       'src/config/searchAttributes.ts',
       'src/config/jobEvents.ts',
+      'src/cost/budget.ts',
+      'src/cost/format.ts',
+      'src/cost/types.ts',
+      'src/runSpec/notifications.ts',
+      'src/webhooks/events.ts',
+      'src/webhooks/backoff.ts',
+      'src/webhooks/registry.ts',
     ],
     rules: {
       '@typescript-eslint/no-restricted-imports': [

@@ -44,6 +44,10 @@ import { loadAzureConfig } from './azure/config';
 import { createCredential } from './azure/credentials';
 import { isNotFound } from './azure/errors';
 import { JanitorControl } from './control/janitor';
+import { WebhookEndpoints } from './control/webhooks';
+import { notificationsOf, webhookEventsFromHistory } from './control/webhookEvents';
+import { loadWebhookSettings, type WebhookSettings } from './webhooks/settings';
+import { OWNER_PATTERN, OWNER_RULE } from './webhooks/registry';
 import { RUN_ID_PATTERN, describeServiceRun, isServiceRun, type ServiceRun } from './control/ownership';
 import {
   memoOf,
@@ -57,18 +61,21 @@ import {
 import { RetrainingSchedules, SCHEDULE_MIN_INTERVAL_ENV, parseMinInterval } from './control/schedules';
 import { findActiveRun, runListQuery, type RunFilter } from './config/visibility';
 import {
+  PLAN_WORKFLOW_PREFIX,
   RUN_MEMO_KEY,
   endpointLifetimeUpdate,
   progressQuery,
   type EndpointLifetimeChange,
   type FineTuneInput,
   type FineTuneOptions,
+  type FineTunePlan,
   type FineTuneResult,
   type RunMemo,
   type RunProgress,
   type RunSource,
 } from './workflows/definitions';
 import type { fineTune } from './workflows/fineTune';
+import type { planFineTune } from './workflows/planFineTune';
 import { runResultOf, type RunResult } from './control/runResult';
 import { keepAliveChange, keepAliveMessage, type KeepAliveOutcome, type KeepAliveRequest } from './control/keepAlive';
 import { withLaterDefaults } from './workflows/compat';
@@ -81,6 +88,8 @@ export interface FineTuneClientOptions extends TemporalConnectionOptions {
   client?: Client;
   /** The minimum time between two ticks of a retraining schedule, e.g. "5m" (FTFLOW_SCHEDULE_MIN_INTERVAL; default 5 minutes). */
   scheduleMinInterval?: string;
+  /** Webhook settings (the URL policy, the operator key); default: read from the environment on first use. */
+  webhookSettings?: WebhookSettings;
 }
 
 export interface StartOptions {
@@ -95,6 +104,8 @@ export interface StartOptions {
   options?: FineTuneOptions;
   /** Who starts it, recorded with the run. */
   source?: RunSource;
+  /** The API key the run belongs to (an id of the API's key file): its registered webhook endpoints hear of it. */
+  owner?: string;
   /**
    * Who asked, beside the source, for the run's memo and its summary in the Temporal UI: the API key's id
    * (the HTTP API), the operating-system user (the CLI), or a name of the caller's choosing.
@@ -108,6 +119,16 @@ export interface ResumeOptions {
   actor?: string;
 }
 
+export interface PlanOptions {
+  /** The key a start would use: the plan's names are then the run's (`ft-<key>`). Without one they are an example. */
+  idempotencyKey?: string;
+  /** Workflow-level options, as start takes them (timeouts of the read-only steps). */
+  options?: FineTuneOptions;
+}
+
+/** A dry run that gets no answer within this long fails (no worker polls the task queue, or one hangs). */
+const PLAN_TIMEOUT = '30 minutes';
+
 export interface RunHandle {
   runId: string;
   names: RunNames;
@@ -117,6 +138,11 @@ export interface RunHandle {
   /** True when the run was found by content (dedupe), not by key. */
   deduplicated: boolean;
   contentKey: string;
+  /**
+   * The signing secrets of the run spec's webhook endpoints (notifications.webhooks), in their order: given
+   * only by the call that created the run, and not stored anywhere.
+   */
+  webhookSecrets?: { url: string; secret: string }[];
 }
 
 export interface ListOptions extends RunFilter {
@@ -175,15 +201,19 @@ const MAX_PAGE_TOKEN_LENGTH = 4096;
 export class FineTuneClient {
   readonly schedules: RetrainingSchedules;
   readonly janitor: JanitorControl;
+  /** API keys' webhook endpoints: add (the secret shown once), list, get, remove, rotate a secret. */
+  readonly webhooks: WebhookEndpoints;
 
   private constructor(
     readonly temporal: Client,
     readonly taskQueue: string,
     scheduleMinIntervalMs: number,
     private readonly ownedConnection?: Connection,
+    webhookSettings: () => WebhookSettings = memoized(() => loadWebhookSettings()),
   ) {
     this.schedules = new RetrainingSchedules(temporal, taskQueue, { minIntervalMs: scheduleMinIntervalMs });
     this.janitor = new JanitorControl(temporal, taskQueue);
+    this.webhooks = new WebhookEndpoints(temporal, taskQueue, webhookSettings);
   }
 
   /** Connects from options, then the environment (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS or API key variables). */
@@ -218,7 +248,11 @@ export class FineTuneClient {
       opts.scheduleMinInterval !== undefined
         ? parseMinInterval(opts.scheduleMinInterval, 'scheduleMinInterval')
         : parseMinInterval(env[SCHEDULE_MIN_INTERVAL_ENV]);
-    if (opts.client) return new FineTuneClient(opts.client, taskQueue, minInterval).withAzureEnv(env);
+    const webhookSettings = opts.webhookSettings
+      ? () => opts.webhookSettings as WebhookSettings
+      : memoized(() => loadWebhookSettings(env));
+    if (opts.client)
+      return new FineTuneClient(opts.client, taskQueue, minInterval, undefined, webhookSettings).withAzureEnv(env);
     const target = resolveTemporalConnection(opts, env);
     // Payload encryption (FTFLOW_PAYLOAD_KEY), validated before anything connects.
     const dataConverter = dataConverterFromEnv(env);
@@ -241,7 +275,7 @@ export class FineTuneClient {
       dataConverter,
       interceptors: { workflow: tracingClientInterceptors(tracing) },
     });
-    return new FineTuneClient(client, taskQueue, minInterval, connection).withAzureEnv(env);
+    return new FineTuneClient(client, taskQueue, minInterval, connection, webhookSettings).withAzureEnv(env);
   }
 
   private withAzureEnv(env: NodeJS.ProcessEnv): this {
@@ -328,6 +362,13 @@ export class FineTuneClient {
         "must be 1-125 characters of letters, digits, '.', '_', ':' or '-', starting with a letter or digit",
       );
     const contentKey = runContentKey(spec);
+    if (opts.owner !== undefined && !OWNER_PATTERN.test(opts.owner)) throw invalid('owner', OWNER_RULE);
+    const runWebhooks = spec.notifications?.webhooks ?? [];
+    if (runWebhooks.length > 0) {
+      this.webhooks.secrets();
+      for (const [i, w] of runWebhooks.entries())
+        await this.webhooks.checkUrl(w.url, `notifications.webhooks.${i}.url`);
+    }
     if (key === undefined && opts.dedupe) {
       const running = await findActiveRun(this.temporal, contentKey, this.taskQueue);
       if (running !== undefined) return { ...(await this.existingHandle(running, spec)), deduplicated: true };
@@ -340,12 +381,13 @@ export class FineTuneClient {
       ...(opts.actor !== undefined ? { actor: opts.actor } : {}),
       startToken,
       idempotencyKey: key,
+      ...(opts.owner !== undefined ? { owner: opts.owner } : {}),
     };
     try {
       await this.temporal.workflow.start<typeof fineTune>('fineTune', {
         taskQueue: this.taskQueue,
         workflowId: runId,
-        args: [{ spec, options: opts.options }],
+        args: [{ spec, options: opts.options, ...(opts.owner !== undefined ? { owner: opts.owner } : {}) }],
         // Running: return it. Ended: still the same run (resume() is how a closed run runs again).
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
@@ -369,7 +411,22 @@ export class FineTuneClient {
     }
     const found = memoOf(existing.description.memo);
     if (found?.startToken === startToken)
-      return { runId, names: deriveRunNames(runId), spec, created: true, deduplicated: false, contentKey };
+      return {
+        runId,
+        names: deriveRunNames(runId),
+        spec,
+        created: true,
+        deduplicated: false,
+        contentKey,
+        ...(runWebhooks.length > 0
+          ? {
+              webhookSecrets: this.webhooks.runSecrets(
+                runId,
+                runWebhooks.map((w) => w.url),
+              ),
+            }
+          : {}),
+      };
     if (found && !sameSpec(found.spec, spec)) throw new IdempotencyConflictError(runId);
     return {
       runId,
@@ -379,6 +436,32 @@ export class FineTuneClient {
       deduplicated: false,
       contentKey,
     };
+  }
+
+  /**
+   * A dry run: validates the spec as start() does, then runs the checks of a run's first steps on the workers,
+   * where the Azure credentials are (the credential, the model and its component, the training values, the
+   * allow lists, the data's first rows, the cluster and the quota), creating, uploading and submitting
+   * nothing, and returns what the run would use and cost: the names (the run's own with an idempotency key),
+   * the merged parameters, the slices' rows and bytes, warnings and the estimate. A spec a run would refuse
+   * throws what that run's result() would throw (WorkflowFailedError, with the same cause and message;
+   * src/control/refusal.ts reads it).
+   */
+  async plan(specInput: RunSpecInput | unknown, opts: PlanOptions = {}): Promise<FineTunePlan> {
+    const spec = this.parse(specInput);
+    const key = opts.idempotencyKey;
+    const runId = key !== undefined ? `ft-${key}` : `ft-${randomUUID()}`;
+    if (!RUN_ID_PATTERN.test(runId))
+      throw invalid(
+        'idempotencyKey',
+        "must be 1-125 characters of letters, digits, '.', '_', ':' or '-', starting with a letter or digit",
+      );
+    return this.temporal.workflow.execute<typeof planFineTune>('planFineTune', {
+      taskQueue: this.taskQueue,
+      workflowId: `${PLAN_WORKFLOW_PREFIX}${randomUUID()}`,
+      args: [{ spec, runId, namesFixed: key !== undefined, ...(opts.options ? { options: opts.options } : {}) }],
+      workflowExecutionTimeout: PLAN_TIMEOUT,
+    });
   }
 
   private async existingHandle(runId: string, spec: RunSpec): Promise<RunHandle> {
@@ -514,7 +597,21 @@ export class FineTuneClient {
         await this.temporal.workflow.getHandle(runId, executionId).fetchHistory(),
       );
       all.push(...eventsFromHistory(history, executionId, converter, i > 0));
+      // Webhook deliveries, from the notification workflows this execution started.
+      for (const child of notificationsOf(history)) {
+        try {
+          const childHistory = await decodePayloadsIn(
+            this.temporal.options.loadedDataConverter.payloadCodecs,
+            await this.temporal.workflow.getHandle(child.workflowId, child.runId).fetchHistory(),
+          );
+          all.push(...webhookEventsFromHistory(childHistory, converter));
+        } catch {
+          // Not started yet, or gone past the namespace's retention: nothing to show.
+        }
+      }
     }
+    // Deliveries interleave with the run's own events by time (a stable sort keeps each history's order).
+    all.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
     const page = pageEvents(all, opts.after, limit);
     if (!page) throw invalid('after', `no event ${opts.after} in run ${runId}`);
     return page;
@@ -671,7 +768,7 @@ export class FineTuneClient {
     const handle = await this.temporal.workflow.start<typeof fineTune>('fineTune', {
       taskQueue: this.taskQueue,
       workflowId: runId,
-      args: [{ spec: memo.spec, options: memo.options }],
+      args: [{ spec: memo.spec, options: memo.options, ...(memo.owner !== undefined ? { owner: memo.owner } : {}) }],
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
       // Two resumes at once: the second finds the first.
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
@@ -758,6 +855,12 @@ function decodePageToken(query: string, token: string): Uint8Array {
   return bytes.subarray(9);
 }
 
+/** Computes a value on first use and keeps it (a failure is thrown again on the next use). */
+function memoized<T>(make: () => T): () => T {
+  let value: { v: T } | undefined;
+  return () => (value ??= { v: make() }).v;
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -791,5 +894,19 @@ export type {
 export type { JanitorScheduleInfo } from './control/janitor';
 export type { ScheduleActionReport, StartedTick } from './control/scheduleActions';
 export { STEPS, JANITOR_SCHEDULE_ID } from './workflows/definitions';
-export type { StepName, StepState, RunProgress, FineTuneResult } from './workflows/definitions';
+export type { StepName, StepState, RunProgress, FineTuneResult, FineTunePlan } from './workflows/definitions';
+export type { RunCost, CostEstimate, ActualCost } from './cost/types';
+export { refusalOf, type Refusal } from './control/refusal';
 export { DEFAULT_JANITOR_EVERY } from './control/janitor';
+export type {
+  WebhookEndpoint,
+  WebhookEndpointWithSecret,
+  WebhookEndpointRequest,
+  RotateOptions,
+} from './control/webhooks';
+export { WEBHOOK_EVENT_TYPES, DEFAULT_WEBHOOK_EVENTS } from './runSpec/notifications';
+export type { WebhookEventType } from './runSpec/notifications';
+// For receivers: checks a delivery's Standard Webhooks signature (also the package export finetune-flow/webhooks).
+export { verifyWebhook, WebhookVerificationError } from './webhooks/verify';
+export type { VerifiedWebhook, VerifyWebhookOptions, WebhookHeaders } from './webhooks/verify';
+export type { WebhookPayload, WebhookEventData } from './webhooks/events';

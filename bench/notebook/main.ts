@@ -460,7 +460,7 @@ function wayRows(runs: NotebookBenchResult['runs']): { headers: string[]; rows: 
     ['  Blob (client)', (w) => w.requests.other.blob, true],
     ['  scoring', (w) => w.requests.other.scoring, true],
     ['  Hub (dataset download)', (w) => w.requests.other.hub, true],
-    ['cloud metadata GETs (local cloud only)', (w) => w.requests.cloudMetadata, false],
+    ['public GETs: cloud metadata (local cloud only), workspace discovery', (w) => w.requests.cloudMetadata, false],
     ["Azure's own Blob requests (emulator)", (w) => w.requests.azureOwnBlob, false],
     ['wall time s', (w) => w.wallSeconds, true],
     ["Azure's waits s (union)", (w) => w.azureWaitSeconds, true],

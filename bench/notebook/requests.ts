@@ -59,7 +59,9 @@ export interface RequestTally {
   /**
    * GETs of the cloud metadata document. azure-ai-ml reads it again at almost every call when
    * ARM_CLOUD_METADATA_URL is set (how it is pointed at this local cloud); against Azure's public cloud
-   * it uses built-in endpoints and reads none, so they are reported apart and not in `other`.
+   * it uses built-in endpoints and reads none, so they are reported apart and not in `other`. The emulator
+   * serves the workspace's discovery document on the same public surface, so a reader of that document
+   * (the service's measureCost, once per worker) counts here too.
    */
   cloudMetadata: number;
   blobByMethod: Record<string, number>;

@@ -3,7 +3,8 @@
 //   GET  health                  status, url, catalog
 //   GET  resources               every resource ever created, with creation/deletion times and PUT counts;
 //                                each job's status history (every status it had, with the emulator time it began)
-//   GET  billing                 billable seconds per endpoint, deployment (× instances) and compute node
+//   GET  billing                 billable seconds per endpoint, deployment (× instances), compute node and job,
+//                                in US dollars at the product's list prices (finetune-flow/cost)
 //   GET  requests                the request log (?method=&pathContains=; &bodies=1 adds writes' JSON bodies)
 //   POST reset                   forget resources, requests, faults, throttle buckets, contract records
 //   GET  clock / PUT clock       durations, speed, time mode (real|stepped) and now

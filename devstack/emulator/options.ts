@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { LOCAL_AZURE } from 'finetune-flow/config';
+import { loadPriceTable, type PriceTable } from 'finetune-flow/cost';
 import { DEFAULT_CLOCK, JOB_PHASES, type EmulatorClock, type TimeMode } from './clock';
 import type { HubEmulatorOptions } from './hub/routes';
 import { checkQuotaConfig, DEFAULT_QUOTAS, type QuotaConfig } from './quotaConfig';
@@ -61,6 +62,11 @@ export interface EmulatorOptions {
   logger?: boolean;
   /** Event Grid delivery: duplicate, reorder and lose rates, seed, retry scale (see events.ts). */
   events?: Partial<EventSettings>;
+  /**
+   * The list prices the billing meter charges: default the product's table (finetune-flow/cost), with
+   * FTFLOW_PRICES_FILE over it as the worker reads it, so both price a run alike.
+   */
+  prices?: PriceTable;
 }
 
 export interface ResolvedConfig {
@@ -82,6 +88,7 @@ export interface ResolvedConfig {
   requestLogLimit: number;
   logger: boolean;
   events: EventSettings;
+  prices: PriceTable;
 }
 
 export function resolveOptions(opts: EmulatorOptions): ResolvedConfig {
@@ -127,6 +134,7 @@ export function resolveOptions(opts: EmulatorOptions): ResolvedConfig {
     requestLogLimit: opts.requestLogLimit ?? 10000,
     logger: opts.logger ?? false,
     events: checkEventSettings({ ...DEFAULT_EVENT_SETTINGS, ...definedOnly(opts.events ?? {}) }),
+    prices: opts.prices ?? loadPriceTable(process.env),
   };
 }
 

@@ -127,6 +127,8 @@ export interface StackConnectionInfo {
   readonly urls: StackUrls;
   readonly caFile: string;
   readonly clientSecret?: string;
+  /** FTFLOW_WEBHOOK_SECRET_KEY for the worker and the clients (webhook signing secrets derive from it). */
+  readonly webhookSecretKey?: string;
 }
 
 export interface RunningStack extends StackConnectionInfo {
@@ -181,7 +183,24 @@ export function stackEnv(stack: StackConnectionInfo): Record<string, string> {
     env[ENV.hfEndpoint] = emulator + '/hf';
   }
   if (stack.clientSecret !== undefined) env[ENV.clientSecret] = stack.clientSecret;
+  if (stack.webhookSecretKey !== undefined) env[ENV.webhookSecretKey] = stack.webhookSecretKey;
   return env;
+}
+
+/** The webhook operator key for this data folder: 32 random bytes (base64), generated once, mode 600. */
+export function loadOrCreateWebhookKey(dataDir: string): string {
+  const file = path.join(dataDir, 'webhook-secret-key');
+  try {
+    const existing = fs.readFileSync(file, 'utf8').trim();
+    if (existing !== '') return existing;
+  } catch {
+    // first start
+  }
+  fs.mkdirSync(dataDir, { recursive: true });
+  const key = randomBytes(32).toString('base64');
+  fs.writeFileSync(file, key + '\n', { mode: 0o600 });
+  fs.chmodSync(file, 0o600);
+  return key;
 }
 
 /** The emulator's client secret for this data folder: generated once, kept with mode 600. */
@@ -262,6 +281,7 @@ class StackImpl implements RunningStack {
   readonly ports: Partial<StackPorts> = {};
   readonly urls: StackUrls = {};
   clientSecret: string | undefined;
+  webhookSecretKey: string | undefined;
   readonly stackFile: string | undefined;
   readonly handleSignals: boolean;
   startupMs = 0;
@@ -348,6 +368,7 @@ class StackImpl implements RunningStack {
   record(state: StackRecord['state']): StackRecord {
     const env = stackEnv(this);
     delete env[ENV.clientSecret];
+    delete env[ENV.webhookSecretKey];
     return {
       version: 1,
       state,
@@ -450,6 +471,7 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
   const components = ALL_COMPONENTS.filter((c) => wanted.has(c));
   const log = opts.log ?? ((line: string) => process.stderr.write(`[stack] ${line}\n`));
   const stack = new StackImpl(opts, components, log);
+  stack.webhookSecretKey = loadOrCreateWebhookKey(stack.dataDir);
   const has = (c: ComponentName): boolean => wanted.has(c);
   const headless = opts.temporal?.headless ?? false;
   const deadlineFor = (): number => Date.now() + (opts.readyTimeoutMs ?? 60_000);

@@ -13,6 +13,9 @@ import { TrainingWatcher } from '../azure/trainingWatcher';
 import { VersionClaims } from '../azure/modelVersions';
 import { RegistryClient } from '../azure/registry';
 import { AzureRestClient } from '../azure/rest';
+import { historyBaseUrl, RunHistoryClient } from '../azure/runHistory';
+import { loadPriceTable } from '../cost/priceFile';
+import type { PriceTable } from '../cost/priceTable';
 import { RUN_TAG } from '../azure/tags';
 import { sharedArmBudget } from '../azure/budget';
 import { RunFailure } from '../azure/errors';
@@ -21,6 +24,7 @@ import { TASK_QUEUE } from '../config/temporal';
 import { Client, Connection } from '@temporalio/client';
 import { connectOrExplain, resolveTemporalConnection } from '../config/temporalConnection';
 import { dataConverterFromEnv } from '../codec/config';
+import { loadWebhookSettings, type WebhookSettings } from '../webhooks/settings';
 
 export interface ActivityDeps {
   config: AzureConfig;
@@ -39,14 +43,22 @@ export interface ActivityDeps {
   workspace(): Promise<Workspace>;
   datastore(): Promise<OpenDatastore>;
   mlflow(): Promise<MlflowClient>;
+  /** RunHistory of the workspace: a job's start, end and compute (the measured cost of training). */
+  runHistory(): Promise<RunHistoryClient>;
+  /** VM list prices (src/cost): the vendored table, or FTFLOW_PRICES_FILE over it; read when the worker starts. */
+  prices: PriceTable;
   hub: { endpoint: string; token?: string };
-  /** A Temporal client for the steps that look at other runs (schedules' de-duplication, the janitor). */
+  /** A Temporal client for the steps that look at other runs (schedules' de-duplication, the janitor) and webhook registries. */
   temporal(): Promise<Client>;
+  /** Webhook delivery: the URL policy, the operator key secrets derive from, timeouts and retries (FTFLOW_WEBHOOK_*). */
+  webhooks: WebhookSettings;
 }
 
 export interface DepsOptions {
   /** The Temporal client to use; default: one connected on first use from the environment. */
   temporal?: Client;
+  /** Webhook settings; default: from the environment. */
+  webhooks?: WebhookSettings;
 }
 
 /** Caches a successful promise; a failure is forgotten so the next call tries again. */
@@ -128,7 +140,20 @@ export function createDeps(
     workspace,
     datastore: memo(() => openDefaultDatastore(arm, config, cred)),
     mlflow,
+    runHistory: memo(async () => {
+      const ws = await workspace();
+      const base = await historyBaseUrl(rest, ws);
+      if (!base)
+        throw new RunFailure(
+          'validation',
+          `workspace ${config.workspace} reports neither a discovery URL nor an MLflow tracking URI: its runs cannot be read`,
+          'NoRunHistory',
+        );
+      return RunHistoryClient.forWorkspace(rest, base, config);
+    }),
+    prices: loadPriceTable(env),
     hub: { endpoint: config.hfEndpoint, token: env[ENV.hfToken] || undefined },
+    webhooks: options.webhooks ?? loadWebhookSettings(env),
     temporal,
   };
 }

@@ -9,7 +9,8 @@
 // (heartbeat, resume point, upload); the plan itself (sources, content keys, blob names, where to
 // resume) is src/dataset/stagePlan.ts, what a staged blob records and reuse src/dataset/stageResult.ts,
 // how their errors fail the run src/azure/errors.ts (datasetFailure), and the operator's settings for
-// dataset sources src/dataset/sourceSettings.ts.
+// dataset sources src/dataset/sourceSettings.ts. With readOnly (a dry run) it writes nothing: the same plan,
+// each split's first rows read and judged as staging would (src/dataset/preview.ts).
 import { Context } from '@temporalio/activity';
 import type { ActivityDeps } from './deps';
 import { withHeartbeat } from './heartbeat';
@@ -25,6 +26,7 @@ import {
   guardedFetch,
   loadDatasetSourceSettings,
   planSplits,
+  previewDataset,
   requireRows,
   resumeFor,
   resumePointOf,
@@ -75,6 +77,8 @@ export function makeStageDataset(deps: ActivityDeps, options: StageDatasetOption
           const localPaths = await confineLocalFiles(dataset, settings);
           const ds = await deps.datastore();
           const { revision, plans } = await planSplits(dataset, ds, hub, sources, localPaths);
+          // A dry run: the same plan, the first rows read and validated, nothing written.
+          if (input.readOnly) return await previewDataset({ dataset, ds, revision, plans, signal });
           const staged = new Map<string, StagedSplit>();
           for (const role of ROLES) {
             const plan = plans[role];

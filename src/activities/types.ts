@@ -48,6 +48,11 @@ export interface ValidateComputeInput {
   compute: SizedCompute;
   deployment: SizedDeployment;
   model: ResolvedModel;
+  /**
+   * A dry run (planFineTune): a missing cluster is not created (`wouldCreate` says it would be), and the
+   * deployment's vCPU quota is checked too (a warning). Absent in the runs' own calls.
+   */
+  readOnly?: boolean;
 }
 
 export interface ValidatedCompute {
@@ -55,11 +60,18 @@ export interface ValidatedCompute {
   vmSize: string;
   gpusPerNode: number;
   created: boolean;
+  /** A dry run: the cluster does not exist and the run would create it. */
+  wouldCreate?: boolean;
   warnings: string[];
 }
 
 export interface StageDatasetInput {
   dataset: RunSpec['dataset'];
+  /**
+   * A dry run (planFineTune): plan the splits and read each one's first rows as staging would, write
+   * nothing; the splits carry `preview` (src/dataset/preview.ts). Absent in the runs' own calls.
+   */
+  readOnly?: boolean;
 }
 
 export interface SubmitPipelineInput {
@@ -168,6 +180,58 @@ export interface DeleteEndpointResult {
   endpointName: string;
   existed: boolean;
   deleted: boolean;
+  /** What the endpoint was billed for (absent when it did not exist, and in results from before it was read). */
+  billing?: EndpointBilling;
+}
+
+/** The endpoint's deployments, read before the deletion, and when the deletion was seen complete. */
+export interface EndpointBilling {
+  deployments: { name: string; instanceType: string; instances: number; createdAt: string }[];
+  deletedAt: string;
+  /** How deletedAt was read: by the deleting attempt, or (after a crash) by a later one, which finds it gone. */
+  deletedAtSeen: 'when the deletion was seen complete' | 'by a later attempt';
+}
+
+export interface EstimateCostInput {
+  /** The spec with its sizes settled (compute.vmSize, deployment.instanceType). */
+  spec: RunSpec & { compute: SizedCompute; deployment: SizedDeployment };
+  model: ResolvedModel;
+  compute: ValidatedCompute;
+  /** The staged data (or a dry run's preview of it): rows and bytes of the train and test slices. */
+  data: StagedDataset;
+  /** The workspace's region (authenticate's location): where prices are read. */
+  location: string;
+}
+
+export interface MeasureCostInput {
+  /** The run's job names to read, oldest first (earlier attempts of a resumed run, then the job it followed). */
+  jobNames: string[];
+  /** The cluster's size, for a job RunHistory does not give one for. */
+  vmSize?: string;
+  /** deleteEndpoint's result, when the run deployed. */
+  endpoint?: DeleteEndpointResult;
+  location: string;
+}
+
+/** The job a run submits, as far as the run spec and the registry decide it: what a dry run shows. */
+export interface JobDescription {
+  componentId: string;
+  /** The notebook's display name of the job. */
+  displayName: string;
+  /** The merged training inputs, as the job's literal inputs. */
+  parameters: Record<string, string>;
+  /** What needs action. */
+  warnings: string[];
+  /** What needs no action (defaults the component does not declare, dropped). */
+  notes: string[];
+  /** What the cost estimate reads: epochs, nodes, max_steps and the rows a step takes per GPU. */
+  training: { epochs: number; nodes: number; maxSteps: number; rowsPerStepPerGpu: number };
+}
+
+export interface DescribeJobInput {
+  spec: RunSpec;
+  model: ResolvedModel;
+  compute: ValidatedCompute;
 }
 
 export interface TaggedEndpoint {

@@ -5,6 +5,8 @@ import { RunSpec } from '../runSpec/schema';
 import { RUN_STATUS_FILTERS } from '../config/visibility';
 import { OVERLAP_POLICIES } from '../control/schedules';
 import { API_SCOPES } from './keys';
+import { DEFAULT_WEBHOOK_EVENTS, WEBHOOK_EVENT_TYPES } from '../runSpec/notifications';
+import { MAX_ROTATION_OVERLAP_SECONDS } from '../webhooks/registry';
 
 type Schema = Record<string, unknown>;
 
@@ -63,7 +65,7 @@ const fineTuneSummary = obj(
     id: str('the run id (the workflow id), e.g. ft-<idempotency key>'),
     object: { const: 'fine_tune' },
     status: runStatus,
-    outcome: str('succeeded, failed, cancelled, quality-gate-failed, training-budget-exceeded'),
+    outcome: str('succeeded, failed, cancelled, quality-gate-failed, training-budget-exceeded, cost-budget-exceeded'),
     stage: str('the step it is on or ended on'),
     model: str('registry/name'),
     dataset: str(),
@@ -76,6 +78,80 @@ const fineTuneSummary = obj(
     idempotencyKey: str(),
   },
   ['id', 'object', 'status', 'createdAt', 'executionId'],
+);
+
+/** The run's cost (src/cost/types.ts): US dollars at the price table's list prices. */
+const runCost = obj(
+  {
+    currency: { const: 'USD' },
+    estimatedUsd: {
+      type: ['number', 'null'],
+      description: 'the estimate made before the job (null: a size has no price)',
+    },
+    actualUsd: { type: ['number', 'null'], description: 'measured after the run: job timeline, endpoint lifetime' },
+    maxCostUsd: { type: 'number', description: 'budget.maxCost' },
+    estimate: ref('CostEstimate'),
+    actual: {
+      type: 'object',
+      description: 'per job (nodes, start, end) and per deployment (instances, creation, deletion)',
+    },
+  },
+  ['currency', 'estimatedUsd', 'actualUsd'],
+);
+
+const costEstimate = obj({
+  totalUsd: { type: ['number', 'null'] },
+  training: {
+    type: 'object',
+    description: 'vmSize, count (nodes), hours, usdPerHour, usd, tokens, epochs, GPUs, throughput',
+  },
+  endpoint: {
+    type: 'object',
+    description: 'vmSize (instance type), count, hours, usdPerHour, usd, the minutes assumed',
+  },
+  prices: obj({ currency: str(), region: str(), priceType: str(), snapshot: str(), source: str() }),
+  assumptions: { type: 'array', items: str() },
+  warnings: { type: 'array', items: str() },
+});
+
+const plan = obj(
+  {
+    object: { const: 'fine_tune_plan' },
+    runId: str('the run id a start would use: ft-<Idempotency-Key>, or an example without one'),
+    namesFixed: { type: 'boolean', description: 'true with an Idempotency-Key: a start uses these very names' },
+    names: obj({
+      jobName: str(),
+      endpointName: str(),
+      deploymentName: str(),
+      registeredModel: str(),
+      modelVersion: str("'next': the model's next integer version, chosen when the run registers it"),
+      experimentName: str(),
+      computeName: str(),
+      blobs: obj({ train: str(), test: str(), scoring: str() }),
+    }),
+    workspace: obj({ workspace: str(), location: str() }),
+    model: obj({ registry: str(), name: str(), version: str(), assetId: str() }),
+    compute: obj({ name: str(), vmSize: str(), gpusPerNode: { type: 'number' }, wouldCreate: { type: 'boolean' } }),
+    deployment: obj({ instanceType: str(), instanceCount: { type: 'number' }, keepAliveMinutes: { type: 'number' } }),
+    job: obj({
+      componentId: str(),
+      displayName: str(),
+      parameters: {
+        type: 'object',
+        additionalProperties: { type: 'string' },
+        description: 'the merged training inputs',
+      },
+    }),
+    data: {
+      type: 'object',
+      description:
+        'revision and content key; per split: rows, bytes, blob path, preview (complete, rowsRead, estimated)',
+    },
+    cost: ref('CostEstimate'),
+    maxCostUsd: { type: 'number' },
+    warnings: { type: 'array', items: str() },
+  },
+  ['object', 'runId', 'names', 'cost', 'warnings'],
 );
 
 const fineTune = {
@@ -96,6 +172,7 @@ const fineTune = {
       endpointName: str(),
       endpointExpiresAt: str(),
       metrics: { type: 'object', additionalProperties: { type: 'number' } },
+      cost: ref('RunCost'),
       warnings: { type: 'array', items: str(), description: 'what needs action' },
       notes: {
         type: 'array',
@@ -189,6 +266,7 @@ const fineTuneResult = obj(
       },
       ['prompt', 'reply', 'replyChars', 'latencyMs'],
     ),
+    cost: ref('RunCost'),
     warnings: { type: 'array', items: str(), description: 'what needs action' },
     notes: { type: 'array', items: str(), description: 'what needs no action' },
   },
@@ -262,13 +340,36 @@ const event = obj(
     object: { const: 'fine_tune.event' },
     createdAt: str(),
     level: { type: 'string', enum: ['info', 'warn', 'error'] },
-    type: str('run.started, step.completed, job.status, metrics, warning, run.succeeded, ...'),
+    type: str(
+      'run.started, step.completed, job.status, metrics, warning, run.succeeded, ...; webhook deliveries: webhook.delivered, webhook.failed, webhook.refused, webhook.skipped, webhook.gave_up',
+    ),
     message: str(),
     step: str(),
     data: { type: 'object' },
   },
   ['id', 'object', 'createdAt', 'level', 'type', 'message'],
 );
+
+const webhookEvent = { type: 'string', enum: [...WEBHOOK_EVENT_TYPES] };
+
+const webhookEndpoint = obj(
+  {
+    id: str('we_...'),
+    object: { const: 'webhook_endpoint' },
+    owner: str('the API key id it belongs to'),
+    url: str('https URL (http only to loopback on a local stack)'),
+    events: { type: 'array', items: webhookEvent },
+    description: str(),
+    createdAt: str(),
+    secretCreatedAt: str('when the current secret was made (creation or the last rotation)'),
+    previousSecretExpiresAt: str('after a rotation: until when the previous secret also signs'),
+  },
+  ['id', 'object', 'owner', 'url', 'events', 'createdAt', 'secretCreatedAt'],
+);
+
+const webhookEndpointWithSecret = {
+  allOf: [webhookEndpoint, obj({ secret: str('whsec_<base64>: shown in this answer only, never again') }, ['secret'])],
+};
 
 const schedule = obj({
   scheduleId: str(),
@@ -341,6 +442,87 @@ const createSchedule = obj(
   ['scheduleId'],
 );
 
+/** /v1/webhooks: the calling key's endpoints (docs/operations.md, Webhooks). */
+function webhookPaths(): Schema {
+  const webhookId = idParam('webhook endpoint id (we_...)');
+  return {
+    '/v1/webhooks': {
+      post: {
+        summary: "Register a webhook endpoint for the calling key's runs; the answer carries its secret, once",
+        description: `Events: ${WEBHOOK_EVENT_TYPES.join(', ')}. Without \`events\`: ${DEFAULT_WEBHOOK_EVENTS.join(', ')} (run.step.completed only when named). The URL must be https and reach a public address (checked now and before every delivery, after DNS resolution); deliveries are signed in the Standard Webhooks format (webhook-id, webhook-timestamp, webhook-signature).`,
+        ...secured('webhooks:write'),
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: obj(
+                {
+                  url: str('https URL, at most 2048 characters, no user name or password'),
+                  events: { type: 'array', items: webhookEvent, minItems: 1 },
+                  description: str('at most 200 characters'),
+                },
+                ['url'],
+              ),
+            },
+          },
+        },
+        responses: {
+          201: json(ref('WebhookEndpointWithSecret'), 'registered'),
+          ...errors(400, 401, 403, 409, 429),
+          503: json(ref('Error'), 'the service has no FTFLOW_WEBHOOK_SECRET_KEY'),
+        },
+      },
+      get: {
+        summary: "The calling key's webhook endpoints (no secrets)",
+        ...secured('webhooks:read'),
+        responses: {
+          200: json(
+            obj({ object: { const: 'list' }, data: { type: 'array', items: ref('WebhookEndpoint') } }),
+            'endpoints',
+          ),
+          ...errors(401, 403, 429),
+        },
+      },
+    },
+    '/v1/webhooks/{id}': {
+      get: {
+        summary: 'One endpoint of the calling key',
+        ...secured('webhooks:read'),
+        parameters: [webhookId],
+        responses: { 200: json(ref('WebhookEndpoint'), 'the endpoint'), ...errors(401, 403, 404, 429) },
+      },
+      delete: {
+        summary: 'Remove an endpoint; deliveries still being retried to it stop at their next attempt',
+        ...secured('webhooks:write'),
+        parameters: [webhookId],
+        responses: { 204: { description: 'removed' }, ...errors(401, 403, 404, 429) },
+      },
+    },
+    '/v1/webhooks/{id}/rotate-secret': {
+      post: {
+        summary:
+          'A new secret, in the answer only; the previous one keeps signing beside it (both signatures sent) for overlapSeconds',
+        ...secured('webhooks:write'),
+        parameters: [webhookId],
+        requestBody: {
+          content: {
+            'application/json': {
+              schema: obj({
+                overlapSeconds: { type: 'number', minimum: 0, maximum: MAX_ROTATION_OVERLAP_SECONDS, default: 86400 },
+              }),
+            },
+          },
+        },
+        responses: {
+          200: json(ref('WebhookEndpointWithSecret'), 'rotated'),
+          ...errors(400, 401, 403, 404, 429),
+          503: json(ref('Error'), 'the service has no FTFLOW_WEBHOOK_SECRET_KEY'),
+        },
+      },
+    },
+  };
+}
+
 export function openApiDocument(options: { azureEvents?: boolean } = {}): Schema {
   const apiKeyPaths = {
     '/v1/api-key': {
@@ -369,18 +551,26 @@ export function openApiDocument(options: { azureEvents?: boolean } = {}): Schema
   const fineTunePaths = {
     '/v1/fine-tunes': {
       post: {
-        summary: 'Start a fine-tune run',
+        summary: 'Start a fine-tune run, or plan one (dryRun=true)',
         description:
-          'Validates the run spec and starts the run. With an Idempotency-Key the run id is ft-<key> and a repeat returns the same run (200), even after it ended; the same key with another spec is a 409. Without a key, a running run that trains the same model, data and inputs is returned instead of starting a second one (dedupe=false to opt out).',
+          "Validates the run spec and starts the run. With an Idempotency-Key the run id is ft-<key> and a repeat returns the same run (200), even after it ended; the same key with another spec is a 409. Without a key, a running run that trains the same model, data and inputs is returned instead of starting a second one (dedupe=false to opt out). With dryRun=true nothing starts: the workers run the checks of the run's first steps read-only and answer 200 with the plan (names, merged parameters, the slices' rows and bytes, warnings, the cost estimate), or 422 with the refusal a run would fail with.",
         ...secured('fine-tunes:write'),
         parameters: [
           { name: 'Idempotency-Key', in: 'header', schema: { type: 'string' } },
           { name: 'dedupe', in: 'query', schema: { type: 'string', enum: ['true', 'false'], default: 'true' } },
+          { name: 'dryRun', in: 'query', schema: { type: 'string', enum: ['true', 'false'], default: 'false' } },
         ],
         requestBody: { required: false, content: { 'application/json': { schema: ref('RunSpec') } } },
         responses: {
           201: json(ref('FineTuneStarted'), 'started'),
-          200: json(ref('FineTuneStarted'), 'found: same key, or a running duplicate'),
+          200: json(
+            { oneOf: [ref('FineTuneStarted'), ref('FineTunePlan')] },
+            'found: same key, or a running duplicate; or, with dryRun=true, the plan',
+          ),
+          422: json(
+            ref('Refusal'),
+            'dryRun=true: the run would be refused (the step, the failure type and its message)',
+          ),
           ...errors(400, 401, 403, 409, 429),
         },
       },
@@ -756,9 +946,35 @@ export function openApiDocument(options: { azureEvents?: boolean } = {}): Schema
               jobName: str(),
               endpointName: str(),
               spec: ref('RunSpec'),
+              webhookSecrets: {
+                type: 'array',
+                description:
+                  "the secrets of the run spec's notifications.webhooks, in order: only in the answer that created the run",
+                items: obj({ url: str(), secret: str('whsec_...') }, ['url', 'secret']),
+              },
             }),
           ],
         },
+        FineTunePlan: plan,
+        CostEstimate: costEstimate,
+        RunCost: runCost,
+        Refusal: obj(
+          {
+            error: obj(
+              {
+                type: { const: 'run_refused_error' },
+                message: str('what a run of this spec would fail with, naming the field and the fix'),
+                step: str('the step that refuses (absent for the allow lists and the budget)'),
+                code: str(
+                  'the failure type: AzureValidation, AzureNotFound, VmSizeNotAllowed, CostBudgetExceeded, ...',
+                ),
+                kind: str('validation, notFound, auth, quota, ...'),
+              },
+              ['type', 'message', 'code', 'kind'],
+            ),
+          },
+          ['error'],
+        ),
         Event: event,
         Training: training,
         MetricsEntry: metricsEntry,
@@ -773,6 +989,8 @@ export function openApiDocument(options: { azureEvents?: boolean } = {}): Schema
         CreateSchedule: createSchedule,
         ScheduleActionReport: scheduleActionReport,
         JanitorSchedule: janitorSchedule,
+        WebhookEndpoint: webhookEndpoint,
+        WebhookEndpointWithSecret: webhookEndpointWithSecret,
         Error: obj(
           {
             error: obj(
@@ -793,6 +1011,7 @@ export function openApiDocument(options: { azureEvents?: boolean } = {}): Schema
       ...fineTunePaths,
       ...schedulePaths,
       ...janitorPaths,
+      ...webhookPaths(),
       ...(options.azureEvents ? azureEventPaths : {}),
     },
   };

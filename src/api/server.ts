@@ -15,6 +15,7 @@ import { registerAzureEventRoutes, type AzureEventsReceiver } from './routes/azu
 import { registerFineTuneRoutes } from './routes/fineTunes';
 import { registerJanitorRoutes } from './routes/janitor';
 import { registerScheduleRoutes } from './routes/schedules';
+import { registerWebhookRoutes } from './routes/webhooks';
 
 export const DEFAULT_RATE_LIMIT_PER_MINUTE = 120;
 
@@ -93,6 +94,7 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   registerScheduleRoutes(app, opts.client, { allowLocalDatasetPaths });
   registerJanitorRoutes(app, opts.client);
   if (opts.azureEvents) registerAzureEventRoutes(app, opts.azureEvents);
+  registerWebhookRoutes(app, opts.client);
   if (opts.dashboardDir !== false) registerDashboard(app, opts.dashboardDir);
   return app;
 }

@@ -24,6 +24,8 @@ export const IdempotencyKeyHeader = z
 export const StartQuery = z.strictObject({
   /** Return a running run that trains the same thing instead of starting another (ignored with an Idempotency-Key). */
   dedupe: z.enum(['true', 'false']).default('true'),
+  /** Plan instead of starting: the checks of the run's first steps, read-only, and the cost estimate. */
+  dryRun: z.enum(['true', 'false']).default('false'),
 });
 
 export const ListQuery = z.strictObject({

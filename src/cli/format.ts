@@ -3,6 +3,7 @@ import type { RunRecord, RunSummary } from '../control/records';
 import type { DatasetSplitRecord, RunResult } from '../control/runResult';
 import type { RunEvent } from '../control/events';
 import type { StepState } from '../workflows/definitions';
+import { costLines } from './plan';
 import { metricsLine as entryLine, shortDuration, type LiveTraining } from '../azure/liveTraining';
 import { sparkline } from './chart';
 
@@ -93,6 +94,7 @@ export function recordLines(run: RunRecord, now = Date.now()): string[] {
   lines.push(...jobLines(run, now));
   const metrics = metricsLine(run.metrics);
   if (metrics) lines.push(metrics);
+  lines.push(...costLines(run.cost));
   for (const w of run.warnings) lines.push(`warning ${w}`);
   if (run.error) lines.push(`error ${run.error}`);
   return lines;
@@ -136,6 +138,7 @@ export function resultLines(r: RunResult): string[] {
     `endpoint ${r.endpoint.name}${r.endpoint.instanceType ? ` on ${r.endpoint.instanceType}` : ''}  served ${duration(r.endpoint.servedSeconds * 1000)}  ${r.endpoint.deleted ? 'deleted' : 'NOT deleted'}`,
     ...(r.endpoint.scoringUri ? [`scoring URI ${r.endpoint.scoringUri}`] : []),
     `smoke reply ${JSON.stringify(r.smokeScore.reply)} (${r.smokeScore.replyChars} chars in ${r.smokeScore.latencyMs} ms)`,
+    ...costLines(r.cost),
     ...r.warnings.map((w) => `warning ${w}`),
     ...r.notes.map((n) => `note ${n}`),
   ];

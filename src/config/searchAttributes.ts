@@ -42,4 +42,6 @@ export const DIVISIONS = {
   scheduleTicks: 'ftflow-schedule-ticks',
   /** The job event relay (pushed job events from the API to the workers). */
   jobEvents: 'ftflow-job-events',
+  /** Each API key's webhook registry (webhookRegistry): long-running, one per key. */
+  webhooks: 'ftflow-webhooks',
 } as const;

@@ -40,7 +40,13 @@ export type RunEventType =
   | 'metrics'
   | 'warning'
   | 'note'
-  | 'endpoint.lifetime';
+  | 'endpoint.lifetime'
+  // Webhook deliveries (src/control/webhookEvents.ts): one per attempt, and one when a delivery gave up.
+  | 'webhook.delivered'
+  | 'webhook.failed'
+  | 'webhook.refused'
+  | 'webhook.skipped'
+  | 'webhook.gave_up';
 
 export interface RunEvent {
   /** `<execution>.<history event>.<n>`: stable, and the cursor for the next page (`after`). */
@@ -53,6 +59,9 @@ export interface RunEvent {
   step?: string;
   data?: Record<string, unknown>;
 }
+
+/** Activities of a run that are not steps (webhooks: who listens), left out of its events. */
+const INTERNAL_ACTIVITIES = new Set(['webhookAudience']);
 
 /** The message of the innermost failure: "Activity task failed" wraps the reason. */
 export function failureMessage(failure: Failure | null | undefined): string {
@@ -117,14 +126,18 @@ export function eventsFromHistory(
       add('run.cancel_requested', 'cancellation requested: cleanup runs before the run ends', { level: 'warn' });
     } else if (event.activityTaskScheduledEventAttributes) {
       const name = event.activityTaskScheduledEventAttributes.activityType?.name ?? 'activity';
+      // Asking who listens to webhooks is not a step; the deliveries are events of their own.
+      if (INTERNAL_ACTIVITIES.has(name)) continue;
       activityNames.set(eventId, name);
       add('step.started', `${name} started`, { step: name });
     } else if (event.activityTaskCompletedEventAttributes) {
       const attrs = event.activityTaskCompletedEventAttributes;
+      if (!activityNames.has(String(attrs.scheduledEventId))) continue;
       const step = activityNames.get(String(attrs.scheduledEventId)) ?? 'activity';
       describeCompletion(step, decode<unknown>(attrs.result), add);
     } else if (event.activityTaskFailedEventAttributes) {
       const attrs = event.activityTaskFailedEventAttributes;
+      if (!activityNames.has(String(attrs.scheduledEventId))) continue;
       const step = activityNames.get(String(attrs.scheduledEventId)) ?? 'activity';
       add('step.failed', `${step} failed: ${failureMessage(attrs.failure)}`, { step, level: 'error' });
     } else if (event.activityTaskCanceledEventAttributes) {
@@ -132,6 +145,7 @@ export function eventsFromHistory(
       add('step.cancelled', `${step} cancelled`, { step, level: 'warn' });
     } else if (event.activityTaskTimedOutEventAttributes) {
       const attrs = event.activityTaskTimedOutEventAttributes;
+      if (!activityNames.has(String(attrs.scheduledEventId))) continue;
       const step = activityNames.get(String(attrs.scheduledEventId)) ?? 'activity';
       add('step.timed_out', `${step} timed out: ${failureMessage(attrs.failure)}`, { step, level: 'error' });
     } else if (event.workflowExecutionUpdateCompletedEventAttributes) {

@@ -13,6 +13,7 @@ import {
   type StepState,
 } from '../workflows/definitions';
 import type { GateEvaluation } from '../runSpec/qualityGate';
+import type { RunCost } from '../cost/types';
 import type { JobFollowDetails } from '../activities/types';
 import type { LiveTraining, MetricsEntry } from '../azure/liveTraining';
 import type { RunResult } from './runResult';
@@ -25,7 +26,7 @@ export interface RunSummary {
   id: string;
   object: 'fine_tune';
   status: RunState;
-  /** Why it ended, when it did: succeeded, failed, cancelled, quality-gate-failed, training-budget-exceeded. */
+  /** Why it ended, when it did: succeeded, failed, cancelled, quality-gate-failed, training-budget-exceeded, cost-budget-exceeded. */
   outcome?: string;
   /** The step it is on (or ended on). */
   stage?: string;
@@ -63,6 +64,8 @@ export interface RunRecord extends RunSummary {
   endpointExpiresAt?: string;
   metrics?: Record<string, number>;
   qualityGate?: GateEvaluation;
+  /** The estimate before the job and the cost measured after the run (USD, list prices); absent in runs from before. */
+  cost?: RunCost;
   /** Warnings that need action. */
   warnings: string[];
   /** What the run noted that needs no action (e.g. model defaults the pipeline component does not declare). */
@@ -167,6 +170,7 @@ export function recordOf(
     endpointExpiresAt: progress?.endpointExpiresAt,
     metrics: progress?.metrics,
     qualityGate: progress?.qualityGate,
+    ...(progress?.cost ? { cost: progress.cost } : {}),
     warnings: progress?.warnings ?? [],
     notes: progress?.notes ?? [],
     error: progress?.error,

@@ -4,6 +4,7 @@
 import type { GateEvaluation } from '../runSpec/qualityGate';
 import type { StagedSplit } from '../activities/types';
 import type { FineTuneResult } from '../workflows/definitions';
+import type { RunCost } from '../cost/types';
 
 /** A staged split: where it is, its content hash and its rows. */
 export interface DatasetSplitRecord {
@@ -49,6 +50,8 @@ export interface RunResult {
   endpoint: { name: string; instanceType?: string; scoringUri?: string; servedSeconds: number; deleted: boolean };
   /** The smoke test: the start of the prompt sent and of the reply (at most 120 and 200 characters). */
   smokeScore: { prompt: string; reply: string; replyChars: number; latencyMs: number };
+  /** The estimate before the job and the cost measured after the run (USD, list prices); absent in runs from before. */
+  cost?: RunCost;
   /** What needs action. */
   warnings: string[];
   /** What needs no action. */
@@ -128,6 +131,7 @@ export function runResultOf(result: FineTuneResult, context: RunResultContext): 
       replyChars: result.smokeScore.replyChars,
       latencyMs: result.smokeScore.latencyMs,
     },
+    ...(result.cost ? { cost: result.cost } : {}),
     warnings: [...result.warnings],
     // Runs from before notes were kept on the result: the job's notes (dropped defaults) were all there was.
     notes: [...(result.notes ?? result.job.notes ?? [])],

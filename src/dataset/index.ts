@@ -11,6 +11,7 @@ export * from './jsonl';
 export * from './lines';
 export * from './localRoot';
 export * from './parquet';
+export * from './preview';
 export * from './rows';
 export * from './sampling';
 export * from './sourceSettings';

@@ -6,7 +6,7 @@ import type { Logger } from '@temporalio/common';
 import { stepInterceptors } from './activityInterceptors';
 import { loadObservabilityConfig, type ObservabilityConfig } from './config';
 import { createJsonLogger, createTextLogger, routeProcessWarnings } from './logging';
-import { DURATION_BUCKETS_SECONDS, METRIC } from './metricNames';
+import { COST_BUCKETS_USD, DURATION_BUCKETS_SECONDS, METRIC } from './metricNames';
 import { installServiceMetrics } from './metrics';
 import { createRedactor } from './redact';
 import {
@@ -41,9 +41,10 @@ export function setUpWorkerTelemetry(env: NodeJS.ProcessEnv = process.env): Work
     config.logFormat === 'json'
       ? createJsonLogger({ level: config.logLevel, redact })
       : createTextLogger({ level: config.logLevel, redact });
-  const durations = Object.fromEntries(
-    [METRIC.stepDuration, METRIC.runDuration].map((name) => [name, DURATION_BUCKETS_SECONDS]),
-  );
+  const durations = {
+    ...Object.fromEntries([METRIC.stepDuration, METRIC.runDuration].map((name) => [name, DURATION_BUCKETS_SECONDS])),
+    [METRIC.runCost]: COST_BUCKETS_USD,
+  };
   Runtime.install({
     logger,
     telemetryOptions: {

@@ -80,6 +80,11 @@ export function activityGroups(options: FineTuneOptions | undefined) {
     }),
     // Cleanup: retried until it succeeds (no attempt limit), run in non-cancellable scopes.
     cleanup: summarizedActivities({ heartbeatTimeout, startToCloseTimeout: '1 hour', retry }),
+    // Bookkeeping after the run ended (the measured cost): a few tries, then the run ends without it.
+    bookkeeping: summarizedActivities({
+      startToCloseTimeout: quickTimeout,
+      retry: { ...retry, maximumInterval: '10 seconds', maximumAttempts: 5 },
+    }),
   };
 }
 

@@ -50,6 +50,8 @@ export function messageOf(err: unknown): string {
 export class Progress {
   /** The record itself: the `progress` query's answer. */
   readonly record: RunProgress;
+  /** Told of every completed step, after the record says so (webhooks: run.step.completed). */
+  onStepCompleted?: (name: StepName, detail: string | undefined) => Promise<void>;
   /** The job in Azure ML studio, once awaitPipeline has returned it (for the current details only). */
   private studioUrl?: string;
 
@@ -90,6 +92,7 @@ export class Progress {
     if (!state) throw new Error(`unknown step ${name}`);
     state.status = 'running';
     state.startedAt = new Date().toISOString();
+    state.endedAt = undefined;
     this.record.currentStep = name;
     upsertSearchAttributes([{ key: SA.stage, value: name }]);
     this.changed();
@@ -98,6 +101,8 @@ export class Progress {
       state.status = 'completed';
       state.detail = (DETAILS[name] as ((result: StepResult<K>) => string) | undefined)?.(result);
       if (name === 'awaitPipeline') this.studioUrl = (result as StepResult<'awaitPipeline'>).studioUrl;
+      state.endedAt = new Date().toISOString();
+      await this.onStepCompleted?.(name, state.detail);
       return result;
     } catch (thrown) {
       const err = endedByCancel(name, thrown);
@@ -105,7 +110,7 @@ export class Progress {
       state.detail = messageOf(err);
       throw err;
     } finally {
-      state.endedAt = new Date().toISOString();
+      state.endedAt ??= new Date().toISOString();
       this.changed();
     }
   }

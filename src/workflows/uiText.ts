@@ -304,6 +304,15 @@ export const ACTIVITY_SUMMARIES: { [K in keyof Activities]: (...args: Parameters
   findActiveRun: (contentKey) => `look for a running run with content key ${contentKey}`,
   listTaggedEndpoints: () => 'list the endpoints finetune-flow created',
   describeRuns: (runIds) => `look up the ${runIds.length} run(s) those endpoints belong to`,
+  webhookAudience: ({ owner, runWebhooks }) =>
+    `find the webhook events anyone listens to (${owner ? `key ${owner}'s endpoints, ` : ''}${runWebhooks.length} in the spec)`,
+  webhookTargets: ({ type }) => `find the endpoints that hear ${type}`,
+  estimateCost: ({ compute, location }) =>
+    `estimate what the run costs on ${compute.vmSize} in ${location} (list prices)`,
+  measureCost: ({ jobNames, endpoint }) =>
+    `measure what job ${jobNames.join(', ')}${endpoint ? ' and the endpoint' : ''} cost, from their timelines`,
+  describeJob: ({ model, compute }) => `describe the job a run would submit for ${model.name} on ${compute.name}`,
+  deliverWebhook: ({ target, messageId }) => `deliver ${messageId} to ${target.label} (signed, one attempt)`,
 };
 
 /** A janitor sweep's summary and details: scheduled (`every`) or on demand. */

@@ -256,7 +256,12 @@ describe('activities re-run against the emulator adopt what exists and create no
 
   test('deleteEndpoint deletes once and confirms; a re-run finds nothing (existed: false, no DELETE)', async () => {
     const first = await run(activities.deleteEndpoint, names.endpointName);
-    expect(first).toEqual({ endpointName: names.endpointName, existed: true, deleted: true });
+    expect(first).toMatchObject({ endpointName: names.endpointName, existed: true, deleted: true });
+    // What the endpoint ran on, read before the deletion: what its cost is measured from.
+    expect(first.billing).toMatchObject({
+      deployments: [{ name: 'demo', instanceType: 'Standard_NC6s_v3', instances: 1 }],
+      deletedAtSeen: 'when the deletion was seen complete',
+    });
     const endpoints = (await emulator.resources()).endpoints.filter((e) => e.name === names.endpointName);
     expect(endpoints).toHaveLength(1);
     expect(endpoints[0].deletedAt).toBeTruthy();

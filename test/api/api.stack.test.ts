@@ -260,6 +260,9 @@ describe('the HTTP API on the local stack', () => {
         '/v1/janitor/pause',
         '/v1/janitor/unpause',
         '/v1/janitor/trigger',
+        '/v1/webhooks',
+        '/v1/webhooks/{id}',
+        '/v1/webhooks/{id}/rotate-secret',
       ].sort(),
     );
     // The run record: one schema for /result and the run's `result`.

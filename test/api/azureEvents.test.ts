@@ -3,6 +3,7 @@
 // (503) or give up (400, 401).
 import Fastify, { type FastifyInstance } from 'fastify';
 import { sendError } from '../../src/api/errors';
+import { openApiDocument } from '../../src/api/openapi';
 import { eventGridSecretsFromEnv, registerAzureEventRoutes } from '../../src/api/routes/azureEvents';
 import { requestLogFields } from '../../src/api/server';
 import type { JobEvent } from '../../src/config/jobEvents';
@@ -173,8 +174,7 @@ test('FTFLOW_EVENT_GRID_SECRET: unset means no receiver; a weak secret names the
   );
 });
 
-test('the OpenAPI document lists the receiver only when the API has one', async () => {
-  const { openApiDocument } = await import('../../src/api/openapi');
+test('the OpenAPI document lists the receiver only when the API has one', () => {
   const paths = (on: boolean) => Object.keys((openApiDocument({ azureEvents: on }) as { paths: object }).paths);
   expect(paths(true)).toContain('/v1/azure/events');
   expect(paths(false)).not.toContain('/v1/azure/events');

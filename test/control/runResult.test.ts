@@ -147,3 +147,68 @@ test('`ftflow result` prints every part of the record, warnings and notes apart'
     ]),
   );
 });
+
+test('the record carries what the run cost, and `ftflow result` prints it', () => {
+  const prices = {
+    currency: 'USD' as const,
+    region: 'eastus2',
+    priceType: 'list',
+    snapshot: '2026-06-18',
+    source: 't',
+  };
+  const cost = {
+    currency: 'USD' as const,
+    estimatedUsd: 2.18,
+    actualUsd: 0.5,
+    maxCostUsd: 25,
+    actual: {
+      totalUsd: 0.5,
+      training: {
+        jobs: [
+          {
+            jobName: 'ftflow-ft-a-1234',
+            vmSize: 'Standard_NC24ads_A100_v4',
+            nodes: 1,
+            startedAt: '2026-12-01T10:00:00.000Z',
+            endedAt: '2026-12-01T10:06:00.000Z',
+            nodeSeconds: 360,
+            usdPerHour: 4,
+            usd: 0.4,
+          },
+        ],
+        nodeSeconds: 360,
+        usd: 0.4,
+      },
+      endpoint: {
+        deployments: [
+          {
+            name: 'default',
+            instanceType: 'Standard_NC6s_v3',
+            instances: 1,
+            createdAt: '2026-12-01T10:07:00.000Z',
+            deletedAt: '2026-12-01T10:09:00.000Z',
+            instanceSeconds: 120,
+            usdPerHour: 3,
+            usd: 0.1,
+          },
+        ],
+        instanceSeconds: 120,
+        usd: 0.1,
+      },
+      prices,
+      notes: [],
+    },
+  };
+  const record = runResultOf(workflowResult({ cost }), context);
+  expect(record.cost).toEqual(cost);
+  expect(resultLines(record)).toEqual(
+    expect.arrayContaining([
+      'cost budget $25.00 (budget.maxCost)',
+      'cost actual $0.50 (training $0.40: 1 × Standard_NC24ads_A100_v4 for 0.1 h; endpoint $0.10: 1 × Standard_NC6s_v3 for 2.0 min)',
+    ]),
+  );
+  // A run from before costs were measured has no cost, and prints no cost line.
+  const before = runResultOf(workflowResult(), context);
+  expect('cost' in before).toBe(false);
+  expect(resultLines(before).some((l) => l.startsWith('cost'))).toBe(false);
+});

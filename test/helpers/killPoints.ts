@@ -6,7 +6,7 @@
 // right after the kill.
 import type { Client } from '@temporalio/client';
 import type { RunNames } from '../../src/runSpec/names';
-import type { StepName } from '../../src/workflows/definitions';
+import { STEPS, type StepName } from '../../src/workflows/definitions';
 import type { EmulatorAdmin, FaultRule } from './privateStack';
 import { awaitHistory, hasCompleted, pendingActivity, runningOn, stepAttempts } from './runRecords';
 import { waitFor } from './localStack';
@@ -140,7 +140,9 @@ export interface KillRecord {
  * worker did, on a later attempt), and how the next step went.
  */
 export function verdictOf(events: Parameters<typeof stepAttempts>[0], kill: KillRecord) {
-  const attempts = stepAttempts(events);
+  // The run's steps only: bookkeeping between two steps (estimateCost after validateCompute, measureCost at the
+  // end, webhook audience checks) calls no Azure write and may complete on the victim before the kill lands.
+  const attempts = stepAttempts(events).filter((a) => (STEPS as readonly string[]).includes(a.step));
   const byVictim = attempts.filter((a) => a.outcome === 'completed' && a.completedBy?.startsWith(`${kill.pid}@`));
   const lastByVictim = byVictim.at(-1)?.step;
   if ('after' in kill.point) {

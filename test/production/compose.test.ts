@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
+import { loadWebhookSettings } from '../../src/webhooks/settings';
 import { loadAzureConfig } from '../../src/azure/config';
 import { ENV } from '../../src/config/env';
 import { FINETUNE_SEARCH_ATTRIBUTE_KEYS } from '../../src/config/searchAttributes';
@@ -120,8 +121,8 @@ function filledIn(): Map<string, string> {
 }
 
 const LOADERS: Record<'worker' | 'api', ((env: NodeJS.ProcessEnv) => unknown)[]> = {
-  worker: [loadTemporalConfig, loadObservabilityConfig, loadAzureConfig],
-  api: [loadTemporalConfig, loadObservabilityConfig],
+  worker: [loadTemporalConfig, loadObservabilityConfig, loadAzureConfig, loadWebhookSettings],
+  api: [loadTemporalConfig, loadObservabilityConfig, loadWebhookSettings],
 };
 
 function loads(role: 'worker' | 'api', env: NodeJS.ProcessEnv): boolean {
@@ -234,6 +235,24 @@ describe('docker-compose.yml', () => {
       expect(armBudget.writesPerSecond * count).toBeLessThanOrEqual(10);
       expect(armBudget.readsPerSecond * count).toBeCloseTo(Number(env.FTFLOW_ARM_READS_PER_SECOND), 6);
     }
+  });
+
+  test('the worker and the API derive webhook secrets from the same operator key, and both accept the settings', () => {
+    const vars = filledIn();
+    vars.set('FTFLOW_WEBHOOK_SECRET_KEY', Buffer.alloc(32, 7).toString('base64'));
+    vars.set('FTFLOW_WEBHOOK_ALLOW_PRIVATE', '10.20.0.0/16');
+    const worker = containerEnv(services.worker, vars);
+    const api = containerEnv(services.api, vars);
+    for (const name of ['FTFLOW_WEBHOOK_SECRET_KEY', 'FTFLOW_WEBHOOK_SECRET_OLD_KEYS', 'FTFLOW_WEBHOOK_ALLOW_PRIVATE'])
+      expect([name, worker[name]]).toEqual([name, api[name]]);
+    expect(worker.FTFLOW_WEBHOOK_SECRET_KEY).toBe(vars.get('FTFLOW_WEBHOOK_SECRET_KEY'));
+    const settings = loadWebhookSettings(worker);
+    const secrets = settings.secrets;
+    expect(secrets).toBeDefined();
+    expect(secrets?.secretOf(secrets.newRef())).toMatch(/^whsec_/);
+    expect(loadWebhookSettings(api).maxEndpoints).toBe(20);
+    // The template leaves the key empty: no secret is ever filled in.
+    expect(envExample().get('FTFLOW_WEBHOOK_SECRET_KEY')).toBe('');
   });
 
   test('starts in order: database healthy, schema upgraded, server healthy, search attributes registered, then the service', () => {

@@ -292,6 +292,12 @@ test('watching a run: it appears in the list, its job goes Queued then Running, 
     .getByTestId('record-summary')
     .filter({ hasText: /^succeeded after / })
     .waitFor();
+  // What it cost, as the record says (estimate before the job, measured after the run).
+  const costRecord = (await apiGet(`/v1/fine-tunes/${run.runId}`)).cost;
+  expect(costRecord.actualUsd).toEqual(expect.any(Number));
+  await expect(textMatching(page, 'record-cost', /actual/)).resolves.toMatch(
+    /^cost: estimated \$[\d.]+ · actual \$[\d.]+ \(training \$[\d.]+, endpoint \$[\d.]+\)$/,
+  );
   const recordMetrics = await page
     .locator('[data-testid=record-metrics] tr[data-metric]')
     .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-metric')));
@@ -335,6 +341,9 @@ test('watching a run: it appears in the list, its job goes Queued then Running, 
 describe('a running run, a read-only key and a writer', () => {
   let runId = '';
   beforeAll(async () => {
+    // This run's job trains long enough to be running still when the page cancels it, however loaded the
+    // machine (the first test's run has ended by now).
+    await admin.setClock({ jobPhases: { Queued: 8000, Running: 300_000 } } as Parameters<EmulatorAdmin['setClock']>[0]);
     const run = await h.client.start(
       { compute: { name: `ui-cancel-${tag}` }, training: { num_train_epochs: 2 } },
       { idempotencyKey: `ui-cancel-${tag}`, options: QUICK, dedupe: false, source: 'api' },

@@ -131,11 +131,17 @@ describe('a run in the Temporal UI', () => {
   });
 
   test('every activity call carries its summary, and the history keeps the shape recorded before summaries existed', async () => {
-    const run = await t.client.start({}, { idempotencyKey: 'ui-activities', options: OPTIONS });
+    // As the recorded run (fixture-success-run-cost.json): the seed's defaults held to budget.maxCost 50.
+    const run = await t.client.start(
+      { budget: { maxCost: 50 } },
+      { idempotencyKey: 'ui-activities', options: OPTIONS },
+    );
     await t.client.result(run.runId);
     const events = await historyOf(t.env.client, run.runId);
     const summaries = activitySummaries(events);
-    expect(summaries.map(([type]) => type)).toEqual([...STEPS]);
+    // The steps, with the cost's bookkeeping: the estimate before the job, the measurement after the run.
+    const withCost = [...STEPS].flatMap((step) => (step === 'submitPipeline' ? ['estimateCost', step] : [step]));
+    expect(summaries.map(([type]) => type)).toEqual([...withCost, 'measureCost']);
     expect(Object.fromEntries(summaries)).toMatchObject({
       authenticate: 'authenticate to Azure and read the workspace',
       resolveModel: expect.stringMatching(/^resolve azureml\/Phi-3-mini-4k-instruct latest/),
@@ -145,6 +151,8 @@ describe('a run in the Temporal UI', () => {
       awaitPipeline: `follow job ${run.names.jobName} until it ends`,
       deployEndpoint: `deploy endpoint ${run.names.endpointName} (Standard_NC6s_v3 × 1)`,
       deleteEndpoint: `delete endpoint ${run.names.endpointName}`,
+      estimateCost: 'estimate what the run costs on Standard_NC24ads_A100_v4 in eastus2 (list prices)',
+      measureCost: expect.stringMatching(/^measure what job .* and the endpoint cost, from their timelines$/),
     });
     // The events the run's commands made, in order, are those of the success run recorded on the stack before
     // summaries and details existed (test/fixtures/histories): metadata, not commands.
@@ -161,10 +169,7 @@ describe('a run in the Temporal UI', () => {
         )
         .map(({ kind, activity }) => `${kind.replace('EventAttributes', '')}${activity ? `:${activity}` : ''}`);
     const recorded = JSON.parse(
-      readFileSync(
-        path.join(__dirname, '..', 'fixtures', 'histories', 'fixture-success-sizes-from-model.json'),
-        'utf8',
-      ),
+      readFileSync(path.join(__dirname, '..', 'fixtures', 'histories', 'fixture-success-run-cost.json'), 'utf8'),
     ) as { events: HistoryEvent[] };
     expect(commandEvents(events)).toEqual(commandEvents(recorded.events));
   });

@@ -52,10 +52,19 @@ export interface RunRecord extends RunSummary {
   endpointName?: string;
   endpointExpiresAt?: string;
   metrics?: Record<string, number>;
+  cost?: RunCost;
   warnings: string[];
   notes: string[];
   error?: string;
   progressAvailable: boolean;
+}
+
+/** What the run costs, US dollars at list prices (docs/operations.md, What a run costs): the parts the page shows. */
+export interface RunCost {
+  estimatedUsd: number | null;
+  actualUsd: number | null;
+  maxCostUsd?: number;
+  actual?: { training: { usd: number | null }; endpoint: { usd: number | null } };
 }
 
 export interface RunEvent {

@@ -1,8 +1,9 @@
-// /v1/fine-tunes: start (Idempotency-Key), list, get, result, events, metrics (the loss curve), logs, cancel,
-// resume, keep-alive.
+// /v1/fine-tunes: start (Idempotency-Key) or plan (dryRun=true), list, get, result, events, metrics (the loss
+// curve), logs, cancel, resume, keep-alive.
 import type { FastifyInstance } from 'fastify';
 import type { FineTuneClient } from '../../client';
 import { ConfigError } from '../../config/errors';
+import { refusalOf } from '../../control/refusal';
 import { ApiError } from '../errors';
 import {
   CancelQuery,
@@ -30,11 +31,23 @@ export function registerFineTuneRoutes(
     const idempotencyKey = parsePart(IdempotencyKeyHeader, request.headers['idempotency-key'], 'header');
     const query = parsePart(StartQuery, request.query, 'query');
     refuseLocalDatasetPaths(request.body ?? {}, opts.allowLocalDatasetPaths);
+    if (query.dryRun === 'true') {
+      try {
+        return await client.plan(request.body ?? {}, { idempotencyKey });
+      } catch (err) {
+        const refusal = refusalOf(err);
+        if (!refusal) throw err;
+        // What a run of this spec would fail with: the spec was well-formed, the run's checks refuse it.
+        return reply.code(422).send({ error: { type: 'run_refused_error', ...refusal } });
+      }
+    }
     const run = await client.start(request.body ?? {}, {
       idempotencyKey,
       dedupe: query.dedupe === 'true',
       source: 'api',
       actor: request.apiKey?.id,
+      // The run belongs to the calling key: its registered webhook endpoints hear of it.
+      owner: request.apiKey?.id,
     });
     const summary = await client.summary(run.runId);
     reply.code(run.created ? 201 : 200);
@@ -46,6 +59,8 @@ export function registerFineTuneRoutes(
       jobName: run.names.jobName,
       endpointName: run.names.endpointName,
       spec: run.spec,
+      // The run spec's webhook endpoints' secrets: in this answer only, when the request created the run.
+      ...(run.webhookSecrets ? { webhookSecrets: run.webhookSecrets } : {}),
     };
   });
 
