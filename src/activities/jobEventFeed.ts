@@ -25,6 +25,7 @@ export interface JobEventFeedStats {
 export class JobEventFeed {
   private running = false;
   private stopped = false;
+  private finished: Promise<void> = Promise.resolve();
   private readonly id = randomUUID();
   private readonly counts: JobEventFeedStats = { updates: 0, events: 0, woke: 0, failures: 0, gaps: 0 };
 
@@ -43,11 +44,13 @@ export class JobEventFeed {
     if (this.running) return;
     this.running = true;
     this.stopped = false;
-    void this.loop();
+    this.finished = this.loop();
   }
 
-  stop(): void {
+  /** Stops after the update in flight returns (the next relayed event, or an error); resolves then. */
+  stop(): Promise<void> {
     this.stopped = true;
+    return this.finished;
   }
 
   private async loop(): Promise<void> {

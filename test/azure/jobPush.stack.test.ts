@@ -41,6 +41,7 @@ let temporal: Client;
 let worker: Worker;
 let running: Promise<void>;
 let nativeConnection: NativeConnection;
+let publisher: JobEventPublisher;
 const taskQueue = `test-push-${randomUUID()}`;
 
 beforeAll(async () => {
@@ -67,7 +68,7 @@ beforeAll(async () => {
   running = worker.run();
 
   // The API's receiver, with the relay's publisher.
-  const publisher = new JobEventPublisher(temporal, taskQueue);
+  publisher = new JobEventPublisher(temporal, taskQueue);
   await publisher.ready();
   api = Fastify();
   api.setErrorHandler((err, _req, reply) => sendError(reply, err));
@@ -109,6 +110,13 @@ async function follow(watcher: JobWatcher, name: string): Promise<number> {
   let status = (await arm.jobs.get(LOCAL_AZURE.resourceGroup, LOCAL_AZURE.workspace, name)).properties.status;
   while (!TERMINAL.has(status ?? '')) status = (await watcher.next(name, undefined, status)).properties.status;
   return Date.now();
+}
+
+/** Stops the feed once its waiting update returns (an event wakes it): none may outlive the test's connection. */
+async function stopFeed(feed: JobEventFeed): Promise<void> {
+  const stopped = feed.stop();
+  await publisher.publish([{ jobName: 'stop' }]);
+  await stopped;
 }
 
 function watcherWith(pushPollMs: number): { watcher: JobWatcher; feed: JobEventFeed } {
@@ -154,7 +162,7 @@ test('with polling slowed to 60 s, a pushed event wakes the follower within abou
     expect(sub?.counts.duplicated).toBeGreaterThan(0);
     expect(feed.stats().events).toBeGreaterThan(feed.stats().woke);
   } finally {
-    feed.stop();
+    await stopFeed(feed);
   }
 }, 60_000);
 
@@ -175,7 +183,7 @@ test('a lost event is caught by the fallback polling cycle', async () => {
     const subs = (await admin<{ value: { counts: { lost: number } }[] }>(emulator, 'event-subscriptions')).value;
     expect(subs[0]?.counts.lost).toBeGreaterThan(0);
   } finally {
-    feed.stop();
+    await stopFeed(feed);
     await admin(emulator, 'event-settings', { method: 'PUT', body: { loseRate: 0 } });
   }
 }, 60_000);

@@ -101,8 +101,9 @@ test('every event reaches every worker once, in order, across continue-as-new', 
     expect(reply.gap).toBe(true);
     expect(reply.events).toHaveLength(2000);
   } finally {
-    feeds.forEach((f) => f.stop());
-    // Wakes the feeds' waiting updates so their loops see the stop.
+    const stopped = feeds.map((f) => f.stop());
+    // Wakes the feeds' waiting updates so their loops see the stop; none may outlive the test's server.
     await publisher.publish([{ jobName: 'stop' }]);
+    await Promise.all(stopped);
   }
 }, 120_000);
