@@ -114,6 +114,7 @@ export default tseslint.config(
       'src/runSpec/defaults.ts',
       'src/runSpec/contentKey.ts',
       'src/config/searchAttributes.ts',
+      'src/config/jobEvents.ts',
       'src/cost/budget.ts',
       'src/cost/format.ts',
       'src/cost/types.ts',

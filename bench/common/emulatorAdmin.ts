@@ -62,6 +62,24 @@ export const emulatorAdmin = {
   requests: (url: string) => admin<{ count: number; requests: EmulatorRequest[] }>(url, 'requests'),
   /** Every request answered, by surface (arm, mlflow, ...) and method; never drops one, unlike the log. */
   requestCounts: async (url: string) => (await admin<{ counts: RequestCounts }>(url, 'requests/counts')).counts,
+  /** ARM reads of jobs so far: Jobs_List pages and Jobs_Get (what following jobs costs). */
+  jobReads: async (url: string) =>
+    (await admin<{ jobReads: { list: number; get: number; watcher: number } }>(url, 'requests/counts')).jobReads,
+  /** Event Grid subscriptions with their delivery counts. */
+  eventSubscriptions: async (url: string) =>
+    (await admin<{ value: { name: string; counts: Record<string, number> }[] }>(url, 'event-subscriptions')).value,
+  createEventSubscription: (url: string, name: string, endpointUrl: string) =>
+    admin<Record<string, unknown>>(url, `event-subscriptions/${name}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        properties: {
+          destination: { endpointType: 'WebHook', properties: { endpointUrl } },
+          eventDeliverySchema: 'EventGridSchema',
+          filter: { includedEventTypes: ['Microsoft.MachineLearningServices.RunStatusChanged'] },
+        },
+      }),
+    }),
   clock: (url: string) => admin<Record<string, unknown>>(url, 'clock'),
   setClock: (url: string, clock: Record<string, unknown>) =>
     admin<Record<string, unknown>>(url, 'clock', {

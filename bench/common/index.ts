@@ -18,6 +18,7 @@ export {
 } from './history';
 export { diffTotals, scrapeCounter, type MetricTotals } from './serverMetrics';
 export { startBenchWorker, type BenchWorker } from './workerProcess';
+export { startBenchApi, type BenchApi } from './apiProcess';
 export {
   emulatorAdmin,
   type EmulatorJob,

@@ -5,13 +5,18 @@
 // endpoints left; then how each figure grows from the first level to the last. Not part of `make test`
 // (test/bench/smokeScaleOverhead.stack.test.ts runs `--smoke`).
 //
-//   npm run bench:scale [-- --levels 10,100,1000 --job-seconds 480 --timeout-minutes 60 --live-metrics on,off]
+//   npm run bench:scale [-- --levels 10,100,1000 --job-seconds 480 --timeout-minutes 60 --live-metrics on,off
+//                          --push on,off]
 //   npm run bench:scale -- --smoke         (3 runs, short job, fast polling: checks the bench works)
 //   --result-file <name>                   write bench/results/<name>.json instead of scale.json
 //
 // `--live-metrics on,off` runs each level twice, side by side: the worker as it ships (live training
 // figures on) and with them off (FTFLOW_METRICS_POLL_SECONDS=0), and compares reads per run (ARM and
 // MLflow) and history events per run.
+//
+// `--push on,off` runs each level with push on (an API process receives the emulator's Event Grid job
+// events and relays them to the worker, FTFLOW_JOB_PUSH=on) and off (polling only), side by side: notice
+// delay, the job reads following costs (Jobs_List pages and Jobs_Get per second), and the deliveries.
 //
 // Each level gets a fresh stack (Temporal dev server in memory with its metrics endpoint, Azurite in
 // memory, the emulator without a state file) and a fresh worker process with the default settings
@@ -35,11 +40,14 @@ import {
 import { measureLevel, type LevelResult, type ScaleTarget } from './scale';
 
 export type LiveMetricsVariant = 'on' | 'off';
+export type PushVariant = 'on' | 'off';
 
 export interface ScaleBenchOptions {
   levels: number[];
   /** Each level once per variant, in this order (default: on, the worker's default). */
   liveMetrics?: LiveMetricsVariant[];
+  /** Each level once per push variant, in this order (default: off, the worker's default). */
+  push?: PushVariant[];
   /** bench/results/<name>.json (default scale). */
   resultFile?: string;
   /** Running phase of each job on the emulator's clock. */
@@ -95,12 +103,20 @@ async function levelStack(level: number, jobSeconds: number): Promise<{ stack: R
   };
 }
 
-const columnName = (r: LevelResult, variants: number): string =>
-  `${r.runs} runs${variants > 1 ? ` (live ${r.liveMetrics ? 'on' : 'off'})` : ''}`;
+const columnName = (r: LevelResult, live: boolean, push: boolean): string => {
+  const parts = [
+    ...(live ? [`live ${r.liveMetrics ? 'on' : 'off'}`] : []),
+    ...(push ? [`push ${r.push ? 'on' : 'off'}`] : []),
+  ];
+  return `${r.runs} runs${parts.length > 0 ? ` (${parts.join(', ')})` : ''}`;
+};
 
-function summaryRows(results: LevelResult[], variants: number): { headers: string[]; rows: Cell[][]; grows: boolean } {
+function summaryRows(
+  results: LevelResult[],
+  variants: { live: boolean; push: boolean },
+): { headers: string[]; rows: Cell[][]; grows: boolean } {
   // Growth: the first variant's first level against its last.
-  const sameVariant = results.filter((r) => r.liveMetrics === results[0]?.liveMetrics);
+  const sameVariant = results.filter((r) => r.liveMetrics === results[0]?.liveMetrics && r.push === results[0]?.push);
   const first = sameVariant[0];
   const lastLevel = sameVariant[sameVariant.length - 1];
   const grows = sameVariant.length > 1 && first !== undefined && lastLevel !== undefined;
@@ -133,14 +149,23 @@ function summaryRows(results: LevelResult[], variants: number): { headers: strin
     ['ARM reads/s peak 60 s (target <= 25)', (r) => r.arm.peakReadsPerSecond60s, true],
     ['ARM reads/s while >= 90% wait', (r) => r.arm.readsPerSecondWhileWaiting, true],
     ['ARM 429s (target 0)', (r) => r.arm.throttled, false],
+    ['job reads per run (list pages + Gets, all)', (r) => r.following.readsPerRun, true],
+    ['  of which the job watcher (following)', (r) => r.following.watcherReadsPerRun, true],
+    ['following reads/s peak 60 s (target <= 5)', (r) => r.following.watcherPeakReadsPerSecond60s, true],
+    ['job reads/s peak 60 s (all)', (r) => r.following.peakReadsPerSecond60s, true],
+    ['job reads/s while >= 90% wait', (r) => r.following.readsPerSecondWhileWaiting, true],
+    ['events delivered (push)', (r) => r.events?.['delivered'] ?? null, true],
+    ['  of which duplicated', (r) => r.events?.['duplicated'] ?? null, false],
+    ['  of which late (reordered)', (r) => r.events?.['reordered'] ?? null, false],
+    ['  retried', (r) => r.events?.['retried'] ?? null, false],
     ['activity retries per run', (r) => r.activityRetriesPerRun, false],
     ['notice delay p50 s', (r) => r.noticeDelaySeconds.p50, true],
-    ['notice delay p95 s (target <= 60)', (r) => r.noticeDelaySeconds.p95, true],
+    ['notice delay p95 s (target <= 10 polling, <= 2 push)', (r) => r.noticeDelaySeconds.p95, true],
     ['notice delay max s', (r) => r.noticeDelaySeconds.max, true],
   ];
   const headers = [
     'figure',
-    ...results.map((r) => columnName(r, variants)),
+    ...results.map((r) => columnName(r, variants.live, variants.push)),
     ...(grows ? [`${lastLevel.runs}/${first.runs}`] : []),
   ];
   const rows = figures.map(([name, get, growing]) => [
@@ -173,7 +198,7 @@ export interface LiveMetricsCost {
 function liveMetricsCost(results: LevelResult[]): LiveMetricsCost[] {
   const costs: LiveMetricsCost[] = [];
   for (const on of results.filter((r) => r.liveMetrics)) {
-    const off = results.find((r) => !r.liveMetrics && r.runs === on.runs);
+    const off = results.find((r) => !r.liveMetrics && r.runs === on.runs && r.push === on.push);
     if (!off) continue;
     const extra = on.readsPerRun !== null && off.readsPerRun !== null ? on.readsPerRun - off.readsPerRun : null;
     const live =
@@ -239,7 +264,45 @@ function costRows(costs: LiveMetricsCost[]): { headers: string[]; rows: Cell[][]
   return { headers, rows };
 }
 
+/** Push on against off at each level run both ways. */
+export interface PushComparison {
+  runs: number;
+  noticeDelayP50: { on: number | null; off: number | null };
+  noticeDelayP95: { on: number | null; off: number | null };
+  jobReadsPerRun: { on: number | null; off: number | null };
+  followingReadsPerRun: { on: number | null; off: number | null };
+  followingReadsPerSecondPeak60s: { on: number | null; off: number | null };
+  jobReadsPerSecondPeak60s: { on: number | null; off: number | null };
+  armReadsPerSecondPeak60s: { on: number | null; off: number | null };
+  throttled: { on: number; off: number };
+  endpointsLeft: { on: number; off: number };
+}
+
+function pushComparison(results: LevelResult[]): PushComparison[] {
+  const out: PushComparison[] = [];
+  for (const on of results.filter((r) => r.push)) {
+    const off = results.find((r) => !r.push && r.runs === on.runs && r.liveMetrics === on.liveMetrics);
+    if (!off) continue;
+    const pair = <T>(get: (r: LevelResult) => T) => ({ on: get(on), off: get(off) });
+    out.push({
+      runs: on.runs,
+      noticeDelayP50: pair((r) => r.noticeDelaySeconds.p50),
+      noticeDelayP95: pair((r) => r.noticeDelaySeconds.p95),
+      jobReadsPerRun: pair((r) => r.following.readsPerRun),
+      followingReadsPerRun: pair((r) => r.following.watcherReadsPerRun),
+      followingReadsPerSecondPeak60s: pair((r) => r.following.watcherPeakReadsPerSecond60s),
+      jobReadsPerSecondPeak60s: pair((r) => r.following.peakReadsPerSecond60s),
+      armReadsPerSecondPeak60s: pair((r) => r.arm.peakReadsPerSecond60s),
+      throttled: pair((r) => r.arm.throttled),
+      endpointsLeft: pair((r) => r.endpointsLeft),
+    });
+  }
+  return out;
+}
+
 export type ScaleBenchResult = ResultHeader & {
+  /** Push on vs off at each level run both ways (empty otherwise). */
+  pushComparison: PushComparison[];
   jobSeconds: number;
   /** Live metrics on vs off at each level run both ways (empty otherwise). */
   liveMetricsCost: LiveMetricsCost[];
@@ -254,34 +317,38 @@ export async function runScaleBench(opts: ScaleBenchOptions): Promise<ScaleBench
   const out = opts.out ?? ((text: string) => process.stdout.write(text));
   const results: LevelResult[] = [];
   const variants = opts.liveMetrics ?? ['on'];
+  const pushVariants = opts.push ?? ['off'];
   for (const runs of opts.levels)
-    for (const variant of variants) {
-      log(
-        `level ${runs}, live metrics ${variant}: starting (job Running phase ${opts.jobSeconds} s on the emulator's clock)`,
-      );
-      const own = opts.target ? undefined : await levelStack(runs, opts.jobSeconds);
-      const target: ScaleTarget = own?.target ?? {
-        ...(opts.target as Omit<ScaleTarget, 'logDir'>),
-        logDir: path.join(PROJECT_ROOT, '.data', 'bench-scale', 'logs'),
-      };
-      try {
-        const r = await measureLevel(target, {
-          runs,
-          liveMetrics: variant === 'on',
-          timeoutMs: opts.timeoutMinutes * 60_000,
-          log: (l) => log(`level ${runs}: ${l}`),
-          ...(opts.smoke ? { workerTuning: SMOKE_TUNING } : {}),
-        });
-        results.push(r);
+    for (const variant of variants)
+      for (const pushVariant of pushVariants) {
         log(
-          `level ${runs}: ${r.runsCompleted}/${r.runs} completed in ${r.wallSeconds} s; delay p95 ${r.noticeDelaySeconds.p95} s; reads/s peak 60 s ${r.arm.peakReadsPerSecond60s}; 429s ${r.arm.throttled}`,
+          `level ${runs}, live metrics ${variant}, push ${pushVariant}: starting (job Running phase ${opts.jobSeconds} s on the emulator's clock)`,
         );
-      } finally {
-        await own?.stack.stop();
+        const own = opts.target ? undefined : await levelStack(runs, opts.jobSeconds);
+        const target: ScaleTarget = own?.target ?? {
+          ...(opts.target as Omit<ScaleTarget, 'logDir'>),
+          logDir: path.join(PROJECT_ROOT, '.data', 'bench-scale', 'logs'),
+        };
+        try {
+          const r = await measureLevel(target, {
+            runs,
+            liveMetrics: variant === 'on',
+            push: pushVariant === 'on',
+            timeoutMs: opts.timeoutMinutes * 60_000,
+            log: (l) => log(`level ${runs}: ${l}`),
+            ...(opts.smoke ? { workerTuning: SMOKE_TUNING } : {}),
+          });
+          results.push(r);
+          log(
+            `level ${runs}: ${r.runsCompleted}/${r.runs} completed in ${r.wallSeconds} s; delay p50/p95 ${r.noticeDelaySeconds.p50}/${r.noticeDelaySeconds.p95} s; reads/s peak 60 s ${r.arm.peakReadsPerSecond60s} (jobs ${r.following.peakReadsPerSecond60s}); 429s ${r.arm.throttled}`,
+          );
+        } finally {
+          await own?.stack.stop();
+        }
       }
-    }
-  const { headers, rows, grows } = summaryRows(results, variants.length);
+  const { headers, rows, grows } = summaryRows(results, { live: variants.length > 1, push: pushVariants.length > 1 });
   const costs = liveMetricsCost(results);
+  const pushed = pushComparison(results);
   out(
     `scale: concurrent runs on one worker process; job Running phase ${opts.jobSeconds} s${opts.smoke ? ' (SMOKE: fast polling, figures not meaningful)' : ''}\n`,
   );
@@ -292,10 +359,33 @@ export async function runScaleBench(opts: ScaleBenchOptions): Promise<ScaleBench
     out(`\nlive training figures: on (the default) vs off (FTFLOW_METRICS_POLL_SECONDS=0), per run\n`);
     out(formatTable(cost.headers, cost.rows) + '\n');
   }
+  if (pushed.length > 0) {
+    out(`\npush (Event Grid events relayed to the worker) on vs off (polling only)\n`);
+    const rows: Cell[][] = [];
+    for (const c of pushed)
+      for (const [name, v] of [
+        ['notice delay p50 s', c.noticeDelayP50],
+        ['notice delay p95 s', c.noticeDelayP95],
+        ['job reads per run (all)', c.jobReadsPerRun],
+        ['following reads per run (job watcher)', c.followingReadsPerRun],
+        ['following reads/s peak 60 s', c.followingReadsPerSecondPeak60s],
+        ['job reads/s peak 60 s', c.jobReadsPerSecondPeak60s],
+        ['ARM reads/s peak 60 s', c.armReadsPerSecondPeak60s],
+        ['ARM 429s', c.throttled],
+        ['endpoints left', c.endpointsLeft],
+      ] as const)
+        rows.push([c.runs, name, v.on, v.off]);
+    out(formatTable(['runs', 'figure', 'push on', 'push off'], rows) + '\n');
+  }
   const settings: Record<string, string> = opts.smoke
     ? SMOKE_TUNING
     : {
-        FTFLOW_JOB_POLL_SECONDS: 'default (40)',
+        FTFLOW_JOB_POLL_SECONDS: 'default (1: the floor; the read allowance stretches it)',
+        FTFLOW_JOB_WATCH_READ_SHARE: 'default (0.25 of 20 reads/s: 5 reads/s)',
+        FTFLOW_JOB_PUSH: pushVariants.includes('on') ? 'on (push on) / off' : 'default (off)',
+        FTFLOW_JOB_PUSH_POLL_SECONDS: 'default (60)',
+        emulator_events:
+          'Event Grid defaults: 2% duplicated, 2% late by 1-3 s (reordered), seed 1, Azure retry schedule',
         FTFLOW_ARM_READS_PER_SECOND: 'default (20)',
         FTFLOW_METRICS_POLL_SECONDS: variants.includes('off') ? 'default (120) when on; 0 when off' : 'default (120)',
         FTFLOW_METRICS_READ_SHARE: 'default (0.1)',
@@ -308,7 +398,7 @@ export async function runScaleBench(opts: ScaleBenchOptions): Promise<ScaleBench
   return reportResult(
     'scale',
     opts.smoke,
-    { jobSeconds: opts.jobSeconds, liveMetricsCost: costs, settings, levels: results, growth },
+    { jobSeconds: opts.jobSeconds, liveMetricsCost: costs, pushComparison: pushed, settings, levels: results, growth },
     out,
     opts.resultFile,
   );
@@ -320,11 +410,13 @@ async function main(): Promise<void> {
     'job-seconds',
     'timeout-minutes',
     'live-metrics',
+    'push',
     'result-file',
   ]);
   await runScaleBench({
     smoke: args.smoke,
     liveMetrics: wordsArg(args, 'live-metrics', ['on', 'off'] as const, ['on']),
+    push: wordsArg(args, 'push', ['on', 'off'] as const, ['off']),
     resultFile: args.values.get('result-file'),
     levels: listArg(args, 'levels', args.smoke ? [3] : [10, 100, 1000]),
     jobSeconds: numberArg(args, 'job-seconds', args.smoke ? 5 : 480),

@@ -2,6 +2,7 @@
 // emulator's clock, everything else (staging a 1% slice, deployment, scoring, deletion) quick. While the
 // runs go, the worker's /proc entry and the emulator's ARM token-bucket counters are sampled each second;
 // when every run has closed, each run's history and the emulator's records give the rest.
+import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { FineTuneClient, type RunHandle } from '../../src/client';
 import {
@@ -15,6 +16,7 @@ import {
   ProcSampler,
   round,
   scrapeCounter,
+  startBenchApi,
   startBenchWorker,
   workflowTaskRetries,
   workflowTasks,
@@ -40,6 +42,11 @@ export interface LevelOptions {
   workers?: number;
   /** The worker follows the training's MLflow figures (its default), or not (FTFLOW_METRICS_POLL_SECONDS=0). */
   liveMetrics: boolean;
+  /**
+   * Push: an API process receives the emulator's Event Grid deliveries (RunStatusChanged) and relays them to
+   * the worker (FTFLOW_JOB_PUSH=on); off: the worker polls only.
+   */
+  push?: boolean;
   /** Extra environment of the worker (poll intervals for the smoke run). */
   workerTuning?: Record<string, string>;
   /** Give up waiting after this long (the runs still open are reported as not completed). */
@@ -50,6 +57,7 @@ export interface LevelOptions {
 export interface LevelResult {
   runs: number;
   liveMetrics: boolean;
+  push: boolean;
   runsCompleted: number;
   runsFailed: number;
   wallSeconds: number;
@@ -89,6 +97,26 @@ export interface LevelResult {
     /** Mean reads/s while at least 90% of the runs were waiting on their jobs (null when never). */
     readsPerSecondWhileWaiting: number | null;
   };
+  /**
+   * What following the jobs cost: the ARM reads of jobs (Jobs_List pages and Jobs_Get, the submit's
+   * read-before-create and each follower's first read included), over the level and per second.
+   */
+  following: {
+    listPages: number;
+    gets: number;
+    readsPerRun: number | null;
+    /** The job watcher's reads alone (polling cycles and wakes): the cost of following. */
+    watcherReads: number;
+    watcherReadsPerRun: number | null;
+    /** Highest watcher reads/s over any 60 s window (target <= 5). */
+    watcherPeakReadsPerSecond60s: number | null;
+    /** Highest job reads/s over any 60 s window. */
+    peakReadsPerSecond60s: number | null;
+    /** Mean job reads/s while at least 90% of the runs waited on their jobs. */
+    readsPerSecondWhileWaiting: number | null;
+  };
+  /** Push on: the emulator's Event Grid delivery counts (published, delivered, duplicated, reordered, ...). */
+  events: Record<string, number> | null;
   /** MLflow tracking requests (all reads: the flow writes nothing to MLflow), from the emulator's counts. */
   mlflow: { reads: number; readsPerRun: number | null };
   /** ARM reads and MLflow reads per run together: what following a run costs in reads. */
@@ -107,30 +135,43 @@ export interface LevelResult {
 interface ThrottleTick {
   atMs: number;
   reads: number;
+  /** Job reads (list pages + Gets) so far. */
+  jobReads: number;
+  /** Of those, the job watcher's (what following costs). */
+  watcherReads: number;
   writes: number;
   deletes: number;
   throttled: number;
 }
 
 /** Highest mean rate over any window of `seconds` in a cumulative series. */
-function peakRate(series: readonly ThrottleTick[], seconds: number): number | null {
+function peakRate(
+  series: readonly ThrottleTick[],
+  seconds: number,
+  value: (t: ThrottleTick) => number = (t) => t.reads,
+): number | null {
   let best: number | null = null;
   let j = 0;
   for (let i = 0; i < series.length; i++) {
     while (j < i && series[i].atMs - series[j + 1].atMs >= seconds * 1000) j++;
     const span = (series[i].atMs - series[j].atMs) / 1000;
-    if (span >= seconds * 0.9) best = Math.max(best ?? 0, (series[i].reads - series[j].reads) / span);
+    if (span >= seconds * 0.9) best = Math.max(best ?? 0, (value(series[i]) - value(series[j])) / span);
   }
   return best === null ? null : round(best, 1);
 }
 
 /** Mean reads/s between two times of a cumulative series. */
-function meanRate(series: readonly ThrottleTick[], fromMs: number, toMs: number): number | null {
+function meanRate(
+  series: readonly ThrottleTick[],
+  fromMs: number,
+  toMs: number,
+  value: (t: ThrottleTick) => number = (t) => t.reads,
+): number | null {
   const inside = series.filter((t) => t.atMs >= fromMs && t.atMs <= toMs);
   if (inside.length < 2) return null;
   const a = inside[0];
   const b = inside[inside.length - 1];
-  return round((b.reads - a.reads) / ((b.atMs - a.atMs) / 1000), 1);
+  return round((value(b) - value(a)) / ((b.atMs - a.atMs) / 1000), 1);
 }
 
 async function mapLimit<T, R>(
@@ -191,7 +232,38 @@ export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Pro
   const { runs, log } = opts;
   const workerCount = opts.workers ?? 1;
   const stamp = Date.now().toString(36);
-  const taskQueue = `bench-scale-${runs}-${opts.liveMetrics ? 'live' : 'off'}-${stamp}`;
+  const push = opts.push ?? false;
+  const taskQueue = `bench-scale-${runs}-${opts.liveMetrics ? 'live' : 'off'}-${push ? 'push' : 'poll'}-${stamp}`;
+  const variant = `live-${opts.liveMetrics ? 'on' : 'off'}${push ? '-push' : ''}`;
+  // Push: the API receives the emulator's Event Grid deliveries and relays them to the worker.
+  const api = push
+    ? await (async () => {
+        const secret = randomBytes(32).toString('hex');
+        const started = await startBenchApi(
+          {
+            ...process.env,
+            ...target.workerEnv,
+            FTFLOW_TASK_QUEUE: taskQueue,
+            FTFLOW_API_KEYS: '{"keys": []}',
+            FTFLOW_API_HOST: '127.0.0.1',
+            FTFLOW_API_PORT: '0',
+            FTFLOW_EVENT_GRID_SECRET: secret,
+          },
+          `${target.logDir}/api-${runs}-${variant}.log`,
+        );
+        try {
+          await emulatorAdmin.createEventSubscription(
+            target.emulatorUrl,
+            `ftflow-${stamp}`,
+            `${started.url}/v1/azure/events?secret=${secret}`,
+          );
+        } catch (err) {
+          await started.stop();
+          throw err;
+        }
+        return started;
+      })()
+    : undefined;
   const workers = await Promise.all(
     Array.from({ length: workerCount }, (_, i) =>
       startBenchWorker(
@@ -202,9 +274,10 @@ export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Pro
           FTFLOW_LOG_LEVEL: 'INFO',
           FTFLOW_ARM_BUDGET_SPLIT: String(workerCount),
           ...(opts.liveMetrics ? {} : { FTFLOW_METRICS_POLL_SECONDS: '0' }),
+          ...(push ? { FTFLOW_JOB_PUSH: 'on' } : {}),
           ...(opts.workerTuning ?? {}),
         },
-        `${target.logDir}/worker-${runs}-live-${opts.liveMetrics ? 'on' : 'off'}${workerCount > 1 ? `-${workerCount}w-${i + 1}` : ''}.log`,
+        `${target.logDir}/worker-${runs}-${variant}${workerCount > 1 ? `-${workerCount}w-${i + 1}` : ''}.log`,
       ),
     ),
   );
@@ -219,13 +292,15 @@ export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Pro
         ? await scrapeCounter(target.temporalMetricsUrl, 'action', 'action_type')
         : undefined,
       throttleBase: await emulatorAdmin.throttle(target.emulatorUrl),
+      jobReadsBase: await emulatorAdmin.jobReads(target.emulatorUrl),
       mlflowBase: mlflowReads(await emulatorAdmin.requestCounts(target.emulatorUrl)),
     };
   })().catch(async (err: unknown) => {
     await Promise.all(workers.map((w) => w.stop()));
+    await api?.stop();
     throw err;
   });
-  const { connection, temporal, client, throttleBase, mlflowBase } = connected;
+  const { connection, temporal, client, throttleBase, mlflowBase, jobReadsBase } = connected;
   const actionsBefore: MetricTotals | undefined = connected.actionsBefore;
   const t0 = Date.now();
   const ticks: ThrottleTick[] = [];
@@ -233,10 +308,13 @@ export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Pro
   const throttleLoop = (async () => {
     while (sampling) {
       const s = await emulatorAdmin.throttle(target.emulatorUrl).catch(() => undefined);
-      if (s) {
+      const jr = await emulatorAdmin.jobReads(target.emulatorUrl).catch(() => undefined);
+      if (s && jr) {
         ticks.push({
           atMs: Date.now(),
           reads: s.granted.reads - throttleBase.granted.reads,
+          jobReads: jr.list + jr.get - jobReadsBase.list - jobReadsBase.get,
+          watcherReads: jr.watcher - jobReadsBase.watcher,
           writes: s.granted.writes - throttleBase.granted.writes,
           deletes: s.granted.deletes - throttleBase.granted.deletes,
           throttled: s.throttled - throttleBase.throttled,
@@ -289,6 +367,7 @@ export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Pro
   const workerSummary = combineWorkers(perWorker);
   const wallEnd = Date.now();
   await Promise.all(workers.map((w) => w.stop()));
+  await api?.stop();
 
   // What Temporal recorded, run by run.
   const histories = await mapLimit(
@@ -298,6 +377,11 @@ export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Pro
   );
   const resources: EmulatorResources = await emulatorAdmin.resources(target.emulatorUrl);
   const mlflowTotal = mlflowReads(await emulatorAdmin.requestCounts(target.emulatorUrl)) - mlflowBase;
+  const jobReadsEnd = await emulatorAdmin.jobReads(target.emulatorUrl);
+  const eventCounts = push
+    ? ((await emulatorAdmin.eventSubscriptions(target.emulatorUrl)).find((sub) => sub.name === `ftflow-${stamp}`)
+        ?.counts ?? null)
+    : null;
   const actionsAfter = target.temporalMetricsUrl
     ? await scrapeCounter(target.temporalMetricsUrl, 'action', 'action_type')
     : undefined;
@@ -392,7 +476,19 @@ export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Pro
     else if (waitingFrom !== undefined && waitingTo === undefined) waitingTo = e.at;
   }
   const created = myJobs.map((j) => Date.parse(j.createdAt));
-  const last = ticks[ticks.length - 1] ?? { reads: 0, writes: 0, deletes: 0, throttled: 0, atMs: 0 };
+  const last = ticks[ticks.length - 1] ?? {
+    reads: 0,
+    jobReads: 0,
+    watcherReads: 0,
+    writes: 0,
+    deletes: 0,
+    throttled: 0,
+    atMs: 0,
+  };
+  const jobReads = (t: ThrottleTick) => t.jobReads;
+  const watcherReads = (t: ThrottleTick) => t.watcherReads;
+  const listPages = jobReadsEnd.list - jobReadsBase.list;
+  const gets = jobReadsEnd.get - jobReadsBase.get;
   const n = handles.length || 1;
   const serverActions = actionsBefore && actionsAfter ? diffTotals(actionsBefore, actionsAfter) : null;
   const serverTotal = serverActions ? Object.values(serverActions).reduce((a, b) => a + b, 0) : null;
@@ -404,6 +500,7 @@ export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Pro
   return {
     runs,
     liveMetrics: opts.liveMetrics,
+    push,
     runsCompleted: completed,
     runsFailed: failed,
     wallSeconds: round((wallEnd - t0) / 1000, 1) ?? 0,
@@ -434,6 +531,18 @@ export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Pro
       peakReadsPerSecond60s: peakRate(ticks, 60),
       readsPerSecondWhileWaiting: waitingFrom !== undefined ? meanRate(ticks, waitingFrom, waitingTo ?? wallEnd) : null,
     },
+    following: {
+      listPages,
+      gets,
+      readsPerRun: round((listPages + gets) / n, 2),
+      watcherReads: jobReadsEnd.watcher - jobReadsBase.watcher,
+      watcherReadsPerRun: round((jobReadsEnd.watcher - jobReadsBase.watcher) / n, 2),
+      watcherPeakReadsPerSecond60s: peakRate(ticks, 60, watcherReads),
+      peakReadsPerSecond60s: peakRate(ticks, 60, jobReads),
+      readsPerSecondWhileWaiting:
+        waitingFrom !== undefined ? meanRate(ticks, waitingFrom, waitingTo ?? wallEnd, jobReads) : null,
+    },
+    events: eventCounts,
     mlflow: { reads: mlflowTotal, readsPerRun: round(mlflowTotal / n, 2) },
     readsPerRun: round((last.reads + mlflowTotal) / n, 2),
     liveFigures: { runsWithFigures: withFigures, entriesPerRun: round(entries / n, 1) },

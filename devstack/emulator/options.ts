@@ -8,6 +8,7 @@ import { DEFAULT_CLOCK, JOB_PHASES, type EmulatorClock, type TimeMode } from './
 import type { HubEmulatorOptions } from './hub/routes';
 import { checkQuotaConfig, DEFAULT_QUOTAS, type QuotaConfig } from './quotaConfig';
 import { DEFAULT_THROTTLE, type ThrottleConfig } from './throttle';
+import { DEFAULT_EVENT_SETTINGS, type EventSettings } from './eventSettings';
 
 export type LocalAzureIdentities = { -readonly [K in keyof typeof LOCAL_AZURE]: string };
 
@@ -59,6 +60,8 @@ export interface EmulatorOptions {
   requestLogLimit?: number;
   /** Fastify request logging to stdout. Default false. */
   logger?: boolean;
+  /** Event Grid delivery: duplicate, reorder and lose rates, seed, retry scale (see events.ts). */
+  events?: Partial<EventSettings>;
   /**
    * The list prices the billing meter charges: default the product's table (finetune-flow/cost), with
    * FTFLOW_PRICES_FILE over it as the worker reads it, so both price a run alike.
@@ -84,6 +87,7 @@ export interface ResolvedConfig {
   catalog: CatalogName;
   requestLogLimit: number;
   logger: boolean;
+  events: EventSettings;
   prices: PriceTable;
 }
 
@@ -129,8 +133,17 @@ export function resolveOptions(opts: EmulatorOptions): ResolvedConfig {
     catalog: opts.catalog ?? 'seed',
     requestLogLimit: opts.requestLogLimit ?? 10000,
     logger: opts.logger ?? false,
+    events: checkEventSettings({ ...DEFAULT_EVENT_SETTINGS, ...definedOnly(opts.events ?? {}) }),
     prices: opts.prices ?? loadPriceTable(process.env),
   };
+}
+
+function checkEventSettings(s: EventSettings): EventSettings {
+  for (const key of ['duplicateRate', 'reorderRate', 'loseRate'] as const)
+    if (!(s[key] >= 0 && s[key] <= 1)) throw new Error(`emulator: events.${key} must be between 0 and 1`);
+  if (!(s.retryScale >= 0) || !(s.tickMs > 0) || !Number.isInteger(s.seed))
+    throw new Error('emulator: events.retryScale must be >= 0, events.tickMs > 0 and events.seed an integer');
+  return s;
 }
 
 /** Throws unless every duration is a number >= 0 and speed > 0. */

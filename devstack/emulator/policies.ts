@@ -183,7 +183,8 @@ export function installPolicies(app: FastifyInstance, ctx: EmulatorContext): voi
     if (surfaceOf(req) === 'admin' || req.url.startsWith('/_emulator')) return;
     const [path = '', query = ''] = req.url.split('?', 2);
     const surface = surfaceOf(req) ?? 'other';
-    ctx.requests.count(surface, req.method);
+    const reader = req.headers['x-ftflow-reader'];
+    ctx.requests.count(surface, req.method, path, typeof reader === 'string' ? reader : undefined);
     ctx.requests.add({
       method: req.method,
       surface,

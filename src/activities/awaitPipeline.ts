@@ -1,7 +1,8 @@
 // Step 6. Follows the job to a terminal state, for hours if need be, with heartbeats meanwhile so a crashed
 // worker is noticed within the heartbeat timeout and the retry simply resumes following the same job (it
-// never resubmits). The first read is its own GET; after that the worker's job watcher reads the job once
-// per poll interval, in one Jobs_List walk for all the runs it follows. A failed job is non-retryable.
+// never resubmits). The first read is its own GET; after that the worker's job watcher reads the job with
+// all the others it follows (src/azure/jobWatcher.ts) and answers when its status changes. A failed job is
+// non-retryable.
 //
 // While the job trains (Running, Finalizing) the follower has the worker's training watcher read its MLflow
 // figures along with every other followed job's (src/azure/trainingWatcher.ts: batched, at most once per
@@ -74,7 +75,7 @@ export function makeAwaitPipeline(deps: ActivityDeps) {
           // Heartbeats go on while the read waits: for its turn in the worker's ARM budget, or for the
           // watcher's next cycle (bench/scale: at 1,000 runs, attempts timed out while queued without it).
           let job = await withHeartbeat(
-            (signal) => (fromWatcher ? deps.jobs.next(jobName, signal) : read(signal)),
+            (signal) => (fromWatcher ? deps.jobs.next(jobName, signal, status) : read(signal)),
             details,
           );
           const now = job.properties.status ?? 'Unknown';

@@ -8,6 +8,7 @@ import { createCredential } from '../azure/credentials';
 import { openDefaultDatastore, type OpenDatastore } from '../azure/datastore';
 import { MlflowClient, trackingBaseUrl } from '../azure/mlflow';
 import { JobWatcher } from '../azure/jobWatcher';
+import { JobEventFeed } from './jobEventFeed';
 import { TrainingWatcher } from '../azure/trainingWatcher';
 import { VersionClaims } from '../azure/modelVersions';
 import { RegistryClient } from '../azure/registry';
@@ -19,6 +20,7 @@ import { RUN_TAG } from '../azure/tags';
 import { sharedArmBudget } from '../azure/budget';
 import { RunFailure } from '../azure/errors';
 import { ENV } from '../config/env';
+import { TASK_QUEUE } from '../config/temporal';
 import { Client, Connection } from '@temporalio/client';
 import { connectOrExplain, resolveTemporalConnection } from '../config/temporalConnection';
 import { dataConverterFromEnv } from '../codec/config';
@@ -32,6 +34,8 @@ export interface ActivityDeps {
   registry: RegistryClient;
   /** Follows every job this worker's runs wait on, in one poll cycle (awaitPipeline). */
   jobs: JobWatcher;
+  /** With push on (FTFLOW_JOB_PUSH=on): the job events the API relays, waking `jobs`. */
+  jobEvents?: JobEventFeed;
   /** Reads the MLflow figures of every job this worker's runs follow while they train, batched (awaitPipeline). */
   training: TrainingWatcher;
   /** The model versions this worker's registrations are creating (registerModel: consecutive, not raced). */
@@ -94,18 +98,34 @@ export function createDeps(
       );
     return new MlflowClient(rest, trackingBaseUrl(uri));
   });
+  const jobs = new JobWatcher(arm, {
+    resourceGroup: config.resourceGroup,
+    workspace: config.workspace,
+    tag: RUN_TAG,
+    minIntervalMs: config.jobPollSeconds * 1000,
+    pushMinIntervalMs: config.jobPushPollSeconds * 1000,
+    // Its share of this process's read budget (already this worker's share when FTFLOW_ARM_BUDGET_SPLIT > 1).
+    readsPerSecond: config.jobWatchReadShare * config.armBudget.readsPerSecond,
+  });
+  const temporal = givenTemporal
+    ? async () => givenTemporal
+    : memo(async () => {
+        const target = resolveTemporalConnection({}, env);
+        const connection = await connectOrExplain(target, () =>
+          Connection.connect({ address: target.address, tls: target.tls, apiKey: target.apiKey }),
+        );
+        return new Client({ connection, namespace: target.namespace, dataConverter: dataConverterFromEnv(env) });
+      });
+  const jobEvents = config.jobPush ? new JobEventFeed(temporal, jobs, env[ENV.taskQueue] || TASK_QUEUE) : undefined;
+  jobEvents?.start();
   return {
     config,
     credential: cred,
     arm,
     rest,
     registry: new RegistryClient(rest, config.registryDiscoveryUrl),
-    jobs: new JobWatcher(arm, {
-      resourceGroup: config.resourceGroup,
-      workspace: config.workspace,
-      intervalMs: config.jobPollSeconds * 1000,
-      tag: RUN_TAG,
-    }),
+    jobs,
+    ...(jobEvents ? { jobEvents } : {}),
     training: new TrainingWatcher(mlflow, {
       minIntervalMs: config.metricsPollSeconds * 1000,
       share: config.metricsReadShare,
@@ -134,14 +154,6 @@ export function createDeps(
     prices: loadPriceTable(env),
     hub: { endpoint: config.hfEndpoint, token: env[ENV.hfToken] || undefined },
     webhooks: options.webhooks ?? loadWebhookSettings(env),
-    temporal: givenTemporal
-      ? async () => givenTemporal
-      : memo(async () => {
-          const target = resolveTemporalConnection({}, env);
-          const connection = await connectOrExplain(target, () =>
-            Connection.connect({ address: target.address, tls: target.tls, apiKey: target.apiKey }),
-          );
-          return new Client({ connection, namespace: target.namespace, dataConverter: dataConverterFromEnv(env) });
-        }),
+    temporal,
   };
 }

@@ -523,7 +523,7 @@ function webhookPaths(): Schema {
   };
 }
 
-export function openApiDocument(): Schema {
+export function openApiDocument(options: { azureEvents?: boolean } = {}): Schema {
   const apiKeyPaths = {
     '/v1/api-key': {
       get: {
@@ -813,6 +813,34 @@ export function openApiDocument(): Schema {
     },
   });
   const noteBody = { requestBody: { content: { 'application/json': { schema: obj({ note: str() }) } } } };
+  const secretParam = {
+    name: 'secret',
+    in: 'query',
+    required: true,
+    schema: { type: 'string' },
+    description: 'the shared secret (FTFLOW_EVENT_GRID_SECRET) in the Event Grid subscription endpoint URL',
+  };
+  const azureEventPaths = {
+    '/v1/azure/events': {
+      post: {
+        summary:
+          "Event Grid webhook for Azure ML's job events (RunStatusChanged, RunCompleted), Event Grid or CloudEvents 1.0 schema; answers the subscription validation event with its validationResponse",
+        parameters: [secretParam],
+        responses: {
+          200: json(
+            obj({ validationResponse: str(), relayed: { type: 'integer' }, ignored: { type: 'integer' } }),
+            'relayed to the workers, or the validation answer',
+          ),
+          ...errors(400, 401, 503),
+        },
+      },
+      options: {
+        summary: 'CloudEvents 1.0 webhook validation: echoes WebHook-Request-Origin as WebHook-Allowed-Origin',
+        parameters: [secretParam],
+        responses: { 200: { description: 'delivery allowed' }, ...errors(400, 401) },
+      },
+    },
+  };
   const janitorPaths = {
     '/v1/janitor': {
       get: {
@@ -978,6 +1006,13 @@ export function openApiDocument(): Schema {
         ),
       },
     },
-    paths: { ...apiKeyPaths, ...fineTunePaths, ...schedulePaths, ...janitorPaths, ...webhookPaths() },
+    paths: {
+      ...apiKeyPaths,
+      ...fineTunePaths,
+      ...schedulePaths,
+      ...janitorPaths,
+      ...webhookPaths(),
+      ...(options.azureEvents ? azureEventPaths : {}),
+    },
   };
 }

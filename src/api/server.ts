@@ -11,6 +11,7 @@ import { body, sendError } from './errors';
 import type { ApiKeyStore } from './keys';
 import { openApiDocument } from './openapi';
 import { registerApiKeyRoutes } from './routes/apiKey';
+import { registerAzureEventRoutes, type AzureEventsReceiver } from './routes/azureEvents';
 import { registerFineTuneRoutes } from './routes/fineTunes';
 import { registerJanitorRoutes } from './routes/janitor';
 import { registerScheduleRoutes } from './routes/schedules';
@@ -33,6 +34,8 @@ export interface ApiOptions {
   allowLocalDatasetPaths?: boolean;
   /** Where the dashboard's built files are (default dist/ui/); false: no /ui. */
   dashboardDir?: string | false;
+  /** The Event Grid receiver for Azure ML's job events (FTFLOW_EVENT_GRID_SECRET); absent: no such route. */
+  azureEvents?: AzureEventsReceiver;
 }
 
 /**
@@ -82,7 +85,7 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
     }),
   });
 
-  const document = openApiDocument();
+  const document = openApiDocument({ azureEvents: opts.azureEvents !== undefined });
   app.get('/openapi.json', async () => document);
   app.get('/healthz', async () => ({ ok: true }));
   const allowLocalDatasetPaths = opts.allowLocalDatasetPaths ?? Boolean(process.env[DATASET_ENV.dataRoot]?.trim());
@@ -90,6 +93,7 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   registerFineTuneRoutes(app, opts.client, { allowLocalDatasetPaths });
   registerScheduleRoutes(app, opts.client, { allowLocalDatasetPaths });
   registerJanitorRoutes(app, opts.client);
+  if (opts.azureEvents) registerAzureEventRoutes(app, opts.azureEvents);
   registerWebhookRoutes(app, opts.client);
   if (opts.dashboardDir !== false) registerDashboard(app, opts.dashboardDir);
   return app;

@@ -32,6 +32,8 @@ export const ENV = {
   apiKeysFile: 'FTFLOW_API_KEYS_FILE',
   apiKeys: 'FTFLOW_API_KEYS',
   apiRateLimit: 'FTFLOW_API_RATE_LIMIT',
+  /** The shared secret(s) Event Grid deliveries carry in the receiver's URL (`?secret=`); unset: no receiver. */
+  eventGridSecret: 'FTFLOW_EVENT_GRID_SECRET',
   scheduleMinInterval: 'FTFLOW_SCHEDULE_MIN_INTERVAL',
   // Prices of VM sizes (src/cost/priceFile.ts): an operator's table over the vendored list prices.
   pricesFile: 'FTFLOW_PRICES_FILE',

@@ -40,6 +40,8 @@ export const DIVISIONS = {
   janitor: 'ftflow-janitor',
   /** Retraining schedule ticks (scheduledFineTune); the run a tick starts is listed as usual. */
   scheduleTicks: 'ftflow-schedule-ticks',
+  /** The job event relay (pushed job events from the API to the workers). */
+  jobEvents: 'ftflow-job-events',
   /** Each API key's webhook registry (webhookRegistry): long-running, one per key. */
   webhooks: 'ftflow-webhooks',
 } as const;
