@@ -8,6 +8,9 @@
 //   npm run bench:scale [-- --levels 10,100,1000 --job-seconds 480 --timeout-minutes 60 --live-metrics on,off]
 //   npm run bench:scale -- --smoke         (3 runs, short job, fast polling: checks the bench works)
 //   --result-file <name>                   write bench/results/<name>.json instead of scale.json
+//   --worker shipped,before                each level once per worker variant, side by side: as it ships,
+//                                          and with the settings before issue 19 item 3 (OpenTelemetry's
+//                                          workflow interceptors in every run, the SDK's heap-derived cache)
 //
 // `--live-metrics on,off` runs each level twice, side by side: the worker as it ships (live training
 // figures on) and with them off (FTFLOW_METRICS_POLL_SECONDS=0), and compares reads per run (ARM and
@@ -18,6 +21,7 @@
 // (job poll 40 s, ARM budget 20 reads/s). The emulator's vCPU and endpoint quotas are raised so that
 // 1,000 deployments fit (as one would ask Azure for): the bench is about the service, not the quota.
 import * as path from 'node:path';
+import * as v8 from 'node:v8';
 import { startStack, stackEnv, pickFreePort, PROJECT_ROOT, type RunningStack } from '../../devstack/stack';
 import {
   describeMachine,
@@ -33,13 +37,30 @@ import {
   type ResultHeader,
 } from '../common';
 import { measureLevel, type LevelResult, type ScaleTarget } from './scale';
+import { bundleWorkflows } from '../../src/scripts/bundleWorkflows';
+import { DEFAULT_MAX_CACHED_WORKFLOWS } from '../../src/config/workerTuning';
 
 export type LiveMetricsVariant = 'on' | 'off';
+export type WorkerVariant = 'shipped' | 'before';
+
+/**
+ * The worker's settings before issue 19 item 3, on the same code: a bundle with OpenTelemetry's workflow
+ * interceptors in every run (tracing stays off, so spans are dropped as they were), and the workflow cache
+ * the SDK sizes from the heap limit (its formula for a reused V8 context; about 2,300 runs on a 4 GiB heap).
+ */
+async function beforeSettings(dir: string): Promise<Record<string, string>> {
+  const bundle = await bundleWorkflows(path.join(dir, 'workflow-bundle-traced.js'), { tracing: true });
+  const heapMiB = v8.getHeapStatistics().heap_size_limit / 2 ** 20;
+  const sdkDefaultCache = Math.max(Math.floor((Math.max(heapMiB - 200, 0) * 600) / 1024), 10);
+  return { FTFLOW_WORKFLOW_BUNDLE: bundle.path, FTFLOW_MAX_CACHED_WORKFLOWS: String(sdkDefaultCache) };
+}
 
 export interface ScaleBenchOptions {
   levels: number[];
   /** Each level once per variant, in this order (default: on, the worker's default). */
   liveMetrics?: LiveMetricsVariant[];
+  /** Each level once per worker variant, in this order (default: shipped). */
+  workerVariants?: WorkerVariant[];
   /** bench/results/<name>.json (default scale). */
   resultFile?: string;
   /** Running phase of each job on the emulator's clock. */
@@ -96,15 +117,30 @@ async function levelStack(level: number, jobSeconds: number): Promise<{ stack: R
 }
 
 const columnName = (r: LevelResult, variants: number): string =>
-  `${r.runs} runs${variants > 1 ? ` (live ${r.liveMetrics ? 'on' : 'off'})` : ''}`;
+  `${r.runs} runs${variants > 1 ? ` (live ${r.liveMetrics ? 'on' : 'off'})` : ''}${r.variant ? ` ${r.variant}` : ''}`;
+
+const heapPair = (r: LevelResult, which: 'main' | 'workflow'): string | null => {
+  const m = r.memory;
+  if (!m) return null;
+  return which === 'main'
+    ? `${m.mainHeapUsedMiB} / ${m.mainHeapTotalMiB}`
+    : m.workflowHeapUsedMiB === null
+      ? 'n/a'
+      : `${m.workflowHeapUsedMiB} / ${m.workflowHeapTotalMiB}`;
+};
+const numeric = (c: Cell): number | null => (typeof c === 'number' ? c : null);
+const cachePair = (r: LevelResult): string | null =>
+  r.memory?.cachedWorkflows === undefined ? null : `${r.memory.cachedWorkflows} / ${r.memory.runningActivities}`;
 
 function summaryRows(results: LevelResult[], variants: number): { headers: string[]; rows: Cell[][]; grows: boolean } {
   // Growth: the first variant's first level against its last.
-  const sameVariant = results.filter((r) => r.liveMetrics === results[0]?.liveMetrics);
+  const sameVariant = results.filter(
+    (r) => r.liveMetrics === results[0]?.liveMetrics && r.variant === results[0]?.variant,
+  );
   const first = sameVariant[0];
   const lastLevel = sameVariant[sameVariant.length - 1];
   const grows = sameVariant.length > 1 && first !== undefined && lastLevel !== undefined;
-  const figures: [string, (r: LevelResult) => number | null, boolean][] = [
+  const figures: [string, (r: LevelResult) => Cell, boolean][] = [
     ['runs completed', (r) => r.runsCompleted, false],
     ['runs failed', (r) => r.runsFailed, false],
     ['endpoints left (target 0)', (r) => r.endpointsLeft, false],
@@ -114,6 +150,12 @@ function summaryRows(results: LevelResult[], variants: number): { headers: strin
     ['peak runs waiting on a job at once', (r) => r.peakRunsWaitingOnJob, true],
     ['share of run time waiting on the job', (r) => r.waitingShare, false],
     ['worker peak RSS MiB', (r) => r.worker.peakRssMiB, true],
+    ['  at the largest memory report: RSS MiB', (r) => r.memory?.rssMiB ?? null, true],
+    ['    workflow thread V8 heap used / committed MiB', (r) => heapPair(r, 'workflow'), false],
+    ['    main thread V8 heap used / committed MiB', (r) => heapPair(r, 'main'), false],
+    ['    external (Buffers) MiB', (r) => r.memory?.externalMiB ?? null, true],
+    ['    rest: Rust core, malloc, code MiB', (r) => r.memory?.otherMiB ?? null, true],
+    ['    runs cached / activities running', (r) => cachePair(r), false],
     ['worker CPU avg % of a core', (r) => r.worker.avgCpuPercent, true],
     ['worker CPU peak % (10 s window)', (r) => r.worker.peakCpuPercent, true],
     ['worker CPU s per run', (r) => r.worker.cpuSecondsPerRun, true],
@@ -146,7 +188,7 @@ function summaryRows(results: LevelResult[], variants: number): { headers: strin
   const rows = figures.map(([name, get, growing]) => [
     name,
     ...results.map(get),
-    ...(grows ? [growing ? ratio(get(first), get(lastLevel)) : ''] : []),
+    ...(grows ? [growing ? ratio(numeric(get(first)), numeric(get(lastLevel))) : ''] : []),
   ]);
   return { headers, rows, grows };
 }
@@ -173,7 +215,7 @@ export interface LiveMetricsCost {
 function liveMetricsCost(results: LevelResult[]): LiveMetricsCost[] {
   const costs: LiveMetricsCost[] = [];
   for (const on of results.filter((r) => r.liveMetrics)) {
-    const off = results.find((r) => !r.liveMetrics && r.runs === on.runs);
+    const off = results.find((r) => !r.liveMetrics && r.runs === on.runs && r.variant === on.variant);
     if (!off) continue;
     const extra = on.readsPerRun !== null && off.readsPerRun !== null ? on.readsPerRun - off.readsPerRun : null;
     const live =
@@ -254,32 +296,39 @@ export async function runScaleBench(opts: ScaleBenchOptions): Promise<ScaleBench
   const out = opts.out ?? ((text: string) => process.stdout.write(text));
   const results: LevelResult[] = [];
   const variants = opts.liveMetrics ?? ['on'];
+  const workerVariants = opts.workerVariants ?? ['shipped'];
+  const compared = workerVariants.length > 1 || workerVariants[0] !== 'shipped';
+  const before = workerVariants.includes('before')
+    ? await beforeSettings(path.join(PROJECT_ROOT, '.data', 'bench-scale'))
+    : {};
   for (const runs of opts.levels)
-    for (const variant of variants) {
-      log(
-        `level ${runs}, live metrics ${variant}: starting (job Running phase ${opts.jobSeconds} s on the emulator's clock)`,
-      );
-      const own = opts.target ? undefined : await levelStack(runs, opts.jobSeconds);
-      const target: ScaleTarget = own?.target ?? {
-        ...(opts.target as Omit<ScaleTarget, 'logDir'>),
-        logDir: path.join(PROJECT_ROOT, '.data', 'bench-scale', 'logs'),
-      };
-      try {
-        const r = await measureLevel(target, {
-          runs,
-          liveMetrics: variant === 'on',
-          timeoutMs: opts.timeoutMinutes * 60_000,
-          log: (l) => log(`level ${runs}: ${l}`),
-          ...(opts.smoke ? { workerTuning: SMOKE_TUNING } : {}),
-        });
-        results.push(r);
+    for (const variant of variants)
+      for (const workerVariant of workerVariants) {
         log(
-          `level ${runs}: ${r.runsCompleted}/${r.runs} completed in ${r.wallSeconds} s; delay p95 ${r.noticeDelaySeconds.p95} s; reads/s peak 60 s ${r.arm.peakReadsPerSecond60s}; 429s ${r.arm.throttled}`,
+          `level ${runs}, live metrics ${variant}${compared ? `, worker ${workerVariant}` : ''}: starting (job Running phase ${opts.jobSeconds} s on the emulator's clock)`,
         );
-      } finally {
-        await own?.stack.stop();
+        const own = opts.target ? undefined : await levelStack(runs, opts.jobSeconds);
+        const target: ScaleTarget = own?.target ?? {
+          ...(opts.target as Omit<ScaleTarget, 'logDir'>),
+          logDir: path.join(PROJECT_ROOT, '.data', 'bench-scale', 'logs'),
+        };
+        try {
+          const r = await measureLevel(target, {
+            runs,
+            liveMetrics: variant === 'on',
+            timeoutMs: opts.timeoutMinutes * 60_000,
+            log: (l) => log(`level ${runs}: ${l}`),
+            workerTuning: { ...(opts.smoke ? SMOKE_TUNING : {}), ...(workerVariant === 'before' ? before : {}) },
+            ...(compared ? { variant: workerVariant } : {}),
+          });
+          results.push(r);
+          log(
+            `level ${runs}: ${r.runsCompleted}/${r.runs} completed in ${r.wallSeconds} s; delay p95 ${r.noticeDelaySeconds.p95} s; reads/s peak 60 s ${r.arm.peakReadsPerSecond60s}; 429s ${r.arm.throttled}`,
+          );
+        } finally {
+          await own?.stack.stop();
+        }
       }
-    }
   const { headers, rows, grows } = summaryRows(results, variants.length);
   const costs = liveMetricsCost(results);
   out(
@@ -299,6 +348,13 @@ export async function runScaleBench(opts: ScaleBenchOptions): Promise<ScaleBench
         FTFLOW_ARM_READS_PER_SECOND: 'default (20)',
         FTFLOW_METRICS_POLL_SECONDS: variants.includes('off') ? 'default (120) when on; 0 when off' : 'default (120)',
         FTFLOW_METRICS_READ_SHARE: 'default (0.1)',
+        FTFLOW_MAX_CACHED_WORKFLOWS: `default (${DEFAULT_MAX_CACHED_WORKFLOWS})`,
+        FTFLOW_MEMORY_REPORT_SECONDS: '10 (the memory rows)',
+        ...(before.FTFLOW_MAX_CACHED_WORKFLOWS
+          ? {
+              'worker before': `FTFLOW_MAX_CACHED_WORKFLOWS=${before.FTFLOW_MAX_CACHED_WORKFLOWS}, a bundle with workflow tracing in every run`,
+            }
+          : {}),
       };
   const growth = grows
     ? Object.fromEntries(
@@ -321,10 +377,12 @@ async function main(): Promise<void> {
     'timeout-minutes',
     'live-metrics',
     'result-file',
+    'worker',
   ]);
   await runScaleBench({
     smoke: args.smoke,
     liveMetrics: wordsArg(args, 'live-metrics', ['on', 'off'] as const, ['on']),
+    workerVariants: wordsArg(args, 'worker', ['shipped', 'before'] as const, ['shipped']),
     resultFile: args.values.get('result-file'),
     levels: listArg(args, 'levels', args.smoke ? [3] : [10, 100, 1000]),
     jobSeconds: numberArg(args, 'job-seconds', args.smoke ? 5 : 480),
