@@ -74,7 +74,7 @@ export interface ScaleBenchOptions {
 }
 
 /** Worker settings of a smoke run: poll fast so 3 runs finish in seconds (figures are not meaningful). */
-const SMOKE_TUNING = { FTFLOW_JOB_POLL_SECONDS: '1', FTFLOW_LRO_POLL_MS: '300' };
+const SMOKE_TUNING = { FTFLOW_JOB_POLL_SECONDS: '1', FTFLOW_LRO_POLL_MS: '300', FTFLOW_MEMORY_REPORT_SECONDS: '1' };
 
 async function levelStack(level: number, jobSeconds: number): Promise<{ stack: RunningStack; target: ScaleTarget }> {
   const metricsPort = await pickFreePort();

@@ -230,6 +230,8 @@ export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Pro
           ...target.workerEnv,
           FTFLOW_TASK_QUEUE: taskQueue,
           FTFLOW_LOG_LEVEL: 'INFO',
+          // JSON lines: the memory reports are read back from the log (peakMemoryReport).
+          FTFLOW_LOG_FORMAT: 'json',
           FTFLOW_ARM_BUDGET_SPLIT: String(workerCount),
           FTFLOW_MEMORY_REPORT_SECONDS: MEMORY_REPORT_SECONDS,
           ...(opts.liveMetrics ? {} : { FTFLOW_METRICS_POLL_SECONDS: '0' }),
