@@ -44,15 +44,28 @@ export type LiveMetricsVariant = 'on' | 'off';
 export type WorkerVariant = 'shipped' | 'before';
 
 /**
- * The worker's settings before issue 19 item 3, on the same code: a bundle with OpenTelemetry's workflow
- * interceptors in every run (tracing stays off, so spans are dropped as they were), and the workflow cache
- * the SDK sizes from the heap limit (its formula for a reused V8 context; about 2,300 runs on a 4 GiB heap).
+ * The workers' settings per variant. Both load a prebuilt bundle, as the image's workers do (bundling at
+ * start-up leaves webpack's memory in the worker). `before` is the worker before issue 19 item 3, on the
+ * same code: OpenTelemetry's workflow interceptors in every run (tracing stays off, so spans are dropped as
+ * they were), and the workflow cache the SDK sizes from the heap limit (its formula for a reused V8
+ * context; about 2,300 runs on a 4 GiB heap).
  */
-async function beforeSettings(dir: string): Promise<Record<string, string>> {
-  const bundle = await bundleWorkflows(path.join(dir, 'workflow-bundle-traced.js'), { tracing: true });
-  const heapMiB = v8.getHeapStatistics().heap_size_limit / 2 ** 20;
-  const sdkDefaultCache = Math.max(Math.floor((Math.max(heapMiB - 200, 0) * 600) / 1024), 10);
-  return { FTFLOW_WORKFLOW_BUNDLE: bundle.path, FTFLOW_MAX_CACHED_WORKFLOWS: String(sdkDefaultCache) };
+async function variantSettings(
+  dir: string,
+  variants: readonly WorkerVariant[],
+): Promise<Record<WorkerVariant, Record<string, string>>> {
+  const settings: Record<WorkerVariant, Record<string, string>> = { shipped: {}, before: {} };
+  if (variants.includes('shipped')) {
+    const bundle = await bundleWorkflows(path.join(dir, 'workflow-bundle.js'));
+    settings.shipped = { FTFLOW_WORKFLOW_BUNDLE: bundle.path };
+  }
+  if (variants.includes('before')) {
+    const bundle = await bundleWorkflows(path.join(dir, 'workflow-bundle-traced.js'), { tracing: true });
+    const heapMiB = v8.getHeapStatistics().heap_size_limit / 2 ** 20;
+    const sdkDefaultCache = Math.max(Math.floor((Math.max(heapMiB - 200, 0) * 600) / 1024), 10);
+    settings.before = { FTFLOW_WORKFLOW_BUNDLE: bundle.path, FTFLOW_MAX_CACHED_WORKFLOWS: String(sdkDefaultCache) };
+  }
+  return settings;
 }
 
 export interface ScaleBenchOptions {
@@ -298,9 +311,11 @@ export async function runScaleBench(opts: ScaleBenchOptions): Promise<ScaleBench
   const variants = opts.liveMetrics ?? ['on'];
   const workerVariants = opts.workerVariants ?? ['shipped'];
   const compared = workerVariants.length > 1 || workerVariants[0] !== 'shipped';
-  const before = workerVariants.includes('before')
-    ? await beforeSettings(path.join(PROJECT_ROOT, '.data', 'bench-scale'))
-    : {};
+  // The smoke run keeps bundling at start-up: building bundles would not fit its time.
+  const perVariant = opts.smoke
+    ? { shipped: {}, before: {} }
+    : await variantSettings(path.join(PROJECT_ROOT, '.data', 'bench-scale'), workerVariants);
+  const before = perVariant.before;
   for (const runs of opts.levels)
     for (const variant of variants)
       for (const workerVariant of workerVariants) {
@@ -318,7 +333,7 @@ export async function runScaleBench(opts: ScaleBenchOptions): Promise<ScaleBench
             liveMetrics: variant === 'on',
             timeoutMs: opts.timeoutMinutes * 60_000,
             log: (l) => log(`level ${runs}: ${l}`),
-            workerTuning: { ...(opts.smoke ? SMOKE_TUNING : {}), ...(workerVariant === 'before' ? before : {}) },
+            workerTuning: { ...(opts.smoke ? SMOKE_TUNING : {}), ...perVariant[workerVariant] },
             ...(compared ? { variant: workerVariant } : {}),
           });
           results.push(r);
@@ -350,6 +365,7 @@ export async function runScaleBench(opts: ScaleBenchOptions): Promise<ScaleBench
         FTFLOW_METRICS_READ_SHARE: 'default (0.1)',
         FTFLOW_MAX_CACHED_WORKFLOWS: `default (${DEFAULT_MAX_CACHED_WORKFLOWS})`,
         FTFLOW_MEMORY_REPORT_SECONDS: '10 (the memory rows)',
+        FTFLOW_WORKFLOW_BUNDLE: 'a prebuilt bundle (npm run bundle), as the image',
         ...(before.FTFLOW_MAX_CACHED_WORKFLOWS
           ? {
               'worker before': `FTFLOW_MAX_CACHED_WORKFLOWS=${before.FTFLOW_MAX_CACHED_WORKFLOWS}, a bundle with workflow tracing in every run`,
