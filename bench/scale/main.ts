@@ -18,7 +18,8 @@
 //
 // Each level gets a fresh stack (Temporal dev server in memory with its metrics endpoint, Azurite in
 // memory, the emulator without a state file) and a fresh worker process with the default settings
-// (job poll 40 s, ARM budget 20 reads/s). The emulator's vCPU and endpoint quotas are raised so that
+// (job poll 40 s, ARM budget 20 reads/s) and a prebuilt workflow bundle, as the image runs it; it logs its
+// memory breakdown every 10 s (FTFLOW_MEMORY_REPORT_SECONDS) and the table shows the largest. The emulator's vCPU and endpoint quotas are raised so that
 // 1,000 deployments fit (as one would ask Azure for): the bench is about the service, not the quota.
 import * as path from 'node:path';
 import * as v8 from 'node:v8';
