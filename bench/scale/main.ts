@@ -42,7 +42,7 @@ import { bundleWorkflows } from '../../src/scripts/bundleWorkflows';
 import { DEFAULT_MAX_CACHED_WORKFLOWS } from '../../src/config/workerTuning';
 
 export type LiveMetricsVariant = 'on' | 'off';
-export type WorkerVariant = 'shipped' | 'before';
+export type WorkerVariant = 'shipped' | 'before' | 'arena2';
 
 /**
  * The workers' settings per variant. Both load a prebuilt bundle, as the image's workers do (bundling at
@@ -55,10 +55,12 @@ async function variantSettings(
   dir: string,
   variants: readonly WorkerVariant[],
 ): Promise<Record<WorkerVariant, Record<string, string>>> {
-  const settings: Record<WorkerVariant, Record<string, string>> = { shipped: {}, before: {} };
-  if (variants.includes('shipped')) {
+  const settings: Record<WorkerVariant, Record<string, string>> = { shipped: {}, before: {}, arena2: {} };
+  if (variants.includes('shipped') || variants.includes('arena2')) {
     const bundle = await bundleWorkflows(path.join(dir, 'workflow-bundle.js'));
     settings.shipped = { FTFLOW_WORKFLOW_BUNDLE: bundle.path };
+    // glibc's malloc with two arenas instead of up to 8 per core (an experiment: not what the worker ships).
+    settings.arena2 = { ...settings.shipped, MALLOC_ARENA_MAX: '2' };
   }
   if (variants.includes('before')) {
     const bundle = await bundleWorkflows(path.join(dir, 'workflow-bundle-traced.js'), { tracing: true });
@@ -314,7 +316,7 @@ export async function runScaleBench(opts: ScaleBenchOptions): Promise<ScaleBench
   const compared = workerVariants.length > 1 || workerVariants[0] !== 'shipped';
   // The smoke run keeps bundling at start-up: building bundles would not fit its time.
   const perVariant = opts.smoke
-    ? { shipped: {}, before: {} }
+    ? { shipped: {}, before: {}, arena2: {} }
     : await variantSettings(path.join(PROJECT_ROOT, '.data', 'bench-scale'), workerVariants);
   const before = perVariant.before;
   for (const runs of opts.levels)
@@ -399,7 +401,7 @@ async function main(): Promise<void> {
   await runScaleBench({
     smoke: args.smoke,
     liveMetrics: wordsArg(args, 'live-metrics', ['on', 'off'] as const, ['on']),
-    workerVariants: wordsArg(args, 'worker', ['shipped', 'before'] as const, ['shipped']),
+    workerVariants: wordsArg(args, 'worker', ['shipped', 'before', 'arena2'] as const, ['shipped']),
     resultFile: args.values.get('result-file'),
     levels: listArg(args, 'levels', args.smoke ? [3] : [10, 100, 1000]),
     jobSeconds: numberArg(args, 'job-seconds', args.smoke ? 5 : 480),
