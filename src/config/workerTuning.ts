@@ -7,6 +7,7 @@ import { ConfigurationError, describeEnvIssues } from './temporal';
 export const WORKER_TUNING_ENV = {
   maxCachedWorkflows: 'FTFLOW_MAX_CACHED_WORKFLOWS',
   maxConcurrentActivities: 'FTFLOW_MAX_CONCURRENT_ACTIVITIES',
+  maxConcurrentStagings: 'FTFLOW_MAX_CONCURRENT_STAGINGS',
   memoryReportSeconds: 'FTFLOW_MEMORY_REPORT_SECONDS',
 } as const;
 
@@ -19,6 +20,11 @@ export const WORKER_TUNING_ENV = {
 export const DEFAULT_MAX_CACHED_WORKFLOWS = 1000;
 /** Activities at once: waiting on a job is one heartbeat timer and a share of a list page, so many fit. */
 export const DEFAULT_MAX_CONCURRENT_ACTIVITIES = 1000;
+/**
+ * Datasets staged at once by one worker: each holds its source's bytes and blocks until the next full GC.
+ * Staging is CPU (validation, JSONL) and I/O bound; a few at once keep two cores busy.
+ */
+export const DEFAULT_MAX_CONCURRENT_STAGINGS = 8;
 
 const blankToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 
@@ -47,6 +53,11 @@ export const workerTuningEnvSchema = z.object({
     `unset it for the default (${DEFAULT_MAX_CONCURRENT_ACTIVITIES}), or set at least the number of runs one worker follows at once`,
     1,
   ).describe('activities one worker runs at once (each run waiting on its job holds one)'),
+  [WORKER_TUNING_ENV.maxConcurrentStagings]: wholeNumber(
+    'a whole number of stagings, 1 or more',
+    `unset it for the default (${DEFAULT_MAX_CONCURRENT_STAGINGS}), or set how many datasets one worker stages at once`,
+    1,
+  ).describe('datasets one worker stages at once; a run over the limit waits, heartbeating'),
   [WORKER_TUNING_ENV.memoryReportSeconds]: wholeNumber(
     'a whole number of seconds, 0 (off) or more',
     'unset it or set 0 for no report, or e.g. 60 for one "worker memory" log line a minute',
@@ -57,6 +68,7 @@ export const workerTuningEnvSchema = z.object({
 export interface WorkerTuning {
   maxCachedWorkflows: number;
   maxConcurrentActivities: number;
+  maxConcurrentStagings: number;
   /** 0: no report. */
   memoryReportSeconds: number;
 }
@@ -68,6 +80,7 @@ export function loadWorkerTuning(env: NodeJS.ProcessEnv = process.env): WorkerTu
   return {
     maxCachedWorkflows: v[WORKER_TUNING_ENV.maxCachedWorkflows] ?? DEFAULT_MAX_CACHED_WORKFLOWS,
     maxConcurrentActivities: v[WORKER_TUNING_ENV.maxConcurrentActivities] ?? DEFAULT_MAX_CONCURRENT_ACTIVITIES,
+    maxConcurrentStagings: v[WORKER_TUNING_ENV.maxConcurrentStagings] ?? DEFAULT_MAX_CONCURRENT_STAGINGS,
     memoryReportSeconds: v[WORKER_TUNING_ENV.memoryReportSeconds] ?? 0,
   };
 }

@@ -3,6 +3,7 @@
 import {
   DEFAULT_MAX_CACHED_WORKFLOWS,
   DEFAULT_MAX_CONCURRENT_ACTIVITIES,
+  DEFAULT_MAX_CONCURRENT_STAGINGS,
   loadWorkerTuning,
 } from '../../src/config/workerTuning';
 import { workerOptions, workerSettings } from '../../src/worker';
@@ -12,6 +13,7 @@ describe('worker tuning settings', () => {
     expect(loadWorkerTuning({})).toEqual({
       maxCachedWorkflows: DEFAULT_MAX_CACHED_WORKFLOWS,
       maxConcurrentActivities: DEFAULT_MAX_CONCURRENT_ACTIVITIES,
+      maxConcurrentStagings: DEFAULT_MAX_CONCURRENT_STAGINGS,
       memoryReportSeconds: 0,
     });
     // Compose files leave optional variables empty: empty means unset.
@@ -25,15 +27,22 @@ describe('worker tuning settings', () => {
       loadWorkerTuning({
         FTFLOW_MAX_CACHED_WORKFLOWS: '0',
         FTFLOW_MAX_CONCURRENT_ACTIVITIES: '250',
+        FTFLOW_MAX_CONCURRENT_STAGINGS: '2',
         FTFLOW_MEMORY_REPORT_SECONDS: '60',
       }),
-    ).toEqual({ maxCachedWorkflows: 0, maxConcurrentActivities: 250, memoryReportSeconds: 60 });
+    ).toEqual({
+      maxCachedWorkflows: 0,
+      maxConcurrentActivities: 250,
+      maxConcurrentStagings: 2,
+      memoryReportSeconds: 60,
+    });
   });
 
   test.each([
     ['FTFLOW_MAX_CACHED_WORKFLOWS', '1', /FTFLOW_MAX_CACHED_WORKFLOWS: must be 0 \(no cache\) or 2 and more/],
     ['FTFLOW_MAX_CACHED_WORKFLOWS', '-5', /FTFLOW_MAX_CACHED_WORKFLOWS: must be a whole number of runs.*unset it/],
     ['FTFLOW_MAX_CACHED_WORKFLOWS', 'lots', /FTFLOW_MAX_CACHED_WORKFLOWS: must be a whole number/],
+    ['FTFLOW_MAX_CONCURRENT_STAGINGS', '0', /FTFLOW_MAX_CONCURRENT_STAGINGS: must be a whole number of stagings/],
     [
       'FTFLOW_MAX_CONCURRENT_ACTIVITIES',
       '0',
