@@ -137,6 +137,8 @@ async function main(): Promise<void> {
         workflowCode: settings.workflowBundle ? 'prebuilt bundle' : 'bundled at start-up',
         maxCachedWorkflows: settings.tuning?.maxCachedWorkflows,
         maxConcurrentActivities: settings.tuning?.maxConcurrentActivities,
+        // glibc's arenas (WORKER_PROCESS_ENV, set by whatever starts the process): unset is 8 per core.
+        mallocArenaMax: process.env.MALLOC_ARENA_MAX ?? 'unset',
         // This process's share of ARM's budget (FTFLOW_ARM_BUDGET_SPLIT divides the FTFLOW_ARM_* rates).
         armBudget: config.armBudget,
         startupMs: Math.round(process.uptime() * 1000),

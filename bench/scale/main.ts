@@ -10,7 +10,8 @@
 //   --result-file <name>                   write bench/results/<name>.json instead of scale.json
 //   --worker shipped,before                each level once per worker variant, side by side: as it ships,
 //                                          and with the settings before issue 19 item 3 (OpenTelemetry's
-//                                          workflow interceptors in every run, the SDK's heap-derived cache)
+//                                          workflow interceptors in every run, the SDK's heap-derived cache,
+//                                          stagings unlimited, glibc's own malloc arena limit)
 //
 // `--live-metrics on,off` runs each level twice, side by side: the worker as it ships (live training
 // figures on) and with them off (FTFLOW_METRICS_POLL_SECONDS=0), and compares reads per run (ARM and
@@ -21,6 +22,7 @@
 // (job poll 40 s, ARM budget 20 reads/s) and a prebuilt workflow bundle, as the image runs it; it logs its
 // memory breakdown every 10 s (FTFLOW_MEMORY_REPORT_SECONDS) and the table shows the largest. The emulator's vCPU and endpoint quotas are raised so that
 // 1,000 deployments fit (as one would ask Azure for): the bench is about the service, not the quota.
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as v8 from 'node:v8';
 import { startStack, stackEnv, pickFreePort, PROJECT_ROOT, type RunningStack } from '../../devstack/stack';
@@ -38,11 +40,11 @@ import {
   type ResultHeader,
 } from '../common';
 import { measureLevel, type LevelResult, type ScaleTarget } from './scale';
-import { bundleWorkflows } from '../../src/scripts/bundleWorkflows';
+import { pathToFileURL } from 'node:url';
 import { DEFAULT_MAX_CACHED_WORKFLOWS } from '../../src/config/workerTuning';
 
 export type LiveMetricsVariant = 'on' | 'off';
-export type WorkerVariant = 'shipped' | 'before' | 'arena2';
+export type WorkerVariant = 'shipped' | 'before';
 
 /**
  * The workers' settings per variant. Both load a prebuilt bundle, as the image's workers do (bundling at
@@ -55,18 +57,26 @@ async function variantSettings(
   dir: string,
   variants: readonly WorkerVariant[],
 ): Promise<Record<WorkerVariant, Record<string, string>>> {
-  const settings: Record<WorkerVariant, Record<string, string>> = { shipped: {}, before: {}, arena2: {} };
-  if (variants.includes('shipped') || variants.includes('arena2')) {
+  const settings: Record<WorkerVariant, Record<string, string>> = { shipped: {}, before: {} };
+  // From dist/, as the worker runs the workflows: the bench's own build does not compile src/workflows.
+  const { bundleWorkflows } = (await import(
+    pathToFileURL(path.join(PROJECT_ROOT, 'dist', 'scripts', 'bundleWorkflows.js')).href
+  )) as typeof import('../../src/scripts/bundleWorkflows');
+  if (variants.includes('shipped')) {
     const bundle = await bundleWorkflows(path.join(dir, 'workflow-bundle.js'));
     settings.shipped = { FTFLOW_WORKFLOW_BUNDLE: bundle.path };
-    // glibc's malloc with two arenas instead of up to 8 per core (an experiment: not what the worker ships).
-    settings.arena2 = { ...settings.shipped, MALLOC_ARENA_MAX: '2' };
   }
   if (variants.includes('before')) {
     const bundle = await bundleWorkflows(path.join(dir, 'workflow-bundle-traced.js'), { tracing: true });
     const heapMiB = v8.getHeapStatistics().heap_size_limit / 2 ** 20;
     const sdkDefaultCache = Math.max(Math.floor((Math.max(heapMiB - 200, 0) * 600) / 1024), 10);
-    settings.before = { FTFLOW_WORKFLOW_BUNDLE: bundle.path, FTFLOW_MAX_CACHED_WORKFLOWS: String(sdkDefaultCache) };
+    settings.before = {
+      FTFLOW_WORKFLOW_BUNDLE: bundle.path,
+      FTFLOW_MAX_CACHED_WORKFLOWS: String(sdkDefaultCache),
+      // Stagings were not limited, and glibc kept its own arena limit (8 per core; WORKER_PROCESS_ENV sets 2).
+      FTFLOW_MAX_CONCURRENT_STAGINGS: '1000000',
+      MALLOC_ARENA_MAX: String(8 * os.cpus().length),
+    };
   }
   return settings;
 }
@@ -316,7 +326,7 @@ export async function runScaleBench(opts: ScaleBenchOptions): Promise<ScaleBench
   const compared = workerVariants.length > 1 || workerVariants[0] !== 'shipped';
   // The smoke run keeps bundling at start-up: building bundles would not fit its time.
   const perVariant = opts.smoke
-    ? { shipped: {}, before: {}, arena2: {} }
+    ? { shipped: {}, before: {} }
     : await variantSettings(path.join(PROJECT_ROOT, '.data', 'bench-scale'), workerVariants);
   const before = perVariant.before;
   for (const runs of opts.levels)
@@ -368,10 +378,12 @@ export async function runScaleBench(opts: ScaleBenchOptions): Promise<ScaleBench
         FTFLOW_METRICS_READ_SHARE: 'default (0.1)',
         FTFLOW_MAX_CACHED_WORKFLOWS: `default (${DEFAULT_MAX_CACHED_WORKFLOWS})`,
         FTFLOW_MEMORY_REPORT_SECONDS: '10 (the memory rows)',
+        FTFLOW_MAX_CONCURRENT_STAGINGS: 'default (8)',
+        MALLOC_ARENA_MAX: '2 (WORKER_PROCESS_ENV, as the image)',
         FTFLOW_WORKFLOW_BUNDLE: 'a prebuilt bundle (npm run bundle), as the image',
         ...(before.FTFLOW_MAX_CACHED_WORKFLOWS
           ? {
-              'worker before': `FTFLOW_MAX_CACHED_WORKFLOWS=${before.FTFLOW_MAX_CACHED_WORKFLOWS}, a bundle with workflow tracing in every run`,
+              'worker before': `FTFLOW_MAX_CACHED_WORKFLOWS=${before.FTFLOW_MAX_CACHED_WORKFLOWS}, stagings unlimited, MALLOC_ARENA_MAX=${before.MALLOC_ARENA_MAX} (glibc's own), a bundle with workflow tracing in every run`,
             }
           : {}),
       };
@@ -401,7 +413,7 @@ async function main(): Promise<void> {
   await runScaleBench({
     smoke: args.smoke,
     liveMetrics: wordsArg(args, 'live-metrics', ['on', 'off'] as const, ['on']),
-    workerVariants: wordsArg(args, 'worker', ['shipped', 'before', 'arena2'] as const, ['shipped']),
+    workerVariants: wordsArg(args, 'worker', ['shipped', 'before'] as const, ['shipped']),
     resultFile: args.values.get('result-file'),
     levels: listArg(args, 'levels', args.smoke ? [3] : [10, 100, 1000]),
     jobSeconds: numberArg(args, 'job-seconds', args.smoke ? 5 : 480),

@@ -26,6 +26,14 @@ export const DEFAULT_MAX_CONCURRENT_ACTIVITIES = 1000;
  */
 export const DEFAULT_MAX_CONCURRENT_STAGINGS = 8;
 
+/**
+ * The worker process's environment that the process cannot give itself, because glibc reads it before Node
+ * starts: two malloc arenas instead of up to eight per core. Set by what starts workers (the image, `make
+ * stack` and `make cluster`, the benches). At 300 runs started together it gave back the ~200 MiB a burst of
+ * stagings had taken once they were freed, which the default arenas kept (bench/README.md, section 6).
+ */
+export const WORKER_PROCESS_ENV = { MALLOC_ARENA_MAX: '2' } as const;
+
 const blankToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 
 const wholeNumber = (what: string, fix: string, min: number) =>
