@@ -22,7 +22,9 @@ RUN FTFLOW_BUILD_COMMIT="$FTFLOW_BUILD_COMMIT" npm run build:product \
  && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime
+# MALLOC_ARENA_MAX: src/config/workerTuning.ts, WORKER_PROCESS_ENV (read by glibc before Node starts).
 ENV NODE_ENV=production \
+    MALLOC_ARENA_MAX=2 \
     FTFLOW_WORKFLOW_BUNDLE=/app/dist/workflow-bundle.js \
     FTFLOW_LOG_FORMAT=json \
     FTFLOW_METRICS_ADDRESS=0.0.0.0:9464

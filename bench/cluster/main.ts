@@ -94,6 +94,13 @@ function table(results: WorkerCountResult[]): { headers: string[]; rows: Cell[][
     ['peak RSS per worker MiB (each)', (r) => r.level.workers.map((w) => w.peakRssMiB).join(' / ')],
     ['peak RSS, largest worker MiB', (r) => r.level.worker.peakRssMiB],
     [
+      '  first worker at its largest memory report: RSS / workflow heap used / main heap used / rest MiB',
+      (r) => {
+        const m = r.level.memory;
+        return m ? `${m.rssMiB} / ${m.workflowHeapUsedMiB ?? 'n/a'} / ${m.mainHeapUsedMiB} / ${m.otherMiB}` : null;
+      },
+    ],
+    [
       'peak RSS, all workers MiB',
       (r) =>
         round(

@@ -9,6 +9,10 @@
 //                          --push on,off]
 //   npm run bench:scale -- --smoke         (3 runs, short job, fast polling: checks the bench works)
 //   --result-file <name>                   write bench/results/<name>.json instead of scale.json
+//   --worker shipped,before                each level once per worker variant, side by side: as it ships,
+//                                          and with the settings before issue 19 item 3 (OpenTelemetry's
+//                                          workflow interceptors in every run, the SDK's heap-derived cache,
+//                                          stagings unlimited, glibc's own malloc arena limit)
 //
 // `--live-metrics on,off` runs each level twice, side by side: the worker as it ships (live training
 // figures on) and with them off (FTFLOW_METRICS_POLL_SECONDS=0), and compares reads per run (ARM and
@@ -20,9 +24,12 @@
 //
 // Each level gets a fresh stack (Temporal dev server in memory with its metrics endpoint, Azurite in
 // memory, the emulator without a state file) and a fresh worker process with the default settings
-// (job poll 40 s, ARM budget 20 reads/s). The emulator's vCPU and endpoint quotas are raised so that
+// (job poll 40 s, ARM budget 20 reads/s) and a prebuilt workflow bundle, as the image runs it; it logs its
+// memory breakdown every 10 s (FTFLOW_MEMORY_REPORT_SECONDS) and the table shows the largest. The emulator's vCPU and endpoint quotas are raised so that
 // 1,000 deployments fit (as one would ask Azure for): the bench is about the service, not the quota.
+import * as os from 'node:os';
 import * as path from 'node:path';
+import * as v8 from 'node:v8';
 import { startStack, stackEnv, pickFreePort, PROJECT_ROOT, type RunningStack } from '../../devstack/stack';
 import {
   describeMachine,
@@ -38,9 +45,47 @@ import {
   type ResultHeader,
 } from '../common';
 import { measureLevel, type LevelResult, type ScaleTarget } from './scale';
+import { pathToFileURL } from 'node:url';
+import { DEFAULT_MAX_CACHED_WORKFLOWS } from '../../src/config/workerTuning';
 
 export type LiveMetricsVariant = 'on' | 'off';
 export type PushVariant = 'on' | 'off';
+export type WorkerVariant = 'shipped' | 'before';
+
+/**
+ * The workers' settings per variant. Both load a prebuilt bundle, as the image's workers do (bundling at
+ * start-up leaves webpack's memory in the worker). `before` is the worker before issue 19 item 3, on the
+ * same code: OpenTelemetry's workflow interceptors in every run (tracing stays off, so spans are dropped as
+ * they were), and the workflow cache the SDK sizes from the heap limit (its formula for a reused V8
+ * context; about 2,300 runs on a 4 GiB heap).
+ */
+async function variantSettings(
+  dir: string,
+  variants: readonly WorkerVariant[],
+): Promise<Record<WorkerVariant, Record<string, string>>> {
+  const settings: Record<WorkerVariant, Record<string, string>> = { shipped: {}, before: {} };
+  // From dist/, as the worker runs the workflows: the bench's own build does not compile src/workflows.
+  const { bundleWorkflows } = (await import(
+    pathToFileURL(path.join(PROJECT_ROOT, 'dist', 'scripts', 'bundleWorkflows.js')).href
+  )) as typeof import('../../src/scripts/bundleWorkflows');
+  if (variants.includes('shipped')) {
+    const bundle = await bundleWorkflows(path.join(dir, 'workflow-bundle.js'));
+    settings.shipped = { FTFLOW_WORKFLOW_BUNDLE: bundle.path };
+  }
+  if (variants.includes('before')) {
+    const bundle = await bundleWorkflows(path.join(dir, 'workflow-bundle-traced.js'), { tracing: true });
+    const heapMiB = v8.getHeapStatistics().heap_size_limit / 2 ** 20;
+    const sdkDefaultCache = Math.max(Math.floor((Math.max(heapMiB - 200, 0) * 600) / 1024), 10);
+    settings.before = {
+      FTFLOW_WORKFLOW_BUNDLE: bundle.path,
+      FTFLOW_MAX_CACHED_WORKFLOWS: String(sdkDefaultCache),
+      // Stagings were not limited, and glibc kept its own arena limit (8 per core; WORKER_PROCESS_ENV sets 2).
+      FTFLOW_MAX_CONCURRENT_STAGINGS: '1000000',
+      MALLOC_ARENA_MAX: String(8 * os.cpus().length),
+    };
+  }
+  return settings;
+}
 
 export interface ScaleBenchOptions {
   levels: number[];
@@ -48,6 +93,8 @@ export interface ScaleBenchOptions {
   liveMetrics?: LiveMetricsVariant[];
   /** Each level once per push variant, in this order (default: off, the worker's default). */
   push?: PushVariant[];
+  /** Each level once per worker variant, in this order (default: shipped). */
+  workerVariants?: WorkerVariant[];
   /** bench/results/<name>.json (default scale). */
   resultFile?: string;
   /** Running phase of each job on the emulator's clock. */
@@ -61,7 +108,7 @@ export interface ScaleBenchOptions {
 }
 
 /** Worker settings of a smoke run: poll fast so 3 runs finish in seconds (figures are not meaningful). */
-const SMOKE_TUNING = { FTFLOW_JOB_POLL_SECONDS: '1', FTFLOW_LRO_POLL_MS: '300' };
+const SMOKE_TUNING = { FTFLOW_JOB_POLL_SECONDS: '1', FTFLOW_LRO_POLL_MS: '300', FTFLOW_MEMORY_REPORT_SECONDS: '1' };
 
 async function levelStack(level: number, jobSeconds: number): Promise<{ stack: RunningStack; target: ScaleTarget }> {
   const metricsPort = await pickFreePort();
@@ -108,19 +155,34 @@ const columnName = (r: LevelResult, live: boolean, push: boolean): string => {
     ...(live ? [`live ${r.liveMetrics ? 'on' : 'off'}`] : []),
     ...(push ? [`push ${r.push ? 'on' : 'off'}`] : []),
   ];
-  return `${r.runs} runs${parts.length > 0 ? ` (${parts.join(', ')})` : ''}`;
+  return `${r.runs} runs${parts.length > 0 ? ` (${parts.join(', ')})` : ''}${r.variant ? ` ${r.variant}` : ''}`;
 };
+
+const heapPair = (r: LevelResult, which: 'main' | 'workflow'): string | null => {
+  const m = r.memory;
+  if (!m) return null;
+  return which === 'main'
+    ? `${m.mainHeapUsedMiB} / ${m.mainHeapTotalMiB}`
+    : m.workflowHeapUsedMiB === null
+      ? 'n/a'
+      : `${m.workflowHeapUsedMiB} / ${m.workflowHeapTotalMiB}`;
+};
+const numeric = (c: Cell): number | null => (typeof c === 'number' ? c : null);
+const cachePair = (r: LevelResult): string | null =>
+  r.memory?.cachedWorkflows === undefined ? null : `${r.memory.cachedWorkflows} / ${r.memory.runningActivities}`;
 
 function summaryRows(
   results: LevelResult[],
   variants: { live: boolean; push: boolean },
 ): { headers: string[]; rows: Cell[][]; grows: boolean } {
   // Growth: the first variant's first level against its last.
-  const sameVariant = results.filter((r) => r.liveMetrics === results[0]?.liveMetrics && r.push === results[0]?.push);
+  const sameVariant = results.filter(
+    (r) => r.liveMetrics === results[0]?.liveMetrics && r.push === results[0]?.push && r.variant === results[0]?.variant,
+  );
   const first = sameVariant[0];
   const lastLevel = sameVariant[sameVariant.length - 1];
   const grows = sameVariant.length > 1 && first !== undefined && lastLevel !== undefined;
-  const figures: [string, (r: LevelResult) => number | null, boolean][] = [
+  const figures: [string, (r: LevelResult) => Cell, boolean][] = [
     ['runs completed', (r) => r.runsCompleted, false],
     ['runs failed', (r) => r.runsFailed, false],
     ['endpoints left (target 0)', (r) => r.endpointsLeft, false],
@@ -130,6 +192,12 @@ function summaryRows(
     ['peak runs waiting on a job at once', (r) => r.peakRunsWaitingOnJob, true],
     ['share of run time waiting on the job', (r) => r.waitingShare, false],
     ['worker peak RSS MiB', (r) => r.worker.peakRssMiB, true],
+    ['  at the largest memory report: RSS MiB', (r) => r.memory?.rssMiB ?? null, true],
+    ['    workflow thread V8 heap used / committed MiB', (r) => heapPair(r, 'workflow'), false],
+    ['    main thread V8 heap used / committed MiB', (r) => heapPair(r, 'main'), false],
+    ['    external (Buffers) MiB', (r) => r.memory?.externalMiB ?? null, true],
+    ['    rest: Rust core, malloc, code MiB', (r) => r.memory?.otherMiB ?? null, true],
+    ['    runs cached / activities running', (r) => cachePair(r), false],
     ['worker CPU avg % of a core', (r) => r.worker.avgCpuPercent, true],
     ['worker CPU peak % (10 s window)', (r) => r.worker.peakCpuPercent, true],
     ['worker CPU s per run', (r) => r.worker.cpuSecondsPerRun, true],
@@ -171,7 +239,7 @@ function summaryRows(
   const rows = figures.map(([name, get, growing]) => [
     name,
     ...results.map(get),
-    ...(grows ? [growing ? ratio(get(first), get(lastLevel)) : ''] : []),
+    ...(grows ? [growing ? ratio(numeric(get(first)), numeric(get(lastLevel))) : ''] : []),
   ]);
   return { headers, rows, grows };
 }
@@ -198,7 +266,9 @@ export interface LiveMetricsCost {
 function liveMetricsCost(results: LevelResult[]): LiveMetricsCost[] {
   const costs: LiveMetricsCost[] = [];
   for (const on of results.filter((r) => r.liveMetrics)) {
-    const off = results.find((r) => !r.liveMetrics && r.runs === on.runs && r.push === on.push);
+    const off = results.find(
+      (r) => !r.liveMetrics && r.runs === on.runs && r.push === on.push && r.variant === on.variant,
+    );
     if (!off) continue;
     const extra = on.readsPerRun !== null && off.readsPerRun !== null ? on.readsPerRun - off.readsPerRun : null;
     const live =
@@ -318,11 +388,19 @@ export async function runScaleBench(opts: ScaleBenchOptions): Promise<ScaleBench
   const results: LevelResult[] = [];
   const variants = opts.liveMetrics ?? ['on'];
   const pushVariants = opts.push ?? ['off'];
+  const workerVariants = opts.workerVariants ?? ['shipped'];
+  const compared = workerVariants.length > 1 || workerVariants[0] !== 'shipped';
+  // The smoke run keeps bundling at start-up: building bundles would not fit its time.
+  const perVariant = opts.smoke
+    ? { shipped: {}, before: {} }
+    : await variantSettings(path.join(PROJECT_ROOT, '.data', 'bench-scale'), workerVariants);
+  const before = perVariant.before;
   for (const runs of opts.levels)
     for (const variant of variants)
-      for (const pushVariant of pushVariants) {
-        log(
-          `level ${runs}, live metrics ${variant}, push ${pushVariant}: starting (job Running phase ${opts.jobSeconds} s on the emulator's clock)`,
+      for (const pushVariant of pushVariants)
+        for (const workerVariant of workerVariants) {
+          log(
+            `level ${runs}, live metrics ${variant}, push ${pushVariant}${compared ? `, worker ${workerVariant}` : ''}: starting (job Running phase ${opts.jobSeconds} s on the emulator's clock)`,
         );
         const own = opts.target ? undefined : await levelStack(runs, opts.jobSeconds);
         const target: ScaleTarget = own?.target ?? {
@@ -336,7 +414,8 @@ export async function runScaleBench(opts: ScaleBenchOptions): Promise<ScaleBench
             push: pushVariant === 'on',
             timeoutMs: opts.timeoutMinutes * 60_000,
             log: (l) => log(`level ${runs}: ${l}`),
-            ...(opts.smoke ? { workerTuning: SMOKE_TUNING } : {}),
+            workerTuning: { ...(opts.smoke ? SMOKE_TUNING : {}), ...perVariant[workerVariant] },
+            ...(compared ? { variant: workerVariant } : {}),
           });
           results.push(r);
           log(
@@ -389,6 +468,16 @@ export async function runScaleBench(opts: ScaleBenchOptions): Promise<ScaleBench
         FTFLOW_ARM_READS_PER_SECOND: 'default (20)',
         FTFLOW_METRICS_POLL_SECONDS: variants.includes('off') ? 'default (120) when on; 0 when off' : 'default (120)',
         FTFLOW_METRICS_READ_SHARE: 'default (0.1)',
+        FTFLOW_MAX_CACHED_WORKFLOWS: `default (${DEFAULT_MAX_CACHED_WORKFLOWS})`,
+        FTFLOW_MEMORY_REPORT_SECONDS: '10 (the memory rows)',
+        FTFLOW_MAX_CONCURRENT_STAGINGS: 'default (8)',
+        MALLOC_ARENA_MAX: '2 (WORKER_PROCESS_ENV, as the image)',
+        FTFLOW_WORKFLOW_BUNDLE: 'a prebuilt bundle (npm run bundle), as the image',
+        ...(before.FTFLOW_MAX_CACHED_WORKFLOWS
+          ? {
+              'worker before': `FTFLOW_MAX_CACHED_WORKFLOWS=${before.FTFLOW_MAX_CACHED_WORKFLOWS}, stagings unlimited, MALLOC_ARENA_MAX=${before.MALLOC_ARENA_MAX} (glibc's own), a bundle with workflow tracing in every run`,
+            }
+          : {}),
       };
   const growth = grows
     ? Object.fromEntries(
@@ -412,11 +501,13 @@ async function main(): Promise<void> {
     'live-metrics',
     'push',
     'result-file',
+    'worker',
   ]);
   await runScaleBench({
     smoke: args.smoke,
     liveMetrics: wordsArg(args, 'live-metrics', ['on', 'off'] as const, ['on']),
     push: wordsArg(args, 'push', ['on', 'off'] as const, ['off']),
+    workerVariants: wordsArg(args, 'worker', ['shipped', 'before'] as const, ['shipped']),
     resultFile: args.values.get('result-file'),
     levels: listArg(args, 'levels', args.smoke ? [3] : [10, 100, 1000]),
     jobSeconds: numberArg(args, 'job-seconds', args.smoke ? 5 : 480),

@@ -3,6 +3,7 @@
 // runs go, the worker's /proc entry and the emulator's ARM token-bucket counters are sampled each second;
 // when every run has closed, each run's history and the emulator's records give the rest.
 import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { FineTuneClient, type RunHandle } from '../../src/client';
 import {
@@ -22,6 +23,7 @@ import {
   workflowTasks,
 } from '../common';
 import type { ActionCounts, EmulatorResources, MetricTotals, ProcSummary } from '../common';
+import type { MemoryBreakdown } from '../../src/observability/memory';
 
 /** Where a level runs: a stack started by the bench (main.ts) or the test suite's (smoke test). */
 export interface ScaleTarget {
@@ -48,7 +50,10 @@ export interface LevelOptions {
    */
   push?: boolean;
   /** Extra environment of the worker (poll intervals for the smoke run). */
+  /** Extra environment of the worker (poll intervals for the smoke run, a variant's settings). */
   workerTuning?: Record<string, string>;
+  /** Names the worker variant in tables and the result (bench:scale --worker). */
+  variant?: string;
   /** Give up waiting after this long (the runs still open are reported as not completed). */
   timeoutMs: number;
   log: (line: string) => void;
@@ -58,6 +63,8 @@ export interface LevelResult {
   runs: number;
   liveMetrics: boolean;
   push: boolean;
+  /** The worker variant (bench:scale --worker), when the level was run with one. */
+  variant?: string;
   runsCompleted: number;
   runsFailed: number;
   wallSeconds: number;
@@ -71,6 +78,11 @@ export interface LevelResult {
   worker: ProcSummary & { cpuSecondsPerRun: number | null };
   /** Each worker process (the level's `workers`). */
   workers: ProcSummary[];
+  /**
+   * What the first worker's memory was made of at its largest report (FTFLOW_MEMORY_REPORT_SECONDS, every
+   * 10 s here): V8 heaps of the main and the workflow thread, external memory, the rest; null without reports.
+   */
+  memory: MemoryBreakdown | null;
   temporal: {
     historyEventsPerRun: number | null;
     /** The same without the events of workflow tasks that timed out or failed and were retried (3 each). */
@@ -223,6 +235,25 @@ export function combineWorkers(each: readonly ProcSummary[]): ProcSummary {
   };
 }
 
+/** Seconds between the workers' "worker memory" log lines during a level. */
+const MEMORY_REPORT_SECONDS = '10';
+
+/** The largest "worker memory" report (by RSS) in a worker's JSON log, or null when it has none. */
+export function peakMemoryReport(logText: string): MemoryBreakdown | null {
+  let peak: MemoryBreakdown | null = null;
+  for (const line of logText.split('\n')) {
+    if (!line.includes('"worker memory"')) continue;
+    try {
+      const entry = JSON.parse(line) as { message?: string; memory?: MemoryBreakdown };
+      if (entry.message === 'worker memory' && entry.memory && (!peak || entry.memory.rssMiB > peak.rssMiB))
+        peak = entry.memory;
+    } catch {
+      // A line cut short by the worker's exit.
+    }
+  }
+  return peak;
+}
+
 /** Requests the emulator's MLflow surface answered (every one a read). */
 function mlflowReads(counts: Record<string, Record<string, number>>): number {
   return Object.values(counts['mlflow'] ?? {}).reduce((a, b) => a + b, 0);
@@ -233,8 +264,8 @@ export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Pro
   const workerCount = opts.workers ?? 1;
   const stamp = Date.now().toString(36);
   const push = opts.push ?? false;
-  const taskQueue = `bench-scale-${runs}-${opts.liveMetrics ? 'live' : 'off'}-${push ? 'push' : 'poll'}-${stamp}`;
-  const variant = `live-${opts.liveMetrics ? 'on' : 'off'}${push ? '-push' : ''}`;
+  const variant = `live-${opts.liveMetrics ? 'on' : 'off'}${push ? '-push' : ''}${opts.variant ? `-${opts.variant}` : ''}`;
+  const taskQueue = `bench-scale-${runs}-${variant}-${stamp}`;
   // Push: the API receives the emulator's Event Grid deliveries and relays them to the worker.
   const api = push
     ? await (async () => {
@@ -272,7 +303,10 @@ export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Pro
           ...target.workerEnv,
           FTFLOW_TASK_QUEUE: taskQueue,
           FTFLOW_LOG_LEVEL: 'INFO',
+          // JSON lines: the memory reports are read back from the log (peakMemoryReport).
+          FTFLOW_LOG_FORMAT: 'json',
           FTFLOW_ARM_BUDGET_SPLIT: String(workerCount),
+          FTFLOW_MEMORY_REPORT_SECONDS: MEMORY_REPORT_SECONDS,
           ...(opts.liveMetrics ? {} : { FTFLOW_METRICS_POLL_SECONDS: '0' }),
           ...(push ? { FTFLOW_JOB_PUSH: 'on' } : {}),
           ...(opts.workerTuning ?? {}),
@@ -368,6 +402,7 @@ export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Pro
   const wallEnd = Date.now();
   await Promise.all(workers.map((w) => w.stop()));
   await api?.stop();
+  const memory = peakMemoryReport(fs.readFileSync(workers[0].logFile, 'utf8'));
 
   // What Temporal recorded, run by run.
   const histories = await mapLimit(
@@ -501,6 +536,7 @@ export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Pro
     runs,
     liveMetrics: opts.liveMetrics,
     push,
+    ...(opts.variant ? { variant: opts.variant } : {}),
     runsCompleted: completed,
     runsFailed: failed,
     wallSeconds: round((wallEnd - t0) / 1000, 1) ?? 0,
@@ -509,6 +545,7 @@ export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Pro
     waitingShare: runMs > 0 ? round(waitedMs / runMs, 3) : null,
     worker: { ...workerSummary, cpuSecondsPerRun: round(workerSummary.cpuSeconds / n, 3) },
     workers: perWorker,
+    memory,
     temporal: {
       historyEventsPerRun: round(events / n, 1),
       historyEventsPerRunWithoutTaskRetries: round((events - 3 * taskRetries) / n, 1),

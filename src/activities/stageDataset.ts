@@ -16,6 +16,7 @@ import type { ActivityDeps } from './deps';
 import { withHeartbeat } from './heartbeat';
 import type { StageDatasetInput, StagedDataset, StagedSplit } from './types';
 import { classified, datasetFailure } from '../azure/errors';
+import { loadWorkerTuning } from '../config/workerTuning';
 import {
   asIsSplitOf,
   checkReused,
@@ -36,6 +37,7 @@ import {
   stagedMetadata,
   stagedSplitOf,
   stageSplit,
+  StagingSlots,
   verifyJsonl,
   type DatasetSourceSettings,
   type HubClientOptions,
@@ -51,11 +53,14 @@ export interface StageDatasetOptions {
   concurrency?: number;
   /** Where dataset files may come from; default: from the environment (src/dataset/sourceSettings.ts). */
   sources?: DatasetSourceSettings;
+  /** Stagings this worker runs at once; default: FTFLOW_MAX_CONCURRENT_STAGINGS (src/config/workerTuning.ts). */
+  slots?: StagingSlots;
 }
 
 export function makeStageDataset(deps: ActivityDeps, options: StageDatasetOptions = {}) {
   const settings = options.sources ?? loadDatasetSourceSettings(process.env);
   const sources: SourceAccess = { settings, fetch: guardedFetch(settings.access) };
+  const slots = options.slots ?? new StagingSlots(loadWorkerTuning(process.env).maxConcurrentStagings);
   return async function stageDataset(input: StageDatasetInput): Promise<StagedDataset> {
     return classified('stageDataset', async () => {
       const ctx = Context.current();
@@ -73,6 +78,8 @@ export function makeStageDataset(deps: ActivityDeps, options: StageDatasetOption
       const details = (): StageHeartbeat => ({ split, ...progress, ...resumePoint });
 
       return withHeartbeat(async (signal) => {
+        // Taken before the first split that needs staging, held to the end: the heartbeats go on meanwhile.
+        let release: (() => void) | undefined;
         try {
           const localPaths = await confineLocalFiles(dataset, settings);
           const ds = await deps.datastore();
@@ -96,7 +103,12 @@ export function makeStageDataset(deps: ActivityDeps, options: StageDatasetOption
               }
               continue;
             }
-            const existing = await findStaged(ds, plan);
+            let existing = await findStaged(ds, plan);
+            if (!existing && !release) {
+              release = await slots.acquire(signal);
+              // While this run waited, another may have staged the same content.
+              existing = await findStaged(ds, plan);
+            }
             if (existing) {
               // the threshold is not part of the content key: an earlier run may have allowed more
               checkReused(existing, plan.label, dataset.maxInvalidFraction);
@@ -138,6 +150,8 @@ export function makeStageDataset(deps: ActivityDeps, options: StageDatasetOption
           return stagedDataset(revision, plans, staged);
         } catch (err) {
           throw datasetFailure(err);
+        } finally {
+          release?.();
         }
       }, details);
     });

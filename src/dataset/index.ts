@@ -17,6 +17,7 @@ export * from './sampling';
 export * from './sourceSettings';
 export * from './split';
 export * from './splitSource';
+export * from './stagingSlots';
 export * from './staged';
 export * from './stagePlan';
 export * from './stageResult';

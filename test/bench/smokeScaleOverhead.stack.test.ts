@@ -47,6 +47,9 @@ test('bench:scale --smoke and bench:overhead --smoke complete every run, leave n
   });
   expect(level.worker.peakRssMiB).toBeGreaterThan(50);
   expect(level.worker.cpuSeconds).toBeGreaterThan(0);
+  // The worker's memory breakdown (a report a second in smoke mode): the workflow thread's heap is known.
+  expect(level.memory).toMatchObject({ rssMiB: expect.any(Number), workflowHeapUsedMiB: expect.any(Number) });
+  expect(level.memory?.rssMiB).toBeGreaterThan(50);
   expect(level.temporal.actionsPerRun.workflowStarted).toBe(1);
   expect(level.temporal.actionsPerRun.activityAttempts).toBeGreaterThanOrEqual(STEPS.length);
   expect(level.arm.reads).toBeGreaterThan(0);

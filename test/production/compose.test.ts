@@ -10,6 +10,7 @@ import { loadAzureConfig } from '../../src/azure/config';
 import { ENV } from '../../src/config/env';
 import { FINETUNE_SEARCH_ATTRIBUTE_KEYS } from '../../src/config/searchAttributes';
 import { loadTemporalConfig } from '../../src/config/temporal';
+import { WORKER_PROCESS_ENV } from '../../src/config/workerTuning';
 import { loadObservabilityConfig, workerProcessEnvSchema } from '../../src/observability/config';
 import { DEFAULT_BUNDLE_PATH } from '../../src/scripts/bundleWorkflows';
 import { SHUTDOWN_FORCE_SECONDS } from '../../src/worker';
@@ -388,6 +389,9 @@ describe('Dockerfile', () => {
     // The image's bundle path is where `npm run bundle` writes (dist/workflow-bundle.js under /app).
     const inImage = path.posix.join('/app/dist', path.relative(path.join(ROOT, 'src'), DEFAULT_BUNDLE_PATH));
     expect(runtime.env.FTFLOW_WORKFLOW_BUNDLE).toBe(inImage);
+    // What the worker process cannot set itself (glibc reads it first): the image sets it.
+    for (const [name, value] of Object.entries(WORKER_PROCESS_ENV))
+      expect([name, runtime.env[name]]).toEqual([name, value]);
     expect(services.worker.environment?.FTFLOW_WORKFLOW_BUNDLE).toBe(inImage);
     expect(runtime.lines).toEqual(
       expect.arrayContaining([expect.stringMatching(/^COPY --from=build \/app\/dist \.\/dist$/)]),
