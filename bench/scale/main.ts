@@ -177,7 +177,8 @@ function summaryRows(
 ): { headers: string[]; rows: Cell[][]; grows: boolean } {
   // Growth: the first variant's first level against its last.
   const sameVariant = results.filter(
-    (r) => r.liveMetrics === results[0]?.liveMetrics && r.push === results[0]?.push && r.variant === results[0]?.variant,
+    (r) =>
+      r.liveMetrics === results[0]?.liveMetrics && r.push === results[0]?.push && r.variant === results[0]?.variant,
   );
   const first = sameVariant[0];
   const lastLevel = sameVariant[sameVariant.length - 1];
@@ -401,30 +402,30 @@ export async function runScaleBench(opts: ScaleBenchOptions): Promise<ScaleBench
         for (const workerVariant of workerVariants) {
           log(
             `level ${runs}, live metrics ${variant}, push ${pushVariant}${compared ? `, worker ${workerVariant}` : ''}: starting (job Running phase ${opts.jobSeconds} s on the emulator's clock)`,
-        );
-        const own = opts.target ? undefined : await levelStack(runs, opts.jobSeconds);
-        const target: ScaleTarget = own?.target ?? {
-          ...(opts.target as Omit<ScaleTarget, 'logDir'>),
-          logDir: path.join(PROJECT_ROOT, '.data', 'bench-scale', 'logs'),
-        };
-        try {
-          const r = await measureLevel(target, {
-            runs,
-            liveMetrics: variant === 'on',
-            push: pushVariant === 'on',
-            timeoutMs: opts.timeoutMinutes * 60_000,
-            log: (l) => log(`level ${runs}: ${l}`),
-            workerTuning: { ...(opts.smoke ? SMOKE_TUNING : {}), ...perVariant[workerVariant] },
-            ...(compared ? { variant: workerVariant } : {}),
-          });
-          results.push(r);
-          log(
-            `level ${runs}: ${r.runsCompleted}/${r.runs} completed in ${r.wallSeconds} s; delay p50/p95 ${r.noticeDelaySeconds.p50}/${r.noticeDelaySeconds.p95} s; reads/s peak 60 s ${r.arm.peakReadsPerSecond60s} (jobs ${r.following.peakReadsPerSecond60s}); 429s ${r.arm.throttled}`,
           );
-        } finally {
-          await own?.stack.stop();
+          const own = opts.target ? undefined : await levelStack(runs, opts.jobSeconds);
+          const target: ScaleTarget = own?.target ?? {
+            ...(opts.target as Omit<ScaleTarget, 'logDir'>),
+            logDir: path.join(PROJECT_ROOT, '.data', 'bench-scale', 'logs'),
+          };
+          try {
+            const r = await measureLevel(target, {
+              runs,
+              liveMetrics: variant === 'on',
+              push: pushVariant === 'on',
+              timeoutMs: opts.timeoutMinutes * 60_000,
+              log: (l) => log(`level ${runs}: ${l}`),
+              workerTuning: { ...(opts.smoke ? SMOKE_TUNING : {}), ...perVariant[workerVariant] },
+              ...(compared ? { variant: workerVariant } : {}),
+            });
+            results.push(r);
+            log(
+              `level ${runs}: ${r.runsCompleted}/${r.runs} completed in ${r.wallSeconds} s; delay p50/p95 ${r.noticeDelaySeconds.p50}/${r.noticeDelaySeconds.p95} s; reads/s peak 60 s ${r.arm.peakReadsPerSecond60s} (jobs ${r.following.peakReadsPerSecond60s}); 429s ${r.arm.throttled}`,
+            );
+          } finally {
+            await own?.stack.stop();
+          }
         }
-      }
   const { headers, rows, grows } = summaryRows(results, { live: variants.length > 1, push: pushVariants.length > 1 });
   const costs = liveMetricsCost(results);
   const pushed = pushComparison(results);
