@@ -118,7 +118,7 @@ export default tseslint.config(
       'src/cost/budget.ts',
       'src/cost/format.ts',
       'src/cost/types.ts',
-      'src/runSpec/notifications.ts',
+      'src/runSpec/webhookEventTypes.ts',
       'src/webhooks/events.ts',
       'src/webhooks/backoff.ts',
       'src/webhooks/registry.ts',
@@ -127,10 +127,18 @@ export default tseslint.config(
       '@typescript-eslint/no-restricted-imports': [
         'error',
         {
-          paths: nodeBuiltins.map((name) => ({
-            name,
-            message: 'Workflow code must not use Node built-ins (no I/O, deterministic).',
-          })),
+          paths: [
+            ...nodeBuiltins.map((name) => ({
+              name,
+              message: 'Workflow code must not use Node built-ins (no I/O, deterministic).',
+            })),
+            {
+              name: 'zod',
+              message:
+                'zod is evaluated again in every cached run (about 0.6 MiB each): validate in activities or the API, not in workflow code.',
+              allowTypeImports: true,
+            },
+          ],
           patterns: [
             {
               group: ['../activities', '../activities/*'],

@@ -2,29 +2,17 @@
 // that hear of this run only ({ webhooks: [{ url, events }] }). What the schema judges is the shape (an
 // absolute http(s) URL without credentials, known event names); where a URL may point (https, public
 // addresses, the operator's allowances) is judged with a DNS lookup by src/webhooks/urlPolicy.ts when the
-// run is started and again before every delivery. Pure: usable from workflow code.
+// run is started and again before every delivery. Pure, but workflow code imports the event names from
+// webhookEventTypes.ts instead: zod must stay out of the workflow bundle.
 import { z } from 'zod';
+import {
+  DEFAULT_WEBHOOK_EVENTS,
+  OPT_IN_WEBHOOK_EVENTS,
+  WEBHOOK_EVENT_TYPES,
+  type WebhookEventType,
+} from './webhookEventTypes';
 
-/** Every event a webhook endpoint can subscribe to. */
-export const WEBHOOK_EVENT_TYPES = [
-  'run.started',
-  'run.step.completed',
-  'run.succeeded',
-  'run.failed',
-  'run.cancelled',
-  'run.quality_gate_failed',
-  'endpoint.ready',
-  'endpoint.deleted',
-] as const;
-export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
-
-/** Events sent only to endpoints that name them: one per step makes eleven deliveries a run. */
-export const OPT_IN_WEBHOOK_EVENTS: readonly WebhookEventType[] = ['run.step.completed'];
-
-/** What an endpoint that names no events hears: everything but the opt-in events. */
-export const DEFAULT_WEBHOOK_EVENTS: readonly WebhookEventType[] = WEBHOOK_EVENT_TYPES.filter(
-  (e) => !OPT_IN_WEBHOOK_EVENTS.includes(e),
-);
+export { DEFAULT_WEBHOOK_EVENTS, OPT_IN_WEBHOOK_EVENTS, WEBHOOK_EVENT_TYPES, type WebhookEventType };
 
 /** Webhook endpoints a run spec may name (per API key, an operator limit of its own applies: src/webhooks). */
 export const MAX_RUN_WEBHOOKS = 5;

@@ -12,7 +12,7 @@ import {
   startChild,
   workflowInfo,
 } from '@temporalio/workflow';
-import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from '../runSpec/notifications';
+import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from '../runSpec/webhookEventTypes';
 import { messageIdFor, notificationWorkflowId, type WebhookEventData, type WebhookPayload } from '../webhooks/events';
 import type { Activities } from './activityOptions';
 import { notifiesWebhooks } from './compat';
