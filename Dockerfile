@@ -22,9 +22,11 @@ RUN FTFLOW_BUILD_COMMIT="$FTFLOW_BUILD_COMMIT" npm run build:product \
  && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime
-# MALLOC_ARENA_MAX: src/config/workerTuning.ts, WORKER_PROCESS_ENV (read by glibc before Node starts).
+# MALLOC_ARENA_MAX and NODE_OPTIONS: src/config/workerTuning.ts, WORKER_PROCESS_ENV (read by glibc and by Node
+# before the service's code runs; the heap limit keeps V8 from growing a heap to four times what it uses).
 ENV NODE_ENV=production \
     MALLOC_ARENA_MAX=2 \
+    NODE_OPTIONS=--max-old-space-size=1536 \
     FTFLOW_WORKFLOW_BUNDLE=/app/dist/workflow-bundle.js \
     FTFLOW_LOG_FORMAT=json \
     FTFLOW_METRICS_ADDRESS=0.0.0.0:9464

@@ -1,6 +1,7 @@
 // The worker process: polls the task queue, runs the fineTune workflow and its activities against the
 // Azure target configured in the environment. Prints WORKER_READY once polling, so supervisors can wait.
 import { readFileSync } from 'node:fs';
+import { getHeapStatistics } from 'node:v8';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { DataConverter } from '@temporalio/common';
 import { Client, Connection } from '@temporalio/client';
@@ -139,6 +140,8 @@ async function main(): Promise<void> {
         maxConcurrentActivities: settings.tuning?.maxConcurrentActivities,
         // glibc's arenas (WORKER_PROCESS_ENV, set by whatever starts the process): unset is 8 per core.
         mallocArenaMax: process.env.MALLOC_ARENA_MAX ?? 'unset',
+        // V8's heap limit (WORKER_PROCESS_ENV's NODE_OPTIONS; Node's default is derived from the memory).
+        heapLimitMiB: Math.round(getHeapStatistics().heap_size_limit / 2 ** 20),
         // This process's share of ARM's budget (FTFLOW_ARM_BUDGET_SPLIT divides the FTFLOW_ARM_* rates).
         armBudget: config.armBudget,
         startupMs: Math.round(process.uptime() * 1000),

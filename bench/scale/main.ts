@@ -12,7 +12,8 @@
 //   --worker shipped,before                each level once per worker variant, side by side: as it ships,
 //                                          and with the settings before issue 19 item 3 (OpenTelemetry's
 //                                          workflow interceptors in every run, the SDK's heap-derived cache,
-//                                          stagings unlimited, glibc's own malloc arena limit)
+//                                          stagings unlimited, glibc's own malloc arena limit, Node's own
+//                                          heap limit); default-heap: as it ships but Node's own heap limit
 //
 // `--live-metrics on,off` runs each level twice, side by side: the worker as it ships (live training
 // figures on) and with them off (FTFLOW_METRICS_POLL_SECONDS=0), and compares reads per run (ARM and
@@ -46,31 +47,33 @@ import {
 } from '../common';
 import { measureLevel, type LevelResult, type ScaleTarget } from './scale';
 import { pathToFileURL } from 'node:url';
-import { DEFAULT_MAX_CACHED_WORKFLOWS } from '../../src/config/workerTuning';
+import { DEFAULT_MAX_CACHED_WORKFLOWS, WORKER_PROCESS_ENV } from '../../src/config/workerTuning';
 
 export type LiveMetricsVariant = 'on' | 'off';
 export type PushVariant = 'on' | 'off';
-export type WorkerVariant = 'shipped' | 'before';
+export type WorkerVariant = 'shipped' | 'before' | 'default-heap';
 
 /**
  * The workers' settings per variant. Both load a prebuilt bundle, as the image's workers do (bundling at
  * start-up leaves webpack's memory in the worker). `before` is the worker before issue 19 item 3, on the
  * same code: OpenTelemetry's workflow interceptors in every run (tracing stays off, so spans are dropped as
  * they were), and the workflow cache the SDK sizes from the heap limit (its formula for a reused V8
- * context; about 2,300 runs on a 4 GiB heap).
+ * context; about 2,300 runs on a 4 GiB heap). `default-heap` is the shipped worker with Node's own heap limit
+ * (derived from the machine's memory) instead of WORKER_PROCESS_ENV's `--max-old-space-size`.
  */
 async function variantSettings(
   dir: string,
   variants: readonly WorkerVariant[],
 ): Promise<Record<WorkerVariant, Record<string, string>>> {
-  const settings: Record<WorkerVariant, Record<string, string>> = { shipped: {}, before: {} };
+  const settings: Record<WorkerVariant, Record<string, string>> = { shipped: {}, before: {}, 'default-heap': {} };
   // From dist/, as the worker runs the workflows: the bench's own build does not compile src/workflows.
   const { bundleWorkflows } = (await import(
     pathToFileURL(path.join(PROJECT_ROOT, 'dist', 'scripts', 'bundleWorkflows.js')).href
   )) as typeof import('../../src/scripts/bundleWorkflows');
-  if (variants.includes('shipped')) {
+  if (variants.includes('shipped') || variants.includes('default-heap')) {
     const bundle = await bundleWorkflows(path.join(dir, 'workflow-bundle.js'));
     settings.shipped = { FTFLOW_WORKFLOW_BUNDLE: bundle.path };
+    settings['default-heap'] = { FTFLOW_WORKFLOW_BUNDLE: bundle.path, NODE_OPTIONS: '' };
   }
   if (variants.includes('before')) {
     const bundle = await bundleWorkflows(path.join(dir, 'workflow-bundle-traced.js'), { tracing: true });
@@ -82,6 +85,7 @@ async function variantSettings(
       // Stagings were not limited, and glibc kept its own arena limit (8 per core; WORKER_PROCESS_ENV sets 2).
       FTFLOW_MAX_CONCURRENT_STAGINGS: '1000000',
       MALLOC_ARENA_MAX: String(8 * os.cpus().length),
+      NODE_OPTIONS: '',
     };
   }
   return settings;
@@ -393,7 +397,7 @@ export async function runScaleBench(opts: ScaleBenchOptions): Promise<ScaleBench
   const compared = workerVariants.length > 1 || workerVariants[0] !== 'shipped';
   // The smoke run keeps bundling at start-up: building bundles would not fit its time.
   const perVariant = opts.smoke
-    ? { shipped: {}, before: {} }
+    ? { shipped: {}, before: {}, 'default-heap': {} }
     : await variantSettings(path.join(PROJECT_ROOT, '.data', 'bench-scale'), workerVariants);
   const before = perVariant.before;
   for (const runs of opts.levels)
@@ -473,6 +477,7 @@ export async function runScaleBench(opts: ScaleBenchOptions): Promise<ScaleBench
         FTFLOW_MEMORY_REPORT_SECONDS: '10 (the memory rows)',
         FTFLOW_MAX_CONCURRENT_STAGINGS: 'default (8)',
         MALLOC_ARENA_MAX: '2 (WORKER_PROCESS_ENV, as the image)',
+        NODE_OPTIONS: `${WORKER_PROCESS_ENV.NODE_OPTIONS} (WORKER_PROCESS_ENV, as the image)${workerVariants.includes('default-heap') ? "; worker default-heap: unset (Node's own limit)" : ''}`,
         FTFLOW_WORKFLOW_BUNDLE: 'a prebuilt bundle (npm run bundle), as the image',
         ...(before.FTFLOW_MAX_CACHED_WORKFLOWS
           ? {
@@ -508,7 +513,7 @@ async function main(): Promise<void> {
     smoke: args.smoke,
     liveMetrics: wordsArg(args, 'live-metrics', ['on', 'off'] as const, ['on']),
     push: wordsArg(args, 'push', ['on', 'off'] as const, ['off']),
-    workerVariants: wordsArg(args, 'worker', ['shipped', 'before'] as const, ['shipped']),
+    workerVariants: wordsArg(args, 'worker', ['shipped', 'before', 'default-heap'] as const, ['shipped']),
     resultFile: args.values.get('result-file'),
     levels: listArg(args, 'levels', args.smoke ? [3] : [10, 100, 1000]),
     jobSeconds: numberArg(args, 'job-seconds', args.smoke ? 5 : 480),

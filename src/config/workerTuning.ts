@@ -27,12 +27,22 @@ export const DEFAULT_MAX_CONCURRENT_ACTIVITIES = 1000;
 export const DEFAULT_MAX_CONCURRENT_STAGINGS = 8;
 
 /**
- * The worker process's environment that the process cannot give itself, because glibc reads it before Node
- * starts: two malloc arenas instead of up to eight per core. Set by what starts workers (the image, `make
- * stack` and `make cluster`, the benches). At 300 runs started together it gave back the ~200 MiB a burst of
- * stagings had taken once they were freed, which the default arenas kept (bench/README.md, section 6).
+ * The worker process's environment that the process cannot give itself, because it is read before the
+ * service's code runs. Set by what starts workers (the image, `make stack` and `make cluster`, the benches).
+ * - MALLOC_ARENA_MAX: two malloc arenas instead of up to eight per core (glibc reads it before Node starts).
+ *   At 300 runs started together it gave back the ~200 MiB a burst of stagings had taken once they were
+ *   freed, which the default arenas kept (bench/README.md, section 7).
+ * - NODE_OPTIONS `--max-old-space-size`: V8's heap limit, for both the main and the workflow thread. Node
+ *   derives it from the machine's memory (4 GiB on this 24 GiB machine), and V8 lets a heap grow up to about
+ *   four times what it keeps alive before collecting when the limit is that high, but only about 1.8 times
+ *   under a 1.5 GiB limit. At 1,000 runs one worker keeps 130-230 MiB alive in each thread (bench/README.md,
+ *   section 7), well under the limit.
  */
-export const WORKER_PROCESS_ENV = { MALLOC_ARENA_MAX: '2' } as const;
+export const WORKER_HEAP_LIMIT_MIB = 1536;
+export const WORKER_PROCESS_ENV = {
+  MALLOC_ARENA_MAX: '2',
+  NODE_OPTIONS: `--max-old-space-size=${WORKER_HEAP_LIMIT_MIB}`,
+} as const;
 
 const blankToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 
