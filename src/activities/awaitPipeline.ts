@@ -17,9 +17,9 @@ import type { JobFollowDetails, JobOutcome } from './types';
 import { classified, RunFailure } from '../azure/errors';
 import { appendEntry, liveFromRuns, type LiveTraining, type MetricsEntry } from '../azure/liveTraining';
 import { withHeartbeat } from './heartbeat';
+import { TERMINAL_JOB_STATUSES } from '../azure/jobStatus';
 
 /** azure-ai-ml's terminal set (RunHistoryConstants). */
-const TERMINAL = new Set(['Completed', 'Failed', 'Canceled', 'NotResponding', 'Paused']);
 /** The states in which MLflow has something to say about the training. */
 const TRAINING = new Set(['Running', 'Finalizing']);
 
@@ -84,7 +84,7 @@ export function makeAwaitPipeline(deps: ActivityDeps) {
           studioUrl = job.properties.services?.Studio?.endpoint ?? studioUrl;
           followTraining(job);
           ctx.heartbeat(details());
-          if (TERMINAL.has(status)) {
+          if (TERMINAL_JOB_STATUSES.has(status)) {
             if (status === 'Completed') {
               refreshFigures();
               return {
@@ -95,7 +95,8 @@ export function makeAwaitPipeline(deps: ActivityDeps) {
                 ...(metricsLog.length > 0 ? { metricsLog } : {}),
               };
             }
-            // The watcher's copy may come from a list page: read the job itself for the failure's details.
+            // The watcher's copy may come from a list page or an event: read the job itself for the failure's
+            // details.
             if (fromWatcher) job = await withHeartbeat(read, details);
             const props = job.properties.properties ?? {};
             const reason = props['azureml.error.message'] ?? props['azureml.error.code'];

@@ -6,8 +6,7 @@ import type { JobOutcome } from './types';
 import { isNotFound, retriedUntilDone } from '../azure/errors';
 import { pause, withHeartbeat } from './heartbeat';
 import { MAX_JOB_ATTEMPTS, jobNameForAttempt } from '../runSpec/names';
-
-const TERMINAL = new Set(['Completed', 'Failed', 'Canceled', 'NotResponding', 'Paused']);
+import { TERMINAL_JOB_STATUSES } from '../azure/jobStatus';
 
 export function makeCancelPipeline(deps: ActivityDeps) {
   const { config, arm } = deps;
@@ -35,7 +34,7 @@ export function makeCancelPipeline(deps: ActivityDeps) {
       };
       let current = await status();
       if (current === undefined) return { jobName, status: 'NotSubmitted' };
-      if (!TERMINAL.has(current)) {
+      if (!TERMINAL_JOB_STATUSES.has(current)) {
         await withHeartbeat(async () => {
           const poller = await arm.jobs.beginCancel(config.resourceGroup, config.workspace, jobName, {
             updateIntervalInMs: config.lroPollMs,
@@ -43,7 +42,7 @@ export function makeCancelPipeline(deps: ActivityDeps) {
           await poller.pollUntilDone();
         });
         current = await status();
-        while (current !== undefined && !TERMINAL.has(current)) {
+        while (current !== undefined && !TERMINAL_JOB_STATUSES.has(current)) {
           await pause(Math.min(config.jobPollSeconds * 1000, 5000), { status: current });
           current = await status();
         }

@@ -5,10 +5,14 @@
 // A follower hears back only when its job's status changed. With push on (jobEventFeed.ts), Azure's
 // RunStatusChanged events wake the jobs they name: those are read at once, and polling slows to a
 // fallback cycle for missed events. The read, not the event, is the truth: a duplicate, late or
-// reordered event costs at most one read.
+// reordered event costs at most one read. The exception is a final status (Completed, Failed, Canceled):
+// Azure sends it only once the job has ended and the job never leaves it, so the event settles the
+// follower without a read (the deliveries are authenticated by the receiver; awaitPipeline reads a
+// failed job itself for its details). At 1,000 jobs ending together those reads queued in the allowance.
 import type { JobBase } from '@azure/arm-machinelearning';
 import type { ArmClient } from './arm';
 import { firstInLine } from './budget';
+import { FINAL_JOB_STATUSES } from './jobStatus';
 import { cycleInterval, planCycle, ReadAllowance, type ReadMode } from './jobWatchPlan';
 
 /**
@@ -56,6 +60,8 @@ export class JobWatcher {
   private readonly waiting = new Map<string, Set<Waiter>>();
   /** The status each followed job had at its last read. */
   private readonly lastStatus = new Map<string, string>();
+  /** Each followed job as the watcher last read it (an event's final status is settled on a copy). */
+  private readonly lastJob = new Map<string, JobBase>();
   /** Followed jobs an event named, to read before the next polling cycle. */
   private readonly due = new Set<string>();
   private dueSince = 0;
@@ -68,7 +74,7 @@ export class JobWatcher {
   private listPages = 0;
   /** The last cycles, newest last (for tests and benchmarks). */
   readonly cycles: CycleRecord[] = [];
-  private totals = { reads: 0, pollCycles: 0, wakeCycles: 0, wakes: 0 };
+  private totals = { reads: 0, pollCycles: 0, wakeCycles: 0, wakes: 0, settledByEvents: 0 };
 
   constructor(
     private readonly arm: Pick<ArmClient, 'jobs'>,
@@ -90,6 +96,7 @@ export class JobWatcher {
     pollCycles: number;
     wakeCycles: number;
     wakes: number;
+    settledByEvents: number;
   } {
     return { followed: this.waiting.size, pushing: this.pushing, ...this.totals };
   }
@@ -130,14 +137,19 @@ export class JobWatcher {
   }
 
   /**
-   * An event says the job's status changed (to `status`, if it says). A followed job whose last read
-   * showed another status is read at once, within the allowance; anything else is ignored. Returns
-   * whether the job will be read.
+   * An event says the job's status changed (to `status`, if it says). A final status settles the job's
+   * followers at once, without a read; a followed job whose last read showed another status is read at
+   * once, within the allowance; anything else is ignored. Returns whether the event was acted on.
    */
   wake(jobName: string, status?: string): boolean {
     this.totals.wakes += 1;
     if (!this.waiting.has(jobName)) return false;
     if (status !== undefined && this.lastStatus.get(jobName) === status) return false;
+    if (status !== undefined && FINAL_JOB_STATUSES.has(status)) {
+      this.totals.settledByEvents += 1;
+      this.settleChanged(jobName, this.reported(jobName, status));
+      return true;
+    }
     if (this.due.size === 0) this.dueSince = Date.now();
     this.due.add(jobName);
     this.kick?.();
@@ -159,6 +171,14 @@ export class JobWatcher {
     this.kick?.();
   }
 
+  /** The job as its last read showed it, with the status an event reported (the job's name only if unread). */
+  private reported(jobName: string, status: string): JobBase {
+    const last = this.lastJob.get(jobName);
+    return last
+      ? { ...last, properties: { ...last.properties, status } }
+      : { name: jobName, properties: { jobType: 'Pipeline', status } };
+  }
+
   private floorMs(): number {
     return this.pushing
       ? Math.max(this.options.minIntervalMs, this.options.pushMinIntervalMs ?? 60_000)
@@ -174,6 +194,7 @@ export class JobWatcher {
   private forget(jobName: string): void {
     this.waiting.delete(jobName);
     this.lastStatus.delete(jobName);
+    this.lastJob.delete(jobName);
     this.due.delete(jobName);
   }
 
@@ -297,6 +318,7 @@ export class JobWatcher {
     if (!set) return;
     const status = job.properties.status ?? 'Unknown';
     this.lastStatus.set(name, status);
+    this.lastJob.set(name, job);
     for (const w of [...set]) {
       if (w.known !== undefined && w.known === status) continue;
       set.delete(w);

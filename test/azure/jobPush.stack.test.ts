@@ -1,6 +1,7 @@
 // Push end to end: the emulator's Event Grid delivers RunStatusChanged to the API's receiver
 // (/v1/azure/events), which relays it through Temporal (the job event relay workflow, run by a worker);
-// the worker's feed wakes its job watcher, which reads the job at once. With polling slowed to a minute,
+// the worker's feed wakes its job watcher, which reads the job at once (a final status settles the follower
+// without a read). With polling slowed to a minute,
 // a finished job is still noticed within about 2 s; when the event is lost, the fallback polling cycle
 // notices it; duplicated events change nothing.
 import { randomUUID } from 'node:crypto';
@@ -155,6 +156,8 @@ test('with polling slowed to 60 s, a pushed event wakes the follower within abou
     // The follower's reads came from events, not from the slow polling cycle (one at the start).
     expect(watcher.stats().pollCycles).toBeLessThanOrEqual(1);
     expect(watcher.stats().wakeCycles).toBeGreaterThanOrEqual(1);
+    // Running was read at once; Completed, a final status, settled the follower without a read.
+    expect(watcher.stats().settledByEvents).toBe(1);
     // Every event was delivered twice: the second copy found nothing new to read.
     const [sub] = (
       await admin<{ value: { counts: { duplicated: number; delivered: number } }[] }>(emulator, 'event-subscriptions')

@@ -1,6 +1,7 @@
 // The job watcher over a fake Jobs API: followers hear back only when their job's status changes, a wake
-// reads the named job at once (a duplicate or stale event costs nothing or one read), and with push on
-// polling falls back to its slow floor.
+// reads the named job at once (a duplicate or stale event costs nothing or one read) unless it reports a
+// final status, which settles the followers without a read, and with push on polling falls back to its
+// slow floor.
 import type { JobBase } from '@azure/arm-machinelearning';
 import { JobWatcher } from '../../src/azure/jobWatcher';
 
@@ -47,21 +48,55 @@ test('a follower hears back only when the status differs from the one it knows',
 });
 
 test('with push on, polling slows to its fallback floor and a wake reads the job at once', async () => {
-  const statuses = new Map([['j1', 'Running']]);
+  const statuses = new Map([['j1', 'Queued']]);
   const { arm, calls } = fakeArm(statuses);
   const watcher = new JobWatcher(arm, { ...options, minIntervalMs: 20, pushMinIntervalMs: 60_000 });
   watcher.setPushing(true);
-  const waiting = watcher.next('j1', undefined, 'Running');
+  const waiting = watcher.next('j1', undefined, 'Queued');
   await sleep(150);
   const readsWhileQuiet = calls.gets;
   // One polling cycle at the start, then quiet: the fallback floor is a minute.
   expect(readsWhileQuiet).toBe(1);
-  statuses.set('j1', 'Completed');
+  statuses.set('j1', 'Running');
   const woken = Date.now();
-  expect(watcher.wake('j1', 'Completed')).toBe(true);
-  expect((await waiting).properties.status).toBe('Completed');
+  expect(watcher.wake('j1', 'Running')).toBe(true);
+  expect((await waiting).properties.status).toBe('Running');
   expect(Date.now() - woken).toBeLessThan(1000);
   expect(watcher.cycles.at(-1)).toMatchObject({ kind: 'wake', jobs: 1, mode: 'get', reads: 1 });
+});
+
+test('a final status from an event settles the followers without a read; one that can change is read', async () => {
+  const statuses = new Map([
+    ['j1', 'Running'],
+    ['j2', 'Running'],
+    ['j3', 'Running'],
+  ]);
+  const { arm, calls } = fakeArm(statuses);
+  const watcher = new JobWatcher(arm, { ...options, minIntervalMs: 20, pushMinIntervalMs: 60_000 });
+  watcher.setPushing(true);
+  const w1 = watcher.next('j1', undefined, 'Running');
+  const w2 = watcher.next('j2', undefined, 'Running');
+  await sleep(80);
+  const before = calls.gets;
+  // Completed: the follower gets the job as the last read showed it, with the reported status.
+  expect(watcher.wake('j1', 'Completed')).toBe(true);
+  const j1 = await w1;
+  expect(j1).toMatchObject({ name: 'j1', properties: { jobType: 'Pipeline', status: 'Completed' } });
+  expect(calls.gets).toBe(before);
+  expect(watcher.stats().settledByEvents).toBe(1);
+  // NotResponding may change again: it is read, and the read is the truth.
+  expect(watcher.wake('j2', 'NotResponding')).toBe(true);
+  await sleep(80);
+  expect(calls.gets).toBe(before + 1);
+  statuses.set('j2', 'Failed');
+  expect(watcher.wake('j2', 'Failed')).toBe(true);
+  expect((await w2).properties.status).toBe('Failed');
+  expect(calls.gets).toBe(before + 1);
+  // A job the watcher has not read yet: the follower gets its name and the status.
+  const w3 = watcher.next('j3', undefined, 'Running');
+  expect(watcher.wake('j3', 'Canceled')).toBe(true);
+  expect(await w3).toEqual({ name: 'j3', properties: { jobType: 'Pipeline', status: 'Canceled' } });
+  expect(watcher.followed).toBe(0);
 });
 
 test('duplicate, stale and foreign events cost nothing; a reordered one at most a read', async () => {
