@@ -39,6 +39,12 @@ export interface ReadRowsOptions extends HttpOptions {
   startOffset?: number;
   /** Columns to read (parquet only). Default: all. */
   columns?: string[];
+  /**
+   * Parquet only: leave text columns as their UTF-8 bytes (Uint8Array) instead of decoding them to
+   * strings. Staging writes them into JSONL from the bytes (jsonl.ts, writeJsonLine), which saves
+   * the UTF-8 decoding, the strings' garbage collection and the re-encoding (bench/staging).
+   */
+  textAsBytes?: boolean;
   /** Rows per batch for JSONL sources. Default 1000. */
   jsonlBatchSize?: number;
   /** Format of a readLocalRows source whose name does not say it. */
@@ -60,6 +66,9 @@ function fastCompressors(): Compressors {
 
 /** First guess at the footer size; hyparquet fetches the rest when the footer is larger. */
 const FOOTER_FETCH_SIZE = 64 * 1024;
+
+/** Text values stay bytes (ReadRowsOptions.textAsBytes). */
+const BYTES_PARSERS = { stringFromBytes: (bytes: Uint8Array | undefined): Uint8Array | undefined => bytes };
 
 interface ParquetSource {
   name: string;
@@ -132,7 +141,7 @@ async function* readParquetGroups(
   fileStart: number,
   from: number,
   to: number,
-  meta: { name: string; fileIndex: number; columns?: string[] },
+  meta: { name: string; fileIndex: number; columns?: string[]; textAsBytes?: boolean },
 ): AsyncGenerator<RowBatch> {
   const tasks: { group: number; start: number; end: number }[] = [];
   let groupStart = fileStart;
@@ -156,6 +165,7 @@ async function* readParquetGroups(
       rowStart: t.start - fileStart,
       rowEnd: t.end - fileStart,
       compressors: fastCompressors(),
+      ...(meta.textAsBytes ? { parsers: BYTES_PARSERS } : {}),
       ...(meta.columns ? { columns: meta.columns } : {}),
     }).catch((err: unknown) => {
       throw new Error(
@@ -189,6 +199,7 @@ async function* readParquetSources(sources: readonly ParquetSource[], opts: Read
         name: source.name,
         fileIndex: i,
         ...(opts.columns ? { columns: opts.columns } : {}),
+        ...(opts.textAsBytes ? { textAsBytes: true } : {}),
       });
     }
     fileStart = fileEnd;

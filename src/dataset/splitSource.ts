@@ -26,8 +26,16 @@ export interface SplitSource {
    */
   identity(): Promise<{ location: string; version?: string }>;
   countRows(signal?: AbortSignal): Promise<number>;
-  /** Rows [from.row, limit), in order. */
-  read(from: ReadPosition, limit: number, signal?: AbortSignal): AsyncGenerator<RowBatch>;
+  /**
+   * Rows [from.row, limit), in order. With `textAsBytes` a parquet source may yield text values as
+   * UTF-8 bytes (Uint8Array); validateChatRow and writeJsonLine take both.
+   */
+  read(
+    from: ReadPosition,
+    limit: number,
+    signal?: AbortSignal,
+    opts?: { textAsBytes?: boolean },
+  ): AsyncGenerator<RowBatch>;
 }
 
 /** A split of a Hub dataset at a resolved commit: its parquet shards, in order. */
@@ -43,7 +51,8 @@ export function hubSplitSource(
     countIsCheap: true,
     identity: async () => ({ location: `hf:${repoId}/${split}`, version: sha }),
     countRows: () => countRows(files, opts),
-    read: (from, limit) => readRows(files, { ...opts, startRow: from.row, limit }),
+    read: (from, limit, _signal, readOpts) =>
+      readRows(files, { ...opts, startRow: from.row, limit, ...(readOpts?.textAsBytes ? { textAsBytes: true } : {}) }),
   };
 }
 
@@ -57,8 +66,9 @@ export function fileSplitSource(bytes: ByteSource, format: FileFormat, location:
       return info.version === undefined ? { location } : { location, version: info.version };
     },
     countRows: (signal) => (format === 'parquet' ? countParquetRows([bytes]) : countJsonlRows(bytes, signal)),
-    read: (from, limit, signal) =>
+    read: (from, limit, signal, readOpts) =>
       readSourceRows(bytes, format, {
+        ...(readOpts?.textAsBytes && format === 'parquet' ? { textAsBytes: true } : {}),
         startRow: from.row,
         ...(from.offset !== undefined && format === 'jsonl' ? { startOffset: from.offset } : {}),
         ...(Number.isFinite(limit) ? { limit } : {}),

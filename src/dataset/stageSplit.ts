@@ -15,7 +15,7 @@ import { writeJsonLine, type ByteSink } from './jsonl';
 import { FIRST_ROWS, inHashSample, sampleKey, type Sampling } from './sampling';
 import { sliceRowCount } from './split';
 import type { ReadPosition, SplitSource } from './splitSource';
-import { validateChatRow, ValidationTally, type ValidationSummary } from './validate';
+import { validateChatTextRow, ValidationTally, type ValidationSummary } from './validate';
 
 /** The part of @azure/storage-blob's BlockBlobClient staging uses (structural: no Azure import here). */
 export interface BlockBlobTarget {
@@ -230,14 +230,14 @@ export async function stageSplit(opts: StageSplitOptions): Promise<StagedSplitRe
   };
 
   try {
-    for await (const batch of source.read(start, limit, signal)) {
+    for await (const batch of source.read(start, limit, signal, { textAsBytes: true })) {
       if (signal?.aborted) throw abortReason(signal);
       const { rows, ends } = batch;
       for (let i = 0; i < rows.length; i++) {
         const index = batch.startRow + i;
         const raw = rows[i];
         rows[i] = undefined; // the batch may be large: let each row go as soon as it is done
-        const result = validateChatRow(raw);
+        const result = validateChatTextRow(raw);
         scanned = index + 1;
         if (
           sampling.method === 'hash' &&
