@@ -10,6 +10,7 @@ NODE_BIN := node_modules/.bin
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 CA_FILE := $(CURDIR)/.data/certs/ca.pem
 JEST_RESULTS := .data/jest-results.json
+JEST_CLUSTER_RESULTS := .data/jest-cluster-results.json
 # Extra arguments for jest, e.g. `make test JEST_ARGS=test/devstack/stack`.
 JEST_ARGS ?=
 # Extra arguments for the demo and the stack, e.g. `make demo ARGS=--today`, `make stack ARGS="--catalog current"`.
@@ -24,7 +25,7 @@ SEED ?= 7
 SRC_FILES := $(shell find src devstack -name '*.ts' -not -path 'devstack/dist/*' 2>/dev/null)
 BUILD_STAMP := dist/.build-stamp
 
-.PHONY: help setup build test test-unit demo chaos lint format format-check typecheck check stack stack-down clean distclean
+.PHONY: help setup build test test-unit test-cluster demo chaos lint format format-check typecheck check stack stack-down cluster cluster-setup cluster-down clean distclean
 
 help:
 	@echo "make setup      install dependencies, the Temporal CLI (.tools/) and local certificates"
@@ -35,6 +36,12 @@ help:
 	@echo "make chaos      setup + build + RUNS fine-tunes with seeded Azure faults and worker kills (RUNS=20 SEED=7)"
 	@echo "make stack      run the local stack (Temporal, Azurite, Azure ML emulator, worker) until Ctrl-C"
 	@echo "make stack-down stop a stack left running (node devstack/dist/stack/main.js down)"
+	@echo "make cluster    the production topology without Docker until Ctrl-C: PostgreSQL, Temporal's frontend, history, matching"
+	@echo "                and worker services, two workers, the API, the UI, Azurite, the emulator (devstack/cluster/; ARGS=--help)"
+	@echo "make cluster-down  stop a cluster left running (node devstack/dist/cluster/main.js down)"
+	@echo "make cluster-setup PostgreSQL (Debian package) and its unprivileged user, the pinned Temporal server built once into .tools/"
+	@echo "make test-cluster  the cluster suite: 20 runs through the API while the cluster's services are killed and restarted"
+	@echo "                (results: $(JEST_CLUSTER_RESULTS); not part of make test)"
 	@echo "make typecheck  tsc --noEmit over src, devstack, test and bench"
 	@echo "make lint       eslint over src, devstack, test and bench"
 	@echo "make format     prettier --write over the repository (.prettierrc.json, .prettierignore)"
@@ -95,7 +102,28 @@ stack: build
 stack-down:
 	@if [ -f devstack/dist/stack/main.js ]; then node devstack/dist/stack/main.js down; else echo "no devstack/dist/stack/main.js: nothing built, nothing to stop"; fi
 
+# The self-hosted cluster (docs/operations.md, A cluster on this machine). cluster-setup installs PostgreSQL
+# where missing (as root), makes its unprivileged user and builds the pinned Temporal server once
+# (scripts/cluster-setup.sh); `make cluster` also builds the Temporal UI (FTFLOW_CLUSTER_UI=0: not).
+FTFLOW_CLUSTER_UI ?= 1
+cluster-setup: build
+	@FTFLOW_CLUSTER_UI=$(FTFLOW_CLUSTER_UI) scripts/cluster-setup.sh
+
+cluster: cluster-setup
+	NODE_EXTRA_CA_CERTS=$(CA_FILE) node devstack/dist/cluster/main.js up $(ARGS)
+
+cluster-down:
+	@if [ -f devstack/dist/cluster/main.js ]; then node devstack/dist/cluster/main.js down; else echo "no devstack/dist/cluster/main.js: nothing built, nothing to stop"; fi
+
+# The cluster suite (jest.cluster.config.js, *.cluster.test.ts): a cluster of its own on free ports, no UI.
+test-cluster: FTFLOW_CLUSTER_UI = 0
+test-cluster: cluster-setup
+	@mkdir -p .data
+	@rm -f $(JEST_CLUSTER_RESULTS)
+	NODE_EXTRA_CA_CERTS=$(CA_FILE) $(NODE_BIN)/jest -c jest.cluster.config.js --runInBand --json --outputFile=$(JEST_CLUSTER_RESULTS) $(JEST_ARGS)
+
 clean:
+	@if [ -f devstack/dist/cluster/main.js ] && [ -f .data/cluster/cluster.json ]; then node devstack/dist/cluster/main.js down; fi
 	@if [ -f devstack/dist/stack/main.js ] && [ -f .data/stack.json ]; then node devstack/dist/stack/main.js down; fi
 	rm -rf dist devstack/dist .data
 

@@ -39,7 +39,8 @@ module.exports = {
       ...common,
       displayName: 'unit',
       testMatch: ['**/*.test.ts'],
-      testPathIgnorePatterns: ['/node_modules/', '\\.stack\\.test\\.ts$'],
+      // *.stack.test.ts: the stack project; *.cluster.test.ts: jest.cluster.config.js (`make test-cluster`).
+      testPathIgnorePatterns: ['/node_modules/', '\\.stack\\.test\\.ts$', '\\.cluster\\.test\\.ts$'],
     },
     {
       ...common,

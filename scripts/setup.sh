@@ -115,8 +115,12 @@ link_node() {
   ln -sfn "$3" "$TOOLS/bin/npx"
 }
 
-# The machine's node and npm: the first on PATH that are not our own .tools/bin links.
-machine_path=$(printf '%s' "$PATH" | tr ':' '\n' | grep -vxF "$TOOLS/bin" | paste -sd: -)
+# The machine's node and npm: the first on PATH that are not our own .tools/bin links (compared as
+# real paths: a worktree whose .tools links to another checkout's has that checkout's bin on PATH).
+tools_bin_real=$(cd "$TOOLS/bin" 2>/dev/null && pwd -P || printf '%s' "$TOOLS/bin")
+machine_path=$(printf '%s' "$PATH" | tr ':' '\n' | while IFS= read -r dir; do
+  [ "$(cd "$dir" 2>/dev/null && pwd -P || printf '%s' "$dir")" = "$tools_bin_real" ] || printf '%s\n' "$dir"
+done | paste -sd: -)
 system_node=$(PATH=$machine_path command -v node 2>/dev/null || true)
 system_npm=$(PATH=$machine_path command -v npm 2>/dev/null || true)
 system_npx=$(PATH=$machine_path command -v npx 2>/dev/null || true)
@@ -143,7 +147,11 @@ export PATH="$TOOLS/bin:$PATH"
 step node "$(node --version), npm $(npm --version 2>/dev/null || echo '?') ($node_from)"
 
 # --- 2. npm ci ----------------------------------------------------------------------------------
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+if [ -L node_modules ]; then
+  # A linked node_modules (a git worktree sharing another checkout's) is that checkout's to install:
+  # npm ci here would empty the folder the link points at, under the other checkout's feet.
+  step deps "node_modules is a link to $(readlink node_modules): left as it is (run make setup there)"
+elif [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   step deps "npm ci (node_modules missing or older than package-lock.json) ..."
   t0=$SECONDS
   mkdir -p "$TOOLS"

@@ -14,6 +14,9 @@ export interface ChildSpec {
   readonly logFile: string;
   /** A substring of the child's command line, used to recognise it again by pid (`down`). */
   readonly argvHint: string;
+  /** Run as this user and group (a root parent dropping privileges, e.g. for PostgreSQL). */
+  readonly uid?: number;
+  readonly gid?: number;
 }
 
 export interface ExitInfo {
@@ -162,6 +165,8 @@ export class SupervisedChild {
         env: spec.env,
         detached: true, // own session and process group: the group is what we signal
         stdio: ['ignore', fd, fd],
+        ...(spec.uid !== undefined ? { uid: spec.uid } : {}),
+        ...(spec.gid !== undefined ? { gid: spec.gid } : {}),
       });
     } finally {
       fs.closeSync(fd);

@@ -10,7 +10,8 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-async function retryUntil(
+/** Retries `attempt` until it returns true or the deadline passes; fails early when `child` exits. */
+export async function retryUntil(
   child: SupervisedChild | undefined,
   deadline: number,
   what: string,

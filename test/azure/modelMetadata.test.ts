@@ -1,7 +1,7 @@
+import { runFailureOf } from '../helpers/runFailure';
 // The registry's two forms of a model's metadata (src/azure/modelTags.ts): the tags the notebook reads, and
 // the system_metadata block azureml-assets moved them into in mid-2026. Facts from the vendored specs of
 // reference/azureml-assets/models-current (read with the yaml package, not through the emulator).
-import { RunFailure } from '../../src/azure/errors';
 import {
   fineTunableModels,
   finetuneRetiredAt,
@@ -10,31 +10,9 @@ import {
   summarizeModel,
   SYSTEM_METADATA_PROPERTY,
 } from '../../src/azure/modelTags';
-import { currentModelFolders, registryModelFromSpec } from '../helpers/assetFacts';
+import { currentModelFolders, PHI4_FINETUNE, REFERENCE_DAY, registryModelFromSpec } from '../helpers/assetFacts';
 
-/** 2026-12-05, the day the reference was vendored: "today" for these facts. */
-const TODAY = Date.parse('2026-12-05T00:00:00Z');
-
-const PHI4_FINETUNE = [
-  'Standard_NC24ads_A100_v4',
-  'Standard_NC48ads_A100_v4',
-  'Standard_NC96ads_A100_v4',
-  'Standard_ND96asr_v4',
-  'Standard_ND96amsr_A100_v4',
-  'Standard_NC40ads_H100_v5',
-  'Standard_NC80adis_H100_v5',
-  'Standard_ND96isr_H100_v5',
-];
-
-function failure(fn: () => unknown): RunFailure {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(RunFailure);
-    return err as RunFailure;
-  }
-  throw new Error('expected a RunFailure');
-}
+const TODAY = REFERENCE_DAY;
 
 describe('the system_metadata form (Phi-4 v8 today)', () => {
   const phi4 = registryModelFromSpec('Phi-4');
@@ -78,7 +56,7 @@ describe('the system_metadata form (Phi-4 v8 today)', () => {
     ['a list that is not of names', '{"supportedComputes": {"finetuneComputes": [1, 2]}}'],
     ['a list that is a string', '{"supportedComputes": {"inferenceComputes": "Standard_NC24ads_A100_v4"}}'],
   ])('a malformed system_metadata (%s) is a validation RunFailure', (_what, raw) => {
-    const err = failure(() => readModelTags({}, { [SYSTEM_METADATA_PROPERTY]: raw }));
+    const err = runFailureOf(() => readModelTags({}, { [SYSTEM_METADATA_PROPERTY]: raw }));
     expect(err.kind).toBe('validation');
     expect(err.code).toBe('BadModelTag');
     expect(err.message).toContain('system_metadata');

@@ -1,16 +1,6 @@
-import { RunFailure } from '../../src/azure/errors';
+import { runFailureOf } from '../helpers/runFailure';
 import { readModelTags } from '../../src/azure/modelTags';
 import { PHI3_MODEL_DEFAULTS, PHI3_V15_PROPERTIES, PHI3_V15_TAGS } from '../helpers/assetFacts';
-
-function failure(fn: () => unknown): RunFailure {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(RunFailure);
-    return err as RunFailure;
-  }
-  throw new Error('expected a RunFailure');
-}
 
 describe('readModelTags on Phi-3-mini-4k-instruct v15', () => {
   const info = readModelTags(PHI3_V15_TAGS, PHI3_V15_PROPERTIES);
@@ -80,7 +70,7 @@ describe('readModelTags literal forms', () => {
     ['model_specific_defaults', 'None'],
     ['model_specific_defaults', '{apply_lora: "true"'],
   ])('malformed %s %p is a validation RunFailure', (tag, raw) => {
-    const err = failure(() => readModelTags({ [tag]: raw }));
+    const err = runFailureOf(() => readModelTags({ [tag]: raw }));
     expect(err.kind).toBe('validation');
     expect(err.code).toBe('BadModelTag');
     expect(err.message).toContain(tag);

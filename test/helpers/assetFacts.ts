@@ -134,3 +134,18 @@ export function currentModelFolders(): string[] {
     ...fs.readdirSync(dir).filter((f) => fs.existsSync(path.join(dir, f, 'spec.yaml'))),
   ];
 }
+
+/** 2026-12-05, the day reference/azureml-assets/models-current was vendored: "today" for its facts. */
+export const REFERENCE_DAY = Date.parse('2026-12-05T00:00:00Z');
+
+/** Phi-4 v8's fine-tune allow list (system_metadata.supportedComputes.finetuneComputes), in the spec's order. */
+export const PHI4_FINETUNE = [
+  'Standard_NC24ads_A100_v4',
+  'Standard_NC48ads_A100_v4',
+  'Standard_NC96ads_A100_v4',
+  'Standard_ND96asr_v4',
+  'Standard_ND96amsr_A100_v4',
+  'Standard_NC40ads_H100_v5',
+  'Standard_NC80adis_H100_v5',
+  'Standard_ND96isr_H100_v5',
+];

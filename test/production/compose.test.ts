@@ -189,11 +189,12 @@ function sourceOf(distPath: string): string {
 // --------------------------------------------------------------------------------------------------
 
 describe('docker-compose.yml', () => {
-  test('runs PostgreSQL, Temporal (auto-setup, pinned), the search-attribute job, the UI, the worker and the API', () => {
+  test('runs PostgreSQL, the schema job, Temporal (pinned), the namespace job, the UI, the worker and the API', () => {
     expect(Object.keys(services).sort()).toEqual([
       'api',
       'postgresql',
       'temporal',
+      'temporal-schema',
       'temporal-search-attributes',
       'temporal-ui',
       'worker',
@@ -202,8 +203,9 @@ describe('docker-compose.yml', () => {
       if (service.build) continue;
       expect([name, service.image]).toEqual([name, expect.stringMatching(/^[\w./-]+:\d+(\.\d+)+[\w.-]*$/)]);
     }
-    expect(services.temporal.image).toMatch(/^temporalio\/auto-setup:\d+\.\d+\.\d+$/);
-    expect(services.temporal.environment).toMatchObject({ DB: 'postgres12', POSTGRES_SEEDS: 'postgresql' });
+    expect(services.temporal.image).toMatch(/^temporalio\/server:\d+\.\d+\.\d+$/);
+    expect(services.temporal.environment).toMatchObject({ SQL_PLUGIN: 'postgres12', SQL_HOST: 'postgresql' });
+    expect(services['temporal-schema'].image).toMatch(/^temporalio\/admin-tools:/);
     expect(services['temporal-search-attributes'].image).toMatch(/^temporalio\/admin-tools:/);
     expect(services['temporal-ui'].image).toMatch(/^temporalio\/ui:/);
   });
@@ -220,10 +222,11 @@ describe('docker-compose.yml', () => {
     expect(services.worker.deploy?.replicas).toBeGreaterThanOrEqual(2);
   });
 
-  test('starts in order: database healthy, server healthy, search attributes registered, then the service', () => {
+  test('starts in order: database healthy, schema upgraded, server healthy, search attributes registered, then the service', () => {
     const dependsOn = (name: string) =>
       Object.fromEntries(Object.entries(services[name].depends_on ?? {}).map(([k, v]) => [k, v.condition]));
-    expect(dependsOn('temporal')).toEqual({ postgresql: 'service_healthy' });
+    expect(dependsOn('temporal-schema')).toEqual({ postgresql: 'service_healthy' });
+    expect(dependsOn('temporal')).toEqual({ 'temporal-schema': 'service_completed_successfully' });
     expect(dependsOn('temporal-search-attributes')).toEqual({ temporal: 'service_healthy' });
     expect(dependsOn('temporal-ui')).toEqual({ temporal: 'service_healthy' });
     for (const name of ['worker', 'api'])

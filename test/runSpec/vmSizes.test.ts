@@ -7,20 +7,11 @@ import { finetuneSizeRefusal, inferenceTypeCheck, retiredButListed } from '../..
 import { deploymentVcpus, pickSize, sizedSpec, type RegionSize } from '../../src/runSpec/sizePicking';
 import { retirementOf, VM_SIZE_RETIREMENTS } from '../../src/runSpec/vmSizeRetirements';
 import { parseRunSpec } from '../../src/runSpec/schema';
+import { PHI4_FINETUNE, REFERENCE_DAY } from '../helpers/assetFacts';
 
-const TODAY = Date.parse('2026-12-05T00:00:00Z');
+const TODAY = REFERENCE_DAY;
 const NOTEBOOK_DAY = Date.parse('2025-01-21T00:00:00Z');
 
-const PHI4_FINETUNE = [
-  'Standard_NC24ads_A100_v4',
-  'Standard_NC48ads_A100_v4',
-  'Standard_NC96ads_A100_v4',
-  'Standard_ND96asr_v4',
-  'Standard_ND96amsr_A100_v4',
-  'Standard_NC40ads_H100_v5',
-  'Standard_NC80adis_H100_v5',
-  'Standard_ND96isr_H100_v5',
-];
 const PHI4_INFERENCE = [
   'Standard_NC24ads_A100_v4',
   'Standard_NC48ads_A100_v4',
