@@ -10,7 +10,16 @@
 import { join } from 'node:path';
 import { ContainerClient, StorageSharedKeyCredential } from '@azure/storage-blob';
 import { AZURITE_ACCOUNT } from '../../src/config/local';
-import { hubSplitSource, listSplitFiles, resolveRevision, stageSplit, type StageProgress } from '../../src/dataset';
+import {
+  EncoderPool,
+  hubSplitSource,
+  inThreadEncoder,
+  listSplitFiles,
+  resolveRevision,
+  stageSplit,
+  type RowGroupEncoder,
+  type StageProgress,
+} from '../../src/dataset';
 
 const MB = 1024 * 1024;
 const REPO = 'HuggingFaceH4/ultrachat_200k';
@@ -73,6 +82,14 @@ function option(name: string): string {
   return value;
 }
 
+/** `--threads N`: row groups encoded on N worker threads, 0 on the main thread; absent: staging's default. */
+function encoderOption(): RowGroupEncoder | undefined {
+  const i = process.argv.indexOf('--threads');
+  if (i === -1) return undefined;
+  const threads = Number(process.argv[i + 1]);
+  return threads === 0 ? inThreadEncoder : new EncoderPool({ size: threads });
+}
+
 function cpuSeconds(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
@@ -84,6 +101,7 @@ async function stage(
   percent: number,
   blockBytes: number,
   concurrency: number,
+  encoder: RowGroupEncoder | undefined,
 ): Promise<SplitFigures[]> {
   const endpoint = option('hub');
   const revision = await resolveRevision({ endpoint }, REPO, 'main');
@@ -103,6 +121,7 @@ async function stage(
       blockBytes,
       concurrency,
       progress,
+      ...(encoder ? { encoder } : {}),
     });
     out.push({
       split,
@@ -164,7 +183,7 @@ async function main(): Promise<void> {
   const percent = mode === 'stage' ? Number(option('percent')) : 100;
   const splits =
     mode === 'stage'
-      ? await stage(container, option('splits').split(','), percent, blockBytes, concurrency)
+      ? await stage(container, option('splits').split(','), percent, blockBytes, concurrency, encoderOption())
       : await raw(container, option('files').split(','), blockBytes, concurrency);
   const seconds = (performance.now() - t0) / 1000;
   const sampled = memory.stop();

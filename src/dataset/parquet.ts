@@ -11,11 +11,13 @@
 
 import { fileURLToPath } from 'node:url';
 import { parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
-import type { AsyncBuffer, Compressors, FileMetaData } from 'hyparquet';
-import { snappyUncompressor } from 'hysnappy';
+import type { AsyncBuffer, FileMetaData } from 'hyparquet';
 import { httpByteSource, localByteSource, httpAsyncBuffer, type ByteSource } from './bytes';
+import type { EncodedRows, SampleRule } from './encode';
+import type { RowGroupEncoder } from './encoderPool';
 import { displayName, remoteSize, type HttpOptions } from './http';
 import { readJsonlRows } from './lines';
+import { BYTES_PARSERS, encodeParquetRows, fastCompressors, groupFooter, prefetchedBuffer } from './rowGroup';
 import type { RowBatch } from './rows';
 import { errorMessage, FormatError } from './util';
 
@@ -53,26 +55,24 @@ export interface ReadRowsOptions extends HttpOptions {
   signal?: AbortSignal;
 }
 
-/**
- * Snappy (the Hub's parquet codec) in WebAssembly: hyparquet's own decoder is plain JS and was half
- * of the decoding time when staging (bench/staging). One instance per process, made on first use;
- * its memory grows to the largest page decoded and stays there (pages are about a megabyte).
- */
-let compressors: Compressors | undefined;
-function fastCompressors(): Compressors {
-  compressors ??= { SNAPPY: snappyUncompressor() };
-  return compressors;
-}
-
 /** First guess at the footer size; hyparquet fetches the rest when the footer is larger. */
 const FOOTER_FETCH_SIZE = 64 * 1024;
-
-/** Text values stay bytes (ReadRowsOptions.textAsBytes). */
-const BYTES_PARSERS = { stringFromBytes: (bytes: Uint8Array | undefined): Uint8Array | undefined => bytes };
 
 interface ParquetSource {
   name: string;
   open(): Promise<AsyncBuffer>;
+}
+
+/** A parquet file ready to read: random access to its bytes, and its footer. */
+interface OpenedParquet {
+  name: string;
+  buffer: AsyncBuffer;
+  metadata: FileMetaData;
+}
+
+async function openParquet(source: ParquetSource): Promise<OpenedParquet> {
+  const buffer = await source.open();
+  return { name: source.name, buffer, metadata: await readFooter(buffer, source.name) };
 }
 
 async function readFooter(buffer: AsyncBuffer, name: string): Promise<FileMetaData> {
@@ -117,17 +117,55 @@ function groupByteRange(
   return Number.isFinite(start) && end > start ? { start, end } : undefined;
 }
 
-/** Serves slices inside [start, start + bytes.byteLength) from memory, anything else from the file. */
-function prefetchedBuffer(file: AsyncBuffer, start: number, bytes: ArrayBuffer): AsyncBuffer {
-  const end = start + bytes.byteLength;
-  return {
-    byteLength: file.byteLength,
-    slice(from: number, to?: number) {
-      const stop = to ?? file.byteLength;
-      if (from >= start && stop <= end) return bytes.slice(from - start, stop - start);
-      return file.slice(from, to);
-    },
-  };
+/** A file's part of rows [from, to) of the split; `fileStart` is the split's row of its first row. */
+interface FileRange {
+  file: OpenedParquet;
+  fileIndex: number;
+  fileStart: number;
+  from: number;
+  to: number;
+}
+
+/** A row group's part of the rows wanted: rows [start, end) of the split; its first row is `groupStart`. */
+interface GroupTask {
+  group: number;
+  groupStart: number;
+  start: number;
+  end: number;
+}
+
+function groupTasks({ file, fileStart, from, to }: FileRange): GroupTask[] {
+  const tasks: GroupTask[] = [];
+  let groupStart = fileStart;
+  for (let g = 0; g < file.metadata.row_groups.length; g++) {
+    const groupEnd = groupStart + Number(file.metadata.row_groups[g].num_rows);
+    const start = Math.max(from, groupStart);
+    const end = Math.min(to, groupEnd);
+    if (start < end) tasks.push({ group: g, groupStart, start, end });
+    groupStart = groupEnd;
+    if (groupStart >= to) break;
+  }
+  return tasks;
+}
+
+/** The files holding rows [startRow, limit) of the split, each opened (footer read) when its turn comes. */
+async function* filesInRange(
+  opens: readonly (() => Promise<OpenedParquet>)[],
+  opts: { startRow?: number; limit?: number },
+): AsyncGenerator<FileRange> {
+  const limit = opts.limit ?? Infinity;
+  const startRow = opts.startRow ?? 0;
+  checkRange(limit, startRow);
+  if (startRow >= limit) return;
+  let fileStart = 0;
+  for (let i = 0; i < opens.length && fileStart < limit; i++) {
+    const file = await opens[i]();
+    const fileEnd = fileStart + Number(file.metadata.num_rows);
+    if (startRow < fileEnd) {
+      yield { file, fileIndex: i, fileStart, from: Math.max(startRow, fileStart), to: Math.min(limit, fileEnd) };
+    }
+    fileStart = fileEnd;
+  }
 }
 
 /**
@@ -136,31 +174,20 @@ function prefetchedBuffer(file: AsyncBuffer, start: number, bytes: ArrayBuffer):
  * when its turn comes: decoded rows are large JS objects, compressed bytes are not.
  */
 async function* readParquetGroups(
-  buffer: AsyncBuffer,
-  metadata: FileMetaData,
-  fileStart: number,
-  from: number,
-  to: number,
-  meta: { name: string; fileIndex: number; columns?: string[]; textAsBytes?: boolean },
+  range: FileRange,
+  meta: { columns?: string[]; textAsBytes?: boolean },
 ): AsyncGenerator<RowBatch> {
-  const tasks: { group: number; start: number; end: number }[] = [];
-  let groupStart = fileStart;
-  for (let g = 0; g < metadata.row_groups.length; g++) {
-    const groupEnd = groupStart + Number(metadata.row_groups[g].num_rows);
-    const start = Math.max(from, groupStart);
-    const end = Math.min(to, groupEnd);
-    if (start < end) tasks.push({ group: g, start, end });
-    groupStart = groupEnd;
-    if (groupStart >= to) break;
-  }
-  const fetchGroup = async (t: { group: number }): Promise<AsyncBuffer> => {
-    const range = groupByteRange(metadata, t.group, meta.columns);
-    if (!range) return buffer;
-    return prefetchedBuffer(buffer, range.start, await buffer.slice(range.start, range.end));
+  const { file, fileStart } = range;
+  const { buffer, metadata, name } = file;
+  const tasks = groupTasks(range);
+  const fetchGroup = async (t: GroupTask): Promise<AsyncBuffer> => {
+    const bytes = groupByteRange(metadata, t.group, meta.columns);
+    if (!bytes) return buffer;
+    return prefetchedBuffer(buffer, bytes.start, await buffer.slice(bytes.start, bytes.end), buffer.byteLength);
   };
-  const decode = (file: AsyncBuffer, t: { start: number; end: number }): Promise<Record<string, unknown>[]> =>
+  const decode = (source: AsyncBuffer, t: GroupTask): Promise<Record<string, unknown>[]> =>
     parquetReadObjects({
-      file,
+      file: source,
       metadata,
       rowStart: t.start - fileStart,
       rowEnd: t.end - fileStart,
@@ -168,9 +195,7 @@ async function* readParquetGroups(
       ...(meta.textAsBytes ? { parsers: BYTES_PARSERS } : {}),
       ...(meta.columns ? { columns: meta.columns } : {}),
     }).catch((err: unknown) => {
-      throw new Error(
-        `reading ${meta.name} rows ${t.start - fileStart}-${t.end - fileStart - 1}: ${errorMessage(err)}`,
-      );
+      throw new Error(`reading ${name} rows ${t.start - fileStart}-${t.end - fileStart - 1}: ${errorMessage(err)}`);
     });
   let next: Promise<AsyncBuffer> | undefined = tasks.length ? fetchGroup(tasks[0]) : undefined;
   for (let i = 0; i < tasks.length && next; i++) {
@@ -179,30 +204,64 @@ async function* readParquetGroups(
     // its failure surfaces when awaited; this only avoids an unhandled rejection if the caller stops early
     next?.catch(() => undefined);
     const rows = await decode(bytes, tasks[i]);
-    yield { startRow: tasks[i].start, rows, file: meta.name, fileIndex: meta.fileIndex, chunk: tasks[i].group };
+    yield { startRow: tasks[i].start, rows, file: name, fileIndex: range.fileIndex, chunk: tasks[i].group };
   }
 }
 
 async function* readParquetSources(sources: readonly ParquetSource[], opts: ReadRowsOptions): AsyncGenerator<RowBatch> {
-  const limit = opts.limit ?? Infinity;
-  const startRow = opts.startRow ?? 0;
-  checkRange(limit, startRow);
-  if (startRow >= limit) return;
-  let fileStart = 0;
-  for (let i = 0; i < sources.length && fileStart < limit; i++) {
-    const source = sources[i];
-    const buffer = await source.open();
-    const metadata = await readFooter(buffer, source.name);
-    const fileEnd = fileStart + Number(metadata.num_rows);
-    if (startRow < fileEnd) {
-      yield* readParquetGroups(buffer, metadata, fileStart, Math.max(startRow, fileStart), Math.min(limit, fileEnd), {
-        name: source.name,
-        fileIndex: i,
-        ...(opts.columns ? { columns: opts.columns } : {}),
-        ...(opts.textAsBytes ? { textAsBytes: true } : {}),
-      });
+  for await (const range of filesInRange(sources.map((s) => () => openParquet(s)), opts)) {
+    yield* readParquetGroups(range, {
+      ...(opts.columns ? { columns: opts.columns } : {}),
+      ...(opts.textAsBytes ? { textAsBytes: true } : {}),
+    });
+  }
+}
+
+export interface EncodeRowsOptions {
+  startRow?: number;
+  limit?: number;
+  rule: SampleRule;
+  /** Where row groups are decoded and encoded (encoderPool.ts). */
+  encoder: RowGroupEncoder;
+}
+
+/**
+ * Rows [from, to) of one parquet file encoded (encode.ts), one batch per row group, in order. Up to
+ * `encoder.parallelism + 1` groups are fetched and encoded ahead of the one being consumed: what is
+ * held per group is its compressed bytes, then its JSONL.
+ */
+async function* encodeParquetGroups(range: FileRange, opts: EncodeRowsOptions): AsyncGenerator<EncodedRows> {
+  const { file, fileStart } = range;
+  const { buffer, metadata, name } = file;
+  const tasks = groupTasks(range);
+  const encodeGroup = async (t: GroupTask): Promise<EncodedRows> => {
+    const bytes = groupByteRange(metadata, t.group);
+    const rows = { name, rowStart: t.start - fileStart, rowEnd: t.end - fileStart, startRow: t.start, rule: opts.rule };
+    if (!bytes) return encodeParquetRows(buffer, metadata, rows); // hyparquet reads (or refuses) it itself
+    const groupFileRow = t.groupStart - fileStart;
+    return opts.encoder.encode({
+      ...rows,
+      metadata: groupFooter(metadata, metadata.row_groups[t.group]),
+      bytes: await buffer.slice(bytes.start, bytes.end),
+      byteStart: bytes.start,
+      fileSize: buffer.byteLength,
+      rowStart: rows.rowStart - groupFileRow,
+      rowEnd: rows.rowEnd - groupFileRow,
+      groupFileRow,
+    });
+  };
+  const ahead = opts.encoder.parallelism + 1;
+  const started: (Promise<EncodedRows> | undefined)[] = [];
+  for (let i = 0; i < tasks.length; i++) {
+    while (started.length < tasks.length && started.length <= i + ahead) {
+      const encoding = encodeGroup(tasks[started.length]);
+      // a failure surfaces when awaited; this only avoids an unhandled rejection if the caller stops early
+      encoding.catch(() => undefined);
+      started.push(encoding);
     }
-    fileStart = fileEnd;
+    const encoded = await (started[i] as Promise<EncodedRows>);
+    started[i] = undefined;
+    yield encoded;
   }
 }
 
@@ -257,6 +316,56 @@ export async function countRows(files: readonly ParquetFileRef[], opts: ReadRows
 /** Total rows of parquet ByteSources, from their footers only. */
 export async function countParquetRows(sources: readonly ByteSource[]): Promise<number> {
   return countSources(sources.map(byteParquetSource));
+}
+
+/**
+ * The parquet files of one split, each opened (size, footer) once however often the split is counted
+ * and read: staging counts the rows, then reads the slice.
+ */
+export interface ParquetFiles {
+  countRows(): Promise<number>;
+  read(opts: ReadRowsOptions): AsyncGenerator<RowBatch>;
+  encode(opts: EncodeRowsOptions): AsyncGenerator<EncodedRows>;
+}
+
+function parquetFiles(sources: readonly ParquetSource[]): ParquetFiles {
+  const opened: (Promise<OpenedParquet> | undefined)[] = [];
+  const opens = sources.map((source, i) => (): Promise<OpenedParquet> => {
+    // a failed open is not kept: the next call tries again
+    opened[i] ??= openParquet(source).catch((err: unknown) => {
+      opened[i] = undefined;
+      throw err;
+    });
+    return opened[i];
+  });
+  return {
+    async countRows() {
+      let total = 0;
+      for (const open of opens) total += Number((await open()).metadata.num_rows);
+      return total;
+    },
+    async *read(opts) {
+      for await (const range of filesInRange(opens, opts)) {
+        yield* readParquetGroups(range, {
+          ...(opts.columns ? { columns: opts.columns } : {}),
+          ...(opts.textAsBytes ? { textAsBytes: true } : {}),
+        });
+      }
+    },
+    async *encode(opts) {
+      for await (const range of filesInRange(opens, opts)) yield* encodeParquetGroups(range, opts);
+    },
+  };
+}
+
+/** A split's parquet files over HTTP range requests (the Hub's shards), opened once each. */
+export function httpParquetFiles(files: readonly ParquetFileRef[], opts: HttpOptions = {}): ParquetFiles {
+  return parquetFiles(files.map((f) => httpSource(f, opts)));
+}
+
+/** A split's parquet files as ByteSources, opened once each. */
+export function byteParquetFiles(sources: readonly ByteSource[]): ParquetFiles {
+  return parquetFiles(sources.map(byteParquetSource));
 }
 
 export type FileFormat = 'parquet' | 'jsonl';

@@ -3,9 +3,11 @@
 // sees only this: a name for messages, an identity for the content key, a row count, and rows from
 // a resume point on.
 import type { ByteSource } from './bytes';
+import type { EncodedRows, SampleRule } from './encode';
+import type { RowGroupEncoder } from './encoderPool';
 import type { HubFile } from './hub';
 import { countJsonlRows } from './lines';
-import { countParquetRows, countRows, readRows, readSourceRows, type FileFormat } from './parquet';
+import { byteParquetFiles, httpParquetFiles, readSourceRows, type FileFormat } from './parquet';
 import type { RowBatch } from './rows';
 import type { HttpOptions } from './http';
 
@@ -36,6 +38,11 @@ export interface SplitSource {
     signal?: AbortSignal,
     opts?: { textAsBytes?: boolean },
   ): AsyncGenerator<RowBatch>;
+  /**
+   * Rows [from.row, limit) already encoded (encode.ts): a parquet source decodes and encodes its row
+   * groups with `encoder`, ahead of the consumer. Absent: staging encodes what `read` yields.
+   */
+  encode?(from: ReadPosition, limit: number, rule: SampleRule, encoder: RowGroupEncoder): AsyncGenerator<EncodedRows>;
 }
 
 /** A split of a Hub dataset at a resolved commit: its parquet shards, in order. */
@@ -46,18 +53,21 @@ export function hubSplitSource(
   files: readonly HubFile[],
   opts: HttpOptions = {},
 ): SplitSource {
+  const shards = httpParquetFiles(files, opts);
   return {
     name: `${repoId}@${sha.slice(0, 7)} ${split}`,
     countIsCheap: true,
     identity: async () => ({ location: `hf:${repoId}/${split}`, version: sha }),
-    countRows: () => countRows(files, opts),
+    countRows: () => shards.countRows(),
     read: (from, limit, _signal, readOpts) =>
-      readRows(files, { ...opts, startRow: from.row, limit, ...(readOpts?.textAsBytes ? { textAsBytes: true } : {}) }),
+      shards.read({ startRow: from.row, limit, ...(readOpts?.textAsBytes ? { textAsBytes: true } : {}) }),
+    encode: (from, limit, rule, encoder) => shards.encode({ startRow: from.row, limit, rule, encoder }),
   };
 }
 
 /** One file holding a whole split. */
 export function fileSplitSource(bytes: ByteSource, format: FileFormat, location: string): SplitSource {
+  const parquet = format === 'parquet' ? byteParquetFiles([bytes]) : undefined;
   return {
     name: bytes.name,
     countIsCheap: format === 'parquet',
@@ -65,7 +75,13 @@ export function fileSplitSource(bytes: ByteSource, format: FileFormat, location:
       const info = await bytes.info();
       return info.version === undefined ? { location } : { location, version: info.version };
     },
-    countRows: (signal) => (format === 'parquet' ? countParquetRows([bytes]) : countJsonlRows(bytes, signal)),
+    countRows: (signal) => (parquet ? parquet.countRows() : countJsonlRows(bytes, signal)),
+    ...(parquet
+      ? {
+          encode: (from: ReadPosition, limit: number, rule: SampleRule, encoder: RowGroupEncoder) =>
+            parquet.encode({ startRow: from.row, ...(Number.isFinite(limit) ? { limit } : {}), rule, encoder }),
+        }
+      : {}),
     read: (from, limit, signal, readOpts) =>
       readSourceRows(bytes, format, {
         ...(readOpts?.textAsBytes && format === 'parquet' ? { textAsBytes: true } : {}),
