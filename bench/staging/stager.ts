@@ -10,16 +10,7 @@
 import { join } from 'node:path';
 import { ContainerClient, StorageSharedKeyCredential } from '@azure/storage-blob';
 import { AZURITE_ACCOUNT } from '../../src/config/local';
-import {
-  EncoderPool,
-  hubSplitSource,
-  inThreadEncoder,
-  listSplitFiles,
-  resolveRevision,
-  stageSplit,
-  type RowGroupEncoder,
-  type StageProgress,
-} from '../../src/dataset';
+import { hubSplitSource, listSplitFiles, resolveRevision, stageSplit, type StageProgress } from '../../src/dataset';
 
 const MB = 1024 * 1024;
 const REPO = 'HuggingFaceH4/ultrachat_200k';
@@ -82,14 +73,6 @@ function option(name: string): string {
   return value;
 }
 
-/** `--threads N`: row groups encoded on N worker threads, 0 on the main thread; absent: staging's default. */
-function encoderOption(): RowGroupEncoder | undefined {
-  const i = process.argv.indexOf('--threads');
-  if (i === -1) return undefined;
-  const threads = Number(process.argv[i + 1]);
-  return threads === 0 ? inThreadEncoder : new EncoderPool({ size: threads });
-}
-
 function cpuSeconds(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
@@ -101,7 +84,6 @@ async function stage(
   percent: number,
   blockBytes: number,
   concurrency: number,
-  encoder: RowGroupEncoder | undefined,
 ): Promise<SplitFigures[]> {
   const endpoint = option('hub');
   const revision = await resolveRevision({ endpoint }, REPO, 'main');
@@ -121,7 +103,6 @@ async function stage(
       blockBytes,
       concurrency,
       progress,
-      ...(encoder ? { encoder } : {}),
     });
     out.push({
       split,
@@ -183,7 +164,7 @@ async function main(): Promise<void> {
   const percent = mode === 'stage' ? Number(option('percent')) : 100;
   const splits =
     mode === 'stage'
-      ? await stage(container, option('splits').split(','), percent, blockBytes, concurrency, encoderOption())
+      ? await stage(container, option('splits').split(','), percent, blockBytes, concurrency)
       : await raw(container, option('files').split(','), blockBytes, concurrency);
   const seconds = (performance.now() - t0) / 1000;
   const sampled = memory.stop();

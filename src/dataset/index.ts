@@ -4,8 +4,6 @@
 export * from './addresses';
 export * from './blocks';
 export * from './bytes';
-export * from './encode';
-export * from './encoderPool';
 export * from './guardedFetch';
 export * from './http';
 export * from './hub';
@@ -13,7 +11,6 @@ export * from './jsonl';
 export * from './lines';
 export * from './localRoot';
 export * from './parquet';
-export * from './rowGroup';
 export * from './rows';
 export * from './sampling';
 export * from './sourceSettings';

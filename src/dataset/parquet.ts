@@ -11,13 +11,11 @@
 
 import { fileURLToPath } from 'node:url';
 import { parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
-import type { AsyncBuffer, FileMetaData } from 'hyparquet';
+import type { AsyncBuffer, Compressors, FileMetaData } from 'hyparquet';
+import { snappyUncompressor } from 'hysnappy';
 import { httpByteSource, localByteSource, httpAsyncBuffer, type ByteSource } from './bytes';
-import type { EncodedRows, SampleRule } from './encode';
-import type { RowGroupEncoder } from './encoderPool';
 import { displayName, remoteSize, type HttpOptions } from './http';
 import { readJsonlRows } from './lines';
-import { BYTES_PARSERS, encodeParquetRows, fastCompressors, groupFooter, prefetchedBuffer } from './rowGroup';
 import type { RowBatch } from './rows';
 import { errorMessage, FormatError } from './util';
 
@@ -55,8 +53,22 @@ export interface ReadRowsOptions extends HttpOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * Snappy (the Hub's parquet codec) in WebAssembly: hyparquet's own decoder is plain JS and was half
+ * of the decoding time when staging (bench/staging). One instance per process, made on first use;
+ * its memory grows to the largest page decoded and stays there (pages are about a megabyte).
+ */
+let compressors: Compressors | undefined;
+function fastCompressors(): Compressors {
+  compressors ??= { SNAPPY: snappyUncompressor() };
+  return compressors;
+}
+
 /** First guess at the footer size; hyparquet fetches the rest when the footer is larger. */
 const FOOTER_FETCH_SIZE = 64 * 1024;
+
+/** Text values stay bytes (ReadRowsOptions.textAsBytes). */
+const BYTES_PARSERS = { stringFromBytes: (bytes: Uint8Array | undefined): Uint8Array | undefined => bytes };
 
 interface ParquetSource {
   name: string;
@@ -117,6 +129,19 @@ function groupByteRange(
   return Number.isFinite(start) && end > start ? { start, end } : undefined;
 }
 
+/** Serves slices inside [start, start + bytes.byteLength) from memory, anything else from the file. */
+function prefetchedBuffer(file: AsyncBuffer, start: number, bytes: ArrayBuffer): AsyncBuffer {
+  const end = start + bytes.byteLength;
+  return {
+    byteLength: file.byteLength,
+    slice(from: number, to?: number) {
+      const stop = to ?? file.byteLength;
+      if (from >= start && stop <= end) return bytes.slice(from - start, stop - start);
+      return file.slice(from, to);
+    },
+  };
+}
+
 /** A file's part of rows [from, to) of the split; `fileStart` is the split's row of its first row. */
 interface FileRange {
   file: OpenedParquet;
@@ -126,10 +151,9 @@ interface FileRange {
   to: number;
 }
 
-/** A row group's part of the rows wanted: rows [start, end) of the split; its first row is `groupStart`. */
+/** A row group's part of the rows wanted: rows [start, end) of the split. */
 interface GroupTask {
   group: number;
-  groupStart: number;
   start: number;
   end: number;
 }
@@ -141,7 +165,7 @@ function groupTasks({ file, fileStart, from, to }: FileRange): GroupTask[] {
     const groupEnd = groupStart + Number(file.metadata.row_groups[g].num_rows);
     const start = Math.max(from, groupStart);
     const end = Math.min(to, groupEnd);
-    if (start < end) tasks.push({ group: g, groupStart, start, end });
+    if (start < end) tasks.push({ group: g, start, end });
     groupStart = groupEnd;
     if (groupStart >= to) break;
   }
@@ -183,7 +207,7 @@ async function* readParquetGroups(
   const fetchGroup = async (t: GroupTask): Promise<AsyncBuffer> => {
     const bytes = groupByteRange(metadata, t.group, meta.columns);
     if (!bytes) return buffer;
-    return prefetchedBuffer(buffer, bytes.start, await buffer.slice(bytes.start, bytes.end), buffer.byteLength);
+    return prefetchedBuffer(buffer, bytes.start, await buffer.slice(bytes.start, bytes.end));
   };
   const decode = (source: AsyncBuffer, t: GroupTask): Promise<Record<string, unknown>[]> =>
     parquetReadObjects({
@@ -209,59 +233,14 @@ async function* readParquetGroups(
 }
 
 async function* readParquetSources(sources: readonly ParquetSource[], opts: ReadRowsOptions): AsyncGenerator<RowBatch> {
-  for await (const range of filesInRange(sources.map((s) => () => openParquet(s)), opts)) {
+  for await (const range of filesInRange(
+    sources.map((s) => () => openParquet(s)),
+    opts,
+  )) {
     yield* readParquetGroups(range, {
       ...(opts.columns ? { columns: opts.columns } : {}),
       ...(opts.textAsBytes ? { textAsBytes: true } : {}),
     });
-  }
-}
-
-export interface EncodeRowsOptions {
-  startRow?: number;
-  limit?: number;
-  rule: SampleRule;
-  /** Where row groups are decoded and encoded (encoderPool.ts). */
-  encoder: RowGroupEncoder;
-}
-
-/**
- * Rows [from, to) of one parquet file encoded (encode.ts), one batch per row group, in order. Up to
- * `encoder.parallelism + 1` groups are fetched and encoded ahead of the one being consumed: what is
- * held per group is its compressed bytes, then its JSONL.
- */
-async function* encodeParquetGroups(range: FileRange, opts: EncodeRowsOptions): AsyncGenerator<EncodedRows> {
-  const { file, fileStart } = range;
-  const { buffer, metadata, name } = file;
-  const tasks = groupTasks(range);
-  const encodeGroup = async (t: GroupTask): Promise<EncodedRows> => {
-    const bytes = groupByteRange(metadata, t.group);
-    const rows = { name, rowStart: t.start - fileStart, rowEnd: t.end - fileStart, startRow: t.start, rule: opts.rule };
-    if (!bytes) return encodeParquetRows(buffer, metadata, rows); // hyparquet reads (or refuses) it itself
-    const groupFileRow = t.groupStart - fileStart;
-    return opts.encoder.encode({
-      ...rows,
-      metadata: groupFooter(metadata, metadata.row_groups[t.group]),
-      bytes: await buffer.slice(bytes.start, bytes.end),
-      byteStart: bytes.start,
-      fileSize: buffer.byteLength,
-      rowStart: rows.rowStart - groupFileRow,
-      rowEnd: rows.rowEnd - groupFileRow,
-      groupFileRow,
-    });
-  };
-  const ahead = opts.encoder.parallelism + 1;
-  const started: (Promise<EncodedRows> | undefined)[] = [];
-  for (let i = 0; i < tasks.length; i++) {
-    while (started.length < tasks.length && started.length <= i + ahead) {
-      const encoding = encodeGroup(tasks[started.length]);
-      // a failure surfaces when awaited; this only avoids an unhandled rejection if the caller stops early
-      encoding.catch(() => undefined);
-      started.push(encoding);
-    }
-    const encoded = await (started[i] as Promise<EncodedRows>);
-    started[i] = undefined;
-    yield encoded;
   }
 }
 
@@ -325,7 +304,6 @@ export async function countParquetRows(sources: readonly ByteSource[]): Promise<
 export interface ParquetFiles {
   countRows(): Promise<number>;
   read(opts: ReadRowsOptions): AsyncGenerator<RowBatch>;
-  encode(opts: EncodeRowsOptions): AsyncGenerator<EncodedRows>;
 }
 
 function parquetFiles(sources: readonly ParquetSource[]): ParquetFiles {
@@ -351,9 +329,6 @@ function parquetFiles(sources: readonly ParquetSource[]): ParquetFiles {
           ...(opts.textAsBytes ? { textAsBytes: true } : {}),
         });
       }
-    },
-    async *encode(opts) {
-      for await (const range of filesInRange(opens, opts)) yield* encodeParquetGroups(range, opts);
     },
   };
 }

@@ -3,8 +3,6 @@
 // sees only this: a name for messages, an identity for the content key, a row count, and rows from
 // a resume point on.
 import type { ByteSource } from './bytes';
-import type { EncodedRows, SampleRule } from './encode';
-import type { RowGroupEncoder } from './encoderPool';
 import type { HubFile } from './hub';
 import { countJsonlRows } from './lines';
 import { byteParquetFiles, httpParquetFiles, readSourceRows, type FileFormat } from './parquet';
@@ -38,11 +36,6 @@ export interface SplitSource {
     signal?: AbortSignal,
     opts?: { textAsBytes?: boolean },
   ): AsyncGenerator<RowBatch>;
-  /**
-   * Rows [from.row, limit) already encoded (encode.ts): a parquet source decodes and encodes its row
-   * groups with `encoder`, ahead of the consumer. Absent: staging encodes what `read` yields.
-   */
-  encode?(from: ReadPosition, limit: number, rule: SampleRule, encoder: RowGroupEncoder): AsyncGenerator<EncodedRows>;
 }
 
 /** A split of a Hub dataset at a resolved commit: its parquet shards, in order. */
@@ -61,7 +54,6 @@ export function hubSplitSource(
     countRows: () => shards.countRows(),
     read: (from, limit, _signal, readOpts) =>
       shards.read({ startRow: from.row, limit, ...(readOpts?.textAsBytes ? { textAsBytes: true } : {}) }),
-    encode: (from, limit, rule, encoder) => shards.encode({ startRow: from.row, limit, rule, encoder }),
   };
 }
 
@@ -76,19 +68,18 @@ export function fileSplitSource(bytes: ByteSource, format: FileFormat, location:
       return info.version === undefined ? { location } : { location, version: info.version };
     },
     countRows: (signal) => (parquet ? parquet.countRows() : countJsonlRows(bytes, signal)),
-    ...(parquet
-      ? {
-          encode: (from: ReadPosition, limit: number, rule: SampleRule, encoder: RowGroupEncoder) =>
-            parquet.encode({ startRow: from.row, ...(Number.isFinite(limit) ? { limit } : {}), rule, encoder }),
-        }
-      : {}),
     read: (from, limit, signal, readOpts) =>
-      readSourceRows(bytes, format, {
-        ...(readOpts?.textAsBytes && format === 'parquet' ? { textAsBytes: true } : {}),
-        startRow: from.row,
-        ...(from.offset !== undefined && format === 'jsonl' ? { startOffset: from.offset } : {}),
-        ...(Number.isFinite(limit) ? { limit } : {}),
-        ...(signal ? { signal } : {}),
-      }),
+      parquet
+        ? parquet.read({
+            startRow: from.row,
+            ...(Number.isFinite(limit) ? { limit } : {}),
+            ...(readOpts?.textAsBytes ? { textAsBytes: true } : {}),
+          })
+        : readSourceRows(bytes, format, {
+            startRow: from.row,
+            ...(from.offset !== undefined && format === 'jsonl' ? { startOffset: from.offset } : {}),
+            ...(Number.isFinite(limit) ? { limit } : {}),
+            ...(signal ? { signal } : {}),
+          }),
   };
 }

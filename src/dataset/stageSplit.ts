@@ -11,13 +11,11 @@
 // produces the same bytes, the same blocks and the same content hash as an uninterrupted run.
 import { createHash } from 'node:crypto';
 import { blockDigest, blockId, blockListSha256, DEFAULT_BLOCK_BYTES, MAX_BLOCKS } from './blocks';
-import { encodeRows, invalidReasonOf, NOT_SAMPLED, sampleRule, WRITTEN, type EncodedRows, type SampleRule } from './encode';
-import { stagingEncoder, type RowGroupEncoder } from './encoderPool';
-import type { ByteSink } from './jsonl';
-import { FIRST_ROWS, type Sampling } from './sampling';
+import { writeJsonLine, type ByteSink } from './jsonl';
+import { FIRST_ROWS, inHashSample, sampleKey, type Sampling } from './sampling';
 import { sliceRowCount } from './split';
 import type { ReadPosition, SplitSource } from './splitSource';
-import { ValidationTally, type ValidationSummary } from './validate';
+import { validateChatTextRow, ValidationTally, type ValidationSummary } from './validate';
 
 /** The part of @azure/storage-blob's BlockBlobClient staging uses (structural: no Azure import here). */
 export interface BlockBlobTarget {
@@ -75,8 +73,6 @@ export interface StageSplitOptions {
   blockBytes?: number;
   /** Blocks uploading at once. Default 3. */
   concurrency?: number;
-  /** Where parquet row groups are decoded and encoded. Default stagingEncoder(): worker threads. */
-  encoder?: RowGroupEncoder;
   /**
    * Send each block's MD5 for the service to check (transactionalContentMD5). Default false: HTTPS
    * already guarantees the bytes arrive as sent, each block's sha256 is kept for the content hash,
@@ -128,24 +124,6 @@ export class StagingError extends Error {
     readonly invalid?: ValidationSummary,
   ) {
     super(message);
-  }
-}
-
-/** The source's rows, encoded: by the source itself (parquet, on the encoder), else here, batch by batch. */
-async function* encodedRows(
-  source: SplitSource,
-  start: ReadPosition,
-  limit: number,
-  rule: SampleRule,
-  encoder: RowGroupEncoder,
-  signal: AbortSignal | undefined,
-): AsyncGenerator<EncodedRows> {
-  if (source.encode) {
-    yield* source.encode(start, limit, rule, encoder);
-    return;
-  }
-  for await (const batch of source.read(start, limit, signal, { textAsBytes: true })) {
-    yield { ...encodeRows(batch.rows, batch.startRow, rule), ...(batch.ends ? { sourceEnds: batch.ends } : {}) };
   }
 }
 
@@ -252,31 +230,31 @@ export async function stageSplit(opts: StageSplitOptions): Promise<StagedSplitRe
   };
 
   try {
-    const rule = sampleRule(sampling, percent);
-    for await (const batch of encodedRows(source, start, limit, rule, opts.encoder ?? stagingEncoder(), signal)) {
+    for await (const batch of source.read(start, limit, signal, { textAsBytes: true })) {
       if (signal?.aborted) throw abortReason(signal);
-      const { jsonl, lineEnds, outcomes, sourceEnds } = batch;
-      let lineStart = 0;
-      for (let i = 0; i < outcomes.length; i++) {
+      const { rows, ends } = batch;
+      for (let i = 0; i < rows.length; i++) {
         const index = batch.startRow + i;
-        const outcome = outcomes[i];
-        const lineEnd = lineEnds[i];
+        const raw = rows[i];
+        rows[i] = undefined; // the batch may be large: let each row go as soon as it is done
+        const result = validateChatTextRow(raw);
         scanned = index + 1;
-        if (outcome === NOT_SAMPLED) continue;
+        if (
+          sampling.method === 'hash' &&
+          !inHashSample(sampling.seed, sampleKey(raw, index, result.ok ? result.row.prompt_id : undefined), percent)
+        ) {
+          continue;
+        }
+        tally.record(index, result);
         rowsTaken++;
-        if (outcome !== WRITTEN) {
-          tally.reject(index, invalidReasonOf(outcome));
+        if (!result.ok) {
           // A slice of known size that is already over the threshold cannot come back under it.
           if (Number.isFinite(limit)) tally.check(maxInvalidFraction, limit);
           continue;
         }
-        tally.ok();
-        sink.reserve(lineEnd - lineStart);
-        sink.buf.set(jsonl.subarray(lineStart, lineEnd), sink.length);
-        sink.length += lineEnd - lineStart;
-        lineStart = lineEnd;
+        writeJsonLine(result.row, sink);
         rowsWritten++;
-        if (sink.length >= blockBytes) await cutBlock(index + 1, sourceEnds?.[i]);
+        if (sink.length >= blockBytes) await cutBlock(index + 1, ends?.[i]);
       }
       progress.rowsRead = scanned;
       progress.rowsWritten = rowsWritten;
