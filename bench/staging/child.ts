@@ -8,8 +8,20 @@ export interface JsonChild<T> {
   kill(): Promise<void>;
 }
 
-export function runJsonChild<T>(script: string, args: string[], nodeArgs: string[] = []): JsonChild<T> {
-  const child = spawn(process.execPath, [...nodeArgs, script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+/**
+ * `ownSession`: the child gets a session of its own (as the local stack's Azurite does), so that with
+ * the kernel's autogroup scheduling its CPU is not taken from the share of the bench's other children.
+ */
+export function runJsonChild<T>(
+  script: string,
+  args: string[],
+  nodeArgs: string[] = [],
+  opts: { ownSession?: boolean } = {},
+): JsonChild<T> {
+  const child = spawn(process.execPath, [...nodeArgs, script, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    detached: opts.ownSession === true,
+  });
   const result = new Promise<T>((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => {

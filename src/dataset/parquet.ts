@@ -15,6 +15,7 @@ import type { AsyncBuffer, Compressors, FileMetaData } from 'hyparquet';
 import { snappyUncompressor } from 'hysnappy';
 import { httpByteSource, localByteSource, httpAsyncBuffer, type ByteSource } from './bytes';
 import { displayName, remoteSize, type HttpOptions } from './http';
+import { chatLayoutOf, readChatRows, type ChatLayout } from './chatColumns';
 import { readJsonlRows } from './lines';
 import type { RowBatch } from './rows';
 import { errorMessage, FormatError } from './util';
@@ -151,9 +152,10 @@ interface FileRange {
   to: number;
 }
 
-/** A row group's part of the rows wanted: rows [start, end) of the split. */
+/** A row group's part of the rows wanted: rows [start, end) of the split; the group starts at row `groupStart`. */
 interface GroupTask {
   group: number;
+  groupStart: number;
   start: number;
   end: number;
 }
@@ -165,7 +167,7 @@ function groupTasks({ file, fileStart, from, to }: FileRange): GroupTask[] {
     const groupEnd = groupStart + Number(file.metadata.row_groups[g].num_rows);
     const start = Math.max(from, groupStart);
     const end = Math.min(to, groupEnd);
-    if (start < end) tasks.push({ group: g, start, end });
+    if (start < end) tasks.push({ group: g, groupStart, start, end });
     groupStart = groupEnd;
     if (groupStart >= to) break;
   }
@@ -204,24 +206,31 @@ async function* readParquetGroups(
   const { file, fileStart } = range;
   const { buffer, metadata, name } = file;
   const tasks = groupTasks(range);
-  const fetchGroup = async (t: GroupTask): Promise<AsyncBuffer> => {
+  // The chat schema with text as bytes has a faster decoder (chatColumns.ts); it needs the group's bytes.
+  const layout = meta.textAsBytes && !meta.columns ? chatLayoutOf(metadata) : undefined;
+  const fetchGroup = async (t: GroupTask): Promise<GroupBytes> => {
     const bytes = groupByteRange(metadata, t.group, meta.columns);
-    if (!bytes) return buffer;
-    return prefetchedBuffer(buffer, bytes.start, await buffer.slice(bytes.start, bytes.end));
+    if (!bytes) return { source: buffer };
+    const data = await buffer.slice(bytes.start, bytes.end);
+    return { source: prefetchedBuffer(buffer, bytes.start, data), data, start: bytes.start };
   };
-  const decode = (source: AsyncBuffer, t: GroupTask): Promise<Record<string, unknown>[]> =>
-    parquetReadObjects({
-      file: source,
-      metadata,
-      rowStart: t.start - fileStart,
-      rowEnd: t.end - fileStart,
-      compressors: fastCompressors(),
-      ...(meta.textAsBytes ? { parsers: BYTES_PARSERS } : {}),
-      ...(meta.columns ? { columns: meta.columns } : {}),
-    }).catch((err: unknown) => {
+  const decode = async (group: GroupBytes, t: GroupTask): Promise<Record<string, unknown>[]> => {
+    try {
+      if (layout && group.data) return readGroupChatRows(metadata, layout, group, t);
+      return await parquetReadObjects({
+        file: group.source,
+        metadata,
+        rowStart: t.start - fileStart,
+        rowEnd: t.end - fileStart,
+        compressors: fastCompressors(),
+        ...(meta.textAsBytes ? { parsers: BYTES_PARSERS } : {}),
+        ...(meta.columns ? { columns: meta.columns } : {}),
+      });
+    } catch (err) {
       throw new Error(`reading ${name} rows ${t.start - fileStart}-${t.end - fileStart - 1}: ${errorMessage(err)}`);
-    });
-  let next: Promise<AsyncBuffer> | undefined = tasks.length ? fetchGroup(tasks[0]) : undefined;
+    }
+  };
+  let next: Promise<GroupBytes> | undefined = tasks.length ? fetchGroup(tasks[0]) : undefined;
   for (let i = 0; i < tasks.length && next; i++) {
     const bytes = await next;
     next = i + 1 < tasks.length ? fetchGroup(tasks[i + 1]) : undefined;
@@ -230,6 +239,34 @@ async function* readParquetGroups(
     const rows = await decode(bytes, tasks[i]);
     yield { startRow: tasks[i].start, rows, file: name, fileIndex: range.fileIndex, chunk: tasks[i].group };
   }
+}
+
+/** A row group's bytes as fetched: random access for hyparquet, and the bytes themselves when one range holds them. */
+interface GroupBytes {
+  source: AsyncBuffer;
+  data?: ArrayBuffer;
+  /** File offset of data[0]. */
+  start?: number;
+}
+
+/** The task's rows of a row group of the chat schema (chatColumns.ts), from the group's bytes. */
+function readGroupChatRows(
+  metadata: FileMetaData,
+  layout: ChatLayout,
+  group: GroupBytes,
+  t: GroupTask,
+): Record<string, unknown>[] {
+  const data = group.data as ArrayBuffer;
+  const base = group.start as number;
+  const columns = metadata.row_groups[t.group].columns;
+  const chunk = (path: string[]): { bytes: Uint8Array; codec: string } => {
+    const meta = columns.find((c) => c.meta_data?.path_in_schema.join('.') === path.join('.'))?.meta_data;
+    if (!meta) throw new Error(`parquet column ${path.join('.')} has no data in row group ${t.group}`);
+    const from = Number(meta.dictionary_page_offset || meta.data_page_offset) - base;
+    return { bytes: new Uint8Array(data, from, Number(meta.total_compressed_size)), codec: meta.codec };
+  };
+  const groupRow = t.start - t.groupStart;
+  return readChatRows(layout, chunk, groupRow, groupRow + (t.end - t.start), fastCompressors());
 }
 
 async function* readParquetSources(sources: readonly ParquetSource[], opts: ReadRowsOptions): AsyncGenerator<RowBatch> {
