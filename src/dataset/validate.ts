@@ -49,13 +49,20 @@ function isBlank(text: Text): boolean {
   return true;
 }
 
-function roleString(role: Text): string {
-  // A role is one of three ASCII words: latin1 decodes those exactly, and no other bytes match them.
-  return typeof role === 'string' ? role : Buffer.from(role.buffer, role.byteOffset, role.length).toString('latin1');
-}
-
 export const CHAT_ROLES = ['system', 'user', 'assistant'] as const;
 export type ChatRole = (typeof CHAT_ROLES)[number];
+
+/** Each role as its bytes: a role is one of three ASCII words, so bytes are that role exactly when they are equal. */
+const ROLE_BYTES = CHAT_ROLES.map((role) => Buffer.from(role, 'latin1'));
+
+/** The role a Text names, or undefined when it names none (compared as bytes, without decoding). */
+function roleOf(role: Text): ChatRole | undefined {
+  if (typeof role === 'string') return isRole(role) ? role : undefined;
+  for (let r = 0; r < CHAT_ROLES.length; r++) {
+    if (role.length === ROLE_BYTES[r].length && Buffer.compare(role, ROLE_BYTES[r]) === 0) return CHAT_ROLES[r];
+  }
+  return undefined;
+}
 
 /** Why a row was rejected. Stable codes (they appear in run records and test expectations). */
 export const INVALID_REASONS = {
@@ -152,8 +159,8 @@ function validateChatText(row: unknown, bytesAllowed: boolean): ValidationResult
     if (!textOk(rawRole) || !textOk(content)) {
       return { ok: false, reason: 'message_malformed' };
     }
-    const role = roleString(rawRole);
-    if (!isRole(role)) return { ok: false, reason: 'bad_role' };
+    const role = roleOf(rawRole);
+    if (role === undefined) return { ok: false, reason: 'bad_role' };
     if (isBlank(content)) return { ok: false, reason: 'empty_content' };
     if (role === 'user') users++;
     if (role === 'assistant') assistants++;
