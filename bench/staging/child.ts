@@ -22,6 +22,12 @@ export function runJsonChild<T>(
     stdio: ['ignore', 'pipe', 'inherit'],
     detached: opts.ownSession === true,
   });
+  if (opts.ownSession) {
+    // outside the bench's process group, so a signal to the bench does not reach it: stop it on exit
+    const stop = (): void => void (child.exitCode === null && child.signalCode === null && child.kill('SIGTERM'));
+    process.once('exit', stop);
+    child.once('exit', () => process.off('exit', stop));
+  }
   const result = new Promise<T>((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => {

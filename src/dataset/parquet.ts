@@ -2,8 +2,9 @@
 // JSONL (local, http(s) or blob), one row group / one batch of lines at a time.
 //
 // Memory: a parquet file is never downloaded whole. The footer is read first, then each row group
-// that overlaps the wanted rows is fetched with ranged reads and decoded on its own; at most the
-// current row group and the one being read ahead are held. JSONL is read line by line (lines.ts).
+// that overlaps the wanted rows is fetched with ranged reads and decoded on its own; what is held is
+// the current row group, decoded, and the compressed bytes of the ones read ahead (PREFETCH_BYTES,
+// at least one group). JSONL is read line by line (lines.ts).
 //
 // Row numbering: rows are numbered across the files in the order given (shard 00000 first), from 0.
 // `limit` is where the slice ends (exclusive) and `startRow` where reading resumes, so
@@ -64,6 +65,9 @@ function fastCompressors(): Compressors {
   compressors ??= { SNAPPY: snappyUncompressor() };
   return compressors;
 }
+
+/** Compressed row-group bytes read ahead of the group being decoded (at least one group is). */
+const PREFETCH_BYTES = 8 * 1024 * 1024;
 
 /** First guess at the footer size; hyparquet fetches the rest when the footer is larger. */
 const FOOTER_FETCH_SIZE = 64 * 1024;
@@ -195,9 +199,10 @@ async function* filesInRange(
 }
 
 /**
- * Rows [from, to) of one parquet file, one row group at a time. The next group's bytes are fetched
- * while the current one is processed (the network overlaps the work), but a group is decoded only
- * when its turn comes: decoded rows are large JS objects, compressed bytes are not.
+ * Rows [from, to) of one parquet file, one row group at a time. The next groups' bytes are fetched
+ * while the current one is processed (the network overlaps the work: a server that answers late, as
+ * a busy one does, is waited for less often), but a group is decoded only when its turn comes: decoded
+ * rows are large JS objects, compressed bytes are not.
  */
 async function* readParquetGroups(
   range: FileRange,
@@ -230,12 +235,28 @@ async function* readParquetGroups(
       throw new Error(`reading ${name} rows ${t.start - fileStart}-${t.end - fileStart - 1}: ${errorMessage(err)}`);
     }
   };
-  let next: Promise<GroupBytes> | undefined = tasks.length ? fetchGroup(tasks[0]) : undefined;
-  for (let i = 0; i < tasks.length && next; i++) {
-    const bytes = await next;
-    next = i + 1 < tasks.length ? fetchGroup(tasks[i + 1]) : undefined;
-    // its failure surfaces when awaited; this only avoids an unhandled rejection if the caller stops early
-    next?.catch(() => undefined);
+  const fetched: Promise<GroupBytes>[] = [];
+  let ahead = 0; // compressed bytes of the groups fetched ahead of the current one
+  const sizeOf = (t: GroupTask): number => {
+    const bytes = groupByteRange(metadata, t.group, meta.columns);
+    return bytes ? bytes.end - bytes.start : 0;
+  };
+  for (let i = 0; i < tasks.length; i++) {
+    if (i > 0) ahead -= sizeOf(tasks[i]);
+    // read ahead: at least the next group, and more while their bytes stay under PREFETCH_BYTES
+    while (
+      fetched.length < tasks.length &&
+      (fetched.length <= i + 1 || ahead + sizeOf(tasks[fetched.length]) <= PREFETCH_BYTES)
+    ) {
+      const task = tasks[fetched.length];
+      if (fetched.length > i) ahead += sizeOf(task);
+      const bytes = fetchGroup(task);
+      // its failure surfaces when awaited; this only avoids an unhandled rejection if the caller stops early
+      bytes.catch(() => undefined);
+      fetched.push(bytes);
+    }
+    const bytes = await fetched[i];
+    delete fetched[i];
     const rows = await decode(bytes, tasks[i]);
     yield { startRow: tasks[i].start, rows, file: name, fileIndex: range.fileIndex, chunk: tasks[i].group };
   }
