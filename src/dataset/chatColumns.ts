@@ -147,6 +147,7 @@ interface Cursor {
 
 /** The value of a flat leaf's next row: bytes, or null. */
 function nextFlat(c: Cursor, maxDef: number): Uint8Array | null {
+  if (c.e >= c.data.defs.length) throw new Error('parquet column chunk holds fewer rows than its row group');
   const present = c.data.defs[c.e++] === maxDef;
   return present ? c.data.values[c.v++] : null;
 }
@@ -182,6 +183,9 @@ export function readChatRows(
     const id = promptId ? nextFlat(promptId, layout.promptId?.maxDef ?? 0) : undefined;
     // The row's entries in the two list leaves (aligned: same repetition, same levels down to the
     // struct): the first one, then each one that repeats (rep > 0). A null or empty list is one entry.
+    if (content.e >= content.data.defs.length || role.e >= role.data.defs.length) {
+      throw new Error('parquet column chunk holds fewer rows than its row group');
+    }
     const first = content.data.defs[content.e];
     const messages: unknown[] | undefined = first >= messagesDef ? [] : undefined;
     do {
