@@ -12,14 +12,19 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# The dashboard's sources: the build bundles them into dist/ui/ (ui/build.mjs), which the API serves at /ui.
+COPY ui ./ui
 # The build context has no .git: `ftflow --version` reports the commit given here (unknown if none).
 ARG FTFLOW_BUILD_COMMIT=""
-RUN FTFLOW_BUILD_COMMIT="$FTFLOW_BUILD_COMMIT" npm run build \
+# build:product, not build: the stand-ins (devstack/) are not in the image.
+RUN FTFLOW_BUILD_COMMIT="$FTFLOW_BUILD_COMMIT" npm run build:product \
  && npm run bundle \
  && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime
+# MALLOC_ARENA_MAX: src/config/workerTuning.ts, WORKER_PROCESS_ENV (read by glibc before Node starts).
 ENV NODE_ENV=production \
+    MALLOC_ARENA_MAX=2 \
     FTFLOW_WORKFLOW_BUNDLE=/app/dist/workflow-bundle.js \
     FTFLOW_LOG_FORMAT=json \
     FTFLOW_METRICS_ADDRESS=0.0.0.0:9464

@@ -19,10 +19,12 @@ ARGS ?=
 RUNS ?= 20
 SEED ?= 7
 
-# Build inputs: TypeScript sources of both wings (the product in src/, the local stand-ins in devstack/)
-# and the compiler configuration. dist/.build-stamp is newer than all of them after a successful build,
-# so `make build` is a no-op until something changes.
-SRC_FILES := $(shell find src devstack -name '*.ts' -not -path 'devstack/dist/*' 2>/dev/null)
+# Build inputs: TypeScript sources of both wings (the product in src/, the local stand-ins in devstack/),
+# the dashboard's (ui/: its TypeScript, page, style and build script) and the compiler configuration.
+# dist/.build-stamp is newer than all of them after a successful build, so `make build` is a no-op until
+# something changes.
+SRC_FILES := $(shell find src devstack \( -name '*.ts' -o -name '*.generated.json' \) -not -path 'devstack/dist/*' 2>/dev/null)
+UI_FILES := $(shell find ui -type f 2>/dev/null)
 BUILD_STAMP := dist/.build-stamp
 
 .PHONY: help setup build test test-unit test-cluster demo chaos lint format format-check typecheck check stack stack-down cluster cluster-setup cluster-down clean distclean
@@ -42,8 +44,8 @@ help:
 	@echo "make cluster-setup PostgreSQL (Debian package) and its unprivileged user, the pinned Temporal server built once into .tools/"
 	@echo "make test-cluster  the cluster suite: 20 runs through the API while the cluster's services are killed and restarted"
 	@echo "                (results: $(JEST_CLUSTER_RESULTS); not part of make test)"
-	@echo "make typecheck  tsc --noEmit over src, devstack, test and bench"
-	@echo "make lint       eslint over src, devstack, test and bench"
+	@echo "make typecheck  tsc --noEmit over src, devstack, test and bench, and over the dashboard (ui/tsconfig.json)"
+	@echo "make lint       eslint over src, devstack, test, bench and ui"
 	@echo "make format     prettier --write over the repository (.prettierrc.json, .prettierignore)"
 	@echo "make format-check  prettier --check: what CI runs"
 	@echo "make check      lint + format-check + typecheck (what .ci/run runs before the tests)"
@@ -53,12 +55,13 @@ help:
 setup:
 	@scripts/setup.sh
 
-$(BUILD_STAMP): $(SRC_FILES) tsconfig.json tsconfig.build.json devstack/tsconfig.json package-lock.json
-	@echo "build: tsc -p tsconfig.build.json (the product: dist/), tsc -p devstack/tsconfig.json (devstack/dist/)"
+$(BUILD_STAMP): $(SRC_FILES) $(UI_FILES) tsconfig.json tsconfig.build.json devstack/tsconfig.json package-lock.json
+	@echo "build: tsc -p tsconfig.build.json (the product: dist/), ui/build.mjs (the dashboard: dist/ui/), tsc -p devstack/tsconfig.json (devstack/dist/)"
 	@# From clean folders: a moved or deleted source must not leave its old output behind (npm pack ships dist/).
 	@rm -rf dist devstack/dist
 	@$(NODE_BIN)/tsc -p tsconfig.build.json
 	@node dist/cli/stampBuild.js
+	@node ui/build.mjs
 	@$(NODE_BIN)/tsc -p devstack/tsconfig.json
 	@touch $(BUILD_STAMP)
 
@@ -68,9 +71,10 @@ build: setup
 
 typecheck: setup
 	$(NODE_BIN)/tsc -p tsconfig.json --noEmit
+	$(NODE_BIN)/tsc -p ui/tsconfig.json
 
 lint: setup
-	$(NODE_BIN)/eslint --max-warnings 0 src devstack test bench
+	$(NODE_BIN)/eslint --max-warnings 0 src devstack test bench ui
 
 format: setup
 	$(NODE_BIN)/prettier --write --log-level warn .

@@ -7,6 +7,8 @@
 #      The resolved path is written to .tools/temporal-path.
 #   4. local CA + server certificate for the Azure ML emulator (scripts/certs.sh .data/certs)
 #   5. the conformance suite's Python venv (.tools/conformance-venv: azure-ai-ml, azureml-mlflow, pinned)
+#   6. Chromium for the dashboard's browser tests: FTFLOW_CHROMIUM, else `chromium` on PATH, else (as
+#      root) Debian's chromium package (test/helpers/browser.ts looks in the same places).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -304,4 +306,49 @@ else
     die "pip install -r $CONFORMANCE_REQ failed (see the output above)"
   cp "$CONFORMANCE_REQ" "$CONFORMANCE_VENV/.installed"
   step python "installed in $((SECONDS - t0)) s ($("$CONFORMANCE_VENV/bin/python" --version 2>&1))"
+fi
+
+# --- 6. Chromium for the dashboard's browser tests ------------------------------------------------
+# The dashboard's stack tests (test/ui/) drive a real headless Chromium with playwright-core (an npm
+# devDependency that downloads no browser). The browser is Debian's `chromium` package: where none is
+# found, set-up installs it as root with apt-get (as it installs PostgreSQL for the cluster); not root,
+# it says what to install. Observed here: Chromium 156.0.8078.114 (bookworm-security,
+# 156.0.8078.114-1~deb12u1); Debian replaces it with each security release, so the version is recorded
+# as found, not pinned. FTFLOW_CHROMIUM names another Chromium; FTFLOW_SKIP_BROWSER=1 skips this step
+# (the browser tests then fail, saying so).
+find_chromium() {
+  if [ -n "${FTFLOW_CHROMIUM:-}" ]; then
+    [ -x "$FTFLOW_CHROMIUM" ] && echo "$FTFLOW_CHROMIUM"
+    return
+  fi
+  local c
+  for c in chromium chromium-browser; do
+    if command -v "$c" >/dev/null 2>&1; then command -v "$c"; return; fi
+  done
+}
+# `chromium --version` prints "Chromium 156.0.8078.114 built on Debian ..." (Debian's launcher may add a
+# warning on stderr, dropped).
+chromium_version() { "$1" --version 2>/dev/null | head -n 1; }
+if [ "${FTFLOW_SKIP_BROWSER:-0}" = 1 ]; then
+  step browser "skipped (FTFLOW_SKIP_BROWSER=1)"
+else
+  chromium_bin=$(find_chromium || true)
+  if [ -z "$chromium_bin" ]; then
+    [ -n "${FTFLOW_CHROMIUM:-}" ] && die "FTFLOW_CHROMIUM=$FTFLOW_CHROMIUM is not an executable file."
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      step browser "installing Debian's chromium package (apt-get; 124 MB, once) ..."
+      t0=$SECONDS
+      DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null ||
+        die "apt-get install chromium failed (see above)"
+      step browser "installed in $((SECONDS - t0)) s"
+      chromium_bin=$(find_chromium || true)
+    fi
+  fi
+  if [ -z "$chromium_bin" ]; then
+    step browser "no Chromium found: the dashboard's browser tests (test/ui/) will fail until one is there."
+    step browser "  Debian/Ubuntu: sudo apt-get install chromium (or run make setup as root), or set FTFLOW_CHROMIUM."
+  else
+    step browser "$(chromium_version "$chromium_bin" || echo 'Chromium, version unknown') ($chromium_bin)"
+  fi
 fi

@@ -30,14 +30,24 @@ import { deriveRunNames, type RunNames } from './runSpec/names';
 import {
   ControlError,
   IdempotencyConflictError,
+  RunHasNoResultError,
   RunNotFoundError,
   RunNotResumableError,
   asControlError,
   invalid,
   isUnavailable,
 } from './control/errors';
-import { eventsFromHistory, pageEvents, type EventPage, type RunEvent } from './control/events';
+import { eventsFromHistory, pageEvents, stepResultFromHistory, type EventPage, type RunEvent } from './control/events';
+import { DEFAULT_SERIES, followDetailsOf, TrainingReader, type LogTail, type MetricsPage } from './control/training';
+import type { JobFollowDetails } from './activities/types';
+import { loadAzureConfig } from './azure/config';
+import { createCredential } from './azure/credentials';
+import { isNotFound } from './azure/errors';
 import { JanitorControl } from './control/janitor';
+import { WebhookEndpoints } from './control/webhooks';
+import { notificationsOf, webhookEventsFromHistory } from './control/webhookEvents';
+import { loadWebhookSettings, type WebhookSettings } from './webhooks/settings';
+import { OWNER_PATTERN, OWNER_RULE } from './webhooks/registry';
 import { RUN_ID_PATTERN, describeServiceRun, isServiceRun, type ServiceRun } from './control/ownership';
 import {
   memoOf,
@@ -51,18 +61,25 @@ import {
 import { RetrainingSchedules, SCHEDULE_MIN_INTERVAL_ENV, parseMinInterval } from './control/schedules';
 import { findActiveRun, runListQuery, type RunFilter } from './config/visibility';
 import {
+  PLAN_WORKFLOW_PREFIX,
   RUN_MEMO_KEY,
   endpointLifetimeUpdate,
   progressQuery,
   type EndpointLifetimeChange,
   type FineTuneInput,
   type FineTuneOptions,
+  type FineTunePlan,
   type FineTuneResult,
   type RunMemo,
   type RunProgress,
   type RunSource,
 } from './workflows/definitions';
 import type { fineTune } from './workflows/fineTune';
+import type { planFineTune } from './workflows/planFineTune';
+import { runResultOf, type RunResult } from './control/runResult';
+import { keepAliveChange, keepAliveMessage, type KeepAliveOutcome, type KeepAliveRequest } from './control/keepAlive';
+import { withLaterDefaults } from './workflows/compat';
+import { runStaticMetadata } from './workflows/uiText';
 
 export interface FineTuneClientOptions extends TemporalConnectionOptions {
   /** The task queue of the service's workers: only runs and schedules on it are this service's. */
@@ -71,6 +88,8 @@ export interface FineTuneClientOptions extends TemporalConnectionOptions {
   client?: Client;
   /** The minimum time between two ticks of a retraining schedule, e.g. "5m" (FTFLOW_SCHEDULE_MIN_INTERVAL; default 5 minutes). */
   scheduleMinInterval?: string;
+  /** Webhook settings (the URL policy, the operator key); default: read from the environment on first use. */
+  webhookSettings?: WebhookSettings;
 }
 
 export interface StartOptions {
@@ -85,7 +104,30 @@ export interface StartOptions {
   options?: FineTuneOptions;
   /** Who starts it, recorded with the run. */
   source?: RunSource;
+  /** The API key the run belongs to (an id of the API's key file): its registered webhook endpoints hear of it. */
+  owner?: string;
+  /**
+   * Who asked, beside the source, for the run's memo and its summary in the Temporal UI: the API key's id
+   * (the HTTP API), the operating-system user (the CLI), or a name of the caller's choosing.
+   */
+  actor?: string;
 }
+
+export interface ResumeOptions {
+  source?: RunSource;
+  /** As StartOptions.actor: who resumes it. */
+  actor?: string;
+}
+
+export interface PlanOptions {
+  /** The key a start would use: the plan's names are then the run's (`ft-<key>`). Without one they are an example. */
+  idempotencyKey?: string;
+  /** Workflow-level options, as start takes them (timeouts of the read-only steps). */
+  options?: FineTuneOptions;
+}
+
+/** A dry run that gets no answer within this long fails (no worker polls the task queue, or one hangs). */
+const PLAN_TIMEOUT = '30 minutes';
 
 export interface RunHandle {
   runId: string;
@@ -96,6 +138,11 @@ export interface RunHandle {
   /** True when the run was found by content (dedupe), not by key. */
   deduplicated: boolean;
   contentKey: string;
+  /**
+   * The signing secrets of the run spec's webhook endpoints (notifications.webhooks), in their order: given
+   * only by the call that created the run, and not stored anywhere.
+   */
+  webhookSecrets?: { url: string; secret: string }[];
 }
 
 export interface ListOptions extends RunFilter {
@@ -116,6 +163,14 @@ export interface EventsOptions {
   after?: string;
   /** Page size, 1-500; default 50. */
   limit?: number;
+}
+
+export interface ResultOptions {
+  /**
+   * Wait for a running run to end (default true; a run that fails then throws WorkflowFailedError). With
+   * false, a run that is still running, or ended without succeeding, is a RunHasNoResultError at once.
+   */
+  wait?: boolean;
 }
 
 export interface CancelOptions {
@@ -146,18 +201,44 @@ const MAX_PAGE_TOKEN_LENGTH = 4096;
 export class FineTuneClient {
   readonly schedules: RetrainingSchedules;
   readonly janitor: JanitorControl;
+  /** API keys' webhook endpoints: add (the secret shown once), list, get, remove, rotate a secret. */
+  readonly webhooks: WebhookEndpoints;
 
   private constructor(
     readonly temporal: Client,
     readonly taskQueue: string,
     scheduleMinIntervalMs: number,
     private readonly ownedConnection?: Connection,
+    webhookSettings: () => WebhookSettings = memoized(() => loadWebhookSettings()),
   ) {
     this.schedules = new RetrainingSchedules(temporal, taskQueue, { minIntervalMs: scheduleMinIntervalMs });
     this.janitor = new JanitorControl(temporal, taskQueue);
+    this.webhooks = new WebhookEndpoints(temporal, taskQueue, webhookSettings);
   }
 
   /** Connects from options, then the environment (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS or API key variables). */
+  /** Where `metrics` and `logs` find Azure (the worker's variables); set by connect. */
+  private azureEnv: NodeJS.ProcessEnv = process.env;
+  private trainingReader?: TrainingReader;
+  /** awaitPipeline's results by execution id (bounded): `get` after training reads each history once. */
+  private readonly outcomes = new Map<string, unknown>();
+  /** The workflow's results by execution id (bounded): a succeeded run's result never changes. */
+  private readonly results = new Map<string, FineTuneResult>();
+
+  /** Reads the loss curve and the job's log from Azure: built on first use from the Azure variables. */
+  training(): TrainingReader {
+    if (!this.trainingReader) {
+      const config = loadAzureConfig(this.azureEnv);
+      this.trainingReader = new TrainingReader(config, createCredential(config, this.azureEnv));
+    }
+    return this.trainingReader;
+  }
+
+  /** Uses this reader for `metrics` and `logs` (tests, or a caller with its own credential). */
+  useTrainingReader(reader: TrainingReader): void {
+    this.trainingReader = reader;
+  }
+
   static async connect(
     opts: FineTuneClientOptions = {},
     env: NodeJS.ProcessEnv = process.env,
@@ -167,7 +248,11 @@ export class FineTuneClient {
       opts.scheduleMinInterval !== undefined
         ? parseMinInterval(opts.scheduleMinInterval, 'scheduleMinInterval')
         : parseMinInterval(env[SCHEDULE_MIN_INTERVAL_ENV]);
-    if (opts.client) return new FineTuneClient(opts.client, taskQueue, minInterval);
+    const webhookSettings = opts.webhookSettings
+      ? () => opts.webhookSettings as WebhookSettings
+      : memoized(() => loadWebhookSettings(env));
+    if (opts.client)
+      return new FineTuneClient(opts.client, taskQueue, minInterval, undefined, webhookSettings).withAzureEnv(env);
     const target = resolveTemporalConnection(opts, env);
     // Payload encryption (FTFLOW_PAYLOAD_KEY), validated before anything connects.
     const dataConverter = dataConverterFromEnv(env);
@@ -190,7 +275,76 @@ export class FineTuneClient {
       dataConverter,
       interceptors: { workflow: tracingClientInterceptors(tracing) },
     });
-    return new FineTuneClient(client, taskQueue, minInterval, connection);
+    return new FineTuneClient(client, taskQueue, minInterval, connection, webhookSettings).withAzureEnv(env);
+  }
+
+  private withAzureEnv(env: NodeJS.ProcessEnv): this {
+    this.azureEnv = env;
+    return this;
+  }
+
+  /** The Azure job's name of a run (derived from its spec: known before the job exists). */
+  private async jobNameOf(runId: string): Promise<string> {
+    await this.run(runId);
+    return deriveRunNames(runId).jobName;
+  }
+
+  /**
+   * The run's loss curve: MLflow's metric history of the job's training run, series per metric (`loss`,
+   * `eval_loss`, `learning_rate`, `epoch` unless `metrics` names others), `limit` points of each per page.
+   * Read from Azure when asked; a run that has not trained yet has empty series.
+   */
+  async metrics(
+    runId: string,
+    opts: { metrics?: string[]; limit?: number; pageToken?: string } = {},
+  ): Promise<MetricsPage & { id: string }> {
+    const jobName = await this.jobNameOf(runId);
+    try {
+      return { id: runId, ...(await this.training().metrics(jobName, opts)) };
+    } catch (err) {
+      // No job yet (the run has not reached submitPipeline): no points yet either.
+      if (!isNotFound(err)) throw err;
+      const keys = opts.metrics && opts.metrics.length > 0 ? opts.metrics : [...DEFAULT_SERIES];
+      return {
+        id: runId,
+        object: 'list',
+        jobName,
+        data: keys.map((metric) => ({ metric, points: [] })),
+        nextPageToken: null,
+      };
+    }
+  }
+
+  /** The tail of the job's user_logs/std_log.txt (`lines`, default 100), read from Azure when asked. */
+  async logs(runId: string, opts: { lines?: number } = {}): Promise<LogTail & { id: string }> {
+    const jobName = await this.jobNameOf(runId);
+    try {
+      return { id: runId, ...(await this.training().logs(jobName, opts)) };
+    } catch (err) {
+      if (isNotFound(err)) return { id: runId, jobName, file: 'user_logs/std_log.txt', lines: [], truncated: false };
+      throw err;
+    }
+  }
+
+  /** awaitPipeline's result in the run's latest execution, if the step completed there. */
+  private async jobOutcome(runId: string, executionId: string): Promise<unknown> {
+    // A completed step's result never changes: each execution's is read from its history once.
+    const cached = this.outcomes.get(executionId);
+    if (cached !== undefined) return cached;
+    const history = await decodePayloadsIn(
+      this.temporal.options.loadedDataConverter.payloadCodecs,
+      await this.temporal.workflow.getHandle(runId, executionId).fetchHistory(),
+    );
+    const outcome = stepResultFromHistory(
+      history,
+      this.temporal.options.loadedDataConverter.payloadConverter,
+      'awaitPipeline',
+    );
+    if (outcome !== undefined) {
+      this.outcomes.set(executionId, outcome);
+      if (this.outcomes.size > 500) this.outcomes.delete(this.outcomes.keys().next().value ?? '');
+    }
+    return outcome;
   }
 
   get namespace(): string {
@@ -208,6 +362,13 @@ export class FineTuneClient {
         "must be 1-125 characters of letters, digits, '.', '_', ':' or '-', starting with a letter or digit",
       );
     const contentKey = runContentKey(spec);
+    if (opts.owner !== undefined && !OWNER_PATTERN.test(opts.owner)) throw invalid('owner', OWNER_RULE);
+    const runWebhooks = spec.notifications?.webhooks ?? [];
+    if (runWebhooks.length > 0) {
+      this.webhooks.secrets();
+      for (const [i, w] of runWebhooks.entries())
+        await this.webhooks.checkUrl(w.url, `notifications.webhooks.${i}.url`);
+    }
     if (key === undefined && opts.dedupe) {
       const running = await findActiveRun(this.temporal, contentKey, this.taskQueue);
       if (running !== undefined) return { ...(await this.existingHandle(running, spec)), deduplicated: true };
@@ -217,19 +378,23 @@ export class FineTuneClient {
       spec,
       options: opts.options,
       source: opts.source ?? 'client',
+      ...(opts.actor !== undefined ? { actor: opts.actor } : {}),
       startToken,
       idempotencyKey: key,
+      ...(opts.owner !== undefined ? { owner: opts.owner } : {}),
     };
     try {
       await this.temporal.workflow.start<typeof fineTune>('fineTune', {
         taskQueue: this.taskQueue,
         workflowId: runId,
-        args: [{ spec, options: opts.options }],
+        args: [{ spec, options: opts.options, ...(opts.owner !== undefined ? { owner: opts.owner } : {}) }],
         // Running: return it. Ended: still the same run (resume() is how a closed run runs again).
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         memo: { [RUN_MEMO_KEY]: memo },
         typedSearchAttributes: searchAttributesFor(runId, spec, contentKey),
+        // What the Temporal UI shows for the run: model, dataset slice, compute, who started it.
+        ...runStaticMetadata(spec, { startedBy: memo, idempotencyKey: key }),
       });
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
@@ -246,7 +411,22 @@ export class FineTuneClient {
     }
     const found = memoOf(existing.description.memo);
     if (found?.startToken === startToken)
-      return { runId, names: deriveRunNames(runId), spec, created: true, deduplicated: false, contentKey };
+      return {
+        runId,
+        names: deriveRunNames(runId),
+        spec,
+        created: true,
+        deduplicated: false,
+        contentKey,
+        ...(runWebhooks.length > 0
+          ? {
+              webhookSecrets: this.webhooks.runSecrets(
+                runId,
+                runWebhooks.map((w) => w.url),
+              ),
+            }
+          : {}),
+      };
     if (found && !sameSpec(found.spec, spec)) throw new IdempotencyConflictError(runId);
     return {
       runId,
@@ -256,6 +436,32 @@ export class FineTuneClient {
       deduplicated: false,
       contentKey,
     };
+  }
+
+  /**
+   * A dry run: validates the spec as start() does, then runs the checks of a run's first steps on the workers,
+   * where the Azure credentials are (the credential, the model and its component, the training values, the
+   * allow lists, the data's first rows, the cluster and the quota), creating, uploading and submitting
+   * nothing, and returns what the run would use and cost: the names (the run's own with an idempotency key),
+   * the merged parameters, the slices' rows and bytes, warnings and the estimate. A spec a run would refuse
+   * throws what that run's result() would throw (WorkflowFailedError, with the same cause and message;
+   * src/control/refusal.ts reads it).
+   */
+  async plan(specInput: RunSpecInput | unknown, opts: PlanOptions = {}): Promise<FineTunePlan> {
+    const spec = this.parse(specInput);
+    const key = opts.idempotencyKey;
+    const runId = key !== undefined ? `ft-${key}` : `ft-${randomUUID()}`;
+    if (!RUN_ID_PATTERN.test(runId))
+      throw invalid(
+        'idempotencyKey',
+        "must be 1-125 characters of letters, digits, '.', '_', ':' or '-', starting with a letter or digit",
+      );
+    return this.temporal.workflow.execute<typeof planFineTune>('planFineTune', {
+      taskQueue: this.taskQueue,
+      workflowId: `${PLAN_WORKFLOW_PREFIX}${randomUUID()}`,
+      args: [{ spec, runId, namesFixed: key !== undefined, ...(opts.options ? { options: opts.options } : {}) }],
+      workflowExecutionTimeout: PLAN_TIMEOUT,
+    });
   }
 
   private async existingHandle(runId: string, spec: RunSpec): Promise<RunHandle> {
@@ -297,21 +503,30 @@ export class FineTuneClient {
   async get(runId: string): Promise<RunRecord> {
     const { handle, description } = await this.run(runId);
     const progress = await withTimeout(handle.query(progressQuery), QUERY_TIMEOUT_MS).catch(() => undefined);
-    let jobStatus: string | undefined;
+    let job: JobFollowDetails | undefined;
     for (const pending of description.raw.pendingActivities ?? []) {
       const payload = pending.heartbeatDetails?.payloads?.[0];
       if (pending.activityType?.name !== 'awaitPipeline' || !payload) continue;
       const { payloadConverter, payloadCodecs } = this.temporal.options.loadedDataConverter;
-      const details = payloadConverter.fromPayload<{ status?: unknown }>(await decodePayload(payloadCodecs, payload));
-      if (typeof details?.status === 'string') jobStatus = details.status;
+      job = followDetailsOf(payloadConverter.fromPayload<unknown>(await decodePayload(payloadCodecs, payload)));
     }
-    if (jobStatus === undefined) {
+    if (job?.status === undefined) {
+      // After the step: its result holds the final status, the studio link and the last figures.
       const done = progress?.steps.find(
         (s) => s.name === 'awaitPipeline' && (s.status === 'completed' || s.status === 'failed'),
       );
-      jobStatus = done?.status === 'completed' ? done.detail : undefined;
+      const outcome =
+        done?.status === 'completed'
+          ? await this.jobOutcome(runId, description.runId).catch(() => undefined)
+          : undefined;
+      job = outcome ? followDetailsOf(outcome) : done?.status === 'completed' ? { status: done.detail } : job;
     }
-    return recordOf(summaryOf(description), memoOf(description.memo), progress, jobStatus);
+    const summary = summaryOf(description);
+    const record = recordOf(summary, memoOf(description.memo), progress, job);
+    if (summary.status !== 'succeeded') return record;
+    // A succeeded run's record carries its result record, the same as result() returns.
+    const result = await this.resultRecord(runId, description).catch(() => undefined);
+    return result ? { ...record, result } : record;
   }
 
   /** Runs newest first, filtered by status, model or dataset through the search attributes; paged. */
@@ -382,7 +597,21 @@ export class FineTuneClient {
         await this.temporal.workflow.getHandle(runId, executionId).fetchHistory(),
       );
       all.push(...eventsFromHistory(history, executionId, converter, i > 0));
+      // Webhook deliveries, from the notification workflows this execution started.
+      for (const child of notificationsOf(history)) {
+        try {
+          const childHistory = await decodePayloadsIn(
+            this.temporal.options.loadedDataConverter.payloadCodecs,
+            await this.temporal.workflow.getHandle(child.workflowId, child.runId).fetchHistory(),
+          );
+          all.push(...webhookEventsFromHistory(childHistory, converter));
+        } catch {
+          // Not started yet, or gone past the namespace's retention: nothing to show.
+        }
+      }
     }
+    // Deliveries interleave with the run's own events by time (a stable sort keeps each history's order).
+    all.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
     const page = pageEvents(all, opts.after, limit);
     if (!page) throw invalid('after', `no event ${opts.after} in run ${runId}`);
     return page;
@@ -401,14 +630,80 @@ export class FineTuneClient {
     return [...found.entries()].sort((a, b) => a[1] - b[1]).map(([id]) => id);
   }
 
-  /** Extends a kept-alive endpoint or ends it now; returns when it will be deleted (null: now). */
+  /**
+   * The workflow's endpointLifetime update as it is: extends a kept-alive endpoint or ends it now; returns
+   * when it will be deleted (null: now). A change the run refuses fails with the update's own error.
+   * keepAlive() is the same with the caller's input checked first and errors as ControlErrors.
+   */
   async endpointLifetime(runId: string, change: EndpointLifetimeChange): Promise<{ expiresAt: string | null }> {
     return (await this.run(runId)).handle.executeUpdate(endpointLifetimeUpdate, { args: [change] });
   }
 
-  /** Waits for the run to end and returns its result (a failed run throws WorkflowFailedError). */
-  async result(runId: string): Promise<FineTuneResult> {
-    return (await this.run(runId)).handle.result();
+  /**
+   * Keeps the run's endpoint serving longer (`extendMinutes`) or ends it now (`end: true`), while the run
+   * keeps it alive after its smoke test (deployment.keepAliveMinutes). Bad input is an invalid ControlError
+   * naming the field; a run that is not keeping its endpoint alive (ended, or not serving) is a conflict.
+   */
+  async keepAlive(runId: string, request: KeepAliveRequest): Promise<KeepAliveOutcome> {
+    const change = keepAliveChange(request);
+    const { handle, description } = await this.run(runId);
+    if (description.status.name !== 'RUNNING')
+      throw new ControlError(
+        'conflict',
+        `run ${runId} has ended (${runStateOf(description.status.name)}); its endpoint was deleted when it ended`,
+      );
+    let outcome: { expiresAt: string | null };
+    try {
+      outcome = await handle.executeUpdate(endpointLifetimeUpdate, { args: [change] });
+    } catch (err) {
+      throw asControlError(err);
+    }
+    const endpointName = deriveRunNames(runId).endpointName;
+    return {
+      id: runId,
+      object: 'fine_tune.keep_alive',
+      endpointName,
+      expiresAt: outcome.expiresAt,
+      message: keepAliveMessage(runId, endpointName, outcome.expiresAt),
+    };
+  }
+
+  /**
+   * The run's result record (src/control/runResult.ts: the same the CLI's `ftflow result` and the API's
+   * /result return): registered model and version, dataset URIs with sha256 and rows, job and studio link,
+   * scoring URI, served time, smoke reply, warnings and notes. Waits for a running run to end unless
+   * `wait: false` (see ResultOptions).
+   */
+  async result(runId: string, opts: ResultOptions = {}): Promise<RunResult> {
+    const { handle, description } = await this.run(runId);
+    if (opts.wait === false && description.status.name !== 'COMPLETED')
+      throw new RunHasNoResultError(runId, runStateOf(description.status.name), summaryOf(description).stage);
+    if (description.status.name === 'COMPLETED') return this.resultRecord(runId, description);
+    await handle.result();
+    return this.resultRecord(runId, await this.describe(runId));
+  }
+
+  /** A succeeded execution's result record: the workflow's result (read once per execution) and its context. */
+  private async resultRecord(
+    runId: string,
+    description: Awaited<ReturnType<FineTuneClient['describe']>>,
+  ): Promise<RunResult> {
+    const executionId = description.runId;
+    let raw = this.results.get(executionId);
+    if (!raw) {
+      raw = await this.temporal.workflow.getHandle<typeof fineTune>(runId, executionId).result();
+      this.results.set(executionId, raw);
+      if (this.results.size > 500) this.results.delete(this.results.keys().next().value ?? '');
+    }
+    // Results recorded before they carried the studio link: awaitPipeline's result has it.
+    const outcome = raw.job.studioUrl ? undefined : await this.jobOutcome(runId, executionId).catch(() => undefined);
+    const studioUrl = outcome ? followDetailsOf(outcome)?.studioUrl : undefined;
+    return runResultOf(raw, {
+      executionId,
+      finishedAt: description.closeTime?.toISOString(),
+      datasetSource: memoOf(description.memo)?.spec.dataset.source,
+      ...(studioUrl ? { studioUrl } : {}),
+    });
   }
 
   /**
@@ -461,23 +756,29 @@ export class FineTuneClient {
    * original spec. Every Azure name derives from the run id, so each step adopts what exists: the
    * staged data, a completed job (never retrained), the registered model.
    */
-  async resume(runId: string, opts: { source?: RunSource } = {}): Promise<ResumeOutcome> {
+  async resume(runId: string, opts: ResumeOptions = {}): Promise<ResumeOutcome> {
     const description = await this.describe(runId);
     const previousStatus = runStateOf(description.status.name);
     if (previousStatus === 'running' || previousStatus === 'succeeded')
       throw new RunNotResumableError(runId, previousStatus);
     const memo = memoOf(description.memo) ?? (await this.memoFromHistory(runId, description.runId));
     const contentKey = runContentKey(memo.spec);
-    const resumedMemo: RunMemo = { ...memo, source: opts.source ?? memo.source, startToken: randomUUID() };
+    const resumedBy = { source: opts.source ?? memo.source, actor: opts.actor };
+    const resumedMemo: RunMemo = { ...memo, source: resumedBy.source, actor: opts.actor, startToken: randomUUID() };
     const handle = await this.temporal.workflow.start<typeof fineTune>('fineTune', {
       taskQueue: this.taskQueue,
       workflowId: runId,
-      args: [{ spec: memo.spec, options: memo.options }],
+      args: [{ spec: memo.spec, options: memo.options, ...(memo.owner !== undefined ? { owner: memo.owner } : {}) }],
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
       // Two resumes at once: the second finds the first.
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
       memo: { [RUN_MEMO_KEY]: resumedMemo },
       typedSearchAttributes: searchAttributesFor(runId, memo.spec, contentKey, memo.idempotencyKey),
+      ...runStaticMetadata(withLaterDefaults(memo.spec), {
+        startedBy: memo,
+        resumedBy,
+        idempotencyKey: memo.idempotencyKey,
+      }),
     });
     return { runId, previousStatus, executionId: handle.firstExecutionRunId, spec: memo.spec };
   }
@@ -554,6 +855,12 @@ function decodePageToken(query: string, token: string): Uint8Array {
   return bytes.subarray(9);
 }
 
+/** Computes a value on first use and keeps it (a failure is thrown again on the next use). */
+function memoized<T>(make: () => T): () => T {
+  let value: { v: T } | undefined;
+  return () => (value ??= { v: make() }).v;
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -566,9 +873,17 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-export { ControlError, IdempotencyConflictError, RunNotFoundError, RunNotResumableError } from './control/errors';
+export {
+  ControlError,
+  IdempotencyConflictError,
+  RunHasNoResultError,
+  RunNotFoundError,
+  RunNotResumableError,
+} from './control/errors';
 export { ScheduleExistsError, ScheduleNotFoundError } from './control/errors';
 export type { RunRecord, RunSummary, RunState } from './control/records';
+export type { RunResult, DatasetSplitRecord } from './control/runResult';
+export type { KeepAliveOutcome, KeepAliveRequest } from './control/keepAlive';
 export type { RunEvent, EventPage } from './control/events';
 export type {
   RetrainingSchedule,
@@ -579,5 +894,19 @@ export type {
 export type { JanitorScheduleInfo } from './control/janitor';
 export type { ScheduleActionReport, StartedTick } from './control/scheduleActions';
 export { STEPS, JANITOR_SCHEDULE_ID } from './workflows/definitions';
-export type { StepName, StepState, RunProgress, FineTuneResult } from './workflows/definitions';
+export type { StepName, StepState, RunProgress, FineTuneResult, FineTunePlan } from './workflows/definitions';
+export type { RunCost, CostEstimate, ActualCost } from './cost/types';
+export { refusalOf, type Refusal } from './control/refusal';
 export { DEFAULT_JANITOR_EVERY } from './control/janitor';
+export type {
+  WebhookEndpoint,
+  WebhookEndpointWithSecret,
+  WebhookEndpointRequest,
+  RotateOptions,
+} from './control/webhooks';
+export { WEBHOOK_EVENT_TYPES, DEFAULT_WEBHOOK_EVENTS } from './runSpec/notifications';
+export type { WebhookEventType } from './runSpec/notifications';
+// For receivers: checks a delivery's Standard Webhooks signature (also the package export finetune-flow/webhooks).
+export { verifyWebhook, WebhookVerificationError } from './webhooks/verify';
+export type { VerifiedWebhook, VerifyWebhookOptions, WebhookHeaders } from './webhooks/verify';
+export type { WebhookPayload, WebhookEventData } from './webhooks/events';

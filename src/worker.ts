@@ -1,5 +1,6 @@
 // The worker process: polls the task queue, runs the fineTune workflow and its activities against the
 // Azure target configured in the environment. Prints WORKER_READY once polling, so supervisors can wait.
+import { readFileSync } from 'node:fs';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { DataConverter } from '@temporalio/common';
 import { Client, Connection } from '@temporalio/client';
@@ -7,8 +8,15 @@ import { createActivities, createDeps } from './activities';
 import { loadAzureConfig } from './azure/config';
 import { connectionOptions, loadTemporalConfig, type TemporalConfig } from './config/temporal';
 import { connectOrExplain } from './config/temporalConnection';
-import { setUpWorkerTelemetry, workerTelemetryOptions } from './observability';
+import { bundleTracesEveryRun, setUpWorkerTelemetry, workerTelemetryOptions } from './observability';
 import { loadObservabilityConfig } from './observability/config';
+import { reportMemory, ThreadTracker } from './observability/memory';
+import {
+  DEFAULT_MAX_CACHED_WORKFLOWS,
+  DEFAULT_MAX_CONCURRENT_ACTIVITIES,
+  loadWorkerTuning,
+  type WorkerTuning,
+} from './config/workerTuning';
 import { dataConverterFromEnv } from './codec/config';
 
 export interface WorkerSettings {
@@ -19,6 +27,10 @@ export interface WorkerSettings {
   workflowBundle?: string;
   /** Payload encryption (FTFLOW_PAYLOAD_KEY): the codec runs in the worker's main thread, outside the sandbox. */
   dataConverter?: DataConverter;
+  /** Workflow cache, activity slots, memory report (config/workerTuning.ts); defaults when absent. */
+  tuning?: WorkerTuning;
+  /** Why a prebuilt bundle given in FTFLOW_WORKFLOW_BUNDLE is not used (logged at start). */
+  bundleNote?: string;
 }
 
 /** The worker's settings from the environment (config/temporal.ts and observability/config.ts validate them). */
@@ -26,12 +38,34 @@ export function workerSettings(
   env: NodeJS.ProcessEnv = process.env,
   temporal: TemporalConfig = loadTemporalConfig(env),
 ): WorkerSettings {
+  const observability = loadObservabilityConfig(env);
+  const bundle = usableBundle(observability.workflowBundle, observability.tracing !== 'none');
   return {
     address: temporal.address,
     namespace: temporal.namespace,
     taskQueue: temporal.taskQueue,
-    workflowBundle: loadObservabilityConfig(env).workflowBundle,
+    workflowBundle: bundle.path,
+    ...(bundle.note ? { bundleNote: bundle.note } : {}),
     dataConverter: dataConverterFromEnv(env),
+    tuning: loadWorkerTuning(env),
+  };
+}
+
+/**
+ * A bundle built without OpenTelemetry's workflow interceptors in every run (`npm run bundle`, the default)
+ * would leave new runs untraced on a worker with FTFLOW_TRACING on: that worker bundles at start-up instead.
+ */
+function usableBundle(file: string | undefined, tracing: boolean): { path?: string; note?: string } {
+  if (!file || !tracing) return { path: file };
+  let code: string;
+  try {
+    code = readFileSync(file, 'utf8');
+  } catch {
+    return { path: file }; // The SDK reports the unreadable file, naming it.
+  }
+  if (bundleTracesEveryRun(code)) return { path: file };
+  return {
+    note: `FTFLOW_WORKFLOW_BUNDLE=${file} was built without workflow tracing and FTFLOW_TRACING is on: bundling the workflows at start-up instead (a few seconds); build the bundle with \`npm run bundle -- --tracing\` to skip this`,
   };
 }
 
@@ -61,8 +95,10 @@ export function workerOptions(
     ...workerTelemetryOptions({ prebuiltBundle: settings.workflowBundle !== undefined }),
     activities,
     ...(settings.dataConverter ? { dataConverter: settings.dataConverter } : {}),
-    // Waiting on jobs is cheap (a GET per poll), so one worker can follow many runs at once.
-    maxConcurrentActivityTaskExecutions: 1000,
+    // Waiting on jobs is cheap (a share of a list page per cycle), so one worker can follow many runs at once.
+    maxConcurrentActivityTaskExecutions: settings.tuning?.maxConcurrentActivities ?? DEFAULT_MAX_CONCURRENT_ACTIVITIES,
+    // A fixed size rather than the SDK's, which grows with the heap limit: bench/README.md, worker memory.
+    maxCachedWorkflows: settings.tuning?.maxCachedWorkflows ?? DEFAULT_MAX_CACHED_WORKFLOWS,
     shutdownGraceTime: SHUTDOWN_GRACE_SECONDS * 1000,
     shutdownForceTime: SHUTDOWN_FORCE_SECONDS * 1000,
   };
@@ -84,8 +120,13 @@ async function main(): Promise<void> {
       dataConverter: settings.dataConverter,
     });
     const activities = createActivities(createDeps(config, process.env, undefined, { temporal: client }));
+    if (settings.bundleNote) logger.warn(settings.bundleNote);
+    // Before Worker.create: it starts the workflow thread whose heap the memory report reads.
+    const threads = new ThreadTracker();
+    let stopReport = () => threads.stop();
     try {
       const worker = await Worker.create({ connection, ...workerOptions(settings, activities) });
+      stopReport = reportMemory(logger, settings.tuning?.memoryReportSeconds ?? 0, threads, worker);
       const running = worker.run();
       // Supervisors wait for this word (devstack/stack); startupMs feeds bench/startup.
       logger.info(`WORKER_READY ${settings.taskQueue}`, {
@@ -94,10 +135,17 @@ async function main(): Promise<void> {
         address: settings.address,
         auth: temporal.auth,
         workflowCode: settings.workflowBundle ? 'prebuilt bundle' : 'bundled at start-up',
+        maxCachedWorkflows: settings.tuning?.maxCachedWorkflows,
+        maxConcurrentActivities: settings.tuning?.maxConcurrentActivities,
+        // glibc's arenas (WORKER_PROCESS_ENV, set by whatever starts the process): unset is 8 per core.
+        mallocArenaMax: process.env.MALLOC_ARENA_MAX ?? 'unset',
+        // This process's share of ARM's budget (FTFLOW_ARM_BUDGET_SPLIT divides the FTFLOW_ARM_* rates).
+        armBudget: config.armBudget,
         startupMs: Math.round(process.uptime() * 1000),
       });
       await running;
     } finally {
+      stopReport();
       await clientConnection.close();
       await connection.close();
     }

@@ -43,3 +43,19 @@ export function listArg(args: BenchArgs, name: string, fallback: readonly number
     throw new Error(`--${name} must be whole numbers >= 1, comma-separated (got '${raw}')`);
   return list;
 }
+
+/** A comma-separated list of words from `allowed`, or `fallback`. */
+export function wordsArg<T extends string>(
+  args: BenchArgs,
+  name: string,
+  allowed: readonly T[],
+  fallback: readonly T[],
+): T[] {
+  const raw = args.values.get(name);
+  if (raw === undefined) return [...fallback];
+  const list = raw.split(',').map((s) => s.trim());
+  const bad = list.filter((w) => !(allowed as readonly string[]).includes(w));
+  if (list.length === 0 || bad.length > 0)
+    throw new Error(`--${name} takes ${allowed.join(', ')}, comma-separated (got '${raw}')`);
+  return list as T[];
+}

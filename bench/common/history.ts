@@ -109,7 +109,32 @@ export function countActions(events: readonly HistoryEvent[]): ActionCounts {
   return c;
 }
 
+/**
+ * Workflow tasks that timed out or failed and were tried again: each adds three events (the task's
+ * scheduled, started and timed-out/failed) that a task done at once does not. On a machine too loaded to
+ * answer a workflow task within its timeout they vary from run to run, whatever the workflow does.
+ */
+export function workflowTaskRetries(events: readonly HistoryEvent[]): number {
+  return events.filter((e) => e.workflowTaskTimedOutEventAttributes || e.workflowTaskFailedEventAttributes).length;
+}
+
 /** Workflow tasks completed (each is a round trip worker ↔ server; not billed, but load). */
 export function workflowTasks(events: readonly HistoryEvent[]): number {
   return events.filter((e) => e.workflowTaskCompletedEventAttributes).length;
+}
+
+/** The decoded result of the first completed activity of this type (JSON payloads; undefined otherwise). */
+export function activityResult(events: readonly HistoryEvent[], activityType: string): unknown {
+  const types = new Map<string, string>();
+  for (const e of events) {
+    const scheduled = e.activityTaskScheduledEventAttributes;
+    if (scheduled) types.set(String(e.eventId), scheduled.activityType?.name ?? '');
+    const done = e.activityTaskCompletedEventAttributes;
+    if (!done || types.get(String(done.scheduledEventId)) !== activityType) continue;
+    const payload = done.result?.payloads?.[0];
+    const encoding = payload?.metadata?.['encoding'];
+    if (!payload?.data || !encoding || Buffer.from(encoding).toString() !== 'json/plain') return undefined;
+    return JSON.parse(Buffer.from(payload.data).toString('utf8')) as unknown;
+  }
+  return undefined;
 }

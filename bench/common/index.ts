@@ -5,20 +5,25 @@ export { parseResultLine, reportResult, RESULTS_DIR, writeResultFile, type Resul
 export { describeMachine, machineInfo, type MachineInfo } from './machine';
 export { ProcSampler, readProc, type ProcSample, type ProcSummary } from './procSampler';
 export { median, percentile, ratio, round } from './stats';
-export { listArg, numberArg, parseBenchArgs, type BenchArgs } from './args';
+export { listArg, numberArg, parseBenchArgs, wordsArg, type BenchArgs } from './args';
 export {
+  activityResult,
   activityTimings,
   countActions,
   eventTimeMs,
+  workflowTaskRetries,
   workflowTasks,
   type ActionCounts,
   type ActivityTiming,
 } from './history';
 export { diffTotals, scrapeCounter, type MetricTotals } from './serverMetrics';
 export { startBenchWorker, type BenchWorker } from './workerProcess';
+export { startBenchApi, type BenchApi } from './apiProcess';
 export {
   emulatorAdmin,
   type EmulatorJob,
+  type EmulatorLifetime,
+  type RequestCounts,
   type EmulatorRequest,
   type EmulatorResources,
   type ThrottleStats,

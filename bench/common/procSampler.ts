@@ -58,7 +58,8 @@ export function readProc(pid: number): { rssMiB: number; hwmMiB: number; cpuSeco
 export class ProcSampler {
   private readonly samples: ProcSample[] = [];
   private hwmMiB = 0;
-  private readonly started = Date.now();
+  /** When the sampler started (epoch ms); samples' atMs count from here. */
+  readonly startedAtMs = Date.now();
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -75,7 +76,7 @@ export class ProcSampler {
     const r = readProc(this.pid);
     if (!r) return;
     this.hwmMiB = Math.max(this.hwmMiB, r.hwmMiB);
-    this.samples.push({ atMs: Date.now() - this.started, rssMiB: r.rssMiB, cpuSeconds: r.cpuSeconds });
+    this.samples.push({ atMs: Date.now() - this.startedAtMs, rssMiB: r.rssMiB, cpuSeconds: r.cpuSeconds });
   }
 
   /** Takes a last sample, stops, and summarizes. */
@@ -83,6 +84,22 @@ export class ProcSampler {
     this.sample();
     clearInterval(this.timer);
     return this.summary();
+  }
+
+  /**
+   * The samples taken between two epoch times: highest RSS, CPU seconds used and the span they cover
+   * (undefined with fewer than two samples in the window).
+   */
+  between(fromMs: number, toMs: number): { maxRssMiB: number; cpuSeconds: number; seconds: number } | undefined {
+    const inside = this.samples.filter((x) => x.atMs + this.startedAtMs >= fromMs && x.atMs + this.startedAtMs <= toMs);
+    if (inside.length < 2) return undefined;
+    const first = inside[0];
+    const last = inside[inside.length - 1];
+    return {
+      maxRssMiB: Math.max(...inside.map((x) => x.rssMiB)),
+      cpuSeconds: last.cpuSeconds - first.cpuSeconds,
+      seconds: (last.atMs - first.atMs) / 1000,
+    };
   }
 
   summary(): ProcSummary {

@@ -18,17 +18,21 @@ export interface ResultHeader {
   machine: MachineInfo;
 }
 
-/** Prints the JSON line and, unless this is a smoke run, writes bench/results/<bench>.json. Returns the object. */
+/**
+ * Prints the JSON line and, unless this is a smoke run, writes bench/results/<file>.json (<bench>.json by
+ * default). Returns the object.
+ */
 export function reportResult<T extends object>(
   bench: string,
   smoke: boolean,
   figures: T,
   write: (text: string) => void = (text) => process.stdout.write(text),
+  file: string = bench,
 ): ResultHeader & T {
   const result = { bench, at: new Date().toISOString(), smoke, machine: machineInfo(), ...figures };
   write(JSON.stringify(result) + '\n');
   // Smoke runs (make test) must not overwrite the committed figures of a real run.
-  if (!smoke) writeResultFile(bench, result);
+  if (!smoke) writeResultFile(file, result);
   return result;
 }
 

@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { WORKER_ENTRY } from '../../devstack/stack/paths';
+import { WORKER_PROCESS_ENV } from '../../src/config/workerTuning';
 
 export interface BenchWorker {
   pid: number;
@@ -20,11 +21,24 @@ export async function startBenchWorker(
   if (!fs.existsSync(WORKER_ENTRY)) throw new Error(`${WORKER_ENTRY} is missing: run \`npm run build\` first`);
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   const out = fs.openSync(logFile, 'w');
-  const child: ChildProcess = spawn(process.execPath, [WORKER_ENTRY], { env, stdio: ['ignore', out, out] });
+  // As the image and the local stack start workers; `env` may override it.
+  const child: ChildProcess = spawn(process.execPath, [WORKER_ENTRY], {
+    env: { ...WORKER_PROCESS_ENV, ...env },
+    stdio: ['ignore', out, out],
+  });
   fs.closeSync(out);
   const pid = child.pid;
   if (pid === undefined) throw new Error('the worker did not start');
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // A worker must not outlive the bench: if the bench exits without stopping it (an error, Ctrl-C handled
+  // by a stack's signal handler, jest's forceExit), it is killed on the way out.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      process.removeListener('exit', killOnExit);
+      resolve();
+    }),
+  );
   const deadline = Date.now() + readyTimeoutMs;
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null)

@@ -2,9 +2,12 @@
 // emulator's clock, everything else (staging a 1% slice, deployment, scoring, deletion) quick. While the
 // runs go, the worker's /proc entry and the emulator's ARM token-bucket counters are sampled each second;
 // when every run has closed, each run's history and the emulator's records give the rest.
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { FineTuneClient, type RunHandle } from '../../src/client';
 import {
+  activityResult,
   activityTimings,
   countActions,
   diffTotals,
@@ -14,10 +17,13 @@ import {
   ProcSampler,
   round,
   scrapeCounter,
+  startBenchApi,
   startBenchWorker,
+  workflowTaskRetries,
   workflowTasks,
 } from '../common';
 import type { ActionCounts, EmulatorResources, MetricTotals, ProcSummary } from '../common';
+import type { MemoryBreakdown } from '../../src/observability/memory';
 
 /** Where a level runs: a stack started by the bench (main.ts) or the test suite's (smoke test). */
 export interface ScaleTarget {
@@ -34,8 +40,20 @@ export interface ScaleTarget {
 
 export interface LevelOptions {
   runs: number;
+  /** Worker processes on the level's task queue (default 1); they split the ARM budget (FTFLOW_ARM_BUDGET_SPLIT). */
+  workers?: number;
+  /** The worker follows the training's MLflow figures (its default), or not (FTFLOW_METRICS_POLL_SECONDS=0). */
+  liveMetrics: boolean;
+  /**
+   * Push: an API process receives the emulator's Event Grid deliveries (RunStatusChanged) and relays them to
+   * the worker (FTFLOW_JOB_PUSH=on); off: the worker polls only.
+   */
+  push?: boolean;
   /** Extra environment of the worker (poll intervals for the smoke run). */
+  /** Extra environment of the worker (poll intervals for the smoke run, a variant's settings). */
   workerTuning?: Record<string, string>;
+  /** Names the worker variant in tables and the result (bench:scale --worker). */
+  variant?: string;
   /** Give up waiting after this long (the runs still open are reported as not completed). */
   timeoutMs: number;
   log: (line: string) => void;
@@ -43,6 +61,10 @@ export interface LevelOptions {
 
 export interface LevelResult {
   runs: number;
+  liveMetrics: boolean;
+  push: boolean;
+  /** The worker variant (bench:scale --worker), when the level was run with one. */
+  variant?: string;
   runsCompleted: number;
   runsFailed: number;
   wallSeconds: number;
@@ -52,9 +74,20 @@ export interface LevelResult {
   peakRunsWaitingOnJob: number;
   /** Share of the runs' wall time spent in awaitPipeline. */
   waitingShare: number | null;
+  /** All worker processes together: peak RSS of the largest, CPU summed (one process: that process). */
   worker: ProcSummary & { cpuSecondsPerRun: number | null };
+  /** Each worker process (the level's `workers`). */
+  workers: ProcSummary[];
+  /**
+   * What the first worker's memory was made of at its largest report (FTFLOW_MEMORY_REPORT_SECONDS, every
+   * 10 s here): V8 heaps of the main and the workflow thread, external memory, the rest; null without reports.
+   */
+  memory: MemoryBreakdown | null;
   temporal: {
     historyEventsPerRun: number | null;
+    /** The same without the events of workflow tasks that timed out or failed and were retried (3 each). */
+    historyEventsPerRunWithoutTaskRetries: number | null;
+    workflowTaskRetriesPerRun: number | null;
     workflowTasksPerRun: number | null;
     /** Mean per run of the history-derived billable actions (definition in bench/common/history.ts). */
     actionsPerRun: ActionCounts;
@@ -76,6 +109,32 @@ export interface LevelResult {
     /** Mean reads/s while at least 90% of the runs were waiting on their jobs (null when never). */
     readsPerSecondWhileWaiting: number | null;
   };
+  /**
+   * What following the jobs cost: the ARM reads of jobs (Jobs_List pages and Jobs_Get, the submit's
+   * read-before-create and each follower's first read included), over the level and per second.
+   */
+  following: {
+    listPages: number;
+    gets: number;
+    readsPerRun: number | null;
+    /** The job watcher's reads alone (polling cycles and wakes): the cost of following. */
+    watcherReads: number;
+    watcherReadsPerRun: number | null;
+    /** Highest watcher reads/s over any 60 s window (target <= 5). */
+    watcherPeakReadsPerSecond60s: number | null;
+    /** Highest job reads/s over any 60 s window. */
+    peakReadsPerSecond60s: number | null;
+    /** Mean job reads/s while at least 90% of the runs waited on their jobs. */
+    readsPerSecondWhileWaiting: number | null;
+  };
+  /** Push on: the emulator's Event Grid delivery counts (published, delivered, duplicated, reordered, ...). */
+  events: Record<string, number> | null;
+  /** MLflow tracking requests (all reads: the flow writes nothing to MLflow), from the emulator's counts. */
+  mlflow: { reads: number; readsPerRun: number | null };
+  /** ARM reads and MLflow reads per run together: what following a run costs in reads. */
+  readsPerRun: number | null;
+  /** Runs whose awaitPipeline result carries live figures, and its `metrics` entries per run. */
+  liveFigures: { runsWithFigures: number; entriesPerRun: number | null };
   /** Activity attempts beyond the first, per run (timeouts and retried failures), and which steps they hit. */
   activityRetriesPerRun: number | null;
   retriesByStep: Record<string, number>;
@@ -88,30 +147,43 @@ export interface LevelResult {
 interface ThrottleTick {
   atMs: number;
   reads: number;
+  /** Job reads (list pages + Gets) so far. */
+  jobReads: number;
+  /** Of those, the job watcher's (what following costs). */
+  watcherReads: number;
   writes: number;
   deletes: number;
   throttled: number;
 }
 
 /** Highest mean rate over any window of `seconds` in a cumulative series. */
-function peakRate(series: readonly ThrottleTick[], seconds: number): number | null {
+function peakRate(
+  series: readonly ThrottleTick[],
+  seconds: number,
+  value: (t: ThrottleTick) => number = (t) => t.reads,
+): number | null {
   let best: number | null = null;
   let j = 0;
   for (let i = 0; i < series.length; i++) {
     while (j < i && series[i].atMs - series[j + 1].atMs >= seconds * 1000) j++;
     const span = (series[i].atMs - series[j].atMs) / 1000;
-    if (span >= seconds * 0.9) best = Math.max(best ?? 0, (series[i].reads - series[j].reads) / span);
+    if (span >= seconds * 0.9) best = Math.max(best ?? 0, (value(series[i]) - value(series[j])) / span);
   }
   return best === null ? null : round(best, 1);
 }
 
 /** Mean reads/s between two times of a cumulative series. */
-function meanRate(series: readonly ThrottleTick[], fromMs: number, toMs: number): number | null {
+function meanRate(
+  series: readonly ThrottleTick[],
+  fromMs: number,
+  toMs: number,
+  value: (t: ThrottleTick) => number = (t) => t.reads,
+): number | null {
   const inside = series.filter((t) => t.atMs >= fromMs && t.atMs <= toMs);
   if (inside.length < 2) return null;
   const a = inside[0];
   const b = inside[inside.length - 1];
-  return round((b.reads - a.reads) / ((b.atMs - a.atMs) / 1000), 1);
+  return round((value(b) - value(a)) / ((b.atMs - a.atMs) / 1000), 1);
 }
 
 async function mapLimit<T, R>(
@@ -134,37 +206,149 @@ async function mapLimit<T, R>(
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Several worker processes as one: the largest peak and last RSS (what one process needs), CPU seconds and
+ * % of a core summed (what the level cost), the peak CPU window of the busiest. One process: itself.
+ */
+export function combineWorkers(each: readonly ProcSummary[]): ProcSummary {
+  if (each.length === 1) return each[0];
+  const sum = (get: (s: ProcSummary) => number) => each.reduce((a, s) => a + get(s), 0);
+  const max = (get: (s: ProcSummary) => number) => Math.max(...each.map(get));
+  return {
+    pid: each[0].pid,
+    samples: max((s) => s.samples),
+    wallSeconds: max((s) => s.wallSeconds),
+    peakRssMiB: max((s) => s.peakRssMiB),
+    lastRssMiB: max((s) => s.lastRssMiB),
+    cpuSeconds:
+      round(
+        sum((s) => s.cpuSeconds),
+        1,
+      ) ?? 0,
+    avgCpuPercent:
+      round(
+        sum((s) => s.avgCpuPercent),
+        1,
+      ) ?? 0,
+    peakCpuPercent: max((s) => s.peakCpuPercent),
+    windowSeconds: each[0].windowSeconds,
+  };
+}
+
+/** Seconds between the workers' "worker memory" log lines during a level. */
+const MEMORY_REPORT_SECONDS = '10';
+
+/** The largest "worker memory" report (by RSS) in a worker's JSON log, or null when it has none. */
+export function peakMemoryReport(logText: string): MemoryBreakdown | null {
+  let peak: MemoryBreakdown | null = null;
+  for (const line of logText.split('\n')) {
+    if (!line.includes('"worker memory"')) continue;
+    try {
+      const entry = JSON.parse(line) as { message?: string; memory?: MemoryBreakdown };
+      if (entry.message === 'worker memory' && entry.memory && (!peak || entry.memory.rssMiB > peak.rssMiB))
+        peak = entry.memory;
+    } catch {
+      // A line cut short by the worker's exit.
+    }
+  }
+  return peak;
+}
+
+/** Requests the emulator's MLflow surface answered (every one a read). */
+function mlflowReads(counts: Record<string, Record<string, number>>): number {
+  return Object.values(counts['mlflow'] ?? {}).reduce((a, b) => a + b, 0);
+}
+
 export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Promise<LevelResult> {
   const { runs, log } = opts;
+  const workerCount = opts.workers ?? 1;
   const stamp = Date.now().toString(36);
-  const taskQueue = `bench-scale-${runs}-${stamp}`;
-  const worker = await startBenchWorker(
-    {
-      ...process.env,
-      ...target.workerEnv,
-      FTFLOW_TASK_QUEUE: taskQueue,
-      FTFLOW_LOG_LEVEL: 'INFO',
-      ...(opts.workerTuning ?? {}),
-    },
-    `${target.logDir}/worker-${runs}.log`,
-  );
-  const connection = await Connection.connect({ address: target.temporalAddress });
-  const temporal = new Client({ connection, namespace: target.namespace });
-  const client = await FineTuneClient.connect({ client: temporal, taskQueue });
-  const actionsBefore: MetricTotals | undefined = target.temporalMetricsUrl
-    ? await scrapeCounter(target.temporalMetricsUrl, 'action', 'action_type')
+  const push = opts.push ?? false;
+  const variant = `live-${opts.liveMetrics ? 'on' : 'off'}${push ? '-push' : ''}${opts.variant ? `-${opts.variant}` : ''}`;
+  const taskQueue = `bench-scale-${runs}-${variant}-${stamp}`;
+  // Push: the API receives the emulator's Event Grid deliveries and relays them to the worker.
+  const api = push
+    ? await (async () => {
+        const secret = randomBytes(32).toString('hex');
+        const started = await startBenchApi(
+          {
+            ...process.env,
+            ...target.workerEnv,
+            FTFLOW_TASK_QUEUE: taskQueue,
+            FTFLOW_API_KEYS: '{"keys": []}',
+            FTFLOW_API_HOST: '127.0.0.1',
+            FTFLOW_API_PORT: '0',
+            FTFLOW_EVENT_GRID_SECRET: secret,
+          },
+          `${target.logDir}/api-${runs}-${variant}.log`,
+        );
+        try {
+          await emulatorAdmin.createEventSubscription(
+            target.emulatorUrl,
+            `ftflow-${stamp}`,
+            `${started.url}/v1/azure/events?secret=${secret}`,
+          );
+        } catch (err) {
+          await started.stop();
+          throw err;
+        }
+        return started;
+      })()
     : undefined;
-  const throttleBase = await emulatorAdmin.throttle(target.emulatorUrl);
+  const workers = await Promise.all(
+    Array.from({ length: workerCount }, (_, i) =>
+      startBenchWorker(
+        {
+          ...process.env,
+          ...target.workerEnv,
+          FTFLOW_TASK_QUEUE: taskQueue,
+          FTFLOW_LOG_LEVEL: 'INFO',
+          // JSON lines: the memory reports are read back from the log (peakMemoryReport).
+          FTFLOW_LOG_FORMAT: 'json',
+          FTFLOW_ARM_BUDGET_SPLIT: String(workerCount),
+          FTFLOW_MEMORY_REPORT_SECONDS: MEMORY_REPORT_SECONDS,
+          ...(opts.liveMetrics ? {} : { FTFLOW_METRICS_POLL_SECONDS: '0' }),
+          ...(push ? { FTFLOW_JOB_PUSH: 'on' } : {}),
+          ...(opts.workerTuning ?? {}),
+        },
+        `${target.logDir}/worker-${runs}-${variant}${workerCount > 1 ? `-${workerCount}w-${i + 1}` : ''}.log`,
+      ),
+    ),
+  );
+  const connected = await (async () => {
+    const connection = await Connection.connect({ address: target.temporalAddress });
+    const temporal = new Client({ connection, namespace: target.namespace });
+    return {
+      connection,
+      temporal,
+      client: await FineTuneClient.connect({ client: temporal, taskQueue }),
+      actionsBefore: target.temporalMetricsUrl
+        ? await scrapeCounter(target.temporalMetricsUrl, 'action', 'action_type')
+        : undefined,
+      throttleBase: await emulatorAdmin.throttle(target.emulatorUrl),
+      jobReadsBase: await emulatorAdmin.jobReads(target.emulatorUrl),
+      mlflowBase: mlflowReads(await emulatorAdmin.requestCounts(target.emulatorUrl)),
+    };
+  })().catch(async (err: unknown) => {
+    await Promise.all(workers.map((w) => w.stop()));
+    await api?.stop();
+    throw err;
+  });
+  const { connection, temporal, client, throttleBase, mlflowBase, jobReadsBase } = connected;
+  const actionsBefore: MetricTotals | undefined = connected.actionsBefore;
   const t0 = Date.now();
   const ticks: ThrottleTick[] = [];
   let sampling = true;
   const throttleLoop = (async () => {
     while (sampling) {
       const s = await emulatorAdmin.throttle(target.emulatorUrl).catch(() => undefined);
-      if (s) {
+      const jr = await emulatorAdmin.jobReads(target.emulatorUrl).catch(() => undefined);
+      if (s && jr) {
         ticks.push({
           atMs: Date.now(),
           reads: s.granted.reads - throttleBase.granted.reads,
+          jobReads: jr.list + jr.get - jobReadsBase.list - jobReadsBase.get,
+          watcherReads: jr.watcher - jobReadsBase.watcher,
           writes: s.granted.writes - throttleBase.granted.writes,
           deletes: s.granted.deletes - throttleBase.granted.deletes,
           throttled: s.throttled - throttleBase.throttled,
@@ -173,7 +357,7 @@ export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Pro
       await sleep(1000);
     }
   })();
-  const sampler = new ProcSampler(worker.pid, 1000, 10);
+  const samplers = workers.map((w) => new ProcSampler(w.pid, 1000, 10));
   let handles: RunHandle[] = [];
   try {
     // Start every run at once (50 start calls in flight), as a batch of retraining requests would.
@@ -202,9 +386,9 @@ export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Pro
           last && back && last.atMs > back.atMs
             ? ((last.reads - back.reads) / ((last.atMs - back.atMs) / 1000)).toFixed(1)
             : '?';
-        const s = sampler.summary();
+        const rss = samplers.map((s) => s.summary().lastRssMiB).join(' + ');
         log(
-          `${Math.round((Date.now() - t0) / 1000)} s: ${open}/${runs} runs open; ARM reads ${rate}/s (last 30 s), 429s ${last?.throttled ?? 0}; worker RSS ${s.lastRssMiB} MiB`,
+          `${Math.round((Date.now() - t0) / 1000)} s: ${open}/${runs} runs open; ARM reads ${rate}/s (last 30 s), 429s ${last?.throttled ?? 0}; worker RSS ${rss} MiB`,
         );
       }
       await sleep(runs >= 100 ? 5000 : 1000);
@@ -213,9 +397,12 @@ export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Pro
     sampling = false;
     await throttleLoop;
   }
-  const workerSummary = sampler.stop();
+  const perWorker = samplers.map((s) => s.stop());
+  const workerSummary = combineWorkers(perWorker);
   const wallEnd = Date.now();
-  await worker.stop();
+  await Promise.all(workers.map((w) => w.stop()));
+  await api?.stop();
+  const memory = peakMemoryReport(fs.readFileSync(workers[0].logFile, 'utf8'));
 
   // What Temporal recorded, run by run.
   const histories = await mapLimit(
@@ -224,6 +411,12 @@ export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Pro
     async (h) => (await temporal.workflow.getHandle(h.runId).fetchHistory()).events ?? [],
   );
   const resources: EmulatorResources = await emulatorAdmin.resources(target.emulatorUrl);
+  const mlflowTotal = mlflowReads(await emulatorAdmin.requestCounts(target.emulatorUrl)) - mlflowBase;
+  const jobReadsEnd = await emulatorAdmin.jobReads(target.emulatorUrl);
+  const eventCounts = push
+    ? ((await emulatorAdmin.eventSubscriptions(target.emulatorUrl)).find((sub) => sub.name === `ftflow-${stamp}`)
+        ?.counts ?? null)
+    : null;
   const actionsAfter = target.temporalMetricsUrl
     ? await scrapeCounter(target.temporalMetricsUrl, 'action', 'action_type')
     : undefined;
@@ -243,7 +436,10 @@ export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Pro
   let runMs = 0;
   let events = 0;
   let tasks = 0;
+  let taskRetries = 0;
   let retries = 0;
+  let withFigures = 0;
+  let entries = 0;
   const retriesByStep: Record<string, number> = {};
   const actionSums: ActionCounts = {
     workflowStarted: 0,
@@ -271,6 +467,7 @@ export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Pro
       failed++;
     events += ev.length;
     tasks += workflowTasks(ev);
+    taskRetries += workflowTaskRetries(ev);
     const a = countActions(ev);
     for (const k of Object.keys(actionSums) as (keyof ActionCounts)[]) actionSums[k] += a[k];
     const timings = activityTimings(ev);
@@ -282,6 +479,9 @@ export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Pro
     const first = timings[0];
     const lastActivity = timings[timings.length - 1];
     if (first && lastActivity?.closedMs !== undefined) runMs += lastActivity.closedMs - first.scheduledMs;
+    const outcome = activityResult(ev, 'awaitPipeline') as { training?: unknown; metricsLog?: unknown[] } | undefined;
+    if (outcome?.training) withFigures++;
+    entries += outcome?.metricsLog?.length ?? 0;
     const follow = timings.filter((t) => t.activityType === 'awaitPipeline');
     const done = follow.find((t) => t.outcome === 'completed');
     for (const t of follow) {
@@ -311,7 +511,19 @@ export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Pro
     else if (waitingFrom !== undefined && waitingTo === undefined) waitingTo = e.at;
   }
   const created = myJobs.map((j) => Date.parse(j.createdAt));
-  const last = ticks[ticks.length - 1] ?? { reads: 0, writes: 0, deletes: 0, throttled: 0, atMs: 0 };
+  const last = ticks[ticks.length - 1] ?? {
+    reads: 0,
+    jobReads: 0,
+    watcherReads: 0,
+    writes: 0,
+    deletes: 0,
+    throttled: 0,
+    atMs: 0,
+  };
+  const jobReads = (t: ThrottleTick) => t.jobReads;
+  const watcherReads = (t: ThrottleTick) => t.watcherReads;
+  const listPages = jobReadsEnd.list - jobReadsBase.list;
+  const gets = jobReadsEnd.get - jobReadsBase.get;
   const n = handles.length || 1;
   const serverActions = actionsBefore && actionsAfter ? diffTotals(actionsBefore, actionsAfter) : null;
   const serverTotal = serverActions ? Object.values(serverActions).reduce((a, b) => a + b, 0) : null;
@@ -322,6 +534,9 @@ export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Pro
     : null;
   return {
     runs,
+    liveMetrics: opts.liveMetrics,
+    push,
+    ...(opts.variant ? { variant: opts.variant } : {}),
     runsCompleted: completed,
     runsFailed: failed,
     wallSeconds: round((wallEnd - t0) / 1000, 1) ?? 0,
@@ -329,8 +544,12 @@ export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Pro
     peakRunsWaitingOnJob: peakWaiting,
     waitingShare: runMs > 0 ? round(waitedMs / runMs, 3) : null,
     worker: { ...workerSummary, cpuSecondsPerRun: round(workerSummary.cpuSeconds / n, 3) },
+    workers: perWorker,
+    memory,
     temporal: {
       historyEventsPerRun: round(events / n, 1),
+      historyEventsPerRunWithoutTaskRetries: round((events - 3 * taskRetries) / n, 1),
+      workflowTaskRetriesPerRun: round(taskRetries / n, 2),
       workflowTasksPerRun: round(tasks / n, 1),
       actionsPerRun: Object.fromEntries(
         Object.entries(actionSums).map(([k, v]) => [k, round(v / n, 2) ?? 0]),
@@ -343,12 +562,27 @@ export async function measureLevel(target: ScaleTarget, opts: LevelOptions): Pro
       reads: last.reads,
       writes: last.writes,
       deletes: last.deletes,
-      readsPerRun: round(last.reads / n, 1),
+      readsPerRun: round(last.reads / n, 2),
       throttled: last.throttled,
       peakReadsPerSecond10s: peakRate(ticks, 10),
       peakReadsPerSecond60s: peakRate(ticks, 60),
       readsPerSecondWhileWaiting: waitingFrom !== undefined ? meanRate(ticks, waitingFrom, waitingTo ?? wallEnd) : null,
     },
+    following: {
+      listPages,
+      gets,
+      readsPerRun: round((listPages + gets) / n, 2),
+      watcherReads: jobReadsEnd.watcher - jobReadsBase.watcher,
+      watcherReadsPerRun: round((jobReadsEnd.watcher - jobReadsBase.watcher) / n, 2),
+      watcherPeakReadsPerSecond60s: peakRate(ticks, 60, watcherReads),
+      peakReadsPerSecond60s: peakRate(ticks, 60, jobReads),
+      readsPerSecondWhileWaiting:
+        waitingFrom !== undefined ? meanRate(ticks, waitingFrom, waitingTo ?? wallEnd, jobReads) : null,
+    },
+    events: eventCounts,
+    mlflow: { reads: mlflowTotal, readsPerRun: round(mlflowTotal / n, 2) },
+    readsPerRun: round((last.reads + mlflowTotal) / n, 2),
+    liveFigures: { runsWithFigures: withFigures, entriesPerRun: round(entries / n, 1) },
     activityRetriesPerRun: round(retries / n, 2),
     retriesByStep,
     noticeDelaySeconds: {

@@ -15,7 +15,7 @@ import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { FineTuneClient } from 'finetune-flow';
 import { bundleWorkflows } from 'finetune-flow/bundle';
-import { ENV, FINETUNE_SEARCH_ATTRIBUTE_KEYS, TASK_QUEUE } from 'finetune-flow/config';
+import { ENV, FINETUNE_SEARCH_ATTRIBUTE_KEYS, TASK_QUEUE, WORKER_PROCESS_ENV } from 'finetune-flow/config';
 import { stackEnv, startStack, WORKER_READY_LINE, type RunningStack } from '../stack';
 import {
   commandLineOf,
@@ -456,13 +456,16 @@ export interface ClusterWiring {
   azure: Record<string, string>;
 }
 
-export function clusterWorkerEnv(w: ClusterWiring, bundlePath: string): Record<string, string> {
+/** A worker's environment; `workers` processes share the ARM budget (compose: FTFLOW_WORKER_REPLICAS). */
+export function clusterWorkerEnv(w: ClusterWiring, bundlePath: string, workers: number): Record<string, string> {
   return {
     ...w.azure,
     [ENV.temporalAddress]: w.temporalAddress,
     [ENV.temporalNamespace]: w.namespace,
     [ENV.taskQueue]: w.taskQueue,
     FTFLOW_WORKFLOW_BUNDLE: bundlePath,
+    FTFLOW_ARM_BUDGET_SPLIT: String(workers),
+    ...WORKER_PROCESS_ENV,
   };
 }
 
@@ -931,7 +934,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<RunningCl
     const workerCount = opts.workers ?? 2;
     const workerEnv: NodeJS.ProcessEnv = {
       ...env,
-      ...clusterWorkerEnv(c.wiring(), bundle.path),
+      ...clusterWorkerEnv(c.wiring(), bundle.path, workerCount),
       ...(opts.workerEnv ?? {}),
     };
     await Promise.all(

@@ -122,6 +122,7 @@ async function up(args: Args): Promise<number> {
     `  Temporal   ${u.temporalAddress} (frontend; history :${cluster.ports.history}, matching :${cluster.ports.matching}, worker :${cluster.ports.worker}; namespace ${cluster.namespace})`,
     `  PostgreSQL ${'127.0.0.1'}:${cluster.ports.postgres} (data ${rel(path.join(cluster.dataDir, 'pg'))})`,
     `  API        ${u.api} (Authorization: Bearer $(cat ${rel(path.join(cluster.dataDir, 'api-key'))}))`,
+    `  Dashboard  ${u.api}/ui/ (log in with that key)`,
     u.ui
       ? `  Web UI     ${u.ui}`
       : uiToolReady()

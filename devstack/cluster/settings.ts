@@ -116,5 +116,7 @@ export const CLUSTER_API_KEY_SCOPES = [
   'fine-tunes:write',
   'schedules:read',
   'schedules:write',
+  'webhooks:read',
+  'webhooks:write',
   'janitor:admin',
 ] as const;

@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { FineTuneClient } from 'finetune-flow';
 import { startStack, ALL_COMPONENTS, type RunningStack } from '../stack';
-import type { RunProgress, StepState, FineTuneResult } from 'finetune-flow';
+import type { RunProgress, StepState, RunResult } from 'finetune-flow';
 
 const LOCAL_WORKER_TUNING = { FTFLOW_JOB_POLL_SECONDS: '1', FTFLOW_LRO_POLL_MS: '300' };
 
@@ -46,7 +46,7 @@ async function endpointGone(
 }
 
 function summary(
-  result: FineTuneResult,
+  result: RunResult,
   check: { gone: boolean; liveEndpoints: number },
   uiUrl: string | undefined,
 ): string {
@@ -54,19 +54,19 @@ function summary(
   return [
     '',
     '── finetune-flow demo: summary ─────────────────────────────',
-    `run id            ${result.runId}`,
-    `base model        ${result.model.name} v${result.model.version} (${result.model.assetId})`,
+    `run id            ${result.id}`,
+    `base model        ${result.baseModel.name} v${result.baseModel.version} (${result.baseModel.assetId})`,
     `compute           ${result.compute.name} ${result.compute.vmSize} × ${result.compute.gpusPerNode} GPU`,
-    `dataset           train ${result.data.train.rows} rows, test ${result.data.test.rows} rows (revision ${result.data.revision.slice(0, 12)})`,
-    `pipeline job      ${result.job.jobName}  ${result.job.status}`,
+    `dataset           train ${result.dataset.train.rows} rows, test ${result.dataset.test.rows} rows (revision ${result.dataset.revision.slice(0, 12)})`,
+    `pipeline job      ${result.job.name}  ${result.job.status}`,
     `display name      ${result.job.displayName}`,
     `metrics           train_loss ${metric('train_loss')}  eval_loss ${metric('eval_loss')}  perplexity ${metric('perplexity')}`,
     `registered model  ${result.registeredModel.name} version ${result.registeredModel.version}`,
-    `smoke score       "${result.smokeScore.replyPreview.slice(0, 100)}" (${result.smokeScore.latencyMs} ms)`,
-    `endpoint          ${result.endpoint.endpointName}${result.endpoint.instanceType ? ` on ${result.endpoint.instanceType}` : ''}`,
+    `smoke score       "${result.smokeScore.reply.slice(0, 100)}" (${result.smokeScore.latencyMs} ms)`,
+    `endpoint          ${result.endpoint.name}${result.endpoint.instanceType ? ` on ${result.endpoint.instanceType}` : ''}`,
     `endpoint deleted: ${check.gone ? 'yes' : 'NO'} (emulator reports ${check.liveEndpoints} live endpoint(s))`,
     ...(result.warnings.length ? [`warnings          ${result.warnings.join('\n                  ')}`] : []),
-    `Temporal UI       ${uiUrl ? `${uiUrl}/namespaces/default/workflows/${result.runId}` : 'n/a'}`,
+    `Temporal UI       ${uiUrl ? `${uiUrl}/namespaces/default/workflows/${result.id}` : 'n/a'}`,
     '─────────────────────────────────────────────────────────────',
   ].join('\n');
 }
@@ -118,7 +118,7 @@ async function main(): Promise<number> {
         await new Promise((r) => setTimeout(r, 300));
       }
       printTransitions(seen, await client.progress(run.runId));
-      let result: FineTuneResult;
+      let result: RunResult;
       try {
         result = await resultPromise;
       } catch (err) {
@@ -128,7 +128,7 @@ async function main(): Promise<number> {
         console.error(`emulator reports ${check.liveEndpoints} live endpoint(s)`);
         return 1;
       }
-      const check = await endpointGone(emulatorUrl, result.endpoint.endpointName);
+      const check = await endpointGone(emulatorUrl, result.endpoint.name);
       console.log(summary(result, check, stack.urls.temporalUi));
       console.log(`demo finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       return check.gone && check.liveEndpoints === 0 ? 0 : 1;

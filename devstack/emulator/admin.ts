@@ -3,7 +3,8 @@
 //   GET  health                  status, url, catalog
 //   GET  resources               every resource ever created, with creation/deletion times and PUT counts;
 //                                each job's status history (every status it had, with the emulator time it began)
-//   GET  billing                 billable seconds per endpoint, deployment (× instances) and compute node
+//   GET  billing                 billable seconds per endpoint, deployment (× instances), compute node and job,
+//                                in US dollars at the product's list prices (finetune-flow/cost)
 //   GET  requests                the request log (?method=&pathContains=; &bodies=1 adds writes' JSON bodies)
 //   POST reset                   forget resources, requests, faults, throttle buckets, contract records
 //   GET  clock / PUT clock       durations, speed, time mode (real|stepped) and now
@@ -14,6 +15,11 @@
 //   GET  contract / DELETE contract   contract-check counters, covered operations, violations
 //   GET  studio/runs/:name       what a job's Studio link shows locally
 //   POST registry/models         add a registry model version (a copy of a catalog model with changes)
+//   PUT  event-subscriptions/:name   an Event Grid webhook subscription on the workspace (ARM's body:
+//                                properties.destination.properties.endpointUrl, eventDeliverySchema,
+//                                filter.includedEventTypes); the validation handshake runs first
+//   GET  event-subscriptions / DELETE event-subscriptions/:name   with each one's delivery counts
+//   GET  event-settings / PUT event-settings   duplicate, reorder and lose rates, seed, retry scale
 import type { FastifyInstance } from 'fastify';
 import { billingReport, lifetime } from './billing';
 import { JOB_PHASES, jobEndedAt, jobStatus, jobStatusHistory, type EmulatorClock, type TimeMode } from './clock';
@@ -30,6 +36,8 @@ import { jobArmId, studioUrl } from './arm/jobs';
 import { modelVersionId } from './arm/models';
 import { deploymentArmId, endpointArmId, endpointTraffic } from './arm/onlineEndpoints';
 import { lifecycleState } from './clock';
+import type { DeliverySchema, EmulatorEvents } from './events';
+import type { EventSettings } from './eventSettings';
 
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
 
@@ -37,7 +45,12 @@ function badRequest(message: string): ArmError {
   return new ArmError(400, 'ValidationError', message);
 }
 
-export function registerAdminRoutes(app: FastifyInstance, ctx: EmulatorContext, startedAt: number): void {
+export function registerAdminRoutes(
+  app: FastifyInstance,
+  ctx: EmulatorContext,
+  startedAt: number,
+  events: EmulatorEvents,
+): void {
   const config = { surface: 'admin' as const };
   const puts = (id: string): number => ctx.store.state.putCounts?.[putTarget(id)] ?? 0;
 
@@ -172,6 +185,12 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: EmulatorContext, 
           .map((r) => (withBodies || r.body === undefined ? r : { ...r, body: undefined }));
         return { count: requests.length, requests };
       });
+
+      // Every request answered, by surface and method (the log above keeps only the latest ones).
+      admin.get('/requests/counts', { config }, () => ({
+        counts: ctx.requests.counts(),
+        jobReads: ctx.requests.jobReads(),
+      }));
 
       admin.post('/reset', { config }, () => {
         ctx.store.reset();
@@ -366,6 +385,51 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: EmulatorContext, 
           .send({ name: model.name, version: model.version, isArchived: model.isArchived, createdAt: model.createdAt });
       });
 
+      admin.put<{ Params: { name: string } }>('/event-subscriptions/:name', { config }, async (req, reply) => {
+        const properties = asObject(asObject(req.body)?.['properties']) ?? {};
+        const destination = asObject(properties['destination']) ?? {};
+        const endpointUrl = asString(asObject(destination['properties'])?.['endpointUrl']);
+        if (asString(destination['endpointType']) !== 'WebHook' || !endpointUrl)
+          throw badRequest(
+            'properties.destination must be {"endpointType": "WebHook", "properties": {"endpointUrl": ...}}',
+          );
+        const schema = asString(properties['eventDeliverySchema']) ?? 'EventGridSchema';
+        if (schema !== 'EventGridSchema' && schema !== 'CloudEventSchemaV1_0')
+          throw badRequest(`eventDeliverySchema must be EventGridSchema or CloudEventSchemaV1_0, got ${schema}`);
+        const types = asObject(properties['filter'])?.['includedEventTypes'];
+        const included = Array.isArray(types) ? types.filter((t): t is string => typeof t === 'string') : [];
+        try {
+          const sub = await events.create(req.params.name, endpointUrl, schema as DeliverySchema, included);
+          reply.code(201);
+          return subscriptionView(sub);
+        } catch (err) {
+          throw new ArmError(400, 'WebhookValidationFailed', (err as Error).message);
+        }
+      });
+      admin.get('/event-subscriptions', { config }, () => ({ value: events.list().map(subscriptionView) }));
+      admin.delete<{ Params: { name: string } }>('/event-subscriptions/:name', { config }, (req, reply) => {
+        reply.code(events.remove(req.params.name) ? 200 : 204);
+        return {};
+      });
+      admin.get('/event-settings', { config }, () => events.current);
+      admin.put('/event-settings', { config }, (req) => {
+        const body = asObject(req.body) ?? {};
+        const patch: Partial<EventSettings> = {};
+        for (const key of ['duplicateRate', 'reorderRate', 'loseRate'] as const) {
+          const v = asNumber(body[key]);
+          if (v === undefined) continue;
+          if (!(v >= 0 && v <= 1)) throw badRequest(`${key} must be between 0 and 1`);
+          patch[key] = v;
+        }
+        for (const key of ['seed', 'retryScale'] as const) {
+          const v = asNumber(body[key]);
+          if (v === undefined) continue;
+          if (!(v >= 0)) throw badRequest(`${key} must be 0 or more`);
+          patch[key] = v;
+        }
+        return events.update(patch);
+      });
+
       // What the job's Studio link shows locally.
       admin.get<{ Params: { name: string } }>('/studio/runs/:name', { config }, (req) => {
         const j = ctx.store.state.jobs.find((x) => x.name === req.params.name);
@@ -381,4 +445,19 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: EmulatorContext, 
     },
     { prefix: '/_emulator' },
   );
+}
+
+/** A subscription as the admin API shows it (the endpoint without its query, where secrets sit). */
+function subscriptionView(sub: ReturnType<EmulatorEvents['list']>[number]): Record<string, unknown> {
+  return {
+    name: sub.name,
+    properties: {
+      destination: { endpointType: 'WebHook', properties: { endpointBaseUrl: sub.endpointUrl.split('?')[0] } },
+      eventDeliverySchema: sub.schema,
+      filter: { includedEventTypes: sub.includedEventTypes },
+      provisioningState: 'Succeeded',
+    },
+    createdAt: isoTime(sub.createdAt),
+    counts: sub.counts,
+  };
 }

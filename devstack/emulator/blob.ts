@@ -60,10 +60,15 @@ export interface BlobAccess {
   artifactReadUrl(blobName: string, expiresOn: Date): Promise<string>;
 }
 
+/** What the emulator's own Blob requests start their User-Agent with. */
+export const EMULATOR_BLOB_USER_AGENT = 'azureml-emulator';
+
 export function createBlobAccess(azuriteBlobUrl: string, containerName: string): BlobAccess {
   const credential = new StorageSharedKeyCredential(AZURITE_ACCOUNT.name, AZURITE_ACCOUNT.key);
   const service = new BlobServiceClient(azuriteBlobUrl, credential, {
     retryOptions: { maxTries: 3, retryDelayInMs: 200 },
+    // Azure's own reads and writes (job inputs, run logs), told apart from the clients' in Azurite's log.
+    userAgentOptions: { userAgentPrefix: EMULATOR_BLOB_USER_AGENT },
   });
   const container: ContainerClient = service.getContainerClient(containerName);
   const artifacts: ContainerClient = service.getContainerClient(ARTIFACT_CONTAINER);

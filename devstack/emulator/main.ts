@@ -6,6 +6,7 @@
 //     [--throttle on|off] [--throttle-reads CAP:REFILL] [--throttle-writes CAP:REFILL] [--throttle-deletes CAP:REFILL]
 //     [--vcpu-quota FAMILY=N ...] [--default-vcpu-quota N] [--regional-vcpu-quota N] [--max-endpoints N]
 //     [--contract-requests on|off] [--contract-responses strict|record|off] [--log]
+//     [--event-duplicate-rate R] [--event-reorder-rate R] [--event-lose-rate R] [--event-seed N] [--event-retry-scale X]
 // Prints `EMULATOR_READY <url>` once listening; SIGINT/SIGTERM close it and exit 0.
 // Without --client-secret the secret comes from AZURE_CLIENT_SECRET (else it is random and unknown).
 import { parseArgs } from 'node:util';
@@ -74,6 +75,11 @@ export function optionsFromArgs(argv: readonly string[], env: NodeJS.ProcessEnv)
       'retry-after': { type: 'string' },
       catalog: { type: 'string' },
       log: { type: 'boolean' },
+      'event-duplicate-rate': { type: 'string' },
+      'event-reorder-rate': { type: 'string' },
+      'event-lose-rate': { type: 'string' },
+      'event-seed': { type: 'string' },
+      'event-retry-scale': { type: 'string' },
     },
     strict: true,
   });
@@ -155,6 +161,24 @@ export function optionsFromArgs(argv: readonly string[], env: NodeJS.ProcessEnv)
   if (retryAfter !== undefined) opts.retryAfterSeconds = retryAfter;
   if (catalog !== undefined) opts.catalog = catalog satisfies CatalogName;
   if (values.log) opts.logger = true;
+  const events: NonNullable<EmulatorOptions['events']> = {};
+  for (const [flag, key] of [
+    ['event-duplicate-rate', 'duplicateRate'],
+    ['event-reorder-rate', 'reorderRate'],
+    ['event-lose-rate', 'loseRate'],
+  ] as const) {
+    const raw = values[flag];
+    if (raw === undefined) continue;
+    const rate = Number(raw);
+    if (!/^\d+(\.\d+)?$/.test(raw) || rate > 1)
+      throw new Error(`--${flag} must be a share between 0 and 1 (got '${raw}')`);
+    events[key] = rate;
+  }
+  const seed = int('event-seed', values['event-seed']);
+  if (seed !== undefined) events.seed = seed;
+  const retryScale = positive('event-retry-scale', values['event-retry-scale']);
+  if (retryScale !== undefined) events.retryScale = retryScale;
+  if (Object.keys(events).length > 0) opts.events = events;
   return opts;
 }
 

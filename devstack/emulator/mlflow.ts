@@ -95,7 +95,7 @@ function runsOf(ctx: EmulatorContext, job: JobRecord): Run[] {
     },
     {
       job,
-      runId: stepRunId(job.name, FINETUNE_STEP),
+      runId: childRunIdOf(job),
       runName: FINETUNE_STEP,
       isRoot: false,
       status: runState,
@@ -149,32 +149,117 @@ function renderRun(ctx: EmulatorContext, run: Run): JsonObject {
   };
 }
 
-function allRuns(ctx: EmulatorContext): Run[] {
-  return ctx.store.state.jobs.flatMap((j) => runsOf(ctx, j));
+/** The fine-tune child run's id of each job (a sha256 each: worth keeping at 1,000 jobs). */
+const childRunIds = new WeakMap<JobRecord, string>();
+function childRunIdOf(job: JobRecord): string {
+  let id = childRunIds.get(job);
+  if (id === undefined) {
+    id = stepRunId(job.name, FINETUNE_STEP);
+    childRunIds.set(job, id);
+  }
+  return id;
+}
+
+/**
+ * The jobs whose runs can match the clauses: a clause on the root tag or on run ids names its jobs, so only
+ * those jobs' runs are built (every clause is still checked on them). Without one, every job's. The answer
+ * is the same as filtering every run; at 1,000 jobs it spares the emulator building 2,000 runs per search.
+ */
+function candidateJobs(ctx: EmulatorContext, clauses: readonly Clause[]): JobRecord[] {
+  let jobs = ctx.store.state.jobs;
+  for (const c of clauses) {
+    const field = c.field.replace(/^(tags|tag)\./, 'tags.').replace(/^(attributes|attribute|attr|run)\./, '');
+    if ((field === 'tags.mlflow.rootRunId' || field === 'tags.mlflow.parentRunId') && 'value' in c && c.op === '=')
+      jobs = jobs.filter((j) => j.name === c.value);
+    else if (field === 'run_id' && (('values' in c && c.op === 'IN') || ('value' in c && c.op === '='))) {
+      const ids = new Set('values' in c ? c.values : [c.value]);
+      jobs = jobs.filter((j) => ids.has(j.name) || ids.has(childRunIdOf(j)));
+    }
+  }
+  return jobs;
+}
+
+function runsMatching(ctx: EmulatorContext, clauses: readonly Clause[]): Run[] {
+  return candidateJobs(ctx, clauses).flatMap((j) => runsOf(ctx, j));
 }
 
 function findRun(ctx: EmulatorContext, runId: string | undefined): Run {
   if (!runId) throw new MlflowError(400, 'INVALID_PARAMETER_VALUE', "Missing value for required parameter 'run_id'.");
-  const run = allRuns(ctx).find((r) => r.runId === runId);
+  const run = runsMatching(ctx, [{ field: 'run_id', op: '=', value: runId }]).find((r) => r.runId === runId);
   if (!run) throw new MlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `Run '${runId}' not found.`);
   return run;
 }
 
-interface Clause {
-  field: string;
-  op: '=' | '!=';
-  value: string;
+type Clause =
+  { field: string; op: '=' | '!='; value: string } | { field: string; op: 'IN' | 'NOT IN'; values: string[] };
+
+const CLAUSE =
+  /^\s*([\w.]+|[\w]+\.`[^`]+`)\s*(=|!=|not\s+in\b|in\b)\s*(?:'([^']*)'|"([^"]*)"|\(([^)]*)\))\s*(?:and\b|$)/i;
+/** A list takes single-quoted strings only (MLflow's parser reads a list item as a single-quoted literal). */
+const LIST_ITEM = /^\s*'([^']*)'\s*(?:,|$)/;
+
+/**
+ * The subset of MLflow's search filter the flow uses: `a.b = 'v' AND ...` on tags and attributes, and
+ * `attributes.run_id IN ('a', 'b')` (or NOT IN): as in MLflow, only run_id takes a list of quoted strings.
+ */
+function parseFilter(filter: string): Clause[] {
+  const clauses: Clause[] = [];
+  let rest = filter.trim();
+  while (rest !== '') {
+    const m = CLAUSE.exec(rest);
+    if (!m?.[1] || !m[2])
+      throw new MlflowError(
+        400,
+        'INVALID_PARAMETER_VALUE',
+        `Unsupported filter clause: ${rest.split(/\s+and\s+/i)[0]}`,
+      );
+    const field = m[1].replace(/`/g, '');
+    const op = m[2].toUpperCase().replace(/\s+/g, ' ');
+    const list = m[5];
+    if (op === 'IN' || op === 'NOT IN' || list !== undefined) {
+      if (field.replace(/^(attributes|attribute|attr|run)\./, '') !== 'run_id' || list === undefined)
+        throw new MlflowError(
+          400,
+          'INVALID_PARAMETER_VALUE',
+          "Only the 'run_id' attribute supports comparison with a list of quoted string values.",
+        );
+      clauses.push({ field, op: op === 'IN' ? 'IN' : 'NOT IN', values: parseList(list) });
+    } else {
+      clauses.push({ field, op: op === '=' ? '=' : '!=', value: m[3] ?? m[4] ?? '' });
+    }
+    rest = rest.slice(m[0].length).trim();
+  }
+  return clauses;
 }
 
-/** The subset of MLflow's search filter the flow uses: `a.b = 'v' AND ...` on tags and attributes. */
-function parseFilter(filter: string): Clause[] {
-  if (filter.trim() === '') return [];
-  return filter.split(/\s+and\s+/i).map((part) => {
-    const m = /^\s*([\w.]+|[\w]+\.`[^`]+`)\s*(=|!=)\s*(?:'([^']*)'|"([^"]*)")\s*$/.exec(part);
-    if (!m?.[1] || !m[2])
-      throw new MlflowError(400, 'INVALID_PARAMETER_VALUE', `Unsupported filter clause: ${part.trim()}`);
-    return { field: m[1].replace(/`/g, ''), op: m[2] === '=' ? '=' : '!=', value: m[3] ?? m[4] ?? '' };
-  });
+/** `'a', 'b'` → ['a', 'b']; an empty list or an unquoted item is refused. */
+function parseList(text: string): string[] {
+  const values: string[] = [];
+  let rest = text.trim();
+  while (rest !== '') {
+    const m = LIST_ITEM.exec(rest);
+    if (!m)
+      throw new MlflowError(
+        400,
+        'INVALID_PARAMETER_VALUE',
+        `While parsing a list in the query, expected string value, punctuation, or whitespace, but got: ${rest}`,
+      );
+    values.push(m[1] ?? '');
+    rest = rest.slice(m[0].length).trim();
+  }
+  if (values.length === 0)
+    throw new MlflowError(
+      400,
+      'INVALID_PARAMETER_VALUE',
+      'While parsing a list in the query, expected a non-empty list of string values',
+    );
+  return values;
+}
+
+function matches(run: Run, c: Clause): boolean {
+  const value = clauseValue(run, c.field);
+  if ('values' in c) return (value !== undefined && c.values.includes(value)) === (c.op === 'IN');
+  return (value === c.value) === (c.op === '=');
 }
 
 function clauseValue(run: Run, field: string): string | undefined {
@@ -253,9 +338,9 @@ export function registerMlflowRoutes(app: FastifyInstance, ctx: EmulatorContext)
         throw new MlflowError(400, 'INVALID_PARAMETER_VALUE', 'max_results must be an integer between 1 and 50000.');
       }
       const offset = decodePageToken(asString(body['page_token']));
-      const matching = allRuns(ctx)
+      const matching = runsMatching(ctx, clauses)
         .filter((r) => experimentIds.length === 0 || experimentIds.includes(experimentId(ctx, r.job.experimentName)))
-        .filter((r) => clauses.every((c) => (clauseValue(r, c.field) === c.value) === (c.op === '=')))
+        .filter((r) => clauses.every((c) => matches(r, c)))
         .sort((a, b) => b.startTime - a.startTime);
       const page = matching.slice(offset, offset + maxResults);
       const next =

@@ -3,10 +3,12 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { LOCAL_AZURE } from 'finetune-flow/config';
+import { loadPriceTable, type PriceTable } from 'finetune-flow/cost';
 import { DEFAULT_CLOCK, JOB_PHASES, type EmulatorClock, type TimeMode } from './clock';
 import type { HubEmulatorOptions } from './hub/routes';
 import { checkQuotaConfig, DEFAULT_QUOTAS, type QuotaConfig } from './quotaConfig';
 import { DEFAULT_THROTTLE, type ThrottleConfig } from './throttle';
+import { DEFAULT_EVENT_SETTINGS, type EventSettings } from './eventSettings';
 
 export type LocalAzureIdentities = { -readonly [K in keyof typeof LOCAL_AZURE]: string };
 
@@ -58,6 +60,13 @@ export interface EmulatorOptions {
   requestLogLimit?: number;
   /** Fastify request logging to stdout. Default false. */
   logger?: boolean;
+  /** Event Grid delivery: duplicate, reorder and lose rates, seed, retry scale (see events.ts). */
+  events?: Partial<EventSettings>;
+  /**
+   * The list prices the billing meter charges: default the product's table (finetune-flow/cost), with
+   * FTFLOW_PRICES_FILE over it as the worker reads it, so both price a run alike.
+   */
+  prices?: PriceTable;
 }
 
 export interface ResolvedConfig {
@@ -78,6 +87,8 @@ export interface ResolvedConfig {
   catalog: CatalogName;
   requestLogLimit: number;
   logger: boolean;
+  events: EventSettings;
+  prices: PriceTable;
 }
 
 export function resolveOptions(opts: EmulatorOptions): ResolvedConfig {
@@ -122,7 +133,17 @@ export function resolveOptions(opts: EmulatorOptions): ResolvedConfig {
     catalog: opts.catalog ?? 'seed',
     requestLogLimit: opts.requestLogLimit ?? 10000,
     logger: opts.logger ?? false,
+    events: checkEventSettings({ ...DEFAULT_EVENT_SETTINGS, ...definedOnly(opts.events ?? {}) }),
+    prices: opts.prices ?? loadPriceTable(process.env),
   };
+}
+
+function checkEventSettings(s: EventSettings): EventSettings {
+  for (const key of ['duplicateRate', 'reorderRate', 'loseRate'] as const)
+    if (!(s[key] >= 0 && s[key] <= 1)) throw new Error(`emulator: events.${key} must be between 0 and 1`);
+  if (!(s.retryScale >= 0) || !(s.tickMs > 0) || !Number.isInteger(s.seed))
+    throw new Error('emulator: events.retryScale must be >= 0, events.tickMs > 0 and events.seed an integer');
+  return s;
 }
 
 /** Throws unless every duration is a number >= 0 and speed > 0. */

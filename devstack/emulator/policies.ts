@@ -182,8 +182,12 @@ export function installPolicies(app: FastifyInstance, ctx: EmulatorContext): voi
   app.addHook('onResponse', async (req, reply) => {
     if (surfaceOf(req) === 'admin' || req.url.startsWith('/_emulator')) return;
     const [path = '', query = ''] = req.url.split('?', 2);
+    const surface = surfaceOf(req) ?? 'other';
+    const reader = req.headers['x-ftflow-reader'];
+    ctx.requests.count(surface, req.method, path, typeof reader === 'string' ? reader : undefined);
     ctx.requests.add({
       method: req.method,
+      surface,
       path,
       query,
       status: reply.statusCode,

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { registerAdminRoutes } from './admin';
+import { EmulatorEvents } from './events';
 import { registerComputeRoutes } from './arm/computes';
 import { registerJobRoutes } from './arm/jobs';
 import { registerModelRoutes } from './arm/models';
@@ -111,7 +112,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
   registerHistoryRoutes(app, ctx);
   registerCloudRoutes(app, ctx);
   registerScoringRoutes(app, ctx);
-  registerAdminRoutes(app, ctx, Date.now());
+  const events = new EmulatorEvents(ctx, config.events);
+  registerAdminRoutes(app, ctx, Date.now(), events);
   await app.register(hubRoutes, { prefix: '/hf', ...(opts.hub ?? {}) });
 
   await app.listen({ host: config.host, port: config.port });
@@ -131,6 +133,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     clientSecret: config.clientSecret,
     identities: config.identities,
     close: async () => {
+      events.close();
       await app.close();
     },
   };

@@ -187,9 +187,16 @@ function env(args: Args): number {
   } catch {
     clientSecret = undefined;
   }
+  let webhookSecretKey: string | undefined;
+  try {
+    webhookSecretKey = fs.readFileSync(path.join(rec.dataDir, 'webhook-secret-key'), 'utf8').trim() || undefined;
+  } catch {
+    webhookSecretKey = undefined;
+  }
   const vars = stackEnv({
     ...rec,
     ...(rec.urls.emulator !== undefined && clientSecret !== undefined ? { clientSecret } : {}),
+    ...(webhookSecretKey !== undefined ? { webhookSecretKey } : {}),
   });
   for (const [k, v] of Object.entries(vars)) process.stdout.write(`export ${k}=${shellQuote(v)}\n`);
   if (vars[ENV.clientSecret] === undefined && rec.urls.emulator !== undefined) {

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AZURITE_ACCOUNT, ENV, LOCAL_AZURE, TASK_QUEUE } from 'finetune-flow/config';
+import { AZURITE_ACCOUNT, ENV, LOCAL_AZURE, TASK_QUEUE, WORKER_PROCESS_ENV } from 'finetune-flow/config';
 import {
   commandLineOf,
   groupHasLiveMembers,
@@ -64,7 +64,9 @@ export interface StackOptions {
     logLevel?: 'debug' | 'info' | 'warn' | 'error' | 'never';
     extraArgs?: readonly string[];
   };
-  azurite?: { inMemory?: boolean };
+  /** debugLog: Azurite's debug log file (`--debug`): a line per request with its headers (benches count
+   *  Blob requests per client from it); none by default. */
+  azurite?: { inMemory?: boolean; debugLog?: string };
   /** stateFile: where the emulator keeps its state (default <dataDir>/emulator/state.json); false = in memory
    *  only (benches: the state file is rewritten after every mutation, which costs more as resources pile up).
    *  catalog: the registry it serves, 'seed' (the notebook's Phi-3 days, the default) or 'current' (today's:
@@ -125,6 +127,8 @@ export interface StackConnectionInfo {
   readonly urls: StackUrls;
   readonly caFile: string;
   readonly clientSecret?: string;
+  /** FTFLOW_WEBHOOK_SECRET_KEY for the worker and the clients (webhook signing secrets derive from it). */
+  readonly webhookSecretKey?: string;
 }
 
 export interface RunningStack extends StackConnectionInfo {
@@ -179,7 +183,24 @@ export function stackEnv(stack: StackConnectionInfo): Record<string, string> {
     env[ENV.hfEndpoint] = emulator + '/hf';
   }
   if (stack.clientSecret !== undefined) env[ENV.clientSecret] = stack.clientSecret;
+  if (stack.webhookSecretKey !== undefined) env[ENV.webhookSecretKey] = stack.webhookSecretKey;
   return env;
+}
+
+/** The webhook operator key for this data folder: 32 random bytes (base64), generated once, mode 600. */
+export function loadOrCreateWebhookKey(dataDir: string): string {
+  const file = path.join(dataDir, 'webhook-secret-key');
+  try {
+    const existing = fs.readFileSync(file, 'utf8').trim();
+    if (existing !== '') return existing;
+  } catch {
+    // first start
+  }
+  fs.mkdirSync(dataDir, { recursive: true });
+  const key = randomBytes(32).toString('base64');
+  fs.writeFileSync(file, key + '\n', { mode: 0o600 });
+  fs.chmodSync(file, 0o600);
+  return key;
 }
 
 /** The emulator's client secret for this data folder: generated once, kept with mode 600. */
@@ -260,6 +281,7 @@ class StackImpl implements RunningStack {
   readonly ports: Partial<StackPorts> = {};
   readonly urls: StackUrls = {};
   clientSecret: string | undefined;
+  webhookSecretKey: string | undefined;
   readonly stackFile: string | undefined;
   readonly handleSignals: boolean;
   startupMs = 0;
@@ -346,6 +368,7 @@ class StackImpl implements RunningStack {
   record(state: StackRecord['state']): StackRecord {
     const env = stackEnv(this);
     delete env[ENV.clientSecret];
+    delete env[ENV.webhookSecretKey];
     return {
       version: 1,
       state,
@@ -448,6 +471,7 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
   const components = ALL_COMPONENTS.filter((c) => wanted.has(c));
   const log = opts.log ?? ((line: string) => process.stderr.write(`[stack] ${line}\n`));
   const stack = new StackImpl(opts, components, log);
+  stack.webhookSecretKey = loadOrCreateWebhookKey(stack.dataDir);
   const has = (c: ComponentName): boolean => wanted.has(c);
   const headless = opts.temporal?.headless ?? false;
   const deadlineFor = (): number => Date.now() + (opts.readyTimeoutMs ?? 60_000);
@@ -532,6 +556,7 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
         path.join(stack.certsDir, 'server-key.pem'),
       ];
       args.push(...((opts.azurite?.inMemory ?? false) ? ['--inMemoryPersistence'] : ['--location', dir]));
+      if (opts.azurite?.debugLog !== undefined) args.push('--debug', opts.azurite.debugLog);
       const entry = await stack.spawn('azurite', {
         command: process.execPath,
         args,
@@ -593,7 +618,7 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
         args: [workerEntry, ...(opts.worker?.args ?? [])],
         cwd: PROJECT_ROOT,
         argvHint: 'worker.js',
-        env: { ...env, ...stackEnv(stack), ...(opts.worker?.env ?? {}) },
+        env: { ...WORKER_PROCESS_ENV, ...env, ...stackEnv(stack), ...(opts.worker?.env ?? {}) },
       });
       await entry.child.waitForLine(WORKER_READY_LINE, deadlineFor());
       stack.markReady(entry, `on ${stack.urls.temporalAddress ?? '?'}`);

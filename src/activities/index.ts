@@ -16,6 +16,10 @@ import { makeDeleteEndpoint } from './deleteEndpoint';
 import { makeFindActiveRun } from './findActiveRun';
 import { makeListTaggedEndpoints } from './listTaggedEndpoints';
 import { makeDescribeRuns } from './describeRuns';
+import { makeEstimateCost } from './estimateCost';
+import { makeMeasureCost } from './measureCost';
+import { makeDescribeJob } from './describeJob';
+import { makeDeliverWebhook, makeWebhookAudience, makeWebhookTargets } from './webhooks';
 
 export function createActivities(deps: ActivityDeps) {
   return {
@@ -36,6 +40,15 @@ export function createActivities(deps: ActivityDeps) {
     // The janitor: endpoints we created, and whether their runs still run (deleteEndpoint does the rest).
     listTaggedEndpoints: makeListTaggedEndpoints(deps),
     describeRuns: makeDescribeRuns(deps),
+    // What a run costs: the estimate before its job, the cost measured after it (src/cost/).
+    estimateCost: makeEstimateCost(deps),
+    measureCost: makeMeasureCost(deps),
+    // A dry run (planFineTune): the job a run would submit.
+    describeJob: makeDescribeJob(deps),
+    // Webhooks: who listens to a run, which endpoints hear an event, one delivery attempt.
+    webhookAudience: makeWebhookAudience(deps),
+    webhookTargets: makeWebhookTargets(deps),
+    deliverWebhook: makeDeliverWebhook(deps),
   };
 }
 

@@ -9,12 +9,14 @@
 // (heartbeat, resume point, upload); the plan itself (sources, content keys, blob names, where to
 // resume) is src/dataset/stagePlan.ts, what a staged blob records and reuse src/dataset/stageResult.ts,
 // how their errors fail the run src/azure/errors.ts (datasetFailure), and the operator's settings for
-// dataset sources src/dataset/sourceSettings.ts.
+// dataset sources src/dataset/sourceSettings.ts. With readOnly (a dry run) it writes nothing: the same plan,
+// each split's first rows read and judged as staging would (src/dataset/preview.ts).
 import { Context } from '@temporalio/activity';
 import type { ActivityDeps } from './deps';
 import { withHeartbeat } from './heartbeat';
 import type { StageDatasetInput, StagedDataset, StagedSplit } from './types';
 import { classified, datasetFailure } from '../azure/errors';
+import { loadWorkerTuning } from '../config/workerTuning';
 import {
   asIsSplitOf,
   checkReused,
@@ -25,6 +27,7 @@ import {
   guardedFetch,
   loadDatasetSourceSettings,
   planSplits,
+  previewDataset,
   requireRows,
   resumeFor,
   resumePointOf,
@@ -34,6 +37,7 @@ import {
   stagedMetadata,
   stagedSplitOf,
   stageSplit,
+  StagingSlots,
   verifyJsonl,
   type DatasetSourceSettings,
   type HubClientOptions,
@@ -49,11 +53,14 @@ export interface StageDatasetOptions {
   concurrency?: number;
   /** Where dataset files may come from; default: from the environment (src/dataset/sourceSettings.ts). */
   sources?: DatasetSourceSettings;
+  /** Stagings this worker runs at once; default: FTFLOW_MAX_CONCURRENT_STAGINGS (src/config/workerTuning.ts). */
+  slots?: StagingSlots;
 }
 
 export function makeStageDataset(deps: ActivityDeps, options: StageDatasetOptions = {}) {
   const settings = options.sources ?? loadDatasetSourceSettings(process.env);
   const sources: SourceAccess = { settings, fetch: guardedFetch(settings.access) };
+  const slots = options.slots ?? new StagingSlots(loadWorkerTuning(process.env).maxConcurrentStagings);
   return async function stageDataset(input: StageDatasetInput): Promise<StagedDataset> {
     return classified('stageDataset', async () => {
       const ctx = Context.current();
@@ -71,10 +78,14 @@ export function makeStageDataset(deps: ActivityDeps, options: StageDatasetOption
       const details = (): StageHeartbeat => ({ split, ...progress, ...resumePoint });
 
       return withHeartbeat(async (signal) => {
+        // Taken before the first split that needs staging, held to the end: the heartbeats go on meanwhile.
+        let release: (() => void) | undefined;
         try {
           const localPaths = await confineLocalFiles(dataset, settings);
           const ds = await deps.datastore();
           const { revision, plans } = await planSplits(dataset, ds, hub, sources, localPaths);
+          // A dry run: the same plan, the first rows read and validated, nothing written.
+          if (input.readOnly) return await previewDataset({ dataset, ds, revision, plans, signal });
           const staged = new Map<string, StagedSplit>();
           for (const role of ROLES) {
             const plan = plans[role];
@@ -92,7 +103,12 @@ export function makeStageDataset(deps: ActivityDeps, options: StageDatasetOption
               }
               continue;
             }
-            const existing = await findStaged(ds, plan);
+            let existing = await findStaged(ds, plan);
+            if (!existing && !release) {
+              release = await slots.acquire(signal);
+              // While this run waited, another may have staged the same content.
+              existing = await findStaged(ds, plan);
+            }
             if (existing) {
               // the threshold is not part of the content key: an earlier run may have allowed more
               checkReused(existing, plan.label, dataset.maxInvalidFraction);
@@ -134,6 +150,8 @@ export function makeStageDataset(deps: ActivityDeps, options: StageDatasetOption
           return stagedDataset(revision, plans, staged);
         } catch (err) {
           throw datasetFailure(err);
+        } finally {
+          release?.();
         }
       }, details);
     });

@@ -7,9 +7,8 @@ import type { ActivityDeps } from './deps';
 import { RUN_TAG } from '../azure/tags';
 import type { SubmitPipelineInput, SubmittedJob } from './types';
 import { classified, isConflict, isNotFound, RunFailure } from '../azure/errors';
-import { pipelineDisplayName } from '../runSpec/displayName';
 import { MAX_JOB_ATTEMPTS, jobNameForAttempt } from '../runSpec/names';
-import { trainingInputs } from './trainingInputs';
+import { describeJob } from './trainingInputs';
 
 /** A job in one of these states cannot produce a model; a resumed run submits a new one. */
 export const UNADOPTABLE_JOB_STATES = new Set(['Failed', 'Canceled', 'CancelRequested', 'NotResponding', 'Paused']);
@@ -21,19 +20,15 @@ export function makeSubmitPipeline(deps: ActivityDeps) {
   return async function submitPipeline(input: SubmitPipelineInput): Promise<SubmittedJob> {
     return classified('submitPipeline', async () => {
       const { names, spec, model, compute, data } = input;
-      const { component, declared, merged } = await trainingInputs(
-        deps,
-        spec.model.registry,
-        spec.pipelineComponent,
-        spec.training,
-        model.modelSpecificDefaults,
-      );
-      const displayName = pipelineDisplayName(model.name, merged.values, compute.gpusPerNode);
+      const job = await describeJob(deps, spec, model, compute.gpusPerNode);
+      const { declared, merged } = job.inputs;
+      const displayName = job.displayName;
       const result = {
-        componentId: component.assetId,
+        componentId: job.componentId,
         displayName,
-        parameters: merged.literals,
-        warnings: merged.warnings,
+        parameters: job.parameters,
+        warnings: job.warnings,
+        notes: job.notes,
       };
 
       // The first of the run's job names that is free, or holds a job that can still succeed (adopted).
@@ -87,7 +82,7 @@ export function makeSubmitPipeline(deps: ActivityDeps) {
             name: PIPELINE_NODE,
             type: 'pipeline',
             _source: 'REMOTE.REGISTRY',
-            componentId: component.assetId,
+            componentId: job.componentId,
             tags: {},
             properties: {},
             inputs: nodeInputs,

@@ -1,11 +1,13 @@
 // The pipeline component's declared inputs, and the run's training parameters checked against them.
 // resolveModel calls it so that a bad `training.*` value fails the run before any data is staged or
-// cluster created; submitPipeline calls it again to build the job from the same merge.
+// cluster created; submitPipeline calls it again to build the job from the same merge (describeJob), and
+// so do a dry run (the job it would submit) and the cost estimate (its epochs and nodes).
 import type { ActivityDeps } from './deps';
+import type { JobDescription, ResolvedModel } from './types';
 import type { RegistryAssetVersion } from '../azure/registry';
 import { RunFailure } from '../azure/errors';
 import type { RunSpec } from '../runSpec/schema';
-import type { ParameterValue } from '../runSpec/displayName';
+import { pipelineDisplayName, type ParameterValue } from '../runSpec/displayName';
 import { SEED_TRAINING_PARAMETERS } from '../runSpec/defaults';
 import { listWithCap } from '../runSpec/limits';
 import { declaredInputs, mergeTrainingParameters, type MergedParameters } from '../runSpec/trainingParameters';
@@ -59,5 +61,48 @@ export async function trainingInputs(
       'InvalidTrainingParameters',
     );
   }
-  return { component, declared, merged: { ...merged, warnings: listWithCap(merged.warnings) } };
+  return {
+    component,
+    declared,
+    merged: { ...merged, warnings: listWithCap(merged.warnings), notes: listWithCap(merged.notes) },
+  };
+}
+
+/** A merged value, else the component's declared default, as an integer. */
+function integerInput(inputs: TrainingInputs, name: string, fallback: number): number {
+  const value = inputs.merged.values[name] ?? inputs.declared[name]?.default;
+  const n = Math.trunc(Number(value));
+  return Number.isFinite(n) ? n : fallback;
+}
+
+/** The component, display name and merged parameters of the run's job (submitPipeline builds it from these). */
+export async function describeJob(
+  deps: Pick<ActivityDeps, 'registry'>,
+  spec: Pick<RunSpec, 'model' | 'pipelineComponent' | 'training'>,
+  model: Pick<ResolvedModel, 'name' | 'modelSpecificDefaults'>,
+  gpusPerNode: number,
+): Promise<JobDescription & { inputs: TrainingInputs }> {
+  const inputs = await trainingInputs(
+    deps,
+    spec.model.registry,
+    spec.pipelineComponent,
+    spec.training,
+    model.modelSpecificDefaults,
+  );
+  return {
+    inputs,
+    componentId: inputs.component.assetId,
+    displayName: pipelineDisplayName(model.name, inputs.merged.values, gpusPerNode),
+    parameters: inputs.merged.literals,
+    warnings: inputs.merged.warnings,
+    notes: inputs.merged.notes,
+    training: {
+      epochs: Math.max(1, integerInput(inputs, 'num_train_epochs', 1)),
+      nodes: Math.max(1, integerInput(inputs, 'num_nodes_finetune', 1)),
+      maxSteps: integerInput(inputs, 'max_steps', -1),
+      rowsPerStepPerGpu:
+        Math.max(1, integerInput(inputs, 'per_device_train_batch_size', 1)) *
+        Math.max(1, integerInput(inputs, 'gradient_accumulation_steps', 1)),
+    },
+  };
 }

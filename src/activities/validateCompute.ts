@@ -1,12 +1,14 @@
 // Step 3. The notebook's compute checks, made strict and run before anything billable exists: the
 // cluster exists (or is created with min 0 nodes), is not failed, its size is allowed for this model and
 // not retired, its GPU count is known, and the inference instance type is allowed (and not retired).
-// Get-or-create, so idempotent.
+// Get-or-create, so idempotent. With readOnly (a dry run) it creates nothing: a missing cluster is one the
+// run would create, checked with the spec's size; the deployment's vCPU quota is looked at too.
 import type { ComputeResource, AmlCompute } from '@azure/arm-machinelearning';
 import type { ActivityDeps } from './deps';
 import type { ValidateComputeInput, ValidatedCompute } from './types';
 import { classified, isNotFound, RunFailure } from '../azure/errors';
 import { finetuneSizeRefusal, inferenceTypeCheck, retiredButListed } from '../runSpec/computeAllowLists';
+import { deploymentVcpus } from '../runSpec/sizePicking';
 import { withHeartbeat } from './heartbeat';
 
 export function makeValidateCompute(deps: ActivityDeps) {
@@ -29,6 +31,7 @@ export function makeValidateCompute(deps: ActivityDeps) {
 
         let resource: ComputeResource | undefined;
         let created = false;
+        let wouldCreate = false;
         try {
           resource = await arm.computeOperations.get(config.resourceGroup, config.workspace, compute.name, {
             abortSignal: signal,
@@ -36,14 +39,21 @@ export function makeValidateCompute(deps: ActivityDeps) {
         } catch (err) {
           if (!isNotFound(err)) throw err;
         }
+        if (!resource && !compute.createIfMissing) {
+          throw new RunFailure(
+            'validation',
+            `compute cluster ${compute.name} does not exist in workspace ${config.workspace}: create it, or set compute.createIfMissing`,
+            'ComputeNotFound',
+          );
+        }
+        if (!resource && input.readOnly) {
+          // A dry run: the cluster the run would create, with the spec's size.
+          wouldCreate = true;
+          resource = {
+            properties: { computeType: 'AmlCompute', properties: { vmSize: compute.vmSize } } as AmlCompute,
+          };
+        }
         if (!resource) {
-          if (!compute.createIfMissing) {
-            throw new RunFailure(
-              'validation',
-              `compute cluster ${compute.name} does not exist in workspace ${config.workspace}: create it, or set compute.createIfMissing`,
-              'ComputeNotFound',
-            );
-          }
           const ws = await deps.workspace();
           const body: ComputeResource = {
             location: ws.location,
@@ -125,7 +135,20 @@ export function makeValidateCompute(deps: ActivityDeps) {
           warnings,
           signal,
         );
-        return { name: compute.name, vmSize, gpusPerNode: match.gpus, created, warnings };
+        if (input.readOnly) {
+          const instance = (sizes.value ?? []).find(
+            (s) => s.name?.toLowerCase() === deployment.instanceType.toLowerCase(),
+          );
+          await warnOnEndpointQuota(deps, ws.location ?? 'eastus', instance, deployment, warnings, signal);
+        }
+        return {
+          name: compute.name,
+          vmSize,
+          gpusPerNode: match.gpus,
+          created,
+          ...(wouldCreate ? { wouldCreate } : {}),
+          warnings,
+        };
       }),
     );
   };
@@ -159,6 +182,31 @@ async function checkQuota(
         `${family} quota in ${location} fits ${Math.floor(free / vCPUs)} of compute.maxNodes ${maxNodes} nodes`,
       );
     }
+    return;
+  }
+}
+
+/**
+ * A dry run looks ahead to step 9: the deployment needs its instances' vCPUs plus Azure ML's 20% reserve free
+ * in its family. Quota can change while the job trains, so a shortfall is a warning, not a refusal.
+ */
+async function warnOnEndpointQuota(
+  deps: ActivityDeps,
+  location: string,
+  size: { name?: string; family?: string; vCPUs?: number } | undefined,
+  deployment: ValidateComputeInput['deployment'],
+  warnings: string[],
+  signal: AbortSignal,
+): Promise<void> {
+  if (!size?.family || !size.vCPUs) return;
+  const need = deploymentVcpus(size.vCPUs, deployment.instanceCount);
+  for await (const usage of deps.arm.usages.list(location, { abortSignal: signal })) {
+    if (usage.name?.value?.toLowerCase() !== size.family.toLowerCase()) continue;
+    const free = Math.max(0, (usage.limit ?? 0) - (usage.currentValue ?? 0));
+    if (free < need)
+      warnings.push(
+        `deployment.instanceType ${deployment.instanceType} × ${deployment.instanceCount} needs ${need} ${size.family} vCPUs (with Azure ML's 20% reserve), ${free} of ${usage.limit ?? 0} free in ${location} now: the deployment would fail after training unless quota is freed or raised`,
+      );
     return;
   }
 }

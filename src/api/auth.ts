@@ -1,15 +1,19 @@
 // Bearer API keys on every /v1 route: 401 when the key is missing or unknown, 403 when it was revoked
-// or lacks the route's scope. Routes declare their scope in `config.scope`; routes without one are public.
+// or lacks the route's scope. Routes declare their scope in `config.scope` (ANY_KEY: every valid key);
+// routes without one are public.
 import type { FastifyInstance } from 'fastify';
 import type { ApiKeyStore, ApiScope, StoredApiKey } from './keys';
 import { ApiError } from './errors';
+
+/** The scope of a route that any valid, unrevoked key may call (GET /v1/api-key: which key is this). */
+export const ANY_KEY = 'any-key';
 
 declare module 'fastify' {
   interface FastifyRequest {
     apiKey?: StoredApiKey;
   }
   interface FastifyContextConfig {
-    scope?: ApiScope;
+    scope?: ApiScope | typeof ANY_KEY;
   }
 }
 
@@ -28,7 +32,7 @@ export function registerAuth(app: FastifyInstance, keys: ApiKeyStore): void {
       );
     }
     if (auth.result === 'revoked') throw new ApiError(403, 'permission_error', `API key ${auth.key.id} was revoked`);
-    if (!auth.key.scopes.includes(scope))
+    if (scope !== ANY_KEY && !auth.key.scopes.includes(scope))
       throw new ApiError(403, 'permission_error', `API key ${auth.key.id} lacks the scope ${scope}`);
     request.apiKey = auth.key;
   });

@@ -1,6 +1,7 @@
 // One error shape for every answer that is not a success, OpenAI-style:
 //   { "error": { "type": "invalid_request_error", "message": "...", "fields": [{ "field", "message" }] } }
 import type { FastifyError, FastifyReply } from 'fastify';
+import { ConfigError } from '../config/errors';
 import { ControlError, isUnavailable } from '../control/errors';
 import type { SpecIssue } from '../runSpec/schema';
 
@@ -62,6 +63,8 @@ export function toHttp(err: unknown): { status: number; payload: ApiErrorBody } 
       ]),
     };
   }
+  // The service lacks a setting this request needs (e.g. FTFLOW_WEBHOOK_SECRET_KEY): the message names it.
+  if (err instanceof ConfigError) return { status: 503, payload: body('unavailable_error', err.message) };
   if (isUnavailable(err))
     return { status: 503, payload: body('unavailable_error', 'the workflow service is unavailable; retry later') };
   return { status: 500, payload: body('api_error', 'internal error') };

@@ -12,6 +12,9 @@ export const API_SCOPES = [
   'fine-tunes:write',
   'schedules:read',
   'schedules:write',
+  // The key's own webhook endpoints (each key sees and changes only its own).
+  'webhooks:read',
+  'webhooks:write',
   // The janitor's schedule (the billing safety net): describe, pause, unpause, trigger. An operator's
   // scope, never given by default.
   'janitor:admin',
@@ -23,6 +26,8 @@ export const DEFAULT_API_SCOPES: readonly ApiScope[] = [
   'fine-tunes:write',
   'schedules:read',
   'schedules:write',
+  'webhooks:read',
+  'webhooks:write',
 ];
 
 const KEY_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;

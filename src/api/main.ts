@@ -1,9 +1,11 @@
 // The HTTP API process: `node dist/api/main.js`. Reads FTFLOW_API_HOST/PORT, the keys from
-// FTFLOW_API_KEYS_FILE (or FTFLOW_API_KEYS), FTFLOW_API_RATE_LIMIT, and Temporal's address and
-// credentials like the client. Prints API_READY <url> once listening; SIGTERM/SIGINT close it.
+// FTFLOW_API_KEYS_FILE (or FTFLOW_API_KEYS), FTFLOW_API_RATE_LIMIT, FTFLOW_EVENT_GRID_SECRET (the job
+// event receiver), and Temporal's address and credentials like the client. Prints API_READY <url> once listening; SIGTERM/SIGINT close it.
 import { FineTuneClient } from '../client';
 import { ENV } from '../config/env';
+import { JobEventPublisher } from '../control/jobEventRelay';
 import { ApiKeyStore } from './keys';
+import { eventGridSecretsFromEnv } from './routes/azureEvents';
 import { buildApi, DEFAULT_RATE_LIMIT_PER_MINUTE } from './server';
 
 async function main(): Promise<void> {
@@ -15,8 +17,19 @@ async function main(): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`${ENV.apiPort} must be a port number`);
   if (!Number.isInteger(rate) || rate < 1)
     throw new Error(`${ENV.apiRateLimit} must be a positive whole number of requests per minute`);
+  const secrets = eventGridSecretsFromEnv(env);
   const client = await FineTuneClient.connect({}, env);
-  const app = await buildApi({ client, keys, rateLimitPerMinute: rate, logger: true });
+  const publisher = secrets ? new JobEventPublisher(client.temporal, client.taskQueue) : undefined;
+  const app = await buildApi({
+    client,
+    keys,
+    rateLimitPerMinute: rate,
+    logger: true,
+    ...(secrets && publisher ? { azureEvents: { secrets, publish: (events) => publisher.publish(events) } } : {}),
+  });
+  // The workers find the relay before the first event (they poll at their fast floor until they do); if
+  // it cannot be started now, the first delivery starts it.
+  publisher?.ready().catch((err: unknown) => app.log.warn({ err }, 'the job event relay could not be started yet'));
   const url = await app.listen({ host, port });
   process.stdout.write(`API_READY ${url}\n`);
   const stop = () => {

@@ -5,6 +5,8 @@ import { RunSpec } from '../runSpec/schema';
 import { RUN_STATUS_FILTERS } from '../config/visibility';
 import { OVERLAP_POLICIES } from '../control/schedules';
 import { API_SCOPES } from './keys';
+import { DEFAULT_WEBHOOK_EVENTS, WEBHOOK_EVENT_TYPES } from '../runSpec/notifications';
+import { MAX_ROTATION_OVERLAP_SECONDS } from '../webhooks/registry';
 
 type Schema = Record<string, unknown>;
 
@@ -29,6 +31,7 @@ const errors = (...codes: number[]) =>
           404: "no such run or schedule (also: an id that names a workflow or schedule that is not this service's)",
           409: 'conflict',
           429: 'rate limit reached (see Retry-After)',
+          503: 'the API cannot reach what it needs (for metrics and logs: the Azure workspace variables)',
         }[c] ?? 'error',
       ),
     ]),
@@ -62,7 +65,7 @@ const fineTuneSummary = obj(
     id: str('the run id (the workflow id), e.g. ft-<idempotency key>'),
     object: { const: 'fine_tune' },
     status: runStatus,
-    outcome: str('succeeded, failed, cancelled, quality-gate-failed, training-budget-exceeded'),
+    outcome: str('succeeded, failed, cancelled, quality-gate-failed, training-budget-exceeded, cost-budget-exceeded'),
     stage: str('the step it is on or ended on'),
     model: str('registry/name'),
     dataset: str(),
@@ -77,6 +80,80 @@ const fineTuneSummary = obj(
   ['id', 'object', 'status', 'createdAt', 'executionId'],
 );
 
+/** The run's cost (src/cost/types.ts): US dollars at the price table's list prices. */
+const runCost = obj(
+  {
+    currency: { const: 'USD' },
+    estimatedUsd: {
+      type: ['number', 'null'],
+      description: 'the estimate made before the job (null: a size has no price)',
+    },
+    actualUsd: { type: ['number', 'null'], description: 'measured after the run: job timeline, endpoint lifetime' },
+    maxCostUsd: { type: 'number', description: 'budget.maxCost' },
+    estimate: ref('CostEstimate'),
+    actual: {
+      type: 'object',
+      description: 'per job (nodes, start, end) and per deployment (instances, creation, deletion)',
+    },
+  },
+  ['currency', 'estimatedUsd', 'actualUsd'],
+);
+
+const costEstimate = obj({
+  totalUsd: { type: ['number', 'null'] },
+  training: {
+    type: 'object',
+    description: 'vmSize, count (nodes), hours, usdPerHour, usd, tokens, epochs, GPUs, throughput',
+  },
+  endpoint: {
+    type: 'object',
+    description: 'vmSize (instance type), count, hours, usdPerHour, usd, the minutes assumed',
+  },
+  prices: obj({ currency: str(), region: str(), priceType: str(), snapshot: str(), source: str() }),
+  assumptions: { type: 'array', items: str() },
+  warnings: { type: 'array', items: str() },
+});
+
+const plan = obj(
+  {
+    object: { const: 'fine_tune_plan' },
+    runId: str('the run id a start would use: ft-<Idempotency-Key>, or an example without one'),
+    namesFixed: { type: 'boolean', description: 'true with an Idempotency-Key: a start uses these very names' },
+    names: obj({
+      jobName: str(),
+      endpointName: str(),
+      deploymentName: str(),
+      registeredModel: str(),
+      modelVersion: str("'next': the model's next integer version, chosen when the run registers it"),
+      experimentName: str(),
+      computeName: str(),
+      blobs: obj({ train: str(), test: str(), scoring: str() }),
+    }),
+    workspace: obj({ workspace: str(), location: str() }),
+    model: obj({ registry: str(), name: str(), version: str(), assetId: str() }),
+    compute: obj({ name: str(), vmSize: str(), gpusPerNode: { type: 'number' }, wouldCreate: { type: 'boolean' } }),
+    deployment: obj({ instanceType: str(), instanceCount: { type: 'number' }, keepAliveMinutes: { type: 'number' } }),
+    job: obj({
+      componentId: str(),
+      displayName: str(),
+      parameters: {
+        type: 'object',
+        additionalProperties: { type: 'string' },
+        description: 'the merged training inputs',
+      },
+    }),
+    data: {
+      type: 'object',
+      description:
+        'revision and content key; per split: rows, bytes, blob path, preview (complete, rowsRead, estimated)',
+    },
+    cost: ref('CostEstimate'),
+    maxCostUsd: { type: 'number' },
+    warnings: { type: 'array', items: str() },
+  },
+  ['object', 'runId', 'names', 'cost', 'warnings'],
+);
+
 const fineTune = {
   allOf: [
     fineTuneSummary,
@@ -85,16 +162,177 @@ const fineTune = {
       currentStep: str(),
       steps: { type: 'array', items: step },
       jobName: str(),
-      jobStatus: str("the Azure job's latest status"),
+      jobStatus: str(
+        "the Azure job's latest status: NotStarted, Queued, Preparing, Running, Finalizing, Completed, Failed, Canceled, ...",
+      ),
+      jobStatusSince: str('since when the job has had that status, as the follower saw it'),
+      studioUrl: str('the job in Azure ML studio'),
+      training: ref('Training'),
+      metricsLog: { type: 'array', items: ref('MetricsEntry'), description: 'bounded: at most 40 entries per run' },
       endpointName: str(),
       endpointExpiresAt: str(),
       metrics: { type: 'object', additionalProperties: { type: 'number' } },
-      warnings: { type: 'array', items: str() },
+      cost: ref('RunCost'),
+      warnings: { type: 'array', items: str(), description: 'what needs action' },
+      notes: {
+        type: 'array',
+        items: str(),
+        description: 'what needs no action (defaults the component does not declare, dropped)',
+      },
       error: str(),
       progressAvailable: { type: 'boolean' },
+      result: ref('FineTuneResult'),
     }),
   ],
 };
+
+const datasetSplit = obj(
+  {
+    split: str(),
+    uri: str('azureml://datastores/<datastore>/paths/<path>'),
+    sha256: str('content hash, hex'),
+    sha256Of: {
+      type: 'string',
+      enum: ['blocks', 'bytes'],
+      description: "blocks: sha256 over the sha256 of the blob's committed blocks, in order; bytes: of the file",
+    },
+    rows: { type: 'integer', description: 'rows written after validation' },
+    sourceRows: { type: 'integer', description: 'rows taken from the source' },
+    bytes: { type: 'integer' },
+    invalidRows: { type: 'integer' },
+    sampling: str('"first 5%" or "hash(seed 7) 5%"'),
+  },
+  ['split', 'uri', 'sha256', 'rows', 'sourceRows', 'bytes', 'invalidRows'],
+);
+
+/** A succeeded run's record: src/control/runResult.ts (the CLI's `ftflow result` and the client's result() too). */
+const fineTuneResult = obj(
+  {
+    id: str('the run id'),
+    object: { const: 'fine_tune.result' },
+    status: { const: 'succeeded' },
+    executionId: str(),
+    finishedAt: str(),
+    baseModel: obj({ registry: str(), name: str(), version: str(), assetId: str() }, [
+      'registry',
+      'name',
+      'version',
+      'assetId',
+    ]),
+    registeredModel: obj({ name: str(), version: str('an integer: "1", "2", ...'), id: str('its ARM id') }, [
+      'name',
+      'version',
+      'id',
+    ]),
+    dataset: obj(
+      {
+        source: str(),
+        revision: str(),
+        train: ref('DatasetSplit'),
+        test: ref('DatasetSplit'),
+        scoring: ref('DatasetSplit'),
+      },
+      ['revision', 'train', 'test', 'scoring'],
+    ),
+    compute: obj({ name: str(), vmSize: str(), gpusPerNode: { type: 'integer' } }, ['name', 'vmSize', 'gpusPerNode']),
+    job: obj(
+      {
+        name: str(),
+        status: str(),
+        studioUrl: str('the job in Azure ML studio'),
+        displayName: str(),
+        componentId: str(),
+      },
+      ['name', 'status', 'displayName', 'componentId'],
+    ),
+    metrics: { type: 'object', additionalProperties: { type: 'number' } },
+    qualityGate: obj({ passed: { type: 'boolean' }, checks: { type: 'array', items: { type: 'object' } } }),
+    endpoint: obj(
+      {
+        name: str(),
+        instanceType: str(),
+        scoringUri: str(),
+        servedSeconds: { type: 'number', description: 'from deployment to deletion, keep-alive included' },
+        deleted: { type: 'boolean' },
+      },
+      ['name', 'servedSeconds', 'deleted'],
+    ),
+    smokeScore: obj(
+      {
+        prompt: str('the start of the prompt sent (at most 120 characters)'),
+        reply: str('the start of the reply (at most 200 characters)'),
+        replyChars: { type: 'integer' },
+        latencyMs: { type: 'number' },
+      },
+      ['prompt', 'reply', 'replyChars', 'latencyMs'],
+    ),
+    cost: ref('RunCost'),
+    warnings: { type: 'array', items: str(), description: 'what needs action' },
+    notes: { type: 'array', items: str(), description: 'what needs no action' },
+  },
+  [
+    'id',
+    'object',
+    'status',
+    'executionId',
+    'baseModel',
+    'registeredModel',
+    'dataset',
+    'compute',
+    'job',
+    'metrics',
+    'qualityGate',
+    'endpoint',
+    'smokeScore',
+    'warnings',
+    'notes',
+  ],
+);
+
+const training = obj(
+  {
+    step: { type: 'integer', description: 'the optimizer step of the latest logged point' },
+    totalSteps: { type: 'integer', description: 'steps per epoch × epochs' },
+    epoch: { type: 'number' },
+    totalEpochs: { type: 'number' },
+    trainLoss: { type: 'number', description: "the latest training loss (the Trainer's `loss`)" },
+    evalLoss: { type: 'number' },
+    learningRate: { type: 'number' },
+    trainingStartedAt: str(),
+    elapsedSeconds: { type: 'number', description: 'how long the training has run' },
+    gpuSeconds: { type: 'number', description: 'elapsedSeconds × GPUs per node × nodes' },
+    stepsPerSecond: { type: 'number' },
+    etaSeconds: { type: 'number', description: 'seconds left at the step rate so far' },
+    readAt: str('when the follower read these figures from MLflow'),
+  },
+  ['readAt'],
+);
+
+const metricsEntry = obj(
+  {
+    at: str(),
+    step: { type: 'integer' },
+    totalSteps: { type: 'integer' },
+    trainLoss: { type: 'number' },
+    evalLoss: { type: 'number' },
+  },
+  ['at', 'step'],
+);
+
+const metricSeries = obj(
+  {
+    metric: str(),
+    points: {
+      type: 'array',
+      items: obj({ step: { type: 'integer' }, value: { type: 'number' }, timestamp: str() }, [
+        'step',
+        'value',
+        'timestamp',
+      ]),
+    },
+  },
+  ['metric', 'points'],
+);
 
 const event = obj(
   {
@@ -102,13 +340,36 @@ const event = obj(
     object: { const: 'fine_tune.event' },
     createdAt: str(),
     level: { type: 'string', enum: ['info', 'warn', 'error'] },
-    type: str('run.started, step.completed, job.status, metrics, warning, run.succeeded, ...'),
+    type: str(
+      'run.started, step.completed, job.status, metrics, warning, run.succeeded, ...; webhook deliveries: webhook.delivered, webhook.failed, webhook.refused, webhook.skipped, webhook.gave_up',
+    ),
     message: str(),
     step: str(),
     data: { type: 'object' },
   },
   ['id', 'object', 'createdAt', 'level', 'type', 'message'],
 );
+
+const webhookEvent = { type: 'string', enum: [...WEBHOOK_EVENT_TYPES] };
+
+const webhookEndpoint = obj(
+  {
+    id: str('we_...'),
+    object: { const: 'webhook_endpoint' },
+    owner: str('the API key id it belongs to'),
+    url: str('https URL (http only to loopback on a local stack)'),
+    events: { type: 'array', items: webhookEvent },
+    description: str(),
+    createdAt: str(),
+    secretCreatedAt: str('when the current secret was made (creation or the last rotation)'),
+    previousSecretExpiresAt: str('after a rotation: until when the previous secret also signs'),
+  },
+  ['id', 'object', 'owner', 'url', 'events', 'createdAt', 'secretCreatedAt'],
+);
+
+const webhookEndpointWithSecret = {
+  allOf: [webhookEndpoint, obj({ secret: str('whsec_<base64>: shown in this answer only, never again') }, ['secret'])],
+};
 
 const schedule = obj({
   scheduleId: str(),
@@ -181,22 +442,135 @@ const createSchedule = obj(
   ['scheduleId'],
 );
 
-export function openApiDocument(): Schema {
+/** /v1/webhooks: the calling key's endpoints (docs/operations.md, Webhooks). */
+function webhookPaths(): Schema {
+  const webhookId = idParam('webhook endpoint id (we_...)');
+  return {
+    '/v1/webhooks': {
+      post: {
+        summary: "Register a webhook endpoint for the calling key's runs; the answer carries its secret, once",
+        description: `Events: ${WEBHOOK_EVENT_TYPES.join(', ')}. Without \`events\`: ${DEFAULT_WEBHOOK_EVENTS.join(', ')} (run.step.completed only when named). The URL must be https and reach a public address (checked now and before every delivery, after DNS resolution); deliveries are signed in the Standard Webhooks format (webhook-id, webhook-timestamp, webhook-signature).`,
+        ...secured('webhooks:write'),
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: obj(
+                {
+                  url: str('https URL, at most 2048 characters, no user name or password'),
+                  events: { type: 'array', items: webhookEvent, minItems: 1 },
+                  description: str('at most 200 characters'),
+                },
+                ['url'],
+              ),
+            },
+          },
+        },
+        responses: {
+          201: json(ref('WebhookEndpointWithSecret'), 'registered'),
+          ...errors(400, 401, 403, 409, 429),
+          503: json(ref('Error'), 'the service has no FTFLOW_WEBHOOK_SECRET_KEY'),
+        },
+      },
+      get: {
+        summary: "The calling key's webhook endpoints (no secrets)",
+        ...secured('webhooks:read'),
+        responses: {
+          200: json(
+            obj({ object: { const: 'list' }, data: { type: 'array', items: ref('WebhookEndpoint') } }),
+            'endpoints',
+          ),
+          ...errors(401, 403, 429),
+        },
+      },
+    },
+    '/v1/webhooks/{id}': {
+      get: {
+        summary: 'One endpoint of the calling key',
+        ...secured('webhooks:read'),
+        parameters: [webhookId],
+        responses: { 200: json(ref('WebhookEndpoint'), 'the endpoint'), ...errors(401, 403, 404, 429) },
+      },
+      delete: {
+        summary: 'Remove an endpoint; deliveries still being retried to it stop at their next attempt',
+        ...secured('webhooks:write'),
+        parameters: [webhookId],
+        responses: { 204: { description: 'removed' }, ...errors(401, 403, 404, 429) },
+      },
+    },
+    '/v1/webhooks/{id}/rotate-secret': {
+      post: {
+        summary:
+          'A new secret, in the answer only; the previous one keeps signing beside it (both signatures sent) for overlapSeconds',
+        ...secured('webhooks:write'),
+        parameters: [webhookId],
+        requestBody: {
+          content: {
+            'application/json': {
+              schema: obj({
+                overlapSeconds: { type: 'number', minimum: 0, maximum: MAX_ROTATION_OVERLAP_SECONDS, default: 86400 },
+              }),
+            },
+          },
+        },
+        responses: {
+          200: json(ref('WebhookEndpointWithSecret'), 'rotated'),
+          ...errors(400, 401, 403, 404, 429),
+          503: json(ref('Error'), 'the service has no FTFLOW_WEBHOOK_SECRET_KEY'),
+        },
+      },
+    },
+  };
+}
+
+export function openApiDocument(options: { azureEvents?: boolean } = {}): Schema {
+  const apiKeyPaths = {
+    '/v1/api-key': {
+      get: {
+        summary: 'The API key this request was made with: its name and scopes (never the key itself)',
+        description: 'Any valid key may call it; front ends use it to offer only what the key may do.',
+        security: [{ bearer: [] }],
+        responses: {
+          200: json(
+            obj(
+              {
+                object: { const: 'api_key' },
+                id: str("the key's name"),
+                scopes: { type: 'array', items: { type: 'string', enum: [...API_SCOPES] } },
+                rateLimitPerMinute: { type: 'integer', description: "the key's own rate limit, when it has one" },
+              },
+              ['object', 'id', 'scopes'],
+            ),
+            'the key',
+          ),
+          ...errors(401, 403, 429),
+        },
+      },
+    },
+  };
   const fineTunePaths = {
     '/v1/fine-tunes': {
       post: {
-        summary: 'Start a fine-tune run',
+        summary: 'Start a fine-tune run, or plan one (dryRun=true)',
         description:
-          'Validates the run spec and starts the run. With an Idempotency-Key the run id is ft-<key> and a repeat returns the same run (200), even after it ended; the same key with another spec is a 409. Without a key, a running run that trains the same model, data and inputs is returned instead of starting a second one (dedupe=false to opt out).',
+          "Validates the run spec and starts the run. With an Idempotency-Key the run id is ft-<key> and a repeat returns the same run (200), even after it ended; the same key with another spec is a 409. Without a key, a running run that trains the same model, data and inputs is returned instead of starting a second one (dedupe=false to opt out). With dryRun=true nothing starts: the workers run the checks of the run's first steps read-only and answer 200 with the plan (names, merged parameters, the slices' rows and bytes, warnings, the cost estimate), or 422 with the refusal a run would fail with.",
         ...secured('fine-tunes:write'),
         parameters: [
           { name: 'Idempotency-Key', in: 'header', schema: { type: 'string' } },
           { name: 'dedupe', in: 'query', schema: { type: 'string', enum: ['true', 'false'], default: 'true' } },
+          { name: 'dryRun', in: 'query', schema: { type: 'string', enum: ['true', 'false'], default: 'false' } },
         ],
         requestBody: { required: false, content: { 'application/json': { schema: ref('RunSpec') } } },
         responses: {
           201: json(ref('FineTuneStarted'), 'started'),
-          200: json(ref('FineTuneStarted'), 'found: same key, or a running duplicate'),
+          200: json(
+            { oneOf: [ref('FineTuneStarted'), ref('FineTunePlan')] },
+            'found: same key, or a running duplicate; or, with dryRun=true, the plan',
+          ),
+          422: json(
+            ref('Refusal'),
+            'dryRun=true: the run would be refused (the step, the failure type and its message)',
+          ),
           ...errors(400, 401, 403, 409, 429),
         },
       },
@@ -236,6 +610,20 @@ export function openApiDocument(): Schema {
         responses: { 200: json(ref('FineTune'), 'the run'), ...errors(401, 403, 404, 429) },
       },
     },
+    '/v1/fine-tunes/{id}/result': {
+      get: {
+        summary:
+          "A succeeded run's record: registered model and version, datasets (URI, sha256, rows), job and studio link, scoring URI, served time, smoke reply, warnings and notes",
+        description:
+          "The same record as `ftflow result` and the client's result(). Never waits: a run still running, or one that ended without succeeding, is a 409 saying so.",
+        ...secured('fine-tunes:read'),
+        parameters: [idParam('run id')],
+        responses: {
+          200: json(ref('FineTuneResult'), "the run's record"),
+          ...errors(401, 403, 404, 409, 429),
+        },
+      },
+    },
     '/v1/fine-tunes/{id}/events': {
       get: {
         summary: 'What happened in a run, oldest first',
@@ -259,6 +647,66 @@ export function openApiDocument(): Schema {
         },
       },
     },
+    '/v1/fine-tunes/{id}/metrics': {
+      get: {
+        summary:
+          "The loss curve: the job's MLflow metric history, series per metric, paged (read from Azure when asked)",
+        ...secured('fine-tunes:read'),
+        parameters: [
+          idParam('run id'),
+          {
+            name: 'metric',
+            in: 'query',
+            description: 'comma-separated metric names (default loss,eval_loss,learning_rate,epoch)',
+            schema: { type: 'string' },
+          },
+          {
+            name: 'limit',
+            in: 'query',
+            description: 'points per metric per page',
+            schema: { type: 'integer', minimum: 1, maximum: 1000, default: 500 },
+          },
+          { name: 'pageToken', in: 'query', schema: { type: 'string' } },
+        ],
+        responses: {
+          200: json(
+            obj({
+              object: { const: 'list' },
+              id: str(),
+              jobName: str(),
+              mlflowRunId: str('the MLflow run the series come from'),
+              data: { type: 'array', items: ref('MetricSeries') },
+              nextPageToken: { type: ['string', 'null'], description: 'the next points of the series that have more' },
+            }),
+            'series per metric, oldest step first',
+          ),
+          ...errors(400, 401, 403, 404, 429, 503),
+        },
+      },
+    },
+    '/v1/fine-tunes/{id}/logs': {
+      get: {
+        summary: "The tail of the job's user_logs/std_log.txt (read from Azure when asked)",
+        ...secured('fine-tunes:read'),
+        parameters: [
+          idParam('run id'),
+          { name: 'lines', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 10000, default: 100 } },
+        ],
+        responses: {
+          200: json(
+            obj({
+              id: str(),
+              jobName: str(),
+              file: str(),
+              lines: { type: 'array', items: str() },
+              truncated: { type: 'boolean' },
+            }),
+            'the last lines of the log',
+          ),
+          ...errors(400, 401, 403, 404, 429, 503),
+        },
+      },
+    },
     '/v1/fine-tunes/{id}/cancel': {
       post: {
         summary: 'Cancel a run; answers once its cleanup is confirmed (200) or when the wait ran out (202)',
@@ -271,6 +719,42 @@ export function openApiDocument(): Schema {
           200: json(ref('CancelOutcome'), 'the run ended after its cleanup (or had already ended)'),
           202: json(ref('CancelOutcome'), 'cancellation requested; cleanup still running'),
           ...errors(401, 403, 404, 429),
+        },
+      },
+    },
+    '/v1/fine-tunes/{id}/keep-alive': {
+      post: {
+        summary: 'Keep the endpoint serving longer after the smoke test, or delete it now',
+        description:
+          'For a run keeping its endpoint alive (deployment.keepAliveMinutes > 0) after its smoke test. Exactly one of extendMinutes (added to the time left; at most 7 days ahead) and end (true: the endpoint is deleted now and the run ends). 409 when the run is not keeping its endpoint alive.',
+        ...secured('fine-tunes:write'),
+        parameters: [idParam('run id')],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: obj({
+                extendMinutes: { type: 'number', exclusiveMinimum: 0 },
+                end: { type: 'boolean', const: true },
+              }),
+            },
+          },
+        },
+        responses: {
+          200: json(
+            obj(
+              {
+                id: str(),
+                object: { const: 'fine_tune.keep_alive' },
+                endpointName: str(),
+                expiresAt: { type: ['string', 'null'], description: 'when it will be deleted; null: now' },
+                message: str(),
+              },
+              ['id', 'object', 'endpointName', 'expiresAt', 'message'],
+            ),
+            'the new deletion time',
+          ),
+          ...errors(400, 401, 403, 404, 409, 429),
         },
       },
     },
@@ -329,6 +813,34 @@ export function openApiDocument(): Schema {
     },
   });
   const noteBody = { requestBody: { content: { 'application/json': { schema: obj({ note: str() }) } } } };
+  const secretParam = {
+    name: 'secret',
+    in: 'query',
+    required: true,
+    schema: { type: 'string' },
+    description: 'the shared secret (FTFLOW_EVENT_GRID_SECRET) in the Event Grid subscription endpoint URL',
+  };
+  const azureEventPaths = {
+    '/v1/azure/events': {
+      post: {
+        summary:
+          "Event Grid webhook for Azure ML's job events (RunStatusChanged, RunCompleted), Event Grid or CloudEvents 1.0 schema; answers the subscription validation event with its validationResponse",
+        parameters: [secretParam],
+        responses: {
+          200: json(
+            obj({ validationResponse: str(), relayed: { type: 'integer' }, ignored: { type: 'integer' } }),
+            'relayed to the workers, or the validation answer',
+          ),
+          ...errors(400, 401, 503),
+        },
+      },
+      options: {
+        summary: 'CloudEvents 1.0 webhook validation: echoes WebHook-Request-Origin as WebHook-Allowed-Origin',
+        parameters: [secretParam],
+        responses: { 200: { description: 'delivery allowed' }, ...errors(400, 401) },
+      },
+    },
+  };
   const janitorPaths = {
     '/v1/janitor': {
       get: {
@@ -423,6 +935,8 @@ export function openApiDocument(): Schema {
         RunSpec: runSpecSchema(),
         FineTuneSummary: fineTuneSummary,
         FineTune: fineTune,
+        FineTuneResult: fineTuneResult,
+        DatasetSplit: datasetSplit,
         FineTuneStarted: {
           allOf: [
             fineTuneSummary,
@@ -432,10 +946,39 @@ export function openApiDocument(): Schema {
               jobName: str(),
               endpointName: str(),
               spec: ref('RunSpec'),
+              webhookSecrets: {
+                type: 'array',
+                description:
+                  "the secrets of the run spec's notifications.webhooks, in order: only in the answer that created the run",
+                items: obj({ url: str(), secret: str('whsec_...') }, ['url', 'secret']),
+              },
             }),
           ],
         },
+        FineTunePlan: plan,
+        CostEstimate: costEstimate,
+        RunCost: runCost,
+        Refusal: obj(
+          {
+            error: obj(
+              {
+                type: { const: 'run_refused_error' },
+                message: str('what a run of this spec would fail with, naming the field and the fix'),
+                step: str('the step that refuses (absent for the allow lists and the budget)'),
+                code: str(
+                  'the failure type: AzureValidation, AzureNotFound, VmSizeNotAllowed, CostBudgetExceeded, ...',
+                ),
+                kind: str('validation, notFound, auth, quota, ...'),
+              },
+              ['type', 'message', 'code', 'kind'],
+            ),
+          },
+          ['error'],
+        ),
         Event: event,
+        Training: training,
+        MetricsEntry: metricsEntry,
+        MetricSeries: metricSeries,
         CancelOutcome: obj({
           runId: str(),
           status: runStatus,
@@ -446,6 +989,8 @@ export function openApiDocument(): Schema {
         CreateSchedule: createSchedule,
         ScheduleActionReport: scheduleActionReport,
         JanitorSchedule: janitorSchedule,
+        WebhookEndpoint: webhookEndpoint,
+        WebhookEndpointWithSecret: webhookEndpointWithSecret,
         Error: obj(
           {
             error: obj(
@@ -461,6 +1006,13 @@ export function openApiDocument(): Schema {
         ),
       },
     },
-    paths: { ...fineTunePaths, ...schedulePaths, ...janitorPaths },
+    paths: {
+      ...apiKeyPaths,
+      ...fineTunePaths,
+      ...schedulePaths,
+      ...janitorPaths,
+      ...webhookPaths(),
+      ...(options.azureEvents ? azureEventPaths : {}),
+    },
   };
 }

@@ -1,16 +1,21 @@
 // The HTTP API over the typed client: fastify, bearer API keys with scopes, per-key rate limits, request
-// validation with the shared schemas, one error shape, and its OpenAPI document at /openapi.json.
+// validation with the shared schemas, one error shape, its OpenAPI document at /openapi.json, and the
+// dashboard's static files under /ui.
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import type { FineTuneClient } from '../client';
 import { DATASET_ENV } from '../dataset/sourceSettings';
 import { registerAuth } from './auth';
+import { registerDashboard } from './dashboard';
 import { body, sendError } from './errors';
 import type { ApiKeyStore } from './keys';
 import { openApiDocument } from './openapi';
+import { registerApiKeyRoutes } from './routes/apiKey';
+import { registerAzureEventRoutes, type AzureEventsReceiver } from './routes/azureEvents';
 import { registerFineTuneRoutes } from './routes/fineTunes';
 import { registerJanitorRoutes } from './routes/janitor';
 import { registerScheduleRoutes } from './routes/schedules';
+import { registerWebhookRoutes } from './routes/webhooks';
 
 export const DEFAULT_RATE_LIMIT_PER_MINUTE = 120;
 
@@ -27,6 +32,10 @@ export interface ApiOptions {
    * workers read local files (each worker still checks its own data root, after resolving symlinks).
    */
   allowLocalDatasetPaths?: boolean;
+  /** Where the dashboard's built files are (default dist/ui/); false: no /ui. */
+  dashboardDir?: string | false;
+  /** The Event Grid receiver for Azure ML's job events (FTFLOW_EVENT_GRID_SECRET); absent: no such route. */
+  azureEvents?: AzureEventsReceiver;
 }
 
 /**
@@ -76,12 +85,16 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
     }),
   });
 
-  const document = openApiDocument();
+  const document = openApiDocument({ azureEvents: opts.azureEvents !== undefined });
   app.get('/openapi.json', async () => document);
   app.get('/healthz', async () => ({ ok: true }));
   const allowLocalDatasetPaths = opts.allowLocalDatasetPaths ?? Boolean(process.env[DATASET_ENV.dataRoot]?.trim());
+  registerApiKeyRoutes(app);
   registerFineTuneRoutes(app, opts.client, { allowLocalDatasetPaths });
   registerScheduleRoutes(app, opts.client, { allowLocalDatasetPaths });
   registerJanitorRoutes(app, opts.client);
+  if (opts.azureEvents) registerAzureEventRoutes(app, opts.azureEvents);
+  registerWebhookRoutes(app, opts.client);
+  if (opts.dashboardDir !== false) registerDashboard(app, opts.dashboardDir);
   return app;
 }

@@ -24,6 +24,8 @@ export const IdempotencyKeyHeader = z
 export const StartQuery = z.strictObject({
   /** Return a running run that trains the same thing instead of starting another (ignored with an Idempotency-Key). */
   dedupe: z.enum(['true', 'false']).default('true'),
+  /** Plan instead of starting: the checks of the run's first steps, read-only, and the cost estimate. */
+  dryRun: z.enum(['true', 'false']).default('false'),
 });
 
 export const ListQuery = z.strictObject({
@@ -41,9 +43,29 @@ export const EventsQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(50),
 });
 
+export const MetricsQuery = z.strictObject({
+  /** One metric or a comma-separated list (default: loss, eval_loss, learning_rate, epoch). */
+  metric: z
+    .string()
+    .regex(/^[\w./ -]{1,250}(,[\w./ -]{1,250}){0,19}$/, 'metric names, comma-separated (at most 20)')
+    .optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(500),
+  pageToken: z.string().min(1).max(4096).optional(),
+});
+
+export const LogsQuery = z.strictObject({
+  lines: z.coerce.number().int().min(1).max(10_000).default(100),
+});
+
 export const CancelQuery = z.strictObject({
   /** Seconds to wait for the run's cleanup before answering 202. */
   wait: z.coerce.number().min(0).max(300).default(30),
+});
+
+/** Keep the endpoint serving longer, or end it now: exactly one (src/control/keepAlive.ts checks the rest). */
+export const KeepAliveBody = z.strictObject({
+  extendMinutes: z.number().optional(),
+  end: z.boolean().optional(),
 });
 
 export const CreateScheduleBody = z.strictObject({

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { ENV } from '../config/env';
 import { ConfigError } from '../config/errors';
-import { DEFAULT_ARM_BUDGET, type ArmBudget } from './budget';
+import { DEFAULT_ARM_BUDGET, splitBudget, type ArmBudget } from './budget';
 
 export interface AzureConfig {
   subscriptionId: string;
@@ -16,8 +16,18 @@ export interface AzureConfig {
   blobEndpointOverride?: string;
   hfEndpoint: string;
   credential: CredentialConfig;
-  /** How often awaitPipeline asks Azure for the job's status. */
+  /** Shortest time between two cycles of the job watcher (the read allowance may stretch it). */
   jobPollSeconds: number;
+  /** The job watcher's reads stay within this share of the worker's ARM read budget (default 0.25). */
+  jobWatchReadShare: number;
+  /** Push: Azure's job events (Event Grid, relayed by the API through Temporal) wake the followers. */
+  jobPush: boolean;
+  /** With push on, the fallback polling cycle's floor (missed events are noticed within it). */
+  jobPushPollSeconds: number;
+  /** How often, at most, the worker reads its training jobs' latest MLflow metrics (0 or "off": never). */
+  metricsPollSeconds: number;
+  /** Those reads stay at most this share of the worker's other reads (default 0.1: 10%). */
+  metricsReadShare: number;
   /** Interval for the SDK's long-running-operation pollers. */
   lroPollMs: number;
   /** This worker's share of ARM's request budget (see budget.ts). */
@@ -55,6 +65,15 @@ function positive(env: NodeJS.ProcessEnv, name: string, fallback: number): numbe
   return value;
 }
 
+function nonNegative(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0)
+    throw new ConfigError(`${name} must be 0 or a positive number, got "${raw}"`);
+  return value;
+}
+
 /** Reads the Azure target from the environment; every missing value is named with the variable to set. */
 export function loadAzureConfig(env: NodeJS.ProcessEnv = process.env): AzureConfig {
   const file = env[ENV.workspaceConfigFile] ? readWorkspaceFile(env[ENV.workspaceConfigFile] as string) : {};
@@ -83,16 +102,64 @@ export function loadAzureConfig(env: NodeJS.ProcessEnv = process.env): AzureConf
     blobEndpointOverride: env[ENV.blobEndpointOverride] || undefined,
     hfEndpoint: (env[ENV.hfEndpoint] || 'https://huggingface.co').replace(/\/+$/, ''),
     credential,
-    jobPollSeconds: positive(env, 'FTFLOW_JOB_POLL_SECONDS', 40),
+    jobPollSeconds: positive(env, 'FTFLOW_JOB_POLL_SECONDS', 1),
+    jobWatchReadShare: share(env, 'FTFLOW_JOB_WATCH_READ_SHARE', 0.25),
+    jobPush: jobPush(env),
+    jobPushPollSeconds: positive(env, 'FTFLOW_JOB_PUSH_POLL_SECONDS', 60),
+    metricsPollSeconds:
+      env.FTFLOW_METRICS_POLL_SECONDS === 'off' ? 0 : nonNegative(env, 'FTFLOW_METRICS_POLL_SECONDS', 120),
+    metricsReadShare: positive(env, 'FTFLOW_METRICS_READ_SHARE', 0.1),
     lroPollMs: positive(env, 'FTFLOW_LRO_POLL_MS', 5000),
     datastoreAuth: datastoreAuth(env),
-    armBudget: {
-      readsPerSecond: positive(env, 'FTFLOW_ARM_READS_PER_SECOND', DEFAULT_ARM_BUDGET.readsPerSecond),
-      writesPerSecond: positive(env, 'FTFLOW_ARM_WRITES_PER_SECOND', DEFAULT_ARM_BUDGET.writesPerSecond),
-      deletesPerSecond: positive(env, 'FTFLOW_ARM_DELETES_PER_SECOND', DEFAULT_ARM_BUDGET.deletesPerSecond),
-      burst: positive(env, 'FTFLOW_ARM_BURST', DEFAULT_ARM_BUDGET.burst),
-    },
+    armBudget: splitBudget(
+      {
+        readsPerSecond: positive(env, 'FTFLOW_ARM_READS_PER_SECOND', DEFAULT_ARM_BUDGET.readsPerSecond),
+        writesPerSecond: positive(env, 'FTFLOW_ARM_WRITES_PER_SECOND', DEFAULT_ARM_BUDGET.writesPerSecond),
+        deletesPerSecond: positive(env, 'FTFLOW_ARM_DELETES_PER_SECOND', DEFAULT_ARM_BUDGET.deletesPerSecond),
+        burst: positive(env, 'FTFLOW_ARM_BURST', DEFAULT_ARM_BUDGET.burst),
+      },
+      budgetSplit(env),
+    ),
   };
+}
+
+/**
+ * FTFLOW_ARM_BUDGET_SPLIT: how many worker processes share the subscription's ARM budget (default 1).
+ * The FTFLOW_ARM_* rates describe the whole budget; each process takes its share (budget.ts).
+ */
+function budgetSplit(env: NodeJS.ProcessEnv): number {
+  const name = 'FTFLOW_ARM_BUDGET_SPLIT';
+  const raw = env[name];
+  if (raw === undefined || raw === '') return 1;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) {
+    throw new ConfigError(
+      `${name} must be a whole number of worker processes (1 or more) sharing the ARM budget, got "${raw}": set it to the number of workers you run`,
+    );
+  }
+  return value;
+}
+
+function share(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0 || value > 1)
+    throw new ConfigError(
+      `${name} must be a share of the worker's ARM read budget above 0 and at most 1 (0.25 is a quarter), got "${raw}"`,
+    );
+  return value;
+}
+
+/** FTFLOW_JOB_PUSH: "on" when the API receives Azure's job events (docs/operations.md, Job events). */
+function jobPush(env: NodeJS.ProcessEnv): boolean {
+  const name = 'FTFLOW_JOB_PUSH';
+  const raw = (env[name] ?? '').trim().toLowerCase();
+  if (raw === '' || raw === 'off') return false;
+  if (raw === 'on') return true;
+  throw new ConfigError(
+    `${name} must be "on" (the API receives Azure's job events from Event Grid and relays them to the workers) or "off" (polling only), got "${env[name]}"`,
+  );
 }
 
 function datastoreAuth(env: NodeJS.ProcessEnv): AzureConfig['datastoreAuth'] {

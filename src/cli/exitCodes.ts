@@ -3,13 +3,20 @@
 import { CommanderError } from 'commander';
 import { ControlError, isUnavailable } from '../control/errors';
 import type { RunState } from '../control/records';
+import { isBadInput, type Refusal } from '../control/refusal';
 
 export const EXIT = {
   /** Done: the command did what was asked; a watched run succeeded. */
   ok: 0,
-  /** The run failed (including a failed quality gate or training budget, or a timed-out run). */
+  /**
+   * The run failed (including a failed quality gate, training or cost budget, or a timed-out run); or its plan
+   * (start's check, start --dry-run) refused it for a reason outside the spec (credentials, quota).
+   */
   runFailed: 1,
-  /** Bad input: an invalid run spec (each field is named), a bad flag, an unreadable spec file. */
+  /**
+   * Bad input: an invalid run spec (each field is named), a bad flag, an unreadable spec file; or a spec the
+   * run's checks refuse (start's plan, start --dry-run): an unknown model, a misspelt training input, bad data.
+   */
   badInput: 2,
   /** The run was cancelled (or terminated). */
   cancelled: 3,
@@ -29,8 +36,8 @@ export const EXIT = {
 
 export const EXIT_CODE_HELP = `exit codes:
   0  ok (a watched run succeeded)      4  gave up waiting (--timeout, cancel --wait)
-  1  the run failed                    5  no such run or schedule
-  2  bad input (spec, flags, file)     6  conflict (key reused with another spec, not resumable, exists)
+  1  the run failed (or its plan was refused: credentials, quota)   5  no such run or schedule
+  2  bad input (spec, flags, file; or the plan refused the spec)    6  conflict (key reused with another spec, not resumable, exists)
   3  the run was cancelled/terminated  7  Temporal unreachable      8  unexpected error
   9  schedule trigger/backfill started nothing (every tick skipped, or none in the range)`;
 
@@ -63,4 +70,9 @@ export function exitCodeFor(err: unknown): number {
     return err.code === 'invalid' ? EXIT.badInput : err.code === 'not-found' ? EXIT.notFound : EXIT.conflict;
   if (isUnavailable(err)) return EXIT.unavailable;
   return EXIT.internal;
+}
+
+/** A plan's refusal: bad input when it names something in the spec or its data, else a failed run. */
+export function exitCodeForRefusal(refusal: Refusal): number {
+  return isBadInput(refusal) ? EXIT.badInput : EXIT.runFailed;
 }

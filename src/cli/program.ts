@@ -13,6 +13,9 @@ import { registerScheduleCommands } from './commands/schedules';
 import { registerJanitorCommands } from './commands/janitor';
 import { registerAdminCommands } from './commands/admin';
 import { registerModelCommands } from './commands/models';
+import { registerWebhookCommands } from './commands/webhooks';
+import { registerTrainingCommands } from './commands/training';
+import { registerResultCommands } from './commands/results';
 import { versionInfo, versionLine } from './version';
 
 export interface CliOptions {
@@ -103,10 +106,13 @@ export async function runCli(argv: string[], opts: CliOptions = {}): Promise<num
 
   const ctx = () => context;
   registerRunCommands(program, ctx, act);
+  registerResultCommands(program, ctx, act);
+  registerTrainingCommands(program, ctx, act);
   registerScheduleCommands(program, ctx, act);
   registerJanitorCommands(program, ctx, act);
   registerAdminCommands(program, ctx, act);
   registerModelCommands(program, ctx, act);
+  registerWebhookCommands(program, ctx, act);
   // Every subcommand reports usage errors the same way (exit 2), never by exiting the process itself.
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   for (const c of all(program)) c.exitOverride();

@@ -1,9 +1,9 @@
 // Follows a run until it ends. On a terminal the record is redrawn in place (current step, job status,
-// elapsed time, metrics as they arrive); otherwise each change is printed once, as a timestamped line.
+// elapsed time, Azure's job status, step of total, loss, ETA, metrics as they arrive); otherwise each change is printed once, as a timestamped line.
 import type { FineTuneClient } from '../client';
 import type { RunRecord } from '../control/records';
 import type { CliIO } from './io';
-import { headline, metricsLine, recordLines, stepLine } from './format';
+import { entryLine, headline, metricsLine, recordLines, stepLine } from './format';
 
 export interface WatchOptions {
   intervalMs?: number;
@@ -63,6 +63,9 @@ function changes(run: RunRecord, seen: Map<string, string>): string[] {
     once(`step:${step.name}`, step.status, stepLine(step).trim());
   }
   if (run.jobStatus) once('job', run.jobStatus, `job ${run.jobName ?? ''} ${run.jobStatus}`);
+  if (run.studioUrl) once('studio', run.studioUrl, `studio ${run.studioUrl}`);
+  // The bounded entries the follower keeps: each printed once, as it arrives.
+  for (const entry of run.metricsLog ?? []) once(`entry:${entry.step}`, 'seen', entryLine(entry));
   const metrics = metricsLine(run.metrics);
   if (metrics) once('metrics', metrics, metrics);
   run.warnings.forEach((w, i) => once(`warning:${i}`, w, `warning ${w}`));

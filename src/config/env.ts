@@ -32,5 +32,11 @@ export const ENV = {
   apiKeysFile: 'FTFLOW_API_KEYS_FILE',
   apiKeys: 'FTFLOW_API_KEYS',
   apiRateLimit: 'FTFLOW_API_RATE_LIMIT',
+  /** The shared secret(s) Event Grid deliveries carry in the receiver's URL (`?secret=`); unset: no receiver. */
+  eventGridSecret: 'FTFLOW_EVENT_GRID_SECRET',
   scheduleMinInterval: 'FTFLOW_SCHEDULE_MIN_INTERVAL',
+  // Prices of VM sizes (src/cost/priceFile.ts): an operator's table over the vendored list prices.
+  pricesFile: 'FTFLOW_PRICES_FILE',
+  // Webhooks: the operator key every endpoint's signing secret is derived from (src/webhooks/secrets.ts).
+  webhookSecretKey: 'FTFLOW_WEBHOOK_SECRET_KEY',
 } as const;

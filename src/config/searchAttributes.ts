@@ -25,3 +25,23 @@ export const FINETUNE_SEARCH_ATTRIBUTE_KEYS = [
   FINETUNE_SEARCH_ATTRIBUTES.runKey,
   FINETUNE_SEARCH_ATTRIBUTES.contentKey,
 ] as const;
+
+/**
+ * Temporal's own TemporalNamespaceDivision attribute (built in; nothing to register). A list query that does
+ * not name it (the Temporal UI's default list, `temporal workflow list`) shows only workflows without it,
+ * which is how Temporal keeps its own schedulers out of the list. The service's housekeeping workflows carry
+ * it, so the default list shows runs (docs/operations.md, In the Temporal UI).
+ */
+export const NAMESPACE_DIVISION = defineSearchAttributeKey('TemporalNamespaceDivision', SearchAttributeType.KEYWORD);
+
+/** The divisions: list them with `TemporalNamespaceDivision = '<value>'`. */
+export const DIVISIONS = {
+  /** Janitor sweeps (scheduled, and `ftflow janitor run`). */
+  janitor: 'ftflow-janitor',
+  /** Retraining schedule ticks (scheduledFineTune); the run a tick starts is listed as usual. */
+  scheduleTicks: 'ftflow-schedule-ticks',
+  /** The job event relay (pushed job events from the API to the workers). */
+  jobEvents: 'ftflow-job-events',
+  /** Each API key's webhook registry (webhookRegistry): long-running, one per key. */
+  webhooks: 'ftflow-webhooks',
+} as const;

@@ -14,11 +14,23 @@ import type {
   ResolvedModel,
   DeployedEndpoint,
 } from '../activities/types';
+import { metricsLine } from '../azure/liveTraining';
 
-type History = Awaited<ReturnType<WorkflowHandle['fetchHistory']>>;
-type HistoryEvent = NonNullable<History['events']>[number];
+export type History = Awaited<ReturnType<WorkflowHandle['fetchHistory']>>;
+export type HistoryEvent = NonNullable<History['events']>[number];
 type Failure = NonNullable<NonNullable<HistoryEvent['activityTaskFailedEventAttributes']>['failure']>;
 type Payloads = NonNullable<NonNullable<HistoryEvent['activityTaskCompletedEventAttributes']>['result']>;
+
+/** The first payload of an activity's result or a child's input, decoded; undefined when absent or undecodable. */
+export function decodeFirst<T>(converter: PayloadConverter, payloads: Payloads | null | undefined): T | undefined {
+  const first = payloads?.payloads?.[0];
+  if (!first) return undefined;
+  try {
+    return converter.fromPayload<T>(first);
+  } catch {
+    return undefined;
+  }
+}
 
 export type RunEventType =
   | 'run.started'
@@ -38,7 +50,14 @@ export type RunEventType =
   | 'job.status'
   | 'metrics'
   | 'warning'
-  | 'endpoint.lifetime';
+  | 'note'
+  | 'endpoint.lifetime'
+  // Webhook deliveries (src/control/webhookEvents.ts): one per attempt, and one when a delivery gave up.
+  | 'webhook.delivered'
+  | 'webhook.failed'
+  | 'webhook.refused'
+  | 'webhook.skipped'
+  | 'webhook.gave_up';
 
 export interface RunEvent {
   /** `<execution>.<history event>.<n>`: stable, and the cursor for the next page (`after`). */
@@ -52,6 +71,9 @@ export interface RunEvent {
   data?: Record<string, unknown>;
 }
 
+/** Activities of a run that are not steps (webhooks: who listens), left out of its events. */
+const INTERNAL_ACTIVITIES = new Set(['webhookAudience']);
+
 /** The message of the innermost failure: "Activity task failed" wraps the reason. */
 export function failureMessage(failure: Failure | null | undefined): string {
   let f = failure;
@@ -59,7 +81,8 @@ export function failureMessage(failure: Failure | null | undefined): string {
   return f?.message ?? failure?.message ?? 'unknown failure';
 }
 
-function timestamp(event: HistoryEvent): string {
+/** A history event's time, ISO. */
+export function eventTimestamp(event: HistoryEvent): string {
   const t = event.eventTime;
   const ms = t ? Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6) : 0;
   return new Date(ms).toISOString();
@@ -75,19 +98,11 @@ export function eventsFromHistory(
   const out: RunEvent[] = [];
   const activityNames = new Map<string, string>();
   const prefix = executionId.slice(0, 8);
-  const decode = <T>(payloads: Payloads | null | undefined): T | undefined => {
-    const first = payloads?.payloads?.[0];
-    if (!first) return undefined;
-    try {
-      return converter.fromPayload<T>(first);
-    } catch {
-      return undefined;
-    }
-  };
+  const decode = <T>(payloads: Payloads | null | undefined): T | undefined => decodeFirst<T>(converter, payloads);
 
   for (const event of history.events ?? []) {
     const eventId = String(event.eventId ?? out.length);
-    const createdAt = timestamp(event);
+    const createdAt = eventTimestamp(event);
     let n = 0;
     const add = (
       type: RunEventType,
@@ -115,14 +130,18 @@ export function eventsFromHistory(
       add('run.cancel_requested', 'cancellation requested: cleanup runs before the run ends', { level: 'warn' });
     } else if (event.activityTaskScheduledEventAttributes) {
       const name = event.activityTaskScheduledEventAttributes.activityType?.name ?? 'activity';
+      // Asking who listens to webhooks is not a step; the deliveries are events of their own.
+      if (INTERNAL_ACTIVITIES.has(name)) continue;
       activityNames.set(eventId, name);
       add('step.started', `${name} started`, { step: name });
     } else if (event.activityTaskCompletedEventAttributes) {
       const attrs = event.activityTaskCompletedEventAttributes;
+      if (!activityNames.has(String(attrs.scheduledEventId))) continue;
       const step = activityNames.get(String(attrs.scheduledEventId)) ?? 'activity';
       describeCompletion(step, decode<unknown>(attrs.result), add);
     } else if (event.activityTaskFailedEventAttributes) {
       const attrs = event.activityTaskFailedEventAttributes;
+      if (!activityNames.has(String(attrs.scheduledEventId))) continue;
       const step = activityNames.get(String(attrs.scheduledEventId)) ?? 'activity';
       add('step.failed', `${step} failed: ${failureMessage(attrs.failure)}`, { step, level: 'error' });
     } else if (event.activityTaskCanceledEventAttributes) {
@@ -130,6 +149,7 @@ export function eventsFromHistory(
       add('step.cancelled', `${step} cancelled`, { step, level: 'warn' });
     } else if (event.activityTaskTimedOutEventAttributes) {
       const attrs = event.activityTaskTimedOutEventAttributes;
+      if (!activityNames.has(String(attrs.scheduledEventId))) continue;
       const step = activityNames.get(String(attrs.scheduledEventId)) ?? 'activity';
       add('step.timed_out', `${step} timed out: ${failureMessage(attrs.failure)}`, { step, level: 'error' });
     } else if (event.workflowExecutionUpdateCompletedEventAttributes) {
@@ -211,15 +231,24 @@ function describeCompletion(step: string, result: unknown, add: Add): void {
           data: { jobName: job.jobName, adopted: job.adopted, displayName: job.displayName },
         },
       );
+      for (const note of job.notes ?? []) add('note', note, { step });
       return warnings(job.warnings);
     }
     case 'awaitPipeline':
     case 'cancelPipeline': {
       const outcome = result as JobOutcome;
       done(outcome.status);
+      // The follower's bounded `metrics` entries travel in its result: no history event of their own.
+      for (const entry of Array.isArray(outcome.metricsLog) ? outcome.metricsLog : [])
+        if (typeof entry.step === 'number')
+          add('metrics', metricsLine(entry), { step, data: { ...entry, jobName: outcome.jobName } });
       return add('job.status', `job ${outcome.jobName} ${outcome.status}`, {
         step,
-        data: { jobName: outcome.jobName, status: outcome.status },
+        data: {
+          jobName: outcome.jobName,
+          status: outcome.status,
+          ...(outcome.studioUrl ? { studioUrl: outcome.studioUrl } : {}),
+        },
       });
     }
     case 'collectMetrics': {
@@ -279,4 +308,17 @@ export function pageEvents(all: RunEvent[], after: string | undefined, limit: nu
     hasMore: start + limit < all.length,
     lastId: data.length > 0 ? data[data.length - 1].id : (after ?? null),
   };
+}
+
+/** The result of the last completed attempt of `step` in one execution's history (undefined if none). */
+export function stepResultFromHistory(history: History, converter: PayloadConverter, step: string): unknown {
+  const names = new Map<string, string>();
+  let found: unknown;
+  for (const event of history.events ?? []) {
+    const scheduled = event.activityTaskScheduledEventAttributes;
+    if (scheduled) names.set(String(event.eventId), scheduled.activityType?.name ?? '');
+    const done = event.activityTaskCompletedEventAttributes;
+    if (done && names.get(String(done.scheduledEventId)) === step) found = decodeFirst<unknown>(converter, done.result);
+  }
+  return found;
 }

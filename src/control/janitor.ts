@@ -17,6 +17,9 @@ import {
   type JanitorReport,
 } from '../workflows/definitions';
 import type { janitor } from '../workflows/janitor';
+import { DIVISIONS } from '../config/searchAttributes';
+import { janitorStaticMetadata } from '../workflows/uiText';
+import { inDivision } from './divisions';
 import { ScheduleNotFoundError } from './errors';
 import { JANITOR_WORKFLOW_TYPE, isJanitorSchedule } from './ownership';
 import { reportScheduleAction, type ScheduleActionReport } from './scheduleActions';
@@ -49,14 +52,21 @@ export class JanitorControl {
     private readonly taskQueue: string,
   ) {}
 
-  /** Sweeps now and returns the report. Concurrent callers share one sweep. */
+  /**
+   * Sweeps now and returns the report. Concurrent callers share one sweep. Like the scheduled sweeps, it is
+   * kept out of the default workflow list (its namespace division, src/control/divisions.ts).
+   */
   async runNow(input: JanitorInput = {}): Promise<JanitorReport> {
-    const handle = await this.client.workflow.start<typeof janitor>('janitor', {
-      taskQueue: this.taskQueue,
-      workflowId: `${JANITOR_WORKFLOW_ID}-now`,
-      args: [input],
-      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-    });
+    const handle = await inDivision(DIVISIONS.janitor, (typedSearchAttributes) =>
+      this.client.workflow.start<typeof janitor>('janitor', {
+        taskQueue: this.taskQueue,
+        workflowId: `${JANITOR_WORKFLOW_ID}-now`,
+        args: [input],
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+        typedSearchAttributes,
+        ...janitorStaticMetadata(input),
+      }),
+    );
     return handle.result();
   }
 
@@ -64,23 +74,30 @@ export class JanitorControl {
   async ensureSchedule(opts: JanitorScheduleOptions = {}): Promise<JanitorScheduleInfo> {
     const scheduleId = opts.scheduleId ?? JANITOR_SCHEDULE_ID;
     const every = (opts.every ?? DEFAULT_JANITOR_EVERY) as Duration;
-    const action: ScheduleOptionsStartWorkflowAction<typeof janitor> = {
-      type: 'startWorkflow',
-      workflowType: JANITOR_WORKFLOW_TYPE,
-      args: [opts.input ?? {}],
-      taskQueue: this.taskQueue,
-      // Each tick is <schedule id>-<time>; the default schedule's ticks are ftflow-janitor-<time>.
-      workflowId: scheduleId,
-    };
+    const input = opts.input ?? {};
     const policies = { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 minute' as Duration };
-    try {
-      await this.client.schedule.create({ scheduleId, spec: { intervals: [{ every }] }, action, policies });
-    } catch (err) {
-      if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-      await this.client.schedule
-        .getHandle(scheduleId)
-        .update((prev) => ({ ...prev, spec: { intervals: [{ every }] }, action, policies }));
-    }
+    // Every sweep starts in the janitor's namespace division: 12 sweeps an hour stay out of the default list.
+    // An existing schedule is brought to these settings too (so is one created before the division).
+    await inDivision(DIVISIONS.janitor, async (typedSearchAttributes) => {
+      const action: ScheduleOptionsStartWorkflowAction<typeof janitor> = {
+        type: 'startWorkflow',
+        workflowType: JANITOR_WORKFLOW_TYPE,
+        args: [input],
+        taskQueue: this.taskQueue,
+        // Each tick is <schedule id>-<time>; the default schedule's ticks are ftflow-janitor-<time>.
+        workflowId: scheduleId,
+        typedSearchAttributes,
+        ...janitorStaticMetadata(input, String(every)),
+      };
+      try {
+        await this.client.schedule.create({ scheduleId, spec: { intervals: [{ every }] }, action, policies });
+      } catch (err) {
+        if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+        await this.client.schedule
+          .getHandle(scheduleId)
+          .update((prev) => ({ ...prev, spec: { intervals: [{ every }] }, action, policies }));
+      }
+    });
     return this.describeSchedule(scheduleId);
   }
 

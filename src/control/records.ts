@@ -13,6 +13,10 @@ import {
   type StepState,
 } from '../workflows/definitions';
 import type { GateEvaluation } from '../runSpec/qualityGate';
+import type { RunCost } from '../cost/types';
+import type { JobFollowDetails } from '../activities/types';
+import type { LiveTraining, MetricsEntry } from '../azure/liveTraining';
+import type { RunResult } from './runResult';
 
 /** A run's state in the user's words; terminated and timed-out runs ran no cleanup code. */
 export type RunState = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'terminated' | 'timed-out';
@@ -22,7 +26,7 @@ export interface RunSummary {
   id: string;
   object: 'fine_tune';
   status: RunState;
-  /** Why it ended, when it did: succeeded, failed, cancelled, quality-gate-failed, training-budget-exceeded. */
+  /** Why it ended, when it did: succeeded, failed, cancelled, quality-gate-failed, training-budget-exceeded, cost-budget-exceeded. */
   outcome?: string;
   /** The step it is on (or ended on). */
   stage?: string;
@@ -45,14 +49,32 @@ export interface RunRecord extends RunSummary {
   jobName?: string;
   /** The Azure job's latest status, read from the follower's heartbeat while it waits. */
   jobStatus?: string;
+  /** Since when the job has had that status, as the follower saw it (ISO). */
+  jobStatusSince?: string;
+  /** The job in Azure ML studio. */
+  studioUrl?: string;
+  /**
+   * The training as last read from MLflow by the follower: step of total, epoch, losses, learning rate,
+   * ETA, GPU time. Live while the job trains (heartbeat), kept in the step's result afterwards.
+   */
+  training?: LiveTraining;
+  /** The bounded `metrics` entries ("step 120/900: train_loss 1.42"), oldest first. */
+  metricsLog?: MetricsEntry[];
   endpointName?: string;
   endpointExpiresAt?: string;
   metrics?: Record<string, number>;
   qualityGate?: GateEvaluation;
+  /** The estimate before the job and the cost measured after the run (USD, list prices); absent in runs from before. */
+  cost?: RunCost;
+  /** Warnings that need action. */
   warnings: string[];
+  /** What the run noted that needs no action (e.g. model defaults the pipeline component does not declare). */
+  notes: string[];
   error?: string;
   /** False when no worker answered the progress query: steps, metrics and warnings are then unknown. */
   progressAvailable: boolean;
+  /** A succeeded run's result record: the same as the client's result(), `ftflow result` and the API's /result. */
+  result?: RunResult;
 }
 
 const STATUS_BY_EXECUTION: Record<string, RunState> = {
@@ -126,7 +148,7 @@ export function recordOf(
   summary: RunSummary,
   memo: RunMemo | undefined,
   progress: RunProgress | undefined,
-  jobStatus: string | undefined,
+  job: JobFollowDetails | undefined,
 ): RunRecord {
   return {
     ...summary,
@@ -139,12 +161,18 @@ export function recordOf(
     currentStep: progress?.currentStep,
     steps: stepsOf(summary, progress),
     jobName: progress?.jobName,
-    jobStatus,
+    jobStatus: job?.status,
+    jobStatusSince: job?.statusSince,
+    studioUrl: job?.studioUrl,
+    training: job?.training,
+    metricsLog: job?.metricsLog,
     endpointName: progress?.endpointName,
     endpointExpiresAt: progress?.endpointExpiresAt,
     metrics: progress?.metrics,
     qualityGate: progress?.qualityGate,
+    ...(progress?.cost ? { cost: progress.cost } : {}),
     warnings: progress?.warnings ?? [],
+    notes: progress?.notes ?? [],
     error: progress?.error,
     progressAvailable: progress !== undefined,
   };

@@ -16,6 +16,9 @@ import { RunSpecError, parseRunSpec, type RunSpec } from '../runSpec/schema';
 import { runContentKey } from '../runSpec/contentKey';
 import { SCHEDULED_WORKFLOW_PREFIX, type FineTuneOptions, type ScheduledFineTuneInput } from '../workflows/definitions';
 import { ENV } from '../config/env';
+import { DIVISIONS } from '../config/searchAttributes';
+import { tickStaticMetadata } from '../workflows/uiText';
+import { inDivision } from './divisions';
 import { ControlError, ScheduleExistsError, ScheduleNotFoundError, invalid } from './errors';
 import { RESERVED_SCHEDULE_IDS, SCHEDULE_MEMO_KEY, SCHEDULED_WORKFLOW_TYPE, isRetrainingSchedule } from './ownership';
 import { reportScheduleAction, type ScheduleActionReport } from './scheduleActions';
@@ -243,26 +246,33 @@ export class RetrainingSchedules {
     // ticks are read, and it is deleted if they come too often, or unpaused as asked.
     const checkCron = opts.cron !== undefined;
     const paused = opts.paused ?? false;
+    const policies = {
+      overlap: overlapPolicy(opts.overlap),
+      catchupWindow: duration('catchupWindow', opts.catchupWindow ?? DEFAULT_CATCHUP_WINDOW),
+      pauseOnFailure: opts.pauseOnFailure ?? false,
+    };
     try {
-      await this.client.schedule.create({
-        scheduleId: opts.scheduleId,
-        spec: scheduleSpec,
-        action: {
-          type: 'startWorkflow',
-          workflowType: SCHEDULED_WORKFLOW_TYPE,
-          args: [input],
-          taskQueue: this.taskQueue,
-          // The server appends each tick's time: ftsched-<schedule>-<time>; its run is ft-<schedule>-<time>.
-          workflowId: `${SCHEDULED_WORKFLOW_PREFIX}${opts.scheduleId}`,
-        },
-        policies: {
-          overlap: overlapPolicy(opts.overlap),
-          catchupWindow: duration('catchupWindow', opts.catchupWindow ?? DEFAULT_CATCHUP_WINDOW),
-          pauseOnFailure: opts.pauseOnFailure ?? false,
-        },
-        memo: { [SCHEDULE_MEMO_KEY]: memo },
-        state: { paused: paused || checkCron, note: opts.note },
-      });
+      // A tick starts in the schedule ticks' namespace division: the default workflow list shows the run it
+      // starts, not the tick beside it (src/control/divisions.ts).
+      await inDivision(DIVISIONS.scheduleTicks, (typedSearchAttributes) =>
+        this.client.schedule.create({
+          scheduleId: opts.scheduleId,
+          spec: scheduleSpec,
+          action: {
+            type: 'startWorkflow',
+            workflowType: SCHEDULED_WORKFLOW_TYPE,
+            args: [input],
+            taskQueue: this.taskQueue,
+            // The server appends each tick's time: ftsched-<schedule>-<time>; its run is ft-<schedule>-<time>.
+            workflowId: `${SCHEDULED_WORKFLOW_PREFIX}${opts.scheduleId}`,
+            typedSearchAttributes,
+            ...tickStaticMetadata(opts.scheduleId, spec),
+          },
+          policies,
+          memo: { [SCHEDULE_MEMO_KEY]: memo },
+          state: { paused: paused || checkCron, note: opts.note },
+        }),
+      );
     } catch (err) {
       if (err instanceof ScheduleAlreadyRunning) throw new ScheduleExistsError(opts.scheduleId);
       // The SDK turns the server's INVALID_ARGUMENT into a TypeError: a cron or time zone it cannot read.

@@ -90,6 +90,12 @@ export interface StageSplitOptions {
   /** Blob metadata for the commit, from the result (the commit is what marks the split complete). */
   metadata?(result: StagedSplitResult): Record<string, string>;
   contentType?: string;
+  /**
+   * A dry run's bounded read (src/dataset/preview.ts): stop after this many source rows. When that cuts the
+   * slice short, the result says `partial` and the end-of-split checks and the commit are skipped (the rest
+   * of the slice may change them); a failure within the rows read is the failure staging would report.
+   */
+  maxRows?: number;
 }
 
 export interface StagedSplitResult {
@@ -108,6 +114,8 @@ export interface StagedSplitResult {
   resumedAtRow: number;
   /** Rows of the source, when they were counted. */
   total?: number;
+  /** True when `maxRows` stopped the read before the end of the slice: the figures cover the rows read. */
+  partial?: boolean;
 }
 
 /** Room for the line that takes a block past its target size (a longer line grows the buffer). */
@@ -165,6 +173,7 @@ export async function stageSplit(opts: StageSplitOptions): Promise<StagedSplitRe
     ? { row: resume.nextRow, ...(resume.nextOffset !== undefined ? { offset: resume.nextOffset } : {}) }
     : { row: 0 };
   let scanned = start.row;
+  const readLimit = opts.maxRows !== undefined ? Math.min(limit, start.row + opts.maxRows) : limit;
   const progress = opts.progress ?? { rowsRead: 0, rowsWritten: 0, bytes: 0 };
   Object.assign(progress, { rowsRead: scanned, rowsWritten, bytes });
 
@@ -230,7 +239,7 @@ export async function stageSplit(opts: StageSplitOptions): Promise<StagedSplitRe
   };
 
   try {
-    for await (const batch of source.read(start, limit, signal, { textAsBytes: true })) {
+    for await (const batch of source.read(start, readLimit, signal, { textAsBytes: true })) {
       if (signal?.aborted) throw abortReason(signal);
       const { rows, ends } = batch;
       for (let i = 0; i < rows.length; i++) {
@@ -272,10 +281,17 @@ export async function stageSplit(opts: StageSplitOptions): Promise<StagedSplitRe
     for (const { upload } of inflight) upload.catch(() => undefined);
   }
 
-  try {
-    tally.check(maxInvalidFraction);
-  } catch (err) {
-    throw new StagingError((err as Error).message, 'TooManyInvalidRows', tally.summary());
+  // Cut short by maxRows: the slice goes on past what was read (or, for a sample, the split may).
+  const partial =
+    readLimit !== limit &&
+    scanned >= readLimit &&
+    !(total !== undefined && sampling.method === 'hash' && scanned >= total);
+  if (!partial) {
+    try {
+      tally.check(maxInvalidFraction);
+    } catch (err) {
+      throw new StagingError((err as Error).message, 'TooManyInvalidRows', tally.summary());
+    }
   }
 
   const result: StagedSplitResult = {
@@ -288,8 +304,10 @@ export async function stageSplit(opts: StageSplitOptions): Promise<StagedSplitRe
     invalid: tally.summary(),
     resumedAtRow: start.row,
     ...(total !== undefined ? { total } : {}),
+    ...(partial ? { partial } : {}),
   };
   Object.assign(progress, { rowsRead: scanned, rowsWritten, bytes });
+  if (partial) return result;
   if (signal?.aborted) throw abortReason(signal);
   await target.commitBlockList(
     digests.map((_, i) => blockId(i)),

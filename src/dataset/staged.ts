@@ -43,6 +43,11 @@ export interface StagedSplit {
   usedAsIs?: boolean;
   /** Source row this attempt started at: > 0 when it continued from a restarted worker's heartbeat. */
   resumedAtRow?: number;
+  /**
+   * Set by a dry run (nothing staged; sha256 empty): whether the rows read covered the whole slice, how many
+   * were read, and whether the row and byte counts are extrapolated from them.
+   */
+  preview?: { complete: boolean; rowsRead: number; estimated?: boolean };
 }
 
 export interface StagedDataset {
@@ -52,4 +57,6 @@ export interface StagedDataset {
   train: StagedSplit;
   test: StagedSplit;
   scoring: StagedSplit;
+  /** A dry run's warnings about the rows it read (a threshold they break; the rest of the slice decides). */
+  warnings?: string[];
 }

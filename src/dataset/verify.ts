@@ -8,6 +8,8 @@ import { StagingError } from './stageSplit';
 import { validateChatRow, ValidationTally, type ValidationSummary } from './validate';
 
 export interface VerifiedFile {
+  /** True when `maxRows` stopped the read before the end of the file: the figures cover the rows read. */
+  partial?: boolean;
   /** Rows of the file (valid or not) and valid rows. */
   sourceRows: number;
   rows: number;
@@ -19,7 +21,14 @@ export interface VerifiedFile {
 
 export async function verifyJsonl(
   source: ByteSource,
-  opts: { label: string; maxInvalidFraction: number; progress?: StageProgress; signal?: AbortSignal },
+  opts: {
+    label: string;
+    maxInvalidFraction: number;
+    progress?: StageProgress;
+    signal?: AbortSignal;
+    /** A dry run's bounded read: stop once more than this many rows were read; the whole file is judged only when it was all read. */
+    maxRows?: number;
+  },
 ): Promise<VerifiedFile> {
   const hash = createHash('sha256');
   let bytes = 0;
@@ -40,9 +49,17 @@ export async function verifyJsonl(
   };
   const tally = new ValidationTally(opts.label);
   const progress = opts.progress ?? { rowsRead: 0, rowsWritten: 0, bytes: 0 };
+  let partial = false;
   for await (const batch of readJsonlRows(hashing, opts.signal ? { signal: opts.signal } : {})) {
     batch.rows.forEach((row, i) => tally.record(batch.startRow + i, validateChatRow(row)));
     Object.assign(progress, { rowsRead: tally.totalRows, rowsWritten: tally.validRows, bytes });
+    if (opts.maxRows !== undefined && tally.totalRows > opts.maxRows) {
+      partial = true;
+      break;
+    }
+  }
+  if (partial) {
+    return { sourceRows: tally.totalRows, rows: tally.validRows, bytes, sha256: '', invalid: tally.summary(), partial };
   }
   try {
     tally.check(opts.maxInvalidFraction);

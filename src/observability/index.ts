@@ -6,7 +6,7 @@ import type { Logger } from '@temporalio/common';
 import { stepInterceptors } from './activityInterceptors';
 import { loadObservabilityConfig, type ObservabilityConfig } from './config';
 import { createJsonLogger, createTextLogger, routeProcessWarnings } from './logging';
-import { DURATION_BUCKETS_SECONDS, METRIC } from './metricNames';
+import { COST_BUCKETS_USD, DURATION_BUCKETS_SECONDS, METRIC } from './metricNames';
 import { installServiceMetrics } from './metrics';
 import { createRedactor } from './redact';
 import {
@@ -17,11 +17,22 @@ import {
   type Tracing,
 } from './tracing';
 
-/** Workflow interceptor modules: bundled with the workflows, whether at start-up or by `npm run bundle`. */
-export const WORKFLOW_INTERCEPTOR_MODULES: readonly string[] = [
-  OTEL_WORKFLOW_INTERCEPTORS_MODULE,
-  require.resolve('../workflows/interceptors'),
-];
+/**
+ * Workflow interceptor modules, bundled with the workflows at start-up or by `npm run bundle`. With tracing,
+ * OpenTelemetry's; without, a stand-in that loads them only for runs that already ran with them
+ * (workflows/tracingInterceptors.ts): every cached run holds its own instance of each module it loads.
+ */
+export function workflowInterceptorModules(tracing: boolean): string[] {
+  return [
+    tracing ? OTEL_WORKFLOW_INTERCEPTORS_MODULE : require.resolve('../workflows/tracingInterceptors'),
+    require.resolve('../workflows/interceptors'),
+  ];
+}
+
+/** True when a workflow bundle's code holds OpenTelemetry's workflow interceptors for every run. */
+export function bundleTracesEveryRun(code: string): boolean {
+  return !code.includes('workflows/tracingInterceptors');
+}
 
 export interface WorkerTelemetry {
   config: ObservabilityConfig;
@@ -41,9 +52,10 @@ export function setUpWorkerTelemetry(env: NodeJS.ProcessEnv = process.env): Work
     config.logFormat === 'json'
       ? createJsonLogger({ level: config.logLevel, redact })
       : createTextLogger({ level: config.logLevel, redact });
-  const durations = Object.fromEntries(
-    [METRIC.stepDuration, METRIC.runDuration].map((name) => [name, DURATION_BUCKETS_SECONDS]),
-  );
+  const durations = {
+    ...Object.fromEntries([METRIC.stepDuration, METRIC.runDuration].map((name) => [name, DURATION_BUCKETS_SECONDS])),
+    [METRIC.runCost]: COST_BUCKETS_USD,
+  };
   Runtime.install({
     logger,
     telemetryOptions: {
@@ -64,13 +76,14 @@ export function workerTelemetryOptions(opts: {
   prebuiltBundle: boolean;
   tracing?: Tracing;
 }): Pick<WorkerOptions, 'interceptors' | 'sinks'> {
-  const tracing = tracingWorkerParts(opts.tracing ?? currentTracing());
+  const installed = opts.tracing ?? currentTracing();
+  const tracing = tracingWorkerParts(installed);
   return {
     interceptors: {
       // Tracing outermost: the step's log lines carry its trace and span ids.
       activity: [tracing.activity, stepInterceptors()],
       // A prebuilt bundle already contains them (scripts/bundleWorkflows.ts).
-      ...(opts.prebuiltBundle ? {} : { workflowModules: [...WORKFLOW_INTERCEPTOR_MODULES] }),
+      ...(opts.prebuiltBundle ? {} : { workflowModules: workflowInterceptorModules(installed.enabled) }),
     },
     sinks: tracing.sinks,
   };

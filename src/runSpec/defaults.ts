@@ -35,3 +35,6 @@ export const MAX_KEEP_ALIVE_MINUTES = 7 * 24 * 60;
 
 /** Longest training budget (budget.maxTrainingMinutes): 30 days. */
 export const MAX_TRAINING_BUDGET_MINUTES = 30 * 24 * 60;
+
+/** Largest cost budget (budget.maxCost), US dollars: far above any single fine-tune, low enough to catch a typo. */
+export const MAX_COST_BUDGET_USD = 1_000_000;

@@ -7,3 +7,4 @@ export * from './dataset';
 export * from './qualityGate';
 export * from './contentKey';
 export { SPEC_LIMITS } from './limits';
+export * from './notifications';

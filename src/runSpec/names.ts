@@ -1,5 +1,7 @@
 // Names of every Azure object a run creates, derived from the run id alone, so a retried or resumed
 // step finds what the first attempt created (pay once). Pure functions: used by workflows and clients.
+// (The registered model's version is the model's next integer, chosen by registerModel and found again
+// by its run-id tag: src/azure/modelVersions.ts.)
 
 const FNV_OFFSET = 0xcbf29ce484222325n;
 const FNV_PRIME = 0x100000001b3n;
@@ -42,8 +44,6 @@ export interface RunNames {
   jobName: string;
   /** Managed online endpoint name (3-32 chars). */
   endpointName: string;
-  /** Version of the registered fine-tuned model. */
-  modelVersion: string;
 }
 
 export function deriveRunNames(runId: string): RunNames {
@@ -54,7 +54,6 @@ export function deriveRunNames(runId: string): RunNames {
     runId,
     jobName: readable.length > 0 ? `ftflow-${readable}-${hash.slice(0, 8)}` : `ftflow-${hash}`,
     endpointName: `ftflow-${hash.slice(0, 16)}`,
-    modelVersion: hash.slice(0, 12),
   };
 }
 

@@ -10,7 +10,8 @@ import {
   VM_SIZE_PATTERN,
 } from './names';
 import { DatasetSpec } from './dataset';
-import { MAX_KEEP_ALIVE_MINUTES, MAX_TRAINING_BUDGET_MINUTES } from './defaults';
+import { NotificationsSpec } from './notifications';
+import { MAX_COST_BUDGET_USD, MAX_KEEP_ALIVE_MINUTES, MAX_TRAINING_BUDGET_MINUTES } from './defaults';
 import {
   FORBIDDEN_KEYS,
   MAX_ISSUE_CHARS,
@@ -196,6 +197,16 @@ export const BudgetSpec = z.strictObject({
       `budget.maxTrainingMinutes must be at most ${MAX_TRAINING_BUDGET_MINUTES} (30 days)`,
     )
     .optional(),
+  /**
+   * The most the run may cost, in US dollars at the price table's list prices (docs/operations.md, What a
+   * run costs): a run whose estimate is over it is refused before its job is submitted, and its job is
+   * cancelled once what it has cost, with the endpoint's estimate, would pass it.
+   */
+  maxCost: z
+    .number({ error: 'budget.maxCost must be a number of US dollars, e.g. 25 or 12.5' })
+    .positive({ error: 'budget.maxCost must be greater than 0 (US dollars)', abort: true })
+    .max(MAX_COST_BUDGET_USD, `budget.maxCost must be at most ${MAX_COST_BUDGET_USD} (US dollars)`)
+    .optional(),
 });
 
 export const ScoringSpec = z.strictObject({
@@ -221,6 +232,11 @@ export const RunSpec = z.strictObject({
   scoring: ScoringSpec.prefault({}),
   qualityGate: QualityGateSpec.default({}),
   budget: BudgetSpec.prefault({}),
+  /**
+   * Webhook endpoints that hear of this run (src/runSpec/notifications.ts). Optional without a default, so a
+   * spec without it reads exactly as it did before (idempotent starts compare specs as written).
+   */
+  notifications: NotificationsSpec.optional(),
   /**
    * Defaults to "chat_completion_<model name>" as in the notebook. Sent in the job PUT: Azure ML's
    * characters (letters, digits, "_", "-", "."; a letter or digit first), at most 255.

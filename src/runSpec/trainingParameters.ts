@@ -1,6 +1,6 @@
 // Builds the pipeline's training inputs as the notebook does (its defaults, then the model's
 // model_specific_defaults win), then explicit user values win over both. Keys the component does not
-// declare are dropped with a warning (azure-ai-ml would raise on them); values are checked against the
+// declare are dropped with a note (azure-ai-ml would raise on them; the user cannot act on it); values are checked against the
 // declared type, enum and minimum and sent as strings, as azure-ai-ml serialises literal inputs.
 // Keys are looked up as own properties only: "constructor" or "toString" is not an input because every
 // object inherits one.
@@ -20,7 +20,13 @@ export interface MergedParameters {
   values: Record<string, ParameterValue>;
   /** Stringified values to send as literal job inputs. */
   literals: Record<string, string>;
+  /** What the caller should act on. */
   warnings: string[];
+  /**
+   * What happened that nobody can act on: defaults (the notebook's or the model's) the component does not
+   * declare, dropped as azure-ai-ml would refuse them. Kept on the record, never shown as a warning.
+   */
+  notes: string[];
   errors: string[];
 }
 
@@ -85,6 +91,7 @@ export function mergeTrainingParameters(
   reserved: ReadonlySet<string>,
 ): MergedParameters {
   const warnings: string[] = [];
+  const notes: string[] = [];
   const errors: string[] = [];
   const values: Record<string, ParameterValue> = {};
   const sourceOf: Record<string, string> = {};
@@ -104,7 +111,7 @@ export function mergeTrainingParameters(
         const msg = `${source} "${key}" is not an input of the pipeline component; dropped`;
         if (source === USER)
           errors.push(`training.${key} is not an input of the pipeline component: remove it or check the spelling`);
-        else warnings.push(msg);
+        else notes.push(msg);
         continue;
       }
       values[key] = value;
@@ -117,5 +124,5 @@ export function mergeTrainingParameters(
     if (problem) errors.push(problem);
     else literals[key] = stringify(value);
   }
-  return { values, literals, warnings, errors };
+  return { values, literals, warnings, notes, errors };
 }

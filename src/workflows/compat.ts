@@ -25,6 +25,20 @@ const CANCEL_STAYS_CANCEL = 'cancel-stays-cancel';
  */
 const SIZES_FROM_MODEL = 'sizes-from-model';
 
+/**
+ * Patch id: runs started since estimate their cost before the job is submitted (estimateCost), hold it to
+ * budget.maxCost, and measure what they cost once they end (measureCost) (issue 18 item 3). Runs from
+ * before it have no cost on their record.
+ */
+const RUN_COST = 'run-cost';
+
+/**
+ * Patch id: runs started since with webhooks (an owner API key, or notifications in the spec) ask who listens
+ * (the webhookAudience activity) and start a notification workflow per event heard (notifier.ts). Asked only by
+ * runs that have webhooks, so the histories of runs without them are unchanged.
+ */
+const WEBHOOKS = 'webhooks';
+
 /** The spec as an older client may have sent it: fields added since are missing. */
 type OlderSpec = Omit<Spec, 'budget' | 'qualityGate' | 'deployment'> & {
   budget?: Spec['budget'];
@@ -78,7 +92,12 @@ export function cancelStaysCancel(): boolean {
  */
 export function resolveModelRequest(spec: RunSpec): { check: TrainingCheck; choosesSizes: boolean } {
   const choosesSizes = patched(SIZES_FROM_MODEL);
-  const check: TrainingCheck = {
+  return { check: trainingCheck(spec, choosesSizes), choosesSizes };
+}
+
+/** What resolveModel checks besides the model: the training values, and (choosing sizes) the sizes to choose. */
+export function trainingCheck(spec: RunSpec, choosesSizes: boolean): TrainingCheck {
+  return {
     pipelineComponent: spec.pipelineComponent,
     training: spec.training,
     ...(choosesSizes
@@ -88,5 +107,14 @@ export function resolveModelRequest(spec: RunSpec): { check: TrainingCheck; choo
         }
       : {}),
   };
-  return { check, choosesSizes };
+}
+
+/** Whether this run estimates, budgets and measures its cost (patch `run-cost`). Asked once, before the estimate. */
+export function runsCost(): boolean {
+  return patched(RUN_COST);
+}
+
+/** Whether this run sends webhook notifications (patch `webhooks`); ask only when it has an owner or spec webhooks. */
+export function notifiesWebhooks(): boolean {
+  return patched(WEBHOOKS);
 }

@@ -1,19 +1,18 @@
 // The janitor: the safety net behind "no endpoint outlives its run". A terminated run (or one that
 // timed out) runs no cleanup code, so on a schedule this lists the endpoints finetune-flow created,
 // keeps those whose run still runs, and deletes the rest (and, with a TTL, any that is too old).
-import { log, proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { createActivities } from '../activities';
+import { log, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
+import { summarizedActivities } from './activityOptions';
+import { summaryText } from './uiText';
 import type { JanitorDecision, JanitorInput, JanitorReport } from './definitions';
 
-type Activities = ReturnType<typeof createActivities>;
-
-const reads = proxyActivities<Activities>({
+const reads = summarizedActivities({
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', maximumAttempts: 10 },
 });
 // A few attempts per sweep: an endpoint Azure will not delete yet is reported and tried again by the
 // next sweep, instead of holding this one open (the schedule skips ticks while one runs).
-const cleanup = proxyActivities<Activities>({
+const cleanup = summarizedActivities({
   startToCloseTimeout: '30 minutes',
   heartbeatTimeout: '1 minute',
   retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', maximumAttempts: 5 },
@@ -22,6 +21,7 @@ const cleanup = proxyActivities<Activities>({
 export async function janitor(input: JanitorInput = {}): Promise<JanitorReport> {
   const dryRun = input.dryRun ?? false;
   const namespace = workflowInfo().namespace;
+  setCurrentDetails(`**Listing** the endpoints finetune-flow created${dryRun ? ' (dry run: nothing is deleted)' : ''}`);
   const endpoints = await reads.listTaggedEndpoints();
   const runIds = [...new Set(endpoints.map((e) => e.runId).filter((id): id is string => id !== undefined))];
   const runs = new Map((runIds.length > 0 ? await reads.describeRuns(runIds) : []).map((r) => [r.runId, r]));
@@ -55,7 +55,17 @@ export async function janitor(input: JanitorInput = {}): Promise<JanitorReport> 
   if (dryRun) {
     deleted.push(...doomed);
   } else {
-    const outcomes = await Promise.allSettled(doomed.map((d) => cleanup.deleteEndpoint(d.endpointName)));
+    setCurrentDetails(
+      `**Deleting** ${doomed.length} endpoint(s) whose run has ended; keeping ${kept.length} of ${endpoints.length}`,
+    );
+    const outcomes = await Promise.allSettled(
+      doomed.map((d) =>
+        cleanup.deleteEndpoint.executeWithOptions(
+          { summary: summaryText(`delete endpoint ${d.endpointName}: ${d.reason}`) },
+          [d.endpointName],
+        ),
+      ),
+    );
     outcomes.forEach((outcome, i) => {
       if (outcome.status === 'fulfilled') deleted.push(doomed[i]);
       else failed.push({ ...doomed[i], reason: `${doomed[i].reason}; delete failed: ${failureText(outcome.reason)}` });
@@ -67,6 +77,9 @@ export async function janitor(input: JanitorInput = {}): Promise<JanitorReport> 
         endpoints: failed.map((d) => d.endpointName),
       });
   }
+  setCurrentDetails(
+    `**Swept** ${endpoints.length} endpoint(s): ${deleted.length} ${dryRun ? 'would be deleted' : 'deleted'}, ${kept.length} kept, ${failed.length} failed`,
+  );
   return { checkedAt: new Date().toISOString(), dryRun, examined: endpoints.length, deleted, kept, failed };
 }
 

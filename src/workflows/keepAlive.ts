@@ -3,11 +3,12 @@
 // fineTune.ts's business (always, in a non-cancellable scope); this only decides when serving stops.
 import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
 import { MAX_KEEP_ALIVE_MINUTES } from '../runSpec/defaults';
-import { endpointLifetimeUpdate, type RunProgress } from './definitions';
+import { endpointLifetimeUpdate } from './definitions';
+import type { Progress } from './progress';
 
 export class KeepAlive {
-  /** Set while the endpoint is kept serving after the smoke test. */
-  private state: { expiresAt: number; changed: boolean } | undefined;
+  /** Set while the endpoint is kept serving after the smoke test; `limit`: the most budget.maxCost allows. */
+  private state: { expiresAt: number; changed: boolean; limit?: { until: number; why: string } } | undefined;
 
   /**
    * Handles the `endpointLifetime` update; the expiry it sets is shown in the run's progress record.
@@ -18,7 +19,7 @@ export class KeepAlive {
    * ("Update machine does not handle this event") and a restarted worker could no longer delete the
    * endpoint (test/workflows/stepOutcomes.test.ts; docs/design.md, invariant 1).
    */
-  constructor(private readonly progress: RunProgress) {
+  constructor(private readonly progress: Progress) {
     setHandler(endpointLifetimeUpdate, (change) => {
       const keepAlive = this.state;
       const refuse = (message: string) => ApplicationFailure.nonRetryable(message, 'InvalidEndpointLifetimeChange');
@@ -33,20 +34,36 @@ export class KeepAlive {
       ) {
         throw refuse(`an endpoint may be kept at most ${MAX_KEEP_ALIVE_MINUTES} minutes ahead`);
       }
+      if (
+        !change.endNow &&
+        keepAlive.limit &&
+        keepAlive.expiresAt + (change.extendMinutes ?? 0) * 60_000 > keepAlive.limit.until
+      ) {
+        throw refuse(`${keepAlive.limit.why}: it cannot be extended past that`);
+      }
       keepAlive.expiresAt = change.endNow ? Date.now() : keepAlive.expiresAt + (change.extendMinutes ?? 0) * 60_000;
       keepAlive.changed = true;
-      progress.endpointExpiresAt =
-        keepAlive.expiresAt > Date.now() ? new Date(keepAlive.expiresAt).toISOString() : undefined;
-      return { expiresAt: progress.endpointExpiresAt ?? null };
+      progress.servingUntil(keepAlive.expiresAt > Date.now() ? new Date(keepAlive.expiresAt).toISOString() : undefined);
+      return { expiresAt: progress.record.endpointExpiresAt ?? null };
     });
   }
 
-  /** Keeps the endpoint up for its keep-alive time, or until the update ends it. */
-  async serve(minutes: number): Promise<void> {
+  /**
+   * Keeps the endpoint up for its keep-alive time, or until the update ends it; with a `limit` (budget.maxCost)
+   * never past it: a keep-alive cut short says so in the run's warnings.
+   */
+  async serve(minutes: number, limit?: { until: number; why: string }): Promise<void> {
     if (minutes <= 0) return;
-    const state = { expiresAt: Date.now() + minutes * 60_000, changed: false };
+    let expiresAt = Date.now() + minutes * 60_000;
+    if (limit && limit.until < expiresAt) {
+      expiresAt = limit.until;
+      this.progress.warn([
+        `deployment.keepAliveMinutes ${minutes} cut to ${Math.max(0, Math.round((limit.until - Date.now()) / 60_000))} min: ${limit.why}`,
+      ]);
+    }
+    const state = { expiresAt, changed: false, ...(limit ? { limit } : {}) };
     this.state = state;
-    this.progress.endpointExpiresAt = new Date(state.expiresAt).toISOString();
+    this.progress.servingUntil(new Date(state.expiresAt).toISOString());
     try {
       while (Date.now() < state.expiresAt) {
         state.changed = false;

@@ -1,12 +1,13 @@
-// The fineTune run's progress record: what the `progress` query returns and the FineTune* search
-// attributes say, while the run runs and after it ends. Every step goes through step(), which marks it
-// running, then completed (with a one-line detail), failed or cancelled; the end of the run marks the
-// rest skipped and records why the run ended.
+// The fineTune run's progress record: what the `progress` query returns, the FineTune* search attributes
+// say and the Temporal UI's current details show, while the run runs and after it ends. Every step goes
+// through step(), which marks it running, then completed (with a one-line detail), failed or cancelled; the
+// end of the run marks the rest skipped and records why the run ended.
 import {
   CancellationScope,
   CancelledFailure,
   isCancellation,
   log,
+  setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
@@ -22,6 +23,7 @@ import {
   type RunProgress,
   type StepName,
 } from './definitions';
+import { currentDetails } from './uiText';
 
 /** What a step's activity returns. */
 export type StepResult<K extends StepName> = Awaited<ReturnType<Activities[K]>>;
@@ -48,6 +50,10 @@ export function messageOf(err: unknown): string {
 export class Progress {
   /** The record itself: the `progress` query's answer. */
   readonly record: RunProgress;
+  /** Told of every completed step, after the record says so (webhooks: run.step.completed). */
+  onStepCompleted?: (name: StepName, detail: string | undefined) => Promise<void>;
+  /** The job in Azure ML studio, once awaitPipeline has returned it (for the current details only). */
+  private studioUrl?: string;
 
   /** Creates the record and answers the `progress` query with it. */
   constructor(names: RunNames) {
@@ -60,6 +66,15 @@ export class Progress {
       warnings: [],
     };
     setHandler(progressQuery, () => this.record);
+    this.changed();
+  }
+
+  /**
+   * The UI's current details follow the record. Workflow state served by the built-in metadata query, like
+   * the progress query: no command, no history event, however often it changes (uiText.ts).
+   */
+  private changed(): void {
+    setCurrentDetails(currentDetails(this.record, { studioUrl: this.studioUrl }));
   }
 
   /** The run's search attributes at its start: running, with its model and dataset. */
@@ -77,12 +92,17 @@ export class Progress {
     if (!state) throw new Error(`unknown step ${name}`);
     state.status = 'running';
     state.startedAt = new Date().toISOString();
+    state.endedAt = undefined;
     this.record.currentStep = name;
     upsertSearchAttributes([{ key: SA.stage, value: name }]);
+    this.changed();
     try {
       const result = await run();
       state.status = 'completed';
       state.detail = (DETAILS[name] as ((result: StepResult<K>) => string) | undefined)?.(result);
+      if (name === 'awaitPipeline') this.studioUrl = (result as StepResult<'awaitPipeline'>).studioUrl;
+      state.endedAt = new Date().toISOString();
+      await this.onStepCompleted?.(name, state.detail);
       return result;
     } catch (thrown) {
       const err = endedByCancel(name, thrown);
@@ -90,19 +110,30 @@ export class Progress {
       state.detail = messageOf(err);
       throw err;
     } finally {
-      state.endedAt = new Date().toISOString();
+      state.endedAt ??= new Date().toISOString();
+      this.changed();
     }
   }
 
   /** Warnings a step returned (a compute or job setting Azure adjusted), for the user. */
   warn(warnings: string[]): void {
     this.record.warnings.push(...warnings);
+    if (warnings.length > 0) this.changed();
+  }
+
+  /** While the endpoint is kept alive after the smoke test: until when (undefined once it no longer is). */
+  servingUntil(expiresAt: string | undefined): void {
+    this.record.endpointExpiresAt = expiresAt;
+    this.changed();
   }
 
   /** The job the run submitted (or adopted): its name, which may differ from the derived one, and its warnings. */
   jobSubmitted(job: StepResult<'submitPipeline'>): void {
     this.warn(job.warnings);
+    // Query state only (no command): runs in flight replay unchanged.
+    if (job.notes && job.notes.length > 0) this.record.notes = [...job.notes];
     this.record.jobName = job.jobName;
+    this.changed();
   }
 
   /** The run succeeded. */
@@ -110,6 +141,7 @@ export class Progress {
     this.record.status = 'succeeded';
     this.record.outcome = 'succeeded';
     upsertSearchAttributes([{ key: SA.status, value: 'succeeded' }]);
+    this.changed();
   }
 
   /** The run ends with `err`: failed or cancelled (or the outcome a step already set), the steps not run skipped. */
@@ -120,6 +152,7 @@ export class Progress {
     this.record.error = messageOf(err);
     for (const s of this.record.steps) if (s.status === 'pending') s.status = 'skipped';
     upsertSearchAttributes([{ key: SA.status, value: this.record.outcome as RunOutcome }]);
+    this.changed();
   }
 }
 

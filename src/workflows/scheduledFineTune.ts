@@ -1,7 +1,6 @@
 // A retraining schedule's tick: defer to a running run that trains the same thing, or start the run
 // as a child and wait for it, so the schedule's overlap policy and pause-on-failure see the real run.
-import { ParentClosePolicy, executeChild, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { createActivities } from '../activities';
+import { ParentClosePolicy, executeChild, log, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
 import { FINETUNE_SEARCH_ATTRIBUTES as SA } from '../config/searchAttributes';
 import { runContentKey } from '../runSpec/contentKey';
 import {
@@ -12,8 +11,11 @@ import {
   type ScheduledFineTuneResult,
 } from './definitions';
 import { fineTune } from './fineTune';
+import { summarizedActivities } from './activityOptions';
+import { withLaterDefaults } from './compat';
+import { runStaticMetadata } from './uiText';
 
-const { findActiveRun } = proxyActivities<ReturnType<typeof createActivities>>({
+const { findActiveRun } = summarizedActivities({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '2 seconds', maximumInterval: '30 seconds', maximumAttempts: 10 },
 });
@@ -32,12 +34,17 @@ export async function scheduledFineTune(input: ScheduledFineTuneInput): Promise<
       runId: running,
       contentKey,
     });
+    setCurrentDetails(`**Deferred** to ${running}, which trains the same model and data`);
     return { scheduleId, runId: running, outcome: 'deferred' };
   }
   const runId = scheduledRunId(workflowInfo().workflowId);
   const memo: RunMemo = { spec, options: input.options, source: 'schedule', scheduleId };
+  setCurrentDetails(`**Running** ${runId} and waiting for it (the schedule's overlap policy sees this tick running)`);
   await executeChild(fineTune, {
     workflowId: runId,
+    // The run's summary and details in the UI, as a run started by the client gets them (metadata of the
+    // start command, not a command of its own: ticks in flight replay unchanged).
+    ...runStaticMetadata(withLaterDefaults(spec), { startedBy: { source: 'schedule', scheduleId } }),
     args: [{ spec, options: input.options }],
     // Ending the tick (deleted schedule, terminated tick) cancels the run, so its cleanup still runs.
     parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,

@@ -22,7 +22,9 @@ import { sizedSpec } from '../../src/runSpec/sizePicking';
 import { emulator, emulatorUrl, withClock } from '../helpers/localStack';
 
 const env = { ...process.env, FTFLOW_JOB_POLL_SECONDS: '0.3', FTFLOW_LRO_POLL_MS: '200' };
-const activities = createActivities(createDeps(loadAzureConfig(env), env));
+const config = loadAzureConfig(env);
+const deps = createDeps(config, env);
+const activities = createActivities(deps);
 
 /** Runs an activity as the worker would (an activity Context with heartbeats), with a fresh context per call. */
 function run<P extends unknown[], R>(fn: (...args: P) => Promise<R>, ...args: P): Promise<R> {
@@ -140,8 +142,16 @@ describe('activities re-run against the emulator adopt what exists and create no
 
   test('awaitPipeline follows the same job to Completed twice and never resubmits it', async () => {
     const first = await run(activities.awaitPipeline, job.jobName);
-    expect(first).toEqual({ jobName: names.jobName, status: 'Completed' });
-    expect(await run(activities.awaitPipeline, job.jobName)).toEqual(first);
+    expect(first).toMatchObject({
+      jobName: names.jobName,
+      status: 'Completed',
+      studioUrl: expect.stringMatching(/^https:/),
+    });
+    expect(await run(activities.awaitPipeline, job.jobName)).toMatchObject({
+      jobName: first.jobName,
+      status: first.status,
+      studioUrl: first.studioUrl,
+    });
     expect(await requestsTo('PUT', jobPath)).toBe(1);
   });
 
@@ -152,23 +162,53 @@ describe('activities re-run against the emulator adopt what exists and create no
     expect(await run(activities.collectMetrics, { jobName: job.jobName, experimentName })).toEqual(metrics);
   });
 
-  test('registerModel registers the version once; a re-run adopts it (adopted: true, one PUT)', async () => {
+  test('registerModel registers the next integer version once; a re-run adopts it (adopted: true, one PUT)', async () => {
     const input = {
       jobName: job.jobName,
       modelName: fineTunedModelName(model.name, spec.dataset.source),
-      version: names.modelVersion,
       description: `idempotency test ${suffix}`,
       runId: names.runId,
     };
+    const before = (await emulator.resources()).models.filter((m) => m.name === input.modelName);
+    const highest = Math.max(0, ...before.map((m) => Number(m.version)).filter((v) => Number.isInteger(v) && v < 1e9));
     registered = await run(activities.registerModel, input);
-    expect(registered).toMatchObject({ name: input.modelName, version: names.modelVersion, adopted: false });
+    expect(registered).toMatchObject({ name: input.modelName, version: String(highest + 1), adopted: false });
     expect(registered.id).toBeTruthy();
+    // A retry that heartbeated the version it was creating reads it there; one that did not finds it by its tag.
+    const retried = new MockActivityEnvironment({
+      heartbeatTimeoutMs: 3000,
+      heartbeatDetails: { version: registered.version },
+    });
+    expect(await retried.run(activities.registerModel, input)).toEqual({ ...registered, adopted: true });
     expect(await run(activities.registerModel, input)).toEqual({ ...registered, adopted: true });
-    expect(await requestsTo('PUT', `/models/${input.modelName}/versions/${names.modelVersion}`)).toBe(1);
-    const versions = (await emulator.resources()).models.filter(
-      (m) => m.name === input.modelName && m.version === names.modelVersion,
+    expect(await requestsTo('PUT', `/models/${input.modelName}/versions/${registered.version}`)).toBe(1);
+    const mine = (await emulator.resources()).models.filter((m) => m.jobName === job.jobName);
+    expect(mine.map((m) => m.version)).toEqual([registered.version]);
+  });
+
+  test("registerModel leaves a version another run took to it: the next run's version is the next integer", async () => {
+    const modelName = fineTunedModelName(model.name, spec.dataset.source);
+    // Another registration (not from a job: a datastore path) takes the next number first.
+    const taken = String(Number(registered.version) + 1);
+    const other = await deps.arm.modelVersions.createOrUpdate(
+      config.resourceGroup,
+      config.workspace,
+      modelName,
+      taken,
+      {
+        properties: {
+          modelUri: `azureml://datastores/workspaceblobstore/paths/other-${suffix}`,
+          modelType: 'custom_model',
+        },
+      },
     );
-    expect(versions).toHaveLength(1);
+    expect(other.name).toBe(taken);
+    // This run's own version is still found by its tag and adopted, not registered again.
+    const input = { jobName: job.jobName, modelName, description: `idempotency test ${suffix}`, runId: names.runId };
+    expect(await run(activities.registerModel, input)).toEqual({ ...registered, adopted: true });
+    // A version planned (heartbeated) but taken by someone else meanwhile is not adopted.
+    const planned = new MockActivityEnvironment({ heartbeatTimeoutMs: 3000, heartbeatDetails: { version: taken } });
+    expect(await planned.run(activities.registerModel, input)).toEqual({ ...registered, adopted: true });
   });
 
   test('deployEndpoint creates endpoint and deployment once; a re-run adopts them and sends no PUT', async () => {
@@ -216,7 +256,12 @@ describe('activities re-run against the emulator adopt what exists and create no
 
   test('deleteEndpoint deletes once and confirms; a re-run finds nothing (existed: false, no DELETE)', async () => {
     const first = await run(activities.deleteEndpoint, names.endpointName);
-    expect(first).toEqual({ endpointName: names.endpointName, existed: true, deleted: true });
+    expect(first).toMatchObject({ endpointName: names.endpointName, existed: true, deleted: true });
+    // What the endpoint ran on, read before the deletion: what its cost is measured from.
+    expect(first.billing).toMatchObject({
+      deployments: [{ name: 'demo', instanceType: 'Standard_NC6s_v3', instances: 1 }],
+      deletedAtSeen: 'when the deletion was seen complete',
+    });
     const endpoints = (await emulator.resources()).endpoints.filter((e) => e.name === names.endpointName);
     expect(endpoints).toHaveLength(1);
     expect(endpoints[0].deletedAt).toBeTruthy();

@@ -81,6 +81,17 @@ describe('the HTTP API on the local stack', () => {
     expect((await call('GET', '/openapi.json')).status).toBe(200);
   });
 
+  test('GET /v1/api-key names the calling key and its scopes, for any valid key, never the key itself', async () => {
+    expect((await call('GET', '/v1/api-key', { key: 'reader' })).body).toEqual({
+      object: 'api_key',
+      id: 'reader',
+      scopes: ['fine-tunes:read', 'schedules:read'],
+    });
+    expect((await call('GET', '/v1/api-key')).status).toBe(401);
+    expect((await call('GET', '/v1/api-key', { key: 'ftflow_not-a-key' })).status).toBe(401);
+    expect((await call('GET', '/v1/api-key', { key: 'revoked' })).status).toBe(403);
+  });
+
   test('invalid input gets 400 naming each field', async () => {
     const spec = await call('POST', '/v1/fine-tunes', {
       key: 'admin',
@@ -229,10 +240,15 @@ describe('the HTTP API on the local stack', () => {
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths).sort()).toEqual(
       [
+        '/v1/api-key',
         '/v1/fine-tunes',
         '/v1/fine-tunes/{id}',
         '/v1/fine-tunes/{id}/cancel',
         '/v1/fine-tunes/{id}/events',
+        '/v1/fine-tunes/{id}/keep-alive',
+        '/v1/fine-tunes/{id}/result',
+        '/v1/fine-tunes/{id}/metrics',
+        '/v1/fine-tunes/{id}/logs',
         '/v1/fine-tunes/{id}/resume',
         '/v1/schedules',
         '/v1/schedules/{id}',
@@ -244,7 +260,14 @@ describe('the HTTP API on the local stack', () => {
         '/v1/janitor/pause',
         '/v1/janitor/unpause',
         '/v1/janitor/trigger',
+        '/v1/webhooks',
+        '/v1/webhooks/{id}',
+        '/v1/webhooks/{id}/rotate-secret',
       ].sort(),
+    );
+    // The run record: one schema for /result and the run's `result`.
+    expect(doc.components.schemas.FineTuneResult.required).toEqual(
+      expect.arrayContaining(['registeredModel', 'dataset', 'job', 'endpoint', 'smokeScore', 'warnings', 'notes']),
     );
     expect(doc.components.schemas.RunSpec.properties.dataset.properties.percent).toMatchObject({
       type: 'number',

@@ -97,7 +97,13 @@ describe('Jobs_List', () => {
 
 describe('the job watcher', () => {
   test('eight followed jobs cost one list walk (three pages), not eight Gets', async () => {
-    const watcher = new JobWatcher(arm, { resourceGroup: RG, workspace: WSNAME, intervalMs: 100, tag: TAG });
+    const watcher = new JobWatcher(arm, {
+      resourceGroup: RG,
+      workspace: WSNAME,
+      minIntervalMs: 100,
+      readsPerSecond: 1000,
+      tag: TAG,
+    });
     const before = await requestCount();
     const jobs = await Promise.all(TAGGED.map((name) => watcher.next(name)));
     expect(jobs.map((j) => j.name)).toEqual(TAGGED);
@@ -105,24 +111,36 @@ describe('the job watcher', () => {
     const reads = (await requestsSince(before)).filter((r) => r.method === 'GET' && r.path.includes('/jobs'));
     expect(reads.filter((r) => /\/jobs$/.test(r.path.split('?')[0] ?? ''))).toHaveLength(3);
     expect(reads.filter((r) => /\/jobs\/[^/?]+$/.test(r.path.split('?')[0] ?? ''))).toHaveLength(0);
-    expect(watcher.cycles.at(-1)).toEqual({ followed: 8, mode: 'list', reads: 3 });
+    expect(watcher.cycles.at(-1)).toMatchObject({ followed: 8, mode: 'list', reads: 3 });
     expect(watcher.followed).toBe(0);
   });
 
   test('a job the list does not show is read by its own Get in the same cycle; few jobs are read by Gets', async () => {
-    const watcher = new JobWatcher(arm, { resourceGroup: RG, workspace: WSNAME, intervalMs: 100, tag: TAG });
+    const watcher = new JobWatcher(arm, {
+      resourceGroup: RG,
+      workspace: WSNAME,
+      minIntervalMs: 100,
+      readsPerSecond: 1000,
+      tag: TAG,
+    });
     // Warm the page count: one walk of three pages.
     await Promise.all(TAGGED.map((name) => watcher.next(name)));
     const [untagged] = await Promise.all([watcher.next('other-0'), ...TAGGED.map((name) => watcher.next(name))]);
     expect(untagged.name).toBe('other-0');
-    expect(watcher.cycles.at(-1)).toEqual({ followed: 9, mode: 'list', reads: 4 });
+    expect(watcher.cycles.at(-1)).toMatchObject({ followed: 9, mode: 'list', reads: 4 });
     // Two jobs: two Gets are cheaper than a three-page walk.
     await Promise.all([watcher.next('watched-0'), watcher.next('watched-1')]);
-    expect(watcher.cycles.at(-1)).toEqual({ followed: 2, mode: 'get', reads: 2 });
+    expect(watcher.cycles.at(-1)).toMatchObject({ followed: 2, mode: 'get', reads: 2 });
   });
 
   test('cycles start one interval apart however soon the caller asks again', async () => {
-    const watcher = new JobWatcher(arm, { resourceGroup: RG, workspace: WSNAME, intervalMs: 400, tag: TAG });
+    const watcher = new JobWatcher(arm, {
+      resourceGroup: RG,
+      workspace: WSNAME,
+      minIntervalMs: 400,
+      readsPerSecond: 1000,
+      tag: TAG,
+    });
     await watcher.next('watched-3');
     const started = Date.now();
     await watcher.next('watched-3');
@@ -131,7 +149,13 @@ describe('the job watcher', () => {
   });
 
   test('a job that does not exist rejects its waiter with the 404; an aborted wait is dropped', async () => {
-    const watcher = new JobWatcher(arm, { resourceGroup: RG, workspace: WSNAME, intervalMs: 100, tag: TAG });
+    const watcher = new JobWatcher(arm, {
+      resourceGroup: RG,
+      workspace: WSNAME,
+      minIntervalMs: 100,
+      readsPerSecond: 1000,
+      tag: TAG,
+    });
     await expect(watcher.next('no-such-job')).rejects.toMatchObject({ statusCode: 404 });
     await watcher.next('watched-0');
     const controller = new AbortController();

@@ -47,6 +47,9 @@ test('bench:scale --smoke and bench:overhead --smoke complete every run, leave n
   });
   expect(level.worker.peakRssMiB).toBeGreaterThan(50);
   expect(level.worker.cpuSeconds).toBeGreaterThan(0);
+  // The worker's memory breakdown (a report a second in smoke mode): the workflow thread's heap is known.
+  expect(level.memory).toMatchObject({ rssMiB: expect.any(Number), workflowHeapUsedMiB: expect.any(Number) });
+  expect(level.memory?.rssMiB).toBeGreaterThan(50);
   expect(level.temporal.actionsPerRun.workflowStarted).toBe(1);
   expect(level.temporal.actionsPerRun.activityAttempts).toBeGreaterThanOrEqual(STEPS.length);
   expect(level.arm.reads).toBeGreaterThan(0);
@@ -56,7 +59,14 @@ test('bench:scale --smoke and bench:overhead --smoke complete every run, leave n
 
   expect(parseResultLine(printed.overhead)).toEqual(JSON.parse(JSON.stringify(overhead)));
   expect(overhead).toMatchObject({ bench: 'overhead', smoke: true, runs: 1, runsCompleted: 1, endpointsLeft: 0 });
-  expect(Object.keys(overhead.perActivityMedian)).toEqual([...STEPS]);
+  // The eleven steps, with the cost estimate before the job and the measured cost at the end (src/workflows/runCost.ts).
+  const validated = STEPS.indexOf('validateCompute') + 1;
+  expect(Object.keys(overhead.perActivityMedian)).toEqual([
+    ...STEPS.slice(0, validated),
+    'estimateCost',
+    ...STEPS.slice(validated),
+    'measureCost',
+  ]);
   const { wallMs, activityWorkMs, azureMs } = overhead.median;
   expect(wallMs).toBeGreaterThan(0);
   expect(activityWorkMs).toBeGreaterThan(0);

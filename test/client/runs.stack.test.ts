@@ -161,7 +161,7 @@ describe('the typed client on the local stack', () => {
 
     const resumed = await h.client.resume(run.runId);
     expect(resumed.previousStatus).toBe('failed');
-    const result = await h.client.result(run.runId);
+    const result = await h.client.handle(run.runId).result();
     expect(result.data.train.reused && result.data.test.reused && result.data.scoring.reused).toBe(true);
     expect(result.job).toMatchObject({ jobName: `${run.names.jobName}-r2`, adopted: false, status: 'Completed' });
     expect((await jobsOf(run.names.jobName)).map((j) => j.state).sort()).toEqual(['Completed', 'Failed']);
@@ -182,7 +182,7 @@ describe('the typed client on the local stack', () => {
     expect((await h.client.get(run.runId)).error).toMatch(/injected: deployment capacity unavailable/);
 
     await h.client.resume(run.runId);
-    const result = await h.client.result(run.runId);
+    const result = await h.client.handle(run.runId).result();
     expect(result.job).toMatchObject({ jobName: run.names.jobName, adopted: true });
     expect(result.registeredModel.adopted).toBe(true);
     expect(result.endpoint).toMatchObject({ existed: true, deleted: true });

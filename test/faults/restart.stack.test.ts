@@ -106,7 +106,7 @@ async function expectSeenThrough(
   restarts: number[],
   trainingDownAt: number,
 ): Promise<void> {
-  const result = await on.client.result(runId);
+  const result = await on.client.handle(runId).result();
   expect(result.status).toBe('succeeded');
   expect(result.endpoint).toMatchObject({ existed: true, deleted: true });
   const resources = await on.admin.resources();

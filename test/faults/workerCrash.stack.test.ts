@@ -67,7 +67,7 @@ describe('a worker killed at every step boundary and in the middle of every long
           reached,
         });
       }
-      const result = await client.result(run.runId);
+      const result = await client.handle(run.runId).result();
       return { run, result, kills, seconds: (Date.now() - started) / 1000 };
     });
     const runs = await Promise.all(drives);

@@ -75,8 +75,11 @@ export function runBash(
   });
 }
 
-/** The block kinds the tests run: `<!-- readme-test: <kind> -->` before a fenced code block. */
-export const TESTED_BLOCK_KINDS = ['cli', 'client', 'api'] as const;
+/**
+ * The block kinds the tests run (webhook-receiver: type-checked against the packed package by
+ * test/package/consumer.stack.test.ts): `<!-- readme-test: <kind> -->` before a fenced code block.
+ */
+export const TESTED_BLOCK_KINDS = ['cli', 'client', 'api', 'webhook-receiver'] as const;
 
 /** The documentation a person reads, relative to the project root: README.md, then docs/*.md by name. */
 export function documentationFiles(): string[] {

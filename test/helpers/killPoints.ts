@@ -6,7 +6,7 @@
 // right after the kill.
 import type { Client } from '@temporalio/client';
 import type { RunNames } from '../../src/runSpec/names';
-import type { StepName } from '../../src/workflows/definitions';
+import { STEPS, type StepName } from '../../src/workflows/definitions';
 import type { EmulatorAdmin, FaultRule } from './privateStack';
 import { awaitHistory, hasCompleted, pendingActivity, runningOn, stepAttempts } from './runRecords';
 import { waitFor } from './localStack';
@@ -54,7 +54,8 @@ export function holdsFor(point: KillPoint, names: RunNames): FaultRule[] {
       // awaitPipeline from completing on the victim, should the kill come late.
       submitPipeline: delay('GET', `*/jobs/${names.jobName}`, BRIEF_HOLD_MS),
       awaitPipeline: delay('GET', '*/mlflow/experiments/get-by-name', BRIEF_HOLD_MS),
-      collectMetrics: delay('GET', `*/versions/${names.modelVersion}`),
+      // registerModel lists the model's versions first (a path every run registering that model shares).
+      collectMetrics: delay('GET', '*/models/*/versions', BRIEF_HOLD_MS),
       registerModel: delay('GET', ep),
       deployEndpoint: delay('POST', `${ep}/listKeys`),
       smokeScore: delay('DELETE', ep),
@@ -139,7 +140,9 @@ export interface KillRecord {
  * worker did, on a later attempt), and how the next step went.
  */
 export function verdictOf(events: Parameters<typeof stepAttempts>[0], kill: KillRecord) {
-  const attempts = stepAttempts(events);
+  // The run's steps only: bookkeeping between two steps (estimateCost after validateCompute, measureCost at the
+  // end, webhook audience checks) calls no Azure write and may complete on the victim before the kill lands.
+  const attempts = stepAttempts(events).filter((a) => (STEPS as readonly string[]).includes(a.step));
   const byVictim = attempts.filter((a) => a.outcome === 'completed' && a.completedBy?.startsWith(`${kill.pid}@`));
   const lastByVictim = byVictim.at(-1)?.step;
   if ('after' in kill.point) {

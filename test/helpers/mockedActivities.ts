@@ -6,6 +6,10 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { FineTuneActivities } from '../../src/activities';
 import type { StagedSplit } from '../../src/activities/types';
+import { actualRunCost } from '../../src/cost/actual';
+import { estimateRunCost } from '../../src/cost/estimate';
+import { VENDORED_PRICE_TABLE } from '../../src/cost/priceTable';
+import { DEFAULT_RETRY_SCHEDULE } from '../../src/webhooks/backoff';
 
 export type ActivityName = keyof FineTuneActivities;
 export type ActivityArgs<K extends ActivityName> = Parameters<FineTuneActivities[K]>;
@@ -75,6 +79,7 @@ export const cannedActivities: FineTuneActivities = {
     displayName: 'job',
     parameters: {},
     warnings: [],
+    notes: [],
     adopted: false,
   }),
   awaitPipeline: async (jobName) => ({ jobName, status: 'Completed' }),
@@ -82,8 +87,8 @@ export const cannedActivities: FineTuneActivities = {
   collectMetrics: async () => ({ metrics: { ...CANNED_METRICS }, runsSeen: 1 }),
   registerModel: async (input) => ({
     name: input.modelName,
-    version: input.version,
-    id: `/models/${input.modelName}/versions/${input.version}`,
+    version: '1',
+    id: `/models/${input.modelName}/versions/1`,
     adopted: false,
   }),
   deployEndpoint: async (input) => ({
@@ -94,9 +99,65 @@ export const cannedActivities: FineTuneActivities = {
   }),
   smokeScore: async () => ({ promptPreview: 'hi', replyPreview: 'hello', replyChars: 5, latencyMs: 1 }),
   deleteEndpoint: async (endpointName) => ({ endpointName, existed: true, deleted: true }),
+  // The real estimator and measurement over canned figures (src/cost/): a few cents, within any budget over $1.
+  estimateCost: async (input) =>
+    estimateRunCost(
+      {
+        region: input.location,
+        model: { name: input.model.name },
+        training: {
+          vmSize: input.compute.vmSize,
+          nodes: 1,
+          gpusPerNode: input.compute.gpusPerNode,
+          epochs: 1,
+          train: { rows: input.data.train.rows, bytes: input.data.train.bytes },
+          test: { rows: input.data.test.rows, bytes: input.data.test.bytes },
+        },
+        endpoint: {
+          instanceType: input.spec.deployment.instanceType,
+          instances: input.spec.deployment.instanceCount,
+          livenessInitialDelaySeconds: input.spec.deployment.livenessInitialDelaySeconds,
+          keepAliveMinutes: input.spec.deployment.keepAliveMinutes,
+        },
+      },
+      VENDORED_PRICE_TABLE,
+    ),
+  measureCost: async (input) =>
+    actualRunCost(
+      {
+        jobs: input.jobNames.map((jobName) => ({
+          jobName,
+          vmSize: input.vmSize ?? 'Standard_NC24ads_A100_v4',
+          nodes: 1,
+          startedAt: '2026-12-01T10:00:00.000Z',
+          endedAt: '2026-12-01T10:10:00.000Z',
+        })),
+        deployments: [],
+      },
+      VENDORED_PRICE_TABLE,
+      input.location,
+    ),
+  describeJob: async () => ({
+    componentId: 'azureml://registries/azureml/components/chat_completion_pipeline/versions/0.0.82',
+    displayName: 'job',
+    parameters: {},
+    warnings: [],
+    notes: [],
+    training: { epochs: 1, nodes: 1, maxSteps: -1, rowsPerStepPerGpu: 1 },
+  }),
   findActiveRun: async () => null,
   listTaggedEndpoints: async () => [],
   describeRuns: async (runIds) => runIds.map((runId) => ({ runId, state: 'not-found' as const })),
+  // Webhooks: nobody listens unless a test says otherwise; an attempt is answered 200.
+  webhookAudience: async () => [],
+  webhookTargets: async () => ({ targets: [], schedule: DEFAULT_RETRY_SCHEDULE, attemptTimeoutMs: 15_000 }),
+  deliverWebhook: async () => ({
+    outcome: 'delivered',
+    status: 200,
+    durationMs: 1,
+    sentAt: new Date().toISOString(),
+    signatures: 1,
+  }),
 };
 
 /** One call of an activity, as the recorder saw it. */

@@ -185,7 +185,7 @@ export function azureRecordOf(all: EmulatorResources, names: RunNames) {
   const endpoints = all.endpoints.filter((e) => e.name === names.endpointName);
   return {
     jobs: all.jobs.filter((j) => j.name === names.jobName).length,
-    modelVersions: all.models.filter((m) => m.version === names.modelVersion).length,
+    modelVersions: all.models.filter((m) => m.jobName === names.jobName).length,
     endpointsCreated: endpoints.length,
     liveEndpoints: endpoints.filter((e) => e.state !== 'Gone').length,
     liveDeployments: all.deployments.filter((d) => d.endpoint === names.endpointName && d.state !== 'Gone').length,

@@ -6,6 +6,7 @@
 // workflows and their interceptors), and every worker of the file loads that bundle through workerOptions.
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -73,8 +74,15 @@ export interface RunningWorker {
   stop(): Promise<void>;
 }
 
+export interface WorkflowEnvOptions {
+  /** Also serve the Temporal Web UI (the dev server's own), on a free port: `uiUrl`. */
+  ui?: boolean;
+}
+
 export interface WorkflowTestEnv {
   env: TestWorkflowEnvironment;
+  /** The Temporal Web UI, with `ui: true` (its HTTP API is under /api/v1). */
+  uiUrl?: string;
   /** The typed client over the env's own Temporal client, on this file's task queue. */
   client: FineTuneClient;
   /** Unique to this file (and this call). */
@@ -95,9 +103,10 @@ export interface WorkflowTestEnv {
  * both at once. Call in beforeAll with a generous timeout (bundling takes a few seconds), and call
  * teardown() in afterAll.
  */
-export async function startWorkflowEnv(name: string): Promise<WorkflowTestEnv> {
+export async function startWorkflowEnv(name: string, opts: WorkflowEnvOptions = {}): Promise<WorkflowTestEnv> {
   const executable = temporalCliPath();
   quietRuntime();
+  const uiPort = opts.ui ? await freePort() : undefined;
   const bundleFile = path.join(os.tmpdir(), `ftflow-test-bundle-${process.pid}-${randomUUID()}.js`);
   const [envResult, bundleResult] = await Promise.allSettled([
     TestWorkflowEnvironment.createLocal({
@@ -105,6 +114,7 @@ export async function startWorkflowEnv(name: string): Promise<WorkflowTestEnv> {
         executable: { type: 'existing-path', path: executable },
         searchAttributes: [...FINETUNE_SEARCH_ATTRIBUTE_KEYS],
         log: { format: 'pretty', level: 'error' },
+        ...(uiPort !== undefined ? { ui: true, uiPort } : {}),
       },
     }),
     bundleWorkflows(bundleFile),
@@ -126,6 +136,7 @@ export async function startWorkflowEnv(name: string): Promise<WorkflowTestEnv> {
 
   return {
     env,
+    ...(uiPort !== undefined ? { uiUrl: `http://127.0.0.1:${uiPort}` } : {}),
     client,
     taskQueue,
     async startWorker(activities) {
@@ -163,4 +174,18 @@ export async function startWorkflowEnv(name: string): Promise<WorkflowTestEnv> {
       }
     },
   };
+}
+
+/** A port nothing listens on now (the dev server takes the UI's port by number). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        address && typeof address === 'object' ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
 }

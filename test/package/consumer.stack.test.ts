@@ -92,6 +92,7 @@ describe('the packed package, type-checked by a separate TypeScript consumer', (
   let consumer: string;
   let packed: PackResult;
   let examples: string[];
+  let receivers: string[];
 
   beforeAll(async () => {
     const built = path.join(PROJECT_ROOT, 'dist', 'client.d.ts');
@@ -143,10 +144,16 @@ describe('the packed package, type-checked by a separate TypeScript consumer', (
     // The documented client examples, each as a CommonJS caller (.ts: the package.json has no "type")
     // and as an ES module caller (.mts).
     examples = readmeBlocks('client');
+    // The webhook receiver example of docs/operations.md (Webhooks), against finetune-flow/webhooks.
+    receivers = readmeBlocks('webhook-receiver');
     fs.mkdirSync(path.join(consumer, 'src'));
     examples.forEach((block, i) => {
       for (const ext of ['ts', 'mts'])
         fs.writeFileSync(path.join(consumer, 'src', `readme-client-${i + 1}.${ext}`), block);
+    });
+    receivers.forEach((block, i) => {
+      for (const ext of ['ts', 'mts'])
+        fs.writeFileSync(path.join(consumer, 'src', `webhook-receiver-${i + 1}.${ext}`), block);
     });
     fs.writeFileSync(
       path.join(consumer, 'tsconfig.json'),
@@ -158,7 +165,7 @@ describe('the packed package, type-checked by a separate TypeScript consumer', (
     if (work) fs.rmSync(work, { recursive: true, force: true });
   });
 
-  test('npm pack ships dist/ (JavaScript, declarations, maps, JSON data such as cli/build-info.json) and the README, not the sources or local state', () => {
+  test("npm pack ships dist/ (JavaScript, declarations, maps, JSON data such as cli/build-info.json, the dashboard's built files) and the README, not the sources or local state", () => {
     const files = packed.files.map((f) => f.path);
     expect(files).toEqual(
       expect.arrayContaining([
@@ -171,17 +178,25 @@ describe('the packed package, type-checked by a separate TypeScript consumer', (
         'dist/runSpec/schema.d.ts',
         'dist/control/errors.d.ts',
         'dist/cli/main.js',
+        'dist/ui/index.html',
+        'dist/ui/app.js',
+        'dist/ui/app.css',
+        'dist/ui/favicon.svg',
       ]),
     );
     const unexpected = files.filter(
-      (f) => !['package.json', 'README.md'].includes(f) && !/^dist\/.+\.(js|d\.ts|js\.map|d\.ts\.map|json)$/.test(f),
+      (f) =>
+        !['package.json', 'README.md'].includes(f) &&
+        !/^dist\/.+\.(js|d\.ts|js\.map|d\.ts\.map|json)$/.test(f) &&
+        !/^dist\/ui\/(index\.html|app\.css|favicon\.svg)$/.test(f),
     );
     expect(unexpected).toEqual([]);
     expect(files).not.toContain('dist/workflow-bundle.js'); // the image's prebuilt bundle (npm run bundle), when built
   });
 
-  test("the README's client example type-checks in a strict consumer (CommonJS and ESM)", async () => {
+  test("the README's client example and the webhook receiver example type-check in a strict consumer (CommonJS and ESM)", async () => {
     expect(examples.length).toBeGreaterThanOrEqual(1);
+    expect(receivers.join('\n')).toContain("from 'finetune-flow/webhooks'");
     const { ran, output } = await typecheck(consumer, 'tsconfig.json');
     if (ran.code !== 0 || output !== '')
       throw new Error(`tsc reported errors for the README's client example(s) (exit ${ran.code}):\n${output}`);
@@ -193,6 +208,7 @@ describe('the packed package, type-checked by a separate TypeScript consumer', (
       const spec = require('finetune-flow/spec');
       const errors = require('finetune-flow/errors');
       const old = require('finetune-flow/dist/client');
+      const webhooks = require('finetune-flow/webhooks');
       let deep = 'resolved';
       try { require.resolve('finetune-flow/dist/runSpec/schema'); } catch (err) { deep = err.code; }
       console.log(JSON.stringify({
@@ -201,6 +217,8 @@ describe('the packed package, type-checked by a separate TypeScript consumer', (
         sameErrors: errors.ControlError === client.ControlError,
         parseRunSpec: typeof spec.parseRunSpec,
         runSpecError: typeof spec.RunSpecError,
+        verifyWebhook: typeof webhooks.verifyWebhook,
+        sameVerify: webhooks.verifyWebhook === client.verifyWebhook,
         deep,
       }));`;
     const ran = await runProcess(process.execPath, ['-e', script], { cwd: consumer });
@@ -211,6 +229,8 @@ describe('the packed package, type-checked by a separate TypeScript consumer', (
       sameErrors: true,
       parseRunSpec: 'function',
       runSpecError: 'function',
+      verifyWebhook: 'function',
+      sameVerify: true,
       deep: 'ERR_PACKAGE_PATH_NOT_EXPORTED',
     });
   });

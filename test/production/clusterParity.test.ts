@@ -38,6 +38,7 @@ interface Service {
   volumes?: string[];
   working_dir?: string;
   ports?: string[];
+  deploy?: { replicas?: number | string };
 }
 const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, Service> };
 const services = compose.services;
@@ -184,7 +185,7 @@ describe('docker-compose.yml and devstack/cluster (make cluster)', () => {
     // Local only, and why: the emulator's Blob endpoint (Azure's comes from the workspace) and its CA.
     const localOnly = new Set(['FTFLOW_BLOB_ENDPOINT', 'NODE_EXTRA_CA_CERTS']);
     const checks: [string, Record<string, string>][] = [
-      ['worker', clusterWorkerEnv(wiring, '/bundle.js')],
+      ['worker', clusterWorkerEnv(wiring, '/bundle.js', 2)],
       ['api', clusterApiEnv(wiring, 8080, '/keys.json')],
     ];
     for (const [service, env] of checks) {
@@ -193,5 +194,9 @@ describe('docker-compose.yml and devstack/cluster (make cluster)', () => {
         expect([service, name, name in composed]).toEqual([service, name, true]);
     }
     expect(envOf('worker').FTFLOW_WORKFLOW_BUNDLE).toBeDefined();
+    // Both split the budget by the number of workers they start (compose: its replica count).
+    expect(envOf('worker').FTFLOW_ARM_BUDGET_SPLIT).toBe('${FTFLOW_WORKER_REPLICAS:-2}');
+    expect(String(services.worker.deploy?.replicas)).toBe('${FTFLOW_WORKER_REPLICAS:-2}');
+    expect(clusterWorkerEnv(wiring, '/bundle.js', 4).FTFLOW_ARM_BUDGET_SPLIT).toBe('4');
   });
 });

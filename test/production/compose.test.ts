@@ -5,10 +5,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
+import { loadWebhookSettings } from '../../src/webhooks/settings';
 import { loadAzureConfig } from '../../src/azure/config';
 import { ENV } from '../../src/config/env';
 import { FINETUNE_SEARCH_ATTRIBUTE_KEYS } from '../../src/config/searchAttributes';
 import { loadTemporalConfig } from '../../src/config/temporal';
+import { WORKER_PROCESS_ENV } from '../../src/config/workerTuning';
 import { loadObservabilityConfig, workerProcessEnvSchema } from '../../src/observability/config';
 import { DEFAULT_BUNDLE_PATH } from '../../src/scripts/bundleWorkflows';
 import { SHUTDOWN_FORCE_SECONDS } from '../../src/worker';
@@ -33,7 +35,7 @@ interface Service {
   expose?: string[];
   healthcheck?: Healthcheck;
   stop_grace_period?: string;
-  deploy?: { replicas?: number };
+  deploy?: { replicas?: number | string };
   secrets?: string[];
 }
 interface ComposeFile {
@@ -120,8 +122,8 @@ function filledIn(): Map<string, string> {
 }
 
 const LOADERS: Record<'worker' | 'api', ((env: NodeJS.ProcessEnv) => unknown)[]> = {
-  worker: [loadTemporalConfig, loadObservabilityConfig, loadAzureConfig],
-  api: [loadTemporalConfig, loadObservabilityConfig],
+  worker: [loadTemporalConfig, loadObservabilityConfig, loadAzureConfig, loadWebhookSettings],
+  api: [loadTemporalConfig, loadObservabilityConfig, loadWebhookSettings],
 };
 
 function loads(role: 'worker' | 'api', env: NodeJS.ProcessEnv): boolean {
@@ -219,7 +221,39 @@ describe('docker-compose.yml', () => {
     expect(services.worker.expose).toEqual([
       services.worker.environment?.FTFLOW_METRICS_ADDRESS?.toString().split(':')[1],
     ]);
-    expect(services.worker.deploy?.replicas).toBeGreaterThanOrEqual(2);
+    expect(Number(interpolate(String(services.worker.deploy?.replicas), filledIn()))).toBeGreaterThanOrEqual(2);
+  });
+
+  test("one setting scales the workers and splits the ARM budget between them, inside ARM's 25 reads/s", () => {
+    for (const replicas of [undefined, '1', '4']) {
+      const vars = filledIn();
+      if (replicas) vars.set('FTFLOW_WORKER_REPLICAS', replicas);
+      const count = Number(interpolate(String(services.worker.deploy?.replicas), vars));
+      const env = containerEnv(services.worker, vars);
+      expect(env.FTFLOW_ARM_BUDGET_SPLIT).toBe(String(count));
+      const { armBudget } = loadAzureConfig(env);
+      expect(armBudget.readsPerSecond * count).toBeLessThanOrEqual(25);
+      expect(armBudget.writesPerSecond * count).toBeLessThanOrEqual(10);
+      expect(armBudget.readsPerSecond * count).toBeCloseTo(Number(env.FTFLOW_ARM_READS_PER_SECOND), 6);
+    }
+  });
+
+  test('the worker and the API derive webhook secrets from the same operator key, and both accept the settings', () => {
+    const vars = filledIn();
+    vars.set('FTFLOW_WEBHOOK_SECRET_KEY', Buffer.alloc(32, 7).toString('base64'));
+    vars.set('FTFLOW_WEBHOOK_ALLOW_PRIVATE', '10.20.0.0/16');
+    const worker = containerEnv(services.worker, vars);
+    const api = containerEnv(services.api, vars);
+    for (const name of ['FTFLOW_WEBHOOK_SECRET_KEY', 'FTFLOW_WEBHOOK_SECRET_OLD_KEYS', 'FTFLOW_WEBHOOK_ALLOW_PRIVATE'])
+      expect([name, worker[name]]).toEqual([name, api[name]]);
+    expect(worker.FTFLOW_WEBHOOK_SECRET_KEY).toBe(vars.get('FTFLOW_WEBHOOK_SECRET_KEY'));
+    const settings = loadWebhookSettings(worker);
+    const secrets = settings.secrets;
+    expect(secrets).toBeDefined();
+    expect(secrets?.secretOf(secrets.newRef())).toMatch(/^whsec_/);
+    expect(loadWebhookSettings(api).maxEndpoints).toBe(20);
+    // The template leaves the key empty: no secret is ever filled in.
+    expect(envExample().get('FTFLOW_WEBHOOK_SECRET_KEY')).toBe('');
   });
 
   test('starts in order: database healthy, schema upgraded, server healthy, search attributes registered, then the service', () => {
@@ -334,6 +368,20 @@ describe('Dockerfile', () => {
     const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
     expect(build.lines.find((l) => l.startsWith('RUN '))).toBeDefined();
     expect(build.lines.join('\n')).toMatch(/npm run build[\s\S]*npm run bundle/);
+    // The script the image builds with reads only what the build stage copied (no devstack/, test/, bench/).
+    const copied = build.lines
+      .filter((l) => l.startsWith('COPY ') && !l.includes('--from'))
+      .flatMap((l) => l.slice(5).trim().split(/\s+/).slice(0, -1));
+    const runs = /npm run ([\w:-]+)/.exec(build.lines.join('\n'))?.[1] ?? '';
+    const buildScript = pkg.scripts[runs] ?? '';
+    expect(buildScript).not.toBe('');
+    for (const project of buildScript.matchAll(/(?:tsc -p|node) (\S+)/g)) {
+      const top = project[1].split('/')[0];
+      expect([
+        project[1],
+        copied.some((c) => c === top || c.split('/')[0] === top || c === project[1]) || top === 'dist',
+      ]).toEqual([project[1], true]);
+    }
     expect(build.lines.join('\n')).toContain('npm prune --omit=dev');
     const script = /^node (\S+)$/.exec(pkg.scripts.bundle);
     expect(script).not.toBeNull();
@@ -341,6 +389,9 @@ describe('Dockerfile', () => {
     // The image's bundle path is where `npm run bundle` writes (dist/workflow-bundle.js under /app).
     const inImage = path.posix.join('/app/dist', path.relative(path.join(ROOT, 'src'), DEFAULT_BUNDLE_PATH));
     expect(runtime.env.FTFLOW_WORKFLOW_BUNDLE).toBe(inImage);
+    // What the worker process cannot set itself (glibc reads it first): the image sets it.
+    for (const [name, value] of Object.entries(WORKER_PROCESS_ENV))
+      expect([name, runtime.env[name]]).toEqual([name, value]);
     expect(services.worker.environment?.FTFLOW_WORKFLOW_BUNDLE).toBe(inImage);
     expect(runtime.lines).toEqual(
       expect.arrayContaining([expect.stringMatching(/^COPY --from=build \/app\/dist \.\/dist$/)]),
@@ -379,14 +430,16 @@ describe('Dockerfile', () => {
       .map((l) => l.trim());
     for (const entry of ['devstack', 'test', 'bench', 'reference']) expect(ignored).toContain(entry);
     // Every COPY from the build context (not from another stage) names the package files, the compiler
-    // configuration or src/; the build compiles tsconfig.build.json, whose sources are src/ alone.
+    // configuration, src/ or the dashboard's ui/ (bundled into dist/ui/); the build compiles
+    // tsconfig.build.json, whose sources are src/ alone.
     const copied = build.lines
       .filter((l) => l.startsWith('COPY ') && !l.includes('--from='))
       .flatMap((l) => l.slice(5).trim().split(/\s+/).slice(0, -1));
     expect(copied.length).toBeGreaterThan(0);
     for (const source of copied)
-      expect(source).toMatch(/^(package(-lock)?\.json|package\*\.json|tsconfig(\.build)?\.json|src)$/);
+      expect(source).toMatch(/^(package(-lock)?\.json|package\*\.json|tsconfig(\.build)?\.json|src|ui)$/);
     expect(copied).toContain('src');
+    expect(copied).toContain('ui');
     const buildConfig = JSON.parse(read('tsconfig.build.json')) as { include: string[] };
     expect(buildConfig.include).toEqual(['src/**/*.ts']);
     expect(runtime.lines.filter((l) => l.startsWith('COPY ')).join('\n')).not.toMatch(/devstack/);

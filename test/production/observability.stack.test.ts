@@ -13,6 +13,9 @@ import { STEPS, type FineTuneResult } from '../../src/workflows/definitions';
 import { temporalAddress, waitFor } from '../helpers/localStack';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/workerProcess';
 
+/** A succeeded run's activities: its eleven steps, the estimate before its job and the cost measured at its end. */
+const RUN_ACTIVITIES = [...STEPS, 'estimateCost', 'measureCost'];
+
 const JWT = /eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\./;
 
 /** Parses Prometheus text: samples of one metric, with their labels. */
@@ -63,7 +66,7 @@ describe('a run on a production-configured worker process', () => {
     });
     client = await FineTuneClient.connect({ address: temporalAddress(), taskQueue });
     run = await client.start({}, { options: { heartbeatTimeoutSeconds: 5 } });
-    result = await client.result(run.runId);
+    result = await client.handle(run.runId).result();
     // The worker's last lines may still be in the pipe when the result arrives.
     await waitFor(
       'the run-ended log line',
@@ -113,7 +116,7 @@ describe('a run on a production-configured worker process', () => {
     for (const line of workflowLines)
       expect(line).toMatchObject({ workflowId: run.runId, runId: expect.any(String), step: expect.any(String) });
     const completed = activityLines.filter((l) => l.message === 'step completed').map((l) => l.step);
-    expect(new Set(completed)).toEqual(new Set(STEPS));
+    expect(new Set(completed)).toEqual(new Set(RUN_ACTIVITIES));
     expect(workflowLines.find((l) => l.message === 'run ended')).toMatchObject({
       outcome: 'succeeded',
       step: 'deleteEndpoint',
@@ -142,7 +145,7 @@ describe('a run on a production-configured worker process', () => {
     const activitySpans = spans.filter(
       (s) => s.name.startsWith('RunActivity:') && s.attributes.temporalWorkflowId === run.runId,
     );
-    expect(new Set(activitySpans.map((s) => s.name.slice('RunActivity:'.length)))).toEqual(new Set(STEPS));
+    expect(new Set(activitySpans.map((s) => s.name.slice('RunActivity:'.length)))).toEqual(new Set(RUN_ACTIVITIES));
     const started = clientSpans.getFinishedSpans().find((s) => s.name === 'StartWorkflow:fineTune');
     expect(started).toBeDefined();
     for (const span of activitySpans) expect(span.traceId).toBe(started?.spanContext().traceId);
@@ -166,8 +169,23 @@ describe('a run on a production-configured worker process', () => {
     const steps = samples(text, `${METRIC.stepDuration}_count`).filter(
       (s) => s.labels.outcome === 'completed' && s.labels.taskQueue === taskQueue,
     );
-    expect(new Set(steps.map((s) => s.labels.step))).toEqual(new Set(STEPS));
+    expect(new Set(steps.map((s) => s.labels.step))).toEqual(new Set(RUN_ACTIVITIES));
     for (const s of steps) expect(s.value).toBeGreaterThan(0);
+
+    // What the run cost, measured after it: one observation, priced, labelled with the model and the sizes.
+    const costs = samples(text, `${METRIC.runCost}_count`).filter((s) => s.labels.taskQueue === taskQueue);
+    expect(costs).toEqual([
+      expect.objectContaining({
+        labels: expect.objectContaining({
+          model: 'Phi-3-mini-4k-instruct',
+          vm_size: 'Standard_NC24ads_A100_v4',
+          instance_type: 'Standard_NC6s_v3',
+        }),
+        value: 1,
+      }),
+    ]);
+    const spent = samples(text, `${METRIC.runCost}_sum`).filter((s) => s.labels.taskQueue === taskQueue);
+    expect(spent[0]?.value).toBeGreaterThan(0);
     expect(samples(text, `${METRIC.stepDuration}_sum`).reduce((sum, s) => sum + s.value, 0)).toBeGreaterThan(0);
 
     const calls = samples(text, METRIC.azureCalls);

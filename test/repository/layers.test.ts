@@ -37,9 +37,9 @@ const LAYERS: readonly (readonly string[])[] = [
   ['control'],
   ['workflows'],
   ['activities'],
-  ['azure'],
+  ['azure', 'webhooks'],
   ['dataset'],
-  ['codec', 'observability'],
+  ['codec', 'observability', 'cost'],
   ['runSpec', 'config'],
 ];
 

@@ -288,6 +288,18 @@ describe('durations have a sensible minimum', () => {
     ]);
   });
 
+  test('budget.maxCost: US dollars above 0, at most a million; each refusal is one issue naming the field', () => {
+    expect(parseRunSpec({ budget: { maxCost: 12.5 } }).budget.maxCost).toBe(12.5);
+    expect(parseRunSpec({}).budget.maxCost).toBeUndefined();
+    for (const [value, message] of [
+      [0, 'budget.maxCost must be greater than 0 (US dollars)'],
+      [-1, 'budget.maxCost must be greater than 0 (US dollars)'],
+      [1e300, 'budget.maxCost must be at most 1000000 (US dollars)'],
+      ['25', 'budget.maxCost must be a number of US dollars, e.g. 25 or 12.5'],
+    ] as const)
+      expect(refusal({ budget: { maxCost: value } }).issues).toEqual([{ field: 'budget.maxCost', message }]);
+  });
+
   test('deployment.keepAliveMinutes: 0 (delete at once) or at least 1 minute', () => {
     expect(issueFor({ deployment: { keepAliveMinutes: 1e-300 } }, 'deployment.keepAliveMinutes')).toMatch(
       /deployment.keepAliveMinutes must be 0 \(delete the endpoint right after the smoke test\) or at least 1/,

@@ -72,7 +72,6 @@ describe('deriveRunNames', () => {
       runId: 'ftflow-run-1',
       jobName: 'ftflow-ftflow-run-1-64b9ced1',
       endpointName: 'ftflow-64b9ced10591b0a9',
-      modelVersion: '64b9ced10591',
     });
   });
 
@@ -97,11 +96,10 @@ describe('deriveRunNames', () => {
     }
   });
 
-  test('different run ids give different job names, endpoint names and model versions', () => {
+  test('different run ids give different job names and endpoint names', () => {
     const names = IDS.map(deriveRunNames);
     expect(new Set(names.map((n) => n.jobName)).size).toBe(IDS.length);
     expect(new Set(names.map((n) => n.endpointName)).size).toBe(IDS.length);
-    expect(new Set(names.map((n) => n.modelVersion)).size).toBe(IDS.length);
   });
 
   test('run ids that slug alike still differ ("run 1", "run-1", "run_1"; "é", "è")', () => {

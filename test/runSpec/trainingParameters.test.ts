@@ -78,11 +78,12 @@ describe('mergeTrainingParameters with the real pipeline inputs', () => {
     });
   });
 
-  test('drops model defaults the pipeline does not declare (learning_rate_min/max), with a warning', () => {
+  test('drops model defaults the pipeline does not declare (learning_rate_min/max), with a note, not a warning', () => {
     const result = merge({});
     expect(result.values).not.toHaveProperty('learning_rate_min');
     expect(result.values).not.toHaveProperty('learning_rate_max');
-    expect(result.warnings).toEqual([
+    expect(result.warnings).toEqual([]);
+    expect(result.notes).toEqual([
       'model default "learning_rate_min" is not an input of the pipeline component; dropped',
       'model default "learning_rate_max" is not an input of the pipeline component; dropped',
     ]);
@@ -113,7 +114,7 @@ describe('mergeTrainingParameters with the real pipeline inputs', () => {
       declared,
       RESERVED_INPUTS,
     );
-    expect(result).toEqual({ values: {}, literals: {}, warnings: [], errors: [] });
+    expect(result).toEqual({ values: {}, literals: {}, warnings: [], notes: [], errors: [] });
   });
 
   test.each<[string, string | number, string]>([

@@ -72,7 +72,7 @@ describe("another application's workflows are not runs of this service", () => {
     expect(history.events?.some((e) => e.workflowExecutionSignaledEventAttributes)).toBe(false);
   }
 
-  test('the typed client: get, summary, result, progress, events, cancel, resume, endpointLifetime are "no such run"', async () => {
+  test('the typed client: get, summary, result, progress, events, cancel, resume, endpointLifetime, keepAlive are "no such run"', async () => {
     for (const id of [foreign, foreignFineTune, foreignOnOurQueue]) {
       const calls: [string, () => Promise<unknown>][] = [
         ['get', () => d.client.get(id)],
@@ -83,6 +83,8 @@ describe("another application's workflows are not runs of this service", () => {
         ['cancel', () => d.client.cancel(id, { waitSeconds: 0 })],
         ['resume', () => d.client.resume(id)],
         ['endpointLifetime', () => d.client.endpointLifetime(id, { endNow: true })],
+        ['keepAlive', () => d.client.keepAlive(id, { end: true })],
+        ['result (no wait)', () => d.client.result(id, { wait: false })],
       ];
       for (const [name, call] of calls) {
         const outcome = await within(5000, call()).then(
@@ -120,7 +122,7 @@ describe("another application's workflows are not runs of this service", () => {
     await untouched(foreign);
   });
 
-  test('ftflow: status, events, watch, cancel, resume exit 5 (no such run); list does not show them', async () => {
+  test('ftflow: status, result, events, watch, cancel, resume, keep-alive exit 5 (no such run); list does not show them', async () => {
     for (const id of [foreign, foreignFineTune, foreignOnOurQueue]) {
       for (const args of [
         ['status', id],
@@ -128,6 +130,8 @@ describe("another application's workflows are not runs of this service", () => {
         ['watch', id, '--timeout', '1'],
         ['cancel', id, '--wait', '0'],
         ['resume', id],
+        ['result', id],
+        ['keep-alive', id, '--end'],
       ]) {
         const ran = await d.cli(args);
         expect({ args, code: ran.code }).toEqual({ args, code: 5 });
@@ -142,13 +146,15 @@ describe("another application's workflows are not runs of this service", () => {
     );
   });
 
-  test('the HTTP API: get, events, cancel, resume answer 404; list does not show them; a write key cancels nothing', async () => {
+  test('the HTTP API: get, result, events, cancel, resume, keep-alive answer 404; list does not show them; a write key cancels nothing', async () => {
     for (const id of [foreign, foreignFineTune, foreignOnOurQueue]) {
       const answers = {
         get: await d.call('GET', `/v1/fine-tunes/${id}`, { key: 'reader' }),
         events: await d.call('GET', `/v1/fine-tunes/${id}/events`, { key: 'reader' }),
         cancel: await d.call('POST', `/v1/fine-tunes/${id}/cancel?wait=0`, { key: 'writer' }),
         resume: await d.call('POST', `/v1/fine-tunes/${id}/resume`, { key: 'writer' }),
+        result: await d.call('GET', `/v1/fine-tunes/${id}/result`, { key: 'reader' }),
+        keepAlive: await d.call('POST', `/v1/fine-tunes/${id}/keep-alive`, { key: 'writer', body: { end: true } }),
       };
       const missing = await d.call('GET', `/v1/fine-tunes/ft-nobody-${stamp}`, { key: 'reader' });
       for (const [route, answer] of Object.entries(answers)) {

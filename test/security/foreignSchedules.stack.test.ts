@@ -211,6 +211,8 @@ describe("the janitor's and strangers' schedules are not retraining schedules", 
         'fine-tunes:write',
         'schedules:read',
         'schedules:write',
+        'webhooks:read',
+        'webhooks:write',
       ]);
       const operator = await d.cli([
         'api-key',

@@ -101,6 +101,6 @@ describe('the janitor on the local stack', () => {
     expect(again.deleted.map((d) => d.endpointName)).not.toContain(orphan.names.endpointName);
 
     await h.client.endpointLifetime(alive.runId, { endNow: true });
-    expect((await h.client.result(alive.runId)).endpoint).toMatchObject({ existed: true, deleted: true });
+    expect((await h.client.handle(alive.runId).result()).endpoint).toMatchObject({ existed: true, deleted: true });
   });
 });

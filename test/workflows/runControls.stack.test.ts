@@ -38,7 +38,7 @@ describe('run controls on the local stack', () => {
     expect(progress.qualityGate?.passed).toBe(false);
     expect(progress.steps.find((s) => s.name === 'registerModel')?.status).toBe('skipped');
     const all = await emulator.resources();
-    expect(all.models.filter((m) => m.version === run.names.modelVersion)).toEqual([]);
+    expect(all.models.filter((m) => m.jobName === run.names.jobName)).toEqual([]);
     expect((await resourcesOf(run.names)).endpoints).toEqual([]);
   });
 
@@ -95,7 +95,7 @@ describe('run controls on the local stack', () => {
     });
 
     await expect(h.client.endpointLifetime(run.runId, { endNow: true })).resolves.toEqual({ expiresAt: null });
-    const result = await h.client.result(run.runId);
+    const result = await h.client.handle(run.runId).result();
     expect(result.endpoint).toMatchObject({ existed: true, deleted: true });
     expect((await resourcesOf(run.names)).endpoints[0].deletedAt).toBeTruthy();
   });
@@ -146,7 +146,7 @@ describe('a worker killed while the run waits on the job', () => {
     await new Promise((r) => first.once('exit', r));
     await startWorker(taskQueue);
     const result = await client.result(run.runId);
-    expect(result.job).toMatchObject({ jobName: run.names.jobName, status: 'Completed', adopted: false });
+    expect(result.job).toMatchObject({ name: run.names.jobName, status: 'Completed' });
     const seen = await resourcesOf(run.names);
     expect(seen.jobs).toHaveLength(1);
     expect(seen.endpoints).toHaveLength(1);

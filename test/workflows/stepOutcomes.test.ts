@@ -62,9 +62,28 @@ const WAITS_FOR_CANCELLATION: readonly StepName[] = [
   'smokeScore',
 ];
 
-/** Every activity a run calls when it ends at `step`: the steps up to it, then its cleanup. */
+/**
+ * The activities a run calls up to and including `step`: its steps, and the cost estimate between
+ * validateCompute and submitPipeline (src/workflows/runCost.ts).
+ */
+function callsUpTo(step: StepName): ActivityName[] {
+  const steps: ActivityName[] = [...STEPS.slice(0, STEPS.indexOf(step) + 1)];
+  const at = steps.indexOf('submitPipeline');
+  if (at >= 0) steps.splice(at, 0, 'estimateCost');
+  return steps;
+}
+
+/** From submitPipeline on a job may exist: whatever ends the run, what it cost is measured last. */
+function measuredAfter(step: StepName): ActivityName[] {
+  return STEPS.indexOf(step) >= STEPS.indexOf('submitPipeline') ? ['measureCost'] : [];
+}
+
+/** Every activity of a run that succeeds. */
+const WHOLE_RUN: ActivityName[] = [...callsUpTo('deleteEndpoint'), 'measureCost'];
+
+/** Every activity a run calls when it ends at `step`: the steps up to it, its cleanup, then the measured cost. */
 function callsEndingAt(step: StepName): ActivityName[] {
-  return [...STEPS.slice(0, STEPS.indexOf(step) + 1), ...CLEANUP_AFTER[step]];
+  return [...callsUpTo(step), ...CLEANUP_AFTER[step], ...measuredAfter(step)];
 }
 
 /** The progress record's step statuses when the run ends at `step` with `status`. */
@@ -154,10 +173,13 @@ async function startUnchecked(key: string, spec: RunSpec): Promise<string> {
 
 /** Waits for the run to close and reads how it closed. */
 async function closed(runId: string): Promise<RunOutcome> {
-  const settled = await t.client.result(runId).then(
-    (result) => ({ result, error: undefined }),
-    (error: unknown) => ({ result: undefined, error }),
-  );
+  const settled = await t.client
+    .handle(runId)
+    .result()
+    .then(
+      (result) => ({ result, error: undefined }),
+      (error: unknown) => ({ result: undefined, error }),
+    );
   const [description, progress] = await Promise.all([t.client.handle(runId).describe(), t.client.progress(runId)]);
   return { runId, script: mocks.run(runId), ...settled, status: description.status.name, progress };
 }
@@ -360,7 +382,7 @@ test('every step succeeds: each activity runs once, in order, and the endpoint i
   const r = await outcomeOf(happy());
   expect(r.error).toBeUndefined();
   expect(r.status).toBe('COMPLETED');
-  expect(r.script.names()).toEqual([...STEPS]);
+  expect(r.script.names()).toEqual(WHOLE_RUN);
   expect(r.script.calls.every((c) => c.attempt === 1 && c.outcome === 'completed')).toBe(true);
   const names = deriveRunNames(r.runId);
   expect(r.result).toMatchObject({
@@ -372,6 +394,13 @@ test('every step succeeds: each activity runs once, in order, and the endpoint i
   expect(r.script.callsOf('deleteEndpoint')[0]?.args).toEqual([names.endpointName]);
   expect(r.progress).toMatchObject({ status: 'succeeded', outcome: 'succeeded' });
   expect(new Set(Object.values(statusesOf(r.progress)))).toEqual(new Set(['completed']));
+  // The estimate made before the job and the cost measured after the run, on the record and in the result.
+  expect(r.progress.cost).toMatchObject({ currency: 'USD', estimatedUsd: expect.any(Number) });
+  expect(r.progress.cost?.actualUsd).toBeCloseTo(3.673 / 6, 6); // the mock's 10 min of one A100 node, eastus2
+  expect(r.result?.cost).toEqual(r.progress.cost);
+  expect(r.script.callsOf('measureCost')[0]?.args).toEqual([
+    expect.objectContaining({ jobNames: [names.jobName], vmSize: 'Standard_NC24ads_A100_v4', location: 'eastus2' }),
+  ]);
   // The search attributes the run upserts are registered on the dev server, and say how it ended.
   const { typedSearchAttributes } = await t.client.handle(r.runId).describe();
   expect(typedSearchAttributes.get(SA.status)).toBe('succeeded');
@@ -416,7 +445,7 @@ describe.each(STEPS.map((step) => [step]))('%s', (step) => {
       expect(r.error).toBeUndefined();
       expect(r.status).toBe('COMPLETED');
       expect(r.result).toMatchObject({ status: 'succeeded', endpoint: { deleted: true } });
-      expect(r.script.names()).toEqual([...STEPS]);
+      expect(r.script.names()).toEqual(WHOLE_RUN);
       // The workflow never asked the deletion (or anything) to stop: it ended with its result.
       expect(await cancelRequestsOf(r.runId)).toEqual([]);
       expect(r.blocker.cancelSeen.done).toBe(false);
@@ -484,8 +513,8 @@ test('the quality gate fails: the run stops after collectMetrics, nothing is reg
     passed: false,
     checks: [{ metric: 'eval_loss', value: 3, passed: false }],
   });
-  // The job had finished: no cancelPipeline; nothing deployed: no deleteEndpoint.
-  expect(r.script.names()).toEqual(STEPS.slice(0, STEPS.indexOf('collectMetrics') + 1));
+  // The job had finished: no cancelPipeline; nothing deployed: no deleteEndpoint. What the job cost: measured.
+  expect(r.script.names()).toEqual([...callsUpTo('collectMetrics'), 'measureCost']);
   expect(r.progress).toMatchObject({
     status: 'failed',
     outcome: 'quality-gate-failed',
@@ -505,7 +534,7 @@ describe('keep-alive after the smoke test', () => {
     const r = await outcomeOf(keepAliveByUpdate());
     const seen = r.seen;
     // Serving: smoke-tested, not deleted, and still not deleted after the extension.
-    expect(seen.whileServing).toEqual(STEPS.slice(0, STEPS.indexOf('smokeScore') + 1));
+    expect(seen.whileServing).toEqual(callsUpTo('smokeScore'));
     expect(seen.afterExtend).toEqual(seen.whileServing);
     expect(seen.rejected).toBeInstanceOf(WorkflowUpdateFailedError);
     expect((seen.rejected as WorkflowUpdateFailedError).cause?.message).toBe('give extendMinutes > 0, or endNow: true');
@@ -513,7 +542,7 @@ describe('keep-alive after the smoke test', () => {
     expect(seen.ended).toEqual({ expiresAt: null });
     // Ended now: deleted, and the run succeeded.
     expect(r.status).toBe('COMPLETED');
-    expect(r.script.names()).toEqual([...STEPS]);
+    expect(r.script.names()).toEqual(WHOLE_RUN);
     expect(r.result).toMatchObject({ status: 'succeeded', endpoint: { deleted: true } });
     expect(r.progress.endpointExpiresAt).toBeUndefined();
     // A worker that restarted (or evicted the run) could carry on: the history replays.
@@ -523,7 +552,7 @@ describe('keep-alive after the smoke test', () => {
   test('the keep-alive time runs out: the endpoint is deleted and the run succeeds', async () => {
     const r = await outcomeOf(keepAliveExpires());
     expect(r.status).toBe('COMPLETED');
-    expect(r.script.names()).toEqual([...STEPS]);
+    expect(r.script.names()).toEqual(WHOLE_RUN);
     // It served for its 1.2 s of workflow time before the deletion.
     expect(r.result?.endpoint).toMatchObject({ deleted: true });
     expect(r.result?.endpoint.servedSeconds).toBeGreaterThanOrEqual(1);
@@ -533,10 +562,10 @@ describe('keep-alive after the smoke test', () => {
 
   test('cancelled while the endpoint is kept alive: the endpoint is deleted and the run closes CANCELLED', async () => {
     const r = await outcomeOf(keepAliveCancelled());
-    expect(r.whileServing).toEqual(STEPS.slice(0, STEPS.indexOf('smokeScore') + 1));
+    expect(r.whileServing).toEqual(callsUpTo('smokeScore'));
     expect(r.status).toBe('CANCELLED');
     expect((r.error as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
-    expect(r.script.names()).toEqual([...STEPS]);
+    expect(r.script.names()).toEqual(WHOLE_RUN);
     expect(r.script.callsOf('deleteEndpoint')[0]?.outcome).toBe('completed');
     expect(r.progress).toMatchObject({ status: 'cancelled', outcome: 'cancelled' });
     expect(statusesOf(r.progress)).toMatchObject({ smokeScore: 'completed', deleteEndpoint: 'completed' });
@@ -556,7 +585,7 @@ describe('keep-alive after the smoke test', () => {
 test('a refused endpointLifetime update, then accepted ones: the caller hears why, and the history replays', async () => {
   const r = await outcomeOf(keepAliveRefusedFirst());
   expect(r.status).toBe('COMPLETED');
-  expect(r.calls).toEqual([...STEPS]);
+  expect(r.calls).toEqual(WHOLE_RUN);
   expect(r.refusal).toBeInstanceOf(WorkflowUpdateFailedError);
   expect(((r.refusal as WorkflowUpdateFailedError).cause as Error).message).toBe(
     'give extendMinutes > 0, or endNow: true',

@@ -65,7 +65,7 @@ test("a Phi-4 run succeeds on today's catalog, on the instance type it picks fro
     { model: { name: 'Phi-4' }, compute: { name: `today-${tag}` }, training: { num_train_epochs: 1 } },
     { idempotencyKey: `today-phi4-${tag}`, options: QUICK },
   );
-  const result = await h.client.result(run.runId);
+  const result = await h.client.handle(run.runId).result();
   expect(result.model).toMatchObject({ name: 'Phi-4', version: '8' });
   // The notebook's A100 cluster is in Phi-4's finetune list; its NC6s_v3 endpoint is retired and not in the inference list.
   expect(result.compute.vmSize).toBe('Standard_NC24ads_A100_v4');

@@ -1,4 +1,5 @@
-// Workspace model versions: PUT (not an LRO; 201 create, 200 update), GET, list.
+// Workspace model versions: PUT (not an LRO; 201 create, 200 update), GET, list (with the `tags` and
+// `listViewType` filters); the model container with its `latestVersion` and `nextVersion` (the next integer).
 // A model registered from `azureml://jobs/<job>/outputs/<output>` needs that job Completed; an
 // `mlflow_model` registered from a job output gets the flavors of the MLmodel file in that output, as
 // the service reads them (what the pipeline's converter step wrote: the base model's flavors).
@@ -7,7 +8,7 @@ import { jobStatus } from '../clock';
 import { ML_PROVIDER, systemData, workspaceArmId, type EmulatorContext } from '../context';
 import { parseJobOutputUri, parseRegistryAssetId, parseWorkspaceModelId } from '../assetIds';
 import { conflict, notFound, userError } from '../errors';
-import { asObject, asString, asStringMap, cloneJson, type JsonObject } from '../json';
+import { asObject, asString, asStringMap, cloneJson, queryParam, type JsonObject } from '../json';
 import { jobTimeline } from '../records';
 import type { JobRecord, ModelVersionRecord } from '../store';
 import { ARM_ROUTE, checkAssetName, findJob, requireWorkspace, WS_PREFIX, type WorkspaceParams } from './common';
@@ -99,11 +100,53 @@ function flavorsOf(value: Record<string, unknown>): Flavors {
   return out;
 }
 
+/**
+ * ModelVersions_List's `tags` filter: "Comma-separated list of tag names (and optionally values). Example:
+ * tag1,tag2=value2": a version matches when it has every tag named (with that value when one is given).
+ */
+function tagFilter(raw: string | undefined): (tags: Record<string, string>) => boolean {
+  const wanted = (raw ?? '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t !== '')
+    .map((t) => {
+      const at = t.indexOf('=');
+      return at < 0 ? { key: t, value: undefined } : { key: t.slice(0, at), value: t.slice(at + 1) };
+    });
+  return (tags) => wanted.every((w) => w.key in tags && (w.value === undefined || tags[w.key] === w.value));
+}
+
+/** listViewType: ActiveOnly (the default), ArchivedOnly or All. */
+function viewFilter(raw: string | undefined): (archived: boolean) => boolean {
+  const view = (raw ?? 'ActiveOnly').toLowerCase();
+  if (view === 'all') return () => true;
+  if (view === 'archivedonly') return (archived) => archived;
+  if (view === 'activeonly') return (archived) => !archived;
+  throw userError(
+    'listViewType',
+    `The value '${raw ?? ''}' is not valid for listViewType: ActiveOnly, ArchivedOnly or All.`,
+  );
+}
+
+/** The container's next auto-incremented version: after the highest integer version (archived ones too). */
+function nextVersionOf(versions: readonly ModelVersionRecord[]): string {
+  const integers = versions
+    .map((m) => m.version)
+    .filter((v) => /^[1-9]\d*$/.test(v))
+    .map(Number);
+  return String(Math.max(0, ...integers) + 1);
+}
+
 export function registerModelRoutes(app: FastifyInstance, ctx: EmulatorContext): void {
   app.get<{ Params: ModelParams }>(`${WS_PREFIX}/models/:name/versions`, ARM_ROUTE, (req) => {
     requireWorkspace(ctx, req.params);
+    const tags = tagFilter(queryParam(req.query, 'tags'));
+    const view = viewFilter(queryParam(req.query, 'listViewType'));
     return {
-      value: ctx.store.state.models.filter((m) => m.name === req.params.name).map((m) => modelVersionResource(ctx, m)),
+      value: ctx.store.state.models
+        .filter((m) => m.name === req.params.name)
+        .filter((m) => view(m.properties['isArchived'] === true) && tags(asStringMap(m.properties['tags'])))
+        .map((m) => modelVersionResource(ctx, m)),
     };
   });
 
@@ -179,7 +222,13 @@ export function registerModelRoutes(app: FastifyInstance, ctx: EmulatorContext):
       name: req.params.name,
       type: `${ML_PROVIDER}/workspaces/models`,
       systemData: systemData(ctx, first.createdAt, last.modifiedAt),
-      properties: { isArchived: false, latestVersion: last.version, nextVersion: null, tags: {}, properties: {} },
+      properties: {
+        isArchived: false,
+        latestVersion: last.version,
+        nextVersion: nextVersionOf(versions),
+        tags: {},
+        properties: {},
+      },
     };
   });
 }

@@ -1,11 +1,18 @@
-// /v1/fine-tunes: start (Idempotency-Key), list, get, events, cancel, resume.
+// /v1/fine-tunes: start (Idempotency-Key) or plan (dryRun=true), list, get, result, events, metrics (the loss
+// curve), logs, cancel, resume, keep-alive.
 import type { FastifyInstance } from 'fastify';
 import type { FineTuneClient } from '../../client';
+import { ConfigError } from '../../config/errors';
+import { refusalOf } from '../../control/refusal';
+import { ApiError } from '../errors';
 import {
   CancelQuery,
   EventsQuery,
   IdempotencyKeyHeader,
+  KeepAliveBody,
   ListQuery,
+  LogsQuery,
+  MetricsQuery,
   StartQuery,
   parsePart,
   refuseLocalDatasetPaths,
@@ -24,10 +31,23 @@ export function registerFineTuneRoutes(
     const idempotencyKey = parsePart(IdempotencyKeyHeader, request.headers['idempotency-key'], 'header');
     const query = parsePart(StartQuery, request.query, 'query');
     refuseLocalDatasetPaths(request.body ?? {}, opts.allowLocalDatasetPaths);
+    if (query.dryRun === 'true') {
+      try {
+        return await client.plan(request.body ?? {}, { idempotencyKey });
+      } catch (err) {
+        const refusal = refusalOf(err);
+        if (!refusal) throw err;
+        // What a run of this spec would fail with: the spec was well-formed, the run's checks refuse it.
+        return reply.code(422).send({ error: { type: 'run_refused_error', ...refusal } });
+      }
+    }
     const run = await client.start(request.body ?? {}, {
       idempotencyKey,
       dedupe: query.dedupe === 'true',
       source: 'api',
+      actor: request.apiKey?.id,
+      // The run belongs to the calling key: its registered webhook endpoints hear of it.
+      owner: request.apiKey?.id,
     });
     const summary = await client.summary(run.runId);
     reply.code(run.created ? 201 : 200);
@@ -39,6 +59,8 @@ export function registerFineTuneRoutes(
       jobName: run.names.jobName,
       endpointName: run.names.endpointName,
       spec: run.spec,
+      // The run spec's webhook endpoints' secrets: in this answer only, when the request created the run.
+      ...(run.webhookSecrets ? { webhookSecrets: run.webhookSecrets } : {}),
     };
   });
 
@@ -52,6 +74,14 @@ export function registerFineTuneRoutes(
     client.get(request.params.id),
   );
 
+  // The succeeded run's record: the same as `ftflow result` and the client's result(). Never waits: a run
+  // still running, or one that did not succeed, is a 409 that says so.
+  app.get<{ Params: IdParams }>(
+    '/v1/fine-tunes/:id/result',
+    { config: { scope: 'fine-tunes:read' } },
+    async (request) => client.result(request.params.id, { wait: false }),
+  );
+
   app.get<{ Params: IdParams }>(
     '/v1/fine-tunes/:id/events',
     { config: { scope: 'fine-tunes:read' } },
@@ -59,6 +89,41 @@ export function registerFineTuneRoutes(
       const query = parsePart(EventsQuery, request.query, 'query');
       const page = await client.events(request.params.id, query);
       return { object: 'list', ...page };
+    },
+  );
+
+  // The loss curve and the log are read from Azure when asked (the API needs the worker's AZURE_* variables).
+  const fromAzure = async <T>(read: () => Promise<T>): Promise<T> => {
+    try {
+      return await read();
+    } catch (err) {
+      if (err instanceof ConfigError)
+        throw new ApiError(503, 'unavailable_error', `training metrics and logs are read from Azure: ${err.message}`);
+      throw err;
+    }
+  };
+
+  app.get<{ Params: IdParams }>(
+    '/v1/fine-tunes/:id/metrics',
+    { config: { scope: 'fine-tunes:read' } },
+    async (request) => {
+      const query = parsePart(MetricsQuery, request.query, 'query');
+      return fromAzure(() =>
+        client.metrics(request.params.id, {
+          metrics: query.metric?.split(','),
+          limit: query.limit,
+          pageToken: query.pageToken,
+        }),
+      );
+    },
+  );
+
+  app.get<{ Params: IdParams }>(
+    '/v1/fine-tunes/:id/logs',
+    { config: { scope: 'fine-tunes:read' } },
+    async (request) => {
+      const query = parsePart(LogsQuery, request.query, 'query');
+      return fromAzure(() => client.logs(request.params.id, { lines: query.lines }));
     },
   );
 
@@ -75,10 +140,16 @@ export function registerFineTuneRoutes(
   );
 
   app.post<{ Params: IdParams }>(
+    '/v1/fine-tunes/:id/keep-alive',
+    { config: { scope: 'fine-tunes:write' } },
+    async (request) => client.keepAlive(request.params.id, parsePart(KeepAliveBody, request.body ?? {}, 'body')),
+  );
+
+  app.post<{ Params: IdParams }>(
     '/v1/fine-tunes/:id/resume',
     { config: { scope: 'fine-tunes:write' } },
     async (request, reply) => {
-      const outcome = await client.resume(request.params.id, { source: 'api' });
+      const outcome = await client.resume(request.params.id, { source: 'api', actor: request.apiKey?.id });
       reply.code(202);
       return outcome;
     },

@@ -1,12 +1,17 @@
 // Run commands: start, run (start and watch), status, watch, events, list, cancel, resume.
+import { userInfo } from 'node:os';
 import { Option, type Command } from 'commander';
 import type { RunFilter, RunStatusFilter } from '../../config/visibility';
 import { RUN_STATUS_FILTERS } from '../../config/visibility';
 import type { CliContext } from '../context';
-import { CliInputError, EXIT, exitCodeForRun } from '../exitCodes';
+import { CliInputError, EXIT, exitCodeForRefusal, exitCodeForRun } from '../exitCodes';
 import { eventLine, recordLines, runRows } from '../format';
+import { estimateLine, planLines, refusalLines } from '../plan';
 import { loadSpec, type SpecFlags } from '../specInput';
 import { watchRun } from '../watch';
+import { RunNotFoundError } from '../../control/errors';
+import { refusalOf } from '../../control/refusal';
+import type { FineTunePlan } from '../../workflows/definitions';
 
 type Act = (handler: (...args: unknown[]) => Promise<number>) => (...args: unknown[]) => Promise<void>;
 
@@ -14,6 +19,11 @@ interface StartFlags extends SpecFlags {
   idempotencyKey?: string;
   dedupe: boolean;
   heartbeatTimeout?: string;
+  /** start only: plan and print, start nothing. */
+  dryRun?: boolean;
+  /** start only: false with --no-plan (start without the plan's checks first). */
+  plan?: boolean;
+  owner?: string;
 }
 
 interface WatchFlags {
@@ -43,13 +53,28 @@ function startOptions(cmd: Command): Command {
   return specOptions(cmd)
     .option('--idempotency-key <key>', 'the run id becomes ft-<key>; starting again with it returns the same run')
     .option('--no-dedupe', 'start even if a run training the same model, data and inputs is running')
-    .option('--heartbeat-timeout <seconds>', 'how soon a crashed worker is noticed (default 30)');
+    .option('--heartbeat-timeout <seconds>', 'how soon a crashed worker is noticed (default 30)')
+    .option('--owner <api-key-id>', "the API key the run belongs to: that key's registered webhooks hear of it");
+}
+
+function planOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '--dry-run',
+      "plan only: run the checks of the run's first steps read-only and print the names, parameters, data and cost estimate",
+    )
+    .option('--no-plan', "start without those checks first (a refused spec then fails in the run's first steps)");
 }
 
 function watchOptions(cmd: Command): Command {
   return cmd
     .option('--interval <seconds>', 'how often to look', '1')
     .option('--timeout <seconds>', 'stop watching after this long (exit 4; the run goes on)');
+}
+
+/** The run spec's webhook secrets, shown once (only the start that created the run has them). */
+function secretLines(secrets: { url: string; secret: string }[] | undefined): string[] {
+  return (secrets ?? []).map((w, i) => `webhook run:${i} ${w.url}  secret ${w.secret}  (shown only now)`);
 }
 
 function seconds(flag: string, value: string | undefined): number | undefined {
@@ -59,16 +84,60 @@ function seconds(flag: string, value: string | undefined): number | undefined {
   return n;
 }
 
-async function startFromFlags(ctx: CliContext, file: string | undefined, flags: StartFlags) {
-  const spec = loadSpec(file, flags);
+/** Who runs the CLI, recorded with the runs it starts or resumes (their summary in the Temporal UI). */
+function cliUser(env: NodeJS.ProcessEnv): string | undefined {
+  try {
+    return userInfo().username;
+  } catch {
+    return env.USER ?? env.LOGNAME; // no passwd entry for this uid (some containers)
+  }
+}
+
+async function startFromFlags(ctx: CliContext, file: string | undefined, flags: StartFlags, loaded?: unknown) {
+  const spec = loaded ?? loadSpec(file, flags);
   const heartbeat = seconds('--heartbeat-timeout', flags.heartbeatTimeout);
   const client = await ctx.client();
   return client.start(spec, {
     idempotencyKey: flags.idempotencyKey,
     dedupe: flags.dedupe,
     source: 'cli',
+    owner: flags.owner,
+    actor: cliUser(ctx.env),
     options: heartbeat !== undefined ? { heartbeatTimeoutSeconds: heartbeat } : undefined,
   });
+}
+
+/**
+ * The plan of the spec the flags describe (a dry run on the workers), or the exit status of its refusal,
+ * printed as the run would fail with it.
+ */
+async function planOf(
+  ctx: CliContext,
+  spec: unknown,
+  flags: StartFlags,
+): Promise<{ plan: FineTunePlan } | { refused: number }> {
+  try {
+    return { plan: await (await ctx.client()).plan(spec, { idempotencyKey: flags.idempotencyKey }) };
+  } catch (err) {
+    const refusal = refusalOf(err);
+    if (!refusal) throw err;
+    const code = exitCodeForRefusal(refusal);
+    if (ctx.io.json) ctx.io.out(JSON.stringify({ refused: refusal, exitCode: code }, null, 2));
+    for (const line of refusalLines(refusal)) ctx.io.err(line);
+    return { refused: code };
+  }
+}
+
+/** Whether the run the idempotency key names exists already: start then finds it, and needs no plan. */
+async function keyedRunExists(ctx: CliContext, key: string | undefined): Promise<boolean> {
+  if (key === undefined) return false;
+  try {
+    await (await ctx.client()).summary(`ft-${key}`);
+    return true;
+  } catch (err) {
+    if (err instanceof RunNotFoundError) return false;
+    throw err;
+  }
 }
 
 async function watchAndExit(ctx: CliContext, runId: string, flags: WatchFlags): Promise<number> {
@@ -84,17 +153,38 @@ async function watchAndExit(ctx: CliContext, runId: string, flags: WatchFlags): 
 }
 
 export function registerRunCommands(program: Command, ctx: () => CliContext, act: Act): void {
-  startOptions(
-    program
-      .command('start')
-      .argument('[spec-file]', 'run spec, YAML or JSON ("-" for stdin)')
-      .description('start a run (or find the existing one) and print its id'),
+  planOptions(
+    startOptions(
+      program
+        .command('start')
+        .argument('[spec-file]', 'run spec, YAML or JSON ("-" for stdin)')
+        .description(
+          'check the spec with a dry run, then start the run (or find the existing one) and print its id; --dry-run plans only',
+        ),
+    ),
   ).action(
     act(async (file, flags) => {
       const c = ctx();
-      const run = await startFromFlags(c, file as string | undefined, flags as StartFlags);
-      c.print(run, () => [
+      const f = flags as StartFlags;
+      // Read (and checked by the schema) once, before anything connects: stdin cannot be read twice.
+      const spec = loadSpec(file as string | undefined, f);
+      // The plan's checks first (unless --no-plan, or the key's run exists: start then finds it), so a spec
+      // the run would refuse fails here, with the run's own message, instead of starting a run that fails.
+      let plan: FineTunePlan | undefined;
+      if (f.dryRun || (f.plan !== false && !(await keyedRunExists(c, f.idempotencyKey)))) {
+        const planned = await planOf(c, spec, f);
+        if ('refused' in planned) return planned.refused;
+        plan = planned.plan;
+        if (f.dryRun) {
+          c.print(plan, () => planLines(plan as FineTunePlan));
+          return EXIT.ok;
+        }
+      }
+      const run = await startFromFlags(c, file as string | undefined, f, spec);
+      c.print(plan ? { ...run, plan } : run, () => [
         `${run.runId}  ${run.created ? 'started' : run.deduplicated ? 'already running (same model, data and inputs)' : 'exists (same idempotency key)'}`,
+        ...(plan && run.created ? [`estimated cost ${estimateLine(plan.cost)}`] : []),
+        ...secretLines(run.webhookSecrets),
       ]);
       return EXIT.ok;
     }),
@@ -112,6 +202,7 @@ export function registerRunCommands(program: Command, ctx: () => CliContext, act
       const c = ctx();
       const run = await startFromFlags(c, file as string | undefined, flags as StartFlags);
       if (!c.io.json) c.io.err(`${run.runId} ${run.created ? 'started' : 'found (already started)'}`);
+      for (const line of secretLines(run.webhookSecrets)) c.io.err(line);
       return watchAndExit(c, run.runId, flags as WatchFlags);
     }),
   );
@@ -208,7 +299,7 @@ export function registerRunCommands(program: Command, ctx: () => CliContext, act
   ).action(
     act(async (runId, flags) => {
       const c = ctx();
-      const outcome = await (await c.client()).resume(runId as string, { source: 'cli' });
+      const outcome = await (await c.client()).resume(runId as string, { source: 'cli', actor: cliUser(c.env) });
       const f = flags as WatchFlags & { watch?: boolean };
       if (!f.watch) {
         c.print(outcome, () => [`${outcome.runId} resumed (it had ${outcome.previousStatus})`]);

@@ -124,3 +124,35 @@ test('unsupported filters and missing parameters are MLflow errors', async () =>
   });
   expect((await call(emulator, `${base}/runs/get?run_id=mlf-job`)).status).toBe(401);
 });
+
+test('runs/search takes attributes.run_id IN (...) and NOT IN, as MLflow does; only run_id takes a list', async () => {
+  const all = await search();
+  const ids = all.map((r) => r.info.run_id);
+  expect(ids).toHaveLength(2);
+  const byIds = async (filter: string) =>
+    call(emulator, `${base}/runs/search`, { method: 'POST', token, body: { experiment_ids: [], filter } });
+  const both = await byIds(`attributes.run_id IN ('${ids[0]}', '${ids[1]}', 'no-such-run')`);
+  expect((both.body as { runs: RunBody[] }).runs.map((r) => r.info.run_id).sort()).toEqual([...ids].sort());
+  const one = await byIds(`tags.mlflow.rootRunId = 'mlf-job' and run_id not in ('${ids[0]}')`);
+  expect((one.body as { runs: RunBody[] }).runs.map((r) => r.info.run_id)).toEqual([ids[1]]);
+  for (const refused of [
+    "tags.mlflow.rootRunId IN ('mlf-job')",
+    "attributes.run_name IN ('x')",
+    'attributes.run_id IN ()',
+    'attributes.run_id IN (mlf-job)',
+    'attributes.run_id IN ("mlf-job")',
+  ]) {
+    expect(await byIds(refused)).toMatchObject({ status: 400, body: { error_code: 'INVALID_PARAMETER_VALUE' } });
+  }
+});
+
+test('the admin API counts every request by surface and method', async () => {
+  const before = (await call(emulator, '/_emulator/requests/counts')).body as {
+    counts: Record<string, Record<string, number>>;
+  };
+  await search();
+  await call(emulator, `${base}/experiments/get-by-name?experiment_name=exp-mlflow`, { token });
+  const after = (await call(emulator, '/_emulator/requests/counts')).body as typeof before;
+  expect((after.counts.mlflow?.POST ?? 0) - (before.counts.mlflow?.POST ?? 0)).toBe(1);
+  expect((after.counts.mlflow?.GET ?? 0) - (before.counts.mlflow?.GET ?? 0)).toBe(1);
+});
