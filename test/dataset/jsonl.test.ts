@@ -188,6 +188,52 @@ describe('writeJsonLine with text as UTF-8 bytes (parquet read with textAsBytes)
     }
   });
 
+  test('text taken four bytes at a time: each escape and its neighbours at every position, at every alignment', () => {
+    // bytes next to the ones that need an escape (0x1f/0x20, 0x21-0x23, 0x2e-0x30, 0x5b-0x5d, 0x7f/0x80)
+    // and the escapes themselves, alone in ASCII text, at each position of values of 0 to 13 bytes
+    const specials = [
+      '"',
+      '\\',
+      '/',
+      '\n',
+      '\u001f',
+      '\u0000',
+      ' ',
+      '!',
+      '#',
+      '.',
+      '0',
+      '[',
+      ']',
+      '\u007f',
+      'é',
+      '€',
+      '😀',
+    ];
+    const backing = new Uint8Array(64 + 8);
+    for (const special of specials) {
+      for (let len = 0; len <= 13; len++) {
+        for (let at = 0; at <= len; at++) {
+          const text =
+            'abcdefghijklm'.slice(0, at) + (at < len ? special : '') + 'nopqrstuvwxyz'.slice(0, len - at - 1);
+          const encoded = Buffer.from(text, 'utf8');
+          for (let offset = 0; offset < 4; offset++) {
+            const bytes = new Uint8Array(backing.buffer, offset, encoded.length);
+            bytes.set(encoded);
+            const row: ChatRow<Text> = { prompt: bytes, prompt_id: 'x', messages: [{ content: bytes, role: 'user' }] };
+            const expected: ChatRow = { prompt: text, prompt_id: 'x', messages: [{ content: text, role: 'user' }] };
+            for (const size of [1, 4096]) {
+              const sink = sinkOf(size);
+              sink.length = offset; // the block's alignment differs from the text's
+              writeJsonLine(row, sink);
+              expect(sink.buf.subarray(offset, sink.length).toString('latin1')).toBe(toJsonLine(expected) + '\n');
+            }
+          }
+        }
+      }
+    }
+  });
+
   test('validation of byte rows gives the results of the decoded rows', () => {
     const enc = (s: string) => Buffer.from(s, 'utf8');
     const rows: unknown[] = [
