@@ -53,7 +53,12 @@ function splitSource(dir: string, split: string): SplitSource {
     identity: async () => ({ location: split }),
     countRows: () => shards.countRows(),
     read: (from, limit, _signal, opts) =>
-      shards.read({ startRow: from.row, limit, ...(opts?.textAsBytes ? { textAsBytes: true } : {}) }),
+      shards.read({
+        startRow: from.row,
+        limit,
+        ...(opts?.textAsBytes ? { textAsBytes: true } : {}),
+        ...(opts?.transient ? { transient: true } : {}),
+      }),
   };
 }
 

@@ -17,6 +17,7 @@ import { snappyUncompressor } from 'hysnappy';
 import { httpByteSource, localByteSource, httpAsyncBuffer, type ByteSource } from './bytes';
 import { displayName, remoteSize, type HttpOptions } from './http';
 import { chatLayoutOf, readChatRows, type ChatLayout } from './chatColumns';
+import { snappyArena, type SnappyArena } from './snappyArena';
 import { readJsonlRows } from './lines';
 import type { RowBatch } from './rows';
 import { errorMessage, FormatError } from './util';
@@ -47,6 +48,13 @@ export interface ReadRowsOptions extends HttpOptions {
    * the UTF-8 decoding, the strings' garbage collection and the re-encoding (bench/staging).
    */
   textAsBytes?: boolean;
+  /**
+   * Parquet with textAsBytes only: the rows of a batch are read before the next batch is asked for, and
+   * not after. Their text bytes may then live in memory the next row group reuses (snappyArena.ts), which
+   * saves a new buffer per page and the garbage collections they cause (bench/README.md section 2).
+   * Staging writes each row into its block as it comes (stageSplit); a reader that keeps rows must not set it.
+   */
+  transient?: boolean;
   /** Rows per batch for JSONL sources. Default 1000. */
   jsonlBatchSize?: number;
   /** Format of a readLocalRows source whose name does not say it. */
@@ -64,6 +72,12 @@ let compressors: Compressors | undefined;
 function fastCompressors(): Compressors {
   compressors ??= { SNAPPY: snappyUncompressor() };
   return compressors;
+}
+
+/** A page decompressed into a buffer of its own (a snappy arena's pages that do not fit). */
+function pageDecompressor(input: Uint8Array, outputLength: number): Uint8Array {
+  const snappy = fastCompressors().SNAPPY as (input: Uint8Array, outputLength: number) => Uint8Array;
+  return snappy(input, outputLength);
 }
 
 /** Compressed row-group bytes read ahead of the group being decoded (at least one group is). */
@@ -206,13 +220,15 @@ async function* filesInRange(
  */
 async function* readParquetGroups(
   range: FileRange,
-  meta: { columns?: string[]; textAsBytes?: boolean },
+  meta: { columns?: string[]; textAsBytes?: boolean; transient?: boolean },
 ): AsyncGenerator<RowBatch> {
   const { file, fileStart } = range;
   const { buffer, metadata, name } = file;
   const tasks = groupTasks(range);
   // The chat schema with text as bytes has a faster decoder (chatColumns.ts); it needs the group's bytes.
   const layout = meta.textAsBytes && !meta.columns ? chatLayoutOf(metadata) : undefined;
+  // Transient batches: each group's pages are decompressed into the memory of the group before it.
+  const arena = layout && meta.transient ? snappyArena(pageDecompressor) : undefined;
   const fetchGroup = async (t: GroupTask): Promise<GroupBytes> => {
     const bytes = groupByteRange(metadata, t.group, meta.columns);
     if (!bytes) return { source: buffer };
@@ -221,7 +237,7 @@ async function* readParquetGroups(
   };
   const decode = async (group: GroupBytes, t: GroupTask): Promise<Record<string, unknown>[]> => {
     try {
-      if (layout && group.data) return readGroupChatRows(metadata, layout, group, t);
+      if (layout && group.data) return readGroupChatRows(metadata, layout, group, t, arena);
       return await parquetReadObjects({
         file: group.source,
         metadata,
@@ -276,6 +292,7 @@ function readGroupChatRows(
   layout: ChatLayout,
   group: GroupBytes,
   t: GroupTask,
+  arena: SnappyArena | undefined,
 ): Record<string, unknown>[] {
   const data = group.data as ArrayBuffer;
   const base = group.start as number;
@@ -287,7 +304,15 @@ function readGroupChatRows(
     return { bytes: new Uint8Array(data, from, Number(meta.total_compressed_size)), codec: meta.codec };
   };
   const groupRow = t.start - t.groupStart;
-  return readChatRows(layout, chunk, groupRow, groupRow + (t.end - t.start), fastCompressors());
+  if (arena) {
+    // room for every page of the group: its compressed bytes and its decompressed ones (headers included)
+    let room = 0;
+    for (const c of columns) {
+      if (c.meta_data) room += Number(c.meta_data.total_compressed_size) + Number(c.meta_data.total_uncompressed_size);
+    }
+    arena.reset(room);
+  }
+  return readChatRows(layout, chunk, groupRow, groupRow + (t.end - t.start), arena?.compressors ?? fastCompressors());
 }
 
 async function* readParquetSources(sources: readonly ParquetSource[], opts: ReadRowsOptions): AsyncGenerator<RowBatch> {
@@ -295,11 +320,16 @@ async function* readParquetSources(sources: readonly ParquetSource[], opts: Read
     sources.map((s) => () => openParquet(s)),
     opts,
   )) {
-    yield* readParquetGroups(range, {
-      ...(opts.columns ? { columns: opts.columns } : {}),
-      ...(opts.textAsBytes ? { textAsBytes: true } : {}),
-    });
+    yield* readParquetGroups(range, groupOptions(opts));
   }
+}
+
+function groupOptions(opts: ReadRowsOptions): { columns?: string[]; textAsBytes?: boolean; transient?: boolean } {
+  return {
+    ...(opts.columns ? { columns: opts.columns } : {}),
+    ...(opts.textAsBytes ? { textAsBytes: true } : {}),
+    ...(opts.transient ? { transient: true } : {}),
+  };
 }
 
 function checkRange(limit: number, startRow: number): void {
@@ -382,10 +412,7 @@ function parquetFiles(sources: readonly ParquetSource[]): ParquetFiles {
     },
     async *read(opts) {
       for await (const range of filesInRange(opens, opts)) {
-        yield* readParquetGroups(range, {
-          ...(opts.columns ? { columns: opts.columns } : {}),
-          ...(opts.textAsBytes ? { textAsBytes: true } : {}),
-        });
+        yield* readParquetGroups(range, groupOptions(opts));
       }
     },
   };

@@ -28,13 +28,14 @@ export interface SplitSource {
   countRows(signal?: AbortSignal): Promise<number>;
   /**
    * Rows [from.row, limit), in order. With `textAsBytes` a parquet source may yield text values as
-   * UTF-8 bytes (Uint8Array); validateChatRow and writeJsonLine take both.
+   * UTF-8 bytes (Uint8Array); validateChatRow and writeJsonLine take both. With `transient` too, a
+   * batch's rows are valid only until the next batch is asked for (ReadRowsOptions.transient).
    */
   read(
     from: ReadPosition,
     limit: number,
     signal?: AbortSignal,
-    opts?: { textAsBytes?: boolean },
+    opts?: { textAsBytes?: boolean; transient?: boolean },
   ): AsyncGenerator<RowBatch>;
 }
 
@@ -53,7 +54,12 @@ export function hubSplitSource(
     identity: async () => ({ location: `hf:${repoId}/${split}`, version: sha }),
     countRows: () => shards.countRows(),
     read: (from, limit, _signal, readOpts) =>
-      shards.read({ startRow: from.row, limit, ...(readOpts?.textAsBytes ? { textAsBytes: true } : {}) }),
+      shards.read({
+        startRow: from.row,
+        limit,
+        ...(readOpts?.textAsBytes ? { textAsBytes: true } : {}),
+        ...(readOpts?.transient ? { transient: true } : {}),
+      }),
   };
 }
 
@@ -74,6 +80,7 @@ export function fileSplitSource(bytes: ByteSource, format: FileFormat, location:
             startRow: from.row,
             ...(Number.isFinite(limit) ? { limit } : {}),
             ...(readOpts?.textAsBytes ? { textAsBytes: true } : {}),
+            ...(readOpts?.transient ? { transient: true } : {}),
           })
         : readSourceRows(bytes, format, {
             startRow: from.row,

@@ -239,7 +239,10 @@ export async function stageSplit(opts: StageSplitOptions): Promise<StagedSplitRe
   };
 
   try {
-    for await (const batch of source.read(start, readLimit, signal, { textAsBytes: true })) {
+    // Transient batches (ReadRowsOptions.transient): every row of a batch is validated and copied into the
+    // block before the next batch is asked for; nothing keeps a row (the tally keeps indexes and reasons,
+    // a sample's key is a string).
+    for await (const batch of source.read(start, readLimit, signal, { textAsBytes: true, transient: true })) {
       if (signal?.aborted) throw abortReason(signal);
       const { rows, ends } = batch;
       for (let i = 0; i < rows.length; i++) {
