@@ -257,19 +257,26 @@ async function* readParquetGroups(
     const bytes = groupByteRange(metadata, t.group, meta.columns);
     return bytes ? bytes.end - bytes.start : 0;
   };
+  const fetchNext = (): void => {
+    const bytes = fetchGroup(tasks[fetched.length]);
+    // its failure surfaces when awaited; this only avoids an unhandled rejection if the caller stops early
+    bytes.catch(() => undefined);
+    fetched.push(bytes);
+  };
   for (let i = 0; i < tasks.length; i++) {
     if (i > 0) ahead -= sizeOf(tasks[i]);
+    if (i === 0) {
+      // the first group alone: its answer does not wait behind the read-ahead's
+      fetchNext();
+      await fetched[0];
+    }
     // read ahead: at least the next group, and more while their bytes stay under PREFETCH_BYTES
     while (
       fetched.length < tasks.length &&
       (fetched.length <= i + 1 || ahead + sizeOf(tasks[fetched.length]) <= PREFETCH_BYTES)
     ) {
-      const task = tasks[fetched.length];
-      if (fetched.length > i) ahead += sizeOf(task);
-      const bytes = fetchGroup(task);
-      // its failure surfaces when awaited; this only avoids an unhandled rejection if the caller stops early
-      bytes.catch(() => undefined);
-      fetched.push(bytes);
+      if (fetched.length > i) ahead += sizeOf(tasks[fetched.length]);
+      fetchNext();
     }
     const bytes = await fetched[i];
     delete fetched[i];
