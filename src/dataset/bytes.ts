@@ -104,6 +104,26 @@ export function localByteSource(path: string, stats?: ReadStats, name: string = 
 }
 
 /**
+ * A range's body read straight into one buffer of the size asked for (Response#arrayBuffer keeps the chunks
+ * and copies them into a new buffer at the end: twice the bytes of garbage for the collector). `asked`
+ * starts the message of a body of another size.
+ */
+async function rangeBody(res: Response, length: number, asked: string): Promise<ArrayBuffer> {
+  const out = new Uint8Array(length);
+  let n = 0;
+  if (res.body) {
+    // leaving the loop (a body longer than asked) cancels the stream
+    for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+      if (n + chunk.byteLength > length) throw new Error(`${asked} and got more than ${length} bytes`);
+      out.set(chunk, n);
+      n += chunk.byteLength;
+    }
+  }
+  if (n !== length) throw new Error(`${asked} and got ${n} bytes`);
+  return out.buffer;
+}
+
+/**
  * An AsyncBuffer over HTTP range requests. Each slice is one `Range: bytes=a-b` request; a server
  * that ignores Range is only tolerated for small files (it would otherwise send the whole file).
  */
@@ -121,11 +141,8 @@ export function httpAsyncBuffer(url: string, byteLength: number, opts: HttpOptio
         what,
       );
       if (res.status === 206) {
-        const body = await res.arrayBuffer();
+        const body = await rangeBody(res, stop - start, `${what}: asked for bytes ${start}-${stop - 1}`);
         if (opts.stats) opts.stats.bytesFetched += body.byteLength;
-        if (body.byteLength !== stop - start) {
-          throw new Error(`${what}: asked for bytes ${start}-${stop - 1} and got ${body.byteLength} bytes`);
-        }
         return body;
       }
       if (res.status === 200) {
