@@ -33,6 +33,7 @@ import {
   type ProcSummary,
 } from '../common';
 import { AZURITE_ACCOUNT } from '../../src/config/local';
+import { WORKER_PROCESS_ENV } from '../../src/config/workerTuning';
 import { DEFAULT_BLOCK_BYTES } from '../../src/dataset/blocks';
 import { FULL_SIZE_HUB_OPTIONS, SPLITS, type HubEmulatorOptions } from '../../devstack/emulator/hub';
 import { PROJECT_ROOT, startStack } from '../../devstack/stack';
@@ -80,11 +81,39 @@ interface LevelResult {
   /** each staging repetition over the raw upload that followed it */
   pairRatios: number[];
   peakRssMiB: number;
+  /** Where the stager's memory was: each staging repetition's peak RSS, and the highest of the rest over them. */
+  memory: StagerMemory;
   /** With --baseline: the same figures for the baseline stager. */
-  baseline?: { stageMbps: number[]; ratio: number; pairRatios: number[]; peakRssMiB: number; cpuSecondsPerGiB: number };
+  baseline?: {
+    stageMbps: number[];
+    ratio: number;
+    pairRatios: number[];
+    peakRssMiB: number;
+    memory: StagerMemory;
+    cpuSecondsPerGiB: number;
+  };
   cpuSecondsPerGiB: {
     stage: { stager: number; azurite: number; hub: number };
     raw: { stager: number; azurite: number };
+  };
+}
+
+interface StagerMemory {
+  peakRssMiB: number[];
+  /** RSS once the stager's modules are loaded, before the first byte (the process's own, not staging's). */
+  baselineRssMiB: number;
+  /** Highest V8 heap (committed) and external memory sampled every 50 ms. */
+  heapTotalMiB: number;
+  externalMiB: number;
+}
+
+function stagerMemory(list: Rep[]): StagerMemory {
+  const max = (pick: (r: Rep) => number | undefined): number => fixed(Math.max(...list.map((r) => pick(r) ?? 0)), 1);
+  return {
+    peakRssMiB: list.map((r) => fixed(r.report.peakRssMiB, 1)),
+    baselineRssMiB: max((r) => r.report.baselineRssMiB),
+    heapTotalMiB: max((r) => r.report.sampled?.heapTotalMiB),
+    externalMiB: max((r) => r.report.sampled?.externalMiB),
   };
 }
 
@@ -154,10 +183,12 @@ async function main(): Promise<void> {
       stagerArgs.push(
         ...(mode !== 'raw' ? ['--hub', hubInfo.endpoint, '--splits', SPLITS.join(',')] : ['--files', files.join(',')]),
       );
+      // The worker's process environment (MALLOC_ARENA_MAX: the image, compose and the stacks start it so).
       const stager = runJsonChild<StagerReport>(
         mode === 'baseline' && baselineStager ? baselineStager : join(__dirname, 'stager.js'),
         stagerArgs,
         STAGER_NODE_ARGS,
+        { env: WORKER_PROCESS_ENV },
       );
       const samplers = {
         stager: new ProcSampler(stager.pid, 250, 5),
@@ -229,6 +260,7 @@ async function main(): Promise<void> {
         ratio: fixed((median(stages.map((s) => s.mbps)) ?? 0) / medianRaw, 3),
         pairRatios: stages.map((s, i) => fixed(s.mbps / raws[i].mbps, 3)),
         peakRssMiB: fixed(Math.max(...stages.map((s) => s.report.peakRssMiB)), 1),
+        memory: stagerMemory(stages),
         ...(bases.length
           ? {
               baseline: {
@@ -236,6 +268,7 @@ async function main(): Promise<void> {
                 ratio: fixed((median(bases.map((s) => s.mbps)) ?? 0) / medianRaw, 3),
                 pairRatios: bases.map((s, i) => fixed(s.mbps / raws[i].mbps, 3)),
                 peakRssMiB: fixed(Math.max(...bases.map((s) => s.report.peakRssMiB)), 1),
+                memory: stagerMemory(bases),
                 cpuSecondsPerGiB: perGiB(bases, (r) => r.report.cpuSeconds),
               },
             }
@@ -317,7 +350,14 @@ async function main(): Promise<void> {
         prepareSeconds: fixed(hubInfo.prepareSeconds, 1),
       },
       // The baseline is named by its content, not by where it sat on this machine.
-      config: { blockMb, concurrency, reps, ...(baselineStager ? { baseline: describeFile(baselineStager) } : {}) },
+      config: {
+        blockMb,
+        concurrency,
+        reps,
+        stagerEnv: WORKER_PROCESS_ENV,
+        ...(STAGER_NODE_ARGS.length ? { stagerNodeArgs: STAGER_NODE_ARGS } : {}),
+        ...(baselineStager ? { baseline: describeFile(baselineStager) } : {}),
+      },
       levels: results,
       targets: {
         ratio: TARGET_RATIO,
