@@ -224,7 +224,9 @@ describe('writeJsonLine with text as UTF-8 bytes (parquet read with textAsBytes)
             const expected: ChatRow = { prompt: text, prompt_id: 'x', messages: [{ content: text, role: 'user' }] };
             for (const size of [1, 4096]) {
               const sink = sinkOf(size);
-              sink.length = offset; // the block's alignment differs from the text's
+              // a block that starts inside its memory (byteOffset 3), at another alignment than the text's
+              if (size > 1) sink.buf = Buffer.alloc(size + 3).subarray(3);
+              sink.length = offset;
               writeJsonLine(row, sink);
               expect(sink.buf.subarray(offset, sink.length).toString('latin1')).toBe(toJsonLine(expected) + '\n');
             }
