@@ -304,7 +304,7 @@ export function writeJsonLine(row: ChatRow<Text>, sink: ByteSink): void {
   writeConstant(PROMPT_KEY, sink);
   writeJsonText(row.prompt, sink);
   writeConstant(PROMPT_ID_KEY, sink);
-  writeJsonString(row.prompt_id, sink);
+  writeJsonText(row.prompt_id, sink);
   writeConstant(MESSAGES_KEY, sink);
   for (let i = 0; i < row.messages.length; i++) {
     const m = row.messages[i];

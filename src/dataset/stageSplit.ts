@@ -15,7 +15,7 @@ import { writeJsonLine, type ByteSink } from './jsonl';
 import { FIRST_ROWS, inHashSample, sampleKey, type Sampling } from './sampling';
 import { sliceRowCount } from './split';
 import type { ReadPosition, SplitSource } from './splitSource';
-import { validateChatTextRow, ValidationTally, type ValidationSummary } from './validate';
+import { textString, validateChatTextRow, ValidationTally, type ValidationSummary } from './validate';
 
 /** The part of @azure/storage-blob's BlockBlobClient staging uses (structural: no Azure import here). */
 export interface BlockBlobTarget {
@@ -253,7 +253,11 @@ export async function stageSplit(opts: StageSplitOptions): Promise<StagedSplitRe
         scanned = index + 1;
         if (
           sampling.method === 'hash' &&
-          !inHashSample(sampling.seed, sampleKey(raw, index, result.ok ? result.row.prompt_id : undefined), percent)
+          !inHashSample(
+            sampling.seed,
+            sampleKey(raw, index, result.ok ? textString(result.row.prompt_id) : undefined),
+            percent,
+          )
         ) {
           continue;
         }

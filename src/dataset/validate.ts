@@ -22,7 +22,8 @@ export interface ChatMessage<T extends Text = string> {
 /** A validated row, keys in the dataset's column order: prompt, prompt_id, messages. */
 export interface ChatRow<T extends Text = string> {
   prompt: T;
-  prompt_id: string;
+  /** Text as it came too (JSONL: a string; parquet with textAsBytes: its bytes); a hash is a string. */
+  prompt_id: T;
   messages: ChatMessage<T>[];
 }
 
@@ -134,7 +135,7 @@ export function validateChatRow(row: unknown): ValidationResult {
 /**
  * validateChatRow for rows whose text may be UTF-8 bytes (parquet.ts, textAsBytes): the same rules,
  * reasons and order, as if each byte value were the string it decodes to. The clean row keeps the
- * text as it came (role and prompt_id become strings).
+ * text as it came (the role becomes a string).
  */
 export function validateChatTextRow(row: unknown): ValidationResult<Text> {
   return validateChatText(row, true);
@@ -175,9 +176,7 @@ function validateChatText(row: unknown, bytesAllowed: boolean): ValidationResult
   if (promptId !== undefined && !textOk(promptId)) return { ok: false, reason: 'prompt_id_invalid' };
   const promptText = prompt ?? (clean.find((m) => m.role === 'user') as ChatMessage<Text>).content;
   const id =
-    promptId !== undefined
-      ? textString(promptId)
-      : createHash('sha256').update(textString(promptText), 'utf8').digest('hex');
+    promptId !== undefined ? promptId : createHash('sha256').update(textString(promptText), 'utf8').digest('hex');
 
   return { ok: true, row: { prompt: promptText, prompt_id: id, messages: clean } };
 }
