@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
 import type { AsyncBuffer, Compressors, FileMetaData } from 'hyparquet';
 import { snappyUncompressor } from 'hysnappy';
-import { httpByteSource, localByteSource, httpAsyncBuffer, type ByteSource } from './bytes';
+import { httpByteSource, isRangeReader, localByteSource, httpAsyncBuffer, type ByteSource } from './bytes';
 import { displayName, remoteSize, type HttpOptions } from './http';
 import { chatLayoutOf, readChatRows, type ChatLayout } from './chatColumns';
 import { snappyArena, type SnappyArena } from './snappyArena';
@@ -79,6 +79,9 @@ function pageDecompressor(input: Uint8Array, outputLength: number): Uint8Array {
   const snappy = fastCompressors().SNAPPY as (input: Uint8Array, outputLength: number) => Uint8Array;
   return snappy(input, outputLength);
 }
+
+/** Pooled group buffers are sized in steps of this, so that one fits the next groups (transient reads). */
+const POOL_ROUNDING = 256 * 1024;
 
 /** Compressed row-group bytes read ahead of the group being decoded (at least one group is). */
 const PREFETCH_BYTES = 8 * 1024 * 1024;
@@ -229,9 +232,23 @@ async function* readParquetGroups(
   const layout = meta.textAsBytes && !meta.columns ? chatLayoutOf(metadata) : undefined;
   // Transient batches: each group's pages are decompressed into the memory of the group before it.
   const arena = layout && meta.transient ? snappyArena(pageDecompressor) : undefined;
+  // Transient reads over HTTP ranges: each group's compressed bytes are read into a buffer of a small pool,
+  // given back once the consumer asks for the next batch (an uncompressed page's values are read where
+  // they lie, so the batch's rows may point into it until then).
+  const reader = arena && isRangeReader(buffer) ? buffer : undefined;
+  const pool: Uint8Array[] = [];
   const fetchGroup = async (t: GroupTask): Promise<GroupBytes> => {
     const bytes = groupByteRange(metadata, t.group, meta.columns);
     if (!bytes) return { source: buffer };
+    if (reader) {
+      const size = bytes.end - bytes.start;
+      const fits = pool.findIndex((b) => b.length >= size);
+      const target =
+        fits >= 0 ? pool.splice(fits, 1)[0] : new Uint8Array(Math.ceil(size / POOL_ROUNDING) * POOL_ROUNDING);
+      await reader.sliceInto(bytes.start, bytes.end, target);
+      // the group's bytes are a prefix of the buffer: only the chat reader gets them (by offsets)
+      return { source: buffer, data: target.buffer as ArrayBuffer, start: bytes.start, pooled: target };
+    }
     const data = await buffer.slice(bytes.start, bytes.end);
     return { source: prefetchedBuffer(buffer, bytes.start, data), data, start: bytes.start };
   };
@@ -282,6 +299,7 @@ async function* readParquetGroups(
     delete fetched[i];
     const rows = await decode(bytes, tasks[i]);
     yield { startRow: tasks[i].start, rows, file: name, fileIndex: range.fileIndex, chunk: tasks[i].group };
+    if (bytes.pooled) pool.push(bytes.pooled);
   }
 }
 
@@ -291,6 +309,8 @@ interface GroupBytes {
   data?: ArrayBuffer;
   /** File offset of data[0]. */
   start?: number;
+  /** The pool's buffer that holds data (transient reads): back to the pool after the batch. */
+  pooled?: Uint8Array;
 }
 
 /** The task's rows of a row group of the chat schema (chatColumns.ts), from the group's bytes. */
