@@ -332,10 +332,22 @@ function readGroupChatRows(
   };
   const groupRow = t.start - t.groupStart;
   if (arena) {
-    // room for every page of the group: its compressed bytes and its decompressed ones (headers included)
+    // room for every page of the chat columns: compressed and decompressed (headers included); other columns
+    // of the file are not decoded
+    const leaves = new Set(
+      [layout.prompt, layout.promptId, layout.content, layout.role].map((leaf) =>
+        leaf?.schemaPath
+          .slice(1)
+          .map((n) => n.element.name)
+          .join('.'),
+      ),
+    );
     let room = 0;
     for (const c of columns) {
-      if (c.meta_data) room += Number(c.meta_data.total_compressed_size) + Number(c.meta_data.total_uncompressed_size);
+      const meta = c.meta_data;
+      if (meta && leaves.has(meta.path_in_schema.join('.'))) {
+        room += Number(meta.total_compressed_size) + Number(meta.total_uncompressed_size);
+      }
     }
     arena.reset(room);
   }
