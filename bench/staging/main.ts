@@ -14,6 +14,8 @@
 //          --baseline FILE      a stager.js compiled from other sources (e.g. main before a change):
 //                               staged too in every repetition (stage, baseline, raw), so a change is
 //                               measured side by side under the same load
+//          --raw-upload sdk|blocks  the raw upload as the SDK's uploadFile does it (default: a file of up
+//                               to 256 MiB in one Put Blob) or in blocks of --block-mb whatever its size
 // Environment: BENCH_STAGER_NODE_ARGS  node options for the stager processes (e.g. --cpu-prof)
 import { createHash } from 'node:crypto';
 import { createWriteStream, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -118,7 +120,16 @@ function stagerMemory(list: Rep[]): StagerMemory {
 }
 
 async function main(): Promise<void> {
-  const args = parseBenchArgs(process.argv.slice(2), ['levels', 'reps', 'block-mb', 'concurrency', 'baseline']);
+  const args = parseBenchArgs(process.argv.slice(2), [
+    'levels',
+    'reps',
+    'block-mb',
+    'concurrency',
+    'baseline',
+    'raw-upload',
+  ]);
+  const rawUpload = args.values.get('raw-upload') ?? 'sdk';
+  if (rawUpload !== 'sdk' && rawUpload !== 'blocks') throw new Error(`--raw-upload sdk|blocks, got ${rawUpload}`);
   const baselineStager = args.values.get('baseline');
   const smoke = args.smoke;
   const levels = listArg(args, 'levels', smoke ? [100] : [5, 100]);
@@ -181,7 +192,9 @@ async function main(): Promise<void> {
         String(concurrency),
       ];
       stagerArgs.push(
-        ...(mode !== 'raw' ? ['--hub', hubInfo.endpoint, '--splits', SPLITS.join(',')] : ['--files', files.join(',')]),
+        ...(mode !== 'raw'
+          ? ['--hub', hubInfo.endpoint, '--splits', SPLITS.join(',')]
+          : ['--files', files.join(','), '--raw-upload', rawUpload]),
       );
       // The worker's process environment (MALLOC_ARENA_MAX: the image, compose and the stacks start it so).
       const stager = runJsonChild<StagerReport>(
@@ -354,6 +367,7 @@ async function main(): Promise<void> {
         blockMb,
         concurrency,
         reps,
+        rawUpload,
         stagerEnv: WORKER_PROCESS_ENV,
         ...(STAGER_NODE_ARGS.length ? { stagerNodeArgs: STAGER_NODE_ARGS } : {}),
         ...(baselineStager ? { baseline: describeFile(baselineStager) } : {}),
