@@ -14,6 +14,8 @@
 //          --baseline FILE      a stager.js compiled from other sources (e.g. main before a change):
 //                               staged too in every repetition (stage, baseline, raw), so a change is
 //                               measured side by side under the same load
+//          --raw-upload sdk|blocks  the raw upload as the SDK's uploadFile does it (default: a file of up
+//                               to 256 MiB in one Put Blob) or in blocks of --block-mb whatever its size
 // Environment: BENCH_STAGER_NODE_ARGS  node options for the stager processes (e.g. --cpu-prof)
 import { createHash } from 'node:crypto';
 import { createWriteStream, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -33,6 +35,7 @@ import {
   type ProcSummary,
 } from '../common';
 import { AZURITE_ACCOUNT } from '../../src/config/local';
+import { WORKER_PROCESS_ENV } from '../../src/config/workerTuning';
 import { DEFAULT_BLOCK_BYTES } from '../../src/dataset/blocks';
 import { FULL_SIZE_HUB_OPTIONS, SPLITS, type HubEmulatorOptions } from '../../devstack/emulator/hub';
 import { PROJECT_ROOT, startStack } from '../../devstack/stack';
@@ -80,16 +83,53 @@ interface LevelResult {
   /** each staging repetition over the raw upload that followed it */
   pairRatios: number[];
   peakRssMiB: number;
+  /** Where the stager's memory was: each staging repetition's peak RSS, and the highest of the rest over them. */
+  memory: StagerMemory;
   /** With --baseline: the same figures for the baseline stager. */
-  baseline?: { stageMbps: number[]; ratio: number; pairRatios: number[]; peakRssMiB: number; cpuSecondsPerGiB: number };
+  baseline?: {
+    stageMbps: number[];
+    ratio: number;
+    pairRatios: number[];
+    peakRssMiB: number;
+    memory: StagerMemory;
+    cpuSecondsPerGiB: number;
+  };
   cpuSecondsPerGiB: {
     stage: { stager: number; azurite: number; hub: number };
     raw: { stager: number; azurite: number };
   };
 }
 
+interface StagerMemory {
+  peakRssMiB: number[];
+  /** RSS once the stager's modules are loaded, before the first byte (the process's own, not staging's). */
+  baselineRssMiB: number;
+  /** Highest V8 heap (committed) and external memory sampled every 50 ms. */
+  heapTotalMiB: number;
+  externalMiB: number;
+}
+
+function stagerMemory(list: Rep[]): StagerMemory {
+  const max = (pick: (r: Rep) => number | undefined): number => fixed(Math.max(...list.map((r) => pick(r) ?? 0)), 1);
+  return {
+    peakRssMiB: list.map((r) => fixed(r.report.peakRssMiB, 1)),
+    baselineRssMiB: max((r) => r.report.baselineRssMiB),
+    heapTotalMiB: max((r) => r.report.sampled?.heapTotalMiB),
+    externalMiB: max((r) => r.report.sampled?.externalMiB),
+  };
+}
+
 async function main(): Promise<void> {
-  const args = parseBenchArgs(process.argv.slice(2), ['levels', 'reps', 'block-mb', 'concurrency', 'baseline']);
+  const args = parseBenchArgs(process.argv.slice(2), [
+    'levels',
+    'reps',
+    'block-mb',
+    'concurrency',
+    'baseline',
+    'raw-upload',
+  ]);
+  const rawUpload = args.values.get('raw-upload') ?? 'sdk';
+  if (rawUpload !== 'sdk' && rawUpload !== 'blocks') throw new Error(`--raw-upload sdk|blocks, got ${rawUpload}`);
   const baselineStager = args.values.get('baseline');
   const smoke = args.smoke;
   const levels = listArg(args, 'levels', smoke ? [100] : [5, 100]);
@@ -106,7 +146,9 @@ async function main(): Promise<void> {
   log(
     `hub stand-in: ${smoke ? 'smoke dataset' : 'ultrachat_200k row counts (generated once into .data/bench/hub, takes about 1.5 min)'}`,
   );
-  const hub = runJsonChild<HubInfo>(join(__dirname, 'hub.js'), [JSON.stringify(hubOptions)]);
+  // The Hub is a remote server for a real worker: its stand-in runs in a session of its own, like
+  // Azurite, so the scheduler does not charge its CPU to the stager's share (bench/README.md, section 2).
+  const hub = runJsonChild<HubInfo>(join(__dirname, 'hub.js'), [JSON.stringify(hubOptions)], [], { ownSession: true });
   const runDir = join(BENCH_DIR, `staging-${process.pid}`);
   let stack: Awaited<ReturnType<typeof startStack>> | undefined;
   try {
@@ -150,12 +192,16 @@ async function main(): Promise<void> {
         String(concurrency),
       ];
       stagerArgs.push(
-        ...(mode !== 'raw' ? ['--hub', hubInfo.endpoint, '--splits', SPLITS.join(',')] : ['--files', files.join(',')]),
+        ...(mode !== 'raw'
+          ? ['--hub', hubInfo.endpoint, '--splits', SPLITS.join(',')]
+          : ['--files', files.join(','), '--raw-upload', rawUpload]),
       );
+      // The worker's process environment (MALLOC_ARENA_MAX: the image, compose and the stacks start it so).
       const stager = runJsonChild<StagerReport>(
         mode === 'baseline' && baselineStager ? baselineStager : join(__dirname, 'stager.js'),
         stagerArgs,
         STAGER_NODE_ARGS,
+        { env: WORKER_PROCESS_ENV },
       );
       const samplers = {
         stager: new ProcSampler(stager.pid, 250, 5),
@@ -227,6 +273,7 @@ async function main(): Promise<void> {
         ratio: fixed((median(stages.map((s) => s.mbps)) ?? 0) / medianRaw, 3),
         pairRatios: stages.map((s, i) => fixed(s.mbps / raws[i].mbps, 3)),
         peakRssMiB: fixed(Math.max(...stages.map((s) => s.report.peakRssMiB)), 1),
+        memory: stagerMemory(stages),
         ...(bases.length
           ? {
               baseline: {
@@ -234,6 +281,7 @@ async function main(): Promise<void> {
                 ratio: fixed((median(bases.map((s) => s.mbps)) ?? 0) / medianRaw, 3),
                 pairRatios: bases.map((s, i) => fixed(s.mbps / raws[i].mbps, 3)),
                 peakRssMiB: fixed(Math.max(...bases.map((s) => s.report.peakRssMiB)), 1),
+                memory: stagerMemory(bases),
                 cpuSecondsPerGiB: perGiB(bases, (r) => r.report.cpuSeconds),
               },
             }
@@ -315,7 +363,15 @@ async function main(): Promise<void> {
         prepareSeconds: fixed(hubInfo.prepareSeconds, 1),
       },
       // The baseline is named by its content, not by where it sat on this machine.
-      config: { blockMb, concurrency, reps, ...(baselineStager ? { baseline: describeFile(baselineStager) } : {}) },
+      config: {
+        blockMb,
+        concurrency,
+        reps,
+        rawUpload,
+        stagerEnv: WORKER_PROCESS_ENV,
+        ...(STAGER_NODE_ARGS.length ? { stagerNodeArgs: STAGER_NODE_ARGS } : {}),
+        ...(baselineStager ? { baseline: describeFile(baselineStager) } : {}),
+      },
       levels: results,
       targets: {
         ratio: TARGET_RATIO,

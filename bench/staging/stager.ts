@@ -130,7 +130,14 @@ async function raw(
     const blobPath = `raw/${split}.jsonl`;
     const blob = container.getBlockBlobClient(blobPath);
     const t0 = performance.now();
-    await blob.uploadFile(file, { blockSize: blockBytes, concurrency });
+    // The SDK's default sends a file of up to 256 MiB as one Put Blob; `--raw-upload blocks` makes it use
+    // blocks of the same size as staging's whatever the file's size.
+    const blocksOnly = process.argv.includes('--raw-upload') && option('raw-upload') === 'blocks';
+    await blob.uploadFile(file, {
+      blockSize: blockBytes,
+      concurrency,
+      ...(blocksOnly ? { maxSingleShotSize: 0 } : {}),
+    });
     const seconds = (performance.now() - t0) / 1000;
     const props = await blob.getProperties();
     out.push({

@@ -104,43 +104,84 @@ export function localByteSource(path: string, stats?: ReadStats, name: string = 
 }
 
 /**
+ * A range's body read straight into one buffer of the size asked for (Response#arrayBuffer keeps the chunks
+ * and copies them into a new buffer at the end: twice the bytes of garbage for the collector). `asked`
+ * starts the message of a body of another size.
+ */
+async function rangeBody(res: Response, length: number, asked: string, target?: Uint8Array): Promise<Uint8Array> {
+  const out = target ?? new Uint8Array(length);
+  let n = 0;
+  if (res.body) {
+    // leaving the loop (a body longer than asked) cancels the stream
+    for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+      if (n + chunk.byteLength > length) throw new Error(`${asked} and got more than ${length} bytes`);
+      out.set(chunk, n);
+      n += chunk.byteLength;
+    }
+  }
+  if (n !== length) throw new Error(`${asked} and got ${n} bytes`);
+  return out;
+}
+
+/** An AsyncBuffer that can also read a range into memory the caller gives (staging reuses it: parquet.ts). */
+export interface RangeReader extends AsyncBuffer {
+  /** Bytes [start, end) into `target`, from its first byte on (it must hold them). */
+  sliceInto(start: number, end: number, target: Uint8Array): Promise<void>;
+}
+
+export function isRangeReader(buffer: AsyncBuffer): buffer is RangeReader {
+  return typeof (buffer as Partial<RangeReader>).sliceInto === 'function';
+}
+
+/**
  * An AsyncBuffer over HTTP range requests. Each slice is one `Range: bytes=a-b` request; a server
  * that ignores Range is only tolerated for small files (it would otherwise send the whole file).
  */
-export function httpAsyncBuffer(url: string, byteLength: number, opts: HttpOptions = {}): AsyncBuffer {
+export function httpAsyncBuffer(url: string, byteLength: number, opts: HttpOptions = {}): RangeReader {
   const what = `reading ${displayName(url)}`;
+  /** Bytes [start, stop) of the file, into `target` when given (else a new buffer of their size). */
+  const read = async (start: number, stop: number, target?: Uint8Array): Promise<Uint8Array> => {
+    const res = await fetchWithRetry(
+      url,
+      { headers: { ...requestHeaders(opts), Range: `bytes=${start}-${stop - 1}` } },
+      opts,
+      what,
+    );
+    if (res.status === 206) {
+      const body = await rangeBody(res, stop - start, `${what}: asked for bytes ${start}-${stop - 1}`, target);
+      if (opts.stats) opts.stats.bytesFetched += stop - start;
+      return body;
+    }
+    if (res.status === 200) {
+      if (byteLength > WHOLE_BODY_LIMIT) {
+        await res.body?.cancel().catch(() => undefined);
+        throw new Error(
+          `${what}: the server ignores Range requests; refusing to download the whole ${byteLength}-byte file`,
+        );
+      }
+      const body = await res.arrayBuffer();
+      if (opts.stats) opts.stats.bytesFetched += body.byteLength;
+      const bytes = new Uint8Array(body.slice(start, stop));
+      if (!target) return bytes;
+      if (bytes.length !== stop - start)
+        throw new Error(`${what}: asked for bytes ${start}-${stop - 1} and got ${bytes.length} bytes`);
+      target.set(bytes);
+      return target;
+    }
+    await res.body?.cancel().catch(() => undefined);
+    throw statusError(res, what, opts);
+  };
   return {
     byteLength,
     async slice(start: number, end?: number): Promise<ArrayBuffer> {
       const stop = Math.min(end ?? byteLength, byteLength);
       if (stop <= start) return new ArrayBuffer(0);
-      const res = await fetchWithRetry(
-        url,
-        { headers: { ...requestHeaders(opts), Range: `bytes=${start}-${stop - 1}` } },
-        opts,
-        what,
-      );
-      if (res.status === 206) {
-        const body = await res.arrayBuffer();
-        if (opts.stats) opts.stats.bytesFetched += body.byteLength;
-        if (body.byteLength !== stop - start) {
-          throw new Error(`${what}: asked for bytes ${start}-${stop - 1} and got ${body.byteLength} bytes`);
-        }
-        return body;
-      }
-      if (res.status === 200) {
-        if (byteLength > WHOLE_BODY_LIMIT) {
-          await res.body?.cancel().catch(() => undefined);
-          throw new Error(
-            `${what}: the server ignores Range requests; refusing to download the whole ${byteLength}-byte file`,
-          );
-        }
-        const body = await res.arrayBuffer();
-        if (opts.stats) opts.stats.bytesFetched += body.byteLength;
-        return body.slice(start, stop);
-      }
-      await res.body?.cancel().catch(() => undefined);
-      throw statusError(res, what, opts);
+      return (await read(start, stop)).buffer as ArrayBuffer;
+    },
+    async sliceInto(start: number, end: number, target: Uint8Array): Promise<void> {
+      const stop = Math.min(end, byteLength);
+      if (target.length < stop - start) throw new RangeError(`${stop - start} bytes do not fit in ${target.length}`);
+      if (stop > start) await read(start, stop, target);
     },
   };
 }

@@ -4,6 +4,7 @@
 export * from './addresses';
 export * from './blocks';
 export * from './bytes';
+export * from './chatColumns';
 export * from './guardedFetch';
 export * from './http';
 export * from './hub';

@@ -33,8 +33,10 @@ export function inHashSample(seed: number, key: string, percent: number): boolea
 /** The key a row is sampled by: its prompt_id when it has a string one, else its row index. */
 export function sampleKey(row: unknown, index: number, derivedPromptId?: string): string {
   if (derivedPromptId !== undefined) return derivedPromptId;
-  if (typeof row === 'object' && row !== null && typeof (row as { prompt_id?: unknown }).prompt_id === 'string') {
-    return (row as { prompt_id: string }).prompt_id;
+  if (typeof row === 'object' && row !== null) {
+    const id = (row as { prompt_id?: unknown }).prompt_id;
+    if (typeof id === 'string') return id;
+    if (id instanceof Uint8Array) return new TextDecoder().decode(id); // parquet text left as bytes
   }
   return `#row ${index}`;
 }

@@ -5,7 +5,7 @@
 import type { ByteSource } from './bytes';
 import type { HubFile } from './hub';
 import { countJsonlRows } from './lines';
-import { countParquetRows, countRows, readRows, readSourceRows, type FileFormat } from './parquet';
+import { byteParquetFiles, httpParquetFiles, readSourceRows, type FileFormat } from './parquet';
 import type { RowBatch } from './rows';
 import type { HttpOptions } from './http';
 
@@ -26,8 +26,17 @@ export interface SplitSource {
    */
   identity(): Promise<{ location: string; version?: string }>;
   countRows(signal?: AbortSignal): Promise<number>;
-  /** Rows [from.row, limit), in order. */
-  read(from: ReadPosition, limit: number, signal?: AbortSignal): AsyncGenerator<RowBatch>;
+  /**
+   * Rows [from.row, limit), in order. With `textAsBytes` a parquet source may yield text values as
+   * UTF-8 bytes (Uint8Array); validateChatRow and writeJsonLine take both. With `transient` too, a
+   * batch's rows are valid only until the next batch is asked for (ReadRowsOptions.transient).
+   */
+  read(
+    from: ReadPosition,
+    limit: number,
+    signal?: AbortSignal,
+    opts?: { textAsBytes?: boolean; transient?: boolean },
+  ): AsyncGenerator<RowBatch>;
 }
 
 /** A split of a Hub dataset at a resolved commit: its parquet shards, in order. */
@@ -38,17 +47,25 @@ export function hubSplitSource(
   files: readonly HubFile[],
   opts: HttpOptions = {},
 ): SplitSource {
+  const shards = httpParquetFiles(files, opts);
   return {
     name: `${repoId}@${sha.slice(0, 7)} ${split}`,
     countIsCheap: true,
     identity: async () => ({ location: `hf:${repoId}/${split}`, version: sha }),
-    countRows: () => countRows(files, opts),
-    read: (from, limit) => readRows(files, { ...opts, startRow: from.row, limit }),
+    countRows: () => shards.countRows(),
+    read: (from, limit, _signal, readOpts) =>
+      shards.read({
+        startRow: from.row,
+        limit,
+        ...(readOpts?.textAsBytes ? { textAsBytes: true } : {}),
+        ...(readOpts?.transient ? { transient: true } : {}),
+      }),
   };
 }
 
 /** One file holding a whole split. */
 export function fileSplitSource(bytes: ByteSource, format: FileFormat, location: string): SplitSource {
+  const parquet = format === 'parquet' ? byteParquetFiles([bytes]) : undefined;
   return {
     name: bytes.name,
     countIsCheap: format === 'parquet',
@@ -56,13 +73,20 @@ export function fileSplitSource(bytes: ByteSource, format: FileFormat, location:
       const info = await bytes.info();
       return info.version === undefined ? { location } : { location, version: info.version };
     },
-    countRows: (signal) => (format === 'parquet' ? countParquetRows([bytes]) : countJsonlRows(bytes, signal)),
-    read: (from, limit, signal) =>
-      readSourceRows(bytes, format, {
-        startRow: from.row,
-        ...(from.offset !== undefined && format === 'jsonl' ? { startOffset: from.offset } : {}),
-        ...(Number.isFinite(limit) ? { limit } : {}),
-        ...(signal ? { signal } : {}),
-      }),
+    countRows: (signal) => (parquet ? parquet.countRows() : countJsonlRows(bytes, signal)),
+    read: (from, limit, signal, readOpts) =>
+      parquet
+        ? parquet.read({
+            startRow: from.row,
+            ...(Number.isFinite(limit) ? { limit } : {}),
+            ...(readOpts?.textAsBytes ? { textAsBytes: true } : {}),
+            ...(readOpts?.transient ? { transient: true } : {}),
+          })
+        : readSourceRows(bytes, format, {
+            startRow: from.row,
+            ...(from.offset !== undefined && format === 'jsonl' ? { startOffset: from.offset } : {}),
+            ...(Number.isFinite(limit) ? { limit } : {}),
+            ...(signal ? { signal } : {}),
+          }),
   };
 }

@@ -15,7 +15,7 @@ import { writeJsonLine, type ByteSink } from './jsonl';
 import { FIRST_ROWS, inHashSample, sampleKey, type Sampling } from './sampling';
 import { sliceRowCount } from './split';
 import type { ReadPosition, SplitSource } from './splitSource';
-import { validateChatRow, ValidationTally, type ValidationSummary } from './validate';
+import { textString, validateChatTextRow, ValidationTally, type ValidationSummary } from './validate';
 
 /** The part of @azure/storage-blob's BlockBlobClient staging uses (structural: no Azure import here). */
 export interface BlockBlobTarget {
@@ -239,18 +239,25 @@ export async function stageSplit(opts: StageSplitOptions): Promise<StagedSplitRe
   };
 
   try {
-    for await (const batch of source.read(start, readLimit, signal)) {
+    // Transient batches (ReadRowsOptions.transient): every row of a batch is validated and copied into the
+    // block before the next batch is asked for; nothing keeps a row (the tally keeps indexes and reasons,
+    // a sample's key is a string).
+    for await (const batch of source.read(start, readLimit, signal, { textAsBytes: true, transient: true })) {
       if (signal?.aborted) throw abortReason(signal);
       const { rows, ends } = batch;
       for (let i = 0; i < rows.length; i++) {
         const index = batch.startRow + i;
         const raw = rows[i];
         rows[i] = undefined; // the batch may be large: let each row go as soon as it is done
-        const result = validateChatRow(raw);
+        const result = validateChatTextRow(raw);
         scanned = index + 1;
         if (
           sampling.method === 'hash' &&
-          !inHashSample(sampling.seed, sampleKey(raw, index, result.ok ? result.row.prompt_id : undefined), percent)
+          !inHashSample(
+            sampling.seed,
+            sampleKey(raw, index, result.ok ? textString(result.row.prompt_id) : undefined),
+            percent,
+          )
         ) {
           continue;
         }

@@ -6,21 +6,64 @@
 
 import { createHash } from 'node:crypto';
 
+/**
+ * Text as a parquet reader may leave it for staging: a string, or its UTF-8 bytes (parquet.ts,
+ * textAsBytes). Bytes mean exactly the string `new TextDecoder().decode(bytes)` (what the reader
+ * would have made of them).
+ */
+export type Text = string | Uint8Array;
+
 /** One chat turn, keys in the order datasets' `to_json` writes them (struct field order). */
-export interface ChatMessage {
-  content: string;
+export interface ChatMessage<T extends Text = string> {
+  content: T;
   role: string;
 }
 
 /** A validated row, keys in the dataset's column order: prompt, prompt_id, messages. */
-export interface ChatRow {
-  prompt: string;
-  prompt_id: string;
-  messages: ChatMessage[];
+export interface ChatRow<T extends Text = string> {
+  prompt: T;
+  /** Text as it came too (JSONL: a string; parquet with textAsBytes: its bytes); a hash is a string. */
+  prompt_id: T;
+  messages: ChatMessage<T>[];
+}
+
+const utf8Decoder = new TextDecoder();
+
+/** The string a Text stands for. */
+export function textString(text: Text): string {
+  return typeof text === 'string' ? text : utf8Decoder.decode(text);
+}
+
+function isText(value: unknown): value is Text {
+  return typeof value === 'string' || value instanceof Uint8Array;
+}
+
+/** textString(text).trim() === '', without decoding bytes unless they hold non-ASCII. */
+function isBlank(text: Text): boolean {
+  if (typeof text === 'string') return text.trim().length === 0;
+  for (let i = 0; i < text.length; i++) {
+    const b = text[i];
+    if (b === 0x20 || (b >= 0x09 && b <= 0x0d)) continue; // what trim() removes in ASCII
+    if (b < 0x80) return false;
+    return textString(text).trim().length === 0; // non-ASCII: trim's Unicode white space
+  }
+  return true;
 }
 
 export const CHAT_ROLES = ['system', 'user', 'assistant'] as const;
 export type ChatRole = (typeof CHAT_ROLES)[number];
+
+/** Each role as its bytes: a role is one of three ASCII words, so bytes are that role exactly when they are equal. */
+const ROLE_BYTES = CHAT_ROLES.map((role) => Buffer.from(role, 'latin1'));
+
+/** The role a Text names, or undefined when it names none (compared as bytes, without decoding). */
+function roleOf(role: Text): ChatRole | undefined {
+  if (typeof role === 'string') return isRole(role) ? role : undefined;
+  for (let r = 0; r < CHAT_ROLES.length; r++) {
+    if (role.length === ROLE_BYTES[r].length && Buffer.compare(role, ROLE_BYTES[r]) === 0) return CHAT_ROLES[r];
+  }
+  return undefined;
+}
 
 /** Why a row was rejected. Stable codes (they appear in run records and test expectations). */
 export const INVALID_REASONS = {
@@ -57,7 +100,8 @@ export class UnparsableLine {
   ) {}
 }
 
-export type ValidationResult = { ok: true; row: ChatRow } | { ok: false; reason: InvalidReason };
+export type ValidationResult<T extends Text = string> =
+  { ok: true; row: ChatRow<T> } | { ok: false; reason: InvalidReason };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -85,25 +129,40 @@ function isRole(value: string): value is ChatRole {
  * in that key order, so extra fields never reach the staged JSONL.
  */
 export function validateChatRow(row: unknown): ValidationResult {
+  return validateChatText(row, false) as ValidationResult;
+}
+
+/**
+ * validateChatRow for rows whose text may be UTF-8 bytes (parquet.ts, textAsBytes): the same rules,
+ * reasons and order, as if each byte value were the string it decodes to. The clean row keeps the
+ * text as it came (the role becomes a string).
+ */
+export function validateChatTextRow(row: unknown): ValidationResult<Text> {
+  return validateChatText(row, true);
+}
+
+function validateChatText(row: unknown, bytesAllowed: boolean): ValidationResult<Text> {
   if (row instanceof UnparsableLine) return { ok: false, reason: row.reason };
   if (!isRecord(row)) return { ok: false, reason: 'not_an_object' };
+  const textOk = (value: unknown): value is Text => (bytesAllowed ? isText(value) : typeof value === 'string');
 
   const messages = row['messages'];
   if (!Array.isArray(messages)) return { ok: false, reason: 'messages_missing' };
   if (messages.length === 0) return { ok: false, reason: 'messages_empty' };
 
-  const clean: ChatMessage[] = [];
+  const clean: ChatMessage<Text>[] = [];
   let users = 0;
   let assistants = 0;
   for (const message of messages as unknown[]) {
     if (!isRecord(message)) return { ok: false, reason: 'message_malformed' };
-    const role = message['role'];
+    const rawRole = message['role'];
     const content = message['content'];
-    if (typeof role !== 'string' || typeof content !== 'string') {
+    if (!textOk(rawRole) || !textOk(content)) {
       return { ok: false, reason: 'message_malformed' };
     }
-    if (!isRole(role)) return { ok: false, reason: 'bad_role' };
-    if (content.trim().length === 0) return { ok: false, reason: 'empty_content' };
+    const role = roleOf(rawRole);
+    if (role === undefined) return { ok: false, reason: 'bad_role' };
+    if (isBlank(content)) return { ok: false, reason: 'empty_content' };
     if (role === 'user') users++;
     if (role === 'assistant') assistants++;
     clean.push({ content, role });
@@ -112,11 +171,12 @@ export function validateChatRow(row: unknown): ValidationResult {
   if (assistants === 0) return { ok: false, reason: 'no_assistant_turn' };
 
   const prompt = row['prompt'] ?? undefined;
-  if (prompt !== undefined && typeof prompt !== 'string') return { ok: false, reason: 'prompt_invalid' };
+  if (prompt !== undefined && !textOk(prompt)) return { ok: false, reason: 'prompt_invalid' };
   const promptId = row['prompt_id'] ?? undefined;
-  if (promptId !== undefined && typeof promptId !== 'string') return { ok: false, reason: 'prompt_id_invalid' };
-  const promptText = prompt ?? (clean.find((m) => m.role === 'user') as ChatMessage).content;
-  const id = promptId ?? createHash('sha256').update(promptText, 'utf8').digest('hex');
+  if (promptId !== undefined && !textOk(promptId)) return { ok: false, reason: 'prompt_id_invalid' };
+  const promptText = prompt ?? (clean.find((m) => m.role === 'user') as ChatMessage<Text>).content;
+  const id =
+    promptId !== undefined ? promptId : createHash('sha256').update(textString(promptText), 'utf8').digest('hex');
 
   return { ok: true, row: { prompt: promptText, prompt_id: id, messages: clean } };
 }
@@ -176,7 +236,7 @@ export class ValidationTally {
   }
 
   /** Record the outcome of validateChatRow for the row at index `row`. */
-  record(row: number, result: ValidationResult): void {
+  record(row: number, result: ValidationResult<Text>): void {
     if (result.ok) this.ok();
     else this.reject(row, result.reason);
   }
