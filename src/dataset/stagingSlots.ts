@@ -1,6 +1,6 @@
 // How many datasets one worker stages at once (FTFLOW_MAX_CONCURRENT_STAGINGS). A staging holds its
 // source's bytes and its blocks in memory until the next full garbage collection; hundreds of runs
-// staging at once left hundreds of MiB the allocator never gave back (bench/README.md, section 6). A run
+// staging at once left hundreds of MiB the allocator never gave back (bench/README.md, section 7). A run
 // over the limit waits, heartbeating, and then often finds its data staged by the run before it.
 
 /** A first-come-first-served counting semaphore; a waiter whose signal aborts leaves the queue. */
