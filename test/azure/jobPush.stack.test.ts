@@ -22,12 +22,10 @@ import {
   admin,
   armClient,
   armToken,
-  call,
   createCluster,
   jobEnded,
-  pipelineJobBody,
+  submitTaggedJob,
   startTestEmulator,
-  WS,
 } from '../devstack/emulator/helpers';
 
 const SECRET = randomUUID().replace(/-/g, '') + randomUUID().replace(/-/g, '');
@@ -99,12 +97,7 @@ afterAll(async () => {
   await emulator?.close();
 });
 
-async function submit(name: string): Promise<void> {
-  const body = pipelineJobBody({ compute: 'gpu', train: 'x/train.jsonl', test: 'x/test.jsonl' });
-  body.properties.tags = { [RUN_TAG]: `run-${name}` } as typeof body.properties.tags;
-  const res = await call(emulator, `${WS}/jobs/${name}?api-version=2022-10-01`, { method: 'PUT', token, body });
-  expect(res.status).toBe(201);
-}
+const submit = (name: string): Promise<void> => submitTaggedJob(emulator, token, name);
 
 /** Follows the job as awaitPipeline does (its own first read, then the watcher); when the end was noticed. */
 async function follow(watcher: JobWatcher, name: string): Promise<number> {

@@ -6,7 +6,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { RunningEmulator } from '../../../devstack/emulator/server';
 import { RUN_TAG } from '../../../src/azure/tags';
-import { admin, armToken, call, createCluster, jobEnded, pipelineJobBody, startTestEmulator, WS } from './helpers';
+import { admin, armToken, call, createCluster, jobEnded, startTestEmulator, submitTaggedJob } from './helpers';
 
 interface Received {
   method: string;
@@ -58,12 +58,7 @@ afterAll(async () => {
   await emulator?.close();
 });
 
-async function submit(name: string): Promise<void> {
-  const body = pipelineJobBody({ compute: 'gpu', train: 'x/train.jsonl', test: 'x/test.jsonl' });
-  body.properties.tags = { [RUN_TAG]: `run-${name}` } as typeof body.properties.tags;
-  const res = await call(emulator, `${WS}/jobs/${name}?api-version=2022-10-01`, { method: 'PUT', token, body });
-  expect(res.status).toBe(201);
-}
+const submit = (name: string): Promise<void> => submitTaggedJob(emulator, token, name);
 
 const waitUntil = async (ok: () => boolean, ms = 15_000) => {
   const deadline = Date.now() + ms;

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { ClientSecretCredential } from '@azure/identity';
 import { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
 import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
+import { RUN_TAG } from '../../../src/azure/tags';
 import { AZURITE_ACCOUNT, LOCAL_AZURE } from '../../../src/config/local';
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../../../devstack/emulator/server';
 
@@ -324,4 +325,12 @@ export async function withFrozenClock<T>(emulator: RunningEmulator, body: () => 
   } finally {
     await admin(emulator, 'clock', { method: 'PUT', body: { mode: 'real' } });
   }
+}
+
+/** Creates the notebook's pipeline job `name` with finetune-flow's run tag, as a run's submit does. */
+export async function submitTaggedJob(emulator: RunningEmulator, token: string, name: string): Promise<void> {
+  const body = pipelineJobBody({ compute: 'gpu', train: 'x/train.jsonl', test: 'x/test.jsonl' });
+  body.properties.tags = { [RUN_TAG]: `run-${name}` } as typeof body.properties.tags;
+  const res = await call(emulator, `${WS}/jobs/${name}?api-version=2022-10-01`, { method: 'PUT', token, body });
+  if (res.status !== 201) throw new Error(`PUT job ${name}: expected 201, got ${res.status}`);
 }
