@@ -15,6 +15,14 @@ interface Received {
 }
 
 /** A webhook receiver whose answers the test chooses. */
+/** An Event Grid schema endpoint: answers the validation handshake with its code, takes every other delivery. */
+function answerHandshake(r: Received): { status: number; body?: unknown } {
+  const [event] = r.body as { eventType: string; data: { validationCode?: string } }[];
+  return event?.eventType === 'Microsoft.EventGrid.SubscriptionValidationEvent'
+    ? { status: 200, body: { validationResponse: event.data.validationCode } }
+    : { status: 200 };
+}
+
 async function receiver(answer: (r: Received) => { status: number; headers?: Record<string, string>; body?: unknown }) {
   const got: Received[] = [];
   const server = http.createServer((req, res) => {
@@ -69,12 +77,7 @@ const waitUntil = async (ok: () => boolean, ms = 15_000) => {
 };
 
 test('Event Grid schema: the validation event first, then every status change of a job in order', async () => {
-  const hook = await receiver((r) => {
-    const [event] = r.body as { eventType: string; data: { validationCode?: string } }[];
-    return event?.eventType === 'Microsoft.EventGrid.SubscriptionValidationEvent'
-      ? { status: 200, body: { validationResponse: event.data.validationCode } }
-      : { status: 200 };
-  });
+  const hook = await receiver(answerHandshake);
   try {
     await admin(emulator, 'event-subscriptions/eg', { method: 'PUT', body: subscription(hook.url, 'EventGridSchema') });
     expect(hook.got[0]?.headers['aeg-event-type']).toBe('SubscriptionValidation');
@@ -179,12 +182,7 @@ test('CloudEvents: OPTIONS handshake, then one event per request; 5xx is retried
 
 test('seeded imperfections: every event twice with duplicateRate 1, late ones arrive after later ones', async () => {
   await admin(emulator, 'event-settings', { method: 'PUT', body: { duplicateRate: 1, reorderRate: 0.5, seed: 11 } });
-  const hook = await receiver((r) => {
-    const [event] = r.body as { eventType: string; data: { validationCode?: string } }[];
-    return event?.eventType === 'Microsoft.EventGrid.SubscriptionValidationEvent'
-      ? { status: 200, body: { validationResponse: event.data.validationCode } }
-      : { status: 200 };
-  });
+  const hook = await receiver(answerHandshake);
   try {
     await admin(emulator, 'event-subscriptions/dup', {
       method: 'PUT',
