@@ -22,10 +22,20 @@ RUN FTFLOW_BUILD_COMMIT="$FTFLOW_BUILD_COMMIT" npm run build:product \
  && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime
-# MALLOC_ARENA_MAX and NODE_OPTIONS: src/config/workerTuning.ts, WORKER_PROCESS_ENV (read by glibc and by Node
-# before the service's code runs; the heap limit keeps V8 from growing a heap to four times what it uses).
+# jemalloc for the worker's native memory (src/config/workerTuning.ts, workerProcessEnv): Debian's libjemalloc2 (the
+# version make setup pins), linked at one path whatever the architecture and preloaded into the image's processes.
+# With glibc's malloc a worker keeps the native memory 1,000 finished runs freed (bench/README.md, section 7).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libjemalloc2=5.3.0-1 \
+ && rm -rf /var/lib/apt/lists/* \
+ && ln -s "$(dpkg -L libjemalloc2 | grep '/libjemalloc\.so\.2$')" /usr/local/lib/libjemalloc.so.2
+# MALLOC_ARENA_MAX, MALLOC_CONF and NODE_OPTIONS: src/config/workerTuning.ts, WORKER_PROCESS_ENV (read by the
+# allocator and by Node before the service's code runs; the heap limit keeps V8 from growing a heap to four times
+# what it uses).
 ENV NODE_ENV=production \
+    LD_PRELOAD=/usr/local/lib/libjemalloc.so.2 \
     MALLOC_ARENA_MAX=2 \
+    MALLOC_CONF=background_thread:true \
     NODE_OPTIONS=--max-old-space-size=1536 \
     FTFLOW_WORKFLOW_BUNDLE=/app/dist/workflow-bundle.js \
     FTFLOW_LOG_FORMAT=json \

@@ -9,6 +9,8 @@
 #   5. the conformance suite's Python venv (.tools/conformance-venv: azure-ai-ml, azureml-mlflow, pinned)
 #   6. Chromium for the dashboard's browser tests: FTFLOW_CHROMIUM, else `chromium` on PATH, else (as
 #      root) Debian's chromium package (test/helpers/browser.ts looks in the same places).
+#   7. jemalloc (Debian's libjemalloc2, pinned) into .tools/lib/, preloaded into the workers the project
+#      starts (the local stack, the cluster, the benches), as the image preloads its own.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -351,4 +353,75 @@ else
   else
     step browser "$(chromium_version "$chromium_bin" || echo 'Chromium, version unknown') ($chromium_bin)"
   fi
+fi
+
+# --- 7. jemalloc for the workers the project starts ------------------------------------------------
+# The worker's native memory (Temporal's Rust core, Node's buffers) is allocated by malloc. glibc's malloc
+# keeps what 1,000 runs freed; jemalloc gives it back (bench/README.md, section 7). Debian's libjemalloc2,
+# pinned and sha256-checked (amd64; other architectures' packages are accepted as Debian serves them), is
+# fetched with `apt-get download` (no root needed) and its library unpacked into .tools/lib/; the local
+# stack, the cluster and the benches preload it into workers (LD_PRELOAD), as the image does with its own.
+# FTFLOW_SKIP_JEMALLOC=1 skips this step: workers then run on glibc's malloc, and the test that checks the
+# stack's worker runs on jemalloc fails, saying so.
+JEMALLOC_VERSION=5.3.0-1
+JEMALLOC_DEB_SHA256_amd64=a4117c23c5c8acf6c9678a6cb086f000b79476369da7efe8a78a70826956ad3d
+JEMALLOC_LIB="$TOOLS/lib/libjemalloc.so.2"
+JEMALLOC_STAMP="$TOOLS/lib/.jemalloc-version"
+# apt_download DIR PACKAGE: `apt-get download` into DIR (as root, the package lists refreshed once if it is
+# not found). Prints apt's last lines on failure.
+apt_download() {
+  (cd "$1" && apt-get download -qq "$2") >"$1/apt.log" 2>&1 && return 0
+  if [ "$(id -u)" = 0 ] && [ -z "${apt_refreshed:-}" ]; then
+    apt_refreshed=1
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null 2>&1 || true
+    (cd "$1" && apt-get download -qq "$2") >"$1/apt.log" 2>&1 && return 0
+  fi
+  tail -n 2 "$1/apt.log"
+  return 1
+}
+install_jemalloc() {
+  local tmp deb arch version expected actual lib
+  command -v apt-get >/dev/null 2>&1 && command -v dpkg-deb >/dev/null 2>&1 || {
+    echo "apt-get and dpkg-deb are needed (a Debian or Ubuntu machine)"
+    return 1
+  }
+  mkdir -p "$TOOLS/lib"
+  tmp=$(mktemp -d "$TOOLS/.apt.XXXXXX")
+  # The pinned version; where the distribution serves another (Ubuntu, a later Debian), the one it serves.
+  apt_download "$tmp" "libjemalloc2=$JEMALLOC_VERSION" >/dev/null || apt_download "$tmp" libjemalloc2 || {
+    rm -rf "$tmp"
+    return 1
+  }
+  deb=$(ls "$tmp"/libjemalloc2_*.deb 2>/dev/null | head -n 1)
+  [ -n "$deb" ] || { echo "apt-get downloaded no libjemalloc2 package"; rm -rf "$tmp"; return 1; }
+  arch=$(dpkg-deb -f "$deb" Architecture)
+  version=$(dpkg-deb -f "$deb" Version)
+  expected=$(eval "echo \${JEMALLOC_DEB_SHA256_$arch:-}")
+  if [ "$version" = "$JEMALLOC_VERSION" ] && [ -n "$expected" ]; then
+    actual=$(sha256sum "$deb" | cut -d' ' -f1)
+    [ "$actual" = "$expected" ] || {
+      echo "sha256 mismatch for $(basename "$deb"): got $actual, expected $expected"
+      rm -rf "$tmp"
+      return 1
+    }
+  fi
+  dpkg-deb -x "$deb" "$tmp/x"
+  lib=$(find "$tmp/x" -name libjemalloc.so.2 | head -n 1)
+  [ -n "$lib" ] || { echo "$(basename "$deb") holds no libjemalloc.so.2"; rm -rf "$tmp"; return 1; }
+  cp "$lib" "$JEMALLOC_LIB.tmp" && mv "$JEMALLOC_LIB.tmp" "$JEMALLOC_LIB"
+  echo "$version" >"$JEMALLOC_STAMP"
+  rm -rf "$tmp"
+  echo "$version"
+}
+if [ "${FTFLOW_SKIP_JEMALLOC:-0}" = 1 ]; then
+  step jemalloc "skipped (FTFLOW_SKIP_JEMALLOC=1): workers run on glibc's malloc"
+elif [ -f "$JEMALLOC_LIB" ] && [ -s "$JEMALLOC_STAMP" ]; then
+  step jemalloc "${JEMALLOC_LIB#"$ROOT"/} up to date (libjemalloc2 $(cat "$JEMALLOC_STAMP"))"
+elif out=$(install_jemalloc); then
+  step jemalloc "Debian's libjemalloc2 ${out##*$'\n'} into ${JEMALLOC_LIB#"$ROOT"/}"
+else
+  step jemalloc "not installed: $out"
+  step jemalloc "  workers will run on glibc's malloc (about 0.3-0.5 GiB more at 1,000 runs), and the stack test"
+  step jemalloc "  of the worker's allocator fails. Debian/Ubuntu: run make setup as root once (apt-get update),"
+  step jemalloc "  or set FTFLOW_SKIP_JEMALLOC=1."
 fi

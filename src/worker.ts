@@ -11,7 +11,7 @@ import { connectionOptions, loadTemporalConfig, type TemporalConfig } from './co
 import { connectOrExplain } from './config/temporalConnection';
 import { bundleTracesEveryRun, setUpWorkerTelemetry, workerTelemetryOptions } from './observability';
 import { loadObservabilityConfig } from './observability/config';
-import { reportMemory, ThreadTracker } from './observability/memory';
+import { mallocInUse, reportMemory, ThreadTracker } from './observability/memory';
 import {
   DEFAULT_MAX_CACHED_WORKFLOWS,
   DEFAULT_MAX_CONCURRENT_ACTIVITIES,
@@ -138,7 +138,9 @@ async function main(): Promise<void> {
         workflowCode: settings.workflowBundle ? 'prebuilt bundle' : 'bundled at start-up',
         maxCachedWorkflows: settings.tuning?.maxCachedWorkflows,
         maxConcurrentActivities: settings.tuning?.maxConcurrentActivities,
-        // glibc's arenas (WORKER_PROCESS_ENV, set by whatever starts the process): unset is 8 per core.
+        // jemalloc when preloaded (workerProcessEnv, the image), else glibc's malloc with its arena limit
+        // (WORKER_PROCESS_ENV, set by whatever starts the process: unset is 8 per core).
+        malloc: mallocInUse(),
         mallocArenaMax: process.env.MALLOC_ARENA_MAX ?? 'unset',
         // V8's heap limit (WORKER_PROCESS_ENV's NODE_OPTIONS; Node's default is derived from the memory).
         heapLimitMiB: Math.round(getHeapStatistics().heap_size_limit / 2 ** 20),

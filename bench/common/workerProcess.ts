@@ -1,7 +1,6 @@
 // A worker process (node dist/worker.js) started by a bench, so its pid can be sampled in /proc and
 // its environment chosen per measurement. Output goes to a log file; WORKER_READY marks it polling.
-import { WORKER_ENTRY } from '../../devstack/stack/paths';
-import { WORKER_PROCESS_ENV } from '../../src/config/workerTuning';
+import { localWorkerProcessEnv, WORKER_ENTRY } from '../../devstack/stack/paths';
 import { startLoggedProcess } from './childProcess';
 
 export interface BenchWorker {
@@ -20,7 +19,7 @@ export async function startBenchWorker(
     name: 'the worker',
     entry: WORKER_ENTRY,
     // As the image and the local stack start workers; `env` may override it.
-    env: { ...WORKER_PROCESS_ENV, ...env },
+    env: { ...localWorkerProcessEnv(), ...env },
     logFile,
     readyLine: /\bWORKER_READY\b/,
     readyTimeoutMs,

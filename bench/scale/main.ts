@@ -13,7 +13,9 @@
 //                                          and with the settings before issue 19 item 3 (OpenTelemetry's
 //                                          workflow interceptors in every run, the SDK's heap-derived cache,
 //                                          stagings unlimited, glibc's own malloc arena limit, Node's own
-//                                          heap limit); default-heap: as it ships but Node's own heap limit
+//                                          heap limit, glibc's malloc); default-heap: as it ships but Node's
+//                                          own heap limit; glibc: as it ships but on glibc's malloc instead of
+//                                          set-up's jemalloc
 //
 // `--live-metrics on,off` runs each level twice, side by side: the worker as it ships (live training
 // figures on) and with them off (FTFLOW_METRICS_POLL_SECONDS=0), and compares reads per run (ARM and
@@ -31,7 +33,14 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as v8 from 'node:v8';
-import { startStack, stackEnv, pickFreePort, PROJECT_ROOT, type RunningStack } from '../../devstack/stack';
+import {
+  localWorkerProcessEnv,
+  startStack,
+  stackEnv,
+  pickFreePort,
+  PROJECT_ROOT,
+  type RunningStack,
+} from '../../devstack/stack';
 import {
   describeMachine,
   formatTable,
@@ -51,7 +60,7 @@ import { DEFAULT_MAX_CACHED_WORKFLOWS, WORKER_PROCESS_ENV } from '../../src/conf
 
 export type LiveMetricsVariant = 'on' | 'off';
 export type PushVariant = 'on' | 'off';
-export type WorkerVariant = 'shipped' | 'before' | 'default-heap';
+export type WorkerVariant = 'shipped' | 'before' | 'default-heap' | 'glibc';
 
 /**
  * The workers' settings per variant. Both load a prebuilt bundle, as the image's workers do (bundling at
@@ -65,15 +74,22 @@ async function variantSettings(
   dir: string,
   variants: readonly WorkerVariant[],
 ): Promise<Record<WorkerVariant, Record<string, string>>> {
-  const settings: Record<WorkerVariant, Record<string, string>> = { shipped: {}, before: {}, 'default-heap': {} };
+  const settings: Record<WorkerVariant, Record<string, string>> = {
+    shipped: {},
+    before: {},
+    'default-heap': {},
+    glibc: {},
+  };
   // From dist/, as the worker runs the workflows: the bench's own build does not compile src/workflows.
   const { bundleWorkflows } = (await import(
     pathToFileURL(path.join(PROJECT_ROOT, 'dist', 'scripts', 'bundleWorkflows.js')).href
   )) as typeof import('../../src/scripts/bundleWorkflows');
-  if (variants.includes('shipped') || variants.includes('default-heap')) {
+  if (variants.some((v) => v !== 'before')) {
     const bundle = await bundleWorkflows(path.join(dir, 'workflow-bundle.js'));
     settings.shipped = { FTFLOW_WORKFLOW_BUNDLE: bundle.path };
     settings['default-heap'] = { FTFLOW_WORKFLOW_BUNDLE: bundle.path, NODE_OPTIONS: '' };
+    // The workers' environment is localWorkerProcessEnv's (jemalloc preloaded when set-up installed it).
+    settings.glibc = { FTFLOW_WORKFLOW_BUNDLE: bundle.path, LD_PRELOAD: '' };
   }
   if (variants.includes('before')) {
     const bundle = await bundleWorkflows(path.join(dir, 'workflow-bundle-traced.js'), { tracing: true });
@@ -82,10 +98,12 @@ async function variantSettings(
     settings.before = {
       FTFLOW_WORKFLOW_BUNDLE: bundle.path,
       FTFLOW_MAX_CACHED_WORKFLOWS: String(sdkDefaultCache),
-      // Stagings were not limited, and glibc kept its own arena limit (8 per core; WORKER_PROCESS_ENV sets 2).
+      // Stagings were not limited, and glibc's malloc kept its own arena limit (8 per core; WORKER_PROCESS_ENV
+      // sets 2); no heap limit, no jemalloc.
       FTFLOW_MAX_CONCURRENT_STAGINGS: '1000000',
       MALLOC_ARENA_MAX: String(8 * os.cpus().length),
       NODE_OPTIONS: '',
+      LD_PRELOAD: '',
     };
   }
   return settings;
@@ -397,7 +415,7 @@ export async function runScaleBench(opts: ScaleBenchOptions): Promise<ScaleBench
   const compared = workerVariants.length > 1 || workerVariants[0] !== 'shipped';
   // The smoke run keeps bundling at start-up: building bundles would not fit its time.
   const perVariant = opts.smoke
-    ? { shipped: {}, before: {}, 'default-heap': {} }
+    ? { shipped: {}, before: {}, 'default-heap': {}, glibc: {} }
     : await variantSettings(path.join(PROJECT_ROOT, '.data', 'bench-scale'), workerVariants);
   const before = perVariant.before;
   for (const runs of opts.levels)
@@ -461,6 +479,7 @@ export async function runScaleBench(opts: ScaleBenchOptions): Promise<ScaleBench
         rows.push([c.runs, name, v.on, v.off]);
     out(formatTable(['runs', 'figure', 'push on', 'push off'], rows) + '\n');
   }
+  const preload = localWorkerProcessEnv().LD_PRELOAD;
   const settings: Record<string, string> = opts.smoke
     ? SMOKE_TUNING
     : {
@@ -476,8 +495,10 @@ export async function runScaleBench(opts: ScaleBenchOptions): Promise<ScaleBench
         FTFLOW_MAX_CACHED_WORKFLOWS: `default (${DEFAULT_MAX_CACHED_WORKFLOWS})`,
         FTFLOW_MEMORY_REPORT_SECONDS: '10 (the memory rows)',
         FTFLOW_MAX_CONCURRENT_STAGINGS: 'default (8)',
-        MALLOC_ARENA_MAX: '2 (WORKER_PROCESS_ENV, as the image)',
+        MALLOC_ARENA_MAX: '2 (WORKER_PROCESS_ENV, as the image; glibc only)',
         NODE_OPTIONS: `${WORKER_PROCESS_ENV.NODE_OPTIONS} (WORKER_PROCESS_ENV, as the image)${workerVariants.includes('default-heap') ? "; worker default-heap: unset (Node's own limit)" : ''}`,
+        LD_PRELOAD: `${preload ? path.relative(PROJECT_ROOT, preload) : "unset: set-up's jemalloc is missing"} (as the image preloads its own)${workerVariants.includes('glibc') ? '; worker glibc: unset' : ''}`,
+        MALLOC_CONF: `${WORKER_PROCESS_ENV.MALLOC_CONF} (WORKER_PROCESS_ENV, as the image)`,
         FTFLOW_WORKFLOW_BUNDLE: 'a prebuilt bundle (npm run bundle), as the image',
         ...(before.FTFLOW_MAX_CACHED_WORKFLOWS
           ? {
@@ -513,7 +534,7 @@ async function main(): Promise<void> {
     smoke: args.smoke,
     liveMetrics: wordsArg(args, 'live-metrics', ['on', 'off'] as const, ['on']),
     push: wordsArg(args, 'push', ['on', 'off'] as const, ['off']),
-    workerVariants: wordsArg(args, 'worker', ['shipped', 'before', 'default-heap'] as const, ['shipped']),
+    workerVariants: wordsArg(args, 'worker', ['shipped', 'before', 'default-heap', 'glibc'] as const, ['shipped']),
     resultFile: args.values.get('result-file'),
     levels: listArg(args, 'levels', args.smoke ? [3] : [10, 100, 1000]),
     jobSeconds: numberArg(args, 'job-seconds', args.smoke ? 5 : 480),

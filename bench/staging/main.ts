@@ -35,10 +35,9 @@ import {
   type ProcSummary,
 } from '../common';
 import { AZURITE_ACCOUNT } from '../../src/config/local';
-import { WORKER_PROCESS_ENV } from '../../src/config/workerTuning';
 import { DEFAULT_BLOCK_BYTES } from '../../src/dataset/blocks';
 import { FULL_SIZE_HUB_OPTIONS, SPLITS, type HubEmulatorOptions } from '../../devstack/emulator/hub';
-import { PROJECT_ROOT, startStack } from '../../devstack/stack';
+import { localWorkerProcessEnv, PROJECT_ROOT, startStack } from '../../devstack/stack';
 import { runJsonChild } from './child';
 import type { HubInfo } from './hub';
 import type { StagerReport } from './stager';
@@ -48,6 +47,8 @@ const BENCH_DIR = join(PROJECT_ROOT, '.data', 'bench');
 const TARGET_RATIO = 0.8;
 /** Extra node options for the stager processes, e.g. BENCH_STAGER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile them. */
 const STAGER_NODE_ARGS = (process.env.BENCH_STAGER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+/** The stager's and the raw uploader's process environment: the worker's. */
+const STAGER_ENV = localWorkerProcessEnv();
 const TARGET_PEAK_RSS_MIB = 256;
 /** The smoke dataset: a few MB, so `make test` stays quick. */
 const SMOKE_ROWS = { train_sft: 600, test_sft: 100, train_gen: 600, test_gen: 100 };
@@ -196,12 +197,13 @@ async function main(): Promise<void> {
           ? ['--hub', hubInfo.endpoint, '--splits', SPLITS.join(',')]
           : ['--files', files.join(','), '--raw-upload', rawUpload]),
       );
-      // The worker's process environment (MALLOC_ARENA_MAX: the image, compose and the stacks start it so).
+      // The worker's process environment (malloc and V8 settings, jemalloc preloaded: as the image, compose and
+      // the stacks start it).
       const stager = runJsonChild<StagerReport>(
         mode === 'baseline' && baselineStager ? baselineStager : join(__dirname, 'stager.js'),
         stagerArgs,
         STAGER_NODE_ARGS,
-        { env: WORKER_PROCESS_ENV },
+        { env: STAGER_ENV },
       );
       const samplers = {
         stager: new ProcSampler(stager.pid, 250, 5),
@@ -368,7 +370,10 @@ async function main(): Promise<void> {
         concurrency,
         reps,
         rawUpload,
-        stagerEnv: WORKER_PROCESS_ENV,
+        stagerEnv: {
+          ...STAGER_ENV,
+          ...(STAGER_ENV.LD_PRELOAD ? { LD_PRELOAD: relative(PROJECT_ROOT, STAGER_ENV.LD_PRELOAD) } : {}),
+        },
         ...(STAGER_NODE_ARGS.length ? { stagerNodeArgs: STAGER_NODE_ARGS } : {}),
         ...(baselineStager ? { baseline: describeFile(baselineStager) } : {}),
       },

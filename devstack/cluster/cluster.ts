@@ -15,7 +15,7 @@ import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { FineTuneClient } from 'finetune-flow';
 import { bundleWorkflows } from 'finetune-flow/bundle';
-import { ENV, FINETUNE_SEARCH_ATTRIBUTE_KEYS, TASK_QUEUE, WORKER_PROCESS_ENV } from 'finetune-flow/config';
+import { ENV, FINETUNE_SEARCH_ATTRIBUTE_KEYS, TASK_QUEUE } from 'finetune-flow/config';
 import { stackEnv, startStack, WORKER_READY_LINE, type RunningStack } from '../stack';
 import {
   commandLineOf,
@@ -27,7 +27,7 @@ import {
   SupervisedChild,
   type ChildSpec,
 } from '../stack/child';
-import { DEFAULT_CERTS_DIR, DEFAULT_DATA_DIR, PROJECT_ROOT, WORKER_ENTRY } from '../stack/paths';
+import { DEFAULT_CERTS_DIR, DEFAULT_DATA_DIR, localWorkerProcessEnv, PROJECT_ROOT, WORKER_ENTRY } from '../stack/paths';
 import { pickFreePort, probePort } from '../stack/ports';
 import { retryUntil, tcpAccepts, waitForHttp } from '../stack/readiness';
 import { ensureSearchAttributes } from '../stack/searchAttributes';
@@ -465,7 +465,7 @@ export function clusterWorkerEnv(w: ClusterWiring, bundlePath: string, workers: 
     [ENV.taskQueue]: w.taskQueue,
     FTFLOW_WORKFLOW_BUNDLE: bundlePath,
     FTFLOW_ARM_BUDGET_SPLIT: String(workers),
-    ...WORKER_PROCESS_ENV,
+    ...localWorkerProcessEnv(),
   };
 }
 

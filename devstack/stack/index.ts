@@ -26,7 +26,15 @@ export type {
   UnexpectedExit,
 } from './stack';
 export { PORT_ENV, PortInUseError, STACK_HOST, pickFreePort, probePort, type PortName } from './ports';
-export { DEFAULT_CERTS_DIR, DEFAULT_DATA_DIR, PROJECT_ROOT, TEMPORAL_CLI_VERSION, resolveTemporalCli } from './paths';
+export {
+  DEFAULT_CERTS_DIR,
+  DEFAULT_DATA_DIR,
+  JEMALLOC_LIBRARY,
+  PROJECT_ROOT,
+  TEMPORAL_CLI_VERSION,
+  localWorkerProcessEnv,
+  resolveTemporalCli,
+} from './paths';
 export {
   FINETUNE_SEARCH_ATTRIBUTE_KEYS,
   FINETUNE_SEARCH_ATTRIBUTES,

@@ -2,6 +2,7 @@
 // the local data folder and the tools folder written by scripts/setup.sh.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { workerProcessEnv } from 'finetune-flow/config';
 
 export const TEMPORAL_CLI_VERSION = '1.9.1';
 
@@ -32,6 +33,18 @@ export const TEMPORAL_PATH_FILE = path.join(TOOLS_DIR, 'temporal-path');
 
 export const EMULATOR_ENTRY = path.join(PROJECT_ROOT, 'devstack', 'dist', 'emulator', 'main.js');
 export const WORKER_ENTRY = path.join(PROJECT_ROOT, 'dist', 'worker.js');
+
+/** jemalloc, unpacked by scripts/setup.sh (step 7) from Debian's libjemalloc2. */
+export const JEMALLOC_LIBRARY = path.join(TOOLS_DIR, 'lib', 'libjemalloc.so.2');
+
+/**
+ * The process environment of a worker this project starts (the stacks, the cluster, the benches): the
+ * product's WORKER_PROCESS_ENV, with set-up's jemalloc preloaded as the image preloads its own. Without it
+ * (FTFLOW_SKIP_JEMALLOC=1 at set-up) the worker runs on glibc's malloc.
+ */
+export function localWorkerProcessEnv(): Record<string, string> {
+  return workerProcessEnv(fs.existsSync(JEMALLOC_LIBRARY) ? JEMALLOC_LIBRARY : undefined);
+}
 
 /** Azurite's Blob service entry point (the `azurite-blob` bin), run with this Node. */
 export function azuriteBlobEntry(): string {

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AZURITE_ACCOUNT, ENV, LOCAL_AZURE, TASK_QUEUE, WORKER_PROCESS_ENV } from 'finetune-flow/config';
+import { AZURITE_ACCOUNT, ENV, LOCAL_AZURE, TASK_QUEUE } from 'finetune-flow/config';
 import {
   commandLineOf,
   groupHasLiveMembers,
@@ -23,6 +23,7 @@ import {
   WORKER_ENTRY,
   azuriteBlobEntry,
   resolveTemporalCli,
+  localWorkerProcessEnv,
 } from './paths';
 import { assertDistinct, assertPortFree, pickFreePort, STACK_HOST, wantedPorts, type PortName } from './ports';
 import { waitForHttp, waitForTemporal } from './readiness';
@@ -618,7 +619,7 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
         args: [workerEntry, ...(opts.worker?.args ?? [])],
         cwd: PROJECT_ROOT,
         argvHint: 'worker.js',
-        env: { ...WORKER_PROCESS_ENV, ...env, ...stackEnv(stack), ...(opts.worker?.env ?? {}) },
+        env: { ...localWorkerProcessEnv(), ...env, ...stackEnv(stack), ...(opts.worker?.env ?? {}) },
       });
       await entry.child.waitForLine(WORKER_READY_LINE, deadlineFor());
       stack.markReady(entry, `on ${stack.urls.temporalAddress ?? '?'}`);

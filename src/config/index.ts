@@ -5,4 +5,4 @@ export { ENV } from './env';
 export { AZURITE_ACCOUNT, DEFAULT_PORTS, LOCAL_AZURE } from './local';
 export { FINETUNE_SEARCH_ATTRIBUTE_KEYS, FINETUNE_SEARCH_ATTRIBUTES } from './searchAttributes';
 export { TASK_QUEUE } from './temporal';
-export { WORKER_PROCESS_ENV } from './workerTuning';
+export { WORKER_PROCESS_ENV, workerProcessEnv } from './workerTuning';

@@ -2,6 +2,7 @@
 // (activities, clients, watchers), the workflow thread's V8 heap (the cached runs; the SDK runs workflows in
 // a worker thread whose heap process.memoryUsage() does not see), ArrayBuffers and other external memory,
 // and the rest: Temporal's Rust core, allocator arenas and code. Logged every FTFLOW_MEMORY_REPORT_SECONDS.
+import { readFileSync } from 'node:fs';
 import { Worker as ThreadWorker } from 'node:worker_threads';
 import type { Logger } from '@temporalio/common';
 
@@ -93,4 +94,24 @@ export function reportMemory(
     clearInterval(timer);
     threads.stop();
   };
+}
+
+export type MallocInUse = 'jemalloc' | 'glibc' | 'unknown';
+
+/**
+ * Which malloc this process runs on: jemalloc when its library is mapped (preloaded: LD_PRELOAD), else glibc's
+ * when Node was built against glibc, else unknown (another libc, or no /proc). `maps` is the text of
+ * /proc/self/maps (read when not given).
+ */
+export function mallocInUse(maps?: string): MallocInUse {
+  let text = maps;
+  if (text === undefined) {
+    try {
+      text = readFileSync('/proc/self/maps', 'utf8');
+    } catch {
+      return 'unknown';
+    }
+  }
+  if (/\/libjemalloc[^/\s]*\.so/.test(text)) return 'jemalloc';
+  return /\/libc(?:-[\d.]+)?\.so/.test(text) && /\/ld-linux[^/\s]*\.so/.test(text) ? 'glibc' : 'unknown';
 }

@@ -392,6 +392,16 @@ describe('Dockerfile', () => {
     // What the worker process cannot set itself (glibc reads it first): the image sets it.
     for (const [name, value] of Object.entries(WORKER_PROCESS_ENV))
       expect([name, runtime.env[name]]).toEqual([name, value]);
+    // jemalloc: Debian's libjemalloc2 at the version set-up pins, preloaded from one path (workerProcessEnv).
+    const pinned = /^JEMALLOC_VERSION=(\S+)$/m.exec(read('scripts/setup.sh'))?.[1];
+    expect(pinned).toBeTruthy();
+    expect(runtime.lines.join('\n')).toContain(`apt-get install -y --no-install-recommends libjemalloc2=${pinned}`);
+    expect(runtime.lines.join('\n')).toContain(`/usr/local/lib/libjemalloc.so.2`);
+    expect(runtime.env.LD_PRELOAD).toBe('/usr/local/lib/libjemalloc.so.2');
+    // compose keeps them for the worker, an operator's .env filled in.
+    const workerEnv = containerEnv(services.worker, filledIn());
+    for (const [name, value] of Object.entries({ ...WORKER_PROCESS_ENV, LD_PRELOAD: runtime.env.LD_PRELOAD }))
+      expect([name, workerEnv[name]]).toEqual([name, value]);
     expect(services.worker.environment?.FTFLOW_WORKFLOW_BUNDLE).toBe(inImage);
     expect(runtime.lines).toEqual(
       expect.arrayContaining([expect.stringMatching(/^COPY --from=build \/app\/dist \.\/dist$/)]),

@@ -1,4 +1,5 @@
-// The full local stack (with its worker) schedules the janitor every 5 minutes; a trigger runs a sweep.
+// The full local stack (with its worker) schedules the janitor every 5 minutes; a trigger runs a sweep. Its
+// worker runs with the process settings the image gives its own (WORKER_PROCESS_ENV, jemalloc preloaded).
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -7,7 +8,8 @@ import { startStack, type RunningStack } from '../../../devstack/stack';
 import { JanitorControl } from '../../../src/control/janitor';
 import { TASK_QUEUE } from '../../../src/config/temporal';
 import { waitFor } from '../../helpers/localStack';
-import { PROJECT_ROOT } from '../../../devstack/stack/paths';
+import { JEMALLOC_LIBRARY, PROJECT_ROOT } from '../../../devstack/stack/paths';
+import { WORKER_HEAP_LIMIT_MIB } from '../../../src/config/workerTuning';
 
 describe('the janitor schedule of the local stack', () => {
   let stack: RunningStack | undefined;
@@ -42,5 +44,20 @@ describe('the janitor schedule of the local stack', () => {
       60_000,
     );
     expect(report).toMatchObject({ dryRun: false, examined: 0, deleted: [], kept: [], failed: [] });
+  });
+
+  test("the stack's worker runs on set-up's jemalloc, with two glibc arenas' setting and V8's heap limit", () => {
+    const worker = stack?.processes.find((p) => p.name === 'worker');
+    expect(worker).toBeDefined();
+    const ready = fs
+      .readFileSync(worker?.logFile ?? '', 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('WORKER_READY'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>)[0];
+    if (!fs.existsSync(JEMALLOC_LIBRARY))
+      throw new Error(`${JEMALLOC_LIBRARY} is missing: run make setup (step 7 installs Debian's libjemalloc2)`);
+    expect(ready).toMatchObject({ malloc: 'jemalloc', mallocArenaMax: '2', heapLimitMiB: WORKER_HEAP_LIMIT_MIB });
+    const maps = fs.readFileSync(`/proc/${worker?.pid ?? 0}/maps`, 'utf8');
+    expect(maps).toContain(JEMALLOC_LIBRARY);
   });
 });
