@@ -15,7 +15,8 @@
 //                                          stagings unlimited, glibc's own malloc arena limit, Node's own
 //                                          heap limit, glibc's malloc); default-heap: as it ships but Node's
 //                                          own heap limit; glibc: as it ships but on glibc's malloc instead of
-//                                          set-up's jemalloc
+//                                          set-up's jemalloc; semi-space-8: as it ships plus V8's
+//                                          --max-semi-space-size=8 (smaller young generations)
 //
 // `--live-metrics on,off` runs each level twice, side by side: the worker as it ships (live training
 // figures on) and with them off (FTFLOW_METRICS_POLL_SECONDS=0), and compares reads per run (ARM and
@@ -60,7 +61,7 @@ import { DEFAULT_MAX_CACHED_WORKFLOWS, WORKER_PROCESS_ENV } from '../../src/conf
 
 export type LiveMetricsVariant = 'on' | 'off';
 export type PushVariant = 'on' | 'off';
-export type WorkerVariant = 'shipped' | 'before' | 'default-heap' | 'glibc';
+export type WorkerVariant = 'shipped' | 'before' | 'default-heap' | 'glibc' | 'semi-space-8';
 
 /**
  * The workers' settings per variant. Both load a prebuilt bundle, as the image's workers do (bundling at
@@ -79,6 +80,7 @@ async function variantSettings(
     before: {},
     'default-heap': {},
     glibc: {},
+    'semi-space-8': {},
   };
   // From dist/, as the worker runs the workflows: the bench's own build does not compile src/workflows.
   const { bundleWorkflows } = (await import(
@@ -90,6 +92,10 @@ async function variantSettings(
     settings['default-heap'] = { FTFLOW_WORKFLOW_BUNDLE: bundle.path, NODE_OPTIONS: '' };
     // The workers' environment is localWorkerProcessEnv's (jemalloc preloaded when set-up installed it).
     settings.glibc = { FTFLOW_WORKFLOW_BUNDLE: bundle.path, LD_PRELOAD: '' };
+    settings['semi-space-8'] = {
+      FTFLOW_WORKFLOW_BUNDLE: bundle.path,
+      NODE_OPTIONS: `${WORKER_PROCESS_ENV.NODE_OPTIONS} --max-semi-space-size=8`,
+    };
   }
   if (variants.includes('before')) {
     const bundle = await bundleWorkflows(path.join(dir, 'workflow-bundle-traced.js'), { tracing: true });
@@ -415,7 +421,7 @@ export async function runScaleBench(opts: ScaleBenchOptions): Promise<ScaleBench
   const compared = workerVariants.length > 1 || workerVariants[0] !== 'shipped';
   // The smoke run keeps bundling at start-up: building bundles would not fit its time.
   const perVariant = opts.smoke
-    ? { shipped: {}, before: {}, 'default-heap': {}, glibc: {} }
+    ? { shipped: {}, before: {}, 'default-heap': {}, glibc: {}, 'semi-space-8': {} }
     : await variantSettings(path.join(PROJECT_ROOT, '.data', 'bench-scale'), workerVariants);
   const before = perVariant.before;
   for (const runs of opts.levels)
@@ -496,7 +502,7 @@ export async function runScaleBench(opts: ScaleBenchOptions): Promise<ScaleBench
         FTFLOW_MEMORY_REPORT_SECONDS: '10 (the memory rows)',
         FTFLOW_MAX_CONCURRENT_STAGINGS: 'default (8)',
         MALLOC_ARENA_MAX: '2 (WORKER_PROCESS_ENV, as the image; glibc only)',
-        NODE_OPTIONS: `${WORKER_PROCESS_ENV.NODE_OPTIONS} (WORKER_PROCESS_ENV, as the image)${workerVariants.includes('default-heap') ? "; worker default-heap: unset (Node's own limit)" : ''}`,
+        NODE_OPTIONS: `${WORKER_PROCESS_ENV.NODE_OPTIONS} (WORKER_PROCESS_ENV, as the image)${workerVariants.includes('default-heap') ? "; worker default-heap: unset (Node's own limit)" : ''}${workerVariants.includes('semi-space-8') ? '; worker semi-space-8: plus --max-semi-space-size=8' : ''}`,
         LD_PRELOAD: `${preload ? path.relative(PROJECT_ROOT, preload) : "unset: set-up's jemalloc is missing"} (as the image preloads its own)${workerVariants.includes('glibc') ? '; worker glibc: unset' : ''}`,
         MALLOC_CONF: `${WORKER_PROCESS_ENV.MALLOC_CONF} (WORKER_PROCESS_ENV, as the image)`,
         FTFLOW_WORKFLOW_BUNDLE: 'a prebuilt bundle (npm run bundle), as the image',
@@ -534,7 +540,9 @@ async function main(): Promise<void> {
     smoke: args.smoke,
     liveMetrics: wordsArg(args, 'live-metrics', ['on', 'off'] as const, ['on']),
     push: wordsArg(args, 'push', ['on', 'off'] as const, ['off']),
-    workerVariants: wordsArg(args, 'worker', ['shipped', 'before', 'default-heap', 'glibc'] as const, ['shipped']),
+    workerVariants: wordsArg(args, 'worker', ['shipped', 'before', 'default-heap', 'glibc', 'semi-space-8'] as const, [
+      'shipped',
+    ]),
     resultFile: args.values.get('result-file'),
     levels: listArg(args, 'levels', args.smoke ? [3] : [10, 100, 1000]),
     jobSeconds: numberArg(args, 'job-seconds', args.smoke ? 5 : 480),

@@ -1,5 +1,6 @@
 // The full local stack (with its worker) schedules the janitor every 5 minutes; a trigger runs a sweep. Its
 // worker runs with the process settings the image gives its own (WORKER_PROCESS_ENV, jemalloc preloaded).
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -9,7 +10,7 @@ import { JanitorControl } from '../../../src/control/janitor';
 import { TASK_QUEUE } from '../../../src/config/temporal';
 import { waitFor } from '../../helpers/localStack';
 import { JEMALLOC_LIBRARY, PROJECT_ROOT } from '../../../devstack/stack/paths';
-import { WORKER_HEAP_LIMIT_MIB } from '../../../src/config/workerTuning';
+import { workerProcessEnv, WORKER_PROCESS_ENV } from '../../../src/config/workerTuning';
 
 describe('the janitor schedule of the local stack', () => {
   let stack: RunningStack | undefined;
@@ -46,18 +47,32 @@ describe('the janitor schedule of the local stack', () => {
     expect(report).toMatchObject({ dryRun: false, examined: 0, deleted: [], kept: [], failed: [] });
   });
 
-  test("the stack's worker runs on set-up's jemalloc, with two glibc arenas' setting and V8's heap limit", () => {
+  test("the stack's worker runs on set-up's jemalloc, with the worker's process settings", () => {
     const worker = stack?.processes.find((p) => p.name === 'worker');
     expect(worker).toBeDefined();
+    if (!fs.existsSync(JEMALLOC_LIBRARY))
+      throw new Error(`${JEMALLOC_LIBRARY} is missing: run make setup (step 7 installs Debian's libjemalloc2)`);
+    const environ = new Map(
+      fs
+        .readFileSync(`/proc/${worker?.pid ?? 0}/environ`, 'utf8')
+        .split('\0')
+        .map((kv): [string, string] => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+    );
+    for (const [name, value] of Object.entries(workerProcessEnv(JEMALLOC_LIBRARY)))
+      expect([name, environ.get(name)]).toEqual([name, value]);
+    expect(fs.readFileSync(`/proc/${worker?.pid ?? 0}/maps`, 'utf8')).toContain(JEMALLOC_LIBRARY);
+    // What the worker says at start: the malloc it found mapped, and V8's limit under those NODE_OPTIONS.
     const ready = fs
       .readFileSync(worker?.logFile ?? '', 'utf8')
       .split('\n')
       .filter((l) => l.includes('WORKER_READY'))
       .map((l) => JSON.parse(l) as Record<string, unknown>)[0];
-    if (!fs.existsSync(JEMALLOC_LIBRARY))
-      throw new Error(`${JEMALLOC_LIBRARY} is missing: run make setup (step 7 installs Debian's libjemalloc2)`);
-    expect(ready).toMatchObject({ malloc: 'jemalloc', mallocArenaMax: '2', heapLimitMiB: WORKER_HEAP_LIMIT_MIB });
-    const maps = fs.readFileSync(`/proc/${worker?.pid ?? 0}/maps`, 'utf8');
-    expect(maps).toContain(JEMALLOC_LIBRARY);
+    const heapLimitMiB = Number(
+      execFileSync(process.execPath, ['-p', 'Math.round(v8.getHeapStatistics().heap_size_limit / 2 ** 20)'], {
+        env: { PATH: process.env.PATH ?? '', NODE_OPTIONS: WORKER_PROCESS_ENV.NODE_OPTIONS },
+        encoding: 'utf8',
+      }).trim(),
+    );
+    expect(ready).toMatchObject({ malloc: 'jemalloc', mallocArenaMax: '2', heapLimitMiB });
   });
 });
