@@ -31,12 +31,12 @@ RUN apt-get update \
  && ln -s "$(dpkg -L libjemalloc2 | grep '/libjemalloc\.so\.2$')" /usr/local/lib/libjemalloc.so.2
 # MALLOC_ARENA_MAX, MALLOC_CONF and NODE_OPTIONS: src/config/workerTuning.ts, WORKER_PROCESS_ENV (read by the
 # allocator and by Node before the service's code runs; the heap limit keeps V8 from growing a heap to four times
-# what it uses).
+# what it uses, the semi-space size its young generations under a long staging).
 ENV NODE_ENV=production \
     LD_PRELOAD=/usr/local/lib/libjemalloc.so.2 \
     MALLOC_ARENA_MAX=2 \
     MALLOC_CONF=background_thread:true \
-    NODE_OPTIONS=--max-old-space-size=1536 \
+    NODE_OPTIONS="--max-old-space-size=1536 --max-semi-space-size=8" \
     FTFLOW_WORKFLOW_BUNDLE=/app/dist/workflow-bundle.js \
     FTFLOW_LOG_FORMAT=json \
     FTFLOW_METRICS_ADDRESS=0.0.0.0:9464

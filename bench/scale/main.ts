@@ -15,8 +15,8 @@
 //                                          stagings unlimited, glibc's own malloc arena limit, Node's own
 //                                          heap limit, glibc's malloc); default-heap: as it ships but Node's
 //                                          own heap limit; glibc: as it ships but on glibc's malloc instead of
-//                                          set-up's jemalloc; semi-space-8: as it ships plus V8's
-//                                          --max-semi-space-size=8 (smaller young generations)
+//                                          set-up's jemalloc; default-semi-space: as it ships but V8's own
+//                                          young generation size (no --max-semi-space-size)
 //
 // `--live-metrics on,off` runs each level twice, side by side: the worker as it ships (live training
 // figures on) and with them off (FTFLOW_METRICS_POLL_SECONDS=0), and compares reads per run (ARM and
@@ -57,11 +57,11 @@ import {
 } from '../common';
 import { measureLevel, type LevelResult, type ScaleTarget } from './scale';
 import { pathToFileURL } from 'node:url';
-import { DEFAULT_MAX_CACHED_WORKFLOWS, WORKER_PROCESS_ENV } from '../../src/config/workerTuning';
+import { DEFAULT_MAX_CACHED_WORKFLOWS, WORKER_HEAP_LIMIT_MIB, WORKER_PROCESS_ENV } from '../../src/config/workerTuning';
 
 export type LiveMetricsVariant = 'on' | 'off';
 export type PushVariant = 'on' | 'off';
-export type WorkerVariant = 'shipped' | 'before' | 'default-heap' | 'glibc' | 'semi-space-8';
+export type WorkerVariant = 'shipped' | 'before' | 'default-heap' | 'glibc' | 'default-semi-space';
 
 /**
  * The workers' settings per variant. Both load a prebuilt bundle, as the image's workers do (bundling at
@@ -80,7 +80,7 @@ async function variantSettings(
     before: {},
     'default-heap': {},
     glibc: {},
-    'semi-space-8': {},
+    'default-semi-space': {},
   };
   // From dist/, as the worker runs the workflows: the bench's own build does not compile src/workflows.
   const { bundleWorkflows } = (await import(
@@ -92,9 +92,9 @@ async function variantSettings(
     settings['default-heap'] = { FTFLOW_WORKFLOW_BUNDLE: bundle.path, NODE_OPTIONS: '' };
     // The workers' environment is localWorkerProcessEnv's (jemalloc preloaded when set-up installed it).
     settings.glibc = { FTFLOW_WORKFLOW_BUNDLE: bundle.path, LD_PRELOAD: '' };
-    settings['semi-space-8'] = {
+    settings['default-semi-space'] = {
       FTFLOW_WORKFLOW_BUNDLE: bundle.path,
-      NODE_OPTIONS: `${WORKER_PROCESS_ENV.NODE_OPTIONS} --max-semi-space-size=8`,
+      NODE_OPTIONS: `--max-old-space-size=${WORKER_HEAP_LIMIT_MIB}`,
     };
   }
   if (variants.includes('before')) {
@@ -421,7 +421,7 @@ export async function runScaleBench(opts: ScaleBenchOptions): Promise<ScaleBench
   const compared = workerVariants.length > 1 || workerVariants[0] !== 'shipped';
   // The smoke run keeps bundling at start-up: building bundles would not fit its time.
   const perVariant = opts.smoke
-    ? { shipped: {}, before: {}, 'default-heap': {}, glibc: {}, 'semi-space-8': {} }
+    ? { shipped: {}, before: {}, 'default-heap': {}, glibc: {}, 'default-semi-space': {} }
     : await variantSettings(path.join(PROJECT_ROOT, '.data', 'bench-scale'), workerVariants);
   const before = perVariant.before;
   for (const runs of opts.levels)
@@ -502,7 +502,7 @@ export async function runScaleBench(opts: ScaleBenchOptions): Promise<ScaleBench
         FTFLOW_MEMORY_REPORT_SECONDS: '10 (the memory rows)',
         FTFLOW_MAX_CONCURRENT_STAGINGS: 'default (8)',
         MALLOC_ARENA_MAX: '2 (WORKER_PROCESS_ENV, as the image; glibc only)',
-        NODE_OPTIONS: `${WORKER_PROCESS_ENV.NODE_OPTIONS} (WORKER_PROCESS_ENV, as the image)${workerVariants.includes('default-heap') ? "; worker default-heap: unset (Node's own limit)" : ''}${workerVariants.includes('semi-space-8') ? '; worker semi-space-8: plus --max-semi-space-size=8' : ''}`,
+        NODE_OPTIONS: `${WORKER_PROCESS_ENV.NODE_OPTIONS} (WORKER_PROCESS_ENV, as the image)${workerVariants.includes('default-heap') ? "; worker default-heap: unset (Node's own limit)" : ''}${workerVariants.includes('default-semi-space') ? `; worker default-semi-space: --max-old-space-size=${WORKER_HEAP_LIMIT_MIB} only` : ''}`,
         LD_PRELOAD: `${preload ? path.relative(PROJECT_ROOT, preload) : "unset: set-up's jemalloc is missing"} (as the image preloads its own)${workerVariants.includes('glibc') ? '; worker glibc: unset' : ''}`,
         MALLOC_CONF: `${WORKER_PROCESS_ENV.MALLOC_CONF} (WORKER_PROCESS_ENV, as the image)`,
         FTFLOW_WORKFLOW_BUNDLE: 'a prebuilt bundle (npm run bundle), as the image',
@@ -540,9 +540,12 @@ async function main(): Promise<void> {
     smoke: args.smoke,
     liveMetrics: wordsArg(args, 'live-metrics', ['on', 'off'] as const, ['on']),
     push: wordsArg(args, 'push', ['on', 'off'] as const, ['off']),
-    workerVariants: wordsArg(args, 'worker', ['shipped', 'before', 'default-heap', 'glibc', 'semi-space-8'] as const, [
-      'shipped',
-    ]),
+    workerVariants: wordsArg(
+      args,
+      'worker',
+      ['shipped', 'before', 'default-heap', 'glibc', 'default-semi-space'] as const,
+      ['shipped'],
+    ),
     resultFile: args.values.get('result-file'),
     levels: listArg(args, 'levels', args.smoke ? [3] : [10, 100, 1000]),
     jobSeconds: numberArg(args, 'job-seconds', args.smoke ? 5 : 480),

@@ -172,7 +172,8 @@ function dockerfile(): { stages: Stage[]; runtime: Stage } {
       const stage = stages.at(-1);
       if (!stage) throw new Error(`instruction before FROM: ${line}`);
       stage.lines.push(line);
-      if (instruction === 'ENV') for (const m of body.matchAll(/(\w+)=(\S+)/g)) stage.env[m[1]] = m[2];
+      if (instruction === 'ENV')
+        for (const m of body.matchAll(/(\w+)=("[^"]*"|\S+)/g)) stage.env[m[1]] = m[2].replace(/^"(.*)"$/, '$1');
     }
   }
   const runtime = stages.at(-1);
