@@ -56,8 +56,8 @@ export const WORKER_PROCESS_ENV = {
  * WORKER_PROCESS_ENV, and jemalloc preloaded when its library is given (`LD_PRELOAD`; the image's is
  * Debian's libjemalloc2, the local stack's `.tools/lib/libjemalloc.so.2`). With glibc's malloc the Rust
  * core's and Node's native memory freed by finished runs stays with the process; with jemalloc it goes
- * back: at 1,000 runs the worker's memory outside V8 stayed at 150-250 MiB instead of growing to 670
- * (bench/README.md, section 7).
+ * back: at 1,000 runs the worker's memory outside V8 stayed at about 200 MiB (median; at most 334) instead
+ * of growing to 670-720 (bench/README.md, section 7).
  */
 export function workerProcessEnv(jemallocLibrary?: string): Record<string, string> {
   return { ...WORKER_PROCESS_ENV, ...(jemallocLibrary ? { LD_PRELOAD: jemallocLibrary } : {}) };

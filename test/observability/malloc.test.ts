@@ -1,9 +1,8 @@
 // Which malloc a process runs on, as the worker reports it at start (WORKER_READY's `malloc`).
 import { execFileSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import { JEMALLOC_LIBRARY } from '../../devstack/stack/paths';
 import { workerProcessEnv, WORKER_PROCESS_ENV } from '../../src/config/workerTuning';
 import { mallocInUse } from '../../src/observability/memory';
+import { setUpJemalloc } from '../helpers/jemalloc';
 
 const GLIBC = [
   '5581c000-5581d000 r-xp 00000000 08:01 123 /usr/bin/node',
@@ -32,8 +31,7 @@ test('workerProcessEnv preloads jemalloc only when given its library', () => {
 });
 
 test("real processes: Node on its own runs on glibc's malloc, with set-up's jemalloc preloaded on jemalloc", () => {
-  if (!fs.existsSync(JEMALLOC_LIBRARY))
-    throw new Error(`${JEMALLOC_LIBRARY} is missing: run make setup (step 7 installs Debian's libjemalloc2)`);
+  const jemalloc = setUpJemalloc();
   const mapsOf = (env: Record<string, string>) =>
     execFileSync(
       process.execPath,
@@ -44,5 +42,5 @@ test("real processes: Node on its own runs on glibc's malloc, with set-up's jema
       },
     );
   expect(mallocInUse(mapsOf({}))).toBe('glibc');
-  expect(mallocInUse(mapsOf(workerProcessEnv(JEMALLOC_LIBRARY)))).toBe('jemalloc');
+  expect(mallocInUse(mapsOf(workerProcessEnv(jemalloc)))).toBe('jemalloc');
 });

@@ -9,7 +9,8 @@ import { startStack, type RunningStack } from '../../../devstack/stack';
 import { JanitorControl } from '../../../src/control/janitor';
 import { TASK_QUEUE } from '../../../src/config/temporal';
 import { waitFor } from '../../helpers/localStack';
-import { JEMALLOC_LIBRARY, PROJECT_ROOT } from '../../../devstack/stack/paths';
+import { PROJECT_ROOT } from '../../../devstack/stack/paths';
+import { setUpJemalloc } from '../../helpers/jemalloc';
 import { workerProcessEnv, WORKER_PROCESS_ENV } from '../../../src/config/workerTuning';
 
 describe('the janitor schedule of the local stack', () => {
@@ -50,17 +51,16 @@ describe('the janitor schedule of the local stack', () => {
   test("the stack's worker runs on set-up's jemalloc, with the worker's process settings", () => {
     const worker = stack?.processes.find((p) => p.name === 'worker');
     expect(worker).toBeDefined();
-    if (!fs.existsSync(JEMALLOC_LIBRARY))
-      throw new Error(`${JEMALLOC_LIBRARY} is missing: run make setup (step 7 installs Debian's libjemalloc2)`);
+    const jemalloc = setUpJemalloc();
     const environ = new Map(
       fs
         .readFileSync(`/proc/${worker?.pid ?? 0}/environ`, 'utf8')
         .split('\0')
         .map((kv): [string, string] => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
     );
-    for (const [name, value] of Object.entries(workerProcessEnv(JEMALLOC_LIBRARY)))
+    for (const [name, value] of Object.entries(workerProcessEnv(jemalloc)))
       expect([name, environ.get(name)]).toEqual([name, value]);
-    expect(fs.readFileSync(`/proc/${worker?.pid ?? 0}/maps`, 'utf8')).toContain(JEMALLOC_LIBRARY);
+    expect(fs.readFileSync(`/proc/${worker?.pid ?? 0}/maps`, 'utf8')).toContain(jemalloc);
     // What the worker says at start: the malloc it found mapped, and V8's limit under those NODE_OPTIONS.
     const ready = fs
       .readFileSync(worker?.logFile ?? '', 'utf8')
