@@ -40,7 +40,7 @@ import { FULL_SIZE_HUB_OPTIONS, SPLITS, type HubEmulatorOptions } from '../../de
 import { localWorkerProcessEnv, PROJECT_ROOT, startStack } from '../../devstack/stack';
 import { runJsonChild } from './child';
 import type { HubInfo } from './hub';
-import type { StagerReport } from './stager';
+import type { SplitFigures, SplitPhases, StagerReport } from './stager';
 
 const MB = 1024 * 1024;
 const BENCH_DIR = join(PROJECT_ROOT, '.data', 'bench');
@@ -99,6 +99,54 @@ interface LevelResult {
     stage: { stager: number; azurite: number; hub: number };
     raw: { stager: number; azurite: number };
   };
+  /**
+   * Each split, medians over the repetitions: its seconds staged and uploaded raw, and when staging reached
+   * each step of its start (SplitPhases): where a small slice's time goes.
+   */
+  splits: SplitSummary[];
+}
+
+interface SplitSummary extends Partial<SplitPhases> {
+  split: string;
+  mb: number;
+  stageSeconds: number;
+  rawSeconds: number;
+}
+
+function splitSummaries(stages: Rep[], raws: Rep[]): SplitSummary[] {
+  return stages[0].report.splits.map(({ split, bytes }) => {
+    const of = (list: Rep[]): SplitFigures[] => list.flatMap((r) => r.report.splits.filter((s) => s.split === split));
+    const med = (list: SplitFigures[], pick: (s: SplitFigures) => number | undefined): number | undefined => {
+      const values = list.map(pick).filter((v): v is number => v !== undefined);
+      return values.length ? median(values) : undefined;
+    };
+    const staged = of(stages);
+    const phase = (key: keyof SplitPhases): Partial<SplitPhases> => {
+      const value = med(staged, (s) => s.phases?.[key]);
+      return value === undefined ? {} : { [key]: fixed(value, 1) };
+    };
+    return {
+      split,
+      mb: fixed(bytes / MB, 1),
+      stageSeconds: fixed(med(staged, (s) => s.seconds) ?? 0, 3),
+      rawSeconds: fixed(med(of(raws), (s) => s.seconds) ?? 0, 3),
+      ...phase('countedMs'),
+      ...phase('firstRowsMs'),
+      ...phase('firstBlockSentMs'),
+      ...phase('firstBlockStagedMs'),
+      ...phase('endMs'),
+      ...phase('steadyMBps'),
+    };
+  });
+}
+
+/** One split of a repetition, for the log. */
+function describeSplit(s: SplitFigures): string {
+  const p = s.phases;
+  const start = p
+    ? ` (counted ${p.countedMs ?? '-'}, rows ${p.firstRowsMs}, block sent ${p.firstBlockSentMs}, staged ${p.firstBlockStagedMs}, end ${p.endMs} ms${p.steadyMBps ? `; steady ${p.steadyMBps} MB/s` : ''})`
+    : '';
+  return `${s.split} ${(s.bytes / MB).toFixed(0)} MB ${s.seconds.toFixed(2)} s${start}`;
 }
 
 interface StagerMemory {
@@ -220,6 +268,7 @@ async function main(): Promise<void> {
       log(
         `${mode.padEnd(8)} ${String(percent).padStart(3)}%: ${(report.bytes / MB).toFixed(0)} MB JSONL in ${report.seconds.toFixed(1)} s = ${mbps.toFixed(1)} MB/s, peak RSS ${report.peakRssMiB.toFixed(0)} MiB (sampled: heap ${report.sampled?.heapTotalMiB ?? '?'}, external ${report.sampled?.externalMiB ?? '?'} MiB), CPU stager ${report.cpuSeconds.toFixed(1)} s, azurite ${cpu.azurite?.cpuSeconds ?? '?'} s${cpu.hub ? `, hub ${cpu.hub.cpuSeconds} s` : ''}`,
       );
+      log(`         ${report.splits.map(describeSplit).join('; ')}`);
       return { rep: { mode, report, mbps, cpu }, container: new ContainerClient(`${azuriteUrl}/${name}`, credential) };
     };
 
@@ -299,6 +348,7 @@ async function main(): Promise<void> {
             azurite: perGiB(raws, (r) => r.cpu.azurite?.cpuSeconds),
           },
         },
+        splits: splitSummaries(stages, raws),
       });
     }
 

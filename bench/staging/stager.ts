@@ -10,7 +10,15 @@
 import { join } from 'node:path';
 import { ContainerClient, StorageSharedKeyCredential } from '@azure/storage-blob';
 import { AZURITE_ACCOUNT } from '../../src/config/local';
-import { hubSplitSource, listSplitFiles, resolveRevision, stageSplit, type StageProgress } from '../../src/dataset';
+import {
+  hubSplitSource,
+  listSplitFiles,
+  resolveRevision,
+  stageSplit,
+  type BlockBlobTarget,
+  type SplitSource,
+  type StageProgress,
+} from '../../src/dataset';
 
 const MB = 1024 * 1024;
 const REPO = 'HuggingFaceH4/ultrachat_200k';
@@ -24,6 +32,74 @@ export interface SplitFigures {
   blocks: number;
   seconds: number;
   blobPath: string;
+  /** Staging only: when each step of the split's start was reached, ms from the split's start. */
+  phases?: SplitPhases;
+}
+
+/**
+ * A staged split's start, in ms from its start: rows counted (all shards' footers read), first rows read
+ * (the first row group fetched and decoded), first block handed to the upload (filled), first block
+ * staged (its Put Block answered); and the end (block list committed). `steadyMBps` is the rate of the
+ * blocks after the fifth (splits of more than eight blocks): the split's speed once the pipeline is full.
+ */
+export interface SplitPhases {
+  countedMs?: number;
+  firstRowsMs: number;
+  firstBlockSentMs: number;
+  firstBlockStagedMs: number;
+  endMs: number;
+  steadyMBps?: number;
+}
+
+/** Times the steps of one split's staging by wrapping its source and target (stageSplit is not changed). */
+function splitClock(source: SplitSource, target: BlockBlobTarget) {
+  const t0 = performance.now();
+  const at = (): number => Math.round(performance.now() - t0);
+  let firstRowsMs: number | undefined;
+  let firstBlockSentMs: number | undefined;
+  let countedMs: number | undefined;
+  const staged: { ms: number; bytes: number }[] = [];
+  const timedSource: SplitSource = {
+    ...source,
+    async *read(from, limit, signal, opts) {
+      for await (const batch of source.read(from, limit, signal, opts)) {
+        firstRowsMs ??= at();
+        yield batch;
+      }
+    },
+  };
+  const timedTarget: BlockBlobTarget = {
+    stageBlock(id, body, length, options) {
+      firstBlockSentMs ??= at();
+      return target.stageBlock(id, body, length, options);
+    },
+    commitBlockList: (blocks, options) => target.commitBlockList(blocks, options),
+  };
+  return {
+    source: timedSource,
+    target: timedTarget,
+    counted(): void {
+      countedMs = at();
+    },
+    checkpoint(bytes: number): void {
+      staged.push({ ms: performance.now() - t0, bytes });
+    },
+    phases(): SplitPhases {
+      const endMs = at();
+      const from = staged[4];
+      const last = staged[staged.length - 1];
+      return {
+        ...(countedMs !== undefined ? { countedMs } : {}),
+        firstRowsMs: firstRowsMs ?? endMs,
+        firstBlockSentMs: firstBlockSentMs ?? endMs,
+        firstBlockStagedMs: Math.round(staged[0]?.ms ?? endMs),
+        endMs,
+        ...(staged.length > 8
+          ? { steadyMBps: Math.round(((last.bytes - from.bytes) / MB / ((last.ms - from.ms) / 1000)) * 10) / 10 }
+          : {}),
+      };
+    },
+  };
 }
 
 export interface StagerReport {
@@ -90,13 +166,15 @@ async function stage(
   const out: SplitFigures[] = [];
   for (const split of splits) {
     const files = await listSplitFiles({ endpoint }, REPO, revision, split);
-    const source = hubSplitSource(REPO, revision, split, files);
     const progress: StageProgress = { rowsRead: 0, rowsWritten: 0, bytes: 0 };
     const blobPath = `staged/${split}.jsonl`;
     const t0 = performance.now();
+    const clock = splitClock(hubSplitSource(REPO, revision, split, files), container.getBlockBlobClient(blobPath));
     const r = await stageSplit({
-      source,
-      target: container.getBlockBlobClient(blobPath),
+      source: clock.source,
+      target: clock.target,
+      onTotal: () => clock.counted(),
+      onCheckpoint: (checkpoint) => clock.checkpoint(checkpoint.bytes),
       label: `${REPO} ${split}[:${percent}%]`,
       percent,
       maxInvalidFraction: 0.01,
@@ -113,6 +191,7 @@ async function stage(
       blocks: r.blocks,
       seconds: (performance.now() - t0) / 1000,
       blobPath,
+      phases: clock.phases(),
     });
   }
   return out;

@@ -121,6 +121,34 @@ export interface StagedSplitResult {
 /** Room for the line that takes a block past its target size (a longer line grows the buffer). */
 const BLOCK_SLACK = 256 * 1024;
 
+/**
+ * The block being filled, with the free list its buffers come from and go back to. A class, not an
+ * object literal per split: the JSON writer's optimized code inlines `reserve`, and a literal made a new
+ * `reserve` function for every split, which made V8 throw that code away and compile it again at each one.
+ */
+class BlockSink implements ByteSink {
+  private readonly free: Buffer[] = [];
+  buf: Buffer;
+  length = 0;
+  constructor(readonly size: number) {
+    this.buf = this.take();
+  }
+  take(): Buffer {
+    return this.free.pop() ?? Buffer.allocUnsafe(this.size);
+  }
+  /** A buffer whose upload is done (one that grew past the block size for a long line is let go). */
+  giveBack(buffer: Buffer): void {
+    if (buffer.length === this.size) this.free.push(buffer);
+  }
+  reserve(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(this.size, (this.length + n) * 2));
+    this.buf.copy(bigger, 0, 0, this.length);
+    this.giveBack(this.buf);
+    this.buf = bigger;
+  }
+}
+
 export type StagingErrorCode = 'EmptySlice' | 'TooManyInvalidRows' | 'TooManyBlocks';
 
 /** Staging refused the split for a reason in the data or the spec (not worth retrying). */
@@ -180,27 +208,14 @@ export async function stageSplit(opts: StageSplitOptions): Promise<StagedSplitRe
   // The block being filled: lines are written straight into it (writeJsonLine), so no line ever
   // exists as a string. Buffers come back to a free list when their upload is done: memory is a
   // few blocks, allocated once.
-  const bufferSize = blockBytes + BLOCK_SLACK;
-  const free: Buffer[] = [];
-  const takeBuffer = (): Buffer => free.pop() ?? Buffer.allocUnsafe(bufferSize);
-  const sink: ByteSink = {
-    buf: takeBuffer(),
-    length: 0,
-    reserve(n: number): void {
-      if (this.length + n <= this.buf.length) return;
-      const bigger = Buffer.allocUnsafe(Math.max(bufferSize, (this.length + n) * 2));
-      this.buf.copy(bigger, 0, 0, this.length);
-      if (this.buf.length === bufferSize) free.push(this.buf);
-      this.buf = bigger;
-    },
-  };
+  const sink = new BlockSink(blockBytes + BLOCK_SLACK);
   const inflight: { upload: Promise<unknown>; buffer: Buffer; checkpoint: SplitCheckpoint }[] = [];
 
   const drainOne = async (): Promise<void> => {
     const next = inflight.shift();
     if (!next) return;
     await next.upload;
-    if (next.buffer.length === bufferSize) free.push(next.buffer);
+    sink.giveBack(next.buffer);
     opts.onCheckpoint?.(next.checkpoint);
   };
 
@@ -228,7 +243,7 @@ export async function stageSplit(opts: StageSplitOptions): Promise<StagedSplitRe
       tally: tally.summary(),
     };
     while (inflight.length >= concurrency) await drainOne();
-    sink.buf = takeBuffer();
+    sink.buf = sink.take();
     if (signal?.aborted) throw abortReason(signal);
     const upload = target.stageBlock(blockId(index), body, body.length, {
       ...(opts.contentMd5 ? { transactionalContentMD5: createHash('md5').update(body).digest() } : {}),

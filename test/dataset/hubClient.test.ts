@@ -104,6 +104,28 @@ describe('Hub client against the stand-in', () => {
     expect(stats.requests).toBe(3);
   });
 
+  test("countRows reads the shards' footers at once, not one after the other", async () => {
+    // every parquet request is held 50 ms: read one after the other, at most one would be waiting at a time
+    let waiting = 0;
+    let most = 0;
+    const slow = await startHub(OPTS, (app) =>
+      app.addHook('onRequest', async (req) => {
+        if (!req.url.endsWith('.parquet')) return;
+        most = Math.max(most, ++waiting);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        waiting--;
+      }),
+    );
+    try {
+      const files = await listSplitFiles({ endpoint: slow.endpoint }, REPO, 'main', 'train_sft');
+      expect(files).toHaveLength(3);
+      expect(await countRows(files)).toBe(1000);
+      expect(most).toBe(3);
+    } finally {
+      await slow.close();
+    }
+  });
+
   test('reads exactly the first N rows across shard and row-group boundaries, in order', async () => {
     const files = await listSplitFiles(client, REPO, 'main', 'train_sft');
     const total = await countRows(files);

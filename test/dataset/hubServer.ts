@@ -10,8 +10,13 @@ export interface RunningHub {
   close(): Promise<void>;
 }
 
-export async function startHub(opts: HubEmulatorOptions = {}): Promise<RunningHub> {
+/** `prepare` runs before the server listens (fastify takes hooks only then), e.g. to hold or count requests. */
+export async function startHub(
+  opts: HubEmulatorOptions = {},
+  prepare?: (app: FastifyInstance) => void,
+): Promise<RunningHub> {
   const app = fastify({});
+  prepare?.(app);
   await app.register(hubRoutes, { prefix: '/hf', ...opts });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as AddressInfo;
