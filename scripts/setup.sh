@@ -387,13 +387,12 @@ install_jemalloc() {
   }
   mkdir -p "$TOOLS/lib"
   tmp=$(mktemp -d "$TOOLS/.apt.XXXXXX")
+  # shellcheck disable=SC2064
+  trap "rm -rf '$tmp'" RETURN
   # The pinned version; where the distribution serves another (Ubuntu, a later Debian), the one it serves.
-  apt_download "$tmp" "libjemalloc2=$JEMALLOC_VERSION" >/dev/null || apt_download "$tmp" libjemalloc2 || {
-    rm -rf "$tmp"
-    return 1
-  }
+  apt_download "$tmp" "libjemalloc2=$JEMALLOC_VERSION" >/dev/null || apt_download "$tmp" libjemalloc2 || return 1
   deb=$(ls "$tmp"/libjemalloc2_*.deb 2>/dev/null | head -n 1)
-  [ -n "$deb" ] || { echo "apt-get downloaded no libjemalloc2 package"; rm -rf "$tmp"; return 1; }
+  [ -n "$deb" ] || { echo "apt-get downloaded no libjemalloc2 package"; return 1; }
   arch=$(dpkg-deb -f "$deb" Architecture)
   version=$(dpkg-deb -f "$deb" Version)
   expected=$(eval "echo \${JEMALLOC_DEB_SHA256_$arch:-}")
@@ -401,16 +400,14 @@ install_jemalloc() {
     actual=$(sha256sum "$deb" | cut -d' ' -f1)
     [ "$actual" = "$expected" ] || {
       echo "sha256 mismatch for $(basename "$deb"): got $actual, expected $expected"
-      rm -rf "$tmp"
       return 1
     }
   fi
   dpkg-deb -x "$deb" "$tmp/x"
   lib=$(find "$tmp/x" -name libjemalloc.so.2 | head -n 1)
-  [ -n "$lib" ] || { echo "$(basename "$deb") holds no libjemalloc.so.2"; rm -rf "$tmp"; return 1; }
+  [ -n "$lib" ] || { echo "$(basename "$deb") holds no libjemalloc.so.2"; return 1; }
   cp "$lib" "$JEMALLOC_LIB.tmp" && mv "$JEMALLOC_LIB.tmp" "$JEMALLOC_LIB"
   echo "$version" >"$JEMALLOC_STAMP"
-  rm -rf "$tmp"
   echo "$version"
 }
 if [ "${FTFLOW_SKIP_JEMALLOC:-0}" = 1 ]; then
