@@ -57,7 +57,7 @@ import {
 } from '../common';
 import { measureLevel, type LevelResult, type ScaleTarget } from './scale';
 import { pathToFileURL } from 'node:url';
-import { DEFAULT_MAX_CACHED_WORKFLOWS, WORKER_HEAP_LIMIT_MIB, WORKER_PROCESS_ENV } from '../../src/config/workerTuning';
+import { DEFAULT_MAX_CACHED_WORKFLOWS, WORKER_PROCESS_ENV } from '../../src/config/workerTuning';
 
 export type LiveMetricsVariant = 'on' | 'off';
 export type PushVariant = 'on' | 'off';
@@ -71,6 +71,11 @@ export type WorkerVariant = 'shipped' | 'before' | 'default-heap' | 'glibc' | 'd
  * context; about 2,300 runs on a 4 GiB heap). `default-heap` is the shipped worker with Node's own heap limit
  * (derived from the machine's memory) instead of WORKER_PROCESS_ENV's `--max-old-space-size`.
  */
+/** The shipped worker's NODE_OPTIONS without its young-generation limit (the `default-semi-space` variant). */
+const WITHOUT_SEMI_SPACE = WORKER_PROCESS_ENV.NODE_OPTIONS.split(' ')
+  .filter((flag) => !flag.startsWith('--max-semi-space-size'))
+  .join(' ');
+
 async function variantSettings(
   dir: string,
   variants: readonly WorkerVariant[],
@@ -92,10 +97,7 @@ async function variantSettings(
     settings['default-heap'] = { FTFLOW_WORKFLOW_BUNDLE: bundle.path, NODE_OPTIONS: '' };
     // The workers' environment is localWorkerProcessEnv's (jemalloc preloaded when set-up installed it).
     settings.glibc = { FTFLOW_WORKFLOW_BUNDLE: bundle.path, LD_PRELOAD: '' };
-    settings['default-semi-space'] = {
-      FTFLOW_WORKFLOW_BUNDLE: bundle.path,
-      NODE_OPTIONS: `--max-old-space-size=${WORKER_HEAP_LIMIT_MIB}`,
-    };
+    settings['default-semi-space'] = { FTFLOW_WORKFLOW_BUNDLE: bundle.path, NODE_OPTIONS: WITHOUT_SEMI_SPACE };
   }
   if (variants.includes('before')) {
     const bundle = await bundleWorkflows(path.join(dir, 'workflow-bundle-traced.js'), { tracing: true });
@@ -502,7 +504,7 @@ export async function runScaleBench(opts: ScaleBenchOptions): Promise<ScaleBench
         FTFLOW_MEMORY_REPORT_SECONDS: '10 (the memory rows)',
         FTFLOW_MAX_CONCURRENT_STAGINGS: 'default (8)',
         MALLOC_ARENA_MAX: '2 (WORKER_PROCESS_ENV, as the image; glibc only)',
-        NODE_OPTIONS: `${WORKER_PROCESS_ENV.NODE_OPTIONS} (WORKER_PROCESS_ENV, as the image)${workerVariants.includes('default-heap') ? "; worker default-heap: unset (Node's own limit)" : ''}${workerVariants.includes('default-semi-space') ? `; worker default-semi-space: --max-old-space-size=${WORKER_HEAP_LIMIT_MIB} only` : ''}`,
+        NODE_OPTIONS: `${WORKER_PROCESS_ENV.NODE_OPTIONS} (WORKER_PROCESS_ENV, as the image)${workerVariants.includes('default-heap') ? "; worker default-heap: unset (Node's own limit)" : ''}${workerVariants.includes('default-semi-space') ? `; worker default-semi-space: ${WITHOUT_SEMI_SPACE}` : ''}`,
         LD_PRELOAD: `${preload ? path.relative(PROJECT_ROOT, preload) : "unset: set-up's jemalloc is missing"} (as the image preloads its own)${workerVariants.includes('glibc') ? '; worker glibc: unset' : ''}`,
         MALLOC_CONF: `${WORKER_PROCESS_ENV.MALLOC_CONF} (WORKER_PROCESS_ENV, as the image)`,
         FTFLOW_WORKFLOW_BUNDLE: 'a prebuilt bundle (npm run bundle), as the image',
