@@ -61,32 +61,34 @@ import { DEFAULT_MAX_CACHED_WORKFLOWS, WORKER_PROCESS_ENV } from '../../src/conf
 
 export type LiveMetricsVariant = 'on' | 'off';
 export type PushVariant = 'on' | 'off';
-export type WorkerVariant = 'shipped' | 'before' | 'default-heap' | 'glibc' | 'default-semi-space';
+/** The worker variants `--worker` takes (variantSettings says what each one is). */
+const WORKER_VARIANTS = ['shipped', 'before', 'default-heap', 'glibc', 'default-semi-space'] as const;
+export type WorkerVariant = (typeof WORKER_VARIANTS)[number];
 
-/**
- * The workers' settings per variant. Both load a prebuilt bundle, as the image's workers do (bundling at
- * start-up leaves webpack's memory in the worker). `before` is the worker before issue 19 item 3, on the
- * same code: OpenTelemetry's workflow interceptors in every run (tracing stays off, so spans are dropped as
- * they were), and the workflow cache the SDK sizes from the heap limit (its formula for a reused V8
- * context; about 2,300 runs on a 4 GiB heap). `default-heap` is the shipped worker with Node's own heap limit
- * (derived from the machine's memory) instead of WORKER_PROCESS_ENV's `--max-old-space-size`.
- */
+/** No settings of its own for any variant: each worker then runs with the bench's common environment. */
+function noVariantSettings(): Record<WorkerVariant, Record<string, string>> {
+  return Object.fromEntries(WORKER_VARIANTS.map((v) => [v, {}])) as Record<WorkerVariant, Record<string, string>>;
+}
+
 /** The shipped worker's NODE_OPTIONS without its young-generation limit (the `default-semi-space` variant). */
 const WITHOUT_SEMI_SPACE = WORKER_PROCESS_ENV.NODE_OPTIONS.split(' ')
   .filter((flag) => !flag.startsWith('--max-semi-space-size'))
   .join(' ');
 
+/**
+ * The workers' settings per variant. All load a prebuilt bundle, as the image's workers do (bundling at
+ * start-up leaves webpack's memory in the worker). `before` is the worker before issue 19 item 3, on the
+ * same code: OpenTelemetry's workflow interceptors in every run (tracing stays off, so spans are dropped as
+ * they were), and the workflow cache the SDK sizes from the heap limit (its formula for a reused V8
+ * context; about 2,300 runs on a 4 GiB heap). `default-heap` is the shipped worker with Node's own heap limit
+ * (derived from the machine's memory) instead of WORKER_PROCESS_ENV's `--max-old-space-size`; `glibc` the
+ * shipped worker without jemalloc; `default-semi-space` the shipped worker without `--max-semi-space-size`.
+ */
 async function variantSettings(
   dir: string,
   variants: readonly WorkerVariant[],
 ): Promise<Record<WorkerVariant, Record<string, string>>> {
-  const settings: Record<WorkerVariant, Record<string, string>> = {
-    shipped: {},
-    before: {},
-    'default-heap': {},
-    glibc: {},
-    'default-semi-space': {},
-  };
+  const settings = noVariantSettings();
   // From dist/, as the worker runs the workflows: the bench's own build does not compile src/workflows.
   const { bundleWorkflows } = (await import(
     pathToFileURL(path.join(PROJECT_ROOT, 'dist', 'scripts', 'bundleWorkflows.js')).href
@@ -423,7 +425,7 @@ export async function runScaleBench(opts: ScaleBenchOptions): Promise<ScaleBench
   const compared = workerVariants.length > 1 || workerVariants[0] !== 'shipped';
   // The smoke run keeps bundling at start-up: building bundles would not fit its time.
   const perVariant = opts.smoke
-    ? { shipped: {}, before: {}, 'default-heap': {}, glibc: {}, 'default-semi-space': {} }
+    ? noVariantSettings()
     : await variantSettings(path.join(PROJECT_ROOT, '.data', 'bench-scale'), workerVariants);
   const before = perVariant.before;
   for (const runs of opts.levels)
@@ -542,12 +544,7 @@ async function main(): Promise<void> {
     smoke: args.smoke,
     liveMetrics: wordsArg(args, 'live-metrics', ['on', 'off'] as const, ['on']),
     push: wordsArg(args, 'push', ['on', 'off'] as const, ['off']),
-    workerVariants: wordsArg(
-      args,
-      'worker',
-      ['shipped', 'before', 'default-heap', 'glibc', 'default-semi-space'] as const,
-      ['shipped'],
-    ),
+    workerVariants: wordsArg(args, 'worker', WORKER_VARIANTS, ['shipped']),
     resultFile: args.values.get('result-file'),
     levels: listArg(args, 'levels', args.smoke ? [3] : [10, 100, 1000]),
     jobSeconds: numberArg(args, 'job-seconds', args.smoke ? 5 : 480),
